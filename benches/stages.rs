@@ -1,0 +1,145 @@
+//! Per-stage throughput of the hot path on one core: parse only, parse +
+//! route, and the full ingest (parse, route, aggregate with HDR). Min of
+//! several passes over the same in-memory lines, so the figure is stable on
+//! a shared machine.
+//!
+//! ```text
+//! python3 ../shared/genlog.py --lines 1000000 --format combined_rt -o /tmp/access.log
+//! cargo bench --bench stages -- /tmp/access.log [FORMAT]
+//! ```
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use routetop::engine::{DEFAULT_BUCKETS, EngineConfig, LinePos, Registry, Shard};
+use routetop::format::detect::detect;
+use routetop::format::{Format, FormatSpec, Scratch};
+use routetop::route::Router;
+
+fn best<F: FnMut() -> u64>(passes: usize, mut f: F) -> (f64, u64) {
+    let mut best = f64::MAX;
+    let mut check = 0;
+    for _ in 0..passes {
+        let t = Instant::now();
+        check = f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, check)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let path = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "/tmp/access.log".into());
+    let data = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (generate it with ../shared/genlog.py)"));
+    let lines: Vec<&[u8]> = data
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let format: Format = match args.get(1) {
+        Some(f) => Format::compile(&FormatSpec::parse(f).unwrap(), &[]).unwrap(),
+        None => {
+            detect(&lines[..lines.len().min(64)], &[])
+                .expect("detectable")
+                .format
+        }
+    };
+    // STAGE=parse|route|aggregate runs only that stage (for profiling).
+    let only = std::env::var("STAGE").ok();
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let n = lines.len() as f64;
+    let mb = data.len() as f64 / 1e6;
+    println!(
+        "{} lines, {:.0} MB, format {}",
+        lines.len(),
+        mb,
+        format.name()
+    );
+
+    let (t, ok) = best(5, || {
+        let mut c = 0;
+        for l in &lines {
+            c += memchr::memchr(b'\n', l).is_none() as u64;
+        }
+        c
+    });
+    if run("scan") {
+        println!(
+            "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok})",
+            "scan lines (reference)",
+            n / t / 1e6,
+            mb / t
+        );
+    }
+
+    let mut scratch = Scratch::default();
+    if run("parse") {
+        let (t, ok) = best(5, || {
+            let mut c = 0;
+            for l in &lines {
+                c += format.parse(l, &mut scratch).is_ok() as u64;
+            }
+            c
+        });
+        println!(
+            "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok} parsed)",
+            "parse",
+            n / t / 1e6,
+            mb / t
+        );
+    }
+
+    let router = Router::new(&[], true).unwrap();
+    let mut buf = Vec::new();
+    if run("route") {
+        let (t, ok) = best(5, || {
+            let mut c = 0;
+            for l in &lines {
+                if let Ok(r) = format.parse(l, &mut scratch) {
+                    router.route(r.target, &mut buf);
+                    c += buf.len() as u64;
+                }
+            }
+            c
+        });
+        println!(
+            "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok})",
+            "parse + route",
+            n / t / 1e6,
+            mb / t
+        );
+    }
+
+    let cfg = EngineConfig::new(2000, 64 * 1024, &DEFAULT_BUCKETS);
+    let router = Arc::new(router);
+    if run("aggregate") {
+        let (t, ok) = best(5, || {
+            let reg = Arc::new(Mutex::new(Registry::new(2000)));
+            let mut shard = Shard::new(reg, router.clone(), &cfg);
+            for (i, l) in lines.iter().enumerate() {
+                shard.line(
+                    0,
+                    &format,
+                    l,
+                    LinePos {
+                        seq: 0,
+                        local: i as u64,
+                    },
+                );
+            }
+            shard.agg.entries.len() as u64
+        });
+        println!(
+            "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok} keys)",
+            "parse + route + aggregate",
+            n / t / 1e6,
+            mb / t
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Command-line flags (with `ROUTETOP_*` environment variables). Every field
+//! is optional so that [`crate::config`] can tell "not given" from a default
+//! and let flags override the config file, which overrides defaults.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::format::FieldOverride;
+use crate::route::RouteRule;
+use crate::view::report::OutputFormat;
+
+const AFTER_HELP: &str = "\
+Formats (-f):
+  auto                 detect from the first lines (default)
+  combined, common, vcombined, combined_rt, combined_upstream, main, combined_D
+                       presets; `routetop --list-formats` shows what each is
+  '<log_format>'       an nginx log_format string, verbatim, e.g.
+                       '$remote_addr-[$time_local]-$request-$status-$request_time'
+                       (the whole `log_format name '...';` directive works too)
+  '<LogFormat>'        an Apache LogFormat string, verbatim, e.g.
+                       '%h %l %u %t \\\"%r\\\" %>s %b %D'
+  json                 JSON lines: nginx escape=json, Caddy, Traefik (see --json-field)
+  regex:<pattern>      named groups method, path, status, request_time, ...
+
+Examples:
+  routetop --once /var/log/nginx/access.log
+  routetop --once -o json 'logs/*.log' > report.json
+  zcat access.log.*.gz | routetop --once -f combined_rt
+  routetop --once --route '^/api/users/[^/]+$=/api/users/:name' access.log";
+
+#[derive(Parser, Debug, Default, Clone)]
+#[command(
+    name = "routetop",
+    version,
+    about = "Per-route QPS, errors and latency percentiles from web-server access logs",
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    /// Access logs: files, globs (quoted: 'logs/*.log'), or - for stdin.
+    /// Stdin is read when it is a pipe and no input is given.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Log format: auto, a preset, an nginx log_format or Apache LogFormat
+    /// string, json, or regex:PATTERN.
+    #[arg(short, long, env = "ROUTETOP_FORMAT", value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// Read the inputs to the end, print a report, exit.
+    #[arg(long, env = "ROUTETOP_ONCE")]
+    pub once: bool,
+
+    /// Report format for --once.
+    #[arg(short, long, value_enum, env = "ROUTETOP_OUTPUT")]
+    pub output: Option<OutputFormat>,
+
+    /// Show only the N busiest routes in the report (the totals still count all).
+    #[arg(long, env = "ROUTETOP_TOP", value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Route rule REGEX=TEMPLATE, tried in order on the path (without query
+    /// string) before automatic templating; first match wins. Repeatable.
+    #[arg(long = "route", value_name = "REGEX=TEMPLATE")]
+    pub routes: Vec<RouteRule>,
+
+    /// Keep paths as they are instead of replacing IDs with :id, :uuid, ...
+    #[arg(long, env = "ROUTETOP_NO_TEMPLATING")]
+    pub no_templating: bool,
+
+    /// Routes tracked before new ones fold into the (overflow) route.
+    #[arg(long, env = "ROUTETOP_MAX_ROUTES", value_name = "N")]
+    pub max_routes: Option<usize>,
+
+    /// JSON field mapping FIELD=PATH[:UNIT] (FIELD: request, method, path,
+    /// status, bytes, latency, upstream, time; UNIT: s, ms, us, ns), e.g.
+    /// latency=Duration:ns or status=response.code. Repeatable.
+    #[arg(long = "json-field", value_name = "FIELD=PATH[:UNIT]")]
+    pub json_fields: Vec<FieldOverride>,
+
+    /// Lines longer than this many bytes are counted as parse errors.
+    #[arg(long, env = "ROUTETOP_MAX_LINE", value_name = "BYTES")]
+    pub max_line: Option<usize>,
+
+    /// Parsing threads for --once (default: all cores).
+    #[arg(short = 'j', long, env = "ROUTETOP_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Latency histogram bucket bounds in seconds, comma-separated.
+    #[arg(
+        long,
+        env = "ROUTETOP_BUCKETS",
+        value_delimiter = ',',
+        value_name = "SECONDS,..."
+    )]
+    pub buckets: Option<Vec<f64>>,
+
+    /// TOML config file with the same settings (flags override it).
+    #[arg(short, long, env = "ROUTETOP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// List the format presets and exit.
+    #[arg(long)]
+    pub list_formats: bool,
+}

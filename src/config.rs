@@ -1,0 +1,289 @@
+//! Settings: defaults ← TOML config file ← flags/environment, validated into
+//! one [`Config`] that the rest of the program trusts.
+//!
+//! ```toml
+//! format = "combined_rt"          # default for inputs without their own
+//! max_routes = 2000
+//! templating = true
+//! json_fields = ["latency=Duration:ns"]
+//!
+//! [[routes]]                      # tried in order, before templating
+//! match = '^/api/users/[^/]+$'
+//! template = "/api/users/:name"
+//!
+//! [[inputs]]
+//! path = "/var/log/nginx/api.log"
+//! format = "json"
+//! name = "api"                    # shown instead of the path
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::cli::Args;
+use crate::engine::DEFAULT_BUCKETS;
+use crate::format::{FieldOverride, FormatError, FormatSpec};
+use crate::input::InputSpec;
+use crate::route::RouteRule;
+use crate::view::report::OutputFormat;
+
+pub const DEFAULT_MAX_ROUTES: usize = 2000;
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub format: Option<String>,
+    pub max_routes: Option<usize>,
+    pub templating: Option<bool>,
+    pub max_line: Option<usize>,
+    pub threads: Option<usize>,
+    pub output: Option<OutputFormat>,
+    pub top: Option<usize>,
+    pub buckets: Option<Vec<f64>>,
+    #[serde(default)]
+    pub json_fields: Vec<String>,
+    #[serde(default)]
+    pub routes: Vec<RouteRule>,
+    #[serde(default)]
+    pub inputs: Vec<FileInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileInput {
+    pub path: String,
+    pub format: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| {
+            ConfigError(format!(
+                "config {}: {}",
+                path.display(),
+                e.to_string().trim_end()
+            ))
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl From<FormatError> for ConfigError {
+    fn from(e: FormatError) -> Self {
+        ConfigError(e.to_string())
+    }
+}
+
+/// One input and how to read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputConfig {
+    pub spec: InputSpec,
+    pub format: FormatSpec,
+    /// Shown instead of the path (config `name`).
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    /// Read to the end, print a report.
+    Once {
+        output: OutputFormat,
+        top: Option<usize>,
+    },
+    /// Follow the inputs as they grow.
+    Follow,
+}
+
+/// The validated settings of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub inputs: Vec<InputConfig>,
+    pub json_fields: Vec<FieldOverride>,
+    pub routes: Vec<RouteRule>,
+    pub templating: bool,
+    pub max_routes: usize,
+    pub max_line: usize,
+    pub threads: usize,
+    pub buckets: Vec<f64>,
+    pub mode: Mode,
+}
+
+impl Config {
+    /// Defaults for `inputs`, as a test or library user would start.
+    pub fn once(inputs: &[&str], format: FormatSpec, output: OutputFormat) -> Config {
+        Config {
+            inputs: inputs
+                .iter()
+                .map(|s| InputConfig {
+                    spec: InputSpec::parse(s),
+                    format: format.clone(),
+                    name: None,
+                })
+                .collect(),
+            json_fields: Vec::new(),
+            routes: Vec::new(),
+            templating: true,
+            max_routes: DEFAULT_MAX_ROUTES,
+            max_line: DEFAULT_MAX_LINE,
+            threads: default_threads(),
+            buckets: DEFAULT_BUCKETS.to_vec(),
+            mode: Mode::Once { output, top: None },
+        }
+    }
+
+    /// Merges flags over the config file (if any) over defaults.
+    /// `stdin_is_pipe` decides whether stdin is an implicit input.
+    pub fn from_args(args: &Args, stdin_is_pipe: bool) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        Config::merge(args, file, stdin_is_pipe)
+    }
+
+    pub fn merge(
+        args: &Args,
+        file: FileConfig,
+        stdin_is_pipe: bool,
+    ) -> Result<Config, ConfigError> {
+        let flag_format = args.format.as_deref().map(FormatSpec::parse).transpose()?;
+        let file_format = file.format.as_deref().map(FormatSpec::parse).transpose()?;
+        let default_format = flag_format
+            .clone()
+            .or(file_format)
+            .unwrap_or(FormatSpec::Auto);
+
+        let file_inputs: Vec<InputConfig> = file
+            .inputs
+            .iter()
+            .map(|i| {
+                Ok(InputConfig {
+                    spec: InputSpec::parse(&i.path),
+                    format: match (&flag_format, &i.format) {
+                        (Some(f), _) => f.clone(),
+                        (None, Some(f)) => FormatSpec::parse(f)?,
+                        (None, None) => default_format.clone(),
+                    },
+                    name: i.name.clone(),
+                })
+            })
+            .collect::<Result<_, FormatError>>()?;
+
+        let mut inputs: Vec<InputConfig> = if args.inputs.is_empty() {
+            file_inputs
+        } else {
+            // Inputs on the command line replace the file's, keeping the
+            // file's format and name for the same path.
+            args.inputs
+                .iter()
+                .map(|s| {
+                    let spec = InputSpec::parse(s);
+                    let known = file_inputs.iter().find(|i| i.spec == spec);
+                    InputConfig {
+                        format: match (&flag_format, known) {
+                            (None, Some(k)) => k.format.clone(),
+                            _ => default_format.clone(),
+                        },
+                        name: known.and_then(|k| k.name.clone()),
+                        spec,
+                    }
+                })
+                .collect()
+        };
+        if inputs.is_empty() && stdin_is_pipe {
+            inputs.push(InputConfig {
+                spec: InputSpec::Stdin,
+                format: default_format.clone(),
+                name: None,
+            });
+        }
+        if inputs.is_empty() {
+            return Err(ConfigError(
+                "no input: give access log files or globs, or - (or a pipe) for stdin; see --help"
+                    .into(),
+            ));
+        }
+        if inputs.iter().filter(|i| i.spec == InputSpec::Stdin).count() > 1 {
+            return Err(ConfigError("stdin (-) can only be given once".into()));
+        }
+
+        let mut json_fields = args.json_fields.clone();
+        for s in &file.json_fields {
+            let o: FieldOverride = s.parse().map_err(ConfigError)?;
+            if !json_fields.iter().any(|f| f.slot == o.slot) {
+                json_fields.push(o);
+            }
+        }
+        // Flag rules first: first match wins, so they take precedence.
+        let mut routes = args.routes.clone();
+        routes.extend(file.routes.iter().cloned());
+
+        let max_routes = args
+            .max_routes
+            .or(file.max_routes)
+            .unwrap_or(DEFAULT_MAX_ROUTES);
+        if max_routes == 0 || max_routes > 1_000_000 {
+            return Err(ConfigError(format!(
+                "--max-routes must be 1..=1000000, not {max_routes}"
+            )));
+        }
+        let max_line = args.max_line.or(file.max_line).unwrap_or(DEFAULT_MAX_LINE);
+        if !(256..=crate::input::batch::BLOCK / 2).contains(&max_line) {
+            return Err(ConfigError(format!(
+                "--max-line must be 256..={}, not {max_line}",
+                crate::input::batch::BLOCK / 2
+            )));
+        }
+        let threads = args
+            .threads
+            .or(file.threads)
+            .unwrap_or_else(default_threads)
+            .clamp(1, 256);
+        let buckets = args
+            .buckets
+            .clone()
+            .or(file.buckets)
+            .unwrap_or_else(|| DEFAULT_BUCKETS.to_vec());
+        if buckets.is_empty() || buckets.iter().any(|b| !b.is_finite() || *b <= 0.0) {
+            return Err(ConfigError(
+                "--buckets must be positive numbers of seconds".into(),
+            ));
+        }
+        let templating = if args.no_templating {
+            false
+        } else {
+            file.templating.unwrap_or(true)
+        };
+        let mode = if args.once {
+            Mode::Once {
+                output: args.output.or(file.output).unwrap_or(OutputFormat::Table),
+                top: args.top.or(file.top),
+            }
+        } else {
+            Mode::Follow
+        };
+        Ok(Config {
+            inputs,
+            json_fields,
+            routes,
+            templating,
+            max_routes,
+            max_line,
+            threads,
+            buckets,
+            mode,
+        })
+    }
+}
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,612 @@
+//! The aggregation engine: parsed lines → per-key statistics.
+//!
+//! A key is (source, route, method, status). Each key keeps the request
+//! count, bytes, the exact latency sum and maximum, a latency [`Hist`], exact
+//! counters for the configured histogram buckets (so Prometheus `le` counts
+//! are exact, not HDR-rounded) and, when the format has one, the same for the
+//! upstream time.
+//!
+//! Ingestion is sharded: each parsing thread owns a [`Shard`] (its own
+//! aggregates, scratch buffers and a cache of route ids) and only touches the
+//! shared [`Registry`] — route and method names — on a cache miss, which is
+//! once per route per thread. Shards merge by key at the end of a batch run;
+//! the live engine uses one shard.
+//!
+//! Memory is bounded on any input: routes are capped by the route table,
+//! methods by the method table, statuses are 0–999, and the number of keys is
+//! capped too (beyond it, new keys fold into the overflow route). Per key:
+//! ~120 B fixed + buckets (8 B each) + the histogram (≤ 256 B small, 26.7 KiB
+//! once it holds more than 64 values).
+
+pub mod hist;
+pub mod summary;
+
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
+
+use crate::format::{ErrorKind, Format, Scratch};
+use crate::route::{OVERFLOW_ID, RouteId, RouteTable, Router};
+pub use hist::Hist;
+
+/// Index of an input (file, stdin) in the run.
+pub type SourceId = u16;
+/// At most this many sources are told apart; ids fit 12 bits of a key.
+pub const MAX_SOURCES: usize = 4096;
+
+/// Standard methods get fixed ids so the hot path needs no lock for them.
+pub const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+/// Method of lines whose request line was not a request.
+pub const METHOD_NONE: u8 = 9;
+/// Methods beyond the table's capacity.
+pub const METHOD_OTHER: u8 = 10;
+const MAX_METHODS: usize = 32;
+
+#[inline]
+fn standard_method(m: &[u8]) -> Option<u8> {
+    Some(match m {
+        b"GET" => 0,
+        b"HEAD" => 1,
+        b"POST" => 2,
+        b"PUT" => 3,
+        b"DELETE" => 4,
+        b"CONNECT" => 5,
+        b"OPTIONS" => 6,
+        b"TRACE" => 7,
+        b"PATCH" => 8,
+        b"" => METHOD_NONE,
+        _ => return None,
+    })
+}
+
+/// Method names ↔ ids; WebDAV and custom methods are registered up to a cap.
+pub struct MethodTable {
+    names: Vec<Arc<str>>,
+}
+
+impl Default for MethodTable {
+    fn default() -> Self {
+        let mut names: Vec<Arc<str>> = STANDARD_METHODS.iter().map(|m| Arc::from(*m)).collect();
+        names.push(Arc::from("-"));
+        names.push(Arc::from("OTHER"));
+        MethodTable { names }
+    }
+}
+
+impl MethodTable {
+    pub fn intern(&mut self, m: &[u8]) -> u8 {
+        if let Some(id) = standard_method(m) {
+            return id;
+        }
+        if let Some(i) = self.names.iter().position(|n| n.as_bytes() == m) {
+            return i as u8;
+        }
+        if self.names.len() >= MAX_METHODS
+            || m.len() > 32
+            || !m.iter().all(|c| c.is_ascii_graphic())
+        {
+            return METHOD_OTHER;
+        }
+        self.names
+            .push(Arc::from(String::from_utf8_lossy(m).as_ref()));
+        (self.names.len() - 1) as u8
+    }
+
+    pub fn name(&self, id: u8) -> &Arc<str> {
+        &self.names[id as usize]
+    }
+
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+}
+
+/// Names shared by all shards.
+pub struct Registry {
+    pub routes: RouteTable,
+    pub methods: MethodTable,
+}
+
+impl Registry {
+    pub fn new(max_routes: usize) -> Registry {
+        Registry {
+            routes: RouteTable::new(max_routes),
+            methods: MethodTable::default(),
+        }
+    }
+}
+
+pub type SharedRegistry = Arc<Mutex<Registry>>;
+
+/// What requests are aggregated by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub source: SourceId,
+    pub route: RouteId,
+    pub method: u8,
+    pub status: u16,
+}
+
+impl Key {
+    #[inline]
+    fn pack(self) -> u64 {
+        ((self.route as u64) << 30)
+            | ((self.source as u64 & 0xFFF) << 18)
+            | ((self.method as u64) << 10)
+            | self.status as u64
+    }
+}
+
+/// Statistics of one set of requests (a key, or a rollup of keys).
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub count: u64,
+    pub bytes: u64,
+    /// Requests that carried a timer.
+    pub timed: u64,
+    pub lat_sum_us: u64,
+    pub lat_max_us: u64,
+    pub hist: Hist,
+    /// Timed requests per configured bucket: `buckets[i]` counts values in
+    /// (bound[i-1], bound[i]]; values above the last bound are
+    /// `timed - sum(buckets)`.
+    pub buckets: Box<[u64]>,
+    pub upstream: Option<Box<Timer>>,
+}
+
+/// Upstream time of a key's requests.
+#[derive(Clone, Debug, Default)]
+pub struct Timer {
+    pub timed: u64,
+    pub sum_us: u64,
+    pub max_us: u64,
+    pub hist: Hist,
+    pub buckets: Box<[u64]>,
+}
+
+#[inline]
+fn bucket_of(bounds: &[u64], us: u64) -> Option<usize> {
+    let i = bounds.partition_point(|&b| b < us);
+    (i < bounds.len()).then_some(i)
+}
+
+impl Stats {
+    fn new(n_buckets: usize) -> Stats {
+        Stats {
+            buckets: vec![0; n_buckets].into_boxed_slice(),
+            ..Default::default()
+        }
+    }
+
+    #[inline]
+    pub fn record(
+        &mut self,
+        bounds: &[u64],
+        bytes: Option<u64>,
+        latency_us: Option<u64>,
+        upstream_us: Option<u64>,
+    ) {
+        self.count += 1;
+        self.bytes += bytes.unwrap_or(0);
+        if let Some(us) = latency_us {
+            self.timed += 1;
+            self.lat_sum_us += us;
+            self.lat_max_us = self.lat_max_us.max(us);
+            self.hist.record(us);
+            if let Some(i) = bucket_of(bounds, us) {
+                self.buckets[i] += 1;
+            }
+        }
+        if let Some(us) = upstream_us {
+            let u = self.upstream.get_or_insert_with(|| {
+                Box::new(Timer {
+                    buckets: vec![0; bounds.len()].into_boxed_slice(),
+                    ..Default::default()
+                })
+            });
+            u.timed += 1;
+            u.sum_us += us;
+            u.max_us = u.max_us.max(us);
+            u.hist.record(us);
+            if let Some(i) = bucket_of(bounds, us) {
+                u.buckets[i] += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Stats) {
+        self.count += o.count;
+        self.bytes += o.bytes;
+        self.timed += o.timed;
+        self.lat_sum_us += o.lat_sum_us;
+        self.lat_max_us = self.lat_max_us.max(o.lat_max_us);
+        self.hist.merge(&o.hist);
+        add_buckets(&mut self.buckets, &o.buckets);
+        if let Some(ou) = &o.upstream {
+            let u = self.upstream.get_or_insert_with(|| {
+                Box::new(Timer {
+                    buckets: vec![0; ou.buckets.len()].into_boxed_slice(),
+                    ..Default::default()
+                })
+            });
+            u.timed += ou.timed;
+            u.sum_us += ou.sum_us;
+            u.max_us = u.max_us.max(ou.max_us);
+            u.hist.merge(&ou.hist);
+            add_buckets(&mut u.buckets, &ou.buckets);
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.hist.heap_bytes()
+            + self.buckets.len() * 8
+            + self.upstream.as_ref().map_or(0, |u| {
+                std::mem::size_of::<Timer>() + u.hist.heap_bytes() + u.buckets.len() * 8
+            })
+    }
+}
+
+fn add_buckets(a: &mut Box<[u64]>, b: &[u64]) {
+    if a.len() < b.len() {
+        let mut v = a.to_vec();
+        v.resize(b.len(), 0);
+        *a = v.into_boxed_slice();
+    }
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub key: Key,
+    pub stats: Stats,
+}
+
+/// Engine settings that shape the aggregates.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Histogram bucket bounds in µs, ascending (Prometheus `le`).
+    pub bounds_us: Arc<[u64]>,
+    /// Keys kept before new ones fold into the overflow route.
+    pub max_keys: usize,
+    /// Lines longer than this are parse errors (`too_long`).
+    pub max_line: usize,
+}
+
+/// Prometheus' default buckets, in seconds.
+pub const DEFAULT_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+impl EngineConfig {
+    pub fn new(max_routes: usize, max_line: usize, buckets_s: &[f64]) -> EngineConfig {
+        let mut bounds: Vec<u64> = buckets_s.iter().map(|s| (s * 1e6).round() as u64).collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        EngineConfig {
+            bounds_us: bounds.into(),
+            max_keys: max_routes.saturating_mul(64).max(1024),
+            max_line,
+        }
+    }
+}
+
+/// Keys and their statistics.
+pub struct Aggregates {
+    index: FxHashMap<u64, u32>,
+    pub entries: Vec<Entry>,
+    /// Earliest and latest log timestamps seen (Unix seconds).
+    pub span: Option<(i64, i64)>,
+    bounds: Arc<[u64]>,
+    max_keys: usize,
+    /// Requests whose key was folded into the overflow route by the key cap.
+    pub keys_folded: u64,
+}
+
+impl Aggregates {
+    pub fn new(cfg: &EngineConfig) -> Aggregates {
+        Aggregates {
+            index: FxHashMap::default(),
+            entries: Vec::new(),
+            span: None,
+            bounds: cfg.bounds_us.clone(),
+            max_keys: cfg.max_keys,
+            keys_folded: 0,
+        }
+    }
+
+    pub fn bounds(&self) -> &[u64] {
+        &self.bounds
+    }
+
+    /// Index of `key`'s entry, created if needed (or folded, past the cap).
+    #[inline]
+    fn slot(&mut self, mut key: Key) -> usize {
+        if let Some(&i) = self.index.get(&key.pack()) {
+            return i as usize;
+        }
+        if self.entries.len() >= self.max_keys && key.route != OVERFLOW_ID {
+            self.keys_folded += 1;
+            key.route = OVERFLOW_ID;
+            if let Some(&i) = self.index.get(&key.pack()) {
+                return i as usize;
+            }
+        }
+        let i = self.entries.len();
+        self.entries.push(Entry {
+            key,
+            stats: Stats::new(self.bounds.len()),
+        });
+        self.index.insert(key.pack(), i as u32);
+        i
+    }
+
+    /// Counts one request; returns its entry index.
+    #[inline]
+    pub fn record(
+        &mut self,
+        key: Key,
+        bytes: Option<u64>,
+        latency_us: Option<u64>,
+        upstream_us: Option<u64>,
+    ) -> usize {
+        let i = self.slot(key);
+        let bounds = &self.bounds;
+        self.entries[i]
+            .stats
+            .record(bounds, bytes, latency_us, upstream_us);
+        i
+    }
+
+    #[inline]
+    pub fn note_time(&mut self, t: i64) {
+        self.span = Some(match self.span {
+            None => (t, t),
+            Some((a, b)) => (a.min(t), b.max(t)),
+        });
+    }
+
+    /// Adds another shard's aggregates (same registry).
+    pub fn merge(&mut self, other: &Aggregates) {
+        for e in &other.entries {
+            let i = self.slot(e.key);
+            self.entries[i].stats.merge(&e.stats);
+        }
+        if let Some((a, b)) = other.span {
+            self.note_time(a);
+            self.note_time(b);
+        }
+        self.keys_folded += other.keys_folded;
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.index.capacity() * 16
+            + self
+                .entries
+                .iter()
+                .map(|e| e.stats.heap_bytes())
+                .sum::<usize>()
+    }
+}
+
+/// Where a line was: `seq`-th chunk of its source, `local`-th line in it.
+/// Sources read in one piece use seq 0 and the absolute line index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct LinePos {
+    pub seq: u32,
+    pub local: u64,
+}
+
+/// A bad line kept for display.
+#[derive(Clone, Debug)]
+pub struct BadLine {
+    pub pos: LinePos,
+    /// 1-based line number once resolved (0 while unknown).
+    pub line_no: u64,
+    pub kind: ErrorKind,
+    /// The first [`SAMPLE_BYTES`] bytes of the line, verbatim.
+    pub text: Vec<u8>,
+    /// Full length of the line.
+    pub len: u64,
+}
+
+pub const MAX_SAMPLES: usize = 5;
+pub const SAMPLE_BYTES: usize = 512;
+
+/// Per-input line accounting.
+#[derive(Clone, Debug, Default)]
+pub struct InputStats {
+    pub lines: u64,
+    pub requests: u64,
+    pub errors: [u64; ErrorKind::ALL.len()],
+    /// The first bad lines (by position), at most [`MAX_SAMPLES`].
+    pub samples: Vec<BadLine>,
+}
+
+impl InputStats {
+    pub fn error_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    pub fn note_error(&mut self, kind: ErrorKind, pos: LinePos, text: &[u8], len: u64) {
+        self.errors[kind.index()] += 1;
+        if self.samples.len() >= MAX_SAMPLES && self.samples.last().is_some_and(|s| s.pos < pos) {
+            return;
+        }
+        let sample = BadLine {
+            pos,
+            line_no: 0,
+            kind,
+            text: text[..text.len().min(SAMPLE_BYTES)].to_vec(),
+            len,
+        };
+        let at = self.samples.partition_point(|s| s.pos < pos);
+        self.samples.insert(at, sample);
+        self.samples.truncate(MAX_SAMPLES);
+    }
+
+    pub fn merge(&mut self, o: &InputStats) {
+        self.lines += o.lines;
+        self.requests += o.requests;
+        for (a, b) in self.errors.iter_mut().zip(o.errors) {
+            *a += b;
+        }
+        for s in &o.samples {
+            let at = self.samples.partition_point(|x| x.pos < s.pos);
+            self.samples.insert(at, s.clone());
+        }
+        self.samples.truncate(MAX_SAMPLES);
+    }
+}
+
+/// One request as the engine saw it, for callers that keep more views of it
+/// (windows, series).
+#[derive(Clone, Copy, Debug)]
+pub struct Ingested {
+    pub entry: usize,
+    pub key: Key,
+    pub status: u16,
+    pub bytes: Option<u64>,
+    pub latency_us: Option<u64>,
+    pub upstream_us: Option<u64>,
+    pub time: Option<i64>,
+}
+
+/// A parsing thread's engine: aggregates plus everything needed to turn a
+/// line into a key without touching shared state on the common path.
+pub struct Shard {
+    registry: SharedRegistry,
+    router: Arc<Router>,
+    /// Route name → id, for routes under the cap (so bounded by it).
+    route_cache: FxHashMap<Box<[u8]>, RouteId>,
+    route_buf: Vec<u8>,
+    scratch: Scratch,
+    max_line: usize,
+    pub agg: Aggregates,
+    pub inputs: Vec<InputStats>,
+}
+
+impl Shard {
+    pub fn new(registry: SharedRegistry, router: Arc<Router>, cfg: &EngineConfig) -> Shard {
+        Shard {
+            registry,
+            router,
+            route_cache: FxHashMap::default(),
+            route_buf: Vec::with_capacity(256),
+            scratch: Scratch::default(),
+            max_line: cfg.max_line,
+            agg: Aggregates::new(cfg),
+            inputs: Vec::new(),
+        }
+    }
+
+    pub fn registry(&self) -> &SharedRegistry {
+        &self.registry
+    }
+
+    pub fn input(&mut self, src: SourceId) -> &mut InputStats {
+        let i = src as usize;
+        if self.inputs.len() <= i {
+            self.inputs.resize_with(i + 1, InputStats::default);
+        }
+        &mut self.inputs[i]
+    }
+
+    /// Counts a line that was too long to even hold (the reader kept only
+    /// its head).
+    pub fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
+        let input = self.input(src);
+        input.lines += 1;
+        input.note_error(ErrorKind::TooLong, pos, head, len);
+    }
+
+    /// Parses and counts one line (no newline). `None` for a bad line, which
+    /// is counted against its input.
+    #[inline]
+    pub fn line(
+        &mut self,
+        src: SourceId,
+        format: &Format,
+        line: &[u8],
+        pos: LinePos,
+    ) -> Option<Ingested> {
+        let input = {
+            let i = src as usize;
+            if self.inputs.len() <= i {
+                self.inputs.resize_with(i + 1, InputStats::default);
+            }
+            &mut self.inputs[i]
+        };
+        input.lines += 1;
+        if line.len() > self.max_line {
+            input.note_error(ErrorKind::TooLong, pos, line, line.len() as u64);
+            return None;
+        }
+        let rec = match format.parse(line, &mut self.scratch) {
+            Ok(r) => r,
+            Err(kind) => {
+                input.note_error(kind, pos, line, line.len() as u64);
+                return None;
+            }
+        };
+        input.requests += 1;
+        self.router.route(rec.target, &mut self.route_buf);
+        let route = match self.route_cache.get(self.route_buf.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                let id = reg.routes.intern(&self.route_buf);
+                if id != OVERFLOW_ID {
+                    self.route_cache
+                        .insert(self.route_buf.as_slice().into(), id);
+                }
+                id
+            }
+        };
+        let method = match standard_method(rec.method) {
+            Some(m) => m,
+            None => self
+                .registry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .methods
+                .intern(rec.method),
+        };
+        let key = Key {
+            source: src,
+            route,
+            method,
+            status: rec.status,
+        };
+        let entry = self
+            .agg
+            .record(key, rec.bytes, rec.latency_us, rec.upstream_us);
+        if let Some(t) = rec.time {
+            self.agg.note_time(t);
+        }
+        Some(Ingested {
+            entry,
+            key,
+            status: rec.status,
+            bytes: rec.bytes,
+            latency_us: rec.latency_us,
+            upstream_us: rec.upstream_us,
+            time: rec.time,
+        })
+    }
+
+    /// Adds another shard's counts (same registry).
+    pub fn merge(&mut self, other: &Shard) {
+        self.agg.merge(&other.agg);
+        for (i, s) in other.inputs.iter().enumerate() {
+            self.input(i as SourceId).merge(s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

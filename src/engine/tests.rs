@@ -1,0 +1,2 @@
+//! Engine tests: counts and percentiles through the real parse → route →
+//! aggregate path.

@@ -1,0 +1,697 @@
+//! JSON-lines access logs: nginx `escape=json`, Caddy, Traefik, or any flat
+//! or nested object whose field names are mapped.
+//!
+//! A byte-level walker, not a JSON library: it visits the keys of each object
+//! once, keeps the span of the values routetop needs and skips the rest by
+//! counting brackets outside strings, so no tree and no `String` is built per
+//! line. Only string values that contain escapes are copied (unescaped into
+//! the per-thread scratch buffer).
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::value::{self, Unit};
+use super::{ErrorKind, Record, Scratch};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Request,
+    Method,
+    Target,
+    Status,
+    Bytes,
+    Latency,
+    Upstream,
+    Time,
+}
+
+const N_SLOTS: usize = 8;
+
+impl Slot {
+    pub fn parse(s: &str) -> Option<Slot> {
+        Some(match s {
+            "request" => Slot::Request,
+            "method" => Slot::Method,
+            "path" | "target" | "uri" => Slot::Target,
+            "status" => Slot::Status,
+            "bytes" => Slot::Bytes,
+            "latency" | "request_time" | "duration" => Slot::Latency,
+            "upstream" | "upstream_time" => Slot::Upstream,
+            "time" => Slot::Time,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Target {
+    slot: Slot,
+    unit: Unit,
+    /// Lower wins when several mapped keys are present.
+    rank: u8,
+}
+
+/// A user override: `status=resp.code`, `latency=Duration:ns`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct FieldOverride {
+    pub slot: String,
+    pub path: String,
+    pub unit: Option<String>,
+}
+
+impl std::str::FromStr for FieldOverride {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (slot, rest) = s.split_once('=').ok_or_else(|| {
+            format!("`{s}`: expected FIELD=PATH[:UNIT], e.g. latency=Duration:ns")
+        })?;
+        let (path, unit) = match rest.rsplit_once(':') {
+            Some((p, u)) if Unit::parse(u).is_some() => (p, Some(u.to_string())),
+            _ => (rest, None),
+        };
+        if Slot::parse(slot).is_none() {
+            return Err(format!(
+                "`{slot}`: unknown JSON field; one of request, method, path, status, bytes, latency, upstream, time"
+            ));
+        }
+        if path.is_empty() {
+            return Err(format!("`{s}`: empty JSON path"));
+        }
+        Ok(FieldOverride {
+            slot: slot.to_string(),
+            path: path.to_string(),
+            unit: unit.map(|u| u.to_string()),
+        })
+    }
+}
+
+/// Default names, best first within each field. Durations: nginx and Caddy
+/// write seconds, Traefik nanoseconds.
+const DEFAULTS: &[(&str, Slot, Unit)] = &[
+    ("status", Slot::Status, Unit::Sec),
+    ("DownstreamStatus", Slot::Status, Unit::Sec),
+    ("status_code", Slot::Status, Unit::Sec),
+    ("response.status", Slot::Status, Unit::Sec),
+    ("request", Slot::Request, Unit::Sec),
+    ("request_method", Slot::Method, Unit::Sec),
+    ("method", Slot::Method, Unit::Sec),
+    ("request.method", Slot::Method, Unit::Sec),
+    ("RequestMethod", Slot::Method, Unit::Sec),
+    ("request_uri", Slot::Target, Unit::Sec),
+    ("uri", Slot::Target, Unit::Sec),
+    ("request.uri", Slot::Target, Unit::Sec),
+    ("RequestPath", Slot::Target, Unit::Sec),
+    ("path", Slot::Target, Unit::Sec),
+    ("request_time", Slot::Latency, Unit::Sec),
+    ("duration", Slot::Latency, Unit::Sec),
+    ("Duration", Slot::Latency, Unit::Ns),
+    ("duration_ms", Slot::Latency, Unit::Ms),
+    ("upstream_response_time", Slot::Upstream, Unit::Sec),
+    ("body_bytes_sent", Slot::Bytes, Unit::Sec),
+    ("bytes_sent", Slot::Bytes, Unit::Sec),
+    ("size", Slot::Bytes, Unit::Sec),
+    ("DownstreamContentSize", Slot::Bytes, Unit::Sec),
+    ("time_local", Slot::Time, Unit::Sec),
+    ("time_iso8601", Slot::Time, Unit::Sec),
+    ("msec", Slot::Time, Unit::Sec),
+    ("ts", Slot::Time, Unit::Sec),
+    ("StartUTC", Slot::Time, Unit::Sec),
+    ("time", Slot::Time, Unit::Sec),
+    ("timestamp", Slot::Time, Unit::Sec),
+    ("@timestamp", Slot::Time, Unit::Sec),
+];
+
+#[derive(Debug)]
+pub struct JsonFormat {
+    map: FxHashMap<Box<[u8]>, Target>,
+    /// Dotted paths of objects worth descending into (`request` for Caddy).
+    prefixes: FxHashSet<Box<[u8]>>,
+    has_latency: bool,
+    has_upstream: bool,
+}
+
+impl JsonFormat {
+    pub fn new(overrides: &[FieldOverride]) -> Result<JsonFormat, String> {
+        let mut entries: Vec<(String, Slot, Unit)> = Vec::new();
+        let overridden: Vec<Slot> = overrides
+            .iter()
+            .filter_map(|o| Slot::parse(&o.slot))
+            .collect();
+        for o in overrides {
+            let slot =
+                Slot::parse(&o.slot).ok_or_else(|| format!("unknown JSON field `{}`", o.slot))?;
+            let unit = match &o.unit {
+                Some(u) => {
+                    Unit::parse(u).ok_or_else(|| format!("unknown unit `{u}` (s, ms, us, ns)"))?
+                }
+                None => Unit::Sec,
+            };
+            entries.push((o.path.clone(), slot, unit));
+        }
+        for (p, s, u) in DEFAULTS {
+            // An override of `path` also replaces the request-line fallback.
+            let replaced = overridden.contains(s)
+                || (*s == Slot::Request && overridden.contains(&Slot::Target));
+            if !replaced {
+                entries.push((p.to_string(), *s, *u));
+            }
+        }
+        let mut map = FxHashMap::default();
+        let mut prefixes = FxHashSet::default();
+        let mut rank_of = [0u8; N_SLOTS];
+        for (path, slot, unit) in entries {
+            let r = &mut rank_of[slot as usize];
+            map.entry(path.as_bytes().into()).or_insert(Target {
+                slot,
+                unit,
+                rank: *r,
+            });
+            *r = r.saturating_add(1);
+            let mut p = path.as_str();
+            while let Some((head, _)) = p.rsplit_once('.') {
+                prefixes.insert(head.as_bytes().into());
+                p = head;
+            }
+        }
+        Ok(JsonFormat {
+            map,
+            prefixes,
+            has_latency: true,
+            has_upstream: true,
+        })
+    }
+
+    pub fn has_latency(&self) -> bool {
+        self.has_latency
+    }
+    pub fn has_upstream(&self) -> bool {
+        self.has_upstream
+    }
+
+    /// Names the flavour of a sample line, for the "detected format" message.
+    pub fn flavour(line: &[u8]) -> &'static str {
+        let has = |k: &[u8]| memchr::memmem::find(line, k).is_some();
+        if has(b"\"DownstreamStatus\"") {
+            "traefik"
+        } else if has(b"\"request\":{") || has(b"\"request\": {") {
+            "caddy"
+        } else if has(b"\"request_time\"") || has(b"\"time_local\"") || has(b"\"body_bytes_sent\"")
+        {
+            "nginx"
+        } else {
+            "generic"
+        }
+    }
+
+    pub fn parse<'a>(
+        &self,
+        line: &'a [u8],
+        scratch: &'a mut Scratch,
+    ) -> Result<Record<'a>, ErrorKind> {
+        let mut found: [Option<(Val, u8)>; N_SLOTS] = [None; N_SLOTS];
+        let mut w = Walker { b: line, i: 0 };
+        w.ws();
+        if w.peek() != Some(b'{') {
+            return Err(ErrorKind::NoMatch);
+        }
+        let mut path = PathBuf::default();
+        self.object(&mut w, &mut path, &mut found, 0)
+            .ok_or(ErrorKind::NoMatch)?;
+        w.ws();
+        if w.i != line.len() {
+            return Err(ErrorKind::NoMatch);
+        }
+        let get = |s: Slot| found[s as usize].map(|(v, _)| v);
+        let status = get(Slot::Status)
+            .and_then(|v| value::parse_status(v.raw(line)))
+            .ok_or(if get(Slot::Status).is_some() {
+                ErrorKind::BadValue
+            } else {
+                ErrorKind::MissingField
+            })?;
+        let unit_of = |s: Slot| found[s as usize].map(|(v, _)| v.unit).unwrap_or(Unit::Sec);
+        let bytes = get(Slot::Bytes).and_then(|v| value::parse_bytes(v.raw(line)));
+        let upstream_us = get(Slot::Upstream)
+            .and_then(|v| value::parse_timer_list_us(v.raw(line), unit_of(Slot::Upstream)));
+        let latency_us = get(Slot::Latency)
+            .and_then(|v| value::parse_duration_us(v.raw(line), unit_of(Slot::Latency)))
+            .or(upstream_us);
+        let time = get(Slot::Time).and_then(|v| {
+            let raw = v.raw(line);
+            scratch.time.get(raw, value::parse_any_time)
+        });
+        // Strings that need unescaping go to the scratch buffer; record
+        // where, then hand out slices once all writing is done.
+        scratch.buf.clear();
+        let mut text = |v: Option<Val>| -> Option<Span> {
+            let v = v?;
+            if v.escaped {
+                let start = scratch.buf.len();
+                unescape(v.raw(line), &mut scratch.buf);
+                Some(Span::Scratch(start, scratch.buf.len()))
+            } else {
+                Some(Span::Line(v.start, v.end))
+            }
+        };
+        let req = text(get(Slot::Request).filter(|v| v.string));
+        let method = text(get(Slot::Method).filter(|v| v.string));
+        let target = text(get(Slot::Target).filter(|v| v.string));
+        if req.is_none() && target.is_none() {
+            return Err(ErrorKind::MissingField);
+        }
+        let buf: &'a [u8] = &scratch.buf;
+        let slice = |s: Span| -> &'a [u8] {
+            match s {
+                Span::Line(a, b) => &line[a..b],
+                Span::Scratch(a, b) => &buf[a..b],
+            }
+        };
+        let (mut m, mut t): (&[u8], &[u8]) = match req {
+            Some(r) => value::split_request(slice(r)),
+            None => (b"", b""),
+        };
+        if let Some(x) = method {
+            m = slice(x);
+        }
+        if let Some(x) = target {
+            t = slice(x);
+        }
+        Ok(Record {
+            method: m,
+            target: t,
+            status,
+            bytes,
+            latency_us,
+            upstream_us,
+            time,
+        })
+    }
+
+    /// Walks one object at `w` (which must be at `{`), recording mapped
+    /// values. `None` on malformed JSON.
+    fn object(
+        &self,
+        w: &mut Walker,
+        path: &mut PathBuf,
+        found: &mut [Option<(Val, u8)>; N_SLOTS],
+        depth: u8,
+    ) -> Option<()> {
+        w.expect(b'{')?;
+        w.ws();
+        if w.peek()? == b'}' {
+            w.i += 1;
+            return Some(());
+        }
+        loop {
+            w.ws();
+            let key = w.string()?;
+            w.ws();
+            w.expect(b':')?;
+            w.ws();
+            let mark = path.len;
+            let key_fits = path.push(if depth > 0 { Some(b'.') } else { None }, key.raw(w.b));
+            let first = w.peek()?;
+            if first == b'{' {
+                if key_fits && depth < 4 && self.prefixes.contains(path.get()) {
+                    self.object(w, path, found, depth + 1)?;
+                } else {
+                    w.skip_value()?;
+                }
+            } else {
+                let v = w.scalar()?;
+                if key_fits
+                    && !v.null
+                    && let Some(t) = self.map.get(path.get())
+                {
+                    let f = &mut found[t.slot as usize];
+                    if f.is_none_or(|(_, r)| t.rank < r) {
+                        *f = Some((Val { unit: t.unit, ..v }, t.rank));
+                    }
+                }
+            }
+            path.len = mark;
+            w.ws();
+            match w.next()? {
+                b',' => continue,
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Span {
+    Line(usize, usize),
+    Scratch(usize, usize),
+}
+
+/// A scalar value's span in the line (without quotes for strings).
+#[derive(Clone, Copy, Debug)]
+struct Val {
+    start: usize,
+    end: usize,
+    string: bool,
+    escaped: bool,
+    null: bool,
+    unit: Unit,
+}
+
+impl Val {
+    fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.start..self.end]
+    }
+}
+
+/// Dotted key path of the current value, without allocating.
+struct PathBuf {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl Default for PathBuf {
+    fn default() -> Self {
+        PathBuf {
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+}
+
+impl PathBuf {
+    fn push(&mut self, sep: Option<u8>, key: &[u8]) -> bool {
+        let need = key.len() + sep.is_some() as usize;
+        if self.len + need > self.buf.len() {
+            return false;
+        }
+        if let Some(s) = sep {
+            self.buf[self.len] = s;
+            self.len += 1;
+        }
+        self.buf[self.len..self.len + key.len()].copy_from_slice(key);
+        self.len += key.len();
+        true
+    }
+    fn get(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+struct Walker<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Walker<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+    fn expect(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+    }
+
+    /// A string at the cursor; returns the span between the quotes.
+    fn string(&mut self) -> Option<Val> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            let j = self.i + memchr::memchr2(b'"', b'\\', &self.b[self.i..])?;
+            if self.b[j] == b'"' {
+                self.i = j + 1;
+                return Some(Val {
+                    start,
+                    end: j,
+                    string: true,
+                    escaped,
+                    null: false,
+                    unit: Unit::Sec,
+                });
+            }
+            escaped = true;
+            self.i = j + 2;
+            if self.i > self.b.len() {
+                return None;
+            }
+        }
+    }
+
+    /// A string, number, `true`, `false` or `null` at the cursor.
+    fn scalar(&mut self) -> Option<Val> {
+        match self.peek()? {
+            b'"' => self.string(),
+            b'[' => {
+                let start = self.i;
+                self.skip_value()?;
+                Some(Val {
+                    start,
+                    end: self.i,
+                    string: false,
+                    escaped: false,
+                    null: true, // arrays are never a mapped value
+                    unit: Unit::Sec,
+                })
+            }
+            _ => {
+                let start = self.i;
+                while let Some(c) = self.peek() {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                let raw = &self.b[start..self.i];
+                if raw.is_empty() {
+                    return None;
+                }
+                Some(Val {
+                    start,
+                    end: self.i,
+                    string: false,
+                    escaped: false,
+                    null: raw == b"null",
+                    unit: Unit::Sec,
+                })
+            }
+        }
+    }
+
+    /// Skips any value, counting brackets outside strings (no recursion, so
+    /// `[[[[…` of any depth cannot overflow the stack).
+    fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return Some(());
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => self.scalar().map(|_| ()),
+        }
+    }
+}
+
+/// JSON string unescape into `out` (`\uXXXX` and surrogate pairs → UTF-8;
+/// malformed escapes are kept as written).
+fn unescape(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c != b'\\' || i + 1 >= s.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = s[i + 1];
+        i += 2;
+        match e {
+            b'"' => out.push(b'"'),
+            b'\\' => out.push(b'\\'),
+            b'/' => out.push(b'/'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'u' => {
+                let hex = |at: usize| -> Option<u32> {
+                    let h = s.get(at..at + 4)?;
+                    u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+                };
+                let Some(mut cp) = hex(i) else {
+                    out.extend_from_slice(b"\\u");
+                    continue;
+                };
+                i += 4;
+                if (0xD800..0xDC00).contains(&cp)
+                    && s.get(i..i + 2) == Some(b"\\u")
+                    && let Some(lo) = hex(i + 2).filter(|lo| (0xDC00..0xE000).contains(lo))
+                {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+                let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+                let mut tmp = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// method, target, status, latency µs, bytes, time
+    type Parsed = (String, String, u16, Option<u64>, Option<u64>, Option<i64>);
+
+    fn parse(f: &JsonFormat, line: &str) -> Result<Parsed, ErrorKind> {
+        let mut s = Scratch::default();
+        let r = f.parse(line.as_bytes(), &mut s)?;
+        Ok((
+            String::from_utf8_lossy(r.method).into(),
+            String::from_utf8_lossy(r.target).into(),
+            r.status,
+            r.latency_us,
+            r.bytes,
+            r.time,
+        ))
+    }
+
+    #[test]
+    fn nginx_escape_json() {
+        let f = JsonFormat::new(&[]).unwrap();
+        let l = r#"{"remote_addr":"10.0.0.1","time_local":"10/Mar/2024:00:00:00 +0000","request":"GET /a\"b?x=\u00e9 HTTP/1.1","status":404,"body_bytes_sent":12,"request_time":0.120,"upstream_response_time":"0.050, 0.060"}"#;
+        assert_eq!(
+            parse(&f, l).unwrap(),
+            (
+                "GET".into(),
+                "/a\"b?x=é".into(),
+                404,
+                Some(120_000),
+                Some(12),
+                Some(1_710_028_800)
+            )
+        );
+    }
+
+    #[test]
+    fn caddy_nested_request() {
+        let f = JsonFormat::new(&[]).unwrap();
+        let l = r#"{"level":"info","ts":1710028800.52,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","proto":"HTTP/2.0","method":"POST","host":"x","uri":"/api/v1/users/7?q=1","headers":{"User-Agent":["curl/8"],"Accept":["*/*"]}},"bytes_read":0,"duration":0.000929675,"size":10900,"status":201,"resp_headers":{"Server":["Caddy"]}}"#;
+        assert_eq!(
+            parse(&f, l).unwrap(),
+            (
+                "POST".into(),
+                "/api/v1/users/7?q=1".into(),
+                201,
+                Some(930),
+                Some(10900),
+                Some(1_710_028_800)
+            )
+        );
+    }
+
+    #[test]
+    fn traefik_nanoseconds() {
+        let f = JsonFormat::new(&[]).unwrap();
+        let l = r#"{"ClientHost":"1.2.3.4","DownstreamContentSize":55,"DownstreamStatus":502,"Duration":123456789,"OriginStatus":0,"RequestMethod":"GET","RequestPath":"/x","StartUTC":"2024-03-10T00:00:00.1234Z","time":"2024-03-10T00:00:01Z"}"#;
+        assert_eq!(
+            parse(&f, l).unwrap(),
+            (
+                "GET".into(),
+                "/x".into(),
+                502,
+                Some(123_457),
+                Some(55),
+                Some(1_710_028_800)
+            )
+        );
+    }
+
+    #[test]
+    fn overrides_replace_defaults() {
+        let o: Vec<FieldOverride> = vec![
+            "status=resp.code".parse().unwrap(),
+            "latency=took:ms".parse().unwrap(),
+            "path=req.path".parse().unwrap(),
+        ];
+        let f = JsonFormat::new(&o).unwrap();
+        let l = r#"{"status":"ignored","resp":{"code":"503"},"took":15,"req":{"path":"/p","method":"PUT"},"method":"PUT"}"#;
+        assert_eq!(
+            parse(&f, l).unwrap(),
+            ("PUT".into(), "/p".into(), 503, Some(15_000), None, None)
+        );
+        assert!("bogus=x".parse::<FieldOverride>().is_err());
+        assert!("status".parse::<FieldOverride>().is_err());
+    }
+
+    #[test]
+    fn malformed_and_missing() {
+        let f = JsonFormat::new(&[]).unwrap();
+        assert_eq!(
+            parse(&f, r#"{"status":200"#).unwrap_err(),
+            ErrorKind::NoMatch
+        );
+        assert_eq!(
+            parse(&f, r#"{"status":200,"request":"GET / HTTP/1.1"} x"#).unwrap_err(),
+            ErrorKind::NoMatch
+        );
+        assert_eq!(
+            parse(&f, r#"{"request":"GET / HTTP/1.1"}"#).unwrap_err(),
+            ErrorKind::MissingField
+        );
+        assert_eq!(
+            parse(&f, r#"{"status":"abc","uri":"/"}"#).unwrap_err(),
+            ErrorKind::BadValue
+        );
+        assert_eq!(
+            parse(&f, r#"{"status":200}"#).unwrap_err(),
+            ErrorKind::MissingField
+        );
+        assert_eq!(parse(&f, "not json").unwrap_err(), ErrorKind::NoMatch);
+        let deep = format!(
+            r#"{{"a":{}{},"status":200,"uri":"/"}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert_eq!(parse(&f, &deep).unwrap().2, 200);
+        assert_eq!(
+            parse(
+                &f,
+                r#"{"status":200,"uri":"/","x":null,"request_time":null}"#
+            )
+            .unwrap()
+            .3,
+            None
+        );
+    }
+}

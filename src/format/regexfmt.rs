@@ -1,0 +1,165 @@
+//! `regex:<pattern>` formats: anything a regular expression with named groups
+//! can describe. The escape hatch for logs no preset or format string fits;
+//! slower than a compiled template (a regex search per line), so the presets
+//! and `log_format` strings remain the fast path.
+//!
+//! Group names: `method`, `path` (also `uri`, `target`, `url`), `request`
+//! (whole request line), `status`, `bytes`, `request_time` (seconds; also
+//! `latency`, `duration`), `latency_ms`, `latency_us`, `latency_ns`,
+//! `upstream_time` (seconds, nginx list), `time` (time_local, ISO 8601 or
+//! epoch, by looks). Other groups are allowed and ignored.
+
+use regex::bytes::{CaptureLocations, Regex};
+
+use super::value::{self, Unit};
+use super::{ErrorKind, Record, Scratch};
+
+#[derive(Debug)]
+pub struct RegexFormat {
+    re: Regex,
+    /// Capture-group index of each meaningful group.
+    method: Option<usize>,
+    target: Option<usize>,
+    request: Option<usize>,
+    status: usize,
+    bytes: Option<usize>,
+    latency: Option<(usize, Unit)>,
+    upstream: Option<usize>,
+    time: Option<usize>,
+    /// Distinguishes this regex's capture buffer in the per-thread scratch.
+    pub(crate) uid: usize,
+}
+
+impl RegexFormat {
+    pub fn new(pattern: &str, uid: usize) -> Result<RegexFormat, (usize, String)> {
+        let re = Regex::new(pattern).map_err(|e| (0, format!("invalid regex: {e}")))?;
+        let idx = |names: &[&str]| -> Option<usize> {
+            re.capture_names()
+                .enumerate()
+                .find(|(_, n)| n.is_some_and(|n| names.contains(&n)))
+                .map(|(i, _)| i)
+        };
+        let status =
+            idx(&["status"]).ok_or((0, "the regex needs a (?P<status>...) group".to_string()))?;
+        let target = idx(&["path", "uri", "target", "url"]);
+        let request = idx(&["request"]);
+        if target.is_none() && request.is_none() {
+            return Err((
+                0,
+                "the regex needs a (?P<path>...) or (?P<request>...) group".into(),
+            ));
+        }
+        let latency = idx(&["request_time", "latency", "duration"])
+            .map(|i| (i, Unit::Sec))
+            .or_else(|| idx(&["latency_ms", "duration_ms"]).map(|i| (i, Unit::Ms)))
+            .or_else(|| idx(&["latency_us", "duration_us"]).map(|i| (i, Unit::Us)))
+            .or_else(|| idx(&["latency_ns", "duration_ns"]).map(|i| (i, Unit::Ns)));
+        Ok(RegexFormat {
+            method: idx(&["method"]),
+            target,
+            request,
+            status,
+            bytes: idx(&["bytes"]),
+            latency,
+            upstream: idx(&["upstream_time", "upstream_response_time"]),
+            time: idx(&["time", "time_local", "time_iso8601", "ts"]),
+            re,
+            uid,
+        })
+    }
+
+    pub fn has_latency(&self) -> bool {
+        self.latency.is_some() || self.upstream.is_some()
+    }
+    pub fn has_upstream(&self) -> bool {
+        self.upstream.is_some()
+    }
+
+    pub fn parse<'a>(
+        &self,
+        line: &'a [u8],
+        scratch: &mut Scratch,
+    ) -> Result<Record<'a>, ErrorKind> {
+        // One capture buffer per regex per thread, reused: no allocation per line.
+        let pos = match scratch.regex_locs.iter().position(|(u, _)| *u == self.uid) {
+            Some(p) => p,
+            None => {
+                scratch
+                    .regex_locs
+                    .push((self.uid, self.re.capture_locations()));
+                scratch.regex_locs.len() - 1
+            }
+        };
+        let locs: &mut CaptureLocations = &mut scratch.regex_locs[pos].1;
+        if self.re.captures_read(locs, line).is_none() {
+            return Err(ErrorKind::NoMatch);
+        }
+        let get = |i: Option<usize>| i.and_then(|i| locs.get(i)).map(|(a, b)| &line[a..b]);
+        let status = value::parse_status(get(Some(self.status)).unwrap_or(b""))
+            .ok_or(ErrorKind::BadValue)?;
+        let (mut method, mut target): (&[u8], &[u8]) = match get(self.request) {
+            Some(r) => value::split_request(r),
+            None => (b"", b""),
+        };
+        if let Some(m) = get(self.method) {
+            method = m;
+        }
+        if let Some(t) = get(self.target) {
+            target = t;
+        }
+        let upstream_us = get(self.upstream).and_then(|v| value::parse_timer_list_us(v, Unit::Sec));
+        let latency_us = self
+            .latency
+            .and_then(|(i, u)| get(Some(i)).and_then(|v| value::parse_duration_us(v, u)))
+            .or(upstream_us);
+        let time = get(self.time).and_then(|v| scratch.time.get(v, value::parse_any_time));
+        Ok(Record {
+            method,
+            target,
+            status,
+            bytes: get(self.bytes).and_then(value::parse_bytes),
+            latency_us,
+            upstream_us,
+            time,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_groups() {
+        let f = RegexFormat::new(
+            r"^(?P<method>\S+) (?P<path>\S+) (?P<status>\d+) (?P<latency_ms>\d+)ms$",
+            1,
+        )
+        .unwrap();
+        let mut s = Scratch::default();
+        let r = f.parse(b"GET /x 200 15ms", &mut s).unwrap();
+        assert_eq!(
+            (r.method, r.target, r.status, r.latency_us),
+            (&b"GET"[..], &b"/x"[..], 200, Some(15_000))
+        );
+        assert_eq!(f.parse(b"nope", &mut s).unwrap_err(), ErrorKind::NoMatch);
+        assert!(
+            RegexFormat::new(r"(?P<path>\S+)", 2)
+                .unwrap_err()
+                .1
+                .contains("status")
+        );
+        assert!(
+            RegexFormat::new(r"(?P<status>\d+)", 3)
+                .unwrap_err()
+                .1
+                .contains("path")
+        );
+        assert!(
+            RegexFormat::new(r"(", 4)
+                .unwrap_err()
+                .1
+                .contains("invalid regex")
+        );
+    }
+}

@@ -1,0 +1,691 @@
+//! The line template that nginx `log_format` strings, Apache `LogFormat`
+//! strings and the presets compile into: literals and typed fields.
+//!
+//! Matching is left to right over bytes. Every field has a *class* saying what
+//! its value may contain (digits, a decimal, a token without spaces, a fixed
+//! width, anything). Where a field's class cannot contain the first byte of
+//! the literal after it, the field's end is found in one `memchr`-speed scan
+//! and there is nothing to guess. Where it can — `$request` followed by `-`
+//! in `'$remote_addr-[$time_local]-$request-$status-$request_time'`, where
+//! paths and dates contain `-` too — the matcher tries each occurrence of the
+//! literal, shortest first, and backtracks when the fields after it do not fit
+//! their classes. The narrow classes of the later fields (`$status` is 1–3
+//! digits, `$request_time` is `d.ddd`) are what make the choice unambiguous.
+//! A step budget bounds the work on hostile lines.
+//!
+//! Fields between double quotes are scanned up to the first unescaped quote:
+//! nginx writes `"` inside values as `\x22` and Apache as `\"`, so a quote
+//! that is not preceded by a backslash always closes the field.
+
+use memchr::memmem;
+
+use super::value::{self, Unit};
+use super::{ErrorKind, Record, TimeCache};
+
+/// What a field means to routetop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Present in the line, not needed.
+    Ignore,
+    /// Whole request line: `GET /path?q HTTP/1.1`.
+    Request,
+    Method,
+    /// Path with query string (`$request_uri`, Apache `%U%q` is split).
+    Target,
+    /// Path without query string (`$uri`, `%U`).
+    Path,
+    Status,
+    Bytes,
+    /// Total request time, one number.
+    Latency(Unit),
+    /// nginx upstream timer list (`0.004, 0.012 : 0.001`).
+    Upstream(Unit),
+    /// `10/Mar/2024:00:00:00 +0000`, with or without brackets.
+    TimeLocal,
+    TimeIso,
+    TimeEpoch,
+}
+
+/// What a field's value may contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// `[0-9]+`
+    Digits,
+    /// `[0-9]+` or `-`
+    DigitsOrDash,
+    /// `[0-9]+\.[0-9]+` or `-`: nginx always prints timers with a fraction.
+    Decimal,
+    /// `[0-9.,: -]+`: nginx timer and status lists.
+    TimerList,
+    /// One or more bytes other than space.
+    Token,
+    /// Exactly n bytes.
+    Fixed(u8),
+    /// Anything, possibly empty.
+    Free,
+}
+
+impl Class {
+    fn member(self, c: u8) -> bool {
+        match self {
+            Class::Digits => c.is_ascii_digit(),
+            Class::DigitsOrDash => c.is_ascii_digit() || c == b'-',
+            Class::Decimal => c.is_ascii_digit() || c == b'.' || c == b'-',
+            Class::TimerList => matches!(c, b'0'..=b'9' | b'.' | b',' | b':' | b' ' | b'-'),
+            Class::Token => c != b' ',
+            Class::Fixed(_) | Class::Free => true,
+        }
+    }
+
+    /// Length of the longest prefix of `s` that can be (or contain) a value
+    /// of this class; 0 means the class cannot start here.
+    fn run(self, s: &[u8]) -> usize {
+        match self {
+            Class::Digits => digits(s),
+            Class::DigitsOrDash => {
+                if s.first() == Some(&b'-') {
+                    1
+                } else {
+                    digits(s)
+                }
+            }
+            Class::Decimal => {
+                if s.first() == Some(&b'-') {
+                    return 1;
+                }
+                let i = digits(s);
+                if i == 0 || s.get(i) != Some(&b'.') {
+                    return 0;
+                }
+                let f = digits(&s[i + 1..]);
+                if f == 0 { 0 } else { i + 1 + f }
+            }
+            Class::TimerList => s
+                .iter()
+                .take_while(|&&c| Class::TimerList.member(c))
+                .count(),
+            // Tokens are short (addresses, user names): a loop beats memchr.
+            Class::Token => s.iter().position(|&c| c == b' ').unwrap_or(s.len()),
+            Class::Fixed(_) | Class::Free => s.len(),
+        }
+    }
+}
+
+fn digits(s: &[u8]) -> usize {
+    s.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+#[derive(Debug)]
+pub struct FieldSpec {
+    pub field: Field,
+    pub class: Class,
+    /// Between double quotes in the template: ends at the first unescaped `"`.
+    pub quoted: bool,
+    /// As written in the format (`$request`, `%>s`), for messages.
+    pub name: Box<str>,
+}
+
+pub struct Lit {
+    pub bytes: Box<[u8]>,
+    // Boxed: a Finder is ~300 bytes and only the backtracking path uses it.
+    finder: Box<memmem::Finder<'static>>,
+}
+
+impl std::fmt::Debug for Lit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lit({:?})", String::from_utf8_lossy(&self.bytes))
+    }
+}
+
+#[derive(Debug)]
+pub enum Tok {
+    Lit(Lit),
+    Field(FieldSpec),
+}
+
+/// Builder input: what a format string parser produces.
+#[derive(Debug)]
+pub enum Piece {
+    Lit(Vec<u8>),
+    Field {
+        field: Field,
+        class: Class,
+        name: String,
+        /// Offset of the field in the format string, for error messages.
+        at: usize,
+    },
+}
+
+/// Number of value slots a match fills (one per meaningful [`Field`] kind).
+const SLOTS: usize = 9;
+const S_REQUEST: usize = 0;
+const S_METHOD: usize = 1;
+const S_TARGET: usize = 2;
+const S_PATH: usize = 3;
+const S_STATUS: usize = 4;
+const S_BYTES: usize = 5;
+const S_LATENCY: usize = 6;
+const S_UPSTREAM: usize = 7;
+const S_TIME: usize = 8;
+
+fn slot_of(f: Field) -> Option<usize> {
+    Some(match f {
+        Field::Ignore => return None,
+        Field::Request => S_REQUEST,
+        Field::Method => S_METHOD,
+        Field::Target => S_TARGET,
+        Field::Path => S_PATH,
+        Field::Status => S_STATUS,
+        Field::Bytes => S_BYTES,
+        Field::Latency(_) => S_LATENCY,
+        Field::Upstream(_) => S_UPSTREAM,
+        Field::TimeLocal | Field::TimeIso | Field::TimeEpoch => S_TIME,
+    })
+}
+
+/// Work allowed per line before it is declared not to match: a few thousand
+/// steps is far more than any real line needs (combined: ~25) and bounds a
+/// hostile 64 KiB line of `-` to microseconds.
+const STEP_BUDGET: u32 = 4096;
+
+#[derive(Debug)]
+pub struct Template {
+    toks: Vec<Tok>,
+    /// Every field's end is found by one scan (no literal can also occur
+    /// inside a value), so matching needs no backtracking: the case of all
+    /// presets and most real formats, run by [`Template::match_linear`].
+    linear: bool,
+    latency_unit: Option<Unit>,
+    upstream_unit: Option<Unit>,
+    time_kind: Option<Field>,
+}
+
+/// Why a template cannot be built, with the offset in the format string.
+#[derive(Debug)]
+pub struct BuildError {
+    pub at: usize,
+    pub msg: String,
+}
+
+impl Template {
+    pub fn build(pieces: Vec<Piece>) -> Result<Template, BuildError> {
+        // Merge adjacent literals so that "field, literal, field" alternates.
+        let mut merged: Vec<Piece> = Vec::with_capacity(pieces.len());
+        for p in pieces {
+            match (merged.last_mut(), p) {
+                (Some(Piece::Lit(a)), Piece::Lit(b)) => a.extend_from_slice(&b),
+                (_, Piece::Lit(b)) if b.is_empty() => {}
+                (_, p) => merged.push(p),
+            }
+        }
+        let n = merged.len();
+        let mut toks = Vec::with_capacity(n);
+        let mut have = [false; SLOTS];
+        let (mut latency_unit, mut upstream_unit, mut time_kind) = (None, None, None);
+        for i in 0..n {
+            match &merged[i] {
+                Piece::Lit(b) => toks.push(Tok::Lit(Lit {
+                    bytes: b.clone().into_boxed_slice(),
+                    finder: Box::new(memmem::Finder::new(b).into_owned()),
+                })),
+                Piece::Field {
+                    field,
+                    class,
+                    name,
+                    at,
+                } => {
+                    let prev_quote = matches!(i.checked_sub(1).map(|j| &merged[j]), Some(Piece::Lit(b)) if b.last() == Some(&b'"'));
+                    let next = merged.get(i + 1);
+                    let next_quote =
+                        matches!(next, Some(Piece::Lit(b)) if b.first() == Some(&b'"'));
+                    if let Some(Piece::Field {
+                        name: next_name, ..
+                    }) = next
+                        && matches!(class, Class::Free | Class::Token)
+                    {
+                        return Err(BuildError {
+                            at: *at,
+                            msg: format!(
+                                "`{name}` is followed directly by `{next_name}`: nothing separates them, so where one ends is unknowable"
+                            ),
+                        });
+                    }
+                    let quoted =
+                        prev_quote && next_quote && matches!(class, Class::Free | Class::Token);
+                    if let Some(s) = slot_of(*field) {
+                        have[s] = true;
+                    }
+                    match field {
+                        Field::Latency(u) => latency_unit = Some(*u),
+                        Field::Upstream(u) => upstream_unit = Some(*u),
+                        Field::TimeLocal | Field::TimeIso | Field::TimeEpoch => {
+                            time_kind = Some(*field)
+                        }
+                        _ => {}
+                    }
+                    toks.push(Tok::Field(FieldSpec {
+                        field: *field,
+                        class: *class,
+                        quoted,
+                        name: name.clone().into_boxed_str(),
+                    }));
+                }
+            }
+        }
+        if !have[S_STATUS] {
+            return Err(BuildError {
+                at: 0,
+                msg: "the format has no status field ($status, %>s): routetop needs it to count errors".into(),
+            });
+        }
+        if !(have[S_REQUEST] || have[S_TARGET] || have[S_PATH]) {
+            return Err(BuildError {
+                at: 0,
+                msg: "the format has no request or path field ($request, $request_uri, $uri, %r, %U): routes cannot be known".into(),
+            });
+        }
+        let linear = (0..toks.len()).all(|i| match &toks[i] {
+            Tok::Lit(_) => true,
+            Tok::Field(f) => {
+                matches!(f.class, Class::Fixed(_))
+                    || f.quoted
+                    || match toks.get(i + 1) {
+                        None | Some(Tok::Field(_)) => true,
+                        Some(Tok::Lit(l)) => f.class != Class::Free && !f.class.member(l.bytes[0]),
+                    }
+            }
+        });
+        Ok(Template {
+            toks,
+            linear,
+            latency_unit,
+            upstream_unit,
+            time_kind,
+        })
+    }
+
+    pub fn has_latency(&self) -> bool {
+        self.latency_unit.is_some() || self.upstream_unit.is_some()
+    }
+    pub fn has_upstream(&self) -> bool {
+        self.upstream_unit.is_some()
+    }
+    pub fn has_time(&self) -> bool {
+        self.time_kind.is_some()
+    }
+
+    pub fn parse<'a>(
+        &self,
+        line: &'a [u8],
+        time_cache: &mut TimeCache,
+    ) -> Result<Record<'a>, ErrorKind> {
+        let mut slots = [(0u32, 0u32); SLOTS];
+        let filled = if self.linear {
+            self.match_linear(line, &mut slots)
+                .ok_or(ErrorKind::NoMatch)?
+        } else {
+            let mut m = Matcher {
+                t: self,
+                line,
+                slots,
+                filled: 0,
+                budget: STEP_BUDGET,
+                deepest: (0, 0),
+            };
+            if !m.run(0, 0) {
+                return Err(ErrorKind::NoMatch);
+            }
+            slots = m.slots;
+            m.filled
+        };
+        let get = |s: usize| -> Option<&'a [u8]> {
+            if filled & (1 << s) != 0 {
+                let (a, b) = slots[s];
+                Some(&line[a as usize..b as usize])
+            } else {
+                None
+            }
+        };
+        let (mut method, mut target): (&[u8], &[u8]) = match get(S_REQUEST) {
+            Some(r) => value::split_request(r),
+            None => (b"", b""),
+        };
+        if let Some(m) = get(S_METHOD) {
+            method = m;
+        }
+        if let Some(t) = get(S_TARGET).or_else(|| get(S_PATH)) {
+            target = t;
+        }
+        let status =
+            value::parse_status(get(S_STATUS).unwrap_or(b"")).ok_or(ErrorKind::BadValue)?;
+        let bytes = get(S_BYTES).and_then(value::parse_bytes);
+        let upstream_us = match (self.upstream_unit, get(S_UPSTREAM)) {
+            (Some(u), Some(v)) => value::parse_timer_list_us(v, u),
+            _ => None,
+        };
+        let latency_us = match (self.latency_unit, get(S_LATENCY)) {
+            (Some(u), Some(v)) => value::parse_duration_us(v, u),
+            _ => upstream_us,
+        };
+        let time = match (self.time_kind, get(S_TIME)) {
+            (Some(kind), Some(v)) => time_cache.get(v, |v| match kind {
+                Field::TimeLocal => value::parse_time_local(v),
+                Field::TimeIso => value::parse_iso8601(v),
+                _ => value::parse_epoch(v),
+            }),
+            _ => None,
+        };
+        Ok(Record {
+            method,
+            target,
+            status,
+            bytes,
+            latency_us,
+            upstream_us,
+            time,
+        })
+    }
+
+    /// Matching without backtracking, for templates where each field's end
+    /// is found by one scan. Returns the filled-slot mask.
+    #[inline]
+    fn match_linear(&self, line: &[u8], slots: &mut [(u32, u32); SLOTS]) -> Option<u16> {
+        let (pos, filled) = self.forward(&self.toks, line, slots)?;
+        (pos == line.len()).then_some(filled)
+    }
+
+    /// Matches `toks` from the start of `line`; returns where it stopped.
+    #[inline]
+    fn forward(
+        &self,
+        toks: &[Tok],
+        line: &[u8],
+        slots: &mut [(u32, u32); SLOTS],
+    ) -> Option<(usize, u16)> {
+        let mut filled = 0u16;
+        let mut pos = 0usize;
+        for (i, tok) in toks.iter().enumerate() {
+            match tok {
+                Tok::Lit(l) => {
+                    if !lit_at(line, pos, &l.bytes) {
+                        return None;
+                    }
+                    pos += l.bytes.len();
+                }
+                Tok::Field(f) => {
+                    let rest = &line[pos..];
+                    let len = match f.class {
+                        Class::Fixed(n) => {
+                            let n = n as usize;
+                            if n > rest.len() {
+                                return None;
+                            }
+                            n
+                        }
+                        _ if f.quoted => quoted_end(rest)?,
+                        Class::Free => match self.toks.get(i + 1) {
+                            // Free only reaches here when it is last.
+                            None => rest.len(),
+                            _ => return None,
+                        },
+                        c => {
+                            let n = c.run(rest);
+                            if n == 0 {
+                                return None;
+                            }
+                            n
+                        }
+                    };
+                    if let Some(s) = slot_of(f.field) {
+                        slots[s] = (pos as u32, (pos + len) as u32);
+                        filled |= 1 << s;
+                    }
+                    pos += len;
+                }
+            }
+        }
+        Some((pos, filled))
+    }
+
+    /// Says where a line stops fitting the template, for the parse-error view.
+    pub fn explain(&self, line: &[u8]) -> String {
+        let mut m = Matcher {
+            t: self,
+            line,
+            slots: [(0, 0); SLOTS],
+            filled: 0,
+            budget: STEP_BUDGET,
+            deepest: (0, 0),
+        };
+        if m.run(0, 0) {
+            return "matches the format".into();
+        }
+        let (ti, pos) = m.deepest;
+        let what = match self.toks.get(ti) {
+            Some(Tok::Lit(l)) => format!("expected {:?}", String::from_utf8_lossy(&l.bytes)),
+            Some(Tok::Field(f)) => format!("expected {} ({})", f.name, class_name(f.class)),
+            None => "expected end of line".into(),
+        };
+        let after = match ti.checked_sub(1).and_then(|i| self.toks.get(i)) {
+            Some(Tok::Field(f)) => format!(" after {}", f.name),
+            Some(Tok::Lit(_)) => match ti.checked_sub(2).and_then(|i| self.toks.get(i)) {
+                Some(Tok::Field(f)) => format!(" after {}", f.name),
+                _ => String::new(),
+            },
+            None => String::new(),
+        };
+        if m.budget == 0 {
+            return format!("too ambiguous to match (gave up{after})");
+        }
+        format!("{what}{after} at byte {pos}")
+    }
+}
+
+fn class_name(c: Class) -> &'static str {
+    match c {
+        Class::Digits => "digits",
+        Class::DigitsOrDash => "digits or -",
+        Class::Decimal => "a decimal like 0.005",
+        Class::TimerList => "a timer list",
+        Class::Token => "a value without spaces",
+        Class::Fixed(_) => "a fixed-width value",
+        Class::Free => "any text",
+    }
+}
+
+struct Matcher<'t, 'l> {
+    t: &'t Template,
+    line: &'l [u8],
+    slots: [(u32, u32); SLOTS],
+    filled: u16,
+    budget: u32,
+    /// Furthest (token, byte) reached, for [`Template::explain`].
+    deepest: (usize, usize),
+}
+
+impl Matcher<'_, '_> {
+    fn set(&mut self, f: &FieldSpec, a: usize, b: usize) {
+        if let Some(s) = slot_of(f.field) {
+            self.slots[s] = (a as u32, b as u32);
+            self.filled |= 1 << s;
+        }
+    }
+
+    fn run(&mut self, ti: usize, pos: usize) -> bool {
+        let line = self.line;
+        if pos > self.deepest.1 || (pos == self.deepest.1 && ti > self.deepest.0) {
+            self.deepest = (ti, pos);
+        }
+        let Some(tok) = self.t.toks.get(ti) else {
+            return pos == line.len();
+        };
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        match tok {
+            Tok::Lit(l) => lit_at(line, pos, &l.bytes) && self.run(ti + 1, pos + l.bytes.len()),
+            Tok::Field(f) => {
+                let next = match self.t.toks.get(ti + 1) {
+                    Some(Tok::Lit(l)) => Some(l),
+                    _ => None,
+                };
+                let rest = &line[pos..];
+                if let Class::Fixed(n) = f.class {
+                    let e = pos + n as usize;
+                    if e > line.len() {
+                        return false;
+                    }
+                    self.set(f, pos, e);
+                    return self.run(ti + 1, e);
+                }
+                if f.quoted {
+                    // `next` starts with the quote (checked at build time).
+                    let Some(e) = quoted_end(rest) else {
+                        return false;
+                    };
+                    self.set(f, pos, pos + e);
+                    return self.run(ti + 1, pos + e);
+                }
+                let run = f.class.run(rest);
+                if run == 0 && f.class != Class::Free {
+                    return false;
+                }
+                let ends_free = f.class == Class::Free;
+                match next {
+                    // Last token, or a field follows (only allowed after a
+                    // narrow class): the value is the whole run.
+                    None => {
+                        self.set(f, pos, pos + run);
+                        self.run(ti + 1, pos + run)
+                    }
+                    Some(l) if !ends_free && !f.class.member(l.bytes[0]) => {
+                        self.set(f, pos, pos + run);
+                        self.run(ti + 1, pos + run)
+                    }
+                    Some(l) => {
+                        // The literal may start anywhere inside the run (but
+                        // a narrow value is never empty): try each, shortest
+                        // value first.
+                        let min = if ends_free { 0 } else { 1 };
+                        let mut from = pos + min;
+                        while from <= pos + run {
+                            let Some(i) = l.finder.find(&line[from..]) else {
+                                return false;
+                            };
+                            let e = from + i;
+                            if e > pos + run {
+                                return false;
+                            }
+                            self.set(f, pos, e);
+                            if self.run(ti + 1, e) {
+                                return true;
+                            }
+                            if self.budget == 0 {
+                                return false;
+                            }
+                            from = e + 1;
+                        }
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `line[pos..]` starts with `lit`. Literals are a few bytes: a plain loop
+/// beats a `memcmp` call.
+#[inline(always)]
+fn lit_at(line: &[u8], pos: usize, lit: &[u8]) -> bool {
+    match line.get(pos..pos + lit.len()) {
+        Some(s) => s.iter().zip(lit).all(|(a, b)| a == b),
+        None => false,
+    }
+}
+
+/// Offset of the first `"` in `s` not escaped by a backslash.
+fn quoted_end(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < s.len() {
+        let j = i + memchr::memchr2(b'"', b'\\', &s[i..])?;
+        if s[j] == b'"' {
+            return Some(j);
+        }
+        i = j + 2;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> Piece {
+        Piece::Lit(s.as_bytes().to_vec())
+    }
+    fn field(f: Field, c: Class) -> Piece {
+        Piece::Field {
+            field: f,
+            class: c,
+            name: format!("{f:?}"),
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn quoted_end_skips_escapes() {
+        assert_eq!(quoted_end(br#"abc" x"#), Some(3));
+        assert_eq!(quoted_end(br#"a\"b" x"#), Some(4));
+        assert_eq!(quoted_end(br#"a\\"#), None);
+        assert_eq!(quoted_end(br#"a\x22b" x"#), Some(6));
+        assert_eq!(quoted_end(b"abc"), None);
+    }
+
+    #[test]
+    fn free_fields_backtrack_until_the_narrow_ones_fit() {
+        let t = Template::build(vec![
+            field(Field::Request, Class::Free),
+            lit("-"),
+            field(Field::Status, Class::Digits),
+            lit("-"),
+            field(Field::Latency(Unit::Sec), Class::Decimal),
+        ])
+        .unwrap();
+        let mut tc = TimeCache::default();
+        let r = t
+            .parse(b"GET /a-200-1.5/b-c HTTP/1.1-404-0.250", &mut tc)
+            .unwrap();
+        assert_eq!(r.target, b"/a-200-1.5/b-c");
+        assert_eq!(r.status, 404);
+        assert_eq!(r.latency_us, Some(250_000));
+        assert!(t.parse(b"GET /a HTTP/1.1-404-x", &mut tc).is_err());
+    }
+
+    #[test]
+    fn two_free_fields_without_separator_are_rejected() {
+        let e = Template::build(vec![
+            field(Field::Request, Class::Free),
+            field(Field::Status, Class::Digits),
+        ])
+        .unwrap_err();
+        assert!(e.msg.contains("nothing separates"), "{}", e.msg);
+    }
+
+    #[test]
+    fn hostile_lines_exhaust_the_budget_not_the_cpu() {
+        let t = Template::build(vec![
+            field(Field::Request, Class::Free),
+            lit("-"),
+            field(Field::Ignore, Class::Free),
+            lit("-"),
+            field(Field::Status, Class::Digits),
+            lit("-x"),
+        ])
+        .unwrap();
+        let line = vec![b'-'; 60_000];
+        let mut tc = TimeCache::default();
+        assert_eq!(t.parse(&line, &mut tc).unwrap_err(), ErrorKind::NoMatch);
+        assert!(t.explain(&line).contains("too ambiguous"));
+    }
+}

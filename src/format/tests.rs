@@ -1,0 +1,342 @@
+//! Format compiler tests: each preset, nginx variable kinds, Apache
+//! directives, escapes, `-` fields, bad format strings and detection.
+
+use super::*;
+
+#[derive(Debug, PartialEq, Eq)]
+struct Rec {
+    method: String,
+    target: String,
+    status: u16,
+    bytes: Option<u64>,
+    latency_us: Option<u64>,
+    upstream_us: Option<u64>,
+    time: Option<i64>,
+}
+
+fn compile(spec: &str) -> Format {
+    Format::compile(&FormatSpec::parse(spec).unwrap(), &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parse(f: &Format, line: &str) -> Result<Rec, ErrorKind> {
+    let mut s = Scratch::default();
+    let r = f.parse(line.as_bytes(), &mut s)?;
+    Ok(Rec {
+        method: String::from_utf8_lossy(r.method).into(),
+        target: String::from_utf8_lossy(r.target).into(),
+        status: r.status,
+        bytes: r.bytes,
+        latency_us: r.latency_us,
+        upstream_us: r.upstream_us,
+        time: r.time,
+    })
+}
+
+fn rec(
+    method: &str,
+    target: &str,
+    status: u16,
+    bytes: Option<u64>,
+    latency: Option<u64>,
+    time: Option<i64>,
+) -> Rec {
+    Rec {
+        method: method.into(),
+        target: target.into(),
+        status,
+        bytes,
+        latency_us: latency,
+        upstream_us: None,
+        time,
+    }
+}
+
+const T0: i64 = 1_710_028_800; // 10/Mar/2024:00:00:00 +0000
+
+#[test]
+fn combined_with_quoted_spaces_and_x22_escapes() {
+    let f = compile("combined");
+    let l = r#"203.0.113.9 - alice [10/Mar/2024:00:00:00 +0000] "GET /search?q=a\x22b HTTP/1.1" 200 512 "https://ex.com/a b" "Mozilla/5.0 (X11; \x22quoted\x22) Gecko""#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("GET", r"/search?q=a\x22b", 200, Some(512), None, Some(T0))
+    );
+    // `-` everywhere a value can be missing.
+    let l = r#"::1 - - [10/Mar/2024:00:00:00 +0000] "-" 400 0 "-" "-""#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("", "", 400, Some(0), None, Some(T0))
+    );
+    // Apache writes `-` for zero bytes and escapes quotes as \".
+    let l =
+        r#"10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] "GET /a\"b HTTP/1.0" 304 - "-" "curl \"x\"""#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("GET", r#"/a\"b"#, 304, Some(0), None, Some(T0))
+    );
+    // Trailing CR (logs copied from Windows) is ignored.
+    let l = "1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\r";
+    assert_eq!(parse(&f, l).unwrap().status, 200);
+}
+
+#[test]
+fn combined_rejects_what_it_cannot_be() {
+    let f = compile("combined");
+    for bad in [
+        "garbage",
+        r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "-" 0.005"#,
+        r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "unterminated"#,
+        r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" abc 1 "-" "-""#,
+        r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-""#,
+    ] {
+        assert_eq!(parse(&f, bad), Err(ErrorKind::NoMatch), "{bad}");
+    }
+    assert_eq!(parse(&f, ""), Err(ErrorKind::Empty));
+    assert_eq!(parse(&f, "\r"), Err(ErrorKind::Empty));
+}
+
+#[test]
+fn common_and_vcombined() {
+    let f = compile("common");
+    let l =
+        r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec(
+            "GET",
+            "/apache_pb.gif",
+            200,
+            Some(2326),
+            None,
+            Some(971_211_336)
+        )
+    );
+    let f = compile("vcombined");
+    let l = r#"www.example.com:443 10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] "POST /login HTTP/1.1" 302 0 "-" "ua""#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("POST", "/login", 302, Some(0), None, Some(T0))
+    );
+}
+
+#[test]
+fn combined_rt_and_upstream_timers() {
+    let f = compile("combined_rt");
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/2.0" 200 5 "-" "ua" 0.000"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("GET", "/a", 200, Some(5), Some(0), Some(T0))
+    );
+    // nginx never prints an integer request time: that line is Apache %D.
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/2.0" 200 5 "-" "ua" 123"#;
+    assert!(parse(&f, l).is_err());
+
+    let f = compile("combined_upstream");
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 502 5 "-" "ua" 0.030 0.004, 0.012 : 0.001"#;
+    let r = parse(&f, l).unwrap();
+    assert_eq!(
+        (r.status, r.latency_us, r.upstream_us),
+        (502, Some(30_000), Some(17_000))
+    );
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 499 0 "-" "ua" 1.250 -"#;
+    let r = parse(&f, l).unwrap();
+    assert_eq!((r.latency_us, r.upstream_us), (Some(1_250_000), None));
+}
+
+#[test]
+fn dashed_format_with_dashes_inside_paths_and_dates() {
+    let f = compile("'$remote_addr-[$time_local]-$request-$status-$request_time'");
+    let l = "10.228.183.80-[10/Mar/2024:00:00:00 +0000]-GET /api/v1/ship-ments/36282/x-200-1.5 HTTP/1.1-200-0.006";
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec(
+            "GET",
+            "/api/v1/ship-ments/36282/x-200-1.5",
+            200,
+            None,
+            Some(6_000),
+            Some(T0)
+        )
+    );
+    let l = "2001:db8::1-[09/Mar/2024:19:00:00 -0500]-DELETE /-/-/- HTTP/2.0-503-12.345";
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("DELETE", "/-/-/-", 503, None, Some(12_345_000), Some(T0))
+    );
+    assert_eq!(
+        parse(
+            &f,
+            "10.0.0.1-[10/Mar/2024:00:00:00 +0000]-GET / HTTP/1.1-200-"
+        ),
+        Err(ErrorKind::NoMatch)
+    );
+}
+
+#[test]
+fn every_nginx_variable_kind() {
+    let f = compile(
+        r#"$remote_addr $host:$server_port $request_method $request_uri $uri "$args" $server_protocol $status $body_bytes_sent $bytes_sent $request_length [$time_iso8601] $msec $request_time "$upstream_response_time" "$upstream_connect_time" $upstream_addr "$http_user_agent" $request_id $connection $pipe ${ssl_protocol}/$ssl_cipher"#,
+    );
+    let l = r#"10.0.0.1 api.example.com:443 PATCH /v1/items/9?x=1 /v1/items/9 "x=1" HTTP/2.0 422 17 321 700 [2024-03-10T01:00:00+01:00] 1710028800.123 0.250 "0.100, 0.050" "0.001, 0.002" 10.1.1.1:8080 "ua with spaces" 0123abcd 42 . TLSv1.3/TLS_AES_128_GCM_SHA256"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        Rec {
+            method: "PATCH".into(),
+            target: "/v1/items/9?x=1".into(),
+            status: 422,
+            bytes: Some(17),
+            latency_us: Some(250_000),
+            upstream_us: Some(150_000),
+            // $msec comes after $time_iso8601 and wins; same second anyway.
+            time: Some(T0),
+        }
+    );
+}
+
+#[test]
+fn nginx_path_only_and_no_timer() {
+    let f = compile("$status $uri");
+    assert_eq!(
+        parse(&f, "404 /a b").unwrap(),
+        rec("", "/a b", 404, None, None, None)
+    );
+    // A line without a timer still counts; upstream time stands in for a
+    // missing request time.
+    let f = compile("$status $request_uri $upstream_response_time");
+    let r = parse(&f, "200 /x 0.010").unwrap();
+    assert_eq!((r.latency_us, r.upstream_us), (Some(10_000), Some(10_000)));
+}
+
+#[test]
+fn apache_logformat_verbatim() {
+    let f = compile(r#"%h %l %u %t \"%r\" %>s %b %D %T \"%{Referer}i\" \"%{User-Agent}i\""#);
+    let l = r#"192.0.2.1 - - [10/Mar/2024:00:00:00 +0000] "PUT /x/1 HTTP/1.1" 201 - 1500 0 "-" "Apache-HttpClient/4.5""#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("PUT", "/x/1", 201, Some(0), Some(1_500), Some(T0))
+    );
+    let f = compile(r#"LogFormat "%a %{ms}T %m %U%q %>s %B" timed"#);
+    let l = "192.0.2.1 42 GET /a?b=1 200 10";
+    // %U%q: path and query glued together are read as one target.
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("GET", "/a?b=1", 200, Some(10), Some(42_000), None)
+    );
+    let f = compile("%h %{%d/%b/%Y:%H:%M:%S %z}t %>s \"%r\" %{us}T");
+    let l = r#"h 10/Mar/2024:00:00:00 +0000 200 "GET / HTTP/1.1" 77"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        rec("GET", "/", 200, None, Some(77), Some(T0))
+    );
+}
+
+#[test]
+fn combined_d_is_microseconds() {
+    let f = compile("combined_D");
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua" 123456"#;
+    assert_eq!(parse(&f, l).unwrap().latency_us, Some(123_456));
+}
+
+#[test]
+fn regex_format() {
+    let f = compile(
+        r#"regex:^(?P<time>\S+) (?P<method>[A-Z]+) (?P<path>\S+) -> (?P<status>\d{3}) in (?P<latency_ms>\d+)ms$"#,
+    );
+    assert_eq!(
+        parse(&f, "2024-03-10T00:00:00Z GET /x -> 503 in 250ms").unwrap(),
+        rec("GET", "/x", 503, None, Some(250_000), Some(T0))
+    );
+}
+
+#[test]
+fn bad_format_strings_point_at_the_offending_part() {
+    let e = Format::compile(&FormatSpec::parse("%h %l %Q %>s \"%r\"").unwrap(), &[]).unwrap_err();
+    assert_eq!(e.at, Some(6));
+    let shown = e.to_string();
+    assert!(shown.contains("unknown Apache directive `%Q`"), "{shown}");
+    assert!(
+        shown.ends_with("\n  %h %l %Q %>s \"%r\"\n        ^"),
+        "{shown}"
+    );
+
+    let e = Format::compile(
+        &FormatSpec::parse("$remote_addr $request$status").unwrap(),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.at, Some(13));
+    assert!(
+        e.msg
+            .contains("`$request` is followed directly by `$status`"),
+        "{}",
+        e.msg
+    );
+
+    let e = Format::compile(
+        &FormatSpec::parse("$remote_addr [$time_local] $request").unwrap(),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("no status field"), "{}", e.msg);
+    let e = Format::compile(&FormatSpec::parse("$remote_addr $status").unwrap(), &[]).unwrap_err();
+    assert!(e.msg.contains("no request or path field"), "{}", e.msg);
+    let e = FormatSpec::parse("combined2").unwrap_err();
+    assert!(e.to_string().contains("unknown format"), "{e}");
+    let e = Format::compile(&FormatSpec::parse("regex:(?P<status>").unwrap(), &[]).unwrap_err();
+    assert!(e.msg.contains("invalid regex"), "{}", e.msg);
+}
+
+#[test]
+fn explain_says_where_a_line_stops_fitting() {
+    let f = compile("combined_rt");
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua""#;
+    let why = f.explain(l.as_bytes());
+    assert!(
+        why.contains("after \"$http_user_agent\"") || why.contains("after $http_user_agent"),
+        "{why}"
+    );
+    // "hello" is a fine $remote_addr; it is the literal " - " that fails.
+    assert_eq!(
+        f.explain(b"hello"),
+        r#"expected " - " after $remote_addr at byte 5"#
+    );
+}
+
+#[test]
+fn detection_picks_the_richest_format_that_fits() {
+    let pick = |lines: &[&str]| {
+        let v: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        detect::detect(&v, &[]).map(|d| (d.format.name().to_string(), d.matched, d.sampled))
+    };
+    let rt = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua" 0.005"#;
+    let comb = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua""#;
+    let d = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua" 5000"#;
+    let common = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5"#;
+    let dashed = "10.0.0.1-[10/Mar/2024:00:00:00 +0000]-GET /a-b HTTP/1.1-200-0.006";
+    let json = r#"{"request":"GET / HTTP/1.1","status":200,"request_time":0.001}"#;
+    assert_eq!(
+        pick(&[rt, rt, "garbage"]),
+        Some(("combined_rt".into(), 2, 3))
+    );
+    assert_eq!(pick(&[comb, "", comb]), Some(("combined".into(), 2, 2)));
+    assert_eq!(pick(&[d]), Some(("combined_D".into(), 1, 1)));
+    assert_eq!(pick(&[common]), Some(("common".into(), 1, 1)));
+    assert_eq!(pick(&[json]), Some(("json (nginx)".into(), 1, 1)));
+    assert_eq!(
+        pick(&[dashed]).map(|p| p.0),
+        Some("nginx '$remote_addr-[$time_local]-$request-$status-$request_time'".into())
+    );
+    assert_eq!(pick(&["nothing", "fits"]), None);
+    assert_eq!(pick(&[]), None);
+}
+
+#[test]
+fn invalid_utf8_in_fields_is_still_a_request() {
+    let f = compile("combined");
+    let mut l = br#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /caf"#.to_vec();
+    l.extend_from_slice(&[0xE9, 0xFF]);
+    l.extend_from_slice(br#" HTTP/1.1" 200 5 "-" "ua""#);
+    let mut s = Scratch::default();
+    let r = f.parse(&l, &mut s).unwrap();
+    assert_eq!(r.target, b"/caf\xE9\xFF");
+}

@@ -1,0 +1,497 @@
+//! Byte-level parsers for the values found in access-log fields: integers,
+//! decimal durations, nginx timer lists, timestamps and the HTTP request line.
+//!
+//! Everything here works on `&[u8]` and returns `Option`: the caller decides
+//! whether a value that does not parse makes the line bad or just leaves the
+//! field unknown. No floats on the common paths (nginx prints `0.005`, which is
+//! exactly 5 000 µs; a float round trip could make it 4 999).
+
+/// Unit a duration is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Sec,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl Unit {
+    /// Power of ten that turns a value in this unit into microseconds.
+    fn pow10_to_us(self) -> i32 {
+        match self {
+            Unit::Sec => 6,
+            Unit::Ms => 3,
+            Unit::Us => 0,
+            Unit::Ns => -3,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Unit> {
+        Some(match s {
+            "s" | "sec" | "secs" | "seconds" => Unit::Sec,
+            "ms" | "msec" | "millis" => Unit::Ms,
+            "us" | "µs" | "usec" | "micros" => Unit::Us,
+            "ns" | "nsec" | "nanos" => Unit::Ns,
+            _ => return None,
+        })
+    }
+}
+
+/// Durations are clamped here (1 hour, in µs): the histograms' top value.
+pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// Parses an unsigned decimal integer of at most 19 digits.
+pub fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as u64;
+    }
+    Some(v)
+}
+
+/// HTTP status: one to three digits.
+pub fn parse_status(b: &[u8]) -> Option<u16> {
+    if b.is_empty() || b.len() > 3 {
+        return None;
+    }
+    parse_u64(b).map(|v| v as u16)
+}
+
+/// Byte counts: digits, or `-` (Apache `%b` for zero).
+pub fn parse_bytes(b: &[u8]) -> Option<u64> {
+    if b == b"-" { Some(0) } else { parse_u64(b) }
+}
+
+/// Parses one non-negative decimal number (`12`, `0.005`, `1.5e-3`) written
+/// in `unit` and returns whole microseconds, rounded half up and clamped to
+/// [`MAX_LATENCY_US`]. `-` and empty give `None`.
+pub fn parse_duration_us(b: &[u8], unit: Unit) -> Option<u64> {
+    // nginx's `0.005` / `12.345`: digits, a dot, exactly three digits.
+    if unit == Unit::Sec
+        && let [int @ .., b'.', a, b2, c] = b
+        && !int.is_empty()
+        && int.len() <= 7
+    {
+        let (a, b2, c) = (
+            a.wrapping_sub(b'0'),
+            b2.wrapping_sub(b'0'),
+            c.wrapping_sub(b'0'),
+        );
+        let mut v: u64 = 0;
+        let mut ok = a <= 9 && b2 <= 9 && c <= 9;
+        for &d in int {
+            let d = d.wrapping_sub(b'0');
+            ok &= d <= 9;
+            v = v * 10 + d as u64;
+        }
+        if ok {
+            let us = v * 1_000_000 + (a as u64 * 100 + b2 as u64 * 10 + c as u64) * 1_000;
+            return Some(us.min(MAX_LATENCY_US));
+        }
+    }
+    if b.is_empty() || b.len() > 40 {
+        return None;
+    }
+    let mut int: u64 = 0;
+    let mut i = 0;
+    let mut int_digits = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        if int_digits < 19 {
+            int = int * 10 + (b[i] - b'0') as u64;
+        } else {
+            return Some(MAX_LATENCY_US);
+        }
+        int_digits += 1;
+        i += 1;
+    }
+    let mut frac: u64 = 0;
+    let mut frac_digits: i32 = 0;
+    let mut any_frac = false;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            any_frac = true;
+            if frac_digits < 18 {
+                frac = frac * 10 + (b[i] - b'0') as u64;
+                frac_digits += 1;
+            }
+            i += 1;
+        }
+    }
+    if int_digits == 0 && !any_frac {
+        return None;
+    }
+    if i < b.len() {
+        // Exponent form (JSON loggers): rare, so a float is fine here.
+        if b[i] == b'e' || b[i] == b'E' {
+            let s = std::str::from_utf8(b).ok()?;
+            let v: f64 = s.parse().ok()?;
+            // NaN and negatives are not durations.
+            if v.is_nan() || v < 0.0 {
+                return None;
+            }
+            let us = v * 10f64.powi(unit.pow10_to_us());
+            return Some(if us >= MAX_LATENCY_US as f64 {
+                MAX_LATENCY_US
+            } else {
+                us.round() as u64
+            });
+        }
+        return None;
+    }
+    // value = (int + frac / 10^frac_digits) * 10^p  µs
+    let p = unit.pow10_to_us();
+    let scaled_int = scale(int, p)?;
+    // frac * 10^(p - frac_digits), rounded half up.
+    let e = p - frac_digits;
+    let scaled_frac = if e >= 0 {
+        scale(frac, e)?
+    } else {
+        let div = 10u64.checked_pow((-e) as u32).unwrap_or(u64::MAX);
+        (frac + div / 2) / div
+    };
+    Some(scaled_int.saturating_add(scaled_frac).min(MAX_LATENCY_US))
+}
+
+/// `v * 10^p` for p in -18..=18; saturates upward, rounds half up downward.
+fn scale(v: u64, p: i32) -> Option<u64> {
+    if p >= 0 {
+        Some(v.saturating_mul(10u64.checked_pow(p as u32)?))
+    } else {
+        let div = 10u64.checked_pow((-p) as u32)?;
+        Some((v + div / 2) / div)
+    }
+}
+
+/// nginx timer lists such as `$upstream_response_time`: values separated by
+/// `, ` (several upstreams tried) and ` : ` (internal redirects), each possibly
+/// `-`. The request's upstream time is the sum of the values present; `None`
+/// when none is.
+pub fn parse_timer_list_us(b: &[u8], unit: Unit) -> Option<u64> {
+    let mut total: Option<u64> = None;
+    for part in b.split(|&c| c == b',' || c == b':') {
+        let part = trim(part);
+        if part.is_empty() || part == b"-" {
+            continue;
+        }
+        let v = parse_duration_us(part, unit)?;
+        total = Some(total.unwrap_or(0).saturating_add(v).min(MAX_LATENCY_US));
+    }
+    total
+}
+
+pub fn trim(mut b: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = b {
+        if first.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = b {
+        if last.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+fn two(b: &[u8], i: usize) -> Option<i64> {
+    let a = b.get(i)?.wrapping_sub(b'0');
+    let c = b.get(i + 1)?.wrapping_sub(b'0');
+    if a > 9 || c > 9 {
+        return None;
+    }
+    Some((a * 10 + c) as i64)
+}
+
+fn four(b: &[u8], i: usize) -> Option<i64> {
+    Some(two(b, i)? * 100 + two(b, i + 2)?)
+}
+
+fn month(b: &[u8]) -> Option<i64> {
+    Some(match b {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_to_unix(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
+}
+
+/// `$time_local` / CLF: `10/Mar/2024:13:55:36 +0100` (26 bytes), optionally
+/// inside `[` `]` (Apache `%t`). Returns Unix seconds.
+pub fn parse_time_local(b: &[u8]) -> Option<i64> {
+    let b = if b.first() == Some(&b'[') && b.last() == Some(&b']') {
+        &b[1..b.len() - 1]
+    } else {
+        b
+    };
+    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
+        return None;
+    }
+    let d = two(b, 0)?;
+    let mo = month(&b[3..6])?;
+    let y = four(b, 7)?;
+    let h = two(b, 12)?;
+    let mi = two(b, 15)?;
+    let s = two(b, 18)?;
+    let off = tz_offset(&b[21..])?;
+    Some(civil_to_unix(y, mo, d, h, mi, s)? - off)
+}
+
+/// `+0100` / `-0700` / `+01:00` / `Z` → seconds east of UTC.
+fn tz_offset(b: &[u8]) -> Option<i64> {
+    match b {
+        b"Z" | b"z" => Some(0),
+        [sign @ (b'+' | b'-'), ..] => {
+            let (h, m) = match b.len() {
+                5 => (two(b, 1)?, two(b, 3)?),
+                6 if b[3] == b':' => (two(b, 1)?, two(b, 4)?),
+                3 => (two(b, 1)?, 0),
+                _ => return None,
+            };
+            let v = h * 3600 + m * 60;
+            Some(if *sign == b'-' { -v } else { v })
+        }
+        _ => None,
+    }
+}
+
+/// ISO 8601 / RFC 3339: `2024-03-10T13:55:36+01:00`, with optional fraction
+/// and `Z`; a space instead of `T` is accepted. Returns Unix seconds.
+pub fn parse_iso8601(b: &[u8]) -> Option<i64> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if b[10] != b'T' && b[10] != b' ' && b[10] != b't' {
+        return None;
+    }
+    let y = four(b, 0)?;
+    let mo = two(b, 5)?;
+    let d = two(b, 8)?;
+    let h = two(b, 11)?;
+    let mi = two(b, 14)?;
+    let s = two(b, 17)?;
+    let mut rest = &b[19..];
+    if let [b'.' | b',', tail @ ..] = rest {
+        let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+        rest = &tail[n..];
+    }
+    let off = if rest.is_empty() { 0 } else { tz_offset(rest)? };
+    Some(civil_to_unix(y, mo, d, h, mi, s)? - off)
+}
+
+/// Unix epoch with optional fraction (`$msec`, Caddy `ts`): whole seconds.
+/// Values above 10^11 are taken as milliseconds (some JSON loggers).
+pub fn parse_epoch(b: &[u8]) -> Option<i64> {
+    let int_end = b.iter().position(|&c| c == b'.').unwrap_or(b.len());
+    if b[int_end..].iter().skip(1).any(|c| !c.is_ascii_digit()) {
+        // Exponent notation or junk: let a float decide.
+        let v: f64 = std::str::from_utf8(b).ok()?.parse().ok()?;
+        if !v.is_finite() || v < 0.0 {
+            return None;
+        }
+        let v = if v > 1e11 { v / 1000.0 } else { v };
+        return Some(v as i64);
+    }
+    let v = parse_u64(&b[..int_end])? as i64;
+    Some(if v > 100_000_000_000 { v / 1000 } else { v })
+}
+
+/// Any of the timestamp shapes above, chosen by looks (JSON values, regex
+/// groups: the format does not say which).
+pub fn parse_any_time(b: &[u8]) -> Option<i64> {
+    match b.first()? {
+        b'[' => parse_time_local(b),
+        c if c.is_ascii_digit() => {
+            if b.len() >= 26 && b[2] == b'/' {
+                parse_time_local(b)
+            } else if b.len() >= 19 && b[4] == b'-' {
+                parse_iso8601(b)
+            } else {
+                parse_epoch(b)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Splits an HTTP request line `METHOD SP target SP HTTP/x.y` into method and
+/// target. The target may itself contain spaces (malformed requests are
+/// logged as received), so it runs to the last space when the line ends in a
+/// protocol. A line that is not a request (`-`, TLS bytes on a plain port)
+/// gives an empty method and target, which the router maps to `(invalid)`.
+pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
+    let Some(sp) = line.iter().take(25).position(|&c| c == b' ') else {
+        return (b"", b"");
+    };
+    let method = &line[..sp];
+    if method.is_empty() || method.len() > 24 || !method.iter().all(|c| c.is_ascii_alphabetic()) {
+        return (b"", b"");
+    }
+    let rest = &line[sp + 1..];
+    // Nearly every line ends in ` HTTP/1.1`, ` HTTP/2.0`: check that shape
+    // before searching for the last space.
+    if let Some(cut) = rest.len().checked_sub(9)
+        && rest[cut] == b' '
+        && rest[cut + 1..].starts_with(b"HTTP/")
+    {
+        return (method, &rest[..cut]);
+    }
+    let target = match memchr::memrchr(b' ', rest) {
+        Some(last) if rest[last + 1..].starts_with(b"HTTP/") => &rest[..last],
+        _ => rest,
+    };
+    (method, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_exact_in_microseconds() {
+        assert_eq!(parse_duration_us(b"0.005", Unit::Sec), Some(5_000));
+        assert_eq!(parse_duration_us(b"0.000", Unit::Sec), Some(0));
+        assert_eq!(parse_duration_us(b"12.345678", Unit::Sec), Some(12_345_678));
+        assert_eq!(parse_duration_us(b"0.0000005", Unit::Sec), Some(1)); // half up
+        assert_eq!(parse_duration_us(b"0.0000004", Unit::Sec), Some(0));
+        assert_eq!(parse_duration_us(b"1234", Unit::Us), Some(1_234));
+        assert_eq!(parse_duration_us(b"15", Unit::Ms), Some(15_000));
+        assert_eq!(parse_duration_us(b"1500", Unit::Ns), Some(2));
+        assert_eq!(parse_duration_us(b"123456789", Unit::Ns), Some(123_457));
+        assert_eq!(parse_duration_us(b"9.5e-05", Unit::Sec), Some(95));
+        assert_eq!(parse_duration_us(b"1e-3", Unit::Sec), Some(1_000));
+        assert_eq!(parse_duration_us(b"7200", Unit::Sec), Some(MAX_LATENCY_US));
+        assert_eq!(
+            parse_duration_us(b"99999999999999999999999", Unit::Sec),
+            Some(MAX_LATENCY_US)
+        );
+        assert_eq!(parse_duration_us(b".5", Unit::Sec), Some(500_000));
+        for bad in [&b"-"[..], b"", b".", b"1.2.3", b"abc", b"-1", b"1 "] {
+            assert_eq!(parse_duration_us(bad, Unit::Sec), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn timer_lists_sum_what_is_present() {
+        assert_eq!(
+            parse_timer_list_us(b"0.004, 0.012 : 0.001", Unit::Sec),
+            Some(17_000)
+        );
+        assert_eq!(parse_timer_list_us(b"-", Unit::Sec), None);
+        assert_eq!(parse_timer_list_us(b"-, 0.010", Unit::Sec), Some(10_000));
+        assert_eq!(parse_timer_list_us(b"0.002", Unit::Sec), Some(2_000));
+        assert_eq!(parse_timer_list_us(b"0.002, x", Unit::Sec), None);
+    }
+
+    #[test]
+    fn integers_and_statuses() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"18446744073709551615"), None); // 20 digits
+        assert_eq!(
+            parse_u64(b"1234567890123456789"),
+            Some(1_234_567_890_123_456_789)
+        );
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_status(b"200"), Some(200));
+        assert_eq!(parse_status(b"2000"), None);
+        assert_eq!(parse_bytes(b"-"), Some(0));
+    }
+
+    #[test]
+    fn timestamps() {
+        // 2024-03-10T00:00:00Z = 1710028800
+        assert_eq!(
+            parse_time_local(b"10/Mar/2024:00:00:00 +0000"),
+            Some(1_710_028_800)
+        );
+        assert_eq!(
+            parse_time_local(b"[10/Mar/2024:01:00:00 +0100]"),
+            Some(1_710_028_800)
+        );
+        assert_eq!(
+            parse_time_local(b"09/Mar/2024:17:00:00 -0700"),
+            Some(1_710_028_800)
+        );
+        assert_eq!(
+            parse_time_local(b"29/Feb/2024:12:30:05 +0000"),
+            Some(1_709_209_805)
+        );
+        assert_eq!(parse_time_local(b"10/Foo/2024:00:00:00 +0000"), None);
+        assert_eq!(parse_time_local(b"10/Mar/2024:25:00:00 +0000"), None);
+        assert_eq!(
+            parse_iso8601(b"2024-03-10T00:00:00+00:00"),
+            Some(1_710_028_800)
+        );
+        assert_eq!(
+            parse_iso8601(b"2024-03-10T01:00:00.123456789+01:00"),
+            Some(1_710_028_800)
+        );
+        assert_eq!(parse_iso8601(b"2024-03-10T00:00:00Z"), Some(1_710_028_800));
+        assert_eq!(parse_iso8601(b"2024-03-10 00:00:00"), Some(1_710_028_800));
+        assert_eq!(parse_epoch(b"1710028800.123"), Some(1_710_028_800));
+        assert_eq!(parse_epoch(b"1710028800123"), Some(1_710_028_800));
+        assert_eq!(parse_epoch(b"1.7100288e9"), Some(1_710_028_800));
+        assert_eq!(parse_any_time(b"2024-03-10T00:00:00Z"), Some(1_710_028_800));
+        assert_eq!(
+            parse_any_time(b"10/Mar/2024:00:00:00 +0000"),
+            Some(1_710_028_800)
+        );
+        assert_eq!(parse_any_time(b"1710028800"), Some(1_710_028_800));
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+    }
+
+    #[test]
+    fn request_lines() {
+        assert_eq!(
+            split_request(b"GET /a?b=1 HTTP/1.1"),
+            (&b"GET"[..], &b"/a?b=1"[..])
+        );
+        assert_eq!(
+            split_request(b"GET /a b HTTP/1.1"),
+            (&b"GET"[..], &b"/a b"[..])
+        );
+        assert_eq!(split_request(b"GET /"), (&b"GET"[..], &b"/"[..]));
+        assert_eq!(split_request(b"-"), (&b""[..], &b""[..]));
+        assert_eq!(split_request(b"\\x16\\x03\\x01 x"), (&b""[..], &b""[..]));
+        assert_eq!(split_request(b""), (&b""[..], &b""[..]));
+    }
+}

@@ -1,0 +1,152 @@
+//! routetop: per-route QPS, errors and latency percentiles from web-server
+//! access logs.
+//!
+//! One pipeline, one direction:
+//!
+//! ```text
+//! inputs (files, globs, stdin) → lines (bytes)
+//!   → format (compiled once → Record) → route (templating + cap)
+//!   → engine (HDR aggregates per source/route/method/status)
+//!   → summary / snapshot → views (report, dashboard, /metrics)
+//! ```
+//!
+//! [`run`] executes a validated [`Config`]; the binary is a thin wrapper, so
+//! tests drive everything in-process.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod format;
+pub mod input;
+pub mod route;
+pub mod view;
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+
+pub use config::Config;
+use config::Mode;
+use engine::summary::Summary;
+use engine::{EngineConfig, InputStats, Registry};
+use input::InputSpec;
+use input::batch::{self, BatchInput, Opener, SourceReport};
+use route::Router;
+
+/// Errors that end a run, each shown as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Batch(#[from] batch::BatchError),
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Runs the configured mode, writing to stdout and stderr.
+pub fn run(config: Config) -> Result<(), Error> {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let r = run_with(&config, &mut stdout.lock(), &mut stderr.lock());
+    match r {
+        // `routetop --once big.log | head`: a closed pipe is the reader's
+        // choice, not a failure.
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Runs the configured mode with explicit output streams.
+pub fn run_with(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
+    match &config.mode {
+        Mode::Once { output, top } => {
+            let report = once(config)?;
+            let data = view::report::ReportData {
+                summary: &report.summary,
+                sources: &report.sources,
+                inputs: &report.inputs,
+            };
+            view::report::write(out, &data, *output, *top)?;
+            out.flush()?;
+            view::report::parse_errors(err, &report.sources, &report.inputs)?;
+            Ok(())
+        }
+        Mode::Follow => Err(Error::Input(
+            "follow mode is not available yet: use --once to read the inputs to the end".into(),
+        )),
+    }
+}
+
+/// The result of reading inputs to the end.
+pub struct BatchReport {
+    pub summary: Summary,
+    pub sources: Vec<SourceReport>,
+    pub inputs: Vec<InputStats>,
+}
+
+/// Reads every input to the end and summarises it (`--once`).
+pub fn once(config: &Config) -> Result<BatchReport, Error> {
+    let router = Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
+    let registry = Arc::new(Mutex::new(Registry::new(config.max_routes)));
+    let engine = EngineConfig::new(config.max_routes, config.max_line, &config.buckets);
+    let mut inputs = Vec::new();
+    for ic in &config.inputs {
+        match &ic.spec {
+            InputSpec::Stdin => inputs.push(BatchInput {
+                name: ic.name.clone().unwrap_or_else(|| "stdin".into()),
+                open: Opener::Stdin,
+                format: ic.format.clone(),
+            }),
+            InputSpec::Path(p) => {
+                let files = input::expand(p).map_err(Error::Input)?;
+                if files.is_empty() {
+                    return Err(Error::Input(format!("no file matches {p}")));
+                }
+                let many = files.len() > 1;
+                for f in files {
+                    let shown = f.display().to_string();
+                    inputs.push(BatchInput {
+                        name: match (&ic.name, many) {
+                            (Some(n), false) => n.clone(),
+                            (Some(n), true) => format!("{n}:{shown}"),
+                            (None, _) => shown,
+                        },
+                        open: Opener::File(f),
+                        format: ic.format.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let result = batch::run(
+        inputs,
+        &config.json_fields,
+        router,
+        registry.clone(),
+        &engine,
+        config.threads,
+    )?;
+    let reg = registry.lock().unwrap_or_else(|p| p.into_inner());
+    let summary = Summary::build(&result.shard.agg, &reg);
+    let mut stats = result.shard.inputs;
+    stats.resize_with(result.sources.len(), InputStats::default);
+    Ok(BatchReport {
+        summary,
+        sources: result.sources,
+        inputs: stats,
+    })
+}
+
+/// `--list-formats` text.
+pub fn format_list() -> String {
+    let mut s = String::from("Presets (-f NAME):\n");
+    for (name, what, fmt) in format::PRESETS {
+        s.push_str(&format!("  {name:<18} {what}\n  {:<18} {fmt}\n", ""));
+    }
+    s.push_str(
+        "\nAlso: auto (default), json, regex:PATTERN, or any nginx log_format / Apache LogFormat string.\n",
+    );
+    s
+}

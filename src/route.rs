@@ -1,0 +1,616 @@
+//! Routes: from a request target to the route it is counted under.
+//!
+//! [`Router`] turns `/api/users/123/orders?page=2` into `/api/users/:id/orders`:
+//! query string and fragment dropped, user rules first (`--route
+//! 'REGEX=TEMPLATE'`, first match wins), then automatic templating of path
+//! segments that are identifiers (numbers, UUIDs, long hex, opaque tokens,
+//! dates, e-mail addresses). gRPC paths (`/pkg.Service/Method`) are kept as
+//! they are. It is immutable and shared by all parsing threads.
+//!
+//! [`RouteTable`] interns route names into dense ids and enforces the
+//! cardinality cap: once `--max-routes` routes exist, new ones fold into the
+//! `(overflow)` route, and how many distinct routes were folded is counted so
+//! the overflow is visible rather than silent.
+
+use std::sync::Arc;
+
+use regex::bytes::{Regex, RegexSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// Route of requests beyond the cardinality cap.
+pub const OVERFLOW_ROUTE: &str = "(overflow)";
+/// Route of lines whose request is not a request (`-`, TLS on a plain port).
+pub const INVALID_ROUTE: &str = "(invalid)";
+/// Longer routes are cut (hostile URLs must not make huge labels).
+pub const MAX_ROUTE_LEN: usize = 256;
+
+pub type RouteId = u32;
+pub const OVERFLOW_ID: RouteId = 0;
+
+/// A user rule as written: `REGEX=TEMPLATE`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub template: String,
+}
+
+impl std::str::FromStr for RouteRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        // The template is a path, so it has no `=`; the regex may.
+        let (pattern, template) = s.rsplit_once('=').ok_or_else(|| {
+            format!("`{s}`: expected REGEX=TEMPLATE, e.g. '^/api/users/[^/]+$=/api/users/:name'")
+        })?;
+        if pattern.is_empty() || template.is_empty() {
+            return Err(format!("`{s}`: empty regex or template"));
+        }
+        Ok(RouteRule {
+            pattern: pattern.to_string(),
+            template: template.to_string(),
+        })
+    }
+}
+
+struct Rule {
+    re: Regex,
+    template: Vec<u8>,
+    /// The template refers to capture groups (`$1`, `${name}`).
+    expand: bool,
+}
+
+pub struct Router {
+    rules: Vec<Rule>,
+    set: Option<RegexSet>,
+    templating: bool,
+}
+
+impl Router {
+    pub fn new(rules: &[RouteRule], templating: bool) -> Result<Router, String> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        for r in rules {
+            let re =
+                Regex::new(&r.pattern).map_err(|e| format!("route rule `{}`: {e}", r.pattern))?;
+            compiled.push(Rule {
+                re,
+                template: r.template.as_bytes().to_vec(),
+                expand: r.template.contains('$'),
+            });
+        }
+        let set = if rules.is_empty() {
+            None
+        } else {
+            Some(RegexSet::new(rules.iter().map(|r| &r.pattern)).map_err(|e| e.to_string())?)
+        };
+        Ok(Router {
+            rules: compiled,
+            set,
+            templating,
+        })
+    }
+
+    /// Writes the route of `target` into `out` (cleared first).
+    pub fn route(&self, target: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let Some(path) = path_of(target) else {
+            out.extend_from_slice(INVALID_ROUTE.as_bytes());
+            return;
+        };
+        if path == b"*" {
+            out.push(b'*');
+            return;
+        }
+        if let Some(set) = &self.set {
+            let path = &path[..query_start(path)];
+            if let Some(i) = set.matches(path).iter().next() {
+                let rule = &self.rules[i];
+                if rule.expand {
+                    if let Some(caps) = rule.re.captures(path) {
+                        caps.expand(&rule.template, out);
+                    }
+                } else {
+                    out.extend_from_slice(&rule.template);
+                }
+                cut(out);
+                return;
+            }
+        }
+        let end = query_start(path);
+        if !self.templating {
+            out.extend_from_slice(&path[..end]);
+            cut(out);
+            return;
+        }
+        template_into(&path[..end], out);
+        cut(out);
+    }
+}
+
+/// Byte shapes for the one-pass segment scan.
+const DIGIT: u8 = 1;
+const HEXL: u8 = 2; // a-f, A-F
+const LETTER: u8 = 4; // g-z, G-Z
+const UPPER: u8 = 8;
+const SEP: u8 = 16; // - _ . ~ + =
+const OTHER: u8 = 32; // anything else (%, @, :, non-ASCII, ...)
+const STOP: u8 = 64; // '/', '?', '#'
+
+static SHAPE: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'f' => HEXL,
+            b'A'..=b'F' => HEXL | UPPER,
+            b'g'..=b'z' => LETTER,
+            b'G'..=b'Z' => LETTER | UPPER,
+            b'-' | b'_' | b'.' | b'~' | b'+' | b'=' => SEP,
+            b'/' | b'?' | b'#' => STOP,
+            _ => OTHER,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Templates `path` (starting with `/`, no query) into `out`, classifying
+/// each segment in the same pass that finds its end; only segments that may
+/// be identifiers get a closer look.
+fn template_into(path: &[u8], out: &mut Vec<u8>) {
+    let n = path.len();
+    let mut i = 1;
+    let mut first = true;
+    loop {
+        let start = i;
+        let mut shape = 0u8;
+        while i < n {
+            let t = SHAPE[path[i] as usize];
+            if t & STOP != 0 {
+                break;
+            }
+            shape |= t;
+            i += 1;
+        }
+        let seg = &path[start..i];
+        if first && shape & SEP != 0 && i < n && is_grpc(path) {
+            out.extend_from_slice(path);
+            return;
+        }
+        first = false;
+        out.push(b'/');
+        let plain_word = shape & (DIGIT | UPPER | OTHER) == 0 && shape & LETTER != 0;
+        if shape == DIGIT {
+            out.extend_from_slice(b":id");
+        } else if plain_word
+            || (seg.len() < 8 && shape & OTHER == 0 && !seg.first().is_some_and(u8::is_ascii_digit))
+        {
+            out.extend_from_slice(seg);
+        } else {
+            match classify_slow(seg) {
+                Some((placeholder, suffix)) => {
+                    out.extend_from_slice(placeholder.as_bytes());
+                    out.extend_from_slice(suffix);
+                }
+                None => out.extend_from_slice(seg),
+            }
+        }
+        if i >= n || out.len() > MAX_ROUTE_LEN {
+            return;
+        }
+        i += 1;
+    }
+}
+
+/// Where the query string or fragment starts (or the end).
+fn query_start(p: &[u8]) -> usize {
+    p.iter()
+        .position(|&c| c == b'?' || c == b'#')
+        .unwrap_or(p.len())
+}
+
+/// The path part of a request target (query and fragment still attached):
+/// no `scheme://authority` (proxies log absolute-form targets). `None` when
+/// the target is not a path.
+fn path_of(target: &[u8]) -> Option<&[u8]> {
+    let mut p = target;
+    if p.len() > 7
+        && (p[..7].eq_ignore_ascii_case(b"http://")
+            || p[..8.min(p.len())].eq_ignore_ascii_case(b"https://"))
+    {
+        let skip = if p[4] == b':' { 7 } else { 8 };
+        let rest = &p[skip..];
+        let end = query_start(rest);
+        p = match rest[..end].iter().position(|&c| c == b'/') {
+            Some(i) => &rest[i..],
+            None => b"/",
+        };
+    }
+    match p.first() {
+        Some(b'/') => Some(p),
+        Some(b'*') if p.len() == 1 => Some(p),
+        _ => None,
+    }
+}
+
+fn cut(out: &mut Vec<u8>) {
+    if out.len() > MAX_ROUTE_LEN {
+        out.truncate(MAX_ROUTE_LEN - 3);
+        out.extend_from_slice(b"...");
+    }
+}
+
+/// `/package.Service/Method`: a gRPC call, already a route.
+fn is_grpc(path: &[u8]) -> bool {
+    let rest = &path[1..];
+    let Some(slash) = memchr::memchr(b'/', rest) else {
+        return false;
+    };
+    let (service, method) = (&rest[..slash], &rest[slash + 1..]);
+    !service.is_empty()
+        && service.contains(&b'.')
+        && service
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_')
+        && method.first().is_some_and(|c| c.is_ascii_uppercase())
+        && method
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// The placeholder for an identifier segment (and a suffix kept after it,
+/// like the `.json` of `123.json`), or `None` for a segment that names
+/// something.
+#[inline]
+pub fn classify(s: &[u8]) -> Option<(&'static str, &[u8])> {
+    let n = s.len();
+    let first = *s.first()?;
+    // Fast path for the common segments (`api`, `v1`, `users`): every
+    // identifier shape starts with a digit, is at least 8 bytes long, or
+    // is an e-mail address.
+    if n < 8 && !first.is_ascii_digit() && !s.contains(&b'@') {
+        return None;
+    }
+    if s.iter().all(u8::is_ascii_digit) {
+        return Some((":id", b""));
+    }
+    // Long plain words (`shipments`, `release-notes`): lowercase letters and
+    // separators, with a letter past `f` so it cannot be hex either.
+    let mut beyond_f = false;
+    if s.iter().all(|&c| match c {
+        b'g'..=b'z' => {
+            beyond_f = true;
+            true
+        }
+        b'a'..=b'f' | b'-' | b'_' => true,
+        _ => false,
+    }) && beyond_f
+    {
+        return None;
+    }
+    classify_slow(s)
+}
+
+fn classify_slow(s: &[u8]) -> Option<(&'static str, &[u8])> {
+    let n = s.len();
+    let mut digits = 0;
+    let mut hex_letters = 0;
+    let mut upper = 0;
+    let mut lower = 0;
+    let mut base64ish = true;
+    for &c in s {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'a'..=b'f' => {
+                hex_letters += 1;
+                lower += 1
+            }
+            b'A'..=b'F' => {
+                hex_letters += 1;
+                upper += 1
+            }
+            b'g'..=b'z' => lower += 1,
+            b'G'..=b'Z' => upper += 1,
+            b'-' | b'_' | b'.' | b'~' | b'+' | b'=' => {}
+            _ => base64ish = false,
+        }
+    }
+    if digits == n {
+        return Some((":id", b""));
+    }
+    // `123.json`, `42.png`: an id with an extension.
+    if let Some(dot) = memchr::memrchr(b'.', s) {
+        let (id, ext) = (&s[..dot], &s[dot..]);
+        if !id.is_empty()
+            && id.iter().all(u8::is_ascii_digit)
+            && (2..=6).contains(&ext.len())
+            && ext[1..].iter().all(u8::is_ascii_alphanumeric)
+        {
+            return Some((":id", ext));
+        }
+    }
+    if n == 36 && is_uuid(s) {
+        return Some((":uuid", b""));
+    }
+    if n >= 8 && digits + hex_letters == n && (n >= 16 || (digits > 0 && hex_letters > 0)) {
+        return Some((":hex", b""));
+    }
+    if n >= 10 && is_date(s) {
+        return Some((":date", b""));
+    }
+    if let Some(at) = memchr::memchr(b'@', s)
+        && at > 0
+        && s[at + 1..].contains(&b'.')
+    {
+        return Some((":email", b""));
+    }
+    if base64ish && n >= 10 && is_token(s) {
+        return Some((":token", b""));
+    }
+    let _ = (upper, lower);
+    None
+}
+
+fn is_uuid(s: &[u8]) -> bool {
+    s.iter().enumerate().all(|(i, c)| match i {
+        8 | 13 | 18 | 23 => *c == b'-',
+        _ => c.is_ascii_hexdigit(),
+    })
+}
+
+/// `2024-03-10`, optionally followed by a time (`T12:00:00Z`).
+fn is_date(s: &[u8]) -> bool {
+    let d = |i: usize| s.get(i).is_some_and(u8::is_ascii_digit);
+    (0..4).all(d)
+        && s[4] == b'-'
+        && d(5)
+        && d(6)
+        && s[7] == b'-'
+        && d(8)
+        && d(9)
+        && (s.len() == 10 || matches!(s[10], b'T' | b't' | b'_' | b' '))
+}
+
+/// Opaque tokens (session ids, base64, JWTs) as opposed to slugs
+/// (`release-notes-2024`, `getUserProfile`): some `-_.~`-separated part is
+/// long and either mixes letters with digits or flips case like random
+/// base64 does.
+fn is_token(s: &[u8]) -> bool {
+    s.split(|c| matches!(c, b'-' | b'_' | b'.' | b'~'))
+        .any(|part| {
+            let n = part.len();
+            let digits = part.iter().filter(|c| c.is_ascii_digit()).count();
+            let letters = part.iter().filter(|c| c.is_ascii_alphabetic()).count();
+            let upper = part.iter().filter(|c| c.is_ascii_uppercase()).count();
+            let lower = part.iter().filter(|c| c.is_ascii_lowercase()).count();
+            (n >= 10 && digits > 0 && letters > 0 && digits + letters >= n - 2)
+                || (n >= 20 && upper * 4 >= n && lower * 4 >= n)
+        })
+}
+
+/// Route names ↔ dense ids, with the cardinality cap.
+pub struct RouteTable {
+    ids: FxHashMap<Box<[u8]>, RouteId>,
+    names: Vec<Arc<str>>,
+    cap: usize,
+    /// Hashes of distinct names folded into the overflow (bounded).
+    folded: FxHashSet<u64>,
+}
+
+/// How many distinct folded routes are counted exactly before the count
+/// becomes "at least": bounds the memory of a hostile flood of routes.
+const FOLDED_TRACKED: usize = 100_000;
+
+impl RouteTable {
+    pub fn new(cap: usize) -> RouteTable {
+        RouteTable {
+            ids: FxHashMap::default(),
+            names: vec![Arc::from(OVERFLOW_ROUTE)],
+            cap,
+            folded: FxHashSet::default(),
+        }
+    }
+
+    /// The id of route `name`, registering it if the cap allows, else
+    /// [`OVERFLOW_ID`].
+    pub fn intern(&mut self, name: &[u8]) -> RouteId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        if self.ids.len() >= self.cap {
+            if self.folded.len() < FOLDED_TRACKED {
+                use std::hash::BuildHasher;
+                self.folded.insert(rustc_hash::FxBuildHasher.hash_one(name));
+            }
+            return OVERFLOW_ID;
+        }
+        let id = self.names.len() as RouteId;
+        self.names.push(Arc::from(display_name(name)));
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    /// Existing id of `name`, without registering.
+    pub fn get(&self, name: &[u8]) -> Option<RouteId> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: RouteId) -> &Arc<str> {
+        &self.names[id as usize]
+    }
+
+    /// All names, indexed by id (id 0 is the overflow route).
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+
+    /// Routes registered (not counting the overflow route).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Distinct routes folded into the overflow, and whether that is a lower
+    /// bound (more than [`FOLDED_TRACKED`] were seen).
+    pub fn folded(&self) -> (u64, bool) {
+        (
+            self.folded.len() as u64,
+            self.folded.len() >= FOLDED_TRACKED,
+        )
+    }
+}
+
+/// Route bytes → text for tables and labels: invalid UTF-8 becomes U+FFFD and
+/// control characters are escaped, so a hostile URL cannot break a terminal
+/// or a report line.
+pub fn display_name(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    if !s.chars().any(char::is_control) {
+        return s.into_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(r: &Router, t: &str) -> String {
+        let mut out = Vec::new();
+        r.route(t.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn templating_table() {
+        let r = Router::new(&[], true).unwrap();
+        let cases = [
+            ("/api/users/123/orders", "/api/users/:id/orders"),
+            ("/api/users/123/orders?page=2&x=1", "/api/users/:id/orders"),
+            ("/api/users/123#frag", "/api/users/:id"),
+            ("/", "/"),
+            ("", "(invalid)"),
+            ("-", "(invalid)"),
+            ("*", "*"),
+            ("/a//b/", "/a//b/"),
+            (
+                "/items/550e8400-e29b-41d4-a716-446655440000",
+                "/items/:uuid",
+            ),
+            (
+                "/items/550E8400-E29B-41D4-A716-446655440000/x",
+                "/items/:uuid/x",
+            ),
+            (
+                "/commits/9fceb02d0ae598e95dc970b74767f19372d61af8",
+                "/commits/:hex",
+            ),
+            ("/objects/507f1f77bcf86cd799439011", "/objects/:hex"),
+            ("/c/1a2b3c4d", "/c/:hex"),
+            ("/c/deadbeef", "/c/deadbeef"),
+            ("/c/facade", "/c/facade"),
+            ("/reports/2024-03-10", "/reports/:date"),
+            ("/reports/2024-03-10T12:00:00Z/pdf", "/reports/:date/pdf"),
+            ("/s/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", "/s/:token"),
+            ("/reset/Zm9vYmFyYmF6cXV4cXV1eA", "/reset/:token"),
+            ("/session/k3jd9f8s7d6f5g", "/session/:token"),
+            ("/users/jane.doe@example.com/prefs", "/users/:email/prefs"),
+            ("/files/42.json", "/files/:id.json"),
+            ("/v1/users", "/v1/users"),
+            ("/api/v2/items", "/api/v2/items"),
+            (
+                "/docs/release-notes-2024/intro",
+                "/docs/release-notes-2024/intro",
+            ),
+            (
+                "/docs/latency-metrics/release-tuning-54321",
+                "/docs/latency-metrics/release-tuning-54321",
+            ),
+            ("/api/getUserProfileSettings", "/api/getUserProfileSettings"),
+            (
+                "/static/js/alpha.d95fa781.js",
+                "/static/js/alpha.d95fa781.js",
+            ),
+            ("/%E4%B8%AD%E6%96%87", "/%E4%B8%AD%E6%96%87"),
+            ("http://example.com/a/1?x", "/a/:id"),
+            ("HTTPS://example.com", "/"),
+            (
+                "/helloworld.Greeter/SayHello",
+                "/helloworld.Greeter/SayHello",
+            ),
+            ("/pkg.v1.Service123/Get2", "/pkg.v1.Service123/Get2"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(route(&r, input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn hostile_targets_are_bounded() {
+        let r = Router::new(&[], true).unwrap();
+        let long = format!("/{}", "z".repeat(10_000));
+        let got = route(&r, &long);
+        assert_eq!(got.len(), MAX_ROUTE_LEN);
+        assert!(got.ends_with("..."));
+        let many = "/x".repeat(5_000);
+        assert_eq!(route(&r, &many).len(), MAX_ROUTE_LEN);
+        assert_eq!(display_name(b"/a\nb\x1b[31m"), "/a\\x0Ab\\x1B[31m");
+        assert_eq!(display_name(b"/caf\xE9"), "/caf\u{FFFD}");
+    }
+
+    #[test]
+    fn user_rules_first_match_wins_then_templating() {
+        let rules: Vec<RouteRule> = vec![
+            "^/api/users/[^/]+$=/api/users/:name".parse().unwrap(),
+            r"^/api/(?P<ver>v\d+)/.*=/api/$ver/*".parse().unwrap(),
+            "^/api/.*=/api/never".parse().unwrap(),
+        ];
+        let r = Router::new(&rules, true).unwrap();
+        assert_eq!(route(&r, "/api/users/jane?x=1"), "/api/users/:name");
+        assert_eq!(route(&r, "/api/v3/things/1"), "/api/v3/*");
+        assert_eq!(route(&r, "/other/7"), "/other/:id");
+        assert!("no-equals".parse::<RouteRule>().is_err());
+        assert!(Router::new(&["(=x".parse().unwrap()], true).is_err());
+        let rr: RouteRule = "a=b=/c".parse().unwrap();
+        assert_eq!((rr.pattern.as_str(), rr.template.as_str()), ("a=b", "/c"));
+    }
+
+    #[test]
+    fn templating_off_keeps_paths() {
+        let r = Router::new(&[], false).unwrap();
+        assert_eq!(route(&r, "/api/users/123?x"), "/api/users/123");
+    }
+
+    #[test]
+    fn cap_folds_into_overflow_and_counts_distinct() {
+        let mut t = RouteTable::new(2);
+        assert_eq!(t.intern(b"/a"), 1);
+        assert_eq!(t.intern(b"/b"), 2);
+        assert_eq!(t.intern(b"/a"), 1);
+        assert_eq!(t.intern(b"/c"), OVERFLOW_ID);
+        assert_eq!(t.intern(b"/d"), OVERFLOW_ID);
+        assert_eq!(t.intern(b"/c"), OVERFLOW_ID);
+        assert_eq!(t.folded(), (2, false));
+        assert_eq!(t.len(), 2);
+        assert_eq!(&**t.name(OVERFLOW_ID), OVERFLOW_ROUTE);
+        assert_eq!(t.get(b"/b"), Some(2));
+        assert_eq!(t.get(b"/c"), None);
+    }
+}

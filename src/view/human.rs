@@ -1,0 +1,170 @@
+//! Human-scaled numbers for every view: `1.2k`, `350ms`, `4.1MB`, `2.5%`.
+//! Three significant figures, units that change at powers of 1000, and fixed
+//! widths where a table needs them.
+
+/// Latency in µs: `0`, `850µs`, `12.3ms`, `350ms`, `1.25s`, `2m05s`, `1h00m`.
+pub fn latency(us: u64) -> String {
+    if us == 0 {
+        return "0".into();
+    }
+    if us < 1_000 {
+        return format!("{us}µs");
+    }
+    if us < 1_000_000 {
+        return sig3(us as f64 / 1_000.0, "ms");
+    }
+    if us < 60_000_000 {
+        return sig3(us as f64 / 1_000_000.0, "s");
+    }
+    let s = us / 1_000_000;
+    if s < 3_600 {
+        return format!("{}m{:02}s", s / 60, s % 60);
+    }
+    format!("{}h{:02}m", s / 3_600, (s % 3_600) / 60)
+}
+
+/// Three significant figures: `1.25`, `12.5`, `125`.
+fn sig3(v: f64, unit: &str) -> String {
+    if v < 9.995 {
+        format!("{v:.2}{unit}")
+    } else if v < 99.95 {
+        format!("{v:.1}{unit}")
+    } else {
+        format!("{v:.0}{unit}")
+    }
+}
+
+/// Counts: `950`, `1.2k`, `12k`, `3.4M`, `1.1G`.
+pub fn count(n: u64) -> String {
+    scaled(n as f64, &["", "k", "M", "G", "T"], 1000.0)
+}
+
+/// Rates: `0.25`, `12.5`, `1.2k` (per second; the caller adds `/s`).
+pub fn rate(r: f64) -> String {
+    if r < 10.0 {
+        format!("{r:.2}")
+    } else if r < 1000.0 {
+        format!("{r:.1}")
+    } else {
+        scaled(r, &["", "k", "M", "G", "T"], 1000.0)
+    }
+}
+
+/// Bytes: `512B`, `4.1kB`, `12MB`, `1.5GB` (SI, like `ls -h --si`).
+pub fn bytes(n: u64) -> String {
+    scaled(n as f64, &["B", "kB", "MB", "GB", "TB", "PB"], 1000.0)
+}
+
+fn scaled(mut v: f64, units: &[&str], step: f64) -> String {
+    let mut u = 0;
+    while v >= step * 0.9995 && u + 1 < units.len() {
+        v /= step;
+        u += 1;
+    }
+    if u == 0 {
+        if v.fract() == 0.0 {
+            format!("{}{}", v as u64, units[0])
+        } else {
+            format!("{v:.2}{}", units[0])
+        }
+    } else if v < 9.95 {
+        format!("{v:.1}{}", units[u])
+    } else {
+        format!("{v:.0}{}", units[u])
+    }
+}
+
+/// Ratios as percentages: `0%`, `0.05%`, `1.2%`, `35%`, `100%`.
+pub fn percent(ratio: f64) -> String {
+    let p = ratio * 100.0;
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 0.1 {
+        format!("{p:.2}%")
+    } else if p < 9.95 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// `2024-03-10 00:00:00` (UTC) from Unix seconds.
+pub fn utc(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// RFC 3339 UTC: `2024-03-10T00:00:00Z`.
+pub fn rfc3339(t: i64) -> String {
+    utc(t).replacen(' ', "T", 1) + "Z"
+}
+
+/// Inverse of `days_from_civil` (Howard Hinnant).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Seconds as `45s`, `29m59s`, `3h05m`, `2d04h`.
+pub fn duration(s: u64) -> String {
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m{:02}s", s / 60, s % 60),
+        3_600..86_400 => format!("{}h{:02}m", s / 3_600, (s % 3_600) / 60),
+        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3_600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales() {
+        assert_eq!(latency(0), "0");
+        assert_eq!(latency(850), "850µs");
+        assert_eq!(latency(1_000), "1.00ms");
+        assert_eq!(latency(12_345), "12.3ms");
+        assert_eq!(latency(350_000), "350ms");
+        assert_eq!(latency(999_999), "1000ms");
+        assert_eq!(latency(1_250_000), "1.25s");
+        assert_eq!(latency(125_000_000), "2m05s");
+        assert_eq!(latency(3_600_000_000), "1h00m");
+        assert_eq!(count(950), "950");
+        assert_eq!(count(1_234), "1.2k");
+        assert_eq!(count(12_345), "12k");
+        assert_eq!(count(999_999), "1.0M");
+        assert_eq!(count(3_400_000), "3.4M");
+        assert_eq!(rate(0.25), "0.25");
+        assert_eq!(rate(12.46), "12.5");
+        assert_eq!(rate(1234.0), "1.2k");
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(4_100), "4.1kB");
+        assert_eq!(bytes(12_000_000), "12MB");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.0005), "0.05%");
+        assert_eq!(percent(0.012), "1.2%");
+        assert_eq!(percent(0.35), "35%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(utc(1_710_028_800), "2024-03-10 00:00:00");
+        assert_eq!(rfc3339(1_709_209_805), "2024-02-29T12:30:05Z");
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(duration(1_799), "29m59s");
+        assert_eq!(duration(11_100), "3h05m");
+    }
+}

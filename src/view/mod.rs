@@ -1,0 +1,5 @@
+//! Views of the aggregates. Each reads computed statistics (a summary or a
+//! published snapshot), never the engine's live state.
+
+pub mod human;
+pub mod report;
