@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 pub use config::Config;
 use config::Mode;
+use engine::snapshot::{self, InputState, Snapshot};
 use engine::summary::Summary;
 use engine::{EngineConfig, InputStats, Registry};
 use input::InputSpec;
@@ -84,6 +85,8 @@ pub struct BatchReport {
     pub summary: Summary,
     pub sources: Vec<SourceReport>,
     pub inputs: Vec<InputStats>,
+    /// The same data as the views' snapshot (for `--push` after `--once`).
+    pub snapshot: Snapshot,
 }
 
 /// Reads every input to the end and summarises it (`--once`).
@@ -132,10 +135,40 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let summary = Summary::build(&result.shard.agg, &reg);
     let mut stats = result.shard.inputs;
     stats.resize_with(result.sources.len(), InputStats::default);
+    let (total, routes, keys, overflow) = snapshot::since_start(&result.shard.agg, &reg);
+    let snapshot = Snapshot {
+        seq: 1,
+        taken_at: Some(std::time::SystemTime::now()),
+        span: result.shard.agg.span,
+        quantiles: engine::summary::QUANTILES,
+        buckets_us: engine.bounds_us.clone(),
+        inputs: result
+            .sources
+            .iter()
+            .zip(&stats)
+            .enumerate()
+            .map(|(i, (src, st))| {
+                snapshot::input_snap(
+                    i as u16,
+                    &src.name,
+                    result.formats[i].as_deref(),
+                    InputState::Done,
+                    st,
+                    0,
+                )
+            })
+            .collect(),
+        total,
+        routes,
+        keys,
+        overflow,
+        ..Default::default()
+    };
     Ok(BatchReport {
         summary,
         sources: result.sources,
         inputs: stats,
+        snapshot,
     })
 }
 

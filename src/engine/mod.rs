@@ -19,6 +19,7 @@
 //! once it holds more than 64 values).
 
 pub mod hist;
+pub mod snapshot;
 pub mod summary;
 
 use std::sync::{Arc, Mutex};

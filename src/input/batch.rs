@@ -54,6 +54,8 @@ pub struct SourceReport {
 pub struct BatchResult {
     pub shard: Shard,
     pub sources: Vec<SourceReport>,
+    /// Format of each source (None: no lines to detect one from).
+    pub formats: Vec<Option<Arc<Format>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,11 +159,15 @@ pub fn run(
         drop(pool_tx);
 
         let mut reports = Vec::with_capacity(opened.len());
+        let mut formats = Vec::with_capacity(opened.len());
         let mut failure = None;
         for (i, (input, mut reader)) in opened.into_iter().enumerate() {
             let src = i.min(crate::engine::MAX_SOURCES - 1) as SourceId;
             match read_source(&mut reader, src, &input, json, &tx, &pool_rx) {
-                Ok(r) => reports.push(r),
+                Ok((r, f)) => {
+                    reports.push(r);
+                    formats.push(f);
+                }
                 Err(e) => {
                     failure = Some(e);
                     break;
@@ -189,6 +195,7 @@ pub fn run(
         Ok(BatchResult {
             shard,
             sources: reports,
+            formats,
         })
     })
 }
@@ -242,7 +249,7 @@ fn read_source(
     json: &[FieldOverride],
     tx: &SyncSender<Msg>,
     pool: &Receiver<Vec<u8>>,
-) -> Result<SourceReport, BatchError> {
+) -> Result<(SourceReport, Option<Arc<Format>>), BatchError> {
     let read_err = |err| BatchError::Read {
         name: input.name.clone(),
         err,
@@ -255,7 +262,7 @@ fn read_source(
     let mut buf = take();
     let mut filled = fill(r, &mut buf, 0).map_err(read_err)?;
     if filled == 0 {
-        return Ok(report);
+        return Ok((report, None));
     }
 
     let format = Arc::new(match &input.format {
@@ -311,7 +318,7 @@ fn read_source(
                     format: format.clone(),
                 });
             }
-            return Ok(report);
+            return Ok((report, Some(format)));
         }
         match memchr::memrchr(b'\n', &buf[..filled]) {
             Some(i) => {
@@ -357,7 +364,7 @@ fn read_source(
                 buf.copy_within(rest, 0);
                 filled = fill(r, &mut buf, carry).map_err(read_err)?;
                 if filled == 0 {
-                    return Ok(report);
+                    return Ok((report, Some(format)));
                 }
             }
         }

@@ -1,9 +1,39 @@
 //! Inputs: what the user names (paths, globs, `-`) and how their bytes reach
-//! the engine. [`batch`] reads inputs to the end on all cores for `--once`.
+//! the engine. [`batch`] reads inputs to the end on all cores for `--once`;
+//! live followers send [`InputEvent`]s to the engine thread.
 
 pub mod batch;
 
 use std::path::{Path, PathBuf};
+
+use crate::engine::SourceId;
+pub use crate::engine::snapshot::InputState;
+use crate::format::FormatSpec;
+
+/// What live inputs send to the engine, in order per source.
+#[derive(Debug)]
+pub enum InputEvent {
+    /// A new source: a named input, or a file a glob matched. Sent before
+    /// any of its lines.
+    Added {
+        source: SourceId,
+        name: String,
+        format: FormatSpec,
+    },
+    /// Complete lines, each ending in `\n` (only the last line of a closed
+    /// stdin may lack it), in the order they were written.
+    Lines { source: SourceId, data: Vec<u8> },
+    /// A line too long to hold: its first bytes and its full length.
+    Oversized {
+        source: SourceId,
+        head: Vec<u8>,
+        len: u64,
+    },
+    /// The input's state changed (following, waiting, rotated, done, error).
+    State { source: SourceId, state: InputState },
+    /// The file was rotated (counted for the `rotations` figure).
+    Rotated { source: SourceId },
+}
 
 /// An input as given on the command line or in the config file.
 #[derive(Clone, Debug, PartialEq, Eq)]
