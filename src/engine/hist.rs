@@ -67,6 +67,15 @@ impl Hist {
         }
     }
 
+    /// Empties the histogram, keeping its allocation (a busy step's HDR is
+    /// reused every step instead of reallocated).
+    pub fn clear(&mut self) {
+        match self {
+            Hist::Small(v) => v.clear(),
+            Hist::Big(h) => h.reset(),
+        }
+    }
+
     pub fn count(&self) -> u64 {
         match self {
             Hist::Small(v) => v.len() as u64,
