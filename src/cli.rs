@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser};
 
 use crate::format::FieldOverride;
 use crate::route::RouteRule;
@@ -48,7 +49,7 @@ pub struct Args {
     pub format: Option<String>,
 
     /// Read the inputs to the end, print a report, exit.
-    #[arg(long, env = "ROUTETOP_ONCE")]
+    #[arg(long, env = "ROUTETOP_ONCE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub once: bool,
 
     /// Report format for --once.
@@ -65,7 +66,7 @@ pub struct Args {
     pub routes: Vec<RouteRule>,
 
     /// Keep paths as they are instead of replacing IDs with :id, :uuid, ...
-    #[arg(long, env = "ROUTETOP_NO_TEMPLATING")]
+    #[arg(long, env = "ROUTETOP_NO_TEMPLATING", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_templating: bool,
 
     /// Routes tracked before new ones fold into the (overflow) route.
