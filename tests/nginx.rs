@@ -162,7 +162,7 @@ fn once(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn by<'a>(r: &'a Value, list: &str, key: &str) -> BTreeMap<String, u64> {
+fn by(r: &Value, list: &str, key: &str) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     for x in r[list].as_array().unwrap() {
         let k = match &x[key] {
