@@ -140,4 +140,7 @@ pub struct Args {
     /// List the format presets and exit.
     #[arg(long)]
     pub list_formats: bool,
+
+    #[command(flatten)]
+    pub live: crate::live_settings::LiveArgs,
 }

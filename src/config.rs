@@ -25,6 +25,7 @@ use crate::cli::Args;
 use crate::engine::DEFAULT_BUCKETS;
 use crate::format::{FieldOverride, FormatError, FormatSpec};
 use crate::input::InputSpec;
+use crate::live_settings::{LiveFile, LiveSettings};
 use crate::route::RouteRule;
 use crate::view::report::OutputFormat;
 
@@ -48,6 +49,8 @@ pub struct FileConfig {
     pub routes: Vec<RouteRule>,
     #[serde(default)]
     pub inputs: Vec<FileInput>,
+    #[serde(default)]
+    pub live: LiveFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +129,7 @@ pub struct Config {
     pub threads: usize,
     pub buckets: Vec<f64>,
     pub mode: Mode,
+    pub live: LiveSettings,
 }
 
 impl Config {
@@ -148,6 +152,7 @@ impl Config {
             threads: default_threads(),
             buckets: DEFAULT_BUCKETS.to_vec(),
             mode: Mode::Once { output, top: None },
+            live: LiveSettings::default(),
         }
     }
 
@@ -282,6 +287,7 @@ impl Config {
                 crate::format::Format::compile(f, &json_fields)?;
             }
         }
+        let live = LiveSettings::merge(&args.live, file.live)?;
         let mode = if args.once {
             Mode::Once {
                 output: args.output.or(file.output).unwrap_or(OutputFormat::Table),
@@ -300,6 +306,7 @@ impl Config {
             threads,
             buckets,
             mode,
+            live,
         })
     }
 }
