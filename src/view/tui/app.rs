@@ -472,20 +472,27 @@ impl App {
             })
             .collect();
         let Sort { column, descending } = self.sort;
-        rows.sort_by(|&a, &b| {
-            let (ra, rb) = (&snap.routes[a], &snap.routes[b]);
-            let o = columns::compare(column, snap, window, ra, rb);
+        let mut keyed: Vec<(columns::SortKey, usize)> = rows
+            .iter()
+            .map(|&i| (columns::sort_key(column, snap, window, &snap.routes[i]), i))
+            .collect();
+        keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+            let o = ka.cmp(kb);
             let o = if descending { o.reverse() } else { o };
-            // Route names break ties (and sort the route column): rows keep
-            // their place between frames instead of shuffling.
-            let by_name = ra.route.cmp(&rb.route);
-            let by_name = if descending && column == Column::Route {
-                by_name.reverse()
-            } else {
-                by_name
-            };
-            o.then(by_name)
+            // Route names break ties (and sort the route column, whose
+            // key is the name): rows keep their place between frames
+            // instead of shuffling.
+            o.then_with(|| {
+                let by_name = snap.routes[*a].route.cmp(&snap.routes[*b].route);
+                if descending && column == Column::Route {
+                    by_name.reverse()
+                } else {
+                    by_name
+                }
+            })
         });
+        rows.clear();
+        rows.extend(keyed.into_iter().map(|(_, i)| i));
         self.rows = rows;
         let found = self.selected_route.as_ref().and_then(|name| {
             self.rows

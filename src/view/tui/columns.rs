@@ -5,8 +5,6 @@
 //! fitting, the sort cycle and the sort keys, so adding a column is one
 //! edit here instead of four scattered ones.
 
-use std::cmp::Ordering;
-
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 
@@ -139,16 +137,29 @@ impl Column {
     }
 }
 
+/// Widest the route column asks for before other columns give way.
+const ROUTE_WANT_MAX: u16 = 40;
+
 /// Columns that fit `width` cells (one space between columns), in display
-/// order, with the width each gets. The route column absorbs the slack,
-/// and the trend grows on wide terminals.
-pub fn fit(width: u16) -> Vec<(Column, u16)> {
+/// order, with the width each gets. `route_want` is the widest route name
+/// on screen: up to [`ROUTE_WANT_MAX`] it is kept whole at the expense of
+/// low-priority columns (a cut name is a useless row). The route column
+/// absorbs the slack, and the trend grows on wide terminals.
+pub fn fit(width: u16, route_want: u16) -> Vec<(Column, u16)> {
+    let route_w = route_want.clamp(Column::Route.width(), ROUTE_WANT_MAX);
+    let want = |c: Column| {
+        if c == Column::Route {
+            route_w
+        } else {
+            c.width()
+        }
+    };
     let mut by_priority = Column::ALL;
     by_priority.sort_by_key(|c| c.priority());
     let mut chosen: Vec<Column> = Vec::new();
     let mut used: u16 = 0;
     for c in by_priority {
-        let need = c.width() + if chosen.is_empty() { 0 } else { 1 };
+        let need = want(c) + if chosen.is_empty() { 0 } else { 1 };
         if used.saturating_add(need) <= width || chosen.is_empty() {
             used = used.saturating_add(need);
             chosen.push(c);
@@ -158,13 +169,13 @@ pub fn fit(width: u16) -> Vec<(Column, u16)> {
     let mut out: Vec<(Column, u16)> = Column::ALL
         .iter()
         .filter(|c| chosen.contains(c))
-        .map(|&c| (c, c.width()))
+        .map(|&c| (c, want(c)))
         .collect();
     // Long routes deserve the room first; past 48 cells the trend's history
     // says more than extra blank space after short routes.
     for (c, w) in out.iter_mut() {
         if *c == Column::Route {
-            let add = slack.min(48u16.saturating_sub(*w));
+            let add = slack.min(ROUTE_WANT_MAX.saturating_sub(*w));
             *w += add;
             slack -= add;
         }
@@ -222,45 +233,63 @@ pub fn since_start_rate(snap: &Snapshot, requests: u64) -> Option<f64> {
     Some(requests as f64 / secs)
 }
 
-/// Orders two routes by `column` (ascending); callers reverse for
-/// descending and break ties by name so rows do not jump between frames.
+/// What a route sorts by in a column, computed once per route per sort
+/// (not once per comparison: a sort of 2 000 routes makes ~20 000).
+/// Numbers are mapped to `u64`s that order like the values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey<'a> {
+    Num(u64, u64),
+    Text(&'a str),
+}
+
+/// `f64` → `u64` with the same order (IEEE total order), so rates and
+/// ratios sort as integers.
+fn ordered(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
+/// A route's key for `column` in the chosen window (ascending order);
+/// callers reverse for descending and break ties by name so rows do not
+/// jump between frames.
+pub fn sort_key<'a>(
+    column: Column,
+    snap: &Snapshot,
+    window: WindowChoice,
+    route: &'a RouteSnap,
+) -> SortKey<'a> {
+    let (r, rate) = window_row(snap, route, window);
+    // Untimed routes (no latency field) sort below every timed one.
+    let lat = |us: u64| SortKey::Num((r.timed > 0) as u64, us);
+    match column {
+        Column::Route | Column::Trend => SortKey::Text(&route.route),
+        Column::Method => SortKey::Text(route.methods.first().map_or("", |m| &m.0)),
+        Column::Rate => SortKey::Num(ordered(rate.unwrap_or(0.0)), r.requests),
+        Column::Requests => SortKey::Num(r.requests, 0),
+        Column::C2xx => SortKey::Num(r.classes[2], 0),
+        Column::C3xx => SortKey::Num(r.classes[3], 0),
+        Column::C4xx => SortKey::Num(r.classes[4], 0),
+        Column::C5xx => SortKey::Num(r.classes[5], 0),
+        Column::Err5 => SortKey::Num(ordered(r.err5()), r.classes[5]),
+        Column::P50 => lat(r.q_us[0]),
+        Column::P90 => lat(r.q_us[1]),
+        Column::P99 => lat(r.q_us[2]),
+        Column::Max => lat(r.lat_max_us),
+        Column::Bytes => SortKey::Num(r.bytes, 0),
+        Column::Total => SortKey::Num(route.total.requests, 0),
+    }
+}
+
+/// Orders two routes by `column` (ascending), as [`sort_key`] does.
+#[cfg(test)]
 pub fn compare(
     column: Column,
     snap: &Snapshot,
     window: WindowChoice,
     a: &RouteSnap,
     b: &RouteSnap,
-) -> Ordering {
-    let (ra, rate_a) = window_row(snap, a, window);
-    let (rb, rate_b) = window_row(snap, b, window);
-    match column {
-        Column::Route | Column::Trend => Ordering::Equal,
-        Column::Method => {
-            let m = |r: &RouteSnap| r.methods.first().map(|m| m.0.clone());
-            m(a).cmp(&m(b))
-        }
-        Column::Rate => rate_a
-            .unwrap_or(0.0)
-            .total_cmp(&rate_b.unwrap_or(0.0))
-            .then(ra.requests.cmp(&rb.requests)),
-        Column::Requests => ra.requests.cmp(&rb.requests),
-        Column::C2xx => ra.classes[2].cmp(&rb.classes[2]),
-        Column::C3xx => ra.classes[3].cmp(&rb.classes[3]),
-        Column::C4xx => ra.classes[4].cmp(&rb.classes[4]),
-        Column::C5xx => ra.classes[5].cmp(&rb.classes[5]),
-        Column::Err5 => ra.err5().total_cmp(&rb.err5()),
-        // Untimed routes (no latency field) sort below every timed one.
-        Column::P50 => latency_key(ra, 0).cmp(&latency_key(rb, 0)),
-        Column::P90 => latency_key(ra, 1).cmp(&latency_key(rb, 1)),
-        Column::P99 => latency_key(ra, 2).cmp(&latency_key(rb, 2)),
-        Column::Max => (ra.timed > 0, ra.lat_max_us).cmp(&(rb.timed > 0, rb.lat_max_us)),
-        Column::Bytes => ra.bytes.cmp(&rb.bytes),
-        Column::Total => a.total.requests.cmp(&b.total.requests),
-    }
-}
-
-fn latency_key(r: &Row, q: usize) -> (bool, u64) {
-    (r.timed > 0, r.q_us[q])
+) -> std::cmp::Ordering {
+    sort_key(column, snap, window, a).cmp(&sort_key(column, snap, window, b))
 }
 
 #[cfg(test)]
@@ -269,7 +298,7 @@ mod tests {
 
     #[test]
     fn fit_keeps_priorities_and_fills_width() {
-        let narrow = fit(80);
+        let narrow = fit(80, 10);
         let names: Vec<Column> = narrow.iter().map(|c| c.0).collect();
         for must in [Column::Route, Column::Rate, Column::Err5, Column::P99] {
             assert!(names.contains(&must), "{must:?} missing at 80 columns");
@@ -278,12 +307,35 @@ mod tests {
         let used: u16 = narrow.iter().map(|c| c.1).sum::<u16>() + narrow.len() as u16 - 1;
         assert_eq!(used, 80);
 
-        let wide = fit(250);
+        let wide = fit(250, 10);
         assert_eq!(wide.len(), Column::ALL.len());
         let used: u16 = wide.iter().map(|c| c.1).sum::<u16>() + wide.len() as u16 - 1;
         assert_eq!(used, 250);
 
         // Absurdly narrow: the route alone, never a panic.
-        assert_eq!(fit(3), vec![(Column::Route, 16)]);
+        assert_eq!(fit(3, 10), vec![(Column::Route, 16)]);
+    }
+
+    #[test]
+    fn long_routes_push_out_minor_columns() {
+        let short = fit(80, 10);
+        let long = fit(80, 34);
+        let route_w = |f: &[(Column, u16)]| f.iter().find(|c| c.0 == Column::Route).map(|c| c.1);
+        assert!(route_w(&long) >= Some(34));
+        assert!(long.len() < short.len());
+        for must in [Column::Rate, Column::Err5, Column::P99] {
+            assert!(long.iter().any(|c| c.0 == must), "{must:?} kept");
+        }
+        // Past the cap, names are cut rather than hiding more columns.
+        assert_eq!(route_w(&fit(80, 200)), route_w(&fit(80, 40)));
+    }
+
+    #[test]
+    fn ordered_floats_sort_like_floats() {
+        let mut v = [3.5, -1.0, 0.0, f64::INFINITY, 1e-9, 1e300, -0.0];
+        let mut by_key = v;
+        v.sort_by(f64::total_cmp);
+        by_key.sort_by_key(|x| ordered(*x));
+        assert_eq!(v.map(f64::to_bits), by_key.map(f64::to_bits));
     }
 }

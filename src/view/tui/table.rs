@@ -9,6 +9,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, StatusFilter};
 use super::columns::{self, Column};
@@ -20,11 +21,18 @@ use crate::view::human;
 
 pub fn render_table(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let theme = Theme { color: app.color };
-    let fitted = columns::fit(area.width);
-    let header = Row::new(fitted.iter().map(|&(c, _)| header_cell(app, c))).style(theme.reverse());
     let body_height = area.height.saturating_sub(1) as usize;
     let rows = app.rows();
     let offset = scroll(app, rows.len(), body_height);
+    let route_want = rows
+        .iter()
+        .skip(offset)
+        .take(body_height)
+        .map(|&i| escape(&snap.routes[i].route).width())
+        .max()
+        .unwrap_or(0);
+    let fitted = columns::fit(area.width, route_want.min(u16::MAX as usize) as u16);
+    let header = Row::new(fitted.iter().map(|&(c, _)| header_cell(app, c))).style(theme.reverse());
 
     let visible = rows.iter().enumerate().skip(offset).take(body_height);
     let body: Vec<Row> = visible
