@@ -4,3 +4,4 @@
 pub mod headless;
 pub mod human;
 pub mod report;
+pub mod tui;
