@@ -76,7 +76,7 @@ fn writer_thread_appends_while_the_engine_runs_final_counts_are_exact() {
             }
             let mut buf = String::new();
             for _ in 0..250 {
-                let status = if n % 10 == 0 { 503 } else { 200 };
+                let status = if n.is_multiple_of(10) { 503 } else { 200 };
                 buf.push_str(&line(n, &format!("/api/items/{n}"), status));
                 n += 1;
             }
