@@ -36,15 +36,19 @@ fn synthetic(routes: usize, seq: u64) -> Snapshot {
                 w.rate = k as f64;
             }
             let n = r.series.requests.len() as u64;
-            for (j, v) in r.series.requests.iter_mut().enumerate() {
+            for (j, v) in Arc::make_mut(&mut r.series).requests.iter_mut().enumerate() {
                 *v = k + (j as u64 + seq) * 13 % 17;
             }
-            r.series.requests.rotate_left((seq % n.max(1)) as usize);
+            Arc::make_mut(&mut r.series)
+                .requests
+                .rotate_left((seq % n.max(1)) as usize);
             r
         })
         .collect();
     s.overflow.routes = routes;
-    s.total.series.requests.rotate_left((seq % 120) as usize);
+    Arc::make_mut(&mut s.total.series)
+        .requests
+        .rotate_left((seq % 120) as usize);
     s
 }
 
