@@ -560,3 +560,55 @@ fn glob_rotated_file_found_after_grace() {
     assert_same_set(&got, 0..3500);
     assert_eq!(f.sources().len(), 2, "{}", f.dump());
 }
+
+/// linemux events wake the follower: with a poll of a minute, a line is
+/// still delivered at once — also after a busy spell, during which the
+/// follower reads on a timer and drops its watcher, then watches again.
+#[test]
+fn events_wake_follower() {
+    let dir = tmp();
+    let path = join(&dir, "access.log");
+    fs::write(&path, b"").unwrap();
+    let mut o = opts();
+    o.poll = Duration::from_secs(60);
+    o.rescan = Duration::from_secs(60);
+    let mut f = follow_file(&path, o, 64);
+    let mut w = append(&path);
+    write_lines(&mut w, 0..1, 0);
+    f.until_lines(Some(0), 1);
+    write_lines(&mut w, 1..20_000, 200);
+    f.until_lines(Some(0), 20_000);
+    // Quiet for a while: back to events.
+    std::thread::sleep(Duration::from_millis(600));
+    write_lines(&mut w, 20_000..20_001, 0);
+    f.until_lines(Some(0), 20_001);
+    f.stop();
+    assert_exact(&f.numbers(Some(0)), 0..20_001);
+}
+
+/// Rename-then-create while lines come slowly, so the follower relies on
+/// events rather than its busy-time timer.
+#[test]
+fn rotation_rename_then_create_quiet() {
+    let dir = tmp();
+    let path = join(&dir, "access.log");
+    fs::write(&path, b"").unwrap();
+    let mut f = follow_file(&path, opts(), 64);
+    let p = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = append(&p);
+        for n in 0..40 {
+            if n == 20 {
+                fs::rename(&p, p.with_extension("log.1")).unwrap();
+                w = append(&p);
+            }
+            write_lines(&mut w, n..n + 1, 0);
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    });
+    f.until_lines(Some(0), 40);
+    writer.join().unwrap();
+    f.stop();
+    assert_exact(&f.numbers(Some(0)), 0..40);
+    assert_eq!(f.rotations(0), 1, "{}", f.dump());
+}

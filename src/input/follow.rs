@@ -32,14 +32,12 @@ use std::time::{Duration, Instant};
 
 use super::batch::BLOCK;
 use super::lines::{Sink, Stopped};
-use super::tail::{Fail, FileId, Gen, Pumped, Seen, Tailer};
-use super::watch::{EVENT, REOPEN, STOP, Wake, Watcher};
+use super::tail::{Fail, FileId, Gen, Seen, Tailer};
+use super::watch::{Busy, EVENT, MIN_PASS, REOPEN, STOP, Wake, Watcher};
 use super::{InputEvent, InputSpec, InputState, expand, stdin};
 use crate::config::{DEFAULT_MAX_LINE, InputConfig};
 use crate::engine::{MAX_SOURCES, SourceId};
 
-/// Wake-ups closer together than this fold into one pass.
-const MIN_PASS: Duration = Duration::from_millis(5);
 /// While events flow, paths are re-checked for rotation at most this often
 /// (the `poll` timer re-checks them anyway).
 const CHECK_MIN: Duration = Duration::from_millis(50);
@@ -207,6 +205,8 @@ impl Follower {
         let mut next_poll = start + self.opts.poll;
         let mut next_rescan = start + self.opts.rescan;
         let mut last_check = start;
+        let mut last_pass = start;
+        let mut busy = Busy::default();
         loop {
             let pass = Instant::now();
             let flags = self.wake.take();
@@ -215,7 +215,10 @@ impl Follower {
             }
             let reopen = flags & REOPEN != 0;
             let mut check = reopen || pass >= next_poll;
-            check |= flags & EVENT != 0 && pass.duration_since(last_check) >= CHECK_MIN;
+            // Rotation shows as events when watching; when polling, look as
+            // often as events would have made us.
+            check |= (flags & EVENT != 0 || busy.polling)
+                && pass.duration_since(last_check) >= CHECK_MIN;
             if pass >= next_poll {
                 next_poll = pass + self.opts.poll;
             }
@@ -227,9 +230,18 @@ impl Follower {
                 self.rescan(pass)?;
                 next_rescan = pass + self.opts.rescan;
             }
-            let mut more = self.pump_all(pass)?;
+            let (mut more, got) = self.pump_all(pass)?;
             self.publish(pass)?;
-            if reopen || self.watch_dirty {
+            match busy.after_pass(got, pass.duration_since(last_pass)) {
+                Some(true) => self.watcher.stop(),
+                Some(false) => self.watch_dirty = true,
+                None => {}
+            }
+            last_pass = pass;
+            if reopen {
+                self.watch_dirty = true;
+            }
+            if self.watch_dirty && !busy.polling {
                 self.watch_dirty = false;
                 let paths = self.tailers.iter().map(|t| t.path.clone()).collect();
                 // Without a watcher (inotify limits) the poll still works.
@@ -244,16 +256,11 @@ impl Follower {
             if has_globs {
                 until = until.min(next_rescan);
             }
+            if busy.polling {
+                until = until.min(pass + MIN_PASS);
+            }
             for t in &self.tailers {
-                let glob_gone = t.missing_since.filter(|_| t.from_glob);
-                let gone = glob_gone.map(|m| m + self.opts.grace);
-                for d in t
-                    .old
-                    .iter()
-                    .filter_map(|g| g.until)
-                    .chain(t.rotated_until)
-                    .chain(gone)
-                {
+                if let Some(d) = t.deadline(self.opts.grace) {
                     until = until.min(d);
                 }
             }
@@ -522,70 +529,34 @@ impl Follower {
         }
     }
 
-    /// Reads what is new in every file. True when some file has more than
-    /// one pass could take.
-    fn pump_all(&mut self, now: Instant) -> Result<bool, Stopped> {
-        let mut more = false;
-        let until = now + self.opts.grace;
+    /// Reads what is new in every file. Returns (some file has more than a
+    /// pass could take, some file had new bytes).
+    fn pump_all(&mut self, now: Instant) -> Result<(bool, bool), Stopped> {
+        let (mut more, mut got) = (false, false);
         let Follower {
             tailers,
             buf,
             sink,
             closed,
+            opts,
             ..
         } = self;
+        let mut let_go = |mut g: Gen| {
+            if closed.len() >= CLOSED_KEPT {
+                closed.pop_front();
+            }
+            closed.push_back(Closed {
+                id: g.id,
+                offset: g.offset,
+                fp: std::mem::take(&mut g.fp),
+            });
+        };
         for t in tailers.iter_mut() {
-            // Rotated-away files first: they hold the older lines.
-            let mut k = 0;
-            while k < t.old.len() {
-                let g = &mut t.old[k];
-                let r = g.pump(t.source, buf, sink, BUDGET);
-                let done = match r {
-                    Ok(Pumped::More) => {
-                        more = true;
-                        false
-                    }
-                    Ok(_) => g.until.is_none_or(|u| u <= now),
-                    Err(Fail::Stopped) => return Err(Stopped),
-                    // Cannot be read any more: nothing left to drain.
-                    Err(Fail::Io(_)) => true,
-                };
-                if done {
-                    let mut g = t.old.remove(k);
-                    g.finish(t.source, sink)?;
-                    if closed.len() >= CLOSED_KEPT {
-                        closed.pop_front();
-                    }
-                    closed.push_back(Closed {
-                        id: g.id,
-                        offset: g.offset,
-                        fp: std::mem::take(&mut g.fp),
-                    });
-                } else {
-                    k += 1;
-                }
-            }
-            let Some(g) = t.cur.as_mut() else { continue };
-            match g.pump(t.source, buf, sink, BUDGET) {
-                Ok(r) => {
-                    t.read_error = None;
-                    match r {
-                        Pumped::More => more = true,
-                        Pumped::Eof => {}
-                        Pumped::Truncated => {
-                            match t.truncated(until, buf, sink) {
-                                Err(Fail::Stopped) => return Err(Stopped),
-                                Err(Fail::Io(_)) | Ok(()) => {}
-                            }
-                            more = true;
-                        }
-                    }
-                }
-                Err(Fail::Stopped) => return Err(Stopped),
-                Err(Fail::Io(e)) => t.read_error = Some(format!("read error: {e}")),
-            }
+            let (m, g) = t.pump(now, opts.grace, buf, sink, BUDGET, &mut let_go)?;
+            more |= m;
+            got |= g;
         }
-        Ok(more)
+        Ok((more, got))
     }
 
     /// Sends state changes, and lets go of glob matches gone for good.
@@ -601,17 +572,7 @@ impl Follower {
                 && t.cur.is_none()
                 && t.old.is_empty()
                 && t.missing_since.is_some_and(|m| m + grace <= now);
-            let state = if gone {
-                InputState::Done
-            } else if let Some(e) = t.open_error.as_ref().or(t.read_error.as_ref()) {
-                InputState::Error(e.clone())
-            } else if t.cur.is_none() {
-                InputState::Waiting
-            } else if !t.old.is_empty() || t.rotated_until.is_some() {
-                InputState::Rotated
-            } else {
-                InputState::Following
-            };
+            let state = if gone { InputState::Done } else { t.state() };
             if t.sent.as_ref() != Some(&state) {
                 t.sent = Some(state.clone());
                 self.sink.send(InputEvent::State {

@@ -28,10 +28,10 @@ use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::InputEvent;
 use super::lines::{Cutter, Sink, Stopped};
+use super::{InputEvent, InputState};
 use crate::engine::SourceId;
 
 /// Bytes of fingerprint kept before the offset. A log line carries a
@@ -251,7 +251,7 @@ pub(crate) struct Tailer {
     pub(crate) rotated_until: Option<Instant>,
     pub(crate) missing_since: Option<Instant>,
     /// Last state sent to the engine.
-    pub(crate) sent: Option<super::InputState>,
+    pub(crate) sent: Option<InputState>,
 }
 
 impl Tailer {
@@ -268,6 +268,19 @@ impl Tailer {
             rotated_until: None,
             missing_since: None,
             sent: None,
+        }
+    }
+
+    /// The state to show, glob matches gone for good aside.
+    pub(crate) fn state(&self) -> InputState {
+        if let Some(e) = self.open_error.as_ref().or(self.read_error.as_ref()) {
+            InputState::Error(e.clone())
+        } else if self.cur.is_none() {
+            InputState::Waiting
+        } else if !self.old.is_empty() || self.rotated_until.is_some() {
+            InputState::Rotated
+        } else {
+            InputState::Following
         }
     }
 
@@ -309,6 +322,85 @@ impl Tailer {
             })?;
         }
         Ok(())
+    }
+
+    /// Reads what is new: rotated-away files first (they hold the older
+    /// lines), letting go of those past their grace period, then the current
+    /// file. Returns (more than `budget` was waiting, new bytes were read).
+    pub(crate) fn pump(
+        &mut self,
+        now: Instant,
+        grace: Duration,
+        buf: &mut [u8],
+        sink: &Sink,
+        budget: u64,
+        let_go: &mut dyn FnMut(Gen),
+    ) -> Result<(bool, bool), Stopped> {
+        let (mut more, mut got) = (false, false);
+        let mut k = 0;
+        while k < self.old.len() {
+            let g = &mut self.old[k];
+            let before = g.offset;
+            let r = g.pump(self.source, buf, sink, budget);
+            got |= g.offset != before;
+            let done = match r {
+                Ok(Pumped::More) => {
+                    more = true;
+                    false
+                }
+                Ok(_) => g.until.is_none_or(|u| u <= now),
+                Err(Fail::Stopped) => return Err(Stopped),
+                // Cannot be read any more: nothing left to drain.
+                Err(Fail::Io(_)) => true,
+            };
+            if done {
+                let mut g = self.old.remove(k);
+                g.finish(self.source, sink)?;
+                let_go(g);
+            } else {
+                k += 1;
+            }
+        }
+        let Some(g) = self.cur.as_mut() else {
+            return Ok((more, got));
+        };
+        let before = g.offset;
+        let r = g.pump(self.source, buf, sink, budget);
+        got |= g.offset != before;
+        match r {
+            Ok(r) => {
+                self.read_error = None;
+                match r {
+                    Pumped::More => more = true,
+                    Pumped::Eof => {}
+                    Pumped::Truncated => {
+                        if let Err(Fail::Stopped) = self.truncated(now + grace, buf, sink) {
+                            return Err(Stopped);
+                        }
+                        (more, got) = (true, true);
+                    }
+                }
+            }
+            Err(Fail::Stopped) => return Err(Stopped),
+            Err(Fail::Io(e)) => self.read_error = Some(format!("read error: {e}")),
+        }
+        Ok((more, got))
+    }
+
+    /// The next time something is due without any event: an old file's
+    /// grace period ends, the rotated state ends, a vanished glob match is
+    /// let go.
+    pub(crate) fn deadline(&self, grace: Duration) -> Option<Instant> {
+        let gone = self
+            .missing_since
+            .filter(|_| self.from_glob)
+            .map(|m| m + grace);
+        self.old
+            .iter()
+            .filter_map(|g| g.until)
+            .chain(self.rotated_until)
+            .chain(gone)
+            .min()
     }
 
     /// The current file was truncated under us (copytruncate): read what we
