@@ -612,3 +612,49 @@ fn rotation_rename_then_create_quiet() {
     assert_exact(&f.numbers(Some(0)), 0..40);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
 }
+
+/// copytruncate with a glob that matches the copy too (`app.log*`): the
+/// copy is a new file holding lines already read, and must not be read
+/// again — whether the glob finds it before or after the truncation.
+#[test]
+fn copytruncate_glob_matches_copy() {
+    let dir = tmp();
+    let path = join(&dir, "app.log");
+    fs::write(&path, lines(1_000_000..1_000_100)).unwrap();
+    let pattern = path_str(&join(&dir, "app.log*"));
+    let mut f = Follow::start(vec![input(&pattern)], opts(), 64);
+    f.until_state(0, InputState::Following);
+    let p = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = append(&p);
+        write_lines(&mut w, 0..2000, 50);
+        // Found by a rescan before the truncation...
+        fs::copy(&p, p.with_extension("log.1")).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        write_lines(&mut w, 2000..4000, 50);
+        // ...and after it.
+        fs::copy(&p, p.with_extension("log.2")).unwrap();
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        write_lines(&mut w, 4000..6000, 50);
+    });
+    f.until_lines(None, 6000);
+    writer.join().unwrap();
+    // Long enough for rescans to find both copies.
+    f.until("both copies found", |g| {
+        g.iter().filter(|e| matches!(e, Got::Added(..))).count() == 3
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    f.stop();
+    assert_exact(&f.numbers(None), 0..6000);
+}

@@ -193,6 +193,12 @@ impl Gen {
         holds(&self.file, self.offset, &self.fp)
     }
 
+    /// Does `other`, another file, hold what this one held before our
+    /// offset, at the same place? Then it is a copy of this one.
+    pub(crate) fn copied_to(&self, other: &File) -> bool {
+        !self.fp.is_empty() && holds(other, self.offset, &self.fp).unwrap_or(false)
+    }
+
     fn advance(&mut self, new: &[u8]) {
         self.offset += new.len() as u64;
         if new.len() >= FP_LEN {
@@ -374,7 +380,7 @@ impl Tailer {
                     Pumped::More => more = true,
                     Pumped::Eof => {}
                     Pumped::Truncated => {
-                        if let Err(Fail::Stopped) = self.truncated(now + grace, buf, sink) {
+                        if let Err(Fail::Stopped) = self.truncated(now + grace, buf, sink, let_go) {
                             return Err(Stopped);
                         }
                         (more, got) = (true, true);
@@ -406,11 +412,14 @@ impl Tailer {
     /// The current file was truncated under us (copytruncate): read what we
     /// had not read yet from the copy, finish the old content and start
     /// again from the beginning of the file.
+    /// The copy, read to its end, goes to `let_go`: a glob may match it,
+    /// and must not read it again.
     pub(crate) fn truncated(
         &mut self,
         until: Instant,
         buf: &mut [u8],
         sink: &Sink,
+        let_go: &mut dyn FnMut(Gen),
     ) -> Result<(), Fail> {
         let Some(g) = self.cur.as_mut() else {
             return Ok(());
@@ -431,7 +440,8 @@ impl Tailer {
             // The copy is complete once the original was truncated; a read
             // error here only costs the lines we could not recover.
             while let Ok(Pumped::More) = from_copy.pump(self.source, buf, sink, u64::MAX) {}
-            g.cut = from_copy.cut;
+            g.cut = std::mem::replace(&mut from_copy.cut, Cutter::new(0));
+            let_go(from_copy);
         }
         g.finish(self.source, sink)?;
         let max_line = g.cut.max_line();
