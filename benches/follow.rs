@@ -14,8 +14,9 @@
 //!   5 M);
 //! - `perline`: one `write()` per line (`LINES`, default 3 M);
 //! - `lag`: one `write()` per line at `RATE` lines/s (default 100 k) for
-//!   5 s, each line stamped with its write time; p50/p99/max of write →
-//!   delivery;
+//!   `SECS` s (default 5), each line stamped with its write time; p50/p99/
+//!   max of write → delivery, CPU, and RSS over the run (a soak with a
+//!   large `SECS`);
 //! - `backfill`: `--from-start` on a log of `LINES` lines already written:
 //!   the follower's own ceiling, no writer to wait for;
 //! - `idle`: nothing written for 5 s; CPU of the follower.
@@ -72,7 +73,7 @@ fn main() {
         backfill(&data, env("LINES", 5_000_000));
     }
     if want("lag") {
-        lag(&data, env("RATE", 100_000));
+        lag(&data, env("RATE", 100_000), env("SECS", 5));
     }
     if want("idle") {
         idle();
@@ -109,6 +110,8 @@ fn input(path: &Path) -> InputConfig {
         name: None,
     }
 }
+
+const LAG_BUCKETS: usize = 100_001;
 
 struct Run {
     dir: PathBuf,
@@ -149,7 +152,9 @@ fn start_on(stamped: bool, fill: Option<(&str, u64)>) -> Run {
     let lines = Arc::new(AtomicU64::new(0));
     let counted = lines.clone();
     let consumer = std::thread::spawn(move || {
-        let mut lags = Vec::new();
+        // Lag histogram in 0.1 ms buckets up to 10 s: fixed memory however
+        // long the run.
+        let mut lags = vec![0u64; LAG_BUCKETS];
         for ev in rx {
             if let InputEvent::Lines { data, .. } = ev {
                 let n = memchr::memchr_iter(b'\n', &data).count() as u64;
@@ -164,7 +169,8 @@ fn start_on(stamped: bool, fill: Option<(&str, u64)>) -> Run {
                             .ok()
                             .and_then(|t| t.parse::<u64>().ok())
                         {
-                            lags.push(now.saturating_sub(t) / 1000);
+                            let us = now.saturating_sub(t) / 1000;
+                            lags[((us / 100) as usize).min(LAG_BUCKETS - 1)] += 1;
                         }
                     }
                 }
@@ -278,32 +284,54 @@ fn backfill(data: &str, lines: u64) {
     run.finish();
 }
 
-fn lag(data: &str, rate: u64) {
+fn lag(data: &str, rate: u64, secs: u64) {
     let run = start(true);
-    let lines = rate * 5;
+    let lines = rate * secs;
     let (cpu0, t0) = (cpu(), Instant::now());
     let mut child = spawn_writer("stamped", &run.log, data, lines, rate);
-    let _ = child.wait();
+    let mut rss = vec![rss_mib()];
+    let mut next = Instant::now();
+    let mut ticks = 0u64;
+    while !matches!(child.try_wait(), Ok(Some(_))) {
+        next += Duration::from_millis(100);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        ticks += 1;
+        if ticks.is_multiple_of(10) {
+            rss.push(rss_mib());
+        }
+    }
     let end = Instant::now() + Duration::from_secs(10);
     while run.lines.load(Ordering::Relaxed) < lines && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(10));
     }
     let cpu_s = cpu() - cpu0;
     let wall = t0.elapsed();
-    let mut lags = run.finish();
-    lags.sort_unstable();
+    let got = run.lines.load(Ordering::Relaxed);
+    let hist = run.finish();
+    let total: u64 = hist.iter().sum();
     let q = |p: f64| {
-        lags.get(((lags.len() as f64 * p) as usize).min(lags.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
+        let want = (total as f64 * p).ceil() as u64;
+        let mut seen = 0;
+        let b = hist.iter().position(|&n| {
+            seen += n;
+            seen >= want.max(1)
+        });
+        b.unwrap_or(0) as f64 / 10.0
     };
+    let max = hist.iter().rposition(|&n| n > 0).unwrap_or(0) as f64 / 10.0;
+    let third = rss.len() / 3;
     println!(
-        "lag      {} lines at {rate} lines/s, one write() each: write → delivery p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; CPU {:.0}% of one core",
-        lags.len(),
-        q(0.5) as f64 / 1e3,
-        q(0.99) as f64 / 1e3,
-        lags.last().copied().unwrap_or(0) as f64 / 1e3,
-        cpu_s / wall.as_secs_f64() * 100.0
+        "lag      {got}/{lines} lines in {secs} s at {rate} lines/s, one write() each: write → delivery \
+         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; CPU {:.0}% of one core; RSS MiB start {:.1}, \
+         after a third {:.1}, end {:.1}, max {:.1}",
+        q(0.5),
+        q(0.99),
+        max,
+        cpu_s / wall.as_secs_f64() * 100.0,
+        rss[0],
+        rss.get(third).copied().unwrap_or(0.0),
+        rss.last().copied().unwrap_or(0.0),
+        rss.iter().copied().fold(0.0, f64::max),
     );
 }
 

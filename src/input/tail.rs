@@ -222,9 +222,12 @@ fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
     if fp.is_empty() {
         return Ok(true);
     }
+    let Some(at) = offset.checked_sub(fp.len() as u64) else {
+        return Ok(false);
+    };
     let mut now = [0u8; FP_LEN];
-    let now = &mut now[..fp.len()];
-    match file.read_exact_at(now, offset - fp.len() as u64) {
+    let now = &mut now[..fp.len().min(FP_LEN)];
+    match file.read_exact_at(now, at) {
         Ok(()) => Ok(now == fp),
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
         Err(e) => Err(e),
