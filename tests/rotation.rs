@@ -658,3 +658,28 @@ fn copytruncate_glob_matches_copy() {
     f.stop();
     assert_exact(&f.numbers(None), 0..6000);
 }
+
+/// An input that cannot be read is reported, not fatal: the others go on.
+#[test]
+fn unreadable_input_is_an_error_state() {
+    let dir = tmp();
+    let sub = join(&dir, "a-directory");
+    fs::create_dir(&sub).unwrap();
+    let path = join(&dir, "access.log");
+    fs::write(&path, b"").unwrap();
+    let mut f = Follow::start(
+        vec![input(&path_str(&sub)), input(&path_str(&path))],
+        opts(),
+        64,
+    );
+    f.until("an error state", |g| {
+        g.iter()
+            .any(|e| matches!(e, Got::State(0, InputState::Error(m)) if m.contains("regular file")))
+    });
+    f.until_state(1, InputState::Following);
+    let mut w = append(&path);
+    write_lines(&mut w, 0..10, 0);
+    f.until_lines(Some(1), 10);
+    f.stop();
+    assert_exact(&f.numbers(Some(1)), 0..10);
+}
