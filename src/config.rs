@@ -25,6 +25,7 @@ use crate::cli::Args;
 use crate::engine::DEFAULT_BUCKETS;
 use crate::format::{FieldOverride, FormatError, FormatSpec};
 use crate::input::InputSpec;
+use crate::live_settings::{LiveFile, LiveSettings};
 use crate::route::RouteRule;
 use crate::view::report::OutputFormat;
 
@@ -48,6 +49,8 @@ pub struct FileConfig {
     pub routes: Vec<RouteRule>,
     #[serde(default)]
     pub inputs: Vec<FileInput>,
+    #[serde(default)]
+    pub live: LiveFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,11 +66,23 @@ impl FileConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| {
-            ConfigError(format!(
-                "config {}: {}",
-                path.display(),
-                e.to_string().trim_end()
-            ))
+            // One line: where, then what (toml draws a multi-line picture).
+            let at = match e.span() {
+                Some(span) => {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    format!("line {line}, column {col}: ")
+                }
+                None => String::new(),
+            };
+            let msg: Vec<&str> = e
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            ConfigError(format!("config {}: {at}{}", path.display(), msg.join("; ")))
         })
     }
 }
@@ -114,6 +129,7 @@ pub struct Config {
     pub threads: usize,
     pub buckets: Vec<f64>,
     pub mode: Mode,
+    pub live: LiveSettings,
 }
 
 impl Config {
@@ -136,6 +152,7 @@ impl Config {
             threads: default_threads(),
             buckets: DEFAULT_BUCKETS.to_vec(),
             mode: Mode::Once { output, top: None },
+            live: LiveSettings::default(),
         }
     }
 
@@ -225,6 +242,8 @@ impl Config {
         // Flag rules first: first match wins, so they take precedence.
         let mut routes = args.routes.clone();
         routes.extend(file.routes.iter().cloned());
+        // A bad rule fails now, before any input is read.
+        crate::route::Router::new(&routes, true).map_err(ConfigError)?;
 
         let max_routes = args
             .max_routes
@@ -262,6 +281,13 @@ impl Config {
         } else {
             file.templating.unwrap_or(true)
         };
+        // Explicit formats compile now: a typo fails before any input is read.
+        for f in std::iter::once(&default_format).chain(inputs.iter().map(|i| &i.format)) {
+            if *f != FormatSpec::Auto {
+                crate::format::Format::compile(f, &json_fields)?;
+            }
+        }
+        let live = LiveSettings::merge(&args.live, file.live)?;
         let mode = if args.once {
             Mode::Once {
                 output: args.output.or(file.output).unwrap_or(OutputFormat::Table),
@@ -280,6 +306,7 @@ impl Config {
             threads,
             buckets,
             mode,
+            live,
         })
     }
 }

@@ -13,11 +13,13 @@
 //! [`run`] executes a validated [`Config`]; the binary is a thin wrapper, so
 //! tests drive everything in-process.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod format;
 pub mod input;
+pub mod live_settings;
 pub mod route;
 pub mod view;
 
@@ -48,9 +50,17 @@ pub enum Error {
 
 /// Runs the configured mode, writing to stdout and stderr.
 pub fn run(config: Config) -> Result<(), Error> {
+    run_reloadable(config, None)
+}
+
+/// [`run`], with a way to re-read the settings on SIGHUP (follow mode).
+pub fn run_reloadable(config: Config, reload: Option<app::Reload>) -> Result<(), Error> {
     let stdout = io::stdout();
     let stderr = io::stderr();
-    let r = run_with(&config, &mut stdout.lock(), &mut stderr.lock());
+    let r = match &config.mode {
+        Mode::Follow => app::follow(&config, reload, &mut stdout.lock()),
+        Mode::Once { .. } => run_with(&config, &mut stdout.lock(), &mut stderr.lock()),
+    };
     match r {
         // `routetop --once big.log | head`: a closed pipe is the reader's
         // choice, not a failure.
@@ -74,9 +84,7 @@ pub fn run_with(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Re
             view::report::parse_errors(err, &report.sources, &report.inputs)?;
             Ok(())
         }
-        Mode::Follow => Err(Error::Input(
-            "follow mode is not available yet: use --once to read the inputs to the end".into(),
-        )),
+        Mode::Follow => app::follow(config, None, out),
     }
 }
 
@@ -135,7 +143,7 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let summary = Summary::build(&result.shard.agg, &reg);
     let mut stats = result.shard.inputs;
     stats.resize_with(result.sources.len(), InputStats::default);
-    let (total, routes, keys, overflow) = snapshot::since_start(&result.shard.agg, &reg);
+    let since = snapshot::since_start(&result.shard.agg, &reg, None);
     let snapshot = Snapshot {
         seq: 1,
         taken_at: Some(std::time::SystemTime::now()),
@@ -158,10 +166,10 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
                 )
             })
             .collect(),
-        total,
-        routes,
-        keys,
-        overflow,
+        total: since.total,
+        routes: since.routes.into_iter().map(|(_, r)| r).collect(),
+        keys: since.keys,
+        overflow: since.overflow,
         ..Default::default()
     };
     Ok(BatchReport {
