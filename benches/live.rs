@@ -8,16 +8,19 @@
 //! cargo bench --bench live -- /tmp/access.log [bulk] [perline] [lag] [idle] [soak]
 //! ```
 //!
-//! - `bulk`: the writer appends the file in 1 MiB writes as fast as it can;
-//!   lines/s until the last line is in a snapshot, CPU and peak RSS.
-//! - `perline`: one `write()` per line, as fast as the writer can.
+//! - `bulk`: the writer appends the file `REPEAT` times (default 3) in 1 MiB
+//!   writes as fast as it can; lines/s until the last line is in a
+//!   snapshot, CPU and peak RSS.
+//! - `perline`: the same with one `write()` per line.
 //! - `lag`: one `write()` per line at `RATE` lines/s (default 20 000) for
 //!   `SECS` s (default 10); the writer records when each batch was written,
 //!   this process when each snapshot arrived: p50/p99/max of write → snapshot.
 //! - `idle`: nothing written for 10 s: CPU of the whole process.
 //! - `soak`: `lag` for `SOAK_SECS` (default 600) s, RSS sampled every 10 s.
 //!
-//! The writer is this binary started again with `--writer`.
+//! The writer is this binary started again with `--writer`. The log is on
+//! `/dev/shm` (tmpfs) when there is one, so that the writer is fast enough
+//! to find the pipeline's limit.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -33,17 +36,27 @@ use routetop::input::InputSpec;
 use routetop::view::report::OutputFormat;
 
 fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// CPU seconds used by this process so far (user + system).
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
@@ -70,19 +83,30 @@ fn writer(args: &[String]) {
     let rate: u64 = args[4].parse().unwrap_or(0);
     let secs: u64 = args[5].parse().unwrap_or(0);
     let data = std::fs::read(src).expect("source log");
-    let mut out = std::fs::OpenOptions::new().append(true).open(dst).expect("log to append to");
+    let mut out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dst)
+        .expect("log to append to");
     let mut stamp = std::io::BufWriter::new(std::fs::File::create(stamps).expect("stamps"));
     let lines: Vec<&[u8]> = data.split_inclusive(|&c| c == b'\n').collect();
     match mode.as_str() {
         "bulk" => {
-            for chunk in data.chunks(1 << 20) {
-                out.write_all(chunk).unwrap();
+            let t = now_ns();
+            for _ in 0..env_u64("REPEAT", 3) {
+                for chunk in data.chunks(1 << 20) {
+                    out.write_all(chunk).unwrap();
+                }
             }
+            writeln!(stamp, "{t} {}", now_ns()).unwrap();
         }
         "perline" => {
-            for l in &lines {
-                out.write_all(l).unwrap();
+            let t = now_ns();
+            for _ in 0..env_u64("REPEAT", 3) {
+                for l in &lines {
+                    out.write_all(l).unwrap();
+                }
             }
+            writeln!(stamp, "{t} {}", now_ns()).unwrap();
         }
         _ => {
             // Paced: batches every millisecond, `rate` lines/s, cycling
@@ -92,7 +116,8 @@ fn writer(args: &[String]) {
             while start.elapsed() < Duration::from_secs(secs) {
                 let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
                 while n < due {
-                    out.write_all(lines[(n % lines.len() as u64) as usize]).unwrap();
+                    out.write_all(lines[(n % lines.len() as u64) as usize])
+                        .unwrap();
                     n += 1;
                 }
                 writeln!(stamp, "{n} {}", now_ns()).unwrap();
@@ -112,7 +137,12 @@ struct Bench {
 
 impl Bench {
     fn start() -> Bench {
-        let dir = tempfile::tempdir().unwrap();
+        // tmpfs when there is one: the writer should be limited by memory
+        // copies, not by the disk, to find the pipeline's own limit.
+        let dir = match Path::new("/dev/shm").is_dir() {
+            true => tempfile::tempdir_in("/dev/shm").unwrap(),
+            false => tempfile::tempdir().unwrap(),
+        };
         let log = dir.path().join("access.log");
         std::fs::write(&log, "").unwrap();
         let mut c = Config::once(&[], FormatSpec::Preset("combined_rt"), OutputFormat::Table);
@@ -136,10 +166,22 @@ impl Bench {
         self.running.as_ref().unwrap().snapshots.clone()
     }
 
-    fn spawn_writer(&self, mode: &str, src: &Path, rate: u64, secs: u64) -> (std::process::Child, PathBuf) {
+    fn spawn_writer(
+        &self,
+        mode: &str,
+        src: &Path,
+        rate: u64,
+        secs: u64,
+    ) -> (std::process::Child, PathBuf) {
         let stamps = self.dir.path().join(format!("{mode}.stamps"));
         let child = Command::new(std::env::current_exe().unwrap())
-            .args(["--writer", mode, src.to_str().unwrap(), self.log.to_str().unwrap(), stamps.to_str().unwrap()])
+            .args([
+                "--writer",
+                mode,
+                src.to_str().unwrap(),
+                self.log.to_str().unwrap(),
+                stamps.to_str().unwrap(),
+            ])
             .args([rate.to_string(), secs.to_string()])
             .stdout(Stdio::null())
             .spawn()
@@ -158,7 +200,11 @@ impl Drop for Bench {
 }
 
 /// Waits until a snapshot counts `n` requests; returns when it arrived.
-fn wait_for(rx: &mut tokio::sync::watch::Receiver<Arc<Snapshot>>, n: u64, limit: Duration) -> Option<Instant> {
+fn wait_for(
+    rx: &mut tokio::sync::watch::Receiver<Arc<Snapshot>>,
+    n: u64,
+    limit: Duration,
+) -> Option<Instant> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if rx.borrow_and_update().total.total.requests >= n {
@@ -170,18 +216,38 @@ fn wait_for(rx: &mut tokio::sync::watch::Receiver<Arc<Snapshot>>, n: u64, limit:
 }
 
 fn throughput(src: &Path, mode: &str) {
-    let lines = std::fs::read(src).unwrap().iter().filter(|&&c| c == b'\n').count() as u64;
+    // Counted in chunks: reading the whole file here would count its size
+    // in this process's peak RSS.
+    let lines = {
+        use std::io::Read;
+        let mut f = std::fs::File::open(src).unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut n = 0u64;
+        loop {
+            let k = f.read(&mut buf).unwrap();
+            if k == 0 {
+                break;
+            }
+            n += buf[..k].iter().filter(|&&c| c == b'\n').count() as u64;
+        }
+        n * env_u64("REPEAT", 3)
+    };
     let b = Bench::start();
     let mut rx = b.snapshots();
     std::thread::sleep(Duration::from_millis(300));
     let cpu0 = cpu_secs();
     let t0 = Instant::now();
-    let (mut child, _) = b.spawn_writer(mode, src, 0, 0);
+    let (mut child, stamps) = b.spawn_writer(mode, src, 0, 0);
     let done = wait_for(&mut rx, lines, Duration::from_secs(600));
-    let writer_secs = {
-        child.wait().unwrap();
-        t0.elapsed().as_secs_f64()
-    };
+    child.wait().unwrap();
+    // The writer's own start and end, from its stamps file.
+    let writer_secs = std::fs::read_to_string(&stamps)
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|v| v.parse::<u64>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .map_or(f64::NAN, |(a, b)| (b - a) as f64 / 1e9);
     let cpu = cpu_secs() - cpu0;
     match done {
         Some(t) => {
@@ -189,7 +255,7 @@ fn throughput(src: &Path, mode: &str) {
             println!(
                 "{mode:<8} {lines} lines: in snapshots after {secs:.2} s = {:.2} M lines/s (writer alone {:.2} M lines/s); CPU {:.2} s ({:.0} % of one core); peak RSS {:.1} MiB",
                 lines as f64 / secs / 1e6,
-                lines as f64 / writer_secs.min(secs) / 1e6,
+                lines as f64 / writer_secs / 1e6,
                 cpu,
                 cpu / secs * 100.0,
                 rss_mib().1
@@ -211,7 +277,9 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
     let cpu0 = cpu_secs();
     let t0 = Instant::now();
     loop {
-        if child.try_wait().unwrap().is_some() && t0.elapsed() > Duration::from_secs(secs) + Duration::from_secs(2) {
+        if child.try_wait().unwrap().is_some()
+            && t0.elapsed() > Duration::from_secs(secs) + Duration::from_secs(2)
+        {
             break;
         }
         if rx.has_changed().unwrap_or(false) {
@@ -231,13 +299,21 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
     let f = std::io::BufReader::new(std::fs::File::open(stamps).unwrap());
     for l in f.lines().map_while(Result::ok) {
         let mut it = l.split(' ');
-        let (Some(n), Some(t)) = (it.next().and_then(|v| v.parse::<u64>().ok()), it.next().and_then(|v| v.parse::<u64>().ok())) else { continue };
+        let (Some(n), Some(t)) = (
+            it.next().and_then(|v| v.parse::<u64>().ok()),
+            it.next().and_then(|v| v.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
         if let Some(&(_, at)) = seen.iter().find(|(c, _)| *c >= n) {
             lags.push(at.saturating_sub(t));
         }
     }
     lags.sort_unstable();
-    let q = |p: f64| lags.get(((lags.len() as f64 * p) as usize).min(lags.len().saturating_sub(1))).map_or(0.0, |v| *v as f64 / 1e6);
+    let q = |p: f64| {
+        lags.get(((lags.len() as f64 * p) as usize).min(lags.len().saturating_sub(1)))
+            .map_or(0.0, |v| *v as f64 / 1e6)
+    };
     println!(
         "lag      {rate} lines/s for {secs} s: write → snapshot p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} samples); CPU {:.0} % of one core",
         q(0.5),
@@ -247,8 +323,14 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
         cpu / t0.elapsed().as_secs_f64() * 100.0
     );
     if !rss.is_empty() {
-        let (min, max) = rss.iter().fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
-        let first_min = rss.iter().skip(rss.len() / 4).copied().fold(f64::MAX, f64::min);
+        let (min, max) = rss
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        let first_min = rss
+            .iter()
+            .skip(rss.len() / 4)
+            .copied()
+            .fold(f64::MAX, f64::min);
         println!(
             "soak     RSS over {secs} s, every {:?}: min {min:.1} MiB, max {max:.1} MiB, last {:.1} MiB (after warm-up: {first_min:.1}..{max:.1})",
             rss_every.unwrap(),
@@ -277,14 +359,26 @@ fn main() {
         return writer(&args[1..]);
     }
     let args: Vec<String> = args.into_iter().filter(|a| !a.starts_with("--")).collect();
-    let src = PathBuf::from(args.first().cloned().unwrap_or_else(|| "/tmp/access.log".into()));
-    assert!(src.exists(), "{}: generate it with ../shared/genlog.py", src.display());
+    let src = PathBuf::from(
+        args.first()
+            .cloned()
+            .unwrap_or_else(|| "/tmp/access.log".into()),
+    );
+    assert!(
+        src.exists(),
+        "{}: generate it with ../shared/genlog.py",
+        src.display()
+    );
     let modes: Vec<&str> = if args.len() > 1 {
         args[1..].iter().map(String::as_str).collect()
     } else {
         vec!["bulk", "perline", "lag", "idle"]
     };
-    println!("source {} ({} cores)", src.display(), std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "source {} ({} cores)",
+        src.display(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     for m in modes {
         match m {
             "bulk" | "perline" => throughput(&src, m),

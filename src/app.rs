@@ -34,7 +34,7 @@ use crate::view::tui::{self, TuiOptions};
 
 /// Input events queued between the followers and the engine: a full queue
 /// holds the readers back (files wait on disk; nothing is dropped).
-const EVENT_QUEUE: usize = 64;
+const EVENT_QUEUE: usize = 16;
 
 /// Re-reads the settings (SIGHUP).
 pub type Reload = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
