@@ -286,11 +286,11 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
             let n = rx.borrow_and_update().total.total.requests;
             seen.push((n, now_ns()));
         }
-        if let Some(every) = rss_every {
-            if Instant::now() >= next_rss {
-                rss.push(rss_mib().0);
-                next_rss += every;
-            }
+        if let Some(every) = rss_every
+            && Instant::now() >= next_rss
+        {
+            rss.push(rss_mib().0);
+            next_rss += every;
         }
         std::thread::sleep(Duration::from_micros(200));
     }
