@@ -143,6 +143,24 @@ pub enum Tok {
     Field(FieldSpec),
 }
 
+/// One step of a linear template, everything decided at build time: the
+/// matching loop is one small `match` per token, no class or slot lookups.
+#[derive(Debug)]
+enum Op {
+    Lit(Box<[u8]>),
+    /// Exactly n bytes.
+    Fixed(usize, u8),
+    /// Up to the first unescaped `"`.
+    Quoted(u8),
+    /// The longest run of a narrow class.
+    Run(Class, u8),
+    /// The rest of the line.
+    Rest(u8),
+}
+
+/// Slot index of fields routetop does not need.
+const NO_SLOT: u8 = u8::MAX;
+
 /// Builder input: what a format string parser produces.
 #[derive(Debug)]
 pub enum Piece {
@@ -191,6 +209,8 @@ const STEP_BUDGET: u32 = 4096;
 #[derive(Debug)]
 pub struct Template {
     toks: Vec<Tok>,
+    /// The same tokens as [`Op`]s, for linear templates.
+    ops: Vec<Op>,
     /// Every field's end is found by one scan (no literal can also occur
     /// inside a value), so matching needs no backtracking: the case of all
     /// presets and most real formats, run by [`Template::match_linear`].
@@ -295,8 +315,14 @@ impl Template {
                     }
             }
         });
+        let ops = if linear {
+            linear_ops(&toks)
+        } else {
+            Vec::new()
+        };
         Ok(Template {
             toks,
+            ops,
             linear,
             latency_unit,
             upstream_unit,
@@ -390,61 +416,38 @@ impl Template {
     /// is found by one scan. Returns the filled-slot mask.
     #[inline]
     fn match_linear(&self, line: &[u8], slots: &mut [(u32, u32); SLOTS]) -> Option<u16> {
-        let (pos, filled) = self.forward(&self.toks, line, slots)?;
-        (pos == line.len()).then_some(filled)
-    }
-
-    /// Matches `toks` from the start of `line`; returns where it stopped.
-    #[inline]
-    fn forward(
-        &self,
-        toks: &[Tok],
-        line: &[u8],
-        slots: &mut [(u32, u32); SLOTS],
-    ) -> Option<(usize, u16)> {
         let mut filled = 0u16;
         let mut pos = 0usize;
-        for (i, tok) in toks.iter().enumerate() {
-            match tok {
-                Tok::Lit(l) => {
-                    if !lit_at(line, pos, &l.bytes) {
+        for op in &self.ops {
+            let rest = &line[pos..];
+            let (len, slot) = match op {
+                Op::Lit(l) => {
+                    if !lit_at(line, pos, l) {
                         return None;
                     }
-                    pos += l.bytes.len();
+                    pos += l.len();
+                    continue;
                 }
-                Tok::Field(f) => {
-                    let rest = &line[pos..];
-                    let len = match f.class {
-                        Class::Fixed(n) => {
-                            let n = n as usize;
-                            if n > rest.len() {
-                                return None;
-                            }
-                            n
-                        }
-                        _ if f.quoted => quoted_end(rest)?,
-                        Class::Free => match self.toks.get(i + 1) {
-                            // Free only reaches here when it is last.
-                            None => rest.len(),
-                            _ => return None,
-                        },
-                        c => {
-                            let n = c.run(rest);
-                            if n == 0 {
-                                return None;
-                            }
-                            n
-                        }
-                    };
-                    if let Some(s) = slot_of(f.field) {
-                        slots[s] = (pos as u32, (pos + len) as u32);
-                        filled |= 1 << s;
+                Op::Fixed(n, slot) => {
+                    if *n > rest.len() {
+                        return None;
                     }
-                    pos += len;
+                    (*n, *slot)
                 }
+                Op::Quoted(slot) => (quoted_end(rest)?, *slot),
+                Op::Run(class, slot) => match class.run(rest) {
+                    0 => return None,
+                    n => (n, *slot),
+                },
+                Op::Rest(slot) => (rest.len(), *slot),
+            };
+            if slot != NO_SLOT {
+                slots[slot as usize] = (pos as u32, (pos + len) as u32);
+                filled |= 1 << slot;
             }
+            pos += len;
         }
-        Some((pos, filled))
+        (pos == line.len()).then_some(filled)
     }
 
     /// Says where a line stops fitting the template, for the parse-error view.
@@ -604,8 +607,36 @@ fn lit_at(line: &[u8], pos: usize, lit: &[u8]) -> bool {
     }
 }
 
+/// The ops of a linear template (every field's end found by one scan).
+fn linear_ops(toks: &[Tok]) -> Vec<Op> {
+    toks.iter()
+        .enumerate()
+        .map(|(i, t)| match t {
+            Tok::Lit(l) => Op::Lit(l.bytes.clone()),
+            Tok::Field(f) => {
+                let slot = slot_of(f.field).map_or(NO_SLOT, |s| s as u8);
+                match f.class {
+                    Class::Fixed(n) => Op::Fixed(n as usize, slot),
+                    _ if f.quoted => Op::Quoted(slot),
+                    // Linear templates only have a free field at the end.
+                    Class::Free if i + 1 == toks.len() => Op::Rest(slot),
+                    c => Op::Run(c, slot),
+                }
+            }
+        })
+        .collect()
+}
+
 /// Offset of the first `"` in `s` not escaped by a backslash.
+#[inline]
 fn quoted_end(s: &[u8]) -> Option<usize> {
+    // `""` and `"-"` (no referer, no user agent) are common: answer them
+    // without a memchr call.
+    match s {
+        [b'"', ..] => return Some(0),
+        [c, b'"', ..] if *c != b'\\' => return Some(1),
+        _ => {}
+    }
     let mut i = 0;
     while i < s.len() {
         let j = i + memchr::memchr2(b'"', b'\\', &s[i..])?;
