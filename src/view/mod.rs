@@ -1,5 +1,6 @@
 //! Views of the aggregates. Each reads computed statistics (a summary or a
 //! published snapshot), never the engine's live state.
 
+pub mod export;
 pub mod human;
 pub mod report;
