@@ -102,4 +102,7 @@ pub struct Args {
     /// List the format presets and exit.
     #[arg(long)]
     pub list_formats: bool,
+
+    #[command(flatten)]
+    pub export: crate::view::export::settings::ExportArgs,
 }
