@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser};
 
 use crate::format::FieldOverride;
 use crate::route::RouteRule;
@@ -34,7 +35,9 @@ Examples:
     name = "routetop",
     version,
     about = "Per-route QPS, errors and latency percentiles from web-server access logs",
-    after_help = AFTER_HELP
+    after_help = AFTER_HELP,
+    // A fixed width keeps --help identical everywhere (and in the README).
+    term_width = 100
 )]
 pub struct Args {
     /// Access logs: files, globs (quoted: 'logs/*.log'), or - for stdin.
@@ -44,19 +47,31 @@ pub struct Args {
 
     /// Log format: auto, a preset, an nginx log_format or Apache LogFormat
     /// string, json, or regex:PATTERN.
-    #[arg(short, long, env = "ROUTETOP_FORMAT", value_name = "FORMAT")]
+    #[arg(
+        short,
+        long,
+        env = "ROUTETOP_FORMAT",
+        hide_env_values = true,
+        value_name = "FORMAT"
+    )]
     pub format: Option<String>,
 
     /// Read the inputs to the end, print a report, exit.
-    #[arg(long, env = "ROUTETOP_ONCE")]
+    #[arg(long, env = "ROUTETOP_ONCE", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub once: bool,
 
     /// Report format for --once.
-    #[arg(short, long, value_enum, env = "ROUTETOP_OUTPUT")]
+    #[arg(
+        short,
+        long,
+        value_enum,
+        env = "ROUTETOP_OUTPUT",
+        hide_env_values = true
+    )]
     pub output: Option<OutputFormat>,
 
     /// Show only the N busiest routes in the report (the totals still count all).
-    #[arg(long, env = "ROUTETOP_TOP", value_name = "N")]
+    #[arg(long, env = "ROUTETOP_TOP", hide_env_values = true, value_name = "N")]
     pub top: Option<usize>,
 
     /// Route rule REGEX=TEMPLATE, tried in order on the path (without query
@@ -65,11 +80,16 @@ pub struct Args {
     pub routes: Vec<RouteRule>,
 
     /// Keep paths as they are instead of replacing IDs with :id, :uuid, ...
-    #[arg(long, env = "ROUTETOP_NO_TEMPLATING")]
+    #[arg(long, env = "ROUTETOP_NO_TEMPLATING", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_templating: bool,
 
     /// Routes tracked before new ones fold into the (overflow) route.
-    #[arg(long, env = "ROUTETOP_MAX_ROUTES", value_name = "N")]
+    #[arg(
+        long,
+        env = "ROUTETOP_MAX_ROUTES",
+        hide_env_values = true,
+        value_name = "N"
+    )]
     pub max_routes: Option<usize>,
 
     /// JSON field mapping FIELD=PATH[:UNIT] (FIELD: request, method, path,
@@ -79,24 +99,42 @@ pub struct Args {
     pub json_fields: Vec<FieldOverride>,
 
     /// Lines longer than this many bytes are counted as parse errors.
-    #[arg(long, env = "ROUTETOP_MAX_LINE", value_name = "BYTES")]
+    #[arg(
+        long,
+        env = "ROUTETOP_MAX_LINE",
+        hide_env_values = true,
+        value_name = "BYTES"
+    )]
     pub max_line: Option<usize>,
 
     /// Parsing threads for --once (default: all cores).
-    #[arg(short = 'j', long, env = "ROUTETOP_THREADS", value_name = "N")]
+    #[arg(
+        short = 'j',
+        long,
+        env = "ROUTETOP_THREADS",
+        hide_env_values = true,
+        value_name = "N"
+    )]
     pub threads: Option<usize>,
 
     /// Latency histogram bucket bounds in seconds, comma-separated.
     #[arg(
         long,
         env = "ROUTETOP_BUCKETS",
+        hide_env_values = true,
         value_delimiter = ',',
         value_name = "SECONDS,..."
     )]
     pub buckets: Option<Vec<f64>>,
 
     /// TOML config file with the same settings (flags override it).
-    #[arg(short, long, env = "ROUTETOP_CONFIG", value_name = "FILE")]
+    #[arg(
+        short,
+        long,
+        env = "ROUTETOP_CONFIG",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// List the format presets and exit.

@@ -68,11 +68,23 @@ impl FileConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| {
-            ConfigError(format!(
-                "config {}: {}",
-                path.display(),
-                e.to_string().trim_end()
-            ))
+            // One line: where, then what (toml draws a multi-line picture).
+            let at = match e.span() {
+                Some(span) => {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    format!("line {line}, column {col}: ")
+                }
+                None => String::new(),
+            };
+            let msg: Vec<&str> = e
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            ConfigError(format!("config {}: {at}{}", path.display(), msg.join("; ")))
         })
     }
 }
@@ -241,6 +253,8 @@ impl Config {
         // Flag rules first: first match wins, so they take precedence.
         let mut routes = args.routes.clone();
         routes.extend(file.routes.iter().cloned());
+        // A bad rule fails now, before any input is read.
+        crate::route::Router::new(&routes, true).map_err(ConfigError)?;
 
         let max_routes = args
             .max_routes
@@ -278,6 +292,12 @@ impl Config {
         } else {
             file.templating.unwrap_or(true)
         };
+        // Explicit formats compile now: a typo fails before any input is read.
+        for f in std::iter::once(&default_format).chain(inputs.iter().map(|i| &i.format)) {
+            if *f != FormatSpec::Auto {
+                crate::format::Format::compile(f, &json_fields)?;
+            }
+        }
         let mode = if args.once {
             Mode::Once {
                 output: args.output.or(file.output).unwrap_or(OutputFormat::Table),

@@ -140,7 +140,7 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let summary = Summary::build(&result.shard.agg, &reg);
     let mut stats = result.shard.inputs;
     stats.resize_with(result.sources.len(), InputStats::default);
-    let (total, routes, keys, overflow) = snapshot::since_start(&result.shard.agg, &reg);
+    let since = snapshot::since_start(&result.shard.agg, &reg, None);
     let snapshot = Snapshot {
         seq: 1,
         taken_at: Some(std::time::SystemTime::now()),
@@ -163,10 +163,10 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
                 )
             })
             .collect(),
-        total,
-        routes,
-        keys,
-        overflow,
+        total: since.total,
+        routes: since.routes.into_iter().map(|(_, r)| r).collect(),
+        keys: since.keys,
+        overflow: since.overflow,
         ..Default::default()
     };
     Ok(BatchReport {

@@ -70,8 +70,13 @@ impl Router {
     pub fn new(rules: &[RouteRule], templating: bool) -> Result<Router, String> {
         let mut compiled = Vec::with_capacity(rules.len());
         for r in rules {
-            let re =
-                Regex::new(&r.pattern).map_err(|e| format!("route rule `{}`: {e}", r.pattern))?;
+            let re = Regex::new(&r.pattern).map_err(|e| {
+                format!(
+                    "route rule `{}`: {}",
+                    r.pattern,
+                    crate::format::regexfmt::one_line_error(&e)
+                )
+            })?;
             compiled.push(Rule {
                 re,
                 template: r.template.as_bytes().to_vec(),
@@ -81,7 +86,10 @@ impl Router {
         let set = if rules.is_empty() {
             None
         } else {
-            Some(RegexSet::new(rules.iter().map(|r| &r.pattern)).map_err(|e| e.to_string())?)
+            Some(
+                RegexSet::new(rules.iter().map(|r| &r.pattern))
+                    .map_err(|e| crate::format::regexfmt::one_line_error(&e))?,
+            )
         };
         Ok(Router {
             rules: compiled,

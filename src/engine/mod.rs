@@ -19,8 +19,10 @@
 //! once it holds more than 64 values).
 
 pub mod hist;
+pub mod live;
 pub mod snapshot;
 pub mod summary;
+pub mod window;
 
 use std::sync::{Arc, Mutex};
 
@@ -182,9 +184,13 @@ impl Stats {
     }
 
     #[inline]
+    /// Counts one request. `with_hist`: also record the latency in this
+    /// key's histogram (batch reports show per-key percentiles; the live
+    /// engine keeps histograms per route instead, see `window`).
     pub fn record(
         &mut self,
         bounds: &[u64],
+        with_hist: bool,
         bytes: Option<u64>,
         latency_us: Option<u64>,
         upstream_us: Option<u64>,
@@ -195,7 +201,9 @@ impl Stats {
             self.timed += 1;
             self.lat_sum_us += us;
             self.lat_max_us = self.lat_max_us.max(us);
-            self.hist.record(us);
+            if with_hist {
+                self.hist.record(us);
+            }
             if let Some(i) = bucket_of(bounds, us) {
                 self.buckets[i] += 1;
             }
@@ -210,7 +218,9 @@ impl Stats {
             u.timed += 1;
             u.sum_us += us;
             u.max_us = u.max_us.max(us);
-            u.hist.record(us);
+            if with_hist {
+                u.hist.record(us);
+            }
             if let Some(i) = bucket_of(bounds, us) {
                 u.buckets[i] += 1;
             }
@@ -275,6 +285,8 @@ pub struct EngineConfig {
     pub max_keys: usize,
     /// Lines longer than this are parse errors (`too_long`).
     pub max_line: usize,
+    /// Keep a latency histogram per key (batch) or not (live: per route).
+    pub key_hists: bool,
 }
 
 /// Prometheus' default buckets, in seconds.
@@ -291,6 +303,7 @@ impl EngineConfig {
             bounds_us: bounds.into(),
             max_keys: max_routes.saturating_mul(64).max(1024),
             max_line,
+            key_hists: true,
         }
     }
 }
@@ -303,6 +316,7 @@ pub struct Aggregates {
     pub span: Option<(i64, i64)>,
     bounds: Arc<[u64]>,
     max_keys: usize,
+    key_hists: bool,
     /// Requests whose key was folded into the overflow route by the key cap.
     pub keys_folded: u64,
 }
@@ -315,6 +329,7 @@ impl Aggregates {
             span: None,
             bounds: cfg.bounds_us.clone(),
             max_keys: cfg.max_keys,
+            key_hists: cfg.key_hists,
             keys_folded: 0,
         }
     }
@@ -358,7 +373,7 @@ impl Aggregates {
         let bounds = &self.bounds;
         self.entries[i]
             .stats
-            .record(bounds, bytes, latency_us, upstream_us);
+            .record(bounds, self.key_hists, bytes, latency_us, upstream_us);
         i
     }
 
@@ -381,6 +396,14 @@ impl Aggregates {
             self.note_time(b);
         }
         self.keys_folded += other.keys_folded;
+    }
+
+    /// Forgets all counts (the dashboard's reset), keeping settings.
+    pub fn clear(&mut self) {
+        self.index.clear();
+        self.entries.clear();
+        self.span = None;
+        self.keys_folded = 0;
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::summary::{QUANTILES, Row};
-use super::{Aggregates, BadLine, InputStats, Registry, Stats};
+use super::{Aggregates, BadLine, Hist, InputStats, Registry, Stats};
 use crate::format::ErrorKind;
-use crate::route::OVERFLOW_ID;
+use crate::route::{OVERFLOW_ID, RouteId};
 
 pub use super::summary::Overflow;
 
@@ -220,7 +220,7 @@ pub const TOTAL_ROUTE: &str = "(total)";
 
 /// Latency buckets for drill-down charts: powers of two from 1 µs (a
 /// compact, fixed set that charts can use as x axis).
-pub fn log2_buckets(h: &super::Hist) -> Vec<(u64, u64, u64)> {
+pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     let mut out: Vec<(u64, u64, u64)> = Vec::new();
     for (lo, _hi, n) in h.buckets() {
         let b = 64 - lo.leading_zeros() as u64; // 0 for 0, 1 for 1, 2 for 2..3, ...
@@ -237,7 +237,7 @@ pub fn log2_buckets(h: &super::Hist) -> Vec<(u64, u64, u64)> {
     out
 }
 
-fn row_of(s: &Stats) -> Row {
+fn row_of(s: &Stats, hist: &Hist) -> Row {
     let mut r = Row {
         requests: s.count,
         bytes: s.bytes,
@@ -246,18 +246,32 @@ fn row_of(s: &Stats) -> Row {
         lat_max_us: s.lat_max_us,
         ..Default::default()
     };
-    s.hist.quantiles(&QUANTILES, &mut r.q_us);
+    hist.quantiles(&QUANTILES, &mut r.q_us);
     r
+}
+
+/// Latency histograms kept per route rather than per key (the live engine):
+/// the route's, by id, and the total's.
+pub struct RouteHists<'a> {
+    pub route: &'a dyn Fn(RouteId) -> Option<&'a Hist>,
+    pub total: &'a Hist,
+}
+
+/// The since-start part of a snapshot.
+pub struct SinceStart {
+    pub total: RouteSnap,
+    /// With the id of each route.
+    pub routes: Vec<(RouteId, RouteSnap)>,
+    pub keys: Vec<KeySnap>,
+    pub overflow: Overflow,
 }
 
 /// Since-start part of a snapshot, built from aggregates: routes (with
 /// methods, statuses, sources, latency distribution), the total, keys and
-/// the overflow. Windows and series are left empty for the live engine to
+/// the overflow. Latency comes from the keys' histograms, or from `hists`
+/// when given. Windows and series are left empty for the live engine to
 /// fill; a batch run publishes it as is.
-pub fn since_start(
-    agg: &Aggregates,
-    reg: &Registry,
-) -> (RouteSnap, Vec<RouteSnap>, Vec<KeySnap>, Overflow) {
+pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) -> SinceStart {
     let mut order: Vec<usize> = (0..agg.entries.len()).collect();
     order.sort_unstable_by_key(|&i| agg.entries[i].key.route);
     let mut routes = Vec::new();
@@ -306,19 +320,28 @@ pub fn since_start(
         for &(s, n) in &sources {
             bump(&mut total_sources, s, n);
         }
-        let mut row = row_of(&stats);
+        let hist = match &hists {
+            Some(h) => (h.route)(route).unwrap_or(&stats.hist),
+            None => &stats.hist,
+        };
+        let mut row = row_of(&stats, hist);
         row.classes = classes;
-        routes.push(RouteSnap {
-            route: reg.routes.name(route).clone(),
-            total: row,
-            methods: method_list(reg, methods),
-            statuses: sorted(statuses),
-            sources: sorted(sources),
-            latency: log2_buckets(&stats.hist),
-            ..Default::default()
-        });
+        let latency = log2_buckets(hist);
+        routes.push((
+            route,
+            RouteSnap {
+                route: reg.routes.name(route).clone(),
+                total: row,
+                methods: method_list(reg, methods),
+                statuses: sorted(statuses),
+                sources: sorted(sources),
+                latency,
+                ..Default::default()
+            },
+        ));
     }
-    let mut row = row_of(&total_stats);
+    let total_hist = hists.as_ref().map_or(&total_stats.hist, |h| h.total);
+    let mut row = row_of(&total_stats, total_hist);
     row.classes = total_classes;
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),
@@ -326,7 +349,7 @@ pub fn since_start(
         methods: method_list(reg, total_methods),
         statuses: sorted(total_statuses),
         sources: sorted(total_sources),
-        latency: log2_buckets(&total_stats.hist),
+        latency: log2_buckets(total_hist),
         ..Default::default()
     };
     let keys = agg
@@ -354,8 +377,8 @@ pub fn since_start(
     let (folded_routes, at_least) = reg.routes.folded();
     let overflow_requests = routes
         .iter()
-        .find(|r| Arc::ptr_eq(&r.route, reg.routes.name(OVERFLOW_ID)))
-        .map_or(0, |r| r.total.requests);
+        .find(|(id, _)| *id == OVERFLOW_ID)
+        .map_or(0, |(_, r)| r.total.requests);
     let overflow = Overflow {
         max_routes: reg.routes.cap(),
         routes: reg.routes.len(),
@@ -363,7 +386,12 @@ pub fn since_start(
         at_least,
         requests: overflow_requests,
     };
-    (total, routes, keys, overflow)
+    SinceStart {
+        total,
+        routes,
+        keys,
+        overflow,
+    }
 }
 
 fn method_list(reg: &Registry, mut v: Vec<(u8, u64)>) -> Vec<(Arc<str>, u64)> {

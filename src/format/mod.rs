@@ -11,7 +11,7 @@ mod apache;
 pub mod detect;
 pub mod json;
 mod nginx;
-mod regexfmt;
+pub mod regexfmt;
 pub mod template;
 pub mod value;
 
@@ -213,21 +213,21 @@ pub struct FormatError {
 }
 
 impl fmt::Display for FormatError {
+    /// One line, naming the offending part and its column in the format:
+    /// error messages end up in logs and systemd journals.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "bad format: {}", self.msg)?;
         if let Some(at) = self.at {
-            // Show the format with a caret under the offending part (on one
-            // line: multi-line directives are flattened for the picture).
             let flat: String = self
                 .spec
                 .chars()
-                .map(|c| if c == '\n' { ' ' } else { c })
+                .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
             let col = flat
                 .get(..at.min(flat.len()))
-                .map(|p| p.chars().count())
-                .unwrap_or(0);
-            write!(f, "\n  {flat}\n  {}^", " ".repeat(col))?;
+                .map_or(0, |p| p.chars().count())
+                + 1;
+            write!(f, " (column {col} of '{flat}')")?;
         }
         Ok(())
     }

@@ -30,9 +30,36 @@ pub struct RegexFormat {
     pub(crate) uid: usize,
 }
 
+/// A regex error on one line: `unclosed group (column 7)`. The regex
+/// crate draws a caret under the pattern over several lines; messages here
+/// end up in logs, so they must stay on one.
+pub fn one_line_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let what = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| lines.last().map_or("", |l| l.trim()));
+    match lines
+        .iter()
+        .skip(2)
+        .find(|l| l.contains('^') && l.chars().all(|c| matches!(c, ' ' | '^' | '~')))
+    {
+        // The caret line is indented like the pattern line above it.
+        Some(caret) => {
+            let pattern_indent = lines.get(1).map_or(0, |p| p.len() - p.trim_start().len());
+            let col = caret.find('^').unwrap_or(0).saturating_sub(pattern_indent) + 1;
+            format!("{what} (column {col})")
+        }
+        None => what.to_string(),
+    }
+}
+
 impl RegexFormat {
     pub fn new(pattern: &str, uid: usize) -> Result<RegexFormat, (usize, String)> {
-        let re = Regex::new(pattern).map_err(|e| (0, format!("invalid regex: {e}")))?;
+        let re = Regex::new(pattern)
+            .map_err(|e| (0, format!("invalid regex: {}", one_line_error(&e))))?;
         let idx = |names: &[&str]| -> Option<usize> {
             re.capture_names()
                 .enumerate()

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Regenerates sample-logs/: small, deterministic logs in every supported
+format, plus sample-logs/expected.json with counts computed here,
+independently of routetop, for the end-to-end tests.
+
+    python3 scripts/make-sample-logs.py [--genlog ../shared/genlog.py]
+
+All logs describe the same kind of traffic (genlog's model: Zipf routes,
+realistic status mix, log-normal latencies); each format is derived from
+genlog's combined_rt output by re-printing the parsed fields, so the
+expected figures of every file come from one simple parse below.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+LINES = 2000
+ROUTES = 40
+RATE = 4.0  # lines per second of log time: ~8 minutes per file
+
+LINE_RE = re.compile(
+    r'^(?P<ip>\S+) - (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<target>\S+) (?P<proto>[^"]+)" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+) "(?P<ref>[^"]*)" "(?P<ua>[^"]*)" (?P<rt>\d+\.\d{3})$'
+)
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def genlog(path, fmt, seed):
+    out = subprocess.run(
+        [sys.executable, path, "--lines", str(LINES), "--routes", str(ROUTES), "--seed", str(seed),
+         "--rate", str(RATE), "--format", fmt],
+        check=True, capture_output=True, text=True).stdout
+    return out.splitlines()
+
+
+def parse(lines):
+    recs = []
+    for l in lines:
+        m = LINE_RE.match(l)
+        assert m, l
+        d = m.groupdict()
+        d["status"] = int(d["status"])
+        d["bytes"] = int(d["bytes"])
+        d["us"] = int(d["rt"].replace(".", "")) * 1000
+        recs.append(d)
+    return recs
+
+
+def route_of(target):
+    path = target.split("?", 1)[0]
+    return "/".join(":id" if seg.isdigit() else seg for seg in path.split("/"))
+
+
+def iso(t):
+    # "10/Mar/2024:00:00:01 +0000" -> "2024-03-10T00:00:01+00:00"
+    d, mon, rest = t.split("/")
+    y, hh, mm, ss_tz = rest.split(":", 3)
+    ss, tz = ss_tz.split(" ")
+    return f"{y}-{MONTHS.index(mon) + 1:02d}-{d}T{hh}:{mm}:{ss}{tz[:3]}:{tz[3:]}"
+
+
+def epoch(t):
+    import calendar
+    d, mon, rest = t.split("/")
+    y, hh, mm, ss_tz = rest.split(":", 3)
+    ss, _tz = ss_tz.split(" ")
+    return calendar.timegm((int(y), MONTHS.index(mon) + 1, int(d), int(hh), int(mm), int(ss)))
+
+
+def expected(recs, timed=True, bad=0, bad_reasons=None):
+    routes = {}
+    for r in recs:
+        routes[route_of(r["target"])] = routes.get(route_of(r["target"]), 0) + 1
+    return {
+        "lines": len(recs) + bad,
+        "requests": len(recs),
+        "parse_errors": bad,
+        "errors_by_reason": bad_reasons or {},
+        "status_5xx": sum(1 for r in recs if 500 <= r["status"] < 600),
+        "status_4xx": sum(1 for r in recs if 400 <= r["status"] < 500),
+        "bytes": sum(r["bytes"] for r in recs),
+        "latency_sum_us": sum(r["us"] for r in recs) if timed else None,
+        "routes": dict(sorted(routes.items())),
+        "span_seconds": epoch(recs[-1]["time"]) - epoch(recs[0]["time"]) + 1,
+    }
+
+
+def write(path, lines, newline_at_end=True):
+    data = "\n".join(lines) + ("\n" if newline_at_end else "")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(data)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--genlog", default=os.path.join(here, "..", "..", "shared", "genlog.py"))
+    ap.add_argument("--out", default=os.path.join(here, "..", "sample-logs"))
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    exp = {}
+
+    def out(name):
+        return os.path.join(a.out, name)
+
+    # nginx combined + $request_time, and the same traffic in genlog's other
+    # two formats (same seed: same requests).
+    base = genlog(a.genlog, "combined_rt", 7)
+    recs = parse(base)
+    write(out("combined_rt.log"), base)
+    exp["combined_rt.log"] = expected(recs) | {"format": "combined_rt"}
+    dashed = genlog(a.genlog, "seed000", 7)
+    write(out("dashed.log"), dashed)
+    # genlog draws other random numbers for this format: parse it on its own.
+    dashed_re = re.compile(r"^(?P<ip>\S+?)-\[(?P<time>[^\]]+)\]-(?P<method>\S+) (?P<target>\S+) (?P<proto>\S+)-(?P<status>\d{3})-(?P<rt>\d+\.\d{3})$")
+    drecs = []
+    for l in dashed:
+        d = dashed_re.match(l).groupdict()
+        d |= {"status": int(d["status"]), "bytes": 0, "us": int(d["rt"].replace(".", "")) * 1000}
+        drecs.append(d)
+    exp["dashed.log"] = expected(drecs) | {
+        "format": "nginx '$remote_addr-[$time_local]-$request-$status-$request_time'",
+        "bytes": 0,
+    }
+    write(out("nginx-json.log"), genlog(a.genlog, "json", 7))
+    exp["nginx-json.log"] = expected(recs) | {"format": "json (nginx)"}
+
+    # Apache: common (no referer/UA, `-` for zero bytes), combined + %D
+    # (microseconds), vhost_combined.
+    common = [
+        f'{r["ip"]} - {r["user"]} [{r["time"]}] "{r["method"]} {r["target"]} {r["proto"]}" {r["status"]} '
+        f'{r["bytes"] if r["bytes"] else "-"}'
+        for r in recs
+    ]
+    write(out("apache-common.log"), common)
+    exp["apache-common.log"] = expected(recs, timed=False) | {"format": "common"}
+    comb_d = [
+        f'{r["ip"]} - {r["user"]} [{r["time"]}] "{r["method"]} {r["target"]} {r["proto"]}" {r["status"]} '
+        f'{r["bytes"] if r["bytes"] else "-"} "{r["ref"]}" "{r["ua"]}" {r["us"]}'
+        for r in recs
+    ]
+    write(out("apache-combined-D.log"), comb_d)
+    exp["apache-combined-D.log"] = expected(recs) | {"format": "combined_D"}
+    vcomb = [
+        f'shop.example.com:443 {r["ip"]} - {r["user"]} [{r["time"]}] "{r["method"]} {r["target"]} {r["proto"]}" '
+        f'{r["status"]} {r["bytes"]} "{r["ref"]}" "{r["ua"]}"'
+        for r in recs
+    ]
+    write(out("apache-vcombined.log"), vcomb)
+    exp["apache-vcombined.log"] = expected(recs, timed=False) | {"format": "vcombined"}
+
+    # nginx with upstream timers: multi-value lists and `-` (no upstream).
+    up = []
+    for i, r in enumerate(recs):
+        us = r["us"]
+        if r["status"] in (499, 304) or i % 50 == 0:
+            u = "-"
+        elif r["status"] >= 502:
+            u = f"{us // 3000 / 1000:.3f}, {us // 3000 / 1000:.3f} : 0.000"
+        else:
+            u = f"{max(us - 1000, 0) / 1e6:.3f}"
+        up.append(f'{base[i]} {u}')
+    write(out("nginx-upstream.log"), up)
+    exp["nginx-upstream.log"] = expected(recs) | {"format": "combined_upstream"}
+
+    # Caddy and Traefik JSON access logs.
+    caddy = []
+    traefik = []
+    for r in recs:
+        t = epoch(r["time"])
+        caddy.append(json.dumps({
+            "level": "info", "ts": t + 0.25, "logger": "http.log.access", "msg": "handled request",
+            "request": {"remote_ip": r["ip"], "remote_port": "51234", "proto": r["proto"], "method": r["method"],
+                        "host": "shop.example.com", "uri": r["target"],
+                        "headers": {"User-Agent": [r["ua"]], "Accept": ["*/*"]}},
+            "bytes_read": 0, "user_id": "", "duration": r["us"] / 1e6, "size": r["bytes"], "status": r["status"],
+            "resp_headers": {"Server": ["Caddy"], "Content-Type": ["text/html"]},
+        }, separators=(",", ":")))
+        path, _, query = r["target"].partition("?")
+        traefik.append(json.dumps({
+            "ClientHost": r["ip"], "DownstreamContentSize": r["bytes"], "DownstreamStatus": r["status"],
+            "Duration": r["us"] * 1000, "OriginStatus": r["status"], "RequestMethod": r["method"],
+            "RequestPath": r["target"], "RequestProtocol": r["proto"], "RouterName": "shop@docker",
+            "StartUTC": iso(r["time"]).replace("+00:00", ".000000001Z"), "level": "info", "msg": "",
+            "time": iso(r["time"]).replace("+00:00", "Z"),
+        }, separators=(",", ":")))
+    write(out("caddy.log"), caddy)
+    exp["caddy.log"] = expected(recs) | {"format": "json (caddy)"}
+    write(out("traefik.log"), traefik)
+    exp["traefik.log"] = expected(recs) | {"format": "json (traefik)"}
+
+    # An application's own format, for -f 'regex:...'.
+    app = [f'{iso(r["time"])} {r["method"]} {r["target"]} -> {r["status"]} in {r["us"] // 1000}ms size={r["bytes"]}'
+           for r in recs]
+    write(out("app-regex.log"), app)
+    exp["app-regex.log"] = expected(recs) | {
+        "format_spec": r"regex:^(?P<time>\S+) (?P<method>[A-Z]+) (?P<path>\S+) -> (?P<status>\d{3}) in (?P<latency_ms>\d+)ms size=(?P<bytes>\d+)$",
+    }
+
+    # Good lines with bad ones between them: garbage, invalid UTF-8, a blank
+    # line, an impossible status, a line over the 64 KiB limit, and a last
+    # line cut mid-way (no newline).
+    bad_lines = {
+        100: "garbage that is not a log line",
+        200: "\udcff\udcfe\udc80 binary junk",
+        300: "",
+        400: LINE_RE.sub(lambda m: m.group(0).replace(f'" {m.group("status")} ', '" 2000 ', 1), base[400]),
+        500: 'GET /' + "a" * 70_000 + ' HTTP/1.1',
+    }
+    mixed = []
+    for i, l in enumerate(base):
+        if i in bad_lines:
+            mixed.append(bad_lines[i])
+        mixed.append(l)
+    kinds = {"empty": 1, "no_match": 3, "bad_value": 1, "too_long": 1}
+    truncated = base[-1][: len(base[-1]) // 2]
+    mixed.append(truncated)
+    with open(out("mixed-bad.log"), "wb") as f:
+        f.write("\n".join(mixed).encode("utf-8", "surrogateescape"))
+    exp["mixed-bad.log"] = expected(recs, bad=len(bad_lines) + 1, bad_reasons=kinds) | {
+        "format": "combined_rt",
+    }
+
+    with open(out("expected.json"), "w") as f:
+        json.dump(exp, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(f"wrote {len(exp)} logs to {a.out}")
+
+
+if __name__ == "__main__":
+    main()

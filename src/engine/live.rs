@@ -1,0 +1,490 @@
+//! The live engine: input events in, snapshots out.
+//!
+//! Runs on its own thread ([`run`]), fed by the followers through a bounded
+//! channel of [`InputEvent`]s. Lines are parsed, routed and counted as they
+//! arrive; at a fixed cadence (one *step*, ≤ 1 s) the engine closes the step
+//! (folding it into windows, series and since-start histograms) and
+//! publishes an immutable [`Snapshot`] on a watch channel. Publishing
+//! replaces the previous value and never waits: a slow or absent reader
+//! costs nothing, and ingestion never waits on a view.
+//!
+//! Formats of `auto` inputs are detected from their first lines: lines are
+//! held (up to [`DETECT_LINES`] lines or [`DETECT_BYTES`]) until enough have
+//! arrived or a step has passed, then parsed in order, so no line is counted
+//! before its format is known and none is lost while waiting.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::watch;
+
+use super::snapshot::{self, InputSnap, InputState, RouteHists, Snapshot};
+use super::summary::QUANTILES;
+use super::window::Recent;
+use super::{EngineConfig, Hist, LinePos, Registry, Shard, SharedRegistry, SourceId};
+use crate::format::detect::{self, SAMPLE_LINES};
+use crate::format::{ErrorKind, FieldOverride, Format, FormatSpec};
+use crate::input::InputEvent;
+use crate::route::{RouteId, Router};
+
+/// Lines held per `auto` input before its format is detected.
+pub const DETECT_LINES: usize = SAMPLE_LINES;
+/// Bytes held per `auto` input before its format is detected.
+pub const DETECT_BYTES: usize = 256 * 1024;
+/// Steps of per-route series put in each snapshot (the total gets all).
+pub const ROUTE_SERIES: usize = 120;
+
+/// Live engine settings.
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    pub engine: EngineConfig,
+    /// Window lengths, ascending (default 1 min, 5 min).
+    pub windows: Vec<Duration>,
+    /// Step and publication cadence (default 1 s).
+    pub step: Duration,
+    /// Steps of series kept (default 300).
+    pub series: usize,
+    pub json: Vec<FieldOverride>,
+    /// Assign requests to steps by their log timestamps instead of by
+    /// arrival (useful when replaying a file with `--from-start`).
+    pub log_time: bool,
+}
+
+/// Commands from views to the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Forget all counts (the dashboard's `r`).
+    Reset,
+}
+
+struct Source {
+    name: String,
+    spec: FormatSpec,
+    format: Option<Arc<Format>>,
+    state: InputState,
+    rotations: u64,
+    /// Lines (whole, `\n`-terminated) held until the format is detected.
+    pending: Vec<u8>,
+    pending_since: Option<Instant>,
+    /// Lines counted so far, for error line numbers.
+    line_no: u64,
+}
+
+pub struct LiveEngine {
+    cfg: LiveConfig,
+    registry: SharedRegistry,
+    router: Arc<Router>,
+    shard: Shard,
+    sources: Vec<Source>,
+    /// Recent-time state per route id.
+    recent: Vec<Option<Recent>>,
+    total: Recent,
+    window_steps: Vec<u64>,
+    step: u64,
+    started: Instant,
+    /// Log second of step 0 (log-time windows).
+    log_origin: Option<i64>,
+    scratch: Hist,
+    lines_this_step: u64,
+    lines_per_sec: f64,
+    newest_log_time: Option<i64>,
+    seq: u64,
+}
+
+impl LiveEngine {
+    pub fn new(cfg: LiveConfig, router: Arc<Router>, max_routes: usize) -> LiveEngine {
+        let mut engine_cfg = cfg.engine.clone();
+        engine_cfg.key_hists = false;
+        let registry: SharedRegistry = Arc::new(Mutex::new(Registry::new(max_routes)));
+        let step_ns = cfg.step.as_nanos().max(1);
+        let window_steps: Vec<u64> = cfg
+            .windows
+            .iter()
+            .map(|w| (w.as_nanos() / step_ns).max(1) as u64)
+            .collect();
+        LiveEngine {
+            shard: Shard::new(registry.clone(), router.clone(), &engine_cfg),
+            total: Recent::new(&window_steps, cfg.series),
+            recent: Vec::new(),
+            window_steps,
+            registry,
+            router,
+            sources: Vec::new(),
+            step: 0,
+            started: Instant::now(),
+            log_origin: None,
+            scratch: Hist::default(),
+            lines_this_step: 0,
+            lines_per_sec: 0.0,
+            newest_log_time: None,
+            seq: 0,
+            cfg,
+        }
+    }
+
+    pub fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    fn source(&mut self, id: SourceId) -> &mut Source {
+        let i = id as usize;
+        while self.sources.len() <= i {
+            let n = self.sources.len();
+            self.sources.push(Source {
+                name: format!("input {n}"),
+                spec: FormatSpec::Auto,
+                format: None,
+                state: InputState::Following,
+                rotations: 0,
+                pending: Vec::new(),
+                pending_since: None,
+                line_no: 0,
+            });
+        }
+        &mut self.sources[i]
+    }
+
+    /// Applies one input event.
+    pub fn handle(&mut self, ev: InputEvent) {
+        match ev {
+            InputEvent::Added {
+                source,
+                name,
+                format,
+            } => {
+                let json = self.cfg.json.clone();
+                let s = self.source(source);
+                s.name = name;
+                s.format = match &format {
+                    FormatSpec::Auto => None,
+                    // Explicit formats were validated at startup; a failure
+                    // here is reported on the input rather than fatal.
+                    spec => match Format::compile(spec, &json) {
+                        Ok(f) => Some(Arc::new(f)),
+                        Err(e) => {
+                            s.state = InputState::Error(e.to_string());
+                            None
+                        }
+                    },
+                };
+                s.spec = format;
+            }
+            InputEvent::Lines { source, data } => self.lines(source, data),
+            InputEvent::Oversized { source, head, len } => {
+                let s = self.source(source);
+                let pos = LinePos {
+                    seq: 0,
+                    local: s.line_no,
+                };
+                s.line_no += 1;
+                self.lines_this_step += 1;
+                self.shard.oversized(source, &head, len, pos);
+            }
+            InputEvent::State { source, state } => {
+                let done = state == InputState::Done;
+                self.source(source).state = state;
+                if done {
+                    // No more lines will come: detect from what there is.
+                    self.detect_pending(source, true);
+                }
+            }
+            InputEvent::Rotated { source } => self.source(source).rotations += 1,
+        }
+    }
+
+    fn lines(&mut self, source: SourceId, data: Vec<u8>) {
+        let s = self.source(source);
+        if s.format.is_some() {
+            self.ingest(source, &data);
+            return;
+        }
+        s.pending.extend_from_slice(&data);
+        s.pending_since.get_or_insert_with(Instant::now);
+        let enough = s.pending.len() >= DETECT_BYTES
+            || memchr::memchr_iter(b'\n', &s.pending).count() >= DETECT_LINES;
+        if enough {
+            self.detect_pending(source, false);
+        }
+    }
+
+    /// Detects the format of `source` from its held lines and parses them.
+    /// With `force`, lines that fit no format are counted as unparsed
+    /// rather than held further.
+    fn detect_pending(&mut self, source: SourceId, force: bool) {
+        let json = self.cfg.json.clone();
+        let s = self.source(source);
+        if s.format.is_some() || s.pending.is_empty() {
+            return;
+        }
+        let lines: Vec<&[u8]> = s.pending.split(|&c| c == b'\n').collect();
+        let detected = detect::detect(&lines, &json);
+        let full = s.pending.len() >= DETECT_BYTES || lines.len() > DETECT_LINES;
+        if detected.is_none() && !(force || full) {
+            return;
+        }
+        let data = std::mem::take(&mut s.pending);
+        s.pending_since = None;
+        match detected {
+            Some(d) => {
+                s.format = Some(Arc::new(d.format));
+                self.ingest(source, &data);
+            }
+            None => {
+                // Nothing fits: count the held lines as unparsed and try
+                // again with the next ones.
+                let mut line_no = s.line_no;
+                let st = self.shard.input(source);
+                for line in data.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                    st.lines += 1;
+                    let pos = LinePos {
+                        seq: 0,
+                        local: line_no,
+                    };
+                    st.note_error(ErrorKind::NoMatch, pos, line, line.len() as u64);
+                    line_no += 1;
+                }
+                let s = &mut self.sources[source as usize];
+                self.lines_this_step += line_no - s.line_no;
+                s.line_no = line_no;
+            }
+        }
+    }
+
+    fn ingest(&mut self, source: SourceId, data: &[u8]) {
+        let Some(format) = self.sources[source as usize].format.clone() else {
+            return;
+        };
+        let mut line_no = self.sources[source as usize].line_no;
+        let mut start = 0;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let pos = LinePos {
+                seq: 0,
+                local: line_no,
+            };
+            line_no += 1;
+            if let Some(ing) = self.shard.line(source, &format, &data[start..end], pos) {
+                if let Some(t) = ing.time {
+                    if self.cfg.log_time {
+                        self.advance_log_time(t);
+                    }
+                    self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
+                }
+                let route = ing.key.route as usize;
+                if self.recent.len() <= route {
+                    self.recent.resize_with(route + 1, || None);
+                }
+                let (ws, series) = (&self.window_steps, self.cfg.series);
+                self.recent[route]
+                    .get_or_insert_with(|| Recent::new(ws, series))
+                    .record(ing.status, ing.bytes, ing.latency_us);
+                self.total.record(ing.status, ing.bytes, ing.latency_us);
+            }
+            start = end + 1;
+        }
+        self.lines_this_step += line_no - self.sources[source as usize].line_no;
+        self.sources[source as usize].line_no = line_no;
+    }
+
+    /// Log-time windows: a line from a later second closes the steps before.
+    fn advance_log_time(&mut self, t: i64) {
+        let origin = *self.log_origin.get_or_insert(t);
+        let secs = self.cfg.step.as_secs().max(1) as i64;
+        let step = ((t - origin).max(0) / secs) as u64;
+        if step > self.step {
+            self.close_steps(step);
+        }
+    }
+
+    /// Closes the current step and moves to `next`.
+    fn close_steps(&mut self, next: u64) {
+        let step = self.step;
+        for r in self.recent.iter_mut().flatten() {
+            if r.is_dirty() {
+                r.close_step(step);
+            }
+        }
+        self.total.close_step(step);
+        self.step = next.max(step + 1);
+    }
+
+    /// Ends a step of wall-clock time: held lines whose wait is over are
+    /// detected, the step is closed (unless windows follow log time) and the
+    /// ingest rate is updated.
+    pub fn tick(&mut self) {
+        let now = Instant::now();
+        let waiting: Vec<SourceId> = self
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.format.is_none() && s.pending_since.is_some_and(|t| now - t >= self.cfg.step)
+            })
+            .map(|(i, _)| i as SourceId)
+            .collect();
+        for src in waiting {
+            self.detect_pending(src, false);
+        }
+        if !self.cfg.log_time {
+            self.close_steps(self.step + 1);
+        }
+        self.lines_per_sec = self.lines_this_step as f64 / self.cfg.step.as_secs_f64();
+        self.lines_this_step = 0;
+    }
+
+    /// Forgets all counts; inputs, formats and routes' names stay.
+    pub fn reset(&mut self) {
+        self.shard.agg.clear();
+        for s in &mut self.shard.inputs {
+            *s = Default::default();
+        }
+        self.recent.clear();
+        self.total = Recent::new(&self.window_steps, self.cfg.series);
+        self.newest_log_time = None;
+        self.log_origin = None;
+    }
+
+    /// Builds the snapshot of the current state (all closed steps).
+    pub fn snapshot(&mut self) -> Snapshot {
+        self.seq += 1;
+        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let recent = &self.recent;
+        let lookup = |id: RouteId| {
+            recent
+                .get(id as usize)
+                .and_then(|r| r.as_ref())
+                .map(|r| r.since())
+        };
+        let since = snapshot::since_start(
+            &self.shard.agg,
+            &reg,
+            Some(RouteHists {
+                route: &lookup,
+                total: self.total.since(),
+            }),
+        );
+        drop(reg);
+        let step = self.cfg.step;
+        let current = self.step;
+        let mut routes = Vec::with_capacity(since.routes.len());
+        for (id, mut r) in since.routes {
+            if let Some(Some(rec)) = self.recent.get(id as usize) {
+                r.windows = rec.windows(current, step, &mut self.scratch);
+                r.series = rec.series(current, ROUTE_SERIES.min(self.cfg.series), step);
+            }
+            routes.push(r);
+        }
+        let mut total = since.total;
+        total.windows = self.total.windows(current, step, &mut self.scratch);
+        total.series = self.total.series(current, self.cfg.series, step);
+        let inputs: Vec<InputSnap> = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut st = self.shard.inputs.get(i).cloned().unwrap_or_default();
+                // Live inputs count lines as they go: positions are line indexes.
+                for b in &mut st.samples {
+                    b.line_no = b.pos.local + 1;
+                }
+                snapshot::input_snap(
+                    i as u16,
+                    &s.name,
+                    s.format.as_deref(),
+                    s.state.clone(),
+                    &st,
+                    s.rotations,
+                )
+            })
+            .collect();
+        let now = SystemTime::now();
+        let ingest_lag = self.newest_log_time.and_then(|t| {
+            let newest = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+            now.duration_since(newest).ok()
+        });
+        Snapshot {
+            seq: self.seq,
+            taken_at: Some(now),
+            uptime: self.started.elapsed(),
+            span: self.shard.agg.span,
+            windows: self.cfg.windows.clone(),
+            quantiles: QUANTILES,
+            buckets_us: self.cfg.engine.bounds_us.clone(),
+            inputs,
+            total,
+            routes,
+            keys: since.keys,
+            overflow: since.overflow,
+            lines_per_sec: self.lines_per_sec,
+            ingest_lag,
+        }
+    }
+
+    /// Detects whatever is still held (end of run).
+    pub fn flush(&mut self) {
+        for i in 0..self.sources.len() {
+            self.detect_pending(i as SourceId, true);
+        }
+    }
+}
+
+/// The engine loop: applies input events as they come and publishes a
+/// snapshot every step, until the input channel closes or `stop` is set.
+/// Publishes a final snapshot before returning it.
+pub fn run(
+    mut engine: LiveEngine,
+    events: Receiver<InputEvent>,
+    control: Receiver<Control>,
+    publish: watch::Sender<Arc<Snapshot>>,
+    stop: Arc<AtomicBool>,
+) -> Arc<Snapshot> {
+    let step = engine.cfg.step;
+    let mut next = Instant::now() + step;
+    let mut open = true;
+    while open && !stop.load(Ordering::Relaxed) {
+        let wait = next.saturating_duration_since(Instant::now());
+        match events.recv_timeout(wait) {
+            Ok(ev) => {
+                engine.handle(ev);
+                // Drain what is queued, but never past the step's end.
+                while Instant::now() < next {
+                    match events.try_recv() {
+                        Ok(ev) => engine.handle(ev),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => open = false,
+        }
+        while let Ok(c) = control.try_recv() {
+            match c {
+                Control::Reset => engine.reset(),
+            }
+        }
+        let now = Instant::now();
+        if now >= next || !open {
+            engine.tick();
+            publish.send_replace(Arc::new(engine.snapshot()));
+            next += step;
+            if next < now {
+                // Fell behind (a huge backlog): skip steps, don't spin.
+                next = now + step;
+            }
+        }
+    }
+    engine.flush();
+    engine.tick();
+    let last = Arc::new(engine.snapshot());
+    publish.send_replace(last.clone());
+    last
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+//! Config layering: defaults ← TOML file ← flags. Fixture files live in
+//! `tests/configs/{valid,invalid}/`; each invalid one names, in its first
+//! line (`# error: ...`), a fragment the error message must contain.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use routetop::cli::Args;
+use routetop::config::{Config, Mode};
+use routetop::format::FormatSpec;
+use routetop::input::InputSpec;
+use routetop::view::report::OutputFormat;
+
+fn fixtures(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/configs")
+        .join(kind);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    assert!(!v.is_empty());
+    v
+}
+
+fn args(a: &[&str]) -> Args {
+    Args::try_parse_from(std::iter::once("routetop").chain(a.iter().copied())).unwrap()
+}
+
+#[test]
+fn every_invalid_config_is_rejected_with_a_useful_message() {
+    for path in fixtures("invalid") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let want = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# error: ")
+            .expect("first line names the error");
+        let p = path.to_str().unwrap();
+        let err = Config::from_args(&args(&["--once", "--config", p, "x.log"]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(want),
+            "{}: {err:?} lacks {want:?}",
+            path.display()
+        );
+        assert!(!err.contains('\n'), "{}: one line: {err:?}", path.display());
+    }
+}
+
+#[test]
+fn every_valid_config_loads() {
+    for path in fixtures("valid") {
+        let p = path.to_str().unwrap();
+        Config::from_args(&args(&["--once", "--config", p, "x.log"]), false)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+#[test]
+fn the_file_applies_and_flags_override_it() {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/valid/full.toml");
+    let f = full.to_str().unwrap();
+    let c = Config::from_args(&args(&["--once", "--config", f]), false).unwrap();
+    assert_eq!(c.max_routes, 500);
+    assert_eq!(c.max_line, 4096);
+    assert_eq!(c.threads, 1);
+    assert_eq!(c.buckets, vec![0.01, 0.1, 1.0]);
+    assert_eq!(
+        c.mode,
+        Mode::Once {
+            output: OutputFormat::Csv,
+            top: Some(5)
+        }
+    );
+    assert_eq!(c.routes.len(), 2);
+    assert_eq!(c.json_fields.len(), 2);
+    assert_eq!(c.inputs.len(), 2);
+    assert_eq!(
+        c.inputs[0].spec,
+        InputSpec::Path("sample-logs/combined_rt.log".into())
+    );
+    assert_eq!(c.inputs[0].name.as_deref(), Some("web"));
+    assert_eq!(
+        c.inputs[0].format,
+        FormatSpec::Preset("combined_rt"),
+        "file default format"
+    );
+    assert_eq!(c.inputs[1].format, FormatSpec::Json, "per-input format");
+
+    // Flags win: format for every input, numbers, output; flag rules first.
+    let c = Config::from_args(
+        &args(&[
+            "--once",
+            "--config",
+            f,
+            "-f",
+            "common",
+            "--max-routes",
+            "7",
+            "-o",
+            "json",
+            "--route",
+            "^/x$=/y",
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.max_routes, 7);
+    assert!(
+        c.inputs
+            .iter()
+            .all(|i| i.format == FormatSpec::Preset("common"))
+    );
+    assert_eq!(
+        c.mode,
+        Mode::Once {
+            output: OutputFormat::Json,
+            top: Some(5)
+        }
+    );
+    assert_eq!(c.routes[0].pattern, "^/x$");
+    assert_eq!(c.routes.len(), 3);
+
+    // Inputs on the command line replace the file's, keeping a known one's
+    // name and format.
+    let c = Config::from_args(
+        &args(&[
+            "--once",
+            "--config",
+            f,
+            "sample-logs/caddy.log",
+            "other.log",
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.inputs.len(), 2);
+    assert_eq!(c.inputs[0].format, FormatSpec::Json);
+    assert_eq!(c.inputs[1].format, FormatSpec::Preset("combined_rt"));
+}
+
+#[test]
+fn defaults_and_stdin() {
+    let c = Config::from_args(&args(&["--once"]), true).unwrap();
+    assert_eq!(c.inputs.len(), 1);
+    assert_eq!(c.inputs[0].spec, InputSpec::Stdin);
+    assert_eq!(c.inputs[0].format, FormatSpec::Auto);
+    assert_eq!(c.max_routes, 2000);
+    assert!(c.templating);
+    let err = Config::from_args(&args(&["--once"]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("no input"), "{err}");
+    let c = Config::from_args(&args(&["x.log"]), false).unwrap();
+    assert_eq!(c.mode, Mode::Follow);
+}
+
+#[test]
+fn environment_variables_set_flags() {
+    // clap reads ROUTETOP_* when the flag is absent; a flag still wins.
+    // SAFETY-free: set_var is unsafe in edition 2024, so spawn the binary.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["sample-logs/combined_rt.log"])
+        .env("ROUTETOP_ONCE", "1")
+        .env("ROUTETOP_OUTPUT", "csv")
+        .env("ROUTETOP_TOP", "2")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("route,methods,requests"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 2 + 1);
+}

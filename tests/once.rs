@@ -1,0 +1,514 @@
+//! End-to-end tests of `routetop --once`: the real binary on the bundled
+//! sample logs (exact counts from `sample-logs/expected.json`, computed by
+//! `scripts/make-sample-logs.py` independently of routetop), the JSON schema,
+//! inputs (stdin, globs), exit codes and hostile input.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn routetop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run routetop")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn expected() -> BTreeMap<String, Value> {
+    let text = std::fs::read_to_string(root().join("sample-logs/expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
+/// Every bundled sample, every figure exact.
+#[test]
+fn sample_logs_give_exact_counts() {
+    for (name, exp) in expected() {
+        let path = format!("sample-logs/{name}");
+        let mut args = vec!["--once", "-o", "json", path.as_str()];
+        let spec;
+        if let Some(s) = exp.get("format_spec").and_then(Value::as_str) {
+            spec = s.to_string();
+            args.extend(["-f", spec.as_str()]);
+        }
+        let r = json_of(&routetop(&args));
+        let input = &r["inputs"][0];
+        let t = &r["totals"];
+        assert_eq!(u(&input["lines"]), u(&exp["lines"]), "{name}: lines");
+        assert_eq!(u(&t["requests"]), u(&exp["requests"]), "{name}: requests");
+        assert_eq!(
+            u(&input["parse_errors"]),
+            u(&exp["parse_errors"]),
+            "{name}: parse errors"
+        );
+        assert_eq!(
+            input["errors"], exp["errors_by_reason"],
+            "{name}: errors by reason"
+        );
+        assert_eq!(u(&t["status"]["5xx"]), u(&exp["status_5xx"]), "{name}: 5xx");
+        assert_eq!(u(&t["status"]["4xx"]), u(&exp["status_4xx"]), "{name}: 4xx");
+        assert_eq!(u(&t["bytes"]), u(&exp["bytes"]), "{name}: bytes");
+        match exp["latency_sum_us"].as_u64() {
+            Some(us) => {
+                let sum = t["latency"]["sum"].as_f64().unwrap();
+                assert_eq!((sum * 1e6).round() as u64, us, "{name}: latency sum");
+                assert_eq!(
+                    u(&t["latency"]["count"]),
+                    u(&exp["requests"]),
+                    "{name}: timed"
+                );
+            }
+            None => assert!(t["latency"].is_null(), "{name}: no timer, no latency"),
+        }
+        assert_eq!(
+            u(&r["span"]["seconds"]),
+            u(&exp["span_seconds"]),
+            "{name}: span"
+        );
+        let routes: BTreeMap<String, u64> = r["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["route"].as_str().unwrap().to_string(), u(&x["requests"])))
+            .collect();
+        let want: BTreeMap<String, u64> = exp["routes"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), u(v)))
+            .collect();
+        assert_eq!(routes, want, "{name}: per-route counts");
+        if let Some(f) = exp.get("format").and_then(Value::as_str) {
+            assert_eq!(input["format"], f, "{name}: detected format");
+        }
+        // Entries add up to routes, routes to totals.
+        let entry_sum: u64 = r["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| u(&e["count"]))
+            .sum();
+        assert_eq!(entry_sum, u(&t["requests"]), "{name}: entries sum");
+    }
+}
+
+#[test]
+fn json_report_matches_its_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("assets/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    for args in [
+        &["--once", "-o", "json", "sample-logs/mixed-bad.log"][..],
+        &[
+            "--once",
+            "-o",
+            "json",
+            "sample-logs/apache-common.log",
+            "sample-logs/caddy.log",
+        ][..],
+        &[
+            "--once",
+            "-o",
+            "json",
+            "-f",
+            "$status $uri",
+            "sample-logs/combined_rt.log",
+        ][..],
+    ] {
+        let r = json_of(&routetop(args));
+        let errors: Vec<String> = validator
+            .iter_errors(&r)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+    }
+    // The schema rejects what it should: a sanity check that it is not vacuous.
+    let mut r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "sample-logs/combined_rt.log",
+    ]));
+    r["totals"]["surprise"] = Value::from(1);
+    assert!(!validator.is_valid(&r));
+}
+
+#[test]
+fn stdin_is_read_when_piped_and_when_given_as_dash() {
+    let data = std::fs::read(root().join("sample-logs/combined_rt.log")).unwrap();
+    for args in [
+        &["--once", "-o", "json"][..],
+        &["--once", "-o", "json", "-"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let d = data.clone();
+        let w = std::thread::spawn(move || stdin.write_all(&d));
+        let out = child.wait_with_output().unwrap();
+        w.join().unwrap().unwrap();
+        let r = json_of(&out);
+        assert_eq!(u(&r["totals"]["requests"]), 2000, "{args:?}");
+        assert_eq!(r["inputs"][0]["name"], "stdin");
+    }
+}
+
+#[test]
+fn globs_expand_to_one_input_per_file() {
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "sample-logs/apache-*.log",
+    ]));
+    let names: Vec<&str> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "sample-logs/apache-combined-D.log",
+            "sample-logs/apache-common.log",
+            "sample-logs/apache-vcombined.log"
+        ]
+    );
+    assert_eq!(u(&r["totals"]["requests"]), 6000);
+}
+
+#[test]
+fn missing_files_and_bad_formats_fail_with_one_line() {
+    let one_line = |out: &Output| {
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success());
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+        assert!(out.stdout.is_empty());
+        err
+    };
+    let err = one_line(&routetop(&["--once", "no-such-file.log"]));
+    assert!(
+        err.starts_with("routetop: cannot read no-such-file.log: "),
+        "{err}"
+    );
+    let err = one_line(&routetop(&["--once", "no-such-dir/*.log"]));
+    assert_eq!(err, "routetop: no file matches no-such-dir/*.log\n");
+    let err = one_line(&routetop(&[
+        "--once",
+        "-f",
+        "%h %Z %>s \"%r\"",
+        "sample-logs/combined_rt.log",
+    ]));
+    assert_eq!(
+        err,
+        "routetop: bad format: unknown Apache directive `%Z` (column 4 of '%h %Z %>s \"%r\"')\n"
+    );
+    let err = one_line(&routetop(&[
+        "--once",
+        "-f",
+        "bogus",
+        "sample-logs/combined_rt.log",
+    ]));
+    assert!(err.contains("unknown format"), "{err}");
+    let err = one_line(&routetop(&[
+        "--once",
+        "-f",
+        "common",
+        "sample-logs/nope.log",
+        "sample-logs/combined_rt.log",
+    ]));
+    assert!(err.contains("nope.log"), "{err}");
+    // Nothing in a file fits any format: say so, and how to fix it.
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.log");
+    std::fs::write(&junk, "hello\nworld\n").unwrap();
+    let err = one_line(&routetop(&["--once", junk.to_str().unwrap()]));
+    assert!(
+        err.contains("cannot detect the format") && err.contains("-f"),
+        "{err}"
+    );
+}
+
+#[test]
+fn table_and_csv_outputs_are_exact() {
+    let out = routetop(&["--once", "sample-logs/apache-common.log", "--top", "3"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("2000 requests from 2024-03-10 00:00:00 to "),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1], "inputs: sample-logs/apache-common.log [common]");
+    assert!(lines[3].starts_with("ROUTE"));
+    assert_eq!(
+        lines.len(),
+        4 + 3 + 2,
+        "header, 3 routes, '(more)', TOTAL:\n{text}"
+    );
+    assert!(lines[7].starts_with("(37 more routes, "), "{}", lines[7]);
+    assert!(
+        lines[8].starts_with("TOTAL") && lines[8].contains(" 2000 "),
+        "{}",
+        lines[8]
+    );
+
+    let out = routetop(&["--once", "-o", "csv", "sample-logs/combined_rt.log"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "route,methods,requests,rps,bytes,status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,status_other,error_rate_4xx,error_rate_5xx,timed,latency_sum,p50,p90,p99,p999,max"
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), 41);
+    let total = rows.last().unwrap();
+    assert_eq!(total[0], "(total)");
+    assert_eq!(total[2], "2000");
+    let sum: u64 = rows[..40]
+        .iter()
+        .map(|r| r[2].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(sum, 2000);
+}
+
+/// The regression tests for hostile input: a 1 MB line, invalid UTF-8, a
+/// NUL, an escape sequence, a huge status, a truncated last line. Each is
+/// counted once, and every good line around them still counts.
+#[test]
+fn hostile_input_is_counted_and_never_costs_a_good_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.log");
+    let good = |i: usize| {
+        format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:{:02} +0000] \"GET /api/items/{i} HTTP/1.1\" 200 10 \"-\" \"ua\" 0.010\n",
+            i % 60
+        )
+    };
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut n_good = 0;
+    for i in 0..3000 {
+        f.write_all(good(i).as_bytes()).unwrap();
+        n_good += 1;
+        match i {
+            10 => {
+                f.write_all(&vec![b'x'; 1 << 20]).unwrap(); // 1 MiB, no spaces
+                f.write_all(b"\n").unwrap();
+            }
+            20 => f.write_all(b"\xff\xfe\x00 binary\n").unwrap(),
+            30 => f
+                .write_all(b"\x1b[2J\x1b[31m evil terminal escape\n")
+                .unwrap(),
+            // A 3 MiB line: longer than a whole read block.
+            1500 => {
+                let mut l = b"10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /".to_vec();
+                l.extend(std::iter::repeat_n(b'a', 3 << 20));
+                l.extend_from_slice(b" HTTP/1.1\" 200 1 \"-\" \"-\" 0.001\n");
+                f.write_all(&l).unwrap();
+            }
+            _ => {}
+        }
+    }
+    f.write_all(b"10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /cut")
+        .unwrap();
+    drop(f);
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "-f",
+        "combined_rt",
+        path.to_str().unwrap(),
+    ]));
+    let i = &r["inputs"][0];
+    assert_eq!(u(&r["totals"]["requests"]), n_good);
+    assert_eq!(u(&r["routes"][0]["requests"]), n_good);
+    assert_eq!(r["routes"][0]["route"], "/api/items/:id");
+    assert_eq!(u(&i["lines"]), n_good + 5);
+    assert_eq!(
+        i["errors"],
+        serde_json::json!({"too_long": 2, "no_match": 3})
+    );
+    let samples = i["samples"].as_array().unwrap();
+    let lines: Vec<u64> = samples.iter().map(|s| u(&s["line"])).collect();
+    assert_eq!(lines, [12, 23, 34, 1505, 3005]);
+    assert_eq!(u(&samples[0]["length"]), 1 << 20);
+    assert!(u(&samples[3]["length"]) > 3 << 20);
+    assert_eq!(samples[0]["text"].as_str().unwrap().len(), 512);
+}
+
+#[test]
+fn the_route_cap_folds_into_a_visible_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.log");
+    let mut text = String::new();
+    for i in 0..50 {
+        for _ in 0..(50 - i) {
+            text.push_str(&format!(
+                "1.1.1.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /page-{i} HTTP/1.1\" 200 1 \"-\" \"-\" 0.001\n"
+            ));
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "--max-routes",
+        "10",
+        path.to_str().unwrap(),
+    ]));
+    let o = &r["overflow"];
+    assert_eq!(
+        (u(&o["max_routes"]), u(&o["routes"]), u(&o["folded_routes"])),
+        (10, 10, 40)
+    );
+    // Pages 10..49 fold: 40 + 39 + ... + 1 requests.
+    assert_eq!(u(&o["requests"]), (1..=40).sum::<u64>());
+    assert_eq!(r["routes"][0]["route"], "(overflow)");
+    assert_eq!(u(&r["totals"]["requests"]), (1..=50).sum::<u64>());
+    let out = routetop(&["--once", "--max-routes", "10", path.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("route cap 10 reached: 40 more routes folded into (overflow), 820 requests"),
+        "{text}"
+    );
+}
+
+#[test]
+fn route_rules_and_templating_switch() {
+    // Every /api/v1/ route folds into one per resource, via a named group.
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "--route",
+        "^/api/v1/(?P<res>[^/]+)/.*=/v1/$res",
+        "sample-logs/combined_rt.log",
+    ]));
+    let got: BTreeMap<String, u64> = r["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["route"].as_str().unwrap().to_string(), u(&x["requests"])))
+        .collect();
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    for (route, n) in expected()["combined_rt.log"]["routes"].as_object().unwrap() {
+        let key = match route.strip_prefix("/api/v1/") {
+            Some(rest) => format!("/v1/{}", rest.split('/').next().unwrap()),
+            None => route.clone(),
+        };
+        *want.entry(key).or_default() += u(n);
+    }
+    assert_eq!(got, want);
+    assert!(got.keys().any(|k| k.starts_with("/v1/")));
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "--no-templating",
+        "sample-logs/combined_rt.log",
+    ]));
+    // 855 distinct paths in the sample (counted with a plain split of the
+    // request line, without routetop).
+    assert_eq!(r["routes"].as_array().unwrap().len(), 855);
+}
+
+/// Percentiles from the engine against the exact sorted values: within
+/// 1 % (HDR, 2 significant digits), exact max and sum.
+#[test]
+fn percentiles_are_within_one_percent_of_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lat.log");
+    let mut x: u64 = 12345;
+    let mut vals = Vec::new();
+    let mut text = String::new();
+    for i in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // 0 ms .. ~40 s, log-uniform-ish, in nginx's millisecond resolution.
+        let ms = ((x % 10_000) as f64 / 10_000.0 * 10.6).exp() as u64 - 1;
+        vals.push(ms * 1000);
+        text.push_str(&format!(
+            "1.1.1.1 - - [10/Mar/2024:00:{:02}:00 +0000] \"GET /x HTTP/1.1\" 200 1 \"-\" \"-\" {}.{:03}\n",
+            i % 60,
+            ms / 1000,
+            ms % 1000
+        ));
+    }
+    std::fs::write(&path, &text).unwrap();
+    vals.sort_unstable();
+    let exact = |q: f64| {
+        vals[((q * vals.len() as f64).ceil() as usize).clamp(1, vals.len()) - 1] as f64 / 1e6
+    };
+    let r = json_of(&routetop(&["--once", "-o", "json", path.to_str().unwrap()]));
+    let lat = &r["totals"]["latency"];
+    for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)] {
+        let got = lat[key].as_f64().unwrap();
+        let want = exact(q);
+        assert!(
+            (got - want).abs() <= want * 0.01 + 1e-9,
+            "{key}: got {got}, exact {want}"
+        );
+    }
+    assert_eq!(
+        lat["max"].as_f64().unwrap(),
+        *vals.last().unwrap() as f64 / 1e6
+    );
+    let sum: u64 = vals.iter().sum();
+    assert_eq!((lat["sum"].as_f64().unwrap() * 1e6).round() as u64, sum);
+    // Requests logged with time 0.000 are counted in the first bucket.
+    assert!(vals[0] == 0 && lat["p50"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn in_process_run_matches_the_binary() {
+    let cfg = routetop::Config::once(
+        &["sample-logs/combined_rt.log"],
+        routetop::format::FormatSpec::Auto,
+        routetop::view::report::OutputFormat::Json,
+    );
+    let cwd = std::env::current_dir().unwrap();
+    assert!(
+        Path::new(&cwd).join("sample-logs").exists(),
+        "tests run from the crate root"
+    );
+    let report = routetop::once(&cfg).unwrap();
+    assert_eq!(report.summary.totals.requests, 2000);
+    assert_eq!(report.snapshot.total.total.requests, 2000);
+    assert_eq!(report.sources[0].format.as_deref(), Some("combined_rt"));
+    let keys: u64 = report.snapshot.keys.iter().map(|k| k.count).sum();
+    assert_eq!(keys, 2000);
+}
