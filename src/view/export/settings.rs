@@ -19,6 +19,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::ArgAction;
+use clap::builder::BoolishValueParser;
 use serde::Deserialize;
 
 use crate::config::ConfigError;
@@ -40,6 +42,7 @@ pub struct ExportArgs {
     #[arg(
         long,
         env = "ROUTETOP_METRICS",
+        hide_env_values = true,
         value_name = "ADDR",
         num_args = 0..=1,
         default_missing_value = ""
@@ -47,34 +50,64 @@ pub struct ExportArgs {
     pub metrics: Option<String>,
 
     /// Prefix of the http_* metric families (NAMESPACE_http_requests_total).
-    #[arg(long, env = "ROUTETOP_NAMESPACE", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "ROUTETOP_NAMESPACE",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     pub namespace: Option<String>,
 
     /// Do not export http_request_duration_seconds_max (the slowest request
     /// since the previous scrape).
-    #[arg(long, env = "ROUTETOP_NO_MAX_GAUGE")]
+    #[arg(long, env = "ROUTETOP_NO_MAX_GAUGE", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_max_gauge: bool,
 
     /// Push the metrics to this Pushgateway (http://HOST:9091) on an
     /// interval and once at exit, or once after --once.
-    #[arg(long, env = "ROUTETOP_PUSH", value_name = "URL")]
+    #[arg(
+        long,
+        env = "ROUTETOP_PUSH",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub push: Option<String>,
 
     /// How often to push: 500ms, 15s, 1m, ... (default 15s).
-    #[arg(long, env = "ROUTETOP_PUSH_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "ROUTETOP_PUSH_INTERVAL",
+        hide_env_values = true,
+        value_name = "DURATION"
+    )]
     pub push_interval: Option<String>,
 
     /// Pushgateway job label (default routetop).
-    #[arg(long, env = "ROUTETOP_JOB", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "ROUTETOP_JOB",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     pub job: Option<String>,
 
     /// Pushgateway instance label (default: the hostname).
-    #[arg(long, env = "ROUTETOP_INSTANCE", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "ROUTETOP_INSTANCE",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     pub instance: Option<String>,
 
     /// TLS and basic-auth settings for /metrics, in the YAML format of the
     /// Prometheus exporter-toolkit (tls_server_config, basic_auth_users).
-    #[arg(long, env = "ROUTETOP_WEB_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "ROUTETOP_WEB_CONFIG",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
     pub web_config: Option<PathBuf>,
 }
 
