@@ -81,7 +81,11 @@ fn paths_formats_and_limits() {
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
     let mut s = TcpStream::connect(addr).unwrap();
-    let r = exchange(&mut s, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let r = exchange(
+        &mut s,
+        b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.body, "");
 
@@ -185,10 +189,17 @@ fn basic_auth_guards_metrics_only() {
     let (exp, addr, _tx) = start(cfg);
     let r = get(addr, "/metrics", &[]).unwrap();
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"routetop\""));
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"routetop\"")
+    );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     for (u, p) in [("prom", "wrong"), ("nobody", "s3cret"), ("prom", "")] {
-        assert_eq!(get(addr, "/metrics", &[&basic(u, p)]).unwrap().status, 401, "{u}:{p}");
+        assert_eq!(
+            get(addr, "/metrics", &[&basic(u, p)]).unwrap().status,
+            401,
+            "{u}:{p}"
+        );
     }
     for _ in 0..2 {
         // The second time from the verified cache.
@@ -198,7 +209,9 @@ fn basic_auth_guards_metrics_only() {
     }
     // A cached password does not open another user.
     assert_eq!(
-        get(addr, "/metrics", &[&basic("other", "wrong")]).unwrap().status,
+        get(addr, "/metrics", &[&basic("other", "wrong")])
+            .unwrap()
+            .status,
         401
     );
     assert_eq!(get(addr, "/healthz", &[]).unwrap().status, 200);
@@ -232,12 +245,14 @@ fn tls_with_auth() {
     .with_no_client_auth();
     let client = Arc::new(client);
     let request = |auth: &str| {
-        let conn = rustls::ClientConnection::new(client.clone(), "localhost".try_into().unwrap())
-            .unwrap();
+        let conn =
+            rustls::ClientConnection::new(client.clone(), "localhost".try_into().unwrap()).unwrap();
         let tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, tcp);
-        let req = format!("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\r\n\r\n");
+        let req = format!(
+            "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\r\n\r\n"
+        );
         exchange(&mut tls, req.as_bytes())
     };
     let r = request(&basic("prom", "s3cret")).unwrap();
@@ -254,12 +269,18 @@ fn bad_web_config_fails_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("web.yml");
     for (yaml, want) in [
-        ("basic_auth_users:\n  prom: plaintext\n", "not a bcrypt hash"),
+        (
+            "basic_auth_users:\n  prom: plaintext\n",
+            "not a bcrypt hash",
+        ),
         (
             "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  client_ca_file: ca.crt\n",
             "client_ca_file: not supported",
         ),
-        ("tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n", "missing.crt"),
+        (
+            "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",
+            "missing.crt",
+        ),
         ("tls_server_config:\n  key_file: x\n", ""),
         ("nonsense: 1\n", "nonsense: not supported"),
         ("basic_auth_users: [1, 2]\n", "must be a mapping"),
@@ -285,7 +306,12 @@ fn address_in_use_is_an_error() {
         ..ExportConfig::off()
     };
     let (_tx2, rx) = watch::channel(Arc::new(fixture::empty()));
-    let e = Exporter::start(&cfg, rx, stderr_log()).err().expect("bind fails");
-    assert!(e.to_string().starts_with(&format!("--metrics {addr}:")), "{e}");
+    let e = Exporter::start(&cfg, rx, stderr_log())
+        .err()
+        .expect("bind fails");
+    assert!(
+        e.to_string().starts_with(&format!("--metrics {addr}:")),
+        "{e}"
+    );
     exp.stop();
 }

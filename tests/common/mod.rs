@@ -24,7 +24,11 @@ pub fn which(prog: &str) -> Option<std::path::PathBuf> {
 /// Whether to skip: missing programs are reported, and fail the test
 /// instead when `ROUTETOP_REQUIRE_TOOLS` is set (CI installs them).
 pub fn need(progs: &[&str]) -> bool {
-    let missing: Vec<&str> = progs.iter().copied().filter(|p| which(p).is_none()).collect();
+    let missing: Vec<&str> = progs
+        .iter()
+        .copied()
+        .filter(|p| which(p).is_none())
+        .collect();
     if missing.is_empty() {
         return true;
     }
@@ -209,7 +213,10 @@ pub fn start_prometheus(dir: &Path, config: &str) -> (Proc, SocketAddr) {
     let p = Proc::spawn(
         Command::new("prometheus")
             .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}")),
         "prometheus",
     );

@@ -194,7 +194,11 @@ fn tls(y: &Yaml, base: &Path) -> Result<Option<Arc<rustls::ServerConfig>>, Strin
             "min_version" => match scalar(v, k)?.as_str() {
                 "TLS12" => min13 = false,
                 "TLS13" => min13 = true,
-                o => return Err(format!("min_version {o:?}: routetop supports TLS12 and TLS13")),
+                o => {
+                    return Err(format!(
+                        "min_version {o:?}: routetop supports TLS12 and TLS13"
+                    ));
+                }
             },
             other => return Err(unsupported("tls_server_config", other)),
         }
