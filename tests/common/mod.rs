@@ -21,8 +21,9 @@ pub fn which(prog: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Whether to skip: missing programs are reported, and fail the test
-/// instead when `ROUTETOP_REQUIRE_TOOLS` is set (CI installs them).
+/// Whether to run: missing programs are reported and the test skipped, or
+/// failed when `CI` or `ROUTETOP_REQUIRE_TOOLS` is set (scripts/test.sh
+/// installs them, so there a skip would hide a broken install).
 pub fn need(progs: &[&str]) -> bool {
     let missing: Vec<&str> = progs
         .iter()
@@ -36,7 +37,7 @@ pub fn need(progs: &[&str]) -> bool {
         "{} not found (apt-get install prometheus prometheus-pushgateway)",
         missing.join(", ")
     );
-    if std::env::var_os("ROUTETOP_REQUIRE_TOOLS").is_some() {
+    if std::env::var_os("CI").is_some() || std::env::var_os("ROUTETOP_REQUIRE_TOOLS").is_some() {
         panic!("{msg}");
     }
     eprintln!("SKIPPED: {msg}");

@@ -55,6 +55,14 @@ pub enum PushError {
     Timeout(Duration),
 }
 
+impl PushError {
+    /// A 4xx answer other than "try later" (408, 429).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, PushError::Status { status, .. }
+            if (400..500).contains(status) && *status != 408 && *status != 429)
+    }
+}
+
 /// Pushes snapshots to one Pushgateway group.
 pub struct Pusher {
     render: RenderOptions,
@@ -192,8 +200,11 @@ impl Pusher {
         for attempt in 1..=FINAL_ATTEMPTS {
             match self.push(snap).await {
                 Ok(()) => return,
-                Err(e) if attempt == FINAL_ATTEMPTS => {
-                    log(format!("push to {}: {e} (giving up)", self.shown))
+                // The gateway refused this push (bad path, auth, metrics it
+                // finds inconsistent): the same push would be refused again.
+                Err(e) if attempt == FINAL_ATTEMPTS || e.is_refusal() => {
+                    log(format!("push to {}: {e} (giving up)", self.shown));
+                    return;
                 }
                 Err(e) => {
                     log(format!("push to {}: {e} (retrying)", self.shown));
