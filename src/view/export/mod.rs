@@ -167,6 +167,16 @@ impl Exporter {
             None => None,
         };
         let local_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
+        if let (Some(w), Some(a)) = (&web, local_addr)
+            && !w.users.is_empty()
+            && w.tls.is_none()
+            && !a.ip().is_loopback()
+        {
+            log(format!(
+                "basic auth without TLS on {a}: passwords cross the network in clear \
+                 (add tls_server_config to the web config)"
+            ));
+        }
         let (stop, stopped) = watch::channel(false);
         let opts = server::ServeOptions {
             render,
