@@ -134,15 +134,20 @@ fn main() {
                 );
             }
             if std::env::var_os("MEM").is_some() {
-            let big = shard.agg.entries.iter().filter(|e| matches!(e.stats.hist, routetop::engine::Hist::Big(_))).count();
-            println!(
-                "keys {} (HDR {big}), aggregates {:.1} MiB",
-                shard.agg.entries.len(),
-                shard.agg.heap_bytes() as f64 / (1 << 20) as f64
-            );
-        }
-        shard.agg.entries.len() as u64
-    });
+                let big = shard
+                    .agg
+                    .entries
+                    .iter()
+                    .filter(|e| matches!(e.stats.hist, routetop::engine::Hist::Big(_)))
+                    .count();
+                println!(
+                    "keys {} (HDR {big}), aggregates {:.1} MiB",
+                    shard.agg.entries.len(),
+                    shard.agg.heap_bytes() as f64 / (1 << 20) as f64
+                );
+            }
+            shard.agg.entries.len() as u64
+        });
         println!(
             "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok} keys)",
             "parse + route + aggregate",

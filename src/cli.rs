@@ -142,5 +142,8 @@ pub struct Args {
     pub list_formats: bool,
 
     #[command(flatten)]
+    pub live: crate::live_settings::LiveArgs,
+
+    #[command(flatten)]
     pub export: crate::view::export::settings::ExportArgs,
 }

@@ -28,6 +28,7 @@ use crate::cli::Args;
 use crate::engine::DEFAULT_BUCKETS;
 use crate::format::{FieldOverride, FormatError, FormatSpec};
 use crate::input::InputSpec;
+use crate::live_settings::{LiveFile, LiveSettings};
 use crate::route::RouteRule;
 use crate::view::export::settings::{self as export, ExportConfig, FileExport};
 use crate::view::report::OutputFormat;
@@ -53,6 +54,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub inputs: Vec<FileInput>,
     pub export: Option<FileExport>,
+    #[serde(default)]
+    pub live: LiveFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +136,7 @@ pub struct Config {
     pub mode: Mode,
     /// `/metrics`, Pushgateway.
     pub export: ExportConfig,
+    pub live: LiveSettings,
 }
 
 impl Config {
@@ -156,6 +160,7 @@ impl Config {
             buckets: DEFAULT_BUCKETS.to_vec(),
             mode: Mode::Once { output, top: None },
             export: ExportConfig::off(),
+            live: LiveSettings::default(),
         }
     }
 
@@ -298,6 +303,7 @@ impl Config {
                 crate::format::Format::compile(f, &json_fields)?;
             }
         }
+        let live = LiveSettings::merge(&args.live, file.live)?;
         let mode = if args.once {
             Mode::Once {
                 output: args.output.or(file.output).unwrap_or(OutputFormat::Table),
@@ -317,6 +323,7 @@ impl Config {
             buckets,
             mode,
             export,
+            live,
         })
     }
 }

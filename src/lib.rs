@@ -18,6 +18,7 @@ pub mod config;
 pub mod engine;
 pub mod format;
 pub mod input;
+pub mod live_settings;
 pub mod route;
 pub mod view;
 

@@ -6,13 +6,13 @@
 //! Needs Debian's `prometheus` package (promtool); systemd-analyze is used
 //! when present.
 
-mod common;
+mod net;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::need;
+use net::need;
 use routetop::engine::snapshot::fixture;
 use routetop::view::export::{RenderOptions, ScrapeState, render};
 
@@ -291,7 +291,7 @@ fn systemd_unit_runs_the_headless_exporter() {
     assert_eq!(c.export.metrics.as_deref(), Some("127.0.0.1:9898"));
     assert_eq!(c.inputs.len(), 1);
 
-    if common::which("systemd-analyze").is_none() {
+    if net::which("systemd-analyze").is_none() {
         eprintln!("SKIPPED: systemd-analyze verify (systemd not installed)");
         return;
     }

@@ -2,13 +2,13 @@
 //! content negotiation, limits, basic auth, TLS, graceful stop, and
 //! `promtool check metrics` on the live endpoint.
 
-mod common;
+mod net;
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{exchange, get};
+use net::{exchange, get};
 use routetop::engine::snapshot::{Snapshot, fixture};
 use routetop::view::export::{
     ExportConfig, Exporter, RenderOptions, ScrapeState, render, stderr_log,
@@ -124,7 +124,7 @@ fn idle_connection_does_not_hold_shutdown() {
 
 #[test]
 fn promtool_checks_the_live_endpoint() {
-    if !common::need(&["promtool"]) {
+    if !net::need(&["promtool"]) {
         return;
     }
     let (exp, addr, _tx) = start(serving());

@@ -4,14 +4,14 @@
 //! query evaluated by Prometheus itself), then the real binary following a
 //! log while it is written.
 
-mod common;
+mod net;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{get, need, query_value, start_prometheus, urlencode, wait_for};
+use net::{get, need, query_value, start_prometheus, urlencode, wait_for};
 use routetop::engine::snapshot::{KeySnap, fixture};
 use routetop::view::export::{ExportConfig, Exporter, stderr_log};
 use tokio::sync::watch;
@@ -137,9 +137,9 @@ fn live_follow_scraped_by_prometheus() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");
     std::fs::write(&log, "").unwrap();
-    let port = common::free_port();
+    let port = net::free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let rt = common::Proc::spawn(
+    let rt = net::Proc::spawn(
         std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
             .args([
                 "--headless",

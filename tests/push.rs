@@ -3,7 +3,7 @@
 //! and checked against the sample log's known counts
 //! (`sample-logs/expected.json`).
 
-mod common;
+mod net;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Proc, free_port, get, need, wait_for};
+use net::{Proc, free_port, get, need, wait_for};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

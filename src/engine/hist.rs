@@ -95,7 +95,9 @@ impl Hist {
     pub fn merge(&mut self, other: &Hist) {
         match (&mut *self, other) {
             (_, Hist::Small(o)) if o.is_empty() => {}
-            (Hist::Small(a), Hist::Small(b)) if a.len() + b.len() <= SMALL_MAX => a.extend_from_slice(b),
+            (Hist::Small(a), Hist::Small(b)) if a.len() + b.len() <= SMALL_MAX => {
+                a.extend_from_slice(b)
+            }
             (Hist::Big(a), Hist::Small(b)) => {
                 for &x in b {
                     a.saturating_record(x as u64);

@@ -52,11 +52,14 @@ pub struct LiveConfig {
     pub log_time: bool,
 }
 
-/// Commands from views to the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Commands to the engine.
+#[derive(Clone)]
 pub enum Control {
     /// Forget all counts (the dashboard's `r`).
     Reset,
+    /// New route rules (SIGHUP re-read the config); lines read from now on
+    /// are routed by them.
+    Router(Arc<Router>),
 }
 
 struct Source {
@@ -334,6 +337,11 @@ impl LiveEngine {
         self.lines_this_step = 0;
     }
 
+    pub fn set_router(&mut self, router: Arc<Router>) {
+        self.shard.set_router(router.clone());
+        self.router = router;
+    }
+
     /// Forgets all counts; inputs, formats and routes' names stay.
     pub fn reset(&mut self) {
         self.shard.agg.clear();
@@ -466,6 +474,7 @@ pub fn run(
         while let Ok(c) = control.try_recv() {
             match c {
                 Control::Reset => engine.reset(),
+                Control::Router(r) => engine.set_router(r),
             }
         }
         let now = Instant::now();
@@ -478,6 +487,11 @@ pub fn run(
                 next = now + step;
             }
         }
+    }
+    // Stopping: the followers were stopped first, so whatever they sent is
+    // queued; count all of it before the final snapshot.
+    while let Ok(ev) = events.try_recv() {
+        engine.handle(ev);
     }
     engine.flush();
     engine.tick();

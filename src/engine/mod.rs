@@ -532,6 +532,11 @@ impl Shard {
         &self.registry
     }
 
+    /// New route rules. Cached ids stay valid: they are keyed by route name.
+    pub fn set_router(&mut self, router: Arc<Router>) {
+        self.router = router;
+    }
+
     pub fn input(&mut self, src: SourceId) -> &mut InputStats {
         let i = src as usize;
         if self.inputs.len() <= i {

@@ -1,8 +1,15 @@
 //! Inputs: what the user names (paths, globs, `-`) and how their bytes reach
 //! the engine. [`batch`] reads inputs to the end on all cores for `--once`;
-//! live followers send [`InputEvent`]s to the engine thread.
+//! live followers ([`follow`]) send [`InputEvent`]s to the engine thread.
 
 pub mod batch;
+pub mod follow;
+mod lines;
+mod stdin;
+mod tail;
+mod watch;
+
+pub use follow::{FollowHandle, FollowOptions};
 
 use std::path::{Path, PathBuf};
 

@@ -34,9 +34,9 @@ fn sig3(v: f64, unit: &str) -> String {
     }
 }
 
-/// Counts: `950`, `1.2k`, `12k`, `3.4M`, `1.1G`.
+/// Counts: `950`, `1.2k`, `12k`, `3.4M`, `1.1G` (up to `18E`: u64 fits).
 pub fn count(n: u64) -> String {
-    scaled(n as f64, &["", "k", "M", "G", "T"], 1000.0)
+    scaled(n as f64, &["", "k", "M", "G", "T", "P", "E"], 1000.0)
 }
 
 /// Rates: `0.25`, `12.5`, `1.2k` (per second; the caller adds `/s`).
@@ -46,13 +46,13 @@ pub fn rate(r: f64) -> String {
     } else if r < 1000.0 {
         format!("{r:.1}")
     } else {
-        scaled(r, &["", "k", "M", "G", "T"], 1000.0)
+        scaled(r, &["", "k", "M", "G", "T", "P", "E"], 1000.0)
     }
 }
 
 /// Bytes: `512B`, `4.1kB`, `12MB`, `1.5GB` (SI, like `ls -h --si`).
 pub fn bytes(n: u64) -> String {
-    scaled(n as f64, &["B", "kB", "MB", "GB", "TB", "PB"], 1000.0)
+    scaled(n as f64, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 1000.0)
 }
 
 fn scaled(mut v: f64, units: &[&str], step: f64) -> String {
@@ -150,6 +150,8 @@ mod tests {
         assert_eq!(count(12_345), "12k");
         assert_eq!(count(999_999), "1.0M");
         assert_eq!(count(3_400_000), "3.4M");
+        assert_eq!(count(u64::MAX), "18E");
+        assert_eq!(bytes(u64::MAX), "18EB");
         assert_eq!(rate(0.25), "0.25");
         assert_eq!(rate(12.46), "12.5");
         assert_eq!(rate(1234.0), "1.2k");

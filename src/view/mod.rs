@@ -2,5 +2,7 @@
 //! published snapshot), never the engine's live state.
 
 pub mod export;
+pub mod headless;
 pub mod human;
 pub mod report;
+pub mod tui;

@@ -1,231 +1,302 @@
-//! Helpers for the integration tests that talk to real servers on
-//! 127.0.0.1: free ports, a minimal HTTP/1.1 client, external programs
-//! (promtool, prometheus, prometheus-pushgateway from Debian's
-//! `prometheus` and `prometheus-pushgateway` packages) that are killed when
-//! the test ends, and bounded waiting.
+//! Shared by the follow tests: a follower on a test runtime, an event
+//! collector that waits on conditions (never fixed sleeps), and a writer of
+//! numbered lines whose output can be checked for loss and duplication.
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
-/// The program's path if it is installed.
-pub fn which(prog: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(prog))
-        .find(|p| p.is_file())
+use routetop::config::InputConfig;
+use routetop::engine::SourceId;
+use routetop::format::FormatSpec;
+use routetop::input::follow::{self, FollowHandle, FollowOptions};
+use routetop::input::{InputEvent, InputSpec, InputState};
+
+/// Generous: conditions are normally met in milliseconds, but CI shares two
+/// cores between several builds.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn input(spec: &str) -> InputConfig {
+    InputConfig {
+        spec: InputSpec::parse(spec),
+        format: FormatSpec::Auto,
+        name: None,
+    }
 }
 
-/// Whether to run: missing programs are reported and the test skipped, or
-/// failed when `CI` or `ROUTETOP_REQUIRE_TOOLS` is set (scripts/test.sh
-/// installs them, so there a skip would hide a broken install).
-pub fn need(progs: &[&str]) -> bool {
-    let missing: Vec<&str> = progs
-        .iter()
-        .copied()
-        .filter(|p| which(p).is_none())
-        .collect();
-    if missing.is_empty() {
-        return true;
+/// Fast timers so rotations are noticed quickly in tests.
+pub fn opts() -> FollowOptions {
+    FollowOptions {
+        from_start: false,
+        poll: Duration::from_millis(50),
+        rescan: Duration::from_millis(100),
+        grace: Duration::from_millis(600),
+        max_line: 4096,
     }
-    let msg = format!(
-        "{} not found (apt-get install prometheus prometheus-pushgateway)",
-        missing.join(", ")
-    );
-    if std::env::var_os("CI").is_some() || std::env::var_os("ROUTETOP_REQUIRE_TOOLS").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-    false
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
+/// Line `n` of a test log: unique, fixed width, long enough to look like a
+/// log line.
+pub fn line(n: u64) -> Vec<u8> {
+    format!(
+        "L{n:08} GET /api/items/{n} HTTP/1.1 200 {:>40}\n",
+        n * 7919 % 100_000
+    )
+    .into_bytes()
 }
 
-/// A child process killed (by its own pid) when dropped.
-pub struct Proc(pub Child, pub &'static str);
+pub fn lines(range: std::ops::Range<u64>) -> Vec<u8> {
+    range.flat_map(line).collect()
+}
 
-impl Proc {
-    pub fn spawn(cmd: &mut Command, name: &'static str) -> Proc {
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {name}: {e}"));
-        Proc(child, name)
-    }
-
-    /// Its stderr so far, for failure messages (kills it).
-    pub fn stderr(mut self) -> String {
-        let _ = self.0.kill();
-        let mut s = String::new();
-        if let Some(mut e) = self.0.stderr.take() {
-            let _ = e.read_to_string(&mut s);
+/// Appends numbered lines with one `write()` each (as nginx does), pausing
+/// every `burst` lines so the follower reads while the writer writes.
+pub fn write_lines(f: &mut File, range: std::ops::Range<u64>, burst: u64) {
+    for n in range {
+        f.write_all(&line(n)).expect("write");
+        if burst > 0 && n % burst == burst - 1 {
+            std::thread::sleep(Duration::from_micros(500));
         }
+    }
+}
+
+pub fn append(path: &Path) -> File {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open for append")
+}
+
+/// Everything the follower sent, in order.
+#[derive(Debug)]
+pub enum Got {
+    Added(SourceId, String),
+    Line(SourceId, Vec<u8>),
+    Oversized(SourceId, Vec<u8>, u64),
+    State(SourceId, InputState),
+    Rotated(SourceId),
+}
+
+pub struct Follow {
+    pub rt: tokio::runtime::Runtime,
+    pub rx: Receiver<InputEvent>,
+    pub handle: Option<FollowHandle>,
+    pub got: Vec<Got>,
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("runtime")
+}
+
+impl Follow {
+    pub fn start(inputs: Vec<InputConfig>, opts: FollowOptions, cap: usize) -> Follow {
+        Follow::start_with(inputs, opts, cap, Box::new(std::io::empty()))
+    }
+
+    pub fn start_with(
+        inputs: Vec<InputConfig>,
+        opts: FollowOptions,
+        cap: usize,
+        stdin: Box<dyn std::io::Read + Send>,
+    ) -> Follow {
+        let rt = runtime();
+        let (tx, rx) = sync_channel(cap);
+        let handle = follow::spawn_with_stdin(inputs, opts, tx, rt.handle(), stdin).expect("spawn");
+        Follow {
+            rt,
+            rx,
+            handle: Some(handle),
+            got: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, ev: InputEvent) {
+        match ev {
+            InputEvent::Added { source, name, .. } => self.got.push(Got::Added(source, name)),
+            InputEvent::Lines { source, data } => {
+                assert!(!data.is_empty(), "empty Lines event");
+                let mut rest = &data[..];
+                while !rest.is_empty() {
+                    let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+                    self.got.push(Got::Line(source, rest[..end].to_vec()));
+                    rest = &rest[end..];
+                }
+            }
+            InputEvent::Oversized { source, head, len } => {
+                self.got.push(Got::Oversized(source, head, len))
+            }
+            InputEvent::State { source, state } => self.got.push(Got::State(source, state)),
+            InputEvent::Rotated { source } => self.got.push(Got::Rotated(source)),
+        }
+    }
+
+    /// Collects events until `done` holds; panics after [`TIMEOUT`].
+    pub fn until(&mut self, what: &str, done: impl Fn(&[Got]) -> bool) {
+        let end = Instant::now() + TIMEOUT;
+        while !done(&self.got) {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left.max(Duration::from_millis(1))) {
+                Ok(ev) => self.take(ev),
+                Err(RecvTimeoutError::Timeout) if Instant::now() < end => {}
+                Err(e) => panic!("waiting for {what}: {e:?}; got so far:\n{}", self.dump()),
+            }
+        }
+    }
+
+    /// Waits for `n` numbered lines from `source` (any source if `None`).
+    pub fn until_lines(&mut self, source: Option<SourceId>, n: usize) {
+        self.until(&format!("{n} lines"), |g| count_lines(g, source) >= n);
+    }
+
+    pub fn until_state(&mut self, source: SourceId, state: InputState) {
+        self.until(&format!("source {source} {state:?}"), |g| {
+            g.iter()
+                .any(|e| matches!(e, Got::State(s, st) if *s == source && *st == state))
+        });
+    }
+
+    /// Stops the follower and collects what it had sent.
+    pub fn stop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.shutdown();
+        }
+        while let Ok(ev) = self.rx.try_recv() {
+            self.take(ev);
+        }
+    }
+
+    /// The line numbers received from `source` (all sources if `None`), in
+    /// order; panics on any line that is not a whole numbered line.
+    pub fn numbers(&self, source: Option<SourceId>) -> Vec<u64> {
+        self.got
+            .iter()
+            .filter_map(|e| match e {
+                Got::Line(s, l) if source.is_none_or(|x| x == *s) => Some(l),
+                _ => None,
+            })
+            .map(|l| {
+                parse(l).unwrap_or_else(|| panic!("garbage line {:?}", String::from_utf8_lossy(l)))
+            })
+            .collect()
+    }
+
+    pub fn rotations(&self, source: SourceId) -> usize {
+        self.got
+            .iter()
+            .filter(|e| matches!(e, Got::Rotated(s) if *s == source))
+            .count()
+    }
+
+    pub fn sources(&self) -> Vec<(SourceId, String)> {
+        self.got
+            .iter()
+            .filter_map(|e| match e {
+                Got::Added(s, n) => Some((*s, n.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn dump(&self) -> String {
+        let mut s = String::new();
+        for e in self.got.iter().filter(|e| !matches!(e, Got::Line(..))) {
+            s.push_str(&format!("  {e:?}\n"));
+        }
+        s.push_str(&format!("  ({} lines)\n", count_lines(&self.got, None)));
         s
     }
 }
 
-impl Drop for Proc {
+impl Drop for Follow {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Polls `f` every 100 ms until it returns `Some`, for at most `limit`.
-pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let end = Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
+        if let Some(h) = self.handle.take() {
+            h.shutdown();
         }
-        if Instant::now() > end {
-            return None;
+    }
+}
+
+pub fn count_lines(got: &[Got], source: Option<SourceId>) -> usize {
+    got.iter()
+        .filter(|e| matches!(e, Got::Line(s, _) if source.is_none_or(|x| x == *s)))
+        .count()
+}
+
+/// The number of a whole line made by [`line`].
+pub fn parse(l: &[u8]) -> Option<u64> {
+    let n: u64 = std::str::from_utf8(l.get(1..9)?).ok()?.parse().ok()?;
+    (l.first() == Some(&b'L') && l == line(n).as_slice()).then_some(n)
+}
+
+/// Asserts `got` is exactly `want`, in order: reports lost and doubled
+/// lines first, as those are the figures that matter.
+pub fn assert_exact(got: &[u64], want: std::ops::Range<u64>) {
+    assert_same_set(got, want.clone());
+    let want: Vec<u64> = want.collect();
+    if got != want.as_slice() {
+        let at = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "lines out of order from index {at}: got {:?}, want {:?}",
+            &got[at..(at + 5).min(got.len())],
+            &want[at..(at + 5).min(want.len())]
+        );
+    }
+}
+
+/// Asserts every number of `want` arrived exactly once (order aside).
+pub fn assert_same_set(got: &[u64], want: std::ops::Range<u64>) {
+    let mut seen = vec![0u32; (want.end - want.start) as usize];
+    let mut stray = Vec::new();
+    for &n in got {
+        if want.contains(&n) {
+            seen[(n - want.start) as usize] += 1;
+        } else {
+            stray.push(n);
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// A parsed HTTP response.
-#[derive(Debug)]
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Sends `raw` (a whole request) and reads the answer until the server
-/// closes (requests should say `Connection: close`).
-pub fn exchange(stream: &mut (impl Read + Write), raw: &[u8]) -> std::io::Result<Resp> {
-    stream.write_all(raw)?;
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf)?;
-    parse(&buf)
-}
-
-pub fn parse(buf: &[u8]) -> std::io::Result<Resp> {
-    let bad = |m: &str| std::io::Error::other(m.to_string());
-    let end = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no header end"))?;
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("no status"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+    let lost: Vec<u64> = (want.clone())
+        .filter(|n| seen[(n - want.start) as usize] == 0)
         .collect();
-    let mut body = buf[end + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body).ok_or_else(|| bad("bad chunked body"))?;
-    }
-    Ok(Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
-fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let nl = b.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..nl]).ok()?.trim(), 16).ok()?;
-        b = &b[nl + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(b.get(..size)?);
-        b = b.get(size + 2..)?;
-    }
-}
-
-/// `GET path` with extra header lines (`"Name: value"`).
-pub fn get(addr: SocketAddr, path: &str, headers: &[&str]) -> std::io::Result<Resp> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for h in headers {
-        req.push_str(h);
-        req.push_str("\r\n");
-    }
-    req.push_str("\r\n");
-    exchange(&mut s, req.as_bytes())
-}
-
-/// Percent-encodes a PromQL query for a URL.
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// An instant query against a Prometheus server: the single result's
-/// value, or `None` when there is no result yet (or an error).
-pub fn query_value(prom: SocketAddr, q: &str) -> Option<f64> {
-    let r = get(prom, &format!("/api/v1/query?query={}", urlencode(q)), &[]).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&r.body).ok()?;
-    let res = v["data"]["result"].as_array()?;
-    if res.len() != 1 {
-        return None;
-    }
-    res[0]["value"][1].as_str()?.parse().ok()
-}
-
-/// Starts Prometheus with `config` (YAML text), storing in `dir`; returns
-/// it and its address once it answers.
-pub fn start_prometheus(dir: &Path, config: &str) -> (Proc, SocketAddr) {
-    let cfg = dir.join("prometheus.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let p = Proc::spawn(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}")),
-        "prometheus",
+    let doubled: Vec<u64> = (want.clone())
+        .filter(|n| seen[(n - want.start) as usize] > 1)
+        .collect();
+    assert!(
+        lost.is_empty() && doubled.is_empty() && stray.is_empty(),
+        "lines lost: {} (first {:?}), doubled: {} (first {:?}), unexpected: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)],
+        doubled.len(),
+        &doubled[..doubled.len().min(5)],
+        &stray[..stray.len().min(5)]
     );
-    let ready = wait_for(Duration::from_secs(30), || {
-        get(addr, "/-/ready", &[]).ok().filter(|r| r.status == 200)
-    });
-    if ready.is_none() {
-        panic!("prometheus did not start: {}", p.stderr());
+}
+
+/// Asserts each of `parts` arrived in order relative to itself.
+pub fn assert_ordered_within(got: &[u64], parts: &[std::ops::Range<u64>]) {
+    for p in parts {
+        let sub: Vec<u64> = got.iter().copied().filter(|n| p.contains(n)).collect();
+        assert!(
+            sub.windows(2).all(|w| w[0] < w[1]),
+            "lines of {p:?} out of order"
+        );
     }
-    (p, addr)
+}
+
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.to_str().expect("utf-8 temp path").to_string()
+}
+
+pub fn join(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
 }

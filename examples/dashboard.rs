@@ -1,0 +1,106 @@
+//! The dashboard on its own, without follow mode: for trying keys and
+//! layouts, and for measuring idle CPU and key-to-screen latency in a real
+//! terminal (`scripts/tui-measure.sh`).
+//!
+//! ```text
+//! cargo run --example dashboard                      # 300 synthetic routes, 1 snapshot/s
+//! cargo run --example dashboard -- --routes 2000 --every-ms 500
+//! cargo run --example dashboard -- access.log        # a --once report of a real log
+//! ```
+//!
+//! Synthetic snapshots move like a live engine's: every route's windows and
+//! series shift each publish. `r` then `y` resets the synthetic counters,
+//! as the engine will on `Command::ResetCounters`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use routetop::engine::snapshot::{Snapshot, fixture};
+use routetop::view::tui::{self, Command, TuiOptions};
+use tokio::sync::{mpsc, watch};
+
+fn synthetic(routes: usize, seq: u64) -> Snapshot {
+    let mut s = fixture::snapshot();
+    let base = s.routes.clone();
+    s.seq = seq;
+    s.uptime = Duration::from_secs(3_600 + seq);
+    s.routes = (0..routes)
+        .map(|i| {
+            let mut r = base[i % base.len()].clone();
+            r.route = Arc::from(format!("/api/v{}/svc{}/items/:id", i % 5, i).as_str());
+            let wobble = (i as u64 * 31 + seq * 7) % 50;
+            let k = (routes - i) as u64 * 3 + wobble;
+            r.total.requests = k * 60 + seq * k;
+            for w in &mut r.windows {
+                w.row.requests = k * w.length.as_secs();
+                w.rate = k as f64;
+            }
+            let n = r.series.requests.len() as u64;
+            for (j, v) in r.series.requests.iter_mut().enumerate() {
+                *v = k + (j as u64 + seq) * 13 % 17;
+            }
+            r.series.requests.rotate_left((seq % n.max(1)) as usize);
+            r
+        })
+        .collect();
+    s.overflow.routes = routes;
+    s.total.series.requests.rotate_left((seq % 120) as usize);
+    s
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let routes = opt("--routes").unwrap_or(300) as usize;
+    let every = Duration::from_millis(opt("--every-ms").unwrap_or(1_000).max(10));
+    let file = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || !args[i - 1].starts_with("--")))
+        .map(|(_, a)| a.clone());
+
+    let first = match &file {
+        Some(path) => {
+            let cli = routetop::cli::Args {
+                inputs: vec![path.clone()],
+                once: true,
+                ..Default::default()
+            };
+            let config = routetop::config::Config::from_args(&cli, false)?;
+            routetop::once(&config)?.snapshot
+        }
+        None => synthetic(routes, 1),
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let (tx, rx) = watch::channel(Arc::new(first));
+        let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
+        if file.is_none() {
+            tokio::spawn(async move {
+                let mut seq = 1;
+                let mut reset_at = None;
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {
+                            seq += 1;
+                            // After a reset, routes come back one publish later.
+                            let n = if reset_at == Some(seq - 1) { 0 } else { routes };
+                            if tx.send(Arc::new(synthetic(n, seq))).is_err() {
+                                return;
+                            }
+                        }
+                        Some(Command::ResetCounters) = cmd_rx.recv() => reset_at = Some(seq),
+                    }
+                }
+            });
+        }
+        tui::run(rx, cmd_tx, TuiOptions::default()).await
+    })?;
+    Ok(())
+}

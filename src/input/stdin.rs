@@ -1,0 +1,95 @@
+//! Following standard input (a pipe, or `-`).
+//!
+//! A pipe can only be read with a blocking `read`, so stdin gets a thread of
+//! its own: it never holds up the files, and never blocks an async worker.
+//! It reads in large chunks — when a read comes back big, the writer is
+//! ahead of us and the next read is made before cutting, so a fast producer
+//! yields few large batches while a slow one sees each line promptly. At end
+//! of input the last line is sent even without its newline, the input is
+//! marked done, and the other inputs carry on.
+//!
+//! The thread cannot be interrupted inside `read`; on stop it is left to end
+//! with the process (or at its next line, when it sees the stop).
+
+use std::io::{self, Read};
+use std::thread::JoinHandle;
+
+use super::batch::BLOCK;
+use super::lines::{Cutter, Sink, Stopped};
+use super::{InputEvent, InputState};
+use crate::engine::SourceId;
+use crate::format::FormatSpec;
+
+/// A read this big means more is waiting: read again before cutting.
+const BIG_READ: usize = 16 * 1024;
+
+pub(crate) fn spawn(
+    source: SourceId,
+    name: String,
+    format: FormatSpec,
+    reader: Box<dyn Read + Send>,
+    sink: Sink,
+    max_line: usize,
+) -> io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("routetop-stdin".into())
+        .spawn(move || {
+            let _ = run(source, name, format, reader, &sink, max_line);
+        })
+}
+
+fn run(
+    source: SourceId,
+    name: String,
+    format: FormatSpec,
+    mut reader: Box<dyn Read + Send>,
+    sink: &Sink,
+    max_line: usize,
+) -> Result<(), Stopped> {
+    sink.send(InputEvent::Added {
+        source,
+        name,
+        format,
+    })?;
+    sink.send(InputEvent::State {
+        source,
+        state: InputState::Following,
+    })?;
+    let mut buf = vec![0u8; BLOCK];
+    let mut cut = Cutter::new(max_line);
+    loop {
+        let mut filled = cut.load(&mut buf);
+        let mut eof = false;
+        loop {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    filled += n;
+                    if n < BIG_READ || buf.len() - filled < BIG_READ {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    cut.cut(&buf[..filled], source, sink)?;
+                    cut.finish(source, sink, false)?;
+                    return sink.send(InputEvent::State {
+                        source,
+                        state: InputState::Error(format!("reading stdin: {e}")),
+                    });
+                }
+            }
+        }
+        cut.cut(&buf[..filled], source, sink)?;
+        if eof {
+            cut.finish(source, sink, false)?;
+            return sink.send(InputEvent::State {
+                source,
+                state: InputState::Done,
+            });
+        }
+    }
+}

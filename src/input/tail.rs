@@ -1,0 +1,399 @@
+//! The byte-level tailer of one log path: which file the path names now,
+//! how far we have read each file it named, and the rotations in between.
+//!
+//! A path is followed through *generations*: each is one open file (device,
+//! inode) with its read offset, the partial-line carry and a fingerprint.
+//! When the path stops naming the current file (rename, delete, re-pointed
+//! symlink) the generation is not closed: writers such as nginx keep writing
+//! to their open descriptor until told to reopen, so it is drained for a
+//! grace period and only then let go. The new file at the path becomes the
+//! current generation, read from its start. Everything is read with `pread`
+//! at our own offset, so backfill (`--from-start`) and live following are the
+//! same loop.
+//!
+//! Copytruncate keeps the inode, so identity cannot tell it; size can only
+//! when the file has not yet regrown past our offset. The fingerprint — the
+//! last [`FP_LEN`] bytes before our offset, as we read them — tells it in
+//! every case: after each read we check the file still holds those bytes
+//! where we read them. If not, the file was truncated (and perhaps regrown)
+//! under us, and the bytes we just read may belong to the new content, so
+//! they are dropped and the file is read again from its start. The lines
+//! between our offset and the end of the old content are looked for in the
+//! copy (`access.log.1`, `access.log-20240101`, …: a sibling holding our
+//! fingerprint at our offset) and read from there. What a copytruncate
+//! writer appends between the copy and the truncate is lost by design of
+//! copytruncate itself; nobody can read it.
+
+use std::fs::{self, File, Metadata};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use super::InputEvent;
+use super::lines::{Cutter, Sink, Stopped};
+use crate::engine::SourceId;
+
+/// Bytes of fingerprint kept before the offset. A log line carries a
+/// timestamp and a request, so a kilobyte of it is never reproduced by
+/// accident at the same place in regrown content.
+pub(crate) const FP_LEN: usize = 1024;
+
+/// A file's identity: (device, inode).
+pub(crate) type FileId = (u64, u64);
+
+pub(crate) fn file_id(m: &Metadata) -> FileId {
+    (m.dev(), m.ino())
+}
+
+/// Why a read stopped.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Stopped,
+    Io(io::Error),
+}
+
+impl From<Stopped> for Fail {
+    fn from(_: Stopped) -> Fail {
+        Fail::Stopped
+    }
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Fail {
+        Fail::Io(e)
+    }
+}
+
+/// What a read of a generation found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pumped {
+    /// Read to the end of what is there.
+    Eof,
+    /// Stopped at the byte budget; there is more.
+    More,
+    /// The file is shorter than our offset or no longer holds the bytes we
+    /// read before it: it was truncated.
+    Truncated,
+}
+
+/// One file a path named, and how far we read it.
+pub(crate) struct Gen {
+    file: File,
+    pub(crate) id: FileId,
+    pub(crate) offset: u64,
+    /// The last bytes before `offset`, as read.
+    pub(crate) fp: Vec<u8>,
+    cut: Cutter,
+    /// For a file rotated away: when to stop draining it.
+    pub(crate) until: Option<Instant>,
+}
+
+impl Gen {
+    /// A file read from its start.
+    pub(crate) fn new(file: File, id: FileId, max_line: usize) -> Gen {
+        Gen {
+            file,
+            id,
+            offset: 0,
+            fp: Vec::with_capacity(FP_LEN),
+            cut: Cutter::new(max_line),
+            until: None,
+        }
+    }
+
+    /// A file we read before (and let go), resumed where we stopped.
+    pub(crate) fn resume(file: File, id: FileId, offset: u64, fp: Vec<u8>, max_line: usize) -> Gen {
+        Gen {
+            offset,
+            fp,
+            ..Gen::new(file, id, max_line)
+        }
+    }
+
+    pub(crate) fn into_file(self) -> File {
+        self.file
+    }
+
+    /// A file that existed when following started: start after its last
+    /// complete line, so a line being written now is read whole once it is
+    /// finished (starting at the very end would send its tail as a line).
+    pub(crate) fn at_end(file: File, id: FileId, max_line: usize) -> io::Result<Gen> {
+        let size = file.metadata()?.len();
+        let mut g = Gen::new(file, id, max_line);
+        let want = (max_line.max(FP_LEN) + 1) as u64;
+        let from = size.saturating_sub(want);
+        let mut tail = vec![0u8; (size - from) as usize];
+        g.file.read_exact_at(&mut tail, from)?;
+        let (offset, cut) = match memchr::memrchr(b'\n', &tail) {
+            Some(i) => (from + i as u64 + 1, Cutter::new(max_line)),
+            // No newline in the last max_line bytes: the whole file is a
+            // partial line we can read whole, or the middle of a line too
+            // long to hold, which we join at its end and skip.
+            None if from == 0 => (0, Cutter::new(max_line)),
+            None => (size, Cutter::mid_line(max_line)),
+        };
+        let before = &tail[..(offset - from) as usize];
+        g.fp.extend_from_slice(&before[before.len().saturating_sub(FP_LEN)..]);
+        g.offset = offset;
+        g.cut = cut;
+        Ok(g)
+    }
+
+    /// Reads new bytes (at most about `budget`) and sends the complete
+    /// lines.
+    pub(crate) fn pump(
+        &mut self,
+        source: SourceId,
+        buf: &mut [u8],
+        sink: &Sink,
+        budget: u64,
+    ) -> Result<Pumped, Fail> {
+        let size = self.file.metadata()?.len();
+        if size < self.offset {
+            return Ok(Pumped::Truncated);
+        }
+        if size == self.offset {
+            return Ok(Pumped::Eof);
+        }
+        let mut done = 0u64;
+        loop {
+            let c = self.cut.load(buf);
+            let n = loop {
+                match self.file.read_at(&mut buf[c..], self.offset) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            if n == 0 {
+                return Ok(Pumped::Eof);
+            }
+            // Checked after the read, not before: a truncation between a
+            // check and the read would go unseen. If the bytes before our
+            // offset are still there now, what we just read came after them.
+            if !self.fp_holds()? {
+                return Ok(Pumped::Truncated);
+            }
+            self.advance(&buf[c..c + n]);
+            self.cut.cut(&buf[..c + n], source, sink)?;
+            done += n as u64;
+            // `pread` on a regular file comes back short only at its end.
+            if c + n < buf.len() {
+                return Ok(Pumped::Eof);
+            }
+            if done >= budget {
+                return Ok(Pumped::More);
+            }
+        }
+    }
+
+    /// Does the file still hold our fingerprint just before our offset?
+    pub(crate) fn fp_holds(&self) -> io::Result<bool> {
+        holds(&self.file, self.offset, &self.fp)
+    }
+
+    fn advance(&mut self, new: &[u8]) {
+        self.offset += new.len() as u64;
+        if new.len() >= FP_LEN {
+            self.fp.clear();
+            self.fp.extend_from_slice(&new[new.len() - FP_LEN..]);
+        } else {
+            let excess = (self.fp.len() + new.len()).saturating_sub(FP_LEN);
+            self.fp.drain(..excess);
+            self.fp.extend_from_slice(new);
+        }
+    }
+
+    /// This file's content is finished (let go after rotation, or replaced
+    /// by truncation): a partial last line is sent rather than lost.
+    pub(crate) fn finish(&mut self, source: SourceId, sink: &Sink) -> Result<(), Stopped> {
+        self.cut.finish(source, sink, true)
+    }
+}
+
+fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
+    if fp.is_empty() {
+        return Ok(true);
+    }
+    let mut now = [0u8; FP_LEN];
+    let now = &mut now[..fp.len()];
+    match file.read_exact_at(now, offset - fp.len() as u64) {
+        Ok(()) => Ok(now == fp),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the path names now, compared with the current generation.
+#[derive(Debug)]
+pub(crate) enum Seen {
+    Same,
+    Missing,
+    /// Another file (rotation), already opened.
+    Other(File, FileId),
+    Failed(String),
+}
+
+/// One followed path.
+pub(crate) struct Tailer {
+    pub(crate) source: SourceId,
+    pub(crate) path: PathBuf,
+    /// Found by a glob: dropped when the path is gone for good.
+    pub(crate) from_glob: bool,
+    pub(crate) cur: Option<Gen>,
+    /// Rotated-away files still drained, oldest first.
+    pub(crate) old: Vec<Gen>,
+    /// Open the first file at its end (it existed when following started).
+    pub(crate) at_end: bool,
+    pub(crate) open_error: Option<String>,
+    pub(crate) read_error: Option<String>,
+    pub(crate) rotated_until: Option<Instant>,
+    pub(crate) missing_since: Option<Instant>,
+    /// Last state sent to the engine.
+    pub(crate) sent: Option<super::InputState>,
+}
+
+impl Tailer {
+    pub(crate) fn new(source: SourceId, path: PathBuf, from_glob: bool, at_end: bool) -> Tailer {
+        Tailer {
+            source,
+            path,
+            from_glob,
+            cur: None,
+            old: Vec::new(),
+            at_end,
+            open_error: None,
+            read_error: None,
+            rotated_until: None,
+            missing_since: None,
+            sent: None,
+        }
+    }
+
+    /// Looks at what the path names now. Follows symlinks, so a re-pointed
+    /// link reads as another file: a rotation.
+    pub(crate) fn look(&self) -> Seen {
+        let m = match fs::metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if is_missing(&e) => return Seen::Missing,
+            Err(e) => return Seen::Failed(e.to_string()),
+        };
+        if self.cur.as_ref().is_some_and(|g| g.id == file_id(&m)) {
+            return Seen::Same;
+        }
+        if !m.is_file() {
+            return Seen::Failed("not a regular file".into());
+        }
+        // The identity that counts is the one of the file we opened: the
+        // path may have changed again since the stat.
+        match File::open(&self.path).and_then(|f| f.metadata().map(|m| (f, file_id(&m)))) {
+            Ok((f, id)) if self.cur.as_ref().is_some_and(|g| g.id == id) => {
+                drop(f);
+                Seen::Same
+            }
+            Ok((f, id)) => Seen::Other(f, id),
+            Err(e) if is_missing(&e) => Seen::Missing,
+            Err(e) => Seen::Failed(e.to_string()),
+        }
+    }
+
+    /// The current file went away from the path: keep draining it until
+    /// `until`, when the writer should have reopened.
+    pub(crate) fn retire(&mut self, until: Instant, sink: &Sink) -> Result<(), Stopped> {
+        if let Some(mut g) = self.cur.take() {
+            g.until = Some(until);
+            self.old.push(g);
+            sink.send(InputEvent::Rotated {
+                source: self.source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The current file was truncated under us (copytruncate): read what we
+    /// had not read yet from the copy, finish the old content and start
+    /// again from the beginning of the file.
+    pub(crate) fn truncated(
+        &mut self,
+        until: Instant,
+        buf: &mut [u8],
+        sink: &Sink,
+    ) -> Result<(), Fail> {
+        let Some(g) = self.cur.as_mut() else {
+            return Ok(());
+        };
+        sink.send(InputEvent::Rotated {
+            source: self.source,
+        })?;
+        self.rotated_until = Some(until);
+        if let Some(copy) = find_copy(&self.path, g) {
+            let mut from_copy = Gen {
+                file: copy.0,
+                id: copy.1,
+                offset: g.offset,
+                fp: std::mem::take(&mut g.fp),
+                cut: std::mem::replace(&mut g.cut, Cutter::new(0)),
+                until: None,
+            };
+            // The copy is complete once the original was truncated; a read
+            // error here only costs the lines we could not recover.
+            while let Ok(Pumped::More) = from_copy.pump(self.source, buf, sink, u64::MAX) {}
+            g.cut = from_copy.cut;
+        }
+        g.finish(self.source, sink)?;
+        let max_line = g.cut.max_line();
+        g.offset = 0;
+        g.fp.clear();
+        g.cut = Cutter::new(max_line);
+        Ok(())
+    }
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// Compressed copies cannot hold our fingerprint; skip reading them.
+const COMPRESSED: [&str; 6] = [".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z"];
+
+/// Finds the copy a copytruncate rotation left of `path`: a sibling whose
+/// name starts with the path's name and which holds our fingerprint just
+/// before our offset. The most recently modified one wins.
+fn find_copy(path: &Path, g: &Gen) -> Option<(File, FileId)> {
+    if g.fp.is_empty() {
+        return None;
+    }
+    let base = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut found: Option<(SystemTime, File, FileId)> = None;
+    for entry in fs::read_dir(dir).ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        let Ok(m) = file.metadata() else { continue };
+        let id = file_id(&m);
+        if !m.is_file() || m.len() < g.offset || id == g.id {
+            continue;
+        }
+        if !holds(&file, g.offset, &g.fp).unwrap_or(false) {
+            continue;
+        }
+        let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        if found.as_ref().is_none_or(|(t, _, _)| mtime > *t) {
+            found = Some((mtime, file, id));
+        }
+    }
+    found.map(|(_, f, id)| (f, id))
+}

@@ -1,0 +1,301 @@
+//! Live-mode settings in their three layers: the flags (flattened into
+//! [`crate::cli::Args`]), the `[live]` table of the TOML file, and the
+//! validated [`LiveSettings`] in [`crate::Config`].
+//!
+//! ```toml
+//! [live]
+//! from_start = false      # read existing content first, then follow
+//! headless = false        # summaries on stdout instead of the dashboard
+//! interval = "10s"        # headless summary interval
+//! windows = "1m,5m"       # sliding windows
+//! step = "1s"             # snapshot cadence (at most 1s)
+//! series = 300            # steps of history for sparklines
+//! window_by = "arrival"   # or "log": the log's own timestamps
+//! refresh = 5             # dashboard redraws per second
+//! ```
+
+use std::time::Duration;
+
+use clap::ArgAction;
+use clap::builder::BoolishValueParser;
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+/// How requests are placed in windows and series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowBy {
+    /// When routetop reads the line (live traffic).
+    #[default]
+    Arrival,
+    /// The line's own timestamp (replaying a file with --from-start).
+    Log,
+}
+
+/// Flags of live mode, flattened into the main [`crate::cli::Args`].
+#[derive(clap::Args, Debug, Default, Clone)]
+#[command(next_help_heading = "Live mode")]
+pub struct LiveArgs {
+    /// Read what the files already hold, then follow them (default: start
+    /// at their end, like tail -F).
+    #[arg(long, env = "ROUTETOP_FROM_START", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub from_start: bool,
+
+    /// No dashboard: print a summary every --interval. Automatic when
+    /// stdout is not a terminal and no other view (--metrics) is asked for.
+    #[arg(long, env = "ROUTETOP_HEADLESS", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub headless: bool,
+
+    /// Headless summary interval: 10s, 1m, ... (default 10s).
+    #[arg(
+        long,
+        env = "ROUTETOP_INTERVAL",
+        hide_env_values = true,
+        value_name = "DURATION"
+    )]
+    pub interval: Option<String>,
+
+    /// Sliding windows, comma-separated (default 1m,5m).
+    #[arg(
+        long,
+        env = "ROUTETOP_WINDOWS",
+        hide_env_values = true,
+        value_name = "DURATIONS"
+    )]
+    pub windows: Option<String>,
+
+    /// Snapshot cadence: views, windows and series advance this often
+    /// (default 1s; 50ms to 1s).
+    #[arg(
+        long,
+        env = "ROUTETOP_STEP",
+        hide_env_values = true,
+        value_name = "DURATION"
+    )]
+    pub step: Option<String>,
+
+    /// Steps of history kept for sparklines and charts (default 300).
+    #[arg(
+        long,
+        env = "ROUTETOP_SERIES",
+        hide_env_values = true,
+        value_name = "N"
+    )]
+    pub series: Option<usize>,
+
+    /// Place requests in windows by arrival (default) or by the log's own
+    /// timestamps (for --from-start replays).
+    #[arg(long, value_enum, env = "ROUTETOP_WINDOW_BY", hide_env_values = true)]
+    pub window_by: Option<WindowBy>,
+
+    /// Dashboard redraws per second, 4 to 10 (default 5).
+    #[arg(
+        long,
+        env = "ROUTETOP_REFRESH",
+        hide_env_values = true,
+        value_name = "HZ"
+    )]
+    pub refresh: Option<u32>,
+}
+
+/// The `[live]` table of the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveFile {
+    pub from_start: Option<bool>,
+    pub headless: Option<bool>,
+    pub interval: Option<String>,
+    pub windows: Option<String>,
+    pub step: Option<String>,
+    pub series: Option<usize>,
+    pub window_by: Option<WindowBy>,
+    pub refresh: Option<u32>,
+}
+
+/// Validated live-mode settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveSettings {
+    pub from_start: bool,
+    /// `--headless` was asked for explicitly.
+    pub headless: bool,
+    pub interval: Duration,
+    pub windows: Vec<Duration>,
+    pub step: Duration,
+    pub series: usize,
+    pub window_by: WindowBy,
+    pub refresh: u32,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            from_start: false,
+            headless: false,
+            interval: Duration::from_secs(10),
+            windows: vec![Duration::from_secs(60), Duration::from_secs(300)],
+            step: Duration::from_secs(1),
+            series: 300,
+            window_by: WindowBy::Arrival,
+            refresh: 5,
+        }
+    }
+}
+
+/// `250ms`, `10s`, `1m`, `2h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a duration like 500ms, 10s, 1m"))?;
+    let secs = match unit.trim() {
+        "ms" => v / 1000.0,
+        "" | "s" => v,
+        "m" => v * 60.0,
+        "h" => v * 3600.0,
+        u => return Err(format!("`{s}`: unknown unit `{u}` (ms, s, m, h)")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 7.0 * 86_400.0 {
+        return Err(format!("`{s}`: must be more than 0 and at most a week"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl LiveSettings {
+    pub fn merge(args: &LiveArgs, file: LiveFile) -> Result<LiveSettings, ConfigError> {
+        let d = LiveSettings::default();
+        let dur =
+            |flag: &Option<String>, file: Option<String>, name: &str, default: Duration| match flag
+                .clone()
+                .or(file)
+            {
+                Some(s) => parse_duration(&s).map_err(|e| ConfigError(format!("--{name}: {e}"))),
+                None => Ok(default),
+            };
+        let step = dur(&args.step, file.step, "step", d.step)?;
+        if step < Duration::from_millis(50) || step > Duration::from_secs(1) {
+            return Err(ConfigError(format!(
+                "--step must be 50ms..=1s, not {step:?}"
+            )));
+        }
+        let windows = match args.windows.clone().or(file.windows) {
+            Some(s) => {
+                let mut w = s
+                    .split(',')
+                    .map(|p| parse_duration(p).map_err(|e| ConfigError(format!("--windows: {e}"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                w.sort();
+                w.dedup();
+                w
+            }
+            None => d.windows,
+        };
+        if windows.is_empty() || windows.len() > 4 || windows.iter().any(|w| *w < step) {
+            return Err(ConfigError(
+                "--windows: one to four durations, none shorter than --step".into(),
+            ));
+        }
+        let series = args.series.or(file.series).unwrap_or(d.series);
+        if !(10..=86_400).contains(&series) {
+            return Err(ConfigError(format!(
+                "--series must be 10..=86400, not {series}"
+            )));
+        }
+        let refresh = args.refresh.or(file.refresh).unwrap_or(d.refresh);
+        if !(4..=10).contains(&refresh) {
+            return Err(ConfigError(format!(
+                "--refresh must be 4..=10, not {refresh}"
+            )));
+        }
+        Ok(LiveSettings {
+            from_start: args.from_start || file.from_start.unwrap_or(false),
+            headless: args.headless || file.headless.unwrap_or(false),
+            interval: dur(&args.interval, file.interval, "interval", d.interval)?,
+            windows,
+            step,
+            series,
+            window_by: args.window_by.or(file.window_by).unwrap_or_default(),
+            refresh,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5d").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn merge_and_validate() {
+        let s = LiveSettings::merge(&LiveArgs::default(), LiveFile::default()).unwrap();
+        assert_eq!(s, LiveSettings::default());
+        let args = LiveArgs {
+            windows: Some("5m, 30s".into()),
+            step: Some("500ms".into()),
+            ..Default::default()
+        };
+        let file = LiveFile {
+            series: Some(60),
+            step: Some("1s".into()),
+            window_by: Some(WindowBy::Log),
+            ..Default::default()
+        };
+        let s = LiveSettings::merge(&args, file).unwrap();
+        assert_eq!(
+            s.windows,
+            vec![Duration::from_secs(30), Duration::from_secs(300)]
+        );
+        assert_eq!(
+            (s.step, s.series, s.window_by),
+            (Duration::from_millis(500), 60, WindowBy::Log)
+        );
+        let bad = |a: LiveArgs| {
+            LiveSettings::merge(&a, LiveFile::default())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            bad(LiveArgs {
+                step: Some("2s".into()),
+                ..Default::default()
+            })
+            .contains("--step")
+        );
+        assert!(
+            bad(LiveArgs {
+                windows: Some("100ms".into()),
+                ..Default::default()
+            })
+            .contains("shorter")
+        );
+        assert!(
+            bad(LiveArgs {
+                refresh: Some(60),
+                ..Default::default()
+            })
+            .contains("--refresh")
+        );
+        assert!(
+            bad(LiveArgs {
+                interval: Some("x".into()),
+                ..Default::default()
+            })
+            .contains("--interval")
+        );
+    }
+}

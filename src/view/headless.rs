@@ -1,0 +1,156 @@
+//! Headless summaries: one compact block per interval on stdout, for
+//! `routetop access.log | tee`, cron and systemd journals.
+//!
+//! ```text
+//! 2024-03-10T00:01:00Z  120/s  5xx 0.4%  4xx 2.1%  p50 4.00ms  p99 48.0ms  lines 7.2k  unparsed 0
+//!      80/s  5xx 0.1%  p99 48.0ms  /api/users/:id
+//!      20/s  5xx 0%    p99  300ms  /login
+//! ```
+//!
+//! Rates and error shares are over the interval just ended (from the
+//! per-step series); percentiles are over the shortest window, since a
+//! distribution cannot be cut to an arbitrary interval after the fact.
+
+use std::fmt::Write as _;
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::human;
+use crate::engine::snapshot::{RouteSnap, Snapshot};
+
+/// Headless summary settings.
+#[derive(Clone, Debug)]
+pub struct HeadlessOptions {
+    pub interval: Duration,
+    /// Routes listed under the totals line.
+    pub top: usize,
+}
+
+/// Requests, 5xx and 4xx over the last `steps` steps of a series.
+fn recent(r: &RouteSnap, steps: usize) -> (u64, u64, u64) {
+    let s = &r.series;
+    let tail = |v: &Vec<u64>| v.iter().rev().take(steps).sum::<u64>();
+    (tail(&s.requests), tail(&s.errors_5xx), tail(&s.errors_4xx))
+}
+
+fn share(n: u64, of: u64) -> f64 {
+    if of == 0 { 0.0 } else { n as f64 / of as f64 }
+}
+
+/// The block printed for one interval.
+pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
+    let step = snap.total.series.step.max(Duration::from_millis(1));
+    let steps = (opts.interval.as_nanos() / step.as_nanos()).max(1) as usize;
+    let secs = step.as_secs_f64() * steps as f64;
+    let (req, e5, e4) = recent(&snap.total, steps);
+    let window = snap.total.windows.first();
+    let lat = |r: &RouteSnap, i: usize| -> String {
+        match r.windows.first() {
+            Some(w) if w.row.timed > 0 => human::latency(w.row.q_us[i]),
+            _ => "-".into(),
+        }
+    };
+    let when = snap
+        .taken_at
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or_else(|| "-".into(), |d| human::rfc3339(d.as_secs() as i64));
+    let lines: u64 = snap.inputs.iter().map(|i| i.lines).sum();
+    let unparsed: u64 = snap.inputs.iter().map(|i| i.error_total()).sum();
+    let mut out = format!(
+        "{when}  {}/s  5xx {}  4xx {}  p50 {}  p99 {}  lines {}  unparsed {}",
+        human::rate(req as f64 / secs),
+        human::percent(share(e5, req)),
+        human::percent(share(e4, req)),
+        lat(&snap.total, 0),
+        lat(&snap.total, 2),
+        human::count(lines),
+        human::count(unparsed),
+    );
+    if window.is_none() && req == 0 {
+        out.push_str("  (no traffic yet)");
+    }
+    if snap.overflow.requests > 0 {
+        let _ = write!(out, "  overflow {}", human::count(snap.overflow.requests));
+    }
+    out.push('\n');
+    let mut routes: Vec<(&RouteSnap, (u64, u64, u64))> = snap
+        .routes
+        .iter()
+        .map(|r| (r, recent(r, steps)))
+        .filter(|(_, (n, _, _))| *n > 0)
+        .collect();
+    routes.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.route.cmp(&b.0.route)));
+    for (r, (n, e5, _)) in routes.into_iter().take(opts.top) {
+        let _ = writeln!(
+            out,
+            "  {:>7}/s  5xx {:<5} p99 {:>7}  {}",
+            human::rate(n as f64 / secs),
+            human::percent(share(e5, n)),
+            lat(r, 2),
+            r.route.escape_debug()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::snapshot::fixture;
+
+    #[test]
+    fn summary_of_the_fixture() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(10),
+            top: 2,
+        };
+        let text = summary(&fixture::snapshot(), &opts);
+        // Fixture series: total requests 13 + (i*7)%5 per step; last 10 steps
+        // are i = 110..=119.
+        let total: u64 = (110..120u64).map(|i| 13 + (i * 7) % 5).sum();
+        let users: u64 = (110..120u64).map(|i| 10 + (i * 7) % 5).sum();
+        let login: u64 = (110..120u64).map(|i| 2 + (i * 7) % 5).sum();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(
+            lines[0],
+            format!(
+                "2024-03-10T00:00:00Z  {}/s  5xx {}  4xx {}  p50 5.10ms  p99 260ms  lines 16k  unparsed 10",
+                human::rate(total as f64 / 10.0),
+                human::percent(3.0 / total as f64),
+                human::percent(3.0 / total as f64),
+            )
+        );
+        assert_eq!(
+            lines[1],
+            format!(
+                "  {:>7}/s  5xx {:<5} p99 {:>7}  /api/users/:id",
+                human::rate(users as f64 / 10.0),
+                human::percent(2.0 / users as f64),
+                "50.0ms"
+            )
+        );
+        assert!(
+            lines[2].ends_with("  /login") && lines[2].contains(&human::rate(login as f64 / 10.0)),
+            "{}",
+            lines[2]
+        );
+    }
+
+    #[test]
+    fn empty_and_hostile() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(10),
+            top: 5,
+        };
+        let text = summary(&fixture::empty(), &opts);
+        assert_eq!(
+            text,
+            "-  0.00/s  5xx 0%  4xx 0%  p50 -  p99 -  lines 0  unparsed 0  (no traffic yet)\n"
+        );
+        let mut s = fixture::snapshot();
+        s.routes[1].route = "/a\n\u{1b}[2J".into();
+        let text = summary(&s, &opts);
+        assert!(text.contains("/a\\n\\u{1b}[2J"), "{text}");
+        assert_eq!(text.lines().count(), 4);
+    }
+}

@@ -1,0 +1,550 @@
+//! Dashboard state: what the user chose to see (sort, filter, window,
+//! selection, screen, pause) and the snapshot on display. UI state only:
+//! every number shown is computed by the engine; this module only picks,
+//! orders and freezes.
+//!
+//! All changes go through [`App::apply`] with an [`Action`] (keys are
+//! mapped to actions once, in `keys.rs`), so tests drive the dashboard
+//! exactly as a user would, without a terminal.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use regex::{Regex, RegexBuilder};
+
+use super::Command;
+use super::columns::{self, Column};
+use crate::engine::snapshot::{RouteSnap, Snapshot};
+
+/// Everything a key can do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    /// Sort by the next / previous column (text columns ascending first,
+    /// numbers descending first).
+    SortNext,
+    SortPrev,
+    /// Sort by this column (same rule for the direction).
+    SortBy(Column),
+    SortReverse,
+    /// Start typing a filter (`/`).
+    FilterStart,
+    FilterInput(char),
+    FilterBackspace,
+    FilterClear,
+    /// Keep the typed filter (Enter).
+    FilterAccept,
+    /// Restore the filter from before `/` (Esc while typing).
+    FilterCancel,
+    StatusNext,
+    WindowNext,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    /// Drill into the selected route (Enter).
+    Open,
+    /// Back to the table; on the table, clear the filters (Esc).
+    Back,
+    ParseErrors,
+    Help,
+    Pause,
+    /// Ask to reset the counters (`r`); `ResetConfirm` does it.
+    Reset,
+    ResetConfirm,
+    ResetCancel,
+}
+
+/// What the event loop must do after an action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    Send(Command),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Table,
+    /// A route's details, by name so it survives re-sorting and new
+    /// snapshots.
+    Drill(Arc<str>),
+    ParseErrors,
+}
+
+/// Which statistics the table shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowChoice {
+    /// `snapshot.windows[i]`.
+    Recent(usize),
+    SinceStart,
+}
+
+/// Routes shown by status class in the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    /// Some 4xx or 5xx.
+    Errors,
+    Only(u8),
+}
+
+impl StatusFilter {
+    const CYCLE: [StatusFilter; 6] = [
+        StatusFilter::All,
+        StatusFilter::Errors,
+        StatusFilter::Only(5),
+        StatusFilter::Only(4),
+        StatusFilter::Only(3),
+        StatusFilter::Only(2),
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Errors => "4xx+5xx",
+            StatusFilter::Only(5) => "5xx",
+            StatusFilter::Only(4) => "4xx",
+            StatusFilter::Only(3) => "3xx",
+            StatusFilter::Only(2) => "2xx",
+            StatusFilter::Only(_) => "other",
+        }
+    }
+
+    fn next(self) -> StatusFilter {
+        let i = Self::CYCLE.iter().position(|s| *s == self).unwrap_or(0);
+        Self::CYCLE[(i + 1) % Self::CYCLE.len()]
+    }
+
+    fn keeps(self, classes: &[u64; 6]) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Errors => classes[4] > 0 || classes[5] > 0,
+            StatusFilter::Only(c) => classes.get(c as usize).is_some_and(|&n| n > 0),
+        }
+    }
+}
+
+/// The route filter typed after `/`: a case-insensitive regex, or the
+/// literal text when it is not a valid regex (so `/api/(` still finds
+/// something instead of nothing).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub text: String,
+    regex: Option<Regex>,
+    /// The text is not a valid regex; matching is literal.
+    pub invalid: bool,
+}
+
+impl Filter {
+    pub fn new(text: String) -> Filter {
+        if text.is_empty() {
+            return Filter::default();
+        }
+        // A size limit keeps a pasted monster from stalling the UI.
+        match RegexBuilder::new(&text)
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+        {
+            Ok(re) => Filter {
+                text,
+                regex: Some(re),
+                invalid: false,
+            },
+            Err(_) => Filter {
+                text,
+                regex: None,
+                invalid: true,
+            },
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    pub fn matches(&self, route: &str) -> bool {
+        match &self.regex {
+            _ if self.text.is_empty() => true,
+            Some(re) => re.is_match(route),
+            None => route.to_lowercase().contains(&self.text.to_lowercase()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub column: Column,
+    pub descending: bool,
+}
+
+/// The dashboard's state.
+pub struct App {
+    /// The snapshot on screen (frozen while paused).
+    shown: Arc<Snapshot>,
+    /// The newest snapshot received.
+    latest: Arc<Snapshot>,
+    pub paused: bool,
+    pub screen: Screen,
+    pub help: bool,
+    pub sort: Sort,
+    pub filter: Filter,
+    /// `Some(filter before /)` while typing a filter.
+    pub editing: Option<String>,
+    pub status: StatusFilter,
+    pub window: WindowChoice,
+    /// Asking "reset counters? y/n".
+    pub confirm_reset: bool,
+    /// One-line notice in the footer (cleared by the next key).
+    pub notice: Option<String>,
+    /// The snapshot source is gone (engine stopped): the last one stays.
+    pub ended: bool,
+    pub color: bool,
+    /// Position in `rows`.
+    selected: usize,
+    /// The selected route, so that the selection follows it when the
+    /// order changes under it.
+    selected_route: Option<Arc<str>>,
+    /// `shown.routes` indices passing the filters, in sort order.
+    rows: Vec<usize>,
+    /// First line of the parse-errors view.
+    pub errors_scroll: usize,
+    /// First visible row and rows per page, as last laid out: the renderer
+    /// knows the viewport, the actions need it for paging and scrolling.
+    pub(crate) offset: Cell<usize>,
+    pub(crate) page: Cell<usize>,
+    /// Last scroll position of the parse-errors view, as last laid out.
+    pub(crate) errors_max: Cell<usize>,
+}
+
+impl App {
+    pub fn new(snapshot: Arc<Snapshot>, color: bool) -> App {
+        let mut app = App {
+            window: default_window(&snapshot),
+            shown: snapshot.clone(),
+            latest: snapshot,
+            paused: false,
+            screen: Screen::Table,
+            help: false,
+            sort: Sort {
+                column: Column::Rate,
+                descending: true,
+            },
+            filter: Filter::default(),
+            editing: None,
+            status: StatusFilter::All,
+            confirm_reset: false,
+            notice: None,
+            ended: false,
+            color,
+            selected: 0,
+            selected_route: None,
+            rows: Vec::new(),
+            errors_scroll: 0,
+            offset: Cell::new(0),
+            page: Cell::new(10),
+            errors_max: Cell::new(0),
+        };
+        app.refresh();
+        app
+    }
+
+    /// The snapshot to draw.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.shown
+    }
+
+    /// Snapshots received since the display was frozen.
+    pub fn behind(&self) -> u64 {
+        self.latest.seq.saturating_sub(self.shown.seq)
+    }
+
+    /// Visible routes (indices into `snapshot().routes`), in order.
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn selected_route(&self) -> Option<&RouteSnap> {
+        self.rows.get(self.selected).map(|&i| &self.shown.routes[i])
+    }
+
+    /// A new snapshot from the engine: shown at once unless paused.
+    pub fn on_snapshot(&mut self, snap: Arc<Snapshot>) {
+        self.latest = snap;
+        if !self.paused {
+            self.show_latest();
+        }
+    }
+
+    fn show_latest(&mut self) {
+        let old_windows = self.shown.windows.clone();
+        self.shown = self.latest.clone();
+        if self.shown.windows != old_windows {
+            self.window = match self.window {
+                WindowChoice::Recent(i) if i < self.shown.windows.len() => self.window,
+                _ => default_window(&self.shown),
+            };
+        }
+        self.refresh();
+    }
+
+    /// Applies an action; says what the loop must do, if anything.
+    pub fn apply(&mut self, action: Action) -> Option<Effect> {
+        if !matches!(action, Action::FilterInput(_) | Action::FilterBackspace) {
+            self.notice = None;
+        }
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::SortNext => self.sort_step(true),
+            Action::SortPrev => self.sort_step(false),
+            Action::SortBy(c) => {
+                if c != Column::Trend {
+                    self.sort = Sort {
+                        column: c,
+                        descending: c.default_descending(),
+                    };
+                    self.refresh();
+                }
+            }
+            Action::SortReverse => {
+                self.sort.descending = !self.sort.descending;
+                self.refresh();
+            }
+            Action::FilterStart => {
+                self.editing = Some(self.filter.text.clone());
+                self.screen = Screen::Table;
+            }
+            Action::FilterInput(c) => {
+                if self.editing.is_some() && !c.is_control() {
+                    let mut t = std::mem::take(&mut self.filter.text);
+                    t.push(c);
+                    self.set_filter(t);
+                }
+            }
+            Action::FilterBackspace => {
+                let mut t = std::mem::take(&mut self.filter.text);
+                t.pop();
+                self.set_filter(t);
+            }
+            Action::FilterClear => self.set_filter(String::new()),
+            Action::FilterAccept => self.editing = None,
+            Action::FilterCancel => {
+                if let Some(before) = self.editing.take() {
+                    self.set_filter(before);
+                }
+            }
+            Action::StatusNext => {
+                self.status = self.status.next();
+                self.refresh();
+            }
+            Action::WindowNext => {
+                let n = self.shown.windows.len();
+                self.window = match self.window {
+                    WindowChoice::Recent(i) if i + 1 < n => WindowChoice::Recent(i + 1),
+                    WindowChoice::Recent(_) => WindowChoice::SinceStart,
+                    WindowChoice::SinceStart if n > 0 => WindowChoice::Recent(0),
+                    WindowChoice::SinceStart => WindowChoice::SinceStart,
+                };
+                self.refresh();
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(self.page.get().max(1) as isize)),
+            Action::PageDown => self.move_by(self.page.get().max(1) as isize),
+            Action::Home => self.move_to(0),
+            Action::End => self.move_to(usize::MAX),
+            Action::Open => {
+                if self.screen == Screen::Table
+                    && let Some(r) = self.selected_route()
+                {
+                    self.screen = Screen::Drill(r.route.clone());
+                }
+            }
+            Action::Back => match self.screen {
+                Screen::Table => {
+                    if !self.filter.is_empty() || self.status != StatusFilter::All {
+                        self.filter = Filter::default();
+                        self.status = StatusFilter::All;
+                        self.refresh();
+                    }
+                }
+                _ => self.screen = Screen::Table,
+            },
+            Action::ParseErrors => {
+                self.screen = if self.screen == Screen::ParseErrors {
+                    Screen::Table
+                } else {
+                    self.errors_scroll = 0;
+                    Screen::ParseErrors
+                };
+            }
+            Action::Help => self.help = !self.help,
+            Action::Pause => {
+                self.paused = !self.paused;
+                if !self.paused {
+                    self.show_latest();
+                }
+            }
+            Action::Reset => self.confirm_reset = true,
+            Action::ResetConfirm => {
+                self.confirm_reset = false;
+                self.notice = Some("counters reset".into());
+                return Some(Effect::Send(Command::ResetCounters));
+            }
+            Action::ResetCancel => self.confirm_reset = false,
+        }
+        None
+    }
+
+    fn sort_step(&mut self, forward: bool) {
+        let cols: Vec<Column> = Column::sortable().collect();
+        let i = cols
+            .iter()
+            .position(|c| *c == self.sort.column)
+            .unwrap_or(0);
+        let n = cols.len();
+        let c = cols[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
+        self.sort = Sort {
+            column: c,
+            descending: c.default_descending(),
+        };
+        self.refresh();
+    }
+
+    fn set_filter(&mut self, text: String) {
+        self.filter = Filter::new(text);
+        self.refresh();
+    }
+
+    /// Up/Down and paging: rows on the table, routes in the drill-down,
+    /// lines in the parse-errors view.
+    fn move_by(&mut self, delta: isize) {
+        if self.screen == Screen::ParseErrors {
+            self.errors_scroll = self
+                .errors_scroll
+                .saturating_add_signed(delta)
+                .min(self.errors_max.get());
+            return;
+        }
+        let to = self.selected.saturating_add_signed(delta);
+        self.move_to(to);
+    }
+
+    fn move_to(&mut self, to: usize) {
+        if self.screen == Screen::ParseErrors {
+            self.errors_scroll = to.min(self.errors_max.get());
+            return;
+        }
+        if self.rows.is_empty() {
+            return;
+        }
+        self.selected = to.min(self.rows.len() - 1);
+        let route = self.shown.routes[self.rows[self.selected]].route.clone();
+        if let Screen::Drill(_) = self.screen {
+            self.screen = Screen::Drill(route.clone());
+        }
+        self.selected_route = Some(route);
+    }
+
+    /// Recomputes the visible rows after the snapshot, the sort or a filter
+    /// changed, keeping the selected route selected when it is still
+    /// there, else the same position (clamped).
+    fn refresh(&mut self) {
+        let snap = &*self.shown;
+        let window = self.window;
+        let mut rows: Vec<usize> = (0..snap.routes.len())
+            .filter(|&i| {
+                let r = &snap.routes[i];
+                self.filter.matches(&r.route)
+                    && self
+                        .status
+                        .keeps(&columns::window_row(snap, r, window).0.classes)
+            })
+            .collect();
+        let Sort { column, descending } = self.sort;
+        let mut keyed: Vec<(columns::SortKey, usize)> = rows
+            .iter()
+            .map(|&i| (columns::sort_key(column, snap, window, &snap.routes[i]), i))
+            .collect();
+        keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+            let o = ka.cmp(kb);
+            let o = if descending { o.reverse() } else { o };
+            // Route names break ties (and sort the route column, whose
+            // key is the name): rows keep their place between frames
+            // instead of shuffling.
+            o.then_with(|| {
+                let by_name = snap.routes[*a].route.cmp(&snap.routes[*b].route);
+                if descending && column == Column::Route {
+                    by_name.reverse()
+                } else {
+                    by_name
+                }
+            })
+        });
+        rows.clear();
+        rows.extend(keyed.into_iter().map(|(_, i)| i));
+        self.rows = rows;
+        let found = self.selected_route.as_ref().and_then(|name| {
+            self.rows
+                .iter()
+                .position(|&i| snap.routes[i].route == *name)
+        });
+        self.selected = match found {
+            Some(p) => p,
+            None => self.selected.min(self.rows.len().saturating_sub(1)),
+        };
+        self.selected_route = self
+            .rows
+            .get(self.selected)
+            .map(|&i| snap.routes[i].route.clone());
+    }
+
+    /// The route of the drill-down screen, if it is still in the snapshot.
+    pub fn drill_route(&self) -> Option<&RouteSnap> {
+        match &self.screen {
+            Screen::Drill(name) => self.shown.routes.iter().find(|r| r.route == *name),
+            _ => None,
+        }
+    }
+
+    /// Short name of the window in use: `1m`, `5m`, `since start`.
+    pub fn window_label(&self) -> String {
+        match self.window {
+            WindowChoice::Recent(i) => self
+                .shown
+                .windows
+                .get(i)
+                .map_or_else(|| "?".into(), |d| short_duration(d.as_secs())),
+            WindowChoice::SinceStart => "since start".into(),
+        }
+    }
+}
+
+fn default_window(s: &Snapshot) -> WindowChoice {
+    if s.windows.is_empty() {
+        WindowChoice::SinceStart
+    } else {
+        WindowChoice::Recent(0)
+    }
+}
+
+/// `30s`, `1m`, `5m`, `1h`, `1m30s`: window lengths are round numbers.
+pub fn short_duration(s: u64) -> String {
+    match s {
+        0 => "0s".into(),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s if s < 60 => format!("{s}s"),
+        s => format!("{}m{:02}s", s / 60, s % 60),
+    }
+}

@@ -1,0 +1,429 @@
+//! Drill-down on one route (Enter on a row):
+//!
+//! ```text
+//! ┌ /api/users/:id  GET,PUT ──────────────────────── ↑↓ other route  Esc back ┐
+//! │ 1m  10.0 req/s  600 reqs  2xx 570  3xx 0  4xx 20 (3.3%)  5xx 10 (1.7%)  300kB │
+//! │ latency  p50 4.10ms  p90 12.5ms  p99 50.0ms  p99.9 118ms  max 140ms         │
+//! │ total   3.22 req/s  12k reqs  2xx 11k  3xx 0  4xx 400 (3.3%)  5xx 100 (0.8%) │
+//! └───────────────────────────────────────────────────────────────────────────────┘
+//! ┌ Latency distribution ─────────────┐┌ p50  p90  p99 per 1s ─────────────────┐
+//! │  ≤2.05ms ████            1.2k 10% ││ bar-less line chart, time on x        │
+//! └───────────────────────────────────┘└───────────────────────────────────────┘
+//! ┌ Status ─────────┐┌ Methods ───────┐┌ Sources (several inputs only) ────────┐
+//! └─────────────────┘└────────────────┘└───────────────────────────────────────┘
+//! ```
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
+
+use super::app::{App, WindowChoice, short_duration};
+use super::columns;
+use super::header::short_name;
+use super::style::{self, Theme, escape};
+use crate::engine::snapshot::{RouteSnap, Snapshot};
+use crate::engine::summary::Row;
+use crate::view::human;
+
+pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
+    let theme = Theme { color: app.color };
+    let Some(route) = app.drill_route() else {
+        let name = match &app.screen {
+            super::app::Screen::Drill(n) => escape(n).into_owned(),
+            _ => String::new(),
+        };
+        let msg = vec![
+            Line::styled(
+                format!("{name} is not in the snapshot any more"),
+                theme.bold(),
+            ),
+            Line::styled("(counters reset?)  Esc goes back to the table", theme.dim()),
+        ];
+        frame.render_widget(
+            Paragraph::new(msg).centered().block(Block::bordered()),
+            area,
+        );
+        return;
+    };
+    let many_sources = snap.inputs.len() > 1;
+    let list_len = route
+        .statuses
+        .len()
+        .max(route.methods.len())
+        .max(if many_sources { route.sources.len() } else { 0 });
+    let bottom_h = (list_len as u16 + 2).clamp(3, 8);
+    let [summary, middle, bottom] = Layout::vertical([
+        Constraint::Length(5),
+        Constraint::Min(4),
+        Constraint::Length(bottom_h),
+    ])
+    .areas(area);
+    render_summary(frame, summary, app, snap, route, theme);
+    let [hist, chart] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+    render_latency_hist(frame, hist, route, theme);
+    render_percentiles(frame, chart, route, theme);
+    let parts: &[Constraint] = if many_sources {
+        &[Constraint::Ratio(1, 3); 3]
+    } else {
+        &[Constraint::Ratio(1, 2); 2]
+    };
+    let cols = Layout::horizontal(parts).split(bottom);
+    let total = route.total.requests;
+    let statuses: Vec<(Span, u64)> = route
+        .statuses
+        .iter()
+        .map(|&(code, n)| (Span::styled(code.to_string(), theme.status(code)), n))
+        .collect();
+    render_breakdown(
+        frame,
+        cols[0],
+        "Status (since start)",
+        statuses,
+        total,
+        theme,
+    );
+    let methods = route
+        .methods
+        .iter()
+        .map(|(m, n)| (Span::raw(escape(m).into_owned()), *n))
+        .collect();
+    render_breakdown(frame, cols[1], "Methods", methods, total, theme);
+    if many_sources {
+        let sources = route
+            .sources
+            .iter()
+            .map(|&(src, n)| {
+                let name = snap.inputs.iter().find(|i| i.source == src).map_or_else(
+                    || format!("source {src}"),
+                    |i| short_name(&i.name).to_string(),
+                );
+                (Span::raw(escape(&name).into_owned()), n)
+            })
+            .collect();
+        render_breakdown(frame, cols[2], "Sources", sources, total, theme);
+    }
+}
+
+/// `p50`, `p99`, `p99.9` from a quantile.
+fn q_label(q: f64) -> String {
+    let p = q * 100.0;
+    if p.fract().abs() < 1e-9 {
+        format!("p{p:.0}")
+    } else {
+        format!("p{}", format!("{p:.3}").trim_end_matches('0'))
+    }
+}
+
+fn counts_spans<'a>(row: &Row, theme: Theme) -> Vec<Span<'a>> {
+    let mut s = vec![
+        Span::styled(human::count(row.requests), theme.bold()),
+        Span::styled(" reqs", theme.dim()),
+    ];
+    for (class, style) in [
+        (2, Style::new()),
+        (3, Style::new()),
+        (4, theme.err4(row.err4())),
+        (5, theme.err5(row.err5())),
+    ] {
+        // 3xx is mostly zero in API traffic: no room for a zero there.
+        if class == 3 && row.classes[3] == 0 {
+            continue;
+        }
+        s.push(Span::styled(format!("  {class}xx "), theme.dim()));
+        s.push(Span::styled(human::count(row.classes[class]), style));
+        if class >= 4 && row.classes[class] > 0 {
+            s.push(Span::styled(
+                format!(" ({})", style::percent(row.classes[class], row.requests)),
+                style,
+            ));
+        }
+    }
+    s.push(Span::styled("  ", theme.dim()));
+    s.push(Span::raw(human::bytes(row.bytes)));
+    s
+}
+
+fn latency_spans<'a>(row: &Row, quantiles: &[f64; 4], theme: Theme) -> Vec<Span<'a>> {
+    if row.timed == 0 {
+        return vec![Span::styled("no latency in this log format", theme.dim())];
+    }
+    let mut s = Vec::new();
+    for (q, &us) in quantiles.iter().zip(&row.q_us) {
+        s.push(Span::styled(format!("{} ", q_label(*q)), theme.dim()));
+        s.push(Span::styled(human::latency(us), theme.latency(us)));
+        s.push(Span::raw("  "));
+    }
+    s.push(Span::styled("max ", theme.dim()));
+    s.push(Span::styled(
+        human::latency(row.lat_max_us),
+        theme.latency(row.lat_max_us),
+    ));
+    if let Some(mean) = row.mean_us() {
+        s.push(Span::styled("  mean ", theme.dim()));
+        s.push(Span::raw(human::latency(mean as u64)));
+    }
+    s
+}
+
+fn render_summary(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    snap: &Snapshot,
+    route: &RouteSnap,
+    theme: Theme,
+) {
+    let methods: Vec<String> = route
+        .methods
+        .iter()
+        .map(|(m, _)| escape(m).into_owned())
+        .collect();
+    let block = Block::bordered()
+        .title(Line::from(vec![
+            Span::styled(format!(" {} ", escape(&route.route)), theme.title()),
+            Span::styled(format!("{} ", methods.join(",")), theme.dim()),
+        ]))
+        .title_bottom(Line::styled(" ↑↓ other route  Esc back ", theme.dim()).right_aligned());
+    let (row, rate) = columns::window_row(snap, route, app.window);
+    let wl = app.window_label();
+    let lw = wl.chars().count().max(7);
+    let mut l1 = vec![
+        Span::styled(format!("{wl:<lw$} "), theme.bold()),
+        Span::styled(style::rate(rate), theme.bold()),
+        Span::styled(" req/s  ", theme.dim()),
+    ];
+    l1.extend(counts_spans(row, theme));
+    let mut l2 = vec![Span::styled(format!("{:<lw$} ", "latency"), theme.dim())];
+    l2.extend(latency_spans(row, &snap.quantiles, theme));
+    let mut lines = vec![Line::from(l1), Line::from(l2)];
+    if app.window != WindowChoice::SinceStart {
+        let t = &route.total;
+        let mut l3 = vec![
+            Span::styled(format!("{:<lw$} ", "total"), theme.dim()),
+            Span::raw(style::rate(columns::since_start_rate(snap, t.requests))),
+            Span::styled(" req/s  ", theme.dim()),
+        ];
+        l3.extend(counts_spans(t, theme));
+        lines.push(Line::from(l3));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Horizontal bars over the route's latency buckets, merged in pairs until
+/// they fit the height.
+fn render_latency_hist(frame: &mut Frame, area: Rect, route: &RouteSnap, theme: Theme) {
+    let block = Block::bordered().title(Span::styled(
+        " Latency distribution (since start) ",
+        theme.title(),
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut buckets = route.latency.clone();
+    if buckets.is_empty() || route.total.timed == 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled("no timed requests", theme.dim())),
+            inner,
+        );
+        return;
+    }
+    while buckets.len() > inner.height.max(1) as usize {
+        buckets = buckets
+            .chunks(2)
+            .map(|c| {
+                let n = c.iter().map(|b| b.2).fold(0, u64::saturating_add);
+                (c[0].0, c[c.len() - 1].1, n)
+            })
+            .collect();
+    }
+    let total: u64 = buckets
+        .iter()
+        .map(|b| b.2)
+        .fold(0, u64::saturating_add)
+        .max(1);
+    let max = buckets.iter().map(|b| b.2).max().unwrap_or(1).max(1);
+    let labels: Vec<String> = buckets
+        .iter()
+        .map(|b| format!("≤{}", human::latency(b.1)))
+        .collect();
+    let label_w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let bar_w = (inner.width as usize).saturating_sub(label_w + 12).max(1);
+    let lines: Vec<Line> = buckets
+        .iter()
+        .zip(labels)
+        .map(|(&(_, hi, n), label)| {
+            let len = ((n as u128 * bar_w as u128).div_ceil(max as u128) as usize).min(bar_w);
+            Line::from(vec![
+                Span::raw(format!("{label:>label_w$} ")),
+                Span::styled(
+                    "█".repeat(len),
+                    theme.latency(hi).patch(theme.fg(bar_color(hi))),
+                ),
+                Span::raw(" ".repeat(bar_w - len)),
+                Span::raw(format!(" {:>5}", human::count(n))),
+                Span::styled(
+                    format!(" {:>4}", human::percent(n as f64 / total as f64)),
+                    theme.dim(),
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn bar_color(hi_us: u64) -> Color {
+    if hi_us >= style::VERY_SLOW_US {
+        Color::Red
+    } else if hi_us >= style::SLOW_US {
+        Color::Yellow
+    } else {
+        Color::Green
+    }
+}
+
+/// p50/p90/p99 per series step, in ms on the y axis. Steps without timed
+/// requests (0) are left out rather than drawn as a fall to zero.
+fn render_percentiles(frame: &mut Frame, area: Rect, route: &RouteSnap, theme: Theme) {
+    let s = &route.series;
+    let step = short_duration(s.step.as_secs().max(1));
+    // The title doubles as the legend: colours, or marks without colour.
+    let mark = |m: &'static str| if theme.color { "" } else { m };
+    let title = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(format!("p50{}", mark(" •")), theme.fg(Color::Green)),
+        Span::raw("  "),
+        Span::styled(format!("p90{}", mark(" ⠒")), theme.fg(Color::Yellow)),
+        Span::raw("  "),
+        Span::styled(format!("p99{}", mark(" █")), theme.fg(Color::Red)),
+        Span::styled(format!(" per {step} "), theme.title()),
+    ]);
+    let n = s.p99_us.len().max(s.p90_us.len()).max(s.p50_us.len());
+    if n == 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled("no series yet", theme.dim()))
+                .block(Block::bordered().title(title)),
+            area,
+        );
+        return;
+    }
+    let points = |v: &[u64]| -> Vec<(f64, f64)> {
+        let skip = n - v.len();
+        v.iter()
+            .enumerate()
+            .filter(|(_, us)| **us > 0)
+            .map(|(i, &us)| ((i + skip) as f64, us as f64 / 1000.0))
+            .collect()
+    };
+    let (p50, p90, p99) = (points(&s.p50_us), points(&s.p90_us), points(&s.p99_us));
+    let max_ms = p50
+        .iter()
+        .chain(&p90)
+        .chain(&p99)
+        .map(|p| p.1)
+        .fold(0.0f64, f64::max)
+        .max(0.001);
+    // Without colour the three lines need different dots to be told apart.
+    let (m50, m90, m99) = if theme.color {
+        (Marker::Braille, Marker::Braille, Marker::Braille)
+    } else {
+        (Marker::Dot, Marker::Braille, Marker::Block)
+    };
+    let datasets = vec![
+        Dataset::default()
+            .name("p50")
+            .marker(m50)
+            .graph_type(GraphType::Line)
+            .style(theme.fg(Color::Green))
+            .data(&p50),
+        Dataset::default()
+            .name("p90")
+            .marker(m90)
+            .graph_type(GraphType::Line)
+            .style(theme.fg(Color::Yellow))
+            .data(&p90),
+        Dataset::default()
+            .name("p99")
+            .marker(m99)
+            .graph_type(GraphType::Line)
+            .style(theme.fg(Color::Red))
+            .data(&p99),
+    ];
+    let ago = short_duration(s.step.as_secs().saturating_mul(n as u64 - 1));
+    let y_label = |ms: f64| human::latency((ms * 1000.0) as u64);
+    let chart = Chart::new(datasets)
+        .block(Block::bordered().title(title))
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, (n - 1).max(1) as f64])
+                .labels([Span::raw(format!("-{ago}")), Span::raw("now")])
+                .style(theme.dim()),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, max_ms * 1.05])
+                .labels([
+                    Span::raw("0"),
+                    Span::raw(y_label(max_ms / 2.0)),
+                    Span::raw(y_label(max_ms)),
+                ])
+                .style(theme.dim()),
+        )
+        .legend_position(None);
+    frame.render_widget(chart, area);
+}
+
+/// A titled list of (label, count) with shares and small bars.
+fn render_breakdown(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    items: Vec<(Span<'static>, u64)>,
+    total: u64,
+    theme: Theme,
+) {
+    let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let label_w = items
+        .iter()
+        .map(|(l, _)| l.width())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
+    let bar_w = (inner.width as usize).saturating_sub(label_w + 14);
+    let lines: Vec<Line> = items
+        .into_iter()
+        .map(|(label, n)| {
+            let pad = label_w.saturating_sub(label.width());
+            let label = Span::styled(
+                style::ellipsize(&label.content, label_w).into_owned(),
+                label.style,
+            );
+            let len = (n as u128 * bar_w as u128).div_ceil(max as u128) as usize;
+            Line::from(vec![
+                label,
+                Span::raw(" ".repeat(pad)),
+                Span::raw(format!(" {:>5}", human::count(n))),
+                Span::styled(format!(" {:>5} ", style::percent(n, total)), theme.dim()),
+                Span::styled("▪".repeat(len.min(bar_w)), theme.dim()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::q_label;
+
+    #[test]
+    fn quantile_labels() {
+        assert_eq!(q_label(0.5), "p50");
+        assert_eq!(q_label(0.99), "p99");
+        assert_eq!(q_label(0.999), "p99.9");
+    }
+}
