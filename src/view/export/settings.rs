@@ -210,11 +210,8 @@ pub fn merge(
         None => None,
         Some(url) => {
             let interval = match args.push_interval.as_ref().or(file.push_interval.as_ref()) {
-                Some(s) => parse_duration(s).ok_or_else(|| {
-                    ConfigError(format!(
-                        "--push-interval: {s:?} is not a duration like 500ms, 15s, 2m, 1h"
-                    ))
-                })?,
+                Some(s) => crate::live_settings::parse_duration(s)
+                    .map_err(|e| ConfigError(format!("--push-interval: {e}")))?,
                 None => DEFAULT_PUSH_INTERVAL,
             };
             if interval < Duration::from_millis(100) || interval > Duration::from_secs(86_400) {
@@ -296,24 +293,6 @@ pub fn valid_namespace(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// `500ms`, `15s`, `2m`, `1h`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit {
-        "ms" => n / 1e3,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
 /// The machine's name, the default Pushgateway `instance`.
@@ -488,14 +467,20 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("15s"), Some(Duration::from_secs(15)));
-        assert_eq!(parse_duration("15"), Some(Duration::from_secs(15)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("1d"), None);
-        assert_eq!(parse_duration("s"), None);
-        assert_eq!(parse_duration(""), None);
+    fn push_interval_uses_the_common_duration_syntax() {
+        for (text, want) in [
+            ("15s", 15_000),
+            ("250ms", 250),
+            ("2m", 120_000),
+            ("15", 15_000),
+        ] {
+            let a = ExportArgs {
+                push: Some("http://gw:9091".into()),
+                push_interval: Some(text.into()),
+                ..args()
+            };
+            let p = merged(&a, None).unwrap().push.unwrap();
+            assert_eq!(p.interval, Duration::from_millis(want), "{text}");
+        }
     }
 }
