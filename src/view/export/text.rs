@@ -173,34 +173,37 @@ fn histogram(
     les: &mut Vec<(f64, String)>,
 ) {
     let h = m.get_histogram();
+    // A bucket line is `prefix` + `tail` + count: both built once (the
+    // prefix per metric, the tails per family), so each line is three
+    // copies and an integer.
+    let mut prefix = String::with_capacity(name.len() + labels.len() + 16);
+    prefix.push_str(name);
+    prefix.push_str("_bucket");
+    prefix.push_str(labels);
+    prefix.push_str(if labels.is_empty() {
+        "{le=\""
+    } else {
+        ",le=\""
+    });
     let mut inf = false;
     for (i, b) in h.get_bucket().iter().enumerate() {
         let le = b.upper_bound();
         inf |= le == f64::INFINITY;
         match les.get_mut(i) {
             Some(c) if c.0 == le => {}
-            Some(c) => *c = (le, bound(le, om)),
-            None => les.push((le, bound(le, om))),
+            Some(c) => *c = (le, bound(le, om) + "\"} "),
+            None => les.push((le, bound(le, om) + "\"} ")),
         }
-        let v = &les[i].1;
-        sample(
-            out,
-            name,
-            "_bucket",
-            labels,
-            Some(("le", v)),
-            b.cumulative_count() as f64,
-        );
+        out.push_str(&prefix);
+        out.push_str(&les[i].1);
+        number(out, b.cumulative_count() as f64);
+        out.push('\n');
     }
     if !inf {
-        sample(
-            out,
-            name,
-            "_bucket",
-            labels,
-            Some(("le", "+Inf")),
-            h.get_sample_count() as f64,
-        );
+        out.push_str(&prefix);
+        out.push_str("+Inf\"} ");
+        number(out, h.get_sample_count() as f64);
+        out.push('\n');
     }
     sample(out, name, "_sum", labels, None, h.get_sample_sum());
     sample(
