@@ -13,6 +13,7 @@
 //! [`run`] executes a validated [`Config`]; the binary is a thin wrapper, so
 //! tests drive everything in-process.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -49,9 +50,17 @@ pub enum Error {
 
 /// Runs the configured mode, writing to stdout and stderr.
 pub fn run(config: Config) -> Result<(), Error> {
+    run_reloadable(config, None)
+}
+
+/// [`run`], with a way to re-read the settings on SIGHUP (follow mode).
+pub fn run_reloadable(config: Config, reload: Option<app::Reload>) -> Result<(), Error> {
     let stdout = io::stdout();
     let stderr = io::stderr();
-    let r = run_with(&config, &mut stdout.lock(), &mut stderr.lock());
+    let r = match &config.mode {
+        Mode::Follow => app::follow(&config, reload, &mut stdout.lock()),
+        Mode::Once { .. } => run_with(&config, &mut stdout.lock(), &mut stderr.lock()),
+    };
     match r {
         // `routetop --once big.log | head`: a closed pipe is the reader's
         // choice, not a failure.
@@ -80,9 +89,7 @@ pub fn run_with(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Re
             }
             Ok(())
         }
-        Mode::Follow => Err(Error::Input(
-            "follow mode is not available yet: use --once to read the inputs to the end".into(),
-        )),
+        Mode::Follow => app::follow(config, None, out),
     }
 }
 

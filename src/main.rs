@@ -18,7 +18,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match routetop::run(config) {
+    let stdin_is_pipe = !std::io::stdin().is_terminal();
+    let reload: routetop::app::Reload =
+        Box::new(move || routetop::config::Config::from_args(&args, stdin_is_pipe));
+    match routetop::run_reloadable(config, Some(reload)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("routetop: {e}");

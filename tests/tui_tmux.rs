@@ -192,7 +192,6 @@ fn assert_terminal_restored(t: &Tmux, dir: &Path) {
 }
 
 #[test]
-#[ignore = "needs follow mode from main"]
 fn follows_a_growing_log_then_q_restores_the_terminal() {
     if !tmux_available() {
         eprintln!("SKIPPED: tmux is not installed (CI installs it)");
@@ -216,7 +215,9 @@ fn follows_a_growing_log_then_q_restores_the_terminal() {
     let login = screen.find("\n/login").unwrap_or(0);
     assert!(users < login, "{screen}");
     // Keys work: filter to /login, then quit.
-    t.keys(&["/", "-l", "login"]);
+    // tmux takes flags before keys only: `/`, then the literal text.
+    t.keys(&["/"]);
+    t.keys(&["-l", "login"]);
     t.keys(&["Enter"]);
     t.wait_for("the filter", Duration::from_secs(5), |s| {
         s.contains("1/2 routes") && row(s, "/api/users/:id").is_none()
@@ -227,7 +228,6 @@ fn follows_a_growing_log_then_q_restores_the_terminal() {
 }
 
 #[test]
-#[ignore = "needs follow mode from main"]
 fn logs_on_stdin_keys_from_the_terminal_and_sigterm_restores() {
     if !tmux_available() {
         eprintln!("SKIPPED: tmux is not installed (CI installs it)");

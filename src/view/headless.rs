@@ -92,6 +92,58 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
     out
 }
 
+/// The block printed when a headless run ends: everything since start.
+pub fn final_summary(snap: &Snapshot) -> String {
+    let t = &snap.total.total;
+    let lines: u64 = snap.inputs.iter().map(|i| i.lines).sum();
+    let unparsed: u64 = snap.inputs.iter().map(|i| i.error_total()).sum();
+    let secs = snap.span.map(|(a, b)| (b - a).max(0) as f64 + 1.0);
+    let lat = |r: &crate::engine::summary::Row, i: usize| {
+        if r.timed > 0 {
+            human::latency(r.q_us[i])
+        } else {
+            "-".into()
+        }
+    };
+    let mut out = format!(
+        "since start: {} requests{}  5xx {}  4xx {}  p50 {}  p99 {}  max {}  lines {}  unparsed {}\n",
+        t.requests,
+        secs.map_or(String::new(), |s| format!(
+            " ({}/s of log time)",
+            human::rate(t.requests as f64 / s)
+        )),
+        human::percent(t.err5()),
+        human::percent(t.err4()),
+        lat(t, 0),
+        lat(t, 2),
+        if t.timed > 0 {
+            human::latency(t.lat_max_us)
+        } else {
+            "-".into()
+        },
+        lines,
+        unparsed,
+    );
+    let mut routes: Vec<&RouteSnap> = snap.routes.iter().collect();
+    routes.sort_by(|a, b| {
+        b.total
+            .requests
+            .cmp(&a.total.requests)
+            .then_with(|| a.route.cmp(&b.route))
+    });
+    for r in routes.into_iter().take(10) {
+        let _ = writeln!(
+            out,
+            "  {:>9}  5xx {:<5} p99 {:>7}  {}",
+            r.total.requests,
+            human::percent(r.total.err5()),
+            lat(&r.total, 2),
+            r.route.escape_debug()
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +186,21 @@ mod tests {
             "{}",
             lines[2]
         );
+    }
+
+    #[test]
+    fn final_summary_is_since_start() {
+        let text = final_summary(&fixture::snapshot());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "since start: 15900 requests (4.27/s of log time)  5xx 0.69%  4xx 4.3%  p50 5.00ms  p99 250ms  max 1.20s  lines 15910  unparsed 10"
+        );
+        assert_eq!(
+            lines[1],
+            "      12000  5xx 0.83% p99 48.0ms  /api/users/:id"
+        );
+        assert_eq!(lines.len(), 4);
     }
 
     #[test]

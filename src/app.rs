@@ -1,0 +1,294 @@
+//! Follow mode: the followers feed the engine thread, the engine publishes a
+//! snapshot every step, the views read the snapshots. Runs until the user
+//! quits the dashboard, SIGINT or SIGTERM arrives, or — headless — every
+//! input has ended (stdin closed).
+//!
+//! ```text
+//! followers ──InputEvent──▶ engine thread ──watch<Arc<Snapshot>>──▶ dashboard | headless | /metrics
+//!     ▲                          ▲
+//!     └── SIGHUP: reopen         └── Control: reset (dashboard), new route rules (SIGHUP)
+//! ```
+//!
+//! Shutdown order matters for exact counts: the followers stop first (they
+//! finish sending what they read), then the engine drains its queue and
+//! publishes the final snapshot, which the views print or push.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Sender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::Error;
+use crate::config::{Config, ConfigError};
+use crate::engine::EngineConfig;
+use crate::engine::live::{self, Control, LiveConfig, LiveEngine};
+use crate::engine::snapshot::{InputState, Snapshot};
+use crate::input::follow::{self, FollowHandle, FollowOptions};
+use crate::live_settings::WindowBy;
+use crate::route::Router;
+use crate::view::headless::{self, HeadlessOptions};
+use crate::view::tui::{self, TuiOptions};
+
+/// Input events queued between the followers and the engine: a full queue
+/// holds the readers back (files wait on disk; nothing is dropped).
+const EVENT_QUEUE: usize = 64;
+
+/// Re-reads the settings (SIGHUP).
+pub type Reload = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
+
+/// Which view runs in the foreground.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Dashboard,
+    Headless,
+    /// No foreground view (an exporter-only daemon): wait for a signal.
+    Quiet,
+}
+
+/// Dashboard when stdout is a terminal, unless --headless; headless when
+/// it is not and no other view was asked for.
+pub fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> View {
+    if config.live.headless {
+        View::Headless
+    } else if stdout_is_tty {
+        View::Dashboard
+    } else if other_view {
+        View::Quiet
+    } else {
+        View::Headless
+    }
+}
+
+pub fn live_config(config: &Config) -> LiveConfig {
+    let mut engine = EngineConfig::new(config.max_routes, config.max_line, &config.buckets);
+    engine.key_hists = false;
+    LiveConfig {
+        engine,
+        windows: config.live.windows.clone(),
+        step: config.live.step,
+        series: config.live.series,
+        json: config.json_fields.clone(),
+        log_time: config.live.window_by == WindowBy::Log,
+    }
+}
+
+/// Everything follow mode runs, started.
+pub struct Running {
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    pub control: Sender<Control>,
+    follower: Option<FollowHandle>,
+    stop: Arc<AtomicBool>,
+    engine: Option<std::thread::JoinHandle<Arc<Snapshot>>>,
+}
+
+impl Running {
+    /// Starts the followers and the engine thread.
+    pub fn start(config: &Config, rt: &tokio::runtime::Handle) -> Result<Running, Error> {
+        let router =
+            Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
+        let engine = LiveEngine::new(live_config(config), router, config.max_routes);
+        let (tx, rx) = sync_channel(EVENT_QUEUE);
+        let opts = FollowOptions {
+            from_start: config.live.from_start,
+            max_line: config.max_line,
+            ..FollowOptions::default()
+        };
+        let follower = follow::spawn(config.inputs.clone(), opts, tx, rt)?;
+        let (control, control_rx) = std::sync::mpsc::channel();
+        let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let engine = std::thread::Builder::new()
+            .name("routetop-engine".into())
+            .spawn(move || live::run(engine, rx, control_rx, snap_tx, s))?;
+        Ok(Running {
+            snapshots,
+            control,
+            follower: Some(follower),
+            stop,
+            engine: Some(engine),
+        })
+    }
+
+    pub fn reopen(&self) {
+        if let Some(f) = &self.follower {
+            f.reopen();
+        }
+    }
+
+    /// Stops the followers, then the engine; returns the final snapshot
+    /// (every line read is in it).
+    pub fn stop(mut self) -> Arc<Snapshot> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Arc<Snapshot> {
+        if let Some(f) = self.follower.take() {
+            f.shutdown();
+        }
+        self.stop.store(true, Ordering::Release);
+        match self.engine.take().map(|e| e.join()) {
+            Some(Ok(last)) => last,
+            // The engine thread panicked (a bug): show what was published.
+            _ => self.snapshots.borrow().clone(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.engine.is_some() {
+            self.shutdown();
+        }
+    }
+}
+
+/// Runs follow mode until quit, a signal, or (headless) the end of every
+/// input.
+pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> Result<(), Error> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("routetop-rt")
+        .build()?;
+    let view = choose_view(config, std::io::stdout().is_terminal(), false);
+    let running = Running::start(config, rt.handle())?;
+    let running = Arc::new(Mutex::new(Some(running)));
+    let snapshots = lock(&running)
+        .as_ref()
+        .map(|r| r.snapshots.clone())
+        .ok_or_else(|| Error::Input("engine not running".into()))?;
+    let control = lock(&running)
+        .as_ref()
+        .map(|r| r.control.clone())
+        .ok_or_else(|| Error::Input("engine not running".into()))?;
+
+    let result: Result<(), Error> = rt.block_on(async {
+        // SIGHUP: re-read the config (new route rules apply from now on)
+        // and look at every input again.
+        let hup = {
+            let running = running.clone();
+            let control = control.clone();
+            let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    if let Some(reload) = &reload {
+                        match reload() {
+                            Ok(c) => match Router::new(&c.routes, c.templating) {
+                                Ok(r) => {
+                                    let _ = control.send(Control::Router(Arc::new(r)));
+                                }
+                                Err(e) => {
+                                    eprintln!("routetop: SIGHUP: keeping the old route rules: {e}")
+                                }
+                            },
+                            Err(e) => eprintln!("routetop: SIGHUP: keeping the old settings: {e}"),
+                        }
+                    }
+                    if let Some(r) = lock(&running).as_ref() {
+                        r.reopen();
+                    }
+                }
+            })
+        };
+        let r = match view {
+            View::Dashboard => {
+                let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
+                let forward = tokio::spawn(async move {
+                    while let Some(c) = cmd_rx.recv().await {
+                        match c {
+                            tui::Command::ResetCounters => {
+                                let _ = control.send(Control::Reset);
+                            }
+                        }
+                    }
+                });
+                let opts = TuiOptions {
+                    tick: Duration::from_millis(1000 / u64::from(config.live.refresh.max(1))),
+                    ..TuiOptions::default()
+                };
+                let r = tui::run(snapshots, cmd_tx, opts).await;
+                forward.abort();
+                r.map_err(Error::from)
+            }
+            View::Headless => headless_loop(snapshots, &config.live, out).await,
+            View::Quiet => {
+                wait_for_stop().await;
+                Ok(())
+            }
+        };
+        hup.abort();
+        r
+    });
+    let last = lock(&running).take().map(Running::stop);
+    if let (View::Headless, Some(last)) = (view, last) {
+        write!(out, "{}", headless::final_summary(&last))?;
+        out.flush()?;
+    }
+    rt.shutdown_timeout(Duration::from_millis(500));
+    result
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_stop() {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    match term {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Prints a summary every interval until a signal, or until every input
+/// has ended.
+async fn headless_loop(
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    live: &crate::live_settings::LiveSettings,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let opts = HeadlessOptions {
+        interval: live.interval,
+        top: 5,
+    };
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + live.interval, live.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stop = wait_for_stop();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tick.tick() => {
+                let snap = snapshots.borrow().clone();
+                // seq 0 is the placeholder before the engine's first step.
+                if snap.seq > 0 {
+                    write!(out, "{}", headless::summary(&snap, &opts))?;
+                    out.flush()?;
+                }
+            }
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                let snap = snapshots.borrow().clone();
+                let ended = !snap.inputs.is_empty() && snap.inputs.iter().all(|i| i.state == InputState::Done);
+                if ended {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Follow mode end to end: followers, engine thread and views together.
+//! In-process through `app::Running`, and the real binary headless (stdin
+//! EOF, SIGTERM, SIGHUP).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use routetop::app::Running;
+use routetop::config::{Config, InputConfig, Mode};
+use routetop::engine::snapshot::Snapshot;
+use routetop::format::FormatSpec;
+use routetop::input::InputSpec;
+use routetop::view::report::OutputFormat;
+
+fn line(i: u64, path: &str, status: u16) -> String {
+    format!(
+        "10.0.0.1 - - [10/Mar/2024:00:00:{:02} +0000] \"GET {path} HTTP/1.1\" {status} 10 \"-\" \"t\" 0.{:03}\n",
+        i % 60,
+        i % 1000
+    )
+}
+
+fn config(inputs: &[&Path]) -> Config {
+    let mut c = Config::once(&[], FormatSpec::Auto, OutputFormat::Table);
+    c.inputs = inputs
+        .iter()
+        .map(|p| InputConfig {
+            spec: InputSpec::Path(p.to_str().unwrap().into()),
+            format: FormatSpec::Auto,
+            name: None,
+        })
+        .collect();
+    c.mode = Mode::Follow;
+    c.live.step = Duration::from_millis(100);
+    c.live.from_start = true;
+    c
+}
+
+fn wait_for(
+    rx: &mut tokio::sync::watch::Receiver<Arc<Snapshot>>,
+    what: &str,
+    f: impl Fn(&Snapshot) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if f(&rx.borrow_and_update()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A writer appends while the engine runs, through a rename-and-create
+/// rotation; the final snapshot counts every line exactly once.
+#[test]
+fn writer_thread_appends_while_the_engine_runs_final_counts_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, "").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&path]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    let p = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        let mut n = 0u64;
+        for batch in 0..40u64 {
+            if batch == 20 {
+                // logrotate `create`: rename, then a new file at the path.
+                std::fs::rename(&p, p.with_extension("log.1")).unwrap();
+                f = std::fs::File::create(&p).unwrap();
+            }
+            let mut buf = String::new();
+            for _ in 0..250 {
+                let status = if n.is_multiple_of(10) { 503 } else { 200 };
+                buf.push_str(&line(n, &format!("/api/items/{n}"), status));
+                n += 1;
+            }
+            f.write_all(buf.as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        n
+    });
+    let written = writer.join().unwrap();
+    wait_for(&mut rx, "every line", |s| s.total.total.requests == written);
+    let last = running.stop();
+    assert_eq!(last.total.total.requests, written);
+    assert_eq!(last.total.total.classes[5], written / 10);
+    assert_eq!(last.routes.len(), 1);
+    assert_eq!(&*last.routes[0].route, "/api/items/:id");
+    assert_eq!(last.inputs[0].error_total(), 0);
+    assert!(last.inputs[0].rotations >= 1, "{:?}", last.inputs[0]);
+    // Windows and series saw the traffic too.
+    assert_eq!(last.total.series.requests.iter().sum::<u64>(), written);
+    assert_eq!(last.total.windows[1].row.requests, written);
+}
+
+#[test]
+fn stopping_counts_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let text: String = (0..5000).map(|i| line(i, "/x", 200)).collect();
+    std::fs::write(&path, text).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&path]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    wait_for(&mut rx, "the file", |s| s.total.total.requests == 5000);
+    let last = running.stop();
+    assert_eq!(
+        (last.total.total.requests, last.inputs[0].lines),
+        (5000, 5000)
+    );
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_routetop"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn headless_on_stdin_prints_summaries_and_ends_at_eof() {
+    let data = std::fs::read("sample-logs/combined_rt.log").unwrap();
+    let mut child = bin()
+        .args(["--headless", "--interval", "200ms", "--step", "100ms"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Half now, half a little later: summaries in between, then EOF.
+    stdin.write_all(&data[..data.len() / 2]).unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    stdin.write_all(&data[data.len() / 2..]).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text
+        .lines()
+        .position(|l| l.starts_with("since start: "))
+        .expect("final summary");
+    assert!(last >= 1, "interval summaries before the end:\n{text}");
+    assert!(
+        text.lines()
+            .nth(last)
+            .unwrap()
+            .starts_with("since start: 2000 requests"),
+        "{text}"
+    );
+    assert!(text.contains("lines 2000  unparsed 0"), "{text}");
+}
+
+#[test]
+fn headless_on_a_file_stops_cleanly_on_sigterm_with_exact_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, "").unwrap();
+    let child = bin()
+        .args([
+            "--headless",
+            "--interval",
+            "1h",
+            "--step",
+            "100ms",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let text: String = (0..1234).map(|i| line(i, "/y", 404)).collect();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("since start: 1234 requests"), "{text}");
+    assert!(text.contains("4xx 100%"), "{text}");
+}
+
+#[test]
+fn sighup_rereads_route_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let conf = dir.path().join("routetop.toml");
+    std::fs::write(&path, "").unwrap();
+    std::fs::write(&conf, "").unwrap();
+    let child = bin()
+        .args([
+            "--headless",
+            "--interval",
+            "1h",
+            "--step",
+            "100ms",
+            "--config",
+        ])
+        .args([conf.to_str().unwrap(), path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let append = |n: u64| {
+        let text: String = (0..n)
+            .map(|i| line(i, &format!("/users/{i}"), 200))
+            .collect();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    append(10);
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(
+        &conf,
+        "[[routes]]\nmatch = '^/users/'\ntemplate = \"/people/*\"\n",
+    )
+    .unwrap();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    append(7);
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("since start: 17 requests"), "{text}");
+    assert!(
+        text.contains("         10  5xx 0%    p99 ") && text.contains("/users/:id"),
+        "{text}"
+    );
+    assert!(
+        text.contains("          7  5xx 0%    p99 ") && text.contains("/people/*"),
+        "{text}"
+    );
+}
