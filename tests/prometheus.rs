@@ -1,8 +1,8 @@
 //! A real Prometheus (Debian's `prometheus` package) on 127.0.0.1 scraping
 //! routetop: first the exporter in-process over a fixed snapshot (exact
 //! values, hostile label escaping, the recording rules and every dashboard
-//! query evaluated by Prometheus itself), then the real binary following a
-//! log while it is written.
+//! query evaluated by Prometheus itself), then the real binary (`--headless
+//! --metrics`) following a log while it is written.
 
 mod net;
 
@@ -129,7 +129,6 @@ fn append(path: &Path, n: usize, route: &str) {
 }
 
 #[test]
-#[ignore = "needs follow mode from main"]
 fn live_follow_scraped_by_prometheus() {
     if !need(&["prometheus", "promtool"]) {
         return;

@@ -284,3 +284,95 @@ fn gateway_refusal_is_reported_with_its_answer() {
     assert_eq!(stderr.matches("answered 404").count(), 1, "{stderr}");
     assert!(stderr.contains("(giving up)"), "{stderr}");
 }
+
+/// `n` combined_rt lines.
+fn log_lines(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /live/{} HTTP/1.1\" 200 5 \"-\" \"t\" 0.001\n",
+                i % 7
+            )
+        })
+        .collect()
+}
+
+fn append_to(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// Starts `routetop --headless` following `log` and pushing to `gw`.
+fn follow_and_push(log: &Path, gw: SocketAddr, interval: &str, job: &str) -> Proc {
+    Proc::spawn(
+        Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(["--headless", "--interval", "1h", "-f", "combined_rt"])
+            .args([
+                "--push",
+                &format!("http://{gw}"),
+                "--push-interval",
+                interval,
+            ])
+            .args(["--job", job])
+            .arg(log),
+        "routetop",
+    )
+}
+
+fn pushed_total(gw: SocketAddr, job: &str) -> f64 {
+    samples(gw, "http_requests_total", job)
+        .iter()
+        .map(|(_, v)| v)
+        .sum()
+}
+
+fn sigterm_and_wait(p: &mut Proc) -> std::process::ExitStatus {
+    let pid = p.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for(Duration::from_secs(20), || p.0.try_wait().ok().flatten()).expect("exits on SIGTERM")
+}
+
+#[test]
+fn follow_mode_pushes_on_its_interval() {
+    if !need(&["prometheus-pushgateway"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, gw) = start_gateway(dir.path());
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, "").unwrap();
+    let mut rt = follow_and_push(&log, gw, "300ms", "live");
+    std::thread::sleep(Duration::from_millis(300));
+    append_to(&log, &log_lines(300));
+    let seen = wait_for(Duration::from_secs(20), || {
+        Some(pushed_total(gw, "live")).filter(|t| *t == 300.0)
+    });
+    assert_eq!(seen, Some(300.0), "interval pushes carry the lines");
+    assert!(sigterm_and_wait(&mut rt).success());
+}
+
+#[test]
+fn follow_mode_pushes_once_more_at_exit() {
+    if !need(&["prometheus-pushgateway"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, gw) = start_gateway(dir.path());
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, "").unwrap();
+    // An interval that never comes: only the push at exit can deliver.
+    let mut rt = follow_and_push(&log, gw, "1h", "exit");
+    std::thread::sleep(Duration::from_millis(300));
+    append_to(&log, &log_lines(500));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(pushed_total(gw, "exit"), 0.0, "nothing pushed before exit");
+    assert!(sigterm_and_wait(&mut rt).success());
+    assert_eq!(pushed_total(gw, "exit"), 500.0);
+}
