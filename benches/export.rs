@@ -156,6 +156,15 @@ fn main() {
             export::render_as(&snap, &opts, &mut st, Format::OpenMetrics).len()
         }),
     );
+    let arc = Arc::new(snap.clone());
+    let mut cache = export::RenderCache::default();
+    let _ = cache.render(&arc, &opts, &mut st, Format::Text);
+    report(
+        "scrape again, same snapshot (cached)",
+        time(runs, || {
+            cache.render(&arc, &opts, &mut st, Format::Text).len()
+        }),
+    );
     report(
         "  part: families only",
         time(runs, || export::families(&snap, &opts, &mut st).len()),

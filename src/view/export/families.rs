@@ -67,16 +67,22 @@ pub fn families(
     opts: &RenderOptions,
     state: &mut ScrapeState,
 ) -> Vec<MetricFamily> {
-    let ns = |name: &str| match &opts.namespace {
-        Some(n) => format!("{n}_{name}"),
-        None => name.to_string(),
-    };
+    let mut out = snapshot_families(snap, opts);
+    if let Some(max) = max_gauge(snap, opts, state) {
+        let at = out.partition_point(|f| f.name() < max.name());
+        out.insert(at, max);
+    }
+    out
+}
+
+/// Every family but the max gauge: what depends on the snapshot alone (so
+/// a server may reuse it while the snapshot stays the same). Sorted, empty
+/// ones left out.
+pub fn snapshot_families(snap: &Snapshot, opts: &RenderOptions) -> Vec<MetricFamily> {
+    let ns = |name: &str| namespaced(opts, name);
     let mut out = Vec::with_capacity(24);
     request_families(snap, &ns, &mut out);
     out.push(summary_family(snap, &ns));
-    if opts.max_gauge {
-        out.push(max_family(snap, &ns, state));
-    }
     self_families(snap, &mut out);
     out.retain(|f| !f.get_metric().is_empty());
     out.sort_by(|a, b| a.name().cmp(b.name()));
@@ -93,6 +99,31 @@ pub fn families(
         });
     }
     out
+}
+
+/// The max gauge (advancing `state`), unless turned off or empty.
+pub fn max_gauge(
+    snap: &Snapshot,
+    opts: &RenderOptions,
+    state: &mut ScrapeState,
+) -> Option<MetricFamily> {
+    if !opts.max_gauge {
+        return None;
+    }
+    let ns = |name: &str| namespaced(opts, name);
+    Some(max_family(snap, &ns, state)).filter(|f| !f.get_metric().is_empty())
+}
+
+/// The max gauge's family name under `opts`.
+pub fn max_gauge_name(opts: &RenderOptions) -> String {
+    namespaced(opts, "http_request_duration_seconds_max")
+}
+
+fn namespaced(opts: &RenderOptions, name: &str) -> String {
+    match &opts.namespace {
+        Some(n) => format!("{n}_{name}"),
+        None => name.to_string(),
+    }
 }
 
 fn family(name: String, help: &str, t: MetricType) -> MetricFamily {

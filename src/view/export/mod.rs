@@ -53,6 +53,49 @@ pub fn render_as(
     text::encode(&families(snap, opts, state), format)
 }
 
+/// Reuses the encoded snapshot-only families while the snapshot stays the
+/// same: scrapes (several Prometheus servers, or a fast scraper) often
+/// come more than once per published snapshot, and then only the max
+/// gauge — which depends on the scraper's state — is rendered again. One
+/// cache per set of [`RenderOptions`]; the output is exactly
+/// [`render_as`]'s.
+#[derive(Default)]
+pub struct RenderCache {
+    key: Option<(Arc<Snapshot>, Format)>,
+    /// Families sorting before the max gauge, and after it.
+    head: String,
+    tail: String,
+}
+
+impl RenderCache {
+    pub fn render(
+        &mut self,
+        snap: &Arc<Snapshot>,
+        opts: &RenderOptions,
+        state: &mut ScrapeState,
+        format: Format,
+    ) -> String {
+        let hit = matches!(&self.key, Some((s, f)) if Arc::ptr_eq(s, snap) && *f == format);
+        if !hit {
+            let fams = families::snapshot_families(snap, opts);
+            let max_name = families::max_gauge_name(opts);
+            let at = fams.partition_point(|f| f.name() < max_name.as_str());
+            self.head = text::encode_part(&fams[..at], format);
+            self.tail = text::encode_part(&fams[at..], format);
+            self.key = Some((snap.clone(), format));
+        }
+        let max = families::max_gauge(snap, opts, state)
+            .map(|m| text::encode_part(std::slice::from_ref(&m), format))
+            .unwrap_or_default();
+        let mut out = String::with_capacity(self.head.len() + max.len() + self.tail.len() + 8);
+        out.push_str(&self.head);
+        out.push_str(&max);
+        out.push_str(&self.tail);
+        text::end(&mut out, format);
+        out
+    }
+}
+
 /// A `prometheus` collector over the latest published snapshot, for
 /// programs that gather several collectors in a `prometheus::Registry`.
 /// `/metrics` and the push loop use [`render`] directly: same families.

@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use super::web::WebConfig;
-use super::{Format, Log, RenderOptions, ScrapeState, render_as};
+use super::{Format, Log, RenderCache, RenderOptions, ScrapeState};
 use crate::engine::snapshot::Snapshot;
 
 /// Resource limits of the server.
@@ -106,6 +106,7 @@ pub async fn serve_listener(
         snapshots,
         render: opts.render,
         scrape: Mutex::new(ScrapeState::default()),
+        cache: Mutex::new(RenderCache::default()),
         auth: opts
             .web
             .as_ref()
@@ -178,6 +179,7 @@ struct App {
     render: RenderOptions,
     /// The max gauge's memory: one per endpoint (see [`ScrapeState`]).
     scrape: Mutex<ScrapeState>,
+    cache: Mutex<RenderCache>,
     auth: Option<Auth>,
     headers: Vec<(String, String)>,
 }
@@ -245,7 +247,8 @@ async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
                 // may publish the next snapshot while this one renders.
                 let snap = app.snapshots.borrow().clone();
                 let mut state = app.scrape.lock().unwrap_or_else(|p| p.into_inner());
-                render_as(&snap, &app.render, &mut state, format)
+                let mut cache = app.cache.lock().unwrap_or_else(|p| p.into_inner());
+                cache.render(&snap, &app.render, &mut state, format)
             })
             .await;
             match body {

@@ -453,3 +453,47 @@ fn input_states_are_all_listed() {
     }
     assert!(text.contains("routetop_inputs{state=\"error\"} 1\n"));
 }
+
+#[test]
+fn render_cache_gives_exactly_what_render_gives() {
+    let opts = RenderOptions {
+        namespace: Some("ns".into()),
+        max_gauge: true,
+    };
+    let (mut st_a, mut st_b) = (ScrapeState::default(), ScrapeState::default());
+    let mut cache = RenderCache::default();
+    let first = Arc::new(stepped(10_500, &[9_000, 1_000, 2_000, 3_000]));
+    let second = Arc::new(stepped(12_700, &[2_000, 3_000, 7_000, 4_000]));
+    // Same snapshot twice (the max gauge changes), a format switch, a new
+    // snapshot, and the old one again.
+    for (snap, format) in [
+        (&first, Format::Text),
+        (&first, Format::Text),
+        (&first, Format::OpenMetrics),
+        (&second, Format::OpenMetrics),
+        (&second, Format::Text),
+        (&first, Format::Text),
+    ] {
+        let want = render_as(snap, &opts, &mut st_a, format);
+        let got = cache.render(snap, &opts, &mut st_b, format);
+        same("cache", &want, &got);
+    }
+    // The max gauge is there, between its neighbours.
+    let t = cache.render(&second, &opts, &mut st_b, Format::Text);
+    assert!(t.contains("# TYPE ns_http_request_duration_seconds_max gauge\n"));
+    let off = RenderOptions {
+        namespace: None,
+        max_gauge: false,
+    };
+    let mut c2 = RenderCache::default();
+    same(
+        "no max",
+        &render(&fixture::snapshot(), &off, &mut ScrapeState::default()),
+        &c2.render(
+            &Arc::new(fixture::snapshot()),
+            &off,
+            &mut ScrapeState::default(),
+            Format::Text,
+        ),
+    );
+}

@@ -70,14 +70,26 @@ impl Format {
 
 /// Writes `families` (empty ones are skipped) in `format`.
 pub fn encode(families: &[MetricFamily], format: Format) -> String {
+    let mut out = encode_part(families, format);
+    end(&mut out, format);
+    out
+}
+
+/// Families without the end of the exposition: pieces to join, then
+/// [`end`].
+pub fn encode_part(families: &[MetricFamily], format: Format) -> String {
     let mut out = String::with_capacity(size_hint(families));
     for f in families.iter().filter(|f| !f.get_metric().is_empty()) {
         family(&mut out, f, format);
     }
+    out
+}
+
+/// Ends an exposition (OpenMetrics' `# EOF`).
+pub fn end(out: &mut String, format: Format) {
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
     }
-    out
 }
 
 /// Close to the output's length, so the (multi-MiB) string is allocated
