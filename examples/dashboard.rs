@@ -36,15 +36,19 @@ fn synthetic(routes: usize, seq: u64) -> Snapshot {
                 w.rate = k as f64;
             }
             let n = r.series.requests.len() as u64;
-            for (j, v) in r.series.requests.iter_mut().enumerate() {
+            for (j, v) in Arc::make_mut(&mut r.series).requests.iter_mut().enumerate() {
                 *v = k + (j as u64 + seq) * 13 % 17;
             }
-            r.series.requests.rotate_left((seq % n.max(1)) as usize);
+            Arc::make_mut(&mut r.series)
+                .requests
+                .rotate_left((seq % n.max(1)) as usize);
             r
         })
         .collect();
     s.overflow.routes = routes;
-    s.total.series.requests.rotate_left((seq % 120) as usize);
+    Arc::make_mut(&mut s.total.series)
+        .requests
+        .rotate_left((seq % 120) as usize);
     s
 }
 
@@ -81,6 +85,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (tx, rx) = watch::channel(Arc::new(first));
         let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
         if file.is_none() {
+            // Built ahead and cycled, so that measuring this process
+            // measures the dashboard, not the making of test data.
+            // (Their sequence numbers repeat; only the pause counter shows it.)
+            let cycle: Vec<Arc<Snapshot>> =
+                (0..8).map(|i| Arc::new(synthetic(routes, i))).collect();
             tokio::spawn(async move {
                 let mut seq = 1;
                 let mut reset_at = None;
@@ -90,8 +99,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         _ = tick.tick() => {
                             seq += 1;
                             // After a reset, routes come back one publish later.
-                            let n = if reset_at == Some(seq - 1) { 0 } else { routes };
-                            if tx.send(Arc::new(synthetic(n, seq))).is_err() {
+                            let snap = if reset_at == Some(seq - 1) {
+                                Arc::new(synthetic(0, seq))
+                            } else {
+                                cycle[seq as usize % cycle.len()].clone()
+                            };
+                            if tx.send(snap).is_err() {
                                 return;
                             }
                         }

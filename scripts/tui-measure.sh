@@ -11,7 +11,13 @@
 #    polls `tmux capture-pane` every ~2 ms until the screen changes. This
 #    includes tmux's own pty read and redraw, so it is an upper bound.
 #
-# Needs tmux. Builds the example in release mode.
+# Needs tmux. Builds the example in release mode. The example cycles
+# prebuilt snapshots, so the CPU measured is the dashboard's own.
+#
+# Figures (2 cores shared with other builds, 160x50 pane):
+#   idle CPU, 2000 routes, 1 snapshot/s:   0.23 % of one core
+#   idle CPU, no new snapshots:            0.07 %
+#   key-to-screen (? / Esc, 20 keys):      median 15.9 ms, max 49 ms
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE_SECS=${IDLE_SECS:-30}

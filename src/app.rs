@@ -70,6 +70,7 @@ pub fn live_config(config: &Config) -> LiveConfig {
         engine,
         windows: config.live.windows.clone(),
         step: config.live.step,
+        publish: config.live.publish,
         series: config.live.series,
         json: config.json_fields.clone(),
         log_time: config.live.window_by == WindowBy::Log,

@@ -8,7 +8,8 @@
 //! headless = false        # summaries on stdout instead of the dashboard
 //! interval = "10s"        # headless summary interval
 //! windows = "1m,5m"       # sliding windows
-//! step = "1s"             # snapshot cadence (at most 1s)
+//! step = "1s"             # window and series granularity
+//! publish = "200ms"       # snapshot cadence (at most 1s)
 //! series = 300            # steps of history for sparklines
 //! window_by = "arrival"   # or "log": the log's own timestamps
 //! refresh = 5             # dashboard redraws per second
@@ -65,8 +66,8 @@ pub struct LiveArgs {
     )]
     pub windows: Option<String>,
 
-    /// Snapshot cadence: views, windows and series advance this often
-    /// (default 1s; 50ms to 1s).
+    /// Granularity of windows and series: one sparkline point per step
+    /// (default 1s; 100ms to 1m).
     #[arg(
         long,
         env = "ROUTETOP_STEP",
@@ -74,6 +75,16 @@ pub struct LiveArgs {
         value_name = "DURATION"
     )]
     pub step: Option<String>,
+
+    /// Snapshot cadence: views see new counts this often (default 200ms;
+    /// 50ms to 1s).
+    #[arg(
+        long,
+        env = "ROUTETOP_PUBLISH",
+        hide_env_values = true,
+        value_name = "DURATION"
+    )]
+    pub publish: Option<String>,
 
     /// Steps of history kept for sparklines and charts (default 300).
     #[arg(
@@ -108,6 +119,7 @@ pub struct LiveFile {
     pub interval: Option<String>,
     pub windows: Option<String>,
     pub step: Option<String>,
+    pub publish: Option<String>,
     pub series: Option<usize>,
     pub window_by: Option<WindowBy>,
     pub refresh: Option<u32>,
@@ -122,6 +134,7 @@ pub struct LiveSettings {
     pub interval: Duration,
     pub windows: Vec<Duration>,
     pub step: Duration,
+    pub publish: Duration,
     pub series: usize,
     pub window_by: WindowBy,
     pub refresh: u32,
@@ -135,6 +148,7 @@ impl Default for LiveSettings {
             interval: Duration::from_secs(10),
             windows: vec![Duration::from_secs(60), Duration::from_secs(300)],
             step: Duration::from_secs(1),
+            publish: Duration::from_millis(200),
             series: 300,
             window_by: WindowBy::Arrival,
             refresh: 5,
@@ -177,9 +191,15 @@ impl LiveSettings {
                 None => Ok(default),
             };
         let step = dur(&args.step, file.step, "step", d.step)?;
-        if step < Duration::from_millis(50) || step > Duration::from_secs(1) {
+        if step < Duration::from_millis(100) || step > Duration::from_secs(60) {
             return Err(ConfigError(format!(
-                "--step must be 50ms..=1s, not {step:?}"
+                "--step must be 100ms..=1m, not {step:?}"
+            )));
+        }
+        let publish = dur(&args.publish, file.publish, "publish", d.publish)?;
+        if publish < Duration::from_millis(50) || publish > Duration::from_secs(1) {
+            return Err(ConfigError(format!(
+                "--publish must be 50ms..=1s, not {publish:?}"
             )));
         }
         let windows = match args.windows.clone().or(file.windows) {
@@ -217,6 +237,7 @@ impl LiveSettings {
             interval: dur(&args.interval, file.interval, "interval", d.interval)?,
             windows,
             step,
+            publish: publish.min(step),
             series,
             window_by: args.window_by.or(file.window_by).unwrap_or_default(),
             refresh,
@@ -271,10 +292,17 @@ mod tests {
         };
         assert!(
             bad(LiveArgs {
-                step: Some("2s".into()),
+                step: Some("2m".into()),
                 ..Default::default()
             })
             .contains("--step")
+        );
+        assert!(
+            bad(LiveArgs {
+                publish: Some("2s".into()),
+                ..Default::default()
+            })
+            .contains("--publish")
         );
         assert!(
             bad(LiveArgs {

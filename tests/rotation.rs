@@ -560,3 +560,126 @@ fn glob_rotated_file_found_after_grace() {
     assert_same_set(&got, 0..3500);
     assert_eq!(f.sources().len(), 2, "{}", f.dump());
 }
+
+/// linemux events wake the follower: with a poll of a minute, a line is
+/// still delivered at once — also after a busy spell, during which the
+/// follower reads on a timer and drops its watcher, then watches again.
+#[test]
+fn events_wake_follower() {
+    let dir = tmp();
+    let path = join(&dir, "access.log");
+    fs::write(&path, b"").unwrap();
+    let mut o = opts();
+    o.poll = Duration::from_secs(60);
+    o.rescan = Duration::from_secs(60);
+    let mut f = follow_file(&path, o, 64);
+    let mut w = append(&path);
+    write_lines(&mut w, 0..1, 0);
+    f.until_lines(Some(0), 1);
+    write_lines(&mut w, 1..20_000, 200);
+    f.until_lines(Some(0), 20_000);
+    // Quiet for a while: back to events.
+    std::thread::sleep(Duration::from_millis(600));
+    write_lines(&mut w, 20_000..20_001, 0);
+    f.until_lines(Some(0), 20_001);
+    f.stop();
+    assert_exact(&f.numbers(Some(0)), 0..20_001);
+}
+
+/// Rename-then-create while lines come slowly, so the follower relies on
+/// events rather than its busy-time timer.
+#[test]
+fn rotation_rename_then_create_quiet() {
+    let dir = tmp();
+    let path = join(&dir, "access.log");
+    fs::write(&path, b"").unwrap();
+    let mut f = follow_file(&path, opts(), 64);
+    let p = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = append(&p);
+        for n in 0..40 {
+            if n == 20 {
+                fs::rename(&p, p.with_extension("log.1")).unwrap();
+                w = append(&p);
+            }
+            write_lines(&mut w, n..n + 1, 0);
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    });
+    f.until_lines(Some(0), 40);
+    writer.join().unwrap();
+    f.stop();
+    assert_exact(&f.numbers(Some(0)), 0..40);
+    assert_eq!(f.rotations(0), 1, "{}", f.dump());
+}
+
+/// copytruncate with a glob that matches the copy too (`app.log*`): the
+/// copy is a new file holding lines already read, and must not be read
+/// again — whether the glob finds it before or after the truncation.
+#[test]
+fn copytruncate_glob_matches_copy() {
+    let dir = tmp();
+    let path = join(&dir, "app.log");
+    fs::write(&path, lines(1_000_000..1_000_100)).unwrap();
+    let pattern = path_str(&join(&dir, "app.log*"));
+    let mut f = Follow::start(vec![input(&pattern)], opts(), 64);
+    f.until_state(0, InputState::Following);
+    let p = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = append(&p);
+        write_lines(&mut w, 0..2000, 50);
+        // Found by a rescan before the truncation...
+        fs::copy(&p, p.with_extension("log.1")).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        write_lines(&mut w, 2000..4000, 50);
+        // ...and after it.
+        fs::copy(&p, p.with_extension("log.2")).unwrap();
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        write_lines(&mut w, 4000..6000, 50);
+    });
+    f.until_lines(None, 6000);
+    writer.join().unwrap();
+    // Long enough for rescans to find both copies.
+    f.until("both copies found", |g| {
+        g.iter().filter(|e| matches!(e, Got::Added(..))).count() == 3
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    f.stop();
+    assert_exact(&f.numbers(None), 0..6000);
+}
+
+/// An input that cannot be read is reported, not fatal: the others go on.
+#[test]
+fn unreadable_input_is_an_error_state() {
+    let dir = tmp();
+    let sub = join(&dir, "a-directory");
+    fs::create_dir(&sub).unwrap();
+    let path = join(&dir, "access.log");
+    fs::write(&path, b"").unwrap();
+    let mut f = Follow::start(
+        vec![input(&path_str(&sub)), input(&path_str(&path))],
+        opts(),
+        64,
+    );
+    f.until("an error state", |g| {
+        g.iter()
+            .any(|e| matches!(e, Got::State(0, InputState::Error(m)) if m.contains("regular file")))
+    });
+    f.until_state(1, InputState::Following);
+    let mut w = append(&path);
+    write_lines(&mut w, 0..10, 0);
+    f.until_lines(Some(1), 10);
+    f.stop();
+    assert_exact(&f.numbers(Some(1)), 0..10);
+}

@@ -125,6 +125,42 @@ impl Hist {
         }
     }
 
+    /// Removes `other`'s values, which must all be in `self` (a window
+    /// dropping an expired slice from its running sum). `scratch` is a
+    /// reusable HDR histogram for subtracting a small list from an HDR one.
+    pub fn subtract(&mut self, other: &Hist, scratch: &mut Histogram<u64>) {
+        match (&mut *self, other) {
+            (_, Hist::Small(o)) if o.is_empty() => {}
+            (Hist::Small(a), Hist::Small(b)) => {
+                for &x in b {
+                    if let Some(i) = a.iter().position(|&y| y == x) {
+                        a.swap_remove(i);
+                    }
+                }
+            }
+            // Subtraction fails only if `other` is not a subset: counts stay
+            // as they were rather than go wrong.
+            (Hist::Big(a), Hist::Big(b)) => {
+                let _ = a.subtract(b);
+            }
+            (Hist::Big(a), Hist::Small(b)) => {
+                scratch.reset();
+                for &x in b {
+                    scratch.saturating_record(x as u64);
+                }
+                let _ = a.subtract(&*scratch);
+            }
+            (Hist::Small(a), Hist::Big(b)) => {
+                let mut h = new_hdr();
+                for &x in a.iter() {
+                    h.saturating_record(x as u64);
+                }
+                let _ = h.subtract(b);
+                *self = Hist::Big(h);
+            }
+        }
+    }
+
     /// Nearest-rank quantile, `q` in 0..=1; 0 when empty.
     pub fn quantile(&self, q: f64) -> u64 {
         let mut out = [0];
@@ -148,23 +184,12 @@ impl Hist {
                     *o = sorted[rank(q) as usize - 1] as u64;
                 }
             }
+            // One pass over the counts array (hdrhistogram's own loop, far
+            // cheaper than its generic iterators): measured with `cargo bench
+            // --bench snapshot`.
             Hist::Big(h) => {
-                let mut qi = 0;
-                let mut seen = 0u64;
-                for it in h.iter_recorded() {
-                    seen += it.count_since_last_iteration();
-                    while qi < qs.len() && seen >= rank(qs[qi]) {
-                        out[qi] = h
-                            .highest_equivalent(it.value_iterated_to())
-                            .min(MAX_LATENCY_US);
-                        qi += 1;
-                    }
-                    if qi == qs.len() {
-                        break;
-                    }
-                }
-                for o in out.iter_mut().skip(qi) {
-                    *o = h.max();
+                for (o, v) in out.iter_mut().zip(h.value_at_quantiles(qs.iter().copied())) {
+                    *o = v.min(MAX_LATENCY_US);
                 }
             }
         }

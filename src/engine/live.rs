@@ -23,7 +23,10 @@ use tokio::sync::watch;
 use super::snapshot::{self, InputSnap, InputState, RouteHists, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
-use super::{EngineConfig, Hist, LinePos, Registry, Shard, SharedRegistry, SourceId};
+use hdrhistogram::Histogram;
+
+use super::hist::new_hdr;
+use super::{EngineConfig, LinePos, Registry, Shard, SharedRegistry, SourceId};
 use crate::format::detect::{self, SAMPLE_LINES};
 use crate::format::{ErrorKind, FieldOverride, Format, FormatSpec};
 use crate::input::InputEvent;
@@ -42,8 +45,11 @@ pub struct LiveConfig {
     pub engine: EngineConfig,
     /// Window lengths, ascending (default 1 min, 5 min).
     pub windows: Vec<Duration>,
-    /// Step and publication cadence (default 1 s).
+    /// Step of windows and series (default 1 s).
     pub step: Duration,
+    /// Snapshot cadence (default 200 ms): views see new counts this often;
+    /// windows and series advance once per step.
+    pub publish: Duration,
     /// Steps of series kept (default 300).
     pub series: usize,
     pub json: Vec<FieldOverride>,
@@ -89,7 +95,8 @@ pub struct LiveEngine {
     started: Instant,
     /// Log second of step 0 (log-time windows).
     log_origin: Option<i64>,
-    scratch: Hist,
+    /// For subtracting small lists from HDR histograms (window expiry).
+    scratch: Histogram<u64>,
     lines_this_step: u64,
     lines_per_sec: f64,
     newest_log_time: Option<i64>,
@@ -118,7 +125,7 @@ impl LiveEngine {
             step: 0,
             started: Instant::now(),
             log_origin: None,
-            scratch: Hist::default(),
+            scratch: new_hdr(),
             lines_this_step: 0,
             lines_per_sec: 0.0,
             newest_log_time: None,
@@ -306,10 +313,10 @@ impl LiveEngine {
         let step = self.step;
         for r in self.recent.iter_mut().flatten() {
             if r.is_dirty() {
-                r.close_step(step);
+                r.close_step(step, &mut self.scratch);
             }
         }
-        self.total.close_step(step);
+        self.total.close_step(step, &mut self.scratch);
         self.step = next.max(step + 1);
     }
 
@@ -378,7 +385,7 @@ impl LiveEngine {
         let current = self.step;
         let mut routes = Vec::with_capacity(since.routes.len());
         for (id, mut r) in since.routes {
-            if let Some(Some(rec)) = self.recent.get(id as usize) {
+            if let Some(Some(rec)) = self.recent.get_mut(id as usize) {
                 r.windows = rec.windows(current, step, &mut self.scratch);
                 r.series = rec.series(current, ROUTE_SERIES.min(self.cfg.series), step);
             }
@@ -448,16 +455,17 @@ pub fn run(
     publish: watch::Sender<Arc<Snapshot>>,
     stop: Arc<AtomicBool>,
 ) -> Arc<Snapshot> {
-    let step = engine.cfg.step;
-    let mut next = Instant::now() + step;
+    let (step, every) = (engine.cfg.step, engine.cfg.publish.min(engine.cfg.step));
+    let start = Instant::now();
+    let (mut next_step, mut next_publish) = (start + step, start + every);
     let mut open = true;
     while open && !stop.load(Ordering::Relaxed) {
-        let wait = next.saturating_duration_since(Instant::now());
-        match events.recv_timeout(wait) {
+        let due = next_step.min(next_publish);
+        match events.recv_timeout(due.saturating_duration_since(Instant::now())) {
             Ok(ev) => {
                 engine.handle(ev);
-                // Drain what is queued, but never past the step's end.
-                while Instant::now() < next {
+                // Drain what is queued, but never past the next deadline.
+                while Instant::now() < due {
                     match events.try_recv() {
                         Ok(ev) => engine.handle(ev),
                         Err(TryRecvError::Empty) => break,
@@ -478,14 +486,14 @@ pub fn run(
             }
         }
         let now = Instant::now();
-        if now >= next || !open {
+        if now >= next_step {
             engine.tick();
+            // A huge backlog can make the engine late: skip steps, don't spin.
+            next_step = (next_step + step).max(now);
+        }
+        if now >= next_publish || !open {
             publish.send_replace(Arc::new(engine.snapshot()));
-            next += step;
-            if next < now {
-                // Fell behind (a huge backlog): skip steps, don't spin.
-                next = now + step;
-            }
+            next_publish = (next_publish + every).max(now);
         }
     }
     // Stopping: the followers were stopped first, so whatever they sent is

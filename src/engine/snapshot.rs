@@ -151,10 +151,11 @@ pub struct RouteSnap {
     pub statuses: Vec<(u16, u64)>,
     /// Since-start requests per source, ascending source.
     pub sources: Vec<(u16, u64)>,
-    pub series: Series,
+    /// Shared between snapshots while it does not change.
+    pub series: Arc<Series>,
     /// Since-start latency distribution: (lowest µs, highest µs, count) per
-    /// non-empty bucket, ascending.
-    pub latency: Vec<(u64, u64, u64)>,
+    /// non-empty bucket, ascending. Shared between snapshots.
+    pub latency: Arc<[(u64, u64, u64)]>,
 }
 
 /// Upstream timer counters of a key.
@@ -237,24 +238,30 @@ pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     out
 }
 
-fn row_of(s: &Stats, hist: &Hist) -> Row {
-    let mut r = Row {
+fn latency_of(h: &Hist) -> Latency {
+    let mut q = [0; 4];
+    h.quantiles(&QUANTILES, &mut q);
+    (q, Arc::from(log2_buckets(h)))
+}
+
+fn row_of(s: &Stats, q_us: [u64; 4]) -> Row {
+    Row {
         requests: s.count,
         bytes: s.bytes,
         timed: s.timed,
         lat_sum_us: s.lat_sum_us,
         lat_max_us: s.lat_max_us,
+        q_us,
         ..Default::default()
-    };
-    hist.quantiles(&QUANTILES, &mut r.q_us);
-    r
+    }
 }
 
-/// Latency histograms kept per route rather than per key (the live engine):
-/// the route's, by id, and the total's.
+/// Latency kept per route rather than per key (the live engine): since-start
+/// quantiles and distribution, already computed, by route id and in total.
+pub type Latency = ([u64; 4], Arc<[(u64, u64, u64)]>);
 pub struct RouteHists<'a> {
-    pub route: &'a dyn Fn(RouteId) -> Option<&'a Hist>,
-    pub total: &'a Hist,
+    pub route: &'a dyn Fn(RouteId) -> Option<Latency>,
+    pub total: Latency,
 }
 
 /// The since-start part of a snapshot.
@@ -320,13 +327,12 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         for &(s, n) in &sources {
             bump(&mut total_sources, s, n);
         }
-        let hist = match &hists {
-            Some(h) => (h.route)(route).unwrap_or(&stats.hist),
-            None => &stats.hist,
+        let (q_us, latency) = match hists.as_ref().and_then(|h| (h.route)(route)) {
+            Some(l) => l,
+            None => latency_of(&stats.hist),
         };
-        let mut row = row_of(&stats, hist);
+        let mut row = row_of(&stats, q_us);
         row.classes = classes;
-        let latency = log2_buckets(hist);
         routes.push((
             route,
             RouteSnap {
@@ -340,8 +346,11 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
             },
         ));
     }
-    let total_hist = hists.as_ref().map_or(&total_stats.hist, |h| h.total);
-    let mut row = row_of(&total_stats, total_hist);
+    let (q_us, latency) = match hists {
+        Some(h) => h.total,
+        None => latency_of(&total_stats.hist),
+    };
+    let mut row = row_of(&total_stats, q_us);
     row.classes = total_classes;
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),
@@ -349,7 +358,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         methods: method_list(reg, total_methods),
         statuses: sorted(total_statuses),
         sources: sorted(total_sources),
-        latency: log2_buckets(total_hist),
+        latency,
         ..Default::default()
     };
     let keys = agg
@@ -525,7 +534,7 @@ pub mod fixture {
                 (0, total.requests * 3 / 4),
                 (1, total.requests - total.requests * 3 / 4),
             ],
-            latency: vec![
+            latency: Arc::from(vec![
                 (1024, 2047, total.timed / 10),
                 (2048, 4095, total.timed / 5),
                 (4096, 8191, total.timed / 3),
@@ -539,9 +548,9 @@ pub mod fixture {
                         - total.timed / 3
                         - total.timed / 4,
                 ),
-            ],
+            ]),
             total,
-            series: s,
+            series: Arc::new(s),
         }
     }
 

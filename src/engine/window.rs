@@ -1,30 +1,42 @@
 //! Recent-time statistics of one route (or of all traffic): the current
-//! step, sliding windows and a per-step series.
+//! step, sliding windows, a per-step series, and the since-start latency
+//! histogram, with everything a snapshot needs cached so that publishing
+//! several snapshots per step costs next to nothing.
 //!
 //! Requests are recorded into the current *step* only (one histogram record
-//! per request). When a step closes (at each publication, ≤ 1 s), its counts
-//! and histogram are folded into the since-start histogram and into the
-//! newest slice of every window, its quantiles go into the series ring, and
-//! it is reset. Windows are rings of [`SLICES`] slices each a sixth of the
-//! window long; expired slices drop out and the window reports the exact
-//! time it covers, so a 1-minute window covers 50–60 s and its rate is
-//! computed over that, not over a nominal minute.
+//! per request). When a step closes, its counts and histogram are folded into
+//! the since-start histogram, into the newest slice of every window and into
+//! each window's running sum, its quantiles go into the series ring, and it
+//! is reset. Windows are rings of [`SLICES`] slices, each a sixth of the
+//! window; when a slice falls out of the window it is subtracted from the
+//! running sum, so a window's distribution is always one histogram, never a
+//! merge of slices at read time. A window reports the exact time it covers
+//! (a 1-minute window covers 50–60 s) and its rate is computed over that.
 //!
-//! Memory per route: at most `2 + windows × SLICES` latency histograms
-//! (14 for the default two windows; each ≤ 256 B while it holds ≤ 64
-//! values, 26.7 KiB once busier) plus the series ring, `steps × 28 B`
-//! (8.4 KiB for the default 300 steps). A busy route therefore costs at most
-//! ~380 KiB, a quiet one a few KiB.
+//! Caches: window and since-start quantiles, the drill-down latency buckets
+//! and the series are recomputed only when what they depend on changed (a
+//! step with traffic closed, a slice expired, a new step began).
+//!
+//! Memory per route: at most `2 + windows × (SLICES + 1)` latency histograms
+//! (16 with the default two windows; each ≤ 1 KiB while it holds ≤ 256
+//! values, 26.7 KiB once busier), plus the series ring (`steps × 28 B`, 8.4
+//! KiB for the default 300 steps) and the cached series the snapshots share.
+//! A busy route costs at most ~450 KiB, a quiet one a few KiB.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
+
 use super::Hist;
-use super::snapshot::{Series, WindowStats};
+use super::snapshot::{Series, WindowStats, log2_buckets};
 use super::summary::{QUANTILES, Row};
 
 /// Slices per window.
 pub const SLICES: u64 = 6;
+/// Steps between recomputations of the since-start latency distribution.
+const LATENCY_EVERY: u64 = 5;
 
 /// Additive counts of a set of requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,18 +61,16 @@ impl Counts {
         self.max_us = self.max_us.max(o.max_us);
     }
 
-    fn row(&self, hist: &Hist) -> Row {
-        let mut r = Row {
-            requests: self.requests,
-            bytes: self.bytes,
-            classes: self.classes,
-            timed: self.timed,
-            lat_sum_us: self.lat_sum_us,
-            lat_max_us: self.max_us,
-            q_us: [0; 4],
-        };
-        hist.quantiles(&QUANTILES, &mut r.q_us);
-        r
+    /// Removes `o` (a subset of `self`). The maximum cannot be un-taken:
+    /// the caller recomputes it from what remains.
+    fn sub(&mut self, o: &Counts) {
+        self.requests -= o.requests;
+        for (a, b) in self.classes.iter_mut().zip(o.classes) {
+            *a -= b;
+        }
+        self.bytes -= o.bytes;
+        self.timed -= o.timed;
+        self.lat_sum_us -= o.lat_sum_us;
     }
 }
 
@@ -75,12 +85,85 @@ struct Window {
     len_steps: u64,
     slice_steps: u64,
     slices: VecDeque<Slice>,
+    /// Sum of the slices: counts and distribution.
+    counts: Counts,
+    hist: Hist,
+    /// Quantiles of `hist`, valid unless `stale`.
+    q_us: [u64; 4],
+    stale: bool,
+}
+
+impl Window {
+    /// Drops slices wholly older than the window ending before `current`.
+    fn expire(&mut self, current: u64, scratch: &mut Histogram<u64>) {
+        let mut dropped = false;
+        while self
+            .slices
+            .front()
+            .is_some_and(|s| s.start + self.len_steps < current)
+        {
+            let Some(s) = self.slices.pop_front() else {
+                break;
+            };
+            self.counts.sub(&s.counts);
+            self.hist.subtract(&s.hist, scratch);
+            dropped = true;
+        }
+        if dropped {
+            self.counts.max_us = self
+                .slices
+                .iter()
+                .map(|s| s.counts.max_us)
+                .max()
+                .unwrap_or(0);
+            if self.slices.is_empty() {
+                // Start the next busy period from an exact, small state.
+                self.counts = Counts::default();
+                self.hist = Hist::default();
+            }
+            self.stale = true;
+        }
+    }
+
+    fn stats(&mut self, current: u64, step: Duration) -> WindowStats {
+        if self.stale {
+            self.hist.quantiles(&QUANTILES, &mut self.q_us);
+            self.stale = false;
+        }
+        let oldest = self.slices.front().map_or(current, |s| s.start);
+        let covered_steps = (current - oldest.min(current)).min(self.len_steps);
+        let covered = step * covered_steps as u32;
+        let row = Row {
+            requests: self.counts.requests,
+            bytes: self.counts.bytes,
+            classes: self.counts.classes,
+            timed: self.counts.timed,
+            lat_sum_us: self.counts.lat_sum_us,
+            lat_max_us: self.counts.max_us,
+            q_us: if self.counts.timed > 0 {
+                self.q_us
+            } else {
+                [0; 4]
+            },
+        };
+        let rate = if covered.is_zero() {
+            0.0
+        } else {
+            row.requests as f64 / covered.as_secs_f64()
+        };
+        WindowStats {
+            length: step * self.len_steps as u32,
+            covered,
+            row,
+            rate,
+        }
+    }
 }
 
 /// Per-step values, a ring of the last `cap` closed steps.
 struct Ring {
     cap: usize,
-    /// Step index of the newest entry (valid when `len > 0`).
+    /// Step index of the newest entry (valid when not empty).
     newest: u64,
     /// requests, 5xx, 4xx, p50, p90, p99, max per entry.
     data: VecDeque<[u32; 7]>,
@@ -132,10 +215,15 @@ pub struct Recent {
     step: Counts,
     step_hist: Hist,
     since: Hist,
+    since_q: [u64; 4],
+    since_latency: Arc<[(u64, u64, u64)]>,
     windows: Vec<Window>,
     ring: Ring,
-    /// Step of the last request seen (for idle detection).
-    pub last_active: u64,
+    /// Series as of `series_at` steps, `series_len` long.
+    series: Arc<Series>,
+    series_at: u64,
+    /// Step at which `since_latency` was last computed.
+    latency_at: Option<u64>,
 }
 
 impl Recent {
@@ -145,12 +233,18 @@ impl Recent {
             step: Counts::default(),
             step_hist: Hist::default(),
             since: Hist::default(),
+            since_q: [0; 4],
+            since_latency: Arc::from(Vec::new()),
             windows: windows
                 .iter()
                 .map(|&w| Window {
                     len_steps: w.max(1),
                     slice_steps: (w / SLICES).max(1),
                     slices: VecDeque::new(),
+                    counts: Counts::default(),
+                    hist: Hist::default(),
+                    q_us: [0; 4],
+                    stale: false,
                 })
                 .collect(),
             ring: Ring {
@@ -158,7 +252,9 @@ impl Recent {
                 newest: 0,
                 data: VecDeque::new(),
             },
-            last_active: 0,
+            series: Arc::new(Series::default()),
+            series_at: u64::MAX,
+            latency_at: None,
         }
     }
 
@@ -180,40 +276,40 @@ impl Recent {
         self.step.requests > 0
     }
 
-    /// Closes step `step`: folds it into the since-start histogram, the
-    /// windows and the series. Cheap for an idle route (nothing to fold).
-    pub fn close_step(&mut self, step: u64) {
-        if self.step.requests > 0 {
-            let mut q = [0u64; 4];
-            self.step_hist.quantiles(&QUANTILES, &mut q);
-            let c = |v: u64| v.min(u32::MAX as u64) as u32;
-            self.ring.push(
-                step,
-                [
-                    c(self.step.requests),
-                    c(self.step.classes[5]),
-                    c(self.step.classes[4]),
-                    c(q[0]),
-                    c(q[1]),
-                    c(q[2]),
-                    c(self.step.max_us),
-                ],
-            );
+    /// Closes step `step` (which had traffic, see [`Recent::is_dirty`]):
+    /// folds it into the since-start histogram, the windows and the series.
+    pub fn close_step(&mut self, step: u64, scratch: &mut Histogram<u64>) {
+        if self.step.requests == 0 {
+            return;
+        }
+        let mut q = [0u64; 4];
+        self.step_hist.quantiles(&QUANTILES, &mut q);
+        let c = |v: u64| v.min(u32::MAX as u64) as u32;
+        self.ring.push(
+            step,
+            [
+                c(self.step.requests),
+                c(self.step.classes[5]),
+                c(self.step.classes[4]),
+                c(q[0]),
+                c(q[1]),
+                c(q[2]),
+                c(self.step.max_us),
+            ],
+        );
+        self.series_at = u64::MAX;
+        if self.step.timed > 0 {
             self.since.merge(&self.step_hist);
-            self.last_active = step;
+            self.since.quantiles(&QUANTILES, &mut self.since_q);
+            // The drill-down chart needs a full walk of the histogram: a few
+            // steps of staleness are invisible in it, the walk per step is not.
+            if self.latency_at.is_none_or(|at| step >= at + LATENCY_EVERY) {
+                self.since_latency = Arc::from(log2_buckets(&self.since));
+                self.latency_at = Some(step);
+            }
         }
         for w in &mut self.windows {
-            // Expire slices wholly older than the window.
-            while w
-                .slices
-                .front()
-                .is_some_and(|s| s.start + w.len_steps <= step)
-            {
-                w.slices.pop_front();
-            }
-            if self.step.requests == 0 {
-                continue;
-            }
+            w.expire(step + 1, scratch);
             let start = step - step % w.slice_steps;
             if w.slices.back().is_none_or(|s| s.start != start) {
                 w.slices.push_back(Slice {
@@ -226,67 +322,54 @@ impl Recent {
                 s.counts.add(&self.step);
                 s.hist.merge(&self.step_hist);
             }
+            w.counts.add(&self.step);
+            w.hist.merge(&self.step_hist);
+            w.stale = true;
         }
         self.step = Counts::default();
         self.step_hist.clear();
     }
 
-    /// The since-start latency histogram (complete steps).
-    pub fn since(&self) -> &Hist {
-        &self.since
+    /// Since-start latency quantiles (complete steps) and distribution.
+    pub fn since(&self) -> super::snapshot::Latency {
+        (self.since_q, self.since_latency.clone())
     }
 
     /// Window statistics as of the end of step `current - 1`.
-    pub fn windows(&self, current: u64, step: Duration, scratch: &mut Hist) -> Vec<WindowStats> {
+    pub fn windows(
+        &mut self,
+        current: u64,
+        step: Duration,
+        scratch: &mut Histogram<u64>,
+    ) -> Vec<WindowStats> {
         self.windows
-            .iter()
+            .iter_mut()
             .map(|w| {
-                let mut counts = Counts::default();
-                scratch.clear();
-                let mut oldest = current;
-                for s in w
-                    .slices
-                    .iter()
-                    .filter(|s| s.start + w.len_steps > current.saturating_sub(1))
-                {
-                    counts.add(&s.counts);
-                    scratch.merge(&s.hist);
-                    oldest = oldest.min(s.start);
-                }
-                // Covered: from the oldest slice kept to now, at most the
-                // window, at least one step once anything was seen.
-                let covered_steps = (current - oldest.min(current)).min(w.len_steps);
-                let covered = step * covered_steps as u32;
-                let row = counts.row(scratch);
-                let rate = if covered.is_zero() {
-                    0.0
-                } else {
-                    row.requests as f64 / covered.as_secs_f64()
-                };
-                WindowStats {
-                    length: step * w.len_steps as u32,
-                    covered,
-                    row,
-                    rate,
-                }
+                w.expire(current, scratch);
+                w.stats(current, step)
             })
             .collect()
     }
 
-    /// The last `n` closed steps before `current`, oldest first.
-    pub fn series(&self, current: u64, n: usize, step: Duration) -> Series {
-        let t = self.ring.tail(current, n);
-        let col = |i: usize| t.iter().map(|v| v[i] as u64).collect::<Vec<u64>>();
-        Series {
-            step,
-            requests: col(0),
-            errors_5xx: col(1),
-            errors_4xx: col(2),
-            p50_us: col(3),
-            p90_us: col(4),
-            p99_us: col(5),
-            max_us: col(6),
+    /// The last `n` closed steps before `current`, oldest first (shared
+    /// between snapshots of the same step).
+    pub fn series(&mut self, current: u64, n: usize, step: Duration) -> Arc<Series> {
+        if self.series_at != current || self.series.requests.len() != n {
+            let t = self.ring.tail(current, n);
+            let col = |i: usize| t.iter().map(|v| v[i] as u64).collect::<Vec<u64>>();
+            self.series = Arc::new(Series {
+                step,
+                requests: col(0),
+                errors_5xx: col(1),
+                errors_4xx: col(2),
+                p50_us: col(3),
+                p90_us: col(4),
+                p99_us: col(5),
+                max_us: col(6),
+            });
+            self.series_at = current;
         }
+        self.series.clone()
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -295,16 +378,23 @@ impl Recent {
             + self
                 .windows
                 .iter()
-                .flat_map(|w| w.slices.iter())
-                .map(|s| s.hist.heap_bytes() + std::mem::size_of::<Slice>())
+                .map(|w| {
+                    w.hist.heap_bytes()
+                        + w.slices
+                            .iter()
+                            .map(|s| s.hist.heap_bytes() + size_of::<Slice>())
+                            .sum::<usize>()
+                })
                 .sum::<usize>()
             + self.ring.data.capacity() * 28
+            + self.series.requests.capacity() * 8 * 7
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::hist::new_hdr;
 
     const STEP: Duration = Duration::from_secs(1);
 
@@ -312,7 +402,7 @@ mod tests {
     fn windows_slide_and_report_what_they_cover() {
         // 60-step window: slices of 10 steps.
         let mut r = Recent::new(&[60], 100);
-        let mut scratch = Hist::default();
+        let mut scratch = new_hdr();
         for step in 0..100u64 {
             for _ in 0..10 {
                 r.record(
@@ -321,7 +411,7 @@ mod tests {
                     Some(1_000 * (step + 1)),
                 );
             }
-            r.close_step(step);
+            r.close_step(step, &mut scratch);
         }
         // As of step 100: slices starting 40..=90 remain (6 slices, 60 steps).
         let w = &r.windows(100, STEP, &mut scratch)[0];
@@ -330,47 +420,89 @@ mod tests {
         assert_eq!(w.row.classes[5], 60);
         assert_eq!(w.row.bytes, 60_000);
         assert_eq!(w.rate, 10.0);
-        // Latencies in the window are 41..=100 ms, 10 each: exact nearest rank.
+        // Latencies in the window are 41..=100 ms, 10 each: p50 is 70 ms.
         assert_eq!(w.row.lat_max_us, 100_000);
         let p50 = w.row.q_us[0] as f64;
         assert!((p50 - 70_000.0).abs() / 70_000.0 < 0.01, "{p50}");
         // Just after start, the window covers only what has elapsed.
         let mut r = Recent::new(&[60], 100);
         r.record(200, None, Some(5));
-        r.close_step(0);
+        r.close_step(0, &mut scratch);
         let w = &r.windows(1, STEP, &mut scratch)[0];
         assert_eq!((w.covered, w.row.requests, w.rate), (STEP, 1, 1.0));
+    }
+
+    /// The running sum equals a fresh merge of the slices, exactly, through
+    /// many expiries (small and HDR slices, small and HDR sums).
+    #[test]
+    fn running_sums_match_merging_the_slices() {
+        let mut r = Recent::new(&[12, 60], 10);
+        let mut scratch = new_hdr();
+        let mut x: u64 = 99;
+        for step in 0..400u64 {
+            // Bursty: some steps quiet, some with many values.
+            let n = [0, 3, 40, 300, 7][(step % 5) as usize];
+            for _ in 0..n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                r.record(200, None, Some(x % 5_000_000));
+            }
+            r.close_step(step, &mut scratch);
+            let got = r.windows(step + 1, STEP, &mut scratch);
+            for (wi, w) in r.windows.iter().enumerate() {
+                let mut fresh = Hist::default();
+                let mut counts = Counts::default();
+                for s in &w.slices {
+                    fresh.merge(&s.hist);
+                    counts.add(&s.counts);
+                }
+                assert_eq!(w.hist.count(), fresh.count(), "step {step} window {wi}");
+                assert_eq!(got[wi].row.requests, counts.requests);
+                assert_eq!(got[wi].row.lat_max_us, counts.max_us);
+                let mut q = [0; 4];
+                fresh.quantiles(&QUANTILES, &mut q);
+                assert_eq!(
+                    got[wi].row.q_us,
+                    if counts.timed > 0 { q } else { [0; 4] },
+                    "step {step} window {wi}"
+                );
+            }
+        }
     }
 
     #[test]
     fn idle_steps_are_zeros_and_old_slices_expire() {
         let mut r = Recent::new(&[60], 10);
-        let mut scratch = Hist::default();
+        let mut scratch = new_hdr();
         r.record(200, None, Some(7));
-        r.close_step(3);
+        r.close_step(3, &mut scratch);
         r.record(404, None, None);
-        r.close_step(6);
+        r.close_step(6, &mut scratch);
         let s = r.series(8, 6, STEP);
         assert_eq!(s.requests, vec![0, 1, 0, 0, 1, 0]); // steps 2..=7
         assert_eq!(s.errors_4xx, vec![0, 0, 0, 0, 1, 0]);
         assert_eq!(s.p99_us, vec![0, 7, 0, 0, 0, 0]);
-        // 200 steps later the window is empty.
-        for step in 7..200 {
-            r.close_step(step);
-        }
+        // Shared until the step changes.
+        assert!(Arc::ptr_eq(&s, &r.series(8, 6, STEP)));
+        // 200 steps later the window is empty, without any step closing.
         let w = &r.windows(200, STEP, &mut scratch)[0];
-        assert_eq!(w.row.requests, 0);
+        assert_eq!(
+            (w.row.requests, w.row.lat_max_us, w.covered),
+            (0, 0, Duration::ZERO)
+        );
         assert_eq!(r.series(200, 3, STEP).requests, vec![0, 0, 0]);
         // Since-start keeps everything.
-        assert_eq!(r.since().count(), 1);
+        assert_eq!(r.since().0[0], 7);
     }
 
     #[test]
     fn ring_keeps_only_cap_steps() {
         let mut r = Recent::new(&[6], 4);
+        let mut scratch = new_hdr();
         for step in 0..10 {
             r.record(200, None, None);
-            r.close_step(step);
+            r.close_step(step, &mut scratch);
         }
         assert_eq!(r.series(10, 6, STEP).requests, vec![0, 0, 1, 1, 1, 1]);
     }

@@ -14,12 +14,14 @@
 //! A pass reads rotated-away files before current ones, so a sequential
 //! writer's lines come out in order across a rotation. Bursts of events fold
 //! into one pass at most every [`MIN_PASS`], which keeps batches large (many
-//! lines per event) when a writer does one `write()` per line.
+//! lines per event) when a writer does one `write()` per line; while data
+//! keeps coming, the watcher is dropped and files are read on that period
+//! instead (`watch.rs`).
 //!
-//! Because one thread owns all paths, a file is only ever read by one of
-//! them: when a glob finds `access.log.1` that is the file `access.log` was
-//! rotated away from, it takes over that file at the offset already reached
-//! instead of reading it again from the start.
+//! Because one thread owns all paths, a file is only ever read through one
+//! of them (`paths.rs`): when a glob finds `access.log.1` that is the file
+//! `access.log` was rotated away from, it takes over that file at the offset
+//! already reached instead of reading it again from the start.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read};
@@ -32,22 +34,18 @@ use std::time::{Duration, Instant};
 
 use super::batch::BLOCK;
 use super::lines::{Sink, Stopped};
-use super::tail::{Fail, FileId, Gen, Pumped, Seen, Tailer};
-use super::watch::{EVENT, REOPEN, STOP, Wake, Watcher};
+use super::paths::{Closed, remember};
+use super::tail::{Gen, Tailer};
+use super::watch::{Busy, EVENT, MIN_PASS, REOPEN, STOP, Wake, Watcher};
 use super::{InputEvent, InputSpec, InputState, expand, stdin};
 use crate::config::{DEFAULT_MAX_LINE, InputConfig};
 use crate::engine::{MAX_SOURCES, SourceId};
 
-/// Wake-ups closer together than this fold into one pass.
-const MIN_PASS: Duration = Duration::from_millis(5);
 /// While events flow, paths are re-checked for rotation at most this often
 /// (the `poll` timer re-checks them anyway).
 const CHECK_MIN: Duration = Duration::from_millis(50);
 /// Bytes read from one file before the others get their turn.
 const BUDGET: u64 = 8 << 20;
-/// Files let go after rotation that are remembered, with their offset, in
-/// case a glob finds them again later.
-const CLOSED_KEPT: usize = 64;
 
 /// How to follow.
 #[derive(Clone, Debug)]
@@ -164,33 +162,20 @@ pub fn spawn_with_stdin(
     })
 }
 
-/// A file let go after its grace period.
-struct Closed {
-    id: FileId,
-    offset: u64,
-    fp: Vec<u8>,
-}
-
-/// Where a file that a path now names is already being read.
-enum Owner {
-    Cur(usize),
-    Old(usize, usize),
-}
-
-struct Follower {
-    opts: FollowOptions,
-    sink: Sink,
-    wake: Arc<Wake>,
-    watcher: Watcher,
-    watch_dirty: bool,
-    inputs: Vec<InputConfig>,
-    stdin: Option<Box<dyn Read + Send>>,
-    tailers: Vec<Tailer>,
+pub(super) struct Follower {
+    pub(super) opts: FollowOptions,
+    pub(super) sink: Sink,
+    pub(super) wake: Arc<Wake>,
+    pub(super) watcher: Watcher,
+    pub(super) watch_dirty: bool,
+    pub(super) inputs: Vec<InputConfig>,
+    pub(super) stdin: Option<Box<dyn Read + Send>>,
+    pub(super) tailers: Vec<Tailer>,
     /// Source of every path ever followed: a path that comes back keeps it.
-    ids: HashMap<PathBuf, SourceId>,
-    next_id: usize,
-    closed: VecDeque<Closed>,
-    buf: Vec<u8>,
+    pub(super) ids: HashMap<PathBuf, SourceId>,
+    pub(super) next_id: usize,
+    pub(super) closed: VecDeque<Closed>,
+    pub(super) buf: Vec<u8>,
 }
 
 impl Follower {
@@ -207,6 +192,8 @@ impl Follower {
         let mut next_poll = start + self.opts.poll;
         let mut next_rescan = start + self.opts.rescan;
         let mut last_check = start;
+        let mut last_pass = start;
+        let mut busy = Busy::default();
         loop {
             let pass = Instant::now();
             let flags = self.wake.take();
@@ -215,7 +202,10 @@ impl Follower {
             }
             let reopen = flags & REOPEN != 0;
             let mut check = reopen || pass >= next_poll;
-            check |= flags & EVENT != 0 && pass.duration_since(last_check) >= CHECK_MIN;
+            // Rotation shows as events when watching; when polling, look as
+            // often as events would have made us.
+            check |= (flags & EVENT != 0 || busy.polling)
+                && pass.duration_since(last_check) >= CHECK_MIN;
             if pass >= next_poll {
                 next_poll = pass + self.opts.poll;
             }
@@ -227,9 +217,18 @@ impl Follower {
                 self.rescan(pass)?;
                 next_rescan = pass + self.opts.rescan;
             }
-            let mut more = self.pump_all(pass)?;
+            let (mut more, got) = self.pump_all(pass)?;
             self.publish(pass)?;
-            if reopen || self.watch_dirty {
+            match busy.after_pass(got, pass.duration_since(last_pass)) {
+                Some(true) => self.watcher.stop(),
+                Some(false) => self.watch_dirty = true,
+                None => {}
+            }
+            last_pass = pass;
+            if reopen {
+                self.watch_dirty = true;
+            }
+            if self.watch_dirty && !busy.polling {
                 self.watch_dirty = false;
                 let paths = self.tailers.iter().map(|t| t.path.clone()).collect();
                 // Without a watcher (inotify limits) the poll still works.
@@ -244,16 +243,11 @@ impl Follower {
             if has_globs {
                 until = until.min(next_rescan);
             }
+            if busy.polling {
+                until = until.min(pass + MIN_PASS);
+            }
             for t in &self.tailers {
-                let glob_gone = t.missing_since.filter(|_| t.from_glob);
-                let gone = glob_gone.map(|m| m + self.opts.grace);
-                for d in t
-                    .old
-                    .iter()
-                    .filter_map(|g| g.until)
-                    .chain(t.rotated_until)
-                    .chain(gone)
-                {
+                if let Some(d) = t.deadline(self.opts.grace) {
                     until = until.min(d);
                 }
             }
@@ -323,269 +317,31 @@ impl Follower {
         })
     }
 
-    fn new_id(&mut self) -> SourceId {
+    pub(super) fn new_id(&mut self) -> SourceId {
         let id = self.next_id.min(MAX_SOURCES - 1) as SourceId;
         self.next_id += 1;
         id
     }
 
-    /// The source of `path`, announced to the engine the first time.
-    fn source_for(&mut self, input: usize, path: PathBuf) -> Result<SourceId, Stopped> {
-        if let Some(&id) = self.ids.get(&path) {
-            return Ok(id);
-        }
-        let id = self.new_id();
-        let ic = &self.inputs[input];
-        let shown = path.display().to_string();
-        let name = match (&ic.name, ic.spec.is_glob()) {
-            (Some(n), false) => n.clone(),
-            (Some(n), true) => format!("{n}:{shown}"),
-            (None, _) => shown,
-        };
-        let format = ic.format.clone();
-        self.ids.insert(path, id);
-        self.sink.send(InputEvent::Added {
-            source: id,
-            name,
-            format,
-        })?;
-        Ok(id)
-    }
-
-    fn add(
-        &mut self,
-        input: usize,
-        path: PathBuf,
-        from_glob: bool,
-        at_end: bool,
-        now: Instant,
-    ) -> Result<(), Stopped> {
-        let source = self.source_for(input, path.clone())?;
-        self.tailers
-            .push(Tailer::new(source, path, from_glob, at_end));
-        self.watch_dirty = true;
-        self.check(self.tailers.len() - 1, now, &mut Vec::new())
-    }
-
-    /// Picks up files a glob matches now and did not before.
-    fn rescan(&mut self, now: Instant) -> Result<(), Stopped> {
-        for i in 0..self.inputs.len() {
-            let InputSpec::Path(p) = &self.inputs[i].spec else {
-                continue;
-            };
-            if !self.inputs[i].spec.is_glob() {
-                continue;
-            }
-            let Ok(paths) = expand(p) else { continue };
-            for path in paths {
-                if !self.tailers.iter().any(|t| t.path == path) {
-                    self.add(i, path, true, false, now)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn check_all(&mut self, now: Instant) -> Result<(), Stopped> {
-        for i in 0..self.tailers.len() {
-            self.check(i, now, &mut Vec::new())?;
-        }
-        Ok(())
-    }
-
-    /// Compares what tailer `i`'s path names now with what it reads, and
-    /// follows the change. `visiting` guards against checking in circles
-    /// while resolving who owns a file.
-    fn check(&mut self, i: usize, now: Instant, visiting: &mut Vec<usize>) -> Result<(), Stopped> {
-        let until = now + self.opts.grace;
-        let seen = self.tailers[i].look();
-        let t = &mut self.tailers[i];
-        match seen {
-            Seen::Same => {
-                t.open_error = None;
-                t.missing_since = None;
-                // A file truncated and regrown to exactly our offset gives no
-                // sign to a read; the fingerprint does.
-                if t.cur
-                    .as_ref()
-                    .is_some_and(|g| !g.fp_holds().unwrap_or(true))
-                {
-                    match t.truncated(until, &mut self.buf, &self.sink) {
-                        Err(Fail::Stopped) => return Err(Stopped),
-                        Err(Fail::Io(_)) | Ok(()) => {}
-                    }
-                }
-            }
-            Seen::Missing => {
-                t.open_error = None;
-                t.at_end = false;
-                if t.cur.is_some() {
-                    t.retire(until, &self.sink)?;
-                    self.watch_dirty = true;
-                }
-                t.missing_since.get_or_insert(now);
-            }
-            Seen::Failed(msg) => t.open_error = Some(msg),
-            Seen::Other(file, id) => {
-                visiting.push(i);
-                let owned = self.take_owned(i, id, now, visiting)?;
-                visiting.pop();
-                let next = match owned {
-                    Ok(g) => Ok(g),
-                    Err(None) => self.fresh(file, id, self.tailers[i].at_end),
-                    Err(Some(j)) => Err(format!(
-                        "same file as {}, read there",
-                        self.tailers[j].path.display()
-                    )),
-                };
-                let t = &mut self.tailers[i];
-                match next {
-                    Ok(g) => {
-                        t.retire(until, &self.sink)?;
-                        t.cur = Some(g);
-                        t.open_error = None;
-                        t.missing_since = None;
-                        t.at_end = false;
-                        self.watch_dirty = true;
-                    }
-                    Err(msg) => t.open_error = Some(msg),
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// If file `id` is already being read by another path, takes it over
-    /// (`Ok`). `Err(Some(j))`: tailer `j` still reads it as its current
-    /// file (two paths name one file); `Err(None)`: nobody reads it.
-    #[allow(clippy::type_complexity)]
-    fn take_owned(
-        &mut self,
-        i: usize,
-        id: FileId,
-        now: Instant,
-        visiting: &mut Vec<usize>,
-    ) -> Result<Result<Gen, Option<usize>>, Stopped> {
-        // The owner may not have noticed yet that its path moved on: let it
-        // look first, which retires the file if so.
-        if let Some(Owner::Cur(j)) = self.owner(id)
-            && j != i
-            && !visiting.contains(&j)
-        {
-            visiting.push(j);
-            let r = self.check(j, now, visiting);
-            visiting.pop();
-            r?;
-        }
-        Ok(match self.owner(id) {
-            Some(Owner::Old(j, k)) => {
-                let mut g = self.tailers[j].old.remove(k);
-                g.until = None;
-                Ok(g)
-            }
-            Some(Owner::Cur(j)) if j != i => Err(Some(j)),
-            _ => Err(None),
-        })
-    }
-
-    fn owner(&self, id: FileId) -> Option<Owner> {
-        for (j, t) in self.tailers.iter().enumerate() {
-            if t.cur.as_ref().is_some_and(|g| g.id == id) {
-                return Some(Owner::Cur(j));
-            }
-            if let Some(k) = t.old.iter().position(|g| g.id == id) {
-                return Some(Owner::Old(j, k));
-            }
-        }
-        None
-    }
-
-    /// A file nobody reads: resumed where we let it go if we read it before,
-    /// else from its end (first open of a file that existed at start) or
-    /// its start.
-    fn fresh(&mut self, file: std::fs::File, id: FileId, at_end: bool) -> Result<Gen, String> {
-        let max_line = self.opts.max_line;
-        if let Some(k) = self.closed.iter().position(|c| c.id == id)
-            && let Some(c) = self.closed.remove(k)
-        {
-            let g = Gen::resume(file, id, c.offset, c.fp, max_line);
-            // An inode number can be reused by an unrelated file.
-            if g.fp_holds().unwrap_or(false) {
-                return Ok(g);
-            }
-            return Ok(Gen::new(g.into_file(), id, max_line));
-        }
-        if at_end {
-            Gen::at_end(file, id, max_line).map_err(|e| e.to_string())
-        } else {
-            Ok(Gen::new(file, id, max_line))
-        }
-    }
-
-    /// Reads what is new in every file. True when some file has more than
-    /// one pass could take.
-    fn pump_all(&mut self, now: Instant) -> Result<bool, Stopped> {
-        let mut more = false;
-        let until = now + self.opts.grace;
+    /// Reads what is new in every file. Returns (some file has more than a
+    /// pass could take, some file had new bytes).
+    fn pump_all(&mut self, now: Instant) -> Result<(bool, bool), Stopped> {
+        let (mut more, mut got) = (false, false);
         let Follower {
             tailers,
             buf,
             sink,
             closed,
+            opts,
             ..
         } = self;
+        let mut let_go = |g: Gen| remember(closed, g);
         for t in tailers.iter_mut() {
-            // Rotated-away files first: they hold the older lines.
-            let mut k = 0;
-            while k < t.old.len() {
-                let g = &mut t.old[k];
-                let r = g.pump(t.source, buf, sink, BUDGET);
-                let done = match r {
-                    Ok(Pumped::More) => {
-                        more = true;
-                        false
-                    }
-                    Ok(_) => g.until.is_none_or(|u| u <= now),
-                    Err(Fail::Stopped) => return Err(Stopped),
-                    // Cannot be read any more: nothing left to drain.
-                    Err(Fail::Io(_)) => true,
-                };
-                if done {
-                    let mut g = t.old.remove(k);
-                    g.finish(t.source, sink)?;
-                    if closed.len() >= CLOSED_KEPT {
-                        closed.pop_front();
-                    }
-                    closed.push_back(Closed {
-                        id: g.id,
-                        offset: g.offset,
-                        fp: std::mem::take(&mut g.fp),
-                    });
-                } else {
-                    k += 1;
-                }
-            }
-            let Some(g) = t.cur.as_mut() else { continue };
-            match g.pump(t.source, buf, sink, BUDGET) {
-                Ok(r) => {
-                    t.read_error = None;
-                    match r {
-                        Pumped::More => more = true,
-                        Pumped::Eof => {}
-                        Pumped::Truncated => {
-                            match t.truncated(until, buf, sink) {
-                                Err(Fail::Stopped) => return Err(Stopped),
-                                Err(Fail::Io(_)) | Ok(()) => {}
-                            }
-                            more = true;
-                        }
-                    }
-                }
-                Err(Fail::Stopped) => return Err(Stopped),
-                Err(Fail::Io(e)) => t.read_error = Some(format!("read error: {e}")),
-            }
+            let (m, g) = t.pump(now, opts.grace, buf, sink, BUDGET, &mut let_go)?;
+            more |= m;
+            got |= g;
         }
-        Ok(more)
+        Ok((more, got))
     }
 
     /// Sends state changes, and lets go of glob matches gone for good.
@@ -601,17 +357,7 @@ impl Follower {
                 && t.cur.is_none()
                 && t.old.is_empty()
                 && t.missing_since.is_some_and(|m| m + grace <= now);
-            let state = if gone {
-                InputState::Done
-            } else if let Some(e) = t.open_error.as_ref().or(t.read_error.as_ref()) {
-                InputState::Error(e.clone())
-            } else if t.cur.is_none() {
-                InputState::Waiting
-            } else if !t.old.is_empty() || t.rotated_until.is_some() {
-                InputState::Rotated
-            } else {
-                InputState::Following
-            };
+            let state = if gone { InputState::Done } else { t.state() };
             if t.sent.as_ref() != Some(&state) {
                 t.sent = Some(state.clone());
                 self.sink.send(InputEvent::State {

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod follow;
 mod lines;
+mod paths;
 mod stdin;
 mod tail;
 mod watch;

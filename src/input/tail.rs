@@ -28,10 +28,10 @@ use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::InputEvent;
 use super::lines::{Cutter, Sink, Stopped};
+use super::{InputEvent, InputState};
 use crate::engine::SourceId;
 
 /// Bytes of fingerprint kept before the offset. A log line carries a
@@ -193,6 +193,12 @@ impl Gen {
         holds(&self.file, self.offset, &self.fp)
     }
 
+    /// Does `other`, another file, hold what this one held before our
+    /// offset, at the same place? Then it is a copy of this one.
+    pub(crate) fn copied_to(&self, other: &File) -> bool {
+        !self.fp.is_empty() && holds(other, self.offset, &self.fp).unwrap_or(false)
+    }
+
     fn advance(&mut self, new: &[u8]) {
         self.offset += new.len() as u64;
         if new.len() >= FP_LEN {
@@ -216,9 +222,12 @@ fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
     if fp.is_empty() {
         return Ok(true);
     }
+    let Some(at) = offset.checked_sub(fp.len() as u64) else {
+        return Ok(false);
+    };
     let mut now = [0u8; FP_LEN];
-    let now = &mut now[..fp.len()];
-    match file.read_exact_at(now, offset - fp.len() as u64) {
+    let now = &mut now[..fp.len().min(FP_LEN)];
+    match file.read_exact_at(now, at) {
         Ok(()) => Ok(now == fp),
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
         Err(e) => Err(e),
@@ -251,7 +260,7 @@ pub(crate) struct Tailer {
     pub(crate) rotated_until: Option<Instant>,
     pub(crate) missing_since: Option<Instant>,
     /// Last state sent to the engine.
-    pub(crate) sent: Option<super::InputState>,
+    pub(crate) sent: Option<InputState>,
 }
 
 impl Tailer {
@@ -268,6 +277,19 @@ impl Tailer {
             rotated_until: None,
             missing_since: None,
             sent: None,
+        }
+    }
+
+    /// The state to show, glob matches gone for good aside.
+    pub(crate) fn state(&self) -> InputState {
+        if let Some(e) = self.open_error.as_ref().or(self.read_error.as_ref()) {
+            InputState::Error(e.clone())
+        } else if self.cur.is_none() {
+            InputState::Waiting
+        } else if !self.old.is_empty() || self.rotated_until.is_some() {
+            InputState::Rotated
+        } else {
+            InputState::Following
         }
     }
 
@@ -311,14 +333,96 @@ impl Tailer {
         Ok(())
     }
 
+    /// Reads what is new: rotated-away files first (they hold the older
+    /// lines), letting go of those past their grace period, then the current
+    /// file. Returns (more than `budget` was waiting, new bytes were read).
+    pub(crate) fn pump(
+        &mut self,
+        now: Instant,
+        grace: Duration,
+        buf: &mut [u8],
+        sink: &Sink,
+        budget: u64,
+        let_go: &mut dyn FnMut(Gen),
+    ) -> Result<(bool, bool), Stopped> {
+        let (mut more, mut got) = (false, false);
+        let mut k = 0;
+        while k < self.old.len() {
+            let g = &mut self.old[k];
+            let before = g.offset;
+            let r = g.pump(self.source, buf, sink, budget);
+            got |= g.offset != before;
+            let done = match r {
+                Ok(Pumped::More) => {
+                    more = true;
+                    false
+                }
+                Ok(_) => g.until.is_none_or(|u| u <= now),
+                Err(Fail::Stopped) => return Err(Stopped),
+                // Cannot be read any more: nothing left to drain.
+                Err(Fail::Io(_)) => true,
+            };
+            if done {
+                let mut g = self.old.remove(k);
+                g.finish(self.source, sink)?;
+                let_go(g);
+            } else {
+                k += 1;
+            }
+        }
+        let Some(g) = self.cur.as_mut() else {
+            return Ok((more, got));
+        };
+        let before = g.offset;
+        let r = g.pump(self.source, buf, sink, budget);
+        got |= g.offset != before;
+        match r {
+            Ok(r) => {
+                self.read_error = None;
+                match r {
+                    Pumped::More => more = true,
+                    Pumped::Eof => {}
+                    Pumped::Truncated => {
+                        if let Err(Fail::Stopped) = self.truncated(now + grace, buf, sink, let_go) {
+                            return Err(Stopped);
+                        }
+                        (more, got) = (true, true);
+                    }
+                }
+            }
+            Err(Fail::Stopped) => return Err(Stopped),
+            Err(Fail::Io(e)) => self.read_error = Some(format!("read error: {e}")),
+        }
+        Ok((more, got))
+    }
+
+    /// The next time something is due without any event: an old file's
+    /// grace period ends, the rotated state ends, a vanished glob match is
+    /// let go.
+    pub(crate) fn deadline(&self, grace: Duration) -> Option<Instant> {
+        let gone = self
+            .missing_since
+            .filter(|_| self.from_glob)
+            .map(|m| m + grace);
+        self.old
+            .iter()
+            .filter_map(|g| g.until)
+            .chain(self.rotated_until)
+            .chain(gone)
+            .min()
+    }
+
     /// The current file was truncated under us (copytruncate): read what we
     /// had not read yet from the copy, finish the old content and start
     /// again from the beginning of the file.
+    /// The copy, read to its end, goes to `let_go`: a glob may match it,
+    /// and must not read it again.
     pub(crate) fn truncated(
         &mut self,
         until: Instant,
         buf: &mut [u8],
         sink: &Sink,
+        let_go: &mut dyn FnMut(Gen),
     ) -> Result<(), Fail> {
         let Some(g) = self.cur.as_mut() else {
             return Ok(());
@@ -339,7 +443,8 @@ impl Tailer {
             // The copy is complete once the original was truncated; a read
             // error here only costs the lines we could not recover.
             while let Ok(Pumped::More) = from_copy.pump(self.source, buf, sink, u64::MAX) {}
-            g.cut = from_copy.cut;
+            g.cut = std::mem::replace(&mut from_copy.cut, Cutter::new(0));
+            let_go(from_copy);
         }
         g.finish(self.source, sink)?;
         let max_line = g.cut.max_line();

@@ -15,12 +15,17 @@
 //! follower therefore rebuilds the watcher whenever the set of files it
 //! follows changes, and polls with `stat` on a timer as a safety net, so a
 //! missed event costs latency, never lines.
+//!
+//! Events are for quiet files. While data keeps arriving, the watcher is
+//! dropped and the files are read on a short timer instead ([`Busy`]): a
+//! flood of one event per `write()` would otherwise cost more than reading.
 
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
+use std::time::Duration;
 
 use linemux::MuxedEvents;
 use tokio::runtime::Handle;
@@ -32,6 +37,15 @@ pub(crate) const EVENT: u32 = 1;
 pub(crate) const REOPEN: u32 = 2;
 /// Stop following.
 pub(crate) const STOP: u32 = 4;
+
+/// Wake-ups closer together than this fold into one pass; also the period
+/// of reads while polling.
+pub(crate) const MIN_PASS: Duration = Duration::from_millis(5);
+/// Passes in a row that found data right after the previous one before the
+/// watcher is dropped for polling...
+const HOT_PASSES: u32 = 10;
+/// ...and passes in a row without data before it is rebuilt.
+const QUIET_PASSES: u32 = 40;
 
 /// Pending wake-up reasons of the follower thread.
 #[derive(Default)]
@@ -101,7 +115,8 @@ impl Watcher {
         Ok(())
     }
 
-    fn stop(&mut self) {
+    /// Drops the watcher (and its queue).
+    pub(crate) fn stop(&mut self) {
         if let Some(t) = self.task.take() {
             // Dropping the task drops the watcher, which ends notify's thread.
             t.abort();
@@ -112,5 +127,48 @@ impl Watcher {
 impl Drop for Watcher {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Events or polling. inotify reports every `write()`; with a writer doing
+/// one write per line that is hundreds of thousands of events a second,
+/// each allocated by notify, queued without bound by linemux and `stat`ed
+/// by it — most of the follower's CPU, and kernel work added to every write
+/// of the writer. When data keeps coming anyway, events say nothing new: the
+/// watcher is dropped (its queue with it) and files are read every
+/// [`MIN_PASS`] instead, which costs the same whatever the write rate. Once
+/// the files are quiet again, events take over, so an idle follower costs
+/// nothing.
+#[derive(Default)]
+pub(crate) struct Busy {
+    pub(crate) polling: bool,
+    hot: u32,
+    quiet: u32,
+}
+
+impl Busy {
+    /// Returns `Some(true)` to start polling, `Some(false)` to watch again.
+    pub(crate) fn after_pass(&mut self, got: bool, since_last: Duration) -> Option<bool> {
+        if self.polling {
+            self.quiet = if got { 0 } else { self.quiet + 1 };
+            if self.quiet >= QUIET_PASSES {
+                *self = Busy::default();
+                return Some(false);
+            }
+        } else {
+            self.hot = if got && since_last <= 2 * MIN_PASS {
+                self.hot + 1
+            } else {
+                0
+            };
+            if self.hot >= HOT_PASSES {
+                *self = Busy {
+                    polling: true,
+                    ..Busy::default()
+                };
+                return Some(true);
+            }
+        }
+        None
     }
 }

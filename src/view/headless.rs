@@ -194,11 +194,11 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "since start: 15900 requests (4.27/s of log time)  5xx 0.69%  4xx 4.3%  p50 5.00ms  p99 250ms  max 1.20s  lines 15910  unparsed 10"
+            "since start: 15900 requests (4.27/s of log time)  5xx 0.7%  4xx 4.3%  p50 5.00ms  p99 250ms  max 1.20s  lines 15910  unparsed 10"
         );
         assert_eq!(
             lines[1],
-            "      12000  5xx 0.83% p99 48.0ms  /api/users/:id"
+            "      12000  5xx 0.8%  p99  48.0ms  /api/users/:id"
         );
         assert_eq!(lines.len(), 4);
     }

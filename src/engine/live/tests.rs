@@ -15,6 +15,7 @@ fn cfg(step_ms: u64) -> LiveConfig {
             Duration::from_millis(step_ms * 30),
         ],
         step: Duration::from_millis(step_ms),
+        publish: Duration::from_millis(step_ms),
         series: 20,
         json: Vec::new(),
         log_time: false,

@@ -85,8 +85,8 @@ impl Default for TuiOptions {
     }
 }
 
-/// Runs the dashboard until the user quits (`q`, Ctrl-C), a SIGINT,
-/// SIGTERM or SIGHUP arrives, or the terminal goes away. The terminal is
+/// Runs the dashboard until the user quits (`q`, Ctrl-C), a SIGINT or
+/// SIGTERM arrives, or the terminal goes away. The terminal is
 /// restored in every case, panics included.
 ///
 /// Keys are read from the controlling terminal, so the logs may come from
@@ -196,15 +196,16 @@ where
     }
 }
 
-/// SIGINT, SIGTERM, SIGHUP as one stream. In raw mode Ctrl-C arrives as a
-/// key, so SIGINT here comes from `kill`, not from the keyboard.
+/// SIGINT and SIGTERM as one stream. In raw mode Ctrl-C arrives as a key,
+/// so SIGINT here comes from `kill`, not from the keyboard. SIGHUP is not
+/// here: in routetop it means "re-read the config" (handled by the app),
+/// and a terminal that really hangs up ends the dashboard anyway, since
+/// reading keys and drawing then fail.
 struct Signals {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -214,7 +215,6 @@ impl Signals {
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
             term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
         })
     }
 
@@ -223,7 +223,6 @@ impl Signals {
         tokio::select! {
             _ = self.int.recv() => {}
             _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
         }
     }
 

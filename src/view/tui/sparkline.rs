@@ -58,7 +58,10 @@ pub fn render_global(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
     let span = if series.requests.is_empty() || series.step.is_zero() {
         String::new()
     } else {
-        let secs = series.step.as_secs() * parts[0].width.min(series.requests.len() as u16) as u64;
+        let secs = series
+            .step
+            .as_secs()
+            .saturating_mul(parts[0].width.min(series.requests.len() as u16) as u64);
         format!("  last {}", short_duration(secs))
     };
     let last = |v: &[u64]| v.last().copied();

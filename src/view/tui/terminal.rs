@@ -5,7 +5,7 @@
 //! [`TerminalGuard`] restores on drop; a panic hook (installed once)
 //! restores before the panic message is printed, so the message lands on
 //! the normal screen where it can be read. Signals are the event loop's
-//! business: it turns SIGINT/SIGTERM/SIGHUP into a normal return, which
+//! business: it turns SIGINT/SIGTERM into a normal return, which
 //! drops the guard.
 
 use std::io::{self, Write};

@@ -1,0 +1,302 @@
+//! The whole live pipeline under load: another process appends to a log
+//! while routetop's followers and engine (in this process, as in
+//! `routetop FILE`) count the lines; figures are read from the published
+//! snapshots, as a view would see them.
+//!
+//! ```text
+//! python3 ../shared/genlog.py --lines 1000000 --format combined_rt -o /tmp/access.log
+//! cargo bench --bench live -- /tmp/access.log [bulk] [perline] [lag] [idle] [soak]
+//! ```
+//!
+//! - `bulk`: the writer appends the file in 1 MiB writes as fast as it can;
+//!   lines/s until the last line is in a snapshot, CPU and peak RSS.
+//! - `perline`: one `write()` per line, as fast as the writer can.
+//! - `lag`: one `write()` per line at `RATE` lines/s (default 20 000) for
+//!   `SECS` s (default 10); the writer records when each batch was written,
+//!   this process when each snapshot arrived: p50/p99/max of write → snapshot.
+//! - `idle`: nothing written for 10 s: CPU of the whole process.
+//! - `soak`: `lag` for `SOAK_SECS` (default 600) s, RSS sampled every 10 s.
+//!
+//! The writer is this binary started again with `--writer`.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use routetop::app::Running;
+use routetop::config::{Config, InputConfig, Mode};
+use routetop::engine::snapshot::Snapshot;
+use routetop::format::FormatSpec;
+use routetop::input::InputSpec;
+use routetop::view::report::OutputFormat;
+
+fn now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// CPU seconds used by this process so far (user + system).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// (current, peak) resident set in MiB.
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (get("VmRSS:"), get("VmHWM:"))
+}
+
+/// The writer process: `--writer MODE SRC DST STAMPS RATE SECS`.
+fn writer(args: &[String]) {
+    let (mode, src, dst, stamps) = (&args[0], &args[1], &args[2], &args[3]);
+    let rate: u64 = args[4].parse().unwrap_or(0);
+    let secs: u64 = args[5].parse().unwrap_or(0);
+    let data = std::fs::read(src).expect("source log");
+    let mut out = std::fs::OpenOptions::new().append(true).open(dst).expect("log to append to");
+    let mut stamp = std::io::BufWriter::new(std::fs::File::create(stamps).expect("stamps"));
+    let lines: Vec<&[u8]> = data.split_inclusive(|&c| c == b'\n').collect();
+    match mode.as_str() {
+        "bulk" => {
+            for chunk in data.chunks(1 << 20) {
+                out.write_all(chunk).unwrap();
+            }
+        }
+        "perline" => {
+            for l in &lines {
+                out.write_all(l).unwrap();
+            }
+        }
+        _ => {
+            // Paced: batches every millisecond, `rate` lines/s, cycling
+            // through the source; each batch's count and time recorded.
+            let start = Instant::now();
+            let mut n: u64 = 0;
+            while start.elapsed() < Duration::from_secs(secs) {
+                let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+                while n < due {
+                    out.write_all(lines[(n % lines.len() as u64) as usize]).unwrap();
+                    n += 1;
+                }
+                writeln!(stamp, "{n} {}", now_ns()).unwrap();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+    stamp.flush().unwrap();
+}
+
+struct Bench {
+    dir: tempfile::TempDir,
+    log: PathBuf,
+    rt: tokio::runtime::Runtime,
+    running: Option<Running>,
+}
+
+impl Bench {
+    fn start() -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("access.log");
+        std::fs::write(&log, "").unwrap();
+        let mut c = Config::once(&[], FormatSpec::Preset("combined_rt"), OutputFormat::Table);
+        c.inputs = vec![InputConfig {
+            spec: InputSpec::Path(log.to_str().unwrap().into()),
+            format: FormatSpec::Preset("combined_rt"),
+            name: None,
+        }];
+        c.mode = Mode::Follow;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let running = Running::start(&c, rt.handle()).unwrap();
+        Bench {
+            dir,
+            log,
+            rt,
+            running: Some(running),
+        }
+    }
+
+    fn snapshots(&self) -> tokio::sync::watch::Receiver<Arc<Snapshot>> {
+        self.running.as_ref().unwrap().snapshots.clone()
+    }
+
+    fn spawn_writer(&self, mode: &str, src: &Path, rate: u64, secs: u64) -> (std::process::Child, PathBuf) {
+        let stamps = self.dir.path().join(format!("{mode}.stamps"));
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args(["--writer", mode, src.to_str().unwrap(), self.log.to_str().unwrap(), stamps.to_str().unwrap()])
+            .args([rate.to_string(), secs.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, stamps)
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+        let _ = &self.rt;
+    }
+}
+
+/// Waits until a snapshot counts `n` requests; returns when it arrived.
+fn wait_for(rx: &mut tokio::sync::watch::Receiver<Arc<Snapshot>>, n: u64, limit: Duration) -> Option<Instant> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if rx.borrow_and_update().total.total.requests >= n {
+            return Some(Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    None
+}
+
+fn throughput(src: &Path, mode: &str) {
+    let lines = std::fs::read(src).unwrap().iter().filter(|&&c| c == b'\n').count() as u64;
+    let b = Bench::start();
+    let mut rx = b.snapshots();
+    std::thread::sleep(Duration::from_millis(300));
+    let cpu0 = cpu_secs();
+    let t0 = Instant::now();
+    let (mut child, _) = b.spawn_writer(mode, src, 0, 0);
+    let done = wait_for(&mut rx, lines, Duration::from_secs(600));
+    let writer_secs = {
+        child.wait().unwrap();
+        t0.elapsed().as_secs_f64()
+    };
+    let cpu = cpu_secs() - cpu0;
+    match done {
+        Some(t) => {
+            let secs = (t - t0).as_secs_f64();
+            println!(
+                "{mode:<8} {lines} lines: in snapshots after {secs:.2} s = {:.2} M lines/s (writer alone {:.2} M lines/s); CPU {:.2} s ({:.0} % of one core); peak RSS {:.1} MiB",
+                lines as f64 / secs / 1e6,
+                lines as f64 / writer_secs.min(secs) / 1e6,
+                cpu,
+                cpu / secs * 100.0,
+                rss_mib().1
+            );
+        }
+        None => println!("{mode}: not every line arrived within the limit"),
+    }
+}
+
+fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
+    let b = Bench::start();
+    let mut rx = b.snapshots();
+    std::thread::sleep(Duration::from_millis(300));
+    let (mut child, stamps) = b.spawn_writer("paced", src, rate, secs);
+    // Every snapshot: (requests counted, arrival time).
+    let mut seen: Vec<(u64, u64)> = Vec::new();
+    let mut rss: Vec<f64> = Vec::new();
+    let mut next_rss = Instant::now();
+    let cpu0 = cpu_secs();
+    let t0 = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() && t0.elapsed() > Duration::from_secs(secs) + Duration::from_secs(2) {
+            break;
+        }
+        if rx.has_changed().unwrap_or(false) {
+            let n = rx.borrow_and_update().total.total.requests;
+            seen.push((n, now_ns()));
+        }
+        if let Some(every) = rss_every {
+            if Instant::now() >= next_rss {
+                rss.push(rss_mib().0);
+                next_rss += every;
+            }
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let cpu = cpu_secs() - cpu0;
+    let mut lags: Vec<u64> = Vec::new();
+    let f = std::io::BufReader::new(std::fs::File::open(stamps).unwrap());
+    for l in f.lines().map_while(Result::ok) {
+        let mut it = l.split(' ');
+        let (Some(n), Some(t)) = (it.next().and_then(|v| v.parse::<u64>().ok()), it.next().and_then(|v| v.parse::<u64>().ok())) else { continue };
+        if let Some(&(_, at)) = seen.iter().find(|(c, _)| *c >= n) {
+            lags.push(at.saturating_sub(t));
+        }
+    }
+    lags.sort_unstable();
+    let q = |p: f64| lags.get(((lags.len() as f64 * p) as usize).min(lags.len().saturating_sub(1))).map_or(0.0, |v| *v as f64 / 1e6);
+    println!(
+        "lag      {rate} lines/s for {secs} s: write → snapshot p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} samples); CPU {:.0} % of one core",
+        q(0.5),
+        q(0.99),
+        q(1.0),
+        lags.len(),
+        cpu / t0.elapsed().as_secs_f64() * 100.0
+    );
+    if !rss.is_empty() {
+        let (min, max) = rss.iter().fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        let first_min = rss.iter().skip(rss.len() / 4).copied().fold(f64::MAX, f64::min);
+        println!(
+            "soak     RSS over {secs} s, every {:?}: min {min:.1} MiB, max {max:.1} MiB, last {:.1} MiB (after warm-up: {first_min:.1}..{max:.1})",
+            rss_every.unwrap(),
+            rss.last().unwrap()
+        );
+    }
+}
+
+fn idle() {
+    let b = Bench::start();
+    let _rx = b.snapshots();
+    std::thread::sleep(Duration::from_secs(1));
+    let (c0, t0) = (cpu_secs(), Instant::now());
+    std::thread::sleep(Duration::from_secs(10));
+    let cpu = cpu_secs() - c0;
+    println!(
+        "idle     10 s with nothing written: CPU {:.2} s = {:.2} % of one core",
+        cpu,
+        cpu / t0.elapsed().as_secs_f64() * 100.0
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--writer") {
+        return writer(&args[1..]);
+    }
+    let args: Vec<String> = args.into_iter().filter(|a| !a.starts_with("--")).collect();
+    let src = PathBuf::from(args.first().cloned().unwrap_or_else(|| "/tmp/access.log".into()));
+    assert!(src.exists(), "{}: generate it with ../shared/genlog.py", src.display());
+    let modes: Vec<&str> = if args.len() > 1 {
+        args[1..].iter().map(String::as_str).collect()
+    } else {
+        vec!["bulk", "perline", "lag", "idle"]
+    };
+    println!("source {} ({} cores)", src.display(), std::thread::available_parallelism().map_or(1, |n| n.get()));
+    for m in modes {
+        match m {
+            "bulk" | "perline" => throughput(&src, m),
+            "lag" => lag(&src, env_u64("RATE", 20_000), env_u64("SECS", 10), None),
+            "soak" => lag(
+                &src,
+                env_u64("RATE", 20_000),
+                env_u64("SOAK_SECS", 600),
+                Some(Duration::from_secs(10)),
+            ),
+            "idle" => idle(),
+            other => eprintln!("unknown mode {other}"),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Cost of building a live snapshot with many busy routes: the engine
+//! publishes one every step, so this bounds the engine's overhead.
+//!
+//! ```text
+//! cargo bench --bench snapshot [-- ROUTES]      (default 2000)
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use routetop::engine::live::{LiveConfig, LiveEngine};
+use routetop::engine::{DEFAULT_BUCKETS, EngineConfig};
+use routetop::format::FormatSpec;
+use routetop::input::InputEvent;
+use routetop::route::Router;
+
+fn main() {
+    let routes: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let mut engine_cfg = EngineConfig::new(routes + 10, 64 * 1024, &DEFAULT_BUCKETS);
+    engine_cfg.key_hists = false;
+    let cfg = LiveConfig {
+        engine: engine_cfg,
+        windows: vec![Duration::from_secs(60), Duration::from_secs(300)],
+        step: Duration::from_secs(1),
+        publish: Duration::from_millis(200),
+        series: 300,
+        json: Vec::new(),
+        log_time: false,
+    };
+    let mut e = LiveEngine::new(cfg, Arc::new(Router::new(&[], true).unwrap()), routes + 10);
+    e.handle(InputEvent::Added {
+        source: 0,
+        name: "bench".into(),
+        format: FormatSpec::Preset("combined_rt"),
+    });
+    // 300 steps (5 minutes) of traffic: every route busy in every step, with
+    // enough requests per step for its slices to hold HDR histograms.
+    let mut x: u64 = 7;
+    let t0 = Instant::now();
+    let mut lines = 0u64;
+    for _step in 0..300 {
+        let mut data = Vec::with_capacity(routes * 20 * 120);
+        for r in 0..routes {
+            for _ in 0..20 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let ms = x % 2000;
+                let status = [200, 200, 200, 200, 404, 503][(x % 6) as usize];
+                data.extend_from_slice(
+                    format!(
+                        "1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] \"GET /r{r}/x HTTP/1.1\" {status} 10 \"-\" \"t\" {}.{:03}\n",
+                        ms / 1000,
+                        ms % 1000
+                    )
+                    .as_bytes(),
+                );
+                lines += 1;
+            }
+        }
+        e.handle(InputEvent::Lines { source: 0, data });
+        e.tick();
+    }
+    println!(
+        "{routes} routes, {lines} lines fed in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let s = e.snapshot();
+        times.push(t.elapsed());
+        assert_eq!(s.routes.len(), routes);
+    }
+    times.sort();
+    println!(
+        "snapshot build: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        times[0].as_secs_f64() * 1e3,
+        times[5].as_secs_f64() * 1e3,
+        times[9].as_secs_f64() * 1e3
+    );
+}
