@@ -82,11 +82,11 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
                     rate: n as f64 / 3600.0,
                 })
                 .collect(),
-            series: Series {
+            series: Arc::new(Series {
                 step: Duration::from_secs(1),
                 max_us: (0..120).map(|i| 10_000 + i * 97).collect(),
                 ..Default::default()
-            },
+            }),
             ..Default::default()
         });
         for &(method, status) in combos.iter().cycle().take(keys) {

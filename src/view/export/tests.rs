@@ -248,9 +248,9 @@ fn batch_snapshot_states_since_start() {
     s.windows.clear();
     for r in &mut s.routes {
         r.windows.clear();
-        r.series = Series::default();
+        r.series = Arc::new(Series::default());
     }
-    s.total.series = Series::default();
+    s.total.series = Arc::new(Series::default());
     let text = fresh(&s, &RenderOptions::default());
     assert!(text.contains("per route since start"));
     // Since-start quantiles and maximum of /login.
@@ -277,11 +277,11 @@ fn empty_window_quantiles_are_nan() {
 /// One route whose series has `max_us` per 1 s step, at `uptime` seconds.
 fn stepped(uptime: u64, max_us: &[u64]) -> Snapshot {
     let mut s = hostile();
-    let series = Series {
+    let series = Arc::new(Series {
         step: Duration::from_secs(1),
         max_us: max_us.to_vec(),
         ..Default::default()
-    };
+    });
     s.uptime = Duration::from_millis(uptime);
     s.total.series = series.clone();
     s.routes[0].series = series;
