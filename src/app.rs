@@ -29,6 +29,7 @@ use crate::engine::snapshot::{InputState, Snapshot};
 use crate::input::follow::{self, FollowHandle, FollowOptions};
 use crate::live_settings::WindowBy;
 use crate::route::Router;
+use crate::view::export;
 use crate::view::headless::{self, HeadlessOptions};
 use crate::view::tui::{self, TuiOptions};
 
@@ -155,7 +156,8 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         .enable_all()
         .thread_name("routetop-rt")
         .build()?;
-    let view = choose_view(config, std::io::stdout().is_terminal(), false);
+    let exporting = config.export.metrics.is_some() || config.export.push.is_some();
+    let view = choose_view(config, std::io::stdout().is_terminal(), exporting);
     let running = Running::start(config, rt.handle())?;
     let running = Arc::new(Mutex::new(Some(running)));
     let snapshots = lock(&running)
@@ -166,6 +168,18 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         .as_ref()
         .map(|r| r.control.clone())
         .ok_or_else(|| Error::Input("engine not running".into()))?;
+    // /metrics and --push on their own thread. Under the dashboard their
+    // messages wait until it has closed, instead of writing over it.
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let log: export::Log = match view {
+        View::Dashboard => {
+            let held = held.clone();
+            Arc::new(move |m| lock(&held).push(m))
+        }
+        _ => export::stderr_log(),
+    };
+    let exporter = export::Exporter::start(&config.export, snapshots.clone(), log)
+        .map_err(|e| Error::Input(e.to_string()))?;
 
     let result: Result<(), Error> = rt.block_on(async {
         // SIGHUP: re-read the config (new route rules apply from now on)
@@ -225,6 +239,13 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         r
     });
     let last = lock(&running).take().map(Running::stop);
+    // After the engine's final snapshot: the last push carries every line.
+    if let Some(e) = exporter {
+        e.stop();
+    }
+    for m in lock(&held).drain(..) {
+        eprintln!("routetop: {m}");
+    }
     if let (View::Headless, Some(last)) = (view, last) {
         write!(out, "{}", headless::final_summary(&last))?;
         out.flush()?;

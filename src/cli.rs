@@ -143,4 +143,7 @@ pub struct Args {
 
     #[command(flatten)]
     pub live: crate::live_settings::LiveArgs,
+
+    #[command(flatten)]
+    pub export: crate::view::export::settings::ExportArgs,
 }

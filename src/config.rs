@@ -15,6 +15,9 @@
 //! path = "/var/log/nginx/api.log"
 //! format = "json"
 //! name = "api"                    # shown instead of the path
+//!
+//! [export]                        # see view::export::settings
+//! metrics = "127.0.0.1:9898"
 //! ```
 
 use std::path::Path;
@@ -27,6 +30,7 @@ use crate::format::{FieldOverride, FormatError, FormatSpec};
 use crate::input::InputSpec;
 use crate::live_settings::{LiveFile, LiveSettings};
 use crate::route::RouteRule;
+use crate::view::export::settings::{self as export, ExportConfig, FileExport};
 use crate::view::report::OutputFormat;
 
 pub const DEFAULT_MAX_ROUTES: usize = 2000;
@@ -49,6 +53,7 @@ pub struct FileConfig {
     pub routes: Vec<RouteRule>,
     #[serde(default)]
     pub inputs: Vec<FileInput>,
+    pub export: Option<FileExport>,
     #[serde(default)]
     pub live: LiveFile,
 }
@@ -129,6 +134,8 @@ pub struct Config {
     pub threads: usize,
     pub buckets: Vec<f64>,
     pub mode: Mode,
+    /// `/metrics`, Pushgateway.
+    pub export: ExportConfig,
     pub live: LiveSettings,
 }
 
@@ -152,6 +159,7 @@ impl Config {
             threads: default_threads(),
             buckets: DEFAULT_BUCKETS.to_vec(),
             mode: Mode::Once { output, top: None },
+            export: ExportConfig::off(),
             live: LiveSettings::default(),
         }
     }
@@ -171,6 +179,14 @@ impl Config {
         file: FileConfig,
         stdin_is_pipe: bool,
     ) -> Result<Config, ConfigError> {
+        // First, as a bare `--metrics` may have taken the first input.
+        let mut arg_inputs = args.inputs.clone();
+        let export = export::merge(
+            &args.export,
+            file.export.as_ref(),
+            &mut arg_inputs,
+            args.once,
+        )?;
         let flag_format = args.format.as_deref().map(FormatSpec::parse).transpose()?;
         let file_format = file.format.as_deref().map(FormatSpec::parse).transpose()?;
         let default_format = flag_format
@@ -194,12 +210,12 @@ impl Config {
             })
             .collect::<Result<_, FormatError>>()?;
 
-        let mut inputs: Vec<InputConfig> = if args.inputs.is_empty() {
+        let mut inputs: Vec<InputConfig> = if arg_inputs.is_empty() {
             file_inputs
         } else {
             // Inputs on the command line replace the file's, keeping the
             // file's format and name for the same path.
-            args.inputs
+            arg_inputs
                 .iter()
                 .map(|s| {
                     let spec = InputSpec::parse(s);
@@ -306,6 +322,7 @@ impl Config {
             threads,
             buckets,
             mode,
+            export,
             live,
         })
     }

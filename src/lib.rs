@@ -82,6 +82,11 @@ pub fn run_with(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Re
             view::report::write(out, &data, *output, *top)?;
             out.flush()?;
             view::report::parse_errors(err, &report.sources, &report.inputs)?;
+            // `--push`: after the report, so a slow or absent Pushgateway
+            // never delays it; failures are reported, not fatal.
+            for msg in view::export::push_once(&config.export, &report.snapshot) {
+                writeln!(err, "routetop: {msg}")?;
+            }
             Ok(())
         }
         Mode::Follow => app::follow(config, None, out),

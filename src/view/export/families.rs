@@ -1,0 +1,556 @@
+//! The metric families of one [`Snapshot`], as `prometheus` protos: what
+//! `/metrics` serves and what is pushed. Pure: the snapshot and the
+//! per-consumer [`ScrapeState`] in, families out; the HTTP server, the
+//! Pushgateway client and the [`super::SnapshotCollector`] all call
+//! [`families`].
+//!
+//! Request families (prefixed by `--namespace`), per (route, method,
+//! status[, source]) unless noted:
+//!
+//! | family | type | from |
+//! |---|---|---|
+//! | `http_requests_total` | counter | `KeySnap.count` |
+//! | `http_request_duration_seconds` | histogram | exact `KeySnap.buckets`, `_sum`, `_count` |
+//! | `http_request_duration_window_seconds` | summary, per route | `RouteSnap.windows[0]` quantiles; `_sum`/`_count` since start |
+//! | `http_request_duration_seconds_max` | gauge, per route | `series.max_us` since the previous scrape |
+//! | `http_response_size_bytes_total` | counter | `KeySnap.bytes` |
+//! | `http_upstream_duration_seconds` | histogram | `KeySnap.upstream` |
+//!
+//! plus `routetop_*` self metrics (never prefixed, so dashboards and alerts
+//! on the exporter itself work whatever the namespace).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use prometheus::proto::{
+    Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile,
+    Summary,
+};
+
+use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
+use crate::format::ErrorKind;
+
+/// What shapes the families (besides the snapshot).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderOptions {
+    /// Prefix of the `http_*` families, without the `_`.
+    pub namespace: Option<String>,
+    /// Export `http_request_duration_seconds_max`.
+    pub max_gauge: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            namespace: None,
+            max_gauge: true,
+        }
+    }
+}
+
+/// What a consumer (the `/metrics` endpoint, the push loop) remembers
+/// between two renders: the snapshot uptime it last saw, so the max gauge
+/// covers exactly the series steps completed since then. One state per
+/// consumer: two Prometheus servers scraping one endpoint share it, and each
+/// then sees the max since *either* scraped (the classic `_max` caveat).
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeState {
+    prev_uptime: Option<Duration>,
+}
+
+/// Input states, in the order `routetop_inputs{state}` lists them.
+const STATES: [&str; 5] = ["done", "following", "waiting", "rotated", "error"];
+
+/// Builds every family of `snap`, sorted by name; families with no metric
+/// are left out (the text format has no way to say "empty").
+pub fn families(
+    snap: &Snapshot,
+    opts: &RenderOptions,
+    state: &mut ScrapeState,
+) -> Vec<MetricFamily> {
+    let mut out = snapshot_families(snap, opts);
+    if let Some(max) = max_gauge(snap, opts, state) {
+        let at = out.partition_point(|f| f.name() < max.name());
+        out.insert(at, max);
+    }
+    out
+}
+
+/// Every family but the max gauge: what depends on the snapshot alone (so
+/// a server may reuse it while the snapshot stays the same). Sorted, empty
+/// ones left out.
+pub fn snapshot_families(snap: &Snapshot, opts: &RenderOptions) -> Vec<MetricFamily> {
+    let ns = |name: &str| namespaced(opts, name);
+    let mut out = Vec::with_capacity(24);
+    request_families(snap, &ns, &mut out);
+    out.push(summary_family(snap, &ns));
+    self_families(snap, &mut out);
+    out.retain(|f| !f.get_metric().is_empty());
+    out.sort_by(|a, b| a.name().cmp(b.name()));
+    // The order `prometheus::Registry::gather` gives: metrics by label
+    // values. Mostly built in that order already, so this is a linear pass.
+    for f in &mut out {
+        f.mut_metric().sort_by(|a, b| {
+            let (la, lb) = (a.get_label(), b.get_label());
+            la.iter()
+                .zip(lb)
+                .map(|(x, y)| x.value().cmp(y.value()))
+                .find(|o| o.is_ne())
+                .unwrap_or_else(|| la.len().cmp(&lb.len()))
+        });
+    }
+    out
+}
+
+/// The max gauge (advancing `state`), unless turned off or empty.
+pub fn max_gauge(
+    snap: &Snapshot,
+    opts: &RenderOptions,
+    state: &mut ScrapeState,
+) -> Option<MetricFamily> {
+    if !opts.max_gauge {
+        return None;
+    }
+    let ns = |name: &str| namespaced(opts, name);
+    Some(max_family(snap, &ns, state)).filter(|f| !f.get_metric().is_empty())
+}
+
+/// The max gauge's family name under `opts`.
+pub fn max_gauge_name(opts: &RenderOptions) -> String {
+    namespaced(opts, "http_request_duration_seconds_max")
+}
+
+fn namespaced(opts: &RenderOptions, name: &str) -> String {
+    match &opts.namespace {
+        Some(n) => format!("{n}_{name}"),
+        None => name.to_string(),
+    }
+}
+
+fn family(name: String, help: &str, t: MetricType) -> MetricFamily {
+    let mut f = MetricFamily::default();
+    f.set_name(name);
+    f.set_help(help.to_string());
+    f.set_field_type(t);
+    f
+}
+
+fn pair(name: &str, value: &str) -> LabelPair {
+    let mut p = LabelPair::default();
+    p.set_name(name.to_string());
+    p.set_value(value.to_string());
+    p
+}
+
+fn counter(labels: Vec<LabelPair>, v: f64) -> Metric {
+    let mut c = Counter::default();
+    c.set_value(v);
+    let mut m = Metric::from_label(labels);
+    m.set_counter(c);
+    m
+}
+
+fn gauge(labels: Vec<LabelPair>, v: f64) -> Metric {
+    let mut g = Gauge::default();
+    g.set_value(v);
+    let mut m = Metric::from_label(labels);
+    m.set_gauge(g);
+    m
+}
+
+fn secs(us: u64) -> f64 {
+    us as f64 / 1e6
+}
+
+/// A classic histogram from per-bucket (not cumulative) counts. The `+Inf`
+/// bucket is `count`, which the encoder adds. Cumulative counts are capped
+/// by `count` so a histogram stays valid even if the counters disagree.
+fn histogram(
+    labels: Vec<LabelPair>,
+    bounds_s: &[f64],
+    per_bucket: &[u64],
+    count: u64,
+    sum_us: u64,
+) -> Metric {
+    let mut cum = 0u64;
+    let buckets = bounds_s
+        .iter()
+        .enumerate()
+        .map(|(i, &le)| {
+            cum += per_bucket.get(i).copied().unwrap_or(0);
+            let mut b = Bucket::default();
+            b.set_upper_bound(le);
+            b.set_cumulative_count(cum.min(count));
+            b
+        })
+        .collect();
+    let mut h = Histogram::default();
+    h.set_bucket(buckets);
+    h.set_sample_count(count);
+    h.set_sample_sum(secs(sum_us));
+    let mut m = Metric::from_label(labels);
+    m.set_histogram(h);
+    m
+}
+
+/// Per-key families; keys in label order so the output is stable.
+fn request_families(snap: &Snapshot, ns: &dyn Fn(&str) -> String, out: &mut Vec<MetricFamily>) {
+    let several = snap.inputs.len() > 1;
+    let source_name = |s: u16| -> String {
+        snap.inputs
+            .iter()
+            .find(|i| i.source == s)
+            .map_or_else(|| s.to_string(), |i| i.name.clone())
+    };
+    let mut keys: Vec<(&KeySnap, String)> = snap
+        .keys
+        .iter()
+        .map(|k| {
+            (
+                k,
+                if several {
+                    source_name(k.source)
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect();
+    keys.sort_by(|(a, sa), (b, sb)| {
+        (&a.route, &a.method, a.status, sa).cmp(&(&b.route, &b.method, b.status, sb))
+    });
+    let bounds_s: Vec<f64> = snap.buckets_us.iter().map(|&us| secs(us)).collect();
+
+    let mut requests = family(
+        ns("http_requests_total"),
+        "Requests logged, by route template, method and status.",
+        MetricType::COUNTER,
+    );
+    let mut duration = family(
+        ns("http_request_duration_seconds"),
+        "Request latency from the access log (request time), exact bucket counts since start.",
+        MetricType::HISTOGRAM,
+    );
+    let mut bytes = family(
+        ns("http_response_size_bytes_total"),
+        "Response bytes sent, as logged.",
+        MetricType::COUNTER,
+    );
+    let mut upstream = family(
+        ns("http_upstream_duration_seconds"),
+        "Upstream response time from the access log, exact bucket counts since start.",
+        MetricType::HISTOGRAM,
+    );
+    for (k, source) in &keys {
+        let status = k.status.to_string();
+        let mut labels = vec![
+            pair("route", &k.route),
+            pair("method", &k.method),
+            pair("status", &status),
+        ];
+        if several {
+            labels.push(pair("source", source));
+        }
+        requests
+            .mut_metric()
+            .push(counter(labels.clone(), k.count as f64));
+        bytes
+            .mut_metric()
+            .push(counter(labels.clone(), k.bytes as f64));
+        if k.timed > 0 {
+            duration.mut_metric().push(histogram(
+                labels.clone(),
+                &bounds_s,
+                &k.buckets,
+                k.timed,
+                k.lat_sum_us,
+            ));
+        }
+        if let Some(u) = k.upstream.as_ref().filter(|u| u.timed > 0) {
+            upstream
+                .mut_metric()
+                .push(histogram(labels, &bounds_s, &u.buckets, u.timed, u.sum_us));
+        }
+    }
+    out.extend([requests, duration, bytes, upstream]);
+}
+
+fn sorted_routes(snap: &Snapshot) -> Vec<&RouteSnap> {
+    let mut r: Vec<&RouteSnap> = snap.routes.iter().filter(|r| r.total.timed > 0).collect();
+    r.sort_by(|a, b| a.route.cmp(&b.route));
+    r
+}
+
+/// `1m`, `5m`, `90s`, `1h`.
+fn human_window(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{}ms", d.as_millis()),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(60) => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
+/// Quantiles per route over the shortest window (since start in a batch
+/// snapshot, which has no windows); `_sum`/`_count` since start, as client
+/// libraries' summaries do. NaN quantiles for a window without timed
+/// requests, the convention of client libraries.
+fn summary_family(snap: &Snapshot, ns: &dyn Fn(&str) -> String) -> MetricFamily {
+    let over = match snap.windows.first() {
+        Some(w) => format!("over the last {}", human_window(*w)),
+        None => "since start".to_string(),
+    };
+    let help = format!(
+        "Request latency quantiles per route {over} (sum and count since start). \
+         Quantiles do not aggregate across routes or hosts: use the \
+         http_request_duration_seconds buckets for that."
+    );
+    let mut f = family(
+        ns("http_request_duration_window_seconds"),
+        &help,
+        MetricType::SUMMARY,
+    );
+    for r in sorted_routes(snap) {
+        let (q_us, timed) = match (snap.windows.is_empty(), r.windows.first()) {
+            (true, _) => (r.total.q_us, r.total.timed),
+            (false, Some(w)) => (w.row.q_us, w.row.timed),
+            (false, None) => (r.total.q_us, 0),
+        };
+        let quantiles = snap
+            .quantiles
+            .iter()
+            .zip(q_us)
+            .map(|(&q, us)| {
+                let mut x = Quantile::default();
+                x.set_quantile(q);
+                x.set_value(if timed > 0 { secs(us) } else { f64::NAN });
+                x
+            })
+            .collect();
+        let mut s = Summary::default();
+        s.set_quantile(quantiles);
+        s.set_sample_count(r.total.timed);
+        s.set_sample_sum(secs(r.total.lat_sum_us));
+        let mut m = Metric::from_label(vec![pair("route", &r.route)]);
+        m.set_summary(s);
+        f.mut_metric().push(m);
+    }
+    f
+}
+
+/// The slowest request per route in the series steps completed since the
+/// previous render (at least the latest step, so a scrape faster than the
+/// step still sees it); on the first render, the whole series. A batch
+/// snapshot has no series: its since-start maximum.
+fn max_family(
+    snap: &Snapshot,
+    ns: &dyn Fn(&str) -> String,
+    state: &mut ScrapeState,
+) -> MetricFamily {
+    let step = snap.total.series.step;
+    // Steps completed between the two snapshots, counted on step
+    // boundaries of the engine's uptime (the series is aligned to it).
+    let new_steps = match state.prev_uptime {
+        Some(prev) if !step.is_zero() && snap.uptime >= prev => {
+            let idx = |d: Duration| d.as_nanos() / step.as_nanos();
+            Some((idx(snap.uptime) - idx(prev)).max(1) as usize)
+        }
+        _ => None,
+    };
+    state.prev_uptime = Some(snap.uptime);
+    let mut f = family(
+        ns("http_request_duration_seconds_max"),
+        "Slowest request per route since the previous scrape (at least over the latest step).",
+        MetricType::GAUGE,
+    );
+    for r in sorted_routes(snap) {
+        let s = &r.series.max_us;
+        let us = if s.is_empty() {
+            r.total.lat_max_us
+        } else {
+            let k = new_steps.unwrap_or(s.len()).min(s.len());
+            s[s.len() - k..].iter().copied().max().unwrap_or(0)
+        };
+        f.mut_metric()
+            .push(gauge(vec![pair("route", &r.route)], secs(us)));
+    }
+    f
+}
+
+fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
+    let mut build = family(
+        "routetop_build_info".into(),
+        "routetop build; the value is 1.",
+        MetricType::GAUGE,
+    );
+    build
+        .mut_metric()
+        .push(gauge(vec![pair("version", env!("CARGO_PKG_VERSION"))], 1.0));
+
+    let mut inputs = family(
+        "routetop_inputs".into(),
+        "Inputs by state: done, following, waiting (not there yet), rotated, error.",
+        MetricType::GAUGE,
+    );
+    for st in STATES {
+        let n = snap.inputs.iter().filter(|i| i.state.label() == st).count();
+        inputs
+            .mut_metric()
+            .push(gauge(vec![pair("state", st)], n as f64));
+    }
+
+    let mut lines = family(
+        "routetop_lines_read_total".into(),
+        "Lines read, per input.",
+        MetricType::COUNTER,
+    );
+    let mut unparsed = family(
+        "routetop_lines_unparsed_total".into(),
+        "Lines that did not parse as a request, per input and reason.",
+        MetricType::COUNTER,
+    );
+    let mut rotations = family(
+        "routetop_rotations_total".into(),
+        "Log rotations seen, per input.",
+        MetricType::COUNTER,
+    );
+    let mut ins: Vec<_> = snap.inputs.iter().collect();
+    ins.sort_by(|a, b| a.name.cmp(&b.name));
+    for i in ins {
+        let src = || vec![pair("source", &i.name)];
+        lines.mut_metric().push(counter(src(), i.lines as f64));
+        rotations
+            .mut_metric()
+            .push(counter(src(), i.rotations as f64));
+        for kind in ErrorKind::ALL {
+            let n = i.errors.get(kind.index()).copied().unwrap_or(0);
+            unparsed.mut_metric().push(counter(
+                vec![pair("reason", kind.as_str()), pair("source", &i.name)],
+                n as f64,
+            ));
+        }
+    }
+
+    let o = &snap.overflow;
+    let mut routes = family(
+        "routetop_routes".into(),
+        "Routes tracked (including (overflow)).",
+        MetricType::GAUGE,
+    );
+    routes.mut_metric().push(gauge(vec![], o.routes as f64));
+    let mut limit = family(
+        "routetop_routes_limit".into(),
+        "Routes tracked before new ones fold into the (overflow) route (--max-routes).",
+        MetricType::GAUGE,
+    );
+    limit.mut_metric().push(gauge(vec![], o.max_routes as f64));
+    let mut folded = family(
+        "routetop_overflow_routes".into(),
+        "Distinct routes folded into (overflow) by the route cap (a lower bound when large).",
+        MetricType::GAUGE,
+    );
+    folded
+        .mut_metric()
+        .push(gauge(vec![], o.folded_routes as f64));
+    let mut folded_req = family(
+        "routetop_overflow_requests_total".into(),
+        "Requests counted under the (overflow) route.",
+        MetricType::COUNTER,
+    );
+    folded_req
+        .mut_metric()
+        .push(counter(vec![], o.requests as f64));
+    out.extend([
+        build, inputs, lines, unparsed, rotations, routes, limit, folded, folded_req,
+    ]);
+
+    if let Some(lag) = snap.ingest_lag {
+        let mut f = family(
+            "routetop_ingest_lag_seconds".into(),
+            "Age of the newest line when it was counted, recently.",
+            MetricType::GAUGE,
+        );
+        f.mut_metric().push(gauge(vec![], lag.as_secs_f64()));
+        out.push(f);
+    }
+    if let Some(t) = snap
+        .taken_at
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+    {
+        let mut f = family(
+            "routetop_snapshot_timestamp_seconds".into(),
+            "When the exported statistics were computed (Unix time).",
+            MetricType::GAUGE,
+        );
+        f.mut_metric().push(gauge(vec![], t.as_secs_f64()));
+        out.push(f);
+    }
+}
+
+/// Descriptors of every family [`families`] can produce, for
+/// `prometheus::Registry` consistency checks. The request families may also
+/// carry `source` (several inputs); descriptors list the labels always there.
+pub fn descs(opts: &RenderOptions) -> Vec<prometheus::core::Desc> {
+    let ns = |name: &str| match &opts.namespace {
+        Some(n) => format!("{n}_{name}"),
+        None => name.to_string(),
+    };
+    let key: &[&str] = &["route", "method", "status"];
+    let mut table: Vec<(String, &str, &[&str])> = vec![
+        (ns("http_requests_total"), "Requests logged.", key),
+        (ns("http_request_duration_seconds"), "Request latency.", key),
+        (ns("http_response_size_bytes_total"), "Response bytes.", key),
+        (ns("http_upstream_duration_seconds"), "Upstream time.", key),
+        (
+            ns("http_request_duration_window_seconds"),
+            "Recent latency quantiles.",
+            &["route"],
+        ),
+        ("routetop_build_info".into(), "Build.", &["version"]),
+        ("routetop_inputs".into(), "Inputs by state.", &["state"]),
+        (
+            "routetop_lines_read_total".into(),
+            "Lines read.",
+            &["source"],
+        ),
+        (
+            "routetop_lines_unparsed_total".into(),
+            "Lines unparsed.",
+            &["reason", "source"],
+        ),
+        ("routetop_rotations_total".into(), "Rotations.", &["source"]),
+        ("routetop_routes".into(), "Routes.", &[]),
+        ("routetop_routes_limit".into(), "Route cap.", &[]),
+        ("routetop_overflow_routes".into(), "Folded routes.", &[]),
+        (
+            "routetop_overflow_requests_total".into(),
+            "Folded requests.",
+            &[],
+        ),
+        ("routetop_ingest_lag_seconds".into(), "Ingest lag.", &[]),
+        (
+            "routetop_snapshot_timestamp_seconds".into(),
+            "Snapshot time.",
+            &[],
+        ),
+    ];
+    if opts.max_gauge {
+        table.push((
+            ns("http_request_duration_seconds_max"),
+            "Slowest request.",
+            &["route"],
+        ));
+    }
+    table
+        .into_iter()
+        .filter_map(|(name, help, labels)| {
+            prometheus::core::Desc::new(
+                name,
+                help.to_string(),
+                labels.iter().map(|l| l.to_string()).collect(),
+                Default::default(),
+            )
+            .ok()
+        })
+        .collect()
+}

@@ -1,0 +1,368 @@
+//! The `/metrics` HTTP server: hyper 1 (HTTP/1.1 only, which is what
+//! Prometheus speaks to exporters), no framework.
+//!
+//! | path | what | auth |
+//! |---|---|---|
+//! | `/metrics` | the latest snapshot, text format or OpenMetrics by `Accept` | basic auth if configured |
+//! | `/healthz`, `/-/healthy` | `200 OK` while the server runs | none: probes rarely carry credentials, and these disclose nothing |
+//! | `/` | a short page linking `/metrics` | none |
+//!
+//! Limits, because an exporter is often reachable by more than Prometheus:
+//! only GET/HEAD (request bodies are never read), 16 KiB of headers, a
+//! header read timeout (which also ends idle keep-alive connections), a TLS
+//! handshake timeout, and a cap on open connections (new ones beyond it are
+//! closed at once). Rendering runs on tokio's blocking pool, so a slow render
+//! never stalls accepting or other connections; it reads the snapshot the
+//! engine last published and never waits for the engine.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+use super::web::WebConfig;
+use super::{Format, Log, RenderCache, RenderOptions, ScrapeState};
+use crate::engine::snapshot::Snapshot;
+
+/// Resource limits of the server.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    /// For a request's headers, and for the next request on an idle
+    /// keep-alive connection.
+    pub header_timeout: Duration,
+    pub handshake_timeout: Duration,
+    /// Request line + headers.
+    pub max_header_bytes: usize,
+    /// How long open requests may finish after the shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 64,
+            // Longer than Prometheus' default 15 s scrape interval, so its
+            // keep-alive connection survives between scrapes.
+            header_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 * 1024,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How to serve.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    pub render: RenderOptions,
+    pub web: Option<WebConfig>,
+    pub limits: Limits,
+}
+
+/// Binds `addr` (`HOST:PORT`; host names are resolved).
+pub async fn bind(addr: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+/// Binds `addr` and serves until `shutdown` resolves.
+pub async fn serve(
+    addr: &str,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+    log: Log,
+) -> io::Result<()> {
+    serve_listener(bind(addr).await?, snapshots, opts, shutdown, log).await
+}
+
+/// Serves on `listener` until `shutdown` resolves, then lets open requests
+/// finish (up to [`Limits::shutdown_grace`]).
+pub async fn serve_listener(
+    listener: TcpListener,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+    log: Log,
+) -> io::Result<()> {
+    let limits = opts.limits.clone();
+    let tls = opts
+        .web
+        .as_ref()
+        .and_then(|w| w.tls.clone())
+        .map(tokio_rustls::TlsAcceptor::from);
+    let app = Arc::new(App {
+        snapshots,
+        render: opts.render,
+        scrape: Mutex::new(ScrapeState::default()),
+        cache: Mutex::new(RenderCache::default()),
+        auth: opts
+            .web
+            .as_ref()
+            .filter(|w| !w.users.is_empty())
+            .map(|w| Auth::new(w.users.clone())),
+        headers: opts.web.map(|w| w.headers).unwrap_or_default(),
+    });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    let conns = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, _peer) = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: say so, back off
+                    // instead of spinning, keep serving.
+                    log(format!("/metrics accept: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = conns.clone().try_acquire_owned() else {
+            drop(tcp);
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let (app, http, tls, watcher) =
+            (app.clone(), http.clone(), tls.clone(), graceful.watcher());
+        let handshake = limits.handshake_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let svc = hyper::service::service_fn(move |req| handle(app.clone(), req));
+            match tls {
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(handshake, acceptor.accept(tcp)).await
+                    else {
+                        return;
+                    };
+                    let _ = watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), svc))
+                        .await;
+                }
+                None => {
+                    let _ = watcher
+                        .watch(http.serve_connection(TokioIo::new(tcp), svc))
+                        .await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(limits.shutdown_grace) => {}
+    }
+    Ok(())
+}
+
+struct App {
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    render: RenderOptions,
+    /// The max gauge's memory: one per endpoint (see [`ScrapeState`]).
+    scrape: Mutex<ScrapeState>,
+    cache: Mutex<RenderCache>,
+    auth: Option<Auth>,
+    headers: Vec<(String, String)>,
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+const LANDING: &str = "<!doctype html>\n<html><head><title>routetop exporter</title></head>\
+<body><h1>routetop exporter</h1><p><a href=\"metrics\">Metrics</a></p></body></html>\n";
+
+async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    let mut resp = route(&app, &req).await;
+    for (k, v) in &app.headers {
+        if let (Ok(k), Ok(v)) = (
+            header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    Ok(resp)
+}
+
+async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "only GET and HEAD\n",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    match req.uri().path() {
+        "/healthz" | "/-/healthy" => respond(StatusCode::OK, "text/plain", "OK\n"),
+        "/" => respond(StatusCode::OK, "text/html; charset=utf-8", LANDING),
+        "/metrics" => {
+            if let Some(auth) = &app.auth
+                && !auth.check(req.headers().get(header::AUTHORIZATION)).await
+            {
+                let mut r = respond(StatusCode::UNAUTHORIZED, "text/plain", "Unauthorized\n");
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"routetop\""),
+                );
+                return r;
+            }
+            let format = Format::negotiate(
+                req.headers()
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok()),
+            );
+            let app = app.clone();
+            let body = tokio::task::spawn_blocking(move || {
+                // Clone the Arc and release the channel at once: the engine
+                // may publish the next snapshot while this one renders.
+                let snap = app.snapshots.borrow().clone();
+                let mut state = app.scrape.lock().unwrap_or_else(|p| p.into_inner());
+                let mut cache = app.cache.lock().unwrap_or_else(|p| p.into_inner());
+                cache.render(&snap, &app.render, &mut state, format)
+            })
+            .await;
+            match body {
+                Ok(text) => respond(StatusCode::OK, format.content_type(), text),
+                Err(_) => respond(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    "render failed\n",
+                ),
+            }
+        }
+        _ => respond(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+    }
+}
+
+/// Basic auth against bcrypt hashes. bcrypt is slow on purpose (tens of
+/// ms per check), so — as the exporter-toolkit does — a successful
+/// (user, password) is remembered and later requests compare it in
+/// constant time; checks run on the blocking pool, two at a time at most,
+/// so a password-guessing client cannot take every core.
+struct Auth {
+    users: std::collections::BTreeMap<String, String>,
+    verified: Mutex<HashMap<String, Vec<u8>>>,
+    gate: Semaphore,
+}
+
+impl Auth {
+    fn new(users: std::collections::BTreeMap<String, String>) -> Auth {
+        Auth {
+            users,
+            verified: Mutex::new(HashMap::new()),
+            gate: Semaphore::new(2),
+        }
+    }
+
+    async fn check(&self, h: Option<&HeaderValue>) -> bool {
+        let Some((user, pass)) = h.and_then(|h| parse_basic(h.as_bytes())) else {
+            return false;
+        };
+        {
+            let v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            if v.get(&user).is_some_and(|k| ct_eq(k, pass.as_bytes())) {
+                return true;
+            }
+        }
+        // An unknown user still costs a bcrypt check (against some user's
+        // hash, result ignored), so timing does not tell which users exist.
+        let (hash, exists) = match self.users.get(&user) {
+            Some(h) => (h.clone(), true),
+            None => match self.users.values().next() {
+                Some(h) => (h.clone(), false),
+                None => return false,
+            },
+        };
+        let Ok(_permit) = self.gate.acquire().await else {
+            return false;
+        };
+        let p = pass.clone();
+        let ok = tokio::task::spawn_blocking(move || bcrypt::verify(p, &hash).unwrap_or(false))
+            .await
+            .unwrap_or(false);
+        if ok && exists {
+            let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            v.insert(user, pass.into_bytes());
+            return true;
+        }
+        false
+    }
+}
+
+/// `Basic base64(user:password)` → (user, password).
+fn parse_basic(h: &[u8]) -> Option<(String, String)> {
+    let rest = h
+        .strip_prefix(b"Basic ")
+        .or_else(|| h.strip_prefix(b"basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim_ascii())
+        .ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (u, p) = s.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header() {
+        let h = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("prom:se:cret")
+        );
+        assert_eq!(
+            parse_basic(h.as_bytes()),
+            Some(("prom".into(), "se:cret".into()))
+        );
+        assert_eq!(parse_basic(b"Bearer abc"), None);
+        assert_eq!(parse_basic(b"Basic !!!"), None);
+        let no_colon = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("prom")
+        );
+        assert_eq!(parse_basic(no_colon.as_bytes()), None);
+    }
+
+    #[test]
+    fn constant_time_eq() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,499 @@
+//! Exposition tests: golden texts for fixed snapshots (regenerate with
+//! `UPDATE_GOLDEN=1 cargo test --lib export`, then read the diff), exact
+//! values checked by hand, the max gauge's per-scrape memory, and
+//! `promtool check metrics` (skipped, saying so, when promtool is missing;
+//! Debian package `prometheus`).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::engine::snapshot::{
+    InputSnap, InputState, KeySnap, RouteSnap, Series, TimerSnap, WindowStats, fixture,
+};
+use crate::engine::summary::Row;
+
+fn golden(name: &str, text: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    same(name, &want, text);
+}
+
+/// `assert_eq!` for long texts: names the first line that differs.
+fn same(what: &str, want: &str, got: &str) {
+    if want != got {
+        for (i, (w, g)) in want.lines().zip(got.lines()).enumerate() {
+            assert_eq!(w, g, "{what}: first difference at line {}", i + 1);
+        }
+        assert_eq!(
+            want.lines().count(),
+            got.lines().count(),
+            "{what}: line count"
+        );
+        panic!("{what}: differs (line endings?)");
+    }
+}
+
+fn fresh(snap: &Snapshot, opts: &RenderOptions) -> String {
+    render(snap, opts, &mut ScrapeState::default())
+}
+
+/// Runs `promtool check metrics` on `text`; `None` when promtool is absent.
+pub(crate) fn promtool_check(text: &str) -> Option<(bool, String)> {
+    let mut child = match Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(_) => {
+            eprintln!("SKIPPED: promtool not found (apt-get install prometheus)");
+            return None;
+        }
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let msg =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    Some((out.status.success() && msg.trim().is_empty(), msg))
+}
+
+/// A route name and an input name with every character the text format
+/// must escape or carry as is.
+const EVIL_ROUTE: &str = "/evil\"quote\\back\nnew\rret\u{1b}[31m\u{fffd}é";
+const EVIL_SOURCE: &str = "/logs/\"odd\"\\name.log";
+
+fn hostile() -> Snapshot {
+    let mut s = fixture::empty();
+    s.inputs[0].name = EVIL_SOURCE.into();
+    s.inputs[0].lines = 3;
+    s.inputs[0].requests = 3;
+    s.inputs.push(InputSnap {
+        source: 1,
+        name: "second".into(),
+        ..s.inputs[0].clone()
+    });
+    let route: Arc<str> = Arc::from(EVIL_ROUTE);
+    s.keys = vec![KeySnap {
+        source: 0,
+        route: route.clone(),
+        method: Arc::from("GET"),
+        status: 200,
+        count: 3,
+        bytes: 30,
+        timed: 3,
+        lat_sum_us: 12_000,
+        lat_max_us: 8_000,
+        buckets: vec![1, 1, 1],
+        upstream: Some(TimerSnap {
+            timed: 2,
+            sum_us: 30_000,
+            max_us: 29_000,
+            buckets: vec![1, 0, 0],
+        }),
+    }];
+    s.routes = vec![RouteSnap {
+        route,
+        total: Row {
+            requests: 3,
+            timed: 3,
+            lat_sum_us: 12_000,
+            lat_max_us: 8_000,
+            q_us: [4_000, 8_000, 8_000, 8_000],
+            ..Default::default()
+        },
+        ..Default::default()
+    }];
+    s
+}
+
+#[test]
+fn golden_fixture_text() {
+    golden(
+        "fixture.prom",
+        &fresh(&fixture::snapshot(), &RenderOptions::default()),
+    );
+}
+
+#[test]
+fn golden_fixture_openmetrics() {
+    let text = render_as(
+        &fixture::snapshot(),
+        &RenderOptions::default(),
+        &mut ScrapeState::default(),
+        Format::OpenMetrics,
+    );
+    golden("fixture.om", &text);
+}
+
+#[test]
+fn golden_empty() {
+    golden(
+        "empty.prom",
+        &fresh(&fixture::empty(), &RenderOptions::default()),
+    );
+}
+
+#[test]
+fn golden_hostile_labels() {
+    let text = fresh(&hostile(), &RenderOptions::default());
+    golden("hostile.prom", &text);
+    // The escapes, spelled out: quote, backslash and newline escaped; the
+    // carriage return, ESC and non-ASCII carried as they are.
+    let want = "http_requests_total{route=\"/evil\\\"quote\\\\back\\nnew\rret\u{1b}[31m\u{fffd}é\",\
+                method=\"GET\",status=\"200\",source=\"/logs/\\\"odd\\\"\\\\name.log\"} 3\n";
+    assert!(text.contains(want), "{text}");
+}
+
+#[test]
+fn hand_checked_values() {
+    let text = fresh(&fixture::snapshot(), &RenderOptions::default());
+    let key = r#"route="/login",method="POST",status="503",source="/var/log/nginx/api.log""#;
+    // Per-bucket [0, 0, 0, 0, 2, 3, 3, 1] over 5ms…1s, 10 timed, 9 s total.
+    for line in [
+        format!("http_request_duration_seconds_bucket{{{key},le=\"0.05\"}} 0"),
+        format!("http_request_duration_seconds_bucket{{{key},le=\"0.1\"}} 2"),
+        format!("http_request_duration_seconds_bucket{{{key},le=\"0.25\"}} 5"),
+        format!("http_request_duration_seconds_bucket{{{key},le=\"0.5\"}} 8"),
+        format!("http_request_duration_seconds_bucket{{{key},le=\"1\"}} 9"),
+        format!("http_request_duration_seconds_bucket{{{key},le=\"+Inf\"}} 10"),
+        format!("http_request_duration_seconds_sum{{{key}}} 9"),
+        format!("http_request_duration_seconds_count{{{key}}} 10"),
+        format!("http_requests_total{{{key}}} 10"),
+        format!("http_response_size_bytes_total{{{key}}} 5000"),
+    ] {
+        assert!(text.contains(&format!("{line}\n")), "missing {line}");
+    }
+    // No upstream data in the fixture: no upstream family at all.
+    assert!(!text.contains("upstream"));
+    // Windowed quantiles of /login's 1m window, in seconds.
+    assert!(text.contains(
+        "http_request_duration_window_seconds{route=\"/login\",quantile=\"0.99\"} 0.31\n"
+    ));
+    assert!(text.contains("over the last 1m"));
+    assert!(text.contains("routetop_lines_unparsed_total{reason=\"no_match\",source=\"/var/log/nginx/access.log\"} 9\n"));
+}
+
+#[test]
+fn one_input_has_no_source_label() {
+    let mut s = fixture::snapshot();
+    s.inputs.truncate(1);
+    let text = fresh(&s, &RenderOptions::default());
+    assert!(
+        text.contains("http_requests_total{route=\"/login\",method=\"POST\",status=\"503\"} 10\n")
+    );
+    assert!(!text.contains("source=\"0\""));
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("http_") && l.contains("source="))
+    );
+}
+
+#[test]
+fn namespace_prefixes_http_families_only() {
+    let opts = RenderOptions {
+        namespace: Some("edge".into()),
+        max_gauge: true,
+    };
+    let text = fresh(&fixture::snapshot(), &opts);
+    assert!(text.contains("# TYPE edge_http_requests_total counter\n"));
+    assert!(text.contains("# TYPE edge_http_request_duration_seconds histogram\n"));
+    assert!(text.contains("# TYPE edge_http_request_duration_seconds_max gauge\n"));
+    assert!(text.contains("# TYPE routetop_lines_read_total counter\n"));
+    assert!(!text.lines().any(|l| l.starts_with("http_")));
+}
+
+#[test]
+fn max_gauge_can_be_off() {
+    let opts = RenderOptions {
+        namespace: None,
+        max_gauge: false,
+    };
+    let text = fresh(&fixture::snapshot(), &opts);
+    assert!(!text.contains("_max"));
+    assert!(text.contains("http_requests_total"));
+}
+
+#[test]
+fn time_zero_request_counts_in_first_bucket() {
+    let mut s = hostile();
+    s.keys[0].buckets = vec![3, 0, 0];
+    s.keys[0].lat_sum_us = 0;
+    let text = fresh(&s, &RenderOptions::default());
+    assert!(text.contains("le=\"0.005\"} 3\n"), "{text}");
+    assert!(text.contains("\"} 0\n"));
+}
+
+#[test]
+fn batch_snapshot_states_since_start() {
+    let mut s = fixture::snapshot();
+    s.windows.clear();
+    for r in &mut s.routes {
+        r.windows.clear();
+        r.series = Arc::new(Series::default());
+    }
+    s.total.series = Arc::new(Series::default());
+    let text = fresh(&s, &RenderOptions::default());
+    assert!(text.contains("per route since start"));
+    // Since-start quantiles and maximum of /login.
+    assert!(text.contains(
+        "http_request_duration_window_seconds{route=\"/login\",quantile=\"0.999\"} 0.9\n"
+    ));
+    assert!(text.contains("http_request_duration_seconds_max{route=\"/login\"} 1.2\n"));
+}
+
+#[test]
+fn empty_window_quantiles_are_nan() {
+    let mut s = fixture::snapshot();
+    s.routes[0].windows[0] = WindowStats {
+        length: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let text = fresh(&s, &RenderOptions::default());
+    let name = &s.routes[0].route;
+    assert!(text.contains(&format!(
+        "http_request_duration_window_seconds{{route=\"{name}\",quantile=\"0.5\"}} NaN\n"
+    )));
+}
+
+/// One route whose series has `max_us` per 1 s step, at `uptime` seconds.
+fn stepped(uptime: u64, max_us: &[u64]) -> Snapshot {
+    let mut s = hostile();
+    let series = Arc::new(Series {
+        step: Duration::from_secs(1),
+        max_us: max_us.to_vec(),
+        ..Default::default()
+    });
+    s.uptime = Duration::from_millis(uptime);
+    s.total.series = series.clone();
+    s.routes[0].series = series;
+    s
+}
+
+fn max_value(text: &str) -> &str {
+    text.lines()
+        .find(|l| l.starts_with("http_request_duration_seconds_max{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+}
+
+#[test]
+fn max_gauge_covers_steps_since_previous_scrape() {
+    let opts = RenderOptions::default();
+    let mut st = ScrapeState::default();
+    // First scrape: the whole series.
+    let t = render(
+        &stepped(10_500, &[9_000, 1_000, 2_000, 3_000]),
+        &opts,
+        &mut st,
+    );
+    assert_eq!(max_value(&t), "0.009");
+    // 2.2 s later, two step boundaries crossed (10, 11 → 12): the last two.
+    let t = render(
+        &stepped(12_700, &[2_000, 3_000, 7_000, 4_000]),
+        &opts,
+        &mut st,
+    );
+    assert_eq!(max_value(&t), "0.007");
+    // Scraped again within the same step: still the latest step.
+    let t = render(
+        &stepped(12_900, &[2_000, 3_000, 7_000, 4_000]),
+        &opts,
+        &mut st,
+    );
+    assert_eq!(max_value(&t), "0.004");
+    // More new steps than the series holds: all of it.
+    let t = render(
+        &stepped(30_000, &[1_000, 6_000, 2_000, 500]),
+        &opts,
+        &mut st,
+    );
+    assert_eq!(max_value(&t), "0.006");
+    // The engine restarted (uptime went back): the whole series again.
+    let t = render(&stepped(1_000, &[5_000, 100]), &opts, &mut st);
+    assert_eq!(max_value(&t), "0.005");
+    // A separate consumer (the push loop) keeps its own memory.
+    let t = render(
+        &stepped(1_000, &[5_000, 100]),
+        &opts,
+        &mut ScrapeState::default(),
+    );
+    assert_eq!(max_value(&t), "0.005");
+}
+
+#[test]
+fn text_matches_prometheus_text_encoder() {
+    use prometheus::Encoder;
+    for snap in [fixture::snapshot(), fixture::empty(), hostile()] {
+        let fams = families(
+            &snap,
+            &RenderOptions::default(),
+            &mut ScrapeState::default(),
+        );
+        let mut theirs = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&fams, &mut theirs)
+            .unwrap();
+        same(
+            "TextEncoder",
+            &String::from_utf8(theirs).unwrap(),
+            &text::encode(&fams, Format::Text),
+        );
+    }
+}
+
+#[test]
+fn collector_in_a_registry_gathers_the_same() {
+    use prometheus::Encoder;
+    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(fixture::snapshot()));
+    let reg = prometheus::Registry::new();
+    reg.register(Box::new(SnapshotCollector::new(
+        rx,
+        RenderOptions::default(),
+    )))
+    .unwrap();
+    let mut buf = Vec::new();
+    prometheus::TextEncoder::new()
+        .encode(&reg.gather(), &mut buf)
+        .unwrap();
+    same(
+        "registry",
+        &String::from_utf8(buf).unwrap(),
+        &fresh(&fixture::snapshot(), &RenderOptions::default()),
+    );
+}
+
+#[test]
+fn openmetrics_names_and_eof() {
+    let text = render_as(
+        &hostile(),
+        &RenderOptions::default(),
+        &mut ScrapeState::default(),
+        Format::OpenMetrics,
+    );
+    assert!(text.ends_with("\n# EOF\n"));
+    assert!(text.contains("# TYPE http_requests counter\n"));
+    assert!(text.contains("# TYPE routetop_build info\n"));
+    assert!(text.contains("routetop_build_info{version=\""));
+    assert!(text.contains(",le=\"1.0\"}") || text.contains(",le=\"0.005\"}"));
+    assert!(text.contains(",quantile=\"0.5\"}"));
+}
+
+#[test]
+fn content_negotiation() {
+    use Format::*;
+    let prometheus_2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    for (accept, want) in [
+        (None, Text),
+        (Some("*/*"), Text),
+        (Some("text/plain"), Text),
+        (Some(prometheus_2), OpenMetrics),
+        (Some("application/openmetrics-text"), OpenMetrics),
+        (Some("application/openmetrics-text; version=0.0.1"), Text),
+        (
+            Some("application/openmetrics-text;q=0.2,text/plain;q=0.9"),
+            Text,
+        ),
+        (Some("application/openmetrics-text;q=0"), Text),
+    ] {
+        assert_eq!(Format::negotiate(accept), want, "{accept:?}");
+    }
+}
+
+#[test]
+fn promtool_accepts_the_text() {
+    for (name, snap) in [
+        ("fixture", fixture::snapshot()),
+        ("empty", fixture::empty()),
+        ("hostile", hostile()),
+    ] {
+        let text = fresh(&snap, &RenderOptions::default());
+        let Some((ok, msg)) = promtool_check(&text) else {
+            return;
+        };
+        assert!(ok, "{name}: promtool check metrics: {msg}");
+    }
+}
+
+#[test]
+fn promtool_would_catch_a_bad_exposition() {
+    // The check above is only worth something if promtool rejects bad
+    // text: a counter without _total and a broken label.
+    let Some((ok, _)) = promtool_check("# TYPE x counter\nx{a=\"b} 1\n") else {
+        return;
+    };
+    assert!(!ok);
+}
+
+#[test]
+fn input_states_are_all_listed() {
+    let mut s = fixture::empty();
+    s.inputs[0].state = InputState::Error("gone".into());
+    let text = fresh(&s, &RenderOptions::default());
+    for st in ["done", "following", "waiting", "rotated"] {
+        assert!(text.contains(&format!("routetop_inputs{{state=\"{st}\"}} 0\n")));
+    }
+    assert!(text.contains("routetop_inputs{state=\"error\"} 1\n"));
+}
+
+#[test]
+fn render_cache_gives_exactly_what_render_gives() {
+    let opts = RenderOptions {
+        namespace: Some("ns".into()),
+        max_gauge: true,
+    };
+    let (mut st_a, mut st_b) = (ScrapeState::default(), ScrapeState::default());
+    let mut cache = RenderCache::default();
+    let first = Arc::new(stepped(10_500, &[9_000, 1_000, 2_000, 3_000]));
+    let second = Arc::new(stepped(12_700, &[2_000, 3_000, 7_000, 4_000]));
+    // Same snapshot twice (the max gauge changes), a format switch, a new
+    // snapshot, and the old one again.
+    for (snap, format) in [
+        (&first, Format::Text),
+        (&first, Format::Text),
+        (&first, Format::OpenMetrics),
+        (&second, Format::OpenMetrics),
+        (&second, Format::Text),
+        (&first, Format::Text),
+    ] {
+        let want = render_as(snap, &opts, &mut st_a, format);
+        let got = cache.render(snap, &opts, &mut st_b, format);
+        same("cache", &want, &got);
+    }
+    // The max gauge is there, between its neighbours.
+    let t = cache.render(&second, &opts, &mut st_b, Format::Text);
+    assert!(t.contains("# TYPE ns_http_request_duration_seconds_max gauge\n"));
+    let off = RenderOptions {
+        namespace: None,
+        max_gauge: false,
+    };
+    let mut c2 = RenderCache::default();
+    same(
+        "no max",
+        &render(&fixture::snapshot(), &off, &mut ScrapeState::default()),
+        &c2.render(
+            &Arc::new(fixture::snapshot()),
+            &off,
+            &mut ScrapeState::default(),
+            Format::Text,
+        ),
+    );
+}

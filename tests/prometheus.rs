@@ -1,0 +1,207 @@
+//! A real Prometheus (Debian's `prometheus` package) on 127.0.0.1 scraping
+//! routetop: first the exporter in-process over a fixed snapshot (exact
+//! values, hostile label escaping, the recording rules and every dashboard
+//! query evaluated by Prometheus itself), then the real binary (`--headless
+//! --metrics`) following a log while it is written.
+
+mod net;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use net::{get, need, query_value, start_prometheus, urlencode, wait_for};
+use routetop::engine::snapshot::{KeySnap, fixture};
+use routetop::view::export::{ExportConfig, Exporter, stderr_log};
+use tokio::sync::watch;
+
+fn scrape_config(target: SocketAddr) -> String {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/routetop.rules.yml");
+    format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+         rule_files:\n  - {}\n\
+         scrape_configs:\n  - job_name: routetop\n    static_configs:\n      - targets: ['{target}']\n",
+        rules.display()
+    )
+}
+
+fn wait_value(prom: SocketAddr, q: &str, want: f64) {
+    let got = wait_for(Duration::from_secs(30), || {
+        query_value(prom, q).filter(|v| *v == want)
+    });
+    assert_eq!(got, Some(want), "{q}: last {:?}", query_value(prom, q));
+}
+
+const HOSTILE: &str = "/a\"b\\c\nd";
+
+#[test]
+fn prometheus_scrapes_the_exporter() {
+    if !need(&["prometheus"]) {
+        return;
+    }
+    let mut snap = fixture::snapshot();
+    snap.keys.push(KeySnap {
+        source: 0,
+        route: Arc::from(HOSTILE),
+        method: Arc::from("GET"),
+        status: 200,
+        count: 5,
+        buckets: vec![0; 8],
+        ..Default::default()
+    });
+    let (_tx, rx) = watch::channel(Arc::new(snap));
+    let cfg = ExportConfig {
+        metrics: Some("127.0.0.1:0".into()),
+        ..ExportConfig::off()
+    };
+    let exp = Exporter::start(&cfg, rx, stderr_log()).unwrap().unwrap();
+    let target = exp.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_prom, prom) = start_prometheus(dir.path(), &scrape_config(target));
+
+    // Prometheus asks for OpenMetrics first: a scrape that parses at all
+    // proves that format; the values prove the content.
+    wait_value(prom, "up{job=\"routetop\"}", 1.0);
+    wait_value(prom, "sum(http_requests_total)", 14_610.0 + 5.0);
+    wait_value(
+        prom,
+        "count(http_request_duration_seconds_bucket)",
+        6.0 * 9.0,
+    );
+    wait_value(prom, "sum(routetop_lines_read_total)", 15_910.0);
+    wait_value(
+        prom,
+        "http_request_duration_window_seconds{route=\"/login\",quantile=\"0.99\"}",
+        0.31,
+    );
+    wait_value(
+        prom,
+        "http_request_duration_seconds_bucket{route=\"/login\",status=\"503\",le=\"0.25\"}",
+        5.0,
+    );
+    // The hostile route arrived as itself (PromQL strings escape like Go).
+    wait_value(
+        prom,
+        "sum(http_requests_total{route=\"/a\\\"b\\\\c\\nd\"})",
+        5.0,
+    );
+    // The recording rules evaluate over these series.
+    wait_value(prom, "count(route:http_requests:rate5m)", 4.0);
+
+    // Every dashboard query runs without error.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/grafana/routetop.json"),
+    )
+    .unwrap();
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for p in d["panels"].as_array().unwrap() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let e = t["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$__rate_interval", "1m")
+                .replace("$__range", "1h")
+                .replace("$job", ".*")
+                .replace("$instance", ".*")
+                .replace("$route", ".*");
+            let r = get(prom, &format!("/api/v1/query?query={}", urlencode(&e)), &[]).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(v["status"], "success", "{e}: {}", r.body);
+        }
+    }
+    exp.stop();
+}
+
+/// Appends `n` combined_rt lines for `route` to `path`.
+fn append(path: &Path, n: usize, route: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    let mut s = String::new();
+    for i in 0..n {
+        s.push_str(&format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET {route} HTTP/1.1\" {} 512 \"-\" \"t\" 0.0{}\n",
+            if i % 10 == 0 { 500 } else { 200 },
+            i % 10
+        ));
+    }
+    f.write_all(s.as_bytes()).unwrap();
+}
+
+#[test]
+fn live_follow_scraped_by_prometheus() {
+    if !need(&["prometheus", "promtool"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, "").unwrap();
+    let port = net::free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let rt = net::Proc::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args([
+                "--headless",
+                "--metrics",
+                &addr.to_string(),
+                "-f",
+                "combined_rt",
+            ])
+            .arg(&log),
+        "routetop",
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || get(addr, "/healthz", &[])
+            .ok()
+            .filter(|r| r.status == 200))
+        .is_some(),
+        "routetop did not serve /healthz"
+    );
+    let pdir = tempfile::tempdir().unwrap();
+    let (_prom, prom) = start_prometheus(pdir.path(), &scrape_config(addr));
+    wait_value(prom, "up{job=\"routetop\"}", 1.0);
+
+    // Written while scraped: 5 batches over about 2.5 s.
+    let mut written = 0;
+    for b in 0..5 {
+        append(&log, 200, &format!("/items/{b}"));
+        written += 200;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    wait_value(prom, "sum(http_requests_total)", written as f64);
+    wait_value(prom, "sum(routetop_lines_read_total)", written as f64);
+
+    // promtool on the live endpoint.
+    let body = get(addr, "/metrics", &[]).unwrap().body;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let msg = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && msg.trim().is_empty(), "{msg}");
+
+    // SIGTERM (to our own child, by pid): a clean, prompt exit.
+    let mut rt = rt;
+    let pid = rt.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = wait_for(Duration::from_secs(10), || rt.0.try_wait().ok().flatten());
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let _ = &mut rt;
+}
