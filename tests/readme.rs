@@ -54,3 +54,14 @@ fn quick_start_runs_on_the_bundled_sample() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with("2000 requests"), "{stdout}");
 }
+
+/// Every dashboard key the help overlay lists is in the README's key table,
+/// with the same description.
+#[test]
+fn key_table_is_the_dashboard_help() {
+    let text = readme();
+    for (keys, action) in routetop::view::tui::HELP {
+        let row = format!("| `{keys}` | {action} |");
+        assert!(text.contains(&row), "README lacks the key row {row:?}");
+    }
+}
