@@ -322,19 +322,21 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
         lags.len(),
         cpu / t0.elapsed().as_secs_f64() * 100.0
     );
-    if !rss.is_empty() {
-        let (min, max) = rss
+    if let Some(every) = rss_every
+        && !rss.is_empty()
+    {
+        // Per minute: memory grows while the windows fill (the longest
+        // window's length), then must stay flat.
+        let per_min = (60.0 / every.as_secs_f64()).round().max(1.0) as usize;
+        let minutes: Vec<String> = rss
             .iter()
-            .fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
-        let first_min = rss
-            .iter()
-            .skip(rss.len() / 4)
-            .copied()
-            .fold(f64::MAX, f64::min);
+            .step_by(per_min)
+            .map(|v| format!("{v:.0}"))
+            .collect();
         println!(
-            "soak     RSS over {secs} s, every {:?}: min {min:.1} MiB, max {max:.1} MiB, last {:.1} MiB (after warm-up: {first_min:.1}..{max:.1})",
-            rss_every.unwrap(),
-            rss.last().unwrap()
+            "soak     RSS (MiB) at each minute of {secs} s: {}; last {:.1}",
+            minutes.join(" "),
+            rss.last().unwrap_or(&0.0)
         );
     }
 }

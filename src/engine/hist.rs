@@ -12,14 +12,17 @@
 //! stages`): with a threshold of 64, 884 of 9 585 keys became HDR and the
 //! aggregates took 26.7 MiB; with 256, 371 keys and 14.0 MiB, at the same
 //! speed.
-//! Counters are `u64`: a long-running exporter may put billions of requests
-//! in one bucket.
+//! Counters are `u64` by default: a long-running exporter may put billions
+//! of requests in one bucket. Histograms that only ever hold a window's worth
+//! (a step, a window slice, a window sum: minutes of traffic) use `u32`
+//! counters, half the memory; [`Hist::merge_into_wide`] folds them into a
+//! `u64` one.
 //!
 //! Quantiles use the nearest-rank rule (the smallest value with at least
 //! ⌈q·n⌉ values at or below it). Exact values are returned as they are; HDR
 //! returns the top of the value's bucket, as HdrHistogram does everywhere.
 
-use hdrhistogram::Histogram;
+use hdrhistogram::{Counter, Histogram};
 
 use crate::format::value::MAX_LATENCY_US;
 
@@ -32,25 +35,25 @@ pub const SIGFIG: u8 = 2;
 // The HDR header sits inline, not boxed: one dependent cache miss less per
 // recorded value on a hot key (measured: `cargo bench --bench stages`).
 #[allow(clippy::large_enum_variant)]
-pub enum Hist {
+pub enum Hist<C: Counter = u64> {
     /// Exact values in µs, in arrival order.
     Small(Vec<u32>),
-    Big(Histogram<u64>),
+    Big(Histogram<C>),
 }
 
-impl Default for Hist {
+impl<C: Counter> Default for Hist<C> {
     fn default() -> Self {
         Hist::Small(Vec::new())
     }
 }
 
-pub fn new_hdr() -> Histogram<u64> {
+pub fn new_hdr<C: Counter>() -> Histogram<C> {
     // Bounds are constants that HDR accepts; failure would be a programming
     // error caught by every test.
     Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGFIG).expect("valid HDR bounds")
 }
 
-impl Hist {
+impl<C: Counter> Hist<C> {
     #[inline]
     pub fn record(&mut self, us: u64) {
         let us = us.min(MAX_LATENCY_US);
@@ -92,7 +95,7 @@ impl Hist {
     }
 
     /// Adds `other`'s values.
-    pub fn merge(&mut self, other: &Hist) {
+    pub fn merge(&mut self, other: &Hist<C>) {
         match (&mut *self, other) {
             (_, Hist::Small(o)) if o.is_empty() => {}
             (Hist::Small(a), Hist::Small(b)) if a.len() + b.len() <= SMALL_MAX => {
@@ -128,7 +131,7 @@ impl Hist {
     /// Removes `other`'s values, which must all be in `self` (a window
     /// dropping an expired slice from its running sum). `scratch` is a
     /// reusable HDR histogram for subtracting a small list from an HDR one.
-    pub fn subtract(&mut self, other: &Hist, scratch: &mut Histogram<u64>) {
+    pub fn subtract(&mut self, other: &Hist<C>, scratch: &mut Histogram<C>) {
         match (&mut *self, other) {
             (_, Hist::Small(o)) if o.is_empty() => {}
             (Hist::Small(a), Hist::Small(b)) => {
@@ -206,7 +209,7 @@ impl Hist {
     pub fn heap_bytes(&self) -> usize {
         match self {
             Hist::Small(v) => v.capacity() * 4,
-            Hist::Big(h) => h.distinct_values() * 8 + std::mem::size_of::<Histogram<u64>>(),
+            Hist::Big(h) => h.distinct_values() * size_of::<C>() + size_of::<Histogram<C>>(),
         }
     }
 
@@ -241,6 +244,31 @@ impl Hist {
     }
 }
 
+impl Hist<u32> {
+    /// Adds these values to a `u64`-counted histogram (a step into the
+    /// since-start histogram).
+    pub fn merge_into_wide(&self, dst: &mut Hist<u64>) {
+        match self {
+            Hist::Small(v) => dst.merge(&Hist::Small(v.clone())),
+            Hist::Big(h) => {
+                if let Hist::Small(small) = dst {
+                    let mut wide = new_hdr::<u64>();
+                    for &x in small.iter() {
+                        wide.saturating_record(x as u64);
+                    }
+                    *dst = Hist::Big(wide);
+                }
+                if let Hist::Big(d) = dst {
+                    // Same bounds: each recorded value lands in its own bucket.
+                    for it in h.iter_recorded() {
+                        d.saturating_record_n(it.value_iterated_to(), it.count_at_value() as u64);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,7 +299,7 @@ mod tests {
         let qs = [0.0, 0.5, 0.9, 0.99, 0.999, 1.0];
         for n in [1, 2, 10, SMALL_MAX, SMALL_MAX + 1, 1_000, 100_000] {
             let vals = sample(n, n as u64 + 7);
-            let mut h = Hist::default();
+            let mut h = Hist::<u64>::default();
             for &v in &vals {
                 h.record(v);
             }
@@ -295,7 +323,7 @@ mod tests {
 
     #[test]
     fn zero_lands_in_the_first_bucket() {
-        let mut h = Hist::default();
+        let mut h = Hist::<u64>::default();
         for _ in 0..(SMALL_MAX * 2) {
             h.record(0);
         }
@@ -308,7 +336,7 @@ mod tests {
 
     #[test]
     fn values_beyond_an_hour_are_clamped() {
-        let mut h = Hist::default();
+        let mut h = Hist::<u64>::default();
         h.record(u64::MAX);
         assert_eq!(h.quantile(1.0), MAX_LATENCY_US);
     }
@@ -318,8 +346,12 @@ mod tests {
         let a_vals = sample(50, 1);
         let b_vals = sample(5_000, 2);
         let c_vals = sample(30, 3);
-        let mut all = Hist::default();
-        let (mut a, mut b, mut c) = (Hist::default(), Hist::default(), Hist::default());
+        let mut all = Hist::<u64>::default();
+        let (mut a, mut b, mut c) = (
+            Hist::<u64>::default(),
+            Hist::<u64>::default(),
+            Hist::<u64>::default(),
+        );
         for &v in &a_vals {
             a.record(v);
             all.record(v);
@@ -332,7 +364,7 @@ mod tests {
             c.record(v);
             all.record(v);
         }
-        let mut m = Hist::default();
+        let mut m = Hist::<u64>::default();
         m.merge(&a); // small + small
         m.merge(&c); // small + small overflowing → big
         m.merge(&b); // big + big
@@ -340,8 +372,32 @@ mod tests {
         for q in [0.5, 0.9, 0.99, 1.0] {
             assert_eq!(m.quantile(q), all.quantile(q), "q={q}");
         }
-        let mut s = Hist::default();
+        let mut s = Hist::<u64>::default();
         s.merge(&b); // small(empty) + big
         assert_eq!(s.quantile(0.99), b.quantile(0.99));
+    }
+
+    #[test]
+    fn narrow_counters_fold_into_wide_ones() {
+        let vals = sample(5_000, 11);
+        let (mut narrow, mut wide) = (Hist::<u32>::default(), Hist::<u64>::default());
+        for &v in &vals {
+            narrow.record(v);
+            wide.record(v);
+        }
+        let mut folded = Hist::<u64>::default();
+        narrow.merge_into_wide(&mut folded);
+        for q in [0.5, 0.9, 0.99, 1.0] {
+            assert_eq!(folded.quantile(q), wide.quantile(q), "q={q}");
+            assert_eq!(narrow.quantile(q), wide.quantile(q), "q={q}");
+        }
+        // Small lists fold too, into an HDR destination or a small one.
+        let mut small = Hist::<u32>::default();
+        small.record(7);
+        small.merge_into_wide(&mut folded);
+        assert_eq!(folded.count(), 5_001);
+        let mut fresh = Hist::<u64>::default();
+        small.merge_into_wide(&mut fresh);
+        assert_eq!((fresh.count(), fresh.quantile(1.0)), (1, 7));
     }
 }

@@ -96,7 +96,7 @@ pub struct LiveEngine {
     /// Log second of step 0 (log-time windows).
     log_origin: Option<i64>,
     /// For subtracting small lists from HDR histograms (window expiry).
-    scratch: Histogram<u64>,
+    scratch: Histogram<u32>,
     lines_this_step: u64,
     lines_per_sec: f64,
     newest_log_time: Option<i64>,

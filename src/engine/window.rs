@@ -19,9 +19,12 @@
 //!
 //! Memory per route: at most `2 + windows × (SLICES + 1)` latency histograms
 //! (16 with the default two windows; each ≤ 1 KiB while it holds ≤ 256
-//! values, 26.7 KiB once busier), plus the series ring (`steps × 28 B`, 8.4
-//! KiB for the default 300 steps) and the cached series the snapshots share.
-//! A busy route costs at most ~450 KiB, a quiet one a few KiB.
+//! values). Once busier, the since-start one is 26.7 KiB (`u64` counters)
+//! and the step, slice and window-sum ones 13.3 KiB (`u32`: they hold at
+//! most a window of traffic, which cannot reach 4 billion in one bucket).
+//! Plus the series ring (`steps × 28 B`, 8.4 KiB for the default 300 steps)
+//! and the cached series the snapshots share. A busy route costs at most
+//! ~240 KiB, a quiet one a few KiB.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -78,7 +81,7 @@ struct Slice {
     /// First step of the slice.
     start: u64,
     counts: Counts,
-    hist: Hist,
+    hist: Hist<u32>,
 }
 
 struct Window {
@@ -87,7 +90,7 @@ struct Window {
     slices: VecDeque<Slice>,
     /// Sum of the slices: counts and distribution.
     counts: Counts,
-    hist: Hist,
+    hist: Hist<u32>,
     /// Quantiles of `hist`, valid unless `stale`.
     q_us: [u64; 4],
     stale: bool,
@@ -95,7 +98,7 @@ struct Window {
 
 impl Window {
     /// Drops slices wholly older than the window ending before `current`.
-    fn expire(&mut self, current: u64, scratch: &mut Histogram<u64>) {
+    fn expire(&mut self, current: u64, scratch: &mut Histogram<u32>) {
         let mut dropped = false;
         while self
             .slices
@@ -213,7 +216,7 @@ impl Ring {
 /// Recent-time state of one route or of all traffic.
 pub struct Recent {
     step: Counts,
-    step_hist: Hist,
+    step_hist: Hist<u32>,
     since: Hist,
     since_q: [u64; 4],
     since_latency: Arc<[(u64, u64, u64)]>,
@@ -278,7 +281,7 @@ impl Recent {
 
     /// Closes step `step` (which had traffic, see [`Recent::is_dirty`]):
     /// folds it into the since-start histogram, the windows and the series.
-    pub fn close_step(&mut self, step: u64, scratch: &mut Histogram<u64>) {
+    pub fn close_step(&mut self, step: u64, scratch: &mut Histogram<u32>) {
         if self.step.requests == 0 {
             return;
         }
@@ -299,7 +302,7 @@ impl Recent {
         );
         self.series_at = u64::MAX;
         if self.step.timed > 0 {
-            self.since.merge(&self.step_hist);
+            self.step_hist.merge_into_wide(&mut self.since);
             self.since.quantiles(&QUANTILES, &mut self.since_q);
             // The drill-down chart needs a full walk of the histogram: a few
             // steps of staleness are invisible in it, the walk per step is not.
@@ -340,7 +343,7 @@ impl Recent {
         &mut self,
         current: u64,
         step: Duration,
-        scratch: &mut Histogram<u64>,
+        scratch: &mut Histogram<u32>,
     ) -> Vec<WindowStats> {
         self.windows
             .iter_mut()
