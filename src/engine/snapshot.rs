@@ -119,6 +119,10 @@ pub struct WindowStats {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
     pub step: Duration,
+    /// Index of the step after the newest entry: the series covers steps
+    /// `end - len .. end`. Steps are counted from the engine's start, so a
+    /// consumer can tell exactly which entries are new since it last looked.
+    pub end: u64,
     pub requests: Vec<u64>,
     pub errors_5xx: Vec<u64>,
     pub errors_4xx: Vec<u64>,
@@ -491,6 +495,7 @@ pub mod fixture {
     fn series(n: usize, base: u64, err: u64, p99: u64) -> Series {
         Series {
             step: Duration::from_secs(1),
+            end: 3_725,
             requests: (0..n as u64).map(|i| base + (i * 7) % 5).collect(),
             errors_5xx: (0..n as u64)
                 .map(|i| if i % 10 == 3 { err } else { 0 })

@@ -362,6 +362,7 @@ impl Recent {
             let col = |i: usize| t.iter().map(|v| v[i] as u64).collect::<Vec<u64>>();
             self.series = Arc::new(Series {
                 step,
+                end: current,
                 requests: col(0),
                 errors_5xx: col(1),
                 errors_4xx: col(2),

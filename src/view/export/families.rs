@@ -48,13 +48,13 @@ impl Default for RenderOptions {
 }
 
 /// What a consumer (the `/metrics` endpoint, the push loop) remembers
-/// between two renders: the snapshot uptime it last saw, so the max gauge
+/// between two renders: the series step it had seen up to, so the max gauge
 /// covers exactly the series steps completed since then. One state per
 /// consumer: two Prometheus servers scraping one endpoint share it, and each
 /// then sees the max since *either* scraped (the classic `_max` caveat).
 #[derive(Clone, Debug, Default)]
 pub struct ScrapeState {
-    prev_uptime: Option<Duration>,
+    prev_end: Option<u64>,
 }
 
 /// Input states, in the order `routetop_inputs{state}` lists them.
@@ -347,17 +347,14 @@ fn max_family(
     ns: &dyn Fn(&str) -> String,
     state: &mut ScrapeState,
 ) -> MetricFamily {
-    let step = snap.total.series.step;
-    // Steps completed between the two snapshots, counted on step
-    // boundaries of the engine's uptime (the series is aligned to it).
-    let new_steps = match state.prev_uptime {
-        Some(prev) if !step.is_zero() && snap.uptime >= prev => {
-            let idx = |d: Duration| d.as_nanos() / step.as_nanos();
-            Some((idx(snap.uptime) - idx(prev)).max(1) as usize)
-        }
+    // Steps completed between the two snapshots, from the series' absolute
+    // step index; a smaller index means the engine restarted.
+    let end = snap.total.series.end;
+    let new_steps = match state.prev_end {
+        Some(prev) if end >= prev => Some((end - prev).max(1) as usize),
         _ => None,
     };
-    state.prev_uptime = Some(snap.uptime);
+    state.prev_end = Some(end);
     let mut f = family(
         ns("http_request_duration_seconds_max"),
         "Slowest request per route since the previous scrape (at least over the latest step).",

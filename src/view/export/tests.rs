@@ -274,11 +274,13 @@ fn empty_window_quantiles_are_nan() {
     )));
 }
 
-/// One route whose series has `max_us` per 1 s step, at `uptime` seconds.
+/// One route whose series has `max_us` per 1 s step, at `uptime` ms (the
+/// series ends at the step in progress).
 fn stepped(uptime: u64, max_us: &[u64]) -> Snapshot {
     let mut s = hostile();
     let series = Arc::new(Series {
         step: Duration::from_secs(1),
+        end: uptime / 1000,
         max_us: max_us.to_vec(),
         ..Default::default()
     });
