@@ -415,10 +415,16 @@ impl LiveEngine {
             })
             .collect();
         let now = SystemTime::now();
-        let ingest_lag = self.newest_log_time.and_then(|t| {
-            let newest = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
-            now.duration_since(newest).ok()
-        });
+        // The age of the newest line says how far behind live traffic the
+        // reading is; in a log-time replay it is the age of the log, which
+        // says nothing, so it is not reported.
+        let ingest_lag = self
+            .newest_log_time
+            .filter(|_| !self.cfg.log_time)
+            .and_then(|t| {
+                let newest = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+                now.duration_since(newest).ok()
+            });
         Snapshot {
             seq: self.seq,
             taken_at: Some(now),
