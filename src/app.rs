@@ -178,7 +178,7 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         }
         _ => export::stderr_log(),
     };
-    let exporter = export::Exporter::start(&config.export, snapshots.clone(), log)
+    let exporter = export::Exporter::start(&config.export, snapshots.clone(), log.clone())
         .map_err(|e| Error::Input(e.to_string()))?;
 
     let result: Result<(), Error> = rt.block_on(async {
@@ -187,6 +187,8 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         let hup = {
             let running = running.clone();
             let control = control.clone();
+            // Messages go where the exporter's go: held under the dashboard.
+            let log = log.clone();
             let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             tokio::spawn(async move {
                 while hup.recv().await.is_some() {
@@ -196,11 +198,9 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
                                 Ok(r) => {
                                     let _ = control.send(Control::Router(Arc::new(r)));
                                 }
-                                Err(e) => {
-                                    eprintln!("routetop: SIGHUP: keeping the old route rules: {e}")
-                                }
+                                Err(e) => log(format!("SIGHUP: keeping the old route rules: {e}")),
                             },
-                            Err(e) => eprintln!("routetop: SIGHUP: keeping the old settings: {e}"),
+                            Err(e) => log(format!("SIGHUP: keeping the old settings: {e}")),
                         }
                     }
                     if let Some(r) = lock(&running).as_ref() {
