@@ -76,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..Default::default()
             };
             let config = routetop::config::Config::from_args(&cli, false)?;
-            routetop::once(&config)?.snapshot
+            routetop::once(&config)?.snapshot()
         }
         None => synthetic(routes, 1),
     };

@@ -507,8 +507,8 @@ fn in_process_run_matches_the_binary() {
     );
     let report = routetop::once(&cfg).unwrap();
     assert_eq!(report.summary.totals.requests, 2000);
-    assert_eq!(report.snapshot.total.total.requests, 2000);
+    assert_eq!(report.snapshot().total.total.requests, 2000);
     assert_eq!(report.sources[0].format.as_deref(), Some("combined_rt"));
-    let keys: u64 = report.snapshot.keys.iter().map(|k| k.count).sum();
+    let keys: u64 = report.snapshot().keys.iter().map(|k| k.count).sum();
     assert_eq!(keys, 2000);
 }

@@ -32,6 +32,9 @@ use crate::format::{ErrorKind, Format, Scratch};
 use crate::route::{OVERFLOW_ID, RouteId, RouteTable, Router};
 pub use hist::Hist;
 
+/// Overflowed route names a shard remembers (≈ 100 B each).
+const OVERFLOW_CACHED: usize = 65_536;
+
 /// Index of an input (file, stdin) in the run.
 pub type SourceId = u16;
 /// At most this many sources are told apart; ids fit 12 bits of a key.
@@ -505,8 +508,11 @@ pub struct Ingested {
 pub struct Shard {
     registry: SharedRegistry,
     router: Arc<Router>,
-    /// Route name → id, for routes under the cap (so bounded by it).
+    /// Route name → id, including names already folded into the overflow
+    /// (up to [`OVERFLOW_CACHED`] of them), so only the first sight of a
+    /// route takes the registry's lock.
     route_cache: FxHashMap<Box<[u8]>, RouteId>,
+    overflow_cached: usize,
     route_buf: Vec<u8>,
     scratch: Scratch,
     max_line: usize,
@@ -520,6 +526,7 @@ impl Shard {
             registry,
             router,
             route_cache: FxHashMap::default(),
+            overflow_cached: 0,
             route_buf: Vec::with_capacity(256),
             scratch: Scratch::default(),
             max_line: cfg.max_line,
@@ -589,7 +596,12 @@ impl Shard {
             None => {
                 let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 let id = reg.routes.intern(&self.route_buf);
-                if id != OVERFLOW_ID {
+                drop(reg);
+                // Past the cap, a flood of distinct routes would take the
+                // lock on every line: remember overflowed names too, up to a
+                // bound that keeps memory fixed.
+                if id != OVERFLOW_ID || self.overflow_cached < OVERFLOW_CACHED {
+                    self.overflow_cached += (id == OVERFLOW_ID) as usize;
                     self.route_cache
                         .insert(self.route_buf.as_slice().into(), id);
                 }
