@@ -26,22 +26,23 @@ BIN=target/release/routetop
 
 measure() { # label, file, command...
   local label=$1 file=$2; shift 2
-  local bytes lines
-  bytes=$(stat -L -c %s "$file")
-  lines=$(wc -l < "$file")
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$DIR/time.out" "$@" > /dev/null
-    cat "$DIR/time.out"
-  done | python3 -c '
-import sys, statistics
-label, lines, nbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-runs = [tuple(map(float, l.split())) for l in sys.stdin if l.strip()]
-secs = sorted(max(r[0], 0.005) for r in runs)
-rss = max(r[1] for r in runs) / 1024
-best, med = secs[0], statistics.median(secs)
+  python3 - "$label" "$file" "$RUNS" "$@" <<'PY'
+import os, statistics, subprocess, sys, time
+label, path, runs, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+nbytes = os.stat(path).st_size
+with open(path, "rb") as f:
+    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+secs, rss = [], []
+for _ in range(runs):
+    # Wall time measured here (perf_counter), peak RSS by /usr/bin/time.
+    t = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    secs.append(time.perf_counter() - t)
+    rss.append(int(p.stderr.decode().strip().splitlines()[-1]) / 1024)
+best, med = min(secs), statistics.median(secs)
 print(f"{label:<34} best {lines/best/1e6:6.2f} M lines/s {nbytes/best/1e6:7.0f} MB/s | "
-      f"median {lines/med/1e6:6.2f} M lines/s | peak RSS {rss:6.1f} MiB")
-' "$label" "$lines" "$bytes"
+      f"median {lines/med/1e6:6.2f} M lines/s | peak RSS {max(rss):6.1f} MiB")
+PY
 }
 
 echo "routetop $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $RUNS runs each"

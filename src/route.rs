@@ -124,13 +124,13 @@ impl Router {
                 return;
             }
         }
-        let end = query_start(path);
         if !self.templating {
-            out.extend_from_slice(&path[..end]);
+            out.extend_from_slice(&path[..query_start(path)]);
             cut(out);
             return;
         }
-        template_into(&path[..end], out);
+        // The segment scan stops at `?` and `#` itself: no separate pass.
+        template_into(path, out);
         cut(out);
     }
 }
@@ -164,9 +164,9 @@ static SHAPE: [u8; 256] = {
     t
 };
 
-/// Templates `path` (starting with `/`, no query) into `out`, classifying
-/// each segment in the same pass that finds its end; only segments that may
-/// be identifiers get a closer look.
+/// Templates `path` (starting with `/`; a query string or fragment ends it)
+/// into `out`, classifying each segment in the same pass that finds its end;
+/// only segments that may be identifiers get a closer look.
 fn template_into(path: &[u8], out: &mut Vec<u8>) {
     let n = path.len();
     let mut i = 1;
@@ -205,7 +205,7 @@ fn template_into(path: &[u8], out: &mut Vec<u8>) {
                 None => out.extend_from_slice(seg),
             }
         }
-        if i >= n || out.len() > MAX_ROUTE_LEN {
+        if i >= n || path[i] != b'/' || out.len() > MAX_ROUTE_LEN {
             return;
         }
         i += 1;
