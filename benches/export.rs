@@ -67,6 +67,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
         }],
         ..Default::default()
     };
+    let mut all_keys = Vec::new();
     for r in 0..routes {
         let name: Arc<str> = Arc::from(format!("/api/v1/resource{r}/items/:id").as_str());
         let n = 1_000 + r as u64 * 37;
@@ -91,7 +92,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
         });
         for &(method, status) in combos.iter().cycle().take(keys) {
             let per: Vec<u64> = (0..bounds.len() as u64).map(|i| n / (i + 2)).collect();
-            snap.keys.push(KeySnap {
+            all_keys.push(KeySnap {
                 source: 0,
                 route: name.clone(),
                 method: Arc::from(method),
@@ -106,6 +107,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
             });
         }
     }
+    snap.keys = all_keys.into();
     snap
 }
 

@@ -95,8 +95,14 @@ fn paths_formats_and_limits() {
 
     // A new snapshot is what the next scrape serves.
     let mut next = fixture::snapshot();
-    next.keys.retain(|k| k.route.as_ref() == "/healthz");
-    next.keys[0].count = 1234;
+    let mut keys: Vec<_> = next
+        .keys
+        .iter()
+        .filter(|k| k.route.as_ref() == "/healthz")
+        .cloned()
+        .collect();
+    keys[0].count = 1234;
+    next.keys = keys.into();
     tx.send(Arc::new(next)).unwrap();
     let r = get(addr, "/metrics", &[]).unwrap();
     assert!(r.body.contains(

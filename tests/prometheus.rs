@@ -41,7 +41,8 @@ fn prometheus_scrapes_the_exporter() {
         return;
     }
     let mut snap = fixture::snapshot();
-    snap.keys.push(KeySnap {
+    let mut keys = snap.keys.to_vec();
+    keys.push(KeySnap {
         source: 0,
         route: Arc::from(HOSTILE),
         method: Arc::from("GET"),
@@ -50,6 +51,7 @@ fn prometheus_scrapes_the_exporter() {
         buckets: vec![0; 8],
         ..Default::default()
     });
+    snap.keys = keys.into();
     let (_tx, rx) = watch::channel(Arc::new(snap));
     let cfg = ExportConfig {
         metrics: Some("127.0.0.1:0".into()),

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use super::snapshot::{self, InputSnap, InputState, RouteHists, Snapshot};
+use super::snapshot::{self, InputSnap, InputState, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
 use hdrhistogram::Histogram;
@@ -99,6 +99,14 @@ pub struct LiveEngine {
     scratch: Histogram<u32>,
     lines_this_step: u64,
     lines_per_sec: f64,
+    /// Something arrived since the last snapshot (lines, a state change).
+    news: bool,
+    /// The since-start part of the last snapshot, valid until a line is
+    /// counted, a step with traffic closes or the counts are reset: an idle
+    /// engine reuses it instead of walking every key again.
+    since_cache: Option<snapshot::SinceStart>,
+    /// The all-zero series of the current step, shared by quiet routes.
+    zeros: Arc<Series>,
     newest_log_time: Option<i64>,
     seq: u64,
 }
@@ -128,6 +136,9 @@ impl LiveEngine {
             scratch: new_hdr(),
             lines_this_step: 0,
             lines_per_sec: 0.0,
+            news: false,
+            since_cache: None,
+            zeros: Arc::new(Series::default()),
             newest_log_time: None,
             seq: 0,
             cfg,
@@ -158,6 +169,7 @@ impl LiveEngine {
 
     /// Applies one input event.
     pub fn handle(&mut self, ev: InputEvent) {
+        self.news = true;
         match ev {
             InputEvent::Added {
                 source,
@@ -282,6 +294,7 @@ impl LiveEngine {
                     }
                     self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
                 }
+                self.since_cache = None;
                 let route = ing.key.route as usize;
                 if self.recent.len() <= route {
                     self.recent.resize_with(route + 1, || None);
@@ -314,6 +327,8 @@ impl LiveEngine {
         for r in self.recent.iter_mut().flatten() {
             if r.is_dirty() {
                 r.close_step(step, &mut self.scratch);
+                // Its since-start quantiles moved.
+                self.since_cache = None;
             }
         }
         self.total.close_step(step, &mut self.scratch);
@@ -356,6 +371,7 @@ impl LiveEngine {
             *s = Default::default();
         }
         self.recent.clear();
+        self.since_cache = None;
         self.total = Recent::new(&self.window_steps, self.cfg.series);
         self.newest_log_time = None;
         self.log_origin = None;
@@ -364,36 +380,60 @@ impl LiveEngine {
     /// Builds the snapshot of the current state (all closed steps).
     pub fn snapshot(&mut self) -> Snapshot {
         self.seq += 1;
-        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        let recent = &self.recent;
-        let lookup = |id: RouteId| {
-            recent
-                .get(id as usize)
-                .and_then(|r| r.as_ref())
-                .map(|r| r.since())
+        let since = match &self.since_cache {
+            Some(cached) => cached.clone(),
+            None => {
+                let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                let recent = &self.recent;
+                let lookup = |id: RouteId| {
+                    recent
+                        .get(id as usize)
+                        .and_then(|r| r.as_ref())
+                        .map(|r| r.since())
+                };
+                let built = snapshot::since_start(
+                    &self.shard.agg,
+                    &reg,
+                    Some(RouteHists {
+                        route: &lookup,
+                        total: self.total.since(),
+                    }),
+                );
+                drop(reg);
+                self.since_cache = Some(built.clone());
+                built
+            }
         };
-        let since = snapshot::since_start(
-            &self.shard.agg,
-            &reg,
-            Some(RouteHists {
-                route: &lookup,
-                total: self.total.since(),
-            }),
-        );
-        drop(reg);
         let step = self.cfg.step;
         let current = self.step;
+        let n = ROUTE_SERIES.min(self.cfg.series);
+        if self.zeros.end != current || self.zeros.requests.len() != n {
+            let z = vec![0u64; n];
+            self.zeros = Arc::new(Series {
+                step,
+                end: current,
+                requests: z.clone(),
+                errors_5xx: z.clone(),
+                errors_4xx: z.clone(),
+                p50_us: z.clone(),
+                p90_us: z.clone(),
+                p99_us: z.clone(),
+                max_us: z,
+            });
+        }
+        self.news = false;
         let mut routes = Vec::with_capacity(since.routes.len());
         for (id, mut r) in since.routes {
             if let Some(Some(rec)) = self.recent.get_mut(id as usize) {
                 r.windows = rec.windows(current, step, &mut self.scratch);
-                r.series = rec.series(current, ROUTE_SERIES.min(self.cfg.series), step);
+                r.series = rec.series(current, n, step, &self.zeros);
             }
             routes.push(r);
         }
         let mut total = since.total;
         total.windows = self.total.windows(current, step, &mut self.scratch);
-        total.series = self.total.series(current, self.cfg.series, step);
+        let none = Arc::new(Series::default());
+        total.series = self.total.series(current, self.cfg.series, step, &none);
         let inputs: Vec<InputSnap> = self
             .sources
             .iter()
@@ -441,6 +481,19 @@ impl LiveEngine {
             lines_per_sec: self.lines_per_sec,
             ingest_lag,
         }
+    }
+
+    /// Whether a snapshot now would differ from the last one other than by
+    /// the clock: new input since, or recent state that time still changes.
+    pub fn has_news(&self) -> bool {
+        let n = ROUTE_SERIES.min(self.cfg.series);
+        self.news
+            || !self.total.is_settled(self.step, self.cfg.series)
+            || self
+                .recent
+                .iter()
+                .flatten()
+                .any(|r| !r.is_settled(self.step, n))
     }
 
     /// Detects whatever is still held (end of run).
@@ -492,13 +545,21 @@ pub fn run(
             }
         }
         let now = Instant::now();
+        let mut stepped = false;
         if now >= next_step {
             engine.tick();
+            stepped = true;
             // A huge backlog can make the engine late: skip steps, don't spin.
             next_step = (next_step + step).max(now);
         }
         if now >= next_publish || !open {
-            publish.send_replace(Arc::new(engine.snapshot()));
+            // Between steps, only new input changes a snapshot; at a step,
+            // time moves windows and series on. When everything has settled
+            // (no traffic within any window or series), nothing changes at
+            // all, and an idle routetop costs next to nothing.
+            if engine.news || (stepped && engine.has_news()) || !open {
+                publish.send_replace(Arc::new(engine.snapshot()));
+            }
             next_publish = (next_publish + every).max(now);
         }
     }

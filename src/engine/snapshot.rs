@@ -149,12 +149,13 @@ pub struct RouteSnap {
     pub total: Row,
     /// One per configured window, shortest first (empty in batch runs).
     pub windows: Vec<WindowStats>,
-    /// Since-start requests per method, most first.
-    pub methods: Vec<(Arc<str>, u64)>,
+    /// Since-start requests per method, most first. (The since-start parts
+    /// are shared: a live engine reuses them while no line arrives.)
+    pub methods: Arc<[(Arc<str>, u64)]>,
     /// Since-start requests per status, ascending status.
-    pub statuses: Vec<(u16, u64)>,
+    pub statuses: Arc<[(u16, u64)]>,
     /// Since-start requests per source, ascending source.
-    pub sources: Vec<(u16, u64)>,
+    pub sources: Arc<[(u16, u64)]>,
     /// Shared between snapshots while it does not change.
     pub series: Arc<Series>,
     /// Since-start latency distribution: (lowest µs, highest µs, count) per
@@ -212,8 +213,9 @@ pub struct Snapshot {
     pub total: RouteSnap,
     /// Every route with traffic, in no particular order (views sort).
     pub routes: Vec<RouteSnap>,
-    /// Since-start counters per key.
-    pub keys: Vec<KeySnap>,
+    /// Since-start counters per key (shared between snapshots while no line
+    /// arrives).
+    pub keys: Arc<[KeySnap]>,
     pub overflow: Overflow,
     /// Lines read per second, recently.
     pub lines_per_sec: f64,
@@ -269,11 +271,12 @@ pub struct RouteHists<'a> {
 }
 
 /// The since-start part of a snapshot.
+#[derive(Clone)]
 pub struct SinceStart {
     pub total: RouteSnap,
     /// With the id of each route.
     pub routes: Vec<(RouteId, RouteSnap)>,
-    pub keys: Vec<KeySnap>,
+    pub keys: Arc<[KeySnap]>,
     pub overflow: Overflow,
 }
 
@@ -342,9 +345,9 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
             RouteSnap {
                 route: reg.routes.name(route).clone(),
                 total: row,
-                methods: method_list(reg, methods),
-                statuses: sorted(statuses),
-                sources: sorted(sources),
+                methods: method_list(reg, methods).into(),
+                statuses: sorted(statuses).into(),
+                sources: sorted(sources).into(),
                 latency,
                 ..Default::default()
             },
@@ -359,9 +362,9 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),
         total: row,
-        methods: method_list(reg, total_methods),
-        statuses: sorted(total_statuses),
-        sources: sorted(total_sources),
+        methods: method_list(reg, total_methods).into(),
+        statuses: sorted(total_statuses).into(),
+        sources: sorted(total_sources).into(),
         latency,
         ..Default::default()
     };
@@ -534,11 +537,11 @@ pub mod fixture {
                 },
             ],
             methods: methods.iter().map(|(m, n)| (Arc::from(*m), *n)).collect(),
-            statuses: statuses.to_vec(),
-            sources: vec![
+            statuses: statuses.into(),
+            sources: Arc::from(vec![
                 (0, total.requests * 3 / 4),
                 (1, total.requests - total.requests * 3 / 4),
-            ],
+            ]),
             latency: Arc::from(vec![
                 (1024, 2047, total.timed / 10),
                 (2048, 4095, total.timed / 5),
@@ -746,7 +749,7 @@ pub mod fixture {
             ],
             total,
             routes: vec![login, users, health],
-            keys: vec![
+            keys: Arc::from(vec![
                 key(
                     0,
                     "/api/users/:id",
@@ -801,7 +804,7 @@ pub mod fixture {
                     270_000,
                     [900, 0, 0, 0, 0, 0, 0, 0],
                 ),
-            ],
+            ]),
             overflow: Overflow {
                 max_routes: 2000,
                 routes: 3,

@@ -355,8 +355,19 @@ impl Recent {
     }
 
     /// The last `n` closed steps before `current`, oldest first (shared
-    /// between snapshots of the same step).
-    pub fn series(&mut self, current: u64, n: usize, step: Duration) -> Arc<Series> {
+    /// between snapshots of the same step). A route with no traffic in those
+    /// steps gets `zeros`, shared by every such route.
+    pub fn series(
+        &mut self,
+        current: u64,
+        n: usize,
+        step: Duration,
+        zeros: &Arc<Series>,
+    ) -> Arc<Series> {
+        let quiet = self.ring.data.is_empty() || self.ring.newest + (n as u64) < current;
+        if quiet && zeros.end == current && zeros.requests.len() == n {
+            return zeros.clone();
+        }
         if self.series_at != current || self.series.requests.len() != n {
             let t = self.ring.tail(current, n);
             let col = |i: usize| t.iter().map(|v| v[i] as u64).collect::<Vec<u64>>();
@@ -374,6 +385,14 @@ impl Recent {
             self.series_at = current;
         }
         self.series.clone()
+    }
+
+    /// Whether anything of this route's recent state can still change with
+    /// time alone (a window holds traffic, the series shows some).
+    pub fn is_settled(&self, current: u64, n: usize) -> bool {
+        (self.ring.data.is_empty() || self.ring.newest + (n as u64) < current)
+            && self.windows.iter().all(|w| w.slices.is_empty())
+            && !self.is_dirty()
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -483,19 +502,26 @@ mod tests {
         r.close_step(3, &mut scratch);
         r.record(404, None, None);
         r.close_step(6, &mut scratch);
-        let s = r.series(8, 6, STEP);
+        let s = r.series(8, 6, STEP, &Arc::new(Series::default()));
         assert_eq!(s.requests, vec![0, 1, 0, 0, 1, 0]); // steps 2..=7
         assert_eq!(s.errors_4xx, vec![0, 0, 0, 0, 1, 0]);
         assert_eq!(s.p99_us, vec![0, 7, 0, 0, 0, 0]);
         // Shared until the step changes.
-        assert!(Arc::ptr_eq(&s, &r.series(8, 6, STEP)));
+        assert!(Arc::ptr_eq(
+            &s,
+            &r.series(8, 6, STEP, &Arc::new(Series::default()))
+        ));
         // 200 steps later the window is empty, without any step closing.
         let w = &r.windows(200, STEP, &mut scratch)[0];
         assert_eq!(
             (w.row.requests, w.row.lat_max_us, w.covered),
             (0, 0, Duration::ZERO)
         );
-        assert_eq!(r.series(200, 3, STEP).requests, vec![0, 0, 0]);
+        assert_eq!(
+            r.series(200, 3, STEP, &Arc::new(Series::default()))
+                .requests,
+            vec![0, 0, 0]
+        );
         // Since-start keeps everything.
         assert_eq!(r.since().0[0], 7);
     }
@@ -508,6 +534,9 @@ mod tests {
             r.record(200, None, None);
             r.close_step(step, &mut scratch);
         }
-        assert_eq!(r.series(10, 6, STEP).requests, vec![0, 0, 1, 1, 1, 1]);
+        assert_eq!(
+            r.series(10, 6, STEP, &Arc::new(Series::default())).requests,
+            vec![0, 0, 1, 1, 1, 1]
+        );
     }
 }

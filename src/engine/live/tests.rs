@@ -84,7 +84,7 @@ fn counts_windows_and_series_are_exact() {
     let users = route(&s, "/api/users/:id");
     assert_eq!(users.total.requests, 40);
     assert_eq!(users.total.classes[5], 10);
-    assert_eq!(users.statuses, vec![(200, 30), (503, 10)]);
+    assert_eq!(&*users.statuses, &[(200, 30), (503, 10)]);
     // 30 × 5 ms and 10 × 250 ms: p50 5 ms, p90 250 ms (exact while small).
     assert_eq!(users.total.q_us[0], 5_000);
     assert_eq!(users.total.q_us[1], 250_000);

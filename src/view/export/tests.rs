@@ -91,7 +91,7 @@ fn hostile() -> Snapshot {
         ..s.inputs[0].clone()
     });
     let route: Arc<str> = Arc::from(EVIL_ROUTE);
-    s.keys = vec![KeySnap {
+    s.keys = Arc::from(vec![KeySnap {
         source: 0,
         route: route.clone(),
         method: Arc::from("GET"),
@@ -108,7 +108,7 @@ fn hostile() -> Snapshot {
             max_us: 29_000,
             buckets: vec![1, 0, 0],
         }),
-    }];
+    }]);
     s.routes = vec![RouteSnap {
         route,
         total: Row {
@@ -235,8 +235,10 @@ fn max_gauge_can_be_off() {
 #[test]
 fn time_zero_request_counts_in_first_bucket() {
     let mut s = hostile();
-    s.keys[0].buckets = vec![3, 0, 0];
-    s.keys[0].lat_sum_us = 0;
+    let mut keys = s.keys.to_vec();
+    keys[0].buckets = vec![3, 0, 0];
+    keys[0].lat_sum_us = 0;
+    s.keys = keys.into();
     let text = fresh(&s, &RenderOptions::default());
     assert!(text.contains("le=\"0.005\"} 3\n"), "{text}");
     assert!(text.contains("\"} 0\n"));

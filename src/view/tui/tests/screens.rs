@@ -175,7 +175,7 @@ fn hostile_routes_and_huge_numbers() {
     evil.total.bytes = u64::MAX;
     evil.total.lat_max_us = u64::MAX;
     evil.total.timed = u64::MAX;
-    evil.methods = vec![(Arc::from("G\u{1b}[31mET"), u64::MAX)];
+    evil.methods = Arc::from(vec![(Arc::from("G\u{1b}[31mET"), u64::MAX)]);
     Arc::make_mut(&mut evil.series).requests = vec![u64::MAX, 0, u64::MAX / 3];
     for w in &mut evil.windows {
         w.row = evil.total.clone();
