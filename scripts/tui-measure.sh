@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dashboard CPU and key-to-screen latency in a real terminal (tmux).
 #
-#   scripts/tui-measure.sh                 # the dashboard example, 2000 routes
+#   scripts/tui-measure.sh                 # the dashboard alone (benches/dashboard.rs), 2000 routes
 #   scripts/tui-measure.sh -- CMD ARGS...  # any command, e.g. routetop access.log
 #
 # 1. CPU while idle: utime+stime from /proc/PID/stat over IDLE_SECS (30)
@@ -11,7 +11,7 @@
 #    polls `tmux capture-pane` every ~2 ms until the screen changes. This
 #    includes tmux's own pty read and redraw, so it is an upper bound.
 #
-# Needs tmux. Builds the example in release mode. The example cycles
+# Needs tmux. Builds benches/dashboard.rs in release mode. It cycles
 # prebuilt snapshots, so the CPU measured is the dashboard's own.
 #
 # Figures (2 cores shared with other builds, 160x50 pane):
@@ -31,8 +31,8 @@ if [[ "${1:-}" == "--" ]]; then
   CMDS=("$*")
   LABELS=("$*")
 else
-  cargo build --release --example dashboard >&2
-  EX=target/release/examples/dashboard
+  cargo build --release --bench dashboard >&2
+  EX=$(ls -t target/release/deps/dashboard-* | grep -v '\.d$' | head -1)
   CMDS=("$EX --routes 2000 --every-ms 1000" "$EX --routes 2000 --every-ms 100000000")
   LABELS=("2000 routes, 1 snapshot/s" "2000 routes, no new snapshots")
 fi

@@ -1,11 +1,12 @@
-//! The dashboard on its own, without follow mode: for trying keys and
-//! layouts, and for measuring idle CPU and key-to-screen latency in a real
-//! terminal (`scripts/tui-measure.sh`).
+//! The dashboard on its own, without an engine: for measuring its idle CPU
+//! and key-to-screen latency in a real terminal (`scripts/tui-measure.sh`),
+//! and for trying keys and layouts. A bench target (harness = false), not a
+//! test: it runs until `q`.
 //!
 //! ```text
-//! cargo run --example dashboard                      # 300 synthetic routes, 1 snapshot/s
-//! cargo run --example dashboard -- --routes 2000 --every-ms 500
-//! cargo run --example dashboard -- access.log        # a --once report of a real log
+//! cargo bench --bench dashboard                      # 300 synthetic routes, 1 snapshot/s
+//! cargo bench --bench dashboard -- --routes 2000 --every-ms 500
+//! cargo bench --bench dashboard -- access.log        # a --once report of a real log
 //! ```
 //!
 //! Synthetic snapshots move like a live engine's: every route's windows and
