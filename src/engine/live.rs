@@ -145,10 +145,6 @@ impl LiveEngine {
         }
     }
 
-    pub fn router(&self) -> &Arc<Router> {
-        &self.router
-    }
-
     fn source(&mut self, id: SourceId) -> &mut Source {
         let i = id as usize;
         while self.sources.len() <= i {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Aggregates, Hist, Registry, Stats};
+use super::{Aggregates, Registry, Stats};
 use crate::route::OVERFLOW_ID;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
@@ -216,13 +216,4 @@ impl Summary {
             },
         }
     }
-}
-
-/// Latency distribution of a whole set, for views that draw it.
-pub fn merged_hist<'a>(stats: impl IntoIterator<Item = &'a Stats>) -> Hist {
-    let mut h = Hist::default();
-    for s in stats {
-        h.merge(&s.hist);
-    }
-    h
 }
