@@ -7,13 +7,8 @@
 //! redraw tick: keys redraw at once, new snapshots are drawn at the next
 //! tick (4–10 Hz), so the cost is per frame, never per log line.
 //!
-//! Wiring (follow mode):
-//!
-//! ```ignore
-//! let (cmd_tx, mut cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-//! // engine: on Command::ResetCounters from cmd_rx, reset the aggregates.
-//! view::tui::run(snapshot_rx, cmd_tx, view::tui::TuiOptions::default()).await?;
-//! ```
+//! Wiring: `app::follow` runs [`run`] on the snapshot channel in follow mode
+//! and turns [`Command::ResetCounters`] into the engine's reset.
 //!
 //! Layout: `app.rs` (state and actions), `keys.rs` (keys → actions),
 //! `columns.rs` (table columns and sorting), `render.rs` and the screen
