@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use net::{get, need, query_value, start_prometheus, urlencode, wait_for};
+use net::{get, need, promtool_check_metrics, query_value, start_prometheus, urlencode, wait_for};
 use routetop::engine::snapshot::{KeySnap, fixture};
 use routetop::view::export::{ExportConfig, Exporter, stderr_log};
 use tokio::sync::watch;
@@ -175,23 +175,7 @@ fn live_follow_scraped_by_prometheus() {
 
     // promtool on the live endpoint.
     let body = get(addr, "/metrics", &[]).unwrap().body;
-    let mut child = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    let msg = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success() && msg.trim().is_empty(), "{msg}");
+    promtool_check_metrics(&body);
 
     // SIGTERM (to our own child, by pid): a clean, prompt exit.
     let mut rt = rt;

@@ -229,3 +229,25 @@ pub fn start_prometheus(dir: &Path, config: &str) -> (Proc, SocketAddr) {
     }
     (p, addr)
 }
+
+/// Runs `promtool check metrics` on an exposition and fails the test with
+/// promtool's words if it has anything to say.
+pub fn promtool_check_metrics(body: &str) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let msg = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && msg.trim().is_empty(), "{msg}");
+}
