@@ -84,7 +84,6 @@ struct Source {
 pub struct LiveEngine {
     cfg: LiveConfig,
     registry: SharedRegistry,
-    router: Arc<Router>,
     shard: Shard,
     sources: Vec<Source>,
     /// Recent-time state per route id.
@@ -123,12 +122,11 @@ impl LiveEngine {
             .map(|w| (w.as_nanos() / step_ns).max(1) as u64)
             .collect();
         LiveEngine {
-            shard: Shard::new(registry.clone(), router.clone(), &engine_cfg),
+            shard: Shard::new(registry.clone(), router, &engine_cfg),
             total: Recent::new(&window_steps, cfg.series),
             recent: Vec::new(),
             window_steps,
             registry,
-            router,
             sources: Vec::new(),
             step: 0,
             started: Instant::now(),
@@ -260,7 +258,9 @@ impl LiveEngine {
                         seq: 0,
                         local: line_no,
                     };
-                    st.note_error(ErrorKind::NoMatch, pos, line, line.len() as u64);
+                    st.note_error(ErrorKind::NoMatch, pos, line, line.len() as u64, || {
+                        "no known format matches this input's first lines; give one with -f".into()
+                    });
                     line_no += 1;
                 }
                 let s = &mut self.sources[source as usize];
@@ -356,8 +356,7 @@ impl LiveEngine {
     }
 
     pub fn set_router(&mut self, router: Arc<Router>) {
-        self.shard.set_router(router.clone());
-        self.router = router;
+        self.shard.set_router(router);
     }
 
     /// Forgets all counts; inputs, formats and routes' names stay.

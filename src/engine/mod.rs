@@ -439,6 +439,9 @@ pub struct BadLine {
     pub text: Vec<u8>,
     /// Full length of the line.
     pub len: u64,
+    /// Why it did not parse (where it stops fitting the format), worked out
+    /// once, from the whole line, when the sample is kept.
+    pub why: String,
 }
 
 pub const MAX_SAMPLES: usize = 5;
@@ -459,17 +462,32 @@ impl InputStats {
         self.errors.iter().sum()
     }
 
-    pub fn note_error(&mut self, kind: ErrorKind, pos: LinePos, text: &[u8], len: u64) {
+    /// Counts a bad line; keeps it as a sample if it is among the first.
+    /// `why` is only called for a kept sample.
+    pub fn note_error(
+        &mut self,
+        kind: ErrorKind,
+        pos: LinePos,
+        text: &[u8],
+        len: u64,
+        why: impl FnOnce() -> String,
+    ) {
         self.errors[kind.index()] += 1;
         if self.samples.len() >= MAX_SAMPLES && self.samples.last().is_some_and(|s| s.pos < pos) {
             return;
         }
+        let why = match kind {
+            ErrorKind::TooLong => format!("longer than the line limit ({len} bytes)"),
+            ErrorKind::Empty => "blank line".into(),
+            _ => why(),
+        };
         let sample = BadLine {
             pos,
             line_no: 0,
             kind,
             text: text[..text.len().min(SAMPLE_BYTES)].to_vec(),
             len,
+            why,
         };
         let at = self.samples.partition_point(|s| s.pos < pos);
         self.samples.insert(at, sample);
@@ -557,7 +575,7 @@ impl Shard {
     pub fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
         let input = self.input(src);
         input.lines += 1;
-        input.note_error(ErrorKind::TooLong, pos, head, len);
+        input.note_error(ErrorKind::TooLong, pos, head, len, String::new);
     }
 
     /// Parses and counts one line (no newline). `None` for a bad line, which
@@ -579,13 +597,19 @@ impl Shard {
         };
         input.lines += 1;
         if line.len() > self.max_line {
-            input.note_error(ErrorKind::TooLong, pos, line, line.len() as u64);
+            input.note_error(
+                ErrorKind::TooLong,
+                pos,
+                line,
+                line.len() as u64,
+                String::new,
+            );
             return None;
         }
         let rec = match format.parse(line, &mut self.scratch) {
             Ok(r) => r,
             Err(kind) => {
-                input.note_error(kind, pos, line, line.len() as u64);
+                input.note_error(kind, pos, line, line.len() as u64, || format.explain(line));
                 return None;
             }
         };

@@ -91,13 +91,13 @@ pub struct Sample {
 }
 
 impl Sample {
-    pub fn from_bad(b: &BadLine, why: String) -> Sample {
+    pub fn from_bad(b: &BadLine) -> Sample {
         Sample {
             line_no: b.line_no,
             kind: b.kind,
             text: String::from_utf8_lossy(&b.text).into_owned(),
             len: b.len,
-            why,
+            why: b.why.clone(),
         }
     }
 }
@@ -224,6 +224,24 @@ pub struct Snapshot {
 }
 
 pub const TOTAL_ROUTE: &str = "(total)";
+
+impl Snapshot {
+    /// Lines read, over every input.
+    pub fn lines(&self) -> u64 {
+        self.inputs
+            .iter()
+            .map(|i| i.lines)
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Lines that did not parse, over every input.
+    pub fn parse_errors(&self) -> u64 {
+        self.inputs
+            .iter()
+            .map(|i| i.error_total())
+            .fold(0, u64::saturating_add)
+    }
+}
 
 /// Latency buckets for drill-down charts: powers of two from 1 µs (a
 /// compact, fixed set that charts can use as x axis).
@@ -440,21 +458,7 @@ pub fn input_snap(
         lines: st.lines,
         requests: st.requests,
         errors: st.errors,
-        samples: st
-            .samples
-            .iter()
-            .map(|b| {
-                let why = match (b.kind, format) {
-                    (ErrorKind::TooLong, _) => {
-                        format!("longer than the line limit ({} bytes)", b.len)
-                    }
-                    (ErrorKind::Empty, _) => "blank line".into(),
-                    (_, Some(f)) if b.len as usize == b.text.len() => f.explain(&b.text),
-                    _ => String::new(),
-                };
-                Sample::from_bad(b, why)
-            })
-            .collect(),
+        samples: st.samples.iter().map(Sample::from_bad).collect(),
         rotations,
         has_latency: format.is_some_and(|f| f.has_latency()),
         has_upstream: format.is_some_and(|f| f.has_upstream()),

@@ -53,8 +53,7 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
         .taken_at
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or_else(|| "-".into(), |d| human::rfc3339(d.as_secs() as i64));
-    let lines: u64 = snap.inputs.iter().map(|i| i.lines).sum();
-    let unparsed: u64 = snap.inputs.iter().map(|i| i.error_total()).sum();
+    let (lines, unparsed) = (snap.lines(), snap.parse_errors());
     let mut out = format!(
         "{when}  {}/s  5xx {}  4xx {}  p50 {}  p99 {}  lines {}  unparsed {}",
         human::rate(req as f64 / secs),
@@ -95,8 +94,7 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
 /// The block printed when a headless run ends: everything since start.
 pub fn final_summary(snap: &Snapshot) -> String {
     let t = &snap.total.total;
-    let lines: u64 = snap.inputs.iter().map(|i| i.lines).sum();
-    let unparsed: u64 = snap.inputs.iter().map(|i| i.error_total()).sum();
+    let (lines, unparsed) = (snap.lines(), snap.parse_errors());
     let secs = snap.span.map(|(a, b)| (b - a).max(0) as f64 + 1.0);
     let lat = |r: &crate::engine::summary::Row, i: usize| {
         if r.timed > 0 {

@@ -149,11 +149,7 @@ fn traffic_line<'a>(app: &App, snap: &Snapshot, theme: Theme) -> Line<'a> {
 /// when something is being lost.
 fn health_spans<'a>(snap: &Snapshot, theme: Theme) -> Vec<Span<'a>> {
     let mut s = Vec::new();
-    let errors: u64 = snap
-        .inputs
-        .iter()
-        .map(|i| i.error_total())
-        .fold(0, u64::saturating_add);
+    let errors = snap.parse_errors();
     if errors > 0 {
         s.push(Span::styled(
             format!("parse errors {} (e)", human::count(errors)),

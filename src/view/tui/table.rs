@@ -213,11 +213,7 @@ fn empty_message<'a>(app: &App, snap: &Snapshot, theme: Theme) -> Text<'a> {
         ]);
     }
     let mut lines = vec![Line::styled("No requests yet", theme.bold())];
-    let errors: u64 = snap
-        .inputs
-        .iter()
-        .map(|i| i.error_total())
-        .fold(0, u64::saturating_add);
+    let errors = snap.parse_errors();
     if errors > 0 {
         lines.push(Line::styled(
             format!(
