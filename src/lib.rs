@@ -104,7 +104,7 @@ pub struct BatchReport {
     pub summary: Summary,
     pub sources: Vec<SourceReport>,
     pub inputs: Vec<InputStats>,
-    agg: engine::Aggregates,
+    aggs: Vec<engine::Aggregates>,
     registry: engine::SharedRegistry,
     formats: Vec<Option<Arc<format::Format>>>,
     bounds_us: Arc<[u64]>,
@@ -114,12 +114,13 @@ impl BatchReport {
     /// The same data as the views' snapshot (for `--push` after `--once`);
     /// built on demand, since a report alone does not need it.
     pub fn snapshot(&self) -> Snapshot {
+        let agg = engine::Aggregates::merged(&self.aggs);
         let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        let since = snapshot::since_start(&self.agg, &reg, None);
+        let since = snapshot::since_start(&agg, &reg, None);
         Snapshot {
             seq: 1,
             taken_at: Some(std::time::SystemTime::now()),
-            span: self.agg.span,
+            span: agg.span,
             quantiles: engine::summary::QUANTILES,
             buckets_us: self.bounds_us.clone(),
             inputs: self
@@ -191,15 +192,16 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         config.threads,
     )?;
     let reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-    let summary = Summary::build(&result.shard.agg, &reg);
-    let mut stats = result.shard.inputs;
+    let aggs: Vec<&engine::Aggregates> = result.aggs.iter().collect();
+    let summary = Summary::build(&aggs, &reg, config.threads);
+    let mut stats = result.inputs;
     stats.resize_with(result.sources.len(), InputStats::default);
     drop(reg);
     Ok(BatchReport {
         summary,
         sources: result.sources,
         inputs: stats,
-        agg: result.shard.agg,
+        aggs: result.aggs,
         registry,
         formats: result.formats,
         bounds_us: engine.bounds_us.clone(),

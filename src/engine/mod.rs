@@ -401,6 +401,26 @@ impl Aggregates {
         self.keys_folded += other.keys_folded;
     }
 
+    /// One aggregate holding the sum of `parts` (a batch run's shards), with
+    /// the first one's settings.
+    pub fn merged(parts: &[Aggregates]) -> Aggregates {
+        let mut out = Aggregates {
+            index: FxHashMap::default(),
+            entries: Vec::new(),
+            span: None,
+            bounds: parts
+                .first()
+                .map_or_else(|| Arc::from([]), |p| p.bounds.clone()),
+            max_keys: parts.iter().map(|p| p.max_keys).sum::<usize>().max(1024),
+            key_hists: parts.first().is_none_or(|p| p.key_hists),
+            keys_folded: 0,
+        };
+        for p in parts {
+            out.merge(p);
+        }
+        out
+    }
+
     /// Forgets all counts (the dashboard's reset), keeping settings.
     pub fn clear(&mut self) {
         self.index.clear();
@@ -662,14 +682,6 @@ impl Shard {
             upstream_us: rec.upstream_us,
             time: rec.time,
         })
-    }
-
-    /// Adds another shard's counts (same registry).
-    pub fn merge(&mut self, other: &Shard) {
-        self.agg.merge(&other.agg);
-        for (i, s) in other.inputs.iter().enumerate() {
-            self.input(i as SourceId).merge(s);
-        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Aggregates, Registry, Stats};
+use super::{Aggregates, Key, Registry, Stats};
 use crate::route::OVERFLOW_ID;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
@@ -118,65 +118,64 @@ impl Summary {
         self.span_seconds().map(|s| requests as f64 / s as f64)
     }
 
-    pub fn build(agg: &Aggregates, reg: &Registry) -> Summary {
-        // Group entry indices by (route, method, status) across sources.
-        let mut order: Vec<usize> = (0..agg.entries.len()).collect();
-        order.sort_unstable_by_key(|&i| {
-            let k = agg.entries[i].key;
-            (k.route, k.method, k.status, k.source)
-        });
-
-        let mut entries: Vec<EntryRow> = Vec::new();
-        let mut routes: Vec<(RouteRow, usize, usize)> = Vec::new(); // row, first entry, end
-        let mut total = Stats::default();
-        let mut i = 0;
-        while i < order.len() {
-            let route = agg.entries[order[i]].key.route;
-            let mut route_stats = Stats::default();
-            let mut route_classes = [0u64; 6];
-            let mut methods: Vec<(u8, u64)> = Vec::new();
-            let first_entry = entries.len();
-            while i < order.len() && agg.entries[order[i]].key.route == route {
-                let k = agg.entries[order[i]].key;
-                let mut es = agg.entries[order[i]].stats.clone();
-                i += 1;
-                while i < order.len() {
-                    let k2 = agg.entries[order[i]].key;
-                    if (k2.route, k2.method, k2.status) != (k.route, k.method, k.status) {
-                        break;
-                    }
-                    es.merge(&agg.entries[order[i]].stats);
-                    i += 1;
-                }
-                route_classes[Row::class_of(k.status)] += es.count;
-                match methods.iter_mut().find(|(m, _)| *m == k.method) {
-                    Some(m) => m.1 += es.count,
-                    None => methods.push((k.method, es.count)),
-                }
-                route_stats.merge(&es);
-                entries.push(EntryRow {
-                    route: reg.routes.name(route).clone(),
-                    method: reg.methods.name(k.method).clone(),
-                    status: k.status,
-                    row: Row::from_stats(&es, Some(k.status)),
-                });
+    /// Builds the summary from the aggregates of one or more shards (a
+    /// batch run's workers are not merged first: grouping by key here does
+    /// the merge, without copying the histogram of a key only one shard
+    /// saw). Route groups are independent, so they are split across
+    /// `threads`.
+    pub fn build(aggs: &[&Aggregates], reg: &Registry, threads: usize) -> Summary {
+        // Every entry of every shard, grouped by (route, method, status)
+        // across sources and shards.
+        let mut order: Vec<(Key, u32, u32)> =
+            Vec::with_capacity(aggs.iter().map(|a| a.entries.len()).sum());
+        for (s, agg) in aggs.iter().enumerate() {
+            for (i, e) in agg.entries.iter().enumerate() {
+                order.push((e.key, s as u32, i as u32));
             }
-            total.merge(&route_stats);
-            methods.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            let mut row = Row::from_stats(&route_stats, None);
-            row.classes = route_classes;
-            routes.push((
-                RouteRow {
-                    route: reg.routes.name(route).clone(),
-                    methods: methods
-                        .iter()
-                        .map(|(m, _)| reg.methods.name(*m).clone())
-                        .collect(),
-                    row,
-                },
-                first_entry,
-                entries.len(),
-            ));
+        }
+        order.sort_unstable_by_key(|&(k, s, i)| (k.route, k.method, k.status, k.source, s, i));
+        let stats = |&(_, s, i): &(Key, u32, u32)| &aggs[s as usize].entries[i as usize].stats;
+
+        // Cut the work at route boundaries into `threads` similar parts.
+        let threads = threads.clamp(1, 8);
+        let mut cuts = vec![0];
+        for t in 1..threads {
+            let mut at = (order.len() * t / threads).max(*cuts.last().unwrap_or(&0));
+            while at > 0 && at < order.len() && order[at].0.route == order[at - 1].0.route {
+                at += 1;
+            }
+            cuts.push(at.min(order.len()));
+        }
+        cuts.push(order.len());
+        let part = |range: &[(Key, u32, u32)]| group(range, &stats, reg);
+        let parts: Vec<Part> = if threads == 1 || order.len() < 1024 {
+            vec![part(&order)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = cuts
+                    .windows(2)
+                    .skip(1)
+                    .map(|w| {
+                        let range = &order[w[0]..w[1]];
+                        scope.spawn(move || part(range))
+                    })
+                    .collect();
+                let mut parts = vec![part(&order[cuts[0]..cuts[1]])];
+                // A panic while summarising is a bug: surface it.
+                parts.extend(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("summary thread panicked")),
+                );
+                parts
+            })
+        };
+
+        let mut total = Stats::default();
+        let mut routes: Vec<(RouteRow, Vec<EntryRow>)> = Vec::new();
+        for p in parts {
+            total.merge(&p.total);
+            routes.extend(p.routes);
         }
         routes.sort_by(|a, b| {
             b.0.row
@@ -184,14 +183,13 @@ impl Summary {
                 .cmp(&a.0.row.requests)
                 .then_with(|| a.0.route.cmp(&b.0.route))
         });
-        let mut sorted_entries = Vec::with_capacity(entries.len());
-        for (_, a, b) in &routes {
-            let mut group: Vec<EntryRow> = entries[*a..*b].to_vec();
+        let mut sorted_entries = Vec::with_capacity(order.len());
+        for (_, group) in &mut routes {
             group.sort_by(|x, y| x.method.cmp(&y.method).then(x.status.cmp(&y.status)));
-            sorted_entries.extend(group);
+            sorted_entries.append(group);
         }
         let mut totals = Row::from_stats(&total, None);
-        totals.classes = routes.iter().fold([0u64; 6], |mut acc, (r, _, _)| {
+        totals.classes = routes.iter().fold([0u64; 6], |mut acc, (r, _)| {
             for (a, b) in acc.iter_mut().zip(r.row.classes) {
                 *a += b;
             }
@@ -200,13 +198,17 @@ impl Summary {
         let (folded_routes, at_least) = reg.routes.folded();
         let overflow_requests = routes
             .iter()
-            .find(|(r, _, _)| Arc::ptr_eq(&r.route, reg.routes.name(OVERFLOW_ID)))
-            .map_or(0, |(r, _, _)| r.row.requests);
+            .find(|(r, _)| Arc::ptr_eq(&r.route, reg.routes.name(OVERFLOW_ID)))
+            .map_or(0, |(r, _)| r.row.requests);
+        let mut span: Option<(i64, i64)> = None;
+        for (a, b) in aggs.iter().filter_map(|a| a.span) {
+            span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
         Summary {
-            routes: routes.into_iter().map(|(r, _, _)| r).collect(),
+            routes: routes.into_iter().map(|(r, _)| r).collect(),
             entries: sorted_entries,
             totals,
-            span: agg.span,
+            span,
             overflow: Overflow {
                 max_routes: reg.routes.cap(),
                 routes: reg.routes.len(),
@@ -216,4 +218,79 @@ impl Summary {
             },
         }
     }
+}
+
+/// The routes of one slice of the sorted entries, with their own total.
+struct Part {
+    routes: Vec<(RouteRow, Vec<EntryRow>)>,
+    total: Stats,
+}
+
+fn group<'a>(
+    order: &[(Key, u32, u32)],
+    stats: &(impl Fn(&(Key, u32, u32)) -> &'a Stats + ?Sized),
+    reg: &Registry,
+) -> Part {
+    let mut routes = Vec::new();
+    let mut total = Stats::default();
+    let mut i = 0;
+    while i < order.len() {
+        let route = order[i].0.route;
+        let mut route_stats = Stats::default();
+        let mut route_classes = [0u64; 6];
+        let mut methods: Vec<(u8, u64)> = Vec::new();
+        let mut entries = Vec::new();
+        while i < order.len() && order[i].0.route == route {
+            let k = order[i].0;
+            let mut j = i + 1;
+            while j < order.len()
+                && (order[j].0.method, order[j].0.status, order[j].0.route)
+                    == (k.method, k.status, k.route)
+            {
+                j += 1;
+            }
+            // One entry (the common case) is read in place; several (sources,
+            // shards) are summed into a copy of the first.
+            let merged;
+            let es: &Stats = if j == i + 1 {
+                stats(&order[i])
+            } else {
+                let mut m = stats(&order[i]).clone();
+                for o in &order[i + 1..j] {
+                    m.merge(stats(o));
+                }
+                merged = m;
+                &merged
+            };
+            i = j;
+            route_classes[Row::class_of(k.status)] += es.count;
+            match methods.iter_mut().find(|(m, _)| *m == k.method) {
+                Some(m) => m.1 += es.count,
+                None => methods.push((k.method, es.count)),
+            }
+            route_stats.merge(es);
+            entries.push(EntryRow {
+                route: reg.routes.name(route).clone(),
+                method: reg.methods.name(k.method).clone(),
+                status: k.status,
+                row: Row::from_stats(es, Some(k.status)),
+            });
+        }
+        total.merge(&route_stats);
+        methods.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut row = Row::from_stats(&route_stats, None);
+        row.classes = route_classes;
+        routes.push((
+            RouteRow {
+                route: reg.routes.name(route).clone(),
+                methods: methods
+                    .iter()
+                    .map(|(m, _)| reg.methods.name(*m).clone())
+                    .collect(),
+                row,
+            },
+            entries,
+        ));
+    }
+    Part { routes, total }
 }

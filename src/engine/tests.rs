@@ -1,2 +1,75 @@
 //! Engine tests: counts and percentiles through the real parse → route →
 //! aggregate path.
+
+use std::sync::{Arc, Mutex};
+
+use super::summary::Summary;
+use super::{DEFAULT_BUCKETS, EngineConfig, LinePos, Registry, Shard};
+use crate::format::{Format, FormatSpec};
+use crate::route::Router;
+
+/// Lines spread over 4 routes × 400 statuses (1 600 keys, enough for the
+/// summary to split its work across threads); the first keys get more than
+/// an exact list holds, so they become HDR histograms.
+fn lines() -> Vec<String> {
+    let mut v = Vec::new();
+    for (r, route) in ["/a", "/b", "/c", "/d"].iter().enumerate() {
+        for status in 200..600u32 {
+            let n = if status < 203 { 700 } else { 3 };
+            for i in 0..n {
+                let secs = (i * 7 + status as usize + r * 13) % 997;
+                v.push(format!(
+                    "10.0.0.1 - - [10/Mar/2024:00:00:{:02} +0000] \"GET {route}?q={i} HTTP/1.1\" {status} {i} \"-\" \"ua\" {}.{:03}",
+                    i % 60,
+                    secs / 100,
+                    secs % 1000
+                ));
+            }
+        }
+    }
+    v
+}
+
+fn shard(reg: &Arc<Mutex<Registry>>, lines: &[String], format: &Format) -> Shard {
+    let cfg = EngineConfig::new(2000, 1 << 20, &DEFAULT_BUCKETS);
+    let router = Arc::new(Router::new(&[], true).unwrap());
+    let mut s = Shard::new(reg.clone(), router, &cfg);
+    for (i, l) in lines.iter().enumerate() {
+        let pos = LinePos {
+            seq: 0,
+            local: i as u64,
+        };
+        assert!(s.line(0, format, l.as_bytes(), pos).is_some(), "{l}");
+    }
+    s
+}
+
+/// A batch run's workers are summarised without being merged first: the
+/// summary of two shards, on two threads, must equal that of one shard that
+/// saw every line.
+#[test]
+fn summary_of_shards_equals_summary_of_all_lines() {
+    let format = Format::compile(&FormatSpec::parse("combined_rt").unwrap(), &[]).unwrap();
+    let all = lines();
+    let reg = Arc::new(Mutex::new(Registry::new(2000)));
+    let whole = shard(&reg, &all, &format);
+    let (even, odd): (Vec<_>, Vec<_>) = all
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let strip = |v: Vec<(usize, String)>| v.into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+    let a = shard(&reg, &strip(even), &format);
+    let b = shard(&reg, &strip(odd), &format);
+    assert_eq!(whole.agg.entries.len(), 1600);
+    let r = reg.lock().unwrap();
+    let one = Summary::build(&[&whole.agg], &r, 1);
+    let two = Summary::build(&[&a.agg, &b.agg], &r, 2);
+    assert_eq!(one.entries.len(), 1600);
+    assert_eq!(one.totals.requests, all.len() as u64);
+    assert!(one.entries.iter().any(|e| e.row.requests == 700));
+    assert_eq!(one, two);
+    // And the merged aggregate (what `--push` snapshots) holds the same keys.
+    let merged = super::Aggregates::merged(&[a.agg, b.agg]);
+    assert_eq!(Summary::build(&[&merged], &r, 3), one);
+}

@@ -4,7 +4,8 @@
 //! after its last newline (the partial line is carried into the next block)
 //! and hands blocks to worker threads, each of which owns a [`Shard`]. Blocks
 //! are recycled through a pool, so memory is a few MiB whatever the input
-//! size. Shards are merged when all input is read.
+//! size. Workers' aggregates are returned as they are, for the summary to
+//! group.
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -18,7 +19,9 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::engine::{EngineConfig, LinePos, SAMPLE_BYTES, Shard, SharedRegistry, SourceId};
+use crate::engine::{
+    Aggregates, EngineConfig, InputStats, LinePos, SAMPLE_BYTES, Shard, SharedRegistry, SourceId,
+};
 use crate::format::detect::{self, Detected};
 use crate::format::{FieldOverride, Format, FormatSpec};
 use crate::route::Router;
@@ -52,7 +55,11 @@ pub struct SourceReport {
 }
 
 pub struct BatchResult {
-    pub shard: Shard,
+    /// Each worker's aggregates, not merged: the summary groups keys across
+    /// them (merging first would copy every busy histogram once more).
+    pub aggs: Vec<Aggregates>,
+    /// Line accounting per source, over all workers.
+    pub inputs: Vec<InputStats>,
     pub sources: Vec<SourceReport>,
     /// Format of each source (None: no lines to detect one from).
     pub formats: Vec<Option<Arc<Format>>>,
@@ -176,24 +183,28 @@ pub fn run(
         }
         drop(tx);
 
-        let mut merged: Option<Shard> = None;
+        let mut aggs = Vec::with_capacity(threads);
+        let mut inputs: Vec<InputStats> = Vec::new();
         let mut chunk_lines = Vec::new();
         for w in workers {
             // A worker panic is a bug; surface it rather than hide counts.
             let (shard, lines) = w.join().expect("parse worker panicked");
             chunk_lines.extend(lines);
-            match &mut merged {
-                None => merged = Some(shard),
-                Some(m) => m.merge(&shard),
+            if inputs.len() < shard.inputs.len() {
+                inputs.resize_with(shard.inputs.len(), InputStats::default);
             }
+            for (a, b) in inputs.iter_mut().zip(&shard.inputs) {
+                a.merge(b);
+            }
+            aggs.push(shard.agg);
         }
         if let Some(e) = failure {
             return Err(e);
         }
-        let mut shard = merged.expect("at least one worker");
-        resolve_line_numbers(&mut shard, chunk_lines);
+        resolve_line_numbers(&mut inputs, chunk_lines);
         Ok(BatchResult {
-            shard,
+            aggs,
+            inputs,
             sources: reports,
             formats,
         })
@@ -214,9 +225,9 @@ fn parse_block(shard: &mut Shard, src: SourceId, seq: u32, data: &[u8], format: 
 }
 
 /// Turns (block, line in block) positions of error samples into line numbers.
-fn resolve_line_numbers(shard: &mut Shard, mut chunk_lines: Vec<(SourceId, u32, u64)>) {
+fn resolve_line_numbers(inputs: &mut [InputStats], mut chunk_lines: Vec<(SourceId, u32, u64)>) {
     chunk_lines.sort_unstable();
-    for (src, input) in shard.inputs.iter_mut().enumerate() {
+    for (src, input) in inputs.iter_mut().enumerate() {
         for s in &mut input.samples {
             let before: u64 = chunk_lines
                 .iter()
