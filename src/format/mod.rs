@@ -8,6 +8,7 @@
 //! lines share a second).
 
 mod apache;
+mod combined;
 pub mod detect;
 pub mod json;
 mod nginx;

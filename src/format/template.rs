@@ -19,6 +19,7 @@
 
 use memchr::memmem;
 
+use super::combined::{self, Combined};
 use super::value::{self, Unit};
 use super::{ErrorKind, Record, TimeCache};
 
@@ -145,8 +146,8 @@ pub enum Tok {
 
 /// One step of a linear template, everything decided at build time: the
 /// matching loop is one small `match` per token, no class or slot lookups.
-#[derive(Debug)]
-enum Op {
+#[derive(Debug, Clone)]
+pub(super) enum Op {
     Lit(Box<[u8]>),
     /// Exactly n bytes.
     Fixed(usize, u8),
@@ -159,7 +160,7 @@ enum Op {
 }
 
 /// Slot index of fields routetop does not need.
-const NO_SLOT: u8 = u8::MAX;
+pub(super) const NO_SLOT: u8 = u8::MAX;
 
 /// Builder input: what a format string parser produces.
 #[derive(Debug)]
@@ -175,16 +176,16 @@ pub enum Piece {
 }
 
 /// Number of value slots a match fills (one per meaningful [`Field`] kind).
-const SLOTS: usize = 9;
-const S_REQUEST: usize = 0;
+pub(super) const SLOTS: usize = 9;
+pub(super) const S_REQUEST: usize = 0;
 const S_METHOD: usize = 1;
 const S_TARGET: usize = 2;
 const S_PATH: usize = 3;
-const S_STATUS: usize = 4;
-const S_BYTES: usize = 5;
+pub(super) const S_STATUS: usize = 4;
+pub(super) const S_BYTES: usize = 5;
 const S_LATENCY: usize = 6;
 const S_UPSTREAM: usize = 7;
-const S_TIME: usize = 8;
+pub(super) const S_TIME: usize = 8;
 
 fn slot_of(f: Field) -> Option<usize> {
     Some(match f {
@@ -211,9 +212,12 @@ pub struct Template {
     toks: Vec<Tok>,
     /// The same tokens as [`Op`]s, for linear templates.
     ops: Vec<Op>,
+    /// For a linear template that starts like the combined family: that
+    /// start matched by straight-line code, and the ops after it.
+    fast: Option<(Combined, Vec<Op>)>,
     /// Every field's end is found by one scan (no literal can also occur
     /// inside a value), so matching needs no backtracking: the case of all
-    /// presets and most real formats, run by [`Template::match_linear`].
+    /// presets and most real formats, run by [`run_ops`].
     linear: bool,
     latency_unit: Option<Unit>,
     upstream_unit: Option<Unit>,
@@ -320,9 +324,22 @@ impl Template {
         } else {
             Vec::new()
         };
+        let fast = combined::recognise(&ops).map(|r| {
+            let mut tail: Vec<Op> = ops[r.ops..].iter().map(Op::clone).collect();
+            if r.lit_consumed > 0
+                && let Some(Op::Lit(l)) = tail.first_mut()
+            {
+                *l = l[r.lit_consumed..].into();
+                if l.is_empty() {
+                    tail.remove(0);
+                }
+            }
+            (r.combined, tail)
+        });
         Ok(Template {
             toks,
             ops,
+            fast,
             linear,
             latency_unit,
             upstream_unit,
@@ -340,15 +357,42 @@ impl Template {
         self.time_kind.is_some()
     }
 
+    #[inline]
     pub fn parse<'a>(
         &self,
         line: &'a [u8],
         time_cache: &mut TimeCache,
     ) -> Result<Record<'a>, ErrorKind> {
+        self.parse_with(line, time_cache, true)
+    }
+
+    /// Whether the combined-family start is matched by straight-line code,
+    /// and the parse without it, for tests that pin both to agree.
+    #[cfg(test)]
+    pub(super) fn generic_parse<'a>(
+        &self,
+        line: &'a [u8],
+        time_cache: &mut TimeCache,
+    ) -> (bool, Result<Record<'a>, ErrorKind>) {
+        (
+            self.fast.is_some(),
+            self.parse_with(line, time_cache, false),
+        )
+    }
+
+    #[inline]
+    fn parse_with<'a>(
+        &self,
+        line: &'a [u8],
+        time_cache: &mut TimeCache,
+        fast: bool,
+    ) -> Result<Record<'a>, ErrorKind> {
         let mut slots = [(0u32, 0u32); SLOTS];
-        let filled = if self.linear {
-            self.match_linear(line, &mut slots)
-                .ok_or(ErrorKind::NoMatch)?
+        let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
+            let (filled, pos) = head.run(line, &mut slots).ok_or(ErrorKind::NoMatch)?;
+            run_ops(tail, line, pos, filled, &mut slots).ok_or(ErrorKind::NoMatch)?
+        } else if self.linear {
+            run_ops(&self.ops, line, 0, 0, &mut slots).ok_or(ErrorKind::NoMatch)?
         } else {
             let mut m = Matcher {
                 t: self,
@@ -410,44 +454,6 @@ impl Template {
             upstream_us,
             time,
         })
-    }
-
-    /// Matching without backtracking, for templates where each field's end
-    /// is found by one scan. Returns the filled-slot mask.
-    #[inline]
-    fn match_linear(&self, line: &[u8], slots: &mut [(u32, u32); SLOTS]) -> Option<u16> {
-        let mut filled = 0u16;
-        let mut pos = 0usize;
-        for op in &self.ops {
-            let rest = &line[pos..];
-            let (len, slot) = match op {
-                Op::Lit(l) => {
-                    if !lit_at(line, pos, l) {
-                        return None;
-                    }
-                    pos += l.len();
-                    continue;
-                }
-                Op::Fixed(n, slot) => {
-                    if *n > rest.len() {
-                        return None;
-                    }
-                    (*n, *slot)
-                }
-                Op::Quoted(slot) => (quoted_end(rest)?, *slot),
-                Op::Run(class, slot) => match class.run(rest) {
-                    0 => return None,
-                    n => (n, *slot),
-                },
-                Op::Rest(slot) => (rest.len(), *slot),
-            };
-            if slot != NO_SLOT {
-                slots[slot as usize] = (pos as u32, (pos + len) as u32);
-                filled |= 1 << slot;
-            }
-            pos += len;
-        }
-        (pos == line.len()).then_some(filled)
     }
 
     /// Says where a line stops fitting the template, for the parse-error view.
@@ -597,6 +603,49 @@ impl Matcher<'_, '_> {
     }
 }
 
+/// Matching without backtracking, for templates where each field's end is
+/// found by one scan: runs `ops` from `pos` and returns the filled-slot mask
+/// (added to `filled`) if they reach exactly the end of the line.
+#[inline]
+fn run_ops(
+    ops: &[Op],
+    line: &[u8],
+    mut pos: usize,
+    mut filled: u16,
+    slots: &mut [(u32, u32); SLOTS],
+) -> Option<u16> {
+    for op in ops {
+        let rest = &line[pos..];
+        let (len, slot) = match op {
+            Op::Lit(l) => {
+                if !lit_at(line, pos, l) {
+                    return None;
+                }
+                pos += l.len();
+                continue;
+            }
+            Op::Fixed(n, slot) => {
+                if *n > rest.len() {
+                    return None;
+                }
+                (*n, *slot)
+            }
+            Op::Quoted(slot) => (quoted_end(rest)?, *slot),
+            Op::Run(class, slot) => match class.run(rest) {
+                0 => return None,
+                n => (n, *slot),
+            },
+            Op::Rest(slot) => (rest.len(), *slot),
+        };
+        if slot != NO_SLOT {
+            slots[slot as usize] = (pos as u32, (pos + len) as u32);
+            filled |= 1 << slot;
+        }
+        pos += len;
+    }
+    (pos == line.len()).then_some(filled)
+}
+
 /// `line[pos..]` starts with `lit`. Literals are a few bytes: a plain loop
 /// beats a `memcmp` call.
 #[inline(always)]
@@ -629,7 +678,7 @@ fn linear_ops(toks: &[Tok]) -> Vec<Op> {
 
 /// Offset of the first `"` in `s` not escaped by a backslash.
 #[inline]
-fn quoted_end(s: &[u8]) -> Option<usize> {
+pub(super) fn quoted_end(s: &[u8]) -> Option<usize> {
     // `""` and `"-"` (no referer, no user agent) are common: answer them
     // without a memchr call.
     match s {

@@ -1,0 +1,337 @@
+//! Straight-line matching of the start that the combined family shares.
+//!
+//! nginx `combined` (and `main`, `combined_rt`, … and every user format that
+//! begins the same way) and Apache `common`/`combined` (and `combined_D`)
+//! start with the same fields: client, user, `[time]`, `"request"`, status,
+//! bytes and, for combined, `"referer" "user agent"`. The generic linear
+//! matcher walks its op list for these — one dispatch, one slot store and a
+//! generic literal compare per op, 15 ops before the first field a custom
+//! format adds. Most lines routetop ever reads are in this family, so the
+//! template recognises this start when it is built and matches it here with
+//! the same rules, op for op (a token ends at the first space, a quoted field
+//! at the first unescaped `"`, and so on), in straight-line code; the ops
+//! after it run through the generic loop.
+//!
+//! The rules are the same, so a line matches here exactly when the generic
+//! matcher would match it, and fills the same slots. `tests` pins that on
+//! every sample log and on hostile lines.
+
+use super::template::{
+    Class, NO_SLOT, Op, S_BYTES, S_REQUEST, S_STATUS, S_TIME, SLOTS, quoted_end,
+};
+
+/// How the line starts before the timestamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Head {
+    /// `$remote_addr - $remote_user [` + 26-byte `$time_local` + `] "`
+    Nginx,
+    /// `%h %l %u ` + 28-byte `[%t]` + ` "`
+    Apache,
+}
+
+/// A recognised combined-family start.
+#[derive(Clone, Copy, Debug)]
+pub struct Combined {
+    head: Head,
+    /// `%b` allows `-`; nginx's `$body_bytes_sent` is digits only.
+    bytes_dash: bool,
+    /// Followed by ` "referer" "user agent"` (combined), not just the end or
+    /// other fields (common).
+    quoted_pair: bool,
+}
+
+/// What [`recognise`] found: the matcher, how many ops it replaces, and the
+/// literal bytes of the next op it already consumed (the closing `"` of the
+/// user agent, merged by the template builder with what follows it).
+pub struct Recognised {
+    pub combined: Combined,
+    pub ops: usize,
+    pub lit_consumed: usize,
+}
+
+fn lit(op: Option<&Op>, want: &[u8]) -> bool {
+    matches!(op, Some(Op::Lit(l)) if &l[..] == want)
+}
+
+fn token_ignored(op: Option<&Op>) -> bool {
+    matches!(op, Some(Op::Run(Class::Token, NO_SLOT)))
+}
+
+/// Recognises the combined-family start at the beginning of `ops`.
+pub fn recognise(ops: &[Op]) -> Option<Recognised> {
+    let at = |i: usize| ops.get(i);
+    let (head, mut i) = if token_ignored(at(0))
+        && lit(at(1), b" - ")
+        && token_ignored(at(2))
+        && lit(at(3), b" [")
+        && matches!(at(4), Some(Op::Fixed(26, s)) if *s as usize == S_TIME)
+        && lit(at(5), b"] \"")
+    {
+        (Head::Nginx, 6)
+    } else if token_ignored(at(0))
+        && lit(at(1), b" ")
+        && token_ignored(at(2))
+        && lit(at(3), b" ")
+        && token_ignored(at(4))
+        && lit(at(5), b" ")
+        && matches!(at(6), Some(Op::Fixed(28, s)) if *s as usize == S_TIME)
+        && lit(at(7), b" \"")
+    {
+        (Head::Apache, 8)
+    } else {
+        return None;
+    };
+    if !(matches!(at(i), Some(Op::Quoted(s)) if *s as usize == S_REQUEST)
+        && lit(at(i + 1), b"\" ")
+        && matches!(at(i + 2), Some(Op::Run(Class::Digits, s)) if *s as usize == S_STATUS)
+        && lit(at(i + 3), b" "))
+    {
+        return None;
+    }
+    let bytes_dash = match at(i + 4) {
+        Some(Op::Run(Class::Digits, s)) if *s as usize == S_BYTES => false,
+        Some(Op::Run(Class::DigitsOrDash, s)) if *s as usize == S_BYTES => true,
+        _ => return None,
+    };
+    i += 5;
+    let quoted_pair = lit(at(i), b" \"")
+        && matches!(at(i + 1), Some(Op::Quoted(NO_SLOT)))
+        && lit(at(i + 2), b"\" \"")
+        && matches!(at(i + 3), Some(Op::Quoted(NO_SLOT)))
+        && matches!(at(i + 4), Some(Op::Lit(l)) if l.first() == Some(&b'"'));
+    let lit_consumed = if quoted_pair {
+        i += 4;
+        1
+    } else {
+        0
+    };
+    Some(Recognised {
+        combined: Combined {
+            head,
+            bytes_dash,
+            quoted_pair,
+        },
+        ops: i,
+        lit_consumed,
+    })
+}
+
+/// End of a token starting at `from` (the first space or the end); `None`
+/// when it would be empty.
+#[inline(always)]
+fn token(line: &[u8], from: usize) -> Option<usize> {
+    let rest = line.get(from..)?;
+    let n = rest.iter().position(|&c| c == b' ').unwrap_or(rest.len());
+    (n > 0).then_some(from + n)
+}
+
+#[inline(always)]
+fn lit_at<const N: usize>(line: &[u8], pos: usize, lit: &[u8; N]) -> bool {
+    line.get(pos..pos + N) == Some(&lit[..])
+}
+
+#[inline(always)]
+fn digits_from(line: &[u8], from: usize) -> usize {
+    from + line[from..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
+}
+
+impl Combined {
+    /// Matches the start of `line`; returns the filled-slot mask and where
+    /// the rest of the template takes over.
+    #[inline]
+    pub fn run(&self, line: &[u8], slots: &mut [(u32, u32); SLOTS]) -> Option<(u16, usize)> {
+        let mut pos;
+        match self.head {
+            Head::Nginx => {
+                let a = token(line, 0)?;
+                if !lit_at(line, a, b" - ") {
+                    return None;
+                }
+                let u = token(line, a + 3)?;
+                if !lit_at(line, u, b" [") {
+                    return None;
+                }
+                let t = u + 2;
+                if !lit_at(line, t + 26, b"] \"") {
+                    return None;
+                }
+                slots[S_TIME] = (t as u32, (t + 26) as u32);
+                pos = t + 29;
+            }
+            Head::Apache => {
+                let h = token(line, 0)?;
+                if !lit_at(line, h, b" ") {
+                    return None;
+                }
+                let l = token(line, h + 1)?;
+                if !lit_at(line, l, b" ") {
+                    return None;
+                }
+                let u = token(line, l + 1)?;
+                if !lit_at(line, u, b" ") {
+                    return None;
+                }
+                let t = u + 1;
+                if !lit_at(line, t + 28, b" \"") {
+                    return None;
+                }
+                slots[S_TIME] = (t as u32, (t + 28) as u32);
+                pos = t + 30;
+            }
+        }
+        let r = pos + quoted_end(&line[pos..])?;
+        slots[S_REQUEST] = (pos as u32, r as u32);
+        if !lit_at(line, r, b"\" ") {
+            return None;
+        }
+        let s0 = r + 2;
+        let s1 = digits_from(line, s0);
+        if s1 == s0 || !lit_at(line, s1, b" ") {
+            return None;
+        }
+        slots[S_STATUS] = (s0 as u32, s1 as u32);
+        let b0 = s1 + 1;
+        let b1 = if self.bytes_dash && line.get(b0) == Some(&b'-') {
+            b0 + 1
+        } else {
+            digits_from(line, b0)
+        };
+        if b1 == b0 {
+            return None;
+        }
+        slots[S_BYTES] = (b0 as u32, b1 as u32);
+        pos = b1;
+        let filled = (1 << S_TIME) | (1 << S_REQUEST) | (1 << S_STATUS) | (1 << S_BYTES);
+        if self.quoted_pair {
+            if !lit_at(line, pos, b" \"") {
+                return None;
+            }
+            pos += 2;
+            pos += quoted_end(&line[pos..])?;
+            if !lit_at(line, pos, b"\" \"") {
+                return None;
+            }
+            pos += 3;
+            pos += quoted_end(&line[pos..])?;
+            if line.get(pos) != Some(&b'"') {
+                return None;
+            }
+            pos += 1;
+        }
+        Some((filled, pos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Format, FormatSpec, Kind, Scratch};
+
+    fn template(spec: &str) -> Format {
+        Format::compile(&FormatSpec::parse(spec).unwrap(), &[]).unwrap()
+    }
+
+    /// Parses `line` with and without the straight-line start; both must
+    /// give the same record or the same error.
+    fn agree(f: &Format, line: &[u8]) {
+        let Kind::Template(t) = &f.kind else {
+            panic!("not a template")
+        };
+        let mut s = Scratch::default();
+        let fast = t.parse(line, &mut s.time);
+        let (has_fast, generic) = t.generic_parse(line, &mut Scratch::default().time);
+        assert!(has_fast, "{} is not recognised", f.name());
+        assert_eq!(
+            fast,
+            generic,
+            "{}: {:?}",
+            f.name(),
+            String::from_utf8_lossy(line)
+        );
+    }
+
+    const FAMILY: [&str; 8] = [
+        "combined",
+        "common",
+        "combined_rt",
+        "combined_upstream",
+        "main",
+        "combined_D",
+        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#,
+        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time""#,
+    ];
+
+    #[test]
+    fn recognised_only_where_the_start_is_the_same() {
+        for spec in FAMILY {
+            let Kind::Template(t) = &template(spec).kind else {
+                panic!()
+            };
+            assert!(t.generic_parse(b"", &mut Default::default()).0, "{spec}");
+        }
+        for spec in [
+            "vcombined",
+            r#"$remote_addr-[$time_local]-$request-$status-$request_time"#,
+            r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent"#,
+            r#"$remote_addr - $remote_user [$time_local] "$request" $status $request_time"#,
+            r#"$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent"#,
+            r#"$host - $remote_user [$time_local] "$request_uri" $status $body_bytes_sent"#,
+        ] {
+            let Kind::Template(t) = &template(spec).kind else {
+                panic!()
+            };
+            assert!(!t.generic_parse(b"", &mut Default::default()).0, "{spec}");
+        }
+    }
+
+    /// Every line of every sample log, and every prefix, emptied part and
+    /// one-byte change of a few good lines, parse the same both ways under every format of
+    /// the family.
+    #[test]
+    fn same_result_as_the_generic_matcher() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs");
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            lines.extend(data.split(|&c| c == b'\n').map(<[u8]>::to_vec));
+        }
+        let good = [
+            &br#"1.2.3.4 - bob [10/Mar/2024:00:00:01 +0000] "GET /a/1?x=\"y\" HTTP/1.1" 200 12 "http://r/" "Mozilla \"q\" 5.0" 0.004 0.003"#[..],
+            br#"::1 - - [10/Mar/2024:00:00:01 +0000] "POST /api HTTP/2.0" 503 - "-" "-" 12.500"#,
+            br#"h l u [10/Mar/2024:00:00:01 +0000] "GET / HTTP/1.0" 404 0 "" "" 1234"#,
+            br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 200 5"#,
+        ];
+        for g in good {
+            for n in 0..=g.len() {
+                lines.push(g[..n].to_vec());
+            }
+            // Each space-separated part emptied (an empty status, bytes, …).
+            let parts: Vec<&[u8]> = g.split(|&c| c == b' ').collect();
+            for i in 0..parts.len() {
+                let mut p = parts.clone();
+                p[i] = b"";
+                lines.push(p.join(&b' '));
+            }
+            for i in 0..g.len() {
+                for b in [b' ', b'"', b'\\', b'-', b'[', b']', b'x', b'0', 0xff] {
+                    let mut l = g.to_vec();
+                    l[i] = b;
+                    lines.push(l);
+                }
+            }
+        }
+        let mut parsed = 0;
+        for spec in FAMILY {
+            let f = template(spec);
+            for l in &lines {
+                agree(&f, l);
+                parsed += f.parse(l, &mut Scratch::default()).is_ok() as usize;
+            }
+        }
+        // The cases exercise both outcomes.
+        assert!(parsed > 10_000, "{parsed}");
+        assert!(parsed < FAMILY.len() * lines.len() / 2, "{parsed}");
+    }
+}
