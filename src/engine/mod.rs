@@ -136,12 +136,13 @@ pub struct Key {
 }
 
 impl Key {
+    /// Everything but the route, in 30 bits: source (12), method (8),
+    /// status (10; statuses are 0–999).
     #[inline]
-    fn pack(self) -> u64 {
-        ((self.route as u64) << 30)
-            | ((self.source as u64 & 0xFFF) << 18)
-            | ((self.method as u64) << 10)
-            | self.status as u64
+    fn rest(self) -> u32 {
+        ((self.source as u32 & 0xFFF) << 18)
+            | ((self.method as u32) << 10)
+            | (self.status as u32 & 0x3FF)
     }
 }
 
@@ -311,9 +312,26 @@ impl EngineConfig {
     }
 }
 
+/// Keys of one route scanned in a list before a hash map takes the rest: a
+/// route with hundreds of statuses and methods (hostile or odd input) costs
+/// a 32-entry scan and a probe, not a scan of all of them.
+const ROUTE_KEYS_LISTED: usize = 32;
+
+/// One route's keys: ([`Key::rest`], entry index).
+#[derive(Default)]
+struct RouteKeys {
+    list: Vec<(u32, u32)>,
+    more: FxHashMap<u32, u32>,
+}
+
 /// Keys and their statistics.
 pub struct Aggregates {
-    index: FxHashMap<u64, u32>,
+    /// Per route id (dense, capped by the route table): its keys. A route
+    /// has a few to a few dozen keys and one or two take most requests, so
+    /// a short scan of a contiguous list (hot keys move to the front) beats
+    /// a hash probe into a table of every key, which missed the cache on
+    /// nearly every line.
+    by_route: Vec<RouteKeys>,
     pub entries: Vec<Entry>,
     /// Earliest and latest log timestamps seen (Unix seconds).
     pub span: Option<(i64, i64)>,
@@ -327,7 +345,7 @@ pub struct Aggregates {
 impl Aggregates {
     pub fn new(cfg: &EngineConfig) -> Aggregates {
         Aggregates {
-            index: FxHashMap::default(),
+            by_route: Vec::new(),
             entries: Vec::new(),
             span: None,
             bounds: cfg.bounds_us.clone(),
@@ -344,14 +362,14 @@ impl Aggregates {
     /// Index of `key`'s entry, created if needed (or folded, past the cap).
     #[inline]
     fn slot(&mut self, mut key: Key) -> usize {
-        if let Some(&i) = self.index.get(&key.pack()) {
-            return i as usize;
+        if let Some(i) = self.find(key) {
+            return i;
         }
         if self.entries.len() >= self.max_keys && key.route != OVERFLOW_ID {
             self.keys_folded += 1;
             key.route = OVERFLOW_ID;
-            if let Some(&i) = self.index.get(&key.pack()) {
-                return i as usize;
+            if let Some(i) = self.find(key) {
+                return i;
             }
         }
         let i = self.entries.len();
@@ -359,8 +377,35 @@ impl Aggregates {
             key,
             stats: Stats::new(self.bounds.len()),
         });
-        self.index.insert(key.pack(), i as u32);
+        let r = key.route as usize;
+        if self.by_route.len() <= r {
+            self.by_route.resize_with(r + 1, RouteKeys::default);
+        }
+        let keys = &mut self.by_route[r];
+        if keys.list.len() < ROUTE_KEYS_LISTED {
+            keys.list.push((key.rest(), i as u32));
+        } else {
+            keys.more.insert(key.rest(), i as u32);
+        }
         i
+    }
+
+    #[inline]
+    fn find(&mut self, key: Key) -> Option<usize> {
+        let keys = self.by_route.get_mut(key.route as usize)?;
+        let rest = key.rest();
+        match keys.list.iter().position(|&(k, _)| k == rest) {
+            Some(at) => {
+                let i = keys.list[at].1 as usize;
+                // Move a hit one place forward: the busiest keys end up first.
+                if at > 0 {
+                    keys.list.swap(at, at - 1);
+                }
+                Some(i)
+            }
+            None if keys.list.len() < ROUTE_KEYS_LISTED => None,
+            None => keys.more.get(&rest).map(|&i| i as usize),
+        }
     }
 
     /// Counts one request; returns its entry index.
@@ -405,7 +450,7 @@ impl Aggregates {
     /// the first one's settings.
     pub fn merged(parts: &[Aggregates]) -> Aggregates {
         let mut out = Aggregates {
-            index: FxHashMap::default(),
+            by_route: Vec::new(),
             entries: Vec::new(),
             span: None,
             bounds: parts
@@ -423,7 +468,7 @@ impl Aggregates {
 
     /// Forgets all counts (the dashboard's reset), keeping settings.
     pub fn clear(&mut self) {
-        self.index.clear();
+        self.by_route.clear();
         self.entries.clear();
         self.span = None;
         self.keys_folded = 0;
@@ -431,7 +476,12 @@ impl Aggregates {
 
     pub fn heap_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.index.capacity() * 16
+            + self.by_route.capacity() * size_of::<RouteKeys>()
+            + self
+                .by_route
+                .iter()
+                .map(|k| k.list.capacity() * 8 + k.more.capacity() * 12)
+                .sum::<usize>()
             + self
                 .entries
                 .iter()
