@@ -9,14 +9,15 @@
 //! Ingestion is sharded: each parsing thread owns a [`Shard`] (its own
 //! aggregates, scratch buffers and a cache of route ids) and only touches the
 //! shared [`Registry`] — route and method names — on a cache miss, which is
-//! once per route per thread. Shards merge by key at the end of a batch run;
-//! the live engine uses one shard.
+//! once per route per thread. At the end of a batch run the summary groups
+//! keys across the shards (`summary::Summary::build`), without merging
+//! them first; the live engine uses one shard.
 //!
 //! Memory is bounded on any input: routes are capped by the route table,
 //! methods by the method table, statuses are 0–999, and the number of keys is
-//! capped too (beyond it, new keys fold into the overflow route). Per key:
-//! ~120 B fixed + buckets (8 B each) + the histogram (≤ 256 B small, 26.7 KiB
-//! once it holds more than 64 values).
+//! capped too, per shard (beyond it, new keys fold into the overflow route).
+//! Per key: ~120 B fixed + buckets (8 B each) + the histogram (≤ 1 KiB while
+//! it is an exact list of up to 256 values, 26 KiB once HDR: `hist.rs`).
 
 pub mod hist;
 pub mod live;
