@@ -148,7 +148,11 @@ impl Key {
 }
 
 /// Statistics of one set of requests (a key, or a rollup of keys).
+///
+/// `repr(C)`: the counters every line updates come first, next to the
+/// histogram's header, instead of wherever the compiler puts them.
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 pub struct Stats {
     pub count: u64,
     pub bytes: u64,
