@@ -17,7 +17,7 @@
 //! every sample log and on hostile lines.
 
 use super::template::{
-    Class, NO_SLOT, Op, S_BYTES, S_REQUEST, S_STATUS, S_TIME, SLOTS, quoted_end,
+    Class, NO_SLOT, Op, S_BYTES, S_REQUEST, S_STATUS, S_TIME, SLOTS, lit_at, quoted_end,
 };
 
 /// How the line starts before the timestamp.
@@ -33,20 +33,12 @@ enum Head {
 #[derive(Clone, Copy, Debug)]
 pub struct Combined {
     head: Head,
-    /// `%b` allows `-`; nginx's `$body_bytes_sent` is digits only.
-    bytes_dash: bool,
+    /// `%b` allows `-` (`DigitsOrDash`); nginx's `$body_bytes_sent` is
+    /// `Digits`.
+    bytes: Class,
     /// Followed by ` "referer" "user agent"` (combined), not just the end or
     /// other fields (common).
     quoted_pair: bool,
-}
-
-/// What [`recognise`] found: the matcher, how many ops it replaces, and the
-/// literal bytes of the next op it already consumed (the closing `"` of the
-/// user agent, merged by the template builder with what follows it).
-pub struct Recognised {
-    pub combined: Combined,
-    pub ops: usize,
-    pub lit_consumed: usize,
 }
 
 fn lit(op: Option<&Op>, want: &[u8]) -> bool {
@@ -57,8 +49,9 @@ fn token_ignored(op: Option<&Op>) -> bool {
     matches!(op, Some(Op::Run(Class::Token, NO_SLOT)))
 }
 
-/// Recognises the combined-family start at the beginning of `ops`.
-pub fn recognise(ops: &[Op]) -> Option<Recognised> {
+/// Recognises the combined-family start at the beginning of `ops`; returns
+/// its matcher and the ops left after it.
+pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
     let at = |i: usize| ops.get(i);
     let (head, mut i) = if token_ignored(at(0))
         && lit(at(1), b" - ")
@@ -88,9 +81,8 @@ pub fn recognise(ops: &[Op]) -> Option<Recognised> {
     {
         return None;
     }
-    let bytes_dash = match at(i + 4) {
-        Some(Op::Run(Class::Digits, s)) if *s as usize == S_BYTES => false,
-        Some(Op::Run(Class::DigitsOrDash, s)) if *s as usize == S_BYTES => true,
+    let bytes = match at(i + 4) {
+        Some(Op::Run(c @ (Class::Digits | Class::DigitsOrDash), s)) if *s as usize == S_BYTES => *c,
         _ => return None,
     };
     i += 5;
@@ -99,43 +91,36 @@ pub fn recognise(ops: &[Op]) -> Option<Recognised> {
         && lit(at(i + 2), b"\" \"")
         && matches!(at(i + 3), Some(Op::Quoted(NO_SLOT)))
         && matches!(at(i + 4), Some(Op::Lit(l)) if l.first() == Some(&b'"'));
-    let lit_consumed = if quoted_pair {
-        i += 4;
-        1
-    } else {
-        0
-    };
-    Some(Recognised {
-        combined: Combined {
+    let mut tail = ops[i..].to_vec();
+    if quoted_pair {
+        // The matcher takes the user agent's closing `"` too; the builder
+        // merged it with the literal after it.
+        tail.drain(..4);
+        if let Some(Op::Lit(l)) = tail.first_mut() {
+            *l = l[1..].into();
+            if l.is_empty() {
+                tail.remove(0);
+            }
+        }
+    }
+    Some((
+        Combined {
             head,
-            bytes_dash,
+            bytes,
             quoted_pair,
         },
-        ops: i,
-        lit_consumed,
-    })
+        tail,
+    ))
 }
 
 /// End of a token starting at `from` (the first space or the end); `None`
 /// when it would be empty.
 #[inline(always)]
 fn token(line: &[u8], from: usize) -> Option<usize> {
-    let rest = line.get(from..)?;
-    let n = rest.iter().position(|&c| c == b' ').unwrap_or(rest.len());
-    (n > 0).then_some(from + n)
-}
-
-#[inline(always)]
-fn lit_at<const N: usize>(line: &[u8], pos: usize, lit: &[u8; N]) -> bool {
-    line.get(pos..pos + N) == Some(&lit[..])
-}
-
-#[inline(always)]
-fn digits_from(line: &[u8], from: usize) -> usize {
-    from + line[from..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .count()
+    match Class::Token.run(&line[from..]) {
+        0 => None,
+        n => Some(from + n),
+    }
 }
 
 impl Combined {
@@ -188,17 +173,13 @@ impl Combined {
             return None;
         }
         let s0 = r + 2;
-        let s1 = digits_from(line, s0);
+        let s1 = s0 + Class::Digits.run(&line[s0..]);
         if s1 == s0 || !lit_at(line, s1, b" ") {
             return None;
         }
         slots[S_STATUS] = (s0 as u32, s1 as u32);
         let b0 = s1 + 1;
-        let b1 = if self.bytes_dash && line.get(b0) == Some(&b'-') {
-            b0 + 1
-        } else {
-            digits_from(line, b0)
-        };
+        let b1 = b0 + self.bytes.run(&line[b0..]);
         if b1 == b0 {
             return None;
         }

@@ -80,7 +80,8 @@ impl Class {
 
     /// Length of the longest prefix of `s` that can be (or contain) a value
     /// of this class; 0 means the class cannot start here.
-    fn run(self, s: &[u8]) -> usize {
+    #[inline]
+    pub(super) fn run(self, s: &[u8]) -> usize {
         match self {
             Class::Digits => digits(s),
             Class::DigitsOrDash => {
@@ -324,18 +325,7 @@ impl Template {
         } else {
             Vec::new()
         };
-        let fast = combined::recognise(&ops).map(|r| {
-            let mut tail: Vec<Op> = ops[r.ops..].iter().map(Op::clone).collect();
-            if r.lit_consumed > 0
-                && let Some(Op::Lit(l)) = tail.first_mut()
-            {
-                *l = l[r.lit_consumed..].into();
-                if l.is_empty() {
-                    tail.remove(0);
-                }
-            }
-            (r.combined, tail)
-        });
+        let fast = combined::recognise(&ops);
         Ok(Template {
             toks,
             ops,
@@ -649,7 +639,7 @@ fn run_ops(
 /// `line[pos..]` starts with `lit`. Literals are a few bytes: a plain loop
 /// beats a `memcmp` call.
 #[inline(always)]
-fn lit_at(line: &[u8], pos: usize, lit: &[u8]) -> bool {
+pub(super) fn lit_at(line: &[u8], pos: usize, lit: &[u8]) -> bool {
     match line.get(pos..pos + lit.len()) {
         Some(s) => s.iter().zip(lit).all(|(a, b)| a == b),
         None => false,
