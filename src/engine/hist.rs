@@ -53,6 +53,15 @@ pub fn new_hdr<C: Counter>() -> Histogram<C> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGFIG).expect("valid HDR bounds")
 }
 
+/// An HDR histogram holding the values of a small exact list.
+fn hdr_of<C: Counter>(v: &[u32]) -> Histogram<C> {
+    let mut h = new_hdr();
+    for &x in v {
+        h.saturating_record(x as u64);
+    }
+    h
+}
+
 impl<C: Counter> Hist<C> {
     #[inline]
     pub fn record(&mut self, us: u64) {
@@ -62,10 +71,7 @@ impl<C: Counter> Hist<C> {
                 if v.len() < SMALL_MAX {
                     v.push(us as u32);
                 } else {
-                    let mut h = new_hdr();
-                    for &x in v.iter() {
-                        h.saturating_record(x as u64);
-                    }
+                    let mut h = hdr_of(v);
                     h.saturating_record(us);
                     *self = Hist::Big(h);
                 }
@@ -113,13 +119,8 @@ impl<C: Counter> Hist<C> {
             (Hist::Small(a), _) => {
                 let mut h = match other {
                     Hist::Big(b) => b.clone(),
-                    Hist::Small(_) => new_hdr(),
+                    Hist::Small(b) => hdr_of(b),
                 };
-                if let Hist::Small(b) = other {
-                    for &x in b {
-                        h.saturating_record(x as u64);
-                    }
-                }
                 for &x in a.iter() {
                     h.saturating_record(x as u64);
                 }
@@ -154,10 +155,7 @@ impl<C: Counter> Hist<C> {
                 let _ = a.subtract(&*scratch);
             }
             (Hist::Small(a), Hist::Big(b)) => {
-                let mut h = new_hdr();
-                for &x in a.iter() {
-                    h.saturating_record(x as u64);
-                }
+                let mut h = hdr_of(a);
                 let _ = h.subtract(b);
                 *self = Hist::Big(h);
             }
@@ -181,7 +179,10 @@ impl<C: Counter> Hist<C> {
         let rank = |q: f64| -> u64 { ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).clamp(1, n) };
         match self {
             Hist::Small(v) => {
-                let mut sorted = v.clone();
+                // A small list never holds more than SMALL_MAX values.
+                let mut buf = [0u32; SMALL_MAX];
+                let sorted = &mut buf[..v.len()];
+                sorted.copy_from_slice(v);
                 sorted.sort_unstable();
                 for (o, &q) in out.iter_mut().zip(qs) {
                     *o = sorted[rank(q) as usize - 1] as u64;
@@ -249,14 +250,16 @@ impl Hist<u32> {
     /// since-start histogram).
     pub fn merge_into_wide(&self, dst: &mut Hist<u64>) {
         match self {
-            Hist::Small(v) => dst.merge(&Hist::Small(v.clone())),
+            // Recording each value is what merging a small list does: the
+            // same values, kept exact up to SMALL_MAX, then the same counts.
+            Hist::Small(v) => {
+                for &x in v {
+                    dst.record(x as u64);
+                }
+            }
             Hist::Big(h) => {
                 if let Hist::Small(small) = dst {
-                    let mut wide = new_hdr::<u64>();
-                    for &x in small.iter() {
-                        wide.saturating_record(x as u64);
-                    }
-                    *dst = Hist::Big(wide);
+                    *dst = Hist::Big(hdr_of(small));
                 }
                 if let Hist::Big(d) = dst {
                     // Same bounds: each recorded value lands in its own bucket.

@@ -178,6 +178,38 @@ pub struct Timer {
     pub buckets: Box<[u64]>,
 }
 
+impl Timer {
+    /// An empty timer with `n` bucket counters.
+    fn new(n: usize) -> Box<Timer> {
+        Box::new(Timer {
+            buckets: vec![0; n].into_boxed_slice(),
+            ..Default::default()
+        })
+    }
+
+    /// Counts one timed request of `us` µs (see [`Stats::record`]).
+    #[inline]
+    fn record(&mut self, bounds: &[u64], with_hist: bool, us: u64) {
+        self.timed += 1;
+        self.sum_us += us;
+        self.max_us = self.max_us.max(us);
+        if with_hist {
+            self.hist.record(us);
+        }
+        if let Some(i) = bucket_of(bounds, us) {
+            self.buckets[i] += 1;
+        }
+    }
+
+    fn merge(&mut self, o: &Timer) {
+        self.timed += o.timed;
+        self.sum_us += o.sum_us;
+        self.max_us = self.max_us.max(o.max_us);
+        self.hist.merge(&o.hist);
+        add_buckets(&mut self.buckets, &o.buckets);
+    }
+}
+
 #[inline]
 fn bucket_of(bounds: &[u64], us: u64) -> Option<usize> {
     let i = bounds.partition_point(|&b| b < us);
@@ -218,21 +250,9 @@ impl Stats {
             }
         }
         if let Some(us) = upstream_us {
-            let u = self.upstream.get_or_insert_with(|| {
-                Box::new(Timer {
-                    buckets: vec![0; bounds.len()].into_boxed_slice(),
-                    ..Default::default()
-                })
-            });
-            u.timed += 1;
-            u.sum_us += us;
-            u.max_us = u.max_us.max(us);
-            if with_hist {
-                u.hist.record(us);
-            }
-            if let Some(i) = bucket_of(bounds, us) {
-                u.buckets[i] += 1;
-            }
+            self.upstream
+                .get_or_insert_with(|| Timer::new(bounds.len()))
+                .record(bounds, with_hist, us);
         }
     }
 
@@ -245,17 +265,9 @@ impl Stats {
         self.hist.merge(&o.hist);
         add_buckets(&mut self.buckets, &o.buckets);
         if let Some(ou) = &o.upstream {
-            let u = self.upstream.get_or_insert_with(|| {
-                Box::new(Timer {
-                    buckets: vec![0; ou.buckets.len()].into_boxed_slice(),
-                    ..Default::default()
-                })
-            });
-            u.timed += ou.timed;
-            u.sum_us += ou.sum_us;
-            u.max_us = u.max_us.max(ou.max_us);
-            u.hist.merge(&ou.hist);
-            add_buckets(&mut u.buckets, &ou.buckets);
+            self.upstream
+                .get_or_insert_with(|| Timer::new(ou.buckets.len()))
+                .merge(ou);
         }
     }
 

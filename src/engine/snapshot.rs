@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::summary::{QUANTILES, Row};
+use super::summary::{QUANTILES, Row, bump, method_list};
 use super::{Aggregates, BadLine, Hist, InputStats, Registry, Stats};
 use crate::format::ErrorKind;
 use crate::route::{OVERFLOW_ID, RouteId};
@@ -131,14 +131,6 @@ pub struct Series {
     pub p90_us: Vec<u64>,
     pub p99_us: Vec<u64>,
     pub max_us: Vec<u64>,
-}
-
-impl Series {
-    /// Requests per second of each step.
-    pub fn qps(&self) -> Vec<f64> {
-        let s = self.step.as_secs_f64().max(1e-9);
-        self.requests.iter().map(|&n| n as f64 / s).collect()
-    }
 }
 
 /// A route's statistics (or the total's, with route `(total)`).
@@ -268,18 +260,6 @@ fn latency_of(h: &Hist) -> Latency {
     (q, Arc::from(log2_buckets(h)))
 }
 
-fn row_of(s: &Stats, q_us: [u64; 4]) -> Row {
-    Row {
-        requests: s.count,
-        bytes: s.bytes,
-        timed: s.timed,
-        lat_sum_us: s.lat_sum_us,
-        lat_max_us: s.lat_max_us,
-        q_us,
-        ..Default::default()
-    }
-}
-
 /// Latency kept per route rather than per key (the live engine): since-start
 /// quantiles and distribution, already computed, by route id and in total.
 pub type Latency = ([u64; 4], Arc<[(u64, u64, u64)]>);
@@ -312,10 +292,6 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
     let mut total_methods: Vec<(u8, u64)> = Vec::new();
     let mut total_statuses: Vec<(u16, u64)> = Vec::new();
     let mut total_sources: Vec<(u16, u64)> = Vec::new();
-    let bump = |v: &mut Vec<(u16, u64)>, k: u16, n: u64| match v.iter_mut().find(|(x, _)| *x == k) {
-        Some(e) => e.1 += n,
-        None => v.push((k, n)),
-    };
     let mut i = 0;
     while i < order.len() {
         let route = agg.entries[order[i]].key.route;
@@ -328,10 +304,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
             let e = &agg.entries[order[i]];
             stats.merge(&e.stats);
             classes[Row::class_of(e.key.status)] += e.stats.count;
-            match methods.iter_mut().find(|(m, _)| *m == e.key.method) {
-                Some(m) => m.1 += e.stats.count,
-                None => methods.push((e.key.method, e.stats.count)),
-            }
+            bump(&mut methods, e.key.method, e.stats.count);
             bump(&mut statuses, e.key.status, e.stats.count);
             bump(&mut sources, e.key.source, e.stats.count);
             i += 1;
@@ -341,10 +314,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
             *a += b;
         }
         for &(m, n) in &methods {
-            match total_methods.iter_mut().find(|(x, _)| *x == m) {
-                Some(e) => e.1 += n,
-                None => total_methods.push((m, n)),
-            }
+            bump(&mut total_methods, m, n);
         }
         for &(s, n) in &statuses {
             bump(&mut total_statuses, s, n);
@@ -356,13 +326,15 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
             Some(l) => l,
             None => latency_of(&stats.hist),
         };
-        let mut row = row_of(&stats, q_us);
-        row.classes = classes;
         routes.push((
             route,
             RouteSnap {
                 route: reg.routes.name(route).clone(),
-                total: row,
+                total: Row {
+                    q_us,
+                    classes,
+                    ..Row::counts(&stats)
+                },
                 methods: method_list(reg, methods).into(),
                 statuses: sorted(statuses).into(),
                 sources: sorted(sources).into(),
@@ -375,11 +347,13 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         Some(h) => h.total,
         None => latency_of(&total_stats.hist),
     };
-    let mut row = row_of(&total_stats, q_us);
-    row.classes = total_classes;
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),
-        total: row,
+        total: Row {
+            q_us,
+            classes: total_classes,
+            ..Row::counts(&total_stats)
+        },
         methods: method_list(reg, total_methods).into(),
         statuses: sorted(total_statuses).into(),
         sources: sorted(total_sources).into(),
@@ -428,20 +402,13 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
     }
 }
 
-fn method_list(reg: &Registry, mut v: Vec<(u8, u64)>) -> Vec<(Arc<str>, u64)> {
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.into_iter()
-        .map(|(m, n)| (reg.methods.name(m).clone(), n))
-        .collect()
-}
-
 fn sorted(mut v: Vec<(u16, u64)>) -> Vec<(u16, u64)> {
     v.sort_unstable();
     v
 }
 
-/// Input accounting → snapshot form. `why` explains a sample (the
-/// format's `explain`), when the format is known.
+/// Input accounting → snapshot form. Samples carry the reason they did not
+/// parse, worked out when they were kept (see [`BadLine::why`]).
 pub fn input_snap(
     source: u16,
     name: &str,

@@ -33,15 +33,21 @@ impl Row {
         }
     }
 
-    fn from_stats(s: &Stats, status: Option<u16>) -> Row {
-        let mut r = Row {
+    /// The counters of `s` (requests, bytes, latency sum and maximum), with
+    /// no status classes or quantiles.
+    pub(super) fn counts(s: &Stats) -> Row {
+        Row {
             requests: s.count,
             bytes: s.bytes,
             timed: s.timed,
             lat_sum_us: s.lat_sum_us,
             lat_max_us: s.lat_max_us,
             ..Default::default()
-        };
+        }
+    }
+
+    fn from_stats(s: &Stats, status: Option<u16>) -> Row {
+        let mut r = Row::counts(s);
         if let Some(st) = status {
             r.classes[Row::class_of(st)] = s.count;
         }
@@ -60,8 +66,32 @@ impl Row {
     }
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
+pub(crate) fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Adds `n` to `k`'s count in a short (key, count) list, appending `k` if
+/// it is not there yet (lists stay in first-seen order).
+pub(super) fn bump<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K, n: u64) {
+    match v.iter_mut().find(|(x, _)| *x == k) {
+        Some(e) => e.1 += n,
+        None => v.push((k, n)),
+    }
+}
+
+/// Methods by id with their counts → names, most requests first, then by id.
+pub(super) fn method_list(reg: &Registry, mut v: Vec<(u8, u64)>) -> Vec<(Arc<str>, u64)> {
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter()
+        .map(|(m, n)| (reg.methods.name(m).clone(), n))
+        .collect()
+}
+
+/// Seconds covered by a log-time span (Unix seconds, first and last): last −
+/// first + 1 (the timestamps have one-second resolution, so one second of
+/// traffic is one second, not zero).
+pub fn span_seconds(span: Option<(i64, i64)>) -> Option<u64> {
+    span.map(|(a, b)| b.saturating_sub(a).max(0) as u64 + 1)
 }
 
 /// One (route, method, status) over all sources.
@@ -110,7 +140,7 @@ impl Summary {
     /// timestamps have one-second resolution, so one second of traffic is
     /// one second, not zero).
     pub fn span_seconds(&self) -> Option<u64> {
-        self.span.map(|(a, b)| (b - a).max(0) as u64 + 1)
+        span_seconds(self.span)
     }
 
     /// Requests per second of log time.
@@ -200,10 +230,10 @@ impl Summary {
             .iter()
             .find(|(r, _)| Arc::ptr_eq(&r.route, reg.routes.name(OVERFLOW_ID)))
             .map_or(0, |(r, _)| r.row.requests);
-        let mut span: Option<(i64, i64)> = None;
-        for (a, b) in aggs.iter().filter_map(|a| a.span) {
-            span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-        }
+        let span = aggs
+            .iter()
+            .filter_map(|a| a.span)
+            .reduce(|(a, b), (x, y)| (a.min(x), b.max(y)));
         Summary {
             routes: routes.into_iter().map(|(r, _)| r).collect(),
             entries: sorted_entries,
@@ -264,10 +294,7 @@ fn group<'a>(
             };
             i = j;
             route_classes[Row::class_of(k.status)] += es.count;
-            match methods.iter_mut().find(|(m, _)| *m == k.method) {
-                Some(m) => m.1 += es.count,
-                None => methods.push((k.method, es.count)),
-            }
+            bump(&mut methods, k.method, es.count);
             route_stats.merge(es);
             entries.push(EntryRow {
                 route: reg.routes.name(route).clone(),
@@ -277,15 +304,14 @@ fn group<'a>(
             });
         }
         total.merge(&route_stats);
-        methods.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut row = Row::from_stats(&route_stats, None);
         row.classes = route_classes;
         routes.push((
             RouteRow {
                 route: reg.routes.name(route).clone(),
-                methods: methods
-                    .iter()
-                    .map(|(m, _)| reg.methods.name(*m).clone())
+                methods: method_list(reg, methods)
+                    .into_iter()
+                    .map(|(m, _)| m)
                     .collect(),
                 row,
             },

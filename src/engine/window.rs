@@ -185,6 +185,11 @@ impl Ring {
         self.newest = step;
     }
 
+    /// Whether the last `n` steps before `current` hold no entry.
+    fn quiet(&self, current: u64, n: usize) -> bool {
+        self.data.is_empty() || self.newest + (n as u64) < current
+    }
+
     fn put(&mut self, v: [u32; 7]) {
         if self.data.len() == self.cap {
             self.data.pop_front();
@@ -364,8 +369,7 @@ impl Recent {
         step: Duration,
         zeros: &Arc<Series>,
     ) -> Arc<Series> {
-        let quiet = self.ring.data.is_empty() || self.ring.newest + (n as u64) < current;
-        if quiet && zeros.end == current && zeros.requests.len() == n {
+        if self.ring.quiet(current, n) && zeros.end == current && zeros.requests.len() == n {
             return zeros.clone();
         }
         if self.series_at != current || self.series.requests.len() != n {
@@ -390,27 +394,9 @@ impl Recent {
     /// Whether anything of this route's recent state can still change with
     /// time alone (a window holds traffic, the series shows some).
     pub fn is_settled(&self, current: u64, n: usize) -> bool {
-        (self.ring.data.is_empty() || self.ring.newest + (n as u64) < current)
+        self.ring.quiet(current, n)
             && self.windows.iter().all(|w| w.slices.is_empty())
             && !self.is_dirty()
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.step_hist.heap_bytes()
-            + self.since.heap_bytes()
-            + self
-                .windows
-                .iter()
-                .map(|w| {
-                    w.hist.heap_bytes()
-                        + w.slices
-                            .iter()
-                            .map(|s| s.hist.heap_bytes() + size_of::<Slice>())
-                            .sum::<usize>()
-                })
-                .sum::<usize>()
-            + self.ring.data.capacity() * 28
-            + self.series.requests.capacity() * 8 * 7
     }
 }
 

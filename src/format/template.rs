@@ -211,15 +211,15 @@ const STEP_BUDGET: u32 = 4096;
 #[derive(Debug)]
 pub struct Template {
     toks: Vec<Tok>,
-    /// The same tokens as [`Op`]s, for linear templates.
+    /// The same tokens as [`Op`]s when every field's end is found by one
+    /// scan (no literal can also occur inside a value), so matching needs no
+    /// backtracking: the case of all presets and most real formats, run by
+    /// [`run_ops`]. Empty otherwise (a template always has a field, so a
+    /// linear one never has no ops).
     ops: Vec<Op>,
     /// For a linear template that starts like the combined family: that
     /// start matched by straight-line code, and the ops after it.
     fast: Option<(Combined, Vec<Op>)>,
-    /// Every field's end is found by one scan (no literal can also occur
-    /// inside a value), so matching needs no backtracking: the case of all
-    /// presets and most real formats, run by [`run_ops`].
-    linear: bool,
     latency_unit: Option<Unit>,
     upstream_unit: Option<Unit>,
     time_kind: Option<Field>,
@@ -330,7 +330,6 @@ impl Template {
             toks,
             ops,
             fast,
-            linear,
             latency_unit,
             upstream_unit,
             time_kind,
@@ -381,7 +380,7 @@ impl Template {
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
             let (filled, pos) = head.run(line, &mut slots).ok_or(ErrorKind::NoMatch)?;
             run_ops(tail, line, pos, filled, &mut slots).ok_or(ErrorKind::NoMatch)?
-        } else if self.linear {
+        } else if !self.ops.is_empty() {
             run_ops(&self.ops, line, 0, 0, &mut slots).ok_or(ErrorKind::NoMatch)?
         } else {
             let mut m = Matcher {
