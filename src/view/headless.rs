@@ -16,6 +16,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::human;
 use crate::engine::snapshot::{RouteSnap, Snapshot};
+use crate::engine::summary::{ratio, span_seconds};
 
 /// Headless summary settings.
 #[derive(Clone, Debug)]
@@ -32,8 +33,13 @@ fn recent(r: &RouteSnap, steps: usize) -> (u64, u64, u64) {
     (tail(&s.requests), tail(&s.errors_5xx), tail(&s.errors_4xx))
 }
 
-fn share(n: u64, of: u64) -> f64 {
-    if of == 0 { 0.0 } else { n as f64 / of as f64 }
+/// A latency, or `-` when no request carried a timer.
+fn lat(timed: u64, us: u64) -> String {
+    if timed > 0 {
+        human::latency(us)
+    } else {
+        "-".into()
+    }
 }
 
 /// The block printed for one interval.
@@ -43,11 +49,10 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
     let secs = step.as_secs_f64() * steps as f64;
     let (req, e5, e4) = recent(&snap.total, steps);
     let window = snap.total.windows.first();
-    let lat = |r: &RouteSnap, i: usize| -> String {
-        match r.windows.first() {
-            Some(w) if w.row.timed > 0 => human::latency(w.row.q_us[i]),
-            _ => "-".into(),
-        }
+    let lat_of = |r: &RouteSnap, i: usize| {
+        r.windows
+            .first()
+            .map_or_else(|| "-".into(), |w| lat(w.row.timed, w.row.q_us[i]))
     };
     let when = snap
         .taken_at
@@ -57,10 +62,10 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
     let mut out = format!(
         "{when}  {}/s  5xx {}  4xx {}  p50 {}  p99 {}  lines {}  unparsed {}",
         human::rate(req as f64 / secs),
-        human::percent(share(e5, req)),
-        human::percent(share(e4, req)),
-        lat(&snap.total, 0),
-        lat(&snap.total, 2),
+        human::percent(ratio(e5, req)),
+        human::percent(ratio(e4, req)),
+        lat_of(&snap.total, 0),
+        lat_of(&snap.total, 2),
         human::count(lines),
         human::count(unparsed),
     );
@@ -83,8 +88,8 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
             out,
             "  {:>7}/s  5xx {:<5} p99 {:>7}  {}",
             human::rate(n as f64 / secs),
-            human::percent(share(e5, n)),
-            lat(r, 2),
+            human::percent(ratio(e5, n)),
+            lat_of(r, 2),
             r.route.escape_debug()
         );
     }
@@ -95,14 +100,7 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
 pub fn final_summary(snap: &Snapshot) -> String {
     let t = &snap.total.total;
     let (lines, unparsed) = (snap.lines(), snap.parse_errors());
-    let secs = snap.span.map(|(a, b)| (b - a).max(0) as f64 + 1.0);
-    let lat = |r: &crate::engine::summary::Row, i: usize| {
-        if r.timed > 0 {
-            human::latency(r.q_us[i])
-        } else {
-            "-".into()
-        }
-    };
+    let secs = span_seconds(snap.span).map(|s| s as f64);
     let mut out = format!(
         "since start: {} requests{}  5xx {}  4xx {}  p50 {}  p99 {}  max {}  lines {}  unparsed {}\n",
         t.requests,
@@ -112,13 +110,9 @@ pub fn final_summary(snap: &Snapshot) -> String {
         )),
         human::percent(t.err5()),
         human::percent(t.err4()),
-        lat(t, 0),
-        lat(t, 2),
-        if t.timed > 0 {
-            human::latency(t.lat_max_us)
-        } else {
-            "-".into()
-        },
+        lat(t.timed, t.q_us[0]),
+        lat(t.timed, t.q_us[2]),
+        lat(t.timed, t.lat_max_us),
         lines,
         unparsed,
     );
@@ -135,7 +129,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
             "  {:>9}  5xx {:<5} p99 {:>7}  {}",
             r.total.requests,
             human::percent(r.total.err5()),
-            lat(&r.total, 2),
+            lat(r.total.timed, r.total.q_us[2]),
             r.route.escape_debug()
         );
     }

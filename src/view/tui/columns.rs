@@ -227,8 +227,7 @@ pub fn since_start_rate(snap: &Snapshot, requests: u64) -> Option<f64> {
     let secs = if !snap.uptime.is_zero() {
         snap.uptime.as_secs_f64()
     } else {
-        let (a, b) = snap.span?;
-        (b.saturating_sub(a)).max(0) as f64 + 1.0
+        crate::engine::summary::span_seconds(snap.span)? as f64
     };
     Some(requests as f64 / secs)
 }
