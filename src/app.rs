@@ -64,10 +64,8 @@ pub fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> Vi
 }
 
 pub fn live_config(config: &Config) -> LiveConfig {
-    let mut engine = EngineConfig::new(config.max_routes, config.max_line, &config.buckets);
-    engine.key_hists = false;
     LiveConfig {
-        engine,
+        engine: EngineConfig::new(config.max_routes, config.max_line, &config.buckets),
         windows: config.live.windows.clone(),
         step: config.live.step,
         publish: config.live.publish,
@@ -159,15 +157,9 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
     let exporting = config.export.metrics.is_some() || config.export.push.is_some();
     let view = choose_view(config, std::io::stdout().is_terminal(), exporting);
     let running = Running::start(config, rt.handle())?;
+    let snapshots = running.snapshots.clone();
+    let control = running.control.clone();
     let running = Arc::new(Mutex::new(Some(running)));
-    let snapshots = lock(&running)
-        .as_ref()
-        .map(|r| r.snapshots.clone())
-        .ok_or_else(|| Error::Input("engine not running".into()))?;
-    let control = lock(&running)
-        .as_ref()
-        .map(|r| r.control.clone())
-        .ok_or_else(|| Error::Input("engine not running".into()))?;
     // /metrics and --push on their own thread. Under the dashboard their
     // messages wait until it has closed, instead of writing over it.
     let held = Arc::new(Mutex::new(Vec::new()));

@@ -104,7 +104,6 @@ pub struct BatchReport {
     pub inputs: Vec<InputStats>,
     aggs: Vec<engine::Aggregates>,
     registry: engine::SharedRegistry,
-    formats: Vec<Option<Arc<format::Format>>>,
     bounds_us: Arc<[u64]>,
 }
 
@@ -126,9 +125,11 @@ impl BatchReport {
                 .iter()
                 .zip(&self.inputs)
                 .enumerate()
-                .map(|(i, (src, st))| {
-                    let format = self.formats.get(i).and_then(|f| f.as_deref());
-                    snapshot::input_snap(i as u16, &src.name, format, InputState::Done, st, 0)
+                .map(|(i, (src, st))| snapshot::InputSnap {
+                    format: src.format.clone(),
+                    has_latency: src.has_latency,
+                    has_upstream: src.has_upstream,
+                    ..snapshot::input_snap(i as u16, &src.name, None, InputState::Done, st, 0)
                 })
                 .collect(),
             total: since.total,
@@ -201,7 +202,6 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         inputs: stats,
         aggs: result.aggs,
         registry,
-        formats: result.formats,
         bounds_us: engine.bounds_us.clone(),
     })
 }

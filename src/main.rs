@@ -11,14 +11,14 @@ fn main() -> ExitCode {
         print!("{}", routetop::format_list());
         return ExitCode::SUCCESS;
     }
-    let config = match routetop::config::Config::from_args(&args, !std::io::stdin().is_terminal()) {
+    let stdin_is_pipe = !std::io::stdin().is_terminal();
+    let config = match routetop::config::Config::from_args(&args, stdin_is_pipe) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("routetop: {e}");
             return ExitCode::from(2);
         }
     };
-    let stdin_is_pipe = !std::io::stdin().is_terminal();
     let reload: routetop::app::Reload =
         Box::new(move || routetop::config::Config::from_args(&args, stdin_is_pipe));
     match routetop::run_reloadable(config, Some(reload)) {

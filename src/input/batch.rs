@@ -61,8 +61,6 @@ pub struct BatchResult {
     /// Line accounting per source, over all workers.
     pub inputs: Vec<InputStats>,
     pub sources: Vec<SourceReport>,
-    /// Format of each source (None: no lines to detect one from).
-    pub formats: Vec<Option<Arc<Format>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,15 +164,11 @@ pub fn run(
         drop(pool_tx);
 
         let mut reports = Vec::with_capacity(opened.len());
-        let mut formats = Vec::with_capacity(opened.len());
         let mut failure = None;
         for (i, (input, mut reader)) in opened.into_iter().enumerate() {
             let src = i.min(crate::engine::MAX_SOURCES - 1) as SourceId;
             match read_source(&mut reader, src, &input, json, &tx, &pool_rx) {
-                Ok((r, f)) => {
-                    reports.push(r);
-                    formats.push(f);
-                }
+                Ok(r) => reports.push(r),
                 Err(e) => {
                     failure = Some(e);
                     break;
@@ -206,7 +200,6 @@ pub fn run(
             aggs,
             inputs,
             sources: reports,
-            formats,
         })
     })
 }
@@ -260,7 +253,7 @@ fn read_source(
     json: &[FieldOverride],
     tx: &SyncSender<Msg>,
     pool: &Receiver<Vec<u8>>,
-) -> Result<(SourceReport, Option<Arc<Format>>), BatchError> {
+) -> Result<SourceReport, BatchError> {
     let read_err = |err| BatchError::Read {
         name: input.name.clone(),
         err,
@@ -273,7 +266,7 @@ fn read_source(
     let mut buf = take();
     let mut filled = fill(r, &mut buf, 0).map_err(read_err)?;
     if filled == 0 {
-        return Ok((report, None));
+        return Ok(report);
     }
 
     let format = Arc::new(match &input.format {
@@ -329,7 +322,7 @@ fn read_source(
                     format: format.clone(),
                 });
             }
-            return Ok((report, Some(format)));
+            return Ok(report);
         }
         match memchr::memrchr(b'\n', &buf[..filled]) {
             Some(i) => {
@@ -375,7 +368,7 @@ fn read_source(
                 buf.copy_within(rest, 0);
                 filled = fill(r, &mut buf, carry).map_err(read_err)?;
                 if filled == 0 {
-                    return Ok((report, Some(format)));
+                    return Ok(report);
                 }
             }
         }

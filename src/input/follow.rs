@@ -272,7 +272,7 @@ impl Follower {
                 InputSpec::Path(p) if ic.spec.is_glob() => match expand(p) {
                     Ok(paths) => {
                         for path in paths {
-                            self.add(i, path, true, at_end, now)?;
+                            self.add(i, path, at_end, now)?;
                         }
                     }
                     Err(msg) => {
@@ -283,7 +283,7 @@ impl Follower {
                         })?;
                     }
                 },
-                InputSpec::Path(p) => self.add(i, PathBuf::from(p), false, at_end, now)?,
+                InputSpec::Path(p) => self.add(i, PathBuf::from(p), at_end, now)?,
             }
         }
         Ok(())

@@ -99,10 +99,6 @@ impl Cutter {
         }
     }
 
-    pub(crate) fn max_line(&self) -> usize {
-        self.max_line
-    }
-
     /// A stream that starts in the middle of a line: everything up to the
     /// first newline is dropped silently.
     pub(crate) fn mid_line(max_line: usize) -> Cutter {

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use super::follow::Follower;
 use super::lines::Stopped;
-use super::tail::{Fail, FileId, Gen, Seen, Tailer, file_id};
+use super::tail::{FileId, Gen, Seen, Tailer, file_id};
 use super::{InputEvent, InputSpec, expand};
 use crate::engine::SourceId;
 
@@ -76,10 +76,10 @@ impl Follower {
         &mut self,
         input: usize,
         path: PathBuf,
-        from_glob: bool,
         at_end: bool,
         now: Instant,
     ) -> Result<(), Stopped> {
+        let from_glob = self.inputs[input].spec.is_glob();
         let source = self.source_for(input, path.clone())?;
         self.tailers
             .push(Tailer::new(source, path, from_glob, at_end));
@@ -101,7 +101,7 @@ impl Follower {
                 if self.tailers.iter().any(|t| t.path == path) || self.unsettled_copy(&path, now)? {
                     continue;
                 }
-                self.add(i, path, true, false, now)?;
+                self.add(i, path, false, now)?;
             }
         }
         Ok(())
@@ -157,12 +157,9 @@ impl Follower {
                     .is_some_and(|g| !g.fp_holds().unwrap_or(true))
                 {
                     let closed = &mut self.closed;
-                    match t.truncated(until, &mut self.buf, &self.sink, &mut |g| {
+                    t.truncated(until, &mut self.buf, &self.sink, &mut |g| {
                         remember(closed, g)
-                    }) {
-                        Err(Fail::Stopped) => return Err(Stopped),
-                        Err(Fail::Io(_)) | Ok(()) => {}
-                    }
+                    })?;
                 }
             }
             Seen::Missing => {

@@ -383,9 +383,7 @@ impl Tailer {
                     Pumped::More => more = true,
                     Pumped::Eof => {}
                     Pumped::Truncated => {
-                        if let Err(Fail::Stopped) = self.truncated(now + grace, buf, sink, let_go) {
-                            return Err(Stopped);
-                        }
+                        self.truncated(now + grace, buf, sink, let_go)?;
                         (more, got) = (true, true);
                     }
                 }
@@ -423,7 +421,7 @@ impl Tailer {
         buf: &mut [u8],
         sink: &Sink,
         let_go: &mut dyn FnMut(Gen),
-    ) -> Result<(), Fail> {
+    ) -> Result<(), Stopped> {
         let Some(g) = self.cur.as_mut() else {
             return Ok(());
         };
@@ -441,16 +439,16 @@ impl Tailer {
                 until: None,
             };
             // The copy is complete once the original was truncated; a read
-            // error here only costs the lines we could not recover.
-            while let Ok(Pumped::More) = from_copy.pump(self.source, buf, sink, u64::MAX) {}
+            // error here only costs the lines we could not recover. No byte
+            // budget: one call reads it to its end.
+            let _ = from_copy.pump(self.source, buf, sink, u64::MAX);
             g.cut = std::mem::replace(&mut from_copy.cut, Cutter::new(0));
             let_go(from_copy);
         }
+        // `finish` leaves the cutter empty, as for a new file.
         g.finish(self.source, sink)?;
-        let max_line = g.cut.max_line();
         g.offset = 0;
         g.fp.clear();
-        g.cut = Cutter::new(max_line);
         Ok(())
     }
 }
