@@ -34,9 +34,12 @@ fn sig3(v: f64, unit: &str) -> String {
     }
 }
 
+/// SI prefixes, for counts and rates.
+const SI: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
+
 /// Counts: `950`, `1.2k`, `12k`, `3.4M`, `1.1G` (up to `18E`: u64 fits).
 pub fn count(n: u64) -> String {
-    scaled(n as f64, &["", "k", "M", "G", "T", "P", "E"], 1000.0)
+    scaled(n as f64, &SI, 1000.0)
 }
 
 /// Rates: `0.25`, `12.5`, `1.2k` (per second; the caller adds `/s`).
@@ -46,7 +49,7 @@ pub fn rate(r: f64) -> String {
     } else if r < 1000.0 {
         format!("{r:.1}")
     } else {
-        scaled(r, &["", "k", "M", "G", "T", "P", "E"], 1000.0)
+        scaled(r, &SI, 1000.0)
     }
 }
 

@@ -110,8 +110,7 @@ pub fn max_gauge(
     if !opts.max_gauge {
         return None;
     }
-    let ns = |name: &str| namespaced(opts, name);
-    Some(max_family(snap, &ns, state)).filter(|f| !f.get_metric().is_empty())
+    Some(max_family(snap, opts, state)).filter(|f| !f.get_metric().is_empty())
 }
 
 /// The max gauge's family name under `opts`.
@@ -342,11 +341,7 @@ fn summary_family(snap: &Snapshot, ns: &dyn Fn(&str) -> String) -> MetricFamily 
 /// previous render (at least the latest step, so a scrape faster than the
 /// step still sees it); on the first render, the whole series. A batch
 /// snapshot has no series: its since-start maximum.
-fn max_family(
-    snap: &Snapshot,
-    ns: &dyn Fn(&str) -> String,
-    state: &mut ScrapeState,
-) -> MetricFamily {
+fn max_family(snap: &Snapshot, opts: &RenderOptions, state: &mut ScrapeState) -> MetricFamily {
     // Steps completed between the two snapshots, from the series' absolute
     // step index; a smaller index means the engine restarted.
     let end = snap.total.series.end;
@@ -356,7 +351,7 @@ fn max_family(
     };
     state.prev_end = Some(end);
     let mut f = family(
-        ns("http_request_duration_seconds_max"),
+        max_gauge_name(opts),
         "Slowest request per route since the previous scrape (at least over the latest step).",
         MetricType::GAUGE,
     );
@@ -488,10 +483,7 @@ fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
 /// `prometheus::Registry` consistency checks. The request families may also
 /// carry `source` (several inputs); descriptors list the labels always there.
 pub fn descs(opts: &RenderOptions) -> Vec<prometheus::core::Desc> {
-    let ns = |name: &str| match &opts.namespace {
-        Some(n) => format!("{n}_{name}"),
-        None => name.to_string(),
-    };
+    let ns = |name: &str| namespaced(opts, name);
     let key: &[&str] = &["route", "method", "status"];
     let mut table: Vec<(String, &str, &[&str])> = vec![
         (ns("http_requests_total"), "Requests logged.", key),
@@ -532,11 +524,7 @@ pub fn descs(opts: &RenderOptions) -> Vec<prometheus::core::Desc> {
         ),
     ];
     if opts.max_gauge {
-        table.push((
-            ns("http_request_duration_seconds_max"),
-            "Slowest request.",
-            &["route"],
-        ));
+        table.push((max_gauge_name(opts), "Slowest request.", &["route"]));
     }
     table
         .into_iter()

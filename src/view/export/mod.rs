@@ -131,6 +131,14 @@ impl Collector for SnapshotCollector {
     }
 }
 
+/// The render options `cfg` asks for.
+fn render_options(cfg: &ExportConfig) -> RenderOptions {
+    RenderOptions {
+        namespace: cfg.namespace.clone(),
+        max_gauge: cfg.max_gauge,
+    }
+}
+
 /// Where the exporter's messages go (push failures, server errors): stderr
 /// by default; the dashboard passes a sink that shows them in its status
 /// line instead of writing over the screen.
@@ -177,10 +185,7 @@ impl Exporter {
         if cfg.metrics.is_none() && cfg.push.is_none() {
             return Ok(None);
         }
-        let render = RenderOptions {
-            namespace: cfg.namespace.clone(),
-            max_gauge: cfg.max_gauge,
-        };
+        let render = render_options(cfg);
         let web = cfg
             .web_config
             .as_deref()
@@ -289,7 +294,7 @@ impl Drop for Exporter {
 }
 
 /// Resolves when `rx` holds `true` (or its sender is gone): the shutdown
-/// signal as a future, the shape `serve` and `push_loop` take.
+/// signal as a future, the shape `serve_listener` and `push_loop` take.
 pub async fn wait_true(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
@@ -300,10 +305,7 @@ pub fn push_once(cfg: &ExportConfig, snap: &Snapshot) -> Vec<String> {
     let Some(p) = &cfg.push else {
         return Vec::new();
     };
-    let render = RenderOptions {
-        namespace: cfg.namespace.clone(),
-        max_gauge: cfg.max_gauge,
-    };
+    let render = render_options(cfg);
     let msgs = Arc::new(Mutex::new(Vec::new()));
     let sink = msgs.clone();
     let log: Log = Arc::new(move |m| sink.lock().unwrap_or_else(|p| p.into_inner()).push(m));

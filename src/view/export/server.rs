@@ -25,7 +25,7 @@ use std::time::Duration;
 use base64::Engine;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -76,17 +76,6 @@ pub async fn bind(addr: &str) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Binds `addr` and serves until `shutdown` resolves.
-pub async fn serve(
-    addr: &str,
-    snapshots: watch::Receiver<Arc<Snapshot>>,
-    opts: ServeOptions,
-    shutdown: impl Future<Output = ()>,
-    log: Log,
-) -> io::Result<()> {
-    serve_listener(bind(addr).await?, snapshots, opts, shutdown, log).await
-}
-
 /// Serves on `listener` until `shutdown` resolves, then lets open requests
 /// finish (up to [`Limits::shutdown_grace`]).
 pub async fn serve_listener(
@@ -112,7 +101,19 @@ pub async fn serve_listener(
             .as_ref()
             .filter(|w| !w.users.is_empty())
             .map(|w| Auth::new(w.users.clone())),
-        headers: opts.web.map(|w| w.headers).unwrap_or_default(),
+        // Validated when the web config was loaded; parsed once here.
+        headers: opts
+            .web
+            .map(|w| w.headers)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    HeaderName::from_bytes(k.as_bytes()).ok()?,
+                    HeaderValue::from_str(&v).ok()?,
+                ))
+            })
+            .collect(),
     });
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -181,7 +182,8 @@ struct App {
     scrape: Mutex<ScrapeState>,
     cache: Mutex<RenderCache>,
     auth: Option<Auth>,
-    headers: Vec<(String, String)>,
+    /// Extra response headers.
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 type Resp = Response<Full<Bytes>>;
@@ -201,12 +203,7 @@ const LANDING: &str = "<!doctype html>\n<html><head><title>routetop exporter</ti
 async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Infallible> {
     let mut resp = route(&app, &req).await;
     for (k, v) in &app.headers {
-        if let (Ok(k), Ok(v)) = (
-            header::HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            resp.headers_mut().insert(k, v);
-        }
+        resp.headers_mut().insert(k.clone(), v.clone());
     }
     Ok(resp)
 }
