@@ -180,6 +180,17 @@ pub struct Sort {
     pub descending: bool,
 }
 
+impl Sort {
+    /// Sort by `column` in its natural first direction (text ascending,
+    /// numbers descending).
+    pub fn by(column: Column) -> Sort {
+        Sort {
+            column,
+            descending: column.default_descending(),
+        }
+    }
+}
+
 /// The dashboard's state.
 pub struct App {
     /// The snapshot on screen (frozen while paused).
@@ -228,10 +239,7 @@ impl App {
             paused: false,
             screen: Screen::Table,
             help: false,
-            sort: Sort {
-                column: Column::Rate,
-                descending: true,
-            },
+            sort: Sort::by(Column::Rate),
             filter: Filter::default(),
             editing: None,
             status: StatusFilter::All,
@@ -283,9 +291,9 @@ impl App {
     }
 
     fn show_latest(&mut self) {
-        let old_windows = self.shown.windows.clone();
+        let windows_changed = self.shown.windows != self.latest.windows;
         self.shown = self.latest.clone();
-        if self.shown.windows != old_windows {
+        if windows_changed {
             self.window = match self.window {
                 WindowChoice::Recent(i) if i < self.shown.windows.len() => self.window,
                 _ => default_window(&self.shown),
@@ -305,10 +313,7 @@ impl App {
             Action::SortPrev => self.sort_step(false),
             Action::SortBy(c) => {
                 if c != Column::Trend {
-                    self.sort = Sort {
-                        column: c,
-                        descending: c.default_descending(),
-                    };
+                    self.sort = Sort::by(c);
                     self.refresh();
                 }
             }
@@ -414,10 +419,7 @@ impl App {
         } else {
             (i + n - 1) % n
         }];
-        self.sort = Sort {
-            column: c,
-            descending: c.default_descending(),
-        };
+        self.sort = Sort::by(c);
         self.refresh();
     }
 
@@ -429,15 +431,12 @@ impl App {
     /// Up/Down and paging: rows on the table, routes in the drill-down,
     /// lines in the parse-errors view.
     fn move_by(&mut self, delta: isize) {
-        if self.screen == Screen::ParseErrors {
-            self.errors_scroll = self
-                .errors_scroll
-                .saturating_add_signed(delta)
-                .min(self.errors_max.get());
-            return;
-        }
-        let to = self.selected.saturating_add_signed(delta);
-        self.move_to(to);
+        let from = if self.screen == Screen::ParseErrors {
+            self.errors_scroll
+        } else {
+            self.selected
+        };
+        self.move_to(from.saturating_add_signed(delta));
     }
 
     fn move_to(&mut self, to: usize) {
@@ -462,38 +461,29 @@ impl App {
     fn refresh(&mut self) {
         let snap = &*self.shown;
         let window = self.window;
-        let mut rows: Vec<usize> = (0..snap.routes.len())
-            .filter(|&i| {
-                let r = &snap.routes[i];
+        let Sort { column, descending } = self.sort;
+        let mut keyed: Vec<(columns::SortKey, usize)> = snap
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
                 self.filter.matches(&r.route)
                     && self
                         .status
                         .keeps(&columns::window_row(snap, r, window).0.classes)
             })
-            .collect();
-        let Sort { column, descending } = self.sort;
-        let mut keyed: Vec<(columns::SortKey, usize)> = rows
-            .iter()
-            .map(|&i| (columns::sort_key(column, snap, window, &snap.routes[i]), i))
+            .map(|(i, r)| (columns::sort_key(column, snap, window, r), i))
             .collect();
         keyed.sort_unstable_by(|(ka, a), (kb, b)| {
             let o = ka.cmp(kb);
             let o = if descending { o.reverse() } else { o };
-            // Route names break ties (and sort the route column, whose
-            // key is the name): rows keep their place between frames
-            // instead of shuffling.
-            o.then_with(|| {
-                let by_name = snap.routes[*a].route.cmp(&snap.routes[*b].route);
-                if descending && column == Column::Route {
-                    by_name.reverse()
-                } else {
-                    by_name
-                }
-            })
+            // Route names break ties, so rows keep their place between
+            // frames instead of shuffling. (In the route column the key is
+            // the name: equal keys are equal names, whatever the direction.)
+            o.then_with(|| snap.routes[*a].route.cmp(&snap.routes[*b].route))
         });
-        rows.clear();
-        rows.extend(keyed.into_iter().map(|(_, i)| i));
-        self.rows = rows;
+        self.rows.clear();
+        self.rows.extend(keyed.into_iter().map(|(_, i)| i));
         let found = self.selected_route.as_ref().and_then(|name| {
             self.rows
                 .iter()

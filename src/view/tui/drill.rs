@@ -260,7 +260,11 @@ fn render_latency_hist(frame: &mut Frame, area: Rect, route: &RouteSnap, theme: 
                 Span::raw(format!("{label:>label_w$} ")),
                 Span::styled(
                     "█".repeat(len),
-                    theme.latency(hi).patch(theme.fg(bar_color(hi))),
+                    if hi < style::SLOW_US {
+                        theme.good()
+                    } else {
+                        theme.latency(hi)
+                    },
                 ),
                 Span::raw(" ".repeat(bar_w - len)),
                 Span::raw(format!(" {:>5}", human::count(n))),
@@ -272,16 +276,6 @@ fn render_latency_hist(frame: &mut Frame, area: Rect, route: &RouteSnap, theme: 
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn bar_color(hi_us: u64) -> Color {
-    if hi_us >= style::VERY_SLOW_US {
-        Color::Red
-    } else if hi_us >= style::SLOW_US {
-        Color::Yellow
-    } else {
-        Color::Green
-    }
 }
 
 /// p50/p90/p99 per series step, in ms on the y axis. Steps without timed

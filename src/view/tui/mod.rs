@@ -47,8 +47,8 @@ pub use app::{Action, App, Effect, Screen, Sort, StatusFilter, WindowChoice};
 pub use columns::Column;
 pub use keys::{HELP, action_for};
 pub use render::render;
-pub use style::{color_from_env, escape};
-pub use terminal::{TerminalGuard, is_active, restore};
+pub use style::color_from_env;
+pub use terminal::TerminalGuard;
 
 /// Requests from the dashboard to the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -65,21 +65,21 @@ pub fn render_global(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
         format!("  last {}", short_duration(secs))
     };
     let last = |v: &[u64]| v.last().copied();
-    let charts: [(String, String, &[u64], Color); 3] = [
+    let charts: [(&str, String, &[u64], Color); 3] = [
         (
-            "req/s".to_string(),
+            "req/s",
             last(&series.requests).map_or("—".into(), |v| human::rate(per_sec(v))),
             &series.requests,
             Color::Cyan,
         ),
         (
-            "5xx/s".to_string(),
+            "5xx/s",
             last(&series.errors_5xx).map_or("—".into(), |v| human::rate(per_sec(v))),
             &series.errors_5xx,
             Color::Red,
         ),
         (
-            "p99".to_string(),
+            "p99",
             last(&series.p99_us).map_or("—".into(), human::latency),
             &series.p99_us,
             Color::Yellow,
@@ -92,7 +92,7 @@ pub fn render_global(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
             Span::styled(label, theme.dim()),
             Span::raw(" "),
             Span::styled(now, theme.bold()),
-            Span::styled(span.clone(), theme.dim()),
+            Span::styled(span.as_str(), theme.dim()),
         ]);
         frame.render_widget(Paragraph::new(line), title);
         let w = chart.width as usize;

@@ -16,6 +16,7 @@ use super::columns::{self, Column};
 use super::sparkline::spark_string;
 use super::style::{self, Theme, ellipsize, escape};
 use crate::engine::snapshot::{InputState, RouteSnap, Snapshot};
+use crate::engine::summary;
 use crate::route::OVERFLOW_ROUTE;
 use crate::view::human;
 
@@ -38,11 +39,8 @@ pub fn render_table(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let body: Vec<Row> = visible
         .map(|(pos, &i)| {
             let route = &snap.routes[i];
-            let row = Row::new(
-                fitted
-                    .iter()
-                    .map(|&(c, w)| cell(app, snap, route, c, w, theme)),
-            );
+            let stats = columns::window_row(snap, route, app.window);
+            let row = Row::new(fitted.iter().map(|&(c, w)| cell(route, stats, c, w, theme)));
             if pos == app.selected() {
                 row.style(theme.reverse())
             } else {
@@ -115,15 +113,15 @@ fn right(s: String, style: Style, width: u16) -> Cell<'static> {
     Cell::from(Line::from(Span::styled(s, style)).right_aligned())
 }
 
+/// One cell of `route`'s row; `(row, rate)` is its [`columns::window_row`],
+/// computed once per row rather than once per cell.
 fn cell(
-    app: &App,
-    snap: &Snapshot,
     route: &RouteSnap,
+    (row, rate): (&summary::Row, Option<f64>),
     c: Column,
     width: u16,
     theme: Theme,
 ) -> Cell<'static> {
-    let (row, rate) = columns::window_row(snap, route, app.window);
     let plain = Style::new();
     match c {
         Column::Route => {

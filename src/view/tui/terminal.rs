@@ -59,11 +59,6 @@ pub fn restore() {
     }
 }
 
-/// Whether a guard is alive (for tests and the lead's sanity checks).
-pub fn is_active() -> bool {
-    ACTIVE.load(Ordering::SeqCst)
-}
-
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
