@@ -23,6 +23,8 @@
 //!
 //! The writer is this binary started again with `--writer`.
 
+mod util;
+
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,6 +38,7 @@ use routetop::config::InputConfig;
 use routetop::format::FormatSpec;
 use routetop::input::follow::{self, FollowOptions};
 use routetop::input::{InputEvent, InputSpec};
+use util::{cpu_secs, env_u64, rss_mib};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,50 +60,21 @@ fn main() {
     }
     let modes: Vec<&str> = args.iter().skip(1).map(|s| s.as_str()).collect();
     let want = |m: &str| modes.is_empty() || modes.contains(&m);
-    let env = |k: &str, d: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     if want("bulk") {
-        throughput("bulk", &data, env("LINES", 5_000_000));
+        throughput("bulk", &data, env_u64("LINES", 5_000_000));
     }
     if want("perline") {
-        throughput("perline", &data, env("LINES", 3_000_000));
+        throughput("perline", &data, env_u64("LINES", 3_000_000));
     }
     if want("backfill") {
-        backfill(&data, env("LINES", 5_000_000));
+        backfill(&data, env_u64("LINES", 5_000_000));
     }
     if want("lag") {
-        lag(&data, env("RATE", 100_000), env("SECS", 5));
+        lag(&data, env_u64("RATE", 100_000), env_u64("SECS", 5));
     }
     if want("idle") {
         idle();
     }
-}
-
-/// CPU seconds (user + system) of this process so far.
-fn cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15, in USER_HZ (100 on Linux).
-    (f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0)) as f64 / 100.0
-}
-
-/// Resident set size of this process, in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn input(path: &Path) -> InputConfig {
@@ -219,7 +193,7 @@ fn spawn_writer(mode: &str, log: &Path, data: &str, lines: u64, rate: u64) -> st
 
 fn throughput(mode: &str, data: &str, lines: u64) {
     let run = start(false);
-    let (cpu0, t0) = (cpu(), Instant::now());
+    let (cpu0, t0) = (cpu_secs(), Instant::now());
     let mut child = spawn_writer(mode, &run.log, data, lines, 0);
     let mut rss_max = rss_mib();
     let mut rss_samples = Vec::new();
@@ -241,7 +215,7 @@ fn throughput(mode: &str, data: &str, lines: u64) {
         }
     }
     let wall = t0.elapsed();
-    let cpu_s = cpu() - cpu0;
+    let cpu_s = cpu_secs() - cpu0;
     let _ = child.wait();
     let got = run.lines.load(Ordering::Relaxed);
     let written_in = writer_done.unwrap_or(wall);
@@ -266,12 +240,12 @@ fn throughput(mode: &str, data: &str, lines: u64) {
 fn backfill(data: &str, lines: u64) {
     let t0 = Instant::now();
     let run = start_on(false, Some((data, lines)));
-    let (cpu1, t1) = (cpu(), Instant::now());
+    let (cpu1, t1) = (cpu_secs(), Instant::now());
     while run.lines.load(Ordering::Relaxed) < lines && t1.elapsed() < Duration::from_secs(300) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let wall = t1.elapsed();
-    let cpu_s = cpu() - cpu1;
+    let cpu_s = cpu_secs() - cpu1;
     let bytes = std::fs::metadata(&run.log).map_or(0, |m| m.len());
     println!(
         "backfill {lines} lines ({:.0} MB, written in {:.2} s first): follower {:.2} M lines/s, {:.0} MB/s, CPU {:.0}% of one core",
@@ -287,7 +261,7 @@ fn backfill(data: &str, lines: u64) {
 fn lag(data: &str, rate: u64, secs: u64) {
     let run = start(true);
     let lines = rate * secs;
-    let (cpu0, t0) = (cpu(), Instant::now());
+    let (cpu0, t0) = (cpu_secs(), Instant::now());
     let mut child = spawn_writer("stamped", &run.log, data, lines, rate);
     let mut rss = vec![rss_mib()];
     let mut next = Instant::now();
@@ -304,7 +278,7 @@ fn lag(data: &str, rate: u64, secs: u64) {
     while run.lines.load(Ordering::Relaxed) < lines && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let cpu_s = cpu() - cpu0;
+    let cpu_s = cpu_secs() - cpu0;
     let wall = t0.elapsed();
     let got = run.lines.load(Ordering::Relaxed);
     let hist = run.finish();
@@ -337,9 +311,9 @@ fn lag(data: &str, rate: u64, secs: u64) {
 
 fn idle() {
     let run = start(false);
-    let (cpu0, t0) = (cpu(), Instant::now());
+    let (cpu0, t0) = (cpu_secs(), Instant::now());
     std::thread::sleep(Duration::from_secs(5));
-    let cpu_s = cpu() - cpu0;
+    let cpu_s = cpu_secs() - cpu0;
     println!(
         "idle     CPU {:.2}% of one core over {:.0} s (default poll 250 ms)",
         cpu_s / t0.elapsed().as_secs_f64() * 100.0,

@@ -22,6 +22,8 @@
 //! `/dev/shm` (tmpfs) when there is one, so that the writer is fast enough
 //! to find the pipeline's limit.
 
+mod util;
+
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,47 +36,12 @@ use routetop::engine::snapshot::Snapshot;
 use routetop::format::FormatSpec;
 use routetop::input::InputSpec;
 use routetop::view::report::OutputFormat;
+use util::{cpu_secs, env_u64, peak_rss_mib, rss_mib};
 
 fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// CPU seconds used by this process so far (user + system).
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
-/// (current, peak) resident set in MiB.
-fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    (get("VmRSS:"), get("VmHWM:"))
 }
 
 /// The writer process: `--writer MODE SRC DST STAMPS RATE SECS`.
@@ -258,7 +225,7 @@ fn throughput(src: &Path, mode: &str) {
                 lines as f64 / writer_secs / 1e6,
                 cpu,
                 cpu / secs * 100.0,
-                rss_mib().1
+                peak_rss_mib()
             );
         }
         None => println!("{mode}: not every line arrived within the limit"),
@@ -289,7 +256,7 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
         if let Some(every) = rss_every
             && Instant::now() >= next_rss
         {
-            rss.push(rss_mib().0);
+            rss.push(rss_mib());
             next_rss += every;
         }
         std::thread::sleep(Duration::from_micros(200));

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx)
+[ -x /usr/sbin/nginx ] || [ -x /usr/bin/nginx ] || [ -x /usr/local/sbin/nginx ] || need+=(nginx)  # where tests/nginx*.rs look
 command -v tmux >/dev/null || need+=(tmux)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway)
@@ -17,6 +17,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# The tests that need these tools fail, not skip, when they are missing
+# (tests/net/mod.rs, skip_or_fail).
+export ROUTETOP_REQUIRE_TOOLS=1
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings

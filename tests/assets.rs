@@ -218,14 +218,7 @@ fn dashboard_queries_are_valid_promql() {
     }
     let f = dir.path().join("dashboard.rules.yml");
     std::fs::write(&f, yaml).unwrap();
-    let out = Command::new("promtool")
-        .args(["check", "rules"])
-        .arg(&f)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{text}");
+    let text = promtool(&["check", "rules", f.to_str().unwrap()]);
     let n = dashboard_exprs().len();
     assert!(
         text.contains(&format!("SUCCESS: {n} rules found")),
@@ -274,19 +267,16 @@ fn systemd_unit_runs_the_headless_exporter() {
         "/usr/local/bin/routetop --headless --metrics ${LISTEN} $LOGS"
     );
     // The command line with the unit's defaults parses into a config that
-    // serves /metrics on loopback. (`--headless` is follow mode's flag: it
-    // is left out while the CLI does not know it yet.)
-    use clap::CommandFactory;
-    let knows_headless = routetop::cli::Args::command()
-        .get_arguments()
-        .any(|a| a.get_id() == "headless");
-    let mut argv = vec!["routetop"];
-    if knows_headless {
-        argv.push("--headless");
-    }
-    argv.extend(["--metrics", "127.0.0.1:9898", "/var/log/nginx/access.log"]);
+    // serves /metrics on loopback.
     use clap::Parser;
-    let args = routetop::cli::Args::try_parse_from(&argv).unwrap();
+    let args = routetop::cli::Args::try_parse_from([
+        "routetop",
+        "--headless",
+        "--metrics",
+        "127.0.0.1:9898",
+        "/var/log/nginx/access.log",
+    ])
+    .unwrap();
     let c = routetop::config::Config::from_args(&args, false).unwrap();
     assert_eq!(c.export.metrics.as_deref(), Some("127.0.0.1:9898"));
     assert_eq!(c.inputs.len(), 1);

@@ -2,6 +2,8 @@
 //! In-process through `app::Running`, and the real binary headless (stdin
 //! EOF, SIGTERM, SIGHUP).
 
+mod net;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -187,14 +189,7 @@ fn headless_on_a_file_stops_cleanly_on_sigterm_with_exact_counts() {
         .write_all(text.as_bytes())
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    net::signal(child.id(), "TERM");
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -246,24 +241,12 @@ fn sighup_rereads_route_rules() {
         "[[routes]]\nmatch = '^/users/'\ntemplate = \"/people/*\"\n",
     )
     .unwrap();
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let pid = child.id();
+    net::signal(pid, "HUP");
     std::thread::sleep(Duration::from_millis(500));
     append(7);
     std::thread::sleep(Duration::from_millis(700));
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    net::signal(pid, "TERM");
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("since start: 17 requests"), "{text}");

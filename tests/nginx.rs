@@ -1,11 +1,14 @@
 //! Against real nginx (Debian's package; `.ci/run` installs it): nginx on
 //! 127.0.0.1 writes the same traffic through several `log_format`s, and
 //! `routetop --once` must count every log exactly. Skipped, loudly, when
-//! nginx is not installed.
+//! nginx is not installed; failed instead where tools are required
+//! (`net::skip_or_fail`).
+
+mod net;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,14 +32,10 @@ struct Nginx {
 impl Nginx {
     fn start(dir: &Path, http_block: &str) -> Option<Nginx> {
         let Some(bin) = nginx_bin() else {
-            eprintln!("SKIPPED: nginx is not installed (apt-get install nginx)");
+            net::skip_or_fail("nginx is not installed (apt-get install nginx)");
             return None;
         };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = net::free_port();
         std::fs::create_dir_all(dir.join("logs")).unwrap();
         let conf = format!(
             "pid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nworker_processes 1;\nevents {{ worker_connections 64; }}\n\

@@ -3,14 +3,16 @@
 //! writing to the renamed file for a while, then `nginx -s reopen`. Every
 //! request sent must be delivered exactly once.
 //!
-//! Skipped, with a message, when `nginx` is not installed (CI installs it:
+//! Skipped, with a message, when `nginx` is not installed; failed instead
+//! where tools are required (`net::skip_or_fail`; CI installs it:
 //! `apt-get install -y nginx`).
 
 mod common;
+mod net;
 
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -151,17 +153,13 @@ fn get(port: u16, id: u64) -> bool {
 #[test]
 fn nginx_reopen_during_traffic() {
     let Some(bin) = find_nginx() else {
-        eprintln!(
-            "SKIPPED nginx_reopen_during_traffic: nginx is not installed (apt-get install -y nginx)"
+        net::skip_or_fail(
+            "nginx_reopen_during_traffic: nginx is not installed (apt-get install -y nginx)",
         );
         return;
     };
     let dir = tmp();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = net::free_port();
     let nginx = Nginx::start(&bin, dir.path(), port);
     let log = dir.path().join("logs/access.log");
     let end = Instant::now() + TIMEOUT;

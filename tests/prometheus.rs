@@ -11,7 +11,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use net::{get, need, promtool_check_metrics, query_value, start_prometheus, urlencode, wait_for};
+use net::{
+    get, need, promtool_check_metrics, query_value, sigterm_and_wait, start_prometheus, urlencode,
+    wait_for, wait_ok,
+};
 use routetop::engine::snapshot::{KeySnap, fixture};
 use routetop::view::export::{ExportConfig, Exporter, stderr_log};
 use tokio::sync::watch;
@@ -140,7 +143,7 @@ fn live_follow_scraped_by_prometheus() {
     std::fs::write(&log, "").unwrap();
     let port = net::free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let rt = net::Proc::spawn(
+    let mut rt = net::Proc::spawn(
         std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
             .args([
                 "--headless",
@@ -153,10 +156,7 @@ fn live_follow_scraped_by_prometheus() {
         "routetop",
     );
     assert!(
-        wait_for(Duration::from_secs(10), || get(addr, "/healthz", &[])
-            .ok()
-            .filter(|r| r.status == 200))
-        .is_some(),
+        wait_ok(addr, "/healthz", Duration::from_secs(10)),
         "routetop did not serve /healthz"
     );
     let pdir = tempfile::tempdir().unwrap();
@@ -178,16 +178,6 @@ fn live_follow_scraped_by_prometheus() {
     promtool_check_metrics(&body);
 
     // SIGTERM (to our own child, by pid): a clean, prompt exit.
-    let mut rt = rt;
-    let pid = rt.0.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = wait_for(Duration::from_secs(10), || rt.0.try_wait().ok().flatten());
-    assert!(status.is_some_and(|s| s.success()), "{status:?}");
-    let _ = &mut rt;
+    let status = sigterm_and_wait(&mut rt, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
 }

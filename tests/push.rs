@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use net::{Proc, free_port, get, need, wait_for};
+use net::{Proc, free_port, get, need, sigterm_and_wait, wait_for, wait_ok};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,11 +29,7 @@ fn start_gateway(dir: &Path) -> (Proc, SocketAddr) {
             )),
         "prometheus-pushgateway",
     );
-    if wait_for(Duration::from_secs(20), || {
-        get(addr, "/-/ready", &[]).ok().filter(|r| r.status == 200)
-    })
-    .is_none()
-    {
+    if !wait_ok(addr, "/-/ready", Duration::from_secs(20)) {
         panic!("pushgateway did not start: {}", p.stderr());
     }
     (p, addr)
@@ -96,6 +92,11 @@ fn samples(gw: SocketAddr, name: &str, job: &str) -> Vec<(BTreeMap<String, Strin
         .collect()
 }
 
+/// The sum of the samples of `name` in the gateway's group (job, instance).
+fn sum(gw: SocketAddr, name: &str, job: &str) -> f64 {
+    samples(gw, name, job).iter().map(|(_, v)| v).sum()
+}
+
 fn expected(file: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(root().join("sample-logs/expected.json")).unwrap();
     let all: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -151,17 +152,11 @@ fn once_push_arrives_exactly() {
     assert_eq!(errors_5xx, want["status_5xx"].as_f64().unwrap());
 
     // Histogram: exact count and sum of every timed request.
-    let count: f64 = samples(gw, "http_request_duration_seconds_count", "t")
-        .iter()
-        .map(|(_, v)| v)
-        .sum();
+    let count = sum(gw, "http_request_duration_seconds_count", "t");
     assert_eq!(count, 2000.0);
-    let sum: f64 = samples(gw, "http_request_duration_seconds_sum", "t")
-        .iter()
-        .map(|(_, v)| v)
-        .sum();
+    let seconds = sum(gw, "http_request_duration_seconds_sum", "t");
     let want_sum = want["latency_sum_us"].as_f64().unwrap() / 1e6;
-    assert!((sum - want_sum).abs() < 1e-6, "{sum} vs {want_sum}");
+    assert!((seconds - want_sum).abs() < 1e-6, "{seconds} vs {want_sum}");
     let inf: f64 = samples(gw, "http_request_duration_seconds_bucket", "t")
         .iter()
         .filter(|(l, _)| l["le"] == "+Inf")
@@ -194,9 +189,7 @@ fn once_push_arrives_exactly() {
         small.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    let reqs = samples(gw, "http_requests_total", "t");
-    let total: f64 = reqs.iter().map(|(_, v)| v).sum();
-    assert_eq!(total, 3.0);
+    assert_eq!(sum(gw, "http_requests_total", "t"), 3.0);
     // The request with time 0 is in the first bucket.
     let first: f64 = samples(gw, "http_request_duration_seconds_bucket", "t")
         .iter()
@@ -228,11 +221,7 @@ fn upstream_times_are_pushed_as_a_histogram() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let total: f64 = samples(gw, "edge_http_requests_total", "up")
-        .iter()
-        .map(|(_, v)| v)
-        .sum();
-    assert_eq!(total, 2000.0);
+    assert_eq!(sum(gw, "edge_http_requests_total", "up"), 2000.0);
     let up = samples(gw, "edge_http_upstream_duration_seconds_count", "up");
     assert!(!up.is_empty(), "upstream histogram pushed");
     // Default instance: the hostname.
@@ -320,25 +309,6 @@ fn follow_and_push(log: &Path, gw: SocketAddr, interval: &str, job: &str) -> Pro
     )
 }
 
-fn pushed_total(gw: SocketAddr, job: &str) -> f64 {
-    samples(gw, "http_requests_total", job)
-        .iter()
-        .map(|(_, v)| v)
-        .sum()
-}
-
-fn sigterm_and_wait(p: &mut Proc) -> std::process::ExitStatus {
-    let pid = p.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    wait_for(Duration::from_secs(20), || p.0.try_wait().ok().flatten()).expect("exits on SIGTERM")
-}
-
 #[test]
 fn follow_mode_pushes_on_its_interval() {
     if !need(&["prometheus-pushgateway"]) {
@@ -352,10 +322,10 @@ fn follow_mode_pushes_on_its_interval() {
     std::thread::sleep(Duration::from_millis(300));
     append_to(&log, &log_lines(300));
     let seen = wait_for(Duration::from_secs(20), || {
-        Some(pushed_total(gw, "live")).filter(|t| *t == 300.0)
+        Some(sum(gw, "http_requests_total", "live")).filter(|t| *t == 300.0)
     });
     assert_eq!(seen, Some(300.0), "interval pushes carry the lines");
-    assert!(sigterm_and_wait(&mut rt).success());
+    assert!(sigterm_and_wait(&mut rt, Duration::from_secs(20)).success());
 }
 
 #[test]
@@ -372,7 +342,11 @@ fn follow_mode_pushes_once_more_at_exit() {
     std::thread::sleep(Duration::from_millis(300));
     append_to(&log, &log_lines(500));
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(pushed_total(gw, "exit"), 0.0, "nothing pushed before exit");
-    assert!(sigterm_and_wait(&mut rt).success());
-    assert_eq!(pushed_total(gw, "exit"), 500.0);
+    assert_eq!(
+        sum(gw, "http_requests_total", "exit"),
+        0.0,
+        "nothing pushed before exit"
+    );
+    assert!(sigterm_and_wait(&mut rt, Duration::from_secs(20)).success());
+    assert_eq!(sum(gw, "http_requests_total", "exit"), 500.0);
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
 use std::sync::mpsc::channel;
 use std::time::Duration;
@@ -90,13 +90,7 @@ fn copytruncate() {
         // logrotate copies then truncates; it is the writer's pause here
         // that makes the copy complete (else copytruncate itself loses
         // what is written in between, whoever reads).
-        fs::copy(&p, p.with_extension("log.1")).unwrap();
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        common::copytruncate(&p, &p.with_extension("log.1"));
         write_lines(&mut w, 3000..6000, 50);
     });
     f.until_lines(Some(0), 6000);
@@ -126,13 +120,7 @@ fn copytruncate_regrow_past_offset() {
         // The test no longer reads: the follower fills the channel with
         // these and then waits, part way into them.
         write_lines(&mut w, 1000..4000, 20);
-        fs::copy(&p, p.with_extension("log.1")).unwrap();
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        common::copytruncate(&p, &p.with_extension("log.1"));
         // Regrow well past the old end in one write.
         w.write_all(&lines(4000..12000)).unwrap();
         done_tx.send(()).unwrap();
@@ -631,21 +619,10 @@ fn copytruncate_glob_matches_copy() {
         // Found by a rescan before the truncation...
         fs::copy(&p, p.with_extension("log.1")).unwrap();
         std::thread::sleep(Duration::from_millis(300));
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        truncate(&p);
         write_lines(&mut w, 2000..4000, 50);
         // ...and after it.
-        fs::copy(&p, p.with_extension("log.2")).unwrap();
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        common::copytruncate(&p, &p.with_extension("log.2"));
         write_lines(&mut w, 4000..6000, 50);
     });
     f.until_lines(None, 6000);

@@ -4,9 +4,12 @@
 //! and after `q` or SIGTERM the terminal is back to normal (alternate
 //! screen left, cursor shown, line discipline sane).
 //!
-//! Needs tmux (CI installs it); without it the tests say so and pass.
+//! Needs tmux (CI installs it); without it the tests say so and pass, or
+//! fail where tools are required (`net::skip_or_fail`).
 //! Each test uses its own tmux server socket, so a developer's tmux
 //! sessions are never touched.
+
+mod net;
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -194,7 +197,7 @@ fn assert_terminal_restored(t: &Tmux, dir: &Path) {
 #[test]
 fn follows_a_growing_log_then_q_restores_the_terminal() {
     if !tmux_available() {
-        eprintln!("SKIPPED: tmux is not installed (CI installs it)");
+        net::skip_or_fail("tmux is not installed (CI installs it)");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -230,7 +233,7 @@ fn follows_a_growing_log_then_q_restores_the_terminal() {
 #[test]
 fn logs_on_stdin_keys_from_the_terminal_and_sigterm_restores() {
     if !tmux_available() {
-        eprintln!("SKIPPED: tmux is not installed (CI installs it)");
+        net::skip_or_fail("tmux is not installed (CI installs it)");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -261,11 +264,7 @@ fn logs_on_stdin_keys_from_the_terminal_and_sigterm_restores() {
         !s.contains("reverse sort direction")
     });
     let pid = std::fs::read_to_string(&pidfile).expect("pid file");
-    let killed = Command::new("kill")
-        .args(["-TERM", pid.trim()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    net::signal(pid.trim().parse().expect("a pid in the pid file"), "TERM");
     // `tail -f` leaves only when it next writes into the closed pipe.
     std::thread::sleep(Duration::from_millis(300));
     append(&log, &line("GET", "/late", 200, 0.001));

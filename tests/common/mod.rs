@@ -64,6 +64,23 @@ pub fn write_lines(f: &mut File, range: std::ops::Range<u64>, burst: u64) {
     }
 }
 
+/// Truncates `path` to nothing, in place.
+pub fn truncate(path: &Path) {
+    File::options()
+        .write(true)
+        .open(path)
+        .expect("open to truncate")
+        .set_len(0)
+        .expect("truncate");
+}
+
+/// What logrotate's `copytruncate` does: copies `path` to `to`, then
+/// truncates `path`.
+pub fn copytruncate(path: &Path, to: &Path) {
+    std::fs::copy(path, to).expect("copy");
+    truncate(path);
+}
+
 pub fn append(path: &Path) -> File {
     OpenOptions::new()
         .create(true)

@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The program's path if it is installed.
@@ -21,9 +21,8 @@ pub fn which(prog: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Whether to run: missing programs are reported and the test skipped, or
-/// failed when `CI` or `ROUTETOP_REQUIRE_TOOLS` is set (scripts/test.sh
-/// installs them, so there a skip would hide a broken install).
+/// Whether to run: missing programs skip the test, or fail it where tools
+/// are required (see [`skip_or_fail`]).
 pub fn need(progs: &[&str]) -> bool {
     let missing: Vec<&str> = progs
         .iter()
@@ -33,10 +32,18 @@ pub fn need(progs: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let msg = format!(
+    skip_or_fail(&format!(
         "{} not found (apt-get install prometheus prometheus-pushgateway)",
         missing.join(", ")
-    );
+    ))
+}
+
+/// For a test that cannot run because a program is missing: prints
+/// `SKIPPED: {msg}` and returns false (for `return skip_or_fail(..)`), or
+/// fails the test when `CI` or `ROUTETOP_REQUIRE_TOOLS` is set
+/// (scripts/test.sh installs the programs and sets the latter, so there a
+/// skip would hide a broken install).
+pub fn skip_or_fail(msg: &str) -> bool {
     if std::env::var_os("CI").is_some() || std::env::var_os("ROUTETOP_REQUIRE_TOOLS").is_some() {
         panic!("{msg}");
     }
@@ -80,6 +87,24 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Sends signal `sig` (a name as kill(1) takes it: `"TERM"`, `"HUP"`) to
+/// process `pid`; fails the test unless `kill` succeeds.
+pub fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{sig} {pid}: {status}");
+}
+
+/// SIGTERM to `p` (by its pid), then its exit status; fails the test unless
+/// it exits within `limit`.
+pub fn sigterm_and_wait(p: &mut Proc, limit: Duration) -> ExitStatus {
+    signal(p.0.id(), "TERM");
+    wait_for(limit, || p.0.try_wait().ok().flatten())
+        .unwrap_or_else(|| panic!("{} did not exit within {limit:?} of SIGTERM", p.1))
 }
 
 /// Polls `f` every 100 ms until it returns `Some`, for at most `limit`.
@@ -180,6 +205,15 @@ pub fn get(addr: SocketAddr, path: &str, headers: &[&str]) -> std::io::Result<Re
     exchange(&mut s, req.as_bytes())
 }
 
+/// Polls `GET path` until it answers 200; false if it has not within
+/// `limit`.
+pub fn wait_ok(addr: SocketAddr, path: &str, limit: Duration) -> bool {
+    wait_for(limit, || {
+        get(addr, path, &[]).ok().filter(|r| r.status == 200)
+    })
+    .is_some()
+}
+
 /// Percent-encodes a PromQL query for a URL.
 pub fn urlencode(s: &str) -> String {
     s.bytes()
@@ -221,10 +255,7 @@ pub fn start_prometheus(dir: &Path, config: &str) -> (Proc, SocketAddr) {
             .arg(format!("--web.listen-address=127.0.0.1:{port}")),
         "prometheus",
     );
-    let ready = wait_for(Duration::from_secs(30), || {
-        get(addr, "/-/ready", &[]).ok().filter(|r| r.status == 200)
-    });
-    if ready.is_none() {
+    if !wait_ok(addr, "/-/ready", Duration::from_secs(30)) {
         panic!("prometheus did not start: {}", p.stderr());
     }
     (p, addr)
