@@ -224,8 +224,11 @@ impl fmt::Display for FormatError {
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
-            let col = flat
-                .get(..at.min(flat.len()))
+            // Counted in the spec itself: `at` is a byte offset there, and
+            // a C1 control (two bytes) is one space in `flat`.
+            let col = self
+                .spec
+                .get(..at.min(self.spec.len()))
                 .map_or(0, |p| p.chars().count())
                 + 1;
             write!(f, " (column {col} of '{flat}')")?;

@@ -259,6 +259,14 @@ fn bad_format_strings_point_at_the_offending_part() {
         "bad format: unknown Apache directive `%Q` (column 7 of '%h %l %Q %>s \"%r\"')"
     );
 
+    // A two-byte control character before the error does not shift the
+    // column (it is shown as one space).
+    let e = Format::compile(&FormatSpec::parse("%h\u{85}%l %Q %>s").unwrap(), &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "bad format: unknown Apache directive `%Q` (column 7 of '%h %l %Q %>s')"
+    );
+
     let e = Format::compile(
         &FormatSpec::parse("$remote_addr $request$status").unwrap(),
         &[],
