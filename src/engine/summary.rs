@@ -154,6 +154,11 @@ impl Summary {
     /// saw). Route groups are independent, so they are split across
     /// `threads`.
     pub fn build(aggs: &[&Aggregates], reg: &Registry, threads: usize) -> Summary {
+        debug_assert!(
+            aggs.iter()
+                .all(|a| a.entries.iter().all(|e| e.stats.settled())),
+            "aggregates summarised before they were settled"
+        );
         // Every entry of every shard, grouped by (route, method, status)
         // across sources and shards.
         let mut order: Vec<(Key, u32, u32)> =

@@ -41,6 +41,7 @@ fn shard(reg: &Arc<Mutex<Registry>>, lines: &[String], format: &Format) -> Shard
         };
         assert!(s.line(0, format, l.as_bytes(), pos).is_some(), "{l}");
     }
+    s.agg.settle();
     s
 }
 

@@ -157,6 +157,8 @@ pub fn run(
                             }
                         }
                     }
+                    // Here, on the worker, not serially in the summary.
+                    shard.agg.settle();
                     (shard, chunk_lines)
                 })
             })
