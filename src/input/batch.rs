@@ -1,11 +1,16 @@
 //! Batch reading (`--once`): inputs read to the end, parsed on all cores.
 //!
-//! The calling thread reads each input in 1 MiB blocks, cuts every block
-//! after its last newline (the partial line is carried into the next block)
-//! and hands blocks to worker threads, each of which owns a [`Shard`]. Blocks
-//! are recycled through a pool, so memory is a few MiB whatever the input
-//! size. Workers' aggregates are returned as they are, for the summary to
-//! group.
+//! There is no reader thread: each worker owns a [`Shard`] and a 1 MiB
+//! block, and takes turns, under a lock, at the shared [`Reader`], which
+//! fills the worker's block from the current input and cuts it after its
+//! last newline (the partial line is carried into the next block). The
+//! worker then parses its block outside the lock. Reading into the block on
+//! the core that parses it keeps the bytes in that core's cache; with a
+//! separate reader thread every block crossed cores and went through a
+//! channel, which cost ~5 % more CPU and ~8 % more wall time on 1 M lines
+//! (both builds alternated in one run). Memory is one block per worker
+//! whatever the input size. Workers' aggregates are returned as they are,
+//! for the summary to group.
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -16,7 +21,6 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::{
@@ -26,8 +30,8 @@ use crate::format::detect::{self, Detected};
 use crate::format::{FieldOverride, Format, FormatSpec};
 use crate::route::Router;
 
-/// Block size: large enough to amortise hand-offs, small enough to stay in
-/// L2/L3 while a worker parses it.
+/// Block size: large enough to amortise the turns at the reader, small
+/// enough to stay in L2 while a worker parses it.
 pub const BLOCK: usize = 1 << 20;
 
 pub enum Opener {
@@ -77,20 +81,179 @@ pub enum BatchError {
     Format(#[from] crate::format::FormatError),
 }
 
-enum Msg {
+/// (source, block, lines in it): turns block positions into line numbers.
+type BlockLines = (SourceId, u32, u64);
+
+/// What a worker got from its turn at the reader.
+enum Block {
+    /// `len` bytes of whole lines at the start of the worker's buffer.
     Lines {
         src: SourceId,
         seq: u32,
-        buf: Vec<u8>,
         len: usize,
         format: Arc<Format>,
     },
+    /// A line longer than a block: its head and full length.
     Oversized {
         src: SourceId,
         seq: u32,
         head: Vec<u8>,
         len: u64,
     },
+}
+
+/// An input being read.
+struct Current {
+    src: SourceId,
+    input: BatchInput,
+    reader: Box<dyn Read + Send>,
+    report: SourceReport,
+    /// Known once the first block is read (detected or compiled).
+    format: Option<Arc<Format>>,
+    seq: u32,
+}
+
+/// The inputs, read in order, one block per call, by whichever worker is
+/// free.
+struct Reader<'a> {
+    pending: std::vec::IntoIter<(BatchInput, Box<dyn Read + Send>)>,
+    next_src: usize,
+    current: Option<Current>,
+    /// The start of a line cut at the end of the previous block.
+    carry: Vec<u8>,
+    json: &'a [FieldOverride],
+    reports: Vec<SourceReport>,
+    /// Set by the first error; every later call returns `None`.
+    failure: Option<BatchError>,
+}
+
+impl Reader<'_> {
+    /// Fills `buf` (of [`BLOCK`] bytes) with the next block of whole lines,
+    /// or skips over the next oversized line; `None` once every input is
+    /// read or reading failed (see `failure`).
+    fn next(&mut self, buf: &mut [u8]) -> Option<Block> {
+        if self.failure.is_some() {
+            return None;
+        }
+        match self.step(buf) {
+            Ok(b) => b,
+            Err(e) => {
+                self.failure = Some(e);
+                None
+            }
+        }
+    }
+
+    fn step(&mut self, buf: &mut [u8]) -> Result<Option<Block>, BatchError> {
+        loop {
+            let cur = match &mut self.current {
+                Some(c) => c,
+                None => {
+                    let Some((input, reader)) = self.pending.next() else {
+                        return Ok(None);
+                    };
+                    let src = self.next_src.min(crate::engine::MAX_SOURCES - 1) as SourceId;
+                    self.next_src += 1;
+                    self.carry.clear();
+                    self.current.insert(Current {
+                        src,
+                        report: SourceReport {
+                            name: input.name.clone(),
+                            ..Default::default()
+                        },
+                        input,
+                        reader,
+                        format: None,
+                        seq: 0,
+                    })
+                }
+            };
+            let read_err = |err| BatchError::Read {
+                name: cur.input.name.clone(),
+                err,
+            };
+            let carry = self.carry.len();
+            buf[..carry].copy_from_slice(&self.carry);
+            self.carry.clear();
+            let filled = fill(&mut cur.reader, buf, carry).map_err(read_err)?;
+            let format = match &cur.format {
+                Some(f) => f.clone(),
+                None if filled == 0 => {
+                    self.end_source();
+                    continue;
+                }
+                None => {
+                    let f = Arc::new(format_of(
+                        &cur.input,
+                        &mut cur.report,
+                        self.json,
+                        &buf[..filled],
+                    )?);
+                    cur.report.format = Some(f.name().to_string());
+                    cur.report.has_latency = f.has_latency();
+                    cur.report.has_upstream = f.has_upstream();
+                    cur.format = Some(f.clone());
+                    f
+                }
+            };
+            let (src, seq) = (cur.src, cur.seq);
+            if filled < buf.len() {
+                // End of input: what is left, newline or not, is the last
+                // block.
+                self.end_source();
+                if filled == 0 {
+                    continue;
+                }
+                return Ok(Some(Block::Lines {
+                    src,
+                    seq,
+                    len: filled,
+                    format,
+                }));
+            }
+            cur.seq += 1;
+            if let Some(i) = memchr::memrchr(b'\n', &buf[..filled]) {
+                self.carry.extend_from_slice(&buf[i + 1..filled]);
+                return Ok(Some(Block::Lines {
+                    src,
+                    seq,
+                    len: i + 1,
+                    format,
+                }));
+            }
+            // One line fills the whole block: keep its head, skip to its end.
+            let head = buf[..SAMPLE_BYTES.min(filled)].to_vec();
+            let mut len = filled as u64;
+            loop {
+                let n = fill(&mut cur.reader, buf, 0).map_err(read_err)?;
+                if n == 0 {
+                    self.end_source();
+                    break;
+                }
+                match memchr::memchr(b'\n', &buf[..n]) {
+                    Some(i) => {
+                        len += i as u64;
+                        self.carry.extend_from_slice(&buf[i + 1..n]);
+                        break;
+                    }
+                    None => len += n as u64,
+                }
+            }
+            return Ok(Some(Block::Oversized {
+                src,
+                seq,
+                head,
+                len,
+            }));
+        }
+    }
+
+    fn end_source(&mut self) {
+        if let Some(c) = self.current.take() {
+            self.reports.push(c.report);
+        }
+        self.carry.clear();
+    }
 }
 
 /// Reads `inputs` to the end on `threads` workers.
@@ -115,43 +278,46 @@ pub fn run(
         opened.push((input, reader));
     }
 
+    let reader = Mutex::new(Reader {
+        pending: opened.into_iter(),
+        next_src: 0,
+        current: None,
+        carry: Vec::new(),
+        json,
+        reports: Vec::new(),
+        failure: None,
+    });
     let threads = threads.max(1);
-    let (tx, rx) = sync_channel::<Msg>(threads * 2);
-    let rx = Arc::new(Mutex::new(rx));
-    let (pool_tx, pool_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-
-    std::thread::scope(|scope| {
+    let results: Vec<(Shard, Vec<BlockLines>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let rx = rx.clone();
-                let pool_tx = pool_tx.clone();
                 let mut shard = Shard::new(registry.clone(), router.clone(), cfg);
+                let reader = &reader;
                 scope.spawn(move || {
-                    let mut chunk_lines: Vec<(SourceId, u32, u64)> = Vec::new();
+                    let mut buf = vec![0u8; BLOCK];
+                    let mut chunk_lines: Vec<BlockLines> = Vec::new();
                     loop {
-                        let msg = {
-                            let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
-                            guard.recv()
-                        };
-                        let Ok(msg) = msg else { break };
-                        match msg {
-                            Msg::Lines {
+                        let block = reader
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .next(&mut buf);
+                        match block {
+                            None => break,
+                            Some(Block::Lines {
                                 src,
                                 seq,
-                                buf,
                                 len,
                                 format,
-                            } => {
+                            }) => {
                                 let n = parse_block(&mut shard, src, seq, &buf[..len], &format);
                                 chunk_lines.push((src, seq, n));
-                                let _ = pool_tx.send(buf);
                             }
-                            Msg::Oversized {
+                            Some(Block::Oversized {
                                 src,
                                 seq,
                                 head,
                                 len,
-                            } => {
+                            }) => {
                                 shard.oversized(src, &head, len, LinePos { seq, local: 0 });
                                 chunk_lines.push((src, seq, 1));
                             }
@@ -163,46 +329,35 @@ pub fn run(
                 })
             })
             .collect();
-        drop(pool_tx);
-
-        let mut reports = Vec::with_capacity(opened.len());
-        let mut failure = None;
-        for (i, (input, mut reader)) in opened.into_iter().enumerate() {
-            let src = i.min(crate::engine::MAX_SOURCES - 1) as SourceId;
-            match read_source(&mut reader, src, &input, json, &tx, &pool_rx) {
-                Ok(r) => reports.push(r),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        drop(tx);
-
-        let mut aggs = Vec::with_capacity(threads);
-        let mut inputs: Vec<InputStats> = Vec::new();
-        let mut chunk_lines = Vec::new();
-        for w in workers {
+        workers
+            .into_iter()
             // A worker panic is a bug; surface it rather than hide counts.
-            let (shard, lines) = w.join().expect("parse worker panicked");
-            chunk_lines.extend(lines);
-            if inputs.len() < shard.inputs.len() {
-                inputs.resize_with(shard.inputs.len(), InputStats::default);
-            }
-            for (a, b) in inputs.iter_mut().zip(&shard.inputs) {
-                a.merge(b);
-            }
-            aggs.push(shard.agg);
+            .map(|w| w.join().expect("parse worker panicked"))
+            .collect()
+    });
+    let reader = reader.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = reader.failure {
+        return Err(e);
+    }
+
+    let mut aggs = Vec::with_capacity(threads);
+    let mut inputs: Vec<InputStats> = Vec::new();
+    let mut chunk_lines = Vec::new();
+    for (shard, lines) in results {
+        chunk_lines.extend(lines);
+        if inputs.len() < shard.inputs.len() {
+            inputs.resize_with(shard.inputs.len(), InputStats::default);
         }
-        if let Some(e) = failure {
-            return Err(e);
+        for (a, b) in inputs.iter_mut().zip(&shard.inputs) {
+            a.merge(b);
         }
-        resolve_line_numbers(&mut inputs, chunk_lines);
-        Ok(BatchResult {
-            aggs,
-            inputs,
-            sources: reports,
-        })
+        aggs.push(shard.agg);
+    }
+    resolve_line_numbers(&mut inputs, chunk_lines);
+    Ok(BatchResult {
+        aggs,
+        inputs,
+        sources: reader.reports,
     })
 }
 
@@ -220,7 +375,7 @@ fn parse_block(shard: &mut Shard, src: SourceId, seq: u32, data: &[u8], format: 
 }
 
 /// Turns (block, line in block) positions of error samples into line numbers.
-fn resolve_line_numbers(inputs: &mut [InputStats], mut chunk_lines: Vec<(SourceId, u32, u64)>) {
+fn resolve_line_numbers(inputs: &mut [InputStats], mut chunk_lines: Vec<BlockLines>) {
     chunk_lines.sort_unstable();
     for (src, input) in inputs.iter_mut().enumerate() {
         for s in &mut input.samples {
@@ -248,33 +403,17 @@ fn fill(r: &mut dyn Read, buf: &mut [u8], mut from: usize) -> io::Result<usize> 
     Ok(from)
 }
 
-fn read_source(
-    r: &mut dyn Read,
-    src: SourceId,
+/// The format of an input: the one given, or detected from its first block.
+fn format_of(
     input: &BatchInput,
+    report: &mut SourceReport,
     json: &[FieldOverride],
-    tx: &SyncSender<Msg>,
-    pool: &Receiver<Vec<u8>>,
-) -> Result<SourceReport, BatchError> {
-    let read_err = |err| BatchError::Read {
-        name: input.name.clone(),
-        err,
-    };
-    let take = || pool.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
-    let mut report = SourceReport {
-        name: input.name.clone(),
-        ..Default::default()
-    };
-    let mut buf = take();
-    let mut filled = fill(r, &mut buf, 0).map_err(read_err)?;
-    if filled == 0 {
-        return Ok(report);
-    }
-
-    let format = Arc::new(match &input.format {
+    first: &[u8],
+) -> Result<Format, BatchError> {
+    match &input.format {
         FormatSpec::Auto => {
-            let sample_end = memchr::memrchr(b'\n', &buf[..filled]).map_or(filled, |i| i + 1);
-            let lines: Vec<&[u8]> = buf[..sample_end]
+            let sample_end = memchr::memrchr(b'\n', first).map_or(first.len(), |i| i + 1);
+            let lines: Vec<&[u8]> = first[..sample_end]
                 .split(|&c| c == b'\n')
                 .take(detect::SAMPLE_LINES * 4)
                 .collect();
@@ -285,94 +424,18 @@ fn read_source(
                     sampled,
                 }) => {
                     report.detected = Some((matched, sampled));
-                    format
+                    Ok(format)
                 }
-                None => {
-                    let sampled = lines
+                None => Err(BatchError::Undetected {
+                    name: input.name.clone(),
+                    sampled: lines
                         .iter()
                         .filter(|l| !l.is_empty())
                         .count()
-                        .min(detect::SAMPLE_LINES);
-                    return Err(BatchError::Undetected {
-                        name: input.name.clone(),
-                        sampled,
-                    });
-                }
+                        .min(detect::SAMPLE_LINES),
+                }),
             }
         }
-        spec => Format::compile(spec, json)?,
-    });
-    report.format = Some(format.name().to_string());
-    report.has_latency = format.has_latency();
-    report.has_upstream = format.has_upstream();
-
-    let mut seq = 0u32;
-    let send = |msg: Msg| {
-        // Workers only stop when the channel closes, so a send cannot fail
-        // while we hold the sender; if it did, the join reports the panic.
-        let _ = tx.send(msg);
-    };
-    loop {
-        let at_eof = filled < buf.len();
-        if at_eof {
-            if filled > 0 {
-                send(Msg::Lines {
-                    src,
-                    seq,
-                    buf,
-                    len: filled,
-                    format: format.clone(),
-                });
-            }
-            return Ok(report);
-        }
-        match memchr::memrchr(b'\n', &buf[..filled]) {
-            Some(i) => {
-                let mut next = take();
-                let carry = filled - (i + 1);
-                next[..carry].copy_from_slice(&buf[i + 1..filled]);
-                send(Msg::Lines {
-                    src,
-                    seq,
-                    buf,
-                    len: i + 1,
-                    format: format.clone(),
-                });
-                seq += 1;
-                buf = next;
-                filled = fill(r, &mut buf, carry).map_err(read_err)?;
-            }
-            None => {
-                // One line fills the whole block: keep its head, skip to its end.
-                let head = buf[..SAMPLE_BYTES.min(filled)].to_vec();
-                let mut len = filled as u64;
-                let rest = loop {
-                    let n = fill(r, &mut buf, 0).map_err(read_err)?;
-                    if n == 0 {
-                        break 0..0;
-                    }
-                    match memchr::memchr(b'\n', &buf[..n]) {
-                        Some(i) => {
-                            len += i as u64;
-                            break i + 1..n;
-                        }
-                        None => len += n as u64,
-                    }
-                };
-                send(Msg::Oversized {
-                    src,
-                    seq,
-                    head,
-                    len,
-                });
-                seq += 1;
-                let carry = rest.len();
-                buf.copy_within(rest, 0);
-                filled = fill(r, &mut buf, carry).map_err(read_err)?;
-                if filled == 0 {
-                    return Ok(report);
-                }
-            }
-        }
+        spec => Ok(Format::compile(spec, json)?),
     }
 }
