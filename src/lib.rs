@@ -191,16 +191,26 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         config.threads,
     )?;
     let reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-    let aggs: Vec<&engine::Aggregates> = result.aggs.iter().collect();
-    let summary = Summary::build(&aggs, &reg, config.threads);
+    let shards: Vec<&engine::Aggregates> = result.aggs.iter().collect();
+    let summary = Summary::build(&shards, &reg, config.threads);
     let mut stats = result.inputs;
     stats.resize_with(result.sources.len(), InputStats::default);
     drop(reg);
+    let aggs = if config.export.push.is_some() {
+        result.aggs
+    } else {
+        // Only `--push` reads the aggregates after the summary. Freeing
+        // every key's histograms took ~1.5 ms on 1 M lines: do it on the
+        // idle core while the report is written.
+        let aggs = result.aggs;
+        std::thread::spawn(move || drop(aggs));
+        Vec::new()
+    };
     Ok(BatchReport {
         summary,
         sources: result.sources,
         inputs: stats,
-        aggs: result.aggs,
+        aggs,
         registry,
         bounds_us: engine.bounds_us.clone(),
     })
