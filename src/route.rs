@@ -449,7 +449,14 @@ pub struct RouteTable {
 
 /// How many distinct folded routes are counted exactly before the count
 /// becomes "at least": bounds the memory of a hostile flood of routes.
-const FOLDED_TRACKED: usize = 100_000;
+pub const FOLDED_TRACKED: usize = 100_000;
+
+/// What the folded-route count remembers of a route name.
+#[inline]
+pub fn fold_hash(name: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
+}
 
 impl RouteTable {
     pub fn new(cap: usize) -> RouteTable {
@@ -468,16 +475,35 @@ impl RouteTable {
             return id;
         }
         if self.ids.len() >= self.cap {
-            if self.folded.len() < FOLDED_TRACKED {
-                use std::hash::BuildHasher;
-                self.folded.insert(rustc_hash::FxBuildHasher.hash_one(name));
-            }
+            self.note_folded(&[fold_hash(name)]);
             return OVERFLOW_ID;
         }
         let id = self.names.len() as RouteId;
         self.names.push(Arc::from(display_name(name)));
         self.ids.insert(name.into(), id);
         id
+    }
+
+    /// Counts folded routes by their [`fold_hash`] (shards that know the
+    /// table is full fold names themselves and report them in batches).
+    pub fn note_folded(&mut self, hashes: &[u64]) {
+        for &h in hashes {
+            if self.folded.len() >= FOLDED_TRACKED {
+                break;
+            }
+            self.folded.insert(h);
+        }
+    }
+
+    /// Whether the cap is reached: no name will get an id any more, so the
+    /// registered ones are final.
+    pub fn is_full(&self) -> bool {
+        self.ids.len() >= self.cap
+    }
+
+    /// Registered names and their ids.
+    pub fn ids(&self) -> impl Iterator<Item = (&[u8], RouteId)> {
+        self.ids.iter().map(|(k, &v)| (&**k, v))
     }
 
     /// Existing id of `name`, without registering.

@@ -378,6 +378,7 @@ impl LiveEngine {
         let since = match &self.since_cache {
             Some(cached) => cached.clone(),
             None => {
+                self.shard.report_folded();
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 let recent = &self.recent;
                 let lookup = |id: RouteId| {

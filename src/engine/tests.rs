@@ -74,3 +74,38 @@ fn summary_of_shards_equals_summary_of_all_lines() {
     let merged = super::Aggregates::merged(&[a.agg, b.agg]);
     assert_eq!(Summary::build(&[&merged], &r, 3), one);
 }
+
+/// Once the route table is full, a shard folds unknown names itself (no
+/// registry lock per line); the registered routes must still get their own
+/// ids, and the distinct folded names must still be counted exactly, across
+/// shards and names seen before and after the table filled.
+#[test]
+fn folding_without_the_lock_keeps_routes_and_distinct_counts() {
+    let format = Format::compile(&FormatSpec::parse("combined_rt").unwrap(), &[]).unwrap();
+    let line = |r: usize| {
+        format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /r{r}x HTTP/1.1\" 200 1 \"-\" \"ua\" 0.001"
+        )
+    };
+    // Routes 0..5 fill the table (cap 5); 5..40 overflow. Every route is
+    // seen three times, interleaved, and by both shards.
+    let all: Vec<String> = (0..3).flat_map(|_| (0..40).map(line)).collect();
+    let reg = Arc::new(Mutex::new(Registry::new(5)));
+    let mut a = shard(&reg, &all[..60], &format);
+    let mut b = shard(&reg, &all[60..], &format);
+    // Fewer new names than a report batch: they reach the registry's count
+    // when reported (a batch worker does this when its input ends).
+    a.report_folded();
+    b.report_folded();
+    let r = reg.lock().unwrap();
+    assert_eq!(r.routes.len(), 5);
+    assert_eq!(r.routes.folded(), (35, false));
+    let s = Summary::build(&[&a.agg, &b.agg], &r, 1);
+    assert_eq!(s.overflow.requests, 35 * 3);
+    assert_eq!(s.overflow.folded_routes, 35);
+    for i in 0..5 {
+        let name = format!("/r{i}x");
+        let row = s.routes.iter().find(|x| *x.route == *name).unwrap();
+        assert_eq!(row.row.requests, 3, "{name}");
+    }
+}

@@ -325,6 +325,7 @@ pub fn run(
                     }
                     // Here, on the worker, not serially in the summary.
                     shard.agg.settle();
+                    shard.report_folded();
                     (shard, chunk_lines)
                 })
             })
