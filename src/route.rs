@@ -98,6 +98,16 @@ impl Router {
         })
     }
 
+    /// The part of `target` its route depends on: the path, without scheme
+    /// and authority, query string or fragment (`None` for a target that
+    /// is not a path). Two targets with the same key get the same route
+    /// from the same router, whatever the rules and templating.
+    #[inline]
+    pub fn route_key(target: &[u8]) -> Option<&[u8]> {
+        let path = path_of(target)?;
+        Some(&path[..query_start(path)])
+    }
+
     /// Writes the route of `target` into `out` (cleared first).
     pub fn route(&self, target: &[u8], out: &mut Vec<u8>) {
         out.clear();
@@ -218,6 +228,13 @@ fn template_into(path: &[u8], out: &mut Vec<u8>) {
 /// instructions).
 #[inline]
 fn segment_len(s: &[u8]) -> usize {
+    find_any(s, b"/?#")
+}
+
+/// Offset of the first byte of `s` that is one of `set` (or the length),
+/// eight bytes per step.
+#[inline(always)]
+fn find_any<const N: usize>(s: &[u8], set: &[u8; N]) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     // High bit set in each byte of `x` equal to `c`, exact up to the first
@@ -231,23 +248,22 @@ fn segment_len(s: &[u8]) -> usize {
         let mut w = [0u8; 8];
         w.copy_from_slice(&s[i..i + 8]);
         let x = u64::from_le_bytes(w);
-        let hits = eq(x, b'/') | eq(x, b'?') | eq(x, b'#');
+        let hits = set.iter().fold(0, |h, &c| h | eq(x, c));
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    while i < s.len() && SHAPE[s[i] as usize] & STOP == 0 {
+    while i < s.len() && !set.contains(&s[i]) {
         i += 1;
     }
     i
 }
 
 /// Where the query string or fragment starts (or the end).
+#[inline]
 fn query_start(p: &[u8]) -> usize {
-    p.iter()
-        .position(|&c| c == b'?' || c == b'#')
-        .unwrap_or(p.len())
+    find_any(p, b"?#")
 }
 
 /// The path part of a request target (query and fragment still attached):

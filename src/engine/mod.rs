@@ -22,25 +22,19 @@
 
 pub mod hist;
 pub mod live;
+mod resolve;
 pub mod snapshot;
 pub mod summary;
 pub mod window;
 
 use std::sync::{Arc, Mutex};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::format::value::MAX_LATENCY_US;
 use crate::format::{ErrorKind, Format, Scratch};
-use crate::route::{FOLDED_TRACKED, OVERFLOW_ID, RouteId, RouteTable, Router, fold_hash};
+use crate::route::{OVERFLOW_ID, RouteId, RouteTable, Router};
 pub use hist::Hist;
-
-/// Overflowed route names a shard remembers (≈ 100 B each) until the route
-/// table is full.
-const OVERFLOW_CACHED: usize = 65_536;
-/// Newly folded routes a shard collects before reporting them under the
-/// registry's lock.
-const FOLDED_BATCH: usize = 4096;
 
 /// Latencies a key buffers before adding them to its HDR histogram.
 ///
@@ -687,22 +681,7 @@ pub struct Ingested {
 /// line into a key without touching shared state on the common path.
 pub struct Shard {
     registry: SharedRegistry,
-    router: Arc<Router>,
-    /// Route name → id, including names already folded into the overflow
-    /// (up to [`OVERFLOW_CACHED`] of them), so only the first sight of a
-    /// route takes the registry's lock.
-    route_cache: FxHashMap<Box<[u8]>, RouteId>,
-    overflow_cached: usize,
-    /// The route table is full and every registered name is in
-    /// `route_cache`: a name not there folds into the overflow without the
-    /// registry's lock. Without this, a flood of distinct routes (100 000
-    /// in the benchmark) took the lock on most lines, from every worker.
-    routes_final: bool,
-    /// Folded names seen since `routes_final` ([`fold_hash`]es, bounded),
-    /// and those not yet reported to the registry.
-    folded: FxHashSet<u64>,
-    folded_new: Vec<u64>,
-    route_buf: Vec<u8>,
+    routes: resolve::Resolver,
     scratch: Scratch,
     max_line: usize,
     pub agg: Aggregates,
@@ -713,13 +692,7 @@ impl Shard {
     pub fn new(registry: SharedRegistry, router: Arc<Router>, cfg: &EngineConfig) -> Shard {
         Shard {
             registry,
-            router,
-            route_cache: FxHashMap::default(),
-            overflow_cached: 0,
-            routes_final: false,
-            folded: FxHashSet::default(),
-            folded_new: Vec::new(),
-            route_buf: Vec::with_capacity(256),
+            routes: resolve::Resolver::new(router),
             scratch: Scratch::default(),
             max_line: cfg.max_line,
             agg: Aggregates::new(cfg),
@@ -734,12 +707,12 @@ impl Shard {
     /// Reports the routes this shard folded on its own to the registry's
     /// count: call before reading [`RouteTable::folded`].
     pub fn report_folded(&mut self) {
-        report_folded(&self.registry, &mut self.folded_new);
+        self.routes.report_folded(&self.registry);
     }
 
     /// New route rules. Cached ids stay valid: they are keyed by route name.
     pub fn set_router(&mut self, router: Arc<Router>) {
-        self.router = router;
+        self.routes.set_router(router);
     }
 
     pub fn input(&mut self, src: SourceId) -> &mut InputStats {
@@ -794,42 +767,7 @@ impl Shard {
             }
         };
         input.requests += 1;
-        self.router.route(rec.target, &mut self.route_buf);
-        let route = match self.route_cache.get(self.route_buf.as_slice()) {
-            Some(&id) => id,
-            None if self.routes_final => {
-                let h = fold_hash(&self.route_buf);
-                if self.folded.len() < FOLDED_TRACKED && self.folded.insert(h) {
-                    self.folded_new.push(h);
-                    if self.folded_new.len() >= FOLDED_BATCH {
-                        report_folded(&self.registry, &mut self.folded_new);
-                    }
-                }
-                OVERFLOW_ID
-            }
-            None => {
-                let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-                let id = reg.routes.intern(&self.route_buf);
-                if id == OVERFLOW_ID && reg.routes.is_full() {
-                    for (name, id) in reg.routes.ids() {
-                        if !self.route_cache.contains_key(name) {
-                            self.route_cache.insert(name.into(), id);
-                        }
-                    }
-                    self.routes_final = true;
-                }
-                drop(reg);
-                // Past the cap, a flood of distinct routes would take the
-                // lock on every line: remember overflowed names too, up to a
-                // bound that keeps memory fixed.
-                if id != OVERFLOW_ID || self.overflow_cached < OVERFLOW_CACHED {
-                    self.overflow_cached += (id == OVERFLOW_ID) as usize;
-                    self.route_cache
-                        .insert(self.route_buf.as_slice().into(), id);
-                }
-                id
-            }
-        };
+        let route = self.routes.id(rec.target, &self.registry);
         let method = match standard_method(rec.method) {
             Some(m) => m,
             None => self
@@ -861,16 +799,6 @@ impl Shard {
             time: rec.time,
         })
     }
-}
-
-fn report_folded(registry: &SharedRegistry, new: &mut Vec<u64>) {
-    if new.is_empty() {
-        return;
-    }
-    let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-    reg.routes.note_folded(new);
-    drop(reg);
-    new.clear();
 }
 
 #[cfg(test)]

@@ -109,3 +109,45 @@ fn folding_without_the_lock_keeps_routes_and_distinct_counts() {
         assert_eq!(row.row.requests, 3, "{name}");
     }
 }
+
+/// A path that is its own route skips templating on later lines, but only
+/// when it was seen to be its own route under the current rules: here a
+/// rule writes `/b/1`, which as a request path templates to `/b/:id`, and
+/// after the rules change `/keep/1` stops being its own route.
+#[test]
+fn paths_skip_templating_only_when_they_are_their_own_route() {
+    let format = Format::compile(&FormatSpec::parse("combined_rt").unwrap(), &[]).unwrap();
+    let line = |path: &str| {
+        format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1 \"-\" \"ua\" 0.001"
+        )
+    };
+    let rules = |specs: &[&str]| {
+        let rules: Vec<_> = specs.iter().map(|s| s.parse().unwrap()).collect();
+        Arc::new(Router::new(&rules, true).unwrap())
+    };
+    let reg = Arc::new(Mutex::new(Registry::new(100)));
+    let cfg = EngineConfig::new(100, 1 << 20, &DEFAULT_BUCKETS);
+    let mut s = Shard::new(
+        reg.clone(),
+        rules(&["^/a/.*$=/b/1", "^/keep/1$=/keep/1"]),
+        &cfg,
+    );
+    let route_of = |s: &mut Shard, path: &str| {
+        let ing = s
+            .line(0, &format, line(path).as_bytes(), LinePos::default())
+            .unwrap();
+        reg.lock().unwrap().routes.name(ing.key.route).to_string()
+    };
+    for _ in 0..2 {
+        assert_eq!(route_of(&mut s, "/a/x"), "/b/1");
+        assert_eq!(route_of(&mut s, "/b/1"), "/b/:id");
+        assert_eq!(route_of(&mut s, "/keep/1?q=2"), "/keep/1");
+        assert_eq!(route_of(&mut s, "/static/app.js"), "/static/app.js");
+    }
+    s.set_router(rules(&[]));
+    for _ in 0..2 {
+        assert_eq!(route_of(&mut s, "/keep/1"), "/keep/:id");
+        assert_eq!(route_of(&mut s, "/static/app.js"), "/static/app.js");
+    }
+}

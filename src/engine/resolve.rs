@@ -1,0 +1,128 @@
+//! Request target → route id, for one shard: templating, the shard's cache
+//! of route names, and folding into the overflow route past the cap.
+//!
+//! Only the first sight of a route name takes the registry's lock. Past
+//! the cap, once the route table is full (it never changes again), a shard
+//! copies its names and folds any other name itself, counting distinct
+//! folded names locally and reporting them in batches: a flood of distinct
+//! routes (100 000 in the benchmark) took the lock on most lines, from
+//! every worker.
+//!
+//! Each cached name also records whether it is its own route when taken as
+//! a request path (`/`, `/static/app.js`, `/login`: over half the lines of
+//! a typical log). Such a path skips templating: its line costs one lookup
+//! of the path instead of templating plus a lookup of the result.
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::SharedRegistry;
+use crate::route::{FOLDED_TRACKED, OVERFLOW_ID, RouteId, Router, fold_hash};
+
+/// Overflowed route names a shard remembers (≈ 100 B each) until the route
+/// table is full.
+const OVERFLOW_CACHED: usize = 65_536;
+/// Newly folded routes a shard collects before reporting them under the
+/// registry's lock.
+const FOLDED_BATCH: usize = 4096;
+
+pub(super) struct Resolver {
+    router: Arc<Router>,
+    /// Route name → (id, the `router_gen` under which the name, as a path,
+    /// was seen to be its own route; 0 if it was not).
+    cache: FxHashMap<Box<[u8]>, (RouteId, u32)>,
+    /// Bumped when the rules change: which paths are their own route
+    /// depends on them, while ids stay valid (they are keyed by name).
+    router_gen: u32,
+    overflow_cached: usize,
+    /// The route table is full and every registered name is in `cache`.
+    routes_final: bool,
+    /// Folded names seen since `routes_final` ([`fold_hash`]es, bounded),
+    /// and those not yet reported to the registry.
+    folded: FxHashSet<u64>,
+    folded_new: Vec<u64>,
+    buf: Vec<u8>,
+}
+
+impl Resolver {
+    pub(super) fn new(router: Arc<Router>) -> Resolver {
+        Resolver {
+            router,
+            cache: FxHashMap::default(),
+            router_gen: 1,
+            overflow_cached: 0,
+            routes_final: false,
+            folded: FxHashSet::default(),
+            folded_new: Vec::new(),
+            buf: Vec::with_capacity(256),
+        }
+    }
+
+    pub(super) fn set_router(&mut self, router: Arc<Router>) {
+        self.router = router;
+        self.router_gen += 1;
+    }
+
+    /// The route id of request target `target`.
+    #[inline]
+    pub(super) fn id(&mut self, target: &[u8], registry: &SharedRegistry) -> RouteId {
+        let key = Router::route_key(target);
+        if let Some(k) = key
+            && let Some(&(id, seen)) = self.cache.get(k)
+            && seen == self.router_gen
+        {
+            return id;
+        }
+        self.router.route(target, &mut self.buf);
+        let verbatim = key == Some(self.buf.as_slice());
+        if let Some(e) = self.cache.get_mut(self.buf.as_slice()) {
+            if verbatim {
+                e.1 = self.router_gen;
+            }
+            return e.0;
+        }
+        if self.routes_final {
+            let h = fold_hash(&self.buf);
+            if self.folded.len() < FOLDED_TRACKED && self.folded.insert(h) {
+                self.folded_new.push(h);
+                if self.folded_new.len() >= FOLDED_BATCH {
+                    self.report_folded(registry);
+                }
+            }
+            return OVERFLOW_ID;
+        }
+        let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
+        let id = reg.routes.intern(&self.buf);
+        if id == OVERFLOW_ID && reg.routes.is_full() {
+            for (name, id) in reg.routes.ids() {
+                if !self.cache.contains_key(name) {
+                    self.cache.insert(name.into(), (id, 0));
+                }
+            }
+            self.routes_final = true;
+        }
+        drop(reg);
+        // Past the cap, a flood of distinct routes would take the lock on
+        // every line until the table is full: remember overflowed names
+        // too, up to a bound that keeps memory fixed.
+        if id != OVERFLOW_ID || self.overflow_cached < OVERFLOW_CACHED {
+            self.overflow_cached += (id == OVERFLOW_ID) as usize;
+            let seen = if verbatim { self.router_gen } else { 0 };
+            self.cache.insert(self.buf.as_slice().into(), (id, seen));
+        }
+        id
+    }
+
+    /// Reports the routes this shard folded on its own to the registry's
+    /// count.
+    pub(super) fn report_folded(&mut self, registry: &SharedRegistry) {
+        if self.folded_new.is_empty() {
+            return;
+        }
+        let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
+        reg.routes.note_folded(&self.folded_new);
+        drop(reg);
+        self.folded_new.clear();
+    }
+}
