@@ -192,9 +192,15 @@ fn template_into(path: &[u8], out: &mut Vec<u8>) {
         let seg = &path[start..i];
         // Independent loads, no branch per byte.
         let shape = seg.iter().fold(0u8, |acc, &b| acc | SHAPE[b as usize]);
-        if start == 1 && shape & SEP != 0 && i < n && is_grpc(path) {
-            out.extend_from_slice(path);
-            return;
+        if start == 1 && shape & SEP != 0 {
+            // Like every route, without its query string: a gRPC path with
+            // one (not sent by gRPC clients, but possible in a log) is the
+            // same call, and the route must depend on the path alone.
+            let p = &path[..query_start(path)];
+            if i < p.len() && is_grpc(p) {
+                out.extend_from_slice(p);
+                return;
+            }
         }
         let plain_word = shape & (DIGIT | UPPER | OTHER) == 0 && shape & LETTER != 0;
         let replaced = if shape == DIGIT {
@@ -646,6 +652,14 @@ mod tests {
                 "/helloworld.Greeter/SayHello",
             ),
             ("/pkg.v1.Service123/Get2", "/pkg.v1.Service123/Get2"),
+            // Regression: with a query string this was templated
+            // (`/:token/GetUser`) while the bare path was kept, so a path
+            // seen verbatim first sent later query lines to another route.
+            (
+                "/svc.v1.Users2024Service/GetUser?a=1",
+                "/svc.v1.Users2024Service/GetUser",
+            ),
+            ("/pkg.Svc/Method#f", "/pkg.Svc/Method"),
             // Segment ends on each side of an 8-byte step.
             ("/1234567/abcdefgh/12345678/x", "/:id/abcdefgh/:id/x"),
             ("/abcdefg/1234567890123456?q=/1", "/abcdefg/:id"),

@@ -144,6 +144,10 @@ fn paths_skip_templating_only_when_they_are_their_own_route() {
         assert_eq!(route_of(&mut s, "/b/1"), "/b/:id");
         assert_eq!(route_of(&mut s, "/keep/1?q=2"), "/keep/1");
         assert_eq!(route_of(&mut s, "/static/app.js"), "/static/app.js");
+        // A gRPC path seen bare first, then with a query string.
+        let grpc = "/svc.v1.Users2024Service/GetUser";
+        assert_eq!(route_of(&mut s, grpc), grpc);
+        assert_eq!(route_of(&mut s, &format!("{grpc}?a=1")), grpc);
     }
     s.set_router(rules(&[]));
     for _ in 0..2 {
