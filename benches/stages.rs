@@ -160,6 +160,8 @@ fn main() {
                     },
                 );
             }
+            // Part of the work: a batch worker does this when its input ends.
+            shard.agg.settle();
             if std::env::var_os("MEM").is_some() {
                 let big = shard
                     .agg

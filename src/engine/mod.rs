@@ -7,9 +7,10 @@
 //! upstream time.
 //!
 //! Ingestion is sharded: each parsing thread owns a [`Shard`] (its own
-//! aggregates, scratch buffers and a cache of route ids) and only touches the
-//! shared [`Registry`] — route and method names — on a cache miss, which is
-//! once per route per thread. At the end of a batch run the summary groups
+//! aggregates, scratch buffers and a cache of route ids, `resolve.rs`) and
+//! only touches the shared [`Registry`] — route and method names — on a
+//! cache miss, which is once per route per thread (past the route cap, once
+//! per batch of folded names). At the end of a batch run the summary groups
 //! keys across the shards (`summary::Summary::build`), without merging
 //! them first; the live engine uses one shard.
 //!
@@ -18,7 +19,8 @@
 //! capped too, per shard (beyond it, new keys fold into the overflow route).
 //! Per key: ~120 B fixed + buckets (8 B each) + the histogram (≤ 1 KiB while
 //! it is an exact list of up to 256 values, 26 KiB once HDR: `hist.rs`) and,
-//! once HDR, up to [`PENDING`] latencies waiting to enter it (2 KiB).
+//! once HDR, up to [`PENDING`] latencies waiting to enter it (2 KiB; the
+//! same again for the upstream time when the log has one).
 
 pub mod hist;
 pub mod live;

@@ -20,9 +20,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::SharedRegistry;
 use crate::route::{FOLDED_TRACKED, OVERFLOW_ID, RouteId, Router, fold_hash};
 
-/// Overflowed route names a shard remembers (≈ 100 B each) until the route
-/// table is full.
-const OVERFLOW_CACHED: usize = 65_536;
 /// Newly folded routes a shard collects before reporting them under the
 /// registry's lock.
 const FOLDED_BATCH: usize = 4096;
@@ -35,7 +32,6 @@ pub(super) struct Resolver {
     /// Bumped when the rules change: which paths are their own route
     /// depends on them, while ids stay valid (they are keyed by name).
     router_gen: u32,
-    overflow_cached: usize,
     /// The route table is full and every registered name is in `cache`.
     routes_final: bool,
     /// Folded names seen since `routes_final` ([`fold_hash`]es, bounded),
@@ -51,7 +47,6 @@ impl Resolver {
             router,
             cache: FxHashMap::default(),
             router_gen: 1,
-            overflow_cached: 0,
             routes_final: false,
             folded: FxHashSet::default(),
             folded_new: Vec::new(),
@@ -103,11 +98,9 @@ impl Resolver {
             self.routes_final = true;
         }
         drop(reg);
-        // Past the cap, a flood of distinct routes would take the lock on
-        // every line until the table is full: remember overflowed names
-        // too, up to a bound that keeps memory fixed.
-        if id != OVERFLOW_ID || self.overflow_cached < OVERFLOW_CACHED {
-            self.overflow_cached += (id == OVERFLOW_ID) as usize;
+        // The registry folds a name only once its table is full, and then
+        // this shard folds names itself: only registered names are cached.
+        if id != OVERFLOW_ID {
             let seen = if verbatim { self.router_gen } else { 0 };
             self.cache.insert(self.buf.as_slice().into(), (id, seen));
         }
