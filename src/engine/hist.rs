@@ -80,6 +80,23 @@ impl<C: Counter> Hist<C> {
         }
     }
 
+    /// Makes `self` a copy of `other`, reusing `self`'s HDR counters when
+    /// both are HDR: no allocation (and no fresh pages to fault in) when
+    /// the summary copies busy histograms one after another.
+    pub fn copy_from(&mut self, other: &Hist<C>) {
+        match (&mut *self, other) {
+            // Same bounds on both sides, so this cannot fail.
+            (Hist::Big(a), Hist::Big(b)) => {
+                let _ = a.set_to(b);
+            }
+            (Hist::Small(a), Hist::Small(b)) => {
+                a.clear();
+                a.extend_from_slice(b);
+            }
+            _ => *self = other.clone(),
+        }
+    }
+
     /// Empties the histogram, keeping its allocation (a busy step's HDR is
     /// reused every step instead of reallocated).
     pub fn clear(&mut self) {

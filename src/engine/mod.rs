@@ -301,6 +301,20 @@ impl Stats {
         }
     }
 
+    /// Makes `self` a copy of `o`, reusing its histogram's allocation
+    /// ([`Hist::copy_from`]).
+    pub(crate) fn copy_from(&mut self, o: &Stats) {
+        self.count = o.count;
+        self.bytes = o.bytes;
+        self.timed = o.timed;
+        self.lat_sum_us = o.lat_sum_us;
+        self.lat_max_us = o.lat_max_us;
+        self.hist.copy_from(&o.hist);
+        self.pending.clone_from(&o.pending);
+        self.buckets.clone_from(&o.buckets);
+        self.upstream.clone_from(&o.upstream);
+    }
+
     /// Adds the pending latencies to the histograms: call before reading
     /// them.
     pub fn settle(&mut self) {

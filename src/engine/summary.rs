@@ -268,6 +268,7 @@ fn group<'a>(
 ) -> Part {
     let mut routes = Vec::new();
     let mut total = Stats::default();
+    let mut merged = Stats::default();
     let mut i = 0;
     while i < order.len() {
         let route = order[i].0.route;
@@ -285,16 +286,15 @@ fn group<'a>(
                 j += 1;
             }
             // One entry (the common case) is read in place; several (sources,
-            // shards) are summed into a copy of the first.
-            let merged;
+            // shards) are summed into a copy of the first, in one reused
+            // `Stats`: a fresh 26 KiB histogram per busy key cost page faults.
             let es: &Stats = if j == i + 1 {
                 stats(&order[i])
             } else {
-                let mut m = stats(&order[i]).clone();
+                merged.copy_from(stats(&order[i]));
                 for o in &order[i + 1..j] {
-                    m.merge(stats(o));
+                    merged.merge(stats(o));
                 }
-                merged = m;
                 &merged
             };
             i = j;
