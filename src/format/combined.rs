@@ -20,19 +20,66 @@ use super::template::{
     Class, NO_SLOT, Op, S_BYTES, S_REQUEST, S_STATUS, S_TIME, SLOTS, lit_at, quoted_end,
 };
 
-/// How the line starts before the timestamp.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Head {
-    /// `$remote_addr - $remote_user [` + 26-byte `$time_local` + `] "`
-    Nginx,
-    /// `%h %l %u ` + 28-byte `[%t]` + ` "`
-    Apache,
+/// How the line starts: tokens each followed by a separator, then the
+/// fixed-width timestamp and the literal that opens the request.
+#[derive(Debug, PartialEq, Eq)]
+struct Head {
+    seps: &'static [&'static [u8]],
+    time: usize,
+    after: &'static [u8],
+}
+
+/// `$remote_addr - $remote_user [` + 26-byte `$time_local` + `] "`
+static NGINX: Head = Head {
+    seps: &[b" - ", b" ["],
+    time: 26,
+    after: b"] \"",
+};
+/// `%h %l %u ` + 28-byte `[%t]` + ` "`
+static APACHE: Head = Head {
+    seps: &[b" ", b" ", b" "],
+    time: 28,
+    after: b" \"",
+};
+
+impl Head {
+    /// Whether `ops` start with this head; the index of the op after it.
+    fn recognise(&'static self, ops: &[Op]) -> Option<usize> {
+        let mut i = 0;
+        for sep in self.seps {
+            if !(token_ignored(ops.get(i)) && lit(ops.get(i + 1), sep)) {
+                return None;
+            }
+            i += 2;
+        }
+        (matches!(ops.get(i), Some(Op::Fixed(n, s)) if *n == self.time && *s as usize == S_TIME)
+            && lit(ops.get(i + 1), self.after))
+        .then_some(i + 2)
+    }
+
+    /// Matches this head at the start of `line`; where the request starts.
+    #[inline(always)]
+    fn run(&self, line: &[u8], slots: &mut [(u32, u32); SLOTS]) -> Option<usize> {
+        let mut pos = 0;
+        for sep in self.seps {
+            let end = token(line, pos)?;
+            if !lit_at(line, end, sep) {
+                return None;
+            }
+            pos = end + sep.len();
+        }
+        if !lit_at(line, pos + self.time, self.after) {
+            return None;
+        }
+        slots[S_TIME] = (pos as u32, (pos + self.time) as u32);
+        Some(pos + self.time + self.after.len())
+    }
 }
 
 /// A recognised combined-family start.
 #[derive(Clone, Copy, Debug)]
 pub struct Combined {
-    head: Head,
+    head: &'static Head,
     /// `%b` allows `-` (`DigitsOrDash`); nginx's `$body_bytes_sent` is
     /// `Digits`.
     bytes: Class,
@@ -53,27 +100,9 @@ fn token_ignored(op: Option<&Op>) -> bool {
 /// its matcher and the ops left after it.
 pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
     let at = |i: usize| ops.get(i);
-    let (head, mut i) = if token_ignored(at(0))
-        && lit(at(1), b" - ")
-        && token_ignored(at(2))
-        && lit(at(3), b" [")
-        && matches!(at(4), Some(Op::Fixed(26, s)) if *s as usize == S_TIME)
-        && lit(at(5), b"] \"")
-    {
-        (Head::Nginx, 6)
-    } else if token_ignored(at(0))
-        && lit(at(1), b" ")
-        && token_ignored(at(2))
-        && lit(at(3), b" ")
-        && token_ignored(at(4))
-        && lit(at(5), b" ")
-        && matches!(at(6), Some(Op::Fixed(28, s)) if *s as usize == S_TIME)
-        && lit(at(7), b" \"")
-    {
-        (Head::Apache, 8)
-    } else {
-        return None;
-    };
+    let (head, mut i) = [&NGINX, &APACHE]
+        .into_iter()
+        .find_map(|h| Some((h, h.recognise(ops)?)))?;
     if !(matches!(at(i), Some(Op::Quoted(s)) if *s as usize == S_REQUEST)
         && lit(at(i + 1), b"\" ")
         && matches!(at(i + 2), Some(Op::Run(Class::Digits, s)) if *s as usize == S_STATUS)
@@ -128,45 +157,14 @@ impl Combined {
     /// the rest of the template takes over.
     #[inline]
     pub fn run(&self, line: &[u8], slots: &mut [(u32, u32); SLOTS]) -> Option<(u16, usize)> {
-        let mut pos;
-        match self.head {
-            Head::Nginx => {
-                let a = token(line, 0)?;
-                if !lit_at(line, a, b" - ") {
-                    return None;
-                }
-                let u = token(line, a + 3)?;
-                if !lit_at(line, u, b" [") {
-                    return None;
-                }
-                let t = u + 2;
-                if !lit_at(line, t + 26, b"] \"") {
-                    return None;
-                }
-                slots[S_TIME] = (t as u32, (t + 26) as u32);
-                pos = t + 29;
-            }
-            Head::Apache => {
-                let h = token(line, 0)?;
-                if !lit_at(line, h, b" ") {
-                    return None;
-                }
-                let l = token(line, h + 1)?;
-                if !lit_at(line, l, b" ") {
-                    return None;
-                }
-                let u = token(line, l + 1)?;
-                if !lit_at(line, u, b" ") {
-                    return None;
-                }
-                let t = u + 1;
-                if !lit_at(line, t + 28, b" \"") {
-                    return None;
-                }
-                slots[S_TIME] = (t as u32, (t + 28) as u32);
-                pos = t + 30;
-            }
-        }
+        // One call per head, each with a constant shape, so the compiler
+        // unrolls the separator loop (as a loop over a runtime shape it
+        // measured ~2 % slower end to end).
+        let mut pos = if std::ptr::eq(self.head, &NGINX) {
+            NGINX.run(line, slots)?
+        } else {
+            APACHE.run(line, slots)?
+        };
         let r = pos + quoted_end(&line[pos..])?;
         slots[S_REQUEST] = (pos as u32, r as u32);
         if !lit_at(line, r, b"\" ") {
