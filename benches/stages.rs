@@ -167,7 +167,7 @@ fn main() {
                     .agg
                     .entries
                     .iter()
-                    .filter(|e| matches!(e.stats.hist, routetop::engine::Hist::Big(_)))
+                    .filter(|e| matches!(e.stats.latency.hist, routetop::engine::Hist::Big(_)))
                     .count();
                 println!(
                     "keys {} (HDR {big}), aggregates {:.1} MiB",

@@ -161,16 +161,26 @@ impl Key {
 /// Statistics of one set of requests (a key, or a rollup of keys).
 ///
 /// `repr(C)`: the counters every line updates come first, next to the
-/// histogram's header, instead of wherever the compiler puts them.
+/// latency histogram's header, instead of wherever the compiler puts them.
 #[derive(Clone, Debug, Default)]
 #[repr(C)]
 pub struct Stats {
     pub count: u64,
     pub bytes: u64,
-    /// Requests that carried a timer.
+    /// Total request time, of the requests that carried one.
+    pub latency: Timer,
+    /// Upstream time, once a request carried one.
+    pub upstream: Option<Box<Timer>>,
+}
+
+/// One timer of a set of requests (total or upstream time).
+#[derive(Clone, Debug, Default)]
+#[repr(C)]
+pub struct Timer {
+    /// Requests that carried this timer.
     pub timed: u64,
-    pub lat_sum_us: u64,
-    pub lat_max_us: u64,
+    pub sum_us: u64,
+    pub max_us: u64,
     /// Complete only once settled ([`Stats::settle`]); see [`PENDING`].
     pub hist: Hist,
     pending: Vec<u32>,
@@ -178,28 +188,15 @@ pub struct Stats {
     /// (bound[i-1], bound[i]]; values above the last bound are
     /// `timed - sum(buckets)`.
     pub buckets: Box<[u64]>,
-    pub upstream: Option<Box<Timer>>,
-}
-
-/// Upstream time of a key's requests.
-#[derive(Clone, Debug, Default)]
-pub struct Timer {
-    pub timed: u64,
-    pub sum_us: u64,
-    pub max_us: u64,
-    /// Complete only once settled, as [`Stats::hist`].
-    pub hist: Hist,
-    pending: Vec<u32>,
-    pub buckets: Box<[u64]>,
 }
 
 impl Timer {
     /// An empty timer with `n` bucket counters.
-    fn new(n: usize) -> Box<Timer> {
-        Box::new(Timer {
+    fn new(n: usize) -> Timer {
+        Timer {
             buckets: vec![0; n].into_boxed_slice(),
             ..Default::default()
-        })
+        }
     }
 
     /// Counts one timed request of `us` µs (see [`Stats::record`]).
@@ -209,49 +206,60 @@ impl Timer {
         self.sum_us += us;
         self.max_us = self.max_us.max(us);
         if with_hist {
-            record_deferred(&mut self.hist, &mut self.pending, us);
+            self.record_deferred(us);
         }
         if let Some(i) = bucket_of(bounds, us) {
             self.buckets[i] += 1;
         }
     }
 
+    /// Records `us` in the histogram, through `pending` once it is HDR
+    /// (see [`PENDING`]). An exact list is appended to directly: that is
+    /// already one write to the end of a short array.
+    #[inline]
+    fn record_deferred(&mut self, us: u64) {
+        if let Hist::Big(_) = self.hist {
+            self.pending.push(us.min(MAX_LATENCY_US) as u32);
+            if self.pending.len() >= PENDING {
+                self.settle();
+            }
+        } else {
+            self.hist.record(us);
+        }
+    }
+
+    fn settle(&mut self) {
+        for &us in &self.pending {
+            self.hist.record(us as u64);
+        }
+        self.pending.clear();
+    }
+
+    /// Adds `o`, its pending values included.
     fn merge(&mut self, o: &Timer) {
         self.timed += o.timed;
         self.sum_us += o.sum_us;
         self.max_us = self.max_us.max(o.max_us);
-        merge_hist(&mut self.hist, &o.hist, &o.pending);
+        self.hist.merge(&o.hist);
+        for &us in &o.pending {
+            self.hist.record(us as u64);
+        }
         add_buckets(&mut self.buckets, &o.buckets);
     }
-}
 
-/// Records `us` in `hist`, through `pending` once it is HDR (see
-/// [`PENDING`]). An exact list is appended to directly: that is already one
-/// write to the end of a short array.
-#[inline]
-fn record_deferred(hist: &mut Hist, pending: &mut Vec<u32>, us: u64) {
-    if let Hist::Big(_) = hist {
-        pending.push(us.min(MAX_LATENCY_US) as u32);
-        if pending.len() >= PENDING {
-            settle(hist, pending);
-        }
-    } else {
-        hist.record(us);
+    /// Makes `self` a copy of `o`, reusing its histogram's allocation
+    /// ([`Hist::copy_from`]).
+    fn copy_from(&mut self, o: &Timer) {
+        self.timed = o.timed;
+        self.sum_us = o.sum_us;
+        self.max_us = o.max_us;
+        self.hist.copy_from(&o.hist);
+        self.pending.clone_from(&o.pending);
+        self.buckets.clone_from(&o.buckets);
     }
-}
 
-fn settle(hist: &mut Hist, pending: &mut Vec<u32>) {
-    for &us in pending.iter() {
-        hist.record(us as u64);
-    }
-    pending.clear();
-}
-
-/// Adds another aggregate's histogram and its pending values to `hist`.
-fn merge_hist(hist: &mut Hist, other: &Hist, other_pending: &[u32]) {
-    hist.merge(other);
-    for &us in other_pending {
-        hist.record(us as u64);
+    fn heap_bytes(&self) -> usize {
+        self.hist.heap_bytes() + self.pending.capacity() * 4 + self.buckets.len() * 8
     }
 }
 
@@ -264,7 +272,7 @@ fn bucket_of(bounds: &[u64], us: u64) -> Option<usize> {
 impl Stats {
     fn new(n_buckets: usize) -> Stats {
         Stats {
-            buckets: vec![0; n_buckets].into_boxed_slice(),
+            latency: Timer::new(n_buckets),
             ..Default::default()
         }
     }
@@ -284,19 +292,11 @@ impl Stats {
         self.count += 1;
         self.bytes += bytes.unwrap_or(0);
         if let Some(us) = latency_us {
-            self.timed += 1;
-            self.lat_sum_us += us;
-            self.lat_max_us = self.lat_max_us.max(us);
-            if with_hist {
-                record_deferred(&mut self.hist, &mut self.pending, us);
-            }
-            if let Some(i) = bucket_of(bounds, us) {
-                self.buckets[i] += 1;
-            }
+            self.latency.record(bounds, with_hist, us);
         }
         if let Some(us) = upstream_us {
             self.upstream
-                .get_or_insert_with(|| Timer::new(bounds.len()))
+                .get_or_insert_with(|| Box::new(Timer::new(bounds.len())))
                 .record(bounds, with_hist, us);
         }
     }
@@ -306,54 +306,42 @@ impl Stats {
     pub(crate) fn copy_from(&mut self, o: &Stats) {
         self.count = o.count;
         self.bytes = o.bytes;
-        self.timed = o.timed;
-        self.lat_sum_us = o.lat_sum_us;
-        self.lat_max_us = o.lat_max_us;
-        self.hist.copy_from(&o.hist);
-        self.pending.clone_from(&o.pending);
-        self.buckets.clone_from(&o.buckets);
+        self.latency.copy_from(&o.latency);
         self.upstream.clone_from(&o.upstream);
     }
 
     /// Adds the pending latencies to the histograms: call before reading
     /// them.
     pub fn settle(&mut self) {
-        settle(&mut self.hist, &mut self.pending);
+        self.latency.settle();
         if let Some(u) = &mut self.upstream {
-            settle(&mut u.hist, &mut u.pending);
+            u.settle();
         }
     }
 
     /// Whether the histograms hold every recorded latency.
     pub fn settled(&self) -> bool {
-        self.pending.is_empty() && self.upstream.as_ref().is_none_or(|u| u.pending.is_empty())
+        self.latency.pending.is_empty()
+            && self.upstream.as_ref().is_none_or(|u| u.pending.is_empty())
     }
 
     pub fn merge(&mut self, o: &Stats) {
         self.count += o.count;
         self.bytes += o.bytes;
-        self.timed += o.timed;
-        self.lat_sum_us += o.lat_sum_us;
-        self.lat_max_us = self.lat_max_us.max(o.lat_max_us);
-        merge_hist(&mut self.hist, &o.hist, &o.pending);
-        add_buckets(&mut self.buckets, &o.buckets);
+        self.latency.merge(&o.latency);
         if let Some(ou) = &o.upstream {
             self.upstream
-                .get_or_insert_with(|| Timer::new(ou.buckets.len()))
+                .get_or_insert_with(|| Box::new(Timer::new(ou.buckets.len())))
                 .merge(ou);
         }
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.hist.heap_bytes()
-            + self.pending.capacity() * 4
-            + self.buckets.len() * 8
-            + self.upstream.as_ref().map_or(0, |u| {
-                std::mem::size_of::<Timer>()
-                    + u.hist.heap_bytes()
-                    + u.pending.capacity() * 4
-                    + u.buckets.len() * 8
-            })
+        self.latency.heap_bytes()
+            + self
+                .upstream
+                .as_ref()
+                .map_or(0, |u| std::mem::size_of::<Timer>() + u.heap_bytes())
     }
 }
 

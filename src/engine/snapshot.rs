@@ -324,7 +324,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         }
         let (q_us, latency) = match hists.as_ref().and_then(|h| (h.route)(route)) {
             Some(l) => l,
-            None => latency_of(&stats.hist),
+            None => latency_of(&stats.latency.hist),
         };
         routes.push((
             route,
@@ -345,7 +345,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
     }
     let (q_us, latency) = match hists {
         Some(h) => h.total,
-        None => latency_of(&total_stats.hist),
+        None => latency_of(&total_stats.latency.hist),
     };
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),
@@ -370,10 +370,10 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
             status: e.key.status,
             count: e.stats.count,
             bytes: e.stats.bytes,
-            timed: e.stats.timed,
-            lat_sum_us: e.stats.lat_sum_us,
-            lat_max_us: e.stats.lat_max_us,
-            buckets: e.stats.buckets.to_vec(),
+            timed: e.stats.latency.timed,
+            lat_sum_us: e.stats.latency.sum_us,
+            lat_max_us: e.stats.latency.max_us,
+            buckets: e.stats.latency.buckets.to_vec(),
             upstream: e.stats.upstream.as_ref().map(|u| TimerSnap {
                 timed: u.timed,
                 sum_us: u.sum_us,

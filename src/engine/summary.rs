@@ -39,9 +39,9 @@ impl Row {
         Row {
             requests: s.count,
             bytes: s.bytes,
-            timed: s.timed,
-            lat_sum_us: s.lat_sum_us,
-            lat_max_us: s.lat_max_us,
+            timed: s.latency.timed,
+            lat_sum_us: s.latency.sum_us,
+            lat_max_us: s.latency.max_us,
             ..Default::default()
         }
     }
@@ -51,7 +51,7 @@ impl Row {
         if let Some(st) = status {
             r.classes[Row::class_of(st)] = s.count;
         }
-        s.hist.quantiles(&QUANTILES, &mut r.q_us);
+        s.latency.hist.quantiles(&QUANTILES, &mut r.q_us);
         r
     }
 
