@@ -1,5 +1,6 @@
-//! Per-stage throughput of the hot path on one core: parse only, parse +
-//! route, and the full ingest (parse, route, aggregate with HDR). Min of
+//! Per-stage throughput of the hot path on one core: parse only (line by
+//! line, and through a block's structural index as batch runs do), parse +
+//! route, and the full ingest (index, parse, route, aggregate with HDR). Min of
 //! several passes over the same in-memory lines, so the figure is stable on
 //! a shared machine.
 //!
@@ -13,7 +14,9 @@ use std::time::Instant;
 
 use routetop::engine::{DEFAULT_BUCKETS, EngineConfig, LinePos, Registry, Shard};
 use routetop::format::detect::detect;
+use routetop::format::scan::Marks;
 use routetop::format::{Format, FormatSpec, Scratch};
+use routetop::input::batch::BLOCK;
 use routetop::route::Router;
 
 fn best<F: FnMut() -> u64>(passes: usize, mut f: F) -> (f64, u64) {
@@ -89,7 +92,43 @@ fn main() {
         });
         println!(
             "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok} parsed)",
-            "parse",
+            "parse (line by line)",
+            n / t / 1e6,
+            mb / t
+        );
+    }
+
+    // Cut like the batch reader's blocks: 1 MiB, after a newline.
+    let blocks: Vec<&[u8]> = {
+        let mut v = Vec::new();
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let cut = match memchr::memrchr(b'\n', &rest[..rest.len().min(BLOCK)]) {
+                Some(i) if rest.len() > BLOCK => i + 1,
+                _ => rest.len().min(BLOCK),
+            };
+            v.push(&rest[..cut]);
+            rest = &rest[cut..];
+        }
+        v
+    };
+    let mut marks = Marks::default();
+    if run("parse-blocks") {
+        let (t, ok) = best(5, || {
+            let mut c = 0;
+            for b in &blocks {
+                marks.index(b);
+                for (s, e) in marks.lines() {
+                    let l = &b[s..e];
+                    c += (!l.is_empty() && format.parse_scan(l, &mut scratch, marks.at(s)).is_ok())
+                        as u64;
+                }
+            }
+            c
+        });
+        println!(
+            "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok} parsed)",
+            "index blocks + parse",
             n / t / 1e6,
             mb / t
         );
@@ -149,16 +188,16 @@ fn main() {
         let (t, ok) = best(5, || {
             let reg = Arc::new(Mutex::new(Registry::new(2000)));
             let mut shard = Shard::new(reg, router.clone(), &cfg);
-            for (i, l) in lines.iter().enumerate() {
-                shard.line(
-                    0,
-                    &format,
-                    l,
-                    LinePos {
-                        seq: 0,
+            // As a batch worker does: block by block, through the index.
+            for (seq, b) in blocks.iter().enumerate() {
+                marks.index(b);
+                for (i, (s, e)) in marks.lines().enumerate() {
+                    let pos = LinePos {
+                        seq: seq as u32,
                         local: i as u64,
-                    },
-                );
+                    };
+                    shard.line_scan(0, &format, &b[s..e], pos, marks.at(s));
+                }
             }
             // Part of the work: a batch worker does this when its input ends.
             shard.agg.settle();

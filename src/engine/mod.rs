@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
+use crate::format::scan::{Plain, Scan};
 use crate::format::value::MAX_LATENCY_US;
 use crate::format::{ErrorKind, Format, Scratch};
 use crate::route::{OVERFLOW_ID, RouteId, RouteTable, Router};
@@ -745,6 +746,20 @@ impl Shard {
         line: &[u8],
         pos: LinePos,
     ) -> Option<Ingested> {
+        self.line_scan(src, format, line, pos, Plain)
+    }
+
+    /// [`Shard::line`], finding field ends with `scan` (see
+    /// [`Format::parse_scan`]).
+    #[inline]
+    pub fn line_scan<S: Scan>(
+        &mut self,
+        src: SourceId,
+        format: &Format,
+        line: &[u8],
+        pos: LinePos,
+        scan: S,
+    ) -> Option<Ingested> {
         let input = {
             let i = src as usize;
             if self.inputs.len() <= i {
@@ -763,7 +778,7 @@ impl Shard {
             );
             return None;
         }
-        let rec = match format.parse(line, &mut self.scratch) {
+        let rec = match format.parse_scan(line, &mut self.scratch, scan) {
             Ok(r) => r,
             Err(kind) => {
                 input.note_error(kind, pos, line, line.len() as u64, || format.explain(line));

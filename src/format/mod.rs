@@ -13,6 +13,7 @@ pub mod detect;
 pub mod json;
 mod nginx;
 pub mod regexfmt;
+pub mod scan;
 pub mod template;
 pub mod value;
 
@@ -360,6 +361,18 @@ impl Format {
         line: &'a [u8],
         scratch: &'a mut Scratch,
     ) -> Result<Record<'a>, ErrorKind> {
+        self.parse_scan(line, scratch, scan::Plain)
+    }
+
+    /// [`Format::parse`], finding field ends with `scan` (a block's
+    /// [`scan::Marks`] in batch runs).
+    #[inline]
+    pub fn parse_scan<'a, S: scan::Scan>(
+        &self,
+        line: &'a [u8],
+        scratch: &'a mut Scratch,
+        scan: S,
+    ) -> Result<Record<'a>, ErrorKind> {
         let line = match line {
             [rest @ .., b'\r'] => rest,
             _ => line,
@@ -368,7 +381,7 @@ impl Format {
             return Err(ErrorKind::Empty);
         }
         match &self.kind {
-            Kind::Template(t) => t.parse(line, &mut scratch.time),
+            Kind::Template(t) => t.parse(line, &mut scratch.time, scan),
             Kind::Json(j) => j.parse(line, scratch),
             Kind::Regex(r) => r.parse(line, scratch),
         }

@@ -20,6 +20,7 @@
 use memchr::memmem;
 
 use super::combined::{self, Combined};
+use super::scan::{Plain, Scan};
 use super::value::{self, Unit};
 use super::{ErrorKind, Record, TimeCache};
 
@@ -347,12 +348,13 @@ impl Template {
     }
 
     #[inline]
-    pub fn parse<'a>(
+    pub fn parse<'a, S: Scan>(
         &self,
         line: &'a [u8],
         time_cache: &mut TimeCache,
+        scan: S,
     ) -> Result<Record<'a>, ErrorKind> {
-        self.parse_with(line, time_cache, true)
+        self.parse_with(line, time_cache, true, scan)
     }
 
     /// Whether the combined-family start is matched by straight-line code,
@@ -365,23 +367,24 @@ impl Template {
     ) -> (bool, Result<Record<'a>, ErrorKind>) {
         (
             self.fast.is_some(),
-            self.parse_with(line, time_cache, false),
+            self.parse_with(line, time_cache, false, Plain),
         )
     }
 
     #[inline]
-    fn parse_with<'a>(
+    fn parse_with<'a, S: Scan>(
         &self,
         line: &'a [u8],
         time_cache: &mut TimeCache,
         fast: bool,
+        scan: S,
     ) -> Result<Record<'a>, ErrorKind> {
         let mut slots = [(0u32, 0u32); SLOTS];
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
-            let (filled, pos) = head.run(line, &mut slots).ok_or(ErrorKind::NoMatch)?;
-            run_ops(tail, line, pos, filled, &mut slots).ok_or(ErrorKind::NoMatch)?
+            let (filled, pos) = head.run(line, &mut slots, scan).ok_or(ErrorKind::NoMatch)?;
+            run_ops(tail, line, pos, filled, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
         } else if !self.ops.is_empty() {
-            run_ops(&self.ops, line, 0, 0, &mut slots).ok_or(ErrorKind::NoMatch)?
+            run_ops(&self.ops, line, 0, 0, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
         } else {
             let mut m = Matcher {
                 t: self,
@@ -539,11 +542,11 @@ impl Matcher<'_, '_> {
                 }
                 if f.quoted {
                     // `next` starts with the quote (checked at build time).
-                    let Some(e) = quoted_end(rest) else {
+                    let Some(e) = Plain.quote(line, pos) else {
                         return false;
                     };
-                    self.set(f, pos, pos + e);
-                    return self.run(ti + 1, pos + e);
+                    self.set(f, pos, e);
+                    return self.run(ti + 1, e);
                 }
                 let run = f.class.run(rest);
                 if run == 0 && f.class != Class::Free {
@@ -596,12 +599,13 @@ impl Matcher<'_, '_> {
 /// found by one scan: runs `ops` from `pos` and returns the filled-slot mask
 /// (added to `filled`) if they reach exactly the end of the line.
 #[inline]
-fn run_ops(
+fn run_ops<S: Scan>(
     ops: &[Op],
     line: &[u8],
     mut pos: usize,
     mut filled: u16,
     slots: &mut [(u32, u32); SLOTS],
+    scan: S,
 ) -> Option<u16> {
     for op in ops {
         let rest = &line[pos..];
@@ -619,7 +623,7 @@ fn run_ops(
                 }
                 (*n, *slot)
             }
-            Op::Quoted(slot) => (quoted_end(rest)?, *slot),
+            Op::Quoted(slot) => (scan.quote(line, pos)? - pos, *slot),
             Op::Run(class, slot) => match class.run(rest) {
                 0 => return None,
                 n => (n, *slot),
@@ -665,27 +669,6 @@ fn linear_ops(toks: &[Tok]) -> Vec<Op> {
         .collect()
 }
 
-/// Offset of the first `"` in `s` not escaped by a backslash.
-#[inline]
-pub(super) fn quoted_end(s: &[u8]) -> Option<usize> {
-    // `""` and `"-"` (no referer, no user agent) are common: answer them
-    // without a memchr call.
-    match s {
-        [b'"', ..] => return Some(0),
-        [c, b'"', ..] if *c != b'\\' => return Some(1),
-        _ => {}
-    }
-    let mut i = 0;
-    while i < s.len() {
-        let j = i + memchr::memchr2(b'"', b'\\', &s[i..])?;
-        if s[j] == b'"' {
-            return Some(j);
-        }
-        i = j + 2;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -703,15 +686,6 @@ mod tests {
     }
 
     #[test]
-    fn quoted_end_skips_escapes() {
-        assert_eq!(quoted_end(br#"abc" x"#), Some(3));
-        assert_eq!(quoted_end(br#"a\"b" x"#), Some(4));
-        assert_eq!(quoted_end(br#"a\\"#), None);
-        assert_eq!(quoted_end(br#"a\x22b" x"#), Some(6));
-        assert_eq!(quoted_end(b"abc"), None);
-    }
-
-    #[test]
     fn free_fields_backtrack_until_the_narrow_ones_fit() {
         let t = Template::build(vec![
             field(Field::Request, Class::Free),
@@ -723,12 +697,12 @@ mod tests {
         .unwrap();
         let mut tc = TimeCache::default();
         let r = t
-            .parse(b"GET /a-200-1.5/b-c HTTP/1.1-404-0.250", &mut tc)
+            .parse(b"GET /a-200-1.5/b-c HTTP/1.1-404-0.250", &mut tc, Plain)
             .unwrap();
         assert_eq!(r.target, b"/a-200-1.5/b-c");
         assert_eq!(r.status, 404);
         assert_eq!(r.latency_us, Some(250_000));
-        assert!(t.parse(b"GET /a HTTP/1.1-404-x", &mut tc).is_err());
+        assert!(t.parse(b"GET /a HTTP/1.1-404-x", &mut tc, Plain).is_err());
     }
 
     #[test]
@@ -754,7 +728,10 @@ mod tests {
         .unwrap();
         let line = vec![b'-'; 60_000];
         let mut tc = TimeCache::default();
-        assert_eq!(t.parse(&line, &mut tc).unwrap_err(), ErrorKind::NoMatch);
+        assert_eq!(
+            t.parse(&line, &mut tc, Plain).unwrap_err(),
+            ErrorKind::NoMatch
+        );
         assert!(t.explain(&line).contains("too ambiguous"));
     }
 }

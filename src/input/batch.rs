@@ -27,6 +27,7 @@ use crate::engine::{
     Aggregates, EngineConfig, InputStats, LinePos, SAMPLE_BYTES, Shard, SharedRegistry, SourceId,
 };
 use crate::format::detect::{self, Detected};
+use crate::format::scan::Marks;
 use crate::format::{FieldOverride, Format, FormatSpec};
 use crate::route::Router;
 
@@ -295,6 +296,7 @@ pub fn run(
                 let reader = &reader;
                 scope.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
+                    let mut marks = Marks::default();
                     let mut chunk_lines: Vec<BlockLines> = Vec::new();
                     loop {
                         let block = reader
@@ -309,7 +311,14 @@ pub fn run(
                                 len,
                                 format,
                             }) => {
-                                let n = parse_block(&mut shard, src, seq, &buf[..len], &format);
+                                let n = parse_block(
+                                    &mut shard,
+                                    &mut marks,
+                                    src,
+                                    seq,
+                                    &buf[..len],
+                                    &format,
+                                );
                                 chunk_lines.push((src, seq, n));
                             }
                             Some(Block::Oversized {
@@ -363,14 +372,22 @@ pub fn run(
 }
 
 /// Parses every line of a block; returns the number of lines.
-fn parse_block(shard: &mut Shard, src: SourceId, seq: u32, data: &[u8], format: &Format) -> u64 {
+/// Lines and field ends are found through the block's structural index
+/// (see [`Marks`]), built here in one pass.
+fn parse_block(
+    shard: &mut Shard,
+    marks: &mut Marks,
+    src: SourceId,
+    seq: u32,
+    data: &[u8],
+    format: &Format,
+) -> u64 {
+    marks.index(data);
     let mut n = 0u64;
-    let mut start = 0;
-    while start < data.len() {
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-        shard.line(src, format, &data[start..end], LinePos { seq, local: n });
+    for (start, end) in marks.lines() {
+        let pos = LinePos { seq, local: n };
+        shard.line_scan(src, format, &data[start..end], pos, marks.at(start));
         n += 1;
-        start = end + 1;
     }
     n
 }
