@@ -2,13 +2,13 @@
 //! programs (schema: `assets/report.schema.json`) or CSV for spreadsheets,
 //! plus the parse-error summary that goes to stderr.
 
-use std::io::{self, Write};
+mod json;
 
-use serde::Serialize;
+use std::io::{self, Write};
 
 use super::human;
 use crate::engine::InputStats;
-use crate::engine::summary::{QUANTILES, Row, Summary};
+use crate::engine::summary::{Row, Summary};
 use crate::format::ErrorKind;
 use crate::input::batch::SourceReport;
 
@@ -48,7 +48,7 @@ pub fn write(
     let mut w = io::BufWriter::with_capacity(1 << 16, out);
     match format {
         OutputFormat::Table => table(&mut w, data, top),
-        OutputFormat::Json => json(&mut w, data),
+        OutputFormat::Json => json::json(&mut w, data),
         OutputFormat::Csv => csv(&mut w, data, top),
     }?;
     w.flush()
@@ -192,226 +192,6 @@ fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result
         )?;
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------- JSON
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    schema: &'static str,
-    span: Option<JsonSpan>,
-    totals: JsonStats,
-    routes: Vec<JsonRoute<'a>>,
-    entries: Vec<JsonEntry<'a>>,
-    inputs: Vec<JsonInput<'a>>,
-    overflow: JsonOverflow,
-}
-
-#[derive(Serialize)]
-struct JsonSpan {
-    start: String,
-    end: String,
-    seconds: u64,
-}
-
-#[derive(Serialize)]
-struct JsonLatency {
-    count: u64,
-    sum: f64,
-    mean: f64,
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
-}
-
-#[derive(Serialize)]
-struct JsonClasses {
-    #[serde(rename = "1xx")]
-    c1: u64,
-    #[serde(rename = "2xx")]
-    c2: u64,
-    #[serde(rename = "3xx")]
-    c3: u64,
-    #[serde(rename = "4xx")]
-    c4: u64,
-    #[serde(rename = "5xx")]
-    c5: u64,
-    other: u64,
-}
-
-#[derive(Serialize)]
-struct JsonStats {
-    requests: u64,
-    rps: Option<f64>,
-    bytes: u64,
-    status: JsonClasses,
-    error_rate_4xx: f64,
-    error_rate_5xx: f64,
-    latency: Option<JsonLatency>,
-}
-
-#[derive(Serialize)]
-struct JsonRoute<'a> {
-    route: &'a str,
-    methods: Vec<&'a str>,
-    #[serde(flatten)]
-    stats: JsonStats,
-}
-
-#[derive(Serialize)]
-struct JsonEntry<'a> {
-    route: &'a str,
-    method: &'a str,
-    status: u16,
-    count: u64,
-    bytes: u64,
-    latency: Option<JsonLatency>,
-}
-
-#[derive(Serialize)]
-struct JsonDetected {
-    matched: usize,
-    sampled: usize,
-}
-
-#[derive(Serialize)]
-struct JsonSample {
-    line: u64,
-    reason: &'static str,
-    length: u64,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct JsonInput<'a> {
-    name: &'a str,
-    format: Option<&'a str>,
-    detected: Option<JsonDetected>,
-    lines: u64,
-    requests: u64,
-    parse_errors: u64,
-    errors: std::collections::BTreeMap<&'static str, u64>,
-    samples: Vec<JsonSample>,
-}
-
-#[derive(Serialize)]
-struct JsonOverflow {
-    max_routes: usize,
-    routes: usize,
-    folded_routes: u64,
-    folded_at_least: bool,
-    requests: u64,
-}
-
-fn json_latency(r: &Row) -> Option<JsonLatency> {
-    (r.timed > 0).then(|| JsonLatency {
-        count: r.timed,
-        sum: secs(r.lat_sum_us),
-        mean: r.lat_sum_us as f64 / r.timed as f64 / 1e6,
-        p50: secs(r.q_us[0]),
-        p90: secs(r.q_us[1]),
-        p99: secs(r.q_us[2]),
-        p999: secs(r.q_us[3]),
-        max: secs(r.lat_max_us),
-    })
-}
-
-fn json_stats(s: &Summary, r: &Row) -> JsonStats {
-    JsonStats {
-        requests: r.requests,
-        rps: s.rate(r.requests),
-        bytes: r.bytes,
-        status: JsonClasses {
-            c1: r.classes[1],
-            c2: r.classes[2],
-            c3: r.classes[3],
-            c4: r.classes[4],
-            c5: r.classes[5],
-            other: r.classes[0],
-        },
-        error_rate_4xx: r.err4(),
-        error_rate_5xx: r.err5(),
-        latency: json_latency(r),
-    }
-}
-
-fn json(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
-    let s = d.summary;
-    debug_assert_eq!(QUANTILES.len(), 4);
-    let report = JsonReport {
-        schema: SCHEMA_ID,
-        span: s.span.map(|(a, b)| JsonSpan {
-            start: human::rfc3339(a),
-            end: human::rfc3339(b),
-            seconds: s.span_seconds().unwrap_or(0),
-        }),
-        totals: json_stats(s, &s.totals),
-        routes: s
-            .routes
-            .iter()
-            .map(|r| JsonRoute {
-                route: &r.route,
-                methods: r.methods.iter().map(|m| &**m).collect(),
-                stats: json_stats(s, &r.row),
-            })
-            .collect(),
-        entries: s
-            .entries
-            .iter()
-            .map(|e| JsonEntry {
-                route: &e.route,
-                method: &e.method,
-                status: e.status,
-                count: e.row.requests,
-                bytes: e.row.bytes,
-                latency: json_latency(&e.row),
-            })
-            .collect(),
-        inputs: d
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(i, src)| {
-                let st = d.inputs.get(i).cloned().unwrap_or_default();
-                JsonInput {
-                    name: &src.name,
-                    format: src.format.as_deref(),
-                    detected: src
-                        .detected
-                        .map(|(matched, sampled)| JsonDetected { matched, sampled }),
-                    lines: st.lines,
-                    requests: st.requests,
-                    parse_errors: st.error_total(),
-                    errors: ErrorKind::ALL
-                        .iter()
-                        .map(|k| (k.as_str(), st.errors[k.index()]))
-                        .filter(|(_, n)| *n > 0)
-                        .collect(),
-                    samples: st
-                        .samples
-                        .iter()
-                        .map(|b| JsonSample {
-                            line: b.line_no,
-                            reason: b.kind.as_str(),
-                            length: b.len,
-                            text: String::from_utf8_lossy(&b.text).into_owned(),
-                        })
-                        .collect(),
-                }
-            })
-            .collect(),
-        overflow: JsonOverflow {
-            max_routes: s.overflow.max_routes,
-            routes: s.overflow.routes,
-            folded_routes: s.overflow.folded_routes,
-            folded_at_least: s.overflow.at_least,
-            requests: s.overflow.requests,
-        },
-    };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
 }
 
 // ---------------------------------------------------------------- CSV

@@ -1,0 +1,433 @@
+//! `--once -o json`: the report as pretty JSON (schema:
+//! `assets/report.schema.json`): `schema`, `span`, `totals`, `routes`,
+//! `entries`, `inputs`, `overflow`, in that order.
+//!
+//! A large report is mostly its entries (one object per route, method and
+//! status: ~10 000, 3.4 MB for the 1 M-line benchmark), and rendering them
+//! in one piece was the longest serial step after the parse. Here the
+//! second half of the entries is rendered on another thread while this one
+//! renders the rest, each into its own buffer, by serde_json's own pretty
+//! formatter started at the depth where the piece sits; the pieces join
+//! into exactly the text `serde_json::to_writer_pretty` gives for the whole
+//! report (a test pins that).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
+
+use super::{ReportData, SCHEMA_ID, human, secs};
+use crate::engine::summary::{EntryRow, QUANTILES, Row, Summary};
+use crate::format::ErrorKind;
+
+/// Entries below this many are rendered on this thread only.
+const SPLIT_AT: usize = 2048;
+
+#[derive(Serialize)]
+struct JsonSpan {
+    start: String,
+    end: String,
+    seconds: u64,
+}
+
+#[derive(Serialize)]
+struct JsonLatency {
+    count: u64,
+    sum: f64,
+    mean: f64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+#[derive(Serialize)]
+struct JsonClasses {
+    #[serde(rename = "1xx")]
+    c1: u64,
+    #[serde(rename = "2xx")]
+    c2: u64,
+    #[serde(rename = "3xx")]
+    c3: u64,
+    #[serde(rename = "4xx")]
+    c4: u64,
+    #[serde(rename = "5xx")]
+    c5: u64,
+    other: u64,
+}
+
+#[derive(Serialize)]
+struct JsonStats {
+    requests: u64,
+    rps: Option<f64>,
+    bytes: u64,
+    status: JsonClasses,
+    error_rate_4xx: f64,
+    error_rate_5xx: f64,
+    latency: Option<JsonLatency>,
+}
+
+#[derive(Serialize)]
+struct JsonRoute<'a> {
+    route: &'a str,
+    methods: Vec<&'a str>,
+    #[serde(flatten)]
+    stats: JsonStats,
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    route: &'a str,
+    method: &'a str,
+    status: u16,
+    count: u64,
+    bytes: u64,
+    latency: Option<JsonLatency>,
+}
+
+#[derive(Serialize)]
+struct JsonDetected {
+    matched: usize,
+    sampled: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSample {
+    line: u64,
+    reason: &'static str,
+    length: u64,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct JsonInput<'a> {
+    name: &'a str,
+    format: Option<&'a str>,
+    detected: Option<JsonDetected>,
+    lines: u64,
+    requests: u64,
+    parse_errors: u64,
+    errors: std::collections::BTreeMap<&'static str, u64>,
+    samples: Vec<JsonSample>,
+}
+
+#[derive(Serialize)]
+struct JsonOverflow {
+    max_routes: usize,
+    routes: usize,
+    folded_routes: u64,
+    folded_at_least: bool,
+    requests: u64,
+}
+
+fn json_latency(r: &Row) -> Option<JsonLatency> {
+    (r.timed > 0).then(|| JsonLatency {
+        count: r.timed,
+        sum: secs(r.lat_sum_us),
+        mean: r.lat_sum_us as f64 / r.timed as f64 / 1e6,
+        p50: secs(r.q_us[0]),
+        p90: secs(r.q_us[1]),
+        p99: secs(r.q_us[2]),
+        p999: secs(r.q_us[3]),
+        max: secs(r.lat_max_us),
+    })
+}
+
+fn json_stats(s: &Summary, r: &Row) -> JsonStats {
+    JsonStats {
+        requests: r.requests,
+        rps: s.rate(r.requests),
+        bytes: r.bytes,
+        status: JsonClasses {
+            c1: r.classes[1],
+            c2: r.classes[2],
+            c3: r.classes[3],
+            c4: r.classes[4],
+            c5: r.classes[5],
+            other: r.classes[0],
+        },
+        error_rate_4xx: r.err4(),
+        error_rate_5xx: r.err5(),
+        latency: json_latency(r),
+    }
+}
+
+/// Writes the report, then a newline.
+pub(super) fn json(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
+    let s = d.summary;
+    debug_assert_eq!(QUANTILES.len(), 4);
+    let entries = &s.entries[..];
+    let mid = if entries.len() >= SPLIT_AT {
+        entries.len() / 2
+    } else {
+        entries.len()
+    };
+    let (first, rest) = entries.split_at(mid);
+    std::thread::scope(|scope| {
+        // If no thread can be had, the second half is rendered here too.
+        let other = (!rest.is_empty())
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || {
+                        let mut buf = Vec::with_capacity(rest.len() * 400);
+                        render_entries(&mut buf, rest, false).map(|()| buf)
+                    })
+                    .ok()
+            })
+            .flatten();
+        // This half goes straight to `out` (buffered), not through a
+        // large fresh buffer (page faults).
+        head(out, d)?;
+        out.write_all(b",\n  \"entries\": [")?;
+        render_entries(out, first, true)?;
+        match other {
+            // A panic while rendering is a bug: surface it.
+            Some(h) => out.write_all(&h.join().expect("report thread panicked")?)?,
+            None => render_entries(out, rest, first.is_empty())?,
+        }
+        if !entries.is_empty() {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(b"]")?;
+        tail(out, d)?;
+        out.write_all(b"\n}\n")
+    })
+}
+
+/// serde_json's pretty formatter, as it stands `depth` levels into a
+/// document: its only state is the depth (and whether the innermost
+/// container has a value yet), which opening containers sets.
+fn formatter_at(depth: usize) -> PrettyFormatter<'static> {
+    let mut f = PrettyFormatter::new();
+    for _ in 0..depth {
+        // Opening an array into a sink: nothing written, depth + 1.
+        let _ = f.begin_array(&mut io::sink());
+    }
+    f
+}
+
+/// Pretty JSON of `v` as the value of a key or element at `depth`.
+fn render<T: Serialize>(out: &mut impl Write, depth: usize, v: &T) -> io::Result<()> {
+    v.serialize(&mut Serializer::with_formatter(out, formatter_at(depth)))
+        .map_err(io::Error::from)
+}
+
+/// `,\n  "name": value`: a field of the report object (the first one
+/// without the comma).
+fn field<T: Serialize>(out: &mut impl Write, first: bool, name: &str, v: &T) -> io::Result<()> {
+    out.write_all(if first { b"\n  \"" } else { b",\n  \"" })?;
+    out.write_all(name.as_bytes())?;
+    out.write_all(b"\": ")?;
+    render(out, 1, v)
+}
+
+/// The elements of the `entries` array for `rows`, each on its own lines
+/// at depth 2, the first without a comma if `first`.
+fn render_entries(out: &mut impl Write, rows: &[EntryRow], first: bool) -> io::Result<()> {
+    for (i, e) in rows.iter().enumerate() {
+        out.write_all(if first && i == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        })?;
+        render(out, 2, &entry_of(e))?;
+    }
+    Ok(())
+}
+
+/// `{` and the fields before `entries`.
+fn head(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
+    let s = d.summary;
+    buf.write_all(b"{")?;
+    field(buf, true, "schema", &SCHEMA_ID)?;
+    field(buf, false, "span", &span_of(s))?;
+    field(buf, false, "totals", &json_stats(s, &s.totals))?;
+    field(buf, false, "routes", &routes_of(s))
+}
+
+/// The fields after `entries`.
+fn tail(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
+    field(buf, false, "inputs", &inputs_of(d))?;
+    field(buf, false, "overflow", &overflow_of(d.summary))
+}
+
+fn span_of(s: &Summary) -> Option<JsonSpan> {
+    s.span.map(|(a, b)| JsonSpan {
+        start: human::rfc3339(a),
+        end: human::rfc3339(b),
+        seconds: s.span_seconds().unwrap_or(0),
+    })
+}
+
+fn routes_of(s: &Summary) -> Vec<JsonRoute<'_>> {
+    s.routes
+        .iter()
+        .map(|r| JsonRoute {
+            route: &r.route,
+            methods: r.methods.iter().map(|m| &**m).collect(),
+            stats: json_stats(s, &r.row),
+        })
+        .collect()
+}
+
+fn entry_of(e: &EntryRow) -> JsonEntry<'_> {
+    JsonEntry {
+        route: &e.route,
+        method: &e.method,
+        status: e.status,
+        count: e.row.requests,
+        bytes: e.row.bytes,
+        latency: json_latency(&e.row),
+    }
+}
+
+fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
+    d.sources
+        .iter()
+        .enumerate()
+        .map(|(i, src)| {
+            let st = d.inputs.get(i).cloned().unwrap_or_default();
+            JsonInput {
+                name: &src.name,
+                format: src.format.as_deref(),
+                detected: src
+                    .detected
+                    .map(|(matched, sampled)| JsonDetected { matched, sampled }),
+                lines: st.lines,
+                requests: st.requests,
+                parse_errors: st.error_total(),
+                errors: ErrorKind::ALL
+                    .iter()
+                    .map(|k| (k.as_str(), st.errors[k.index()]))
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+                samples: st
+                    .samples
+                    .iter()
+                    .map(|b| JsonSample {
+                        line: b.line_no,
+                        reason: b.kind.as_str(),
+                        length: b.len,
+                        text: String::from_utf8_lossy(&b.text).into_owned(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn overflow_of(s: &Summary) -> JsonOverflow {
+    JsonOverflow {
+        max_routes: s.overflow.max_routes,
+        routes: s.overflow.routes,
+        folded_routes: s.overflow.folded_routes,
+        folded_at_least: s.overflow.at_least,
+        requests: s.overflow.requests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::summary::RouteRow;
+    use crate::engine::{InputStats, LinePos};
+    use crate::input::batch::SourceReport;
+
+    /// The report as one value, rendered by serde_json in one piece.
+    #[derive(Serialize)]
+    struct Whole<'a> {
+        schema: &'static str,
+        span: Option<JsonSpan>,
+        totals: JsonStats,
+        routes: Vec<JsonRoute<'a>>,
+        entries: Vec<JsonEntry<'a>>,
+        inputs: Vec<JsonInput<'a>>,
+        overflow: JsonOverflow,
+    }
+
+    fn row(i: u64) -> Row {
+        Row {
+            requests: i + 1,
+            bytes: i * 1000,
+            classes: [0, 0, i + 1, 0, 0, 0],
+            // Every third without a timer: `"latency": null`.
+            timed: if i.is_multiple_of(3) { 0 } else { i },
+            lat_sum_us: i * 1234,
+            lat_max_us: i * 99,
+            q_us: [i, i * 2, i * 3, i * 4],
+        }
+    }
+
+    fn summary(n: usize) -> Summary {
+        let names: Vec<Arc<str>> = ["/", "/api/\"q\"\n/:id", "/ünï/☃", "/a\\b"]
+            .into_iter()
+            .map(Arc::from)
+            .collect();
+        Summary {
+            routes: names
+                .iter()
+                .enumerate()
+                .map(|(i, r)| RouteRow {
+                    route: r.clone(),
+                    methods: vec!["GET".into(), "POST".into()],
+                    row: row(i as u64),
+                })
+                .collect(),
+            entries: (0..n)
+                .map(|i| EntryRow {
+                    route: names[i % names.len()].clone(),
+                    method: "GET".into(),
+                    status: 200 + (i % 300) as u16,
+                    row: row(i as u64),
+                })
+                .collect(),
+            totals: row(7),
+            span: n.is_multiple_of(2).then_some((1_710_028_800, 1_710_038_800)),
+            overflow: Default::default(),
+        }
+    }
+
+    #[test]
+    fn pieces_join_into_the_text_of_the_whole_report() {
+        let mut bad = InputStats::default();
+        let pos = LinePos { seq: 0, local: 3 };
+        bad.note_error(ErrorKind::NoMatch, pos, b"bad \xff line", 12, || "x".into());
+        let inputs = [InputStats::default(), bad];
+        let sources = [
+            SourceReport {
+                name: "a.log".into(),
+                format: Some("combined".into()),
+                detected: Some((10, 10)),
+                ..Default::default()
+            },
+            SourceReport {
+                name: "b \"c\".log".into(),
+                ..Default::default()
+            },
+        ];
+        for n in [0, 1, 2, 5, SPLIT_AT - 1, SPLIT_AT, SPLIT_AT + 1, 5001] {
+            let s = summary(n);
+            let d = ReportData {
+                summary: &s,
+                sources: &sources,
+                inputs: &inputs,
+            };
+            let whole = Whole {
+                schema: SCHEMA_ID,
+                span: span_of(&s),
+                totals: json_stats(&s, &s.totals),
+                routes: routes_of(&s),
+                entries: s.entries.iter().map(entry_of).collect(),
+                inputs: inputs_of(&d),
+                overflow: overflow_of(&s),
+            };
+            let want = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            let mut got = Vec::new();
+            json(&mut got, &d).unwrap();
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{n} entries");
+        }
+    }
+}
