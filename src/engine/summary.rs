@@ -168,7 +168,17 @@ impl Summary {
                 order.push((e.key, s as u32, i as u32));
             }
         }
-        order.sort_unstable_by_key(|&(k, s, i)| (k.route, k.method, k.status, k.source, s, i));
+        // The tuple (route, method, status, source, shard, index) packed in
+        // one integer: the comparisons of a 6-tuple cost more than the
+        // shifts (~20 000 entries, sorted serially before the split).
+        order.sort_unstable_by_key(|&(k, s, i)| {
+            (k.route as u128) << 96
+                | (k.method as u128) << 88
+                | (k.status as u128) << 72
+                | (k.source as u128) << 56
+                | ((s & 0xFF_FFFF) as u128) << 32
+                | i as u128
+        });
         let stats = |&(_, s, i): &(Key, u32, u32)| &aggs[s as usize].entries[i as usize].stats;
 
         // Cut the work at route boundaries into `threads` similar parts.
