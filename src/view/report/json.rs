@@ -385,7 +385,9 @@ mod tests {
                 })
                 .collect(),
             totals: row(7),
-            span: n.is_multiple_of(2).then_some((1_710_028_800, 1_710_038_800)),
+            span: n
+                .is_multiple_of(2)
+                .then_some((1_710_028_800, 1_710_038_800)),
             overflow: Default::default(),
         }
     }
