@@ -359,13 +359,21 @@ pub fn parse_any_time(b: &[u8]) -> Option<i64> {
 /// protocol. A line that is not a request (`-`, TLS bytes on a plain port)
 /// gives an empty method and target, which the router maps to `(invalid)`.
 pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
-    let Some(sp) = line.iter().take(25).position(|&c| c == b' ') else {
-        return (b"", b"");
+    // Most requests are GETs: one compare instead of the search and the
+    // letter check (~1 % of a batch run).
+    let sp = if line.starts_with(b"GET ") {
+        3
+    } else {
+        let Some(sp) = line.iter().take(25).position(|&c| c == b' ') else {
+            return (b"", b"");
+        };
+        let method = &line[..sp];
+        if method.is_empty() || !method.iter().all(|c| c.is_ascii_alphabetic()) {
+            return (b"", b"");
+        }
+        sp
     };
     let method = &line[..sp];
-    if method.is_empty() || method.len() > 24 || !method.iter().all(|c| c.is_ascii_alphabetic()) {
-        return (b"", b"");
-    }
     let rest = &line[sp + 1..];
     // Nearly every line ends in ` HTTP/1.1`, ` HTTP/2.0`: check that shape
     // before searching for the last space.
@@ -490,6 +498,25 @@ mod tests {
             (&b"GET"[..], &b"/a b"[..])
         );
         assert_eq!(split_request(b"GET /"), (&b"GET"[..], &b"/"[..]));
+        assert_eq!(split_request(b"GET "), (&b"GET"[..], &b""[..]));
+        assert_eq!(split_request(b"GET"), (&b""[..], &b""[..]));
+        assert_eq!(
+            split_request(b"GETX /a HTTP/1.1"),
+            (&b"GETX"[..], &b"/a"[..])
+        );
+        assert_eq!(
+            split_request(b"POST /a b HTTP/2.0"),
+            (&b"POST"[..], &b"/a b"[..])
+        );
+        assert_eq!(split_request(b"G3T /a HTTP/1.1"), (&b""[..], &b""[..]));
+        assert_eq!(
+            split_request(b"ABCDEFGHIJKLMNOPQRSTUVWXY /a HTTP/1.1"),
+            (&b""[..], &b""[..])
+        );
+        assert_eq!(
+            split_request(b"ABCDEFGHIJKLMNOPQRSTUVWX /a HTTP/1.1"),
+            (&b"ABCDEFGHIJKLMNOPQRSTUVWX"[..], &b"/a"[..])
+        );
         assert_eq!(split_request(b"-"), (&b""[..], &b""[..]));
         assert_eq!(split_request(b"\\x16\\x03\\x01 x"), (&b""[..], &b""[..]));
         assert_eq!(split_request(b""), (&b""[..], &b""[..]));
