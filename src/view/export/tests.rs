@@ -47,7 +47,11 @@ fn fresh(snap: &Snapshot, opts: &RenderOptions) -> String {
     render(snap, opts, &mut ScrapeState::default())
 }
 
-/// Runs `promtool check metrics` on `text`; `None` when promtool is absent.
+/// Runs `promtool check metrics` on `text`; `None` when promtool is absent
+/// (a skip, said on stderr), except where the tools must be there: with
+/// `CI` or `ROUTETOP_REQUIRE_TOOLS` set (scripts/test.sh installs promtool
+/// and sets the latter) a missing promtool fails the test, as in
+/// `tests/net`, instead of hiding a broken install.
 pub(crate) fn promtool_check(text: &str) -> Option<(bool, String)> {
     let mut child = match Command::new("promtool")
         .args(["check", "metrics"])
@@ -57,8 +61,14 @@ pub(crate) fn promtool_check(text: &str) -> Option<(bool, String)> {
         .spawn()
     {
         Ok(c) => c,
-        Err(_) => {
-            eprintln!("SKIPPED: promtool not found (apt-get install prometheus)");
+        Err(e) => {
+            let msg = format!("promtool not found ({e}; apt-get install prometheus)");
+            if std::env::var_os("CI").is_some()
+                || std::env::var_os("ROUTETOP_REQUIRE_TOOLS").is_some()
+            {
+                panic!("{msg}");
+            }
+            eprintln!("SKIPPED: {msg}");
             return None;
         }
     };
