@@ -205,7 +205,6 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let mut stats = result.inputs;
     stats.resize_with(result.sources.len(), InputStats::default);
     drop(reg);
-
     Ok(BatchReport {
         summary,
         sources: result.sources,

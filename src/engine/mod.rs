@@ -230,9 +230,7 @@ impl Timer {
     }
 
     fn settle(&mut self) {
-        for &us in &self.pending {
-            self.hist.record(us as u64);
-        }
+        record_all(&mut self.hist, &self.pending);
         self.pending.clear();
     }
 
@@ -242,9 +240,7 @@ impl Timer {
         self.sum_us += o.sum_us;
         self.max_us = self.max_us.max(o.max_us);
         self.hist.merge(&o.hist);
-        for &us in &o.pending {
-            self.hist.record(us as u64);
-        }
+        record_all(&mut self.hist, &o.pending);
         add_buckets(&mut self.buckets, &o.buckets);
     }
 
@@ -261,6 +257,13 @@ impl Timer {
 
     fn heap_bytes(&self) -> usize {
         self.hist.heap_bytes() + self.pending.capacity() * 4 + self.buckets.len() * 8
+    }
+}
+
+/// Adds a timer's buffered latencies (see [`PENDING`]) to a histogram.
+fn record_all(hist: &mut Hist, pending: &[u32]) {
+    for &us in pending {
+        hist.record(us as u64);
     }
 }
 

@@ -12,6 +12,8 @@
 //! Both implement [`Scan`] with the same answers, so a template parses a
 //! line the same way whichever it is given; `tests` pins that.
 
+use super::template::Class;
+
 /// Where the next field end is in a line.
 pub trait Scan: Copy {
     /// Offset in `line` of the first `"` at or after `from` that is not
@@ -49,11 +51,7 @@ impl Scan for Plain {
 
     #[inline]
     fn space(self, line: &[u8], from: usize) -> usize {
-        // Tokens are short (addresses, user names): a loop beats memchr.
-        line[from..]
-            .iter()
-            .position(|&c| c == b' ')
-            .map_or(line.len(), |i| from + i)
+        from + Class::Token.run(&line[from..])
     }
 }
 

@@ -155,7 +155,6 @@ impl Reader<'_> {
                     };
                     let src = self.next_src.min(crate::engine::MAX_SOURCES - 1) as SourceId;
                     self.next_src += 1;
-                    self.carry.clear();
                     self.current.insert(Current {
                         src,
                         report: SourceReport {

@@ -5,11 +5,11 @@
 //! A large report is mostly its entries (one object per route, method and
 //! status: ~10 000, 3.4 MB for the 1 M-line benchmark), and rendering them
 //! in one piece was the longest serial step after the parse. Here the
-//! second half of the entries is rendered on another thread while this one
-//! renders the rest, each into its own buffer, by serde_json's own pretty
-//! formatter started at the depth where the piece sits; the pieces join
-//! into exactly the text `serde_json::to_writer_pretty` gives for the whole
-//! report (a test pins that).
+//! second half of the entries is rendered into a buffer on another thread
+//! while this one writes the rest straight to the output, both by
+//! serde_json's own pretty formatter started at the depth where the piece
+//! sits; the pieces join into exactly the text `serde_json::to_writer_pretty`
+//! gives for the whole report (a test pins that).
 
 use std::io::{self, Write};
 
@@ -166,16 +166,16 @@ pub(super) fn json(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
     let (first, rest) = entries.split_at(mid);
     std::thread::scope(|scope| {
         // If no thread can be had, the second half is rendered here too.
-        let other = (!rest.is_empty())
-            .then(|| {
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, || {
-                        let mut buf = Vec::with_capacity(rest.len() * 400);
-                        render_entries(&mut buf, rest, false).map(|()| buf)
-                    })
-                    .ok()
-            })
-            .flatten();
+        let other = if rest.is_empty() {
+            None
+        } else {
+            std::thread::Builder::new()
+                .spawn_scoped(scope, || {
+                    let mut buf = Vec::with_capacity(rest.len() * 400);
+                    render_entries(&mut buf, rest, false).map(|()| buf)
+                })
+                .ok()
+        };
         // This half goes straight to `out` (buffered), not through a
         // large fresh buffer (page faults).
         head(out, d)?;
