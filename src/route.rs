@@ -12,10 +12,13 @@
 //! `(overflow)` route, and how many distinct routes were folded is counted so
 //! the overflow is visible rather than silent.
 
+mod folded;
+
 use std::sync::Arc;
 
+pub use folded::{FOLDED_BATCH, FoldedNames};
 use regex::bytes::{Regex, RegexSet};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// Route of requests beyond the cardinality cap.
 pub const OVERFLOW_ROUTE: &str = "(overflow)";
@@ -465,8 +468,8 @@ pub struct RouteTable {
     ids: FxHashMap<Box<[u8]>, RouteId>,
     names: Vec<Arc<str>>,
     cap: usize,
-    /// Hashes of distinct names folded into the overflow (bounded).
-    folded: FxHashSet<u64>,
+    /// Distinct names folded into the overflow.
+    folded: FoldedNames,
 }
 
 /// How many distinct folded routes are counted exactly before the count
@@ -486,7 +489,7 @@ impl RouteTable {
             ids: FxHashMap::default(),
             names: vec![Arc::from(OVERFLOW_ROUTE)],
             cap,
-            folded: FxHashSet::default(),
+            folded: FoldedNames::default(),
         }
     }
 
@@ -497,7 +500,7 @@ impl RouteTable {
             return id;
         }
         if self.ids.len() >= self.cap {
-            self.note_folded(&[fold_hash(name)]);
+            self.folded.add(&mut [fold_hash(name)]);
             return OVERFLOW_ID;
         }
         let id = self.names.len() as RouteId;
@@ -506,15 +509,10 @@ impl RouteTable {
         id
     }
 
-    /// Counts folded routes by their [`fold_hash`] (shards that know the
+    /// Counts folded routes by their [`fold_hash`]es (shards that know the
     /// table is full fold names themselves and report them in batches).
-    pub fn note_folded(&mut self, hashes: &[u64]) {
-        for &h in hashes {
-            if self.folded.len() >= FOLDED_TRACKED {
-                break;
-            }
-            self.folded.insert(h);
-        }
+    pub fn note_folded(&mut self, hashes: &mut [u64]) {
+        self.folded.add(hashes);
     }
 
     /// Whether the cap is reached: no name will get an id any more, so the
@@ -558,10 +556,7 @@ impl RouteTable {
     /// Distinct routes folded into the overflow, and whether that is a lower
     /// bound (more than [`FOLDED_TRACKED`] were seen).
     pub fn folded(&self) -> (u64, bool) {
-        (
-            self.folded.len() as u64,
-            self.folded.len() >= FOLDED_TRACKED,
-        )
+        self.folded.count()
     }
 }
 

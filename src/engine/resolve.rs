@@ -3,10 +3,10 @@
 //!
 //! Only the first sight of a route name takes the registry's lock. Past
 //! the cap, once the route table is full (it never changes again), a shard
-//! copies its names and folds any other name itself, counting distinct
-//! folded names locally and reporting them in batches: a flood of distinct
-//! routes (100 000 in the benchmark) took the lock on most lines, from
-//! every worker.
+//! copies its names and folds any other name itself, collecting the folded
+//! names' hashes and reporting them in batches (see [`FoldedNames`]): a
+//! flood of distinct routes (100 000 in the benchmark) took the lock on
+//! most lines, from every worker.
 //!
 //! Each cached name also records whether it is its own route when taken as
 //! a request path (`/`, `/static/app.js`, `/login`: over half the lines of
@@ -15,14 +15,12 @@
 
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::SharedRegistry;
-use crate::route::{FOLDED_TRACKED, OVERFLOW_ID, RouteId, Router, fold_hash};
-
-/// Newly folded routes a shard collects before reporting them under the
-/// registry's lock.
-const FOLDED_BATCH: usize = 4096;
+#[cfg(doc)]
+use crate::route::FoldedNames;
+use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, Router, fold_hash};
 
 pub(super) struct Resolver {
     router: Arc<Router>,
@@ -34,10 +32,9 @@ pub(super) struct Resolver {
     router_gen: u32,
     /// The route table is full and every registered name is in `cache`.
     routes_final: bool,
-    /// Folded names seen since `routes_final` ([`fold_hash`]es, bounded),
-    /// and those not yet reported to the registry.
-    folded: FxHashSet<u64>,
-    folded_new: Vec<u64>,
+    /// Hashes of the names folded since the last report, repeats and all:
+    /// appending is sequential, deduplicating them one by one was not.
+    folded: Vec<u64>,
     buf: Vec<u8>,
 }
 
@@ -48,8 +45,7 @@ impl Resolver {
             cache: FxHashMap::default(),
             router_gen: 1,
             routes_final: false,
-            folded: FxHashSet::default(),
-            folded_new: Vec::new(),
+            folded: Vec::new(),
             buf: Vec::with_capacity(256),
         }
     }
@@ -78,12 +74,9 @@ impl Resolver {
             return e.0;
         }
         if self.routes_final {
-            let h = fold_hash(&self.buf);
-            if self.folded.len() < FOLDED_TRACKED && self.folded.insert(h) {
-                self.folded_new.push(h);
-                if self.folded_new.len() >= FOLDED_BATCH {
-                    self.report_folded(registry);
-                }
+            self.folded.push(fold_hash(&self.buf));
+            if self.folded.len() >= FOLDED_BATCH {
+                self.report_folded(registry);
             }
             return OVERFLOW_ID;
         }
@@ -110,12 +103,16 @@ impl Resolver {
     /// Reports the routes this shard folded on its own to the registry's
     /// count.
     pub(super) fn report_folded(&mut self, registry: &SharedRegistry) {
-        if self.folded_new.is_empty() {
+        if self.folded.is_empty() {
             return;
         }
+        // Sorted and deduplicated outside the lock; the merge under it is
+        // one sequential pass.
+        self.folded.sort_unstable();
+        self.folded.dedup();
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-        reg.routes.note_folded(&self.folded_new);
+        reg.routes.note_folded(&mut self.folded);
         drop(reg);
-        self.folded_new.clear();
+        self.folded.clear();
     }
 }
