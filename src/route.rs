@@ -13,12 +13,14 @@
 //! the overflow is visible rather than silent.
 
 mod folded;
+mod shape;
 
 use std::sync::Arc;
 
 pub use folded::{FOLDED_BATCH, FoldedNames};
 use regex::bytes::{Regex, RegexSet};
 use rustc_hash::FxHashMap;
+use shape::{DIGIT, LETTER, Masks, OTHER, SEP, Scalar, Segments, UPPER};
 
 /// Route of requests beyond the cardinality cap.
 pub const OVERFLOW_ROUTE: &str = "(overflow)";
@@ -148,53 +150,31 @@ impl Router {
     }
 }
 
-/// Byte shapes for the one-pass segment scan.
-const DIGIT: u8 = 1;
-const HEXL: u8 = 2; // a-f, A-F
-const LETTER: u8 = 4; // g-z, G-Z
-const UPPER: u8 = 8;
-const SEP: u8 = 16; // - _ . ~ + =
-const OTHER: u8 = 32; // anything else (%, @, :, non-ASCII, ...)
-const STOP: u8 = 64; // '/', '?', '#'
-
-static SHAPE: [u8; 256] = {
-    let mut t = [OTHER; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = match b {
-            b'0'..=b'9' => DIGIT,
-            b'a'..=b'f' => HEXL,
-            b'A'..=b'F' => HEXL | UPPER,
-            b'g'..=b'z' => LETTER,
-            b'G'..=b'Z' => LETTER | UPPER,
-            b'-' | b'_' | b'.' | b'~' | b'+' | b'=' => SEP,
-            b'/' | b'?' | b'#' => STOP,
-            _ => OTHER,
-        };
-        c += 1;
-    }
-    t
-};
-
 /// Templates `path` (starting with `/`; a query string or fragment ends it)
-/// into `out`, classifying each segment in the same pass that finds its end;
-/// only segments that may be identifiers get a closer look.
-///
+/// into `out`; only segments that may be identifiers get a closer look.
+/// A path whose part before the query fits in 64 bytes (nearly all) is
+/// classified in one SIMD pass first (see [`shape`]).
+fn template_into(path: &[u8], out: &mut Vec<u8>) {
+    match Masks::of(path) {
+        Some(m) => template_with(path, out, &m),
+        None => template_with(path, out, &Scalar),
+    }
+}
+
 /// Most segments are kept as they are, so verbatim runs are copied in one
 /// piece when a placeholder (or the end) is reached, not segment by segment:
 /// a route is one to three copies, not two per segment.
-fn template_into(path: &[u8], out: &mut Vec<u8>) {
+#[inline(always)]
+fn template_with(path: &[u8], out: &mut Vec<u8>, segs: &impl Segments) {
     let n = path.len();
     let mut i = 1;
     // path[kept..] is not yet in `out`.
     let mut kept = 0;
     loop {
         let start = i;
-        i += segment_len(&path[start..]);
+        i = segs.end(path, start);
         let seg = &path[start..i];
-        // Independent loads, no branch per byte.
-        let shape = seg.iter().fold(0u8, |acc, &b| acc | SHAPE[b as usize]);
+        let shape = segs.shape(path, start, i);
         if start == 1 && shape & SEP != 0 {
             // Like every route, without its query string: a gRPC path with
             // one (not sent by gRPC clients, but possible in a log) is the
@@ -213,7 +193,8 @@ fn template_into(path: &[u8], out: &mut Vec<u8>) {
         {
             None
         } else {
-            classify_slow(seg)
+            let (digits, hex_letters) = segs.counts(path, start, i);
+            classify_counted(seg, shape, digits, hex_letters)
         };
         if let Some((placeholder, suffix)) = replaced {
             out.extend_from_slice(&path[kept..start]);
@@ -330,66 +311,22 @@ fn is_grpc(path: &[u8]) -> bool {
 
 /// The placeholder for an identifier segment (and a suffix kept after it,
 /// like the `.json` of `123.json`), or `None` for a segment that names
-/// something.
-#[inline]
-pub fn classify(s: &[u8]) -> Option<(&'static str, &[u8])> {
+/// something. `shape`, `digits` and `hex_letters` describe `s` (see
+/// [`shape::Segments`]).
+fn classify_counted(
+    s: &[u8],
+    shape: u8,
+    digits: usize,
+    hex_letters: usize,
+) -> Option<(&'static str, &[u8])> {
     let n = s.len();
-    let first = *s.first()?;
-    // Fast path for the common segments (`api`, `v1`, `users`): every
-    // identifier shape starts with a digit, is at least 8 bytes long, or
-    // is an e-mail address.
-    if n < 8 && !first.is_ascii_digit() && !s.contains(&b'@') {
-        return None;
-    }
-    if s.iter().all(u8::is_ascii_digit) {
-        return Some((":id", b""));
-    }
-    // Long plain words (`shipments`, `release-notes`): lowercase letters and
-    // separators, with a letter past `f` so it cannot be hex either.
-    let mut beyond_f = false;
-    if s.iter().all(|&c| match c {
-        b'g'..=b'z' => {
-            beyond_f = true;
-            true
-        }
-        b'a'..=b'f' | b'-' | b'_' => true,
-        _ => false,
-    }) && beyond_f
-    {
-        return None;
-    }
-    classify_slow(s)
-}
-
-fn classify_slow(s: &[u8]) -> Option<(&'static str, &[u8])> {
-    let n = s.len();
-    let mut digits = 0;
-    let mut hex_letters = 0;
-    let mut upper = 0;
-    let mut lower = 0;
-    let mut base64ish = true;
-    for &c in s {
-        match c {
-            b'0'..=b'9' => digits += 1,
-            b'a'..=b'f' => {
-                hex_letters += 1;
-                lower += 1
-            }
-            b'A'..=b'F' => {
-                hex_letters += 1;
-                upper += 1
-            }
-            b'g'..=b'z' => lower += 1,
-            b'G'..=b'Z' => upper += 1,
-            b'-' | b'_' | b'.' | b'~' | b'+' | b'=' => {}
-            _ => base64ish = false,
-        }
-    }
     if digits == n {
         return Some((":id", b""));
     }
     // `123.json`, `42.png`: an id with an extension.
-    if let Some(dot) = memchr::memrchr(b'.', s) {
+    if s.first().is_some_and(u8::is_ascii_digit)
+        && let Some(dot) = memchr::memrchr(b'.', s)
+    {
         let (id, ext) = (&s[..dot], &s[dot..]);
         if !id.is_empty()
             && id.iter().all(u8::is_ascii_digit)
@@ -408,16 +345,19 @@ fn classify_slow(s: &[u8]) -> Option<(&'static str, &[u8])> {
     if n >= 10 && is_date(s) {
         return Some((":date", b""));
     }
-    if let Some(at) = memchr::memchr(b'@', s)
-        && at > 0
-        && s[at + 1..].contains(&b'.')
-    {
-        return Some((":email", b""));
+    if shape & OTHER != 0 {
+        if let Some(at) = memchr::memchr(b'@', s)
+            && at > 0
+            && s[at + 1..].contains(&b'.')
+        {
+            return Some((":email", b""));
+        }
+        // Not base64-like: no token.
+        return None;
     }
-    if base64ish && n >= 10 && is_token(s) {
+    if n >= 10 && is_token(s) {
         return Some((":token", b""));
     }
-    let _ = (upper, lower);
     None
 }
 

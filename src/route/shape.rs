@@ -1,0 +1,300 @@
+//! Byte classes of a request path, for templating: where each segment ends,
+//! which kinds of bytes it holds, and how many digits and hex letters.
+//!
+//! Templating looks at every byte of every path it is not cached for: on a
+//! log of many distinct routes, nearly every line. An 8-byte-step search
+//! found each segment's end (its exit is a hard-to-predict branch), and
+//! segments that might be identifiers were counted byte by byte once more.
+//! A path up to its query string usually fits in 64 bytes, so [`Masks`]
+//! compares it 16 bytes at a time (SSE2) into one bit mask each for the
+//! segment ends, the digits and the hex letters: a segment's end is then a
+//! trailing-zero count and its counts a popcount. A segment's shape stays a
+//! table lookup per byte: two independent instructions a byte cost less
+//! than testing a mask per class (callgrind, stages bench). Longer paths go
+//! through [`Scalar`], which gives the same answers (a test compares both on
+//! generated paths).
+//!
+//! Stages bench, route only, min of 4 alternated runs: 100 000-route file
+//! 106 → 90 ns per target, 200-route file 68 → 67 ns.
+
+/// Byte classes, OR-ed into a segment's shape.
+pub const DIGIT: u8 = 1;
+pub const HEXL: u8 = 2; // a-f, A-F
+pub const LETTER: u8 = 4; // g-z, G-Z
+pub const UPPER: u8 = 8;
+pub const SEP: u8 = 16; // - _ . ~ + =
+pub const OTHER: u8 = 32; // anything else (%, @, :, non-ASCII, ...)
+pub const STOP: u8 = 64; // '/', '?', '#'
+
+pub static SHAPE: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'f' => HEXL,
+            b'A'..=b'F' => HEXL | UPPER,
+            b'g'..=b'z' => LETTER,
+            b'G'..=b'Z' => LETTER | UPPER,
+            b'-' | b'_' | b'.' | b'~' | b'+' | b'=' => SEP,
+            b'/' | b'?' | b'#' => STOP,
+            _ => OTHER,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// What templating asks of a path's segments; `start..end` is a segment
+/// (no `/`, `?` or `#` inside).
+pub trait Segments {
+    /// End of the segment starting at `start`: the next `/`, `?` or `#`,
+    /// or the end of the path.
+    fn end(&self, path: &[u8], start: usize) -> usize;
+    /// The OR of the classes of the segment's bytes (0 if empty).
+    fn shape(&self, path: &[u8], start: usize, end: usize) -> u8;
+    /// Digits and hex letters (`a-f`, `A-F`) in the segment.
+    fn counts(&self, path: &[u8], start: usize, end: usize) -> (usize, usize);
+}
+
+/// Byte by byte, any length.
+pub struct Scalar;
+
+impl Segments for Scalar {
+    #[inline]
+    fn end(&self, path: &[u8], start: usize) -> usize {
+        start + super::segment_len(&path[start..])
+    }
+
+    #[inline]
+    fn shape(&self, path: &[u8], start: usize, end: usize) -> u8 {
+        // Independent loads, no branch per byte.
+        path[start..end]
+            .iter()
+            .fold(0u8, |acc, &b| acc | SHAPE[b as usize])
+    }
+
+    fn counts(&self, path: &[u8], start: usize, end: usize) -> (usize, usize) {
+        let seg = &path[start..end];
+        let digits = seg.iter().filter(|c| c.is_ascii_digit()).count();
+        let hex = seg
+            .iter()
+            .filter(|&&c| SHAPE[c as usize] & HEXL != 0)
+            .count();
+        (digits, hex)
+    }
+}
+
+/// One bit per byte of a path's first 64 bytes: segment ends (`/`, `?`,
+/// `#`), digits, hex letters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Masks {
+    len: usize,
+    stop: u64,
+    digit: u64,
+    hexl: u64,
+}
+
+impl Masks {
+    /// The masks of `path`, if its part before any `?` or `#` lies within
+    /// its first 64 bytes (templating never looks past it). Only the
+    /// 16-byte chunks up to the end of that part are classified.
+    #[inline]
+    pub fn of(path: &[u8]) -> Option<Masks> {
+        let mut m = Masks::default();
+        let mut at = 0;
+        while at < 64 && at < path.len() {
+            let rest = &path[at..];
+            let n = rest.len().min(16);
+            let mut c = [0u8; 16];
+            if n == 16 {
+                c.copy_from_slice(&rest[..16]);
+            } else {
+                c[..n].copy_from_slice(rest);
+            }
+            let b = chunk(&c);
+            let valid: u16 = if n == 16 { !0 } else { (1 << n) - 1 };
+            for (mask, bits) in [
+                (&mut m.stop, b.stop),
+                (&mut m.digit, b.digit),
+                (&mut m.hexl, b.hexl),
+            ] {
+                *mask |= ((bits & valid) as u64) << at;
+            }
+            at += n;
+            if b.query & valid != 0 || at == path.len() {
+                m.len = at;
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    /// Bits `start..end` (both ≤ 64).
+    #[inline]
+    fn range(start: usize, end: usize) -> u64 {
+        let below_end = if end >= 64 { !0 } else { (1u64 << end) - 1 };
+        let below_start = if start >= 64 { !0 } else { (1u64 << start) - 1 };
+        below_end & !below_start
+    }
+}
+
+impl Segments for Masks {
+    #[inline]
+    fn end(&self, _: &[u8], start: usize) -> usize {
+        if start >= self.len {
+            return self.len;
+        }
+        let ahead = self.stop >> start;
+        if ahead == 0 {
+            self.len
+        } else {
+            start + ahead.trailing_zeros() as usize
+        }
+    }
+
+    #[inline]
+    fn shape(&self, path: &[u8], start: usize, end: usize) -> u8 {
+        // Two instructions a byte, independent of each other: cheaper
+        // than a mask test per class.
+        Scalar.shape(path, start, end)
+    }
+
+    #[inline]
+    fn counts(&self, _: &[u8], start: usize, end: usize) -> (usize, usize) {
+        let r = Masks::range(start, end);
+        (
+            (self.digit & r).count_ones() as usize,
+            (self.hexl & r).count_ones() as usize,
+        )
+    }
+}
+
+/// Class bits of 16 bytes, and where `?` or `#` are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Chunk {
+    stop: u16,
+    digit: u16,
+    hexl: u16,
+    query: u16,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn chunk(c: &[u8; 16]) -> Chunk {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are
+    // available on every CPU this code runs on. The load reads the 16 bytes
+    // of `c`; `loadu` has no alignment requirement.
+    unsafe {
+        let set = |b: u8| _mm_set1_epi8(b as i8);
+        // `lo <= v <= hi` for ASCII bounds; bytes ≥ 0x80 are negative as
+        // i8, so below every bound: they fall in no range, as they should.
+        let within = |v: __m128i, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, set(lo - 1)),
+                _mm_cmpgt_epi8(set(hi + 1), v),
+            )
+        };
+        let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+        let eq = |b: u8| _mm_cmpeq_epi8(v, set(b));
+        let query = _mm_or_si128(eq(b'?'), eq(b'#'));
+        let stop = _mm_or_si128(eq(b'/'), query);
+        let bits = |m: __m128i| _mm_movemask_epi8(m) as u16;
+        Chunk {
+            stop: bits(stop),
+            digit: bits(within(v, b'0', b'9')),
+            hexl: bits(within(_mm_or_si128(v, set(0x20)), b'a', b'f')),
+            query: bits(query),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn chunk(c: &[u8; 16]) -> Chunk {
+    chunk_scalar(c)
+}
+
+/// The reference for the SIMD version, and the version elsewhere.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn chunk_scalar(c: &[u8; 16]) -> Chunk {
+    let mut out = Chunk::default();
+    for (i, &b) in c.iter().enumerate() {
+        let s = SHAPE[b as usize];
+        let bit = 1u16 << i;
+        for (mask, class) in [
+            (&mut out.stop, STOP),
+            (&mut out.digit, DIGIT),
+            (&mut out.hexl, HEXL),
+        ] {
+            if s & class != 0 {
+                *mask |= bit;
+            }
+        }
+        if b == b'?' || b == b'#' {
+            out.query |= bit;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value, in every lane.
+    #[test]
+    fn simd_classes_equal_the_table() {
+        for start in 0..=255u8 {
+            let c: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(i as u8 * 5));
+            assert_eq!(chunk(&c), chunk_scalar(&c), "bytes from {start}");
+        }
+    }
+
+    /// Masks and the byte loop agree on every segment of generated paths,
+    /// short and long, with and without a query string.
+    #[test]
+    fn masks_answer_like_the_byte_loop() {
+        let alphabet = b"/aZf9-_.~+=%@:?#\xc3\xa9x0G/";
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = 1 + (seed % 90) as usize;
+            let mut path = vec![b'/'];
+            let mut s = seed;
+            for _ in 1..len {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                path.push(alphabet[(s >> 33) as usize % alphabet.len()]);
+            }
+            let Some(m) = Masks::of(&path) else {
+                assert!(path.len() > 64 && !path[..64].iter().any(|c| b"?#".contains(c)));
+                continue;
+            };
+            let mut start = 1;
+            loop {
+                let end = Scalar.end(&path, start);
+                assert_eq!(m.end(&path, start), end, "{path:?} at {start}");
+                assert_eq!(m.shape(&path, start, end), Scalar.shape(&path, start, end));
+                assert_eq!(
+                    m.counts(&path, start, end),
+                    Scalar.counts(&path, start, end)
+                );
+                checked += 1;
+                if end >= path.len() || path[end] != b'/' {
+                    break;
+                }
+                start = end + 1;
+            }
+        }
+        assert!(checked > 30_000, "{checked}");
+    }
+}
