@@ -13,9 +13,9 @@
 //! a typical log). Such a path skips templating: its line costs one lookup
 //! of the path instead of templating plus a lookup of the result.
 
-use std::sync::Arc;
+mod names;
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 use super::SharedRegistry;
 #[cfg(doc)]
@@ -26,7 +26,7 @@ pub(super) struct Resolver {
     router: Arc<Router>,
     /// Route name → (id, the `router_gen` under which the name, as a path,
     /// was seen to be its own route; 0 if it was not).
-    cache: FxHashMap<Box<[u8]>, (RouteId, u32)>,
+    cache: names::Names,
     /// Bumped when the rules change: which paths are their own route
     /// depends on them, while ids stay valid (they are keyed by name).
     router_gen: u32,
@@ -42,7 +42,7 @@ impl Resolver {
     pub(super) fn new(router: Arc<Router>) -> Resolver {
         Resolver {
             router,
-            cache: FxHashMap::default(),
+            cache: names::Names::default(),
             router_gen: 1,
             routes_final: false,
             folded: Vec::new(),
@@ -58,23 +58,33 @@ impl Resolver {
     /// The route id of request target `target`.
     #[inline]
     pub(super) fn id(&mut self, target: &[u8], registry: &SharedRegistry) -> RouteId {
-        let key = Router::route_key(target);
-        if let Some(k) = key
-            && let Some(&(id, seen)) = self.cache.get(k)
-            && seen == self.router_gen
+        let gen_ = self.router_gen;
+        let key = Router::route_key(target).map(|k| (k, fold_hash(k)));
+        // A registered name not yet seen to be its own route.
+        let mut unmarked = false;
+        if let Some((k, h)) = key {
+            match self.cache.get(h, k) {
+                Some((id, seen)) if seen == gen_ => return id,
+                Some(_) => unmarked = true,
+                None => {}
+            }
+        }
+        self.router.route(target, &mut self.buf);
+        let (hash, verbatim) = match key {
+            Some((k, h)) if k == self.buf.as_slice() => (h, true),
+            _ => (fold_hash(&self.buf), false),
+        };
+        // A path that is its own route and was not found above is not
+        // there: no second lookup.
+        if (!verbatim || unmarked)
+            && let Some(id) = self
+                .cache
+                .get_marking(hash, &self.buf, verbatim.then_some(gen_))
         {
             return id;
         }
-        self.router.route(target, &mut self.buf);
-        let verbatim = key == Some(self.buf.as_slice());
-        if let Some(e) = self.cache.get_mut(self.buf.as_slice()) {
-            if verbatim {
-                e.1 = self.router_gen;
-            }
-            return e.0;
-        }
         if self.routes_final {
-            self.folded.push(fold_hash(&self.buf));
+            self.folded.push(hash);
             if self.folded.len() >= FOLDED_BATCH {
                 self.report_folded(registry);
             }
@@ -84,8 +94,9 @@ impl Resolver {
         let id = reg.routes.intern(&self.buf);
         if id == OVERFLOW_ID && reg.routes.is_full() {
             for (name, id) in reg.routes.ids() {
-                if !self.cache.contains_key(name) {
-                    self.cache.insert(name.into(), (id, 0));
+                let h = fold_hash(name);
+                if !self.cache.contains(h, name) {
+                    self.cache.insert(h, name, id, 0);
                 }
             }
             self.routes_final = true;
@@ -94,8 +105,8 @@ impl Resolver {
         // The registry folds a name only once its table is full, and then
         // this shard folds names itself: only registered names are cached.
         if id != OVERFLOW_ID {
-            let seen = if verbatim { self.router_gen } else { 0 };
-            self.cache.insert(self.buf.as_slice().into(), (id, seen));
+            let seen = if verbatim { gen_ } else { 0 };
+            self.cache.insert(hash, &self.buf, id, seen);
         }
         id
     }
