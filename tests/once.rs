@@ -406,6 +406,53 @@ fn the_route_cap_folds_into_a_visible_overflow() {
     );
 }
 
+/// Distinct folded routes are counted from batches of name hashes that
+/// each worker sorts and merges: a flood larger than one batch (64 Ki
+/// names) still counts each name once, across workers and repeats, and
+/// past the tracking bound (100 000) the count says "at least".
+#[test]
+fn a_flood_of_distinct_routes_is_counted_exactly_then_as_a_lower_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let flood = |names: usize| {
+        let path = dir.path().join(format!("flood-{names}.log"));
+        let mut text = String::with_capacity(names * 2 * 100);
+        // Every name twice, the second pass in another order, so repeats
+        // land in other batches and, with two workers, other workers.
+        for i in (0..names).chain((0..names).rev()) {
+            text.push_str(&format!(
+                "1.1.1.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /p/n{i}x HTTP/1.1\" 200 1 \"-\" \"-\" 0.001\n"
+            ));
+        }
+        std::fs::write(&path, &text).unwrap();
+        path
+    };
+    for (names, threads, folded, at_least) in [
+        (90_000, "1", 89_990, false),
+        (90_000, "2", 89_990, false),
+        (120_000, "2", 100_000, true),
+    ] {
+        let path = flood(names);
+        let r = json_of(&routetop(&[
+            "--once",
+            "-o",
+            "json",
+            "-j",
+            threads,
+            "--max-routes",
+            "10",
+            path.to_str().unwrap(),
+        ]));
+        let o = &r["overflow"];
+        assert_eq!(
+            (u(&o["folded_routes"]), o["folded_at_least"].as_bool()),
+            (folded, Some(at_least)),
+            "{names} names, -j{threads}"
+        );
+        assert_eq!(u(&r["totals"]["requests"]), 2 * names as u64);
+        assert_eq!(u(&o["requests"]), 2 * (names as u64 - 10));
+    }
+}
+
 #[test]
 fn route_rules_and_templating_switch() {
     // Every /api/v1/ route folds into one per resource, via a named group.
