@@ -440,7 +440,7 @@ impl RouteTable {
             return id;
         }
         if self.ids.len() >= self.cap {
-            self.folded.add(&mut [fold_hash(name)]);
+            let _ = self.folded.add(&mut [fold_hash(name)]);
             return OVERFLOW_ID;
         }
         let id = self.names.len() as RouteId;
@@ -451,8 +451,10 @@ impl RouteTable {
 
     /// Counts folded routes by their [`fold_hash`]es (shards that know the
     /// table is full fold names themselves and report them in batches).
-    pub fn note_folded(&mut self, hashes: &mut [u64]) {
-        self.folded.add(hashes);
+    /// Returns whether the count has reached its bound (see
+    /// [`FoldedNames::add`]).
+    pub fn note_folded(&mut self, hashes: &mut [u64]) -> bool {
+        self.folded.add(hashes)
     }
 
     /// Whether the cap is reached: no name will get an id any more, so the

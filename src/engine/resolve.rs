@@ -35,6 +35,8 @@ pub(super) struct Resolver {
     /// Hashes of the names folded since the last report, repeats and all:
     /// appending is sequential, deduplicating them one by one was not.
     folded: Vec<u64>,
+    /// The registry's folded count is at its bound: nothing to collect.
+    folded_full: bool,
     buf: Vec<u8>,
 }
 
@@ -46,6 +48,7 @@ impl Resolver {
             router_gen: 1,
             routes_final: false,
             folded: Vec::new(),
+            folded_full: false,
             buf: Vec::with_capacity(256),
         }
     }
@@ -84,9 +87,11 @@ impl Resolver {
             return id;
         }
         if self.routes_final {
-            self.folded.push(hash);
-            if self.folded.len() >= FOLDED_BATCH {
-                self.report_folded(registry);
+            if !self.folded_full {
+                self.folded.push(hash);
+                if self.folded.len() >= FOLDED_BATCH {
+                    self.report_folded(registry);
+                }
             }
             return OVERFLOW_ID;
         }
@@ -122,7 +127,7 @@ impl Resolver {
         self.folded.sort_unstable();
         self.folded.dedup();
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-        reg.routes.note_folded(&mut self.folded);
+        self.folded_full = reg.routes.note_folded(&mut self.folded);
         drop(reg);
         self.folded.clear();
     }

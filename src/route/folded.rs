@@ -29,10 +29,11 @@ pub struct FoldedNames {
 
 impl FoldedNames {
     /// Adds the hashes in `batch` ([`super::fold_hash`]es, in any order,
-    /// repeats allowed), sorting it in place first.
-    pub fn add(&mut self, batch: &mut [u64]) {
+    /// repeats allowed), sorting it in place first. Returns whether the
+    /// bound is reached: later names change nothing.
+    pub fn add(&mut self, batch: &mut [u64]) -> bool {
         if self.sorted.len() >= FOLDED_TRACKED || batch.is_empty() {
-            return;
+            return self.sorted.len() >= FOLDED_TRACKED;
         }
         batch.sort_unstable();
         let mut merged = Vec::with_capacity((self.sorted.len() + batch.len()).min(FOLDED_TRACKED));
@@ -61,6 +62,7 @@ impl FoldedNames {
         // only "at least" from then on.
         merged.truncate(FOLDED_TRACKED);
         self.sorted = merged;
+        self.sorted.len() >= FOLDED_TRACKED
     }
 
     /// Distinct names counted, and whether that is a lower bound (more than
@@ -79,7 +81,7 @@ mod tests {
     fn counts_distinct_hashes_across_batches_up_to_the_bound() {
         let mut s = FoldedNames::default();
         assert_eq!(s.count(), (0, false));
-        s.add(&mut [9, 5, 7, 5, 0]);
+        assert!(!s.add(&mut [9, 5, 7, 5, 0]));
         assert_eq!(s.count(), (4, false));
         // Repeats of earlier batches, new ones below, between and above.
         s.add(&mut [7, 1, 6, 6, 9, 12, 0]);
@@ -89,9 +91,9 @@ mod tests {
         assert_eq!(s.count(), (7, false));
 
         let mut big: Vec<u64> = (100..FOLDED_TRACKED as u64 + 150).rev().collect();
-        s.add(&mut big);
+        assert!(s.add(&mut big));
         assert_eq!(s.count(), (FOLDED_TRACKED as u64, true));
-        s.add(&mut [3]);
+        assert!(s.add(&mut [3]));
         assert_eq!(s.count(), (FOLDED_TRACKED as u64, true));
     }
 }
