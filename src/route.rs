@@ -440,7 +440,7 @@ impl RouteTable {
             return id;
         }
         if self.ids.len() >= self.cap {
-            let _ = self.folded.add(&mut [fold_hash(name)]);
+            let _ = self.folded.add(&[fold_hash(name)]);
             return OVERFLOW_ID;
         }
         let id = self.names.len() as RouteId;
@@ -453,7 +453,7 @@ impl RouteTable {
     /// table is full fold names themselves and report them in batches).
     /// Returns whether the count has reached its bound (see
     /// [`FoldedNames::add`]).
-    pub fn note_folded(&mut self, hashes: &mut [u64]) -> bool {
+    pub fn note_folded(&mut self, hashes: &[u64]) -> bool {
         self.folded.add(hashes)
     }
 

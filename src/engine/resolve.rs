@@ -122,12 +122,11 @@ impl Resolver {
         if self.folded.is_empty() {
             return;
         }
-        // Sorted and deduplicated outside the lock; the merge under it is
-        // one sequential pass.
+        // Sorted outside the lock; the merge under it is one sequential
+        // pass (see `FoldedNames::add`).
         self.folded.sort_unstable();
-        self.folded.dedup();
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
-        self.folded_full = reg.routes.note_folded(&mut self.folded);
+        self.folded_full = reg.routes.note_folded(&self.folded);
         drop(reg);
         self.folded.clear();
     }

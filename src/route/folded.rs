@@ -7,12 +7,13 @@
 //! folded line probed a table of up to 100 000 hashes at a random place: a
 //! cache miss each time, ~8 % of the CPU on that file. A shared lock-free
 //! table was no better (the miss is the cost, not the lock). So a shard now
-//! only appends each folded name's hash to a buffer, sorts and dedups a
-//! full buffer, and merges it here into one sorted list under the
-//! registry's lock: sequential memory traffic only.
+//! only appends each folded name's hash to a buffer, sorts a full buffer,
+//! and merges it here into one sorted list under the registry's lock:
+//! sequential memory traffic only.
 //!
-//! Memory: at most [`FOLDED_TRACKED`] hashes (800 KB) here, plus a shard's
-//! buffer ([`FOLDED_BATCH`] × 8 B = 512 KiB). Past the bound the count is
+//! Memory: at most [`FOLDED_TRACKED`] hashes (800 KB) here, briefly one
+//! batch more and the sort's scratch while merging, plus a shard's buffer
+//! ([`FOLDED_BATCH`] × 8 B = 512 KiB). Past the bound the count is
 //! reported as a lower bound. Two names with the same 64-bit hash count
 //! once: negligible below 100 000 names.
 
@@ -28,40 +29,20 @@ pub struct FoldedNames {
 }
 
 impl FoldedNames {
-    /// Adds the hashes in `batch` ([`super::fold_hash`]es, in any order,
-    /// repeats allowed), sorting it in place first. Returns whether the
-    /// bound is reached: later names change nothing.
-    pub fn add(&mut self, batch: &mut [u64]) -> bool {
-        if self.sorted.len() >= FOLDED_TRACKED || batch.is_empty() {
-            return self.sorted.len() >= FOLDED_TRACKED;
+    /// Adds the hashes in `batch` ([`super::fold_hash`]es, repeats
+    /// allowed). Returns whether the bound is reached: later names change
+    /// nothing. Any order works; a sorted batch (as shards send, sorted
+    /// outside the lock) makes this one merge of two runs, which is what
+    /// the standard stable sort does with two ascending runs.
+    pub fn add(&mut self, batch: &[u64]) -> bool {
+        if self.sorted.len() < FOLDED_TRACKED && !batch.is_empty() {
+            self.sorted.extend_from_slice(batch);
+            self.sorted.sort();
+            self.sorted.dedup();
+            // Which names stay past the bound does not matter: the count
+            // is only "at least" from then on.
+            self.sorted.truncate(FOLDED_TRACKED);
         }
-        batch.sort_unstable();
-        let mut merged = Vec::with_capacity((self.sorted.len() + batch.len()).min(FOLDED_TRACKED));
-        let (mut a, mut b) = (self.sorted.iter().peekable(), batch.iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(&&x), Some(&&y)) if x <= y => {
-                    a.next();
-                    x
-                }
-                (_, Some(&&y)) => {
-                    b.next();
-                    y
-                }
-                (Some(&&x), None) => {
-                    a.next();
-                    x
-                }
-                (None, None) => break,
-            };
-            if merged.last() != Some(&next) {
-                merged.push(next);
-            }
-        }
-        // Which names stay past the bound does not matter: the count is
-        // only "at least" from then on.
-        merged.truncate(FOLDED_TRACKED);
-        self.sorted = merged;
         self.sorted.len() >= FOLDED_TRACKED
     }
 
@@ -81,19 +62,19 @@ mod tests {
     fn counts_distinct_hashes_across_batches_up_to_the_bound() {
         let mut s = FoldedNames::default();
         assert_eq!(s.count(), (0, false));
-        assert!(!s.add(&mut [9, 5, 7, 5, 0]));
+        assert!(!s.add(&[9, 5, 7, 5, 0]));
         assert_eq!(s.count(), (4, false));
         // Repeats of earlier batches, new ones below, between and above.
-        s.add(&mut [7, 1, 6, 6, 9, 12, 0]);
+        s.add(&[7, 1, 6, 6, 9, 12, 0]);
         assert_eq!(s.count(), (7, false));
         assert_eq!(s.sorted, [0, 1, 5, 6, 7, 9, 12]);
-        s.add(&mut []);
+        s.add(&[]);
         assert_eq!(s.count(), (7, false));
 
-        let mut big: Vec<u64> = (100..FOLDED_TRACKED as u64 + 150).rev().collect();
-        assert!(s.add(&mut big));
+        let big: Vec<u64> = (100..FOLDED_TRACKED as u64 + 150).rev().collect();
+        assert!(s.add(&big));
         assert_eq!(s.count(), (FOLDED_TRACKED as u64, true));
-        assert!(s.add(&mut [3]));
+        assert!(s.add(&[3]));
         assert_eq!(s.count(), (FOLDED_TRACKED as u64, true));
     }
 }
