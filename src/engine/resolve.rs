@@ -11,7 +11,9 @@
 //! Each cached name also records whether it is its own route when taken as
 //! a request path (`/`, `/static/app.js`, `/login`: over half the lines of
 //! a typical log). Such a path skips templating: its line costs one lookup
-//! of the path instead of templating plus a lookup of the result.
+//! of the path instead of templating plus a lookup of the result. Paths
+//! are looked up with their numeric segments already written `:id`
+//! ([`Router::lookup_key`]), so `/api/users/123/orders` is such a path too.
 
 mod names;
 
@@ -38,6 +40,9 @@ pub(super) struct Resolver {
     /// The registry's folded count is at its bound: nothing to collect.
     folded_full: bool,
     buf: Vec<u8>,
+    /// The lookup key of a path with numeric segments (see
+    /// [`Router::lookup_key`]).
+    key_buf: Vec<u8>,
 }
 
 impl Resolver {
@@ -50,6 +55,7 @@ impl Resolver {
             folded: Vec::new(),
             folded_full: false,
             buf: Vec::with_capacity(256),
+            key_buf: Vec::with_capacity(64),
         }
     }
 
@@ -62,7 +68,10 @@ impl Resolver {
     #[inline]
     pub(super) fn id(&mut self, target: &[u8], registry: &SharedRegistry) -> RouteId {
         let gen_ = self.router_gen;
-        let key = Router::route_key(target).map(|k| (k, fold_hash(k)));
+        let key = self
+            .router
+            .lookup_key(target, &mut self.key_buf)
+            .map(|k| (k, fold_hash(k)));
         // A registered name not yet seen to be its own route.
         let mut unmarked = false;
         if let Some((k, h)) = key {

@@ -171,6 +171,59 @@ impl Segments for Masks {
     }
 }
 
+/// Writes `key` (a path without query string or fragment) into `out` with
+/// every segment made of digits only (`/123`, not `/v2` or `/123.json`) as
+/// `:id`, and returns `true`; returns `false`, writing nothing, when `key`
+/// has no such segment or is 64 bytes or longer.
+///
+/// Such a segment always becomes `:id` and the literal segment `:id` is kept
+/// as it is, while every other segment is templated on its own bytes: both
+/// paths get the same route (see [`super::Router::lookup_key`]). Slashes and
+/// digits are classified 16 bytes at a time; a run of digits that starts
+/// right after a slash is a whole segment when the carry of adding its first
+/// bit to the digit mask lands on a slash or on the end.
+#[inline]
+pub fn ids_folded(key: &[u8], out: &mut Vec<u8>) -> bool {
+    let n = key.len();
+    if n >= 64 {
+        return false;
+    }
+    let mut bytes = [0u8; 64];
+    bytes[..n].copy_from_slice(key);
+    let (mut slash, mut digit) = (0u64, 0u64);
+    let mut at = 0;
+    while at < n {
+        let mut c = [0u8; 16];
+        c.copy_from_slice(&bytes[at..at + 16]);
+        // Zero padding is neither a slash nor a digit.
+        let b = chunk(&c);
+        slash |= (b.stop as u64) << at;
+        digit |= (b.digit as u64) << at;
+        at += 16;
+    }
+    // `n < 64`: no digit at bit 63, so the addition cannot carry out.
+    let starts = (slash << 1) & digit;
+    let ends = digit.wrapping_add(starts) & !digit & (slash | 1 << n);
+    if ends == 0 {
+        return false;
+    }
+    out.clear();
+    let mut kept = 0;
+    let mut s = starts;
+    while s != 0 {
+        let t = s.trailing_zeros() as usize;
+        s &= s - 1;
+        let e = t + (!(digit >> t)).trailing_zeros() as usize;
+        if ends >> e & 1 != 0 {
+            out.extend_from_slice(&key[kept..t]);
+            out.extend_from_slice(b":id");
+            kept = e;
+        }
+    }
+    out.extend_from_slice(&key[kept..]);
+    true
+}
+
 /// Class bits of 16 bytes, and where `?` or `#` are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Chunk {

@@ -142,3 +142,109 @@ fn cap_folds_into_overflow_and_counts_distinct() {
     assert_eq!(t.get(b"/b"), Some(2));
     assert_eq!(t.get(b"/c"), None);
 }
+
+fn lookup_key(r: &Router, t: &str) -> Option<String> {
+    let mut buf = Vec::new();
+    r.lookup_key(t.as_bytes(), &mut buf)
+        .map(|k| String::from_utf8(k.to_vec()).unwrap())
+}
+
+#[test]
+fn lookup_key_writes_numeric_segments_as_id() {
+    let r = Router::new(&[], true).unwrap();
+    let cases = [
+        ("/api/users/123/orders?page=2", "/api/users/:id/orders"),
+        ("/123", "/:id"),
+        ("/1/2/3", "/:id/:id/:id"),
+        ("/v2/007/", "/v2/:id/"),
+        ("http://h:8080/a/12?x=1", "/a/:id"),
+        // Not all digits, or no segment: as they are.
+        ("/123.json", "/123.json"),
+        ("/a1/12b/1a", "/a1/12b/1a"),
+        ("/v2", "/v2"),
+        ("//", "//"),
+        ("/", "/"),
+        ("*", "*"),
+        ("/x/:id", "/x/:id"),
+        // 63 bytes is the longest key written; 64 stays as it is.
+        (
+            &format!("/{}/1", "a".repeat(60)),
+            &format!("/{}/:id", "a".repeat(60)),
+        ),
+        (
+            &format!("/{}/1", "a".repeat(61)),
+            &format!("/{}/1", "a".repeat(61)),
+        ),
+        (
+            &format!("/{}/12", "a".repeat(59)),
+            &format!("/{}/:id", "a".repeat(59)),
+        ),
+    ];
+    for (target, want) in cases {
+        assert_eq!(lookup_key(&r, target).as_deref(), Some(want), "{target}");
+    }
+    assert_eq!(lookup_key(&r, "-"), None);
+    // With user rules or without templating, the digits may matter.
+    let rules = [RouteRule {
+        pattern: "^/a/1$".into(),
+        template: "/one".into(),
+    }];
+    for r in [
+        Router::new(&rules, true).unwrap(),
+        Router::new(&[], false).unwrap(),
+    ] {
+        assert_eq!(lookup_key(&r, "/a/1?q").as_deref(), Some("/a/1"));
+    }
+}
+
+/// The lookup key of a path routes exactly like the path, on generated
+/// paths of every byte class (digits, `:id` itself, separators, `?`, `#`,
+/// non-ASCII, gRPC shapes, lengths across 64 bytes).
+#[test]
+fn lookup_key_routes_like_the_path() {
+    let r = Router::new(&[], true).unwrap();
+    let parts: [&[u8]; 16] = [
+        b"/",
+        b"/",
+        b"1",
+        b"42",
+        b"2024",
+        b"9",
+        b"a",
+        b"Get",
+        b"x.y",
+        b":id",
+        b"-",
+        b"ff",
+        b"?",
+        b"#",
+        b"\xc3\xa9",
+        b"@e.c",
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut rewritten, mut buf, mut a, mut b) = (0, Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..50_000 {
+        let mut t = vec![b'/'];
+        let len = 1 + (seed % 30) as usize;
+        for _ in 0..len {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            t.extend_from_slice(parts[(seed >> 40) as usize % parts.len()]);
+        }
+        let key = r.lookup_key(&t, &mut buf).unwrap().to_vec();
+        if key != Router::route_key(&t).unwrap() {
+            rewritten += 1;
+        }
+        r.route(&t, &mut a);
+        r.route(&key, &mut b);
+        assert_eq!(
+            a,
+            b,
+            "{:?} vs key {:?}",
+            display_name(&t),
+            display_name(&key)
+        );
+    }
+    assert!(rewritten > 5_000, "{rewritten}");
+}
