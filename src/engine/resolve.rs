@@ -6,7 +6,9 @@
 //! copies its names and folds any other name itself, collecting the folded
 //! names' hashes and reporting them in batches (see [`FoldedNames`]): a
 //! flood of distinct routes (100 000 in the benchmark) took the lock on
-//! most lines, from every worker.
+//! most lines, from every worker. The shard also remembers (up to a bound)
+//! lookup keys that fold: the next line with one folds after a lookup, not
+//! templating.
 //!
 //! Each cached name also records whether it is its own route when taken as
 //! a request path (`/`, `/static/app.js`, `/login`: over half the lines of
@@ -24,6 +26,10 @@ use super::SharedRegistry;
 use crate::route::FoldedNames;
 use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, Router, fold_hash};
 
+/// Folding keys remembered per shard: 64 B each (4 MiB with the table's
+/// spare room at this count), however many distinct routes fold.
+const FOLDED_KEYS: usize = 1 << 15;
+
 pub(super) struct Resolver {
     router: Arc<Router>,
     /// Route name → (id, the `router_gen` under which the name, as a path,
@@ -39,6 +45,10 @@ pub(super) struct Resolver {
     folded: Vec<u64>,
     /// The registry's folded count is at its bound: nothing to collect.
     folded_full: bool,
+    /// Lookup keys that are their own route and fold (at most
+    /// [`FOLDED_KEYS`], under the current rules): their next line folds in
+    /// one more lookup, without templating.
+    folded_keys: names::Names,
     buf: Vec<u8>,
     /// The lookup key of a path with numeric segments (see
     /// [`Router::lookup_key`]).
@@ -54,6 +64,7 @@ impl Resolver {
             routes_final: false,
             folded: Vec::new(),
             folded_full: false,
+            folded_keys: names::Names::default(),
             buf: Vec::with_capacity(256),
             key_buf: Vec::with_capacity(64),
         }
@@ -62,6 +73,8 @@ impl Resolver {
     pub(super) fn set_router(&mut self, router: Arc<Router>) {
         self.router = router;
         self.router_gen += 1;
+        // Whether a key is its own route depends on the rules.
+        self.folded_keys = names::Names::default();
     }
 
     /// The route id of request target `target`.
@@ -80,6 +93,10 @@ impl Resolver {
                 Some(_) => unmarked = true,
                 None => {}
             }
+            if self.routes_final && !unmarked && self.folded_keys.contains(h, k) {
+                self.fold(h, registry);
+                return OVERFLOW_ID;
+            }
         }
         self.router.route(target, &mut self.buf);
         let (hash, verbatim) = match key {
@@ -96,12 +113,12 @@ impl Resolver {
             return id;
         }
         if self.routes_final {
-            if !self.folded_full {
-                self.folded.push(hash);
-                if self.folded.len() >= FOLDED_BATCH {
-                    self.report_folded(registry);
-                }
+            // The table never changes again, so this name folds for good;
+            // a key that is its own route can be remembered as folding.
+            if verbatim && self.folded_keys.len() < FOLDED_KEYS {
+                self.folded_keys.insert(hash, &self.buf, OVERFLOW_ID, 0);
             }
+            self.fold(hash, registry);
             return OVERFLOW_ID;
         }
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
@@ -123,6 +140,17 @@ impl Resolver {
             self.cache.insert(hash, &self.buf, id, seen);
         }
         id
+    }
+
+    /// Counts a line folded under the route name of hash `hash`.
+    #[inline]
+    fn fold(&mut self, hash: u64, registry: &SharedRegistry) {
+        if !self.folded_full {
+            self.folded.push(hash);
+            if self.folded.len() >= FOLDED_BATCH {
+                self.report_folded(registry);
+            }
+        }
     }
 
     /// Reports the routes this shard folded on its own to the registry's

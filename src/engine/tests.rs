@@ -155,3 +155,39 @@ fn paths_skip_templating_only_when_they_are_their_own_route() {
         assert_eq!(route_of(&mut s, "/static/app.js"), "/static/app.js");
     }
 }
+
+/// Past the cap, a path that folded folds again without templating, and is
+/// counted once; after the rules change it is routed afresh.
+#[test]
+fn folded_paths_fold_again_until_the_rules_change() {
+    let format = Format::compile(&FormatSpec::parse("combined_rt").unwrap(), &[]).unwrap();
+    let reg = Arc::new(Mutex::new(Registry::new(1)));
+    let cfg = EngineConfig::new(100, 1 << 20, &DEFAULT_BUCKETS);
+    let router = |specs: &[&str]| {
+        let rules: Vec<_> = specs.iter().map(|s| s.parse().unwrap()).collect();
+        Arc::new(Router::new(&rules, true).unwrap())
+    };
+    let mut s = Shard::new(reg.clone(), router(&[]), &cfg);
+    let route_of = |s: &mut Shard, path: &str| {
+        let line = format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1 \"-\" \"ua\" 0.001"
+        );
+        let ing = s
+            .line(0, &format, line.as_bytes(), LinePos::default())
+            .unwrap();
+        reg.lock().unwrap().routes.name(ing.key.route).to_string()
+    };
+    assert_eq!(route_of(&mut s, "/a/1"), "/a/:id");
+    for _ in 0..3 {
+        assert_eq!(route_of(&mut s, "/b/2"), "(overflow)");
+        assert_eq!(route_of(&mut s, "/b/3?x"), "(overflow)");
+        assert_eq!(route_of(&mut s, "/c/x"), "(overflow)");
+    }
+    s.set_router(router(&["^/c/x$=/a/:id"]));
+    assert_eq!(route_of(&mut s, "/c/x"), "/a/:id");
+    assert_eq!(route_of(&mut s, "/b/2"), "(overflow)");
+    s.set_router(router(&[]));
+    assert_eq!(route_of(&mut s, "/c/x"), "(overflow)");
+    s.report_folded();
+    assert_eq!(reg.lock().unwrap().routes.folded(), (2, false));
+}
