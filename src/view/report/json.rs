@@ -6,18 +6,21 @@
 //! status: ~10 000, 3.4 MB for the 1 M-line benchmark), and rendering them
 //! in one piece was the longest serial step after the parse. Here the
 //! second half of the entries is rendered into a buffer on another thread
-//! while this one writes the rest straight to the output, both by
-//! serde_json's own pretty formatter started at the depth where the piece
-//! sits; the pieces join into exactly the text `serde_json::to_writer_pretty`
-//! gives for the whole report (a test pins that).
+//! while this one writes the rest to the output. Rows (totals, routes,
+//! entries) are written by hand ([`pretty`]), the small parts by serde_json's
+//! pretty formatter started at the depth where the part sits; the pieces
+//! join into exactly the text `serde_json::to_writer_pretty` gives for the
+//! whole report (a test pins that).
+
+mod pretty;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
-use super::{ReportData, SCHEMA_ID, human, secs};
-use crate::engine::summary::{EntryRow, QUANTILES, Row, Summary};
+use super::{ReportData, SCHEMA_ID, human};
+use crate::engine::summary::{EntryRow, QUANTILES, Summary};
 use crate::format::ErrorKind;
 
 /// Entries below this many are rendered on this thread only.
@@ -28,62 +31,6 @@ struct JsonSpan {
     start: String,
     end: String,
     seconds: u64,
-}
-
-#[derive(Serialize)]
-struct JsonLatency {
-    count: u64,
-    sum: f64,
-    mean: f64,
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
-}
-
-#[derive(Serialize)]
-struct JsonClasses {
-    #[serde(rename = "1xx")]
-    c1: u64,
-    #[serde(rename = "2xx")]
-    c2: u64,
-    #[serde(rename = "3xx")]
-    c3: u64,
-    #[serde(rename = "4xx")]
-    c4: u64,
-    #[serde(rename = "5xx")]
-    c5: u64,
-    other: u64,
-}
-
-#[derive(Serialize)]
-struct JsonStats {
-    requests: u64,
-    rps: Option<f64>,
-    bytes: u64,
-    status: JsonClasses,
-    error_rate_4xx: f64,
-    error_rate_5xx: f64,
-    latency: Option<JsonLatency>,
-}
-
-#[derive(Serialize)]
-struct JsonRoute<'a> {
-    route: &'a str,
-    methods: Vec<&'a str>,
-    #[serde(flatten)]
-    stats: JsonStats,
-}
-
-#[derive(Serialize)]
-struct JsonEntry<'a> {
-    route: &'a str,
-    method: &'a str,
-    status: u16,
-    count: u64,
-    bytes: u64,
-    latency: Option<JsonLatency>,
 }
 
 #[derive(Serialize)]
@@ -119,38 +66,6 @@ struct JsonOverflow {
     folded_routes: u64,
     folded_at_least: bool,
     requests: u64,
-}
-
-fn json_latency(r: &Row) -> Option<JsonLatency> {
-    (r.timed > 0).then(|| JsonLatency {
-        count: r.timed,
-        sum: secs(r.lat_sum_us),
-        mean: r.lat_sum_us as f64 / r.timed as f64 / 1e6,
-        p50: secs(r.q_us[0]),
-        p90: secs(r.q_us[1]),
-        p99: secs(r.q_us[2]),
-        p999: secs(r.q_us[3]),
-        max: secs(r.lat_max_us),
-    })
-}
-
-fn json_stats(s: &Summary, r: &Row) -> JsonStats {
-    JsonStats {
-        requests: r.requests,
-        rps: s.rate(r.requests),
-        bytes: r.bytes,
-        status: JsonClasses {
-            c1: r.classes[1],
-            c2: r.classes[2],
-            c3: r.classes[3],
-            c4: r.classes[4],
-            c5: r.classes[5],
-            other: r.classes[0],
-        },
-        error_rate_4xx: r.err4(),
-        error_rate_5xx: r.err5(),
-        latency: json_latency(r),
-    }
 }
 
 /// Writes the report, then a newline.
@@ -223,17 +138,23 @@ fn field<T: Serialize>(out: &mut impl Write, first: bool, name: &str, v: &T) -> 
 }
 
 /// The elements of the `entries` array for `rows`, each on its own lines
-/// at depth 2, the first without a comma if `first`.
+/// at depth 2, the first without a comma if `first`; written to `out` a
+/// few hundred at a time.
 fn render_entries(out: &mut impl Write, rows: &[EntryRow], first: bool) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 17);
     for (i, e) in rows.iter().enumerate() {
-        out.write_all(if first && i == 0 {
+        buf.extend_from_slice(if first && i == 0 {
             b"\n    "
         } else {
             b",\n    "
-        })?;
-        render(out, 2, &entry_of(e))?;
+        });
+        pretty::entry(&mut buf, e);
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    Ok(())
+    out.write_all(&buf)
 }
 
 /// `{` and the fields before `entries`.
@@ -242,8 +163,25 @@ fn head(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
     buf.write_all(b"{")?;
     field(buf, true, "schema", &SCHEMA_ID)?;
     field(buf, false, "span", &span_of(s))?;
-    field(buf, false, "totals", &json_stats(s, &s.totals))?;
-    field(buf, false, "routes", &routes_of(s))
+    let mut rows = Vec::with_capacity(1 << 16);
+    rows.extend_from_slice(b",\n  \"totals\": ");
+    pretty::stats(&mut rows, 1, s, &s.totals);
+    rows.extend_from_slice(b",\n  \"routes\": ");
+    if s.routes.is_empty() {
+        rows.extend_from_slice(b"[]");
+    } else {
+        rows.push(b'[');
+        for (i, r) in s.routes.iter().enumerate() {
+            rows.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+            pretty::route(&mut rows, s, r);
+            if rows.len() >= 1 << 16 {
+                buf.write_all(&rows)?;
+                rows.clear();
+            }
+        }
+        rows.extend_from_slice(b"\n  ]");
+    }
+    buf.write_all(&rows)
 }
 
 /// The fields after `entries`.
@@ -258,28 +196,6 @@ fn span_of(s: &Summary) -> Option<JsonSpan> {
         end: human::rfc3339(b),
         seconds: s.span_seconds().unwrap_or(0),
     })
-}
-
-fn routes_of(s: &Summary) -> Vec<JsonRoute<'_>> {
-    s.routes
-        .iter()
-        .map(|r| JsonRoute {
-            route: &r.route,
-            methods: r.methods.iter().map(|m| &**m).collect(),
-            stats: json_stats(s, &r.row),
-        })
-        .collect()
-}
-
-fn entry_of(e: &EntryRow) -> JsonEntry<'_> {
-    JsonEntry {
-        route: &e.route,
-        method: &e.method,
-        status: e.status,
-        count: e.row.requests,
-        bytes: e.row.bytes,
-        latency: json_latency(&e.row),
-    }
 }
 
 fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
@@ -332,9 +248,121 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::engine::summary::RouteRow;
+    use crate::engine::summary::{RouteRow, Row};
     use crate::engine::{InputStats, LinePos};
     use crate::input::batch::SourceReport;
+
+    // The reference: the rows as serde_json renders them (what the report
+    // wrote before `pretty`).
+    #[derive(Serialize)]
+    struct JsonLatency {
+        count: u64,
+        sum: f64,
+        mean: f64,
+        p50: f64,
+        p90: f64,
+        p99: f64,
+        p999: f64,
+        max: f64,
+    }
+
+    #[derive(Serialize)]
+    struct JsonClasses {
+        #[serde(rename = "1xx")]
+        c1: u64,
+        #[serde(rename = "2xx")]
+        c2: u64,
+        #[serde(rename = "3xx")]
+        c3: u64,
+        #[serde(rename = "4xx")]
+        c4: u64,
+        #[serde(rename = "5xx")]
+        c5: u64,
+        other: u64,
+    }
+
+    #[derive(Serialize)]
+    struct JsonStats {
+        requests: u64,
+        rps: Option<f64>,
+        bytes: u64,
+        status: JsonClasses,
+        error_rate_4xx: f64,
+        error_rate_5xx: f64,
+        latency: Option<JsonLatency>,
+    }
+
+    #[derive(Serialize)]
+    struct JsonRoute<'a> {
+        route: &'a str,
+        methods: Vec<&'a str>,
+        #[serde(flatten)]
+        stats: JsonStats,
+    }
+
+    #[derive(Serialize)]
+    struct JsonEntry<'a> {
+        route: &'a str,
+        method: &'a str,
+        status: u16,
+        count: u64,
+        bytes: u64,
+        latency: Option<JsonLatency>,
+    }
+
+    fn json_latency(r: &Row) -> Option<JsonLatency> {
+        (r.timed > 0).then(|| JsonLatency {
+            count: r.timed,
+            sum: super::super::secs(r.lat_sum_us),
+            mean: r.lat_sum_us as f64 / r.timed as f64 / 1e6,
+            p50: super::super::secs(r.q_us[0]),
+            p90: super::super::secs(r.q_us[1]),
+            p99: super::super::secs(r.q_us[2]),
+            p999: super::super::secs(r.q_us[3]),
+            max: super::super::secs(r.lat_max_us),
+        })
+    }
+
+    fn json_stats(s: &Summary, r: &Row) -> JsonStats {
+        JsonStats {
+            requests: r.requests,
+            rps: s.rate(r.requests),
+            bytes: r.bytes,
+            status: JsonClasses {
+                c1: r.classes[1],
+                c2: r.classes[2],
+                c3: r.classes[3],
+                c4: r.classes[4],
+                c5: r.classes[5],
+                other: r.classes[0],
+            },
+            error_rate_4xx: r.err4(),
+            error_rate_5xx: r.err5(),
+            latency: json_latency(r),
+        }
+    }
+
+    fn routes_of(s: &Summary) -> Vec<JsonRoute<'_>> {
+        s.routes
+            .iter()
+            .map(|r| JsonRoute {
+                route: &r.route,
+                methods: r.methods.iter().map(|m| &**m).collect(),
+                stats: json_stats(s, &r.row),
+            })
+            .collect()
+    }
+
+    fn entry_of(e: &EntryRow) -> JsonEntry<'_> {
+        JsonEntry {
+            route: &e.route,
+            method: &e.method,
+            status: e.status,
+            count: e.row.requests,
+            bytes: e.row.bytes,
+            latency: json_latency(&e.row),
+        }
+    }
 
     /// The report as one value, rendered by serde_json in one piece.
     #[derive(Serialize)]
@@ -367,12 +395,17 @@ mod tests {
             .map(Arc::from)
             .collect();
         Summary {
+            // No routes at all, and a route without methods.
             routes: names
                 .iter()
+                .take(if n == 0 { 0 } else { names.len() })
                 .enumerate()
                 .map(|(i, r)| RouteRow {
                     route: r.clone(),
-                    methods: vec!["GET".into(), "POST".into()],
+                    methods: match i {
+                        2 => vec![],
+                        _ => vec!["GET".into(), "POST\t".into()],
+                    },
                     row: row(i as u64),
                 })
                 .collect(),
