@@ -93,8 +93,9 @@ impl Resolver {
                 Some(_) => unmarked = true,
                 None => {}
             }
+            // Its name was counted when the key was remembered, and the
+            // count is of distinct names: nothing more to collect.
             if self.routes_final && !unmarked && self.folded_keys.contains(h, k) {
-                self.fold(h, registry);
                 return OVERFLOW_ID;
             }
         }
