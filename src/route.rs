@@ -124,12 +124,20 @@ impl Router {
     /// [`route_key`]: Router::route_key
     #[inline]
     pub fn lookup_key<'a>(&self, target: &'a [u8], buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
-        let key = Router::route_key(target)?;
-        if self.templating && self.set.is_none() && shape::ids_folded(key, buf) {
-            Some(buf.as_slice())
-        } else {
-            Some(key)
+        if !(self.templating && self.set.is_none()) {
+            return Router::route_key(target);
         }
+        // Origin-form, nearly every target: one pass finds where its path
+        // ends and which segments are numbers.
+        let path = if target.first() == Some(&b'/') {
+            target
+        } else {
+            Router::route_key(target)?
+        };
+        if let Some(key) = shape::lookup_key(path, buf) {
+            return Some(key);
+        }
+        Router::route_key(target)
     }
 
     /// Writes the route of `target` into `out` (cleared first).

@@ -171,41 +171,52 @@ impl Segments for Masks {
     }
 }
 
-/// Writes `key` (a path without query string or fragment) into `out` with
-/// every segment made of digits only (`/123`, not `/v2` or `/123.json`) as
-/// `:id`, and returns `true`; returns `false`, writing nothing, when `key`
-/// has no such segment or is 64 bytes or longer.
+/// The lookup key of origin-form `target` (see
+/// [`super::Router::lookup_key`]): the path before any query string or
+/// fragment, with every segment made of digits only (`/123`, not `/v2` or
+/// `/123.json`) written `:id` in `out` if it has one. `None` when that path
+/// is not within the first 63 bytes (the caller takes the path as it is).
 ///
-/// Such a segment always becomes `:id` and the literal segment `:id` is kept
-/// as it is, while every other segment is templated on its own bytes: both
-/// paths get the same route (see [`super::Router::lookup_key`]). Slashes and
-/// digits are classified 16 bytes at a time; a run of digits that starts
-/// right after a slash is a whole segment when the carry of adding its first
-/// bit to the digit mask lands on a slash or on the end.
+/// One pass over the first 64 bytes, 16 at a time, finds the query string
+/// and classifies slashes and digits; a run of digits that starts right
+/// after a slash is a whole segment when the carry of adding its first bit
+/// to the digit mask lands on a slash or on the end.
 #[inline]
-pub fn ids_folded(key: &[u8], out: &mut Vec<u8>) -> bool {
-    let n = key.len();
-    if n >= 64 {
-        return false;
-    }
+pub fn lookup_key<'a>(target: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    let n = target.len().min(64);
     let mut bytes = [0u8; 64];
-    bytes[..n].copy_from_slice(key);
-    let (mut slash, mut digit) = (0u64, 0u64);
+    bytes[..n].copy_from_slice(&target[..n]);
+    let (mut stop, mut digit, mut query) = (0u64, 0u64, 0u64);
     let mut at = 0;
     while at < n {
         let mut c = [0u8; 16];
         c.copy_from_slice(&bytes[at..at + 16]);
-        // Zero padding is neither a slash nor a digit.
+        // Zero padding is none of these.
         let b = chunk(&c);
-        slash |= (b.stop as u64) << at;
+        stop |= (b.stop as u64) << at;
         digit |= (b.digit as u64) << at;
+        query |= (b.query as u64) << at;
         at += 16;
+        if b.query != 0 {
+            break;
+        }
     }
-    // `n < 64`: no digit at bit 63, so the addition cannot carry out.
+    let len = if query != 0 {
+        query.trailing_zeros() as usize
+    } else {
+        target.len()
+    };
+    if len >= 64 {
+        return None;
+    }
+    let key = &target[..len];
+    let below = (1u64 << len) - 1;
+    let (slash, digit) = (stop & below, digit & below);
+    // `len < 64`: no digit at bit 63, so the addition cannot carry out.
     let starts = (slash << 1) & digit;
-    let ends = digit.wrapping_add(starts) & !digit & (slash | 1 << n);
+    let ends = digit.wrapping_add(starts) & !digit & (slash | 1 << len);
     if ends == 0 {
-        return false;
+        return Some(key);
     }
     out.clear();
     let mut kept = 0;
@@ -221,7 +232,7 @@ pub fn ids_folded(key: &[u8], out: &mut Vec<u8>) -> bool {
         }
     }
     out.extend_from_slice(&key[kept..]);
-    true
+    Some(out.as_slice())
 }
 
 /// Class bits of 16 bytes, and where `?` or `#` are.

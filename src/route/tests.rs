@@ -166,6 +166,20 @@ fn lookup_key_writes_numeric_segments_as_id() {
         ("/", "/"),
         ("*", "*"),
         ("/x/:id", "/x/:id"),
+        ("/1#x?y", "/:id"),
+        (&format!("/a/1?{}", "q".repeat(100)), "/a/:id"),
+        (
+            &format!("/{}/1?q", "a".repeat(60)),
+            &format!("/{}/:id", "a".repeat(60)),
+        ),
+        (
+            &format!("/{}/1?q", "a".repeat(61)),
+            &format!("/{}/1", "a".repeat(61)),
+        ),
+        (
+            &format!("/{}/1?q", "a".repeat(70)),
+            &format!("/{}/1", "a".repeat(70)),
+        ),
         // 63 bytes is the longest key written; 64 stays as it is.
         (
             &format!("/{}/1", "a".repeat(60)),
