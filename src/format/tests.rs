@@ -348,3 +348,29 @@ fn invalid_utf8_in_fields_is_still_a_request() {
     let r = f.parse(&l, &mut s).unwrap();
     assert_eq!(r.target, b"/caf\xE9\xFF");
 }
+
+/// The last timestamp's value is reused only for the same text: a change
+/// in any byte, at every length the cache keeps, is parsed afresh.
+#[test]
+fn time_cache_reuses_only_the_same_text() {
+    let mut tc = super::TimeCache::default();
+    for n in [1, 15, 16, 17, 26, 31, 32] {
+        let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+        assert_eq!(tc.get(&base, |_| Some(n)), Some(n));
+        assert_eq!(tc.get(&base, |_| panic!("cached")), Some(n));
+        for i in 0..n as usize {
+            let mut other = base.clone();
+            other[i] ^= 1;
+            assert_eq!(
+                tc.get(&other, |_| Some(-1)),
+                Some(-1),
+                "{n} bytes, byte {i}"
+            );
+            assert_eq!(tc.get(&base, |_| Some(n)), Some(n));
+        }
+    }
+    // Longer than the cache: always parsed.
+    let long = [b'x'; 40];
+    assert_eq!(tc.get(&long, |_| Some(1)), Some(1));
+    assert_eq!(tc.get(&long, |_| Some(2)), Some(2));
+}
