@@ -382,7 +382,13 @@ impl Template {
         let mut slots = [(0u32, 0u32); SLOTS];
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
             let (filled, pos) = head.run(line, &mut slots, scan).ok_or(ErrorKind::NoMatch)?;
-            run_ops(tail, line, pos, filled, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
+            if tail.is_empty() {
+                // The start took the whole template (`combined_rt`): no
+                // call into the op loop.
+                (pos == line.len()).then_some(filled).ok_or(ErrorKind::NoMatch)?
+            } else {
+                run_ops(tail, line, pos, filled, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
+            }
         } else if !self.ops.is_empty() {
             run_ops(&self.ops, line, 0, 0, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
         } else {
