@@ -80,6 +80,31 @@ impl<C: Counter> Hist<C> {
         }
     }
 
+    /// Records every value of `values`, which it may reorder. An HDR
+    /// histogram takes each distinct value once, with its count: a busy
+    /// key's latencies repeat (nginx logs milliseconds), and sorting a
+    /// batch costs less than an HDR record per value (~90 instructions).
+    pub fn record_batch(&mut self, values: &mut [u32]) {
+        match self {
+            Hist::Big(h) => {
+                values.sort_unstable();
+                for run in values.chunk_by(|a, b| a == b) {
+                    let us = (run[0] as u64).min(MAX_LATENCY_US);
+                    match C::from_usize(run.len()) {
+                        Some(n) => h.saturating_record_n(us, n),
+                        // A counter too narrow for the run's length.
+                        None => run.iter().for_each(|_| h.saturating_record(us)),
+                    }
+                }
+            }
+            Hist::Small(_) => {
+                for &us in values.iter() {
+                    self.record(us as u64);
+                }
+            }
+        }
+    }
+
     /// Makes `self` a copy of `other`, reusing `self`'s HDR counters when
     /// both are HDR: no allocation (and no fresh pages to fault in) when
     /// the summary copies busy histograms one after another.
@@ -419,5 +444,41 @@ mod tests {
         let mut fresh = Hist::<u64>::default();
         small.merge_into_wide(&mut fresh);
         assert_eq!((fresh.count(), fresh.quantile(1.0)), (1, 7));
+    }
+
+    /// A batch gives the same histogram as its values recorded one by one,
+    /// exact or HDR, values above the bound included.
+    #[test]
+    fn a_batch_records_like_its_values_one_by_one() {
+        let mut x = 0x9e37_79b9u64;
+        for (start, n) in [(0, 100), (0, 2000), (300, 700)] {
+            let mut values: Vec<u32> = (0..n)
+                .map(|i| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    match i % 5 {
+                        0 => 5000,
+                        1 => u32::MAX,
+                        _ => ((x >> 40) % 20) as u32 * 1000,
+                    }
+                })
+                .collect();
+            let mut one: Hist = Hist::default();
+            let mut batch: Hist = Hist::default();
+            let mut narrow: Hist<u32> = Hist::default();
+            for &v in &values[..start] {
+                one.record(v as u64);
+                batch.record(v as u64);
+                narrow.record(v as u64);
+            }
+            for &v in &values[start..] {
+                one.record(v as u64);
+            }
+            let mut copy = values[start..].to_vec();
+            batch.record_batch(&mut values[start..]);
+            narrow.record_batch(&mut copy);
+            assert_eq!(batch.count(), one.count());
+            assert_eq!(batch.buckets(), one.buckets(), "{start} + {n}");
+            assert_eq!(narrow.buckets(), one.buckets(), "{start} + {n}, u32");
+        }
     }
 }

@@ -230,7 +230,7 @@ impl Timer {
     }
 
     fn settle(&mut self) {
-        record_all(&mut self.hist, &self.pending);
+        self.hist.record_batch(&mut self.pending);
         self.pending.clear();
     }
 

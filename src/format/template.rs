@@ -385,7 +385,9 @@ impl Template {
             if tail.is_empty() {
                 // The start took the whole template (`combined_rt`): no
                 // call into the op loop.
-                (pos == line.len()).then_some(filled).ok_or(ErrorKind::NoMatch)?
+                (pos == line.len())
+                    .then_some(filled)
+                    .ok_or(ErrorKind::NoMatch)?
             } else {
                 run_ops(tail, line, pos, filled, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
             }
