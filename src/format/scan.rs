@@ -205,7 +205,7 @@ impl At<'_> {
 }
 
 impl Scan for At<'_> {
-    #[inline]
+    #[inline(always)]
     fn quote(self, line: &[u8], from: usize) -> Option<usize> {
         let mut i = from;
         loop {

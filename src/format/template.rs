@@ -81,7 +81,7 @@ impl Class {
 
     /// Length of the longest prefix of `s` that can be (or contain) a value
     /// of this class; 0 means the class cannot start here.
-    #[inline]
+    #[inline(always)]
     pub(super) fn run(self, s: &[u8]) -> usize {
         match self {
             Class::Digits => digits(s),
