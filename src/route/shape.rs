@@ -184,15 +184,22 @@ impl Segments for Masks {
 #[inline]
 pub fn lookup_key<'a>(target: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
     let n = target.len().min(64);
-    let mut bytes = [0u8; 64];
-    bytes[..n].copy_from_slice(&target[..n]);
     let (mut stop, mut digit, mut query) = (0u64, 0u64, 0u64);
     let mut at = 0;
     while at < n {
-        let mut c = [0u8; 16];
-        c.copy_from_slice(&bytes[at..at + 16]);
-        // Zero padding is none of these.
-        let b = chunk(&c);
+        // Read in place, not copied to a padded buffer (a `memcpy` call a
+        // line): a short last piece is the target's last 16 bytes,
+        // overlapping the piece before, with its marks shifted down.
+        let b = if let Some(c) = target[at..].first_chunk::<16>() {
+            chunk(c)
+        } else if let Some(c) = target.last_chunk::<16>() {
+            chunk(c).shifted(at - (target.len() - 16))
+        } else {
+            let mut c = [0u8; 16];
+            c[..target.len() - at].copy_from_slice(&target[at..]);
+            // Zero padding is none of these.
+            chunk(&c)
+        };
         stop |= (b.stop as u64) << at;
         digit |= (b.digit as u64) << at;
         query |= (b.query as u64) << at;
@@ -242,6 +249,19 @@ struct Chunk {
     digit: u16,
     hexl: u16,
     query: u16,
+}
+
+impl Chunk {
+    /// The marks of bytes `by..16`, moved to bits `0..16 - by`.
+    #[inline(always)]
+    fn shifted(self, by: usize) -> Chunk {
+        Chunk {
+            stop: self.stop >> by,
+            digit: self.digit >> by,
+            hexl: self.hexl >> by,
+            query: self.query >> by,
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
