@@ -80,25 +80,43 @@ impl<C: Counter> Hist<C> {
         }
     }
 
-    /// Records every value of `values`, which it may reorder. An HDR
-    /// histogram takes each distinct value once, with its count: a busy
-    /// key's latencies repeat (nginx logs milliseconds), and sorting a
-    /// batch costs less than an HDR record per value (~90 instructions).
-    pub fn record_batch(&mut self, values: &mut [u32]) {
+    /// Records every value of `values`. An HDR histogram takes each
+    /// distinct value once, with its count: a busy key's latencies repeat
+    /// (nginx logs milliseconds), and an HDR record is ~90 instructions.
+    /// Values are counted in a small table by hash first (a value whose
+    /// place is taken by another is recorded directly): sorting the batch
+    /// cost ~64 instructions a value, this ~10.
+    pub fn record_batch(&mut self, values: &[u32]) {
+        const PLACES: usize = 128;
         match self {
             Hist::Big(h) => {
-                values.sort_unstable();
-                for run in values.chunk_by(|a, b| a == b) {
-                    let us = (run[0] as u64).min(MAX_LATENCY_US);
-                    match C::from_usize(run.len()) {
+                let mut keys = [0u32; PLACES];
+                let mut counts = [0u32; PLACES];
+                for &v in values {
+                    let i = (v.wrapping_mul(0x9E37_79B1) >> 25) as usize % PLACES;
+                    if counts[i] == 0 {
+                        keys[i] = v;
+                        counts[i] = 1;
+                    } else if keys[i] == v {
+                        counts[i] += 1;
+                    } else {
+                        h.saturating_record((v as u64).min(MAX_LATENCY_US));
+                    }
+                }
+                for (&v, &n) in keys.iter().zip(&counts) {
+                    if n == 0 {
+                        continue;
+                    }
+                    let us = (v as u64).min(MAX_LATENCY_US);
+                    match C::from_u32(n) {
                         Some(n) => h.saturating_record_n(us, n),
-                        // A counter too narrow for the run's length.
-                        None => run.iter().for_each(|_| h.saturating_record(us)),
+                        // A counter too narrow for the count.
+                        None => (0..n).for_each(|_| h.saturating_record(us)),
                     }
                 }
             }
             Hist::Small(_) => {
-                for &us in values.iter() {
+                for &us in values {
                     self.record(us as u64);
                 }
             }
@@ -452,12 +470,15 @@ mod tests {
     fn a_batch_records_like_its_values_one_by_one() {
         let mut x = 0x9e37_79b9u64;
         for (start, n) in [(0, 100), (0, 2000), (300, 700)] {
-            let mut values: Vec<u32> = (0..n)
+            let values: Vec<u32> = (0..n)
                 .map(|i| {
                     x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    // Repeats, the top, and values that take each
+                    // other's places in the batch's count table.
                     match i % 5 {
                         0 => 5000,
                         1 => u32::MAX,
+                        2 => (x >> 33) as u32 % 10_000_000,
                         _ => ((x >> 40) % 20) as u32 * 1000,
                     }
                 })
@@ -473,9 +494,8 @@ mod tests {
             for &v in &values[start..] {
                 one.record(v as u64);
             }
-            let mut copy = values[start..].to_vec();
-            batch.record_batch(&mut values[start..]);
-            narrow.record_batch(&mut copy);
+            batch.record_batch(&values[start..]);
+            narrow.record_batch(&values[start..]);
             assert_eq!(batch.count(), one.count());
             assert_eq!(batch.buckets(), one.buckets(), "{start} + {n}");
             assert_eq!(narrow.buckets(), one.buckets(), "{start} + {n}, u32");

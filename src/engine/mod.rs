@@ -230,7 +230,7 @@ impl Timer {
     }
 
     fn settle(&mut self) {
-        self.hist.record_batch(&mut self.pending);
+        self.hist.record_batch(&self.pending);
         self.pending.clear();
     }
 
