@@ -501,4 +501,34 @@ mod tests {
             assert_eq!(narrow.buckets(), one.buckets(), "{start} + {n}, u32");
         }
     }
+
+    /// Small-list quantiles are the exact order statistics, whatever the
+    /// order of the values and of the asked quantiles.
+    #[test]
+    fn small_quantiles_in_any_order() {
+        let mut x = 7u64;
+        for n in [1, 2, 3, 10, 47, 255, 256] {
+            let mut h: Hist = Hist::default();
+            let mut all = Vec::new();
+            for _ in 0..n {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let v = (x >> 50) % 300;
+                h.record(v);
+                all.push(v);
+            }
+            all.sort_unstable();
+            for qs in [
+                &[0.5, 0.9, 0.99, 0.999][..],
+                &[0.999, 0.5, 0.9, 0.0],
+                &[0.0, 0.25, 0.25, 1.0],
+            ] {
+                let mut out = vec![0; qs.len()];
+                h.quantiles(qs, &mut out);
+                let want: Vec<u64> = qs.iter().map(|&q| exact(&all, q)).collect();
+                assert_eq!(out, want, "{n} values, {qs:?}");
+            }
+        }
+    }
 }
