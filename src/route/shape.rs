@@ -105,25 +105,12 @@ impl Masks {
         let mut m = Masks::default();
         let mut at = 0;
         while at < 64 && at < path.len() {
-            let rest = &path[at..];
-            let n = rest.len().min(16);
-            let mut c = [0u8; 16];
-            if n == 16 {
-                c.copy_from_slice(&rest[..16]);
-            } else {
-                c[..n].copy_from_slice(rest);
-            }
-            let b = chunk(&c);
-            let valid: u16 = if n == 16 { !0 } else { (1 << n) - 1 };
-            for (mask, bits) in [
-                (&mut m.stop, b.stop),
-                (&mut m.digit, b.digit),
-                (&mut m.hexl, b.hexl),
-            ] {
-                *mask |= ((bits & valid) as u64) << at;
-            }
-            at += n;
-            if b.query & valid != 0 || at == path.len() {
+            let b = chunk_at(path, at);
+            m.stop |= (b.stop as u64) << at;
+            m.digit |= (b.digit as u64) << at;
+            m.hexl |= (b.hexl as u64) << at;
+            at = (at + 16).min(path.len());
+            if b.query != 0 || at == path.len() {
                 m.len = at;
                 return Some(m);
             }
@@ -177,29 +164,18 @@ impl Segments for Masks {
 /// `/123.json`) written `:id` in `out` if it has one. `None` when that path
 /// is not within the first 63 bytes (the caller takes the path as it is).
 ///
-/// One pass over the first 64 bytes, 16 at a time, finds the query string
-/// and classifies slashes and digits; a run of digits that starts right
-/// after a slash is a whole segment when the carry of adding its first bit
-/// to the digit mask lands on a slash or on the end.
+/// One pass over the first 64 bytes, 16 at a time (read as [`Masks::of`]
+/// reads them), finds the query string and classifies slashes and digits;
+/// a run of digits that starts right after a slash is a whole segment when
+/// the carry of adding its first bit to the digit mask lands on a slash or
+/// on the end.
 #[inline]
 pub fn lookup_key<'a>(target: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
     let n = target.len().min(64);
     let (mut stop, mut digit, mut query) = (0u64, 0u64, 0u64);
     let mut at = 0;
     while at < n {
-        // Read in place, not copied to a padded buffer (a `memcpy` call a
-        // line): a short last piece is the target's last 16 bytes,
-        // overlapping the piece before, with its marks shifted down.
-        let b = if let Some(c) = target[at..].first_chunk::<16>() {
-            chunk(c)
-        } else if let Some(c) = target.last_chunk::<16>() {
-            chunk(c).shifted(at - (target.len() - 16))
-        } else {
-            let mut c = [0u8; 16];
-            c[..target.len() - at].copy_from_slice(&target[at..]);
-            // Zero padding is none of these.
-            chunk(&c)
-        };
+        let b = chunk_at(target, at);
         stop |= (b.stop as u64) << at;
         digit |= (b.digit as u64) << at;
         query |= (b.query as u64) << at;
@@ -240,6 +216,24 @@ pub fn lookup_key<'a>(target: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]
     }
     out.extend_from_slice(&key[kept..]);
     Some(out.as_slice())
+}
+
+/// The classes of `path[at..]`'s next 16 bytes (fewer at the end), read
+/// in place rather than copied to a padded buffer (a `memcpy` call a path):
+/// a short last piece is the path's last 16 bytes, overlapping the piece
+/// before, with its marks shifted down.
+#[inline(always)]
+fn chunk_at(path: &[u8], at: usize) -> Chunk {
+    if let Some(c) = path[at..].first_chunk::<16>() {
+        chunk(c)
+    } else if let Some(c) = path.last_chunk::<16>() {
+        chunk(c).shifted(at - (path.len() - 16))
+    } else {
+        let mut c = [0u8; 16];
+        c[..path.len() - at].copy_from_slice(&path[at..]);
+        // Zero padding is none of these.
+        chunk(&c)
+    }
 }
 
 /// Class bits of 16 bytes, and where `?` or `#` are.
