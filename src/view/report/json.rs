@@ -144,19 +144,34 @@ fn field<T: Serialize>(out: &mut impl Write, first: bool, name: &str, v: &T) -> 
 /// few hundred at a time.
 fn render_entries(out: &mut impl Write, rows: &[EntryRow], first: bool) -> io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 17);
-    for (i, e) in rows.iter().enumerate() {
+    elements(out, &mut buf, rows, first, pretty::entry)?;
+    out.write_all(&buf)
+}
+
+/// Appends `items` to `buf` as elements of an array at depth 2, each by
+/// `each` on its own lines, the first without a comma if `first`; `buf`
+/// goes to `out` whenever it passes 64 KiB (a report of many routes is
+/// megabytes: not one fresh buffer to fault in).
+fn elements<T>(
+    out: &mut impl Write,
+    buf: &mut Vec<u8>,
+    items: &[T],
+    first: bool,
+    mut each: impl FnMut(&mut Vec<u8>, &T),
+) -> io::Result<()> {
+    for (i, x) in items.iter().enumerate() {
         buf.extend_from_slice(if first && i == 0 {
             b"\n    "
         } else {
             b",\n    "
         });
-        pretty::entry(&mut buf, e);
+        each(buf, x);
         if buf.len() >= 1 << 16 {
-            out.write_all(&buf)?;
+            out.write_all(buf)?;
             buf.clear();
         }
     }
-    out.write_all(&buf)
+    Ok(())
 }
 
 /// `{` and the fields before `entries`.
@@ -173,14 +188,9 @@ fn head(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
         rows.extend_from_slice(b"[]");
     } else {
         rows.push(b'[');
-        for (i, r) in s.routes.iter().enumerate() {
-            rows.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-            pretty::route(&mut rows, s, r);
-            if rows.len() >= 1 << 16 {
-                buf.write_all(&rows)?;
-                rows.clear();
-            }
-        }
+        elements(buf, &mut rows, &s.routes, true, |b, r| {
+            pretty::route(b, s, r)
+        })?;
         rows.extend_from_slice(b"\n  ]");
     }
     buf.write_all(&rows)
