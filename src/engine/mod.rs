@@ -673,7 +673,9 @@ impl InputStats {
 }
 
 /// One request as the engine saw it, for callers that keep more views of it
-/// (windows, series).
+/// (windows, series). With ordered resolution ([`Shard::set_ordered`]),
+/// `entry` and `key.route` of a line whose route awaits admission are
+/// provisional.
 #[derive(Clone, Copy, Debug)]
 pub struct Ingested {
     pub entry: usize,
@@ -693,6 +695,10 @@ pub struct Shard {
     scratch: Scratch,
     max_line: usize,
     pub agg: Aggregates,
+    /// Lines of routes not yet admitted (ordered resolution, see
+    /// `resolve.rs`), keyed by provisional index; moved into `agg` by
+    /// [`Shard::admit`].
+    unadmitted: Aggregates,
     pub inputs: Vec<InputStats>,
 }
 
@@ -704,8 +710,40 @@ impl Shard {
             scratch: Scratch::default(),
             max_line: cfg.max_line,
             agg: Aggregates::new(cfg),
+            unadmitted: Aggregates {
+                // Bounded by the block's lines; capped when moved to `agg`.
+                max_keys: usize::MAX,
+                ..Aggregates::new(cfg)
+            },
             inputs: Vec::new(),
         }
+    }
+
+    /// Admits routes in input order, whichever worker reads which block
+    /// (batch runs): new routes wait for [`Shard::admit`].
+    pub fn set_ordered(&mut self) {
+        self.routes.set_ordered();
+    }
+
+    /// Whether the block just read has routes awaiting [`Shard::admit`].
+    pub fn has_unadmitted(&self) -> bool {
+        self.routes.has_unadmitted()
+    }
+
+    /// Registers the routes first seen in the block just read, in the order
+    /// of their first lines, and moves their lines to their routes (or the
+    /// overflow). Call only once every earlier block is done.
+    pub fn admit(&mut self) {
+        let ids = self.routes.admit(&self.registry);
+        for e in &self.unadmitted.entries {
+            let key = Key {
+                route: ids[e.key.route as usize],
+                ..e.key
+            };
+            let i = self.agg.slot(key);
+            self.agg.entries[i].stats.merge(&e.stats);
+        }
+        self.unadmitted.clear();
     }
 
     pub fn registry(&self) -> &SharedRegistry {
@@ -805,9 +843,17 @@ impl Shard {
             method,
             status: rec.status,
         };
-        let entry = self
-            .agg
-            .record(key, rec.bytes, rec.latency_us, rec.upstream_us);
+        let entry = if route & resolve::UNADMITTED == 0 {
+            self.agg
+                .record(key, rec.bytes, rec.latency_us, rec.upstream_us)
+        } else {
+            let key = Key {
+                route: route & !resolve::UNADMITTED,
+                ..key
+            };
+            self.unadmitted
+                .record(key, rec.bytes, rec.latency_us, rec.upstream_us)
+        };
         if let Some(t) = rec.time {
             self.agg.note_time(t);
         }

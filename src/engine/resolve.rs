@@ -16,15 +16,35 @@
 //! of the path instead of templating plus a lookup of the result. Paths
 //! are looked up with their numeric segments already written `:id`
 //! ([`Router::lookup_key`]), so `/api/users/123/orders` is such a path too.
+//!
+//! In a batch run the routes admitted under the cap must not depend on
+//! which worker got which block first: the report of a file is the same
+//! on every run and at any `-j`. There the resolver is *ordered*: a name
+//! that is neither registered nor certain to fold (the table has room) is
+//! not registered at once but gets a provisional id, flagged
+//! [`UNADMITTED`], in the order of its first line in the block. When every
+//! earlier block is done, the worker registers its provisional names in
+//! that order ([`Resolver::admit`]), exactly as one thread reading the
+//! whole input would have, and their lines join their routes (or the
+//! overflow). Once the table is full every unregistered name folds, in
+//! whatever order the blocks come: provisional ids only arise while the
+//! first routes are being found.
 
 mod names;
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use super::SharedRegistry;
 #[cfg(doc)]
 use crate::route::FoldedNames;
-use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, Router, fold_hash};
+use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, RouteTable, Router, fold_hash};
+
+/// Flag of a provisional route id (see the module docs); the rest of the
+/// id is the name's index among the shard's provisional names. The route
+/// table holds far fewer than 2^31 names.
+pub(super) const UNADMITTED: RouteId = 1 << 31;
 
 /// Folding keys remembered per shard: 64 B each (4 MiB with the table's
 /// spare room at this count), however many distinct routes fold.
@@ -53,6 +73,9 @@ pub(super) struct Resolver {
     /// The lookup key of a path with numeric segments (see
     /// [`Router::lookup_key`]).
     key_buf: Vec<u8>,
+    /// Ordered resolution (batch runs): the provisional names of the block
+    /// being read → their index. `None`: names are registered at once.
+    unadmitted: Option<FxHashMap<Box<[u8]>, RouteId>>,
 }
 
 impl Resolver {
@@ -67,7 +90,56 @@ impl Resolver {
             folded_keys: names::Names::default(),
             buf: Vec::with_capacity(256),
             key_buf: Vec::with_capacity(64),
+            unadmitted: None,
         }
+    }
+
+    /// Makes resolution ordered (see the module docs).
+    pub(super) fn set_ordered(&mut self) {
+        self.unadmitted.get_or_insert_with(FxHashMap::default);
+    }
+
+    /// Whether names await [`Resolver::admit`].
+    pub(super) fn has_unadmitted(&self) -> bool {
+        self.unadmitted.as_ref().is_some_and(|u| !u.is_empty())
+    }
+
+    /// Registers the provisional names in the order they were first seen
+    /// (call once every earlier block is done); returns their final ids,
+    /// by provisional index ([`OVERFLOW_ID`] for a name that folded).
+    pub(super) fn admit(&mut self, registry: &SharedRegistry) -> Vec<RouteId> {
+        let Some(unadmitted) = &mut self.unadmitted else {
+            return Vec::new();
+        };
+        let mut names: Vec<(RouteId, Box<[u8]>)> =
+            unadmitted.drain().map(|(name, i)| (i, name)).collect();
+        names.sort_unstable_by_key(|&(i, _)| i);
+        let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
+        // Interning counts a name that folds, as it does for any name.
+        let ids: Vec<RouteId> = names.iter().map(|(_, n)| reg.routes.intern(n)).collect();
+        if reg.routes.is_full() && !self.routes_final {
+            self.take_final(&reg.routes);
+        }
+        drop(reg);
+        for ((_, name), &id) in names.iter().zip(&ids) {
+            let h = fold_hash(name);
+            if id != OVERFLOW_ID && !self.cache.contains(h, name) {
+                self.cache.insert(h, name, id, 0);
+            }
+        }
+        ids
+    }
+
+    /// The table is full: caches every registered name, and from now on
+    /// folds any other name without the lock.
+    fn take_final(&mut self, routes: &RouteTable) {
+        for (name, id) in routes.ids() {
+            let h = fold_hash(name);
+            if !self.cache.contains(h, name) {
+                self.cache.insert(h, name, id, 0);
+            }
+        }
+        self.routes_final = true;
     }
 
     pub(super) fn set_router(&mut self, router: Arc<Router>) {
@@ -122,16 +194,26 @@ impl Resolver {
             self.fold(hash, registry);
             return OVERFLOW_ID;
         }
+        if let Some(unadmitted) = &self.unadmitted
+            && let Some(&i) = unadmitted.get(self.buf.as_slice())
+        {
+            return UNADMITTED | i;
+        }
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(unadmitted) = &mut self.unadmitted
+            && !reg.routes.is_full()
+            && reg.routes.get(&self.buf).is_none()
+        {
+            // Whether it gets a place depends on the blocks before this
+            // one: decided in `admit`.
+            drop(reg);
+            let i = unadmitted.len() as RouteId;
+            unadmitted.insert(self.buf.as_slice().into(), i);
+            return UNADMITTED | i;
+        }
         let id = reg.routes.intern(&self.buf);
         if id == OVERFLOW_ID && reg.routes.is_full() {
-            for (name, id) in reg.routes.ids() {
-                let h = fold_hash(name);
-                if !self.cache.contains(h, name) {
-                    self.cache.insert(h, name, id, 0);
-                }
-            }
-            self.routes_final = true;
+            self.take_final(&reg.routes);
         }
         drop(reg);
         // The registry folds a name only once its table is full, and then

@@ -12,16 +12,24 @@
 //! whatever the input size. Workers' aggregates are returned as they are,
 //! for the summary to group.
 //!
+//! Routes are admitted under the cap in input order, not in the order the
+//! workers happen to reach them: blocks are numbered as they are read, and
+//! a worker whose block saw new routes registers them only once every
+//! earlier block is done ([`Turns`], `Shard::admit`). Only blocks with new
+//! routes wait, and only while the route table has room, so the report is
+//! the same on every run and at any `-j` at no cost once routes are known.
+//!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
 //! lines after it are read normally. A last line without a newline is parsed
 //! like any other (a log cut mid-line yields one counted bad line, not a lost
 //! good one).
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::engine::{
     Aggregates, EngineConfig, InputStats, LinePos, SAMPLE_BYTES, Shard, SharedRegistry, SourceId,
@@ -126,18 +134,24 @@ struct Reader<'a> {
     reports: Vec<SourceReport>,
     /// Set by the first error; every later call returns `None`.
     failure: Option<BatchError>,
+    /// Blocks handed out so far, over all inputs: the next one's number.
+    handed: u64,
 }
 
 impl Reader<'_> {
     /// Fills `buf` (of [`BLOCK`] bytes) with the next block of whole lines,
     /// or skips over the next oversized line; `None` once every input is
-    /// read or reading failed (see `failure`).
-    fn next(&mut self, buf: &mut [u8]) -> Option<Block> {
+    /// read or reading failed (see `failure`). The block's number, in input
+    /// order, comes with it.
+    fn next(&mut self, buf: &mut [u8]) -> Option<(u64, Block)> {
         if self.failure.is_some() {
             return None;
         }
         match self.step(buf) {
-            Ok(b) => b,
+            Ok(b) => b.map(|b| {
+                self.handed += 1;
+                (self.handed - 1, b)
+            }),
             Err(e) => {
                 self.failure = Some(e);
                 None
@@ -286,13 +300,16 @@ pub fn run(
         json,
         reports: Vec::new(),
         failure: None,
+        handed: 0,
     });
+    let turns = Turns::default();
     let threads = threads.max(1);
     let results: Vec<(Shard, Vec<BlockLines>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let mut shard = Shard::new(registry.clone(), router.clone(), cfg);
-                let reader = &reader;
+                shard.set_ordered();
+                let (reader, turns) = (&reader, &turns);
                 scope.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     let mut marks = Marks::default();
@@ -302,14 +319,19 @@ pub fn run(
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .next(&mut buf);
+                        let Some((number, block)) = block else {
+                            break;
+                        };
+                        // Done when dropped, even by a panic: no worker
+                        // waits for a block that will never end.
+                        let turn = Turn { turns, number };
                         match block {
-                            None => break,
-                            Some(Block::Lines {
+                            Block::Lines {
                                 src,
                                 seq,
                                 len,
                                 format,
-                            }) => {
+                            } => {
                                 let n = parse_block(
                                     &mut shard,
                                     &mut marks,
@@ -319,17 +341,22 @@ pub fn run(
                                     &format,
                                 );
                                 chunk_lines.push((src, seq, n));
+                                if shard.has_unadmitted() {
+                                    turn.wait();
+                                    shard.admit();
+                                }
                             }
-                            Some(Block::Oversized {
+                            Block::Oversized {
                                 src,
                                 seq,
                                 head,
                                 len,
-                            }) => {
+                            } => {
                                 shard.oversized(src, &head, len, LinePos { seq, local: 0 });
                                 chunk_lines.push((src, seq, 1));
                             }
                         }
+                        drop(turn);
                     }
                     // Here, on the worker, not serially in the summary.
                     shard.agg.settle();
@@ -368,6 +395,48 @@ pub fn run(
         inputs,
         sources: reader.reports,
     })
+}
+
+/// Which blocks are done, for admitting routes in input order.
+#[derive(Default)]
+struct Turns {
+    /// (every block before this number is done, done blocks after it)
+    done: Mutex<(u64, BTreeSet<u64>)>,
+    advanced: Condvar,
+}
+
+/// A worker's block, marked done when dropped.
+struct Turn<'a> {
+    turns: &'a Turns,
+    number: u64,
+}
+
+impl Turn<'_> {
+    /// Waits until every block before this one is done. The earliest block
+    /// not done never waits, so this always ends.
+    fn wait(&self) {
+        let mut done = self.turns.done.lock().unwrap_or_else(|p| p.into_inner());
+        while done.0 < self.number {
+            done = self
+                .turns
+                .advanced
+                .wait(done)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut done = self.turns.done.lock().unwrap_or_else(|p| p.into_inner());
+        let (low, later) = &mut *done;
+        later.insert(self.number);
+        while later.remove(low) {
+            *low += 1;
+        }
+        drop(done);
+        self.turns.advanced.notify_all();
+    }
 }
 
 /// Parses every line of a block; returns the number of lines.

@@ -1,0 +1,104 @@
+//! Regression: with several workers, which routes `--once` admitted under
+//! the cap depended on which worker reached its block first, so the same
+//! file gave a different report from run to run (the 100 000-route
+//! benchmark file: ~80 requests moved between `(overflow)` and named
+//! routes). Routes must be admitted in input order, as one thread reading
+//! the file would, whatever `-j`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use routetop::input::batch::BLOCK;
+use serde_json::Value;
+
+fn routetop(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run routetop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn line(route: &str) -> String {
+    format!(
+        "1.1.1.1 - - [10/Mar/2024:00:00:00 +0000] \"GET /{route} HTTP/1.1\" 200 1 \"-\" \"-\" 0.001\n"
+    )
+}
+
+#[test]
+fn routes_under_the_cap_are_the_first_in_the_input_at_any_j() {
+    // Lines of one length, so every block holds `per_block` whole lines.
+    // Each block starts and ends with new routes: a worker on a later block
+    // meets its first new routes while the worker on the block before has
+    // not yet reached its last ones.
+    let per_block = BLOCK / line("common-ok").len();
+    let blocks = 12;
+    let cap = 40;
+    let mut text = String::new();
+    let mut first_seen: Vec<String> = vec!["/common-ok".into()];
+    let mut count = std::collections::HashMap::<String, u64>::new();
+    for i in 0..per_block * blocks {
+        let at = i % per_block;
+        let route = if i > 0 && (at < 3 || at >= per_block - 3) {
+            format!("n{i:07}x")
+        } else {
+            "common-ok".to_string()
+        };
+        let name = format!("/{route}");
+        if !count.contains_key(&name) && name != "/common-ok" {
+            first_seen.push(name.clone());
+        }
+        *count.entry(name).or_default() += 1;
+        text.push_str(&line(&route));
+    }
+    assert_eq!(text.len(), line("common-ok").len() * per_block * blocks);
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("order.log");
+    std::fs::write(&path, &text).unwrap();
+
+    let admitted: BTreeSet<&str> = first_seen[..cap].iter().map(String::as_str).collect();
+    let folded = &first_seen[cap..];
+    let folded_requests: u64 = folded.iter().map(|n| count[n]).sum();
+    let run = |j: &str| {
+        routetop(&[
+            "--once",
+            "-o",
+            "json",
+            "-j",
+            j,
+            "--max-routes",
+            &cap.to_string(),
+            path.to_str().unwrap(),
+        ])
+    };
+    let one = run("1");
+    let r: Value = serde_json::from_slice(&one).unwrap();
+    let got: BTreeSet<&str> = r["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["route"].as_str().unwrap())
+        .filter(|&n| n != "(overflow)")
+        .collect();
+    assert_eq!(got, admitted);
+    let o = &r["overflow"];
+    assert_eq!(o["folded_routes"], folded.len() as u64);
+    assert_eq!(o["requests"], folded_requests);
+    assert_eq!(
+        r["totals"]["requests"],
+        (per_block * blocks) as u64,
+        "every line counted"
+    );
+    // Byte for byte the same report, run after run, at any -j.
+    for j in ["2", "2", "2", "3", "4"] {
+        assert!(run(j) == one, "-j{j} differs from -j1");
+    }
+}
