@@ -102,3 +102,48 @@ fn routes_under_the_cap_are_the_first_in_the_input_at_any_j() {
         assert!(run(j) == one, "-j{j} differs from -j1");
     }
 }
+
+/// Past the cap on keys (64 per route allowed, at least 1 024), new
+/// (route, method, status) combinations fold into `(overflow)`; the report
+/// said "route cap reached: 0 more routes folded" for them, as if the
+/// route cap had done it.
+#[test]
+fn the_key_cap_is_reported_as_itself() {
+    let mut text = String::new();
+    for _ in 0..2 {
+        for method in ["GET", "POST"] {
+            for status in 100..1000 {
+                text.push_str(&format!(
+                    "1.1.1.1 - - [10/Mar/2024:00:00:00 +0000] \"{method} /a HTTP/1.1\" {status} 1 \"-\" \"-\" 0.001\n"
+                ));
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.log");
+    std::fs::write(&path, &text).unwrap();
+    let path = path.to_str().unwrap();
+    // 1 800 keys, of which the first 1 024 are kept: the other 776 fold,
+    // on both passes.
+    let folded = 2 * (1800 - 1024);
+    let table = String::from_utf8(routetop(&["--once", "--max-routes", "16", path])).unwrap();
+    assert!(
+        table.ends_with(&format!(
+            "\n\nkey cap reached: {folded} requests of further (route, method, status) combinations counted under (overflow)\n"
+        )),
+        "{table}"
+    );
+    assert!(!table.contains("route cap"), "{table}");
+    let r: Value = serde_json::from_slice(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "--max-routes",
+        "16",
+        path,
+    ]))
+    .unwrap();
+    assert_eq!(r["overflow"]["requests"], folded);
+    assert_eq!(r["overflow"]["folded_routes"], 0);
+    assert_eq!(r["totals"]["requests"], 3600);
+}

@@ -445,14 +445,15 @@ impl Aggregates {
         &self.bounds
     }
 
-    /// Index of `key`'s entry, created if needed (or folded, past the cap).
+    /// Index of `key`'s entry, created if needed (or folded, past the cap:
+    /// `requests` is how many requests that folds).
     #[inline]
-    fn slot(&mut self, mut key: Key) -> usize {
+    fn slot(&mut self, mut key: Key, requests: u64) -> usize {
         if let Some(i) = self.find(key) {
             return i;
         }
         if self.entries.len() >= self.max_keys && key.route != OVERFLOW_ID {
-            self.keys_folded += 1;
+            self.keys_folded += requests;
             key.route = OVERFLOW_ID;
             if let Some(i) = self.find(key) {
                 return i;
@@ -503,7 +504,7 @@ impl Aggregates {
         latency_us: Option<u64>,
         upstream_us: Option<u64>,
     ) -> usize {
-        let i = self.slot(key);
+        let i = self.slot(key, 1);
         let bounds = &self.bounds;
         self.entries[i]
             .stats
@@ -522,7 +523,7 @@ impl Aggregates {
     /// Adds another shard's aggregates (same registry).
     pub fn merge(&mut self, other: &Aggregates) {
         for e in &other.entries {
-            let i = self.slot(e.key);
+            let i = self.slot(e.key, e.stats.count);
             self.entries[i].stats.merge(&e.stats);
         }
         if let Some((a, b)) = other.span {
@@ -740,7 +741,7 @@ impl Shard {
                 route: ids[e.key.route as usize],
                 ..e.key
             };
-            let i = self.agg.slot(key);
+            let i = self.agg.slot(key, e.stats.count);
             self.agg.entries[i].stats.merge(&e.stats);
         }
         self.unadmitted.clear();

@@ -393,6 +393,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         folded_routes,
         at_least,
         requests: overflow_requests,
+        keys_folded: agg.keys_folded,
     };
     SinceStart {
         total,
@@ -782,6 +783,7 @@ pub mod fixture {
                 folded_routes: 0,
                 at_least: false,
                 requests: 0,
+                keys_folded: 0,
             },
             lines_per_sec: 13.2,
             ingest_lag: Some(Duration::from_millis(40)),

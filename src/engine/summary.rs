@@ -122,6 +122,9 @@ pub struct Overflow {
     pub at_least: bool,
     /// Requests counted under `(overflow)`.
     pub requests: u64,
+    /// Of `requests`, those folded by the cap on keys per worker (a new
+    /// (route, method, status) past it), not by the route cap.
+    pub keys_folded: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -256,6 +259,7 @@ impl Summary {
                 folded_routes,
                 at_least,
                 requests: overflow_requests,
+                keys_folded: aggs.iter().map(|a| a.keys_folded).sum(),
             },
         }
     }
