@@ -6,9 +6,10 @@
 //! copies its names and folds any other name itself, collecting the folded
 //! names' hashes and reporting them in batches (see [`FoldedNames`]): a
 //! flood of distinct routes (100 000 in the benchmark) took the lock on
-//! most lines, from every worker. The shard also remembers (up to a bound)
-//! lookup keys that fold: the next line with one folds after a lookup, not
-//! templating.
+//! most lines, from every worker. (Remembering the lookup keys that fold,
+//! to fold their next line without templating, was measured slower on the
+//! 100 000-route benchmark: the table of 32 Ki keys missed the cache on
+//! every lookup, which cost more than the templating it saved.)
 //!
 //! Each cached name also records whether it is its own route when taken as
 //! a request path (`/`, `/static/app.js`, `/login`: over half the lines of
@@ -46,10 +47,6 @@ use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, RouteTable, Router, fold_
 /// table holds far fewer than 2^31 names.
 pub(super) const UNADMITTED: RouteId = 1 << 31;
 
-/// Folding keys remembered per shard: 64 B each (4 MiB with the table's
-/// spare room at this count), however many distinct routes fold.
-const FOLDED_KEYS: usize = 1 << 15;
-
 pub(super) struct Resolver {
     router: Arc<Router>,
     /// Route name → (id, the `router_gen` under which the name, as a path,
@@ -65,10 +62,6 @@ pub(super) struct Resolver {
     folded: Vec<u64>,
     /// The registry's folded count is at its bound: nothing to collect.
     folded_full: bool,
-    /// Lookup keys that are their own route and fold (at most
-    /// [`FOLDED_KEYS`], under the current rules): their next line folds in
-    /// one more lookup, without templating.
-    folded_keys: names::Names,
     buf: Vec<u8>,
     /// The lookup key of a path with numeric segments (see
     /// [`Router::lookup_key`]).
@@ -87,7 +80,6 @@ impl Resolver {
             routes_final: false,
             folded: Vec::new(),
             folded_full: false,
-            folded_keys: names::Names::default(),
             buf: Vec::with_capacity(256),
             key_buf: Vec::with_capacity(64),
             unadmitted: None,
@@ -145,8 +137,6 @@ impl Resolver {
     pub(super) fn set_router(&mut self, router: Arc<Router>) {
         self.router = router;
         self.router_gen += 1;
-        // Whether a key is its own route depends on the rules.
-        self.folded_keys = names::Names::default();
     }
 
     /// The route id of request target `target`.
@@ -165,11 +155,6 @@ impl Resolver {
                 Some(_) => unmarked = true,
                 None => {}
             }
-            // Its name was counted when the key was remembered, and the
-            // count is of distinct names: nothing more to collect.
-            if self.routes_final && !unmarked && self.folded_keys.contains(h, k) {
-                return OVERFLOW_ID;
-            }
         }
         self.router.route(target, &mut self.buf);
         let (hash, verbatim) = match key {
@@ -186,11 +171,7 @@ impl Resolver {
             return id;
         }
         if self.routes_final {
-            // The table never changes again, so this name folds for good;
-            // a key that is its own route can be remembered as folding.
-            if verbatim && self.folded_keys.len() < FOLDED_KEYS {
-                self.folded_keys.insert(hash, &self.buf, OVERFLOW_ID, 0);
-            }
+            // The table never changes again, so this name folds for good.
             self.fold(hash, registry);
             return OVERFLOW_ID;
         }

@@ -156,8 +156,8 @@ fn paths_skip_templating_only_when_they_are_their_own_route() {
     }
 }
 
-/// Past the cap, a path that folded folds again without templating, and is
-/// counted once; after the rules change it is routed afresh.
+/// Past the cap, a path that folded folds again, and is counted once;
+/// after the rules change it is routed afresh.
 #[test]
 fn folded_paths_fold_again_until_the_rules_change() {
     let format = Format::compile(&FormatSpec::parse("combined_rt").unwrap(), &[]).unwrap();

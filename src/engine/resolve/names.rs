@@ -78,10 +78,6 @@ impl Names {
         Some(s.id)
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.table.len()
-    }
-
     pub(super) fn contains(&self, hash: u64, name: &[u8]) -> bool {
         self.get(hash, name).is_some()
     }
