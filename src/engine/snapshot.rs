@@ -178,7 +178,7 @@ pub struct KeySnap {
     pub lat_sum_us: u64,
     pub lat_max_us: u64,
     /// Timed requests per bucket of [`Snapshot::buckets_us`]: `buckets[i]`
-    /// counts values in (bound[i-1], bound[i]]; not cumulative. Values
+    /// counts values in `(bound[i-1], bound[i]]`; not cumulative. Values
     /// above the last bound: `timed - sum(buckets)`.
     pub buckets: Vec<u64>,
     pub upstream: Option<TimerSnap>,

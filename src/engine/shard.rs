@@ -1,0 +1,214 @@
+//! A parsing thread's side of the engine: line → record → route and method
+//! ids → its own aggregates, touching the shared [`Registry`] only on a
+//! cache miss (see `resolve.rs`).
+
+#[cfg(doc)]
+use super::Registry;
+use super::resolve;
+use super::{
+    Aggregates, EngineConfig, ErrorKind, InputStats, Key, LinePos, SharedRegistry, SourceId,
+    standard_method,
+};
+use crate::format::scan::{Plain, Scan};
+use crate::format::{Format, Scratch};
+#[cfg(doc)]
+use crate::route::RouteTable;
+use crate::route::Router;
+use std::sync::Arc;
+
+/// One request as the engine saw it, for callers that keep more views of it
+/// (windows, series). With ordered resolution ([`Shard::set_ordered`]),
+/// `entry` and `key.route` of a line whose route awaits admission are
+/// provisional.
+#[derive(Clone, Copy, Debug)]
+pub struct Ingested {
+    pub entry: usize,
+    pub key: Key,
+    pub status: u16,
+    pub bytes: Option<u64>,
+    pub latency_us: Option<u64>,
+    pub upstream_us: Option<u64>,
+    pub time: Option<i64>,
+}
+
+/// A parsing thread's engine: aggregates plus everything needed to turn a
+/// line into a key without touching shared state on the common path.
+pub struct Shard {
+    registry: SharedRegistry,
+    routes: resolve::Resolver,
+    scratch: Scratch,
+    max_line: usize,
+    pub agg: Aggregates,
+    /// Lines of routes not yet admitted (ordered resolution, see
+    /// `resolve.rs`), keyed by provisional index; moved into `agg` by
+    /// [`Shard::admit`].
+    unadmitted: Aggregates,
+    pub inputs: Vec<InputStats>,
+}
+
+impl Shard {
+    pub fn new(registry: SharedRegistry, router: Arc<Router>, cfg: &EngineConfig) -> Shard {
+        Shard {
+            registry,
+            routes: resolve::Resolver::new(router),
+            scratch: Scratch::default(),
+            max_line: cfg.max_line,
+            agg: Aggregates::new(cfg),
+            unadmitted: Aggregates {
+                // Bounded by the block's lines; capped when moved to `agg`.
+                max_keys: usize::MAX,
+                ..Aggregates::new(cfg)
+            },
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Admits routes in input order, whichever worker reads which block
+    /// (batch runs): new routes wait for [`Shard::admit`].
+    pub fn set_ordered(&mut self) {
+        self.routes.set_ordered();
+    }
+
+    /// Whether the block just read has routes awaiting [`Shard::admit`].
+    pub fn has_unadmitted(&self) -> bool {
+        self.routes.has_unadmitted()
+    }
+
+    /// Registers the routes first seen in the block just read, in the order
+    /// of their first lines, and moves their lines to their routes (or the
+    /// overflow). Call only once every earlier block is done.
+    pub fn admit(&mut self) {
+        let ids = self.routes.admit(&self.registry);
+        for e in &self.unadmitted.entries {
+            let key = Key {
+                route: ids[e.key.route as usize],
+                ..e.key
+            };
+            let i = self.agg.slot(key, e.stats.count);
+            self.agg.entries[i].stats.merge(&e.stats);
+        }
+        self.unadmitted.clear();
+    }
+
+    pub fn registry(&self) -> &SharedRegistry {
+        &self.registry
+    }
+
+    /// Reports the routes this shard folded on its own to the registry's
+    /// count: call before reading [`RouteTable::folded`].
+    pub fn report_folded(&mut self) {
+        self.routes.report_folded(&self.registry);
+    }
+
+    /// New route rules. Cached ids stay valid: they are keyed by route name.
+    pub fn set_router(&mut self, router: Arc<Router>) {
+        self.routes.set_router(router);
+    }
+
+    pub fn input(&mut self, src: SourceId) -> &mut InputStats {
+        let i = src as usize;
+        if self.inputs.len() <= i {
+            self.inputs.resize_with(i + 1, InputStats::default);
+        }
+        &mut self.inputs[i]
+    }
+
+    /// Counts a line that was too long to even hold (the reader kept only
+    /// its head).
+    pub fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
+        let input = self.input(src);
+        input.lines += 1;
+        input.note_error(ErrorKind::TooLong, pos, head, len, String::new);
+    }
+
+    /// Parses and counts one line (no newline). `None` for a bad line, which
+    /// is counted against its input.
+    #[inline]
+    pub fn line(
+        &mut self,
+        src: SourceId,
+        format: &Format,
+        line: &[u8],
+        pos: LinePos,
+    ) -> Option<Ingested> {
+        self.line_scan(src, format, line, pos, Plain)
+    }
+
+    /// [`Shard::line`], finding field ends with `scan` (see
+    /// [`Format::parse_scan`]).
+    #[inline]
+    pub fn line_scan<S: Scan>(
+        &mut self,
+        src: SourceId,
+        format: &Format,
+        line: &[u8],
+        pos: LinePos,
+        scan: S,
+    ) -> Option<Ingested> {
+        let input = {
+            let i = src as usize;
+            if self.inputs.len() <= i {
+                self.inputs.resize_with(i + 1, InputStats::default);
+            }
+            &mut self.inputs[i]
+        };
+        input.lines += 1;
+        if line.len() > self.max_line {
+            input.note_error(
+                ErrorKind::TooLong,
+                pos,
+                line,
+                line.len() as u64,
+                String::new,
+            );
+            return None;
+        }
+        let rec = match format.parse_scan(line, &mut self.scratch, scan) {
+            Ok(r) => r,
+            Err(kind) => {
+                input.note_error(kind, pos, line, line.len() as u64, || format.explain(line));
+                return None;
+            }
+        };
+        input.requests += 1;
+        let route = self.routes.id(rec.target, &self.registry);
+        let method = match standard_method(rec.method) {
+            Some(m) => m,
+            None => self
+                .registry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .methods
+                .intern(rec.method),
+        };
+        let key = Key {
+            source: src,
+            route,
+            method,
+            status: rec.status,
+        };
+        let entry = if route & resolve::UNADMITTED == 0 {
+            self.agg
+                .record(key, rec.bytes, rec.latency_us, rec.upstream_us)
+        } else {
+            let key = Key {
+                route: route & !resolve::UNADMITTED,
+                ..key
+            };
+            self.unadmitted
+                .record(key, rec.bytes, rec.latency_us, rec.upstream_us)
+        };
+        if let Some(t) = rec.time {
+            self.agg.note_time(t);
+        }
+        Some(Ingested {
+            entry,
+            key,
+            status: rec.status,
+            bytes: rec.bytes,
+            latency_us: rec.latency_us,
+            upstream_us: rec.upstream_us,
+            time: rec.time,
+        })
+    }
+}
