@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::hist::{SMALL_MAX, new_hdr};
-use super::{Aggregates, Hist, Key, Registry, Stats};
+use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats};
 use crate::route::OVERFLOW_ID;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
@@ -80,9 +80,19 @@ pub(super) fn bump<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K, n: u64) {
     }
 }
 
-/// Methods by id with their counts → names, most requests first, then by id.
+/// Methods by id with their counts → names, most requests first; on a tie
+/// the standard methods in their fixed order, then other methods by name
+/// (their ids depend on which worker met them first).
 pub(super) fn method_list(reg: &Registry, mut v: Vec<(u8, u64)>) -> Vec<(Arc<str>, u64)> {
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let fixed = |m: u8| (m as usize) < STANDARD_METHODS.len();
+    v.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(fixed(b.0).cmp(&fixed(a.0)))
+            .then_with(|| match fixed(a.0) && fixed(b.0) {
+                true => a.0.cmp(&b.0),
+                false => reg.methods.name(a.0).cmp(reg.methods.name(b.0)),
+            })
+    });
     v.into_iter()
         .map(|(m, n)| (reg.methods.name(m).clone(), n))
         .collect()
@@ -452,6 +462,27 @@ fn add_row_counts(r: &mut Row, o: &Row) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Methods with as many requests are listed in an order that does not
+    /// depend on the order the workers met them in (their ids).
+    #[test]
+    fn method_ties_do_not_depend_on_ids() {
+        let list = |order: &[&str]| {
+            let mut reg = Registry::new(10);
+            let mut counts: Vec<(u8, u64)> = order
+                .iter()
+                .map(|m| (reg.methods.intern(m.as_bytes()), 5))
+                .collect();
+            counts.push((reg.methods.intern(b"GET"), 9));
+            method_list(&reg, counts)
+                .into_iter()
+                .map(|(m, _)| m.to_string())
+                .collect::<Vec<_>>()
+        };
+        let want = ["GET", "POST", "DELETE", "BREW", "PURGE"];
+        assert_eq!(list(&["PURGE", "BREW", "DELETE", "POST"]), want);
+        assert_eq!(list(&["BREW", "POST", "PURGE", "DELETE"]), want);
+    }
 
     /// A rollup reused route after route holds what merging the same
     /// histograms into a fresh one does: the same representation (exact
