@@ -1,0 +1,126 @@
+use super::*;
+
+/// method, target, status, latency µs, bytes, time
+type Parsed = (String, String, u16, Option<u64>, Option<u64>, Option<i64>);
+
+fn parse(f: &JsonFormat, line: &str) -> Result<Parsed, ErrorKind> {
+    let mut s = Scratch::default();
+    let r = f.parse(line.as_bytes(), &mut s)?;
+    Ok((
+        String::from_utf8_lossy(r.method).into(),
+        String::from_utf8_lossy(r.target).into(),
+        r.status,
+        r.latency_us,
+        r.bytes,
+        r.time,
+    ))
+}
+
+#[test]
+fn nginx_escape_json() {
+    let f = JsonFormat::new(&[]).unwrap();
+    let l = r#"{"remote_addr":"10.0.0.1","time_local":"10/Mar/2024:00:00:00 +0000","request":"GET /a\"b?x=\u00e9 HTTP/1.1","status":404,"body_bytes_sent":12,"request_time":0.120,"upstream_response_time":"0.050, 0.060"}"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        (
+            "GET".into(),
+            "/a\"b?x=é".into(),
+            404,
+            Some(120_000),
+            Some(12),
+            Some(1_710_028_800)
+        )
+    );
+}
+
+#[test]
+fn caddy_nested_request() {
+    let f = JsonFormat::new(&[]).unwrap();
+    let l = r#"{"level":"info","ts":1710028800.52,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","proto":"HTTP/2.0","method":"POST","host":"x","uri":"/api/v1/users/7?q=1","headers":{"User-Agent":["curl/8"],"Accept":["*/*"]}},"bytes_read":0,"duration":0.000929675,"size":10900,"status":201,"resp_headers":{"Server":["Caddy"]}}"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        (
+            "POST".into(),
+            "/api/v1/users/7?q=1".into(),
+            201,
+            Some(930),
+            Some(10900),
+            Some(1_710_028_800)
+        )
+    );
+}
+
+#[test]
+fn traefik_nanoseconds() {
+    let f = JsonFormat::new(&[]).unwrap();
+    let l = r#"{"ClientHost":"1.2.3.4","DownstreamContentSize":55,"DownstreamStatus":502,"Duration":123456789,"OriginStatus":0,"RequestMethod":"GET","RequestPath":"/x","StartUTC":"2024-03-10T00:00:00.1234Z","time":"2024-03-10T00:00:01Z"}"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        (
+            "GET".into(),
+            "/x".into(),
+            502,
+            Some(123_457),
+            Some(55),
+            Some(1_710_028_800)
+        )
+    );
+}
+
+#[test]
+fn overrides_replace_defaults() {
+    let o: Vec<FieldOverride> = vec![
+        "status=resp.code".parse().unwrap(),
+        "latency=took:ms".parse().unwrap(),
+        "path=req.path".parse().unwrap(),
+    ];
+    let f = JsonFormat::new(&o).unwrap();
+    let l = r#"{"status":"ignored","resp":{"code":"503"},"took":15,"req":{"path":"/p","method":"PUT"},"method":"PUT"}"#;
+    assert_eq!(
+        parse(&f, l).unwrap(),
+        ("PUT".into(), "/p".into(), 503, Some(15_000), None, None)
+    );
+    assert!("bogus=x".parse::<FieldOverride>().is_err());
+    assert!("status".parse::<FieldOverride>().is_err());
+}
+
+#[test]
+fn malformed_and_missing() {
+    let f = JsonFormat::new(&[]).unwrap();
+    assert_eq!(
+        parse(&f, r#"{"status":200"#).unwrap_err(),
+        ErrorKind::NoMatch
+    );
+    assert_eq!(
+        parse(&f, r#"{"status":200,"request":"GET / HTTP/1.1"} x"#).unwrap_err(),
+        ErrorKind::NoMatch
+    );
+    assert_eq!(
+        parse(&f, r#"{"request":"GET / HTTP/1.1"}"#).unwrap_err(),
+        ErrorKind::MissingField
+    );
+    assert_eq!(
+        parse(&f, r#"{"status":"abc","uri":"/"}"#).unwrap_err(),
+        ErrorKind::BadValue
+    );
+    assert_eq!(
+        parse(&f, r#"{"status":200}"#).unwrap_err(),
+        ErrorKind::MissingField
+    );
+    assert_eq!(parse(&f, "not json").unwrap_err(), ErrorKind::NoMatch);
+    let deep = format!(
+        r#"{{"a":{}{},"status":200,"uri":"/"}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert_eq!(parse(&f, &deep).unwrap().2, 200);
+    assert_eq!(
+        parse(
+            &f,
+            r#"{"status":200,"uri":"/","x":null,"request_time":null}"#
+        )
+        .unwrap()
+        .3,
+        None
+    );
+}
