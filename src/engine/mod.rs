@@ -323,8 +323,14 @@ impl Aggregates {
 
     /// Adds another shard's aggregates (same registry).
     pub fn merge(&mut self, other: &Aggregates) {
+        self.merge_rekeyed(other, |k| k);
+    }
+
+    /// [`Aggregates::merge`], with each of `other`'s keys turned into
+    /// `rekey(key)` (a shard's provisional route ids into final ones).
+    pub(super) fn merge_rekeyed(&mut self, other: &Aggregates, rekey: impl Fn(Key) -> Key) {
         for e in &other.entries {
-            let i = self.slot(e.key, e.stats.count);
+            let i = self.slot(rekey(e.key), e.stats.count);
             self.entries[i].stats.merge(&e.stats);
         }
         if let Some((a, b)) = other.span {

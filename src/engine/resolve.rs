@@ -124,22 +124,26 @@ impl Resolver {
         }
         drop(reg);
         for ((_, name), &id) in names.iter().zip(&ids) {
-            let h = fold_hash(name);
-            if id != OVERFLOW_ID && !self.cache.contains(h, name) {
-                self.cache.insert(h, name, id, 0);
+            if id != OVERFLOW_ID {
+                self.remember(name, id);
             }
         }
         ids
+    }
+
+    /// Caches registered name `name` unless it is there already.
+    fn remember(&mut self, name: &[u8], id: RouteId) {
+        let h = fold_hash(name);
+        if !self.cache.contains(h, name) {
+            self.cache.insert(h, name, id, 0);
+        }
     }
 
     /// The table is full: caches every registered name, and from now on
     /// folds any other name without the lock.
     fn take_final(&mut self, routes: &RouteTable) {
         for (name, id) in routes.ids() {
-            let h = fold_hash(name);
-            if !self.cache.contains(h, name) {
-                self.cache.insert(h, name, id, 0);
-            }
+            self.remember(name, id);
         }
         self.routes_final = true;
     }

@@ -79,14 +79,10 @@ impl Shard {
     /// overflow). Call only once every earlier block is done.
     pub fn admit(&mut self) {
         let ids = self.routes.admit(&self.registry);
-        for e in &self.unadmitted.entries {
-            let key = Key {
-                route: ids[e.key.route as usize],
-                ..e.key
-            };
-            let i = self.agg.slot(key, e.stats.count);
-            self.agg.entries[i].stats.merge(&e.stats);
-        }
+        self.agg.merge_rekeyed(&self.unadmitted, |k| Key {
+            route: ids[k.route as usize],
+            ..k
+        });
         self.unadmitted.clear();
     }
 

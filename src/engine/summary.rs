@@ -332,6 +332,10 @@ impl Rollup {
     fn hist(&self) -> &Hist {
         if self.big { &self.hdr } else { &self.small }
     }
+
+    fn into_hist(self) -> Hist {
+        if self.big { self.hdr } else { self.small }
+    }
 }
 
 /// Hints the CPU to load `p`'s cache line.
@@ -346,15 +350,6 @@ fn prefetch<T>(p: *const T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
-}
-
-/// Adds the counters of `s` (not its histograms) to `r` ([`Row::counts`]).
-fn add_counts(r: &mut Row, s: &Stats) {
-    r.requests += s.count;
-    r.bytes += s.bytes;
-    r.timed += s.latency.timed;
-    r.lat_sum_us += s.latency.sum_us;
-    r.lat_max_us = r.lat_max_us.max(s.latency.max_us);
 }
 
 fn group<'a>(
@@ -410,7 +405,7 @@ fn group<'a>(
             i = j;
             row.classes[Row::class_of(k.status)] += es.count;
             bump(&mut methods, k.method, es.count);
-            add_counts(&mut row, es);
+            add_row_counts(&mut row, &Row::counts(es));
             route_hist.add(&es.latency.hist);
             entries.push(EntryRow {
                 route: name.clone(),
@@ -439,11 +434,7 @@ fn group<'a>(
     Part {
         routes,
         total,
-        total_hist: if total_hist.big {
-            total_hist.hdr
-        } else {
-            total_hist.small
-        },
+        total_hist: total_hist.into_hist(),
     }
 }
 

@@ -181,7 +181,7 @@ fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result
         line(out, r)?;
     }
     let o = &s.overflow;
-    let by_routes = o.requests - o.keys_folded.min(o.requests);
+    let by_routes = o.requests.saturating_sub(o.keys_folded);
     if by_routes > 0 {
         writeln!(
             out,
