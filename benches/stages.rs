@@ -196,8 +196,9 @@ fn main() {
                         seq: seq as u32,
                         local: i as u64,
                     };
-                    shard.line_scan(0, &format, &b[s..e], pos, marks.at(s));
+                    shard.line_deferred(0, &format, &b[s..e], pos, marks.at(s));
                 }
+                shard.flush();
             }
             // Part of the work: a batch worker does this when its input ends.
             shard.agg.settle();

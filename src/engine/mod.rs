@@ -22,6 +22,7 @@
 //! once HDR, up to [`PENDING`] latencies waiting to enter it (2 KiB; the
 //! same again for the upstream time when the log has one).
 
+mod deferred;
 pub mod hist;
 pub mod live;
 mod resolve;
@@ -306,11 +307,23 @@ impl Aggregates {
         upstream_us: Option<u64>,
     ) -> usize {
         let i = self.slot(key, 1);
+        self.record_at(i, bytes, latency_us, upstream_us);
+        i
+    }
+
+    /// Counts one request in entry `i`.
+    #[inline(always)]
+    fn record_at(
+        &mut self,
+        i: usize,
+        bytes: Option<u64>,
+        latency_us: Option<u64>,
+        upstream_us: Option<u64>,
+    ) {
         let bounds = &self.bounds;
         self.entries[i]
             .stats
             .record(bounds, self.key_hists, bytes, latency_us, upstream_us);
-        i
     }
 
     #[inline]
@@ -390,6 +403,20 @@ impl Aggregates {
                 .map(|e| e.stats.heap_bytes())
                 .sum::<usize>()
     }
+}
+
+/// Hints the CPU to load `p`'s cache line.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
+    // whatever the address (Intel SDM, PREFETCHh), and `p` comes from a
+    // reference anyway. SSE is part of the x86_64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Where a line was: `seq`-th chunk of its source, `local`-th line in it.

@@ -4,6 +4,7 @@
 
 #[cfg(doc)]
 use super::Registry;
+use super::deferred::{Deferred, Target};
 use super::resolve;
 use super::{
     Aggregates, EngineConfig, ErrorKind, InputStats, Key, LinePos, SharedRegistry, SourceId,
@@ -44,6 +45,8 @@ pub struct Shard {
     /// [`Shard::admit`].
     unadmitted: Aggregates,
     pub inputs: Vec<InputStats>,
+    /// Requests parsed but not yet recorded (batch workers).
+    deferred: Deferred,
 }
 
 impl Shard {
@@ -60,6 +63,7 @@ impl Shard {
                 ..Aggregates::new(cfg)
             },
             inputs: Vec::new(),
+            deferred: Deferred::default(),
         }
     }
 
@@ -78,6 +82,7 @@ impl Shard {
     /// of their first lines, and moves their lines to their routes (or the
     /// overflow). Call only once every earlier block is done.
     pub fn admit(&mut self) {
+        debug_assert!(self.deferred.is_empty(), "admitted before a flush");
         let ids = self.routes.admit(&self.registry);
         self.agg.merge_rekeyed(&self.unadmitted, |k| Key {
             route: ids[k.route as usize],
@@ -141,6 +146,57 @@ impl Shard {
         pos: LinePos,
         scan: S,
     ) -> Option<Ingested> {
+        let (mut ing, target) = self.ingest(src, format, line, pos, scan)?;
+        let agg = match target {
+            Target::Agg => &mut self.agg,
+            Target::Unadmitted => &mut self.unadmitted,
+        };
+        ing.entry = agg.record(ing.key, ing.bytes, ing.latency_us, ing.upstream_us);
+        Some(ing)
+    }
+
+    /// [`Shard::line_scan`] for a batch worker, which needs no [`Ingested`]:
+    /// the request is recorded a few lines later (see `deferred.rs`), once
+    /// [`Shard::flush`] at the latest.
+    #[inline]
+    pub fn line_deferred<S: Scan>(
+        &mut self,
+        src: SourceId,
+        format: &Format,
+        line: &[u8],
+        pos: LinePos,
+        scan: S,
+    ) {
+        if let Some((ing, target)) = self.ingest(src, format, line, pos, scan) {
+            self.deferred.push(
+                &mut self.agg,
+                &mut self.unadmitted,
+                target,
+                ing.key,
+                ing.bytes,
+                ing.latency_us,
+                ing.upstream_us,
+            );
+        }
+    }
+
+    /// Records the requests [`Shard::line_deferred`] left queued: call
+    /// before the aggregates are read, merged or admitted.
+    pub fn flush(&mut self) {
+        self.deferred.flush(&mut self.agg, &mut self.unadmitted);
+    }
+
+    /// Parses one line and finds its key (`entry` left 0) and the
+    /// aggregates it goes to; counts the line, or the bad line.
+    #[inline(always)]
+    fn ingest<S: Scan>(
+        &mut self,
+        src: SourceId,
+        format: &Format,
+        line: &[u8],
+        pos: LinePos,
+        scan: S,
+    ) -> Option<(Ingested, Target)> {
         let input = {
             let i = src as usize;
             if self.inputs.len() <= i {
@@ -177,34 +233,28 @@ impl Shard {
                 .methods
                 .intern(rec.method),
         };
-        let key = Key {
-            source: src,
-            route,
-            method,
-            status: rec.status,
-        };
-        let entry = if route & resolve::UNADMITTED == 0 {
-            self.agg
-                .record(key, rec.bytes, rec.latency_us, rec.upstream_us)
+        let target = if route & resolve::UNADMITTED == 0 {
+            Target::Agg
         } else {
-            let key = Key {
-                route: route & !resolve::UNADMITTED,
-                ..key
-            };
-            self.unadmitted
-                .record(key, rec.bytes, rec.latency_us, rec.upstream_us)
+            Target::Unadmitted
         };
         if let Some(t) = rec.time {
             self.agg.note_time(t);
         }
-        Some(Ingested {
-            entry,
-            key,
+        let ing = Ingested {
+            entry: 0,
+            key: Key {
+                source: src,
+                route: route & !resolve::UNADMITTED,
+                method,
+                status: rec.status,
+            },
             status: rec.status,
             bytes: rec.bytes,
             latency_us: rec.latency_us,
             upstream_us: rec.upstream_us,
             time: rec.time,
-        })
+        };
+        Some((ing, target))
     }
 }

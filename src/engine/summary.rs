@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::hist::{SMALL_MAX, new_hdr};
-use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats};
+use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats, prefetch};
 use crate::route::OVERFLOW_ID;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
@@ -336,20 +336,6 @@ impl Rollup {
     fn into_hist(self) -> Hist {
         if self.big { self.hdr } else { self.small }
     }
-}
-
-/// Hints the CPU to load `p`'s cache line.
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
-    // whatever the address (Intel SDM, PREFETCHh), and `p` comes from a
-    // reference anyway. SSE is part of the x86_64 baseline.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 fn group<'a>(

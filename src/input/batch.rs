@@ -454,9 +454,10 @@ fn parse_block(
     let mut n = 0u64;
     for (start, end) in marks.lines() {
         let pos = LinePos { seq, local: n };
-        shard.line_scan(src, format, &data[start..end], pos, marks.at(start));
+        shard.line_deferred(src, format, &data[start..end], pos, marks.at(start));
         n += 1;
     }
+    shard.flush();
     n
 }
 
