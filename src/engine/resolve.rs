@@ -47,9 +47,6 @@ use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, RouteTable, Router, fold_
 /// table holds far fewer than 2^31 names.
 pub(super) const UNADMITTED: RouteId = 1 << 31;
 
-/// Places in the filter of recently folded names (32 KiB).
-const RECENT: usize = 1 << 12;
-
 pub(super) struct Resolver {
     router: Arc<Router>,
     /// Route name → (id, the `router_gen` under which the name, as a path,
@@ -65,12 +62,6 @@ pub(super) struct Resolver {
     folded: Vec<u64>,
     /// The registry's folded count is at its bound: nothing to collect.
     folded_full: bool,
-    /// The hash last collected in each of [`RECENT`] places (by hash): a
-    /// name folding again soon after (most folded lines, on a log with
-    /// popular routes past the cap) is not collected again, sparing the
-    /// batches' sorting. Only hashes already collected are here, so the
-    /// count is unchanged. Allocated on the first fold.
-    recent: Vec<u64>,
     buf: Vec<u8>,
     /// The lookup key of a path with numeric segments (see
     /// [`Router::lookup_key`]).
@@ -89,7 +80,6 @@ impl Resolver {
             routes_final: false,
             folded: Vec::new(),
             folded_full: false,
-            recent: Vec::new(),
             buf: Vec::with_capacity(256),
             key_buf: Vec::with_capacity(64),
             unadmitted: None,
@@ -224,15 +214,6 @@ impl Resolver {
     #[inline]
     fn fold(&mut self, hash: u64, registry: &SharedRegistry) {
         if !self.folded_full {
-            if self.recent.is_empty() {
-                self.recent = vec![0; RECENT];
-            }
-            // FxHash mixes the high bits best.
-            let last = &mut self.recent[(hash >> 52) as usize % RECENT];
-            if *last == hash && hash != 0 {
-                return;
-            }
-            *last = hash;
             self.folded.push(hash);
             if self.folded.len() >= FOLDED_BATCH {
                 self.report_folded(registry);
@@ -246,9 +227,6 @@ impl Resolver {
         if self.folded.is_empty() {
             return;
         }
-        // Sorted outside the lock; the merge under it is one sequential
-        // pass (see `FoldedNames::add`).
-        self.folded.sort_unstable();
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
         self.folded_full = reg.routes.note_folded(&self.folded);
         drop(reg);
