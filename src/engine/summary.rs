@@ -3,6 +3,7 @@
 //! percentiles computed. Built once per report or snapshot, never per line.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::hist::{SMALL_MAX, new_hdr};
 use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats, prefetch};
@@ -10,6 +11,9 @@ use crate::route::OVERFLOW_ID;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
 pub const QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
+
+/// Pieces of the summary's work per thread (see [`Summary::build`]).
+const PIECES_PER_THREAD: usize = 8;
 
 /// Computed statistics of a set of requests.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -195,37 +199,47 @@ impl Summary {
         });
         let stats = |&(_, s, i): &(Key, u32, u32)| &aggs[s as usize].entries[i as usize].stats;
 
-        // Cut the work at route boundaries into `threads` similar parts.
+        // Cut the work at route boundaries into pieces that `threads` take
+        // in turn: a route's cost varies a hundredfold (a key with an HDR
+        // histogram costs tens of exact lists, and the overflow route is
+        // all such keys), so halves by entry count left one thread with
+        // most of the work.
         let threads = threads.clamp(1, 8);
+        let pieces = if threads == 1 || order.len() < 1024 {
+            1
+        } else {
+            threads * PIECES_PER_THREAD
+        };
         let mut cuts = vec![0];
-        for t in 1..threads {
-            let mut at = (order.len() * t / threads).max(*cuts.last().unwrap_or(&0));
+        for t in 1..pieces {
+            let mut at = (order.len() * t / pieces).max(*cuts.last().unwrap_or(&0));
             while at > 0 && at < order.len() && order[at].0.route == order[at - 1].0.route {
                 at += 1;
             }
             cuts.push(at.min(order.len()));
         }
         cuts.push(order.len());
-        let part = |range: &[(Key, u32, u32)]| group(range, &stats, reg);
-        let parts: Vec<Part> = if threads == 1 || order.len() < 1024 {
-            vec![part(&order)]
+        let next = AtomicUsize::new(0);
+        let take = || {
+            let mut done = Vec::new();
+            loop {
+                let p = next.fetch_add(1, Ordering::Relaxed);
+                if p >= pieces {
+                    return done;
+                }
+                done.push(group(&order[cuts[p]..cuts[p + 1]], &stats, reg));
+            }
+        };
+        let parts: Vec<Part> = if pieces == 1 {
+            take()
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> = cuts
-                    .windows(2)
-                    .skip(1)
-                    .map(|w| {
-                        let range = &order[w[0]..w[1]];
-                        scope.spawn(move || part(range))
-                    })
-                    .collect();
-                let mut parts = vec![part(&order[cuts[0]..cuts[1]])];
+                let handles: Vec<_> = (1..threads).map(|_| scope.spawn(take)).collect();
+                let mut parts = take();
                 // A panic while summarising is a bug: surface it.
-                parts.extend(
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("summary thread panicked")),
-                );
+                for h in handles {
+                    parts.extend(h.join().expect("summary thread panicked"));
+                }
                 parts
             })
         };
@@ -355,7 +369,9 @@ fn group<'a>(
         let mut row = Row::default();
         route_hist.clear();
         let mut methods: Vec<(u8, u64)> = Vec::new();
-        let mut entries = Vec::new();
+        // The route's slice of `order` bounds its keys: no regrowth.
+        let keys = order[i..].partition_point(|e| e.0.route == route);
+        let mut entries = Vec::with_capacity(keys);
         while i < order.len() && order[i].0.route == route {
             // The entries were written while parsing, long evicted by the
             // log streaming through: fetch the next ones' stats, then their
