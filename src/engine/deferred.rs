@@ -22,7 +22,13 @@
 use super::{Aggregates, Entry, Key, Stats, prefetch};
 use crate::route::RouteId;
 
-/// Lines between a line and its recording: one per step of the chain.
+/// Lines after its own at which a key's route key list is loaded, its
+/// entry found (and loaded), the end of its latency list loaded, and the
+/// key recorded. Steps further apart (1, 2, 4, 6 or 1, 3, 5, 7) were no
+/// faster (`cargo bench --bench stages`, aggregate stage).
+const AT_KEYS: usize = 1;
+const AT_ENTRY: usize = 2;
+const AT_TAIL: usize = 3;
 const DEPTH: usize = 4;
 /// Ring size: a power of two above [`DEPTH`].
 const RING: usize = 8;
@@ -108,20 +114,20 @@ impl Deferred {
         // Step 0 (this key): its route's list header.
         aggs(agg, unadmitted, target).prefetch_route(key.route);
         // Step 1: the route's key list.
-        if self.len > 1 {
-            let q = self.ring[(n - 1) % RING];
+        if self.len > AT_KEYS {
+            let q = self.ring[(n - AT_KEYS) % RING];
             aggs(agg, unadmitted, q.target).prefetch_keys(q.key.route);
         }
         // Step 2: the key's entry, found or created in line order.
-        if self.len > 2 {
-            let q = &mut self.ring[(n - 2) % RING];
+        if self.len > AT_ENTRY {
+            let q = &mut self.ring[(n - AT_ENTRY) % RING];
             let a = aggs(agg, unadmitted, q.target);
             q.entry = a.slot(q.key, 1);
             a.prefetch_entry(q.entry);
         }
         // Step 3: where its latency goes.
-        if self.len > 3 {
-            let q = self.ring[(n - 3) % RING];
+        if self.len > AT_TAIL {
+            let q = self.ring[(n - AT_TAIL) % RING];
             aggs(agg, unadmitted, q.target).entries[q.entry]
                 .stats
                 .prefetch_tail();
@@ -144,10 +150,11 @@ impl Deferred {
         let first = self.pushed - self.len;
         for n in first..self.pushed {
             let q = &mut self.ring[n % RING];
-            // Keys queued less than 3 lines ago are not found yet: find
-            // them now, still in line order (older ones were found first).
+            // Keys queued less than `AT_ENTRY` + 1 lines ago are not found
+            // yet: find them now, still in line order (older ones were
+            // found first).
             let a = aggs(agg, unadmitted, q.target);
-            if self.pushed - n <= 2 {
+            if self.pushed - n <= AT_ENTRY {
                 q.entry = a.slot(q.key, 1);
             }
             a.record_at(q.entry, q.bytes, q.latency_us, q.upstream_us);
