@@ -13,6 +13,7 @@
 //! the overflow is visible rather than silent.
 
 mod folded;
+mod own;
 mod shape;
 
 use std::sync::Arc;
@@ -138,6 +139,17 @@ impl Router {
             return Some(key);
         }
         Router::route_key(target)
+    }
+
+    /// Whether the route of `target` is certainly its
+    /// [`Router::lookup_key`], without templating it (`false` when unsure;
+    /// see `route/own.rs`).
+    #[inline]
+    pub fn is_own_key(&self, target: &[u8]) -> bool {
+        self.templating
+            && self.set.is_none()
+            && target.first() == Some(&b'/')
+            && own::own_template(target)
     }
 
     /// Writes the route of `target` into `out` (cleared first).

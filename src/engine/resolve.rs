@@ -17,6 +17,9 @@
 //! of the path instead of templating plus a lookup of the result. Paths
 //! are looked up with their numeric segments already written `:id`
 //! ([`Router::lookup_key`]), so `/api/users/123/orders` is such a path too.
+//! A path not found is templated only when its byte classes say templating
+//! might change it ([`Router::is_own_key`]): on a log with many routes past
+//! the cap, most lines fold without templating.
 //!
 //! In a batch run the routes admitted under the cap must not depend on
 //! which worker got which block first: the report of a file is the same
@@ -160,10 +163,31 @@ impl Resolver {
                 None => {}
             }
         }
-        self.router.route(target, &mut self.buf);
-        let (hash, verbatim) = match key {
-            Some((k, h)) if k == self.buf.as_slice() => (h, true),
-            _ => (fold_hash(&self.buf), false),
+        // A path that is its own route up to its numeric segments needs
+        // no templating: its route is the key (most lines of a log past
+        // the cap, which fold here).
+        let own = key.filter(|_| self.router.is_own_key(target));
+        if let Some((_, h)) = own
+            && self.routes_final
+            && !unmarked
+        {
+            // Not registered (the lookup missed), and the table is final.
+            self.fold(h, registry);
+            return OVERFLOW_ID;
+        }
+        let (hash, verbatim) = match own {
+            Some((k, h)) => {
+                self.buf.clear();
+                self.buf.extend_from_slice(k);
+                (h, true)
+            }
+            None => {
+                self.router.route(target, &mut self.buf);
+                match key {
+                    Some((k, h)) if k == self.buf.as_slice() => (h, true),
+                    _ => (fold_hash(&self.buf), false),
+                }
+            }
         };
         // A path that is its own route and was not found above is not
         // there: no second lookup.

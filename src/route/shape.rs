@@ -120,7 +120,7 @@ impl Masks {
 
     /// Bits `start..end` (both ≤ 64).
     #[inline]
-    fn range(start: usize, end: usize) -> u64 {
+    pub(super) fn range(start: usize, end: usize) -> u64 {
         let below_end = if end >= 64 { !0 } else { (1u64 << end) - 1 };
         let below_start = if start >= 64 { !0 } else { (1u64 << start) - 1 };
         below_end & !below_start

@@ -262,3 +262,93 @@ fn lookup_key_routes_like_the_path() {
     }
     assert!(rewritten > 5_000, "{rewritten}");
 }
+
+/// A path said to be its own key routes to exactly its key, on generated
+/// paths of every byte class; and the answer is yes for most plain paths.
+#[test]
+fn own_key_paths_route_to_their_key() {
+    let r = Router::new(&[], true).unwrap();
+    let parts: [&[u8]; 32] = [
+        b"/",
+        b"/",
+        b"1",
+        b"0123456789ab",
+        b"release-notes-2024",
+        b"tok_aB3dE5gH7jK9mN",
+        b"123e4567-e89b-12d3-a456-426614174000",
+        b"abcdefghijklmnopqrstUVWXYZABCDEFGH",
+        b"f3a29c1d",
+        b"aB3dE5gH7jK9mN",
+        b"x0123456789abcdef",
+        b"42",
+        b"2024-03-10",
+        b"a",
+        b"api",
+        b"users",
+        b"Get",
+        b"orders",
+        b"x.y",
+        b":id",
+        b"-",
+        b"ff",
+        b"deadbeef",
+        b"v2",
+        b"?",
+        b"#",
+        b"\xc3\xa9",
+        b"@e.c",
+        b"token-fast",
+        b"delta-query-5019",
+        b"3f2a",
+        b"ABCDEFGHIJ",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let (mut own, mut buf, mut a) = (0, Vec::new(), Vec::new());
+    for _ in 0..100_000 {
+        let mut t = vec![b'/'];
+        let len = 1 + (seed % 12) as usize;
+        for _ in 0..len {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            t.extend_from_slice(parts[(seed >> 40) as usize % parts.len()]);
+        }
+        if r.is_own_key(&t) {
+            own += 1;
+            let key = r.lookup_key(&t, &mut buf).unwrap().to_vec();
+            r.route(&t, &mut a);
+            assert_eq!(a, key, "{:?}", display_name(&t));
+        }
+    }
+    assert!(own > 10_000, "{own}");
+    for (path, want) in [
+        ("/", true),
+        ("/api/users/123/orders?page=2", true),
+        ("/static/app.js", true),
+        ("/docs/token-fast", true),
+        ("/api/v2/reports/6544/payments/91", true),
+        ("/docs/delta-query-5019", true),
+        ("/static/css/query.b85dc77f.css", true),
+        ("/feed.xml", true),
+        ("/docs/authentication-service-endpoint", true),
+        // Templating looks closer: it may be an identifier.
+        ("/users/3f2a9c1d", false),
+        ("/users/deadbeefcafe", false),
+        ("/p/ABCDEFGHIJ", false),
+        ("/s/x1234567890y", false),
+        ("/u/a23e4567-e89b-12d3-a456-426614174000", false),
+        ("/d/2024-03-10", false),
+        ("/pkg.Service/Method", false),
+        ("/%41/b", false),
+        ("/a/b@c.d", false),
+    ] {
+        assert_eq!(r.is_own_key(path.as_bytes()), want, "{path}");
+    }
+    // User rules or no templating: never.
+    let rules = [RouteRule {
+        pattern: "^/a$".into(),
+        template: "/b".into(),
+    }];
+    assert!(!Router::new(&rules, true).unwrap().is_own_key(b"/a"));
+    assert!(!Router::new(&[], false).unwrap().is_own_key(b"/a"));
+}
