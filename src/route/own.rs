@@ -1,7 +1,9 @@
 //! Whether a path is its own route up to its numeric segments, decided
 //! from byte-class masks without templating it (see [`own_template`]).
 
-use super::shape::{DIGIT, LETTER, Masks, OTHER, SEP, SHAPE, STOP, UPPER};
+#[cfg(target_arch = "x86_64")]
+use super::shape::sse;
+use super::shape::{DIGIT, LETTER, Masks, OTHER, SEP, SHAPE, STOP, UPPER, bits_where, classify16};
 
 /// Whether `path` (origin-form) is its own route up to its numeric
 /// segments: whether templating it changes nothing but the segments that
@@ -94,7 +96,7 @@ fn kept(m: &Wide, start: usize, end: usize, len: usize) -> bool {
 
 /// All the byte classes of up to 64 bytes, one bit per byte.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Wide {
+pub(super) struct Wide {
     stop: u64,
     query: u64,
     digit: u64,
@@ -134,117 +136,57 @@ impl Wide {
     }
 }
 
-/// [`Wide`] classes of `path[at..]`'s next 16 bytes, read like
-/// `shape::chunk_at` reads them.
+/// [`Wide`] classes of `path[at..]`'s next 16 bytes (fewer at the end).
 #[inline(always)]
 fn wide_at(path: &[u8], at: usize) -> Wide {
-    if let Some(c) = path[at..].first_chunk::<16>() {
-        wide(c)
-    } else if let Some(c) = path.last_chunk::<16>() {
-        wide(c).shifted(at - (path.len() - 16))
-    } else {
-        let mut c = [0u8; 16];
-        c[..path.len() - at].copy_from_slice(&path[at..]);
-        // Zero padding is OTHER: masked off, past the path's end.
-        let mut w = wide(&c);
-        let keep = (1u64 << (path.len() - at)) - 1;
-        w.other &= keep;
+    classify16(path, at, wide, Wide::shifted, |mut w, real| {
+        // Zero padding is OTHER: not part of the path.
+        w.other &= (1u64 << real) - 1;
         w
-    }
+    })
 }
 
 /// The classes of 16 bytes, as [`SHAPE`] gives them.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn wide(c: &[u8; 16]) -> Wide {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are
-    // available on every CPU this code runs on. The load reads the 16 bytes
-    // of `c`; `loadu` has no alignment requirement.
-    unsafe {
-        let set = |b: u8| _mm_set1_epi8(b as i8);
-        // `lo <= v <= hi` for ASCII bounds (bytes ≥ 0x80 are in no range).
-        let within = |v: __m128i, lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, set(lo - 1)),
-                _mm_cmpgt_epi8(set(hi + 1), v),
-            )
-        };
-        let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
-        let eq = |b: u8| _mm_cmpeq_epi8(v, set(b));
-        let bits = |m: __m128i| _mm_movemask_epi8(m) as u16 as u64;
-        let query = _mm_or_si128(eq(b'?'), eq(b'#'));
-        let stop = _mm_or_si128(eq(b'/'), query);
-        let digit = within(v, b'0', b'9');
-        let folded = _mm_or_si128(v, set(0x20));
-        let alpha = within(folded, b'a', b'z');
-        let hexl = within(folded, b'a', b'f');
-        let split = _mm_or_si128(
-            _mm_or_si128(eq(b'-'), eq(b'_')),
-            _mm_or_si128(eq(b'.'), eq(b'~')),
-        );
-        let sep = _mm_or_si128(split, _mm_or_si128(eq(b'+'), eq(b'=')));
-        let known = _mm_or_si128(_mm_or_si128(stop, digit), _mm_or_si128(alpha, sep));
-        Wide {
-            stop: bits(stop),
-            query: bits(query),
-            digit: bits(digit),
-            upper: bits(within(v, b'A', b'Z')),
-            letter: bits(_mm_andnot_si128(hexl, alpha)),
-            sep: bits(sep),
-            split: bits(split),
-            other: !bits(known) & 0xFFFF,
-        }
+pub(super) fn wide(c: &[u8; 16]) -> Wide {
+    let v = sse::Bytes::load(c);
+    let query = v.eq(b'?') | v.eq(b'#');
+    let stop = v.eq(b'/') | query;
+    let digit = v.within(b'0', b'9');
+    let alpha = v.folded().within(b'a', b'z');
+    let hexl = v.folded().within(b'a', b'f');
+    let split = v.eq(b'-') | v.eq(b'_') | v.eq(b'.') | v.eq(b'~');
+    let sep = split | v.eq(b'+') | v.eq(b'=');
+    Wide {
+        stop: stop.bits(),
+        query: query.bits(),
+        digit: digit.bits(),
+        upper: v.within(b'A', b'Z').bits(),
+        letter: alpha.and_not(hexl).bits(),
+        sep: sep.bits(),
+        split: split.bits(),
+        other: !(stop | digit | alpha | sep).bits() & 0xFFFF,
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn wide(c: &[u8; 16]) -> Wide {
+pub(super) fn wide(c: &[u8; 16]) -> Wide {
     wide_scalar(c)
 }
 
 /// The reference for the SIMD version, and the version elsewhere.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn wide_scalar(c: &[u8; 16]) -> Wide {
-    let mut w = Wide::default();
-    for (i, &b) in c.iter().enumerate() {
-        let s = SHAPE[b as usize];
-        let bit = 1u64 << i;
-        for (mask, class) in [
-            (&mut w.stop, STOP),
-            (&mut w.digit, DIGIT),
-            (&mut w.upper, UPPER),
-            (&mut w.letter, LETTER),
-            (&mut w.sep, SEP),
-            (&mut w.other, OTHER),
-        ] {
-            if s & class != 0 {
-                *mask |= bit;
-            }
-        }
-        if b == b'?' || b == b'#' {
-            w.query |= bit;
-        }
-        if matches!(b, b'-' | b'_' | b'.' | b'~') {
-            w.split |= bit;
-        }
-    }
-    w
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every byte value, in every lane.
-    #[test]
-    fn simd_classes_equal_the_table() {
-        for start in 0..=255u8 {
-            let c: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(i as u8 * 5));
-            assert_eq!(wide(&c), wide_scalar(&c), "bytes from {start}");
-        }
+pub(super) fn wide_scalar(c: &[u8; 16]) -> Wide {
+    let class = |k: u8| bits_where(c, |b| SHAPE[b as usize] & k != 0);
+    Wide {
+        stop: class(STOP),
+        query: bits_where(c, |b| b == b'?' || b == b'#'),
+        digit: class(DIGIT),
+        upper: class(UPPER),
+        letter: class(LETTER),
+        sep: class(SEP),
+        split: bits_where(c, |b| matches!(b, b'-' | b'_' | b'.' | b'~')),
+        other: class(OTHER),
     }
 }

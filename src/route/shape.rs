@@ -218,21 +218,35 @@ pub fn lookup_key<'a>(target: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]
     Some(out.as_slice())
 }
 
-/// The classes of `path[at..]`'s next 16 bytes (fewer at the end), read
-/// in place rather than copied to a padded buffer (a `memcpy` call a path):
-/// a short last piece is the path's last 16 bytes, overlapping the piece
-/// before, with its marks shifted down.
+/// The classes of `path[at..]`'s next 16 bytes (fewer at the end).
 #[inline(always)]
 fn chunk_at(path: &[u8], at: usize) -> Chunk {
+    // Zero padding is none of these classes.
+    classify16(path, at, chunk, Chunk::shifted, |c, _| c)
+}
+
+/// `path[at..]`'s next 16 bytes (fewer at the end) classified by
+/// `classify`, read in place rather than copied to a padded buffer (a
+/// `memcpy` call a path): a short last piece is the path's last 16 bytes,
+/// overlapping the piece before, with its marks moved down by `shift`. A
+/// path of fewer than 16 bytes is zero-padded; `unpad` gets its classes and
+/// the number of real bytes.
+#[inline(always)]
+pub(super) fn classify16<T>(
+    path: &[u8],
+    at: usize,
+    classify: impl Fn(&[u8; 16]) -> T,
+    shift: impl Fn(T, usize) -> T,
+    unpad: impl Fn(T, usize) -> T,
+) -> T {
     if let Some(c) = path[at..].first_chunk::<16>() {
-        chunk(c)
+        classify(c)
     } else if let Some(c) = path.last_chunk::<16>() {
-        chunk(c).shifted(at - (path.len() - 16))
+        shift(classify(c), at - (path.len() - 16))
     } else {
         let mut c = [0u8; 16];
         c[..path.len() - at].copy_from_slice(&path[at..]);
-        // Zero padding is none of these.
-        chunk(&c)
+        unpad(classify(&c), path.len() - at)
     }
 }
 
@@ -261,33 +275,102 @@ impl Chunk {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn chunk(c: &[u8; 16]) -> Chunk {
+    let v = sse::Bytes::load(c);
+    let query = v.eq(b'?') | v.eq(b'#');
+    Chunk {
+        stop: (v.eq(b'/') | query).bits() as u16,
+        digit: v.within(b'0', b'9').bits() as u16,
+        hexl: v.folded().within(b'a', b'f').bits() as u16,
+        query: query.bits() as u16,
+    }
+}
+
+/// SSE2 byte comparisons of 16 bytes, for the class masks of `chunk` and
+/// `own::wide`.
+#[cfg(target_arch = "x86_64")]
+pub(super) mod sse {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are
-    // available on every CPU this code runs on. The load reads the 16 bytes
-    // of `c`; `loadu` has no alignment requirement.
-    unsafe {
-        let set = |b: u8| _mm_set1_epi8(b as i8);
-        // `lo <= v <= hi` for ASCII bounds; bytes ≥ 0x80 are negative as
-        // i8, so below every bound: they fall in no range, as they should.
-        let within = |v: __m128i, lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, set(lo - 1)),
-                _mm_cmpgt_epi8(set(hi + 1), v),
-            )
-        };
-        let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
-        let eq = |b: u8| _mm_cmpeq_epi8(v, set(b));
-        let query = _mm_or_si128(eq(b'?'), eq(b'#'));
-        let stop = _mm_or_si128(eq(b'/'), query);
-        let bits = |m: __m128i| _mm_movemask_epi8(m) as u16;
-        Chunk {
-            stop: bits(stop),
-            digit: bits(within(v, b'0', b'9')),
-            hexl: bits(within(_mm_or_si128(v, set(0x20)), b'a', b'f')),
-            query: bits(query),
+
+    // SAFETY (every `unsafe` below): SSE2 is part of the x86_64 baseline,
+    // so these intrinsics are available on every CPU this code runs on;
+    // the one load reads the 16 bytes of a `&[u8; 16]`, and `loadu` has no
+    // alignment requirement.
+
+    /// 16 bytes in a register.
+    #[derive(Clone, Copy)]
+    pub struct Bytes(__m128i);
+
+    /// One lane per byte, all ones where a comparison held.
+    #[derive(Clone, Copy)]
+    pub struct Lanes(__m128i);
+
+    #[inline(always)]
+    fn splat(b: u8) -> __m128i {
+        // SAFETY: see above.
+        unsafe { _mm_set1_epi8(b as i8) }
+    }
+
+    impl Bytes {
+        #[inline(always)]
+        pub fn load(c: &[u8; 16]) -> Bytes {
+            // SAFETY: see above.
+            Bytes(unsafe { _mm_loadu_si128(c.as_ptr().cast::<__m128i>()) })
+        }
+
+        #[inline(always)]
+        pub fn eq(self, b: u8) -> Lanes {
+            // SAFETY: see above.
+            Lanes(unsafe { _mm_cmpeq_epi8(self.0, splat(b)) })
+        }
+
+        /// `lo <= byte <= hi` for ASCII bounds; bytes ≥ 0x80 are negative
+        /// as i8, so below every bound: they fall in no range, as they
+        /// should.
+        #[inline(always)]
+        pub fn within(self, lo: u8, hi: u8) -> Lanes {
+            // SAFETY: see above.
+            Lanes(unsafe {
+                _mm_and_si128(
+                    _mm_cmpgt_epi8(self.0, splat(lo - 1)),
+                    _mm_cmpgt_epi8(splat(hi + 1), self.0),
+                )
+            })
+        }
+
+        /// ASCII letters in lower case (other bytes changed too: compare
+        /// the result with letter ranges only).
+        #[inline(always)]
+        pub fn folded(self) -> Bytes {
+            // SAFETY: see above.
+            Bytes(unsafe { _mm_or_si128(self.0, splat(0x20)) })
+        }
+    }
+
+    impl Lanes {
+        /// One bit per lane, low bits first.
+        #[inline(always)]
+        pub fn bits(self) -> u64 {
+            // SAFETY: see above.
+            unsafe { _mm_movemask_epi8(self.0) as u16 as u64 }
+        }
+
+        /// Lanes of `self` that are not in `other`.
+        #[inline(always)]
+        pub fn and_not(self, other: Lanes) -> Lanes {
+            // SAFETY: see above.
+            Lanes(unsafe { _mm_andnot_si128(other.0, self.0) })
+        }
+    }
+
+    impl std::ops::BitOr for Lanes {
+        type Output = Lanes;
+        #[inline(always)]
+        fn bitor(self, o: Lanes) -> Lanes {
+            // SAFETY: see above.
+            Lanes(unsafe { _mm_or_si128(self.0, o.0) })
         }
     }
 }
@@ -300,24 +383,22 @@ fn chunk(c: &[u8; 16]) -> Chunk {
 /// The reference for the SIMD version, and the version elsewhere.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn chunk_scalar(c: &[u8; 16]) -> Chunk {
-    let mut out = Chunk::default();
-    for (i, &b) in c.iter().enumerate() {
-        let s = SHAPE[b as usize];
-        let bit = 1u16 << i;
-        for (mask, class) in [
-            (&mut out.stop, STOP),
-            (&mut out.digit, DIGIT),
-            (&mut out.hexl, HEXL),
-        ] {
-            if s & class != 0 {
-                *mask |= bit;
-            }
-        }
-        if b == b'?' || b == b'#' {
-            out.query |= bit;
-        }
+    let class = |k: u8| bits_where(c, |b| SHAPE[b as usize] & k != 0) as u16;
+    Chunk {
+        stop: class(STOP),
+        digit: class(DIGIT),
+        hexl: class(HEXL),
+        query: bits_where(c, |b| b == b'?' || b == b'#') as u16,
     }
-    out
+}
+
+/// One bit per byte of `c` for which `f` holds (scalar references).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(super) fn bits_where(c: &[u8; 16], f: impl Fn(u8) -> bool) -> u64 {
+    c.iter()
+        .enumerate()
+        .filter(|&(_, &b)| f(b))
+        .fold(0, |m, (i, _)| m | 1 << i)
 }
 
 #[cfg(test)]
@@ -330,6 +411,11 @@ mod tests {
         for start in 0..=255u8 {
             let c: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(i as u8 * 5));
             assert_eq!(chunk(&c), chunk_scalar(&c), "bytes from {start}");
+            assert_eq!(
+                super::super::own::wide(&c),
+                super::super::own::wide_scalar(&c),
+                "bytes from {start}"
+            );
         }
     }
 

@@ -211,6 +211,23 @@ fn lookup_key_writes_numeric_segments_as_id() {
     }
 }
 
+/// `n` paths of `/` and 1 to `most` of `parts`, picked by a xorshift
+/// sequence from `seed`: the same paths on every run.
+fn generated_paths(parts: &[&[u8]], n: usize, most: u64, mut seed: u64) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|_| {
+            let mut t = vec![b'/'];
+            for _ in 0..1 + seed % most {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.extend_from_slice(parts[(seed >> 40) as usize % parts.len()]);
+            }
+            t
+        })
+        .collect()
+}
+
 /// The lookup key of a path routes exactly like the path, on generated
 /// paths of every byte class (digits, `:id` itself, separators, `?`, `#`,
 /// non-ASCII, gRPC shapes, lengths across 64 bytes).
@@ -235,17 +252,8 @@ fn lookup_key_routes_like_the_path() {
         b"\xc3\xa9",
         b"@e.c",
     ];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let (mut rewritten, mut buf, mut a, mut b) = (0, Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..50_000 {
-        let mut t = vec![b'/'];
-        let len = 1 + (seed % 30) as usize;
-        for _ in 0..len {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            t.extend_from_slice(parts[(seed >> 40) as usize % parts.len()]);
-        }
+    for t in generated_paths(&parts, 50_000, 30, 0x9e37_79b9_7f4a_7c15) {
         let key = r.lookup_key(&t, &mut buf).unwrap().to_vec();
         if key != Router::route_key(&t).unwrap() {
             rewritten += 1;
@@ -302,17 +310,8 @@ fn own_key_paths_route_to_their_key() {
         b"3f2a",
         b"ABCDEFGHIJ",
     ];
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
     let (mut own, mut buf, mut a) = (0, Vec::new(), Vec::new());
-    for _ in 0..100_000 {
-        let mut t = vec![b'/'];
-        let len = 1 + (seed % 12) as usize;
-        for _ in 0..len {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            t.extend_from_slice(parts[(seed >> 40) as usize % parts.len()]);
-        }
+    for t in generated_paths(&parts, 100_000, 12, 0x2545_f491_4f6c_dd1d) {
         if r.is_own_key(&t) {
             own += 1;
             let key = r.lookup_key(&t, &mut buf).unwrap().to_vec();
