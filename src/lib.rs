@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod format;
+pub(crate) mod hint;
 pub mod input;
 pub mod live_settings;
 pub mod route;

@@ -19,7 +19,8 @@
 //! finishes every queued key; a worker calls it at the end of each block,
 //! before its aggregates are read or merged.
 
-use super::{Aggregates, Entry, Key, Stats, prefetch};
+use super::{Aggregates, Entry, Ingested, Key};
+use crate::hint::prefetch;
 use crate::route::RouteId;
 
 /// Lines after its own at which a key's route key list is loaded, its
@@ -40,6 +41,21 @@ pub(super) enum Target {
     Agg,
     /// Lines of routes awaiting admission (see `resolve.rs`).
     Unadmitted,
+}
+
+impl Target {
+    /// The aggregates this target names, of a shard's two.
+    #[inline(always)]
+    pub(super) fn pick<'a>(
+        self,
+        agg: &'a mut Aggregates,
+        unadmitted: &'a mut Aggregates,
+    ) -> &'a mut Aggregates {
+        match self {
+            Target::Agg => agg,
+            Target::Unadmitted => unadmitted,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -89,58 +105,52 @@ impl Deferred {
     /// Queues a request and advances the queued ones by a step; records the
     /// one queued [`DEPTH`] lines ago.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn push(
         &mut self,
         agg: &mut Aggregates,
         unadmitted: &mut Aggregates,
         target: Target,
-        key: Key,
-        bytes: Option<u64>,
-        latency_us: Option<u64>,
-        upstream_us: Option<u64>,
+        ing: &Ingested,
     ) {
         let n = self.pushed;
+        let key = ing.key;
         self.ring[n % RING] = Queued {
             target,
             key,
-            bytes,
-            latency_us,
-            upstream_us,
+            bytes: ing.bytes,
+            latency_us: ing.latency_us,
+            upstream_us: ing.upstream_us,
             entry: 0,
         };
         self.pushed += 1;
         self.len += 1;
         // Step 0 (this key): its route's list header.
-        aggs(agg, unadmitted, target).prefetch_route(key.route);
+        target.pick(agg, unadmitted).prefetch_route(key.route);
         // Step 1: the route's key list.
         if self.len > AT_KEYS {
             let q = self.ring[(n - AT_KEYS) % RING];
-            aggs(agg, unadmitted, q.target).prefetch_keys(q.key.route);
+            q.target.pick(agg, unadmitted).prefetch_keys(q.key.route);
         }
         // Step 2: the key's entry, found or created in line order.
         if self.len > AT_ENTRY {
             let q = &mut self.ring[(n - AT_ENTRY) % RING];
-            let a = aggs(agg, unadmitted, q.target);
+            let a = q.target.pick(agg, unadmitted);
             q.entry = a.slot(q.key, 1);
             a.prefetch_entry(q.entry);
         }
         // Step 3: where its latency goes.
         if self.len > AT_TAIL {
             let q = self.ring[(n - AT_TAIL) % RING];
-            aggs(agg, unadmitted, q.target).entries[q.entry]
+            q.target.pick(agg, unadmitted).entries[q.entry]
                 .stats
                 .prefetch_tail();
         }
         // Step 4: recorded.
         if self.len > DEPTH {
             let q = self.ring[(n - DEPTH) % RING];
-            aggs(agg, unadmitted, q.target).record_at(
-                q.entry,
-                q.bytes,
-                q.latency_us,
-                q.upstream_us,
-            );
+            q.target
+                .pick(agg, unadmitted)
+                .record_at(q.entry, q.bytes, q.latency_us, q.upstream_us);
             self.len -= 1;
         }
     }
@@ -153,7 +163,7 @@ impl Deferred {
             // Keys queued less than `AT_ENTRY` + 1 lines ago are not found
             // yet: find them now, still in line order (older ones were
             // found first).
-            let a = aggs(agg, unadmitted, q.target);
+            let a = q.target.pick(agg, unadmitted);
             if self.pushed - n <= AT_ENTRY {
                 q.entry = a.slot(q.key, 1);
             }
@@ -165,18 +175,6 @@ impl Deferred {
     /// Whether keys await recording.
     pub(super) fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-#[inline(always)]
-fn aggs<'a>(
-    agg: &'a mut Aggregates,
-    unadmitted: &'a mut Aggregates,
-    t: Target,
-) -> &'a mut Aggregates {
-    match t {
-        Target::Agg => agg,
-        Target::Unadmitted => unadmitted,
     }
 }
 
@@ -205,18 +203,6 @@ impl Aggregates {
         // first 80 bytes: at most two cache lines.
         prefetch(e);
         prefetch(e.cast::<u8>().wrapping_add(79));
-    }
-}
-
-impl Stats {
-    /// Loads where the next latency will be written (and the upstream
-    /// timer, a box of its own).
-    #[inline(always)]
-    fn prefetch_tail(&self) {
-        self.latency.prefetch_tail();
-        if let Some(u) = &self.upstream {
-            prefetch(&**u);
-        }
     }
 }
 
@@ -277,7 +263,16 @@ mod tests {
                 Target::Agg => a.record(key, bytes, latency, upstream),
                 Target::Unadmitted => u.record(key, bytes, latency, upstream),
             };
-            d.push(&mut b, &mut v, target, key, bytes, latency, upstream);
+            let ing = Ingested {
+                entry: 0,
+                key,
+                status: key.status,
+                bytes,
+                latency_us: latency,
+                upstream_us: upstream,
+                time: None,
+            };
+            d.push(&mut b, &mut v, target, &ing);
             // Flushes with 0 to DEPTH keys queued.
             if (seed >> 56).is_multiple_of(97) || i.is_multiple_of(1001) {
                 d.flush(&mut b, &mut v);

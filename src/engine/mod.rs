@@ -405,20 +405,6 @@ impl Aggregates {
     }
 }
 
-/// Hints the CPU to load `p`'s cache line.
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
-    // whatever the address (Intel SDM, PREFETCHh), and `p` comes from a
-    // reference anyway. SSE is part of the x86_64 baseline.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 /// Where a line was: `seq`-th chunk of its source, `local`-th line in it.
 /// Sources read in one piece use seq 0 and the absolute line index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]

@@ -156,10 +156,7 @@ impl Shard {
         scan: S,
     ) -> Option<Ingested> {
         let (mut ing, target) = self.ingest(src, format, line, pos, scan)?;
-        let agg = match target {
-            Target::Agg => &mut self.agg,
-            Target::Unadmitted => &mut self.unadmitted,
-        };
+        let agg = target.pick(&mut self.agg, &mut self.unadmitted);
         ing.entry = agg.record(ing.key, ing.bytes, ing.latency_us, ing.upstream_us);
         Some(ing)
     }
@@ -177,15 +174,8 @@ impl Shard {
         scan: S,
     ) {
         if let Some((ing, target)) = self.ingest(src, format, line, pos, scan) {
-            self.deferred.push(
-                &mut self.agg,
-                &mut self.unadmitted,
-                target,
-                ing.key,
-                ing.bytes,
-                ing.latency_us,
-                ing.upstream_us,
-            );
+            self.deferred
+                .push(&mut self.agg, &mut self.unadmitted, target, &ing);
         }
     }
 

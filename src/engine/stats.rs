@@ -5,6 +5,7 @@
 use super::PENDING;
 use crate::engine::Hist;
 use crate::format::value::MAX_LATENCY_US;
+use crate::hint::prefetch;
 
 /// Statistics of one set of requests (a key, or a rollup of keys).
 ///
@@ -86,7 +87,7 @@ impl Timer {
             Hist::Small(v) => v.as_ptr().wrapping_add(v.len()),
             Hist::Big(_) => self.pending.as_ptr().wrapping_add(self.pending.len()),
         };
-        super::prefetch(next);
+        prefetch(next);
     }
 
     fn settle(&mut self) {
@@ -172,6 +173,16 @@ impl Stats {
         self.bytes = o.bytes;
         self.latency.copy_from(&o.latency);
         self.upstream.clone_from(&o.upstream);
+    }
+
+    /// Loads where the next latency will be written (and the upstream
+    /// timer, a box of its own).
+    #[inline(always)]
+    pub(super) fn prefetch_tail(&self) {
+        self.latency.prefetch_tail();
+        if let Some(u) = &self.upstream {
+            prefetch(&**u);
+        }
     }
 
     /// Adds the pending latencies to the histograms: call before reading

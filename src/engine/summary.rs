@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::hist::{SMALL_MAX, new_hdr};
-use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats, prefetch};
+use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats};
+use crate::hint::prefetch;
 use crate::route::OVERFLOW_ID;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
@@ -405,15 +406,16 @@ fn group<'a>(
                 &merged
             };
             i = j;
-            row.classes[Row::class_of(k.status)] += es.count;
             bump(&mut methods, k.method, es.count);
-            add_row_counts(&mut row, &Row::counts(es));
             route_hist.add(&es.latency.hist);
+            let entry = Row::from_stats(es, Some(k.status));
+            // Counts and the status class; quantiles come from the rollup.
+            add_row_counts(&mut row, &entry);
             entries.push(EntryRow {
                 route: name.clone(),
                 method: reg.methods.name(k.method).clone(),
                 status: k.status,
-                row: Row::from_stats(es, Some(k.status)),
+                row: entry,
             });
         }
         // Here, on the part's thread, rather than serially after the parts.
