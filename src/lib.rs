@@ -18,10 +18,13 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod format;
-pub(crate) mod hint;
 pub mod input;
 pub mod live_settings;
 pub mod route;
+// The one module allowed `unsafe`: every intrinsic and prefetch, behind
+// safe functions (see its docs).
+#[allow(unsafe_code)]
+pub mod simd;
 pub mod view;
 
 use std::io::{self, Write};

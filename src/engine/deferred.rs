@@ -20,8 +20,8 @@
 //! before its aggregates are read or merged.
 
 use super::{Aggregates, Entry, Ingested, Key};
-use crate::hint::prefetch;
 use crate::route::RouteId;
+use crate::simd::prefetch;
 
 /// Lines after its own at which a key's route key list is loaded, its
 /// entry found (and loaded), the end of its latency list loaded, and the

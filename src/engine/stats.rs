@@ -5,7 +5,7 @@
 use super::PENDING;
 use crate::engine::Hist;
 use crate::format::value::MAX_LATENCY_US;
-use crate::hint::prefetch;
+use crate::simd::prefetch;
 
 /// Statistics of one set of requests (a key, or a rollup of keys).
 ///

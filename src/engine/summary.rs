@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::hist::{SMALL_MAX, new_hdr};
 use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats};
-use crate::hint::prefetch;
 use crate::route::OVERFLOW_ID;
+use crate::simd::prefetch;
 
 /// Quantiles shown everywhere: p50, p90, p99, p99.9.
 pub const QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];

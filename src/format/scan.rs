@@ -13,6 +13,7 @@
 //! line the same way whichever it is given; `tests` pins that.
 
 use super::template::Class;
+use crate::simd::marks::{self, LineMarks as Word};
 
 /// Where the next field end is in a line.
 pub trait Scan: Copy {
@@ -55,15 +56,6 @@ impl Scan for Plain {
     }
 }
 
-/// Masks of 64 bytes: bit `i` is set when byte `i` is that kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Word {
-    newline: u64,
-    /// `"` or `\`.
-    quote: u64,
-    space: u64,
-}
-
 /// The structural index of a block (see the module docs). Reused from
 /// block to block: indexing allocates only when a block is larger than any
 /// before.
@@ -76,45 +68,7 @@ pub struct Marks {
 impl Marks {
     /// Indexes `data`, replacing the previous index.
     pub fn index(&mut self, data: &[u8]) {
-        self.words.clear();
-        self.words.reserve(data.len().div_ceil(64));
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { self.index_avx2(data) };
-            return;
-        }
-        self.index_with(data, word);
-    }
-
-    /// [`Marks::index`] compiled for AVX2, so that [`word_avx2`] is inlined
-    /// into its loop.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn index_avx2(&mut self, data: &[u8]) {
-        // SAFETY: this function only runs on CPUs with AVX2.
-        self.index_with(data, |c| unsafe { word_avx2(c) });
-    }
-
-    /// [`Marks::index`] with `word` computing each word's masks: always
-    /// inlined, so that it is compiled for the caller's target features.
-    #[inline(always)]
-    fn index_with(&mut self, data: &[u8], word: impl Fn(&[u8; 64]) -> Word) {
-        let mut chunks = data.chunks_exact(64);
-        self.words.extend(chunks.by_ref().map(|c| {
-            let c: &[u8; 64] = c.try_into().expect("chunks_exact(64) yields 64 bytes");
-            word(c)
-        }));
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            // Zero padding marks nothing.
-            let mut pad = [0u8; 64];
-            pad[..rest.len()].copy_from_slice(rest);
-            self.words.push(word(&pad));
-        }
+        marks::index(data, &mut self.words);
         self.len = data.len();
     }
 
@@ -224,92 +178,6 @@ impl Scan for At<'_> {
     }
 }
 
-/// The masks of one 64-byte chunk.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn word(c: &[u8; 64]) -> Word {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are
-    // available on every CPU this code runs on. Each load reads 16 bytes at
-    // `c + 16 k` for k < 4, inside the 64-byte array; `loadu` has no
-    // alignment requirement.
-    unsafe {
-        let (nl, q, bs, sp) = (
-            _mm_set1_epi8(b'\n' as i8),
-            _mm_set1_epi8(b'"' as i8),
-            _mm_set1_epi8(b'\\' as i8),
-            _mm_set1_epi8(b' ' as i8),
-        );
-        let mut out = Word::default();
-        for k in 0..4 {
-            let v = _mm_loadu_si128(c.as_ptr().add(16 * k).cast::<__m128i>());
-            let mask = |m| _mm_movemask_epi8(m) as u16 as u64;
-            out.newline |= mask(_mm_cmpeq_epi8(v, nl)) << (16 * k);
-            out.quote |=
-                mask(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs))) << (16 * k);
-            out.space |= mask(_mm_cmpeq_epi8(v, sp)) << (16 * k);
-        }
-        out
-    }
-}
-
-/// The masks of one 64-byte chunk, 32 bytes per step: half the
-/// instructions of SSE2 (indexing was ~5 % of a batch run's CPU with SSE2).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn word_avx2(c: &[u8; 64]) -> Word {
-    use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
-        _mm256_set1_epi8,
-    };
-    let (nl, q, bs, sp) = (
-        _mm256_set1_epi8(b'\n' as i8),
-        _mm256_set1_epi8(b'"' as i8),
-        _mm256_set1_epi8(b'\\' as i8),
-        _mm256_set1_epi8(b' ' as i8),
-    );
-    let mut out = Word::default();
-    for k in 0..2 {
-        // SAFETY: reads 32 bytes at `c + 32 k` for k < 2, inside the
-        // 64-byte array; `loadu` has no alignment requirement.
-        let v = unsafe { _mm256_loadu_si256(c.as_ptr().add(32 * k).cast::<__m256i>()) };
-        let mask = |m| _mm256_movemask_epi8(m) as u32 as u64;
-        out.newline |= mask(_mm256_cmpeq_epi8(v, nl)) << (32 * k);
-        out.quote |= mask(_mm256_or_si256(
-            _mm256_cmpeq_epi8(v, q),
-            _mm256_cmpeq_epi8(v, bs),
-        )) << (32 * k);
-        out.space |= mask(_mm256_cmpeq_epi8(v, sp)) << (32 * k);
-    }
-    out
-}
-
-/// The masks of one 64-byte chunk.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn word(c: &[u8; 64]) -> Word {
-    word_scalar(c)
-}
-
-/// The masks of one 64-byte chunk, a byte at a time: the portable
-/// fallback, and the reference the SIMD versions are tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn word_scalar(c: &[u8; 64]) -> Word {
-    let mut out = Word::default();
-    for (i, &b) in c.iter().enumerate() {
-        out.newline |= ((b == b'\n') as u64) << i;
-        out.quote |= ((b == b'"' || b == b'\\') as u64) << i;
-        out.space |= ((b == b' ') as u64) << i;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,24 +220,6 @@ mod tests {
                     assert_eq!(at.quote(l, from), Plain.quote(l, from));
                     assert_eq!(at.space(l, from), Plain.space(l, from));
                 }
-            }
-        }
-    }
-
-    #[test]
-    fn simd_masks_equal_the_byte_loop() {
-        let mut c = [0u8; 64];
-        for seed in 0..2000u32 {
-            for (i, b) in c.iter_mut().enumerate() {
-                let x = (seed.wrapping_mul(2_654_435_761) ^ (i as u32 * 40_503)) >> 7;
-                *b = [b'\n', b'"', b'\\', b' ', b'a', 0, 0xff, x as u8][(x % 8) as usize];
-            }
-            let want = word_scalar(&c);
-            assert_eq!(word(&c), want);
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2.
-                assert_eq!(unsafe { word_avx2(&c) }, want);
             }
         }
     }

@@ -20,7 +20,7 @@
 //! names.
 
 use super::FOLDED_TRACKED;
-use crate::hint::prefetch;
+use crate::simd::prefetch;
 
 /// Hashes a shard collects before adding them here.
 pub const FOLDED_BATCH: usize = 1 << 16;

@@ -1,9 +1,10 @@
 //! Whether a path is its own route up to its numeric segments, decided
 //! from byte-class masks without templating it (see [`own_template`]).
 
-#[cfg(target_arch = "x86_64")]
-use super::shape::sse;
-use super::shape::{DIGIT, LETTER, Masks, OTHER, SEP, SHAPE, STOP, UPPER, bits_where, classify16};
+#[cfg(test)]
+use super::shape::{DIGIT, LETTER, OTHER, SEP, SHAPE, STOP, UPPER, bits_where};
+use super::shape::{Masks, classify16};
+use crate::simd::bytes16::Bytes16;
 
 /// Whether `path` (origin-form) is its own route up to its numeric
 /// segments: whether templating it changes nothing but the segments that
@@ -146,11 +147,11 @@ fn wide_at(path: &[u8], at: usize) -> Wide {
     })
 }
 
-/// The classes of 16 bytes, as [`SHAPE`] gives them.
-#[cfg(target_arch = "x86_64")]
+/// The classes of 16 bytes, as the class table `SHAPE` gives them, compared
+/// at once.
 #[inline(always)]
 pub(super) fn wide(c: &[u8; 16]) -> Wide {
-    let v = sse::Bytes::load(c);
+    let v = Bytes16::load(c);
     let query = v.eq(b'?') | v.eq(b'#');
     let stop = v.eq(b'/') | query;
     let digit = v.within(b'0', b'9');
@@ -170,13 +171,8 @@ pub(super) fn wide(c: &[u8; 16]) -> Wide {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-pub(super) fn wide(c: &[u8; 16]) -> Wide {
-    wide_scalar(c)
-}
-
-/// The reference for the SIMD version, and the version elsewhere.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// [`wide`] from the class table: the reference it is tested against.
+#[cfg(test)]
 pub(super) fn wide_scalar(c: &[u8; 16]) -> Wide {
     let class = |k: u8| bits_where(c, |b| SHAPE[b as usize] & k != 0);
     Wide {

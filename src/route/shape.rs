@@ -17,6 +17,8 @@
 //! Stages bench, route only, min of 4 alternated runs: 100 000-route file
 //! 106 → 90 ns per target, 200-route file 68 → 67 ns.
 
+use crate::simd::bytes16::Bytes16;
+
 /// Byte classes, OR-ed into a segment's shape.
 pub const DIGIT: u8 = 1;
 pub const HEXL: u8 = 2; // a-f, A-F
@@ -272,10 +274,10 @@ impl Chunk {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+/// The classes of 16 bytes, compared at once.
 #[inline(always)]
 fn chunk(c: &[u8; 16]) -> Chunk {
-    let v = sse::Bytes::load(c);
+    let v = Bytes16::load(c);
     let query = v.eq(b'?') | v.eq(b'#');
     Chunk {
         stop: (v.eq(b'/') | query).bits() as u16,
@@ -285,103 +287,8 @@ fn chunk(c: &[u8; 16]) -> Chunk {
     }
 }
 
-/// SSE2 byte comparisons of 16 bytes, for the class masks of `chunk` and
-/// `own::wide`.
-#[cfg(target_arch = "x86_64")]
-pub(super) mod sse {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-
-    // SAFETY (every `unsafe` below): SSE2 is part of the x86_64 baseline,
-    // so these intrinsics are available on every CPU this code runs on;
-    // the one load reads the 16 bytes of a `&[u8; 16]`, and `loadu` has no
-    // alignment requirement.
-
-    /// 16 bytes in a register.
-    #[derive(Clone, Copy)]
-    pub struct Bytes(__m128i);
-
-    /// One lane per byte, all ones where a comparison held.
-    #[derive(Clone, Copy)]
-    pub struct Lanes(__m128i);
-
-    #[inline(always)]
-    fn splat(b: u8) -> __m128i {
-        // SAFETY: see above.
-        unsafe { _mm_set1_epi8(b as i8) }
-    }
-
-    impl Bytes {
-        #[inline(always)]
-        pub fn load(c: &[u8; 16]) -> Bytes {
-            // SAFETY: see above.
-            Bytes(unsafe { _mm_loadu_si128(c.as_ptr().cast::<__m128i>()) })
-        }
-
-        #[inline(always)]
-        pub fn eq(self, b: u8) -> Lanes {
-            // SAFETY: see above.
-            Lanes(unsafe { _mm_cmpeq_epi8(self.0, splat(b)) })
-        }
-
-        /// `lo <= byte <= hi` for ASCII bounds; bytes ≥ 0x80 are negative
-        /// as i8, so below every bound: they fall in no range, as they
-        /// should.
-        #[inline(always)]
-        pub fn within(self, lo: u8, hi: u8) -> Lanes {
-            // SAFETY: see above.
-            Lanes(unsafe {
-                _mm_and_si128(
-                    _mm_cmpgt_epi8(self.0, splat(lo - 1)),
-                    _mm_cmpgt_epi8(splat(hi + 1), self.0),
-                )
-            })
-        }
-
-        /// ASCII letters in lower case (other bytes changed too: compare
-        /// the result with letter ranges only).
-        #[inline(always)]
-        pub fn folded(self) -> Bytes {
-            // SAFETY: see above.
-            Bytes(unsafe { _mm_or_si128(self.0, splat(0x20)) })
-        }
-    }
-
-    impl Lanes {
-        /// One bit per lane, low bits first.
-        #[inline(always)]
-        pub fn bits(self) -> u64 {
-            // SAFETY: see above.
-            unsafe { _mm_movemask_epi8(self.0) as u16 as u64 }
-        }
-
-        /// Lanes of `self` that are not in `other`.
-        #[inline(always)]
-        pub fn and_not(self, other: Lanes) -> Lanes {
-            // SAFETY: see above.
-            Lanes(unsafe { _mm_andnot_si128(other.0, self.0) })
-        }
-    }
-
-    impl std::ops::BitOr for Lanes {
-        type Output = Lanes;
-        #[inline(always)]
-        fn bitor(self, o: Lanes) -> Lanes {
-            // SAFETY: see above.
-            Lanes(unsafe { _mm_or_si128(self.0, o.0) })
-        }
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn chunk(c: &[u8; 16]) -> Chunk {
-    chunk_scalar(c)
-}
-
-/// The reference for the SIMD version, and the version elsewhere.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// [`chunk`] from the class table: the reference it is tested against.
+#[cfg(test)]
 fn chunk_scalar(c: &[u8; 16]) -> Chunk {
     let class = |k: u8| bits_where(c, |b| SHAPE[b as usize] & k != 0) as u16;
     Chunk {
@@ -392,8 +299,9 @@ fn chunk_scalar(c: &[u8; 16]) -> Chunk {
     }
 }
 
-/// One bit per byte of `c` for which `f` holds (scalar references).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// One bit per byte of `c` for which `f` holds (the class-table
+/// references of [`chunk`] and `own::wide`).
+#[cfg(test)]
 pub(super) fn bits_where(c: &[u8; 16], f: impl Fn(u8) -> bool) -> u64 {
     c.iter()
         .enumerate()
