@@ -6,7 +6,10 @@
 //! candidates' shapes exclude each other (a trailing field either is there or
 //! is not), so the order only matters for logs that fit none perfectly.
 
-use super::{FieldOverride, Format, FormatSpec, Scratch};
+use super::compiled::Format;
+use super::json::{FieldOverride, JsonFormat};
+use super::record::Scratch;
+use super::spec::FormatSpec;
 
 /// The detection result: which format, and how well it fit the sample.
 #[derive(Debug)]
@@ -69,7 +72,7 @@ pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
             .count();
         if matched > 0 && best.as_ref().is_none_or(|b| matched > b.matched) {
             if spec == FormatSpec::Json {
-                let flavour = super::json::JsonFormat::flavour(sample[0]);
+                let flavour = JsonFormat::flavour(sample[0]);
                 format.set_name(format!("json ({flavour})"));
             }
             best = Some(Detected {

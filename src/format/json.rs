@@ -9,8 +9,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::record::{ErrorKind, Record, Scratch};
 use super::value::{self, Unit};
-use super::{ErrorKind, Record, Scratch};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {

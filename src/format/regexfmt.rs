@@ -11,8 +11,8 @@
 
 use regex::bytes::{CaptureLocations, Regex};
 
+use super::record::{ErrorKind, Record, Scratch};
 use super::value::{self, Unit};
-use super::{ErrorKind, Record, Scratch};
 
 #[derive(Debug)]
 pub struct RegexFormat {

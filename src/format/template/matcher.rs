@@ -1,18 +1,18 @@
-//! Matching a compiled [`Template`] against a line: [`run_ops`], one pass
+//! Matching a compiled template against a line: [`run_ops`], one pass
 //! for templates where every field's end is found by one scan (nearly all),
 //! and [`Matcher`], which backtracks over the occurrences of an ambiguous
 //! separator within a step budget (see the parent module's docs).
 
-use super::super::scan::{Plain, Scan};
-use super::{Class, FieldSpec, NO_SLOT, Op, SLOTS, Template, Tok, slot_of};
+use super::vocab::{Class, FieldSpec, NO_SLOT, Op, SLOTS, Tok, lit_at, slot_of};
+use crate::format::scan::{Plain, Scan};
 
 pub(super) struct Matcher<'t, 'l> {
-    pub(super) t: &'t Template,
+    pub(super) toks: &'t [Tok],
     pub(super) line: &'l [u8],
     pub(super) slots: [(u32, u32); SLOTS],
     pub(super) filled: u16,
     pub(super) budget: u32,
-    /// Furthest (token, byte) reached, for [`Template::explain`].
+    /// Furthest (token, byte) reached, for `Template::explain`.
     pub(super) deepest: (usize, usize),
 }
 
@@ -29,7 +29,7 @@ impl Matcher<'_, '_> {
         if pos > self.deepest.1 || (pos == self.deepest.1 && ti > self.deepest.0) {
             self.deepest = (ti, pos);
         }
-        let Some(tok) = self.t.toks.get(ti) else {
+        let Some(tok) = self.toks.get(ti) else {
             return pos == line.len();
         };
         if self.budget == 0 {
@@ -39,7 +39,7 @@ impl Matcher<'_, '_> {
         match tok {
             Tok::Lit(l) => lit_at(line, pos, &l.bytes) && self.run(ti + 1, pos + l.bytes.len()),
             Tok::Field(f) => {
-                let next = match self.t.toks.get(ti + 1) {
+                let next = match self.toks.get(ti + 1) {
                     Some(Tok::Lit(l)) => Some(l),
                     _ => None,
                 };
@@ -149,16 +149,6 @@ pub(super) fn run_ops<S: Scan>(
         pos += len;
     }
     (pos == line.len()).then_some(filled)
-}
-
-/// `line[pos..]` starts with `lit`. Literals are a few bytes: a plain loop
-/// beats a `memcmp` call.
-#[inline(always)]
-pub(in crate::format) fn lit_at(line: &[u8], pos: usize, lit: &[u8]) -> bool {
-    match line.get(pos..pos + lit.len()) {
-        Some(s) => s.iter().zip(lit).all(|(a, b)| a == b),
-        None => false,
-    }
 }
 
 /// The ops of a linear template (every field's end found by one scan).

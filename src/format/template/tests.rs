@@ -1,4 +1,7 @@
 use super::*;
+use crate::format::scan::Plain;
+use crate::format::value::Unit;
+use crate::format::{ErrorKind, TimeCache};
 
 fn lit(s: &str) -> Piece {
     Piece::Lit(s.as_bytes().to_vec())

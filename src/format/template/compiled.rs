@@ -1,3 +1,6 @@
+//! A compiled line template: built from the pieces of a format string,
+//! matched against lines, and explaining lines that do not match.
+//!
 //! The line template that nginx `log_format` strings, Apache `LogFormat`
 //! strings and the presets compile into: literals and typed fields.
 //!
@@ -17,196 +20,17 @@
 //! nginx writes `"` inside values as `\x22` and Apache as `\"`, so a quote
 //! that is not preceded by a backslash always closes the field.
 
-use memchr::memmem;
-
 use super::combined::{self, Combined};
+use super::matcher::{Matcher, linear_ops, run_ops};
+use super::vocab::{
+    Class, Field, FieldSpec, Lit, Op, Piece, S_BYTES, S_LATENCY, S_METHOD, S_PATH, S_REQUEST,
+    S_STATUS, S_TARGET, S_TIME, S_UPSTREAM, SLOTS, Tok, slot_of,
+};
+use crate::format::record::{ErrorKind, Record, TimeCache};
 #[cfg(test)]
-use super::scan::Plain;
-use super::scan::Scan;
-use super::value::{self, Unit};
-use super::{ErrorKind, Record, TimeCache};
-pub(super) use matcher::lit_at;
-use matcher::{Matcher, linear_ops, run_ops};
-
-/// What a field means to routetop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    /// Present in the line, not needed.
-    Ignore,
-    /// Whole request line: `GET /path?q HTTP/1.1`.
-    Request,
-    Method,
-    /// Path with query string (`$request_uri`, Apache `%U%q` is split).
-    Target,
-    /// Path without query string (`$uri`, `%U`).
-    Path,
-    Status,
-    Bytes,
-    /// Total request time, one number.
-    Latency(Unit),
-    /// nginx upstream timer list (`0.004, 0.012 : 0.001`).
-    Upstream(Unit),
-    /// `10/Mar/2024:00:00:00 +0000`, with or without brackets.
-    TimeLocal,
-    TimeIso,
-    TimeEpoch,
-}
-
-/// What a field's value may contain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
-    /// `[0-9]+`
-    Digits,
-    /// `[0-9]+` or `-`
-    DigitsOrDash,
-    /// `[0-9]+\.[0-9]+` or `-`: nginx always prints timers with a fraction.
-    Decimal,
-    /// `[0-9.,: -]+`: nginx timer and status lists.
-    TimerList,
-    /// One or more bytes other than space.
-    Token,
-    /// Exactly n bytes.
-    Fixed(u8),
-    /// Anything, possibly empty.
-    Free,
-}
-
-impl Class {
-    fn member(self, c: u8) -> bool {
-        match self {
-            Class::Digits => c.is_ascii_digit(),
-            Class::DigitsOrDash => c.is_ascii_digit() || c == b'-',
-            Class::Decimal => c.is_ascii_digit() || c == b'.' || c == b'-',
-            Class::TimerList => matches!(c, b'0'..=b'9' | b'.' | b',' | b':' | b' ' | b'-'),
-            Class::Token => c != b' ',
-            Class::Fixed(_) | Class::Free => true,
-        }
-    }
-
-    /// Length of the longest prefix of `s` that can be (or contain) a value
-    /// of this class; 0 means the class cannot start here.
-    #[inline(always)]
-    pub(super) fn run(self, s: &[u8]) -> usize {
-        match self {
-            Class::Digits => digits(s),
-            Class::DigitsOrDash => {
-                if s.first() == Some(&b'-') {
-                    1
-                } else {
-                    digits(s)
-                }
-            }
-            Class::Decimal => {
-                if s.first() == Some(&b'-') {
-                    return 1;
-                }
-                let i = digits(s);
-                if i == 0 || s.get(i) != Some(&b'.') {
-                    return 0;
-                }
-                let f = digits(&s[i + 1..]);
-                if f == 0 { 0 } else { i + 1 + f }
-            }
-            Class::TimerList => s
-                .iter()
-                .take_while(|&&c| Class::TimerList.member(c))
-                .count(),
-            // Tokens are short (addresses, user names): a loop beats memchr.
-            Class::Token => s.iter().position(|&c| c == b' ').unwrap_or(s.len()),
-            Class::Fixed(_) | Class::Free => s.len(),
-        }
-    }
-}
-
-fn digits(s: &[u8]) -> usize {
-    s.iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
-#[derive(Debug)]
-pub struct FieldSpec {
-    pub field: Field,
-    pub class: Class,
-    /// Between double quotes in the template: ends at the first unescaped `"`.
-    pub quoted: bool,
-    /// As written in the format (`$request`, `%>s`), for messages.
-    pub name: Box<str>,
-}
-
-pub struct Lit {
-    pub bytes: Box<[u8]>,
-    // Boxed: a Finder is ~300 bytes and only the backtracking path uses it.
-    finder: Box<memmem::Finder<'static>>,
-}
-
-impl std::fmt::Debug for Lit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Lit({:?})", String::from_utf8_lossy(&self.bytes))
-    }
-}
-
-#[derive(Debug)]
-pub enum Tok {
-    Lit(Lit),
-    Field(FieldSpec),
-}
-
-/// One step of a linear template, everything decided at build time: the
-/// matching loop is one small `match` per token, no class or slot lookups.
-#[derive(Debug, Clone)]
-pub(super) enum Op {
-    Lit(Box<[u8]>),
-    /// Exactly n bytes.
-    Fixed(usize, u8),
-    /// Up to the first unescaped `"`.
-    Quoted(u8),
-    /// The longest run of a narrow class.
-    Run(Class, u8),
-    /// The rest of the line.
-    Rest(u8),
-}
-
-/// Slot index of fields routetop does not need.
-pub(super) const NO_SLOT: u8 = u8::MAX;
-
-/// Builder input: what a format string parser produces.
-#[derive(Debug)]
-pub enum Piece {
-    Lit(Vec<u8>),
-    Field {
-        field: Field,
-        class: Class,
-        name: String,
-        /// Offset of the field in the format string, for error messages.
-        at: usize,
-    },
-}
-
-/// Number of value slots a match fills (one per meaningful [`Field`] kind).
-pub(super) const SLOTS: usize = 9;
-pub(super) const S_REQUEST: usize = 0;
-const S_METHOD: usize = 1;
-const S_TARGET: usize = 2;
-const S_PATH: usize = 3;
-pub(super) const S_STATUS: usize = 4;
-pub(super) const S_BYTES: usize = 5;
-const S_LATENCY: usize = 6;
-const S_UPSTREAM: usize = 7;
-pub(super) const S_TIME: usize = 8;
-
-fn slot_of(f: Field) -> Option<usize> {
-    Some(match f {
-        Field::Ignore => return None,
-        Field::Request => S_REQUEST,
-        Field::Method => S_METHOD,
-        Field::Target => S_TARGET,
-        Field::Path => S_PATH,
-        Field::Status => S_STATUS,
-        Field::Bytes => S_BYTES,
-        Field::Latency(_) => S_LATENCY,
-        Field::Upstream(_) => S_UPSTREAM,
-        Field::TimeLocal | Field::TimeIso | Field::TimeEpoch => S_TIME,
-    })
-}
+use crate::format::scan::Plain;
+use crate::format::scan::Scan;
+use crate::format::value::{self, Unit};
 
 /// Work allowed per line before it is declared not to match: a few thousand
 /// steps is far more than any real line needs (combined: ~25) and bounds a
@@ -254,10 +78,7 @@ impl Template {
         let (mut latency_unit, mut upstream_unit, mut time_kind) = (None, None, None);
         for i in 0..n {
             match &merged[i] {
-                Piece::Lit(b) => toks.push(Tok::Lit(Lit {
-                    bytes: b.clone().into_boxed_slice(),
-                    finder: Box::new(memmem::Finder::new(b).into_owned()),
-                })),
+                Piece::Lit(b) => toks.push(Tok::Lit(Lit::new(b))),
                 Piece::Field {
                     field,
                     class,
@@ -364,7 +185,7 @@ impl Template {
     /// Whether the combined-family start is matched by straight-line code,
     /// and the parse without it, for tests that pin both to agree.
     #[cfg(test)]
-    pub(super) fn generic_parse<'a>(
+    pub(in crate::format) fn generic_parse<'a>(
         &self,
         line: &'a [u8],
         time_cache: &mut TimeCache,
@@ -399,7 +220,7 @@ impl Template {
             run_ops(&self.ops, line, 0, 0, &mut slots, scan).ok_or(ErrorKind::NoMatch)?
         } else {
             let mut m = Matcher {
-                t: self,
+                toks: &self.toks,
                 line,
                 slots,
                 filled: 0,
@@ -463,7 +284,7 @@ impl Template {
     /// Says where a line stops fitting the template, for the parse-error view.
     pub fn explain(&self, line: &[u8]) -> String {
         let mut m = Matcher {
-            t: self,
+            toks: &self.toks,
             line,
             slots: [(0, 0); SLOTS],
             filled: 0,
@@ -505,7 +326,3 @@ fn class_name(c: Class) -> &'static str {
         Class::Free => "any text",
     }
 }
-
-mod matcher;
-#[cfg(test)]
-mod tests;

@@ -16,8 +16,8 @@
 //! matcher would match it, and fills the same slots. `tests` pins that on
 //! every sample log and on hostile lines.
 
-use super::scan::Scan;
-use super::template::{Class, NO_SLOT, Op, S_BYTES, S_REQUEST, S_STATUS, S_TIME, SLOTS, lit_at};
+use super::vocab::{Class, NO_SLOT, Op, S_BYTES, S_REQUEST, S_STATUS, S_TIME, SLOTS, lit_at};
+use crate::format::scan::Scan;
 
 /// How the line starts: tokens each followed by a separator, then the
 /// fixed-width timestamp and the literal that opens the request.
@@ -232,134 +232,5 @@ impl Combined {
             return Some((filled, line.len()));
         }
         Some((filled, pos))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::scan::{Marks, Plain};
-    use super::super::{Format, FormatSpec, Kind, Scratch};
-
-    fn template(spec: &str) -> Format {
-        Format::compile(&FormatSpec::parse(spec).unwrap(), &[]).unwrap()
-    }
-
-    /// Parses `line` with and without the straight-line start; both must
-    /// give the same record or the same error.
-    fn agree(f: &Format, line: &[u8]) {
-        let Kind::Template(t) = &f.kind else {
-            panic!("not a template")
-        };
-        let mut s = Scratch::default();
-        let fast = t.parse(line, &mut s.time, Plain);
-        let (has_fast, generic) = t.generic_parse(line, &mut Scratch::default().time);
-        assert!(has_fast, "{} is not recognised", f.name());
-        assert_eq!(
-            fast,
-            generic,
-            "{}: {:?}",
-            f.name(),
-            String::from_utf8_lossy(line)
-        );
-        // And through a block's index, the line at varying offsets from
-        // the 64-byte words.
-        let mut block = vec![b'x'; line.len() % 61];
-        block.push(b'\n');
-        let start = block.len();
-        block.extend_from_slice(line);
-        block.extend_from_slice(b"\n\"x\\ \n");
-        let mut m = Marks::default();
-        m.index(&block);
-        let marked = t.parse(line, &mut Scratch::default().time, m.at(start));
-        assert_eq!(
-            fast,
-            marked,
-            "{}: {:?}",
-            f.name(),
-            String::from_utf8_lossy(line)
-        );
-    }
-
-    const FAMILY: [&str; 8] = [
-        "combined",
-        "common",
-        "combined_rt",
-        "combined_upstream",
-        "main",
-        "combined_D",
-        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#,
-        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time""#,
-    ];
-
-    #[test]
-    fn recognised_only_where_the_start_is_the_same() {
-        for spec in FAMILY {
-            let Kind::Template(t) = &template(spec).kind else {
-                panic!()
-            };
-            assert!(t.generic_parse(b"", &mut Default::default()).0, "{spec}");
-        }
-        for spec in [
-            "vcombined",
-            r#"$remote_addr-[$time_local]-$request-$status-$request_time"#,
-            r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent"#,
-            r#"$remote_addr - $remote_user [$time_local] "$request" $status $request_time"#,
-            r#"$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent"#,
-            r#"$host - $remote_user [$time_local] "$request_uri" $status $body_bytes_sent"#,
-        ] {
-            let Kind::Template(t) = &template(spec).kind else {
-                panic!()
-            };
-            assert!(!t.generic_parse(b"", &mut Default::default()).0, "{spec}");
-        }
-    }
-
-    /// Every line of every sample log, and every prefix, emptied part and
-    /// one-byte change of a few good lines, parse the same both ways under every format of
-    /// the family.
-    #[test]
-    fn same_result_as_the_generic_matcher() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs");
-        let mut lines: Vec<Vec<u8>> = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let data = std::fs::read(entry.unwrap().path()).unwrap();
-            lines.extend(data.split(|&c| c == b'\n').map(<[u8]>::to_vec));
-        }
-        let good = [
-            &br#"1.2.3.4 - bob [10/Mar/2024:00:00:01 +0000] "GET /a/1?x=\"y\" HTTP/1.1" 200 12 "http://r/" "Mozilla \"q\" 5.0" 0.004 0.003"#[..],
-            br#"::1 - - [10/Mar/2024:00:00:01 +0000] "POST /api HTTP/2.0" 503 - "-" "-" 12.500"#,
-            br#"h l u [10/Mar/2024:00:00:01 +0000] "GET / HTTP/1.0" 404 0 "" "" 1234"#,
-            br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 200 5"#,
-        ];
-        for g in good {
-            for n in 0..=g.len() {
-                lines.push(g[..n].to_vec());
-            }
-            // Each space-separated part emptied (an empty status, bytes, …).
-            let parts: Vec<&[u8]> = g.split(|&c| c == b' ').collect();
-            for i in 0..parts.len() {
-                let mut p = parts.clone();
-                p[i] = b"";
-                lines.push(p.join(&b' '));
-            }
-            for i in 0..g.len() {
-                for b in [b' ', b'"', b'\\', b'-', b'[', b']', b'x', b'0', 0xff] {
-                    let mut l = g.to_vec();
-                    l[i] = b;
-                    lines.push(l);
-                }
-            }
-        }
-        let mut parsed = 0;
-        for spec in FAMILY {
-            let f = template(spec);
-            for l in &lines {
-                agree(&f, l);
-                parsed += f.parse(l, &mut Scratch::default()).is_ok() as usize;
-            }
-        }
-        // The cases exercise both outcomes.
-        assert!(parsed > 10_000, "{parsed}");
-        assert!(parsed < FAMILY.len() * lines.len() / 2, "{parsed}");
     }
 }

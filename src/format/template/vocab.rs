@@ -1,0 +1,209 @@
+//! The vocabulary of a compiled line template: what each field means
+//! ([`Field`]), what its value may contain ([`Class`]), the tokens a
+//! template is made of ([`Tok`]), the straight-line steps of a linear one
+//! ([`Op`]) and the value slots a match fills. The builder, the matchers
+//! and the combined-family fast start all speak it; it imports none of
+//! them.
+
+use memchr::memmem;
+
+use crate::format::value::Unit;
+
+/// What a field means to routetop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Present in the line, not needed.
+    Ignore,
+    /// Whole request line: `GET /path?q HTTP/1.1`.
+    Request,
+    Method,
+    /// Path with query string (`$request_uri`, Apache `%U%q` is split).
+    Target,
+    /// Path without query string (`$uri`, `%U`).
+    Path,
+    Status,
+    Bytes,
+    /// Total request time, one number.
+    Latency(Unit),
+    /// nginx upstream timer list (`0.004, 0.012 : 0.001`).
+    Upstream(Unit),
+    /// `10/Mar/2024:00:00:00 +0000`, with or without brackets.
+    TimeLocal,
+    TimeIso,
+    TimeEpoch,
+}
+
+/// What a field's value may contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// `[0-9]+`
+    Digits,
+    /// `[0-9]+` or `-`
+    DigitsOrDash,
+    /// `[0-9]+\.[0-9]+` or `-`: nginx always prints timers with a fraction.
+    Decimal,
+    /// `[0-9.,: -]+`: nginx timer and status lists.
+    TimerList,
+    /// One or more bytes other than space.
+    Token,
+    /// Exactly n bytes.
+    Fixed(u8),
+    /// Anything, possibly empty.
+    Free,
+}
+
+impl Class {
+    pub(super) fn member(self, c: u8) -> bool {
+        match self {
+            Class::Digits => c.is_ascii_digit(),
+            Class::DigitsOrDash => c.is_ascii_digit() || c == b'-',
+            Class::Decimal => c.is_ascii_digit() || c == b'.' || c == b'-',
+            Class::TimerList => matches!(c, b'0'..=b'9' | b'.' | b',' | b':' | b' ' | b'-'),
+            Class::Token => c != b' ',
+            Class::Fixed(_) | Class::Free => true,
+        }
+    }
+
+    /// Length of the longest prefix of `s` that can be (or contain) a value
+    /// of this class; 0 means the class cannot start here.
+    #[inline(always)]
+    pub(super) fn run(self, s: &[u8]) -> usize {
+        match self {
+            Class::Digits => digits(s),
+            Class::DigitsOrDash => {
+                if s.first() == Some(&b'-') {
+                    1
+                } else {
+                    digits(s)
+                }
+            }
+            Class::Decimal => {
+                if s.first() == Some(&b'-') {
+                    return 1;
+                }
+                let i = digits(s);
+                if i == 0 || s.get(i) != Some(&b'.') {
+                    return 0;
+                }
+                let f = digits(&s[i + 1..]);
+                if f == 0 { 0 } else { i + 1 + f }
+            }
+            Class::TimerList => s
+                .iter()
+                .take_while(|&&c| Class::TimerList.member(c))
+                .count(),
+            // Tokens are short (addresses, user names): a loop beats memchr.
+            Class::Token => s.iter().position(|&c| c == b' ').unwrap_or(s.len()),
+            Class::Fixed(_) | Class::Free => s.len(),
+        }
+    }
+}
+
+fn digits(s: &[u8]) -> usize {
+    s.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+#[derive(Debug)]
+pub struct FieldSpec {
+    pub field: Field,
+    pub class: Class,
+    /// Between double quotes in the template: ends at the first unescaped `"`.
+    pub quoted: bool,
+    /// As written in the format (`$request`, `%>s`), for messages.
+    pub name: Box<str>,
+}
+
+pub struct Lit {
+    pub bytes: Box<[u8]>,
+    // Boxed: a Finder is ~300 bytes and only the backtracking path uses it.
+    pub(super) finder: Box<memmem::Finder<'static>>,
+}
+
+impl Lit {
+    pub(super) fn new(b: &[u8]) -> Lit {
+        Lit {
+            bytes: b.into(),
+            finder: Box::new(memmem::Finder::new(b).into_owned()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Lit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lit({:?})", String::from_utf8_lossy(&self.bytes))
+    }
+}
+
+#[derive(Debug)]
+pub enum Tok {
+    Lit(Lit),
+    Field(FieldSpec),
+}
+
+/// One step of a linear template, everything decided at build time: the
+/// matching loop is one small `match` per token, no class or slot lookups.
+#[derive(Debug, Clone)]
+pub(in crate::format) enum Op {
+    Lit(Box<[u8]>),
+    /// Exactly n bytes.
+    Fixed(usize, u8),
+    /// Up to the first unescaped `"`.
+    Quoted(u8),
+    /// The longest run of a narrow class.
+    Run(Class, u8),
+    /// The rest of the line.
+    Rest(u8),
+}
+
+/// Slot index of fields routetop does not need.
+pub(in crate::format) const NO_SLOT: u8 = u8::MAX;
+
+/// Builder input: what a format string parser produces.
+#[derive(Debug)]
+pub enum Piece {
+    Lit(Vec<u8>),
+    Field {
+        field: Field,
+        class: Class,
+        name: String,
+        /// Offset of the field in the format string, for error messages.
+        at: usize,
+    },
+}
+
+/// Number of value slots a match fills (one per meaningful [`Field`] kind).
+pub(in crate::format) const SLOTS: usize = 9;
+pub(in crate::format) const S_REQUEST: usize = 0;
+pub(super) const S_METHOD: usize = 1;
+pub(super) const S_TARGET: usize = 2;
+pub(super) const S_PATH: usize = 3;
+pub(in crate::format) const S_STATUS: usize = 4;
+pub(in crate::format) const S_BYTES: usize = 5;
+pub(super) const S_LATENCY: usize = 6;
+pub(super) const S_UPSTREAM: usize = 7;
+pub(in crate::format) const S_TIME: usize = 8;
+
+pub(super) fn slot_of(f: Field) -> Option<usize> {
+    Some(match f {
+        Field::Ignore => return None,
+        Field::Request => S_REQUEST,
+        Field::Method => S_METHOD,
+        Field::Target => S_TARGET,
+        Field::Path => S_PATH,
+        Field::Status => S_STATUS,
+        Field::Bytes => S_BYTES,
+        Field::Latency(_) => S_LATENCY,
+        Field::Upstream(_) => S_UPSTREAM,
+        Field::TimeLocal | Field::TimeIso | Field::TimeEpoch => S_TIME,
+    })
+}
+
+/// `line[pos..]` starts with `lit`. Literals are a few bytes: a plain loop
+/// beats a `memcmp` call.
+#[inline(always)]
+pub(in crate::format) fn lit_at(line: &[u8], pos: usize, lit: &[u8]) -> bool {
+    match line.get(pos..pos + lit.len()) {
+        Some(s) => s.iter().zip(lit).all(|(a, b)| a == b),
+        None => false,
+    }
+}
