@@ -8,7 +8,7 @@ use crate::simd::bytes16::Bytes16;
 
 /// Whether `path` (origin-form) is its own route up to its numeric
 /// segments: whether templating it changes nothing but the segments that
-/// [`super::shape::lookup_key`] already writes `:id`, so that its route
+/// `shape::lookup_key` already writes `:id`, so that its route
 /// *is* its lookup key. `false` when templating might change a segment
 /// (see [`kept`]) or when the path before its query string is not within
 /// its first 63 bytes: the caller then templates.
@@ -61,7 +61,8 @@ pub fn own_template(path: &[u8]) -> bool {
 }
 
 /// Whether templating keeps segment `start..end` (not all digits) as it
-/// is, by `template_with`'s rules: a plain word, or a short segment of no
+/// is, by the rules stated in `template.rs` (mirrored here on masks; the
+/// property tests in `route/tests.rs` fail when the two disagree): a plain word, or a short segment of no
 /// other bytes that does not start with a digit, is kept at once; a longer
 /// one goes through `classify_counted`, which keeps it when it cannot be
 /// an id with an extension or a date (they start with a digit), long hex
@@ -184,5 +185,19 @@ pub(super) fn wide_scalar(c: &[u8; 16]) -> Wide {
         sep: class(SEP),
         split: bits_where(c, |b| matches!(b, b'-' | b'_' | b'.' | b'~')),
         other: class(OTHER),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value, in every lane.
+    #[test]
+    fn simd_classes_equal_the_table() {
+        for start in 0..=255u8 {
+            let c: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(i as u8 * 5));
+            assert_eq!(wide(&c), wide_scalar(&c), "bytes from {start}");
+        }
     }
 }
