@@ -3,19 +3,21 @@
 format, plus sample-logs/expected.json with counts computed here,
 independently of routetop, for the end-to-end tests.
 
-    python3 scripts/make-sample-logs.py [--genlog ../shared/genlog.py]
+    python3 scripts/make-sample-logs.py [--out DIR]
 
 All logs describe the same kind of traffic (genlog's model: Zipf routes,
 realistic status mix, log-normal latencies); each format is derived from
 genlog's combined_rt output by re-printing the parsed fields, so the
 expected figures of every file come from one simple parse below.
+
+genlog is the repository's generator, tools/genlog (routetop-genlog), run
+through `cargo run --release`: the first run builds it.
 """
 import argparse
 import json
 import os
 import re
 import subprocess
-import sys
 
 LINES = 2000
 ROUTES = 40
@@ -28,11 +30,13 @@ LINE_RE = re.compile(
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def genlog(path, fmt, seed):
+def genlog(manifest, fmt, seed):
+    # stderr is left to the terminal so cargo's build errors show.
     out = subprocess.run(
-        [sys.executable, path, "--lines", str(LINES), "--routes", str(ROUTES), "--seed", str(seed),
+        ["cargo", "run", "--release", "--quiet", "--manifest-path", manifest, "--",
+         "--lines", str(LINES), "--routes", str(ROUTES), "--seed", str(seed),
          "--rate", str(RATE), "--format", fmt],
-        check=True, capture_output=True, text=True).stdout
+        check=True, stdout=subprocess.PIPE, text=True).stdout
     return out.splitlines()
 
 
@@ -97,9 +101,9 @@ def write(path, lines, newline_at_end=True):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--genlog", default=os.path.join(here, "..", "..", "shared", "genlog.py"))
     ap.add_argument("--out", default=os.path.join(here, "..", "sample-logs"))
     a = ap.parse_args()
+    manifest = os.path.join(here, "..", "tools", "genlog", "Cargo.toml")
     os.makedirs(a.out, exist_ok=True)
     exp = {}
 
@@ -108,11 +112,11 @@ def main():
 
     # nginx combined + $request_time, and the same traffic in genlog's other
     # two formats (same seed: same requests).
-    base = genlog(a.genlog, "combined_rt", 7)
+    base = genlog(manifest, "combined_rt", 7)
     recs = parse(base)
     write(out("combined_rt.log"), base)
     exp["combined_rt.log"] = expected(recs) | {"format": "combined_rt"}
-    dashed = genlog(a.genlog, "seed000", 7)
+    dashed = genlog(manifest, "seed000", 7)
     write(out("dashed.log"), dashed)
     # genlog draws other random numbers for this format: parse it on its own.
     dashed_re = re.compile(r"^(?P<ip>\S+?)-\[(?P<time>[^\]]+)\]-(?P<method>\S+) (?P<target>\S+) (?P<proto>\S+)-(?P<status>\d{3})-(?P<rt>\d+\.\d{3})$")
@@ -125,7 +129,7 @@ def main():
         "format": "nginx '$remote_addr-[$time_local]-$request-$status-$request_time'",
         "bytes": 0,
     }
-    write(out("nginx-json.log"), genlog(a.genlog, "json", 7))
+    write(out("nginx-json.log"), genlog(manifest, "json", 7))
     exp["nginx-json.log"] = expected(recs) | {"format": "json (nginx)"}
 
     # Apache: common (no referer/UA, `-` for zero bytes), combined + %D
