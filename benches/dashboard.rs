@@ -16,12 +16,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use routetop::engine::snapshot::{Snapshot, fixture};
+use routetop::engine::snapshot::Snapshot;
+use routetop::testkit;
 use routetop::view::tui::{self, Command, TuiOptions};
 use tokio::sync::{mpsc, watch};
 
 fn synthetic(routes: usize, seq: u64) -> Snapshot {
-    let mut s = fixture::snapshot();
+    let mut s = testkit::snapshot();
     let base = s.routes.clone();
     s.seq = seq;
     s.uptime = Duration::from_secs(3_600 + seq);
@@ -71,13 +72,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let first = match &file {
         Some(path) => {
-            let cli = routetop::cli::Args {
+            let cli = routetop::config::Args {
                 inputs: vec![path.clone()],
                 once: true,
                 ..Default::default()
             };
             let config = routetop::config::Config::from_args(&cli, false)?;
-            routetop::once(&config)?.snapshot()
+            routetop::once(&config)?.batch.snapshot()
         }
         None => synthetic(routes, 1),
     };

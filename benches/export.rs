@@ -14,9 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use prometheus::Encoder;
 use routetop::engine::DEFAULT_BUCKETS;
-use routetop::engine::snapshot::{
-    InputSnap, InputState, KeySnap, RouteSnap, Series, Snapshot, WindowStats,
-};
+use routetop::engine::InputState;
+use routetop::engine::snapshot::{InputSnap, KeySnap, RouteSnap, Series, Snapshot, WindowStats};
 use routetop::engine::summary::{QUANTILES, Row};
 use routetop::view::export::{self, Format, RenderOptions, ScrapeState};
 

@@ -34,10 +34,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use routetop::config::InputConfig;
-use routetop::format::FormatSpec;
+use routetop::engine::InputEvent;
 use routetop::input::follow::{self, FollowOptions};
-use routetop::input::{InputEvent, InputSpec};
+use routetop::input::{Input, InputSpec};
 use util::{cpu_secs, env_u64, rss_mib};
 
 fn main() {
@@ -77,12 +76,8 @@ fn main() {
     }
 }
 
-fn input(path: &Path) -> InputConfig {
-    InputConfig {
-        spec: InputSpec::Path(path.display().to_string()),
-        format: FormatSpec::Auto,
-        name: None,
-    }
+fn input(path: &Path) -> Input {
+    Input::new(InputSpec::Path(path.display().to_string()))
 }
 
 const LAG_BUCKETS: usize = 100_001;

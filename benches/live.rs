@@ -30,12 +30,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use routetop::app::Running;
+use routetop::config::OutputFormat;
 use routetop::config::{Config, InputConfig, Mode};
 use routetop::engine::snapshot::Snapshot;
 use routetop::format::FormatSpec;
 use routetop::input::InputSpec;
-use routetop::view::report::OutputFormat;
+use routetop::run::Running;
 use util::{cpu_secs, env_u64, peak_rss_mib, rss_mib};
 
 fn now_ns() -> u64 {

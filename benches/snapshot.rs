@@ -8,10 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use routetop::engine::InputEvent;
 use routetop::engine::live::{LiveConfig, LiveEngine};
 use routetop::engine::{DEFAULT_BUCKETS, EngineConfig};
-use routetop::format::FormatSpec;
-use routetop::input::InputEvent;
+use routetop::format::{Format, FormatSpec};
 use routetop::route::Router;
 
 fn main() {
@@ -28,14 +28,17 @@ fn main() {
         step: Duration::from_secs(1),
         publish: Duration::from_millis(200),
         series: 300,
+        formats: vec![Some(Arc::new(
+            Format::compile(&FormatSpec::Preset("combined_rt"), &[]).expect("preset"),
+        ))],
         json: Vec::new(),
         log_time: false,
     };
-    let mut e = LiveEngine::new(cfg, Arc::new(Router::new(&[], true).unwrap()), routes + 10);
+    let mut e = LiveEngine::new(cfg, Arc::new(Router::new(&[], true).unwrap()));
     e.handle(InputEvent::Added {
         source: 0,
         name: "bench".into(),
-        format: FormatSpec::Preset("combined_rt"),
+        input: 0,
     });
     // 300 steps (5 minutes) of traffic: every route busy in every step, with
     // enough requests per step for its slices to hold HDR histograms.

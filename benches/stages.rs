@@ -9,14 +9,14 @@
 //! cargo bench --bench stages -- /tmp/access.log [FORMAT]
 //! ```
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-use routetop::engine::{DEFAULT_BUCKETS, EngineConfig, LinePos, Registry, Shard};
+use routetop::engine::{DEFAULT_BUCKETS, EngineConfig, LinePos, Shard};
 use routetop::format::detect::detect;
 use routetop::format::scan::Marks;
 use routetop::format::{Format, FormatSpec, Scratch};
-use routetop::input::batch::BLOCK;
+use routetop::input::BLOCK;
 use routetop::route::Router;
 
 fn best<F: FnMut() -> u64>(passes: usize, mut f: F) -> (f64, u64) {
@@ -186,8 +186,7 @@ fn main() {
     let router = Arc::new(router);
     if run("aggregate") {
         let (t, ok) = best(5, || {
-            let reg = Arc::new(Mutex::new(Registry::new(2000)));
-            let mut shard = Shard::new(reg, router.clone(), &cfg);
+            let mut shard = Shard::batch(&cfg, cfg.registry(), router.clone());
             // As a batch worker does: block by block, through the index.
             for (seq, b) in blocks.iter().enumerate() {
                 marks.index(b);
@@ -196,14 +195,17 @@ fn main() {
                         seq: seq as u32,
                         local: i as u64,
                     };
-                    shard.line_deferred(0, &format, &b[s..e], pos, marks.at(s));
+                    shard.block_line(0, &format, &b[s..e], pos, marks.at(s));
                 }
-                shard.flush();
+                // One worker: every earlier block is always done.
+                if shard.end_block() {
+                    shard.admit();
+                }
             }
             // Part of the work: a batch worker does this when its input ends.
-            shard.agg.settle();
+            let done = shard.finish();
             if std::env::var_os("MEM").is_some() {
-                let big = shard
+                let big = done
                     .agg
                     .entries
                     .iter()
@@ -211,11 +213,11 @@ fn main() {
                     .count();
                 println!(
                     "keys {} (HDR {big}), aggregates {:.1} MiB",
-                    shard.agg.entries.len(),
-                    shard.agg.heap_bytes() as f64 / (1 << 20) as f64
+                    done.agg.entries.len(),
+                    done.agg.heap_bytes() as f64 / (1 << 20) as f64
                 );
             }
-            shard.agg.entries.len() as u64
+            done.agg.entries.len() as u64
         });
         println!(
             "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok} keys)",

@@ -35,13 +35,14 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use routetop::engine::snapshot::{Snapshot, fixture};
+use routetop::engine::snapshot::Snapshot;
+use routetop::testkit;
 use routetop::view::tui::{Action, App, render};
 
 /// 2 000 routes made from the fixture's three, with varied numbers so that
 /// sorting does real work.
 fn snapshot(routes: usize, seq: u64) -> Arc<Snapshot> {
-    let mut s = fixture::snapshot();
+    let mut s = testkit::snapshot();
     let base = s.routes.clone();
     s.seq = seq;
     s.routes = (0..routes)

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use net::need;
-use routetop::engine::snapshot::fixture;
+use routetop::testkit;
 use routetop::view::export::{RenderOptions, ScrapeState, render};
 
 fn assets() -> PathBuf {
@@ -125,7 +125,7 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
 /// but the upstream one; that one is added by hand).
 fn exported_names() -> BTreeSet<String> {
     let text = render(
-        &fixture::snapshot(),
+        &testkit::snapshot(),
         &RenderOptions::default(),
         &mut ScrapeState::default(),
     );
@@ -269,7 +269,7 @@ fn systemd_unit_runs_the_headless_exporter() {
     // The command line with the unit's defaults parses into a config that
     // serves /metrics on loopback.
     use clap::Parser;
-    let args = routetop::cli::Args::try_parse_from([
+    let args = routetop::config::Args::try_parse_from([
         "routetop",
         "--headless",
         "--metrics",

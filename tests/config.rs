@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use routetop::cli::Args;
+use routetop::config::Args;
+use routetop::config::OutputFormat;
 use routetop::config::{Config, Mode};
 use routetop::format::FormatSpec;
 use routetop::input::InputSpec;
-use routetop::view::report::OutputFormat;
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use net::{exchange, get, promtool_check_metrics};
-use routetop::engine::snapshot::{Snapshot, fixture};
+use routetop::engine::snapshot::Snapshot;
+use routetop::testkit;
 use routetop::view::export::{
     ExportConfig, Exporter, RenderOptions, ScrapeState, render, stderr_log,
 };
 use tokio::sync::watch;
 
 fn start(cfg: ExportConfig) -> (Exporter, SocketAddr, watch::Sender<Arc<Snapshot>>) {
-    let (tx, rx) = watch::channel(Arc::new(fixture::snapshot()));
+    let (tx, rx) = watch::channel(Arc::new(testkit::snapshot()));
     let exp = Exporter::start(&cfg, rx, stderr_log())
         .expect("exporter starts")
         .expect("something to run");
@@ -43,7 +44,7 @@ fn paths_formats_and_limits() {
     );
     // The first scrape is exactly a fresh render of the published snapshot.
     let want = render(
-        &fixture::snapshot(),
+        &testkit::snapshot(),
         &RenderOptions::default(),
         &mut ScrapeState::default(),
     );
@@ -94,7 +95,7 @@ fn paths_formats_and_limits() {
     assert_eq!(get(addr, "/metrics", &[&big]).unwrap().status, 431);
 
     // A new snapshot is what the next scrape serves.
-    let mut next = fixture::snapshot();
+    let mut next = testkit::snapshot();
     let mut keys: Vec<_> = next
         .keys
         .iter()
@@ -277,7 +278,7 @@ fn bad_web_config_fails_at_start() {
             web_config: Some(p.clone()),
             ..serving()
         };
-        let (_tx, rx) = watch::channel(Arc::new(fixture::empty()));
+        let (_tx, rx) = watch::channel(Arc::new(testkit::empty()));
         match Exporter::start(&cfg, rx, stderr_log()) {
             Ok(_) => panic!("accepted: {yaml}"),
             Err(e) => assert!(e.to_string().contains(want), "{yaml}: {e}"),
@@ -292,7 +293,7 @@ fn address_in_use_is_an_error() {
         metrics: Some(addr.to_string()),
         ..ExportConfig::off()
     };
-    let (_tx2, rx) = watch::channel(Arc::new(fixture::empty()));
+    let (_tx2, rx) = watch::channel(Arc::new(testkit::empty()));
     let e = Exporter::start(&cfg, rx, stderr_log())
         .err()
         .expect("bind fails");

@@ -10,12 +10,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use routetop::app::Running;
+use routetop::config::OutputFormat;
 use routetop::config::{Config, InputConfig, Mode};
 use routetop::engine::snapshot::Snapshot;
 use routetop::format::FormatSpec;
 use routetop::input::InputSpec;
-use routetop::view::report::OutputFormat;
+use routetop::run::Running;
 
 fn line(i: u64, path: &str, status: u16) -> String {
     format!(

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
-use routetop::input::InputState;
+use routetop::engine::InputState;
 
 const REQUESTS: u64 = 3000;
 const CLIENTS: u64 = 3;

@@ -545,7 +545,7 @@ fn in_process_run_matches_the_binary() {
     let cfg = routetop::Config::once(
         &["sample-logs/combined_rt.log"],
         routetop::format::FormatSpec::Auto,
-        routetop::view::report::OutputFormat::Json,
+        routetop::config::OutputFormat::Json,
     );
     let cwd = std::env::current_dir().unwrap();
     assert!(
@@ -554,8 +554,11 @@ fn in_process_run_matches_the_binary() {
     );
     let report = routetop::once(&cfg).unwrap();
     assert_eq!(report.summary.totals.requests, 2000);
-    assert_eq!(report.snapshot().total.total.requests, 2000);
-    assert_eq!(report.sources[0].format.as_deref(), Some("combined_rt"));
-    let keys: u64 = report.snapshot().keys.iter().map(|k| k.count).sum();
+    assert_eq!(report.batch.snapshot().total.total.requests, 2000);
+    assert_eq!(
+        report.batch.sources[0].format.as_deref(),
+        Some("combined_rt")
+    );
+    let keys: u64 = report.batch.snapshot().keys.iter().map(|k| k.count).sum();
     assert_eq!(keys, 2000);
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use routetop::input::batch::BLOCK;
+use routetop::input::BLOCK;
 use serde_json::Value;
 
 fn routetop(args: &[&str]) -> Vec<u8> {

@@ -15,7 +15,8 @@ use net::{
     get, need, promtool_check_metrics, query_value, sigterm_and_wait, start_prometheus, urlencode,
     wait_for, wait_ok,
 };
-use routetop::engine::snapshot::{KeySnap, fixture};
+use routetop::engine::snapshot::KeySnap;
+use routetop::testkit;
 use routetop::view::export::{ExportConfig, Exporter, stderr_log};
 use tokio::sync::watch;
 
@@ -43,7 +44,7 @@ fn prometheus_scrapes_the_exporter() {
     if !need(&["prometheus"]) {
         return;
     }
-    let mut snap = fixture::snapshot();
+    let mut snap = testkit::snapshot();
     let mut keys = snap.keys.to_vec();
     keys.push(KeySnap {
         source: 0,

@@ -12,7 +12,7 @@ use std::sync::mpsc::channel;
 use std::time::Duration;
 
 use common::*;
-use routetop::input::InputState;
+use routetop::engine::InputState;
 
 /// Starts a follower on `path` (at its end) and waits until it is following.
 fn follow_file(path: &std::path::Path, opts: routetop::input::FollowOptions, cap: usize) -> Follow {

@@ -19,9 +19,8 @@
 //! finishes every queued key; a worker calls it at the end of each block,
 //! before its aggregates are read or merged.
 
-use super::{Aggregates, Entry, Ingested, Key};
-use crate::route::RouteId;
-use crate::simd::prefetch;
+use super::aggregates::Aggregates;
+use super::key::{Ingested, Key};
 
 /// Lines after its own at which a key's route key list is loaded, its
 /// entry found (and loaded), the end of its latency list loaded, and the
@@ -173,43 +172,18 @@ impl Deferred {
     }
 
     /// Whether keys await recording.
+    #[cfg(test)]
     pub(super) fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-impl Aggregates {
-    /// Loads the header of `route`'s key list.
-    #[inline(always)]
-    fn prefetch_route(&self, route: RouteId) {
-        if let Some(k) = self.by_route.get(route as usize) {
-            prefetch(k);
-        }
-    }
-
-    /// Loads the start of `route`'s key list (its header is in cache).
-    #[inline(always)]
-    fn prefetch_keys(&self, route: RouteId) {
-        if let Some(k) = self.by_route.get(route as usize) {
-            prefetch(k.list.as_ptr());
-        }
-    }
-
-    /// Loads what recording into entry `i` reads first.
-    #[inline(always)]
-    fn prefetch_entry(&self, i: usize) {
-        let e: *const Entry = &self.entries[i];
-        // `Stats` starts the entry and keeps what a record touches in its
-        // first 80 bytes: at most two cache lines.
-        prefetch(e);
-        prefetch(e.cast::<u8>().wrapping_add(79));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{DEFAULT_BUCKETS, EngineConfig, Hist};
+    use crate::engine::hist::Hist;
+    use crate::engine::options::{DEFAULT_BUCKETS, EngineConfig};
+    use crate::route::RouteId;
 
     fn summary(a: &mut Aggregates) -> Vec<(Key, u64, u64, u64, Vec<u32>)> {
         a.settle();
@@ -233,10 +207,7 @@ mod tests {
     fn deferred_recording_equals_recording_at_once() {
         let cfg = EngineConfig::new(100, 1 << 16, &DEFAULT_BUCKETS);
         // A small key cap, so that which keys fold depends on the order.
-        let capped = || Aggregates {
-            max_keys: 40,
-            ..Aggregates::new(&cfg)
-        };
+        let capped = || Aggregates::with_max_keys(&cfg, 40);
         let (mut a, mut u) = (capped(), capped());
         let (mut b, mut v) = (capped(), capped());
         let mut d = Deferred::default();
@@ -264,7 +235,6 @@ mod tests {
                 Target::Unadmitted => u.record(key, bytes, latency, upstream),
             };
             let ing = Ingested {
-                entry: 0,
                 key,
                 status: key.status,
                 bytes,

@@ -8,34 +8,36 @@
 //! replaces the previous value and never waits: a slow or absent reader
 //! costs nothing, and ingestion never waits on a view.
 //!
-//! Formats of `auto` inputs are detected from their first lines: lines are
-//! held (up to [`DETECT_LINES`] lines or [`DETECT_BYTES`]) until enough have
-//! arrived or a step has passed, then parsed in order, so no line is counted
-//! before its format is known and none is lost while waiting.
+//! Formats of `auto` inputs are detected from their first lines, by the
+//! same rules as `--once` (`format::detect::detect_start`): lines are held
+//! until [`DETECT_LINES`] lines or `DETECT_BYTES` have arrived or a step has
+//! passed, then parsed in order, so no line is counted before its format is
+//! known and none is lost while waiting.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use super::snapshot::{self, InputSnap, InputState, RouteHists, Series, Snapshot};
-use super::summary::QUANTILES;
-use super::window::Recent;
 use hdrhistogram::Histogram;
 
+use super::event::{InputEvent, InputState, SourceId};
 use super::hist::new_hdr;
-use super::{EngineConfig, LinePos, Registry, Shard, SharedRegistry, SourceId};
-use crate::format::detect::{self, SAMPLE_LINES};
-use crate::format::{ErrorKind, FieldOverride, Format, FormatSpec};
-use crate::input::InputEvent;
+use super::input_stats::LinePos;
+use super::options::EngineConfig;
+use super::registry::SharedRegistry;
+use super::shard::Shard;
+use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
+use super::summary::QUANTILES;
+use super::window::Recent;
+use crate::format::detect::{self, DETECT_BYTES, SAMPLE_LINES, Verdict};
+use crate::format::{FieldOverride, Format};
 use crate::route::{RouteId, Router};
 
 /// Lines held per `auto` input before its format is detected.
 pub const DETECT_LINES: usize = SAMPLE_LINES;
-/// Bytes held per `auto` input before its format is detected.
-pub const DETECT_BYTES: usize = 256 * 1024;
 /// Steps of per-route series put in each snapshot (the total gets all).
 pub const ROUTE_SERIES: usize = 120;
 
@@ -52,6 +54,10 @@ pub struct LiveConfig {
     pub publish: Duration,
     /// Steps of series kept (default 300).
     pub series: usize,
+    /// The format of each configured input (`InputEvent::Added::input`),
+    /// compiled once by the run; `None` for `auto`.
+    pub formats: Vec<Option<Arc<Format>>>,
+    /// JSON field overrides, for detecting `auto` inputs.
     pub json: Vec<FieldOverride>,
     /// Assign requests to steps by their log timestamps instead of by
     /// arrival (useful when replaying a file with `--from-start`).
@@ -70,7 +76,7 @@ pub enum Control {
 
 struct Source {
     name: String,
-    spec: FormatSpec,
+    /// Known from the start, or once detected.
     format: Option<Arc<Format>>,
     state: InputState,
     rotations: u64,
@@ -111,10 +117,10 @@ pub struct LiveEngine {
 }
 
 impl LiveEngine {
-    pub fn new(cfg: LiveConfig, router: Arc<Router>, max_routes: usize) -> LiveEngine {
+    pub fn new(cfg: LiveConfig, router: Arc<Router>) -> LiveEngine {
         let mut engine_cfg = cfg.engine.clone();
         engine_cfg.key_hists = false;
-        let registry: SharedRegistry = Arc::new(Mutex::new(Registry::new(max_routes)));
+        let registry = engine_cfg.registry();
         let step_ns = cfg.step.as_nanos().max(1);
         let window_steps: Vec<u64> = cfg
             .windows
@@ -122,7 +128,7 @@ impl LiveEngine {
             .map(|w| (w.as_nanos() / step_ns).max(1) as u64)
             .collect();
         LiveEngine {
-            shard: Shard::new(registry.clone(), router, &engine_cfg),
+            shard: Shard::live(&engine_cfg, registry.clone(), router),
             total: Recent::new(&window_steps, cfg.series),
             recent: Vec::new(),
             window_steps,
@@ -149,7 +155,6 @@ impl LiveEngine {
             let n = self.sources.len();
             self.sources.push(Source {
                 name: format!("input {n}"),
-                spec: FormatSpec::Auto,
                 format: None,
                 state: InputState::Following,
                 rotations: 0,
@@ -168,24 +173,12 @@ impl LiveEngine {
             InputEvent::Added {
                 source,
                 name,
-                format,
+                input,
             } => {
-                let json = self.cfg.json.clone();
+                let format = self.cfg.formats.get(input).cloned().flatten();
                 let s = self.source(source);
                 s.name = name;
-                s.format = match &format {
-                    FormatSpec::Auto => None,
-                    // Explicit formats were validated at startup; a failure
-                    // here is reported on the input rather than fatal.
-                    spec => match Format::compile(spec, &json) {
-                        Ok(f) => Some(Arc::new(f)),
-                        Err(e) => {
-                            s.state = InputState::Error(e.to_string());
-                            None
-                        }
-                    },
-                };
-                s.spec = format;
+                s.format = format;
             }
             InputEvent::Lines { source, data } => self.lines(source, data),
             InputEvent::Oversized { source, head, len } => {
@@ -226,39 +219,35 @@ impl LiveEngine {
     }
 
     /// Detects the format of `source` from its held lines and parses them.
-    /// With `force`, lines that fit no format are counted as unparsed
-    /// rather than held further.
-    fn detect_pending(&mut self, source: SourceId, force: bool) {
+    /// With `last`, no more lines will come: lines that fit no format are
+    /// counted as unparsed rather than held further.
+    fn detect_pending(&mut self, source: SourceId, last: bool) {
         let json = self.cfg.json.clone();
         let s = self.source(source);
         if s.format.is_some() || s.pending.is_empty() {
             return;
         }
-        let lines: Vec<&[u8]> = s.pending.split(|&c| c == b'\n').collect();
-        let detected = detect::detect(&lines, &json);
-        let full = s.pending.len() >= DETECT_BYTES || lines.len() > DETECT_LINES;
-        if detected.is_none() && !(force || full) {
+        let verdict = detect::detect_start(&s.pending, &json, last);
+        if let Verdict::Wait = verdict {
             return;
         }
         let data = std::mem::take(&mut s.pending);
         s.pending_since = None;
-        match detected {
-            Some(d) => {
+        match verdict {
+            Verdict::Found(d) => {
                 s.format = Some(Arc::new(d.format));
                 self.ingest(source, &data);
             }
-            None => {
+            _ => {
                 // Nothing fits: count the held lines as unparsed and try
                 // again with the next ones.
                 let mut line_no = s.line_no;
-                let st = self.shard.input(source);
                 for line in data.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-                    st.lines += 1;
                     let pos = LinePos {
                         seq: 0,
                         local: line_no,
                     };
-                    st.note_error(ErrorKind::NoMatch, pos, line, line.len() as u64, || {
+                    self.shard.unparsed(source, line, pos, || {
                         "no known format matches this input's first lines; give one with -f".into()
                     });
                     line_no += 1;
@@ -361,10 +350,7 @@ impl LiveEngine {
 
     /// Forgets all counts; inputs, formats and routes' names stay.
     pub fn reset(&mut self) {
-        self.shard.agg.clear();
-        for s in &mut self.shard.inputs {
-            *s = Default::default();
-        }
+        self.shard.reset();
         self.recent.clear();
         self.since_cache = None;
         self.total = Recent::new(&self.window_steps, self.cfg.series);
@@ -375,10 +361,10 @@ impl LiveEngine {
     /// Builds the snapshot of the current state (all closed steps).
     pub fn snapshot(&mut self) -> Snapshot {
         self.seq += 1;
+        let (agg, counted) = self.shard.read();
         let since = match &self.since_cache {
             Some(cached) => cached.clone(),
             None => {
-                self.shard.report_folded();
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 let recent = &self.recent;
                 let lookup = |id: RouteId| {
@@ -388,7 +374,7 @@ impl LiveEngine {
                         .map(|r| r.since())
                 };
                 let built = snapshot::since_start(
-                    &self.shard.agg,
+                    agg,
                     &reg,
                     Some(RouteHists {
                         route: &lookup,
@@ -435,7 +421,7 @@ impl LiveEngine {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let mut st = self.shard.inputs.get(i).cloned().unwrap_or_default();
+                let mut st = counted.get(i).cloned().unwrap_or_default();
                 // Live inputs count lines as they go: positions are line indexes.
                 for b in &mut st.samples {
                     b.line_no = b.pos.local + 1;
@@ -465,7 +451,7 @@ impl LiveEngine {
             seq: self.seq,
             taken_at: Some(now),
             uptime: self.started.elapsed(),
-            span: self.shard.agg.span,
+            span: agg.span,
             windows: self.cfg.windows.clone(),
             quantiles: QUANTILES,
             buckets_us: self.cfg.engine.bounds_us.clone(),

@@ -26,7 +26,7 @@
 //! on every run and at any `-j`. There the resolver is *ordered*: a name
 //! that is neither registered nor certain to fold (the table has room) is
 //! not registered at once but gets a provisional id, flagged
-//! [`UNADMITTED`], in the order of its first line in the block. When every
+//! [`Resolved::Provisional`], in the order of its first line in the block. When every
 //! earlier block is done, the worker registers its provisional names in
 //! that order ([`Resolver::admit`]), exactly as one thread reading the
 //! whole input would have, and their lines join their routes (or the
@@ -40,15 +40,21 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::SharedRegistry;
+use super::registry::SharedRegistry;
 #[cfg(doc)]
 use crate::route::FoldedNames;
 use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, RouteTable, Router, fold_hash};
 
-/// Flag of a provisional route id (see the module docs); the rest of the
-/// id is the name's index among the shard's provisional names. The route
-/// table holds far fewer than 2^31 names.
-pub(super) const UNADMITTED: RouteId = 1 << 31;
+/// The route of a request target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Resolved {
+    /// A registered route, or [`OVERFLOW_ID`].
+    Route(RouteId),
+    /// A name awaiting admission (ordered resolution, see the module docs):
+    /// its index among the shard's provisional names, in the order of their
+    /// first lines.
+    Provisional(RouteId),
+}
 
 pub(super) struct Resolver {
     router: Arc<Router>,
@@ -75,6 +81,7 @@ pub(super) struct Resolver {
 }
 
 impl Resolver {
+    /// Names are registered as soon as they are seen (the live engine).
     pub(super) fn new(router: Arc<Router>) -> Resolver {
         Resolver {
             router,
@@ -89,9 +96,13 @@ impl Resolver {
         }
     }
 
-    /// Makes resolution ordered (see the module docs).
-    pub(super) fn set_ordered(&mut self) {
-        self.unadmitted.get_or_insert_with(FxHashMap::default);
+    /// Names are admitted in input order (batch workers; see the module
+    /// docs).
+    pub(super) fn ordered(router: Arc<Router>) -> Resolver {
+        Resolver {
+            unadmitted: Some(FxHashMap::default()),
+            ..Resolver::new(router)
+        }
     }
 
     /// Whether names await [`Resolver::admit`].
@@ -146,9 +157,9 @@ impl Resolver {
         self.router_gen += 1;
     }
 
-    /// The route id of request target `target`.
+    /// The route of request target `target`.
     #[inline]
-    pub(super) fn id(&mut self, target: &[u8], registry: &SharedRegistry) -> RouteId {
+    pub(super) fn id(&mut self, target: &[u8], registry: &SharedRegistry) -> Resolved {
         let gen_ = self.router_gen;
         let key = self
             .router
@@ -158,7 +169,7 @@ impl Resolver {
         let mut unmarked = false;
         if let Some((k, h)) = key {
             match self.cache.get(h, k) {
-                Some((id, seen)) if seen == gen_ => return id,
+                Some((id, seen)) if seen == gen_ => return Resolved::Route(id),
                 Some(_) => unmarked = true,
                 None => {}
             }
@@ -173,7 +184,7 @@ impl Resolver {
         {
             // Not registered (the lookup missed), and the table is final.
             self.fold(h, registry);
-            return OVERFLOW_ID;
+            return Resolved::Route(OVERFLOW_ID);
         }
         let (hash, verbatim) = match own {
             Some((k, h)) => {
@@ -196,17 +207,17 @@ impl Resolver {
                 .cache
                 .get_marking(hash, &self.buf, verbatim.then_some(gen_))
         {
-            return id;
+            return Resolved::Route(id);
         }
         if self.routes_final {
             // The table never changes again, so this name folds for good.
             self.fold(hash, registry);
-            return OVERFLOW_ID;
+            return Resolved::Route(OVERFLOW_ID);
         }
         if let Some(unadmitted) = &self.unadmitted
             && let Some(&i) = unadmitted.get(self.buf.as_slice())
         {
-            return UNADMITTED | i;
+            return Resolved::Provisional(i);
         }
         let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(unadmitted) = &mut self.unadmitted
@@ -218,7 +229,7 @@ impl Resolver {
             drop(reg);
             let i = unadmitted.len() as RouteId;
             unadmitted.insert(self.buf.as_slice().into(), i);
-            return UNADMITTED | i;
+            return Resolved::Provisional(i);
         }
         let id = reg.routes.intern(&self.buf);
         if id == OVERFLOW_ID && reg.routes.is_full() {
@@ -231,7 +242,7 @@ impl Resolver {
             let seen = if verbatim { gen_ } else { 0 };
             self.cache.insert(hash, &self.buf, id, seen);
         }
-        id
+        Resolved::Route(id)
     }
 
     /// Counts a line folded under the route name of hash `hash`.

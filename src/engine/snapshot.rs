@@ -15,40 +15,17 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::aggregates::Aggregates;
+use super::event::InputState;
+use super::hist::Hist;
+use super::input_stats::{BadLine, InputStats};
+use super::registry::Registry;
+use super::stats::Stats;
 use super::summary::{QUANTILES, Row, bump, method_list};
-use super::{Aggregates, BadLine, Hist, InputStats, Registry, Stats};
 use crate::format::ErrorKind;
 use crate::route::{OVERFLOW_ID, RouteId};
 
 pub use super::summary::Overflow;
-
-/// What an input is doing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum InputState {
-    /// Read to the end once (batch), or stdin closed.
-    Done,
-    /// Following: reading new lines as they are written.
-    Following,
-    /// The path does not exist (yet); checked periodically.
-    Waiting,
-    /// Rotated recently; the new file is being followed (the old one may
-    /// still be drained for a grace period).
-    Rotated,
-    /// Cannot be read; the message says why.
-    Error(String),
-}
-
-impl InputState {
-    pub fn label(&self) -> &str {
-        match self {
-            InputState::Done => "done",
-            InputState::Following => "following",
-            InputState::Waiting => "waiting",
-            InputState::Rotated => "rotated",
-            InputState::Error(_) => "error",
-        }
-    }
-}
 
 /// One input's accounting and state.
 #[derive(Clone, Debug, PartialEq)]
@@ -432,8 +409,3 @@ pub fn input_snap(
         has_upstream: format.is_some_and(|f| f.has_upstream()),
     }
 }
-
-/// A fixed, realistic snapshot for view tests (dashboard screens, exposition
-/// goldens).
-#[doc(hidden)]
-pub mod fixture;

@@ -2,10 +2,18 @@
 //! counts, bytes, and for each timer (total and upstream time) the exact
 //! sum and maximum, the latency [`Hist`] and the configured buckets.
 
-use super::PENDING;
-use crate::engine::Hist;
+use super::hist::Hist;
 use crate::format::value::MAX_LATENCY_US;
 use crate::simd::prefetch;
+
+/// Latencies a key buffers before adding them to its HDR histogram.
+///
+/// A 26 KiB HDR is mostly out of cache by the time its key's next request
+/// comes, so recording one value at a time cost a cache miss per line (84 %
+/// of the recording time was that one load, by `perf annotate`). Added 512
+/// at a time, each counter's line is loaded once per batch, and the buffer
+/// is appended to in order.
+pub const PENDING: usize = 512;
 
 /// Statistics of one set of requests (a key, or a rollup of keys).
 ///

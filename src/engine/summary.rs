@@ -5,8 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::aggregates::Aggregates;
+use super::hist::Hist;
 use super::hist::{SMALL_MAX, new_hdr};
-use super::{Aggregates, Hist, Key, Registry, STANDARD_METHODS, Stats};
+use super::key::{Key, STANDARD_METHODS};
+use super::registry::Registry;
+use super::stats::Stats;
 use crate::route::OVERFLOW_ID;
 use crate::simd::prefetch;
 

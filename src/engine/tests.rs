@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::summary::Summary;
-use super::{DEFAULT_BUCKETS, EngineConfig, LinePos, Registry, Shard};
+use super::{DEFAULT_BUCKETS, EngineConfig, Finished, LinePos, Registry, Shard};
 use crate::format::{Format, FormatSpec};
 use crate::route::Router;
 
@@ -30,10 +30,12 @@ fn lines() -> Vec<String> {
     v
 }
 
-fn shard(reg: &Arc<Mutex<Registry>>, lines: &[String], format: &Format) -> Shard {
+/// A shard that counted `lines`, finished (settled, folded routes
+/// reported).
+fn shard(reg: &Arc<Mutex<Registry>>, lines: &[String], format: &Format) -> Finished {
     let cfg = EngineConfig::new(2000, 1 << 20, &DEFAULT_BUCKETS);
     let router = Arc::new(Router::new(&[], true).unwrap());
-    let mut s = Shard::new(reg.clone(), router, &cfg);
+    let mut s = Shard::live(&cfg, reg.clone(), router);
     for (i, l) in lines.iter().enumerate() {
         let pos = LinePos {
             seq: 0,
@@ -41,8 +43,7 @@ fn shard(reg: &Arc<Mutex<Registry>>, lines: &[String], format: &Format) -> Shard
         };
         assert!(s.line(0, format, l.as_bytes(), pos).is_some(), "{l}");
     }
-    s.agg.settle();
-    s
+    s.finish()
 }
 
 /// A batch run's workers are summarised without being merged first: the
@@ -91,12 +92,10 @@ fn folding_without_the_lock_keeps_routes_and_distinct_counts() {
     // seen three times, interleaved, and by both shards.
     let all: Vec<String> = (0..3).flat_map(|_| (0..40).map(line)).collect();
     let reg = Arc::new(Mutex::new(Registry::new(5)));
-    let mut a = shard(&reg, &all[..60], &format);
-    let mut b = shard(&reg, &all[60..], &format);
     // Fewer new names than a report batch: they reach the registry's count
-    // when reported (a batch worker does this when its input ends).
-    a.report_folded();
-    b.report_folded();
+    // when the shard finishes (a batch worker's does when its input ends).
+    let a = shard(&reg, &all[..60], &format);
+    let b = shard(&reg, &all[60..], &format);
     let r = reg.lock().unwrap();
     assert_eq!(r.routes.len(), 5);
     assert_eq!(r.routes.folded(), (35, false));
@@ -128,10 +127,10 @@ fn paths_skip_templating_only_when_they_are_their_own_route() {
     };
     let reg = Arc::new(Mutex::new(Registry::new(100)));
     let cfg = EngineConfig::new(100, 1 << 20, &DEFAULT_BUCKETS);
-    let mut s = Shard::new(
+    let mut s = Shard::live(
+        &cfg,
         reg.clone(),
         rules(&["^/a/.*$=/b/1", "^/keep/1$=/keep/1"]),
-        &cfg,
     );
     let route_of = |s: &mut Shard, path: &str| {
         let ing = s
@@ -167,7 +166,7 @@ fn folded_paths_fold_again_until_the_rules_change() {
         let rules: Vec<_> = specs.iter().map(|s| s.parse().unwrap()).collect();
         Arc::new(Router::new(&rules, true).unwrap())
     };
-    let mut s = Shard::new(reg.clone(), router(&[]), &cfg);
+    let mut s = Shard::live(&cfg, reg.clone(), router(&[]));
     let route_of = |s: &mut Shard, path: &str| {
         let line = format!(
             "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1 \"-\" \"ua\" 0.001"
@@ -188,6 +187,6 @@ fn folded_paths_fold_again_until_the_rules_change() {
     assert_eq!(route_of(&mut s, "/b/2"), "(overflow)");
     s.set_router(router(&[]));
     assert_eq!(route_of(&mut s, "/c/x"), "(overflow)");
-    s.report_folded();
+    s.read();
     assert_eq!(reg.lock().unwrap().routes.folded(), (2, false));
 }

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::Hist;
+use super::hist::Hist;
 use super::snapshot::{Series, WindowStats, log2_buckets};
 use super::summary::{QUANTILES, Row};
 

@@ -23,7 +23,6 @@
 //! `access.log` was rotated away from, it takes over that file at the offset
 //! already reached instead of reading it again from the start.
 
-use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,20 +31,17 @@ use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::batch::BLOCK;
+use super::blocks::{BLOCK, MAX_LINE_LIMIT};
 use super::lines::{Sink, Stopped};
-use super::paths::{Closed, remember};
-use super::tail::{Gen, Tailer};
+use super::paths::{Io, Paths};
+use super::spec::{Input, InputSpec, expand};
+use super::stdin;
 use super::watch::{Busy, EVENT, MIN_PASS, REOPEN, STOP, Wake, Watcher};
-use super::{InputEvent, InputSpec, InputState, expand, stdin};
-use crate::config::{DEFAULT_MAX_LINE, InputConfig};
-use crate::engine::{MAX_SOURCES, SourceId};
+use crate::engine::{DEFAULT_MAX_LINE, InputEvent, InputState};
 
 /// While events flow, paths are re-checked for rotation at most this often
 /// (the `poll` timer re-checks them anyway).
 const CHECK_MIN: Duration = Duration::from_millis(50);
-/// Bytes read from one file before the others get their turn.
-const BUDGET: u64 = 8 << 20;
 
 /// How to follow.
 #[derive(Clone, Debug)]
@@ -118,7 +114,7 @@ impl Drop for FollowHandle {
 /// readers back (nothing is dropped). `rt` runs the filesystem watcher;
 /// nothing blocking ever runs on it.
 pub fn spawn(
-    inputs: Vec<InputConfig>,
+    inputs: Vec<Input>,
     opts: FollowOptions,
     tx: SyncSender<InputEvent>,
     rt: &tokio::runtime::Handle,
@@ -128,27 +124,22 @@ pub fn spawn(
 
 /// [`spawn`], reading [`InputSpec::Stdin`] from `stdin` (tests, embedding).
 pub fn spawn_with_stdin(
-    inputs: Vec<InputConfig>,
+    inputs: Vec<Input>,
     mut opts: FollowOptions,
     tx: SyncSender<InputEvent>,
     rt: &tokio::runtime::Handle,
     stdin: Box<dyn Read + Send>,
 ) -> io::Result<FollowHandle> {
     // The carry must leave room to read in the block buffer.
-    opts.max_line = opts.max_line.clamp(1, BLOCK / 2);
+    opts.max_line = opts.max_line.clamp(1, MAX_LINE_LIMIT);
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(Wake::default());
     let follower = Follower {
         sink: Sink::new(tx, stop.clone()),
         wake: wake.clone(),
         watcher: Watcher::new(rt.clone()),
-        watch_dirty: true,
-        inputs,
+        paths: Paths::new(inputs, opts.grace, opts.max_line),
         stdin: Some(stdin),
-        tailers: Vec::new(),
-        ids: HashMap::new(),
-        next_id: 0,
-        closed: VecDeque::new(),
         buf: vec![0u8; BLOCK],
         opts,
     };
@@ -162,20 +153,15 @@ pub fn spawn_with_stdin(
     })
 }
 
-pub(super) struct Follower {
-    pub(super) opts: FollowOptions,
-    pub(super) sink: Sink,
-    pub(super) wake: Arc<Wake>,
-    pub(super) watcher: Watcher,
-    pub(super) watch_dirty: bool,
-    pub(super) inputs: Vec<InputConfig>,
-    pub(super) stdin: Option<Box<dyn Read + Send>>,
-    pub(super) tailers: Vec<Tailer>,
-    /// Source of every path ever followed: a path that comes back keeps it.
-    pub(super) ids: HashMap<PathBuf, SourceId>,
-    pub(super) next_id: usize,
-    pub(super) closed: VecDeque<Closed>,
-    pub(super) buf: Vec<u8>,
+/// The follower thread: its loop, and what it owns.
+struct Follower {
+    opts: FollowOptions,
+    sink: Sink,
+    wake: Arc<Wake>,
+    watcher: Watcher,
+    paths: Paths,
+    stdin: Option<Box<dyn Read + Send>>,
+    buf: Vec<u8>,
 }
 
 impl Follower {
@@ -188,7 +174,7 @@ impl Follower {
     fn main(&mut self) -> Result<(), Stopped> {
         let start = Instant::now();
         self.start(start)?;
-        let has_globs = self.inputs.iter().any(|i| i.spec.is_glob());
+        let has_globs = self.paths.inputs.iter().any(|i| i.spec.is_glob());
         let mut next_poll = start + self.opts.poll;
         let mut next_rescan = start + self.opts.rescan;
         let mut last_check = start;
@@ -210,27 +196,31 @@ impl Follower {
                 next_poll = pass + self.opts.poll;
             }
             if check {
-                self.check_all(pass)?;
+                self.paths
+                    .check_all(pass, Io::new(&self.sink, &mut self.buf))?;
                 last_check = pass;
             }
             if has_globs && (reopen || pass >= next_rescan) {
-                self.rescan(pass)?;
+                self.paths
+                    .rescan(pass, Io::new(&self.sink, &mut self.buf))?;
                 next_rescan = pass + self.opts.rescan;
             }
-            let (mut more, got) = self.pump_all(pass)?;
-            self.publish(pass)?;
+            let (mut more, got) = self
+                .paths
+                .pump_all(pass, Io::new(&self.sink, &mut self.buf))?;
+            self.paths.publish(pass, &self.sink)?;
             match busy.after_pass(got, pass.duration_since(last_pass)) {
                 Some(true) => self.watcher.stop(),
-                Some(false) => self.watch_dirty = true,
+                Some(false) => self.paths.watch_dirty = true,
                 None => {}
             }
             last_pass = pass;
             if reopen {
-                self.watch_dirty = true;
+                self.paths.watch_dirty = true;
             }
-            if self.watch_dirty && !busy.polling {
-                self.watch_dirty = false;
-                let paths = self.tailers.iter().map(|t| t.path.clone()).collect();
+            if self.paths.watch_dirty && !busy.polling {
+                self.paths.watch_dirty = false;
+                let paths = self.paths.tailers.iter().map(|t| t.path.clone()).collect();
                 // Without a watcher (inotify limits) the poll still works.
                 let _ = self.watcher.rebuild(paths, &self.wake);
                 // Bytes written while no watch was in place raised no event.
@@ -246,7 +236,7 @@ impl Follower {
             if busy.polling {
                 until = until.min(pass + MIN_PASS);
             }
-            for t in &self.tailers {
+            for t in &self.paths.tailers {
                 if let Some(d) = t.deadline(self.opts.grace) {
                     until = until.min(d);
                 }
@@ -265,38 +255,42 @@ impl Follower {
     /// Opens every input as named at start.
     fn start(&mut self, now: Instant) -> Result<(), Stopped> {
         let at_end = !self.opts.from_start;
-        for i in 0..self.inputs.len() {
-            let ic = self.inputs[i].clone();
-            match &ic.spec {
-                InputSpec::Stdin => self.start_stdin(&ic)?,
-                InputSpec::Path(p) if ic.spec.is_glob() => match expand(p) {
+        for i in 0..self.paths.inputs.len() {
+            let input = self.paths.inputs[i].clone();
+            match &input.spec {
+                InputSpec::Stdin => self.start_stdin(i, &input)?,
+                InputSpec::Path(p) if input.spec.is_glob() => match expand(p) {
                     Ok(paths) => {
                         for path in paths {
-                            self.add(i, path, at_end, now)?;
+                            let io = Io::new(&self.sink, &mut self.buf);
+                            self.paths.add(i, path, at_end, now, io)?;
                         }
                     }
                     Err(msg) => {
-                        let source = self.source_for(i, PathBuf::from(p))?;
+                        let source = self.paths.source_for(i, PathBuf::from(p), &self.sink)?;
                         self.sink.send(InputEvent::State {
                             source,
                             state: InputState::Error(msg),
                         })?;
                     }
                 },
-                InputSpec::Path(p) => self.add(i, PathBuf::from(p), at_end, now)?,
+                InputSpec::Path(p) => {
+                    let io = Io::new(&self.sink, &mut self.buf);
+                    self.paths.add(i, PathBuf::from(p), at_end, now, io)?
+                }
             }
         }
         Ok(())
     }
 
-    fn start_stdin(&mut self, ic: &InputConfig) -> Result<(), Stopped> {
-        let source = self.new_id();
-        let name = ic.name.clone().unwrap_or_else(|| "stdin".into());
+    fn start_stdin(&mut self, i: usize, input: &Input) -> Result<(), Stopped> {
+        let source = self.paths.new_id();
+        let name = input.name.clone().unwrap_or_else(|| "stdin".into());
         let error = match self.stdin.take() {
             Some(r) => match stdin::spawn(
                 source,
                 name.clone(),
-                ic.format.clone(),
+                i,
                 r,
                 self.sink.clone(),
                 self.opts.max_line,
@@ -309,69 +303,11 @@ impl Follower {
         self.sink.send(InputEvent::Added {
             source,
             name,
-            format: ic.format.clone(),
+            input: i,
         })?;
         self.sink.send(InputEvent::State {
             source,
             state: InputState::Error(error),
         })
-    }
-
-    pub(super) fn new_id(&mut self) -> SourceId {
-        let id = self.next_id.min(MAX_SOURCES - 1) as SourceId;
-        self.next_id += 1;
-        id
-    }
-
-    /// Reads what is new in every file. Returns (some file has more than a
-    /// pass could take, some file had new bytes).
-    fn pump_all(&mut self, now: Instant) -> Result<(bool, bool), Stopped> {
-        let (mut more, mut got) = (false, false);
-        let Follower {
-            tailers,
-            buf,
-            sink,
-            closed,
-            opts,
-            ..
-        } = self;
-        let mut let_go = |g: Gen| remember(closed, g);
-        for t in tailers.iter_mut() {
-            let (m, g) = t.pump(now, opts.grace, buf, sink, BUDGET, &mut let_go)?;
-            more |= m;
-            got |= g;
-        }
-        Ok((more, got))
-    }
-
-    /// Sends state changes, and lets go of glob matches gone for good.
-    fn publish(&mut self, now: Instant) -> Result<(), Stopped> {
-        let grace = self.opts.grace;
-        let mut k = 0;
-        while k < self.tailers.len() {
-            let t = &mut self.tailers[k];
-            if t.rotated_until.is_some_and(|u| u <= now) {
-                t.rotated_until = None;
-            }
-            let gone = t.from_glob
-                && t.cur.is_none()
-                && t.old.is_empty()
-                && t.missing_since.is_some_and(|m| m + grace <= now);
-            let state = if gone { InputState::Done } else { t.state() };
-            if t.sent.as_ref() != Some(&state) {
-                t.sent = Some(state.clone());
-                self.sink.send(InputEvent::State {
-                    source: t.source,
-                    state,
-                })?;
-            }
-            if gone {
-                self.tailers.remove(k);
-                self.watch_dirty = true;
-            } else {
-                k += 1;
-            }
-        }
-        Ok(())
     }
 }

@@ -8,7 +8,7 @@
 //! is bounded: once a line outgrows `max_line` it is not held any more; its
 //! head is kept, the rest is skipped up to the next newline, and the line is
 //! reported as [`InputEvent::Oversized`] — the next good line is read
-//! normally. This is the batch reader's rule (`batch.rs`), applied to a
+//! normally. This is the batch reader's rule (`blocks.rs`), applied to a
 //! stream that never ends.
 //!
 //! A line longer than `max_line` that arrives whole inside one block is
@@ -27,8 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
-use super::InputEvent;
-use crate::engine::{SAMPLE_BYTES, SourceId};
+use crate::engine::{InputEvent, SAMPLE_BYTES, SourceId};
 
 /// The follower was asked to stop, or the engine went away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

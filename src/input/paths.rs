@@ -9,22 +9,40 @@
 //! grace period are remembered with their offset, for a glob that finds them
 //! late; copytruncate copies are remembered the same way once read.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::follow::Follower;
-use super::lines::Stopped;
+use super::lines::{Sink, Stopped};
+use super::spec::{Input, InputSpec, expand};
 use super::tail::{FileId, Gen, Seen, Tailer, file_id};
-use super::{InputEvent, InputSpec, expand};
-use crate::engine::SourceId;
+use crate::engine::{InputEvent, InputState, MAX_SOURCES, SourceId};
+
+/// Bytes read from one file before the others get their turn.
+const BUDGET: u64 = 8 << 20;
 
 /// Files let go after rotation that are remembered, with their offset.
 const CLOSED_KEPT: usize = 64;
 
+/// Every followed path, which file each names now, and which path reads
+/// which file; the follower (`follow.rs`) runs the loop around it.
+pub(super) struct Paths {
+    pub(super) inputs: Vec<Input>,
+    pub(super) tailers: Vec<Tailer>,
+    /// Source of every path ever followed: a path that comes back keeps it.
+    ids: HashMap<PathBuf, SourceId>,
+    next_id: usize,
+    closed: VecDeque<Closed>,
+    /// The set of files to watch changed since the watcher was built.
+    pub(super) watch_dirty: bool,
+    /// A file rotated away is still read this long.
+    grace: Duration,
+    max_line: usize,
+}
+
 /// A file let go after its grace period.
-pub(super) struct Closed {
+struct Closed {
     id: FileId,
     offset: u64,
     fp: Vec<u8>,
@@ -37,7 +55,7 @@ enum Owner {
 }
 
 /// Keeps the offset of a file let go, in case a path names it again.
-pub(super) fn remember(closed: &mut VecDeque<Closed>, mut g: Gen) {
+fn remember(closed: &mut VecDeque<Closed>, mut g: Gen) {
     if closed.len() >= CLOSED_KEPT {
         closed.pop_front();
     }
@@ -48,47 +66,69 @@ pub(super) fn remember(closed: &mut VecDeque<Closed>, mut g: Gen) {
     });
 }
 
-impl Follower {
+impl Paths {
+    pub(super) fn new(inputs: Vec<Input>, grace: Duration, max_line: usize) -> Paths {
+        Paths {
+            inputs,
+            tailers: Vec::new(),
+            ids: HashMap::new(),
+            next_id: 0,
+            closed: VecDeque::new(),
+            watch_dirty: true,
+            grace,
+            max_line,
+        }
+    }
+
+    /// A source id not given before (past [`MAX_SOURCES`], the last one is
+    /// shared).
+    pub(super) fn new_id(&mut self) -> SourceId {
+        let id = self.next_id.min(MAX_SOURCES - 1) as SourceId;
+        self.next_id += 1;
+        id
+    }
+
     /// The source of `path`, announced to the engine the first time.
-    pub(super) fn source_for(&mut self, input: usize, path: PathBuf) -> Result<SourceId, Stopped> {
+    pub(super) fn source_for(
+        &mut self,
+        input: usize,
+        path: PathBuf,
+        sink: &Sink,
+    ) -> Result<SourceId, Stopped> {
         if let Some(&id) = self.ids.get(&path) {
             return Ok(id);
         }
         let id = self.new_id();
-        let ic = &self.inputs[input];
-        let shown = path.display().to_string();
-        let name = match (&ic.name, ic.spec.is_glob()) {
-            (Some(n), false) => n.clone(),
-            (Some(n), true) => format!("{n}:{shown}"),
-            (None, _) => shown,
-        };
-        let format = ic.format.clone();
+        let name = self.inputs[input].file_name(&path);
         self.ids.insert(path, id);
-        self.sink.send(InputEvent::Added {
+        sink.send(InputEvent::Added {
             source: id,
             name,
-            format,
+            input,
         })?;
         Ok(id)
     }
 
+    /// Follows `path`, found by input `input`: from its end (`at_end`) or
+    /// its start.
     pub(super) fn add(
         &mut self,
         input: usize,
         path: PathBuf,
         at_end: bool,
         now: Instant,
+        io: Io,
     ) -> Result<(), Stopped> {
         let from_glob = self.inputs[input].spec.is_glob();
-        let source = self.source_for(input, path.clone())?;
+        let source = self.source_for(input, path.clone(), io.sink)?;
         self.tailers
             .push(Tailer::new(source, path, from_glob, at_end));
         self.watch_dirty = true;
-        self.check(self.tailers.len() - 1, now, &mut Vec::new())
+        self.check(self.tailers.len() - 1, now, &mut Vec::new(), io)
     }
 
     /// Picks up files a glob matches now and did not before.
-    pub(super) fn rescan(&mut self, now: Instant) -> Result<(), Stopped> {
+    pub(super) fn rescan(&mut self, now: Instant, mut io: Io) -> Result<(), Stopped> {
         for i in 0..self.inputs.len() {
             let InputSpec::Path(p) = &self.inputs[i].spec else {
                 continue;
@@ -98,10 +138,12 @@ impl Follower {
             }
             let Ok(paths) = expand(p) else { continue };
             for path in paths {
-                if self.tailers.iter().any(|t| t.path == path) || self.unsettled_copy(&path, now)? {
+                if self.tailers.iter().any(|t| t.path == path)
+                    || self.unsettled_copy(&path, now, io.reborrow())?
+                {
                     continue;
                 }
-                self.add(i, path, false, now)?;
+                self.add(i, path, false, now, io.reborrow())?;
             }
         }
         Ok(())
@@ -112,7 +154,12 @@ impl Follower {
     /// recover from it when we see the truncation), so it is left alone
     /// until then: recovery reads it to its end and remembers it, and the
     /// glob then takes it up from there.
-    fn unsettled_copy(&mut self, path: &std::path::Path, now: Instant) -> Result<bool, Stopped> {
+    fn unsettled_copy(
+        &mut self,
+        path: &std::path::Path,
+        now: Instant,
+        io: Io,
+    ) -> Result<bool, Stopped> {
         let Ok(file) = File::open(path) else {
             return Ok(false);
         };
@@ -128,13 +175,13 @@ impl Follower {
             return Ok(false);
         };
         // Truncated already? Then the check recovers from the copy.
-        self.check(j, now, &mut Vec::new())?;
+        self.check(j, now, &mut Vec::new(), io)?;
         Ok(!self.closed.iter().any(|c| c.id == id))
     }
 
-    pub(super) fn check_all(&mut self, now: Instant) -> Result<(), Stopped> {
+    pub(super) fn check_all(&mut self, now: Instant, mut io: Io) -> Result<(), Stopped> {
         for i in 0..self.tailers.len() {
-            self.check(i, now, &mut Vec::new())?;
+            self.check(i, now, &mut Vec::new(), io.reborrow())?;
         }
         Ok(())
     }
@@ -142,8 +189,14 @@ impl Follower {
     /// Compares what tailer `i`'s path names now with what it reads, and
     /// follows the change. `visiting` guards against checking in circles
     /// while resolving who owns a file.
-    fn check(&mut self, i: usize, now: Instant, visiting: &mut Vec<usize>) -> Result<(), Stopped> {
-        let until = now + self.opts.grace;
+    fn check(
+        &mut self,
+        i: usize,
+        now: Instant,
+        visiting: &mut Vec<usize>,
+        mut io: Io,
+    ) -> Result<(), Stopped> {
+        let until = now + self.grace;
         let seen = self.tailers[i].look();
         let t = &mut self.tailers[i];
         match seen {
@@ -157,16 +210,14 @@ impl Follower {
                     .is_some_and(|g| !g.fp_holds().unwrap_or(true))
                 {
                     let closed = &mut self.closed;
-                    t.truncated(until, &mut self.buf, &self.sink, &mut |g| {
-                        remember(closed, g)
-                    })?;
+                    t.truncated(until, io.buf, io.sink, &mut |g| remember(closed, g))?;
                 }
             }
             Seen::Missing => {
                 t.open_error = None;
                 t.at_end = false;
                 if t.cur.is_some() {
-                    t.retire(until, &self.sink)?;
+                    t.retire(until, io.sink)?;
                     self.watch_dirty = true;
                 }
                 t.missing_since.get_or_insert(now);
@@ -174,7 +225,7 @@ impl Follower {
             Seen::Failed(msg) => t.open_error = Some(msg),
             Seen::Other(file, id) => {
                 visiting.push(i);
-                let owned = self.take_owned(i, id, now, visiting)?;
+                let owned = self.take_owned(i, id, now, visiting, io.reborrow())?;
                 visiting.pop();
                 let next = match owned {
                     Ok(g) => Ok(g),
@@ -187,7 +238,7 @@ impl Follower {
                 let t = &mut self.tailers[i];
                 match next {
                     Ok(g) => {
-                        t.retire(until, &self.sink)?;
+                        t.retire(until, io.sink)?;
                         t.cur = Some(g);
                         t.open_error = None;
                         t.missing_since = None;
@@ -211,6 +262,7 @@ impl Follower {
         id: FileId,
         now: Instant,
         visiting: &mut Vec<usize>,
+        io: Io,
     ) -> Result<Result<Gen, Option<usize>>, Stopped> {
         // The owner may not have noticed yet that its path moved on: let it
         // look first, which retires the file if so.
@@ -219,7 +271,7 @@ impl Follower {
             && !visiting.contains(&j)
         {
             visiting.push(j);
-            let r = self.check(j, now, visiting);
+            let r = self.check(j, now, visiting, io);
             visiting.pop();
             r?;
         }
@@ -250,7 +302,7 @@ impl Follower {
     /// else from its end (first open of a file that existed at start) or
     /// its start.
     fn fresh(&mut self, file: File, id: FileId, at_end: bool) -> Result<Gen, String> {
-        let max_line = self.opts.max_line;
+        let max_line = self.max_line;
         if let Some(k) = self.closed.iter().position(|c| c.id == id)
             && let Some(c) = self.closed.remove(k)
         {
@@ -265,6 +317,76 @@ impl Follower {
             Gen::at_end(file, id, max_line).map_err(|e| e.to_string())
         } else {
             Ok(Gen::new(file, id, max_line))
+        }
+    }
+
+    /// Reads what is new in every file. Returns (some file has more than a
+    /// pass could take, some file had new bytes).
+    pub(super) fn pump_all(&mut self, now: Instant, io: Io) -> Result<(bool, bool), Stopped> {
+        let (mut more, mut got) = (false, false);
+        let Paths {
+            tailers,
+            closed,
+            grace,
+            ..
+        } = self;
+        let mut let_go = |g: Gen| remember(closed, g);
+        for t in tailers.iter_mut() {
+            let (m, g) = t.pump(now, *grace, io.buf, io.sink, BUDGET, &mut let_go)?;
+            more |= m;
+            got |= g;
+        }
+        Ok((more, got))
+    }
+
+    /// Sends state changes, and lets go of glob matches gone for good.
+    pub(super) fn publish(&mut self, now: Instant, sink: &Sink) -> Result<(), Stopped> {
+        let grace = self.grace;
+        let mut k = 0;
+        while k < self.tailers.len() {
+            let t = &mut self.tailers[k];
+            if t.rotated_until.is_some_and(|u| u <= now) {
+                t.rotated_until = None;
+            }
+            let gone = t.from_glob
+                && t.cur.is_none()
+                && t.old.is_empty()
+                && t.missing_since.is_some_and(|m| m + grace <= now);
+            let state = if gone { InputState::Done } else { t.state() };
+            if t.sent.as_ref() != Some(&state) {
+                t.sent = Some(state.clone());
+                sink.send(InputEvent::State {
+                    source: t.source,
+                    state,
+                })?;
+            }
+            if gone {
+                self.tailers.remove(k);
+                self.watch_dirty = true;
+            } else {
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where reading a path sends its lines, and the buffer it reads into.
+pub(super) struct Io<'a> {
+    pub(super) sink: &'a Sink,
+    pub(super) buf: &'a mut Vec<u8>,
+}
+
+impl<'a> Io<'a> {
+    pub(super) fn new(sink: &'a Sink, buf: &'a mut Vec<u8>) -> Io<'a> {
+        Io { sink, buf }
+    }
+
+    /// The same, for one call.
+    pub(super) fn reborrow(&mut self) -> Io<'_> {
+        Io {
+            sink: self.sink,
+            buf: self.buf,
         }
     }
 }

@@ -14,11 +14,9 @@
 use std::io::{self, Read};
 use std::thread::JoinHandle;
 
-use super::batch::BLOCK;
+use super::blocks::BLOCK;
 use super::lines::{Cutter, Sink, Stopped};
-use super::{InputEvent, InputState};
-use crate::engine::SourceId;
-use crate::format::FormatSpec;
+use crate::engine::{InputEvent, InputState, SourceId};
 
 /// A read this big means more is waiting: read again before cutting.
 const BIG_READ: usize = 16 * 1024;
@@ -26,7 +24,7 @@ const BIG_READ: usize = 16 * 1024;
 pub(crate) fn spawn(
     source: SourceId,
     name: String,
-    format: FormatSpec,
+    input: usize,
     reader: Box<dyn Read + Send>,
     sink: Sink,
     max_line: usize,
@@ -34,14 +32,14 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("routetop-stdin".into())
         .spawn(move || {
-            let _ = run(source, name, format, reader, &sink, max_line);
+            let _ = run(source, name, input, reader, &sink, max_line);
         })
 }
 
 fn run(
     source: SourceId,
     name: String,
-    format: FormatSpec,
+    input: usize,
     mut reader: Box<dyn Read + Send>,
     sink: &Sink,
     max_line: usize,
@@ -49,7 +47,7 @@ fn run(
     sink.send(InputEvent::Added {
         source,
         name,
-        format,
+        input,
     })?;
     sink.send(InputEvent::State {
         source,

@@ -31,8 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::lines::{Cutter, Sink, Stopped};
-use super::{InputEvent, InputState};
-use crate::engine::SourceId;
+use crate::engine::{InputEvent, InputState, SourceId};
 
 /// Bytes of fingerprint kept before the offset. A log line carries a
 /// timestamp and a request, so a kilobyte of it is never reproduced by

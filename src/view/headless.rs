@@ -10,11 +10,20 @@
 //! Rates and error shares are over the interval just ended (from the
 //! per-step series); percentiles are over the shortest window, since a
 //! distribution cannot be cut to an arbitrary interval after the fact.
+//!
+//! [`run`] is the view's loop, as `tui::run` is the dashboard's: it reads
+//! published snapshots and nothing else.
 
 use std::fmt::Write as _;
+use std::future::Future;
+use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use tokio::sync::watch;
+
 use super::human;
+use crate::engine::InputState;
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::{ratio, span_seconds};
 
@@ -24,6 +33,43 @@ pub struct HeadlessOptions {
     pub interval: Duration,
     /// Routes listed under the totals line.
     pub top: usize,
+}
+
+/// Prints a summary every interval until `stop` resolves (a signal), or
+/// until every input has ended.
+pub async fn run(
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    opts: &HeadlessOptions,
+    out: &mut dyn Write,
+    stop: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + opts.interval, opts.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tick.tick() => {
+                let snap = snapshots.borrow().clone();
+                // seq 0 is the placeholder before the engine's first step.
+                if snap.seq > 0 {
+                    write!(out, "{}", summary(&snap, opts))?;
+                    out.flush()?;
+                }
+            }
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                let snap = snapshots.borrow().clone();
+                let ended = !snap.inputs.is_empty() && snap.inputs.iter().all(|i| i.state == InputState::Done);
+                if ended {
+                    return Ok(());
+                }
+            }
+        }
+    }
 }
 
 /// Requests, 5xx and 4xx over the last `steps` steps of a series.
@@ -139,7 +185,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::snapshot::fixture;
+    use crate::testkit;
 
     #[test]
     fn summary_of_the_fixture() {
@@ -147,7 +193,7 @@ mod tests {
             interval: Duration::from_secs(10),
             top: 2,
         };
-        let text = summary(&fixture::snapshot(), &opts);
+        let text = summary(&testkit::snapshot(), &opts);
         // Fixture series: total requests 13 + (i*7)%5 per step; last 10 steps
         // are i = 110..=119.
         let total: u64 = (110..120u64).map(|i| 13 + (i * 7) % 5).sum();
@@ -182,7 +228,7 @@ mod tests {
 
     #[test]
     fn final_summary_is_since_start() {
-        let text = final_summary(&fixture::snapshot());
+        let text = final_summary(&testkit::snapshot());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
@@ -201,12 +247,12 @@ mod tests {
             interval: Duration::from_secs(10),
             top: 5,
         };
-        let text = summary(&fixture::empty(), &opts);
+        let text = summary(&testkit::empty(), &opts);
         assert_eq!(
             text,
             "-  0.00/s  5xx 0%  4xx 0%  p50 -  p99 -  lines 0  unparsed 0  (no traffic yet)\n"
         );
-        let mut s = fixture::snapshot();
+        let mut s = testkit::snapshot();
         s.routes[1].route = "/a\n\u{1b}[2J".into();
         let text = summary(&s, &opts);
         assert!(text.contains("/a\\n\\u{1b}[2J"), "{text}");

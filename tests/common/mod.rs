@@ -10,22 +10,17 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
-use routetop::config::InputConfig;
 use routetop::engine::SourceId;
-use routetop::format::FormatSpec;
+use routetop::engine::{InputEvent, InputState};
 use routetop::input::follow::{self, FollowHandle, FollowOptions};
-use routetop::input::{InputEvent, InputSpec, InputState};
+use routetop::input::{Input, InputSpec};
 
 /// Generous: conditions are normally met in milliseconds, but CI shares two
 /// cores between several builds.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn input(spec: &str) -> InputConfig {
-    InputConfig {
-        spec: InputSpec::parse(spec),
-        format: FormatSpec::Auto,
-        name: None,
-    }
+pub fn input(spec: &str) -> Input {
+    Input::new(InputSpec::parse(spec))
 }
 
 /// Fast timers so rotations are noticed quickly in tests.
@@ -114,12 +109,12 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 impl Follow {
-    pub fn start(inputs: Vec<InputConfig>, opts: FollowOptions, cap: usize) -> Follow {
+    pub fn start(inputs: Vec<Input>, opts: FollowOptions, cap: usize) -> Follow {
         Follow::start_with(inputs, opts, cap, Box::new(std::io::empty()))
     }
 
     pub fn start_with(
-        inputs: Vec<InputConfig>,
+        inputs: Vec<Input>,
         opts: FollowOptions,
         cap: usize,
         stdin: Box<dyn std::io::Read + Send>,

@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use super::*;
 use crate::engine::DEFAULT_BUCKETS;
+use crate::format::FormatSpec;
+
+/// Configured inputs of the tests: one given as `combined_rt`, one `auto`.
+const COMBINED_RT: usize = 0;
+const AUTO: usize = 1;
 
 fn cfg(step_ms: u64) -> LiveConfig {
     LiveConfig {
@@ -17,13 +22,19 @@ fn cfg(step_ms: u64) -> LiveConfig {
         step: Duration::from_millis(step_ms),
         publish: Duration::from_millis(step_ms),
         series: 20,
+        formats: vec![
+            Some(Arc::new(
+                Format::compile(&FormatSpec::Preset("combined_rt"), &[]).unwrap(),
+            )),
+            None,
+        ],
         json: Vec::new(),
         log_time: false,
     }
 }
 
 fn engine(step_ms: u64) -> LiveEngine {
-    LiveEngine::new(cfg(step_ms), Arc::new(Router::new(&[], true).unwrap()), 100)
+    LiveEngine::new(cfg(step_ms), Arc::new(Router::new(&[], true).unwrap()))
 }
 
 /// `n` combined_rt lines for `path`, status and latency in ms.
@@ -44,11 +55,11 @@ fn lines(n: usize, path: &str, status: u16, ms: u64) -> Vec<u8> {
     v
 }
 
-fn added(e: &mut LiveEngine, source: SourceId, format: FormatSpec) {
+fn added(e: &mut LiveEngine, source: SourceId, input: usize) {
     e.handle(InputEvent::Added {
         source,
         name: format!("log{source}"),
-        format,
+        input,
     });
 }
 
@@ -62,7 +73,7 @@ fn route<'a>(s: &'a Snapshot, name: &str) -> &'a snapshot::RouteSnap {
 #[test]
 fn counts_windows_and_series_are_exact() {
     let mut e = engine(1000);
-    added(&mut e, 0, FormatSpec::Preset("combined_rt"));
+    added(&mut e, 0, COMBINED_RT);
     e.handle(InputEvent::Lines {
         source: 0,
         data: lines(30, "/api/users/7", 200, 5),
@@ -116,7 +127,7 @@ fn counts_windows_and_series_are_exact() {
 #[test]
 fn auto_inputs_hold_lines_until_detected_and_lose_none() {
     let mut e = engine(1000);
-    added(&mut e, 0, FormatSpec::Auto);
+    added(&mut e, 0, AUTO);
     e.handle(InputEvent::Lines {
         source: 0,
         data: lines(3, "/a", 200, 1),
@@ -138,7 +149,7 @@ fn auto_inputs_hold_lines_until_detected_and_lose_none() {
 #[test]
 fn a_closed_input_is_detected_from_what_it_sent() {
     let mut e = engine(1000);
-    added(&mut e, 0, FormatSpec::Auto);
+    added(&mut e, 0, AUTO);
     e.handle(InputEvent::Lines {
         source: 0,
         data: lines(2, "/a", 200, 1),
@@ -157,7 +168,7 @@ fn a_closed_input_is_detected_from_what_it_sent() {
 #[test]
 fn undetectable_lines_are_counted_not_dropped() {
     let mut e = engine(1000);
-    added(&mut e, 0, FormatSpec::Auto);
+    added(&mut e, 0, AUTO);
     e.handle(InputEvent::Lines {
         source: 0,
         data: b"garbage one\n\xff\xfe binary\n".to_vec(),
@@ -177,7 +188,7 @@ fn undetectable_lines_are_counted_not_dropped() {
 #[test]
 fn bad_lines_keep_their_line_numbers_between_good_ones() {
     let mut e = engine(1000);
-    added(&mut e, 0, FormatSpec::Preset("combined_rt"));
+    added(&mut e, 0, COMBINED_RT);
     let mut data = lines(2, "/a", 200, 1);
     data.extend_from_slice(b"oops\n");
     data.extend(lines(1, "/a", 200, 1));
@@ -202,7 +213,7 @@ fn bad_lines_keep_their_line_numbers_between_good_ones() {
 #[test]
 fn reset_forgets_counts_but_keeps_inputs() {
     let mut e = engine(1000);
-    added(&mut e, 0, FormatSpec::Preset("combined_rt"));
+    added(&mut e, 0, COMBINED_RT);
     e.handle(InputEvent::Lines {
         source: 0,
         data: lines(7, "/a", 200, 1),
@@ -224,8 +235,8 @@ fn reset_forgets_counts_but_keeps_inputs() {
 fn log_time_windows_follow_the_log_clock() {
     let mut c = cfg(1000);
     c.log_time = true;
-    let mut e = LiveEngine::new(c, Arc::new(Router::new(&[], true).unwrap()), 100);
-    added(&mut e, 0, FormatSpec::Preset("combined_rt"));
+    let mut e = LiveEngine::new(c, Arc::new(Router::new(&[], true).unwrap()));
+    added(&mut e, 0, COMBINED_RT);
     // 60 lines spread over log seconds 0..59: one step each.
     e.handle(InputEvent::Lines {
         source: 0,
@@ -251,7 +262,7 @@ fn the_loop_publishes_and_ends_with_a_final_snapshot() {
     tx.send(InputEvent::Added {
         source: 0,
         name: "x".into(),
-        format: FormatSpec::Preset("combined_rt"),
+        input: COMBINED_RT,
     })
     .unwrap();
     for _ in 0..10 {

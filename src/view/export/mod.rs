@@ -15,9 +15,11 @@
 //! dashboard need no async runtime of their own.
 
 pub mod families;
+mod log;
+mod options;
 pub mod push;
+mod render;
 pub mod server;
-pub mod settings;
 mod text;
 pub mod web;
 
@@ -34,67 +36,10 @@ use tokio::sync::watch;
 
 use crate::engine::snapshot::Snapshot;
 pub use families::{RenderOptions, ScrapeState, families};
-pub use settings::{ExportConfig, PushConfig};
+pub use log::{Log, stderr_log};
+pub use options::{ExportConfig, PushConfig};
+pub use render::{RenderCache, render, render_as};
 pub use text::Format;
-
-/// Renders `snap` in the Prometheus text format (0.0.4). `state` is the
-/// consumer's memory between renders (see [`ScrapeState`]).
-pub fn render(snap: &Snapshot, opts: &RenderOptions, state: &mut ScrapeState) -> String {
-    render_as(snap, opts, state, Format::Text)
-}
-
-/// Renders `snap` in the given exposition format.
-pub fn render_as(
-    snap: &Snapshot,
-    opts: &RenderOptions,
-    state: &mut ScrapeState,
-    format: Format,
-) -> String {
-    text::encode(&families(snap, opts, state), format)
-}
-
-/// Reuses the encoded snapshot-only families while the snapshot stays the
-/// same: scrapes (several Prometheus servers, or a fast scraper) often
-/// come more than once per published snapshot, and then only the max
-/// gauge — which depends on the scraper's state — is rendered again. One
-/// cache per set of [`RenderOptions`]; the output is exactly
-/// [`render_as`]'s.
-#[derive(Default)]
-pub struct RenderCache {
-    key: Option<(Arc<Snapshot>, Format)>,
-    /// Families sorting before the max gauge, and after it.
-    head: String,
-    tail: String,
-}
-
-impl RenderCache {
-    pub fn render(
-        &mut self,
-        snap: &Arc<Snapshot>,
-        opts: &RenderOptions,
-        state: &mut ScrapeState,
-        format: Format,
-    ) -> String {
-        let hit = matches!(&self.key, Some((s, f)) if Arc::ptr_eq(s, snap) && *f == format);
-        if !hit {
-            let fams = families::snapshot_families(snap, opts);
-            let max_name = families::max_gauge_name(opts);
-            let at = fams.partition_point(|f| f.name() < max_name.as_str());
-            self.head = text::encode_part(&fams[..at], format);
-            self.tail = text::encode_part(&fams[at..], format);
-            self.key = Some((snap.clone(), format));
-        }
-        let max = families::max_gauge(snap, opts, state)
-            .map(|m| text::encode_part(std::slice::from_ref(&m), format))
-            .unwrap_or_default();
-        let mut out = String::with_capacity(self.head.len() + max.len() + self.tail.len() + 8);
-        out.push_str(&self.head);
-        out.push_str(&max);
-        out.push_str(&self.tail);
-        text::end(&mut out, format);
-        out
-    }
-}
 
 /// A `prometheus` collector over the latest published snapshot, for
 /// programs that gather several collectors in a `prometheus::Registry`.
@@ -137,15 +82,6 @@ fn render_options(cfg: &ExportConfig) -> RenderOptions {
         namespace: cfg.namespace.clone(),
         max_gauge: cfg.max_gauge,
     }
-}
-
-/// Where the exporter's messages go (push failures, server errors): stderr
-/// by default; the dashboard passes a sink that shows them in its status
-/// line instead of writing over the screen.
-pub type Log = Arc<dyn Fn(String) + Send + Sync>;
-
-pub fn stderr_log() -> Log {
-    Arc::new(|m| eprintln!("routetop: {m}"))
 }
 
 /// Errors that stop the exporter from starting.

@@ -31,8 +31,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+use super::families::{RenderOptions, ScrapeState};
+use super::log::Log;
+use super::render::RenderCache;
+use super::text::Format;
 use super::web::WebConfig;
-use super::{Format, Log, RenderCache, RenderOptions, ScrapeState};
 use crate::engine::snapshot::Snapshot;
 
 /// Resource limits of the server.

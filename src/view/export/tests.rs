@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::engine::snapshot::{
-    InputSnap, InputState, KeySnap, RouteSnap, Series, TimerSnap, WindowStats, fixture,
-};
+use crate::engine::InputState;
+use crate::engine::snapshot::{InputSnap, KeySnap, RouteSnap, Series, TimerSnap, WindowStats};
 use crate::engine::summary::Row;
+use crate::testkit;
 
 fn golden(name: &str, text: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -91,7 +91,7 @@ const EVIL_ROUTE: &str = "/evil\"quote\\back\nnew\rret\u{1b}[31m\u{fffd}é";
 const EVIL_SOURCE: &str = "/logs/\"odd\"\\name.log";
 
 fn hostile() -> Snapshot {
-    let mut s = fixture::empty();
+    let mut s = testkit::empty();
     s.inputs[0].name = EVIL_SOURCE.into();
     s.inputs[0].lines = 3;
     s.inputs[0].requests = 3;
@@ -138,14 +138,14 @@ fn hostile() -> Snapshot {
 fn golden_fixture_text() {
     golden(
         "fixture.prom",
-        &fresh(&fixture::snapshot(), &RenderOptions::default()),
+        &fresh(&testkit::snapshot(), &RenderOptions::default()),
     );
 }
 
 #[test]
 fn golden_fixture_openmetrics() {
     let text = render_as(
-        &fixture::snapshot(),
+        &testkit::snapshot(),
         &RenderOptions::default(),
         &mut ScrapeState::default(),
         Format::OpenMetrics,
@@ -157,7 +157,7 @@ fn golden_fixture_openmetrics() {
 fn golden_empty() {
     golden(
         "empty.prom",
-        &fresh(&fixture::empty(), &RenderOptions::default()),
+        &fresh(&testkit::empty(), &RenderOptions::default()),
     );
 }
 
@@ -174,7 +174,7 @@ fn golden_hostile_labels() {
 
 #[test]
 fn hand_checked_values() {
-    let text = fresh(&fixture::snapshot(), &RenderOptions::default());
+    let text = fresh(&testkit::snapshot(), &RenderOptions::default());
     let key = r#"route="/login",method="POST",status="503",source="/var/log/nginx/api.log""#;
     // Per-bucket [0, 0, 0, 0, 2, 3, 3, 1] over 5ms…1s, 10 timed, 9 s total.
     for line in [
@@ -203,7 +203,7 @@ fn hand_checked_values() {
 
 #[test]
 fn one_input_has_no_source_label() {
-    let mut s = fixture::snapshot();
+    let mut s = testkit::snapshot();
     s.inputs.truncate(1);
     let text = fresh(&s, &RenderOptions::default());
     assert!(
@@ -223,7 +223,7 @@ fn namespace_prefixes_http_families_only() {
         namespace: Some("edge".into()),
         max_gauge: true,
     };
-    let text = fresh(&fixture::snapshot(), &opts);
+    let text = fresh(&testkit::snapshot(), &opts);
     assert!(text.contains("# TYPE edge_http_requests_total counter\n"));
     assert!(text.contains("# TYPE edge_http_request_duration_seconds histogram\n"));
     assert!(text.contains("# TYPE edge_http_request_duration_seconds_max gauge\n"));
@@ -237,7 +237,7 @@ fn max_gauge_can_be_off() {
         namespace: None,
         max_gauge: false,
     };
-    let text = fresh(&fixture::snapshot(), &opts);
+    let text = fresh(&testkit::snapshot(), &opts);
     assert!(!text.contains("_max"));
     assert!(text.contains("http_requests_total"));
 }
@@ -256,7 +256,7 @@ fn time_zero_request_counts_in_first_bucket() {
 
 #[test]
 fn batch_snapshot_states_since_start() {
-    let mut s = fixture::snapshot();
+    let mut s = testkit::snapshot();
     s.windows.clear();
     for r in &mut s.routes {
         r.windows.clear();
@@ -274,7 +274,7 @@ fn batch_snapshot_states_since_start() {
 
 #[test]
 fn empty_window_quantiles_are_nan() {
-    let mut s = fixture::snapshot();
+    let mut s = testkit::snapshot();
     s.routes[0].windows[0] = WindowStats {
         length: Duration::from_secs(60),
         ..Default::default()
@@ -356,7 +356,7 @@ fn max_gauge_covers_steps_since_previous_scrape() {
 #[test]
 fn text_matches_prometheus_text_encoder() {
     use prometheus::Encoder;
-    for snap in [fixture::snapshot(), fixture::empty(), hostile()] {
+    for snap in [testkit::snapshot(), testkit::empty(), hostile()] {
         let fams = families(
             &snap,
             &RenderOptions::default(),
@@ -377,7 +377,7 @@ fn text_matches_prometheus_text_encoder() {
 #[test]
 fn collector_in_a_registry_gathers_the_same() {
     use prometheus::Encoder;
-    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(fixture::snapshot()));
+    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(testkit::snapshot()));
     let reg = prometheus::Registry::new();
     reg.register(Box::new(SnapshotCollector::new(
         rx,
@@ -391,7 +391,7 @@ fn collector_in_a_registry_gathers_the_same() {
     same(
         "registry",
         &String::from_utf8(buf).unwrap(),
-        &fresh(&fixture::snapshot(), &RenderOptions::default()),
+        &fresh(&testkit::snapshot(), &RenderOptions::default()),
     );
 }
 
@@ -435,8 +435,8 @@ fn content_negotiation() {
 #[test]
 fn promtool_accepts_the_text() {
     for (name, snap) in [
-        ("fixture", fixture::snapshot()),
-        ("empty", fixture::empty()),
+        ("fixture", testkit::snapshot()),
+        ("empty", testkit::empty()),
         ("hostile", hostile()),
     ] {
         let text = fresh(&snap, &RenderOptions::default());
@@ -459,7 +459,7 @@ fn promtool_would_catch_a_bad_exposition() {
 
 #[test]
 fn input_states_are_all_listed() {
-    let mut s = fixture::empty();
+    let mut s = testkit::empty();
     s.inputs[0].state = InputState::Error("gone".into());
     let text = fresh(&s, &RenderOptions::default());
     for st in ["done", "following", "waiting", "rotated"] {
@@ -502,9 +502,9 @@ fn render_cache_gives_exactly_what_render_gives() {
     let mut c2 = RenderCache::default();
     same(
         "no max",
-        &render(&fixture::snapshot(), &off, &mut ScrapeState::default()),
+        &render(&testkit::snapshot(), &off, &mut ScrapeState::default()),
         &c2.render(
-            &Arc::new(fixture::snapshot()),
+            &Arc::new(testkit::snapshot()),
             &off,
             &mut ScrapeState::default(),
             Format::Text,

@@ -19,9 +19,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
-use super::{ReportData, SCHEMA_ID, human};
+use super::data::{ReportData, SCHEMA_ID};
 use crate::engine::summary::{EntryRow, QUANTILES, Summary};
 use crate::format::ErrorKind;
+use crate::view::human;
 
 /// Entries below this many are rendered on this thread only.
 const SPLIT_AT: usize = 2048;
@@ -260,9 +261,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::engine::SourceReport;
     use crate::engine::summary::{RouteRow, Row};
     use crate::engine::{InputStats, LinePos};
-    use crate::input::batch::SourceReport;
+    use crate::view::report::data::secs;
 
     // The reference: the rows as serde_json renders them (what the report
     // wrote before `pretty`).
@@ -325,13 +327,13 @@ mod tests {
     fn json_latency(r: &Row) -> Option<JsonLatency> {
         (r.timed > 0).then(|| JsonLatency {
             count: r.timed,
-            sum: super::super::secs(r.lat_sum_us),
+            sum: secs(r.lat_sum_us),
             mean: r.lat_sum_us as f64 / r.timed as f64 / 1e6,
-            p50: super::super::secs(r.q_us[0]),
-            p90: super::super::secs(r.q_us[1]),
-            p99: super::super::secs(r.q_us[2]),
-            p999: super::super::secs(r.q_us[3]),
-            max: super::super::secs(r.lat_max_us),
+            p50: secs(r.q_us[0]),
+            p90: secs(r.q_us[1]),
+            p99: secs(r.q_us[2]),
+            p999: secs(r.q_us[3]),
+            max: secs(r.lat_max_us),
         })
     }
 

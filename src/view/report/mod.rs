@@ -1,307 +1,43 @@
 //! `--once` output: the since-start summary as a table for people, JSON for
 //! programs (schema: `assets/report.schema.json`) or CSV for spreadsheets,
 //! plus the parse-error summary that goes to stderr.
+//!
+//! Reports are written a few bytes at a time. Each layout writes to a
+//! concrete `BufWriter`, so each piece is an inlined copy; through
+//! `&mut dyn Write` each was a virtual call (a third of a large JSON
+//! report's time).
 
+mod data;
+mod errors;
 mod json;
+mod text;
 
 use std::io::{self, Write};
 
-use super::human;
-use crate::engine::InputStats;
-use crate::engine::summary::{Row, Summary};
-use crate::format::ErrorKind;
-use crate::input::batch::SourceReport;
+pub use data::{ReportData, SCHEMA_ID};
+pub use errors::parse_errors;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutputFormat {
-    Table,
-    Json,
-    Csv,
-}
-
-/// Everything a report shows.
-pub struct ReportData<'a> {
-    pub summary: &'a Summary,
-    pub sources: &'a [SourceReport],
-    pub inputs: &'a [InputStats],
-}
-
-impl ReportData<'_> {
-    fn has_latency(&self) -> bool {
-        self.summary.totals.timed > 0 || self.sources.iter().any(|s| s.has_latency)
-    }
-}
-
-pub const SCHEMA_ID: &str = "routetop-report/1";
-
-pub fn write(
-    out: &mut dyn Write,
-    data: &ReportData,
-    format: OutputFormat,
-    top: Option<usize>,
-) -> io::Result<()> {
-    // Reports are written a few bytes at a time. The writers below take a
-    // concrete `BufWriter`, so each piece is an inlined copy; through
-    // `&mut dyn Write` each was a virtual call (a third of a large JSON
-    // report's time).
-    let mut w = io::BufWriter::with_capacity(1 << 16, out);
-    match format {
-        OutputFormat::Table => table(&mut w, data, top),
-        OutputFormat::Json => json::json(&mut w, data),
-        OutputFormat::Csv => csv(&mut w, data, top),
-    }?;
+/// The report as a table, the `top` busiest routes (all when `None`).
+pub fn table(out: &mut dyn Write, data: &ReportData, top: Option<usize>) -> io::Result<()> {
+    let mut w = buffered(out);
+    text::table(&mut w, data, top)?;
     w.flush()
 }
 
-fn secs(us: u64) -> f64 {
-    us as f64 / 1e6
+/// The report as CSV, the `top` busiest routes (all when `None`).
+pub fn csv(out: &mut dyn Write, data: &ReportData, top: Option<usize>) -> io::Result<()> {
+    let mut w = buffered(out);
+    text::csv(&mut w, data, top)?;
+    w.flush()
 }
 
-// ---------------------------------------------------------------- table
-
-fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result<()> {
-    let s = d.summary;
-    let t = &s.totals;
-    let names: Vec<&str> = d.sources.iter().map(|s| s.name.as_str()).collect();
-    let formats: Vec<String> =
-        d.sources
-            .iter()
-            .filter_map(|s| s.format.clone())
-            .fold(Vec::new(), |mut v, f| {
-                if !v.contains(&f) {
-                    v.push(f);
-                }
-                v
-            });
-    write!(out, "{} requests", t.requests)?;
-    if let (Some((a, b)), Some(secs)) = (s.span, s.span_seconds()) {
-        write!(
-            out,
-            " from {} to {} UTC ({}), {}/s",
-            human::utc(a),
-            human::utc(b),
-            human::duration(secs),
-            human::rate(s.rate(t.requests).unwrap_or(0.0))
-        )?;
-    }
-    writeln!(
-        out,
-        "; 5xx {}, 4xx {}",
-        human::percent(t.err5()),
-        human::percent(t.err4())
-    )?;
-    writeln!(out, "inputs: {} [{}]", names.join(", "), formats.join("; "))?;
-    writeln!(out)?;
-
-    let lat = d.has_latency();
-    let shown = top.unwrap_or(usize::MAX).min(s.routes.len());
-    let mut rows: Vec<[String; 12]> = Vec::with_capacity(shown + 2);
-    let cells = |name: String, methods: String, r: &Row| -> [String; 12] {
-        let l = |v: u64| {
-            if lat && r.timed > 0 {
-                human::latency(v)
-            } else {
-                "-".into()
-            }
-        };
-        [
-            name,
-            methods,
-            r.requests.to_string(),
-            s.rate(r.requests).map_or("-".into(), human::rate),
-            human::percent(r.err4()),
-            human::percent(r.err5()),
-            l(r.q_us[0]),
-            l(r.q_us[1]),
-            l(r.q_us[2]),
-            l(r.q_us[3]),
-            l(r.lat_max_us),
-            human::bytes(r.bytes),
-        ]
-    };
-    for r in &s.routes[..shown] {
-        let m = match r.methods.len() {
-            0 => "-".to_string(),
-            1 => r.methods[0].to_string(),
-            n => format!("{}+{}", r.methods[0], n - 1),
-        };
-        rows.push(cells(r.route.to_string(), m, &r.row));
-    }
-    if shown < s.routes.len() {
-        let rest = s.routes.len() - shown;
-        let reqs: u64 = s.routes[shown..].iter().map(|r| r.row.requests).sum();
-        rows.push([
-            format!("({rest} more routes, {reqs} requests)"),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
-    }
-    rows.push(cells("TOTAL".into(), String::new(), t));
-    let header = [
-        "ROUTE", "METHOD", "REQS", "REQ/S", "4XX%", "5XX%", "P50", "P90", "P99", "P99.9", "MAX",
-        "BYTES",
-    ];
-    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            // Route names past 60 columns overflow rather than widen the table.
-            let n = c.chars().count();
-            if i > 0 || n <= 60 {
-                w[i] = w[i].max(n);
-            }
-        }
-    }
-    let line = |out: &mut dyn Write, cols: &[String]| -> io::Result<()> {
-        let mut text = String::new();
-        for (i, c) in cols.iter().enumerate() {
-            let pad = w[i].saturating_sub(c.chars().count());
-            if i < 2 {
-                text.push_str(c);
-                text.push_str(&" ".repeat(pad));
-            } else {
-                text.push_str(&" ".repeat(pad));
-                text.push_str(c);
-            }
-            text.push_str("  ");
-        }
-        writeln!(out, "{}", text.trim_end())
-    };
-    line(out, &header.map(String::from))?;
-    for r in &rows {
-        line(out, r)?;
-    }
-    let o = &s.overflow;
-    let by_routes = o.requests.saturating_sub(o.keys_folded);
-    if by_routes > 0 {
-        writeln!(
-            out,
-            "\nroute cap {} reached: {}{} more routes folded into (overflow), {} requests",
-            o.max_routes,
-            if o.at_least { "at least " } else { "" },
-            o.folded_routes,
-            by_routes
-        )?;
-    }
-    if o.keys_folded > 0 {
-        // Only a flood of methods and statuses gets here (64 keys per route
-        // on average): memory stays bounded, and the report says so.
-        writeln!(
-            out,
-            "\nkey cap reached: {} requests of further (route, method, status) combinations counted under (overflow)",
-            o.keys_folded
-        )?;
-    }
-    Ok(())
+/// The report as pretty JSON, every route.
+pub fn json(out: &mut dyn Write, data: &ReportData) -> io::Result<()> {
+    let mut w = buffered(out);
+    json::json(&mut w, data)?;
+    w.flush()
 }
 
-// ---------------------------------------------------------------- CSV
-
-/// RFC 4180 quoting.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn csv(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result<()> {
-    let s = d.summary;
-    writeln!(
-        out,
-        "route,methods,requests,rps,bytes,status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,status_other,error_rate_4xx,error_rate_5xx,timed,latency_sum,p50,p90,p99,p999,max"
-    )?;
-    let row = |out: &mut dyn Write, name: &str, methods: &str, r: &Row| -> io::Result<()> {
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-        let lat = |us: u64| {
-            if r.timed > 0 {
-                secs(us).to_string()
-            } else {
-                String::new()
-            }
-        };
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            csv_field(name),
-            csv_field(methods),
-            r.requests,
-            opt(s.rate(r.requests)),
-            r.bytes,
-            r.classes[1],
-            r.classes[2],
-            r.classes[3],
-            r.classes[4],
-            r.classes[5],
-            r.classes[0],
-            r.err4(),
-            r.err5(),
-            r.timed,
-            lat(r.lat_sum_us),
-            lat(r.q_us[0]),
-            lat(r.q_us[1]),
-            lat(r.q_us[2]),
-            lat(r.q_us[3]),
-            lat(r.lat_max_us),
-        )
-    };
-    let shown = top.unwrap_or(usize::MAX).min(s.routes.len());
-    for r in &s.routes[..shown] {
-        let methods: Vec<&str> = r.methods.iter().map(|m| &**m).collect();
-        row(out, &r.route, &methods.join(" "), &r.row)?;
-    }
-    row(out, "(total)", "", &s.totals)
-}
-
-// ---------------------------------------------------------------- stderr
-
-/// One line per input with parse errors, then its first bad lines.
-pub fn parse_errors(
-    err: &mut dyn Write,
-    sources: &[SourceReport],
-    inputs: &[InputStats],
-) -> io::Result<()> {
-    for (i, src) in sources.iter().enumerate() {
-        let Some(st) = inputs.get(i) else { continue };
-        let bad = st.error_total();
-        if bad == 0 {
-            continue;
-        }
-        let reasons: Vec<String> = ErrorKind::ALL
-            .iter()
-            .filter(|k| st.errors[k.index()] > 0)
-            .map(|k| format!("{} {}", k.as_str(), st.errors[k.index()]))
-            .collect();
-        writeln!(
-            err,
-            "routetop: {}: {} of {} lines not parsed ({}) [format: {}]",
-            src.name,
-            bad,
-            st.lines,
-            reasons.join(", "),
-            src.format.as_deref().unwrap_or("-")
-        )?;
-        for s in st.samples.iter().take(3) {
-            let text = String::from_utf8_lossy(&s.text[..s.text.len().min(160)])
-                .escape_debug()
-                .to_string();
-            let more = if s.len as usize > s.text.len().min(160) {
-                format!("… ({} bytes)", s.len)
-            } else {
-                String::new()
-            };
-            writeln!(err, "  line {} ({}): {}{}", s.line_no, s.kind, text, more)?;
-        }
-    }
-    Ok(())
+fn buffered(out: &mut dyn Write) -> io::BufWriter<&mut dyn Write> {
+    io::BufWriter::with_capacity(1 << 16, out)
 }

@@ -12,8 +12,7 @@ use std::sync::Arc;
 
 use regex::{Regex, RegexBuilder};
 
-use super::Command;
-use super::columns::{self, Column};
+use super::columns::{self, Column, WindowChoice};
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 
 /// Everything a key can do.
@@ -73,12 +72,11 @@ pub enum Screen {
     ParseErrors,
 }
 
-/// Which statistics the table shows.
+/// Requests from the dashboard to the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WindowChoice {
-    /// `snapshot.windows[i]`.
-    Recent(usize),
-    SinceStart,
+pub enum Command {
+    /// Zero every counter, window and series (`r`, confirmed).
+    ResetCounters,
 }
 
 /// Routes shown by status class in the window.

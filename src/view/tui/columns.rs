@@ -8,7 +8,13 @@
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 
-use super::app::WindowChoice;
+/// Which statistics the table shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowChoice {
+    /// `snapshot.windows[i]`.
+    Recent(usize),
+    SinceStart,
+}
 
 /// A column of the route table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -20,8 +20,8 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
-use super::app::{App, WindowChoice, short_duration};
-use super::columns;
+use super::app::{App, short_duration};
+use super::columns::{self, WindowChoice};
 use super::header::short_name;
 use super::style::{self, Theme, escape};
 use crate::engine::snapshot::{RouteSnap, Snapshot};

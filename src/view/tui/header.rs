@@ -16,10 +16,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, WindowChoice, short_duration};
-use super::columns;
+use super::app::{App, short_duration};
+use super::columns::{self, WindowChoice};
 use super::style::{self, Theme, escape};
-use crate::engine::snapshot::{InputSnap, InputState, Snapshot};
+use crate::engine::InputState;
+use crate::engine::snapshot::{InputSnap, Snapshot};
 use crate::view::human;
 
 /// Lines the header takes.

@@ -43,19 +43,12 @@ use tokio::sync::{mpsc, watch};
 
 use crate::engine::snapshot::Snapshot;
 
-pub use app::{Action, App, Effect, Screen, Sort, StatusFilter, WindowChoice};
-pub use columns::Column;
+pub use app::{Action, App, Command, Effect, Screen, Sort, StatusFilter};
+pub use columns::{Column, WindowChoice};
 pub use keys::{HELP, action_for};
 pub use render::render;
 pub use style::color_from_env;
 pub use terminal::TerminalGuard;
-
-/// Requests from the dashboard to the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Zero every counter, window and series (`r`, confirmed).
-    ResetCounters,
-}
 
 /// Redraw rates outside this range are clamped: below 4 Hz the screen
 /// feels stuck, above 10 Hz it only costs CPU.

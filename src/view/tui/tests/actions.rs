@@ -7,7 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
 use crate::view::tui::Command;
-use crate::view::tui::app::{Action, Effect, Screen, StatusFilter, WindowChoice};
+use crate::view::tui::app::{Action, Effect, Screen, StatusFilter};
+use crate::view::tui::columns::WindowChoice;
 use crate::view::tui::columns::{self, Column};
 
 const USERS: &str = "/api/users/:id";
@@ -265,7 +266,7 @@ fn window_toggle_cycles_and_changes_numbers() {
     assert_eq!(app.window, WindowChoice::Recent(0));
 
     // Batch snapshots have no windows: since start only.
-    let mut batch = fixture::snapshot();
+    let mut batch = testkit::snapshot();
     batch.windows.clear();
     let mut app = app_with(batch);
     assert_eq!(app.window, WindowChoice::SinceStart);

@@ -23,7 +23,7 @@ struct Rig {
 fn start() -> Rig {
     let (keys, mut key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
     let events = futures_util::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
-    let (snaps, mut snap_rx) = watch::channel(Arc::new(fixture::snapshot()));
+    let (snaps, mut snap_rx) = watch::channel(Arc::new(testkit::snapshot()));
     let (cmd_tx, commands) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(100, 24)).expect("backend");

@@ -16,14 +16,15 @@ use ratatui::backend::TestBackend;
 use super::app::App;
 use super::keys::action_for;
 use super::render::render;
-use crate::engine::snapshot::{RouteSnap, Snapshot, fixture};
+use crate::engine::snapshot::{RouteSnap, Snapshot};
+use crate::testkit;
 
 pub(super) fn app_with(snap: Snapshot) -> App {
     App::new(Arc::new(snap), false)
 }
 
 pub(super) fn fixture_app() -> App {
-    app_with(fixture::snapshot())
+    app_with(testkit::snapshot())
 }
 
 /// Renders the app at `w`×`h` and returns the screen as text.
@@ -61,7 +62,7 @@ pub(super) fn route_names(app: &App) -> Vec<String> {
 /// A route with `n` requests in every window and since start, latency
 /// `p99_us` at every quantile: enough to tell orders apart.
 pub(super) fn plain_route(name: &str, n: u64, p99_us: u64) -> RouteSnap {
-    let mut r = fixture::snapshot().routes[2].clone();
+    let mut r = testkit::snapshot().routes[2].clone();
     r.route = Arc::from(name);
     r.total.requests = n;
     r.total.classes = [0, 0, n, 0, 0, 0];
@@ -76,7 +77,7 @@ pub(super) fn plain_route(name: &str, n: u64, p99_us: u64) -> RouteSnap {
 /// The fixture with these routes instead of its own, and a new sequence
 /// number (as the engine would publish).
 pub(super) fn with_routes(seq: u64, routes: Vec<RouteSnap>) -> Arc<Snapshot> {
-    let mut s = fixture::snapshot();
+    let mut s = testkit::snapshot();
     s.seq = seq;
     s.routes = routes;
     s.uptime = Duration::from_secs(3_725);

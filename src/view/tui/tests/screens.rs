@@ -9,10 +9,12 @@ use std::time::Duration;
 use insta::assert_snapshot;
 
 use super::*;
-use crate::engine::snapshot::{InputState, Sample};
+use crate::engine::InputState;
+use crate::engine::snapshot::Sample;
 use crate::format::ErrorKind;
-use crate::view::tui::app::{Action, Screen, StatusFilter, WindowChoice};
+use crate::view::tui::app::{Action, Screen, StatusFilter};
 use crate::view::tui::columns::Column;
+use crate::view::tui::columns::WindowChoice;
 
 #[test]
 fn table_80x24() {
@@ -31,12 +33,12 @@ fn table_large_220x50() {
 
 #[test]
 fn empty_80x24() {
-    assert_snapshot!(draw(&app_with(fixture::empty()), 80, 24));
+    assert_snapshot!(draw(&app_with(testkit::empty()), 80, 24));
 }
 
 #[test]
 fn empty_drill_and_errors() {
-    let mut app = app_with(fixture::empty());
+    let mut app = app_with(testkit::empty());
     press(&mut app, "\n");
     assert_eq!(app.screen, Screen::Table, "no row, nothing to open");
     press(&mut app, "e");
@@ -74,7 +76,7 @@ fn errors_100x30() {
 
 #[test]
 fn errors_wrong_format_80x24() {
-    let mut snap = fixture::snapshot();
+    let mut snap = testkit::snapshot();
     let inp = &mut snap.inputs[0];
     inp.errors = [0, 0, 11_000, 0, 0];
     inp.samples = (1..=4)
@@ -142,7 +144,7 @@ fn sorted_by_p99_ascending_since_start_5xx_only() {
 
 #[test]
 fn batch_snapshot_without_windows() {
-    let mut snap = fixture::snapshot();
+    let mut snap = testkit::snapshot();
     snap.windows.clear();
     snap.uptime = Duration::ZERO;
     for r in snap.routes.iter_mut().chain([&mut snap.total]) {
@@ -166,7 +168,7 @@ fn reset_question() {
 /// show as text, huge numbers must not break the layout.
 #[test]
 fn hostile_routes_and_huge_numbers() {
-    let mut snap = fixture::snapshot();
+    let mut snap = testkit::snapshot();
     let mut evil = plain_route(
         "/x\u{1b}[2J\u{1b}]0;owned\u{7}\r\n/\u{202e}gnp.exe",
         u64::MAX,
@@ -218,7 +220,7 @@ fn tiny_terminals_do_not_panic() {
 fn colours_mean_something_and_no_color_removes_them() {
     use ratatui::style::Color;
     let cell_fg = |color: bool, text: &str| -> Vec<Option<Color>> {
-        let app = App::new(Arc::new(fixture::snapshot()), color);
+        let app = App::new(Arc::new(testkit::snapshot()), color);
         let mut t = Terminal::new(TestBackend::new(120, 24)).expect("backend");
         t.draw(|f| render(f, &app)).expect("draw");
         let buf = t.backend().buffer().clone();

@@ -1,7 +1,21 @@
-//! A fixed, realistic snapshot for view tests (dashboard screens, exposition
-//! goldens): three routes over two sources, windows and series filled.
+//! Test support, not part of routetop's interface: compiled for the crate's
+//! own tests and, through the `testkit` feature that the dev-dependency on
+//! itself turns on, for integration tests and benchmarks. Normal builds do
+//! not have it.
+//!
+//! [`snapshot`] is a fixed, realistic snapshot for view tests (dashboard
+//! screens, exposition goldens): three routes over two sources, windows and
+//! series filled; [`empty`] is the one a view sees before any line.
 
-use super::*;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::engine::InputState;
+use crate::engine::snapshot::{
+    InputSnap, KeySnap, Overflow, RouteSnap, Sample, Series, Snapshot, TOTAL_ROUTE, WindowStats,
+};
+use crate::engine::summary::{QUANTILES, Row};
+use crate::format::ErrorKind;
 
 // A fixture row reads like a table line; a struct literal would not.
 #[allow(clippy::too_many_arguments)]

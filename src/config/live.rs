@@ -1,6 +1,6 @@
 //! Live-mode settings in their three layers: the flags (flattened into
-//! [`crate::cli::Args`]), the `[live]` table of the TOML file, and the
-//! validated [`LiveSettings`] in [`crate::Config`].
+//! `cli::Args`), the `[live]` table of the TOML file, and the validated
+//! [`LiveSettings`] in the merged `Config`.
 //!
 //! ```toml
 //! [live]
@@ -21,7 +21,8 @@ use clap::ArgAction;
 use clap::builder::BoolishValueParser;
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use super::duration::parse_duration;
+use super::error::ConfigError;
 
 /// How requests are placed in windows and series.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
@@ -34,7 +35,7 @@ pub enum WindowBy {
     Log,
 }
 
-/// Flags of live mode, flattened into the main [`crate::cli::Args`].
+/// Flags of live mode, flattened into the main `cli::Args`.
 #[derive(clap::Args, Debug, Default, Clone)]
 #[command(next_help_heading = "Live mode")]
 pub struct LiveArgs {
@@ -156,29 +157,6 @@ impl Default for LiveSettings {
     }
 }
 
-/// `250ms`, `10s`, `1m`, `2h`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}`: expected a duration like 500ms, 10s, 1m"))?;
-    let secs = match unit.trim() {
-        "ms" => v / 1000.0,
-        "" | "s" => v,
-        "m" => v * 60.0,
-        "h" => v * 3600.0,
-        u => return Err(format!("`{s}`: unknown unit `{u}` (ms, s, m, h)")),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 7.0 * 86_400.0 {
-        return Err(format!("`{s}`: must be more than 0 and at most a week"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 impl LiveSettings {
     pub fn merge(args: &LiveArgs, file: LiveFile) -> Result<LiveSettings, ConfigError> {
         let d = LiveSettings::default();
@@ -248,18 +226,6 @@ impl LiveSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5d").unwrap_err().contains("unknown unit"));
-        assert!(parse_duration("fast").is_err());
-    }
 
     #[test]
     fn merge_and_validate() {

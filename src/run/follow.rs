@@ -21,13 +21,12 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::Error;
-use crate::config::{Config, ConfigError};
+use super::error::Error;
+use crate::config::{Config, ConfigError, WindowBy};
 use crate::engine::EngineConfig;
 use crate::engine::live::{self, Control, LiveConfig, LiveEngine};
-use crate::engine::snapshot::{InputState, Snapshot};
+use crate::engine::snapshot::Snapshot;
 use crate::input::follow::{self, FollowHandle, FollowOptions};
-use crate::live_settings::WindowBy;
 use crate::route::Router;
 use crate::view::export;
 use crate::view::headless::{self, HeadlessOptions};
@@ -63,16 +62,18 @@ pub fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> Vi
     }
 }
 
-pub fn live_config(config: &Config) -> LiveConfig {
-    LiveConfig {
+/// The live engine's settings, from the run's.
+pub fn live_config(config: &Config) -> Result<LiveConfig, Error> {
+    Ok(LiveConfig {
         engine: EngineConfig::new(config.max_routes, config.max_line, &config.buckets),
         windows: config.live.windows.clone(),
         step: config.live.step,
         publish: config.live.publish,
         series: config.live.series,
+        formats: config.formats().map_err(|e| Error::Input(e.to_string()))?,
         json: config.json_fields.clone(),
         log_time: config.live.window_by == WindowBy::Log,
-    }
+    })
 }
 
 /// Everything follow mode runs, started.
@@ -89,14 +90,14 @@ impl Running {
     pub fn start(config: &Config, rt: &tokio::runtime::Handle) -> Result<Running, Error> {
         let router =
             Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
-        let engine = LiveEngine::new(live_config(config), router, config.max_routes);
+        let engine = LiveEngine::new(live_config(config)?, router);
         let (tx, rx) = sync_channel(EVENT_QUEUE);
         let opts = FollowOptions {
             from_start: config.live.from_start,
             max_line: config.max_line,
             ..FollowOptions::default()
         };
-        let follower = follow::spawn(config.inputs.clone(), opts, tx, rt)?;
+        let follower = follow::spawn(config.input_list(), opts, tx, rt)?;
         let (control, control_rx) = std::sync::mpsc::channel();
         let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -221,7 +222,15 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
                 forward.abort();
                 r.map_err(Error::from)
             }
-            View::Headless => headless_loop(snapshots, &config.live, out).await,
+            View::Headless => {
+                let opts = HeadlessOptions {
+                    interval: config.live.interval,
+                    top: 5,
+                };
+                headless::run(snapshots, &opts, out, wait_for_stop())
+                    .await
+                    .map_err(Error::from)
+            }
             View::Quiet => {
                 wait_for_stop().await;
                 Ok(())
@@ -262,47 +271,6 @@ async fn wait_for_stop() {
         }
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-/// Prints a summary every interval until a signal, or until every input
-/// has ended.
-async fn headless_loop(
-    mut snapshots: watch::Receiver<Arc<Snapshot>>,
-    live: &crate::live_settings::LiveSettings,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    let opts = HeadlessOptions {
-        interval: live.interval,
-        top: 5,
-    };
-    let mut tick =
-        tokio::time::interval_at(tokio::time::Instant::now() + live.interval, live.interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stop = wait_for_stop();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return Ok(()),
-            _ = tick.tick() => {
-                let snap = snapshots.borrow().clone();
-                // seq 0 is the placeholder before the engine's first step.
-                if snap.seq > 0 {
-                    write!(out, "{}", headless::summary(&snap, &opts))?;
-                    out.flush()?;
-                }
-            }
-            changed = snapshots.changed() => {
-                if changed.is_err() {
-                    return Ok(());
-                }
-                let snap = snapshots.borrow().clone();
-                let ended = !snap.inputs.is_empty() && snap.inputs.iter().all(|i| i.state == InputState::Done);
-                if ended {
-                    return Ok(());
-                }
-            }
         }
     }
 }

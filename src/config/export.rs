@@ -1,8 +1,6 @@
 //! Exporter settings in their three layers: the flags (flattened into
-//! [`crate::cli::Args`]), the `[export]` table of the TOML file, and the
-//! validated [`ExportConfig`] in [`crate::Config`]. Kept here, not in
-//! `cli.rs`/`config.rs`, so the exporter's settings live beside the code that
-//! uses them and the shared files only gain one field each.
+//! `cli::Args`), the `[export]` table of the TOML file, and the validated
+//! `view::export::ExportConfig` the exporter is started with.
 //!
 //! ```toml
 //! [export]
@@ -23,7 +21,9 @@ use clap::ArgAction;
 use clap::builder::BoolishValueParser;
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use super::duration::parse_duration;
+use super::error::ConfigError;
+use crate::view::export::{ExportConfig, PushConfig};
 
 /// The address `--metrics` listens on when none is given: loopback only, so
 /// nothing is exposed to the network unless asked for.
@@ -31,7 +31,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9898";
 pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(15);
 pub const DEFAULT_JOB: &str = "routetop";
 
-/// Flags of the exporter, flattened into the main [`crate::cli::Args`].
+/// Flags of the exporter, flattened into the main `cli::Args`.
 #[derive(clap::Args, Debug, Default, Clone)]
 #[command(next_help_heading = "Prometheus")]
 pub struct ExportArgs {
@@ -133,38 +133,6 @@ pub struct FileExport {
     pub web_config: Option<PathBuf>,
 }
 
-/// Where and how to push.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PushConfig {
-    /// Base URL of the Pushgateway, without a trailing `/`.
-    pub url: String,
-    pub interval: Duration,
-    pub job: String,
-    pub instance: String,
-}
-
-/// Validated exporter settings.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ExportConfig {
-    /// Listen address for `/metrics` (`HOST:PORT`), when serving.
-    pub metrics: Option<String>,
-    /// Prefix of the `http_*` families, without the trailing `_`.
-    pub namespace: Option<String>,
-    pub max_gauge: bool,
-    pub push: Option<PushConfig>,
-    pub web_config: Option<PathBuf>,
-}
-
-impl ExportConfig {
-    /// Nothing exported: what a plain `--once` or dashboard run has.
-    pub fn off() -> ExportConfig {
-        ExportConfig {
-            max_gauge: true,
-            ..Default::default()
-        }
-    }
-}
-
 /// Flags over the file's `[export]` table over defaults. `inputs` receives
 /// the word after a bare `--metrics` when it is not an address (see the
 /// flag's help). `once` rejects `--metrics`, which needs a live run.
@@ -210,8 +178,9 @@ pub fn merge(
         None => None,
         Some(url) => {
             let interval = match args.push_interval.as_ref().or(file.push_interval.as_ref()) {
-                Some(s) => crate::live_settings::parse_duration(s)
-                    .map_err(|e| ConfigError(format!("--push-interval: {e}")))?,
+                Some(s) => {
+                    parse_duration(s).map_err(|e| ConfigError(format!("--push-interval: {e}")))?
+                }
                 None => DEFAULT_PUSH_INTERVAL,
             };
             if interval < Duration::from_millis(100) || interval > Duration::from_secs(86_400) {

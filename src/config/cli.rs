@@ -1,21 +1,46 @@
 //! Command-line flags (with `ROUTETOP_*` environment variables). Every field
-//! is optional so that [`crate::config`] can tell "not given" from a default
-//! and let flags override the config file, which overrides defaults.
+//! is optional so that the merge (`config/mod.rs`) can tell "not given"
+//! from a default and let flags override the config file, which overrides
+//! defaults.
 
 use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
-use crate::format::FieldOverride;
+use super::export::ExportArgs;
+use super::live::LiveArgs;
+use super::mode::OutputFormat;
+use crate::format::{FieldOverride, PRESETS};
 use crate::route::RouteRule;
-use crate::view::report::OutputFormat;
 
-const AFTER_HELP: &str = "\
-Formats (-f):
-  auto                 detect from the first lines (default)
-  combined, common, vcombined, combined_rt, combined_upstream, main, combined_D
-                       presets; `routetop --list-formats` shows what each is
+/// `--list-formats`: every preset and what it stands for.
+pub fn format_list() -> String {
+    let mut s = String::from("Presets (-f NAME):\n");
+    for (name, what, fmt) in PRESETS {
+        s.push_str(&format!("  {name:<18} {what}\n  {:<18} {fmt}\n", ""));
+    }
+    s.push_str(
+        "\nAlso: auto (default), json, regex:PATTERN, or any nginx log_format / Apache LogFormat string.\n",
+    );
+    s
+}
+
+/// The text after the flags in `--help`: the formats, presets listed from
+/// the format layer's table (so a new preset cannot be missing here), and
+/// examples.
+fn after_help() -> String {
+    let presets: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+    format!(
+        "Formats (-f):\n  auto                 detect from the first lines (default)\n  {}\n{AFTER_PRESETS}",
+        presets.join(", ")
+    )
+}
+
+// Continued on the next line, under the preset names (a `\` line
+// continuation would eat the indent).
+const AFTER_PRESETS: &str = "                       \
+presets; `routetop --list-formats` shows what each is
   '<log_format>'       an nginx log_format string, verbatim, e.g.
                        '$remote_addr-[$time_local]-$request-$status-$request_time'
                        (the whole `log_format name '...';` directive works too)
@@ -35,7 +60,7 @@ Examples:
     name = "routetop",
     version,
     about = "Per-route QPS, errors and latency percentiles from web-server access logs",
-    after_help = AFTER_HELP,
+    after_help = after_help(),
     // A fixed width keeps --help identical everywhere (and in the README).
     term_width = 100
 )]
@@ -142,8 +167,8 @@ pub struct Args {
     pub list_formats: bool,
 
     #[command(flatten)]
-    pub live: crate::live_settings::LiveArgs,
+    pub live: LiveArgs,
 
     #[command(flatten)]
-    pub export: crate::view::export::settings::ExportArgs,
+    pub export: ExportArgs,
 }

@@ -20,106 +20,50 @@
 //! metrics = "127.0.0.1:9898"
 //! ```
 
-use std::path::Path;
+mod cli;
+mod duration;
+mod error;
+mod export;
+mod file;
+mod live;
+mod mode;
 
-use serde::Deserialize;
+use std::sync::Arc;
 
-use crate::cli::Args;
-use crate::engine::DEFAULT_BUCKETS;
-use crate::format::{FieldOverride, FormatError, FormatSpec};
-use crate::input::InputSpec;
-use crate::live_settings::{LiveFile, LiveSettings};
-use crate::route::RouteRule;
-use crate::view::export::settings::{self as export, ExportConfig, FileExport};
-use crate::view::report::OutputFormat;
+pub use cli::{Args, format_list};
+pub use duration::parse_duration;
+pub use error::ConfigError;
+pub use export::{ExportArgs, FileExport, FileMetrics};
+pub use file::{FileConfig, FileInput};
+pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
+pub use mode::{Mode, OutputFormat};
+
+use crate::engine::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE};
+use crate::format::{FieldOverride, Format, FormatError, FormatSpec};
+use crate::input::{Input, InputSpec, MAX_LINE_LIMIT};
+use crate::route::{RouteRule, Router};
+use crate::view::export::ExportConfig;
 
 pub const DEFAULT_MAX_ROUTES: usize = 2000;
-pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub format: Option<String>,
-    pub max_routes: Option<usize>,
-    pub templating: Option<bool>,
-    pub max_line: Option<usize>,
-    pub threads: Option<usize>,
-    pub output: Option<OutputFormat>,
-    pub top: Option<usize>,
-    pub buckets: Option<Vec<f64>>,
-    #[serde(default)]
-    pub json_fields: Vec<String>,
-    #[serde(default)]
-    pub routes: Vec<RouteRule>,
-    #[serde(default)]
-    pub inputs: Vec<FileInput>,
-    pub export: Option<FileExport>,
-    #[serde(default)]
-    pub live: LiveFile,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileInput {
-    pub path: String,
-    pub format: Option<String>,
-    pub name: Option<String>,
-}
-
-impl FileConfig {
-    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| {
-            // One line: where, then what (toml draws a multi-line picture).
-            let at = match e.span() {
-                Some(span) => {
-                    let before = &text[..span.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                    format!("line {line}, column {col}: ")
-                }
-                None => String::new(),
-            };
-            let msg: Vec<&str> = e
-                .message()
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            ConfigError(format!("config {}: {at}{}", path.display(), msg.join("; ")))
-        })
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
-
-impl From<FormatError> for ConfigError {
-    fn from(e: FormatError) -> Self {
-        ConfigError(e.to_string())
-    }
-}
 
 /// One input and how to read it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputConfig {
     pub spec: InputSpec,
+    /// The format as given.
     pub format: FormatSpec,
     /// Shown instead of the path (config `name`).
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Mode {
-    /// Read to the end, print a report.
-    Once {
-        output: OutputFormat,
-        top: Option<usize>,
-    },
-    /// Follow the inputs as they grow.
-    Follow,
+impl InputConfig {
+    /// What the input layer reads.
+    pub fn input(&self) -> Input {
+        Input {
+            spec: self.spec.clone(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// The validated settings of a run.
@@ -259,7 +203,7 @@ impl Config {
         let mut routes = args.routes.clone();
         routes.extend(file.routes.iter().cloned());
         // A bad rule fails now, before any input is read.
-        crate::route::Router::new(&routes, true).map_err(ConfigError)?;
+        Router::new(&routes, true).map_err(ConfigError)?;
 
         let max_routes = args
             .max_routes
@@ -271,10 +215,9 @@ impl Config {
             )));
         }
         let max_line = args.max_line.or(file.max_line).unwrap_or(DEFAULT_MAX_LINE);
-        if !(256..=crate::input::batch::BLOCK / 2).contains(&max_line) {
+        if !(256..=MAX_LINE_LIMIT).contains(&max_line) {
             return Err(ConfigError(format!(
-                "--max-line must be 256..={}, not {max_line}",
-                crate::input::batch::BLOCK / 2
+                "--max-line must be 256..={MAX_LINE_LIMIT}, not {max_line}"
             )));
         }
         let threads = args
@@ -300,7 +243,7 @@ impl Config {
         // Explicit formats compile now: a typo fails before any input is read.
         for f in std::iter::once(&default_format).chain(inputs.iter().map(|i| &i.format)) {
             if *f != FormatSpec::Auto {
-                crate::format::Format::compile(f, &json_fields)?;
+                Format::compile(f, &json_fields)?;
             }
         }
         let live = LiveSettings::merge(&args.live, file.live)?;
@@ -325,6 +268,26 @@ impl Config {
             export,
             live,
         })
+    }
+}
+
+impl Config {
+    /// The format of each input, compiled; `None` for `auto`. Every spec
+    /// compiled once already when the settings were validated, so this
+    /// cannot fail on a `Config` made by [`Config::merge`].
+    pub fn formats(&self) -> Result<Vec<Option<Arc<Format>>>, FormatError> {
+        self.inputs
+            .iter()
+            .map(|i| match &i.format {
+                FormatSpec::Auto => Ok(None),
+                spec => Format::compile(spec, &self.json_fields).map(|f| Some(Arc::new(f))),
+            })
+            .collect()
+    }
+
+    /// What the input layer reads.
+    pub fn input_list(&self) -> Vec<Input> {
+        self.inputs.iter().map(InputConfig::input).collect()
     }
 }
 

@@ -1,0 +1,22 @@
+//! What a run does: read to the end and report (`--once`, in one of three
+//! layouts), or follow.
+
+/// The layout of the `--once` report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    /// Read to the end, print a report.
+    Once {
+        output: OutputFormat,
+        top: Option<usize>,
+    },
+    /// Follow the inputs as they grow.
+    Follow,
+}

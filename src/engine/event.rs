@@ -1,0 +1,62 @@
+//! What the live inputs tell the engine, in order per source: a source was
+//! added, lines arrived, its state changed. Defined here, where the events
+//! are consumed; the input layer above produces them.
+
+/// Index of an input (file, stdin) in the run.
+pub type SourceId = u16;
+/// At most this many sources are told apart; ids fit 12 bits of a key.
+pub const MAX_SOURCES: usize = 4096;
+
+/// What live inputs send to the engine, in order per source.
+#[derive(Debug)]
+pub enum InputEvent {
+    /// A new source: a named input, or a file a glob matched. Sent before
+    /// any of its lines. `input` is the index of the configured input it
+    /// comes from, which says how its lines are parsed.
+    Added {
+        source: SourceId,
+        name: String,
+        input: usize,
+    },
+    /// Complete lines, each ending in `\n` (only the last line of a closed
+    /// stdin may lack it), in the order they were written.
+    Lines { source: SourceId, data: Vec<u8> },
+    /// A line too long to hold: its first bytes and its full length.
+    Oversized {
+        source: SourceId,
+        head: Vec<u8>,
+        len: u64,
+    },
+    /// The input's state changed (following, waiting, rotated, done, error).
+    State { source: SourceId, state: InputState },
+    /// The file was rotated (counted for the `rotations` figure).
+    Rotated { source: SourceId },
+}
+
+/// What an input is doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputState {
+    /// Read to the end once (batch), or stdin closed.
+    Done,
+    /// Following: reading new lines as they are written.
+    Following,
+    /// The path does not exist (yet); checked periodically.
+    Waiting,
+    /// Rotated recently; the new file is being followed (the old one may
+    /// still be drained for a grace period).
+    Rotated,
+    /// Cannot be read; the message says why.
+    Error(String),
+}
+
+impl InputState {
+    pub fn label(&self) -> &str {
+        match self {
+            InputState::Done => "done",
+            InputState::Following => "following",
+            InputState::Waiting => "waiting",
+            InputState::Rotated => "rotated",
+            InputState::Error(_) => "error",
+        }
+    }
+}

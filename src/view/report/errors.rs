@@ -1,0 +1,47 @@
+//! The parse-error summary `--once` writes to stderr.
+
+use std::io::{self, Write};
+
+use crate::engine::{InputStats, SourceReport};
+use crate::format::ErrorKind;
+
+/// One line per input with parse errors, then its first bad lines.
+pub fn parse_errors(
+    err: &mut dyn Write,
+    sources: &[SourceReport],
+    inputs: &[InputStats],
+) -> io::Result<()> {
+    for (i, src) in sources.iter().enumerate() {
+        let Some(st) = inputs.get(i) else { continue };
+        let bad = st.error_total();
+        if bad == 0 {
+            continue;
+        }
+        let reasons: Vec<String> = ErrorKind::ALL
+            .iter()
+            .filter(|k| st.errors[k.index()] > 0)
+            .map(|k| format!("{} {}", k.as_str(), st.errors[k.index()]))
+            .collect();
+        writeln!(
+            err,
+            "routetop: {}: {} of {} lines not parsed ({}) [format: {}]",
+            src.name,
+            bad,
+            st.lines,
+            reasons.join(", "),
+            src.format.as_deref().unwrap_or("-")
+        )?;
+        for s in st.samples.iter().take(3) {
+            let text = String::from_utf8_lossy(&s.text[..s.text.len().min(160)])
+                .escape_debug()
+                .to_string();
+            let more = if s.len as usize > s.text.len().min(160) {
+                format!("… ({} bytes)", s.len)
+            } else {
+                String::new()
+            };
+            writeln!(err, "  line {} ({}): {}{}", s.line_no, s.kind, text, more)?;
+        }
+    }
+    Ok(())
+}
