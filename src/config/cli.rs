@@ -117,6 +117,8 @@ pub struct Args {
     )]
     pub max_routes: Option<usize>,
 
+    // `[:UNIT]` is help text, not a doc link (clap prints the comment as is).
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// JSON field mapping FIELD=PATH[:UNIT] (FIELD: request, method, path,
     /// status, bytes, latency, upstream, time; UNIT: s, ms, us, ns), e.g.
     /// latency=Duration:ns or status=response.code. Repeatable.

@@ -104,7 +104,7 @@ impl TimeCache {
     }
 }
 
-/// Per-thread working memory for [`Format::parse`].
+/// Per-thread working memory for `Format::parse`.
 #[derive(Default)]
 pub struct Scratch {
     pub(super) buf: Vec<u8>,

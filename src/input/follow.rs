@@ -2,7 +2,7 @@
 //! `tail -F`, through every kind of rotation, as [`InputEvent`]s on the
 //! engine's channel.
 //!
-//! One thread (the *follower*) owns every followed path ([`Tailer`]) and
+//! One thread (the *follower*) owns every followed path (`tail::Tailer`) and
 //! reads them all with `pread` at its own offsets; stdin has a thread of its
 //! own. The follower sleeps until linemux reports a filesystem event, a
 //! timer fires (the `poll` safety net, glob `rescan`, grace deadlines) or the
@@ -13,7 +13,7 @@
 //!
 //! A pass reads rotated-away files before current ones, so a sequential
 //! writer's lines come out in order across a rotation. Bursts of events fold
-//! into one pass at most every [`MIN_PASS`], which keeps batches large (many
+//! into one pass at most every `MIN_PASS`, which keeps batches large (many
 //! lines per event) when a writer does one `write()` per line; while data
 //! keeps coming, the watcher is dropped and files are read on that period
 //! instead (`watch.rs`).

@@ -7,8 +7,8 @@
 //! redraw tick: keys redraw at once, new snapshots are drawn at the next
 //! tick (4–10 Hz), so the cost is per frame, never per log line.
 //!
-//! Wiring: `app::follow` runs [`run`] on the snapshot channel in follow mode
-//! and turns [`Command::ResetCounters`] into the engine's reset.
+//! Wiring: `run/follow.rs` runs [`run`] on the snapshot channel in follow
+//! mode and turns [`Command::ResetCounters`] into the engine's reset.
 //!
 //! Layout: `app.rs` (state and actions), `keys.rs` (keys → actions),
 //! `columns.rs` (table columns and sorting), `render.rs` and the screen
