@@ -4,7 +4,7 @@
 //! not have it.
 //!
 //! [`snapshot`] is a fixed, realistic snapshot for view tests (dashboard
-//! screens, exposition goldens): three routes over two sources, windows and
+//! screens, exposition snapshots): three routes over two sources, windows and
 //! series filled; [`empty`] is the one a view sees before any line.
 
 use std::sync::Arc;

@@ -1,10 +1,11 @@
-//! Exposition tests: golden texts for fixed snapshots (regenerate with
-//! `UPDATE_GOLDEN=1 cargo test --lib export`, then read the diff), exact
-//! values checked by hand, the max gauge's per-scrape memory, and
-//! `promtool check metrics` (skipped, saying so, when promtool is missing;
-//! Debian package `prometheus`).
+//! Exposition tests: insta snapshots of the texts for fixed snapshots
+//! (`src/view/export/snapshots/`, beside these tests as the dashboard's are
+//! beside `view/tui/tests/`; review changes with `cargo insta review`, or
+//! `INSTA_UPDATE=always cargo test --lib view::export` and read the git
+//! diff), exact values checked by hand, the max gauge's per-scrape memory,
+//! and `promtool check metrics` (skipped, saying so, when promtool is
+//! missing; Debian package `prometheus`).
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,17 +16,18 @@ use crate::engine::snapshot::{InputSnap, KeySnap, RouteSnap, Series, TimerSnap, 
 use crate::engine::summary::Row;
 use crate::testkit;
 
-fn golden(name: &str, text: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    same(name, &want, text);
+/// `text` against the insta snapshot `name`, byte for byte. insta compares
+/// texts with trailing whitespace trimmed and CRLF read as LF, and the
+/// exposition formats need their final newline; so the end of the text is
+/// checked here, exactly one `\n`, and that no line ends in `\r\n`.
+fn exposition(name: &str, text: &str) {
+    assert_eq!(
+        &text[text.trim_end().len()..],
+        "\n",
+        "{name}: an exposition ends with exactly one newline"
+    );
+    assert!(!text.contains("\r\n"), "{name}: a CRLF line ending");
+    insta::assert_snapshot!(name, text);
 }
 
 /// `assert_eq!` for long texts: names the first line that differs.
@@ -135,36 +137,36 @@ fn hostile() -> Snapshot {
 }
 
 #[test]
-fn golden_fixture_text() {
-    golden(
-        "fixture.prom",
+fn snapshot_fixture_text() {
+    exposition(
+        "fixture_prom",
         &fresh(&testkit::snapshot(), &RenderOptions::default()),
     );
 }
 
 #[test]
-fn golden_fixture_openmetrics() {
+fn snapshot_fixture_openmetrics() {
     let text = render_as(
         &testkit::snapshot(),
         &RenderOptions::default(),
         &mut ScrapeState::default(),
         Format::OpenMetrics,
     );
-    golden("fixture.om", &text);
+    exposition("fixture_om", &text);
 }
 
 #[test]
-fn golden_empty() {
-    golden(
-        "empty.prom",
+fn snapshot_empty() {
+    exposition(
+        "empty_prom",
         &fresh(&testkit::empty(), &RenderOptions::default()),
     );
 }
 
 #[test]
-fn golden_hostile_labels() {
+fn snapshot_hostile_labels() {
     let text = fresh(&hostile(), &RenderOptions::default());
-    golden("hostile.prom", &text);
+    exposition("hostile_prom", &text);
     // The escapes, spelled out: quote, backslash and newline escaped; the
     // carriage return, ESC and non-ASCII carried as they are.
     let want = "http_requests_total{route=\"/evil\\\"quote\\\\back\\nnew\rret\u{1b}[31m\u{fffd}é\",\
