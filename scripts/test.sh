@@ -22,6 +22,14 @@ fi
 # (tests/net/mod.rs, skip_or_fail).
 export ROUTETOP_REQUIRE_TOOLS=1
 
+# Snapshot tests (insta: dashboard screens, Prometheus expositions) fail on
+# a missing or changed snapshot and write nothing, here as in CI. insta does
+# this by itself when CI is set to anything but false/0, but the runner
+# calling .ci/run may not set it, and its default elsewhere writes
+# .snap.new files; say it outright. To accept changes, see README.md
+# (Development).
+export INSTA_UPDATE=no
+
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
