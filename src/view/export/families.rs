@@ -60,6 +60,197 @@ pub struct ScrapeState {
 /// Input states, in the order `routetop_inputs{state}` lists them.
 const STATES: [&str; 5] = ["done", "following", "waiting", "rotated", "error"];
 
+/// A family as declared: its name, help, type and the labels each of its
+/// metrics carries, written once for both [`families`] (which fills it)
+/// and [`descs`] (which declares it to a `prometheus::Registry`).
+#[derive(Debug)]
+pub(crate) struct Spec {
+    /// Without the namespace.
+    pub name: &'static str,
+    /// [`WINDOW`]'s has [`OVER`] in it, replaced by the window it covers.
+    pub help: &'static str,
+    pub kind: MetricType,
+    /// Label names in order. The per-key families add `source` when the
+    /// snapshot has several inputs; a `Desc` lists the labels always there.
+    pub labels: &'static [&'static str],
+    /// Prefixed by `--namespace` (the `http_*` families).
+    pub namespaced: bool,
+}
+
+/// Labels of the per-key families (and `source` with several inputs).
+pub(crate) const KEY_LABELS: &[&str] = &["route", "method", "status"];
+
+/// Placeholder in [`WINDOW`]'s help for the window its quantiles cover.
+const OVER: &str = "{over}";
+/// What [`descs`] says in its place: a `Desc` is made before any snapshot.
+pub(crate) const DESC_OVER: &str = "over the shortest window (since start in a batch)";
+
+const REQUESTS: Spec = Spec {
+    name: "http_requests_total",
+    help: "Requests logged, by route template, method and status.",
+    kind: MetricType::COUNTER,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+const DURATION: Spec = Spec {
+    name: "http_request_duration_seconds",
+    help: "Request latency from the access log (request time), exact bucket counts since start.",
+    kind: MetricType::HISTOGRAM,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+const BYTES: Spec = Spec {
+    name: "http_response_size_bytes_total",
+    help: "Response bytes sent, as logged.",
+    kind: MetricType::COUNTER,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+const UPSTREAM: Spec = Spec {
+    name: "http_upstream_duration_seconds",
+    help: "Upstream response time from the access log, exact bucket counts since start.",
+    kind: MetricType::HISTOGRAM,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+const WINDOW: Spec = Spec {
+    name: "http_request_duration_window_seconds",
+    help: "Request latency quantiles per route {over} (sum and count since start). \
+           Quantiles do not aggregate across routes or hosts: use the \
+           http_request_duration_seconds buckets for that.",
+    kind: MetricType::SUMMARY,
+    labels: &["route"],
+    namespaced: true,
+};
+const MAX: Spec = Spec {
+    name: "http_request_duration_seconds_max",
+    help: "Slowest request per route since the previous scrape (at least over the latest step).",
+    kind: MetricType::GAUGE,
+    labels: &["route"],
+    namespaced: true,
+};
+const BUILD: Spec = Spec {
+    name: "routetop_build_info",
+    help: "routetop build; the value is 1.",
+    kind: MetricType::GAUGE,
+    labels: &["version"],
+    namespaced: false,
+};
+const INPUTS: Spec = Spec {
+    name: "routetop_inputs",
+    help: "Inputs by state: done, following, waiting (not there yet), rotated, error.",
+    kind: MetricType::GAUGE,
+    labels: &["state"],
+    namespaced: false,
+};
+const LINES: Spec = Spec {
+    name: "routetop_lines_read_total",
+    help: "Lines read, per input.",
+    kind: MetricType::COUNTER,
+    labels: &["source"],
+    namespaced: false,
+};
+const UNPARSED: Spec = Spec {
+    name: "routetop_lines_unparsed_total",
+    help: "Lines that did not parse as a request, per input and reason.",
+    kind: MetricType::COUNTER,
+    labels: &["reason", "source"],
+    namespaced: false,
+};
+const ROTATIONS: Spec = Spec {
+    name: "routetop_rotations_total",
+    help: "Log rotations seen, per input.",
+    kind: MetricType::COUNTER,
+    labels: &["source"],
+    namespaced: false,
+};
+const ROUTES: Spec = Spec {
+    name: "routetop_routes",
+    help: "Routes tracked (including (overflow)).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+const ROUTES_LIMIT: Spec = Spec {
+    name: "routetop_routes_limit",
+    help: "Routes tracked before new ones fold into the (overflow) route (--max-routes).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+const OVERFLOW_ROUTES: Spec = Spec {
+    name: "routetop_overflow_routes",
+    help: "Distinct routes folded into (overflow) by the route cap (a lower bound when large).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+const OVERFLOW_REQUESTS: Spec = Spec {
+    name: "routetop_overflow_requests_total",
+    help: "Requests counted under the (overflow) route.",
+    kind: MetricType::COUNTER,
+    labels: &[],
+    namespaced: false,
+};
+const INGEST_LAG: Spec = Spec {
+    name: "routetop_ingest_lag_seconds",
+    help: "Age of the newest line when it was counted, recently.",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+const SNAPSHOT_TIME: Spec = Spec {
+    name: "routetop_snapshot_timestamp_seconds",
+    help: "When the exported statistics were computed (Unix time).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+
+/// Every family [`families`] can emit, which [`descs`] declares (the max
+/// gauge only when it is on). A family built in `families` and missing
+/// here, or listed here and never built, fails
+/// `descs_are_what_families_emit` in `tests.rs`.
+pub(crate) const SPECS: &[&Spec] = &[
+    &REQUESTS,
+    &DURATION,
+    &BYTES,
+    &UPSTREAM,
+    &WINDOW,
+    &MAX,
+    &BUILD,
+    &INPUTS,
+    &LINES,
+    &UNPARSED,
+    &ROTATIONS,
+    &ROUTES,
+    &ROUTES_LIMIT,
+    &OVERFLOW_ROUTES,
+    &OVERFLOW_REQUESTS,
+    &INGEST_LAG,
+    &SNAPSHOT_TIME,
+];
+
+impl Spec {
+    /// The family's name under `opts`.
+    pub(crate) fn name(&self, opts: &RenderOptions) -> String {
+        if self.namespaced {
+            namespaced(opts, self.name)
+        } else {
+            self.name.to_string()
+        }
+    }
+
+    /// An empty family: name, help and type.
+    fn family(&self, opts: &RenderOptions) -> MetricFamily {
+        let mut f = MetricFamily::default();
+        f.set_name(self.name(opts));
+        f.set_help(self.help.to_string());
+        f.set_field_type(self.kind);
+        f
+    }
+}
+
 /// Builds every family of `snap`, sorted by name; families with no metric
 /// are left out (the text format has no way to say "empty").
 pub fn families(
@@ -79,11 +270,10 @@ pub fn families(
 /// a server may reuse it while the snapshot stays the same). Sorted, empty
 /// ones left out.
 pub fn snapshot_families(snap: &Snapshot, opts: &RenderOptions) -> Vec<MetricFamily> {
-    let ns = |name: &str| namespaced(opts, name);
     let mut out = Vec::with_capacity(24);
-    request_families(snap, &ns, &mut out);
-    out.push(summary_family(snap, &ns));
-    self_families(snap, &mut out);
+    request_families(snap, opts, &mut out);
+    out.push(summary_family(snap, opts));
+    self_families(snap, opts, &mut out);
     out.retain(|f| !f.get_metric().is_empty());
     out.sort_by(|a, b| a.name().cmp(b.name()));
     // The order `prometheus::Registry::gather` gives: metrics by label
@@ -115,7 +305,7 @@ pub fn max_gauge(
 
 /// The max gauge's family name under `opts`.
 pub fn max_gauge_name(opts: &RenderOptions) -> String {
-    namespaced(opts, "http_request_duration_seconds_max")
+    MAX.name(opts)
 }
 
 fn namespaced(opts: &RenderOptions, name: &str) -> String {
@@ -123,14 +313,6 @@ fn namespaced(opts: &RenderOptions, name: &str) -> String {
         Some(n) => format!("{n}_{name}"),
         None => name.to_string(),
     }
-}
-
-fn family(name: String, help: &str, t: MetricType) -> MetricFamily {
-    let mut f = MetricFamily::default();
-    f.set_name(name);
-    f.set_help(help.to_string());
-    f.set_field_type(t);
-    f
 }
 
 fn pair(name: &str, value: &str) -> LabelPair {
@@ -192,7 +374,7 @@ fn histogram(
 }
 
 /// Per-key families; keys in label order so the output is stable.
-fn request_families(snap: &Snapshot, ns: &dyn Fn(&str) -> String, out: &mut Vec<MetricFamily>) {
+fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFamily>) {
     let several = snap.inputs.len() > 1;
     let source_name = |s: u16| -> String {
         snap.inputs
@@ -219,26 +401,10 @@ fn request_families(snap: &Snapshot, ns: &dyn Fn(&str) -> String, out: &mut Vec<
     });
     let bounds_s: Vec<f64> = snap.buckets_us.iter().map(|&us| secs(us)).collect();
 
-    let mut requests = family(
-        ns("http_requests_total"),
-        "Requests logged, by route template, method and status.",
-        MetricType::COUNTER,
-    );
-    let mut duration = family(
-        ns("http_request_duration_seconds"),
-        "Request latency from the access log (request time), exact bucket counts since start.",
-        MetricType::HISTOGRAM,
-    );
-    let mut bytes = family(
-        ns("http_response_size_bytes_total"),
-        "Response bytes sent, as logged.",
-        MetricType::COUNTER,
-    );
-    let mut upstream = family(
-        ns("http_upstream_duration_seconds"),
-        "Upstream response time from the access log, exact bucket counts since start.",
-        MetricType::HISTOGRAM,
-    );
+    let mut requests = REQUESTS.family(opts);
+    let mut duration = DURATION.family(opts);
+    let mut bytes = BYTES.family(opts);
+    let mut upstream = UPSTREAM.family(opts);
     for (k, source) in &keys {
         let status = k.status.to_string();
         let mut labels = vec![
@@ -290,25 +456,22 @@ fn human_window(d: Duration) -> String {
     }
 }
 
+/// What the summary's quantiles cover, for its help: `over the last 1m`,
+/// or `since start` in a batch snapshot.
+pub(crate) fn over(snap: &Snapshot) -> String {
+    match snap.windows.first() {
+        Some(w) => format!("over the last {}", human_window(*w)),
+        None => "since start".to_string(),
+    }
+}
+
 /// Quantiles per route over the shortest window (since start in a batch
 /// snapshot, which has no windows); `_sum`/`_count` since start, as client
 /// libraries' summaries do. NaN quantiles for a window without timed
 /// requests, the convention of client libraries.
-fn summary_family(snap: &Snapshot, ns: &dyn Fn(&str) -> String) -> MetricFamily {
-    let over = match snap.windows.first() {
-        Some(w) => format!("over the last {}", human_window(*w)),
-        None => "since start".to_string(),
-    };
-    let help = format!(
-        "Request latency quantiles per route {over} (sum and count since start). \
-         Quantiles do not aggregate across routes or hosts: use the \
-         http_request_duration_seconds buckets for that."
-    );
-    let mut f = family(
-        ns("http_request_duration_window_seconds"),
-        &help,
-        MetricType::SUMMARY,
-    );
+fn summary_family(snap: &Snapshot, opts: &RenderOptions) -> MetricFamily {
+    let mut f = WINDOW.family(opts);
+    f.set_help(WINDOW.help.replace(OVER, &over(snap)));
     for r in sorted_routes(snap) {
         let (q_us, timed) = match (snap.windows.is_empty(), r.windows.first()) {
             (true, _) => (r.total.q_us, r.total.timed),
@@ -350,11 +513,7 @@ fn max_family(snap: &Snapshot, opts: &RenderOptions, state: &mut ScrapeState) ->
         _ => None,
     };
     state.prev_end = Some(end);
-    let mut f = family(
-        max_gauge_name(opts),
-        "Slowest request per route since the previous scrape (at least over the latest step).",
-        MetricType::GAUGE,
-    );
+    let mut f = MAX.family(opts);
     for r in sorted_routes(snap) {
         let s = &r.series.max_us;
         let us = if s.is_empty() {
@@ -369,21 +528,13 @@ fn max_family(snap: &Snapshot, opts: &RenderOptions, state: &mut ScrapeState) ->
     f
 }
 
-fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
-    let mut build = family(
-        "routetop_build_info".into(),
-        "routetop build; the value is 1.",
-        MetricType::GAUGE,
-    );
+fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFamily>) {
+    let mut build = BUILD.family(opts);
     build
         .mut_metric()
         .push(gauge(vec![pair("version", env!("CARGO_PKG_VERSION"))], 1.0));
 
-    let mut inputs = family(
-        "routetop_inputs".into(),
-        "Inputs by state: done, following, waiting (not there yet), rotated, error.",
-        MetricType::GAUGE,
-    );
+    let mut inputs = INPUTS.family(opts);
     for st in STATES {
         let n = snap.inputs.iter().filter(|i| i.state.label() == st).count();
         inputs
@@ -391,21 +542,9 @@ fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
             .push(gauge(vec![pair("state", st)], n as f64));
     }
 
-    let mut lines = family(
-        "routetop_lines_read_total".into(),
-        "Lines read, per input.",
-        MetricType::COUNTER,
-    );
-    let mut unparsed = family(
-        "routetop_lines_unparsed_total".into(),
-        "Lines that did not parse as a request, per input and reason.",
-        MetricType::COUNTER,
-    );
-    let mut rotations = family(
-        "routetop_rotations_total".into(),
-        "Log rotations seen, per input.",
-        MetricType::COUNTER,
-    );
+    let mut lines = LINES.family(opts);
+    let mut unparsed = UNPARSED.family(opts);
+    let mut rotations = ROTATIONS.family(opts);
     let mut ins: Vec<_> = snap.inputs.iter().collect();
     ins.sort_by(|a, b| a.name.cmp(&b.name));
     for i in ins {
@@ -424,31 +563,15 @@ fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
     }
 
     let o = &snap.overflow;
-    let mut routes = family(
-        "routetop_routes".into(),
-        "Routes tracked (including (overflow)).",
-        MetricType::GAUGE,
-    );
+    let mut routes = ROUTES.family(opts);
     routes.mut_metric().push(gauge(vec![], o.routes as f64));
-    let mut limit = family(
-        "routetop_routes_limit".into(),
-        "Routes tracked before new ones fold into the (overflow) route (--max-routes).",
-        MetricType::GAUGE,
-    );
+    let mut limit = ROUTES_LIMIT.family(opts);
     limit.mut_metric().push(gauge(vec![], o.max_routes as f64));
-    let mut folded = family(
-        "routetop_overflow_routes".into(),
-        "Distinct routes folded into (overflow) by the route cap (a lower bound when large).",
-        MetricType::GAUGE,
-    );
+    let mut folded = OVERFLOW_ROUTES.family(opts);
     folded
         .mut_metric()
         .push(gauge(vec![], o.folded_routes as f64));
-    let mut folded_req = family(
-        "routetop_overflow_requests_total".into(),
-        "Requests counted under the (overflow) route.",
-        MetricType::COUNTER,
-    );
+    let mut folded_req = OVERFLOW_REQUESTS.family(opts);
     folded_req
         .mut_metric()
         .push(counter(vec![], o.requests as f64));
@@ -457,11 +580,7 @@ fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
     ]);
 
     if let Some(lag) = snap.ingest_lag {
-        let mut f = family(
-            "routetop_ingest_lag_seconds".into(),
-            "Age of the newest line when it was counted, recently.",
-            MetricType::GAUGE,
-        );
+        let mut f = INGEST_LAG.family(opts);
         f.mut_metric().push(gauge(vec![], lag.as_secs_f64()));
         out.push(f);
     }
@@ -469,70 +588,26 @@ fn self_families(snap: &Snapshot, out: &mut Vec<MetricFamily>) {
         .taken_at
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
     {
-        let mut f = family(
-            "routetop_snapshot_timestamp_seconds".into(),
-            "When the exported statistics were computed (Unix time).",
-            MetricType::GAUGE,
-        );
+        let mut f = SNAPSHOT_TIME.family(opts);
         f.mut_metric().push(gauge(vec![], t.as_secs_f64()));
         out.push(f);
     }
 }
 
-/// Descriptors of every family [`families`] can produce, for
-/// `prometheus::Registry` consistency checks. The request families may also
-/// carry `source` (several inputs); descriptors list the labels always there.
+/// Descriptors of every family [`families`] can produce (`SPECS`), for
+/// `prometheus::Registry` consistency checks: the same names, help texts
+/// (the summary's says `DESC_OVER` for its window) and labels. The
+/// per-key families may also carry `source` (several inputs); descriptors
+/// list the labels always there.
 pub fn descs(opts: &RenderOptions) -> Vec<prometheus::core::Desc> {
-    let ns = |name: &str| namespaced(opts, name);
-    let key: &[&str] = &["route", "method", "status"];
-    let mut table: Vec<(String, &str, &[&str])> = vec![
-        (ns("http_requests_total"), "Requests logged.", key),
-        (ns("http_request_duration_seconds"), "Request latency.", key),
-        (ns("http_response_size_bytes_total"), "Response bytes.", key),
-        (ns("http_upstream_duration_seconds"), "Upstream time.", key),
-        (
-            ns("http_request_duration_window_seconds"),
-            "Recent latency quantiles.",
-            &["route"],
-        ),
-        ("routetop_build_info".into(), "Build.", &["version"]),
-        ("routetop_inputs".into(), "Inputs by state.", &["state"]),
-        (
-            "routetop_lines_read_total".into(),
-            "Lines read.",
-            &["source"],
-        ),
-        (
-            "routetop_lines_unparsed_total".into(),
-            "Lines unparsed.",
-            &["reason", "source"],
-        ),
-        ("routetop_rotations_total".into(), "Rotations.", &["source"]),
-        ("routetop_routes".into(), "Routes.", &[]),
-        ("routetop_routes_limit".into(), "Route cap.", &[]),
-        ("routetop_overflow_routes".into(), "Folded routes.", &[]),
-        (
-            "routetop_overflow_requests_total".into(),
-            "Folded requests.",
-            &[],
-        ),
-        ("routetop_ingest_lag_seconds".into(), "Ingest lag.", &[]),
-        (
-            "routetop_snapshot_timestamp_seconds".into(),
-            "Snapshot time.",
-            &[],
-        ),
-    ];
-    if opts.max_gauge {
-        table.push((max_gauge_name(opts), "Slowest request.", &["route"]));
-    }
-    table
-        .into_iter()
-        .filter_map(|(name, help, labels)| {
+    SPECS
+        .iter()
+        .filter(|s| opts.max_gauge || s.name != MAX.name)
+        .filter_map(|s| {
             prometheus::core::Desc::new(
-                name,
-                help.to_string(),
-                labels.iter().map(|l| l.to_string()).collect(),
+                s.name(opts),
+                s.help.replace(OVER, DESC_OVER),
+                s.labels.iter().map(|l| l.to_string()).collect(),
                 Default::default(),
             )
             .ok()
