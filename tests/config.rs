@@ -1,6 +1,8 @@
 //! Config layering: defaults ← TOML file ← flags. Fixture files live in
 //! `tests/configs/{valid,invalid}/`; each invalid one names, in its first
-//! line (`# error: ...`), a fragment the error message must contain.
+//! line (`# error: ...`), a fragment the error message must contain. And
+//! what the binary says about its flags: every format preset in `--help`
+//! and `--list-formats`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +10,7 @@ use clap::Parser;
 use routetop::config::Args;
 use routetop::config::OutputFormat;
 use routetop::config::{Config, Mode};
-use routetop::format::FormatSpec;
+use routetop::format::{FormatSpec, PRESETS};
 use routetop::input::InputSpec;
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -179,4 +181,69 @@ fn environment_variables_set_flags() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("route,methods,requests"), "{text}");
     assert_eq!(text.lines().count(), 1 + 2 + 1);
+}
+
+fn routetop_stdout(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "routetop {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The words of `--help`'s format section, from `Formats (-f):` to the
+/// first format after the presets (`'<log_format>'`), split at spaces and
+/// commas: whole names, so `combined` is not found inside `combined_rt`,
+/// and wherever clap wraps the line.
+fn help_format_words(help: &str) -> Vec<&str> {
+    let start = help.find("Formats (-f):").expect("a format section");
+    let len = help[start..]
+        .find("'<log_format>'")
+        .expect("the presets line, then '<log_format>'");
+    help[start..start + len]
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Every preset is named in `--help`'s format section. The real binary,
+/// not `after_help()` or clap in-process: the text users read, wrapped at
+/// the width it is printed at (the README's copy is checked against the
+/// same output in tests/readme.rs).
+#[test]
+fn help_names_every_preset() {
+    let help = routetop_stdout(&["--help"]);
+    let words = help_format_words(&help);
+    assert!(!PRESETS.is_empty());
+    for (name, _, _) in PRESETS {
+        assert!(
+            words.contains(name),
+            "--help's format section lacks the preset {name}: {words:?}"
+        );
+    }
+}
+
+/// Every preset has its entry in `--list-formats`: its name first on a
+/// line, then what it is and the format string it stands for.
+#[test]
+fn list_formats_lists_every_preset() {
+    let text = routetop_stdout(&["--list-formats"]);
+    let entries: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for (name, what, fmt) in PRESETS {
+        assert!(
+            entries.contains(name),
+            "--list-formats lacks the preset {name}: {entries:?}"
+        );
+        assert!(text.contains(what), "--list-formats lacks {what:?}");
+        assert!(text.contains(fmt), "--list-formats lacks {fmt:?}");
+    }
 }
