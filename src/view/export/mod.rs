@@ -20,6 +20,7 @@ mod options;
 pub mod push;
 mod render;
 pub mod server;
+mod specs;
 mod text;
 pub mod web;
 
@@ -35,10 +36,11 @@ use prometheus::proto::MetricFamily;
 use tokio::sync::watch;
 
 use crate::engine::snapshot::Snapshot;
-pub use families::{RenderOptions, ScrapeState, families};
+pub use families::{ScrapeState, families};
 pub use log::{Log, stderr_log};
 pub use options::{ExportConfig, PushConfig};
 pub use render::{RenderCache, render, render_as};
+pub use specs::{RenderOptions, descs};
 pub use text::Format;
 
 /// A `prometheus` collector over the latest published snapshot, for
@@ -53,7 +55,7 @@ pub struct SnapshotCollector {
 
 impl SnapshotCollector {
     pub fn new(latest: watch::Receiver<Arc<Snapshot>>, opts: RenderOptions) -> SnapshotCollector {
-        let descs = families::descs(&opts);
+        let descs = specs::descs(&opts);
         SnapshotCollector {
             latest,
             opts,

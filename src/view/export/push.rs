@@ -31,10 +31,11 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-use super::families::{RenderOptions, ScrapeState};
+use super::families::ScrapeState;
 use super::log::Log;
 use super::options::PushConfig;
 use super::render::render_as;
+use super::specs::RenderOptions;
 use super::text::Format;
 use crate::engine::snapshot::Snapshot;
 

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::families::{self, RenderOptions, ScrapeState, families};
+use super::families::{self, ScrapeState, families};
+use super::specs::RenderOptions;
 use super::text::{self, Format};
 use crate::engine::snapshot::Snapshot;
 

@@ -31,9 +31,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
-use super::families::{RenderOptions, ScrapeState};
+use super::families::ScrapeState;
 use super::log::Log;
 use super::render::RenderCache;
+use super::specs::RenderOptions;
 use super::text::Format;
 use super::web::WebConfig;
 use crate::engine::snapshot::Snapshot;

@@ -557,9 +557,9 @@ struct Shape {
 /// made the one `snap` would state.
 fn declared(opts: &RenderOptions, snap: &Snapshot) -> std::collections::BTreeMap<String, Shape> {
     let mut out = std::collections::BTreeMap::new();
-    for d in families::descs(opts) {
+    for d in specs::descs(opts) {
         let shape = Shape {
-            help: d.help.replace(families::DESC_OVER, &families::over(snap)),
+            help: d.help.replace(specs::DESC_OVER, &families::over(snap)),
             labels: d.variable_labels.clone(),
         };
         let dup = out.insert(d.fq_name.clone(), shape);
@@ -601,13 +601,13 @@ fn descs_are_what_families_emit() {
                     .get(name)
                     .unwrap_or_else(|| panic!("{at}: {name} emitted, not in descs()"));
                 assert_eq!(f.help(), d.help, "{at}: help of {name}");
-                let spec = families::SPECS
+                let spec = specs::SPECS
                     .iter()
                     .find(|s| s.name(&opts) == name)
                     .unwrap_or_else(|| panic!("{at}: {name} not in SPECS"));
                 assert_eq!(f.get_field_type(), spec.kind, "{at}: type of {name}");
                 let mut want = d.labels.clone();
-                if several && d.labels == families::KEY_LABELS {
+                if several && d.labels == specs::KEY_LABELS {
                     want.push("source".into());
                 }
                 for m in f.get_metric() {
@@ -645,13 +645,13 @@ fn registry_gathers_the_declared_families() {
             .map(|d| {
                 let help = d
                     .help
-                    .replace(families::DESC_OVER, &families::over(&richest()));
+                    .replace(specs::DESC_OVER, &families::over(&richest()));
                 (d.fq_name.clone(), help)
             })
             .collect();
         assert_eq!(
             declared.len(),
-            families::descs(&opts).len(),
+            specs::descs(&opts).len(),
             "{opts:?}: the collector declares descs()"
         );
         let reg = prometheus::Registry::new();

@@ -1,0 +1,243 @@
+//! What each metric family is: its name, help text, type and labels, written
+//! once in [`SPECS`] for both `families.rs`, which builds the families of a
+//! snapshot from it, and [`descs`], which declares them to a
+//! `prometheus::Registry`; and the options that shape every family.
+
+use prometheus::proto::{MetricFamily, MetricType};
+
+/// What shapes the families (besides the snapshot).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderOptions {
+    /// Prefix of the `http_*` families, without the `_`.
+    pub namespace: Option<String>,
+    /// Export `http_request_duration_seconds_max`.
+    pub max_gauge: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            namespace: None,
+            max_gauge: true,
+        }
+    }
+}
+
+/// A family as declared: its name, help, type and the labels each of its
+/// metrics carries, written once for both `families()` (which fills it)
+/// and [`descs`] (which declares it to a `prometheus::Registry`).
+#[derive(Debug)]
+pub(crate) struct Spec {
+    /// Without the namespace.
+    pub name: &'static str,
+    /// [`WINDOW`]'s has [`OVER`] in it, replaced by the window it covers.
+    pub help: &'static str,
+    pub kind: MetricType,
+    /// Label names in order. The per-key families add `source` when the
+    /// snapshot has several inputs; a `Desc` lists the labels always there.
+    pub labels: &'static [&'static str],
+    /// Prefixed by `--namespace` (the `http_*` families).
+    pub namespaced: bool,
+}
+
+/// Labels of the per-key families (and `source` with several inputs).
+pub(crate) const KEY_LABELS: &[&str] = &["route", "method", "status"];
+
+/// Placeholder in [`WINDOW`]'s help for the window its quantiles cover.
+pub(super) const OVER: &str = "{over}";
+/// What [`descs`] says in its place: a `Desc` is made before any snapshot.
+pub(crate) const DESC_OVER: &str = "over the shortest window (since start in a batch)";
+
+pub(super) const REQUESTS: Spec = Spec {
+    name: "http_requests_total",
+    help: "Requests logged, by route template, method and status.",
+    kind: MetricType::COUNTER,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+pub(super) const DURATION: Spec = Spec {
+    name: "http_request_duration_seconds",
+    help: "Request latency from the access log (request time), exact bucket counts since start.",
+    kind: MetricType::HISTOGRAM,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+pub(super) const BYTES: Spec = Spec {
+    name: "http_response_size_bytes_total",
+    help: "Response bytes sent, as logged.",
+    kind: MetricType::COUNTER,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+pub(super) const UPSTREAM: Spec = Spec {
+    name: "http_upstream_duration_seconds",
+    help: "Upstream response time from the access log, exact bucket counts since start.",
+    kind: MetricType::HISTOGRAM,
+    labels: KEY_LABELS,
+    namespaced: true,
+};
+pub(super) const WINDOW: Spec = Spec {
+    name: "http_request_duration_window_seconds",
+    help: "Request latency quantiles per route {over} (sum and count since start). \
+           Quantiles do not aggregate across routes or hosts: use the \
+           http_request_duration_seconds buckets for that.",
+    kind: MetricType::SUMMARY,
+    labels: &["route"],
+    namespaced: true,
+};
+pub(super) const MAX: Spec = Spec {
+    name: "http_request_duration_seconds_max",
+    help: "Slowest request per route since the previous scrape (at least over the latest step).",
+    kind: MetricType::GAUGE,
+    labels: &["route"],
+    namespaced: true,
+};
+pub(super) const BUILD: Spec = Spec {
+    name: "routetop_build_info",
+    help: "routetop build; the value is 1.",
+    kind: MetricType::GAUGE,
+    labels: &["version"],
+    namespaced: false,
+};
+pub(super) const INPUTS: Spec = Spec {
+    name: "routetop_inputs",
+    help: "Inputs by state: done, following, waiting (not there yet), rotated, error.",
+    kind: MetricType::GAUGE,
+    labels: &["state"],
+    namespaced: false,
+};
+pub(super) const LINES: Spec = Spec {
+    name: "routetop_lines_read_total",
+    help: "Lines read, per input.",
+    kind: MetricType::COUNTER,
+    labels: &["source"],
+    namespaced: false,
+};
+pub(super) const UNPARSED: Spec = Spec {
+    name: "routetop_lines_unparsed_total",
+    help: "Lines that did not parse as a request, per input and reason.",
+    kind: MetricType::COUNTER,
+    labels: &["reason", "source"],
+    namespaced: false,
+};
+pub(super) const ROTATIONS: Spec = Spec {
+    name: "routetop_rotations_total",
+    help: "Log rotations seen, per input.",
+    kind: MetricType::COUNTER,
+    labels: &["source"],
+    namespaced: false,
+};
+pub(super) const ROUTES: Spec = Spec {
+    name: "routetop_routes",
+    help: "Routes tracked (including (overflow)).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const ROUTES_LIMIT: Spec = Spec {
+    name: "routetop_routes_limit",
+    help: "Routes tracked before new ones fold into the (overflow) route (--max-routes).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const OVERFLOW_ROUTES: Spec = Spec {
+    name: "routetop_overflow_routes",
+    help: "Distinct routes folded into (overflow) by the route cap (a lower bound when large).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const OVERFLOW_REQUESTS: Spec = Spec {
+    name: "routetop_overflow_requests_total",
+    help: "Requests counted under the (overflow) route.",
+    kind: MetricType::COUNTER,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const INGEST_LAG: Spec = Spec {
+    name: "routetop_ingest_lag_seconds",
+    help: "Age of the newest line when it was counted, recently.",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const SNAPSHOT_TIME: Spec = Spec {
+    name: "routetop_snapshot_timestamp_seconds",
+    help: "When the exported statistics were computed (Unix time).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+
+/// Every family `families()` can emit, which [`descs`] declares (the max
+/// gauge only when it is on). A family built in `families` and missing
+/// here, or listed here and never built, fails
+/// `descs_are_what_families_emit` in `tests.rs`.
+pub(crate) const SPECS: &[&Spec] = &[
+    &REQUESTS,
+    &DURATION,
+    &BYTES,
+    &UPSTREAM,
+    &WINDOW,
+    &MAX,
+    &BUILD,
+    &INPUTS,
+    &LINES,
+    &UNPARSED,
+    &ROTATIONS,
+    &ROUTES,
+    &ROUTES_LIMIT,
+    &OVERFLOW_ROUTES,
+    &OVERFLOW_REQUESTS,
+    &INGEST_LAG,
+    &SNAPSHOT_TIME,
+];
+
+impl Spec {
+    /// The family's name under `opts`.
+    pub(crate) fn name(&self, opts: &RenderOptions) -> String {
+        if self.namespaced {
+            namespaced(opts, self.name)
+        } else {
+            self.name.to_string()
+        }
+    }
+
+    /// An empty family: name, help and type.
+    pub(super) fn family(&self, opts: &RenderOptions) -> MetricFamily {
+        let mut f = MetricFamily::default();
+        f.set_name(self.name(opts));
+        f.set_help(self.help.to_string());
+        f.set_field_type(self.kind);
+        f
+    }
+}
+
+fn namespaced(opts: &RenderOptions, name: &str) -> String {
+    match &opts.namespace {
+        Some(n) => format!("{n}_{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Descriptors of every family `families()` can produce (`SPECS`), for
+/// `prometheus::Registry` consistency checks: the same names, help texts
+/// (the summary's says `DESC_OVER` for its window) and labels. The
+/// per-key families may also carry `source` (several inputs); descriptors
+/// list the labels always there.
+pub fn descs(opts: &RenderOptions) -> Vec<prometheus::core::Desc> {
+    SPECS
+        .iter()
+        .filter(|s| opts.max_gauge || s.name != MAX.name)
+        .filter_map(|s| {
+            prometheus::core::Desc::new(
+                s.name(opts),
+                s.help.replace(OVER, DESC_OVER),
+                s.labels.iter().map(|l| l.to_string()).collect(),
+                Default::default(),
+            )
+            .ok()
+        })
+        .collect()
+}
