@@ -80,7 +80,8 @@ impl Aggregates {
 
     /// Index of `key`'s entry, created if needed (or folded, past the cap:
     /// `requests` is how many requests that folds).
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub(super) fn slot(&mut self, mut key: Key, requests: u64) -> usize {
         if let Some(i) = self.find(key) {
             return i;

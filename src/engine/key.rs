@@ -17,7 +17,8 @@ pub const METHOD_NONE: u8 = 9;
 pub const METHOD_OTHER: u8 = 10;
 const MAX_METHODS: usize = 32;
 
-#[inline]
+// Always inlined: per-line work (see `run/once.rs::parse_block`).
+#[inline(always)]
 pub fn standard_method(m: &[u8]) -> Option<u8> {
     Some(match m {
         b"GET" => 0,

@@ -158,7 +158,8 @@ impl Resolver {
     }
 
     /// The route of request target `target`.
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub(super) fn id(&mut self, target: &[u8], registry: &SharedRegistry) -> Resolved {
         let gen_ = self.router_gen;
         let key = self

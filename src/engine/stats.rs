@@ -150,7 +150,8 @@ impl Stats {
         }
     }
 
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     /// Counts one request. `with_hist`: also record the latency in this
     /// key's histogram (batch reports show per-key percentiles; the live
     /// engine keeps histograms per route instead, see `window`).

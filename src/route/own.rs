@@ -18,7 +18,8 @@ use crate::simd::bytes16::Bytes16;
 /// Templating's rules for keeping a segment are applied to class masks of
 /// the whole path, from one SIMD pass; on the 100 000-route benchmark log
 /// every path is decided here.
-#[inline]
+// Always inlined: per-line work (see `run/once.rs::parse_block`).
+#[inline(always)]
 pub fn own_template(path: &[u8]) -> bool {
     let n = path.len().min(64);
     let mut m = Wide::default();

@@ -95,7 +95,8 @@ impl Router {
     /// line is one lookup, not templating and a lookup.
     ///
     /// [`route_key`]: Router::route_key
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub fn lookup_key<'a>(&self, target: &'a [u8], buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
         if !(self.templating && self.set.is_none()) {
             return Router::route_key(target);
@@ -116,7 +117,8 @@ impl Router {
     /// Whether the route of `target` is certainly its
     /// [`Router::lookup_key`], without templating it (`false` when unsure;
     /// see `route/own.rs`).
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub fn is_own_key(&self, target: &[u8]) -> bool {
         self.templating
             && self.set.is_none()

@@ -217,7 +217,8 @@ impl Segments for Masks {
 /// a run of digits that starts right after a slash is a whole segment when
 /// the carry of adding its first bit to the digit mask lands on a slash or
 /// on the end.
-#[inline]
+// Always inlined: per-line work (see `run/once.rs::parse_block`).
+#[inline(always)]
 pub fn lookup_key<'a>(target: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
     let n = target.len().min(64);
     let (mut stop, mut digit, mut query) = (0u64, 0u64, 0u64);
