@@ -13,6 +13,8 @@
 //! series shift each publish. `r` then `y` resets the synthetic counters,
 //! as the engine will on `Command::ResetCounters`.
 
+mod util;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +22,23 @@ use routetop::engine::snapshot::Snapshot;
 use routetop::testkit;
 use routetop::view::tui::{self, Command, TuiOptions};
 use tokio::sync::{mpsc, watch};
+use util::args::{Args, File, Opt, Spec, opt};
+
+static SPEC: Spec = Spec {
+    name: "dashboard",
+    about: "The dashboard alone, in this terminal, until q (interactive; scripts/tui-measure.sh measures it).",
+    file: File::Optional,
+    modes: &[],
+    default_modes: &[],
+    opts: &[
+        opt("routes", "300", "synthetic routes (without FILE)"),
+        opt(
+            "every-ms",
+            "1000",
+            "milliseconds between synthetic snapshots",
+        ),
+    ] as &[Opt],
+};
 
 fn synthetic(routes: usize, seq: u64) -> Snapshot {
     let mut s = testkit::snapshot();
@@ -55,20 +74,10 @@ fn synthetic(routes: usize, seq: u64) -> Snapshot {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let routes = opt("--routes").unwrap_or(300) as usize;
-    let every = Duration::from_millis(opt("--every-ms").unwrap_or(1_000).max(10));
-    let file = args
-        .iter()
-        .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || !args[i - 1].starts_with("--")))
-        .map(|(_, a)| a.clone());
+    let args = Args::parse(&SPEC);
+    let routes: usize = args.get("routes");
+    let every = Duration::from_millis(args.get::<u64>("every-ms").max(10));
+    let file = args.file().map(|f| f.display().to_string());
 
     let first = match &file {
         Some(path) => {

@@ -5,9 +5,12 @@
 //! renders, so the figure is stable on a shared machine.
 //!
 //! ```text
-//! cargo bench --bench export                 # 2 000 routes, 3 keys each
-//! cargo bench --bench export -- 5000 4       # routes, keys per route
+//! cargo bench --bench export                            # 2 000 routes, 3 keys each
+//! cargo bench --bench export -- --routes 5000 --keys 4
+//! cargo bench --bench export -- --routes 100 --runs 3   # quick check
 //! ```
+
+mod util;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -18,6 +21,20 @@ use routetop::engine::InputState;
 use routetop::engine::snapshot::{InputSnap, KeySnap, RouteSnap, Series, Snapshot, WindowStats};
 use routetop::engine::summary::{QUANTILES, Row};
 use routetop::view::export::{self, Format, RenderOptions, ScrapeState};
+use util::args::{Args, File, Opt, Spec, opt};
+
+static SPEC: Spec = Spec {
+    name: "export",
+    about: "Scrape cost at scale: /metrics render time and size of a synthetic snapshot.",
+    file: File::None,
+    modes: &[],
+    default_modes: &[],
+    opts: &[
+        opt("routes", "2000", "routes in the snapshot"),
+        opt("keys", "3", "(method, status) keys per route"),
+        opt("runs", "30", "renders timed per figure (min and median)"),
+    ] as &[Opt],
+};
 
 /// A live-looking snapshot: `routes` routes with `keys` (method, status)
 /// keys each, one input, 1m/5m windows, 120-step series.
@@ -124,17 +141,14 @@ fn time<F: FnMut() -> usize>(n: usize, mut f: F) -> (f64, f64, usize) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let routes = args.first().copied().unwrap_or(2_000);
-    let keys = args.get(1).copied().unwrap_or(3);
+    let args = Args::parse(&SPEC);
+    let routes: usize = args.get("routes");
+    let keys: usize = args.get("keys");
+    let runs = args.get::<usize>("runs").max(1);
     let snap = synthetic(routes, keys);
     let opts = RenderOptions::default();
-    let runs = 30;
     println!(
-        "{routes} routes x {keys} keys = {} series keys, {} buckets",
+        "{routes} routes x {keys} keys = {} series keys, {} buckets, {runs} runs",
         snap.keys.len(),
         snap.buckets_us.len()
     );

@@ -5,21 +5,26 @@
 //! input-side lag from write to delivery, and idle CPU.
 //!
 //! ```text
-//! python3 ../shared/genlog.py --lines 200000 -o /tmp/follow-sample.log
-//! cargo bench --bench follow -- /tmp/follow-sample.log [bulk] [perline] [lag] [idle]
+//! cargo bench --bench follow [-- FILE] [bulk] [perline] [backfill] [lag] [idle]
+//! cargo bench --bench follow -- --data-lines 20000 --lines 100000 --secs 1 --idle-secs 1   # quick check
 //! ```
 //!
-//! Modes (all by default):
-//! - `bulk`: the writer appends 1 MiB blocks (`LINES` lines in all, default
-//!   5 M);
-//! - `perline`: one `write()` per line (`LINES`, default 3 M);
-//! - `lag`: one `write()` per line at `RATE` lines/s (default 100 k) for
-//!   `SECS` s (default 5), each line stamped with its write time; p50/p99/
+//! The writer cycles through FILE's lines; without FILE they are 200 000
+//! lines of combined_rt, 200 routes, seed 1, generated on first use into
+//! the bench data directory (benches/util/mod.rs). Modes (all by default):
+//! - `bulk`: the writer appends 1 MiB blocks (`--lines` lines in all,
+//!   default 5 M);
+//! - `perline`: one `write()` per line (`--lines`, default 3 M);
+//! - `backfill`: `--from-start` on a log of `--lines` lines (default 5 M)
+//!   already written: the follower's own ceiling, no writer to wait for;
+//! - `lag`: one `write()` per line at `--rate` lines/s (default 100 k) for
+//!   `--secs` s (default 5), each line stamped with its write time; p50/p99/
 //!   max of write → delivery, CPU, and RSS over the run (a soak with a
-//!   large `SECS`);
-//! - `backfill`: `--from-start` on a log of `LINES` lines already written:
-//!   the follower's own ceiling, no writer to wait for;
-//! - `idle`: nothing written for 5 s; CPU of the follower.
+//!   large `--secs`);
+//! - `idle`: nothing written for `--idle-secs` (default 5); CPU of the
+//!   follower.
+//!
+//! Every setting can also be set in the environment (`LINES`, `RATE`, ...).
 //!
 //! The writer is this binary started again with `--writer`.
 
@@ -37,7 +42,39 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use routetop::engine::InputEvent;
 use routetop::input::follow::{self, FollowOptions};
 use routetop::input::{Input, InputSpec};
-use util::{cpu_secs, env_u64, rss_mib};
+use util::args::{Args, File, Opt, Spec, described, opt};
+use util::proc::{cpu_secs, rss_mib};
+
+static SPEC: Spec = Spec {
+    name: "follow",
+    about: "Live follow throughput of the input side: followers delivering to a counting consumer.",
+    file: File::Log {
+        lines: 200_000,
+        routes: 200,
+    },
+    modes: &[
+        ("bulk", "writer appends 1 MiB blocks: lines/s, CPU, RSS"),
+        ("perline", "one write() per line"),
+        ("backfill", "--from-start on a log already written"),
+        (
+            "lag",
+            "one write() per line at --rate for --secs: write → delivery",
+        ),
+        ("idle", "nothing written for --idle-secs: CPU"),
+    ],
+    default_modes: &[],
+    opts: &[
+        described(
+            "lines",
+            "N",
+            "5000000; perline 3000000",
+            "bulk, perline, backfill: lines written",
+        ),
+        opt("rate", "100000", "lag: lines/s written"),
+        opt("secs", "5", "lag: seconds written"),
+        opt("idle-secs", "5", "idle: seconds measured"),
+    ] as &[Opt],
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,34 +82,19 @@ fn main() {
         writer(&args[1..]);
         return;
     }
-    let args: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    let data = args
-        .first()
-        .map(|s| s.as_str())
-        .unwrap_or("/tmp/follow-sample.log")
-        .to_string();
-    if !Path::new(&data).is_file() {
-        eprintln!(
-            "{data}: missing; generate it with python3 ../shared/genlog.py --lines 200000 -o {data}"
-        );
-        std::process::exit(2);
-    }
-    let modes: Vec<&str> = args.iter().skip(1).map(|s| s.as_str()).collect();
-    let want = |m: &str| modes.is_empty() || modes.contains(&m);
-    if want("bulk") {
-        throughput("bulk", &data, env_u64("LINES", 5_000_000));
-    }
-    if want("perline") {
-        throughput("perline", &data, env_u64("LINES", 3_000_000));
-    }
-    if want("backfill") {
-        backfill(&data, env_u64("LINES", 5_000_000));
-    }
-    if want("lag") {
-        lag(&data, env_u64("RATE", 100_000), env_u64("SECS", 5));
-    }
-    if want("idle") {
-        idle();
+    let args = Args::parse(&SPEC);
+    let data = args.log().display().to_string();
+    println!("source {data}");
+    let lines = |default: u64| args.get_opt::<u64>("lines").unwrap_or(default);
+    for m in args.modes() {
+        match m {
+            "bulk" => throughput("bulk", &data, lines(5_000_000)),
+            "perline" => throughput("perline", &data, lines(3_000_000)),
+            "backfill" => backfill(&data, lines(5_000_000)),
+            "lag" => lag(&data, args.get("rate"), args.get("secs")),
+            "idle" => idle(args.get("idle-secs")),
+            other => unreachable!("mode {other} not in SPEC"),
+        }
     }
 }
 
@@ -304,10 +326,10 @@ fn lag(data: &str, rate: u64, secs: u64) {
     );
 }
 
-fn idle() {
+fn idle(secs: u64) {
     let run = start(false);
     let (cpu0, t0) = (cpu_secs(), Instant::now());
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(secs));
     let cpu_s = cpu_secs() - cpu0;
     println!(
         "idle     CPU {:.2}% of one core over {:.0} s (default poll 250 ms)",

@@ -4,19 +4,27 @@
 //! snapshots, as a view would see them.
 //!
 //! ```text
-//! python3 ../shared/genlog.py --lines 1000000 --format combined_rt -o /tmp/access.log
-//! cargo bench --bench live -- /tmp/access.log [bulk] [perline] [lag] [idle] [soak]
+//! cargo bench --bench live [-- FILE] [bulk] [perline] [lag] [idle] [soak]
+//! cargo bench --bench live -- --data-lines 20000 --repeat 1 --secs 1 --idle-secs 1   # quick check
 //! ```
 //!
-//! - `bulk`: the writer appends the file `REPEAT` times (default 3) in 1 MiB
-//!   writes as fast as it can; lines/s until the last line is in a
+//! Without FILE the source is 1 M lines of combined_rt, 200 routes, seed 1,
+//! generated on first use into the bench data directory
+//! (benches/util/mod.rs). Modes (default: all but `soak`):
+//!
+//! - `bulk`: the writer appends the file `--repeat` times (default 3) in
+//!   1 MiB writes as fast as it can; lines/s until the last line is in a
 //!   snapshot, CPU and peak RSS.
 //! - `perline`: the same with one `write()` per line.
-//! - `lag`: one `write()` per line at `RATE` lines/s (default 20 000) for
-//!   `SECS` s (default 10); the writer records when each batch was written,
-//!   this process when each snapshot arrived: p50/p99/max of write → snapshot.
-//! - `idle`: nothing written for 10 s: CPU of the whole process.
-//! - `soak`: `lag` for `SOAK_SECS` (default 600) s, RSS sampled every 10 s.
+//! - `lag`: one `write()` per line at `--rate` lines/s (default 20 000) for
+//!   `--secs` s (default 10); the writer records when each batch was
+//!   written, this process when each snapshot arrived: p50/p99/max of
+//!   write → snapshot.
+//! - `idle`: nothing written for `--idle-secs` (default 10): CPU of the
+//!   whole process.
+//! - `soak`: `lag` for `--soak-secs` (default 600) s, RSS sampled every 10 s.
+//!
+//! Every setting can also be set in the environment (`REPEAT`, `RATE`, ...).
 //!
 //! The writer is this binary started again with `--writer`. The log is on
 //! `/dev/shm` (tmpfs) when there is one, so that the writer is fast enough
@@ -36,7 +44,42 @@ use routetop::engine::snapshot::Snapshot;
 use routetop::format::FormatSpec;
 use routetop::input::InputSpec;
 use routetop::run::Running;
-use util::{cpu_secs, env_u64, peak_rss_mib, rss_mib};
+use util::args::{Args, File, Opt, Spec, opt};
+use util::proc::{cpu_secs, peak_rss_mib, rss_mib};
+
+static SPEC: Spec = Spec {
+    name: "live",
+    about: "The whole live pipeline (followers + engine, as `routetop FILE`) under a writer process.",
+    file: File::Log {
+        lines: 1_000_000,
+        routes: 200,
+    },
+    modes: &[
+        (
+            "bulk",
+            "writer appends FILE --repeat times in 1 MiB writes: lines/s into snapshots",
+        ),
+        ("perline", "the same, one write() per line"),
+        (
+            "lag",
+            "one write() per line at --rate for --secs: write → snapshot p50/p99/max",
+        ),
+        ("idle", "nothing written for --idle-secs: CPU"),
+        ("soak", "lag for --soak-secs, RSS every 10 s"),
+    ],
+    default_modes: &["bulk", "perline", "lag", "idle"],
+    opts: &[
+        opt(
+            "repeat",
+            "3",
+            "bulk, perline: times the writer appends FILE",
+        ),
+        opt("rate", "20000", "lag, soak: lines/s written"),
+        opt("secs", "10", "lag: seconds written"),
+        opt("soak-secs", "600", "soak: seconds written"),
+        opt("idle-secs", "10", "idle: seconds measured"),
+    ] as &[Opt],
+};
 
 fn now_ns() -> u64 {
     SystemTime::now()
@@ -44,11 +87,12 @@ fn now_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// The writer process: `--writer MODE SRC DST STAMPS RATE SECS`.
+/// The writer process: `--writer MODE SRC DST STAMPS RATE SECS REPEAT`.
 fn writer(args: &[String]) {
     let (mode, src, dst, stamps) = (&args[0], &args[1], &args[2], &args[3]);
     let rate: u64 = args[4].parse().unwrap_or(0);
     let secs: u64 = args[5].parse().unwrap_or(0);
+    let repeat: u64 = args[6].parse().unwrap_or(1);
     let data = std::fs::read(src).expect("source log");
     let mut out = std::fs::OpenOptions::new()
         .append(true)
@@ -59,7 +103,7 @@ fn writer(args: &[String]) {
     match mode.as_str() {
         "bulk" => {
             let t = now_ns();
-            for _ in 0..env_u64("REPEAT", 3) {
+            for _ in 0..repeat {
                 for chunk in data.chunks(1 << 20) {
                     out.write_all(chunk).unwrap();
                 }
@@ -68,7 +112,7 @@ fn writer(args: &[String]) {
         }
         "perline" => {
             let t = now_ns();
-            for _ in 0..env_u64("REPEAT", 3) {
+            for _ in 0..repeat {
                 for l in &lines {
                     out.write_all(l).unwrap();
                 }
@@ -139,6 +183,7 @@ impl Bench {
         src: &Path,
         rate: u64,
         secs: u64,
+        repeat: u64,
     ) -> (std::process::Child, PathBuf) {
         let stamps = self.dir.path().join(format!("{mode}.stamps"));
         let child = Command::new(std::env::current_exe().unwrap())
@@ -149,7 +194,7 @@ impl Bench {
                 self.log.to_str().unwrap(),
                 stamps.to_str().unwrap(),
             ])
-            .args([rate.to_string(), secs.to_string()])
+            .args([rate.to_string(), secs.to_string(), repeat.to_string()])
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -182,7 +227,7 @@ fn wait_for(
     None
 }
 
-fn throughput(src: &Path, mode: &str) {
+fn throughput(src: &Path, mode: &str, repeat: u64) {
     // Counted in chunks: reading the whole file here would count its size
     // in this process's peak RSS.
     let lines = {
@@ -197,14 +242,14 @@ fn throughput(src: &Path, mode: &str) {
             }
             n += buf[..k].iter().filter(|&&c| c == b'\n').count() as u64;
         }
-        n * env_u64("REPEAT", 3)
+        n * repeat
     };
     let b = Bench::start();
     let mut rx = b.snapshots();
     std::thread::sleep(Duration::from_millis(300));
     let cpu0 = cpu_secs();
     let t0 = Instant::now();
-    let (mut child, stamps) = b.spawn_writer(mode, src, 0, 0);
+    let (mut child, stamps) = b.spawn_writer(mode, src, 0, 0, repeat);
     let done = wait_for(&mut rx, lines, Duration::from_secs(600));
     child.wait().unwrap();
     // The writer's own start and end, from its stamps file.
@@ -236,7 +281,7 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
     let b = Bench::start();
     let mut rx = b.snapshots();
     std::thread::sleep(Duration::from_millis(300));
-    let (mut child, stamps) = b.spawn_writer("paced", src, rate, secs);
+    let (mut child, stamps) = b.spawn_writer("paced", src, rate, secs, 0);
     // Every snapshot: (requests counted, arrival time).
     let mut seen: Vec<(u64, u64)> = Vec::new();
     let mut rss: Vec<f64> = Vec::new();
@@ -308,15 +353,15 @@ fn lag(src: &Path, rate: u64, secs: u64, rss_every: Option<Duration>) {
     }
 }
 
-fn idle() {
+fn idle(secs: u64) {
     let b = Bench::start();
     let _rx = b.snapshots();
     std::thread::sleep(Duration::from_secs(1));
     let (c0, t0) = (cpu_secs(), Instant::now());
-    std::thread::sleep(Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(secs));
     let cpu = cpu_secs() - c0;
     println!(
-        "idle     10 s with nothing written: CPU {:.2} s = {:.2} % of one core",
+        "idle     {secs} s with nothing written: CPU {:.2} s = {:.2} % of one core",
         cpu,
         cpu / t0.elapsed().as_secs_f64() * 100.0
     );
@@ -327,39 +372,26 @@ fn main() {
     if args.first().map(String::as_str) == Some("--writer") {
         return writer(&args[1..]);
     }
-    let args: Vec<String> = args.into_iter().filter(|a| !a.starts_with("--")).collect();
-    let src = PathBuf::from(
-        args.first()
-            .cloned()
-            .unwrap_or_else(|| "/tmp/access.log".into()),
-    );
-    assert!(
-        src.exists(),
-        "{}: generate it with ../shared/genlog.py",
-        src.display()
-    );
-    let modes: Vec<&str> = if args.len() > 1 {
-        args[1..].iter().map(String::as_str).collect()
-    } else {
-        vec!["bulk", "perline", "lag", "idle"]
-    };
+    let args = Args::parse(&SPEC);
+    let src = args.log();
     println!(
         "source {} ({} cores)",
         src.display(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    for m in modes {
+    let rate: u64 = args.get("rate");
+    for m in args.modes() {
         match m {
-            "bulk" | "perline" => throughput(&src, m),
-            "lag" => lag(&src, env_u64("RATE", 20_000), env_u64("SECS", 10), None),
+            "bulk" | "perline" => throughput(&src, m, args.get("repeat")),
+            "lag" => lag(&src, rate, args.get("secs"), None),
             "soak" => lag(
                 &src,
-                env_u64("RATE", 20_000),
-                env_u64("SOAK_SECS", 600),
+                rate,
+                args.get("soak-secs"),
                 Some(Duration::from_secs(10)),
             ),
-            "idle" => idle(),
-            other => eprintln!("unknown mode {other}"),
+            "idle" => idle(args.get("idle-secs")),
+            other => unreachable!("mode {other} not in SPEC"),
         }
     }
 }

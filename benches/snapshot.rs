@@ -2,8 +2,14 @@
 //! publishes one every step, so this bounds the engine's overhead.
 //!
 //! ```text
-//! cargo bench --bench snapshot [-- ROUTES]      (default 2000)
+//! cargo bench --bench snapshot                          # 2 000 routes, 300 steps
+//! cargo bench --bench snapshot -- --routes 50 --steps 30 # quick check
 //! ```
+//!
+//! Settings (`-- --help`): `--routes`, `--steps` of traffic fed first,
+//! `--builds` of the snapshot timed.
+
+mod util;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,13 +19,26 @@ use routetop::engine::live::{LiveConfig, LiveEngine};
 use routetop::engine::{DEFAULT_BUCKETS, EngineConfig};
 use routetop::format::{Format, FormatSpec};
 use routetop::route::Router;
+use util::args::{Args, File, Opt, Spec, opt};
+
+static SPEC: Spec = Spec {
+    name: "snapshot",
+    about: "Cost of building a live snapshot with many busy routes (synthetic traffic).",
+    file: File::None,
+    modes: &[],
+    default_modes: &[],
+    opts: &[
+        opt("routes", "2000", "busy routes"),
+        opt("steps", "300", "1 s steps of traffic fed before timing"),
+        opt("builds", "10", "snapshot builds timed"),
+    ] as &[Opt],
+};
 
 fn main() {
-    let routes: usize = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with("--"))
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(2000);
+    let args = Args::parse(&SPEC);
+    let routes: usize = args.get("routes");
+    let steps: usize = args.get("steps");
+    let builds = args.get::<usize>("builds").max(1);
     let mut engine_cfg = EngineConfig::new(routes + 10, 64 * 1024, &DEFAULT_BUCKETS);
     engine_cfg.key_hists = false;
     let cfg = LiveConfig {
@@ -40,12 +59,13 @@ fn main() {
         name: "bench".into(),
         input: 0,
     });
-    // 300 steps (5 minutes) of traffic: every route busy in every step, with
-    // enough requests per step for its slices to hold HDR histograms.
+    // `steps` steps (300: 5 minutes) of traffic: every route busy in every
+    // step, with enough requests per step for its slices to hold HDR
+    // histograms.
     let mut x: u64 = 7;
     let t0 = Instant::now();
     let mut lines = 0u64;
-    for _step in 0..300 {
+    for _step in 0..steps {
         let mut data = Vec::with_capacity(routes * 20 * 120);
         for r in 0..routes {
             for _ in 0..20 {
@@ -73,7 +93,7 @@ fn main() {
         t0.elapsed().as_secs_f64()
     );
     let mut times = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..builds {
         let t = Instant::now();
         let s = e.snapshot();
         times.push(t.elapsed());
@@ -81,9 +101,9 @@ fn main() {
     }
     times.sort();
     println!(
-        "snapshot build: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        "snapshot build ({builds} builds): min {:.1} ms, median {:.1} ms, max {:.1} ms",
         times[0].as_secs_f64() * 1e3,
-        times[5].as_secs_f64() * 1e3,
-        times[9].as_secs_f64() * 1e3
+        times[builds / 2].as_secs_f64() * 1e3,
+        times[builds - 1].as_secs_f64() * 1e3
     );
 }

@@ -5,9 +5,17 @@
 //! a shared machine.
 //!
 //! ```text
-//! python3 ../shared/genlog.py --lines 1000000 --format combined_rt -o /tmp/access.log
-//! cargo bench --bench stages -- /tmp/access.log [FORMAT]
+//! cargo bench --bench stages                  # 1 M lines combined_rt, 200 routes, seed 1
+//! cargo bench --bench stages -- FILE --format combined_rt
+//! cargo bench --bench stages -- parse route   # those stages only (e.g. to profile)
+//! cargo bench --bench stages -- --data-lines 20000 --passes 1   # quick check
 //! ```
+//!
+//! Without FILE the log is generated on first use into the bench data
+//! directory (benches/util/mod.rs). `--mem` (or `MEM=1`) also prints the
+//! size of the aggregates.
+
+mod util;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,6 +26,41 @@ use routetop::format::scan::Marks;
 use routetop::format::{Format, FormatSpec, Scratch};
 use routetop::input::BLOCK;
 use routetop::route::Router;
+use util::args::{Args, File, Opt, Spec, described, flag, opt};
+
+static SPEC: Spec = Spec {
+    name: "stages",
+    about: "Per-stage throughput of the hot path on one core (min of several passes).",
+    file: File::Log {
+        lines: 1_000_000,
+        routes: 200,
+    },
+    modes: &[
+        ("scan", "find each line's newline (reference)"),
+        ("parse", "parse line by line"),
+        (
+            "parse-blocks",
+            "index 1 MiB blocks, parse through the index",
+        ),
+        ("route", "parse + route"),
+        ("route-only", "route targets extracted beforehand"),
+        (
+            "aggregate",
+            "index + parse + route + aggregate, as a batch worker",
+        ),
+    ],
+    default_modes: &[],
+    opts: &[
+        described(
+            "format",
+            "SPEC",
+            "detected",
+            "routetop format spec (-f) of FILE",
+        ),
+        opt("passes", "5", "passes per stage; the best is reported"),
+        flag("mem", "print the number of keys and the aggregates' size"),
+    ] as &[Opt],
+};
 
 fn best<F: FnMut() -> u64>(passes: usize, mut f: F) -> (f64, u64) {
     let mut best = f64::MAX;
@@ -31,48 +74,47 @@ fn best<F: FnMut() -> u64>(passes: usize, mut f: F) -> (f64, u64) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let path = args
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "/tmp/access.log".into());
+    let args = Args::parse(&SPEC);
+    let path = args.log();
+    let passes = args.get::<usize>("passes").max(1);
     let data = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (generate it with ../shared/genlog.py)"));
+        .unwrap_or_else(|e| util::args::die(format!("{}: {e}", path.display())));
     let lines: Vec<&[u8]> = data
         .split(|&c| c == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let format: Format = match args.get(1) {
-        Some(f) => Format::compile(&FormatSpec::parse(f).unwrap(), &[]).unwrap(),
+    let format: Format = match args.get_opt::<String>("format") {
+        Some(f) => {
+            let spec = FormatSpec::parse(&f)
+                .unwrap_or_else(|e| util::args::die(format!("--format {f}: {e}")));
+            Format::compile(&spec, &[])
+                .unwrap_or_else(|e| util::args::die(format!("--format {f}: {e}")))
+        }
         None => {
             detect(&lines[..lines.len().min(64)], &[])
                 .expect("detectable")
                 .format
         }
     };
-    // STAGE=parse|route|aggregate runs only that stage (for profiling).
-    let only = std::env::var("STAGE").ok();
-    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let run = |name: &str| args.wants(name);
     let n = lines.len() as f64;
     let mb = data.len() as f64 / 1e6;
     println!(
-        "{} lines, {:.0} MB, format {}",
+        "{}: {} lines, {:.0} MB, format {}, best of {passes}",
+        path.display(),
         lines.len(),
         mb,
         format.name()
     );
 
-    let (t, ok) = best(5, || {
-        let mut c = 0;
-        for l in &lines {
-            c += memchr::memchr(b'\n', l).is_none() as u64;
-        }
-        c
-    });
     if run("scan") {
+        let (t, ok) = best(passes, || {
+            let mut c = 0;
+            for l in &lines {
+                c += memchr::memchr(b'\n', l).is_none() as u64;
+            }
+            c
+        });
         println!(
             "{:<28} {:>7.2} M lines/s  {:>6.0} MB/s  ({ok})",
             "scan lines (reference)",
@@ -83,7 +125,7 @@ fn main() {
 
     let mut scratch = Scratch::default();
     if run("parse") {
-        let (t, ok) = best(5, || {
+        let (t, ok) = best(passes, || {
             let mut c = 0;
             for l in &lines {
                 c += format.parse(l, &mut scratch).is_ok() as u64;
@@ -114,7 +156,7 @@ fn main() {
     };
     let mut marks = Marks::default();
     if run("parse-blocks") {
-        let (t, ok) = best(5, || {
+        let (t, ok) = best(passes, || {
             let mut c = 0;
             for b in &blocks {
                 marks.index(b);
@@ -137,7 +179,7 @@ fn main() {
     let router = Router::new(&[], true).unwrap();
     let mut buf = Vec::new();
     if run("route") {
-        let (t, ok) = best(5, || {
+        let (t, ok) = best(passes, || {
             let mut c = 0;
             for l in &lines {
                 if let Ok(r) = format.parse(l, &mut scratch) {
@@ -166,7 +208,7 @@ fn main() {
                     .map(|r| r.target.to_vec())
             })
             .collect();
-        let (t, ok) = best(5, || {
+        let (t, ok) = best(passes, || {
             let mut c = 0;
             for t in &targets {
                 router.route(t, &mut buf);
@@ -185,7 +227,7 @@ fn main() {
     let cfg = EngineConfig::new(2000, 64 * 1024, &DEFAULT_BUCKETS);
     let router = Arc::new(router);
     if run("aggregate") {
-        let (t, ok) = best(5, || {
+        let (t, ok) = best(passes, || {
             let mut shard = Shard::batch(&cfg, cfg.registry(), router.clone());
             // As a batch worker does: block by block, through the index.
             for (seq, b) in blocks.iter().enumerate() {
@@ -204,7 +246,7 @@ fn main() {
             }
             // Part of the work: a batch worker does this when its input ends.
             let done = shard.finish();
-            if std::env::var_os("MEM").is_some() {
+            if args.flag("mem") {
                 let big = done
                     .agg
                     .entries

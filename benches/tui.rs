@@ -5,6 +5,7 @@
 //! ```text
 //! cargo bench --bench tui
 //! cargo bench --bench tui -- --routes 20000 --frames 300
+//! cargo bench --bench tui -- --routes 200 --frames 20    # quick check
 //! ```
 //!
 //! Kinds of frame, each reported as wall-clock mean / p99 / max per frame
@@ -30,6 +31,8 @@
 //! Idle CPU and key-to-screen latency through a
 //! real terminal are measured by `scripts/tui-measure.sh`.
 
+mod util;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +41,24 @@ use ratatui::backend::TestBackend;
 use routetop::engine::snapshot::Snapshot;
 use routetop::testkit;
 use routetop::view::tui::{Action, App, render};
+use util::args::{Args, File, Opt, Spec, opt};
+use util::proc::thread_cpu_ns;
+
+static SPEC: Spec = Spec {
+    name: "tui",
+    about: "Dashboard frame cost (TestBackend, 160x61, 50 table rows) per kind of frame.",
+    file: File::None,
+    modes: &[],
+    default_modes: &[],
+    opts: &[
+        opt("routes", "2000", "routes in the snapshots"),
+        opt(
+            "frames",
+            "1000",
+            "frames timed per kind (and a tenth more to warm up)",
+        ),
+    ] as &[Opt],
+};
 
 /// 2 000 routes made from the fixture's three, with varied numbers so that
 /// sorting does real work.
@@ -71,19 +92,11 @@ struct Stats {
     cpu: Option<Duration>,
 }
 
-/// Nanoseconds this thread has run on a CPU (`/proc/thread-self/schedstat`).
-/// On a shared machine wall-clock p99 includes time preempted by other
-/// processes; CPU time per frame does not.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
 fn measure(frames: usize, mut f: impl FnMut(usize)) -> Stats {
     for i in 0..frames / 10 {
         f(i); // warm up
     }
-    let cpu0 = cpu_ns();
+    let cpu0 = thread_cpu_ns();
     let mut t: Vec<Duration> = (0..frames)
         .map(|i| {
             let start = Instant::now();
@@ -92,7 +105,7 @@ fn measure(frames: usize, mut f: impl FnMut(usize)) -> Stats {
         })
         .collect();
     let cpu = cpu0
-        .zip(cpu_ns())
+        .zip(thread_cpu_ns())
         .map(|(a, b)| Duration::from_nanos(b.saturating_sub(a) / frames as u64));
     t.sort();
     let sum: Duration = t.iter().sum();
@@ -116,16 +129,9 @@ fn report(name: &str, s: Stats) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let opt = |name: &str, default: usize| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let routes = opt("--routes", 2_000);
-    let frames = opt("--frames", 1_000);
+    let args = Args::parse(&SPEC);
+    let routes: usize = args.get("routes");
+    let frames = args.get::<usize>("frames").max(1);
     // 50 table rows: 3 header + 6 sparkline + 1 column titles + 1 footer.
     let (w, h) = (160u16, 61u16);
     let snaps: Vec<Arc<Snapshot>> = (0..8).map(|i| snapshot(routes, 100 + i)).collect();

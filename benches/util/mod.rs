@@ -1,47 +1,46 @@
-//! Measurement helpers shared by the live benches (`follow`, `live`):
-//! this process's CPU time and memory from /proc, and numeric settings
-//! from the environment.
+//! Shared by every bench in `benches/`: one command-line convention
+//! ([`args`]), the bench data ([`data`]), and measurements of this process
+//! from /proc ([`proc`]).
+//!
+//! # Command line (every bench)
+//!
+//! ```text
+//! cargo bench --bench NAME -- [FILE] [MODE…] [--SETTING VALUE…] [--FLAG…]
+//! cargo bench --bench NAME -- --help          # its modes, settings, defaults
+//! ```
+//!
+//! - `FILE`: the log to read, for the benches that read one (`stages`,
+//!   `live`, `follow`; `dashboard` optionally). Without it they use their
+//!   default data, generated on first use (see *Data*).
+//! - `MODE`: words naming the parts of the bench to run (`live -- bulk
+//!   lag`); none runs the bench's default set. A word that is not a mode is
+//!   taken as `FILE`.
+//! - `--setting VALUE` or `--setting=VALUE`; `--flag` alone. Every setting
+//!   and flag can also come from the environment, upper case with `_` for
+//!   `-` (`--idle-secs 1` is `IDLE_SECS=1`; a flag's variable is on when set
+//!   to anything but empty or `0`). The command line wins.
+//! - `--bench`, which `cargo bench` adds, is ignored. Anything else (an
+//!   unknown setting, a bad number, a second FILE) is an error, exit 2, so
+//!   that a typo never silently measures the defaults.
+//!
+//! The smallest settings, for checking that a bench runs rather than for
+//! figures, are in `scripts/bench.sh` (`--quick`) and in each bench's docs.
+//!
+//! # Data
+//!
+//! A bench that reads a log and is given no `FILE` generates its default
+//! log in-process with `routetop_genlog` (a byte-exact port of genlog.py:
+//! the same options give the same bytes), always combined_rt and seed 1,
+//! into the data directory: `$BENCH_DIR`, else `$CARGO_TARGET_DIR/bench-data`,
+//! else `target/bench-data` in the repository. The file is named after the
+//! options (`genlog_combined_rt_lines1000000_routes200_seed1.log`) and made
+//! once; later runs reuse it. `--data-lines N` and `--data-routes N` change
+//! the generated log (e.g. fewer lines for a quick check); they do nothing
+//! with a `FILE`. `scripts/bench-lib.sh` names and makes the same files, so
+//! the script benches and the cargo benches share them.
 
 #![allow(dead_code)]
 
-/// The environment variable `name` as a number, or `default`.
-pub fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// CPU seconds used by this process so far (user + system).
-pub fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15, in USER_HZ (100 on Linux).
-    (f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0)) as f64 / 100.0
-}
-
-/// A field of /proc/self/status given in kB (`"VmRSS:"`), in MiB; 0 if
-/// unknown.
-fn status_mib(key: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// Resident set size of this process now, in MiB.
-pub fn rss_mib() -> f64 {
-    status_mib("VmRSS:")
-}
-
-/// Peak resident set size of this process, in MiB.
-pub fn peak_rss_mib() -> f64 {
-    status_mib("VmHWM:")
-}
+pub mod args;
+pub mod data;
+pub mod proc;
