@@ -11,7 +11,10 @@
 #    polls `tmux capture-pane` every ~2 ms until the screen changes. This
 #    includes tmux's own pty read and redraw, so it is an upper bound.
 #
-# Needs tmux. Builds benches/dashboard.rs in release mode. It cycles
+# IDLE_SECS (default 30) and KEYS (default 20) set the lengths; the
+# smallest useful run is IDLE_SECS=1 KEYS=2.
+#
+# Needs tmux. Builds benches/dashboard.rs (bench profile). It cycles
 # prebuilt snapshots, so the CPU measured is the dashboard's own.
 #
 # Figures (2 cores shared with other builds, 160x50 pane):
@@ -20,8 +23,10 @@
 #   key-to-screen (? / Esc, 20 keys):      median 15.9 ms, max 49 ms
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 IDLE_SECS=${IDLE_SECS:-30}
 KEYS=${KEYS:-20}
+command -v tmux >/dev/null || { echo "error: needs tmux" >&2; exit 1; }
 SOCK=$(mktemp -u /tmp/routetop-measure.XXXXXX)
 tm() { tmux -S "$SOCK" "$@"; }
 trap 'tm kill-server 2>/dev/null || true; rm -f "$SOCK"' EXIT
@@ -31,8 +36,7 @@ if [[ "${1:-}" == "--" ]]; then
   CMDS=("$*")
   LABELS=("$*")
 else
-  cargo build --release --bench dashboard >&2
-  EX=$(ls -t target/release/deps/dashboard-* | grep -v '\.d$' | head -1)
+  EX=$(bench_exe dashboard)
   CMDS=("$EX --routes 2000 --every-ms 1000" "$EX --routes 2000 --every-ms 100000000")
   LABELS=("2000 routes, 1 snapshot/s" "2000 routes, no new snapshots")
 fi
