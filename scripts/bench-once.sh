@@ -105,7 +105,7 @@ PY
 
 echo "routetop $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes') ($BIN)"
 [ -z "$BASELINE" ] || echo "baseline $BASELINE ($("$BASELINE" --version 2>/dev/null | head -1 || true))"
-echo "$(nproc) cores, $RUNS runs each${BASELINE:+, baseline and current alternated}"
+echo "$(nproc) cores, $RUNS run$([ "$RUNS" = 1 ] || echo s) each${BASELINE:+, baseline and current alternated}"
 
 differ=0
 for f in "${FILES[@]}"; do

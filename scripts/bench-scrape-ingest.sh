@@ -28,7 +28,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 cargo build --release --quiet --bin routetop
 BIN="$(cargo_target_dir)/release/routetop"
-echo "routetop $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $LINES lines ($(basename "$SRC")), $RUNS runs each"
+echo "routetop $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $LINES lines ($(basename "$SRC")), $RUNS run$([ "$RUNS" = 1 ] || echo s) each"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -25,15 +25,15 @@ cd "$(dirname "$0")/.."
 
 # name|kind (cargo, script:FILE, interactive)|time (default settings)|what it measures
 BENCHES=(
-  "stages|cargo|~1 min|parse, parse via block index, route, aggregate: M lines/s on one core (1 M lines, 200 routes)"
-  "once|script:bench-once.sh|~3 min|routetop --once end to end beside wc -l, -j default and -j1, 1 M lines x 200 and 100 000 routes; BASELINE=old-binary compares"
-  "export|cargo|~15 s|/metrics render time and size, 2 000 routes x 3 keys"
-  "snapshot|cargo|~1 min|live snapshot build cost with 2 000 busy routes"
-  "tui|cargo|~20 s|dashboard frame cost per kind of frame, 2 000 routes, 50 visible rows"
-  "live|cargo|~2 min|live pipeline under a writer: lines/s, write->snapshot lag, idle CPU, RSS (1 M lines x 3)"
-  "follow|cargo|~2 min|followers alone: bulk, per-line, backfill lines/s, write->delivery lag, idle CPU"
-  "scrape-ingest|script:bench-scrape-ingest.sh|~2 min|follow-mode ingest of 1 M lines, scraped 10/s versus not (needs curl)"
-  "tui-measure|script:tui-measure.sh|~2 min|dashboard idle CPU and key-to-screen latency in a real terminal (needs tmux)"
+  "stages|cargo|~10 s|parse, parse via block index, route, aggregate: M lines/s on one core (1 M lines, 200 routes)"
+  "once|script:bench-once.sh|~15 s|routetop --once end to end beside wc -l, -j default and -j1, 1 M lines x 200 and 100 000 routes; BASELINE=old-binary compares"
+  "export|cargo|~5 s|/metrics render time and size, 2 000 routes x 3 keys"
+  "snapshot|cargo|~10 s|live snapshot build cost with 2 000 busy routes"
+  "tui|cargo|~10 s|dashboard frame cost per kind of frame, 2 000 routes, 50 visible rows"
+  "live|cargo|~40 s|live pipeline under a writer: lines/s, write->snapshot lag, idle CPU, RSS (1 M lines x 3)"
+  "follow|cargo|~30 s|followers alone: bulk, per-line, backfill lines/s, write->delivery lag, idle CPU"
+  "scrape-ingest|script:bench-scrape-ingest.sh|~15 s|follow-mode ingest of 1 M lines, scraped 10/s versus not (needs curl)"
+  "tui-measure|script:tui-measure.sh|~75 s|dashboard idle CPU and key-to-screen latency in a real terminal (needs tmux)"
   "dashboard|interactive|until q|the dashboard alone in this terminal, synthetic snapshots (not run by \`all\`)"
 )
 
@@ -77,9 +77,10 @@ list() {
   done
   cat <<EOF
 
-Times: default settings on 2 shared cores, after the first build and data
-generation (about 10 s per 1 M generated lines). --quick runs each at its
-smallest settings (seconds each; a check that it runs, not figures).
+Times: approximate, default settings, 2 shared cores, after the first build
+(minutes); generating data the first time adds about 1 s per 1 M lines.
+--quick runs each at its smallest settings (a few seconds each; a check
+that it runs, not figures).
 Generated logs: $BENCH_DIR
 Generator: cargo run -p routetop-genlog -- --help
 EOF
