@@ -30,6 +30,6 @@ export ROUTETOP_REQUIRE_TOOLS=1
 # (Development).
 export INSTA_UPDATE=no
 
-cargo fmt --check
-cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
