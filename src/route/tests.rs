@@ -307,20 +307,25 @@ fn uuid_like() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// Rule 4 and its near misses: 6 to 18 hex digits (across 8 and 16),
-/// mixed or of one kind and one case.
+/// Rule 4 and its near misses: 6 to 18 hex digits, mostly 7 to 9 or 15
+/// to 17 (across the 8 of this rule and of the kept-at-once one, and the
+/// 16), mixed or of one kind and one case.
 fn hex_like() -> impl Strategy<Value = Vec<u8>> {
-    let len = 6..=18;
-    prop_oneof![
-        bytes(HEX, len.clone()),
-        bytes(b"0123456789abcdef", len.clone()),
-        bytes(b"abcdefABCDEF", len.clone()),
-        bytes(b"0123456789ABCDEF", len.clone()),
-        (bytes(DIGITS, len), any::<Index>(), select(&b"aFg"[..])).prop_map(|(mut s, at, c)| {
-            *at.get_mut(&mut s) = c;
-            s
-        }),
-    ]
+    let len = prop_oneof![2 => select(vec![7, 8, 9, 15, 16, 17]), 1 => 6..=18usize];
+    len.prop_flat_map(|n| {
+        prop_oneof![
+            bytes(HEX, n..=n),
+            bytes(b"0123456789abcdef", n..=n),
+            bytes(b"abcdefABCDEF", n..=n),
+            bytes(b"0123456789ABCDEF", n..=n),
+            (bytes(DIGITS, n..=n), any::<Index>(), select(&b"aFg"[..])).prop_map(
+                |(mut s, at, c)| {
+                    *at.get_mut(&mut s) = c;
+                    s
+                }
+            ),
+        ]
+    })
 }
 
 /// Rule 5 and its near misses: `YYYY-MM-DD` alone or with a time after
@@ -500,14 +505,23 @@ enum Pad {
 }
 
 /// A path: `/` and 1 to 8 segments of any shape, or 1 to 5 mostly of the
-/// kind templating keeps, or a gRPC-like pair, in the ratio `kinds`; not
+/// kind templating keeps (and hex, its nearest miss), or a gRPC-like pair, in the ratio `kinds`; not
 /// padded, or padded across the 64 bytes the fast paths read (60 to 68
 /// bytes before the query), or to a route of about the 256 bytes of the
-/// cap, in the ratio `pads`; then maybe a query string or fragment.
+/// cap, in the ratio `pads`; then maybe a query string or fragment, or a
+/// `/`.
 fn path(kinds: [u32; 3], pads: [u32; 3]) -> impl Strategy<Value = Vec<u8>> {
     let segments = prop_oneof![
         kinds[0] => vec(segment(), 1..=8),
-        kinds[1] => vec(prop_oneof![2 => bytes(DIGITS, 1..=6), 5 => kept_like(), 1 => segment()], 1..=5),
+        kinds[1] => vec(
+            prop_oneof![
+                2 => bytes(DIGITS, 1..=6),
+                5 => kept_like(),
+                1 => hex_like(),
+                1 => segment(),
+            ],
+            1..=5,
+        ),
         kinds[2] => grpc_like(),
     ];
     let pad = prop_oneof![
@@ -516,10 +530,13 @@ fn path(kinds: [u32; 3], pads: [u32; 3]) -> impl Strategy<Value = Vec<u8>> {
             .prop_map(|(front, byte, len)| Pad::Path { front, byte, len }),
         pads[2] => (select(&b"aZ-"[..]), 250..=262usize).prop_map(|(byte, len)| Pad::Route { byte, len }),
     ];
+    // After the padding: a query string or fragment, or an empty last
+    // segment (a path of 64 bytes ending in `/` has a segment at 64).
     let query = prop_oneof![
         5 => Just(Vec::new()),
         1 => (select(&b"?#"[..]), bytes(b"a1=&/?#%.", 0..=24))
             .prop_map(|(c, q)| [&[c][..], &q].concat()),
+        1 => Just(b"/".to_vec()),
     ];
     (segments, pad, query).prop_map(|(segments, pad, query)| {
         let mut p = Vec::new();
