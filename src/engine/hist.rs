@@ -334,7 +334,27 @@ impl Hist<u32> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use proptest::test_runner::RngAlgorithm;
+
     use super::*;
+
+    /// Proptest settings of this file: `cases` cases, proptest's XorShift
+    /// RNG (its default ChaCha is most of a case's time in a debug build),
+    /// no regression files (a failure found becomes a named test), and
+    /// shrinking with 1 000 tries (the default, 4 a case, leaves a case of
+    /// thousands of values hardly shrunk).
+    fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            max_shrink_iters: 1_000,
+            failure_persistence: None,
+            rng_algorithm: RngAlgorithm::XorShift,
+            ..ProptestConfig::default()
+        }
+    }
 
     /// Exact nearest-rank quantile of a sorted slice.
     fn exact(sorted: &[u64], q: f64) -> u64 {
@@ -343,44 +363,187 @@ mod tests {
         sorted[r as usize - 1]
     }
 
-    /// Deterministic log-normal-ish latencies from 100 µs to ~30 s.
-    fn sample(n: usize, seed: u64) -> Vec<u64> {
-        let mut x = seed;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let u = (x % 1_000_000) as f64 / 1_000_000.0;
-                (100.0 * (u * 12.5).exp()) as u64
-            })
-            .collect()
+    /// A latency: log-uniform from 100 µs to ~30 s mostly; 0, the values
+    /// HDR keeps exact (below 256), and values at and past the bound.
+    fn latency() -> impl Strategy<Value = u64> + Clone {
+        prop_oneof![
+            12 => (0.0..12.5f64).prop_map(|u| (100.0 * u.exp()) as u64),
+            1 => Just(0u64),
+            1 => 1..256u64,
+            1 => MAX_LATENCY_US - 1..=MAX_LATENCY_US + 1,
+            1 => Just(u64::MAX),
+        ]
     }
 
-    #[test]
-    fn small_is_exact_and_big_is_within_one_percent() {
-        let qs = [0.0, 0.5, 0.9, 0.99, 0.999, 1.0];
-        for n in [1, 2, 10, SMALL_MAX, SMALL_MAX + 1, 1_000, 100_000] {
-            let vals = sample(n, n as u64 + 7);
-            let mut h = Hist::<u64>::default();
-            for &v in &vals {
-                h.record(v);
-            }
-            let mut sorted = vals.clone();
+    /// `latency` values: 0 to 60 of them, or `SMALL_MAX` ± 2, or a few
+    /// hundred to a few thousand.
+    fn latencies() -> impl Strategy<Value = Vec<u64>> + Clone {
+        let n = prop_oneof![0..=60usize, SMALL_MAX - 2..=SMALL_MAX + 2, 300..=3_000usize,];
+        n.prop_flat_map(|n| vec(latency(), n))
+    }
+
+    /// 1 to 5 lists of `latency` values, of sizes each `latencies`, or
+    /// adding up to `SMALL_MAX` - 2 to `SMALL_MAX` + 2.
+    fn parts() -> impl Strategy<Value = Vec<Vec<u64>>> {
+        let split = (1..=5usize, SMALL_MAX - 2..=SMALL_MAX + 2).prop_flat_map(|(k, total)| {
+            vec(0..=total, k - 1).prop_flat_map(move |mut cuts| {
+                cuts.extend([0, total]);
+                cuts.sort_unstable();
+                cuts.windows(2)
+                    .map(|w| vec(latency(), w[1] - w[0]))
+                    .collect::<Vec<_>>()
+            })
+        });
+        prop_oneof![vec(latencies(), 1..=5), split]
+    }
+
+    fn hist_of<C: Counter>(values: &[u64]) -> Hist<C> {
+        let mut h = Hist::default();
+        values.iter().for_each(|&v| h.record(v));
+        h
+    }
+
+    proptest! {
+        // 48 cases of 1 to 60 000 values: ~0.5 s in a debug build.
+        #![proptest_config(config(48))]
+
+        /// Quantiles of an exact list are the exact order statistics; of
+        /// an HDR histogram, within 1 % of them; values past the bound
+        /// count as the bound.
+        #[test]
+        fn small_is_exact_and_big_is_within_one_percent(
+            values in prop_oneof![
+                3 => 1..=10usize,
+                3 => SMALL_MAX - 2..=SMALL_MAX + 2,
+                3 => 500..=5_000usize,
+                1 => 20_000..=60_000usize,
+            ].prop_flat_map(|n| vec(latency(), n)),
+            q in 0.0..=1.0f64,
+        ) {
+            let mut qs = vec![0.0, 0.5, 0.9, 0.99, 0.999, 1.0, q];
+            qs.sort_by(f64::total_cmp);
+            let h: Hist = hist_of(&values);
+            let mut sorted: Vec<u64> = values.iter().map(|&v| v.min(MAX_LATENCY_US)).collect();
             sorted.sort_unstable();
-            let mut got = [0u64; 6];
+            let mut got = vec![0u64; qs.len()];
             h.quantiles(&qs, &mut got);
+            let n = values.len();
             for (i, &q) in qs.iter().enumerate() {
                 let want = exact(&sorted, q);
                 if n <= SMALL_MAX {
-                    assert_eq!(got[i], want, "n={n} q={q}");
+                    prop_assert_eq!(got[i], want, "n={} q={}", n, q);
                 } else {
                     let err = (got[i] as f64 - want as f64).abs() / want.max(1) as f64;
-                    assert!(err <= 0.01, "n={n} q={q} got={} want={want}", got[i]);
+                    prop_assert!(err <= 0.01, "n={} q={} got={} want={}", n, q, got[i], want);
                 }
-                assert_eq!(h.quantile(q), got[i]);
+                prop_assert_eq!(h.quantile(q), got[i]);
             }
-            assert_eq!(h.count(), n as u64);
+            prop_assert_eq!(h.count(), n as u64);
+        }
+
+        /// Merging histograms one after another (exact and HDR, empty ones
+        /// too, their sum at `SMALL_MAX`, across it or not) holds what recording
+        /// all their values in one does: the same representation, buckets
+        /// and quantiles.
+        #[test]
+        fn merge_matches_recording_everything_in_one(parts in parts()) {
+            let mut all: Hist = Hist::default();
+            let mut m: Hist = Hist::default();
+            for values in &parts {
+                values.iter().for_each(|&v| all.record(v));
+                m.merge(&hist_of(values));
+            }
+            prop_assert_eq!(matches!(m, Hist::Big(_)), matches!(all, Hist::Big(_)));
+            prop_assert_eq!(m.count(), all.count());
+            prop_assert_eq!(m.buckets(), all.buckets());
+            for q in [0.5, 0.9, 0.99, 1.0] {
+                prop_assert_eq!(m.quantile(q), all.quantile(q), "q={}", q);
+            }
+        }
+
+        /// A `u32`-counted histogram holds the values a `u64` one does, and
+        /// folded into a `u64` one (exact or HDR, empty or not) adds them
+        /// as recording them would.
+        #[test]
+        fn narrow_counters_fold_into_wide_ones(before in latencies(), values in latencies()) {
+            let narrow: Hist<u32> = hist_of(&values);
+            let wide: Hist = hist_of(&values);
+            prop_assert_eq!(narrow.buckets(), wide.buckets());
+            let mut folded: Hist = hist_of(&before);
+            narrow.merge_into_wide(&mut folded);
+            let all: Hist = hist_of(&[before, values].concat());
+            prop_assert_eq!(folded.count(), all.count());
+            prop_assert_eq!(folded.buckets(), all.buckets());
+            for q in [0.5, 0.9, 0.99, 1.0] {
+                prop_assert_eq!(folded.quantile(q), all.quantile(q), "q={}", q);
+                prop_assert_eq!(narrow.quantile(q), wide.quantile(q), "q={}", q);
+            }
+        }
+
+        /// A batch gives the same histogram as its values recorded one by
+        /// one, exact or HDR, after 0 to 300 values recorded one by one:
+        /// repeats, values past the bound, and values that take each
+        /// other's places in the batch's count table.
+        #[test]
+        fn a_batch_records_like_its_values_one_by_one(
+            (before, batch) in {
+                let value = prop_oneof![
+                    2 => Just(5_000u32),
+                    1 => Just(u32::MAX),
+                    2 => 0..10_000_000u32,
+                    3 => (0..20u32).prop_map(|k| k * 1_000),
+                    1 => any::<u32>(),
+                ];
+                (
+                    prop_oneof![0..=10usize, SMALL_MAX - 2..=SMALL_MAX + 2, 0..=300usize],
+                    prop_oneof![0..=100usize, 0..=2_500usize],
+                )
+                    .prop_flat_map(move |(a, b)| (vec(value.clone(), a), vec(value.clone(), b)))
+            },
+        ) {
+            let mut one: Hist = Hist::default();
+            let mut batched: Hist = Hist::default();
+            let mut narrow: Hist<u32> = Hist::default();
+            for &v in &before {
+                one.record(v as u64);
+                batched.record(v as u64);
+                narrow.record(v as u64);
+            }
+            for &v in &batch {
+                one.record(v as u64);
+            }
+            batched.record_batch(&batch);
+            narrow.record_batch(&batch);
+            prop_assert_eq!(batched.count(), one.count());
+            prop_assert_eq!(batched.buckets(), one.buckets());
+            prop_assert_eq!(narrow.buckets(), one.buckets(), "u32");
+        }
+    }
+
+    proptest! {
+        // 1 000 cases of at most 256 values: ~0.1 s in a debug build.
+        #![proptest_config(config(1_000))]
+
+        /// Small-list quantiles are the exact order statistics, whatever
+        /// the order of the values and of the asked quantiles.
+        #[test]
+        fn small_quantiles_in_any_order(
+            values in vec(prop_oneof![3 => 0..300u64, 1 => 0..=MAX_LATENCY_US], 1..=SMALL_MAX),
+            qs in vec(
+                prop_oneof![
+                    0.0..=1.0f64,
+                    select(vec![0.0, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0]),
+                ],
+                1..=6,
+            ),
+        ) {
+            let h: Hist = hist_of(&values);
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let mut out = vec![0; qs.len()];
+            h.quantiles(&qs, &mut out);
+            let want: Vec<u64> = qs.iter().map(|&q| exact(&sorted, q)).collect();
+            prop_assert_eq!(out, want);
         }
     }
 
@@ -402,133 +565,5 @@ mod tests {
         let mut h = Hist::<u64>::default();
         h.record(u64::MAX);
         assert_eq!(h.quantile(1.0), MAX_LATENCY_US);
-    }
-
-    #[test]
-    fn merge_matches_recording_everything_in_one() {
-        let a_vals = sample(50, 1);
-        let b_vals = sample(5_000, 2);
-        let c_vals = sample(30, 3);
-        let mut all = Hist::<u64>::default();
-        let (mut a, mut b, mut c) = (
-            Hist::<u64>::default(),
-            Hist::<u64>::default(),
-            Hist::<u64>::default(),
-        );
-        for &v in &a_vals {
-            a.record(v);
-            all.record(v);
-        }
-        for &v in &b_vals {
-            b.record(v);
-            all.record(v);
-        }
-        for &v in &c_vals {
-            c.record(v);
-            all.record(v);
-        }
-        let mut m = Hist::<u64>::default();
-        m.merge(&a); // small + small
-        m.merge(&c); // small + small overflowing → big
-        m.merge(&b); // big + big
-        assert_eq!(m.count(), all.count());
-        for q in [0.5, 0.9, 0.99, 1.0] {
-            assert_eq!(m.quantile(q), all.quantile(q), "q={q}");
-        }
-        let mut s = Hist::<u64>::default();
-        s.merge(&b); // small(empty) + big
-        assert_eq!(s.quantile(0.99), b.quantile(0.99));
-    }
-
-    #[test]
-    fn narrow_counters_fold_into_wide_ones() {
-        let vals = sample(5_000, 11);
-        let (mut narrow, mut wide) = (Hist::<u32>::default(), Hist::<u64>::default());
-        for &v in &vals {
-            narrow.record(v);
-            wide.record(v);
-        }
-        let mut folded = Hist::<u64>::default();
-        narrow.merge_into_wide(&mut folded);
-        for q in [0.5, 0.9, 0.99, 1.0] {
-            assert_eq!(folded.quantile(q), wide.quantile(q), "q={q}");
-            assert_eq!(narrow.quantile(q), wide.quantile(q), "q={q}");
-        }
-        // Small lists fold too, into an HDR destination or a small one.
-        let mut small = Hist::<u32>::default();
-        small.record(7);
-        small.merge_into_wide(&mut folded);
-        assert_eq!(folded.count(), 5_001);
-        let mut fresh = Hist::<u64>::default();
-        small.merge_into_wide(&mut fresh);
-        assert_eq!((fresh.count(), fresh.quantile(1.0)), (1, 7));
-    }
-
-    /// A batch gives the same histogram as its values recorded one by one,
-    /// exact or HDR, values above the bound included.
-    #[test]
-    fn a_batch_records_like_its_values_one_by_one() {
-        let mut x = 0x9e37_79b9u64;
-        for (start, n) in [(0, 100), (0, 2000), (300, 700)] {
-            let values: Vec<u32> = (0..n)
-                .map(|i| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    // Repeats, the top, and values that take each
-                    // other's places in the batch's count table.
-                    match i % 5 {
-                        0 => 5000,
-                        1 => u32::MAX,
-                        2 => (x >> 33) as u32 % 10_000_000,
-                        _ => ((x >> 40) % 20) as u32 * 1000,
-                    }
-                })
-                .collect();
-            let mut one: Hist = Hist::default();
-            let mut batch: Hist = Hist::default();
-            let mut narrow: Hist<u32> = Hist::default();
-            for &v in &values[..start] {
-                one.record(v as u64);
-                batch.record(v as u64);
-                narrow.record(v as u64);
-            }
-            for &v in &values[start..] {
-                one.record(v as u64);
-            }
-            batch.record_batch(&values[start..]);
-            narrow.record_batch(&values[start..]);
-            assert_eq!(batch.count(), one.count());
-            assert_eq!(batch.buckets(), one.buckets(), "{start} + {n}");
-            assert_eq!(narrow.buckets(), one.buckets(), "{start} + {n}, u32");
-        }
-    }
-
-    /// Small-list quantiles are the exact order statistics, whatever the
-    /// order of the values and of the asked quantiles.
-    #[test]
-    fn small_quantiles_in_any_order() {
-        let mut x = 7u64;
-        for n in [1, 2, 3, 10, 47, 255, 256] {
-            let mut h: Hist = Hist::default();
-            let mut all = Vec::new();
-            for _ in 0..n {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let v = (x >> 50) % 300;
-                h.record(v);
-                all.push(v);
-            }
-            all.sort_unstable();
-            for qs in [
-                &[0.5, 0.9, 0.99, 0.999][..],
-                &[0.999, 0.5, 0.9, 0.0],
-                &[0.0, 0.25, 0.25, 1.0],
-            ] {
-                let mut out = vec![0; qs.len()];
-                h.quantiles(qs, &mut out);
-                let want: Vec<u64> = qs.iter().map(|&q| exact(&all, q)).collect();
-                assert_eq!(out, want, "{n} values, {qs:?}");
-            }
-        }
     }
 }
