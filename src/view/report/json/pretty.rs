@@ -205,30 +205,72 @@ pub(super) fn entry(out: &mut Vec<u8>, e: &EntryRow) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::RngAlgorithm;
+
     use super::*;
     use crate::format::value::MAX_LATENCY_US;
 
+    /// Whether [`seconds`] writes `us` as [`float`] writes the quotient
+    /// (`a` and `b` are scratch).
+    fn same(a: &mut Vec<u8>, b: &mut Vec<u8>, us: u64) -> Result<(), String> {
+        a.clear();
+        b.clear();
+        seconds(a, us);
+        float(b, us as f64 / 1e6);
+        if a == b {
+            Ok(())
+        } else {
+            Err(format!(
+                "{us} µs: {} vs {}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            ))
+        }
+    }
+
+    /// Every value up to 2 s, and each side of every power of ten.
     #[test]
     fn seconds_are_written_as_serde_json_writes_the_quotient() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        let mut check = |us: u64| {
-            a.clear();
-            b.clear();
-            seconds(&mut a, us);
-            float(&mut b, us as f64 / 1e6);
-            assert_eq!(a, b, "{us} µs");
-        };
+        let mut check = |us| same(&mut a, &mut b, us).unwrap();
         (0..=2_000_000).for_each(&mut check);
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..1_000_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            check(x % (MAX_LATENCY_US + 1));
-        }
-        for p in 0..=16 {
+        for p in 0..=19 {
             let t = 10u64.pow(p);
-            (t.saturating_sub(3)..t + 3).for_each(&mut check);
+            (t.saturating_sub(3)..t.saturating_add(3)).for_each(&mut check);
+        }
+    }
+
+    /// Microseconds: any latency, any sum (any `u64`), each side of a
+    /// power of ten, with trailing zeros (whole seconds, round fractions),
+    /// and around 10^15 (where the shortcut ends) and 2^53 (where `f64`
+    /// stops holding every integer).
+    fn micros() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            4 => 0..=MAX_LATENCY_US,
+            2 => any::<u64>(),
+            1 => (0..=19u32, -3..=3i64).prop_map(|(p, d)| 10u64.pow(p).saturating_add_signed(d)),
+            2 => (1..1_000_000u64, 0..=13u32).prop_map(|(v, p)| v * 10u64.pow(p)),
+            1 => 999_999_999_990_000..=1_000_000_000_010_000u64,
+            1 => (1u64 << 53) - 10_000..=(1u64 << 53) + 10_000,
+        ]
+    }
+
+    proptest! {
+        // 50 000 values: ~0.2 s in a debug build. Proptest's XorShift:
+        // its default ChaCha is most of a case's time in a debug build. No
+        // regression files: a failure found becomes a named test.
+        #![proptest_config(ProptestConfig {
+            cases: 50_000,
+            failure_persistence: None,
+            rng_algorithm: RngAlgorithm::XorShift,
+            ..ProptestConfig::default()
+        })]
+
+        /// Past the values tried one by one, on drawn ones.
+        #[test]
+        fn seconds_are_written_as_serde_json_writes_them_for_any_value(us in micros()) {
+            same(&mut Vec::new(), &mut Vec::new(), us).map_err(TestCaseError::fail)?;
         }
     }
 }
