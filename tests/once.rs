@@ -8,6 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::RngAlgorithm;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -492,52 +495,81 @@ fn route_rules_and_templating_switch() {
     assert_eq!(r["routes"].as_array().unwrap().len(), 855);
 }
 
-/// Percentiles from the engine against the exact sorted values: within
-/// 1 % (HDR, 2 significant digits), exact max and sum.
-#[test]
-fn percentiles_are_within_one_percent_of_exact() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("lat.log");
-    let mut x: u64 = 12345;
-    let mut vals = Vec::new();
-    let mut text = String::new();
-    for i in 0..20_000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        // 0 ms .. ~40 s, log-uniform-ish, in nginx's millisecond resolution.
-        let ms = ((x % 10_000) as f64 / 10_000.0 * 10.6).exp() as u64 - 1;
-        vals.push(ms * 1000);
-        text.push_str(&format!(
-            "1.1.1.1 - - [10/Mar/2024:00:{:02}:00 +0000] \"GET /x HTTP/1.1\" 200 1 \"-\" \"-\" {}.{:03}\n",
-            i % 60,
-            ms / 1000,
-            ms % 1000
-        ));
+/// Request times in ms for `percentiles_are_within_one_percent_of_exact`,
+/// each with a route (of 3) and a status (of 3), so that the totals merge
+/// several keys: 1 to 50 lines, or 250 to 262 (around the 256 exact values
+/// a histogram keeps before HDR), or 1 000 to 20 000; times from 0 to ~40 s,
+/// log-uniform mostly, also 0 and 1 to 10 ms.
+fn timed_lines() -> impl Strategy<Value = Vec<(u64, usize, usize)>> {
+    let ms = prop_oneof![
+        6 => (0.0..10.6f64).prop_map(|u| u.exp() as u64 - 1),
+        1 => Just(0u64),
+        1 => 1..=10u64,
+    ];
+    let line = (ms, 0..3usize, 0..3usize);
+    let n = prop_oneof![1..=50usize, 250..=262usize, 1_000..=20_000usize];
+    n.prop_flat_map(move |n| vec(line.clone(), n))
+}
+
+proptest! {
+    // 24 runs of the binary, each on up to 20 000 lines: ~0.6 s in a
+    // debug build. Shrinking runs it again each try: 100 at most. Proptest's
+    // XorShift, whose cases cost a fraction of ChaCha's in a debug build.
+    // No regression files: a failure found becomes a named test.
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        max_shrink_iters: 100,
+        failure_persistence: None,
+        rng_algorithm: RngAlgorithm::XorShift,
+        ..ProptestConfig::default()
+    })]
+
+    /// Percentiles of the report against the exact sorted values: equal
+    /// up to 256 values, within 1 % beyond (HDR, 2 significant digits);
+    /// max and sum exact. Times of 0 ms are counted in the first bucket.
+    #[test]
+    fn percentiles_are_within_one_percent_of_exact(lines in timed_lines()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lat.log");
+        let mut vals: Vec<u64> = lines.iter().map(|&(ms, ..)| ms * 1000).collect();
+        let mut text = String::new();
+        for (i, &(ms, route, status)) in lines.iter().enumerate() {
+            text.push_str(&format!(
+                "1.1.1.1 - - [10/Mar/2024:00:{:02}:00 +0000] \"GET /{} HTTP/1.1\" {} 1 \"-\" \"-\" {}.{:03}\n",
+                i % 60,
+                ["x", "y", "z/1"][route],
+                [200, 404, 503][status],
+                ms / 1000,
+                ms % 1000
+            ));
+        }
+        std::fs::write(&path, &text).unwrap();
+        vals.sort_unstable();
+        let exact = |q: f64| {
+            vals[((q * vals.len() as f64).ceil() as usize).clamp(1, vals.len()) - 1] as f64 / 1e6
+        };
+        let r = json_of(&routetop(&["--once", "-o", "json", path.to_str().unwrap()]));
+        let lat = &r["totals"]["latency"];
+        prop_assert_eq!(u(&lat["count"]), vals.len() as u64);
+        for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)] {
+            let got = lat[key].as_f64().unwrap();
+            let want = exact(q);
+            if vals.len() <= 256 {
+                prop_assert_eq!(got, want, "{}", key);
+            } else {
+                prop_assert!(
+                    (got - want).abs() <= want * 0.01 + 1e-9,
+                    "{}: got {}, exact {}",
+                    key,
+                    got,
+                    want
+                );
+            }
+        }
+        prop_assert_eq!(lat["max"].as_f64().unwrap(), *vals.last().unwrap() as f64 / 1e6);
+        let sum: u64 = vals.iter().sum();
+        prop_assert_eq!((lat["sum"].as_f64().unwrap() * 1e6).round() as u64, sum);
     }
-    std::fs::write(&path, &text).unwrap();
-    vals.sort_unstable();
-    let exact = |q: f64| {
-        vals[((q * vals.len() as f64).ceil() as usize).clamp(1, vals.len()) - 1] as f64 / 1e6
-    };
-    let r = json_of(&routetop(&["--once", "-o", "json", path.to_str().unwrap()]));
-    let lat = &r["totals"]["latency"];
-    for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)] {
-        let got = lat[key].as_f64().unwrap();
-        let want = exact(q);
-        assert!(
-            (got - want).abs() <= want * 0.01 + 1e-9,
-            "{key}: got {got}, exact {want}"
-        );
-    }
-    assert_eq!(
-        lat["max"].as_f64().unwrap(),
-        *vals.last().unwrap() as f64 / 1e6
-    );
-    let sum: u64 = vals.iter().sum();
-    assert_eq!((lat["sum"].as_f64().unwrap() * 1e6).round() as u64, sum);
-    // Requests logged with time 0.000 are counted in the first bucket.
-    assert!(vals[0] == 0 && lat["p50"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
