@@ -488,13 +488,13 @@ mod tests {
     }
 
     proptest! {
-        // 24 runs of up to 40 steps: ~0.3 s in a debug build (most of it
+        // 20 runs of up to 40 steps: ~0.3 s in a debug build (most of it
         // merging HDR slices afresh for the check). Proptest's XorShift:
         // its default ChaCha is most of a case's time in a debug build.
         // No regression files: a failure found becomes a named test.
         // Shrinking gets 1 000 tries, not 4 a case: a run is worth it.
         #![proptest_config(ProptestConfig {
-            cases: 24,
+            cases: 20,
             max_shrink_iters: 1_000,
             failure_persistence: None,
             rng_algorithm: RngAlgorithm::XorShift,

@@ -186,7 +186,7 @@ mod tests {
         }
     }
 
-    /// 1 to 8 batches of up to 1 500 hashes: mostly of names `/r/N` from a
+    /// 1 to 6 batches of up to 1 000 hashes: mostly of names `/r/N` from a
     /// pool of 1 to 30 000 (small pools repeat names within and across
     /// batches), some raw values: 0 (counted apart from the table), small
     /// consecutive ones, any; and hashes whose probes start in the first or
@@ -201,17 +201,17 @@ mod tests {
                 2 => (prop_oneof![0..40usize, SLOTS - 40..SLOTS], 0..8u64)
                     .prop_map(|(slot, low)| Item::AtSlot { slot, low }),
             ];
-            vec(vec(item, 0..=1_500), 1..=8)
+            vec(vec(item, 0..=1_000), 1..=6)
         })
     }
 
     proptest! {
-        // 32 cases of up to 12 000 hashes: ~0.3 s in a debug build.
+        // 24 cases of up to 6 000 hashes: ~0.15 s in a debug build.
         // Proptest's XorShift: its default ChaCha is most of a case's time
         // in a debug build. No regression files: a failure found becomes
         // a named test.
         #![proptest_config(ProptestConfig {
-            cases: 32,
+            cases: 24,
             failure_persistence: None,
             rng_algorithm: RngAlgorithm::XorShift,
             ..ProptestConfig::default()

@@ -769,8 +769,8 @@ proptest! {
 
 /// The generated targets reach every row of the rule table, many times,
 /// and the cases the fast paths care about: keys rewritten, targets that
-/// are their own key, paths across 64 bytes, routes cut. Counted on 3 000
-/// targets and 1 000 mostly kept ones from a fixed seed; the bounds are
+/// are their own key, paths across 64 bytes, routes cut. Counted on 2 000
+/// targets and 600 mostly kept ones from a fixed seed; the bounds are
 /// about two thirds of the counts.
 #[test]
 fn generated_targets_reach_every_rule() {
@@ -788,7 +788,7 @@ fn generated_targets_reach_every_rule() {
     let (mut grpc, mut rewritten, mut across_64, mut cut, mut own) = (0, 0, 0, 0, 0);
     let mut buf = Vec::new();
     let any = target().boxed();
-    for _ in 0..3_000 {
+    for _ in 0..2_000 {
         let t = draw(&any);
         let path = Router::route_key(&t).unwrap();
         if is_grpc_call(path) {
@@ -803,7 +803,7 @@ fn generated_targets_reach_every_rule() {
         cut += usize::from(by_the_table(path).len() == MAX_ROUTE_LEN);
     }
     let kept = kept_target().boxed();
-    for _ in 0..1_000 {
+    for _ in 0..600 {
         own += usize::from(r.is_own_key(&draw(&kept)));
     }
     for rule in [
@@ -819,14 +819,14 @@ fn generated_targets_reach_every_rule() {
         Rule::Kept,
     ] {
         let n = rules.get(&rule).copied().unwrap_or(0);
-        assert!(n >= 90, "{rule:?}: {n} segments; all: {rules:?}");
+        assert!(n >= 55, "{rule:?}: {n} segments; all: {rules:?}");
     }
     for (what, n, least) in [
-        ("gRPC calls", grpc, 30),
-        ("keys rewritten", rewritten, 400),
-        ("paths of 62 to 66 bytes", across_64, 300),
-        ("routes cut", cut, 75),
-        ("own keys", own, 130),
+        ("gRPC calls", grpc, 20),
+        ("keys rewritten", rewritten, 290),
+        ("paths of 62 to 66 bytes", across_64, 210),
+        ("routes cut", cut, 55),
+        ("own keys", own, 70),
     ] {
         assert!(n >= least, "{what}: {n}");
     }
