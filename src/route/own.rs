@@ -63,8 +63,9 @@ pub fn own_template(path: &[u8]) -> bool {
 
 /// Whether templating keeps segment `start..end` (not all digits) as it
 /// is, by the rules stated in `template.rs` (mirrored here on masks; the
-/// property tests in `route/tests.rs` fail when the two disagree): a plain word, or a short segment of no
-/// other bytes that does not start with a digit, is kept at once; a longer
+/// property tests in `route/tests/properties.rs` fail when the two
+/// disagree): a plain word, or a short segment of no other bytes that does
+/// not start with a digit, is kept at once; a longer
 /// one goes through `classify_counted`, which keeps it when it cannot be
 /// an id with an extension or a date (they start with a digit), long hex
 /// (only digits and `a-f`), an e-mail (other bytes), or a token or a UUID

@@ -24,7 +24,7 @@
 //! `shape::lookup_key` writes rule 1 into a lookup key without templating,
 //! and `own::own_template` decides from byte-class masks that templating
 //! would keep every segment that rule 1 does not replace. The property tests
-//! in `route/tests.rs` check both against [`template_into`], and
+//! in `route/tests/properties.rs` check both against [`template_into`], and
 //! [`template_into`] against this table read byte by byte (`by_the_table`
 //! there), on generated paths built around every rule's boundaries. A rule
 //! changed in the code and not in the table and that reading of it fails

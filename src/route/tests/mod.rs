@@ -1,0 +1,214 @@
+//! Templating, user rules, the cap and the folded-route count.
+
+use super::*;
+
+fn route(r: &Router, t: &str) -> String {
+    let mut out = Vec::new();
+    r.route(t.as_bytes(), &mut out);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn templating_table() {
+    let r = Router::new(&[], true).unwrap();
+    let cases = [
+        ("/api/users/123/orders", "/api/users/:id/orders"),
+        ("/api/users/123/orders?page=2&x=1", "/api/users/:id/orders"),
+        ("/api/users/123#frag", "/api/users/:id"),
+        ("/", "/"),
+        ("", "(invalid)"),
+        ("-", "(invalid)"),
+        ("*", "*"),
+        ("/a//b/", "/a//b/"),
+        (
+            "/items/550e8400-e29b-41d4-a716-446655440000",
+            "/items/:uuid",
+        ),
+        (
+            "/items/550E8400-E29B-41D4-A716-446655440000/x",
+            "/items/:uuid/x",
+        ),
+        (
+            "/commits/9fceb02d0ae598e95dc970b74767f19372d61af8",
+            "/commits/:hex",
+        ),
+        ("/objects/507f1f77bcf86cd799439011", "/objects/:hex"),
+        ("/c/1a2b3c4d", "/c/:hex"),
+        ("/c/deadbeef", "/c/deadbeef"),
+        ("/c/facade", "/c/facade"),
+        ("/reports/2024-03-10", "/reports/:date"),
+        ("/reports/2024-03-10T12:00:00Z/pdf", "/reports/:date/pdf"),
+        ("/s/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", "/s/:token"),
+        ("/reset/Zm9vYmFyYmF6cXV4cXV1eA", "/reset/:token"),
+        ("/session/k3jd9f8s7d6f5g", "/session/:token"),
+        ("/users/jane.doe@example.com/prefs", "/users/:email/prefs"),
+        ("/files/42.json", "/files/:id.json"),
+        ("/v1/users", "/v1/users"),
+        ("/api/v2/items", "/api/v2/items"),
+        (
+            "/docs/release-notes-2024/intro",
+            "/docs/release-notes-2024/intro",
+        ),
+        (
+            "/docs/latency-metrics/release-tuning-54321",
+            "/docs/latency-metrics/release-tuning-54321",
+        ),
+        ("/api/getUserProfileSettings", "/api/getUserProfileSettings"),
+        (
+            "/static/js/alpha.d95fa781.js",
+            "/static/js/alpha.d95fa781.js",
+        ),
+        ("/%E4%B8%AD%E6%96%87", "/%E4%B8%AD%E6%96%87"),
+        ("http://example.com/a/1?x", "/a/:id"),
+        ("HTTPS://example.com", "/"),
+        (
+            "/helloworld.Greeter/SayHello",
+            "/helloworld.Greeter/SayHello",
+        ),
+        ("/pkg.v1.Service123/Get2", "/pkg.v1.Service123/Get2"),
+        // Regression: with a query string this was templated
+        // (`/:token/GetUser`) while the bare path was kept, so a path
+        // seen verbatim first sent later query lines to another route.
+        (
+            "/svc.v1.Users2024Service/GetUser?a=1",
+            "/svc.v1.Users2024Service/GetUser",
+        ),
+        ("/pkg.Svc/Method#f", "/pkg.Svc/Method"),
+        // Segment ends on each side of an 8-byte step.
+        ("/1234567/abcdefgh/12345678/x", "/:id/abcdefgh/:id/x"),
+        ("/abcdefg/1234567890123456?q=/1", "/abcdefg/:id"),
+        ("/abcdefghijklmno#/1", "/abcdefghijklmno"),
+        ("/1234567", "/:id"),
+        ("/12345678", "/:id"),
+        ("/a/123456789/", "/a/:id/"),
+        ("/x/12/y/34/z", "/x/:id/y/:id/z"),
+        ("/x/12?", "/x/:id"),
+        ("/?a=1", "/"),
+        ("/caf\u{e9}/12", "/caf\u{e9}/:id"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(route(&r, input), want, "{input}");
+    }
+}
+
+#[test]
+fn hostile_targets_are_bounded() {
+    let r = Router::new(&[], true).unwrap();
+    let long = format!("/{}", "z".repeat(10_000));
+    let got = route(&r, &long);
+    assert_eq!(got.len(), MAX_ROUTE_LEN);
+    assert!(got.ends_with("..."));
+    let many = "/x".repeat(5_000);
+    assert_eq!(route(&r, &many).len(), MAX_ROUTE_LEN);
+    assert_eq!(display_name(b"/a\nb\x1b[31m"), "/a\\x0Ab\\x1B[31m");
+    assert_eq!(display_name(b"/caf\xE9"), "/caf\u{FFFD}");
+}
+
+#[test]
+fn user_rules_first_match_wins_then_templating() {
+    let rules: Vec<RouteRule> = vec![
+        "^/api/users/[^/]+$=/api/users/:name".parse().unwrap(),
+        r"^/api/(?P<ver>v\d+)/.*=/api/$ver/*".parse().unwrap(),
+        "^/api/.*=/api/never".parse().unwrap(),
+    ];
+    let r = Router::new(&rules, true).unwrap();
+    assert_eq!(route(&r, "/api/users/jane?x=1"), "/api/users/:name");
+    assert_eq!(route(&r, "/api/v3/things/1"), "/api/v3/*");
+    assert_eq!(route(&r, "/other/7"), "/other/:id");
+    assert!("no-equals".parse::<RouteRule>().is_err());
+    assert!(Router::new(&["(=x".parse().unwrap()], true).is_err());
+    let rr: RouteRule = "a=b=/c".parse().unwrap();
+    assert_eq!((rr.pattern.as_str(), rr.template.as_str()), ("a=b", "/c"));
+}
+
+#[test]
+fn templating_off_keeps_paths() {
+    let r = Router::new(&[], false).unwrap();
+    assert_eq!(route(&r, "/api/users/123?x"), "/api/users/123");
+}
+
+#[test]
+fn cap_folds_into_overflow_and_counts_distinct() {
+    let mut t = RouteTable::new(2);
+    assert_eq!(t.intern(b"/a"), 1);
+    assert_eq!(t.intern(b"/b"), 2);
+    assert_eq!(t.intern(b"/a"), 1);
+    assert_eq!(t.intern(b"/c"), OVERFLOW_ID);
+    assert_eq!(t.intern(b"/d"), OVERFLOW_ID);
+    assert_eq!(t.intern(b"/c"), OVERFLOW_ID);
+    assert_eq!(t.folded(), (2, false));
+    assert_eq!(t.len(), 2);
+    assert_eq!(&**t.name(OVERFLOW_ID), OVERFLOW_ROUTE);
+    assert_eq!(t.get(b"/b"), Some(2));
+    assert_eq!(t.get(b"/c"), None);
+}
+
+fn lookup_key(r: &Router, t: &str) -> Option<String> {
+    let mut buf = Vec::new();
+    r.lookup_key(t.as_bytes(), &mut buf)
+        .map(|k| String::from_utf8(k.to_vec()).unwrap())
+}
+
+#[test]
+fn lookup_key_writes_numeric_segments_as_id() {
+    let r = Router::new(&[], true).unwrap();
+    let cases = [
+        ("/api/users/123/orders?page=2", "/api/users/:id/orders"),
+        ("/123", "/:id"),
+        ("/1/2/3", "/:id/:id/:id"),
+        ("/v2/007/", "/v2/:id/"),
+        ("http://h:8080/a/12?x=1", "/a/:id"),
+        // Not all digits, or no segment: as they are.
+        ("/123.json", "/123.json"),
+        ("/a1/12b/1a", "/a1/12b/1a"),
+        ("/v2", "/v2"),
+        ("//", "//"),
+        ("/", "/"),
+        ("*", "*"),
+        ("/x/:id", "/x/:id"),
+        ("/1#x?y", "/:id"),
+        (&format!("/a/1?{}", "q".repeat(100)), "/a/:id"),
+        (
+            &format!("/{}/1?q", "a".repeat(60)),
+            &format!("/{}/:id", "a".repeat(60)),
+        ),
+        (
+            &format!("/{}/1?q", "a".repeat(61)),
+            &format!("/{}/1", "a".repeat(61)),
+        ),
+        (
+            &format!("/{}/1?q", "a".repeat(70)),
+            &format!("/{}/1", "a".repeat(70)),
+        ),
+        // 63 bytes is the longest key written; 64 stays as it is.
+        (
+            &format!("/{}/1", "a".repeat(60)),
+            &format!("/{}/:id", "a".repeat(60)),
+        ),
+        (
+            &format!("/{}/1", "a".repeat(61)),
+            &format!("/{}/1", "a".repeat(61)),
+        ),
+        (
+            &format!("/{}/12", "a".repeat(59)),
+            &format!("/{}/:id", "a".repeat(59)),
+        ),
+    ];
+    for (target, want) in cases {
+        assert_eq!(lookup_key(&r, target).as_deref(), Some(want), "{target}");
+    }
+    assert_eq!(lookup_key(&r, "-"), None);
+    // With user rules or without templating, the digits may matter.
+    let rules = [RouteRule {
+        pattern: "^/a/1$".into(),
+        template: "/one".into(),
+    }];
+    for r in [
+        Router::new(&rules, true).unwrap(),
+        Router::new(&[], false).unwrap(),
+    ] {
+        assert_eq!(lookup_key(&r, "/a/1?q").as_deref(), Some("/a/1"));
+    }
+}
+
+mod properties;
