@@ -13,10 +13,11 @@
 //! numbered in input order, which the workers use to admit routes in that
 //! order (`run/once.rs`).
 //!
-//! The format of each input is known before its first block goes out: the
-//! one given, or the one `auto` detects from that block
-//! (`format::detect::detect_start`, the rules live mode uses too); an input
-//! no format fits fails the run.
+//! How an input's lines are read is decided once, from its first block,
+//! before that block goes out: by the caller's `start` (`run/once.rs`: the
+//! format given, or the one `auto` detects), which may also fail the run.
+//! This module never parses: it hands each block out with what `start`
+//! decided for its input.
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -27,12 +28,9 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use super::spec::{Input, InputSpec, expand};
-use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId, SourceReport};
-use crate::format::detect;
-use crate::format::{FieldOverride, Format};
+use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId};
 
 /// Block size: large enough to amortise the turns at the reader, small
 /// enough to stay in L2 while a worker parses it.
@@ -52,25 +50,21 @@ pub enum Opener {
 pub struct BatchInput {
     pub name: String,
     pub open: Opener,
-    /// `None`: detect it.
-    pub format: Option<Arc<Format>>,
+    /// The index of the input (as given) it comes from.
+    pub input: usize,
 }
 
 impl BatchInput {
-    /// The inputs `inputs` name now, globs expanded, in order: `formats`
-    /// has the format of each (`None`: detect it). A glob that matches no
-    /// file fails.
-    pub fn expand(
-        inputs: &[Input],
-        formats: &[Option<Arc<Format>>],
-    ) -> Result<Vec<BatchInput>, BatchError> {
+    /// The files and stdin `inputs` name now, globs expanded, in order. A
+    /// glob that matches no file fails.
+    pub fn expand(inputs: &[Input]) -> Result<Vec<BatchInput>, BatchError> {
         let mut out = Vec::new();
-        for (input, format) in inputs.iter().zip(formats) {
+        for (i, input) in inputs.iter().enumerate() {
             match &input.spec {
                 InputSpec::Stdin => out.push(BatchInput {
                     name: input.name.clone().unwrap_or_else(|| "stdin".into()),
                     open: Opener::Stdin,
-                    format: format.clone(),
+                    input: i,
                 }),
                 InputSpec::Path(p) => {
                     let files = expand(p).map_err(BatchError::Input)?;
@@ -81,7 +75,7 @@ impl BatchInput {
                         out.push(BatchInput {
                             name: input.file_name(&f),
                             open: Opener::File(f),
-                            format: format.clone(),
+                            input: i,
                         });
                     }
                 }
@@ -99,20 +93,17 @@ pub enum BatchError {
     Open { name: String, err: io::Error },
     #[error("error reading {name}: {err}")]
     Read { name: String, err: io::Error },
-    #[error(
-        "cannot detect the format of {name}: no known format matches its first {sampled} lines; give it with -f (a preset, an nginx log_format string, an Apache LogFormat string, json or regex:...)"
-    )]
-    Undetected { name: String, sampled: usize },
 }
 
 /// What a worker got from its turn at the reader.
-pub enum Block {
-    /// `len` bytes of whole lines at the start of the worker's buffer.
+pub enum Block<P> {
+    /// `len` bytes of whole lines at the start of the worker's buffer, and
+    /// how their input is read (what `start` decided).
     Lines {
         src: SourceId,
         seq: u32,
         len: usize,
-        format: Arc<Format>,
+        parser: P,
     },
     /// A line longer than a block: its head and full length.
     Oversized {
@@ -124,39 +115,44 @@ pub enum Block {
 }
 
 /// An input being read.
-struct Current {
+struct Current<P> {
     src: SourceId,
     input: BatchInput,
     reader: Box<dyn Read + Send>,
-    report: SourceReport,
-    /// Known once the first block is read (detected or compiled).
-    format: Option<Arc<Format>>,
+    /// Known once the first block is read.
+    parser: Option<P>,
     seq: u32,
 }
 
+/// Decides how an input's lines are read, from the input and its first
+/// block (all of it, or [`BLOCK`] bytes); an error fails the run.
+pub type Start<'a, P> = dyn FnMut(&BatchInput, &[u8]) -> Result<P, BatchError> + Send + 'a;
+
 /// The inputs, read in order, one block per call, by whichever worker is
 /// free.
-pub struct Blocks<'a> {
+pub struct Blocks<'a, P> {
     pending: std::vec::IntoIter<(BatchInput, Box<dyn Read + Send>)>,
     next_src: usize,
-    current: Option<Current>,
+    current: Option<Current<P>>,
     /// The start of a line cut at the end of the previous block.
     carry: Vec<u8>,
-    json: &'a [FieldOverride],
-    reports: Vec<SourceReport>,
+    start: Box<Start<'a, P>>,
+    /// Each input read so far: its name, and what `start` decided (`None`
+    /// for an input without a line).
+    started: Vec<(String, Option<P>)>,
     /// Set by the first error; every later call returns `None`.
     failure: Option<BatchError>,
     /// Blocks handed out so far, over all inputs: the next one's number.
     handed: u64,
 }
 
-impl<'a> Blocks<'a> {
+impl<'a, P: Clone> Blocks<'a, P> {
     /// Opens every input first: a missing file fails the run before any
-    /// work.
+    /// work. `start` decides how each input is read, from its first block.
     pub fn open(
         inputs: Vec<BatchInput>,
-        json: &'a [FieldOverride],
-    ) -> Result<Blocks<'a>, BatchError> {
+        start: Box<Start<'a, P>>,
+    ) -> Result<Blocks<'a, P>, BatchError> {
         let mut opened: Vec<(BatchInput, Box<dyn Read + Send>)> = Vec::with_capacity(inputs.len());
         for input in inputs {
             let reader: Box<dyn Read + Send> = match &input.open {
@@ -173,19 +169,20 @@ impl<'a> Blocks<'a> {
             next_src: 0,
             current: None,
             carry: Vec::new(),
-            json,
-            reports: Vec::new(),
+            start,
+            started: Vec::new(),
             failure: None,
             handed: 0,
         })
     }
 
-    /// What became of each input, once every block is handed out; the
-    /// first error if reading failed.
-    pub fn finish(self) -> Result<Vec<SourceReport>, BatchError> {
+    /// Each input's name and what `start` decided for it (`None`: it had
+    /// no line), once every block is handed out; the first error if reading
+    /// failed.
+    pub fn finish(self) -> Result<Vec<(String, Option<P>)>, BatchError> {
         match self.failure {
             Some(e) => Err(e),
-            None => Ok(self.reports),
+            None => Ok(self.started),
         }
     }
 
@@ -193,7 +190,7 @@ impl<'a> Blocks<'a> {
     /// or skips over the next oversized line; `None` once every input is
     /// read or reading failed (see `failure`). The block's number, in input
     /// order, comes with it.
-    pub fn next(&mut self, buf: &mut [u8]) -> Option<(u64, Block)> {
+    pub fn next(&mut self, buf: &mut [u8]) -> Option<(u64, Block<P>)> {
         if self.failure.is_some() {
             return None;
         }
@@ -209,7 +206,7 @@ impl<'a> Blocks<'a> {
         }
     }
 
-    fn step(&mut self, buf: &mut [u8]) -> Result<Option<Block>, BatchError> {
+    fn step(&mut self, buf: &mut [u8]) -> Result<Option<Block<P>>, BatchError> {
         loop {
             let cur = match &mut self.current {
                 Some(c) => c,
@@ -221,13 +218,9 @@ impl<'a> Blocks<'a> {
                     self.next_src += 1;
                     self.current.insert(Current {
                         src,
-                        report: SourceReport {
-                            name: input.name.clone(),
-                            ..Default::default()
-                        },
                         input,
                         reader,
-                        format: None,
+                        parser: None,
                         seq: 0,
                     })
                 }
@@ -240,19 +233,16 @@ impl<'a> Blocks<'a> {
             buf[..carry].copy_from_slice(&self.carry);
             self.carry.clear();
             let filled = fill(&mut cur.reader, buf, carry).map_err(read_err)?;
-            let format = match &cur.format {
-                Some(f) => f.clone(),
+            let parser = match &cur.parser {
+                Some(p) => p.clone(),
                 None if filled == 0 => {
                     self.end_source();
                     continue;
                 }
                 None => {
-                    let f = format_of(&cur.input, &mut cur.report, self.json, &buf[..filled])?;
-                    cur.report.format = Some(f.name().to_string());
-                    cur.report.has_latency = f.has_latency();
-                    cur.report.has_upstream = f.has_upstream();
-                    cur.format = Some(f.clone());
-                    f
+                    let p = (self.start)(&cur.input, &buf[..filled])?;
+                    cur.parser = Some(p.clone());
+                    p
                 }
             };
             let (src, seq) = (cur.src, cur.seq);
@@ -267,7 +257,7 @@ impl<'a> Blocks<'a> {
                     src,
                     seq,
                     len: filled,
-                    format,
+                    parser,
                 }));
             }
             cur.seq += 1;
@@ -277,7 +267,7 @@ impl<'a> Blocks<'a> {
                     src,
                     seq,
                     len: i + 1,
-                    format,
+                    parser,
                 }));
             }
             // One line fills the whole block: keep its head, skip to its end.
@@ -309,7 +299,7 @@ impl<'a> Blocks<'a> {
 
     fn end_source(&mut self) {
         if let Some(c) = self.current.take() {
-            self.reports.push(c.report);
+            self.started.push((c.input.name, c.parser));
         }
         self.carry.clear();
     }
@@ -327,27 +317,4 @@ fn fill(r: &mut dyn Read, buf: &mut [u8], mut from: usize) -> io::Result<usize> 
         }
     }
     Ok(from)
-}
-
-/// The format of an input: the one given, or detected from its first block.
-fn format_of(
-    input: &BatchInput,
-    report: &mut SourceReport,
-    json: &[FieldOverride],
-    first: &[u8],
-) -> Result<Arc<Format>, BatchError> {
-    if let Some(f) = &input.format {
-        return Ok(f.clone());
-    }
-    // The first block is all the input has, or a whole block: it decides.
-    match detect::detect_now(first, json) {
-        Ok(d) => {
-            report.detected = Some((d.matched, d.sampled));
-            Ok(Arc::new(d.format))
-        }
-        Err(sampled) => Err(BatchError::Undetected {
-            name: input.name.clone(),
-            sampled,
-        }),
-    }
 }

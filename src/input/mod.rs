@@ -2,8 +2,9 @@
 //! reach the engine, as bytes and never as `String`. [`blocks`] reads
 //! inputs to the end in blocks of whole lines for `--once`; the live
 //! follower ([`follow`]) sends `engine::InputEvent`s to the engine thread.
-//! This layer only reads: it parses nothing, and knows a format only to
-//! hand it on (`--once`) or to detect one (`blocks.rs`).
+//! This layer only reads: it parses nothing and knows no format (the
+//! `--once` reader hands each block out with what its caller decided for
+//! the block's input).
 
 pub mod blocks;
 pub mod follow;
@@ -14,6 +15,6 @@ mod stdin;
 mod tail;
 mod watch;
 
-pub use blocks::{BLOCK, BatchError, BatchInput, Block, Blocks, MAX_LINE_LIMIT};
+pub use blocks::{BLOCK, BatchError, BatchInput, Block, Blocks, MAX_LINE_LIMIT, Start};
 pub use follow::{FollowHandle, FollowOptions};
 pub use spec::{Input, InputSpec, expand};

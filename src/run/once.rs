@@ -21,10 +21,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use super::error::Error;
 use crate::config::{Config, Mode, OutputFormat};
 use crate::engine::summary::Summary;
-use crate::engine::{Batch, BlockLines, EngineConfig, Finished, LinePos, Shard, SourceId};
+use crate::engine::{
+    Batch, BlockLines, EngineConfig, Finished, LinePos, Shard, SourceId, SourceReport,
+};
+use crate::format::detect;
 use crate::format::scan::Marks;
 use crate::format::{FieldOverride, Format};
-use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks};
+use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Start};
 use crate::route::Router;
 use crate::view::{export, report};
 
@@ -87,22 +90,78 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     };
     let engine = EngineConfig::new(config.max_routes, config.max_line, buckets);
     let formats = config.formats().map_err(|e| Error::Input(e.to_string()))?;
-    let inputs = BatchInput::expand(&config.input_list(), &formats)?;
-    let batch = read_all(inputs, &config.json_fields, router, &engine, config.threads)?;
+    let inputs = BatchInput::expand(&config.input_list())?;
+    let start = Box::new(move |input: &BatchInput, first: &[u8]| {
+        start(&formats[input.input], &config.json_fields, input, first)
+    });
+    let batch = read_all(inputs, start, router, &engine, config.threads)?;
     let summary = batch.summary(config.threads);
     Ok(BatchReport { summary, batch })
+}
+
+/// How a source's lines are parsed: its format, and how well `auto` fit
+/// the sample it was detected from.
+#[derive(Clone)]
+struct Parser {
+    format: Arc<Format>,
+    detected: Option<(usize, usize)>,
+}
+
+/// The parser of `input`, from its first block: the format given
+/// (`format`), or the one `auto` detects from that block, which is all the
+/// input has or a whole block, so it decides (the rules of live mode too,
+/// `format::detect::detect_start`). No format fitting fails the run.
+fn start(
+    format: &Option<Arc<Format>>,
+    json: &[FieldOverride],
+    input: &BatchInput,
+    first: &[u8],
+) -> Result<Parser, BatchError> {
+    if let Some(f) = format {
+        return Ok(Parser {
+            format: f.clone(),
+            detected: None,
+        });
+    }
+    match detect::detect_now(first, json) {
+        Ok(d) => Ok(Parser {
+            format: Arc::new(d.format),
+            detected: Some((d.matched, d.sampled)),
+        }),
+        Err(sampled) => Err(BatchError::Input(format!(
+            "cannot detect the format of {}: no known format matches its first {sampled} lines; give it with -f (a preset, an nginx log_format string, an Apache LogFormat string, json or regex:...)",
+            input.name
+        ))),
+    }
+}
+
+/// What became of a source, for the report.
+fn source_report((name, parser): (String, Option<Parser>)) -> SourceReport {
+    match parser {
+        Some(p) => SourceReport {
+            name,
+            format: Some(p.format.name().to_string()),
+            detected: p.detected,
+            has_latency: p.format.has_latency(),
+            has_upstream: p.format.has_upstream(),
+        },
+        None => SourceReport {
+            name,
+            ..Default::default()
+        },
+    }
 }
 
 /// Reads `inputs` to the end on `threads` workers.
 fn read_all(
     inputs: Vec<BatchInput>,
-    json: &[FieldOverride],
+    start: Box<Start<'_, Parser>>,
     router: Arc<Router>,
     cfg: &EngineConfig,
     threads: usize,
 ) -> Result<Batch, BatchError> {
     let registry = cfg.registry();
-    let blocks = Mutex::new(Blocks::open(inputs, json)?);
+    let blocks = Mutex::new(Blocks::open(inputs, start)?);
     let turns = Turns::default();
     let threads = threads.max(1);
     let results: Vec<(Finished, Vec<BlockLines>)> = std::thread::scope(|scope| {
@@ -122,7 +181,10 @@ fn read_all(
     let sources = blocks
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
-        .finish()?;
+        .finish()?
+        .into_iter()
+        .map(source_report)
+        .collect();
     let (shards, lines): (Vec<Finished>, Vec<Vec<BlockLines>>) = results.into_iter().unzip();
     Ok(Batch::new(
         shards,
@@ -134,7 +196,11 @@ fn read_all(
 }
 
 /// One worker: blocks until there are none left.
-fn work(mut shard: Shard, blocks: &Mutex<Blocks>, turns: &Turns) -> (Finished, Vec<BlockLines>) {
+fn work(
+    mut shard: Shard,
+    blocks: &Mutex<Blocks<Parser>>,
+    turns: &Turns,
+) -> (Finished, Vec<BlockLines>) {
     let mut buf = vec![0u8; BLOCK];
     let mut marks = Marks::default();
     let mut block_lines: Vec<BlockLines> = Vec::new();
@@ -154,9 +220,16 @@ fn work(mut shard: Shard, blocks: &Mutex<Blocks>, turns: &Turns) -> (Finished, V
                 src,
                 seq,
                 len,
-                format,
+                parser,
             } => {
-                let n = parse_block(&mut shard, &mut marks, src, seq, &buf[..len], &format);
+                let n = parse_block(
+                    &mut shard,
+                    &mut marks,
+                    src,
+                    seq,
+                    &buf[..len],
+                    &parser.format,
+                );
                 block_lines.push((src, seq, n));
                 if shard.end_block() {
                     turn.wait();
