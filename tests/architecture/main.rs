@@ -92,10 +92,10 @@
 //!
 //! # Testing the checker
 //!
-//! A checker that reads nothing passes everything, so the tests at the end
-//! of this file run it on small trees held in memory (each rule and each kind
-//! of path above), and one test makes sure it finds `use` imports in the
-//! real tree.
+//! A checker that reads nothing passes everything, so the tests in
+//! `checker_tests.rs` run it on small trees held in memory (each rule and
+//! each kind of path above), and one test here makes sure it finds `use`
+//! imports in the real tree.
 
 // The checker, in the order it runs: `sources` reads src/, `layers` reads
 // ARCHITECTURE.md, `graph` maps each file to its module and to the files it

@@ -84,7 +84,7 @@ pub(crate) fn render(violations: &[Violation], layers: &Layers, files: usize) ->
     let order: Vec<&str> = layers.layers.iter().map(|l| l.token.as_str()).collect();
     let mut s = format!(
         "architecture check: {} violation(s) in {files} files under src/ \
-         (the rules and why: the module doc of tests/architecture.rs)\n\
+         (the rules and why: the module doc of tests/architecture/main.rs)\n\
          layers, top to bottom (ARCHITECTURE.md, ## Layers): {}\n",
         violations.len(),
         order.join(" > "),
