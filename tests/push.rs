@@ -350,3 +350,40 @@ fn follow_mode_pushes_once_more_at_exit() {
     assert!(sigterm_and_wait(&mut rt, Duration::from_secs(20)).success());
     assert_eq!(sum(gw, "http_requests_total", "exit"), 500.0);
 }
+
+/// Regression: follow mode held stderr locked for the whole run, so the
+/// exporter's first message (a failed push) blocked its thread for good:
+/// /metrics, which runs on the same thread, stopped answering, and the
+/// process never exited on SIGTERM (it waited for that thread).
+#[test]
+fn follow_mode_push_failures_block_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, log_lines(50)).unwrap();
+    // Nothing listens on the push port.
+    let (push, metrics) = (free_port(), free_port());
+    let mut rt = Proc::spawn(
+        Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(["--headless", "--interval", "1h", "--from-start"])
+            .args(["--push", &format!("http://127.0.0.1:{push}")])
+            .args(["--push-interval", "200ms"])
+            .args(["--metrics", &format!("127.0.0.1:{metrics}")])
+            .arg(&log),
+        "routetop",
+    );
+    let addr: SocketAddr = format!("127.0.0.1:{metrics}").parse().unwrap();
+    assert!(wait_ok(addr, "/metrics", Duration::from_secs(20)));
+    // Several pushes have failed and been reported by now.
+    std::thread::sleep(Duration::from_millis(1500));
+    let scrape = get(addr, "/metrics", &[]).expect("/metrics answers while pushes fail");
+    assert_eq!(scrape.status, 200);
+    assert!(
+        scrape.body.contains("http_requests_total"),
+        "{}",
+        scrape.body
+    );
+    assert!(sigterm_and_wait(&mut rt, Duration::from_secs(20)).success());
+    let stderr = rt.stderr();
+    assert!(stderr.contains("(retrying)"), "{stderr}");
+    assert!(stderr.contains("(giving up)"), "{stderr}");
+}

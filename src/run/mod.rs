@@ -26,12 +26,9 @@ pub fn run(config: Config) -> Result<(), Error> {
 
 /// [`run`], with a way to re-read the settings on SIGHUP (follow mode).
 pub fn run_reloadable(config: Config, reload: Option<Reload>) -> Result<(), Error> {
-    let r = run_with(
-        &config,
-        reload,
-        &mut io::stdout().lock(),
-        &mut io::stderr().lock(),
-    );
+    // stderr is not locked for the run: other threads (the exporter, the
+    // SIGHUP handler) write their messages to it while it lasts.
+    let r = run_with(&config, reload, &mut io::stdout().lock(), &mut io::stderr());
     match r {
         // `routetop --once big.log | head`: a closed pipe is the reader's
         // choice, not a failure.
