@@ -210,6 +210,43 @@ fn globs_expand_to_one_input_per_file() {
     assert_eq!(u(&r["totals"]["requests"]), 6000);
 }
 
+/// Regression: the restructure named the one file a named glob matched
+/// `name:path`, where `--once` had always said `name` (the name alone, as
+/// for a plain path) unless the glob matched several files.
+#[test]
+fn a_named_glob_names_its_files_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("routetop.toml");
+    let names_for = |glob: &str| -> Vec<String> {
+        std::fs::write(
+            &config,
+            format!("[[inputs]]\npath = \"{glob}\"\nname = \"web\"\n"),
+        )
+        .unwrap();
+        let r = json_of(&routetop(&[
+            "--once",
+            "-o",
+            "json",
+            "-c",
+            config.to_str().unwrap(),
+        ]));
+        r["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names_for("sample-logs/apache-common*.log"), ["web"]);
+    assert_eq!(
+        names_for("sample-logs/apache-c*.log"),
+        [
+            "web:sample-logs/apache-combined-D.log",
+            "web:sample-logs/apache-common.log"
+        ]
+    );
+}
+
 #[test]
 fn missing_files_and_bad_formats_fail_with_one_line() {
     let one_line = |out: &Output| {

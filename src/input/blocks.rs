@@ -71,9 +71,10 @@ impl BatchInput {
                     if files.is_empty() {
                         return Err(BatchError::Input(format!("no file matches {p}")));
                     }
+                    let several = files.len() > 1;
                     for f in files {
                         out.push(BatchInput {
-                            name: input.file_name(&f),
+                            name: input.file_name(&f, several),
                             open: Opener::File(f),
                             input: i,
                         });

@@ -99,7 +99,8 @@ impl Paths {
             return Ok(id);
         }
         let id = self.new_id();
-        let name = self.inputs[input].file_name(&path);
+        let input_of = &self.inputs[input];
+        let name = input_of.file_name(&path, input_of.spec.is_glob());
         self.ids.insert(path, id);
         sink.send(InputEvent::Added {
             source: id,

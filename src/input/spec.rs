@@ -67,10 +67,12 @@ impl Input {
     }
 
     /// What file `path`, found by this input, is called: its path, or the
-    /// input's name (`name:path` for each file a named glob matches).
-    pub fn file_name(&self, path: &Path) -> String {
+    /// input's name; `name:path` when the input names `several` files.
+    /// `--once` knows how many files a glob matches; a follower does not (a
+    /// glob may match more later), so it says `several` for every glob.
+    pub fn file_name(&self, path: &Path, several: bool) -> String {
         let shown = path.display().to_string();
-        match (&self.name, self.spec.is_glob()) {
+        match (&self.name, several) {
             (Some(n), false) => n.clone(),
             (Some(n), true) => format!("{n}:{shown}"),
             (None, _) => shown,
