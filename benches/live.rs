@@ -39,10 +39,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use routetop::config::OutputFormat;
-use routetop::config::{Config, InputConfig, Mode};
+use routetop::config::{Config, Mode};
 use routetop::engine::snapshot::Snapshot;
 use routetop::format::FormatSpec;
-use routetop::input::InputSpec;
 use routetop::run::Running;
 use util::args::{Args, File, Opt, Spec, opt};
 use util::proc::{cpu_secs, peak_rss_mib, rss_mib};
@@ -156,12 +155,13 @@ impl Bench {
         };
         let log = dir.path().join("access.log");
         std::fs::write(&log, "").unwrap();
-        let mut c = Config::once(&[], FormatSpec::Preset("combined_rt"), OutputFormat::Table);
-        c.inputs = vec![InputConfig {
-            spec: InputSpec::Path(log.to_str().unwrap().into()),
-            format: FormatSpec::Preset("combined_rt"),
-            name: None,
-        }];
+        let log_path = log.to_str().expect("a UTF-8 temporary path");
+        let mut c = Config::once(
+            &[log_path],
+            FormatSpec::Preset("combined_rt"),
+            OutputFormat::Table,
+        )
+        .expect("a preset compiles");
         c.mode = Mode::Follow;
         let rt = tokio::runtime::Runtime::new().unwrap();
         let running = Running::start(&c, rt.handle()).unwrap();

@@ -11,10 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use routetop::config::OutputFormat;
-use routetop::config::{Config, InputConfig, Mode};
+use routetop::config::{Config, Mode};
 use routetop::engine::snapshot::Snapshot;
 use routetop::format::FormatSpec;
-use routetop::input::InputSpec;
 use routetop::run::Running;
 
 fn line(i: u64, path: &str, status: u16) -> String {
@@ -26,15 +25,8 @@ fn line(i: u64, path: &str, status: u16) -> String {
 }
 
 fn config(inputs: &[&Path]) -> Config {
-    let mut c = Config::once(&[], FormatSpec::Auto, OutputFormat::Table);
-    c.inputs = inputs
-        .iter()
-        .map(|p| InputConfig {
-            spec: InputSpec::Path(p.to_str().unwrap().into()),
-            format: FormatSpec::Auto,
-            name: None,
-        })
-        .collect();
+    let paths: Vec<&str> = inputs.iter().map(|p| p.to_str().unwrap()).collect();
+    let mut c = Config::once(&paths, FormatSpec::Auto, OutputFormat::Table).unwrap();
     c.mode = Mode::Follow;
     c.live.step = Duration::from_millis(100);
     c.live.from_start = true;

@@ -294,9 +294,33 @@ fn missing_files_and_bad_formats_fail_with_one_line() {
     std::fs::write(&junk, "hello\nworld\n").unwrap();
     let err = one_line(&routetop(&["--once", junk.to_str().unwrap()]));
     assert!(
-        err.contains("cannot detect the format") && err.contains("-f"),
+        err.contains("cannot detect the format")
+            && err.contains("any of its 2 lines")
+            && err.contains("-f"),
         "{err}"
     );
+}
+
+/// `auto` by the policy live mode follows too: a first block no format
+/// fits is counted as unparsed and the next block is tried, so a log that
+/// starts with more than a block of junk is still read.
+#[test]
+fn a_log_that_starts_with_junk_is_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("junk-first.log");
+    let junk = "a startup message, not a request\n";
+    let junk_lines = 40_000; // 1.3 MB: more than a 1 MiB block
+    let mut text = junk.repeat(junk_lines);
+    let good = std::fs::read_to_string(root().join("sample-logs/combined_rt.log")).unwrap();
+    text.push_str(&good);
+    std::fs::write(&log, text).unwrap();
+    let r = json_of(&routetop(&["--once", "-o", "json", log.to_str().unwrap()]));
+    let input = &r["inputs"][0];
+    assert_eq!(input["format"], "combined_rt");
+    assert_eq!(u(&input["lines"]), junk_lines as u64 + 2000);
+    assert_eq!(u(&input["requests"]), 2000);
+    assert_eq!(u(&input["errors"]["no_match"]), junk_lines as u64);
+    assert_eq!(u(&r["totals"]["requests"]), 2000);
 }
 
 #[test]
@@ -615,7 +639,8 @@ fn in_process_run_matches_the_binary() {
         &["sample-logs/combined_rt.log"],
         routetop::format::FormatSpec::Auto,
         routetop::config::OutputFormat::Json,
-    );
+    )
+    .unwrap();
     let cwd = std::env::current_dir().unwrap();
     assert!(
         Path::new(&cwd).join("sample-logs").exists(),

@@ -47,16 +47,45 @@ use crate::view::export::ExportConfig;
 pub const DEFAULT_MAX_ROUTES: usize = 2000;
 
 /// One input and how to read it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct InputConfig {
     pub spec: InputSpec,
     /// The format as given.
     pub format: FormatSpec,
     /// Shown instead of the path (config `name`).
     pub name: Option<String>,
+    /// `format` compiled once, when the settings were validated (with the
+    /// run's JSON field overrides); `None` for `auto`.
+    pub compiled: Option<Arc<Format>>,
+}
+
+/// Equal when given alike: `compiled` follows from `format` (and the
+/// config's `json_fields`, compared with the config).
+impl PartialEq for InputConfig {
+    fn eq(&self, o: &InputConfig) -> bool {
+        (&self.spec, &self.format, &self.name) == (&o.spec, &o.format, &o.name)
+    }
 }
 
 impl InputConfig {
+    /// An input read as `format`, which is compiled now.
+    pub fn new(
+        spec: InputSpec,
+        format: FormatSpec,
+        json: &[FieldOverride],
+    ) -> Result<InputConfig, ConfigError> {
+        let compiled = match &format {
+            FormatSpec::Auto => None,
+            f => Some(Arc::new(Format::compile(f, json)?)),
+        };
+        Ok(InputConfig {
+            spec,
+            format,
+            name: None,
+            compiled,
+        })
+    }
+
     /// What the input layer reads.
     pub fn input(&self) -> Input {
         Input {
@@ -84,17 +113,18 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults for `inputs`, as a test or library user would start.
-    pub fn once(inputs: &[&str], format: FormatSpec, output: OutputFormat) -> Config {
-        Config {
+    /// Defaults for `inputs`, as a test or library user would start; fails
+    /// on a format that does not compile.
+    pub fn once(
+        inputs: &[&str],
+        format: FormatSpec,
+        output: OutputFormat,
+    ) -> Result<Config, ConfigError> {
+        Ok(Config {
             inputs: inputs
                 .iter()
-                .map(|s| InputConfig {
-                    spec: InputSpec::parse(s),
-                    format: format.clone(),
-                    name: None,
-                })
-                .collect(),
+                .map(|s| InputConfig::new(InputSpec::parse(s), format.clone(), &[]))
+                .collect::<Result<_, _>>()?,
             json_fields: Vec::new(),
             routes: Vec::new(),
             templating: true,
@@ -105,7 +135,7 @@ impl Config {
             mode: Mode::Once { output, top: None },
             export: ExportConfig::off(),
             live: LiveSettings::default(),
-        }
+        })
     }
 
     /// Merges flags over the config file (if any) over defaults.
@@ -150,6 +180,7 @@ impl Config {
                         (None, None) => default_format.clone(),
                     },
                     name: i.name.clone(),
+                    compiled: None,
                 })
             })
             .collect::<Result<_, FormatError>>()?;
@@ -171,6 +202,7 @@ impl Config {
                         },
                         name: known.and_then(|k| k.name.clone()),
                         spec,
+                        compiled: None,
                     }
                 })
                 .collect()
@@ -180,6 +212,7 @@ impl Config {
                 spec: InputSpec::Stdin,
                 format: default_format.clone(),
                 name: None,
+                compiled: None,
             });
         }
         if inputs.is_empty() {
@@ -240,11 +273,22 @@ impl Config {
         } else {
             file.templating.unwrap_or(true)
         };
-        // Explicit formats compile now: a typo fails before any input is read.
+        // Explicit formats compile now, each spec once (inputs given alike
+        // share it): a typo fails before any input is read, and nothing
+        // compiles a format again.
+        let mut compiled: Vec<(&FormatSpec, Arc<Format>)> = Vec::new();
         for f in std::iter::once(&default_format).chain(inputs.iter().map(|i| &i.format)) {
-            if *f != FormatSpec::Auto {
-                Format::compile(f, &json_fields)?;
+            if *f != FormatSpec::Auto && !compiled.iter().any(|(s, _)| *s == f) {
+                compiled.push((f, Arc::new(Format::compile(f, &json_fields)?)));
             }
+        }
+        let compiled: Vec<(FormatSpec, Arc<Format>)> =
+            compiled.into_iter().map(|(s, f)| (s.clone(), f)).collect();
+        for i in &mut inputs {
+            i.compiled = compiled
+                .iter()
+                .find(|(s, _)| *s == i.format)
+                .map(|(_, f)| f.clone());
         }
         let live = LiveSettings::merge(&args.live, file.live)?;
         let mode = if args.once {
@@ -272,17 +316,9 @@ impl Config {
 }
 
 impl Config {
-    /// The format of each input, compiled; `None` for `auto`. Every spec
-    /// compiled once already when the settings were validated, so this
-    /// cannot fail on a `Config` made by [`Config::merge`].
-    pub fn formats(&self) -> Result<Vec<Option<Arc<Format>>>, FormatError> {
-        self.inputs
-            .iter()
-            .map(|i| match &i.format {
-                FormatSpec::Auto => Ok(None),
-                spec => Format::compile(spec, &self.json_fields).map(|f| Some(Arc::new(f))),
-            })
-            .collect()
+    /// The compiled format of each input; `None` for `auto`.
+    pub fn formats(&self) -> Vec<Option<Arc<Format>>> {
+        self.inputs.iter().map(|i| i.compiled.clone()).collect()
     }
 
     /// What the input layer reads.

@@ -8,11 +8,12 @@
 //! replaces the previous value and never waits: a slow or absent reader
 //! costs nothing, and ingestion never waits on a view.
 //!
-//! Formats of `auto` inputs are detected from their first lines, by the
-//! same rules as `--once` (`format::detect::detect_start`): lines are held
-//! until [`DETECT_LINES`] lines or `DETECT_BYTES` have arrived or a step has
-//! passed, then parsed in order, so no line is counted before its format is
-//! known and none is lost while waiting.
+//! Formats of `auto` inputs are detected from their first lines by the
+//! policy `--once` follows too (`format/detect.rs`): lines are held until
+//! they can decide, no more will come, or a step has passed, then parsed in
+//! order, so no line is counted before its format is known and none is
+//! lost while waiting; lines no format fits are counted as unparsed and the
+//! next ones are tried.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,12 +33,10 @@ use super::shard::Shard;
 use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
-use crate::format::detect::{self, DETECT_BYTES, SAMPLE_LINES, Verdict};
+use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::{FieldOverride, Format};
 use crate::route::{RouteId, Router};
 
-/// Lines held per `auto` input before its format is detected.
-pub const DETECT_LINES: usize = SAMPLE_LINES;
 /// Steps of per-route series put in each snapshot (the total gets all).
 pub const ROUTE_SERIES: usize = 120;
 
@@ -211,52 +210,65 @@ impl LiveEngine {
         }
         s.pending.extend_from_slice(&data);
         s.pending_since.get_or_insert_with(Instant::now);
-        let enough = s.pending.len() >= DETECT_BYTES
-            || memchr::memchr_iter(b'\n', &s.pending).count() >= DETECT_LINES;
-        if enough {
+        if detect::ready(&s.pending) {
             self.detect_pending(source, false);
         }
     }
 
     /// Detects the format of `source` from its held lines and parses them.
     /// With `last`, no more lines will come: lines that fit no format are
-    /// counted as unparsed rather than held further.
+    /// counted as unparsed rather than held further. Lines no format fits
+    /// are counted as unparsed and the lines after them tried again, until
+    /// a format is found or the rest must wait.
     fn detect_pending(&mut self, source: SourceId, last: bool) {
         let json = self.cfg.json.clone();
-        let s = self.source(source);
-        if s.format.is_some() || s.pending.is_empty() {
-            return;
-        }
-        let verdict = detect::detect_start(&s.pending, &json, last);
-        if let Verdict::Wait = verdict {
-            return;
-        }
-        let data = std::mem::take(&mut s.pending);
-        s.pending_since = None;
-        match verdict {
-            Verdict::Found(d) => {
-                s.format = Some(Arc::new(d.format));
-                self.ingest(source, &data);
+        loop {
+            let s = self.source(source);
+            if s.format.is_some() || s.pending.is_empty() {
+                return;
             }
-            _ => {
-                // Nothing fits: count the held lines as unparsed and try
-                // again with the next ones.
-                let mut line_no = s.line_no;
-                for line in data.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-                    let pos = LinePos {
-                        seq: 0,
-                        local: line_no,
-                    };
-                    self.shard.unparsed(source, line, pos, || {
-                        "no known format matches this input's first lines; give one with -f".into()
-                    });
-                    line_no += 1;
+            match detect::detect_start(&s.pending, &json, last) {
+                Verdict::Wait => return,
+                Verdict::Found(d) => {
+                    s.format = Some(Arc::new(d.format));
+                    s.pending_since = None;
+                    let data = std::mem::take(&mut s.pending);
+                    self.ingest(source, &data);
+                    return;
                 }
-                let s = &mut self.sources[source as usize];
-                self.lines_this_step += line_no - s.line_no;
-                s.line_no = line_no;
+                Verdict::Unknown { used, .. } => {
+                    let rest = s.pending.split_off(used);
+                    let data = std::mem::replace(&mut s.pending, rest);
+                    s.pending_since = (!s.pending.is_empty()).then(Instant::now);
+                    self.unparsed(source, &data);
+                    // The rest decides on its own, or waits for more.
+                    let s = self.source(source);
+                    if !(last || detect::ready(&s.pending)) {
+                        return;
+                    }
+                }
             }
         }
+    }
+
+    /// Counts the lines of `data` as unparsed: no format fits them.
+    fn unparsed(&mut self, source: SourceId, data: &[u8]) {
+        let mut line_no = self.sources[source as usize].line_no;
+        let mut start = 0;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let pos = LinePos {
+                seq: 0,
+                local: line_no,
+            };
+            self.shard
+                .unparsed(source, &data[start..end], pos, || NO_FORMAT.into());
+            line_no += 1;
+            start = end + 1;
+        }
+        let s = &mut self.sources[source as usize];
+        self.lines_this_step += line_no - s.line_no;
+        s.line_no = line_no;
     }
 
     fn ingest(&mut self, source: SourceId, data: &[u8]) {

@@ -190,8 +190,9 @@ impl Shard {
         input.note_error(ErrorKind::TooLong, pos, head, len, String::new);
     }
 
-    /// Counts a line no format could be found for (`auto` gave up on its
-    /// input's first lines); `why` is called only for a kept sample.
+    /// Counts a line no format could be found for (`auto` found none for
+    /// the lines it was in); `why` is called only for a kept sample. A blank
+    /// line is `empty`, as a parser would say.
     pub fn unparsed(
         &mut self,
         src: SourceId,
@@ -199,9 +200,13 @@ impl Shard {
         pos: LinePos,
         why: impl FnOnce() -> String,
     ) {
+        let kind = match line {
+            b"" | b"\r" => ErrorKind::Empty,
+            _ => ErrorKind::NoMatch,
+        };
         let input = self.input(src);
         input.lines += 1;
-        input.note_error(ErrorKind::NoMatch, pos, line, line.len() as u64, why);
+        input.note_error(kind, pos, line, line.len() as u64, why);
     }
 
     /// Records what [`Shard::block_line`] left queued.

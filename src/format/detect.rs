@@ -1,13 +1,24 @@
-//! `auto`: picks a format from the first lines of an input, with the same
-//! rules in both modes ([`detect_start`]): `--once` offers an input's
-//! first block and must decide; a live input's lines are held until they
-//! decide, or until no more can help.
+//! `auto`: picks a format from the first lines of an input, by one policy
+//! in both modes.
 //!
-//! Every candidate is compiled and tried on the sample; the one that parses
-//! the most lines wins, ties going to the earlier (richer) candidate, so a
-//! log with `$request_time` is read as `combined_rt`, not as `combined`. The
-//! candidates' shapes exclude each other (a trailing field either is there or
-//! is not), so the order only matters for logs that fit none perfectly.
+//! 1. An input's first lines are held until they can decide ([`ready`]: the
+//!    sample is as full as more lines could make it), until no more lines
+//!    will come, or — live — until they have waited a step. `--once` offers
+//!    an input's first block (all of a small input, else 1 MiB), which
+//!    always decides.
+//! 2. The sample is the first [`SAMPLE_LINES`] lines that are not blank,
+//!    among the first `4 × SAMPLE_LINES` whole lines. Every candidate is
+//!    compiled and tried on it; the one that parses the most lines wins,
+//!    ties going to the earlier (richer) candidate, so a log with
+//!    `$request_time` is read as `combined_rt`, not as `combined`. The
+//!    candidates' shapes exclude each other (a trailing field either is
+//!    there or is not), so the order only matters for logs that fit none
+//!    perfectly.
+//! 3. When no candidate parses any line of a deciding sample, the held lines
+//!    are counted as unparsed ([`NO_FORMAT`] says why) and the next lines are
+//!    held and tried the same way: a log that starts with junk is still
+//!    read. `--once` fails the run, saying so, when an input ends without a
+//!    format found.
 
 use super::compiled::Format;
 use super::json::{FieldOverride, JsonFormat};
@@ -39,9 +50,12 @@ const CANDIDATES: &[&str] = &[
 /// A non-preset shape seen in real deployments, tried last.
 const EXTRA: &[&str] = &["$remote_addr-[$time_local]-$request-$status-$request_time"];
 
-/// Bytes of held lines after which a live input stops waiting for more:
+/// Bytes of held lines after which an input stops waiting for more:
 /// whatever the sample is then, it decides.
 pub const DETECT_BYTES: usize = 256 * 1024;
+
+/// Why lines held while no format fitted them are counted as unparsed.
+pub const NO_FORMAT: &str = "no known format matches this input's first lines; give one with -f";
 
 /// What `auto` makes of the start of an input.
 #[derive(Debug)]
@@ -50,48 +64,92 @@ pub enum Verdict {
     Found(Detected),
     /// Nothing parses the sample yet, but more lines may change that.
     Wait,
-    /// Nothing parses any of the `sampled` lines, and no more will be
-    /// looked at.
-    Unknown { sampled: usize },
+    /// Nothing parses any of the `sampled` lines: the first `used` bytes of
+    /// the data (the lines the sample was taken from; all of it when that
+    /// is all there will be) are unparsed, and the lines after them are to
+    /// be tried the same way.
+    Unknown { sampled: usize, used: usize },
 }
 
-/// Detects the format of an input from `data`, the start of what it holds:
-/// its first `4 × SAMPLE_LINES` lines up to the last newline (all of `data`
-/// when it has none), of which the first [`SAMPLE_LINES`] that are not
-/// blank are the sample. A format that parses any of them is
-/// [`Verdict::Found`]. Otherwise the verdict is final
-/// ([`Verdict::Unknown`]) when `last` says no more lines will come, the
-/// sample is full, or `data` holds [`DETECT_BYTES`]; else [`Verdict::Wait`].
+/// Detects the format of an input from `data`, the start of what it holds
+/// (see the module docs for the sample). A format that parses any sample
+/// line is [`Verdict::Found`]. Otherwise the verdict is final
+/// ([`Verdict::Unknown`]) when `last` says no more lines will come or the
+/// data is [`ready`]; else [`Verdict::Wait`].
 pub fn detect_start(data: &[u8], json: &[FieldOverride], last: bool) -> Verdict {
-    let end = memchr::memrchr(b'\n', data).map_or(data.len(), |i| i + 1);
-    let lines: Vec<&[u8]> = data[..end]
-        .split(|&c| c == b'\n')
-        .take(SAMPLE_LINES * 4)
-        .collect();
+    let lines = window(data);
     if let Some(d) = detect(&lines, json) {
         return Verdict::Found(d);
     }
-    let sampled = lines
-        .iter()
-        .filter(|l| !is_blank(l))
-        .count()
-        .min(SAMPLE_LINES);
-    if last || sampled == SAMPLE_LINES || data.len() >= DETECT_BYTES {
-        Verdict::Unknown { sampled }
+    let sampled = sample_size(&lines);
+    if decides(data, sampled) {
+        // The lines after the sample's are tried on their own.
+        Verdict::Unknown {
+            sampled,
+            used: sample_end(data),
+        }
+    } else if last {
+        // All the lines there will be: every one of them was looked at.
+        Verdict::Unknown {
+            sampled,
+            used: data.len(),
+        }
     } else {
         Verdict::Wait
     }
 }
 
-/// [`detect_start`] when no more lines will come: the format found, or
-/// how many lines were sampled in vain.
-pub fn detect_now(data: &[u8], json: &[FieldOverride]) -> Result<Detected, usize> {
-    match detect_start(data, json, true) {
-        Verdict::Found(d) => Ok(d),
-        Verdict::Unknown { sampled } => Err(sampled),
-        // `last` makes every verdict final.
-        Verdict::Wait => Err(0),
+/// Whether `held` lines can decide: the sample is full, or no more lines
+/// can add to it (the window of `4 × SAMPLE_LINES` lines is full), or
+/// [`DETECT_BYTES`] are held.
+pub fn ready(held: &[u8]) -> bool {
+    decides(held, sample_size(&window(held)))
+}
+
+/// The lines the sample is taken from: the first `4 × SAMPLE_LINES` of
+/// `data` up to its last newline (all of `data` when it has none).
+fn window(data: &[u8]) -> Vec<&[u8]> {
+    let end = memchr::memrchr(b'\n', data).map_or(data.len(), |i| i + 1);
+    data[..end]
+        .split(|&c| c == b'\n')
+        .take(SAMPLE_LINES * 4)
+        .collect()
+}
+
+/// Where the lines the sample is taken from end: after the sample's last
+/// line when it is full, else after the window's last line.
+fn sample_end(data: &[u8]) -> usize {
+    let (mut at, mut sampled) = (0, 0);
+    for line in window(data) {
+        at = (at + line.len() + 1).min(data.len());
+        if !is_blank(line) {
+            sampled += 1;
+            if sampled == SAMPLE_LINES {
+                break;
+            }
+        }
     }
+    at
+}
+
+/// Lines of the window that are in the sample.
+fn sample_size(window: &[&[u8]]) -> usize {
+    window
+        .iter()
+        .filter(|l| !is_blank(l))
+        .count()
+        .min(SAMPLE_LINES)
+}
+
+/// Whether `data`, whose window samples `sampled` lines, can decide.
+fn decides(data: &[u8], sampled: usize) -> bool {
+    let full_window = || {
+        memchr::memchr_iter(b'\n', data)
+            .take(SAMPLE_LINES * 4)
+            .count()
+            == SAMPLE_LINES * 4
+    };
+    sampled == SAMPLE_LINES || data.len() >= DETECT_BYTES || full_window()
 }
 
 fn is_blank(line: &[u8]) -> bool {

@@ -338,6 +338,74 @@ fn detection_picks_the_richest_format_that_fits() {
     assert_eq!(pick(&[]), None);
 }
 
+/// When held lines can decide, and what they decide: one rule for both
+/// modes.
+#[test]
+fn detection_waits_until_the_sample_can_decide() {
+    use detect::{DETECT_BYTES, SAMPLE_LINES, Verdict};
+    let lines = |n: usize, line: &str| line.repeat(n).into_bytes();
+    let junk = "nothing fits this\n";
+    // Too few lines: wait, unless no more will come.
+    assert!(!detect::ready(&lines(SAMPLE_LINES - 1, junk)));
+    assert!(matches!(
+        detect::detect_start(&lines(3, junk), &[], false),
+        Verdict::Wait
+    ));
+    assert!(matches!(
+        detect::detect_start(&lines(3, junk), &[], true),
+        Verdict::Unknown {
+            sampled: 3,
+            used: 54
+        }
+    ));
+    // A full sample decides.
+    assert!(detect::ready(&lines(SAMPLE_LINES, junk)));
+    assert!(matches!(
+        detect::detect_start(&lines(SAMPLE_LINES, junk), &[], false),
+        Verdict::Unknown { sampled: SAMPLE_LINES, used } if used == SAMPLE_LINES * junk.len()
+    ));
+    // Only the sample's lines are used up: the lines after it are tried on
+    // their own, also when no more will come.
+    let mut more = lines(SAMPLE_LINES + 10, junk);
+    more.extend_from_slice(b"partial");
+    for last in [false, true] {
+        assert!(matches!(
+            detect::detect_start(&more, &[], last),
+            Verdict::Unknown { used, .. } if used == SAMPLE_LINES * junk.len()
+        ));
+    }
+    assert!(matches!(
+        detect::detect_start(&more[SAMPLE_LINES * junk.len()..], &[], true),
+        Verdict::Unknown {
+            sampled: 10,
+            used: 187
+        }
+    ));
+    // Blank lines are not sampled: they do not fill the sample, but a full
+    // window (no later line can enter the sample) decides.
+    let mut blanks = lines(SAMPLE_LINES, "\n");
+    assert!(!detect::ready(&blanks));
+    blanks = lines(SAMPLE_LINES * 4 - 1, "\n");
+    assert!(!detect::ready(&blanks));
+    blanks.extend_from_slice(junk.as_bytes());
+    assert!(detect::ready(&blanks));
+    // So does a big enough hold, and a partial last line does not count.
+    assert!(detect::ready(&vec![b'x'; DETECT_BYTES]));
+    let mut partial = lines(SAMPLE_LINES - 1, junk);
+    partial.extend_from_slice(b"no newline yet");
+    assert!(!detect::ready(&partial));
+    // A line that fits is found at once, from any number of lines.
+    let rt =
+        "1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"ua\" 0.005\n";
+    match detect::detect_start(&lines(1, rt), &[], false) {
+        Verdict::Found(d) => assert_eq!(
+            (d.format.name(), d.matched, d.sampled),
+            ("combined_rt", 1, 1)
+        ),
+        v => panic!("{v:?}"),
+    }
+}
+
 #[test]
 fn invalid_utf8_in_fields_is_still_a_request() {
     let f = compile("combined");

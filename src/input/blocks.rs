@@ -13,11 +13,12 @@
 //! numbered in input order, which the workers use to admit routes in that
 //! order (`run/once.rs`).
 //!
-//! How an input's lines are read is decided once, from its first block,
-//! before that block goes out: by the caller's `start` (`run/once.rs`: the
-//! format given, or the one `auto` detects), which may also fail the run.
-//! This module never parses: it hands each block out with what `start`
-//! decided for its input.
+//! How an input's lines are read is decided from its first block, before
+//! that block goes out, by the caller's `start` (`run/once.rs`: the format
+//! given, or the one `auto` detects). When `start` cannot decide, the lines
+//! it looked at go out as a [`Block::Undecided`] and the rest of the block
+//! is offered to `start` again. This module never parses: it hands each
+//! block out with what `start` decided for its input.
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -106,6 +107,9 @@ pub enum Block<P> {
         len: usize,
         parser: P,
     },
+    /// `len` bytes of whole lines of an input `start` could not decide on
+    /// (yet).
+    Undecided { src: SourceId, seq: u32, len: usize },
     /// A line longer than a block: its head and full length.
     Oversized {
         src: SourceId,
@@ -125,9 +129,19 @@ struct Current<P> {
     seq: u32,
 }
 
-/// Decides how an input's lines are read, from the input and its first
-/// block (all of it, or [`BLOCK`] bytes); an error fails the run.
-pub type Start<'a, P> = dyn FnMut(&BatchInput, &[u8]) -> Result<P, BatchError> + Send + 'a;
+/// What `start` made of the whole lines it was offered.
+pub enum Decision<P> {
+    /// Read the input this way, from these lines on.
+    Decided(P),
+    /// Nothing fits the first `used` bytes of the lines (whole lines): they
+    /// go out as a [`Block::Undecided`], and the lines after them are
+    /// offered again.
+    Undecided { used: usize },
+}
+
+/// Decides how an input's lines are read, from the input and its next
+/// whole lines (up to a block; `true` when they are the input's last).
+pub type Start<'a, P> = dyn FnMut(&BatchInput, &[u8], bool) -> Decision<P> + Send + 'a;
 
 /// The inputs, read in order, one block per call, by whichever worker is
 /// free.
@@ -234,42 +248,44 @@ impl<'a, P: Clone> Blocks<'a, P> {
             buf[..carry].copy_from_slice(&self.carry);
             self.carry.clear();
             let filled = fill(&mut cur.reader, buf, carry).map_err(read_err)?;
-            let parser = match &cur.parser {
-                Some(p) => p.clone(),
-                None if filled == 0 => {
-                    self.end_source();
-                    continue;
-                }
-                None => {
-                    let p = (self.start)(&cur.input, &buf[..filled])?;
-                    cur.parser = Some(p.clone());
-                    p
-                }
+            if filled == 0 {
+                self.end_source();
+                continue;
+            }
+            // The block's whole lines: all of it at the end of the input (a
+            // last line may lack its newline), else up to its last newline.
+            let at_end = filled < buf.len();
+            let whole = match at_end {
+                true => Some(filled),
+                false => memchr::memrchr(b'\n', &buf[..filled]).map(|i| i + 1),
             };
             let (src, seq) = (cur.src, cur.seq);
-            if filled < buf.len() {
-                // End of input: what is left, newline or not, is the last
-                // block.
-                self.end_source();
-                if filled == 0 {
-                    continue;
-                }
-                return Ok(Some(Block::Lines {
-                    src,
-                    seq,
-                    len: filled,
-                    parser,
-                }));
-            }
             cur.seq += 1;
-            if let Some(i) = memchr::memrchr(b'\n', &buf[..filled]) {
-                self.carry.extend_from_slice(&buf[i + 1..filled]);
-                return Ok(Some(Block::Lines {
-                    src,
-                    seq,
-                    len: i + 1,
-                    parser,
-                }));
+            if let Some(whole) = whole {
+                let (len, block) = match &cur.parser {
+                    Some(p) => (whole, lines(src, seq, whole, p.clone())),
+                    None => match (self.start)(&cur.input, &buf[..whole], at_end) {
+                        Decision::Decided(p) => {
+                            cur.parser = Some(p.clone());
+                            (whole, lines(src, seq, whole, p))
+                        }
+                        Decision::Undecided { used } => {
+                            // At least a line, at most the block, so that
+                            // reading always moves on.
+                            let len = if used == 0 || used > whole {
+                                whole
+                            } else {
+                                used
+                            };
+                            (len, Block::Undecided { src, seq, len })
+                        }
+                    },
+                };
+                self.carry.extend_from_slice(&buf[len..filled]);
+                if at_end && len == filled {
+                    self.end_source();
+                }
+                return Ok(Some(block));
             }
             // One line fills the whole block: keep its head, skip to its end.
             let head = buf[..SAMPLE_BYTES.min(filled)].to_vec();
@@ -298,11 +314,22 @@ impl<'a, P: Clone> Blocks<'a, P> {
         }
     }
 
+    /// Ends the current input: no more of its bytes are held.
     fn end_source(&mut self) {
         if let Some(c) = self.current.take() {
             self.started.push((c.input.name, c.parser));
         }
         self.carry.clear();
+    }
+}
+
+/// A block of whole lines read as `parser` says.
+fn lines<P>(src: SourceId, seq: u32, len: usize, parser: P) -> Block<P> {
+    Block::Lines {
+        src,
+        seq,
+        len,
+        parser,
     }
 }
 

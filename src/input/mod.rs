@@ -15,6 +15,6 @@ mod stdin;
 mod tail;
 mod watch;
 
-pub use blocks::{BLOCK, BatchError, BatchInput, Block, Blocks, MAX_LINE_LIMIT, Start};
+pub use blocks::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Start};
 pub use follow::{FollowHandle, FollowOptions};
 pub use spec::{Input, InputSpec, expand};

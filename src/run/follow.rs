@@ -41,7 +41,7 @@ pub type Reload = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
 
 /// Which view runs in the foreground.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
+enum View {
     Dashboard,
     Headless,
     /// No foreground view (an exporter-only daemon): wait for a signal.
@@ -50,7 +50,7 @@ pub enum View {
 
 /// Dashboard when stdout is a terminal, unless --headless; headless when
 /// it is not and no other view was asked for.
-pub fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> View {
+fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> View {
     if config.live.headless {
         View::Headless
     } else if stdout_is_tty {
@@ -63,17 +63,17 @@ pub fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> Vi
 }
 
 /// The live engine's settings, from the run's.
-pub fn live_config(config: &Config) -> Result<LiveConfig, Error> {
-    Ok(LiveConfig {
+fn live_config(config: &Config) -> LiveConfig {
+    LiveConfig {
         engine: EngineConfig::new(config.max_routes, config.max_line, &config.buckets),
         windows: config.live.windows.clone(),
         step: config.live.step,
         publish: config.live.publish,
         series: config.live.series,
-        formats: config.formats().map_err(|e| Error::Input(e.to_string()))?,
+        formats: config.formats(),
         json: config.json_fields.clone(),
         log_time: config.live.window_by == WindowBy::Log,
-    })
+    }
 }
 
 /// Everything follow mode runs, started.
@@ -90,7 +90,7 @@ impl Running {
     pub fn start(config: &Config, rt: &tokio::runtime::Handle) -> Result<Running, Error> {
         let router =
             Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
-        let engine = LiveEngine::new(live_config(config)?, router);
+        let engine = LiveEngine::new(live_config(config), router);
         let (tx, rx) = sync_channel(EVENT_QUEUE);
         let opts = FollowOptions {
             from_start: config.live.from_start,

@@ -14,7 +14,7 @@ mod once;
 use std::io::{self, Write};
 
 pub use error::Error;
-pub use follow::{Reload, Running, View, choose_view, live_config};
+pub use follow::{Reload, Running};
 pub use once::{BatchReport, once};
 
 use crate::config::{Config, Mode};
@@ -45,7 +45,7 @@ pub fn run_with(
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     match &config.mode {
-        Mode::Once { .. } => once::report(config, out, err),
+        Mode::Once { output, top } => once::run(config, *output, *top, out, err),
         Mode::Follow => follow::follow(config, reload, out),
     }
 }

@@ -19,15 +19,15 @@ use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::error::Error;
-use crate::config::{Config, Mode, OutputFormat};
+use crate::config::{Config, OutputFormat};
 use crate::engine::summary::Summary;
 use crate::engine::{
     Batch, BlockLines, EngineConfig, Finished, LinePos, Shard, SourceId, SourceReport,
 };
-use crate::format::detect;
+use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::scan::Marks;
 use crate::format::{FieldOverride, Format};
-use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Start};
+use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start};
 use crate::route::Router;
 use crate::view::{export, report};
 
@@ -39,17 +39,21 @@ pub struct BatchReport {
     pub batch: Batch,
 }
 
-/// `--once`: reads every input, writes the report to `out` and the
-/// parse-error summary to `err`, then pushes the result if asked.
-pub fn report(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
-    let Mode::Once { output, top } = config.mode else {
-        return Err(Error::Input("report() needs --once settings".into()));
-    };
-    let mut report = once(config)?;
+/// `--once`: reads every input, writes the report as `output` (the `top`
+/// busiest routes, or all) to `out` and the parse-error summary to `err`,
+/// then pushes the result if asked.
+pub fn run(
+    config: &Config,
+    output: OutputFormat,
+    top: Option<usize>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let mut read = once(config)?;
     let data = report::ReportData {
-        summary: &report.summary,
-        sources: &report.batch.sources,
-        inputs: &report.batch.inputs,
+        summary: &read.summary,
+        sources: &read.batch.sources,
+        inputs: &read.batch.inputs,
     };
     // The writers buffer (stdout is line-buffered, and a JSON report of
     // many routes is ~100 000 lines: 50 ms of write calls unbuffered) and
@@ -64,21 +68,22 @@ pub fn report(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         // Freeing every key's histograms took ~1.5 ms on 1 M lines: do it
         // on another thread while the rest is written and the process ends
         // (if no thread can be had, the failed spawn drops them here).
-        let aggs = std::mem::take(&mut report.batch.aggs);
+        let aggs = std::mem::take(&mut read.batch.aggs);
         let _ = std::thread::Builder::new().spawn(move || drop(aggs));
     }
-    report::parse_errors(err, &report.batch.sources, &report.batch.inputs)?;
+    report::parse_errors(err, &read.batch.sources, &read.batch.inputs)?;
     // `--push`: after the report, so a slow or absent Pushgateway never
     // delays it; failures are reported, not fatal.
     if config.export.push.is_some() {
-        for msg in export::push_once(&config.export, &report.batch.snapshot()) {
+        for msg in export::push_once(&config.export, &read.batch.snapshot()) {
             writeln!(err, "routetop: {msg}")?;
         }
     }
     Ok(())
 }
 
-/// Reads every input to the end and summarises it.
+/// Reads every input to the end and summarises it. An `auto` input whose
+/// lines no format fits fails the run.
 pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let router = Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
     // Exact histogram bucket counters only matter to Prometheus: a report
@@ -89,12 +94,20 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         &[]
     };
     let engine = EngineConfig::new(config.max_routes, config.max_line, buckets);
-    let formats = config.formats().map_err(|e| Error::Input(e.to_string()))?;
+    let formats = config.formats();
     let inputs = BatchInput::expand(&config.input_list())?;
-    let start = Box::new(move |input: &BatchInput, first: &[u8]| {
-        start(&formats[input.input], &config.json_fields, input, first)
+    let start = Box::new(move |input: &BatchInput, lines: &[u8], last: bool| {
+        source_format(&formats[input.input], &config.json_fields, lines, last)
     });
     let batch = read_all(inputs, start, router, &engine, config.threads)?;
+    for (src, st) in batch.sources.iter().zip(&batch.inputs) {
+        if src.format.is_none() && st.lines > 0 {
+            return Err(Error::Input(format!(
+                "cannot detect the format of {}: no known format matches any of its {} lines; give it with -f (a preset, an nginx log_format string, an Apache LogFormat string, json or regex:...)",
+                src.name, st.lines
+            )));
+        }
+    }
     let summary = batch.summary(config.threads);
     Ok(BatchReport { summary, batch })
 }
@@ -102,41 +115,43 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
 /// How a source's lines are parsed: its format, and how well `auto` fit
 /// the sample it was detected from.
 #[derive(Clone)]
-struct Parser {
+struct SourceFormat {
     format: Arc<Format>,
     detected: Option<(usize, usize)>,
 }
 
-/// The parser of `input`, from its first block: the format given
-/// (`format`), or the one `auto` detects from that block, which is all the
-/// input has or a whole block, so it decides (the rules of live mode too,
-/// `format::detect::detect_start`). No format fitting fails the run.
-fn start(
-    format: &Option<Arc<Format>>,
+/// The format of an input, decided from its next whole `lines` (`last`:
+/// the input's last): the one given, or the one `auto` detects from them
+/// (`format/detect.rs`; a block of lines always decides). When no format
+/// fits, the lines the detector looked at are counted as unparsed, and the
+/// lines after them are tried.
+fn source_format(
+    given: &Option<Arc<Format>>,
     json: &[FieldOverride],
-    input: &BatchInput,
-    first: &[u8],
-) -> Result<Parser, BatchError> {
-    if let Some(f) = format {
-        return Ok(Parser {
+    lines: &[u8],
+    last: bool,
+) -> Decision<SourceFormat> {
+    if let Some(f) = given {
+        return Decision::Decided(SourceFormat {
             format: f.clone(),
             detected: None,
         });
     }
-    match detect::detect_now(first, json) {
-        Ok(d) => Ok(Parser {
+    match detect::detect_start(lines, json, last) {
+        Verdict::Found(d) => Decision::Decided(SourceFormat {
             format: Arc::new(d.format),
             detected: Some((d.matched, d.sampled)),
         }),
-        Err(sampled) => Err(BatchError::Input(format!(
-            "cannot detect the format of {}: no known format matches its first {sampled} lines; give it with -f (a preset, an nginx log_format string, an Apache LogFormat string, json or regex:...)",
-            input.name
-        ))),
+        Verdict::Unknown { used, .. } => Decision::Undecided { used },
+        // Only for a few lines before a line of half a block or more
+        // (every fuller block can decide): none of them fits a format, and
+        // they cannot wait for the lines after that one.
+        Verdict::Wait => Decision::Undecided { used: lines.len() },
     }
 }
 
 /// What became of a source, for the report.
-fn source_report((name, parser): (String, Option<Parser>)) -> SourceReport {
+fn source_report((name, parser): (String, Option<SourceFormat>)) -> SourceReport {
     match parser {
         Some(p) => SourceReport {
             name,
@@ -155,7 +170,7 @@ fn source_report((name, parser): (String, Option<Parser>)) -> SourceReport {
 /// Reads `inputs` to the end on `threads` workers.
 fn read_all(
     inputs: Vec<BatchInput>,
-    start: Box<Start<'_, Parser>>,
+    start: Box<Start<'_, SourceFormat>>,
     router: Arc<Router>,
     cfg: &EngineConfig,
     threads: usize,
@@ -198,7 +213,7 @@ fn read_all(
 /// One worker: blocks until there are none left.
 fn work(
     mut shard: Shard,
-    blocks: &Mutex<Blocks<Parser>>,
+    blocks: &Mutex<Blocks<SourceFormat>>,
     turns: &Turns,
 ) -> (Finished, Vec<BlockLines>) {
     let mut buf = vec![0u8; BLOCK];
@@ -235,6 +250,10 @@ fn work(
                     turn.wait();
                     shard.admit();
                 }
+            }
+            Block::Undecided { src, seq, len } => {
+                let n = unparsed_block(&mut shard, src, seq, &buf[..len]);
+                block_lines.push((src, seq, n));
             }
             Block::Oversized {
                 src,
@@ -276,6 +295,21 @@ fn parse_block(
     for (start, end) in marks.lines() {
         let pos = LinePos { seq, local: n };
         shard.block_line(src, format, &data[start..end], pos, marks.at(start));
+        n += 1;
+    }
+    n
+}
+
+/// Counts every line of a block as unparsed (no format fits its input's
+/// lines yet); returns the number of lines.
+fn unparsed_block(shard: &mut Shard, src: SourceId, seq: u32, data: &[u8]) -> u64 {
+    let mut n = 0u64;
+    for line in data
+        .strip_suffix(b"\n")
+        .unwrap_or(data)
+        .split(|&c| c == b'\n')
+    {
+        shard.unparsed(src, line, LinePos { seq, local: n }, || NO_FORMAT.into());
         n += 1;
     }
     n

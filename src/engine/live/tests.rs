@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::engine::DEFAULT_BUCKETS;
-use crate::format::FormatSpec;
+use crate::format::detect::SAMPLE_LINES;
+use crate::format::{ErrorKind, FormatSpec};
 
 /// Configured inputs of the tests: one given as `combined_rt`, one `auto`.
 const COMBINED_RT: usize = 0;
@@ -138,12 +139,46 @@ fn auto_inputs_hold_lines_until_detected_and_lose_none() {
     // Enough lines arrive: detected, and the held ones are counted too.
     e.handle(InputEvent::Lines {
         source: 0,
-        data: lines(DETECT_LINES, "/a", 200, 1),
+        data: lines(SAMPLE_LINES, "/a", 200, 1),
     });
     e.tick();
     let s = e.snapshot();
     assert_eq!(s.inputs[0].format.as_deref(), Some("combined_rt"));
-    assert_eq!(s.total.total.requests, 3 + DETECT_LINES as u64);
+    assert_eq!(s.total.total.requests, 3 + SAMPLE_LINES as u64);
+}
+
+/// A log that starts with lines no format fits: once they can decide
+/// (a full sample), they are counted as unparsed, blank ones as blank, and
+/// the lines after them are detected and counted.
+#[test]
+fn junk_first_lines_are_counted_and_the_rest_is_read() {
+    let mut e = engine(1000);
+    added(&mut e, 0, AUTO);
+    let mut junk = Vec::new();
+    for i in 0..SAMPLE_LINES {
+        junk.extend_from_slice(format!("startup message {i}\n").as_bytes());
+    }
+    junk.extend_from_slice(b"\n\n");
+    e.handle(InputEvent::Lines {
+        source: 0,
+        data: junk,
+    });
+    e.handle(InputEvent::Lines {
+        source: 0,
+        data: lines(5, "/a", 200, 1),
+    });
+    e.handle(InputEvent::State {
+        source: 0,
+        state: InputState::Done,
+    });
+    let s = e.snapshot();
+    let i = &s.inputs[0];
+    assert_eq!(i.format.as_deref(), Some("combined_rt"));
+    assert_eq!(i.lines, SAMPLE_LINES as u64 + 2 + 5);
+    assert_eq!(i.requests, 5);
+    assert_eq!(i.errors[ErrorKind::NoMatch.index()], SAMPLE_LINES as u64);
+    assert_eq!(i.errors[ErrorKind::Empty.index()], 2);
+    assert_eq!(s.total.total.requests, 5);
 }
 
 #[test]
