@@ -1,5 +1,5 @@
 //! Follow mode end to end: followers, engine thread and views together.
-//! In-process through `app::Running`, and the real binary headless (stdin
+//! In-process through `run::Running`, and the real binary headless (stdin
 //! EOF, SIGTERM, SIGHUP).
 
 mod net;

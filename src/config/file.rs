@@ -25,12 +25,30 @@ pub struct FileConfig {
     #[serde(default)]
     pub json_fields: Vec<String>,
     #[serde(default)]
-    pub routes: Vec<RouteRule>,
+    pub routes: Vec<FileRoute>,
     #[serde(default)]
     pub inputs: Vec<FileInput>,
     pub export: Option<FileExport>,
     #[serde(default)]
     pub live: LiveFile,
+}
+
+/// A `[[routes]]` table: `match` (a regex) and `template`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRoute {
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub template: String,
+}
+
+impl From<&FileRoute> for RouteRule {
+    fn from(r: &FileRoute) -> RouteRule {
+        RouteRule {
+            pattern: r.pattern.clone(),
+            template: r.template.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

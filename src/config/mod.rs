@@ -16,7 +16,7 @@
 //! format = "json"
 //! name = "api"                    # shown instead of the path
 //!
-//! [export]                        # see view::export::settings
+//! [export]                        # see config/export.rs
 //! metrics = "127.0.0.1:9898"
 //! ```
 
@@ -34,7 +34,7 @@ pub use cli::{Args, format_list};
 pub use duration::parse_duration;
 pub use error::ConfigError;
 pub use export::{ExportArgs, FileExport, FileMetrics};
-pub use file::{FileConfig, FileInput};
+pub use file::{FileConfig, FileInput, FileRoute};
 pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
 pub use mode::{Mode, OutputFormat};
 
@@ -234,7 +234,7 @@ impl Config {
         }
         // Flag rules first: first match wins, so they take precedence.
         let mut routes = args.routes.clone();
-        routes.extend(file.routes.iter().cloned());
+        routes.extend(file.routes.iter().map(RouteRule::from));
         // A bad rule fails now, before any input is read.
         Router::new(&routes, true).map_err(ConfigError)?;
 

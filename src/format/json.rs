@@ -51,7 +51,7 @@ struct Target {
 }
 
 /// A user override: `status=resp.code`, `latency=Duration:ns`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldOverride {
     pub slot: String,
     pub path: String,

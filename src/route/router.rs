@@ -14,10 +14,8 @@ use crate::format::regexfmt::one_line_error;
 pub const INVALID_ROUTE: &str = "(invalid)";
 
 /// A user rule as written: `REGEX=TEMPLATE`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteRule {
-    #[serde(rename = "match")]
     pub pattern: String,
     pub template: String,
 }

@@ -20,7 +20,8 @@
 //! Any other segment is kept. Routes longer than [`MAX_ROUTE_LEN`] bytes are
 //! cut to end in `...`.
 //!
-//! Two faster paths are derived from these rules and must follow them:
+//! Two faster paths apply these rules on their own and must follow them
+//! (they are written by hand, and held to the rules by tests):
 //! `shape::lookup_key` writes rule 1 into a lookup key without templating,
 //! and `own::own_template` decides from byte-class masks that templating
 //! would keep every segment that rule 1 does not replace. The property tests

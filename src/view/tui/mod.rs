@@ -186,7 +186,8 @@ where
 
 /// SIGINT and SIGTERM as one stream. In raw mode Ctrl-C arrives as a key,
 /// so SIGINT here comes from `kill`, not from the keyboard. SIGHUP is not
-/// here: in routetop it means "re-read the config" (handled by the app),
+/// here: in routetop it means "re-read the config" (handled by
+/// `run/follow.rs`),
 /// and a terminal that really hangs up ends the dashboard anyway, since
 /// reading keys and drawing then fail.
 struct Signals {
