@@ -20,7 +20,7 @@ mod util;
 use std::sync::Arc;
 use std::time::Instant;
 
-use routetop::engine::{DEFAULT_BUCKETS, EngineConfig, LinePos, Shard};
+use routetop::engine::{BatchShard, DEFAULT_BUCKETS, EngineConfig, LinePos};
 use routetop::format::detect::detect;
 use routetop::format::scan::Marks;
 use routetop::format::{Format, FormatSpec, Scratch};
@@ -228,7 +228,7 @@ fn main() {
     let router = Arc::new(router);
     if run("aggregate") {
         let (t, ok) = best(passes, || {
-            let mut shard = Shard::batch(&cfg, cfg.registry(), router.clone());
+            let mut shard = BatchShard::new(&cfg, cfg.registry(), router.clone());
             // As a batch worker does: block by block, through the index.
             for (seq, b) in blocks.iter().enumerate() {
                 marks.index(b);

@@ -103,7 +103,8 @@ impl Default for Deferred {
 impl Deferred {
     /// Queues a request and advances the queued ones by a step; records the
     /// one queued [`DEPTH`] lines ago.
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub(super) fn push(
         &mut self,
         agg: &mut Aggregates,

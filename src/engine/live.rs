@@ -29,7 +29,7 @@ use super::hist::new_hdr;
 use super::input_stats::LinePos;
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
-use super::shard::Shard;
+use super::shard::LiveShard;
 use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
@@ -89,7 +89,7 @@ struct Source {
 pub struct LiveEngine {
     cfg: LiveConfig,
     registry: SharedRegistry,
-    shard: Shard,
+    shard: LiveShard,
     sources: Vec<Source>,
     /// Recent-time state per route id.
     recent: Vec<Option<Recent>>,
@@ -127,7 +127,7 @@ impl LiveEngine {
             .map(|w| (w.as_nanos() / step_ns).max(1) as u64)
             .collect();
         LiveEngine {
-            shard: Shard::live(&engine_cfg, registry.clone(), router),
+            shard: LiveShard::new(&engine_cfg, registry.clone(), router),
             total: Recent::new(&window_steps, cfg.series),
             recent: Vec::new(),
             window_steps,

@@ -6,13 +6,14 @@
 //! are exact, not HDR-rounded) and, when the format has one, the same for the
 //! upstream time.
 //!
-//! Ingestion is sharded: each parsing thread owns a [`Shard`] (its own
+//! Ingestion is sharded: each parsing thread owns a shard ([`BatchShard`],
+//! or the live engine's one [`LiveShard`]: its own
 //! aggregates, scratch buffers and a cache of route ids, `resolve.rs`) and
 //! only touches the shared [`Registry`] — route and method names — on a
 //! cache miss, which is once per route per thread (past the route cap, once
 //! per batch of folded names). At the end of a batch run the summary groups
 //! keys across the shards (`summary::Summary::build`), without merging
-//! them first; the live engine uses one shard.
+//! them first.
 //!
 //! Memory is bounded on any input: routes are capped by the route table,
 //! methods by the method table, statuses are 0–999, and the number of keys is
@@ -50,5 +51,5 @@ pub use input_stats::{BadLine, InputStats, LinePos, MAX_SAMPLES, SAMPLE_BYTES};
 pub use key::{Ingested, Key, METHOD_NONE, METHOD_OTHER, MethodTable, STANDARD_METHODS};
 pub use options::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE, EngineConfig};
 pub use registry::{Registry, SharedRegistry};
-pub use shard::{Finished, Shard};
+pub use shard::{BatchShard, Finished, LiveShard};
 pub use stats::{PENDING, Stats, Timer};

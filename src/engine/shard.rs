@@ -2,20 +2,21 @@
 //! ids → its own aggregates, touching the shared registry only on a cache
 //! miss (see `resolve.rs`).
 //!
-//! A shard records in one of two ways, fixed when it is made:
+//! Two kinds, two types over one core (parsing, routing, line accounting):
 //!
-//! - [`Shard::live`]: each line is recorded before [`Shard::line`] returns,
-//!   and the caller gets what was counted ([`Ingested`]) for its windows.
-//! - [`Shard::batch`]: a batch worker's shard. Lines of a block are
-//!   recorded a few lines late ([`Shard::block_line`], see `deferred.rs`)
-//!   and routes are admitted under the cap in input order (`resolve.rs`):
-//!   the block ends with [`Shard::end_block`], then [`Shard::admit`] once
+//! - [`LiveShard`]: each line is recorded before [`LiveShard::line`]
+//!   returns, and the caller gets what was counted ([`Ingested`]) for its
+//!   windows. Routes are registered as soon as they are seen.
+//! - [`BatchShard`]: a batch worker's. Lines of a block are recorded a few
+//!   lines late ([`BatchShard::block_line`], see `deferred.rs`) and routes
+//!   are admitted under the cap in input order (`resolve.rs`): the block
+//!   ends with [`BatchShard::end_block`], then [`BatchShard::admit`] once
 //!   every earlier block is done, and the worker ends with
-//!   [`Shard::finish`].
+//!   [`BatchShard::finish`].
 //!
-//! The aggregates are only reachable through [`Shard::read`] and
-//! [`Shard::finish`], which record whatever is still queued first: nothing
-//! can read a count that is not there yet.
+//! The aggregates are only reachable through [`LiveShard::read`] and
+//! [`BatchShard::finish`] (which records whatever is still queued first):
+//! nothing can read a count that is not there yet.
 
 use std::sync::Arc;
 
@@ -27,11 +28,11 @@ use super::key::{Ingested, Key, standard_method};
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
 use super::resolve::{Resolved, Resolver};
-use crate::format::scan::Scan;
+use crate::format::scan::{Plain, Scan};
 use crate::format::{ErrorKind, Format, Scratch};
 use crate::route::Router;
 
-/// What a shard counted, once finished.
+/// What a batch shard counted, once finished.
 pub struct Finished {
     pub agg: Aggregates,
     /// Line accounting per source id.
@@ -41,54 +42,19 @@ pub struct Finished {
 /// Entries a shard reserves room for up front (6.4 MB of address space).
 const ENTRIES_RESERVED: usize = 1 << 15;
 
-/// A parsing thread's engine: aggregates plus everything needed to turn a
-/// line into a key without touching shared state on the common path.
-pub struct Shard {
-    registry: SharedRegistry,
-    routes: Resolver,
-    scratch: Scratch,
-    max_line: usize,
-    agg: Aggregates,
-    /// Lines of routes not yet admitted (batch shards, see `resolve.rs`),
-    /// keyed by provisional index; moved into `agg` by [`Shard::admit`].
-    unadmitted: Aggregates,
-    inputs: Vec<InputStats>,
-    /// Requests parsed but not yet recorded (batch shards).
-    deferred: Deferred,
+/// The live engine's shard: records each line at once.
+pub struct LiveShard {
+    core: Core,
 }
 
-impl Shard {
-    /// A shard that records each line at once (the live engine).
-    pub fn live(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> Shard {
-        Shard::new(cfg, registry, Resolver::new(router))
-    }
-
-    /// A batch worker's shard: recording deferred within a block, routes
-    /// admitted in input order whichever worker reads which block.
-    pub fn batch(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> Shard {
-        Shard::new(cfg, registry, Resolver::ordered(router))
-    }
-
-    fn new(cfg: &EngineConfig, registry: SharedRegistry, routes: Resolver) -> Shard {
-        let mut agg = Aggregates::new(cfg);
-        // Address space only: pages are backed as entries are written. A
-        // growing vector is copied whole at each doubling (glibc's
-        // `realloc` copies heap blocks), and a batch worker on the
-        // 100 000-route file makes ~15 000 entries of 200 B.
-        agg.entries.reserve(cfg.max_keys.min(ENTRIES_RESERVED));
-        Shard {
-            registry,
-            routes,
-            scratch: Scratch::default(),
-            max_line: cfg.max_line,
-            agg,
-            unadmitted: Aggregates::unbounded(cfg),
-            inputs: Vec::new(),
-            deferred: Deferred::default(),
+impl LiveShard {
+    pub fn new(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> LiveShard {
+        LiveShard {
+            core: Core::new(cfg, registry, Resolver::new(router)),
         }
     }
 
-    /// Parses and counts one line (no newline) now. `None` for a bad line,
+    /// Parses and counts one line (no newline). `None` for a bad line,
     /// which is counted against its input.
     #[inline]
     pub fn line(
@@ -98,21 +64,83 @@ impl Shard {
         line: &[u8],
         pos: LinePos,
     ) -> Option<Ingested> {
-        self.flush();
-        let (ing, target) = self.ingest(src, format, line, pos, crate::format::scan::Plain)?;
-        target.pick(&mut self.agg, &mut self.unadmitted).record(
-            ing.key,
-            ing.bytes,
-            ing.latency_us,
-            ing.upstream_us,
-        );
+        let (ing, target) = self.core.ingest(src, format, line, pos, Plain)?;
+        // This shard's resolver registers every route at once: no line
+        // waits for admission.
+        debug_assert_eq!(target, Target::Agg);
+        self.core
+            .agg
+            .record(ing.key, ing.bytes, ing.latency_us, ing.upstream_us);
         Some(ing)
+    }
+
+    /// Everything counted so far, and each source's line accounting. The
+    /// routes this shard folded on its own are reported to the registry's
+    /// count first.
+    pub fn read(&mut self) -> (&Aggregates, &[InputStats]) {
+        self.core.report_folded();
+        (&self.core.agg, &self.core.inputs)
+    }
+
+    /// Forgets all counts (the dashboard's reset); route names stay.
+    pub fn reset(&mut self) {
+        self.core.agg.clear();
+        for s in &mut self.core.inputs {
+            *s = InputStats::default();
+        }
+    }
+
+    /// New route rules. Cached ids stay valid: they are keyed by route name.
+    pub fn set_router(&mut self, router: Arc<Router>) {
+        self.core.routes.set_router(router);
+    }
+
+    /// Counts a line too long to hold (the reader kept only its head).
+    pub fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
+        self.core.oversized(src, head, len, pos);
+    }
+
+    /// Counts a line no format could be found for (`auto` found none for
+    /// the lines it was in); `why` is called only for a kept sample. A
+    /// blank line is `empty`, as a parser would say.
+    pub fn unparsed(
+        &mut self,
+        src: SourceId,
+        line: &[u8],
+        pos: LinePos,
+        why: impl FnOnce() -> String,
+    ) {
+        self.core.unparsed(src, line, pos, why);
+    }
+}
+
+/// A batch worker's shard: recording deferred within a block, routes
+/// admitted in input order whichever worker reads which block.
+pub struct BatchShard {
+    core: Core,
+    /// Lines of routes not yet admitted (see `resolve.rs`), keyed by
+    /// provisional index; moved into the aggregates by
+    /// [`BatchShard::admit`].
+    unadmitted: Aggregates,
+    /// Requests parsed but not yet recorded.
+    deferred: Deferred,
+}
+
+impl BatchShard {
+    pub fn new(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> BatchShard {
+        BatchShard {
+            core: Core::new(cfg, registry, Resolver::ordered(router)),
+            // Bounded by the block's lines; capped when moved on.
+            unadmitted: Aggregates::unbounded(cfg),
+            deferred: Deferred::default(),
+        }
     }
 
     /// Parses one line of a block (no newline), finding field ends with
     /// `scan` (the block's index), and counts it within a few lines: by
-    /// [`Shard::end_block`] at the latest.
-    #[inline]
+    /// [`BatchShard::end_block`] at the latest.
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub fn block_line<S: Scan>(
         &mut self,
         src: SourceId,
@@ -121,17 +149,17 @@ impl Shard {
         pos: LinePos,
         scan: S,
     ) {
-        if let Some((ing, target)) = self.ingest(src, format, line, pos, scan) {
+        if let Some((ing, target)) = self.core.ingest(src, format, line, pos, scan) {
             self.deferred
-                .push(&mut self.agg, &mut self.unadmitted, target, &ing);
+                .push(&mut self.core.agg, &mut self.unadmitted, target, &ing);
         }
     }
 
     /// Ends a block: records what is still queued. Returns whether the
-    /// block saw routes that await [`Shard::admit`].
+    /// block saw routes that await [`BatchShard::admit`].
     pub fn end_block(&mut self) -> bool {
         self.flush();
-        self.routes.has_unadmitted()
+        self.core.routes.has_unadmitted()
     }
 
     /// Registers the routes first seen in the block just ended, in the
@@ -139,52 +167,87 @@ impl Shard {
     /// (or the overflow). Call only once every earlier block is done.
     pub fn admit(&mut self) {
         self.flush();
-        let ids = self.routes.admit(&self.registry);
-        self.agg.merge_rekeyed(&self.unadmitted, |k| Key {
+        let ids = self.core.routes.admit(&self.core.registry);
+        self.core.agg.merge_rekeyed(&self.unadmitted, |k| Key {
             route: ids[k.route as usize],
             ..k
         });
         self.unadmitted.clear();
     }
 
-    /// Everything counted so far, and each source's line accounting. The
-    /// routes this shard folded on its own are reported to the registry's
-    /// count first.
-    pub fn read(&mut self) -> (&Aggregates, &[InputStats]) {
-        self.flush();
-        self.routes.report_folded(&self.registry);
-        (&self.agg, &self.inputs)
-    }
-
     /// Ends the shard: everything recorded, histograms settled, folded
     /// routes reported. Runs on the worker, not serially in the summary.
     pub fn finish(mut self) -> Finished {
         self.flush();
-        self.agg.settle();
-        self.routes.report_folded(&self.registry);
+        self.core.agg.settle();
+        self.core.report_folded();
         Finished {
-            agg: self.agg,
-            inputs: self.inputs,
+            agg: self.core.agg,
+            inputs: self.core.inputs,
         }
     }
 
-    /// Forgets all counts (the dashboard's reset); route names stay.
-    pub fn reset(&mut self) {
-        self.flush();
-        self.agg.clear();
-        for s in &mut self.inputs {
-            *s = InputStats::default();
-        }
-    }
-
-    /// New route rules. Cached ids stay valid: they are keyed by route name.
-    pub fn set_router(&mut self, router: Arc<Router>) {
-        self.routes.set_router(router);
-    }
-
-    /// Counts a line that was too long to even hold (the reader kept only
-    /// its head).
+    /// Counts a line too long to hold (the reader kept only its head).
     pub fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
+        self.core.oversized(src, head, len, pos);
+    }
+
+    /// Counts a line no format could be found for (`auto` found none for
+    /// the lines it was in); `why` is called only for a kept sample. A
+    /// blank line is `empty`, as a parser would say.
+    pub fn unparsed(
+        &mut self,
+        src: SourceId,
+        line: &[u8],
+        pos: LinePos,
+        why: impl FnOnce() -> String,
+    ) {
+        self.core.unparsed(src, line, pos, why);
+    }
+
+    /// Records what [`BatchShard::block_line`] left queued.
+    fn flush(&mut self) {
+        self.deferred
+            .flush(&mut self.core.agg, &mut self.unadmitted);
+    }
+}
+
+/// What both kinds share: turning a line into a key without touching
+/// shared state on the common path, and counting lines per source.
+struct Core {
+    registry: SharedRegistry,
+    routes: Resolver,
+    scratch: Scratch,
+    max_line: usize,
+    agg: Aggregates,
+    inputs: Vec<InputStats>,
+}
+
+impl Core {
+    fn new(cfg: &EngineConfig, registry: SharedRegistry, routes: Resolver) -> Core {
+        let mut agg = Aggregates::new(cfg);
+        // Address space only: pages are backed as entries are written. A
+        // growing vector is copied whole at each doubling (glibc's
+        // `realloc` copies heap blocks), and a batch worker on the
+        // 100 000-route file makes ~15 000 entries of 200 B.
+        agg.entries.reserve(cfg.max_keys.min(ENTRIES_RESERVED));
+        Core {
+            registry,
+            routes,
+            scratch: Scratch::default(),
+            max_line: cfg.max_line,
+            agg,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Reports the routes this shard folded on its own to the registry's
+    /// count.
+    fn report_folded(&mut self) {
+        self.routes.report_folded(&self.registry);
+    }
+
+    fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
         let input = self.input(src);
         input.lines += 1;
         input.note_error(ErrorKind::TooLong, pos, head, len, String::new);
@@ -193,13 +256,7 @@ impl Shard {
     /// Counts a line no format could be found for (`auto` found none for
     /// the lines it was in); `why` is called only for a kept sample. A blank
     /// line is `empty`, as a parser would say.
-    pub fn unparsed(
-        &mut self,
-        src: SourceId,
-        line: &[u8],
-        pos: LinePos,
-        why: impl FnOnce() -> String,
-    ) {
+    fn unparsed(&mut self, src: SourceId, line: &[u8], pos: LinePos, why: impl FnOnce() -> String) {
         let kind = match line {
             b"" | b"\r" => ErrorKind::Empty,
             _ => ErrorKind::NoMatch,
@@ -207,11 +264,6 @@ impl Shard {
         let input = self.input(src);
         input.lines += 1;
         input.note_error(kind, pos, line, line.len() as u64, why);
-    }
-
-    /// Records what [`Shard::block_line`] left queued.
-    fn flush(&mut self) {
-        self.deferred.flush(&mut self.agg, &mut self.unadmitted);
     }
 
     #[inline(always)]

@@ -59,7 +59,8 @@ impl Timer {
     }
 
     /// Counts one timed request of `us` µs (see [`Stats::record`]).
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     fn record(&mut self, bounds: &[u64], with_hist: bool, us: u64) {
         self.timed += 1;
         self.sum_us += us;

@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use super::summary::Summary;
-use super::{DEFAULT_BUCKETS, EngineConfig, Finished, LinePos, Registry, Shard};
+use super::{BatchShard, DEFAULT_BUCKETS, EngineConfig, Finished, LinePos, LiveShard, Registry};
+use crate::format::scan::Plain;
 use crate::format::{Format, FormatSpec};
 use crate::route::Router;
 
@@ -30,18 +31,21 @@ fn lines() -> Vec<String> {
     v
 }
 
-/// A shard that counted `lines`, finished (settled, folded routes
-/// reported).
+/// A batch shard that counted `lines` as one block, finished (settled,
+/// folded routes reported).
 fn shard(reg: &Arc<Mutex<Registry>>, lines: &[String], format: &Format) -> Finished {
     let cfg = EngineConfig::new(2000, 1 << 20, &DEFAULT_BUCKETS);
     let router = Arc::new(Router::new(&[], true).unwrap());
-    let mut s = Shard::live(&cfg, reg.clone(), router);
+    let mut s = BatchShard::new(&cfg, reg.clone(), router);
     for (i, l) in lines.iter().enumerate() {
         let pos = LinePos {
             seq: 0,
             local: i as u64,
         };
-        assert!(s.line(0, format, l.as_bytes(), pos).is_some(), "{l}");
+        s.block_line(0, format, l.as_bytes(), pos, Plain);
+    }
+    if s.end_block() {
+        s.admit();
     }
     s.finish()
 }
@@ -127,12 +131,12 @@ fn paths_skip_templating_only_when_they_are_their_own_route() {
     };
     let reg = Arc::new(Mutex::new(Registry::new(100)));
     let cfg = EngineConfig::new(100, 1 << 20, &DEFAULT_BUCKETS);
-    let mut s = Shard::live(
+    let mut s = LiveShard::new(
         &cfg,
         reg.clone(),
         rules(&["^/a/.*$=/b/1", "^/keep/1$=/keep/1"]),
     );
-    let route_of = |s: &mut Shard, path: &str| {
+    let route_of = |s: &mut LiveShard, path: &str| {
         let ing = s
             .line(0, &format, line(path).as_bytes(), LinePos::default())
             .unwrap();
@@ -166,8 +170,8 @@ fn folded_paths_fold_again_until_the_rules_change() {
         let rules: Vec<_> = specs.iter().map(|s| s.parse().unwrap()).collect();
         Arc::new(Router::new(&rules, true).unwrap())
     };
-    let mut s = Shard::live(&cfg, reg.clone(), router(&[]));
-    let route_of = |s: &mut Shard, path: &str| {
+    let mut s = LiveShard::new(&cfg, reg.clone(), router(&[]));
+    let route_of = |s: &mut LiveShard, path: &str| {
         let line = format!(
             "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1 \"-\" \"ua\" 0.001"
         );

@@ -148,7 +148,8 @@ impl Format {
 
     /// [`Format::parse`], finding field ends with `scan` (a block's
     /// [`scan::Marks`] in batch runs).
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub fn parse_scan<'a, S: scan::Scan>(
         &self,
         line: &'a [u8],

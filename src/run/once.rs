@@ -1,6 +1,6 @@
 //! `--once`: every input read to the end on all cores, then one report.
 //!
-//! Each worker owns a batch [`Shard`] and a 1 MiB buffer, and takes turns,
+//! Each worker owns a [`BatchShard`] and a 1 MiB buffer, and takes turns,
 //! under a lock, at the shared block reader (`input::Blocks`), which fills
 //! its buffer with the next block of whole lines; it parses the block
 //! outside the lock (lines and field ends found through the block's
@@ -10,7 +10,7 @@
 //! Routes are admitted under the cap in input order, not in the order the
 //! workers happen to reach them: blocks are numbered as they are read, and
 //! a worker whose block saw new routes registers them only once every
-//! earlier block is done ([`Turns`], `Shard::admit`). Only blocks with new
+//! earlier block is done ([`Turns`], `BatchShard::admit`). Only blocks with new
 //! routes wait, and only while the route table has room, so the report is
 //! the same on every run and at any `-j` at no cost once routes are known.
 
@@ -22,7 +22,7 @@ use super::error::Error;
 use crate::config::{Config, OutputFormat};
 use crate::engine::summary::Summary;
 use crate::engine::{
-    Batch, BlockLines, EngineConfig, Finished, LinePos, Shard, SourceId, SourceReport,
+    Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SourceId, SourceReport,
 };
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::scan::Marks;
@@ -182,7 +182,7 @@ fn read_all(
     let results: Vec<(Finished, Vec<BlockLines>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let shard = Shard::batch(cfg, registry.clone(), router.clone());
+                let shard = BatchShard::new(cfg, registry.clone(), router.clone());
                 let (blocks, turns) = (&blocks, &turns);
                 scope.spawn(move || work(shard, blocks, turns))
             })
@@ -212,7 +212,7 @@ fn read_all(
 
 /// One worker: blocks until there are none left.
 fn work(
-    mut shard: Shard,
+    mut shard: BatchShard,
     blocks: &Mutex<Blocks<SourceFormat>>,
     turns: &Turns,
 ) -> (Finished, Vec<BlockLines>) {
@@ -283,7 +283,7 @@ fn work(
 /// instruction count of before the move (within 1 %).
 #[inline(never)]
 fn parse_block(
-    shard: &mut Shard,
+    shard: &mut BatchShard,
     marks: &mut Marks,
     src: SourceId,
     seq: u32,
@@ -302,7 +302,7 @@ fn parse_block(
 
 /// Counts every line of a block as unparsed (no format fits its input's
 /// lines yet); returns the number of lines.
-fn unparsed_block(shard: &mut Shard, src: SourceId, seq: u32, data: &[u8]) -> u64 {
+fn unparsed_block(shard: &mut BatchShard, src: SourceId, seq: u32, data: &[u8]) -> u64 {
     let mut n = 0u64;
     for line in data
         .strip_suffix(b"\n")

@@ -172,7 +172,8 @@ impl Template {
         self.time_kind.is_some()
     }
 
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     pub fn parse<'a, S: Scan>(
         &self,
         line: &'a [u8],
@@ -196,7 +197,8 @@ impl Template {
         )
     }
 
-    #[inline]
+    // Always inlined: per-line work (see `run/once.rs::parse_block`).
+    #[inline(always)]
     fn parse_with<'a, S: Scan>(
         &self,
         line: &'a [u8],
