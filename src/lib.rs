@@ -17,6 +17,8 @@ pub mod config;
 pub mod engine;
 pub mod format;
 pub mod input;
+#[cfg(test)]
+mod props;
 pub mod route;
 pub mod run;
 // The one module allowed `unsafe`: every intrinsic and prefetch, behind

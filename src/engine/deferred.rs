@@ -255,17 +255,9 @@ mod tests {
     }
 
     proptest! {
-        // 64 cases of up to 600 lines: ~0.15 s in a debug build.
-        // Proptest's XorShift: its default ChaCha is most of a case's time
-        // in a debug build. No regression files: a failure found becomes a
-        // named test. Shrinking gets 1 000 tries (the default is 4 a case).
-        #![proptest_config(ProptestConfig {
-            cases: 64,
-            max_shrink_iters: 1_000,
-            failure_persistence: None,
-            rng_algorithm: RngAlgorithm::XorShift,
-            ..ProptestConfig::default()
-        })]
+        // 64 cases of up to 600 lines: ~0.15 s in a debug build
+        // (settings: `crate::props`).
+        #![proptest_config(crate::props::config(64))]
 
         /// Queued keys are found, created (up to the key cap, in line
         /// order) and recorded exactly as recording each line at once

@@ -337,24 +337,10 @@ mod tests {
     use proptest::collection::vec;
     use proptest::prelude::*;
     use proptest::sample::select;
-    use proptest::test_runner::RngAlgorithm;
 
     use super::*;
 
-    /// Proptest settings of this file: `cases` cases, proptest's XorShift
-    /// RNG (its default ChaCha is most of a case's time in a debug build),
-    /// no regression files (a failure found becomes a named test), and
-    /// shrinking with 1 000 tries (the default, 4 a case, leaves a case of
-    /// thousands of values hardly shrunk).
-    fn config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            max_shrink_iters: 1_000,
-            failure_persistence: None,
-            rng_algorithm: RngAlgorithm::XorShift,
-            ..ProptestConfig::default()
-        }
-    }
+    use crate::props::config;
 
     /// Exact nearest-rank quantile of a sorted slice.
     fn exact(sorted: &[u64], q: f64) -> u64 {

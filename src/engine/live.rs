@@ -34,6 +34,7 @@ use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
 use crate::format::detect::{self, NO_FORMAT, Verdict};
+use crate::format::scan::lines;
 use crate::format::{FieldOverride, Format};
 use crate::route::{RouteId, Router};
 
@@ -254,17 +255,13 @@ impl LiveEngine {
     /// Counts the lines of `data` as unparsed: no format fits them.
     fn unparsed(&mut self, source: SourceId, data: &[u8]) {
         let mut line_no = self.sources[source as usize].line_no;
-        let mut start = 0;
-        while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        for line in lines(data) {
             let pos = LinePos {
                 seq: 0,
                 local: line_no,
             };
-            self.shard
-                .unparsed(source, &data[start..end], pos, || NO_FORMAT.into());
+            self.shard.unparsed(source, line, pos, || NO_FORMAT.into());
             line_no += 1;
-            start = end + 1;
         }
         let s = &mut self.sources[source as usize];
         self.lines_this_step += line_no - s.line_no;
@@ -276,15 +273,13 @@ impl LiveEngine {
             return;
         };
         let mut line_no = self.sources[source as usize].line_no;
-        let mut start = 0;
-        while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        for line in lines(data) {
             let pos = LinePos {
                 seq: 0,
                 local: line_no,
             };
             line_no += 1;
-            if let Some(ing) = self.shard.line(source, &format, &data[start..end], pos) {
+            if let Some(ing) = self.shard.line(source, &format, line, pos) {
                 if let Some(t) = ing.time {
                     if self.cfg.log_time {
                         self.advance_log_time(t);
@@ -302,7 +297,6 @@ impl LiveEngine {
                     .record(ing.status, ing.bytes, ing.latency_us);
                 self.total.record(ing.status, ing.bytes, ing.latency_us);
             }
-            start = end + 1;
         }
         self.lines_this_step += line_no - self.sources[source as usize].line_no;
         self.sources[source as usize].line_no = line_no;

@@ -154,7 +154,6 @@ mod tests {
 
     use proptest::collection::vec;
     use proptest::prelude::*;
-    use proptest::test_runner::RngAlgorithm;
 
     /// What a batch holds: a hash, or one made to start its probe at
     /// `slot` (with `low` in the bits below the slot's), the kind of input
@@ -206,16 +205,9 @@ mod tests {
     }
 
     proptest! {
-        // 24 cases of up to 6 000 hashes: ~0.15 s in a debug build.
-        // Proptest's XorShift: its default ChaCha is most of a case's time
-        // in a debug build. No regression files: a failure found becomes
-        // a named test.
-        #![proptest_config(ProptestConfig {
-            cases: 24,
-            failure_persistence: None,
-            rng_algorithm: RngAlgorithm::XorShift,
-            ..ProptestConfig::default()
-        })]
+        // 24 cases of up to 6 000 hashes: ~0.15 s in a debug build
+        // (settings: `crate::props`).
+        #![proptest_config(crate::props::config(24))]
 
         /// Batches of hashes with repeats, within and across batches: the
         /// count is that of a reference set.

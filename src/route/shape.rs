@@ -372,7 +372,6 @@ mod tests {
     use proptest::collection::vec;
     use proptest::prelude::*;
     use proptest::sample::select;
-    use proptest::test_runner::RngAlgorithm;
 
     /// `/` and 0 to 99 bytes, the lengths across each 16-byte step and the
     /// 64 bytes of the masks drawn as often as all others together; bytes
@@ -393,15 +392,8 @@ mod tests {
     }
 
     proptest! {
-        // 3 000 paths: ~0.1 s in a debug build. Proptest's XorShift: its
-        // default ChaCha is most of a case's time in a debug build. No
-        // regression files: a failure found becomes a named test.
-        #![proptest_config(ProptestConfig {
-            cases: 3_000,
-            failure_persistence: None,
-            rng_algorithm: RngAlgorithm::XorShift,
-            ..ProptestConfig::default()
-        })]
+        // 3 000 paths: ~0.1 s in a debug build (settings: `crate::props`).
+        #![proptest_config(crate::props::config(3_000))]
 
         /// Masks and the byte loop agree on every segment of a path, short
         /// or long, with or without a query string.

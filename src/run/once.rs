@@ -25,7 +25,7 @@ use crate::engine::{
     Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SourceId, SourceReport,
 };
 use crate::format::detect::{self, NO_FORMAT, Verdict};
-use crate::format::scan::Marks;
+use crate::format::scan::{Marks, lines};
 use crate::format::{FieldOverride, Format};
 use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start};
 use crate::route::Router;
@@ -304,11 +304,7 @@ fn parse_block(
 /// lines yet); returns the number of lines.
 fn unparsed_block(shard: &mut BatchShard, src: SourceId, seq: u32, data: &[u8]) -> u64 {
     let mut n = 0u64;
-    for line in data
-        .strip_suffix(b"\n")
-        .unwrap_or(data)
-        .split(|&c| c == b'\n')
-    {
+    for line in lines(data) {
         shard.unparsed(src, line, LinePos { seq, local: n }, || NO_FORMAT.into());
         n += 1;
     }

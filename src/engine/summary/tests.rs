@@ -28,17 +28,7 @@ use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
 use crate::format::value::MAX_LATENCY_US;
 
-/// Proptest settings of this file: `cases` cases, proptest's XorShift
-/// RNG (its default ChaCha is most of a case's time in a debug build),
-/// no regression files (a failure found becomes a named test).
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::XorShift,
-        ..ProptestConfig::default()
-    }
-}
+use crate::props::config;
 
 /// The latency histograms of 1 to 6 routes, each 0 to 5 histograms of
 /// values up to 2 s and at and past the latency bound: of sizes each

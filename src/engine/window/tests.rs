@@ -1,7 +1,6 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::RngAlgorithm;
 
 use super::*;
 use crate::engine::hist::new_hdr;
@@ -84,17 +83,8 @@ fn runs() -> impl Strategy<Value = Run> {
 
 proptest! {
     // 20 runs of up to 40 steps: ~0.3 s in a debug build (most of it
-    // merging HDR slices afresh for the check). Proptest's XorShift:
-    // its default ChaCha is most of a case's time in a debug build.
-    // No regression files: a failure found becomes a named test.
-    // Shrinking gets 1 000 tries, not 4 a case: a run is worth it.
-    #![proptest_config(ProptestConfig {
-        cases: 20,
-        max_shrink_iters: 1_000,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::XorShift,
-        ..ProptestConfig::default()
-    })]
+    // merging HDR slices afresh for the check; settings: `crate::props`).
+    #![proptest_config(crate::props::config(20))]
 
     /// The running sums equal a fresh merge of the slices through
     /// expiries one slice at a time and all at once, right after a

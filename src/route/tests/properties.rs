@@ -15,17 +15,7 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::RngAlgorithm;
 
-/// Proptest settings of this file: `cases` generated targets, proptest's
-/// XorShift RNG (its default ChaCha takes most of a case's time in a debug
-/// build), no regression files.
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::XorShift,
-        ..ProptestConfig::default()
-    }
-}
+use crate::props::config;
 
 /// A request target, printed as a byte-string literal when proptest
 /// reports a failing one (`b"/a/\xc3\xa9?q"`), ready for a regression test.

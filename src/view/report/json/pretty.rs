@@ -206,7 +206,6 @@ pub(super) fn entry(out: &mut Vec<u8>, e: &EntryRow) {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-    use proptest::test_runner::RngAlgorithm;
 
     use super::*;
     use crate::format::value::MAX_LATENCY_US;
@@ -257,15 +256,8 @@ mod tests {
     }
 
     proptest! {
-        // 30 000 values: ~0.1 s in a debug build. Proptest's XorShift:
-        // its default ChaCha is most of a case's time in a debug build. No
-        // regression files: a failure found becomes a named test.
-        #![proptest_config(ProptestConfig {
-            cases: 30_000,
-            failure_persistence: None,
-            rng_algorithm: RngAlgorithm::XorShift,
-            ..ProptestConfig::default()
-        })]
+        // 30 000 values: ~0.1 s in a debug build (settings: `crate::props`).
+        #![proptest_config(crate::props::config(30_000))]
 
         /// Past the values tried one by one, on drawn ones.
         #[test]
