@@ -251,3 +251,40 @@ fn sighup_rereads_route_rules() {
         "{text}"
     );
 }
+
+/// Follow mode and `--once` apply one auto-detection policy: on a log that
+/// starts with lines no format fits (and blank ones), both count the same
+/// lines as unparsed, of the same kinds, and read the rest.
+#[test]
+fn a_log_that_starts_with_junk_counts_the_same_as_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk-first.log");
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!("starting worker {i}\n"));
+    }
+    text.push_str("\n\n");
+    let good: String = (0..3000).map(|i| line(i, "/y", 200)).collect();
+    text.push_str(&good);
+    std::fs::write(&path, text).unwrap();
+
+    let once = routetop::once(&config(&[&path])).unwrap();
+    let want = &once.batch.inputs[0];
+    assert_eq!(once.batch.sources[0].format.as_deref(), Some("combined_rt"));
+    assert_eq!((want.lines, want.requests), (3102, 3000));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&path]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    wait_for(&mut rx, "every line", |s| {
+        s.inputs.first().is_some_and(|i| i.lines == 3102)
+    });
+    let last = running.stop();
+    let got = &last.inputs[0];
+    assert_eq!(got.format.as_deref(), Some("combined_rt"));
+    assert_eq!(
+        (got.lines, got.requests, got.errors),
+        (want.lines, want.requests, want.errors)
+    );
+    assert_eq!(last.total.total.requests, once.summary.totals.requests);
+}
