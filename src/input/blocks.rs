@@ -16,8 +16,8 @@
 //! How an input's lines are read is decided from its first block, before
 //! that block goes out, by the caller's `start` (`run/once.rs`: the format
 //! given, or the one `auto` detects). When `start` cannot decide, the lines
-//! it looked at go out as a [`Block::Undecided`] and the rest of the block
-//! is offered to `start` again. This module never parses: it hands each
+//! it looked at are set aside and the rest of the block is offered again;
+//! the lines set aside go out as one [`Block::Undecided`]. This module never parses: it hands each
 //! block out with what `start` decided for its input.
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
@@ -134,7 +134,7 @@ pub enum Decision<P> {
     /// Read the input this way, from these lines on.
     Decided(P),
     /// Nothing fits the first `used` bytes of the lines (whole lines): they
-    /// go out as a [`Block::Undecided`], and the lines after them are
+    /// go out in a [`Block::Undecided`], and the lines after them are
     /// offered again.
     Undecided { used: usize },
 }
@@ -264,22 +264,39 @@ impl<'a, P: Clone> Blocks<'a, P> {
             if let Some(whole) = whole {
                 let (len, block) = match &cur.parser {
                     Some(p) => (whole, lines(src, seq, whole, p.clone())),
-                    None => match (self.start)(&cur.input, &buf[..whole], at_end) {
-                        Decision::Decided(p) => {
-                            cur.parser = Some(p.clone());
-                            (whole, lines(src, seq, whole, p))
+                    // Offered until `start` decides or the lines run out:
+                    // those it could not decide on go out as one block, and
+                    // the rest is carried (one copy, not one per offer).
+                    None => {
+                        let mut at = 0;
+                        loop {
+                            match (self.start)(&cur.input, &buf[at..whole], at_end) {
+                                Decision::Decided(p) => {
+                                    cur.parser = Some(p.clone());
+                                    break match at {
+                                        0 => (whole, lines(src, seq, whole, p)),
+                                        _ => (at, Block::Undecided { src, seq, len: at }),
+                                    };
+                                }
+                                Decision::Undecided { used } => {
+                                    // At least a line, at most the rest, so
+                                    // that reading always moves on.
+                                    let left = whole - at;
+                                    at += if used == 0 || used > left { left } else { used };
+                                    if at == whole {
+                                        break (
+                                            whole,
+                                            Block::Undecided {
+                                                src,
+                                                seq,
+                                                len: whole,
+                                            },
+                                        );
+                                    }
+                                }
+                            }
                         }
-                        Decision::Undecided { used } => {
-                            // At least a line, at most the block, so that
-                            // reading always moves on.
-                            let len = if used == 0 || used > whole {
-                                whole
-                            } else {
-                                used
-                            };
-                            (len, Block::Undecided { src, seq, len })
-                        }
-                    },
+                    }
                 };
                 self.carry.extend_from_slice(&buf[len..filled]);
                 if at_end && len == filled {
