@@ -276,14 +276,12 @@ impl Config {
         // Explicit formats compile now, each spec once (inputs given alike
         // share it): a typo fails before any input is read, and nothing
         // compiles a format again.
-        let mut compiled: Vec<(&FormatSpec, Arc<Format>)> = Vec::new();
+        let mut compiled: Vec<(FormatSpec, Arc<Format>)> = Vec::new();
         for f in std::iter::once(&default_format).chain(inputs.iter().map(|i| &i.format)) {
-            if *f != FormatSpec::Auto && !compiled.iter().any(|(s, _)| *s == f) {
-                compiled.push((f, Arc::new(Format::compile(f, &json_fields)?)));
+            if *f != FormatSpec::Auto && !compiled.iter().any(|(s, _)| s == f) {
+                compiled.push((f.clone(), Arc::new(Format::compile(f, &json_fields)?)));
             }
         }
-        let compiled: Vec<(FormatSpec, Arc<Format>)> =
-            compiled.into_iter().map(|(s, f)| (s.clone(), f)).collect();
         for i in &mut inputs {
             i.compiled = compiled
                 .iter()
@@ -313,9 +311,7 @@ impl Config {
             live,
         })
     }
-}
 
-impl Config {
     /// The compiled format of each input; `None` for `auto`.
     pub fn formats(&self) -> Vec<Option<Arc<Format>>> {
         self.inputs.iter().map(|i| i.compiled.clone()).collect()

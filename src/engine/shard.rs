@@ -266,13 +266,8 @@ impl Core {
         input.note_error(kind, pos, line, line.len() as u64, why);
     }
 
-    #[inline(always)]
     fn input(&mut self, src: SourceId) -> &mut InputStats {
-        let i = src as usize;
-        if self.inputs.len() <= i {
-            self.inputs.resize_with(i + 1, InputStats::default);
-        }
-        &mut self.inputs[i]
+        input_of(&mut self.inputs, src)
     }
 
     /// Parses one line and finds its key and the aggregates it goes to;
@@ -287,13 +282,7 @@ impl Core {
         scan: S,
     ) -> Option<(Ingested, Target)> {
         // Not `self.input`: the borrow must stay on `self.inputs` alone.
-        let input = {
-            let i = src as usize;
-            if self.inputs.len() <= i {
-                self.inputs.resize_with(i + 1, InputStats::default);
-            }
-            &mut self.inputs[i]
-        };
+        let input = input_of(&mut self.inputs, src);
         input.lines += 1;
         if line.len() > self.max_line {
             input.note_error(
@@ -344,4 +333,14 @@ impl Core {
         };
         Some((ing, target))
     }
+}
+
+/// Source `src`'s line accounting, made on its first line.
+#[inline(always)]
+fn input_of(inputs: &mut Vec<InputStats>, src: SourceId) -> &mut InputStats {
+    let i = src as usize;
+    if inputs.len() <= i {
+        inputs.resize_with(i + 1, InputStats::default);
+    }
+    &mut inputs[i]
 }
