@@ -323,6 +323,45 @@ fn a_log_that_starts_with_junk_is_still_read() {
     assert_eq!(u(&r["totals"]["requests"]), 2000);
 }
 
+/// Regression: after a block of junk, `auto` took its next sample from
+/// where the block reader happened to cut (the lines left in a block), so
+/// the format's fit on the sample depended on the block size. Samples are
+/// the input's lines 64 by 64 from its start, wherever blocks end.
+#[test]
+fn junk_first_samples_do_not_depend_on_where_blocks_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("junk-first.log");
+    let junk = "a startup message, not a request\n";
+    let good = std::fs::read_to_string(root().join("sample-logs/combined_rt.log")).unwrap();
+    // (junk lines, requests in the sample after the junk's whole samples).
+    // Either way the junk is more than a 1 MiB block (31 775 of its lines),
+    // which ends mid-sample: in the junk, or (the second) 21 junk lines and
+    // a request into a sample.
+    for (junk_lines, matched) in [(625 * 64 + 20, 44), (496 * 64 + 21, 43)] {
+        let mut text = junk.repeat(junk_lines);
+        text.push_str(&good);
+        std::fs::write(&log, text).unwrap();
+        for threads in ["-j1", "-j2"] {
+            let r = json_of(&routetop(&[
+                "--once",
+                threads,
+                "-o",
+                "json",
+                log.to_str().unwrap(),
+            ]));
+            let input = &r["inputs"][0];
+            assert_eq!(input["format"], "combined_rt");
+            assert_eq!(
+                input["detected"],
+                serde_json::json!({"matched": matched, "sampled": 64}),
+                "{junk_lines} junk lines, {threads}"
+            );
+            assert_eq!(u(&input["errors"]["no_match"]), junk_lines as u64);
+            assert_eq!(u(&input["requests"]), 2000);
+        }
+    }
+}
+
 #[test]
 fn table_and_csv_outputs_are_exact() {
     let out = routetop(&["--once", "sample-logs/apache-common.log", "--top", "3"]);

@@ -5,7 +5,10 @@
 //!    sample is as full as more lines could make it), until no more lines
 //!    will come, or — live — until they have waited a step. `--once` offers
 //!    an input's first block (all of a small input, else 1 MiB), which
-//!    always decides.
+//!    always decides; after lines no format fits, the lines left in the
+//!    block are offered as they are only when they are [`settled`], else
+//!    again at the head of the next block, so that each sample is the one
+//!    a whole block would give.
 //! 2. The sample is the first [`SAMPLE_LINES`] lines that are not blank,
 //!    among the first `4 × SAMPLE_LINES` whole lines. Every candidate is
 //!    compiled and tried on it; the one that parses the most lines wins,
@@ -99,11 +102,17 @@ pub fn detect_start(data: &[u8], json: &[FieldOverride], last: bool) -> Verdict 
     }
 }
 
-/// Whether `held` lines can decide: the sample is full, or no more lines
-/// can add to it (the window of `4 × SAMPLE_LINES` lines is full), or
+/// Whether `held` lines can decide: they are [`settled`], or
 /// [`DETECT_BYTES`] are held.
 pub fn ready(held: &[u8]) -> bool {
     decides(held, sample_size(&window(held)))
+}
+
+/// Whether the verdict on `data` is the one any longer data starting the
+/// same way would get: the sample is full, or the window of
+/// `4 × SAMPLE_LINES` lines is (no line after them is looked at).
+pub fn settled(data: &[u8]) -> bool {
+    sample_size(&window(data)) == SAMPLE_LINES || full_window(data)
 }
 
 /// The lines the sample is taken from: the first `4 × SAMPLE_LINES` of
@@ -143,13 +152,15 @@ fn sample_size(window: &[&[u8]]) -> usize {
 
 /// Whether `data`, whose window samples `sampled` lines, can decide.
 fn decides(data: &[u8], sampled: usize) -> bool {
-    let full_window = || {
-        memchr::memchr_iter(b'\n', data)
-            .take(SAMPLE_LINES * 4)
-            .count()
-            == SAMPLE_LINES * 4
-    };
-    sampled == SAMPLE_LINES || data.len() >= DETECT_BYTES || full_window()
+    sampled == SAMPLE_LINES || data.len() >= DETECT_BYTES || full_window(data)
+}
+
+/// Whether `data` holds the window's `4 × SAMPLE_LINES` whole lines.
+fn full_window(data: &[u8]) -> bool {
+    memchr::memchr_iter(b'\n', data)
+        .take(SAMPLE_LINES * 4)
+        .count()
+        == SAMPLE_LINES * 4
 }
 
 fn is_blank(line: &[u8]) -> bool {

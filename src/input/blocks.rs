@@ -16,9 +16,11 @@
 //! How an input's lines are read is decided from its first block, before
 //! that block goes out, by the caller's `start` (`run/once.rs`: the format
 //! given, or the one `auto` detects). When `start` cannot decide, the lines
-//! it looked at are set aside and the rest of the block is offered again;
-//! the lines set aside go out as one [`Block::Undecided`]. This module never parses: it hands each
-//! block out with what `start` decided for its input.
+//! it looked at are set aside and the rest of the block is offered again
+//! in place, unless `start` would rather see them with the lines after
+//! them ([`Decision::Wait`]): then they are carried to the next block. The
+//! lines set aside go out as one [`Block::Undecided`]. This module never
+//! parses: it hands each block out with what `start` decided for its input.
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -137,10 +139,16 @@ pub enum Decision<P> {
     /// go out in a [`Block::Undecided`], and the lines after them are
     /// offered again.
     Undecided { used: usize },
+    /// Offer these lines again with the lines after them. Only heeded when
+    /// `start` was told they can be (else they count as undecided).
+    Wait,
 }
 
 /// Decides how an input's lines are read, from the input and its next
-/// whole lines (up to a block; `true` when they are the input's last).
+/// whole lines; `true` when they could be offered again with more lines
+/// after them (lines left in a block after undecided ones, not the
+/// input's last), `false` when these are all `start` will see together (a
+/// block's first lines, the input's last).
 pub type Start<'a, P> = dyn FnMut(&BatchInput, &[u8], bool) -> Decision<P> + Send + 'a;
 
 /// The inputs, read in order, one block per call, by whichever worker is
@@ -264,19 +272,34 @@ impl<'a, P: Clone> Blocks<'a, P> {
             if let Some(whole) = whole {
                 let (len, block) = match &cur.parser {
                     Some(p) => (whole, lines(src, seq, whole, p.clone())),
-                    // Offered until `start` decides or the lines run out:
-                    // those it could not decide on go out as one block, and
-                    // the rest is carried (one copy, not one per offer).
+                    // Offered until `start` decides, waits or the lines run
+                    // out: those it could not decide on go out as one
+                    // block, and the rest is carried (one copy, not one per
+                    // offer).
                     None => {
                         let mut at = 0;
                         loop {
-                            match (self.start)(&cur.input, &buf[at..whole], at_end) {
+                            let can_wait = at > 0 && !at_end;
+                            match (self.start)(&cur.input, &buf[at..whole], can_wait) {
                                 Decision::Decided(p) => {
                                     cur.parser = Some(p.clone());
                                     break match at {
                                         0 => (whole, lines(src, seq, whole, p)),
                                         _ => (at, Block::Undecided { src, seq, len: at }),
                                     };
+                                }
+                                Decision::Wait if can_wait => {
+                                    break (at, Block::Undecided { src, seq, len: at });
+                                }
+                                Decision::Wait => {
+                                    break (
+                                        whole,
+                                        Block::Undecided {
+                                            src,
+                                            seq,
+                                            len: whole,
+                                        },
+                                    );
                                 }
                                 Decision::Undecided { used } => {
                                     // At least a line, at most the rest, so

@@ -96,8 +96,8 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let engine = EngineConfig::new(config.max_routes, config.max_line, buckets);
     let formats = config.formats();
     let inputs = BatchInput::expand(&config.input_list())?;
-    let start = Box::new(move |input: &BatchInput, lines: &[u8], last: bool| {
-        source_format(&formats[input.input], &config.json_fields, lines, last)
+    let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {
+        source_format(&formats[input.input], &config.json_fields, lines, more)
     });
     let batch = read_all(inputs, start, router, &engine, config.threads)?;
     for (src, st) in batch.sources.iter().zip(&batch.inputs) {
@@ -120,16 +120,18 @@ struct SourceFormat {
     detected: Option<(usize, usize)>,
 }
 
-/// The format of an input, decided from its next whole `lines` (`last`:
-/// the input's last): the one given, or the one `auto` detects from them
-/// (`format/detect.rs`; a block of lines always decides). When no format
+/// The format of an input, decided from its next whole `lines` (`more`:
+/// they can be offered again with the lines after them): the one given, or
+/// the one `auto` detects from them (`format/detect.rs`). When no format
 /// fits, the lines the detector looked at are counted as unparsed, and the
-/// lines after them are tried.
+/// lines after them are tried. Lines that could be offered with more wait
+/// for them unless their verdict is settled: each sample is then the one a
+/// whole block would give, wherever the block reader cut.
 fn source_format(
     given: &Option<Arc<Format>>,
     json: &[FieldOverride],
     lines: &[u8],
-    last: bool,
+    more: bool,
 ) -> Decision<SourceFormat> {
     if let Some(f) = given {
         return Decision::Decided(SourceFormat {
@@ -137,16 +139,19 @@ fn source_format(
             detected: None,
         });
     }
-    match detect::detect_start(lines, json, last) {
+    if more && !detect::settled(lines) {
+        return Decision::Wait;
+    }
+    // Final when the lines cannot be offered with more: a block's first
+    // lines are all of a small input, or 1 MiB, or a few before a line of
+    // half a block or more, which they cannot wait past.
+    match detect::detect_start(lines, json, !more) {
         Verdict::Found(d) => Decision::Decided(SourceFormat {
             format: Arc::new(d.format),
             detected: Some((d.matched, d.sampled)),
         }),
         Verdict::Unknown { used, .. } => Decision::Undecided { used },
-        // Only for a few lines before a line of half a block or more
-        // (every fuller block can decide): none of them fits a format, and
-        // they cannot wait for the lines after that one.
-        Verdict::Wait => Decision::Undecided { used: lines.len() },
+        Verdict::Wait => Decision::Wait,
     }
 }
 
