@@ -20,7 +20,7 @@ use super::event::InputState;
 use super::hist::Hist;
 use super::input_stats::{BadLine, InputStats};
 use super::registry::Registry;
-use super::stats::Stats;
+use super::stats::{Stats, Timer};
 use super::summary::{QUANTILES, Row, bump, method_list};
 use crate::format::ErrorKind;
 use crate::route::{OVERFLOW_ID, RouteId};
@@ -231,10 +231,10 @@ pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     out
 }
 
-fn latency_of(h: &Hist) -> Latency {
+fn latency_of(t: &Timer) -> Latency {
     let mut q = [0; 4];
-    h.quantiles(&QUANTILES, &mut q);
-    (q, Arc::from(log2_buckets(h)))
+    t.hist.quantiles(&QUANTILES, t.max_us, &mut q);
+    (q, Arc::from(log2_buckets(&t.hist)))
 }
 
 /// Latency kept per route rather than per key (the live engine): since-start
@@ -301,7 +301,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         }
         let (q_us, latency) = match hists.as_ref().and_then(|h| (h.route)(route)) {
             Some(l) => l,
-            None => latency_of(&stats.latency.hist),
+            None => latency_of(&stats.latency),
         };
         routes.push((
             route,
@@ -322,7 +322,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
     }
     let (q_us, latency) = match hists {
         Some(h) => h.total,
-        None => latency_of(&total_stats.latency.hist),
+        None => latency_of(&total_stats.latency),
     };
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),

@@ -61,7 +61,9 @@ impl Row {
         if let Some(st) = status {
             r.classes[Row::class_of(st)] = s.count;
         }
-        s.latency.hist.quantiles(&QUANTILES, &mut r.q_us);
+        s.latency
+            .hist
+            .quantiles(&QUANTILES, s.latency.max_us, &mut r.q_us);
         r
     }
 
@@ -267,7 +269,7 @@ impl Summary {
         for (_, group) in &mut routes {
             sorted_entries.append(group);
         }
-        total_hist.quantiles(&QUANTILES, &mut totals.q_us);
+        total_hist.quantiles(&QUANTILES, totals.lat_max_us, &mut totals.q_us);
         let (folded_routes, at_least) = reg.routes.folded();
         let overflow_requests = routes
             .iter()
@@ -424,7 +426,9 @@ fn group<'a>(
         }
         // Here, on the part's thread, rather than serially after the parts.
         entries.sort_by(|x, y| x.method.cmp(&y.method).then(x.status.cmp(&y.status)));
-        route_hist.hist().quantiles(&QUANTILES, &mut row.q_us);
+        route_hist
+            .hist()
+            .quantiles(&QUANTILES, row.lat_max_us, &mut row.q_us);
         total_hist.add(route_hist.hist());
         add_row_counts(&mut total, &row);
         routes.push((

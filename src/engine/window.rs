@@ -130,7 +130,8 @@ impl Window {
 
     fn stats(&mut self, current: u64, step: Duration) -> WindowStats {
         if self.stale {
-            self.hist.quantiles(&QUANTILES, &mut self.q_us);
+            self.hist
+                .quantiles(&QUANTILES, self.counts.max_us, &mut self.q_us);
             self.stale = false;
         }
         let oldest = self.slices.front().map_or(current, |s| s.start);
@@ -223,6 +224,8 @@ pub struct Recent {
     step: Counts,
     step_hist: Hist<u32>,
     since: Hist,
+    /// Exact maximum of `since`: no quantile is reported above it.
+    since_max_us: u64,
     since_q: [u64; 4],
     since_latency: Arc<[(u64, u64, u64)]>,
     windows: Vec<Window>,
@@ -241,6 +244,7 @@ impl Recent {
             step: Counts::default(),
             step_hist: Hist::default(),
             since: Hist::default(),
+            since_max_us: 0,
             since_q: [0; 4],
             since_latency: Arc::from(Vec::new()),
             windows: windows
@@ -291,7 +295,8 @@ impl Recent {
             return;
         }
         let mut q = [0u64; 4];
-        self.step_hist.quantiles(&QUANTILES, &mut q);
+        self.step_hist
+            .quantiles(&QUANTILES, self.step.max_us, &mut q);
         let c = |v: u64| v.min(u32::MAX as u64) as u32;
         self.ring.push(
             step,
@@ -308,7 +313,9 @@ impl Recent {
         self.series_at = u64::MAX;
         if self.step.timed > 0 {
             self.step_hist.merge_into_wide(&mut self.since);
-            self.since.quantiles(&QUANTILES, &mut self.since_q);
+            self.since_max_us = self.since_max_us.max(self.step.max_us);
+            self.since
+                .quantiles(&QUANTILES, self.since_max_us, &mut self.since_q);
             // The drill-down chart needs a full walk of the histogram: a few
             // steps of staleness are invisible in it, the walk per step is not.
             if self.latency_at.is_none_or(|at| step >= at + LATENCY_EVERY) {

@@ -133,7 +133,7 @@ proptest! {
                     );
                     prop_assert_eq!(row.lat_max_us, counts.max_us, "{}", at);
                     let mut q = [0; 4];
-                    fresh.quantiles(&QUANTILES, &mut q);
+                    fresh.quantiles(&QUANTILES, counts.max_us, &mut q);
                     prop_assert_eq!(row.q_us, if counts.timed > 0 { q } else { [0; 4] }, "{}", at);
                 }
             }
@@ -167,10 +167,11 @@ fn an_hdr_window_stays_hdr_while_its_slices_expire() {
     let Hist::Big(h) = &w.hist else {
         unreachable!()
     };
-    // p50, p90, p99, p99.9 of 3 values: the 2nd, then the 3rd.
+    // p50, p90, p99, p99.9 of 3 values: the 2nd, then the 3rd — the tops
+    // of their buckets, but never above the window's exact maximum.
     let tops = [2_000_001, 3_254_541].map(|us| h.highest_equivalent(us));
-    assert_eq!(row.q_us, [tops[0], tops[1], tops[1], tops[1]]);
     assert_ne!(tops, [2_000_001, 3_254_541]);
+    assert_eq!(row.q_us, [tops[0], 3_254_541, 3_254_541, 3_254_541]);
     // Empty, then exact again.
     r.windows(6, STEP, &mut scratch);
     assert!(matches!(r.windows[0].hist, Hist::Small(_)));
