@@ -76,12 +76,14 @@ fn route(
             WindowStats {
                 length: Duration::from_secs(60),
                 covered: Duration::from_secs(60),
+                filling: false,
                 rate: w1.requests as f64 / 60.0,
                 row: w1,
             },
             WindowStats {
                 length: Duration::from_secs(300),
                 covered: Duration::from_secs(300),
+                filling: false,
                 rate: w5.requests as f64 / 300.0,
                 row: w5,
             },

@@ -97,6 +97,9 @@ pub struct LiveEngine {
     total: Recent,
     window_steps: Vec<u64>,
     step: u64,
+    /// Step at which counting began (0, or the step of the last reset):
+    /// windows fill from there.
+    counting_from: u64,
     started: Instant,
     /// Log second of step 0 (log-time windows).
     log_origin: Option<i64>,
@@ -135,6 +138,7 @@ impl LiveEngine {
             registry,
             sources: Vec::new(),
             step: 0,
+            counting_from: 0,
             started: Instant::now(),
             log_origin: None,
             scratch: new_hdr(),
@@ -315,11 +319,11 @@ impl LiveEngine {
     /// Closes the current step and moves to `next`.
     fn close_steps(&mut self, next: u64) {
         let step = self.step;
+        // Since-start figures already hold the step's requests: closing it
+        // changes windows and series only.
         for r in self.recent.iter_mut().flatten() {
             if r.is_dirty() {
                 r.close_step(step, &mut self.scratch);
-                // Its since-start quantiles moved.
-                self.since_cache = None;
             }
         }
         self.total.close_step(step, &mut self.scratch);
@@ -354,14 +358,16 @@ impl LiveEngine {
         self.shard.set_router(router);
     }
 
-    /// Forgets all counts; inputs, formats and routes' names stay.
+    /// Forgets all counts; inputs, formats and routes' names stay. Windows
+    /// fill again from the current step, and log-time steps keep their
+    /// origin so that the next lines land at or after it.
     pub fn reset(&mut self) {
         self.shard.reset();
         self.recent.clear();
         self.since_cache = None;
         self.total = Recent::new(&self.window_steps, self.cfg.series);
         self.newest_log_time = None;
-        self.log_origin = None;
+        self.counting_from = self.step;
     }
 
     /// Builds the snapshot of the current state (all closed steps).
@@ -371,6 +377,10 @@ impl LiveEngine {
         let since = match &self.since_cache {
             Some(cached) => cached.clone(),
             None => {
+                for r in self.recent.iter_mut().flatten() {
+                    r.refresh_since();
+                }
+                self.total.refresh_since();
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 let recent = &self.recent;
                 let lookup = |id: RouteId| {
@@ -393,7 +403,7 @@ impl LiveEngine {
             }
         };
         let step = self.cfg.step;
-        let current = self.step;
+        let (current, origin) = (self.step, self.counting_from);
         let n = ROUTE_SERIES.min(self.cfg.series);
         if self.zeros.end != current || self.zeros.requests.len() != n {
             let z = vec![0u64; n];
@@ -413,13 +423,13 @@ impl LiveEngine {
         let mut routes = Vec::with_capacity(since.routes.len());
         for (id, mut r) in since.routes {
             if let Some(Some(rec)) = self.recent.get_mut(id as usize) {
-                r.windows = rec.windows(current, step, &mut self.scratch);
+                r.windows = rec.windows(current, origin, step, &mut self.scratch);
                 r.series = rec.series(current, n, step, &self.zeros);
             }
             routes.push(r);
         }
         let mut total = since.total;
-        total.windows = self.total.windows(current, step, &mut self.scratch);
+        total.windows = self.total.windows(current, origin, step, &mut self.scratch);
         let none = Arc::new(Series::default());
         total.series = self.total.series(current, self.cfg.series, step, &none);
         let inputs: Vec<InputSnap> = self

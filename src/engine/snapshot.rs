@@ -84,10 +84,15 @@ impl Sample {
 pub struct WindowStats {
     /// The window's nominal length (`1m`, `5m`).
     pub length: Duration,
-    /// Time actually covered (shorter than `length` just after start).
+    /// Time the window holds: the last `length` less up to a slice (a
+    /// sixth), or while it fills, the time since counting began. The same
+    /// for every route of a snapshot.
     pub covered: Duration,
+    /// Less than `length` has passed since counting began (routetop's
+    /// start, the log's first line, a reset): `covered` is all of it.
+    pub filling: bool,
     pub row: Row,
-    /// Requests per second over `covered`.
+    /// Requests per second over `covered`: `row.requests / covered`.
     pub rate: f64,
 }
 
@@ -212,12 +217,20 @@ impl Snapshot {
     }
 }
 
+/// The power of two a latency falls in, as an index: its bit length (0 for
+/// 0, 1 for 1, 2 for 2..=3, ...). An HDR bucket's values share it, so
+/// binning a value or its bucket's lowest value agrees.
+#[inline]
+pub fn log2_bin(us: u64) -> usize {
+    (u64::BITS - us.leading_zeros()) as usize
+}
+
 /// Latency buckets for drill-down charts: powers of two from 1 µs (a
 /// compact, fixed set that charts can use as x axis).
 pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     let mut out: Vec<(u64, u64, u64)> = Vec::new();
     for (lo, _hi, n) in h.buckets() {
-        let b = 64 - lo.leading_zeros() as u64; // 0 for 0, 1 for 1, 2 for 2..3, ...
+        let b = log2_bin(lo) as u64;
         let (blo, bhi) = if b == 0 {
             (0, 0)
         } else {

@@ -65,9 +65,10 @@ fn mode_line<'a>(app: &App, snap: &Snapshot, theme: Theme) -> Line<'a> {
     s.push(Span::styled("window ", theme.dim()));
     let mut w = app.window_label();
     if let WindowChoice::Recent(i) = app.window {
-        // Just after start a 5m window holds less than 5 minutes.
+        // Until a window's length has passed since counting began, rates
+        // are over the time so far (the same for every route): say so.
         if let Some(ws) = snap.total.windows.get(i)
-            && ws.covered < ws.length
+            && ws.filling
         {
             w.push_str(&format!(
                 " ({} so far)",

@@ -244,3 +244,26 @@ fn colours_mean_something_and_no_color_removes_them() {
     assert!(cell_fg(false, "310ms").iter().all(|c| c.is_none()));
     assert!(cell_fg(false, "1.7%").iter().all(|c| c.is_none()));
 }
+
+/// Issue 17, finding 2: while a window fills, its rates are over the time
+/// so far, for every route; the header says how much that is.
+#[test]
+fn a_filling_window_says_so_far() {
+    let mut snap = testkit::snapshot();
+    for r in snap.routes.iter_mut().chain([&mut snap.total]) {
+        r.windows[0].covered = Duration::from_secs(35);
+        r.windows[0].filling = true;
+    }
+    let screen = draw(&app_with(snap.clone()), 120, 24);
+    assert!(screen.contains("window 1m (35s so far)"), "{screen}");
+    // A full window holding 50–60 s is not "so far".
+    for r in snap.routes.iter_mut().chain([&mut snap.total]) {
+        r.windows[0].covered = Duration::from_secs(55);
+        r.windows[0].filling = false;
+    }
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("window 1m ") && !screen.contains("so far"),
+        "{screen}"
+    );
+}
