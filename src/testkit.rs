@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::engine::InputState;
 use crate::engine::snapshot::{
-    InputSnap, KeySnap, Overflow, RouteSnap, Sample, Series, Snapshot, TOTAL_ROUTE, WindowStats,
+    Clock, InputSnap, KeySnap, Overflow, RouteSnap, Sample, Series, Snapshot, TOTAL_ROUTE,
+    WindowStats,
 };
 use crate::engine::summary::{QUANTILES, Row};
 use crate::format::ErrorKind;
@@ -262,6 +263,8 @@ pub fn snapshot() -> Snapshot {
         taken_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_710_028_800)),
         uptime: Duration::from_secs(3_725),
         span: Some((1_710_025_075, 1_710_028_800)),
+        clock: Clock::Arrival,
+        replay: false,
         windows: vec![Duration::from_secs(60), Duration::from_secs(300)],
         quantiles: QUANTILES,
         buckets_us,

@@ -21,7 +21,7 @@ use super::hist::Hist;
 use super::input_stats::{BadLine, InputStats};
 use super::registry::Registry;
 use super::stats::Stats;
-use super::summary::{QUANTILES, Row, bump, method_list};
+use super::summary::{QUANTILES, Row, bump, method_list, rate_over_span};
 use crate::format::ErrorKind;
 use crate::route::{OVERFLOW_ID, RouteId};
 
@@ -166,16 +166,36 @@ pub struct KeySnap {
     pub upstream: Option<TimerSnap>,
 }
 
+/// Which time since-start rates are over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The log's own timestamps: a `--once` run, or a live replay with
+    /// `--window-by log`. Since-start rates are over [`Snapshot::span`],
+    /// as the `--once` report computes them.
+    #[default]
+    Log,
+    /// Arrival (live following): since-start rates are over
+    /// [`Snapshot::uptime`], the time since routetop began counting.
+    Arrival,
+}
+
 /// Everything a view shows, computed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// Increases by one per published snapshot.
     pub seq: u64,
     pub taken_at: Option<SystemTime>,
-    /// Since the engine started.
+    /// Since the engine began counting: its start, or the last reset.
     pub uptime: Duration,
     /// Log time covered since start (Unix seconds, first and last).
     pub span: Option<(i64, i64)>,
+    /// What since-start rates are over (see [`Snapshot::since_start_rate`]).
+    pub clock: Clock,
+    /// The lines read are a replay of a log, not live traffic: windows
+    /// follow log time, or the newest line was logged well before routetop
+    /// started (see `engine/live.rs`). How far the replay has got is the
+    /// end of `span`; `ingest_lag` is then `None`.
+    pub replay: bool,
     /// Configured window lengths, shortest first (empty in batch runs).
     pub windows: Vec<Duration>,
     /// Quantiles of [`Row::q_us`].
@@ -193,7 +213,8 @@ pub struct Snapshot {
     pub overflow: Overflow,
     /// Lines read per second, recently.
     pub lines_per_sec: f64,
-    /// Age of the newest line when it was counted, recently (live only).
+    /// Write-to-read delay: the age of the newest line of the latest batch
+    /// read, when it was counted. Live traffic only: `None` in a replay.
     pub ingest_lag: Option<Duration>,
 }
 
@@ -214,6 +235,20 @@ impl Snapshot {
             .iter()
             .map(|i| i.error_total())
             .fold(0, u64::saturating_add)
+    }
+
+    /// Since-start requests per second: over the log's span with log time
+    /// (the function `--once` uses, so a replay shows the report's rates),
+    /// over the time since counting began with arrival time. `None` before
+    /// there is any time to divide by.
+    pub fn since_start_rate(&self, requests: u64) -> Option<f64> {
+        match self.clock {
+            Clock::Log => rate_over_span(requests, self.span),
+            Clock::Arrival => {
+                let secs = self.uptime.as_secs_f64();
+                (secs > 0.0).then(|| requests as f64 / secs)
+            }
+        }
     }
 }
 
