@@ -15,8 +15,7 @@
 //! Counters are `u64` by default: a long-running exporter may put billions
 //! of requests in one bucket. Histograms that only ever hold a window's worth
 //! (a step, a window slice, a window sum: minutes of traffic) use `u32`
-//! counters, half the memory; [`Hist::merge_into_wide`] folds them into a
-//! `u64` one.
+//! counters, half the memory.
 //!
 //! Quantiles use the nearest-rank rule (the smallest value with at least
 //! ⌈q·n⌉ values at or below it). Exact values are returned as they are; HDR
@@ -315,33 +314,6 @@ impl<C: Counter> Hist<C> {
     }
 }
 
-impl Hist<u32> {
-    /// Adds these values to a `u64`-counted histogram (a step into the
-    /// since-start histogram).
-    pub fn merge_into_wide(&self, dst: &mut Hist<u64>) {
-        match self {
-            // Recording each value is what merging a small list does: the
-            // same values, kept exact up to SMALL_MAX, then the same counts.
-            Hist::Small(v) => {
-                for &x in v {
-                    dst.record(x as u64);
-                }
-            }
-            Hist::Big(h) => {
-                if let Hist::Small(small) = dst {
-                    *dst = Hist::Big(hdr_of(small));
-                }
-                if let Hist::Big(d) = dst {
-                    // Same bounds: each recorded value lands in its own bucket.
-                    for it in h.iter_recorded() {
-                        d.saturating_record_n(it.value_iterated_to(), it.count_at_value() as u64);
-                    }
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::collection::vec;
@@ -461,21 +433,13 @@ mod tests {
             }
         }
 
-        /// A `u32`-counted histogram holds the values a `u64` one does, and
-        /// folded into a `u64` one (exact or HDR, empty or not) adds them
-        /// as recording them would.
+        /// A `u32`-counted histogram holds the values a `u64` one does.
         #[test]
-        fn narrow_counters_fold_into_wide_ones(before in latencies(), values in latencies()) {
+        fn narrow_counters_hold_what_wide_ones_do(values in latencies()) {
             let narrow: Hist<u32> = hist_of(&values);
             let wide: Hist = hist_of(&values);
             prop_assert_eq!(narrow.buckets(), wide.buckets());
-            let mut folded: Hist = hist_of(&before);
-            narrow.merge_into_wide(&mut folded);
-            let all: Hist = hist_of(&[before, values].concat());
-            prop_assert_eq!(folded.count(), all.count());
-            prop_assert_eq!(folded.buckets(), all.buckets());
             for q in [0.5, 0.9, 0.99, 1.0] {
-                prop_assert_eq!(folded.quantile(q, u64::MAX), all.quantile(q, u64::MAX), "q={}", q);
                 prop_assert_eq!(narrow.quantile(q, u64::MAX), wide.quantile(q, u64::MAX), "q={}", q);
             }
         }

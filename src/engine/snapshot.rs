@@ -21,7 +21,7 @@ use super::hist::Hist;
 use super::input_stats::{BadLine, InputStats};
 use super::registry::Registry;
 use super::stats::{Stats, Timer};
-use super::summary::{QUANTILES, Row, bump, method_list};
+use super::summary::{QUANTILES, Row, bump, method_list, rate_over_span};
 use crate::format::ErrorKind;
 use crate::route::{OVERFLOW_ID, RouteId};
 
@@ -84,10 +84,15 @@ impl Sample {
 pub struct WindowStats {
     /// The window's nominal length (`1m`, `5m`).
     pub length: Duration,
-    /// Time actually covered (shorter than `length` just after start).
+    /// Time the window holds: the last `length` less up to a slice (a
+    /// sixth), or while it fills, the time since counting began. The same
+    /// for every route of a snapshot.
     pub covered: Duration,
+    /// Less than `length` has passed since counting began (routetop's
+    /// start, the log's first line, a reset): `covered` is all of it.
+    pub filling: bool,
     pub row: Row,
-    /// Requests per second over `covered`.
+    /// Requests per second over `covered`: `row.requests / covered`.
     pub rate: f64,
 }
 
@@ -161,16 +166,36 @@ pub struct KeySnap {
     pub upstream: Option<TimerSnap>,
 }
 
+/// Which time since-start rates are over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The log's own timestamps: a `--once` run, or a live replay with
+    /// `--window-by log`. Since-start rates are over [`Snapshot::span`],
+    /// as the `--once` report computes them.
+    #[default]
+    Log,
+    /// Arrival (live following): since-start rates are over
+    /// [`Snapshot::uptime`], the time since routetop began counting.
+    Arrival,
+}
+
 /// Everything a view shows, computed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// Increases by one per published snapshot.
     pub seq: u64,
     pub taken_at: Option<SystemTime>,
-    /// Since the engine started.
+    /// Since the engine began counting: its start, or the last reset.
     pub uptime: Duration,
     /// Log time covered since start (Unix seconds, first and last).
     pub span: Option<(i64, i64)>,
+    /// What since-start rates are over (see [`Snapshot::since_start_rate`]).
+    pub clock: Clock,
+    /// The lines read are a replay of a log, not live traffic: windows
+    /// follow log time, or the newest line was logged well before routetop
+    /// started (see `engine/live.rs`). How far the replay has got is the
+    /// end of `span`; `ingest_lag` is then `None`.
+    pub replay: bool,
     /// Configured window lengths, shortest first (empty in batch runs).
     pub windows: Vec<Duration>,
     /// Quantiles of [`Row::q_us`].
@@ -188,7 +213,8 @@ pub struct Snapshot {
     pub overflow: Overflow,
     /// Lines read per second, recently.
     pub lines_per_sec: f64,
-    /// Age of the newest line when it was counted, recently (live only).
+    /// Write-to-read delay: the age of the newest line of the latest batch
+    /// read, when it was counted. Live traffic only: `None` in a replay.
     pub ingest_lag: Option<Duration>,
 }
 
@@ -210,6 +236,28 @@ impl Snapshot {
             .map(|i| i.error_total())
             .fold(0, u64::saturating_add)
     }
+
+    /// Since-start requests per second: over the log's span with log time
+    /// (the function `--once` uses, so a replay shows the report's rates),
+    /// over the time since counting began with arrival time. `None` before
+    /// there is any time to divide by.
+    pub fn since_start_rate(&self, requests: u64) -> Option<f64> {
+        match self.clock {
+            Clock::Log => rate_over_span(requests, self.span),
+            Clock::Arrival => {
+                let secs = self.uptime.as_secs_f64();
+                (secs > 0.0).then(|| requests as f64 / secs)
+            }
+        }
+    }
+}
+
+/// The power of two a latency falls in, as an index: its bit length (0 for
+/// 0, 1 for 1, 2 for 2..=3, ...). An HDR bucket's values share it, so
+/// binning a value or its bucket's lowest value agrees.
+#[inline]
+pub fn log2_bin(us: u64) -> usize {
+    (u64::BITS - us.leading_zeros()) as usize
 }
 
 /// Latency buckets for drill-down charts: powers of two from 1 µs (a
@@ -217,7 +265,7 @@ impl Snapshot {
 pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     let mut out: Vec<(u64, u64, u64)> = Vec::new();
     for (lo, _hi, n) in h.buckets() {
-        let b = 64 - lo.leading_zeros() as u64; // 0 for 0, 1 for 1, 2 for 2..3, ...
+        let b = log2_bin(lo) as u64;
         let (blo, bhi) = if b == 0 {
             (0, 0)
         } else {

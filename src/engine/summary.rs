@@ -116,6 +116,13 @@ pub fn span_seconds(span: Option<(i64, i64)>) -> Option<u64> {
     span.map(|(a, b)| b.saturating_sub(a).max(0) as u64 + 1)
 }
 
+/// Requests per second of log time: `requests` over [`span_seconds`]. The
+/// one rate over a log's span, for the `--once` report and for a live
+/// replay's since-start figures alike.
+pub fn rate_over_span(requests: u64, span: Option<(i64, i64)>) -> Option<f64> {
+    span_seconds(span).map(|s| requests as f64 / s as f64)
+}
+
 /// One (route, method, status) over all sources.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntryRow {
@@ -170,7 +177,7 @@ impl Summary {
 
     /// Requests per second of log time.
     pub fn rate(&self, requests: u64) -> Option<f64> {
-        self.span_seconds().map(|s| requests as f64 / s as f64)
+        rate_over_span(requests, self.span)
     }
 
     /// Builds the summary from the aggregates of one or more shards (a

@@ -8,8 +8,10 @@
 //! ```
 //!
 //! Rates and error shares are over the interval just ended (from the
-//! per-step series); percentiles are over the shortest window, since a
-//! distribution cannot be cut to an arbitrary interval after the fact.
+//! per-step series: log time with `--window-by log`); percentiles are over
+//! the shortest window, since a distribution cannot be cut to an arbitrary
+//! interval after the fact. A replay ends the first line with the log time
+//! it has reached (`replay at 2024-03-10T00:07:58Z`).
 //!
 //! [`run`] is the view's loop, as `tui::run` is the dashboard's: it reads
 //! published snapshots and nothing else.
@@ -121,6 +123,13 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
     if snap.overflow.requests > 0 {
         let _ = write!(out, "  overflow {}", human::count(snap.overflow.requests));
     }
+    // A replay's rates are of log time, not of the clock the line starts
+    // with: say so, and how far into the log it is.
+    if snap.replay
+        && let Some((_, last)) = snap.span
+    {
+        let _ = write!(out, "  replay at {}", human::rfc3339(last));
+    }
     out.push('\n');
     let mut routes: Vec<(&RouteSnap, (u64, u64, u64))> = snap
         .routes
@@ -223,6 +232,23 @@ mod tests {
             lines[2].ends_with("  /login") && lines[2].contains(&human::rate(login as f64 / 10.0)),
             "{}",
             lines[2]
+        );
+    }
+
+    /// Issue 17, finding 6: a replay is said, with the log time reached.
+    #[test]
+    fn a_replay_block_says_how_far_it_is() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(10),
+            top: 0,
+        };
+        let mut s = testkit::snapshot();
+        s.replay = true;
+        s.ingest_lag = None;
+        let text = summary(&s, &opts);
+        assert!(
+            text.ends_with("unparsed 10  replay at 2024-03-10T00:00:00Z\n"),
+            "{text}"
         );
     }
 

@@ -10,7 +10,7 @@ use insta::assert_snapshot;
 
 use super::*;
 use crate::engine::InputState;
-use crate::engine::snapshot::Sample;
+use crate::engine::snapshot::{Clock, Sample};
 use crate::format::ErrorKind;
 use crate::view::tui::app::{Action, Screen, StatusFilter};
 use crate::view::tui::columns::Column;
@@ -147,6 +147,7 @@ fn batch_snapshot_without_windows() {
     let mut snap = testkit::snapshot();
     snap.windows.clear();
     snap.uptime = Duration::ZERO;
+    snap.clock = Clock::Log;
     for r in snap.routes.iter_mut().chain([&mut snap.total]) {
         r.windows.clear();
         r.series = Default::default();
@@ -243,4 +244,79 @@ fn colours_mean_something_and_no_color_removes_them() {
     assert!(cell_fg(true, "1.7%").contains(&Some(Color::Red)));
     assert!(cell_fg(false, "310ms").iter().all(|c| c.is_none()));
     assert!(cell_fg(false, "1.7%").iter().all(|c| c.is_none()));
+}
+
+/// Issue 17, finding 6: a replay showed `lag 1000d11h`. The header says
+/// "replay" and how far into the log it is: the newest log time read and
+/// the log time covered.
+#[test]
+fn replay_header_says_how_far_not_lag() {
+    let mut snap = testkit::snapshot();
+    snap.replay = true;
+    snap.ingest_lag = None;
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("replay at 2024-03-10 00:00:00 (1h02m of log)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("lag"), "{screen}");
+    assert_snapshot!(screen);
+    // Live traffic 3 s behind: lag, no replay.
+    let mut snap = testkit::snapshot();
+    snap.ingest_lag = Some(Duration::from_secs(3));
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("lag 3s") && !screen.contains("replay"),
+        "{screen}"
+    );
+}
+
+/// Issue 17, finding 2: while a window fills, its rates are over the time
+/// so far, for every route; the header says how much that is.
+#[test]
+fn a_filling_window_says_so_far() {
+    let mut snap = testkit::snapshot();
+    for r in snap.routes.iter_mut().chain([&mut snap.total]) {
+        r.windows[0].covered = Duration::from_secs(35);
+        r.windows[0].filling = true;
+    }
+    let screen = draw(&app_with(snap.clone()), 120, 24);
+    assert!(screen.contains("window 1m (35s so far)"), "{screen}");
+    // A full window holding 50–60 s is not "so far".
+    for r in snap.routes.iter_mut().chain([&mut snap.total]) {
+        r.windows[0].covered = Duration::from_secs(55);
+        r.windows[0].filling = false;
+    }
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("window 1m ") && !screen.contains("so far"),
+        "{screen}"
+    );
+}
+
+/// Issue 17, finding 1: with log time, the since-start rates of the header,
+/// the table and the drill-down's "total" are over the log's span, as
+/// `--once` computes them (`/api/users/:id`: 12 000 requests over 3 726 s,
+/// 3.22/s), not over
+/// the time routetop has run (3 725 s of uptime would give 3.22 too, so the
+/// fixture runs for 10 s).
+#[test]
+fn since_start_rate_under_log_time_is_the_reports_rate() {
+    let mut snap = testkit::snapshot();
+    snap.clock = Clock::Log;
+    snap.uptime = Duration::from_secs(10);
+    let mut app = app_with(snap);
+    press(&mut app, "\n");
+    let drill = draw(&app, 120, 40);
+    assert!(drill.contains("total   3.22 req/s"), "{drill}");
+    press(&mut app, "\x1bww");
+    assert_eq!(app.window, WindowChoice::SinceStart);
+    let screen = draw(&app, 120, 24);
+    // The total: 15 900 requests over 3 726 s.
+    assert!(screen.contains(" 4.27 req/s"), "{screen}");
+    assert!(
+        screen.contains("/api/users/:id      GET,PUT     3.22"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
 }
