@@ -244,3 +244,52 @@ fn colours_mean_something_and_no_color_removes_them() {
     assert!(cell_fg(false, "310ms").iter().all(|c| c.is_none()));
     assert!(cell_fg(false, "1.7%").iter().all(|c| c.is_none()));
 }
+
+/// Five inputs, some that cannot be read.
+fn five_inputs() -> App {
+    let mut snap = testkit::snapshot();
+    let first = snap.inputs[0].clone();
+    let states = [
+        ("/var/log/nginx/a.log", InputState::Following),
+        ("/var/log/nginx/b.log", InputState::Following),
+        ("/var/log/nginx/missing.log", InputState::Waiting),
+        (
+            "/var/log/nginx",
+            InputState::Error("not a regular file".into()),
+        ),
+        (
+            "/var/log/nginx/secret.log",
+            InputState::Error("Permission denied (os error 13)".into()),
+        ),
+    ];
+    snap.inputs = states
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, state))| crate::engine::snapshot::InputSnap {
+            source: i as u16,
+            name: name.into(),
+            state,
+            samples: Vec::new(),
+            ..first.clone()
+        })
+        .collect();
+    app_with(snap)
+}
+
+/// Regression: with more than three inputs the header said only "5 inputs:
+/// 2 following 1 waiting 2 error", not which. It names each input that is
+/// not following; the parse-errors view (`e`) says why.
+#[test]
+fn several_inputs_name_the_ones_waiting_or_unreadable() {
+    let app = five_inputs();
+    let screen = draw(&app, 120, 8);
+    assert!(
+        screen.contains(
+            "5 inputs: 2 following 1 waiting 2 error │ missing.log waiting │ nginx error │ secret.log error"
+        ),
+        "{screen}"
+    );
+    let mut app = five_inputs();
+    press(&mut app, "e");
+    assert_snapshot!(draw(&app, 100, 24));
+}
