@@ -293,3 +293,31 @@ fn several_inputs_name_the_ones_waiting_or_unreadable() {
     press(&mut app, "e");
     assert_snapshot!(draw(&app, 100, 24));
 }
+
+/// Regression: `GET+6` in the method column was never explained, and the
+/// drill-down showed only the methods that fit its box. The help says what
+/// `+6` means; the drill-down's last line names the methods that do not fit.
+#[test]
+fn method_list_is_explained_and_complete_in_drill_down() {
+    let mut snap = testkit::snapshot();
+    let methods: Vec<(Arc<str>, u64)> = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "PROPFIND", "MKCOL",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, m)| (Arc::from(*m), 1000 - i as u64 * 100))
+    .collect();
+    let methods: Arc<[(Arc<str>, u64)]> = methods.into();
+    for r in &mut snap.routes {
+        r.methods = methods.clone();
+    }
+    let mut app = app_with(snap);
+    press(&mut app, "?");
+    let help = draw(&app, 80, 26);
+    assert!(
+        help.contains("Methods: GET+6 is GET and 6 more (busiest first; Enter lists all)"),
+        "{help}"
+    );
+    press(&mut app, "?\n");
+    assert_snapshot!(draw(&app, 80, 24));
+}
