@@ -226,6 +226,10 @@ pub struct App {
     pub(crate) page: Cell<usize>,
     /// Last scroll position of the parse-errors view, as last laid out.
     pub(crate) errors_max: Cell<usize>,
+    /// The table's columns as last laid out (see [`columns::mask`]), for
+    /// `s`/`S` to cycle through what is on screen; every column until the
+    /// table is drawn.
+    pub(crate) visible_columns: Cell<u32>,
 }
 
 impl App {
@@ -252,6 +256,7 @@ impl App {
             offset: Cell::new(0),
             page: Cell::new(10),
             errors_max: Cell::new(0),
+            visible_columns: Cell::new(u32::MAX),
         };
         app.refresh();
         app
@@ -405,20 +410,31 @@ impl App {
         None
     }
 
+    /// The next (previous) sortable column on screen: sorting by a column
+    /// the terminal is too narrow to show would order rows by numbers
+    /// nobody can see.
     fn sort_step(&mut self, forward: bool) {
         let cols: Vec<Column> = Column::sortable().collect();
+        let shown = self.visible_columns.get();
+        let visible = |c: &Column| shown & columns::mask(&[*c]) != 0;
         let i = cols
             .iter()
             .position(|c| *c == self.sort.column)
             .unwrap_or(0);
         let n = cols.len();
-        let c = cols[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }];
-        self.sort = Sort::by(c);
-        self.refresh();
+        let next = (1..=n)
+            .map(|k| {
+                cols[if forward {
+                    (i + k) % n
+                } else {
+                    (i + n - k) % n
+                }]
+            })
+            .find(visible);
+        if let Some(c) = next {
+            self.sort = Sort::by(c);
+            self.refresh();
+        }
     }
 
     fn set_filter(&mut self, text: String) {
