@@ -174,6 +174,11 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
     };
     let exporter = export::Exporter::start(&config.export, snapshots.clone(), log.clone())
         .map_err(|e| Error::Input(e.to_string()))?;
+    // The bound address (the port, when 0 was asked for).
+    let metrics_at = exporter
+        .as_ref()
+        .and_then(|e| e.local_addr())
+        .map(|a| a.to_string());
     if let Some(hint) = no_subcommands_hint(config) {
         log(hint);
     }
@@ -229,6 +234,7 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
                 });
                 let opts = TuiOptions {
                     tick: Duration::from_millis(1000 / u64::from(config.live.refresh.max(1))),
+                    metrics_at: metrics_at.clone(),
                     ..TuiOptions::default()
                 };
                 let r = tui::run(snapshots, cmd_tx, opts).await;

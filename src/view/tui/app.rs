@@ -226,6 +226,8 @@ pub struct App {
     pub(crate) page: Cell<usize>,
     /// Last scroll position of the parse-errors view, as last laid out.
     pub(crate) errors_max: Cell<usize>,
+    /// Where `/metrics` is served, when it is (the footer says so).
+    pub metrics_at: Option<String>,
     /// The table's columns as last laid out (see [`columns::mask`]), for
     /// `s`/`S` to cycle through what is on screen; every column until the
     /// table is drawn.
@@ -257,6 +259,7 @@ impl App {
             page: Cell::new(10),
             errors_max: Cell::new(0),
             visible_columns: Cell::new(u32::MAX),
+            metrics_at: None,
         };
         app.refresh();
         app

@@ -18,8 +18,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home End  g G", "first / last route"),
     ("Enter", "route details (drill-down)"),
     ("Esc", "back; on the table, clear filters"),
-    ("s  →  >", "sort by next column"),
-    ("S  ←  <", "sort by previous column"),
+    ("s  →  >", "sort by next column on screen"),
+    ("S  ←  <", "sort by previous column on screen"),
     ("i", "reverse sort direction"),
     (
         "/",

@@ -321,3 +321,19 @@ fn method_list_is_explained_and_complete_in_drill_down() {
     press(&mut app, "?\n");
     assert_snapshot!(draw(&app, 80, 24));
 }
+
+/// Regression: the dashboard did not say that `/metrics` was being served,
+/// or where. The footer does, beside the route count.
+#[test]
+fn dashboard_says_where_metrics_are_served() {
+    let mut app = fixture_app();
+    app.metrics_at = Some("0.0.0.0:9898".into());
+    let screen = draw(&app, 100, 24);
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.ends_with(" /metrics on 0.0.0.0:9898 │ 3/3 routes \""),
+        "{footer}"
+    );
+    let screen = draw(&fixture_app(), 100, 24);
+    assert!(!screen.contains("/metrics"), "{screen}");
+}
