@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use hdrhistogram::Histogram;
 
+use super::epoch::ViewEpoch;
 use super::event::{InputEvent, InputState, SourceId};
 use super::hist::new_hdr;
 use super::input_stats::LinePos;
@@ -67,7 +68,8 @@ pub struct LiveConfig {
 /// Commands to the engine.
 #[derive(Clone)]
 pub enum Control {
-    /// Forget all counts (the dashboard's `r`).
+    /// The dashboard's `r`: start figures since now for the dashboard
+    /// (`epoch.rs`); no counter is forgotten.
     Reset,
     /// New route rules (SIGHUP re-read the config); lines read from now on
     /// are routed by them.
@@ -114,6 +116,8 @@ pub struct LiveEngine {
     zeros: Arc<Series>,
     newest_log_time: Option<i64>,
     seq: u64,
+    /// Since the dashboard's last reset, if any (`epoch.rs`).
+    view: Option<ViewEpoch>,
 }
 
 impl LiveEngine {
@@ -145,6 +149,7 @@ impl LiveEngine {
             zeros: Arc::new(Series::default()),
             newest_log_time: None,
             seq: 0,
+            view: None,
             cfg,
         }
     }
@@ -296,6 +301,15 @@ impl LiveEngine {
                     .get_or_insert_with(|| Recent::new(ws, series))
                     .record(ing.status, ing.bytes, ing.latency_us);
                 self.total.record(ing.status, ing.bytes, ing.latency_us);
+                if let Some(v) = &mut self.view {
+                    v.record(
+                        ing.key.route,
+                        ing.status,
+                        ing.bytes,
+                        ing.latency_us,
+                        ing.time,
+                    );
+                }
             }
         }
         self.lines_this_step += line_no - self.sources[source as usize].line_no;
@@ -323,6 +337,9 @@ impl LiveEngine {
             }
         }
         self.total.close_step(step, &mut self.scratch);
+        if let Some(v) = &mut self.view {
+            v.close_step(step, &mut self.scratch);
+        }
         self.step = next.max(step + 1);
     }
 
@@ -354,14 +371,13 @@ impl LiveEngine {
         self.shard.set_router(router);
     }
 
-    /// Forgets all counts; inputs, formats and routes' names stay.
+    /// The dashboard's reset: from now on snapshots also carry the figures
+    /// since now ([`Snapshot::reset`]); every counter goes on counting.
     pub fn reset(&mut self) {
-        self.shard.reset();
-        self.recent.clear();
-        self.since_cache = None;
-        self.total = Recent::new(&self.window_steps, self.cfg.series);
-        self.newest_log_time = None;
-        self.log_origin = None;
+        self.view = None;
+        let at = self.snapshot();
+        self.view = Some(ViewEpoch::new(&at, &self.window_steps, self.cfg.series));
+        self.news = true;
     }
 
     /// Builds the snapshot of the current state (all closed steps).
@@ -410,6 +426,17 @@ impl LiveEngine {
             });
         }
         self.news = false;
+        let mut reset = self.view.as_mut().map(|v| {
+            v.since_reset(
+                &since.routes,
+                &since.total,
+                current,
+                step,
+                n,
+                &self.zeros,
+                &mut self.scratch,
+            )
+        });
         let mut routes = Vec::with_capacity(since.routes.len());
         for (id, mut r) in since.routes {
             if let Some(Some(rec)) = self.recent.get_mut(id as usize) {
@@ -442,6 +469,9 @@ impl LiveEngine {
                 )
             })
             .collect();
+        if let (Some(r), Some(v)) = (&mut reset, &self.view) {
+            r.inputs = v.inputs(&inputs);
+        }
         let now = SystemTime::now();
         // The age of the newest line says how far behind live traffic the
         // reading is; in a log-time replay it is the age of the log, which
@@ -468,6 +498,7 @@ impl LiveEngine {
             overflow: since.overflow,
             lines_per_sec: self.lines_per_sec,
             ingest_lag,
+            reset: reset.map(Arc::new),
         }
     }
 
@@ -528,7 +559,12 @@ pub fn run(
         }
         while let Ok(c) = control.try_recv() {
             match c {
-                Control::Reset => engine.reset(),
+                Control::Reset => {
+                    engine.reset();
+                    // The dashboard shows the reset now, not at the next
+                    // line or step.
+                    publish.send_replace(Arc::new(engine.snapshot()));
+                }
                 Control::Router(r) => engine.set_router(r),
             }
         }

@@ -40,7 +40,10 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
                 format!("{name} is not in the snapshot any more"),
                 theme.bold(),
             ),
-            Line::styled("(counters reset?)  Esc goes back to the table", theme.dim()),
+            Line::styled(
+                "(no request since a reset, or new route rules)  Esc goes back to the table",
+                theme.dim(),
+            ),
         ];
         frame.render_widget(
             Paragraph::new(msg).centered().block(Block::bordered()),
@@ -78,14 +81,12 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         .iter()
         .map(|&(code, n)| (Span::styled(code.to_string(), theme.status(code)), n))
         .collect();
-    render_breakdown(
-        frame,
-        cols[0],
-        "Status (since start)",
-        statuses,
-        total,
-        theme,
-    );
+    let since = if app.since_reset {
+        "Status (since reset)"
+    } else {
+        "Status (since start)"
+    };
+    render_breakdown(frame, cols[0], since, statuses, total, theme);
     let methods = route
         .methods
         .iter()

@@ -31,7 +31,7 @@ pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     if app.confirm_reset {
         frame.render_widget(
             Paragraph::new(Line::styled(
-                " Reset all counters? y: yes, any other key: no ",
+                " Reset the dashboard's figures? /metrics keeps counting. y: yes, other key: no ",
                 theme.reverse().patch(theme.warn()),
             )),
             area,

@@ -337,3 +337,52 @@ fn dashboard_says_where_metrics_are_served() {
     let screen = draw(&fixture_app(), 100, 24);
     assert!(!screen.contains("/metrics"), "{screen}");
 }
+
+/// After a reset the engine's snapshot carries the figures since it: the
+/// dashboard shows those (one route, 3 requests, the inputs' lines since)
+/// and says "since reset", while the snapshot's since-start parts, which
+/// /metrics reads, are untouched.
+#[test]
+fn after_reset_the_dashboard_shows_figures_since_the_reset() {
+    let mut snap = testkit::snapshot();
+    let mut login = snap
+        .routes
+        .iter()
+        .find(|r| &*r.route == "/login")
+        .unwrap()
+        .clone();
+    login.total = crate::engine::summary::Row {
+        requests: 3,
+        bytes: 1_500,
+        classes: [0, 0, 2, 0, 0, 1],
+        timed: 3,
+        lat_sum_us: 90_000,
+        lat_max_us: 50_000,
+        q_us: [20_000, 20_000, 50_000, 50_000],
+    };
+    login.statuses = Arc::from(vec![(200, 2), (503, 1)]);
+    let mut total = login.clone();
+    total.route = Arc::from(crate::engine::snapshot::TOTAL_ROUTE);
+    let mut inputs = snap.inputs.clone();
+    for i in &mut inputs {
+        i.lines = 3;
+        i.errors = [0; 5];
+        i.samples.clear();
+    }
+    inputs[1].lines = 0;
+    snap.reset = Some(Arc::new(crate::engine::snapshot::SinceReset {
+        uptime: Duration::from_secs(10),
+        span: None,
+        total,
+        routes: vec![login],
+        inputs,
+    }));
+    let since_start = snap.total.total.requests;
+    let mut app = app_with(snap);
+    press(&mut app, "ww");
+    assert_eq!(app.window, WindowChoice::SinceStart);
+    assert_eq!(app.snapshot().routes.len(), 1);
+    assert_eq!(app.snapshot().total.total.requests, 3);
+    assert_eq!(since_start, 15_900);
+    assert_snapshot!(draw(&app, 100, 12));
+}
