@@ -80,7 +80,13 @@ fn headless_says_on_stderr_which_input_cannot_be_read_and_why() {
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
     // root reads every file: then there is no refusal to see.
     let refused = std::fs::read(&secret).is_err();
-    let mut h = Headless::start(dir.path(), &["later.log", "logs", "secret.log"]);
+    let mut h = Headless::start(
+        dir.path(),
+        &["later.log", "logs", "secret.log", "rotated/*.log"],
+    );
+    h.wait_for(
+        "routetop: input rotated/*.log: no file matches yet; the glob is looked at again every second",
+    );
     h.wait_for(
         "routetop: input later.log: waiting: no such file (yet); it is read once it appears",
     );

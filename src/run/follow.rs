@@ -182,6 +182,17 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
     if let Some(hint) = no_subcommands_hint(config) {
         log(hint);
     }
+    // A glob that matches nothing yet has no input to show a state for.
+    for i in config.input_list() {
+        if let InputSpec::Path(p) = &i.spec
+            && i.spec.is_glob()
+            && crate::input::expand(p).is_ok_and(|f| f.is_empty())
+        {
+            log(format!(
+                "input {p}: no file matches yet; the glob is looked at again every second"
+            ));
+        }
+    }
 
     let result: Result<(), Error> = rt.block_on(async {
         // SIGHUP: re-read the config (new route rules apply from now on)
