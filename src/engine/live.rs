@@ -33,6 +33,7 @@ use tokio::sync::watch;
 
 use hdrhistogram::Histogram;
 
+use super::epoch::ViewEpoch;
 use super::event::{InputEvent, InputState, SourceId};
 use super::hist::new_hdr;
 use super::input_stats::LinePos;
@@ -82,7 +83,8 @@ pub struct LiveConfig {
 /// Commands to the engine.
 #[derive(Clone)]
 pub enum Control {
-    /// Forget all counts (the dashboard's `r`).
+    /// The dashboard's `r`: start figures since now for the dashboard
+    /// (`epoch.rs`); no counter is forgotten.
     Reset,
     /// New route rules (SIGHUP re-read the config); lines read from now on
     /// are routed by them.
@@ -139,6 +141,8 @@ pub struct LiveEngine {
     zeros: Arc<Series>,
     newest_log_time: Option<i64>,
     seq: u64,
+    /// Since the dashboard's last reset, if any (`epoch.rs`).
+    view: Option<ViewEpoch>,
 }
 
 impl LiveEngine {
@@ -173,6 +177,7 @@ impl LiveEngine {
             zeros: Arc::new(Series::default()),
             newest_log_time: None,
             seq: 0,
+            view: None,
             cfg,
         }
     }
@@ -325,6 +330,15 @@ impl LiveEngine {
                     .get_or_insert_with(|| Recent::new(ws, series))
                     .record(ing.status, ing.bytes, ing.latency_us);
                 self.total.record(ing.status, ing.bytes, ing.latency_us);
+                if let Some(v) = &mut self.view {
+                    v.record(
+                        ing.key.route,
+                        ing.status,
+                        ing.bytes,
+                        ing.latency_us,
+                        ing.time,
+                    );
+                }
             }
         }
         self.lines_this_step += line_no - self.sources[source as usize].line_no;
@@ -377,6 +391,9 @@ impl LiveEngine {
             }
         }
         self.total.close_step(step, &mut self.scratch);
+        if let Some(v) = &mut self.view {
+            v.close_step(step, &mut self.scratch);
+        }
         self.step = next.max(step + 1);
     }
 
@@ -408,18 +425,18 @@ impl LiveEngine {
         self.shard.set_router(router);
     }
 
-    /// Forgets all counts; inputs, formats and routes' names stay. Windows
-    /// fill again from the current step, and log-time steps keep their
-    /// origin so that the next lines land at or after it.
+    /// The dashboard's reset: from now on snapshots also carry the figures
+    /// since now ([`Snapshot::reset`]); every counter goes on counting.
     pub fn reset(&mut self) {
-        self.shard.reset();
-        self.recent.clear();
-        self.since_cache = None;
-        self.total = Recent::new(&self.window_steps, self.cfg.series);
-        self.newest_log_time = None;
-        self.lag = None;
-        self.counting_from = self.step;
-        self.started = Instant::now();
+        self.view = None;
+        let at = self.snapshot();
+        self.view = Some(ViewEpoch::new(
+            &at,
+            self.step.max(self.counting_from),
+            &self.window_steps,
+            self.cfg.series,
+        ));
+        self.news = true;
     }
 
     /// Builds the snapshot of the current state (all closed steps).
@@ -473,6 +490,17 @@ impl LiveEngine {
             });
         }
         self.news = false;
+        let mut reset = self.view.as_mut().map(|v| {
+            v.since_reset(
+                &since.routes,
+                &since.total,
+                current,
+                step,
+                n,
+                &self.zeros,
+                &mut self.scratch,
+            )
+        });
         let mut routes = Vec::with_capacity(since.routes.len());
         for (id, mut r) in since.routes {
             if let Some(Some(rec)) = self.recent.get_mut(id as usize) {
@@ -505,6 +533,9 @@ impl LiveEngine {
                 )
             })
             .collect();
+        if let (Some(r), Some(v)) = (&mut reset, &self.view) {
+            r.inputs = v.inputs(&inputs);
+        }
         let now = SystemTime::now();
         // In a replay the age of the lines is the age of the log, which says
         // nothing of routetop's delay: no lag, only how far the replay is.
@@ -530,6 +561,7 @@ impl LiveEngine {
             overflow: since.overflow,
             lines_per_sec: self.lines_per_sec,
             ingest_lag,
+            reset: reset.map(Arc::new),
         }
     }
 
@@ -590,7 +622,12 @@ pub fn run(
         }
         while let Ok(c) = control.try_recv() {
             match c {
-                Control::Reset => engine.reset(),
+                Control::Reset => {
+                    engine.reset();
+                    // The dashboard shows the reset now, not at the next
+                    // line or step.
+                    publish.send_replace(Arc::new(engine.snapshot()));
+                }
                 Control::Router(r) => engine.set_router(r),
             }
         }

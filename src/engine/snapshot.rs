@@ -216,6 +216,41 @@ pub struct Snapshot {
     /// Write-to-read delay: the age of the newest line of the latest batch
     /// read, when it was counted. Live traffic only: `None` in a replay.
     pub ingest_lag: Option<Duration>,
+    /// After the dashboard's reset: what it shows instead of the since-start
+    /// parts above (which go on counting for every other view).
+    pub reset: Option<Arc<SinceReset>>,
+}
+
+/// The dashboard's figures since its last reset (`engine/epoch.rs`), in
+/// the shape of the since-start parts of a [`Snapshot`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SinceReset {
+    /// Since the reset (what [`Snapshot::uptime`] is since start).
+    pub uptime: Duration,
+    /// Log time covered since the reset.
+    pub span: Option<(i64, i64)>,
+    pub total: RouteSnap,
+    /// Routes with requests since the reset.
+    pub routes: Vec<RouteSnap>,
+    /// Lines, requests and parse errors since the reset.
+    pub inputs: Vec<InputSnap>,
+}
+
+impl SinceReset {
+    /// `snap` as the dashboard shows it after a reset: these figures in
+    /// place of its since-start ones (keys and the overflow stay: the
+    /// dashboard does not show them per reset).
+    pub fn apply(&self, snap: &Snapshot) -> Snapshot {
+        Snapshot {
+            uptime: self.uptime,
+            span: self.span,
+            inputs: self.inputs.clone(),
+            total: self.total.clone(),
+            routes: self.routes.clone(),
+            reset: None,
+            ..snap.clone()
+        }
+    }
 }
 
 pub const TOTAL_ROUTE: &str = "(total)";

@@ -245,25 +245,75 @@ fn bad_lines_keep_their_line_numbers_between_good_ones() {
     assert_eq!((i.samples[1].line_no, i.samples[1].len), (5, 2_000_000));
 }
 
+/// Regression: the dashboard's reset zeroed the engine's counters, so
+/// `/metrics` went backwards (`http_requests_total` 2000 → 1,
+/// `routetop_lines_read_total` 2001 → 1). Reset is a view epoch: the
+/// since-start figures and the input accounting go on counting, and the
+/// snapshot carries the figures since the reset beside them, exact.
 #[test]
-fn reset_forgets_counts_but_keeps_inputs() {
+fn reset_is_a_view_epoch_and_the_counters_keep_counting() {
     let mut e = engine(1000);
     added(&mut e, 0, COMBINED_RT);
     e.handle(InputEvent::Lines {
         source: 0,
-        data: lines(7, "/a", 200, 1),
+        data: lines(7, "/a", 200, 900),
+    });
+    e.handle(InputEvent::Lines {
+        source: 0,
+        data: b"junk\n".to_vec(),
     });
     e.tick();
     e.reset();
+    let s = e.snapshot();
+    let r = s.reset.as_ref().expect("since-reset figures");
+    assert_eq!((r.total.total.requests, r.routes.len()), (0, 0));
+    assert_eq!((r.inputs[0].lines, r.inputs[0].error_total()), (0, 0));
+    assert_eq!(r.inputs[0].samples, vec![]);
     e.handle(InputEvent::Lines {
         source: 0,
-        data: lines(2, "/b", 200, 1),
+        data: [lines(2, "/b", 200, 3), lines(1, "/a", 503, 7)].concat(),
+    });
+    e.handle(InputEvent::Lines {
+        source: 0,
+        data: b"more junk\n".to_vec(),
     });
     e.tick();
     let s = e.snapshot();
-    assert_eq!(s.total.total.requests, 2);
-    assert_eq!(s.routes.len(), 1);
-    assert_eq!(s.inputs[0].format.as_deref(), Some("combined_rt"));
+    // Since start, for /metrics and every other view: nothing forgotten.
+    assert_eq!(s.total.total.requests, 10);
+    assert_eq!((s.inputs[0].lines, s.inputs[0].error_total()), (12, 2));
+    assert_eq!(s.routes.len(), 2);
+    assert_eq!(s.keys.iter().map(|k| k.count).sum::<u64>(), 10);
+    assert_eq!(s.total.total.lat_max_us, 900_000);
+    // Since the reset, for the dashboard: exactly what came after.
+    let r = s.reset.as_ref().expect("since-reset figures");
+    let t = &r.total.total;
+    assert_eq!((t.requests, t.classes[2], t.classes[5]), (3, 2, 1));
+    assert_eq!((t.bytes, t.timed, t.lat_sum_us), (300, 3, 13_000));
+    assert_eq!(t.lat_max_us, 7_000);
+    assert_eq!(r.total.windows[0].row.requests, 3);
+    assert_eq!(&*r.total.statuses, &[(200, 2), (503, 1)]);
+    let a = r.routes.iter().find(|x| &*x.route == "/a").unwrap();
+    assert_eq!((a.total.requests, a.total.lat_max_us), (1, 7_000));
+    assert_eq!(&*a.statuses, &[(503, 1)]);
+    assert_eq!(&*a.methods, &[(Arc::from("GET"), 1)]);
+    let b = r.routes.iter().find(|x| &*x.route == "/b").unwrap();
+    assert_eq!((b.total.requests, b.total.q_us[3]), (2, 3_000));
+    assert_eq!(r.routes.len(), 2);
+    let i = &r.inputs[0];
+    assert_eq!((i.lines, i.requests, i.error_total()), (4, 3, 1));
+    assert_eq!(
+        i.samples.len(),
+        1,
+        "only the bad line read since: {:?}",
+        i.samples
+    );
+    assert_eq!(i.samples[0].line_no, 12);
+    // The dashboard's view of the snapshot: since-reset parts in place.
+    let shown = r.apply(&s);
+    assert_eq!(shown.total.total.requests, 3);
+    assert_eq!(shown.keys, s.keys);
+    assert_eq!(shown.reset, None);
 }
 
 #[test]
@@ -384,12 +434,11 @@ fn since_start_rate_under_log_time_is_the_reports_rate() {
     assert_eq!(s.clock, snapshot::Clock::Arrival);
     let r = s.since_start_rate(1).expect("some time has passed");
     assert_eq!(r, 1.0 / s.uptime.as_secs_f64());
-    // After a reset, over the time since the reset.
+    // A reset is the dashboard's: the engine's since-start time goes on.
     if let Some(long_ago) = Instant::now().checked_sub(Duration::from_secs(100)) {
         e.started = long_ago;
-        assert!(e.snapshot().uptime >= Duration::from_secs(100));
         e.reset();
-        assert!(e.snapshot().uptime < Duration::from_secs(100));
+        assert!(e.snapshot().uptime >= Duration::from_secs(100));
     }
 }
 
@@ -515,4 +564,59 @@ fn replay_is_not_lag() {
     let s = e.snapshot();
     assert!(s.replay);
     assert_eq!(s.ingest_lag, None);
+}
+
+/// Regression: after `r` `y` the dashboard showed the old counts until a
+/// new line arrived (the reset published nothing). The reset is published
+/// at once, with no line after it: steps here are a minute long, so only
+/// the reset can publish.
+#[test]
+fn reset_is_published_without_waiting_for_a_line() {
+    let mut c = cfg(60_000);
+    c.publish = Duration::from_millis(50);
+    let e = LiveEngine::new(c, Arc::new(Router::new(&[], true).unwrap()));
+    let (tx, rx) = std::sync::mpsc::sync_channel(16);
+    let (ctx, crx) = std::sync::mpsc::channel();
+    let (ptx, mut prx) = watch::channel(Arc::new(Snapshot::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let h = std::thread::spawn(move || run(e, rx, crx, ptx, s));
+    tx.send(InputEvent::Added {
+        source: 0,
+        name: "x".into(),
+        input: COMBINED_RT,
+    })
+    .unwrap();
+    tx.send(InputEvent::Lines {
+        source: 0,
+        data: lines(5, "/a", 200, 1),
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let mut wait_for = |what: &str, f: &dyn Fn(&Snapshot) -> bool| {
+        rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(20), async {
+                while !f(&prx.borrow_and_update()) {
+                    prx.changed().await.unwrap();
+                }
+            })
+            .await
+        })
+        .unwrap_or_else(|_| panic!("never published: {what}"));
+    };
+    wait_for("the lines", &|s| s.total.total.requests == 5);
+    ctx.send(Control::Reset).unwrap();
+    wait_for("the reset", &|s| {
+        s.reset
+            .as_ref()
+            .is_some_and(|r| r.total.total.requests == 0)
+    });
+    let last = prx.borrow().clone();
+    assert_eq!(last.total.total.requests, 5, "counters keep counting");
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    drop(tx);
+    h.join().unwrap();
 }

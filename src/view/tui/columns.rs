@@ -143,6 +143,13 @@ impl Column {
     }
 }
 
+/// A set of columns as bits (bit `i` for `Column::ALL[i]`).
+pub fn mask(cols: &[Column]) -> u32 {
+    cols.iter()
+        .filter_map(|c| Column::ALL.iter().position(|a| a == c))
+        .fold(0, |m, i| m | 1 << i)
+}
+
 /// Widest the route column asks for before other columns give way.
 const ROUTE_WANT_MAX: u16 = 40;
 

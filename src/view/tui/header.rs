@@ -270,6 +270,20 @@ fn inputs_summary<'a>(inputs: &[InputSnap], theme: Theme) -> Vec<Span<'a>> {
             ));
         }
     }
+    // Which inputs need a look, by name: counts alone do not say which
+    // file is missing or unreadable (`e` shows why).
+    for i in inputs
+        .iter()
+        .filter(|i| !matches!(i.state, InputState::Following | InputState::Done))
+    {
+        s.push(Span::styled(" │ ", theme.dim()));
+        s.push(Span::raw(escape(short_name(&i.name)).into_owned()));
+        s.push(Span::raw(" "));
+        s.push(Span::styled(
+            i.state.label().to_string(),
+            state_style(&i.state, theme),
+        ));
+    }
     let mut formats: Vec<&str> = inputs.iter().filter_map(|i| i.format.as_deref()).collect();
     formats.sort_unstable();
     formats.dedup();

@@ -320,3 +320,145 @@ fn since_start_rate_under_log_time_is_the_reports_rate() {
     );
     assert_snapshot!(screen);
 }
+
+/// Five inputs, some that cannot be read.
+fn five_inputs() -> App {
+    let mut snap = testkit::snapshot();
+    let first = snap.inputs[0].clone();
+    let states = [
+        ("/var/log/nginx/a.log", InputState::Following),
+        ("/var/log/nginx/b.log", InputState::Following),
+        ("/var/log/nginx/missing.log", InputState::Waiting),
+        (
+            "/var/log/nginx",
+            InputState::Error("not a regular file".into()),
+        ),
+        (
+            "/var/log/nginx/secret.log",
+            InputState::Error("Permission denied (os error 13)".into()),
+        ),
+    ];
+    snap.inputs = states
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, state))| crate::engine::snapshot::InputSnap {
+            source: i as u16,
+            name: name.into(),
+            state,
+            samples: Vec::new(),
+            ..first.clone()
+        })
+        .collect();
+    app_with(snap)
+}
+
+/// Regression: with more than three inputs the header said only "5 inputs:
+/// 2 following 1 waiting 2 error", not which. It names each input that is
+/// not following; the parse-errors view (`e`) says why.
+#[test]
+fn several_inputs_name_the_ones_waiting_or_unreadable() {
+    let app = five_inputs();
+    let screen = draw(&app, 120, 8);
+    assert!(
+        screen.contains(
+            "5 inputs: 2 following 1 waiting 2 error │ missing.log waiting │ nginx error │ secret.log error"
+        ),
+        "{screen}"
+    );
+    let mut app = five_inputs();
+    press(&mut app, "e");
+    assert_snapshot!(draw(&app, 100, 24));
+}
+
+/// Regression: `GET+6` in the method column was never explained, and the
+/// drill-down showed only the methods that fit its box. The help says what
+/// `+6` means; the drill-down's last line names the methods that do not fit.
+#[test]
+fn method_list_is_explained_and_complete_in_drill_down() {
+    let mut snap = testkit::snapshot();
+    let methods: Vec<(Arc<str>, u64)> = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "PROPFIND", "MKCOL",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, m)| (Arc::from(*m), 1000 - i as u64 * 100))
+    .collect();
+    let methods: Arc<[(Arc<str>, u64)]> = methods.into();
+    for r in &mut snap.routes {
+        r.methods = methods.clone();
+    }
+    let mut app = app_with(snap);
+    press(&mut app, "?");
+    let help = draw(&app, 80, 26);
+    assert!(
+        help.contains("Methods: GET+6 is GET and 6 more (busiest first; Enter lists all)"),
+        "{help}"
+    );
+    press(&mut app, "?\n");
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+/// Regression: the dashboard did not say that `/metrics` was being served,
+/// or where. The footer does, beside the route count.
+#[test]
+fn dashboard_says_where_metrics_are_served() {
+    let mut app = fixture_app();
+    app.metrics_at = Some("0.0.0.0:9898".into());
+    let screen = draw(&app, 100, 24);
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.ends_with(" /metrics on 0.0.0.0:9898 │ 3/3 routes \""),
+        "{footer}"
+    );
+    let screen = draw(&fixture_app(), 100, 24);
+    assert!(!screen.contains("/metrics"), "{screen}");
+}
+
+/// After a reset the engine's snapshot carries the figures since it: the
+/// dashboard shows those (one route, 3 requests, the inputs' lines since)
+/// and says "since reset", while the snapshot's since-start parts, which
+/// /metrics reads, are untouched.
+#[test]
+fn after_reset_the_dashboard_shows_figures_since_the_reset() {
+    let mut snap = testkit::snapshot();
+    let mut login = snap
+        .routes
+        .iter()
+        .find(|r| &*r.route == "/login")
+        .unwrap()
+        .clone();
+    login.total = crate::engine::summary::Row {
+        requests: 3,
+        bytes: 1_500,
+        classes: [0, 0, 2, 0, 0, 1],
+        timed: 3,
+        lat_sum_us: 90_000,
+        lat_max_us: 50_000,
+        q_us: [20_000, 20_000, 50_000, 50_000],
+    };
+    login.statuses = Arc::from(vec![(200, 2), (503, 1)]);
+    let mut total = login.clone();
+    total.route = Arc::from(crate::engine::snapshot::TOTAL_ROUTE);
+    let mut inputs = snap.inputs.clone();
+    for i in &mut inputs {
+        i.lines = 3;
+        i.errors = [0; 5];
+        i.samples.clear();
+    }
+    inputs[1].lines = 0;
+    snap.reset = Some(Arc::new(crate::engine::snapshot::SinceReset {
+        uptime: Duration::from_secs(10),
+        span: None,
+        total,
+        routes: vec![login],
+        inputs,
+    }));
+    let since_start = snap.total.total.requests;
+    let mut app = app_with(snap);
+    press(&mut app, "ww");
+    assert_eq!(app.window, WindowChoice::SinceStart);
+    assert_eq!(app.snapshot().routes.len(), 1);
+    assert_eq!(app.snapshot().total.total.requests, 3);
+    assert_eq!(since_start, 15_900);
+    assert_snapshot!(draw(&app, 100, 12));
+}
