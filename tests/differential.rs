@@ -941,3 +941,61 @@ fn once_push_and_a_live_replays_metrics_are_the_same_samples() {
         .collect();
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// Issue 17, finding 3: `--once -o csv` on this sample said p99.9
+/// 60.293119 s for `/`, whose slowest request took 60.047 s, and the table
+/// `/login … 389ms 388ms` (the top of an HDR bucket). No quantile is above
+/// the exact maximum, in any row of the CSV, the table or the JSON.
+#[test]
+fn percentiles_never_exceed_the_exact_max() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .current_dir(root())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run(&["--once", "-o", "csv", "sample-logs/combined_rt.log"]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let qs = ["p50", "p90", "p99", "p999", "max"].map(col);
+    let mut rows = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let v: Vec<f64> = qs.iter().map(|&i| cells[i].parse().unwrap()).collect();
+        assert!(v.windows(2).all(|p| p[0] <= p[1]), "{line}");
+        match cells[0] {
+            "/" => assert_eq!(v[3..], [60.047, 60.047]),
+            "/login" => assert_eq!(v[3..], [0.388, 0.388]),
+            _ => {}
+        }
+        rows += 1;
+    }
+    assert!(rows > 40, "{rows} rows");
+    let table = run(&["--once", "sample-logs/combined_rt.log"]);
+    let login = table.lines().find(|l| l.starts_with("/login ")).unwrap();
+    assert!(login.contains(" 388ms   388ms "), "{login}");
+    let json: Value = serde_json::from_str(&run(&[
+        "--once",
+        "-o",
+        "json",
+        "sample-logs/combined_rt.log",
+    ]))
+    .unwrap();
+    let mut checked = 0;
+    for e in json["entries"].as_array().unwrap() {
+        let l = &e["latency"];
+        if l["count"].as_u64() > Some(0) {
+            assert!(l["p999"].as_f64() <= l["max"].as_f64(), "{e}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} entries");
+}
