@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::*;
-use crate::engine::hist::new_hdr;
+use crate::engine::hist::{SMALL_MAX, new_hdr};
 use crate::engine::snapshot::log2_buckets;
 use crate::format::value::MAX_LATENCY_US;
 
@@ -124,6 +124,29 @@ fn since_start_latency_includes_the_open_step() {
     assert_eq!(&*dist, &[(4_096, 8_191, 29), (16_384, 32_767, 1)]);
     // p50, p90, p99, p99.9 of 29 × 5 ms and 24 ms (exact while small).
     assert_eq!(q, [5_000, 5_000, 24_000, 24_000]);
+}
+
+/// Past `SMALL_MAX` the since-start histogram takes values in batches;
+/// what is read holds every one of them, batched or still pending.
+#[test]
+fn since_start_holds_values_not_yet_added_in_a_batch() {
+    let mut r = Recent::new(&[60], 100);
+    let mut all: Hist = Hist::default();
+    let mut max = 0;
+    for i in 0..(SMALL_MAX as u64 + PENDING as u64 + 100) {
+        let us = 1_000 + (i * 7919) % 50_000;
+        r.record(200, None, Some(us));
+        all.record(us);
+        max = max.max(us);
+    }
+    r.refresh_since();
+    let (q, dist) = r.since();
+    let mut want = [0; 4];
+    all.quantiles(&QUANTILES, max, &mut want);
+    assert_eq!(q, want);
+    assert_eq!(dist.iter().map(|b| b.2).sum::<u64>(), all.count());
+    assert_eq!(r.since.count(), all.count());
+    assert_eq!(r.since.buckets(), all.buckets());
 }
 
 /// One request: status, bytes, latency.
