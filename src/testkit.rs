@@ -272,6 +272,8 @@ pub fn snapshot() -> Snapshot {
                 lines: 12_010,
                 requests: 12_000,
                 errors: [0, 1, 9, 0, 0],
+                // 2 bad_timer, 1 bad_time.
+                odd: [2, 1],
                 samples: vec![Sample {
                     line_no: 17,
                     kind: ErrorKind::NoMatch,
@@ -291,6 +293,7 @@ pub fn snapshot() -> Snapshot {
                 lines: 3_900,
                 requests: 3_900,
                 errors: [0; 5],
+                odd: [0; 2],
                 samples: vec![],
                 rotations: 0,
                 has_latency: true,
@@ -386,6 +389,7 @@ pub fn empty() -> Snapshot {
             lines: 0,
             requests: 0,
             errors: [0; 5],
+            odd: [0; 2],
             samples: vec![],
             rotations: 0,
             has_latency: false,

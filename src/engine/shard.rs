@@ -29,7 +29,7 @@ use super::options::EngineConfig;
 use super::registry::SharedRegistry;
 use super::resolve::{Resolved, Resolver};
 use crate::format::scan::{Plain, Scan};
-use crate::format::{ErrorKind, Format, Scratch};
+use crate::format::{ErrorKind, Format, Odd, Scratch};
 use crate::route::Router;
 
 /// What a batch shard counted, once finished.
@@ -302,6 +302,8 @@ impl Core {
             }
         };
         input.requests += 1;
+        input.odd[Odd::BadTimer.index()] += rec.bad_timer as u64;
+        input.odd[Odd::BadTime.index()] += rec.bad_time as u64;
         let (route, target) = match self.routes.id(rec.target, &self.registry) {
             Resolved::Route(id) => (id, Target::Agg),
             Resolved::Provisional(i) => (i, Target::Unadmitted),

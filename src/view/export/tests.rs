@@ -201,6 +201,12 @@ fn hand_checked_values() {
     ));
     assert!(text.contains("over the last 1m"));
     assert!(text.contains("routetop_lines_unparsed_total{reason=\"no_match\",source=\"/var/log/nginx/access.log\"} 9\n"));
+    assert!(text.contains(
+        "routetop_odd_values_total{kind=\"bad_timer\",source=\"/var/log/nginx/access.log\"} 2\n"
+    ));
+    assert!(text.contains(
+        "routetop_odd_values_total{kind=\"bad_time\",source=\"/var/log/nginx/access.log\"} 1\n"
+    ));
 }
 
 #[test]
