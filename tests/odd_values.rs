@@ -177,7 +177,7 @@ fn odd_values_are_counted_exactly_in_the_json_report() {
 }
 
 #[test]
-fn other_status_class_is_in_the_csv() {
+fn other_status_class_is_in_the_csv_and_the_table() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());
     let out = routetop(dir.path(), &["--once", "-o", "csv", "a.log", "b.log"]);
@@ -192,6 +192,16 @@ fn other_status_class_is_in_the_csv() {
     assert_eq!(
         lines[3],
         "(total),,13,1.3,900,0,10,0,1,0,2,0.07692307692307693,0,9,10.033,0.005,10,10,10,10"
+    );
+
+    let out = routetop(dir.path(), &["--once", "a.log", "b.log"]);
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        table.lines().next(),
+        Some(
+            "13 requests from 2024-03-10 00:00:00 to 2024-03-10 00:00:09 UTC (10s), 1.30/s; 5xx 0%, 4xx 7.7%, other status 2"
+        )
     );
 }
 

@@ -194,7 +194,8 @@ fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricF
     let mut bytes = BYTES.family(opts);
     let mut upstream = UPSTREAM.family(opts);
     for (k, source) in &keys {
-        let status = k.status.to_string();
+        // Three digits as logged: `000` (nginx's "no response"), not `0`.
+        let status = format!("{:03}", k.status);
         let mut labels = vec![
             pair("route", &k.route),
             pair("method", &k.method),

@@ -209,6 +209,34 @@ fn hand_checked_values() {
     ));
 }
 
+/// A status is three digits as logged: nginx's `000` is `status="000"`,
+/// not `"0"` (which no log line says), and `099` is `"099"`.
+#[test]
+fn status_label_is_three_digits_for_other_class() {
+    let mut s = hostile();
+    let mut keys = s.keys.to_vec();
+    keys.push(KeySnap {
+        status: 0,
+        ..keys[0].clone()
+    });
+    keys.push(KeySnap {
+        status: 99,
+        ..keys[0].clone()
+    });
+    keys.push(KeySnap {
+        status: 999,
+        ..keys[0].clone()
+    });
+    s.keys = Arc::from(keys);
+    let text = fresh(&s, &RenderOptions::default());
+    let statuses: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .filter_map(|l| l.split("status=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(statuses, ["000", "099", "200", "999"]);
+}
+
 #[test]
 fn one_input_has_no_source_label() {
     let mut s = testkit::snapshot();
