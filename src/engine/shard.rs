@@ -302,8 +302,12 @@ impl Core {
             }
         };
         input.requests += 1;
-        input.odd[Odd::BadTimer.index()] += rec.bad_timer as u64;
-        input.odd[Odd::BadTime.index()] += rec.bad_time as u64;
+        // Rare: one well-predicted branch per line, not two increments.
+        if rec.odd != 0 {
+            for k in Odd::ALL {
+                input.odd[k.index()] += u64::from(rec.odd >> k.index() & 1);
+            }
+        }
         let (route, target) = match self.routes.id(rec.target, &self.registry) {
             Resolved::Route(id) => (id, Target::Agg),
             Resolved::Provisional(i) => (i, Target::Unadmitted),

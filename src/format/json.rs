@@ -9,7 +9,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::record::{ErrorKind, Record, Scratch};
+use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,8 +303,7 @@ impl JsonFormat {
             latency_us,
             upstream_us,
             time,
-            bad_timer,
-            bad_time,
+            odd: Odd::bits(bad_timer, bad_time),
         })
     }
 

@@ -11,7 +11,7 @@
 
 use regex::bytes::{CaptureLocations, Regex};
 
-use super::record::{ErrorKind, Record, Scratch};
+use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 
 #[derive(Debug)]
@@ -170,8 +170,7 @@ impl RegexFormat {
             latency_us,
             upstream_us,
             time,
-            bad_timer,
-            bad_time,
+            odd: Odd::bits(bad_timer, bad_time),
         })
     }
 }

@@ -31,8 +31,8 @@ fn parse(f: &Format, line: &str) -> Result<Rec, ErrorKind> {
         latency_us: r.latency_us,
         upstream_us: r.upstream_us,
         time: r.time,
-        bad_timer: r.bad_timer,
-        bad_time: r.bad_time,
+        bad_timer: r.bad_timer(),
+        bad_time: r.bad_time(),
     })
 }
 

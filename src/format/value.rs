@@ -124,11 +124,11 @@ pub struct BadTimer;
 /// anything else (`nan`, `inf`, `-0.5`, `abc`).
 #[inline]
 pub fn parse_timer_us(b: &[u8], unit: Unit) -> Result<Option<u64>, BadTimer> {
-    if b.is_empty() || b == b"-" {
-        return Ok(None);
-    }
+    // The number first: it is nearly every line, and `parse_duration_us`
+    // gives `None` for `-` and empty too.
     match parse_duration_us(b, unit) {
         Some(v) => Ok(Some(v)),
+        None if b.is_empty() || b == b"-" => Ok(None),
         None => odd_duration(b, unit),
     }
 }

@@ -27,7 +27,7 @@ use super::vocab::{
     Class, Field, FieldSpec, Lit, Op, Piece, S_BYTES, S_LATENCY, S_METHOD, S_PATH, S_REQUEST,
     S_STATUS, S_TARGET, S_TIME, S_UPSTREAM, SLOTS, Tok, slot_of,
 };
-use crate::format::record::{ErrorKind, Record, TimeCache};
+use crate::format::record::{ErrorKind, Odd, Record, TimeCache};
 #[cfg(test)]
 use crate::format::scan::Plain;
 use crate::format::scan::Scan;
@@ -294,8 +294,7 @@ impl Template {
             latency_us,
             upstream_us,
             time,
-            bad_timer,
-            bad_time,
+            odd: Odd::bits(bad_timer, bad_time),
         })
     }
 
