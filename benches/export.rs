@@ -96,6 +96,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
                 .map(|&s| WindowStats {
                     length: Duration::from_secs(s),
                     covered: Duration::from_secs(s),
+                    filling: false,
                     row: row(n / 60),
                     rate: n as f64 / 3600.0,
                 })

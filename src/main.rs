@@ -1,11 +1,12 @@
-//! The `routetop` binary: parse flags, run, map the outcome to an exit code.
+//! The `routetop` binary: parse flags, run, map the outcome to an exit code
+//! (`run::Error::exit_code`).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use routetop::config::{Args, Config, format_list};
-use routetop::run::{Reload, run_reloadable};
+use routetop::run::{EXIT_SETTINGS, Reload, run_reloadable};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("routetop: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_SETTINGS);
         }
     };
     let reload: Reload = Box::new(move || Config::from_args(&args, stdin_is_pipe));
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("routetop: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

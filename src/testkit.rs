@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::engine::InputState;
 use crate::engine::snapshot::{
-    InputSnap, KeySnap, Overflow, RouteSnap, Sample, Series, Snapshot, TOTAL_ROUTE, WindowStats,
+    Clock, InputSnap, KeySnap, Overflow, RouteSnap, Sample, Series, Snapshot, TOTAL_ROUTE,
+    WindowStats,
 };
 use crate::engine::summary::{QUANTILES, Row};
 use crate::format::ErrorKind;
@@ -76,12 +77,14 @@ fn route(
             WindowStats {
                 length: Duration::from_secs(60),
                 covered: Duration::from_secs(60),
+                filling: false,
                 rate: w1.requests as f64 / 60.0,
                 row: w1,
             },
             WindowStats {
                 length: Duration::from_secs(300),
                 covered: Duration::from_secs(300),
+                filling: false,
                 rate: w5.requests as f64 / 300.0,
                 row: w5,
             },
@@ -260,6 +263,8 @@ pub fn snapshot() -> Snapshot {
         taken_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_710_028_800)),
         uptime: Duration::from_secs(3_725),
         span: Some((1_710_025_075, 1_710_028_800)),
+        clock: Clock::Arrival,
+        replay: false,
         windows: vec![Duration::from_secs(60), Duration::from_secs(300)],
         quantiles: QUANTILES,
         buckets_us,
@@ -272,8 +277,7 @@ pub fn snapshot() -> Snapshot {
                 lines: 12_010,
                 requests: 12_000,
                 errors: [0, 1, 9, 0, 0],
-                // 2 bad_timer, 1 bad_time.
-                odd: [2, 1],
+                odd: [0; 2],
                 samples: vec![Sample {
                     line_no: 17,
                     kind: ErrorKind::NoMatch,
@@ -368,6 +372,7 @@ pub fn snapshot() -> Snapshot {
         },
         lines_per_sec: 13.2,
         ingest_lag: Some(Duration::from_millis(40)),
+        reset: None,
     }
 }
 

@@ -75,7 +75,8 @@ fn the_file_applies_and_flags_override_it() {
         c.mode,
         Mode::Once {
             output: OutputFormat::Csv,
-            top: Some(5)
+            top: Some(5),
+            allow_empty: true,
         }
     );
     assert_eq!(c.routes.len(), 2);
@@ -121,7 +122,8 @@ fn the_file_applies_and_flags_override_it() {
         c.mode,
         Mode::Once {
             output: OutputFormat::Json,
-            top: Some(5)
+            top: Some(5),
+            allow_empty: true,
         }
     );
     assert_eq!(c.routes[0].pattern, "^/x$");
@@ -246,4 +248,23 @@ fn list_formats_lists_every_preset() {
         assert!(text.contains(what), "--list-formats lacks {what:?}");
         assert!(text.contains(fmt), "--list-formats lacks {fmt:?}");
     }
+}
+
+/// `--allow-empty` (and `allow_empty` in the file, which the fixture sets):
+/// off unless said, on from either.
+#[test]
+fn allow_empty_comes_from_the_flag_or_the_file() {
+    let allow = |a: &[&str]| match Config::from_args(&args(a), false).unwrap().mode {
+        Mode::Once { allow_empty, .. } => allow_empty,
+        Mode::Follow => panic!("not --once"),
+    };
+    assert!(!allow(&["--once", "x.log"]));
+    assert!(allow(&["--once", "--allow-empty", "x.log"]));
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/valid/full.toml");
+    assert!(allow(&[
+        "--once",
+        "--config",
+        full.to_str().unwrap(),
+        "x.log"
+    ]));
 }

@@ -288,3 +288,68 @@ fn a_log_that_starts_with_junk_counts_the_same_as_once() {
     );
     assert_eq!(last.total.total.requests, once.summary.totals.requests);
 }
+
+/// The counter families of an exposition (`_total`, `_count`, `_sum`,
+/// `_bucket` samples), line by line.
+fn counters(snap: &Snapshot) -> Vec<String> {
+    use routetop::view::export::{RenderOptions, ScrapeState, render};
+    render(snap, &RenderOptions::default(), &mut ScrapeState::default())
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            let name = l.split(['{', ' ']).next().unwrap_or("");
+            ["_total", "_count", "_sum", "_bucket"]
+                .iter()
+                .any(|s| name.ends_with(s))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Regression: the dashboard's reset zeroed the engine, and with it what
+/// /metrics and pushes export (`http_requests_total` 2000 → 1,
+/// `routetop_lines_read_total` 2001 → 1): counters went backwards without a
+/// restart. After a reset every exported counter is what it was, and the
+/// snapshot carries the dashboard's since-reset figures beside them.
+#[test]
+fn reset_keeps_exported_counters_counting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let text: String = (0..2000).map(|i| line(i, "/x", 200)).collect();
+    std::fs::write(&path, format!("{text}not a request\n")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&path]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    wait_for(&mut rx, "the file", |s| s.lines() == 2001);
+    let before = counters(&rx.borrow());
+    assert!(
+        before
+            .iter()
+            .any(|l| l.starts_with("routetop_lines_read_total") && l.ends_with(" 2001")),
+        "{before:#?}"
+    );
+    running
+        .control
+        .send(routetop::engine::live::Control::Reset)
+        .unwrap();
+    wait_for(&mut rx, "the reset", |s| s.reset.is_some());
+    let snap = rx.borrow().clone();
+    assert_eq!(counters(&snap), before);
+    let r = snap.reset.as_ref().unwrap();
+    assert_eq!((r.total.total.requests, r.inputs[0].lines), (0, 0));
+    // Lines after the reset count in both.
+    let more: String = (0..5).map(|i| line(i, "/y", 500)).collect();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(more.as_bytes())
+        .unwrap();
+    wait_for(&mut rx, "the new lines", |s| s.lines() == 2006);
+    let snap = rx.borrow().clone();
+    assert_eq!(snap.total.total.requests, 2005);
+    let r = snap.reset.as_ref().unwrap();
+    assert_eq!((r.total.total.requests, r.total.total.classes[5]), (5, 5));
+    let last = running.stop();
+    assert_eq!(last.total.total.requests, 2005);
+}

@@ -137,6 +137,7 @@ fn json_report_matches_its_schema() {
             "--once",
             "-o",
             "json",
+            "--allow-empty",
             "-f",
             "$status $uri",
             "sample-logs/combined_rt.log",
@@ -280,14 +281,23 @@ fn missing_files_and_bad_formats_fail_with_one_line() {
         "sample-logs/combined_rt.log",
     ]));
     assert!(err.contains("unknown format"), "{err}");
+    // Every input missing: nothing to report, one line naming them all
+    // (globs that match nothing first, then files that cannot be opened).
     let err = one_line(&routetop(&[
         "--once",
-        "-f",
-        "common",
         "sample-logs/nope.log",
-        "sample-logs/combined_rt.log",
+        "no-such-dir/*.log",
     ]));
-    assert!(err.contains("nope.log"), "{err}");
+    assert!(
+        err.starts_with(
+            "routetop: no input could be read: no file matches no-such-dir/*.log; cannot read sample-logs/nope.log: "
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        routetop(&["--once", "sample-logs/nope.log"]).status.code(),
+        Some(1)
+    );
     // Nothing in a file fits any format: say so, and how to fix it.
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.log");
@@ -694,4 +704,150 @@ fn in_process_run_matches_the_binary() {
     );
     let keys: u64 = report.batch.snapshot().keys.iter().map(|k| k.count).sum();
     assert_eq!(keys, 2000);
+}
+
+/// The error lines of a run's stderr (`routetop: ...`), without the
+/// parse-error summary's sample lines.
+fn said(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("routetop: ") && !l.contains(" lines not parsed "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Regression: a wrong `-f` printed "0 requests" and an empty table and
+/// exited 0. Lines read and none parsed is exit 3 (the report is still
+/// written), unless `--allow-empty`.
+#[test]
+fn once_with_lines_read_but_none_parsed_exits_3_unless_allow_empty() {
+    let args = ["--once", "-f", "common", "sample-logs/nginx-json.log"];
+    let out = routetop(&args);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("0 requests; "),
+        "{out:?}"
+    );
+    assert_eq!(
+        said(&out),
+        [
+            "routetop: not one of the 2000 lines read parsed as a request (see the parse errors above; give the format with -f, or --allow-empty to accept an empty report)"
+        ]
+    );
+    let out = routetop(&[&args[..], &["--allow-empty"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(said(&out), Vec::<String>::new());
+    // No line at all is not "none parsed": an empty log is a fine report.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let out = routetop(&["--once", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// Regression: `--once 'sample-logs/*.log'` failed with exit 1 and no
+/// report because one file (app-regex.log) fits no known format. The rest
+/// is reported, the file is named on stderr (its lines counted as
+/// unparsed), and the exit code 4 says the report is partial.
+#[test]
+fn once_glob_with_an_undetectable_file_reports_the_rest_and_exits_4() {
+    let out = routetop(&["--once", "-o", "json", "sample-logs/*.log"]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let exp = expected();
+    let files: Vec<&str> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    let mut want_requests = 0;
+    for f in &files {
+        let name = f.trim_start_matches("sample-logs/");
+        if name != "app-regex.log" {
+            want_requests += u(&exp[name]["requests"]);
+        }
+    }
+    assert_eq!(files.len(), 11, "{files:?}");
+    assert_eq!(u(&r["totals"]["requests"]), want_requests);
+    let regex = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "sample-logs/app-regex.log")
+        .unwrap();
+    assert_eq!(regex["format"], Value::Null);
+    assert_eq!(u(&regex["lines"]), 2000);
+    assert_eq!(u(&regex["errors"]["no_match"]), 2000);
+    let said = said(&out);
+    assert_eq!(
+        said.first().map(String::as_str),
+        Some(
+            "routetop: cannot detect the format of sample-logs/app-regex.log: no known format matches any of its 2000 lines; give it with -f (a preset, an nginx log_format string, an Apache LogFormat string, json or regex:...)"
+        )
+    );
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("routetop: partial report: 1 input could not be read or parsed (said above)")
+    );
+}
+
+/// A missing file, a directory and (unless run as root, who reads every
+/// file) an unreadable file among the inputs are each named on stderr and
+/// skipped; the others are reported; exit 4.
+#[test]
+fn once_unreadable_inputs_among_several_are_skipped_and_exit_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.log");
+    let line = std::fs::read_to_string(root().join("sample-logs/combined_rt.log")).unwrap();
+    std::fs::write(&secret, line.lines().next().unwrap()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let root_reads_anyway = std::fs::read(&secret).is_ok();
+    let d = dir.path().to_str().unwrap();
+    let out = routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "sample-logs/nope.log",
+        d,
+        "sample-logs/combined_rt.log",
+        secret.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let secret_read = u64::from(root_reads_anyway);
+    assert_eq!(u(&r["totals"]["requests"]), 2000 + secret_read);
+    let mut want = vec![
+        "routetop: cannot read sample-logs/nope.log: No such file or directory (os error 2)"
+            .to_string(),
+        format!("routetop: cannot read {d}: is a directory"),
+    ];
+    if !root_reads_anyway {
+        want.push(format!(
+            "routetop: cannot read {}: Permission denied (os error 13)",
+            secret.display()
+        ));
+    }
+    let n = want.len();
+    want.push(format!(
+        "routetop: partial report: {n} inputs could not be read or parsed (said above)"
+    ));
+    assert_eq!(said(&out), want);
+}
+
+/// Regression: the table said `inputs: empty.log []` for an empty file.
+#[test]
+fn once_table_says_no_lines_for_an_empty_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let e = empty.to_str().unwrap();
+    let out = routetop(&["--once", e, "sample-logs/combined_rt.log"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().nth(1),
+        Some(format!("inputs: {e}, sample-logs/combined_rt.log [no lines; combined_rt]").as_str())
+    );
 }

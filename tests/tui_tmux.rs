@@ -270,3 +270,77 @@ fn logs_on_stdin_keys_from_the_terminal_and_sigterm_restores() {
     append(&log, &line("GET", "/late", 200, 0.001));
     assert_terminal_restored(&t, dir.path());
 }
+
+/// The sum of a counter family's samples in an exposition.
+fn counter_sum(exposition: &str, family: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|l| l.starts_with(family) && l[family.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Regression: `r` `y` left the old counts on screen until a new line
+/// arrived, and zeroed what /metrics exports (`http_requests_total`
+/// 2000 → 1). In a real terminal: the footer says where /metrics is
+/// served; after the reset the table empties at once, with no new line,
+/// while the exported counters stay; a line after it counts in both.
+#[test]
+fn reset_redraws_at_once_and_metrics_keep_counting() {
+    if !tmux_available() {
+        net::skip_or_fail("tmux is not installed (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("access.log");
+    append(&log, "");
+    let t = Tmux::start(dir.path());
+    t.type_line(&format!(
+        "{BIN} --metrics 127.0.0.1:0 {}; echo ROUTETOP-EXIT=$?",
+        log.display()
+    ));
+    let screen = t.wait_for("the dashboard", Duration::from_secs(10), |s| {
+        s.contains("Route") && s.contains("/metrics on 127.0.0.1:")
+    });
+    let at = screen.find("/metrics on ").unwrap() + "/metrics on ".len();
+    let addr: std::net::SocketAddr = screen[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .expect("an address in the footer");
+    write_traffic(&log);
+    t.wait_for("routes and counts", Duration::from_secs(15), |s| {
+        reqs_is(s, "/api/users/:id", "30") && reqs_is(s, "/login", "12")
+    });
+    let scrape = || net::get(addr, "/metrics", &[]).expect("scrape").body;
+    let total = |body: &str| counter_sum(body, "http_requests_total");
+    let wait_total = |want: f64| {
+        net::wait_for(Duration::from_secs(15), || {
+            let b = scrape();
+            (total(&b) == want).then_some(b)
+        })
+        .unwrap_or_else(|| panic!("http_requests_total never {want}: {}", scrape()))
+    };
+    let before = wait_total(42.0);
+    let lines_read = counter_sum(&before, "routetop_lines_read_total");
+    assert_eq!(lines_read, 42.0, "{before}");
+    t.keys(&["r"]);
+    t.wait_for("the question", Duration::from_secs(5), |s| {
+        s.contains("Reset the dashboard's figures?")
+    });
+    t.keys(&["y"]);
+    t.wait_for("the emptied table", Duration::from_secs(10), |s| {
+        s.contains("0/0 routes") && row(s, "/login").is_none()
+    });
+    let after = scrape();
+    assert_eq!(total(&after), 42.0, "{after}");
+    assert_eq!(counter_sum(&after, "routetop_lines_read_total"), 42.0);
+    append(&log, &line("POST", "/login", 401, 0.250));
+    t.wait_for("the line after the reset", Duration::from_secs(10), |s| {
+        reqs_is(s, "/login", "1") && s.contains("1/1 routes")
+    });
+    wait_total(43.0);
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, dir.path());
+}

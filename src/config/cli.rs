@@ -99,6 +99,11 @@ pub struct Args {
     #[arg(long, env = "ROUTETOP_TOP", hide_env_values = true, value_name = "N")]
     pub top: Option<usize>,
 
+    /// With --once, exit 0 when lines were read but none parsed (else exit
+    /// 3).
+    #[arg(long, env = "ROUTETOP_ALLOW_EMPTY", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub allow_empty: bool,
+
     /// Route rule REGEX=TEMPLATE, tried in order on the path (without query
     /// string) before automatic templating; first match wins. Repeatable.
     #[arg(long = "route", value_name = "REGEX=TEMPLATE")]

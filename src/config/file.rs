@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub threads: Option<usize>,
     pub output: Option<OutputFormat>,
     pub top: Option<usize>,
+    pub allow_empty: Option<bool>,
     pub buckets: Option<Vec<f64>>,
     #[serde(default)]
     pub json_fields: Vec<String>,

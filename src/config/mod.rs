@@ -132,7 +132,11 @@ impl Config {
             max_line: DEFAULT_MAX_LINE,
             threads: default_threads(),
             buckets: DEFAULT_BUCKETS.to_vec(),
-            mode: Mode::Once { output, top: None },
+            mode: Mode::Once {
+                output,
+                top: None,
+                allow_empty: false,
+            },
             export: ExportConfig::off(),
             live: LiveSettings::default(),
         })
@@ -293,6 +297,7 @@ impl Config {
             Mode::Once {
                 output: args.output.or(file.output).unwrap_or(OutputFormat::Table),
                 top: args.top.or(file.top),
+                allow_empty: args.allow_empty || file.allow_empty.unwrap_or(false),
             }
         } else {
             Mode::Follow

@@ -16,6 +16,8 @@ pub enum Mode {
     Once {
         output: OutputFormat,
         top: Option<usize>,
+        /// Exit 0 even when lines were read and none parsed.
+        allow_empty: bool,
     },
     /// Follow the inputs as they grow.
     Follow,

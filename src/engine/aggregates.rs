@@ -213,7 +213,7 @@ impl Aggregates {
         }
     }
 
-    /// Forgets all counts (the dashboard's reset), keeping settings.
+    /// Forgets all counts, keeping settings.
     pub fn clear(&mut self) {
         self.by_route.clear();
         self.entries.clear();

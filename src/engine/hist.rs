@@ -15,12 +15,17 @@
 //! Counters are `u64` by default: a long-running exporter may put billions
 //! of requests in one bucket. Histograms that only ever hold a window's worth
 //! (a step, a window slice, a window sum: minutes of traffic) use `u32`
-//! counters, half the memory; [`Hist::merge_into_wide`] folds them into a
-//! `u64` one.
+//! counters, half the memory.
 //!
 //! Quantiles use the nearest-rank rule (the smallest value with at least
 //! ⌈q·n⌉ values at or below it). Exact values are returned as they are; HDR
-//! returns the top of the value's bucket, as HdrHistogram does everywhere.
+//! returns the top of the value's bucket, as HdrHistogram does everywhere —
+//! which can lie above every value recorded (a p99.9 of 60.29 s when the
+//! slowest request took 60.05 s). A histogram cannot know its exact maximum
+//! once a window has subtracted a slice from it, but its owner always does
+//! (`Timer::max_us`, a window's `Counts::max_us`), so [`Hist::quantiles`]
+//! takes it and no quantile is ever reported above it. None is ever below
+//! the exact minimum: a bucket's top is at least every value in it.
 
 use hdrhistogram::{Counter, Histogram};
 
@@ -222,15 +227,18 @@ impl<C: Counter> Hist<C> {
         }
     }
 
-    /// Nearest-rank quantile, `q` in 0..=1; 0 when empty.
-    pub fn quantile(&self, q: f64) -> u64 {
+    /// Nearest-rank quantile, `q` in 0..=1, of a histogram whose largest
+    /// value is `max_us` (see [`Hist::quantiles`]); 0 when empty.
+    pub fn quantile(&self, q: f64, max_us: u64) -> u64 {
         let mut out = [0];
-        self.quantiles(&[q], &mut out);
+        self.quantiles(&[q], max_us, &mut out);
         out[0]
     }
 
-    /// Several quantiles (ascending `qs`) in one pass.
-    pub fn quantiles(&self, qs: &[f64], out: &mut [u64]) {
+    /// Several quantiles (ascending `qs`) in one pass, none above `max_us`:
+    /// the exact largest value recorded, which the caller keeps (an HDR
+    /// bucket's top may exceed it; see the module doc).
+    pub fn quantiles(&self, qs: &[f64], max_us: u64, out: &mut [u64]) {
         let n = self.count();
         if n == 0 {
             out.iter_mut().for_each(|o| *o = 0);
@@ -252,8 +260,9 @@ impl<C: Counter> Hist<C> {
             // cheaper than its generic iterators): measured with `cargo bench
             // --bench snapshot`.
             Hist::Big(h) => {
+                let top = max_us.min(MAX_LATENCY_US);
                 for (o, v) in out.iter_mut().zip(h.value_at_quantiles(qs.iter().copied())) {
-                    *o = v.min(MAX_LATENCY_US);
+                    *o = v.min(top);
                 }
             }
         }
@@ -301,33 +310,6 @@ impl<C: Counter> Hist<C> {
                     )
                 })
                 .collect(),
-        }
-    }
-}
-
-impl Hist<u32> {
-    /// Adds these values to a `u64`-counted histogram (a step into the
-    /// since-start histogram).
-    pub fn merge_into_wide(&self, dst: &mut Hist<u64>) {
-        match self {
-            // Recording each value is what merging a small list does: the
-            // same values, kept exact up to SMALL_MAX, then the same counts.
-            Hist::Small(v) => {
-                for &x in v {
-                    dst.record(x as u64);
-                }
-            }
-            Hist::Big(h) => {
-                if let Hist::Small(small) = dst {
-                    *dst = Hist::Big(hdr_of(small));
-                }
-                if let Hist::Big(d) = dst {
-                    // Same bounds: each recorded value lands in its own bucket.
-                    for it in h.iter_recorded() {
-                        d.saturating_record_n(it.value_iterated_to(), it.count_at_value() as u64);
-                    }
-                }
-            }
         }
     }
 }
@@ -413,18 +395,20 @@ mod tests {
             let h: Hist = hist_of(&values);
             let mut sorted: Vec<u64> = values.iter().map(|&v| v.min(MAX_LATENCY_US)).collect();
             sorted.sort_unstable();
+            let (lo, hi) = (sorted[0], sorted[sorted.len() - 1]);
             let mut got = vec![0u64; qs.len()];
-            h.quantiles(&qs, &mut got);
+            h.quantiles(&qs, hi, &mut got);
             let n = values.len();
             for (i, &q) in qs.iter().enumerate() {
                 let want = exact(&sorted, q);
+                prop_assert!((lo..=hi).contains(&got[i]), "q={} got={} outside [{}, {}]", q, got[i], lo, hi);
                 if n <= SMALL_MAX {
                     prop_assert_eq!(got[i], want, "n={} q={}", n, q);
                 } else {
                     let err = (got[i] as f64 - want as f64).abs() / want.max(1) as f64;
                     prop_assert!(err <= 0.01, "n={} q={} got={} want={}", n, q, got[i], want);
                 }
-                prop_assert_eq!(h.quantile(q), got[i]);
+                prop_assert_eq!(h.quantile(q, hi), got[i]);
             }
             prop_assert_eq!(h.count(), n as u64);
         }
@@ -445,26 +429,18 @@ mod tests {
             prop_assert_eq!(m.count(), all.count());
             prop_assert_eq!(m.buckets(), all.buckets());
             for q in [0.5, 0.9, 0.99, 1.0] {
-                prop_assert_eq!(m.quantile(q), all.quantile(q), "q={}", q);
+                prop_assert_eq!(m.quantile(q, u64::MAX), all.quantile(q, u64::MAX), "q={}", q);
             }
         }
 
-        /// A `u32`-counted histogram holds the values a `u64` one does, and
-        /// folded into a `u64` one (exact or HDR, empty or not) adds them
-        /// as recording them would.
+        /// A `u32`-counted histogram holds the values a `u64` one does.
         #[test]
-        fn narrow_counters_fold_into_wide_ones(before in latencies(), values in latencies()) {
+        fn narrow_counters_hold_what_wide_ones_do(values in latencies()) {
             let narrow: Hist<u32> = hist_of(&values);
             let wide: Hist = hist_of(&values);
             prop_assert_eq!(narrow.buckets(), wide.buckets());
-            let mut folded: Hist = hist_of(&before);
-            narrow.merge_into_wide(&mut folded);
-            let all: Hist = hist_of(&[before, values].concat());
-            prop_assert_eq!(folded.count(), all.count());
-            prop_assert_eq!(folded.buckets(), all.buckets());
             for q in [0.5, 0.9, 0.99, 1.0] {
-                prop_assert_eq!(folded.quantile(q), all.quantile(q), "q={}", q);
-                prop_assert_eq!(narrow.quantile(q), wide.quantile(q), "q={}", q);
+                prop_assert_eq!(narrow.quantile(q, u64::MAX), wide.quantile(q, u64::MAX), "q={}", q);
             }
         }
 
@@ -529,7 +505,7 @@ mod tests {
             let mut sorted = values.clone();
             sorted.sort_unstable();
             let mut out = vec![0; qs.len()];
-            h.quantiles(&qs, &mut out);
+            h.quantiles(&qs, sorted[sorted.len() - 1], &mut out);
             let want: Vec<u64> = qs.iter().map(|&q| exact(&sorted, q)).collect();
             prop_assert_eq!(out, want);
         }
@@ -543,7 +519,7 @@ mod tests {
         }
         h.record(1_000);
         assert!(matches!(h, Hist::Big(_)));
-        assert_eq!(h.quantile(0.5), 0);
+        assert_eq!(h.quantile(0.5, 1_000), 0);
         assert_eq!(h.buckets()[0], (0, 0, SMALL_MAX as u64 * 2));
         assert_eq!(h.min(), 0);
     }
@@ -552,6 +528,27 @@ mod tests {
     fn values_beyond_an_hour_are_clamped() {
         let mut h = Hist::<u64>::default();
         h.record(u64::MAX);
-        assert_eq!(h.quantile(1.0), MAX_LATENCY_US);
+        assert_eq!(h.quantile(1.0, u64::MAX), MAX_LATENCY_US);
+    }
+
+    /// `--once -o csv` on a sample log reported p99.9 60.293119 s for a
+    /// route whose slowest request took 60.047 s: the top of that value's
+    /// HDR bucket. Every quantile stays within the exact maximum.
+    #[test]
+    fn p999_is_never_above_the_exact_max() {
+        let mut h = Hist::<u64>::default();
+        for i in 0..SMALL_MAX as u64 {
+            h.record(1_000 + i);
+        }
+        h.record(60_047_000);
+        assert!(matches!(h, Hist::Big(_)));
+        let mut q = [0; 3];
+        h.quantiles(&[0.5, 0.999, 1.0], 60_047_000, &mut q);
+        assert_eq!(q[1..], [60_047_000, 60_047_000]);
+        // Unclamped, HDR would have said the bucket's top.
+        assert!(h.quantile(1.0, u64::MAX) > 60_047_000);
+        // Below the maximum, HDR's answer as before: the top of the bucket
+        // of the exact p50 (1 128 µs), never below it.
+        assert!((1_128..=1_139).contains(&q[0]), "p50 {}", q[0]);
     }
 }

@@ -14,6 +14,15 @@
 //! order, so no line is counted before its format is known and none is
 //! lost while waiting; lines no format fits are counted as unparsed and the
 //! next ones are tried.
+//!
+//! Time: with arrival time (the default) a step is a step of the clock and
+//! since-start rates are over the time since counting began; with log time
+//! (`--window-by log`) a line from a later log second closes the steps
+//! before it and since-start rates are over the log's span, as `--once`
+//! computes them. Windows cover the same time for every route (see
+//! `window.rs`). *Lag* is the write-to-read delay of live traffic; a
+//! *replay* — log time, or lines logged more than [`REPLAY_BEFORE_START`]
+//! before routetop started — has no lag, only how far into the log it is.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +33,7 @@ use tokio::sync::watch;
 
 use hdrhistogram::Histogram;
 
+use super::epoch::ViewEpoch;
 use super::event::{InputEvent, InputState, SourceId};
 use super::hist::new_hdr;
 use super::input_stats::LinePos;
@@ -40,6 +50,12 @@ use crate::route::{RouteId, Router};
 
 /// Steps of per-route series put in each snapshot (the total gets all).
 pub const ROUTE_SERIES: usize = 120;
+
+/// Lines logged this long before routetop started are a replay, not live
+/// traffic: routetop could not have read them sooner, so their age is no
+/// delay of its own. The margin keeps live lines that are stamped a little
+/// early (buffered writes, servers that stamp a request when it began) live.
+pub const REPLAY_BEFORE_START: Duration = Duration::from_secs(60);
 
 /// Live engine settings.
 #[derive(Clone, Debug)]
@@ -67,7 +83,8 @@ pub struct LiveConfig {
 /// Commands to the engine.
 #[derive(Clone)]
 pub enum Control {
-    /// Forget all counts (the dashboard's `r`).
+    /// The dashboard's `r`: start figures since now for the dashboard
+    /// (`epoch.rs`); no counter is forgotten.
     Reset,
     /// New route rules (SIGHUP re-read the config); lines read from now on
     /// are routed by them.
@@ -97,7 +114,17 @@ pub struct LiveEngine {
     total: Recent,
     window_steps: Vec<u64>,
     step: u64,
+    /// Step at which counting began (0, or the step of the last reset):
+    /// windows fill from there.
+    counting_from: u64,
+    /// When counting began (the start, or the last reset): since-start
+    /// rates of arrival time are over the time since.
     started: Instant,
+    /// When the engine started, for telling a replay from live traffic.
+    started_wall: SystemTime,
+    /// Write-to-read delay of the newest line of the latest batch, as
+    /// measured when it was counted.
+    lag: Option<Duration>,
     /// Log second of step 0 (log-time windows).
     log_origin: Option<i64>,
     /// For subtracting small lists from HDR histograms (window expiry).
@@ -114,6 +141,8 @@ pub struct LiveEngine {
     zeros: Arc<Series>,
     newest_log_time: Option<i64>,
     seq: u64,
+    /// Since the dashboard's last reset, if any (`epoch.rs`).
+    view: Option<ViewEpoch>,
 }
 
 impl LiveEngine {
@@ -135,7 +164,10 @@ impl LiveEngine {
             registry,
             sources: Vec::new(),
             step: 0,
+            counting_from: 0,
             started: Instant::now(),
+            started_wall: SystemTime::now(),
+            lag: None,
             log_origin: None,
             scratch: new_hdr(),
             lines_this_step: 0,
@@ -145,6 +177,7 @@ impl LiveEngine {
             zeros: Arc::new(Series::default()),
             newest_log_time: None,
             seq: 0,
+            view: None,
             cfg,
         }
     }
@@ -273,6 +306,7 @@ impl LiveEngine {
             return;
         };
         let mut line_no = self.sources[source as usize].line_no;
+        let mut newest: Option<i64> = None;
         for line in lines(data) {
             let pos = LinePos {
                 seq: 0,
@@ -284,7 +318,7 @@ impl LiveEngine {
                     if self.cfg.log_time {
                         self.advance_log_time(t);
                     }
-                    self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
+                    newest = Some(newest.map_or(t, |n| n.max(t)));
                 }
                 self.since_cache = None;
                 let route = ing.key.route as usize;
@@ -296,10 +330,44 @@ impl LiveEngine {
                     .get_or_insert_with(|| Recent::new(ws, series))
                     .record(ing.status, ing.bytes, ing.latency_us);
                 self.total.record(ing.status, ing.bytes, ing.latency_us);
+                if let Some(v) = &mut self.view {
+                    v.record(
+                        ing.key.route,
+                        ing.status,
+                        ing.bytes,
+                        ing.latency_us,
+                        ing.time,
+                    );
+                }
             }
         }
         self.lines_this_step += line_no - self.sources[source as usize].line_no;
         self.sources[source as usize].line_no = line_no;
+        if let Some(t) = newest {
+            self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
+            // Measured now, as the batch is counted: an idle log's lag stays
+            // what it was rather than grow with the clock.
+            let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+            self.lag = Some(
+                SystemTime::now()
+                    .duration_since(logged)
+                    .unwrap_or(Duration::ZERO),
+            );
+        }
+    }
+
+    /// Whether the lines read are a replay rather than live traffic: windows
+    /// follow log time, or the newest line was logged more than
+    /// [`REPLAY_BEFORE_START`] before the engine started.
+    fn replaying(&self) -> bool {
+        let start = self
+            .started_wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.cfg.log_time
+            || self
+                .newest_log_time
+                .is_some_and(|t| t < start - REPLAY_BEFORE_START.as_secs() as i64)
     }
 
     /// Log-time windows: a line from a later second closes the steps before.
@@ -315,14 +383,17 @@ impl LiveEngine {
     /// Closes the current step and moves to `next`.
     fn close_steps(&mut self, next: u64) {
         let step = self.step;
+        // Since-start figures already hold the step's requests: closing it
+        // changes windows and series only.
         for r in self.recent.iter_mut().flatten() {
             if r.is_dirty() {
                 r.close_step(step, &mut self.scratch);
-                // Its since-start quantiles moved.
-                self.since_cache = None;
             }
         }
         self.total.close_step(step, &mut self.scratch);
+        if let Some(v) = &mut self.view {
+            v.close_step(step, &mut self.scratch);
+        }
         self.step = next.max(step + 1);
     }
 
@@ -354,23 +425,32 @@ impl LiveEngine {
         self.shard.set_router(router);
     }
 
-    /// Forgets all counts; inputs, formats and routes' names stay.
+    /// The dashboard's reset: from now on snapshots also carry the figures
+    /// since now ([`Snapshot::reset`]); every counter goes on counting.
     pub fn reset(&mut self) {
-        self.shard.reset();
-        self.recent.clear();
-        self.since_cache = None;
-        self.total = Recent::new(&self.window_steps, self.cfg.series);
-        self.newest_log_time = None;
-        self.log_origin = None;
+        self.view = None;
+        let at = self.snapshot();
+        self.view = Some(ViewEpoch::new(
+            &at,
+            self.step.max(self.counting_from),
+            &self.window_steps,
+            self.cfg.series,
+        ));
+        self.news = true;
     }
 
     /// Builds the snapshot of the current state (all closed steps).
     pub fn snapshot(&mut self) -> Snapshot {
         self.seq += 1;
+        let replay = self.replaying();
         let (agg, counted) = self.shard.read();
         let since = match &self.since_cache {
             Some(cached) => cached.clone(),
             None => {
+                for r in self.recent.iter_mut().flatten() {
+                    r.refresh_since();
+                }
+                self.total.refresh_since();
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 let recent = &self.recent;
                 let lookup = |id: RouteId| {
@@ -393,7 +473,7 @@ impl LiveEngine {
             }
         };
         let step = self.cfg.step;
-        let current = self.step;
+        let (current, origin) = (self.step, self.counting_from);
         let n = ROUTE_SERIES.min(self.cfg.series);
         if self.zeros.end != current || self.zeros.requests.len() != n {
             let z = vec![0u64; n];
@@ -410,16 +490,27 @@ impl LiveEngine {
             });
         }
         self.news = false;
+        let mut reset = self.view.as_mut().map(|v| {
+            v.since_reset(
+                &since.routes,
+                &since.total,
+                current,
+                step,
+                n,
+                &self.zeros,
+                &mut self.scratch,
+            )
+        });
         let mut routes = Vec::with_capacity(since.routes.len());
         for (id, mut r) in since.routes {
             if let Some(Some(rec)) = self.recent.get_mut(id as usize) {
-                r.windows = rec.windows(current, step, &mut self.scratch);
+                r.windows = rec.windows(current, origin, step, &mut self.scratch);
                 r.series = rec.series(current, n, step, &self.zeros);
             }
             routes.push(r);
         }
         let mut total = since.total;
-        total.windows = self.total.windows(current, step, &mut self.scratch);
+        total.windows = self.total.windows(current, origin, step, &mut self.scratch);
         let none = Arc::new(Series::default());
         total.series = self.total.series(current, self.cfg.series, step, &none);
         let inputs: Vec<InputSnap> = self
@@ -442,22 +533,24 @@ impl LiveEngine {
                 )
             })
             .collect();
+        if let (Some(r), Some(v)) = (&mut reset, &self.view) {
+            r.inputs = v.inputs(&inputs);
+        }
         let now = SystemTime::now();
-        // The age of the newest line says how far behind live traffic the
-        // reading is; in a log-time replay it is the age of the log, which
-        // says nothing, so it is not reported.
-        let ingest_lag = self
-            .newest_log_time
-            .filter(|_| !self.cfg.log_time)
-            .and_then(|t| {
-                let newest = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
-                now.duration_since(newest).ok()
-            });
+        // In a replay the age of the lines is the age of the log, which says
+        // nothing of routetop's delay: no lag, only how far the replay is.
+        let ingest_lag = self.lag.filter(|_| !replay);
         Snapshot {
             seq: self.seq,
             taken_at: Some(now),
             uptime: self.started.elapsed(),
             span: agg.span,
+            clock: if self.cfg.log_time {
+                snapshot::Clock::Log
+            } else {
+                snapshot::Clock::Arrival
+            },
+            replay,
             windows: self.cfg.windows.clone(),
             quantiles: QUANTILES,
             buckets_us: self.cfg.engine.bounds_us.clone(),
@@ -468,6 +561,7 @@ impl LiveEngine {
             overflow: since.overflow,
             lines_per_sec: self.lines_per_sec,
             ingest_lag,
+            reset: reset.map(Arc::new),
         }
     }
 
@@ -528,7 +622,12 @@ pub fn run(
         }
         while let Ok(c) = control.try_recv() {
             match c {
-                Control::Reset => engine.reset(),
+                Control::Reset => {
+                    engine.reset();
+                    // The dashboard shows the reset now, not at the next
+                    // line or step.
+                    publish.send_replace(Arc::new(engine.snapshot()));
+                }
                 Control::Router(r) => engine.set_router(r),
             }
         }

@@ -26,6 +26,7 @@
 mod aggregates;
 mod batch;
 mod deferred;
+mod epoch;
 mod event;
 pub mod hist;
 mod input_stats;

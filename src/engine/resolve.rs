@@ -43,7 +43,9 @@ use rustc_hash::FxHashMap;
 use super::registry::SharedRegistry;
 #[cfg(doc)]
 use crate::route::FoldedNames;
-use crate::route::{FOLDED_BATCH, OVERFLOW_ID, RouteId, RouteTable, Router, fold_hash};
+use crate::route::{
+    FOLDED_BATCH, OVERFLOW_ID, RouteId, RouteTable, Router, fold_hash, is_displayable,
+};
 
 /// The route of a request target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +68,11 @@ pub(super) struct Resolver {
     router_gen: u32,
     /// The route table is full and every registered name is in `cache`.
     routes_final: bool,
+    /// Some registered name holds a `\xHH` escape, so a name that is not
+    /// printable (which displays with one) may be a registered route under
+    /// its display name ([`RouteTable::intern`]). Nearly never: then a
+    /// folded name needs no look at its bytes.
+    escaped_routes: bool,
     /// Hashes of the names folded since the last report, repeats and all:
     /// appending is sequential, deduplicating them one by one was not.
     folded: Vec<u64>,
@@ -88,6 +95,7 @@ impl Resolver {
             cache: names::Names::default(),
             router_gen: 1,
             routes_final: false,
+            escaped_routes: false,
             folded: Vec::new(),
             folded_full: false,
             buf: Vec::with_capacity(256),
@@ -149,6 +157,7 @@ impl Resolver {
         for (name, id) in routes.ids() {
             self.remember(name, id);
         }
+        self.escaped_routes = routes.names().iter().any(|n| n.contains("\\x"));
         self.routes_final = true;
     }
 
@@ -179,9 +188,10 @@ impl Resolver {
         // no templating: its route is the key (most lines of a log past
         // the cap, which fold here).
         let own = key.filter(|_| self.router.is_own_key(target));
-        if let Some((_, h)) = own
+        if let Some((k, h)) = own
             && self.routes_final
             && !unmarked
+            && (!self.escaped_routes || is_displayable(k))
         {
             // Not registered (the lookup missed), and the table is final.
             self.fold(h, registry);
@@ -210,7 +220,9 @@ impl Resolver {
         {
             return Resolved::Route(id);
         }
-        if self.routes_final {
+        // A name that displays as another (invalid UTF-8, control bytes) may
+        // be a registered route under its display name: the table decides.
+        if self.routes_final && (!self.escaped_routes || is_displayable(&self.buf)) {
             // The table never changes again, so this name folds for good.
             self.fold(hash, registry);
             return Resolved::Route(OVERFLOW_ID);
@@ -233,7 +245,7 @@ impl Resolver {
             return Resolved::Provisional(i);
         }
         let id = reg.routes.intern(&self.buf);
-        if id == OVERFLOW_ID && reg.routes.is_full() {
+        if id == OVERFLOW_ID && reg.routes.is_full() && !self.routes_final {
             self.take_final(&reg.routes);
         }
         drop(reg);

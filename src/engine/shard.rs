@@ -82,14 +82,6 @@ impl LiveShard {
         (&self.core.agg, &self.core.inputs)
     }
 
-    /// Forgets all counts (the dashboard's reset); route names stay.
-    pub fn reset(&mut self) {
-        self.core.agg.clear();
-        for s in &mut self.core.inputs {
-            *s = InputStats::default();
-        }
-    }
-
     /// New route rules. Cached ids stay valid: they are keyed by route name.
     pub fn set_router(&mut self, router: Arc<Router>) {
         self.core.routes.set_router(router);

@@ -20,8 +20,8 @@ use super::event::InputState;
 use super::hist::Hist;
 use super::input_stats::{BadLine, InputStats};
 use super::registry::Registry;
-use super::stats::Stats;
-use super::summary::{QUANTILES, Row, bump, method_list};
+use super::stats::{Stats, Timer};
+use super::summary::{QUANTILES, Row, bump, method_list, rate_over_span};
 use crate::format::{ErrorKind, Odd};
 use crate::route::{OVERFLOW_ID, RouteId};
 
@@ -87,10 +87,15 @@ impl Sample {
 pub struct WindowStats {
     /// The window's nominal length (`1m`, `5m`).
     pub length: Duration,
-    /// Time actually covered (shorter than `length` just after start).
+    /// Time the window holds: the last `length` less up to a slice (a
+    /// sixth), or while it fills, the time since counting began. The same
+    /// for every route of a snapshot.
     pub covered: Duration,
+    /// Less than `length` has passed since counting began (routetop's
+    /// start, the log's first line, a reset): `covered` is all of it.
+    pub filling: bool,
     pub row: Row,
-    /// Requests per second over `covered`.
+    /// Requests per second over `covered`: `row.requests / covered`.
     pub rate: f64,
 }
 
@@ -164,16 +169,36 @@ pub struct KeySnap {
     pub upstream: Option<TimerSnap>,
 }
 
+/// Which time since-start rates are over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The log's own timestamps: a `--once` run, or a live replay with
+    /// `--window-by log`. Since-start rates are over [`Snapshot::span`],
+    /// as the `--once` report computes them.
+    #[default]
+    Log,
+    /// Arrival (live following): since-start rates are over
+    /// [`Snapshot::uptime`], the time since routetop began counting.
+    Arrival,
+}
+
 /// Everything a view shows, computed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// Increases by one per published snapshot.
     pub seq: u64,
     pub taken_at: Option<SystemTime>,
-    /// Since the engine started.
+    /// Since the engine began counting: its start, or the last reset.
     pub uptime: Duration,
     /// Log time covered since start (Unix seconds, first and last).
     pub span: Option<(i64, i64)>,
+    /// What since-start rates are over (see [`Snapshot::since_start_rate`]).
+    pub clock: Clock,
+    /// The lines read are a replay of a log, not live traffic: windows
+    /// follow log time, or the newest line was logged well before routetop
+    /// started (see `engine/live.rs`). How far the replay has got is the
+    /// end of `span`; `ingest_lag` is then `None`.
+    pub replay: bool,
     /// Configured window lengths, shortest first (empty in batch runs).
     pub windows: Vec<Duration>,
     /// Quantiles of [`Row::q_us`].
@@ -191,8 +216,44 @@ pub struct Snapshot {
     pub overflow: Overflow,
     /// Lines read per second, recently.
     pub lines_per_sec: f64,
-    /// Age of the newest line when it was counted, recently (live only).
+    /// Write-to-read delay: the age of the newest line of the latest batch
+    /// read, when it was counted. Live traffic only: `None` in a replay.
     pub ingest_lag: Option<Duration>,
+    /// After the dashboard's reset: what it shows instead of the since-start
+    /// parts above (which go on counting for every other view).
+    pub reset: Option<Arc<SinceReset>>,
+}
+
+/// The dashboard's figures since its last reset (`engine/epoch.rs`), in
+/// the shape of the since-start parts of a [`Snapshot`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SinceReset {
+    /// Since the reset (what [`Snapshot::uptime`] is since start).
+    pub uptime: Duration,
+    /// Log time covered since the reset.
+    pub span: Option<(i64, i64)>,
+    pub total: RouteSnap,
+    /// Routes with requests since the reset.
+    pub routes: Vec<RouteSnap>,
+    /// Lines, requests and parse errors since the reset.
+    pub inputs: Vec<InputSnap>,
+}
+
+impl SinceReset {
+    /// `snap` as the dashboard shows it after a reset: these figures in
+    /// place of its since-start ones (keys and the overflow stay: the
+    /// dashboard does not show them per reset).
+    pub fn apply(&self, snap: &Snapshot) -> Snapshot {
+        Snapshot {
+            uptime: self.uptime,
+            span: self.span,
+            inputs: self.inputs.clone(),
+            total: self.total.clone(),
+            routes: self.routes.clone(),
+            reset: None,
+            ..snap.clone()
+        }
+    }
 }
 
 pub const TOTAL_ROUTE: &str = "(total)";
@@ -213,6 +274,28 @@ impl Snapshot {
             .map(|i| i.error_total())
             .fold(0, u64::saturating_add)
     }
+
+    /// Since-start requests per second: over the log's span with log time
+    /// (the function `--once` uses, so a replay shows the report's rates),
+    /// over the time since counting began with arrival time. `None` before
+    /// there is any time to divide by.
+    pub fn since_start_rate(&self, requests: u64) -> Option<f64> {
+        match self.clock {
+            Clock::Log => rate_over_span(requests, self.span),
+            Clock::Arrival => {
+                let secs = self.uptime.as_secs_f64();
+                (secs > 0.0).then(|| requests as f64 / secs)
+            }
+        }
+    }
+}
+
+/// The power of two a latency falls in, as an index: its bit length (0 for
+/// 0, 1 for 1, 2 for 2..=3, ...). An HDR bucket's values share it, so
+/// binning a value or its bucket's lowest value agrees.
+#[inline]
+pub fn log2_bin(us: u64) -> usize {
+    (u64::BITS - us.leading_zeros()) as usize
 }
 
 /// Latency buckets for drill-down charts: powers of two from 1 µs (a
@@ -220,7 +303,7 @@ impl Snapshot {
 pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     let mut out: Vec<(u64, u64, u64)> = Vec::new();
     for (lo, _hi, n) in h.buckets() {
-        let b = 64 - lo.leading_zeros() as u64; // 0 for 0, 1 for 1, 2 for 2..3, ...
+        let b = log2_bin(lo) as u64;
         let (blo, bhi) = if b == 0 {
             (0, 0)
         } else {
@@ -234,10 +317,10 @@ pub fn log2_buckets(h: &Hist) -> Vec<(u64, u64, u64)> {
     out
 }
 
-fn latency_of(h: &Hist) -> Latency {
+fn latency_of(t: &Timer) -> Latency {
     let mut q = [0; 4];
-    h.quantiles(&QUANTILES, &mut q);
-    (q, Arc::from(log2_buckets(h)))
+    t.hist.quantiles(&QUANTILES, t.max_us, &mut q);
+    (q, Arc::from(log2_buckets(&t.hist)))
 }
 
 /// Latency kept per route rather than per key (the live engine): since-start
@@ -304,7 +387,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         }
         let (q_us, latency) = match hists.as_ref().and_then(|h| (h.route)(route)) {
             Some(l) => l,
-            None => latency_of(&stats.latency.hist),
+            None => latency_of(&stats.latency),
         };
         routes.push((
             route,
@@ -325,7 +408,7 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
     }
     let (q_us, latency) = match hists {
         Some(h) => h.total,
-        None => latency_of(&total_stats.latency.hist),
+        None => latency_of(&total_stats.latency),
     };
     let total = RouteSnap {
         route: Arc::from(TOTAL_ROUTE),

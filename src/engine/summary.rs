@@ -61,7 +61,9 @@ impl Row {
         if let Some(st) = status {
             r.classes[Row::class_of(st)] = s.count;
         }
-        s.latency.hist.quantiles(&QUANTILES, &mut r.q_us);
+        s.latency
+            .hist
+            .quantiles(&QUANTILES, s.latency.max_us, &mut r.q_us);
         r
     }
 
@@ -112,6 +114,13 @@ pub(super) fn method_list(reg: &Registry, mut v: Vec<(u8, u64)>) -> Vec<(Arc<str
 /// traffic is one second, not zero).
 pub fn span_seconds(span: Option<(i64, i64)>) -> Option<u64> {
     span.map(|(a, b)| b.saturating_sub(a).max(0) as u64 + 1)
+}
+
+/// Requests per second of log time: `requests` over [`span_seconds`]. The
+/// one rate over a log's span, for the `--once` report and for a live
+/// replay's since-start figures alike.
+pub fn rate_over_span(requests: u64, span: Option<(i64, i64)>) -> Option<f64> {
+    span_seconds(span).map(|s| requests as f64 / s as f64)
 }
 
 /// One (route, method, status) over all sources.
@@ -168,7 +177,7 @@ impl Summary {
 
     /// Requests per second of log time.
     pub fn rate(&self, requests: u64) -> Option<f64> {
-        self.span_seconds().map(|s| requests as f64 / s as f64)
+        rate_over_span(requests, self.span)
     }
 
     /// Builds the summary from the aggregates of one or more shards (a
@@ -267,7 +276,7 @@ impl Summary {
         for (_, group) in &mut routes {
             sorted_entries.append(group);
         }
-        total_hist.quantiles(&QUANTILES, &mut totals.q_us);
+        total_hist.quantiles(&QUANTILES, totals.lat_max_us, &mut totals.q_us);
         let (folded_routes, at_least) = reg.routes.folded();
         let overflow_requests = routes
             .iter()
@@ -424,7 +433,9 @@ fn group<'a>(
         }
         // Here, on the part's thread, rather than serially after the parts.
         entries.sort_by(|x, y| x.method.cmp(&y.method).then(x.status.cmp(&y.status)));
-        route_hist.hist().quantiles(&QUANTILES, &mut row.q_us);
+        route_hist
+            .hist()
+            .quantiles(&QUANTILES, row.lat_max_us, &mut row.q_us);
         total_hist.add(route_hist.hist());
         add_row_counts(&mut total, &row);
         routes.push((

@@ -1,30 +1,38 @@
 //! Recent-time statistics of one route (or of all traffic): the current
 //! step, sliding windows, a per-step series, and the since-start latency
-//! histogram, with everything a snapshot needs cached so that publishing
+//! distribution, with everything a snapshot needs cached so that publishing
 //! several snapshots per step costs next to nothing.
 //!
-//! Requests are recorded into the current *step* only (one histogram record
-//! per request). When a step closes, its counts and histogram are folded into
-//! the since-start histogram, into the newest slice of every window and into
-//! each window's running sum, its quantiles go into the series ring, and it
-//! is reset. Windows are rings of [`SLICES`] slices, each a sixth of the
-//! window; when a slice falls out of the window it is subtracted from the
-//! running sum, so a window's distribution is always one histogram, never a
-//! merge of slices at read time. A window reports the exact time it covers
-//! (a 1-minute window covers 50–60 s) and its rate is computed over that.
+//! Requests are recorded into the current *step* and into the since-start
+//! histogram and distribution at once, so since-start figures include every
+//! request counted so far, the open step's too. When a step closes, its
+//! counts and histogram are folded into the newest slice of every window
+//! and into each window's running sum, its quantiles go into the series
+//! ring, and it is reset. Windows are rings of [`SLICES`] slices, each a
+//! sixth of the window; when a slice falls out of the window it is
+//! subtracted from the running sum, so a window's distribution is always
+//! one histogram, never a merge of slices at read time.
 //!
-//! Caches: window and since-start quantiles, the drill-down latency buckets
-//! and the series are recomputed only when what they depend on changed (a
-//! step with traffic closed, a slice expired, a new step began).
+//! A window holds whole slices, so it covers a little less than its length
+//! (a 1-minute window covers the last 50–60 s), and while it fills (less
+//! time has passed since counting began than its length) only the time
+//! since then. What it covers is worked out from the step alone, the same
+//! for every route whatever its own traffic, and its rate is its count over
+//! that: rates within one window are proportional to counts.
+//!
+//! Caches: window and since-start quantiles and the series are recomputed
+//! only when what they depend on changed (a request was counted, a step
+//! with traffic closed, a slice expired, a new step began).
 //!
 //! Memory per route: at most `2 + windows × (SLICES + 1)` latency histograms
 //! (16 with the default two windows; each ≤ 1 KiB while it holds ≤ 256
 //! values). Once busier, the since-start one is 26.7 KiB (`u64` counters)
 //! and the step, slice and window-sum ones 13.3 KiB (`u32`: they hold at
 //! most a window of traffic, which cannot reach 4 billion in one bucket).
-//! Plus the series ring (`steps × 28 B`, 8.4 KiB for the default 300 steps)
-//! and the cached series the snapshots share. A busy route costs at most
-//! ~240 KiB, a quiet one a few KiB.
+//! Plus the series ring (`steps × 28 B`, 8.4 KiB for the default 300 steps),
+//! the cached series the snapshots share, and the since-start distribution
+//! by powers of two (264 B). A busy route costs at most ~240 KiB, a quiet
+//! one a few KiB.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -33,13 +41,15 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::hist::Hist;
-use super::snapshot::{Series, WindowStats, log2_buckets};
+use super::snapshot::{Series, WindowStats, log2_bin};
 use super::summary::{QUANTILES, Row};
+use crate::format::value::MAX_LATENCY_US;
 
 /// Slices per window.
 pub const SLICES: u64 = 6;
-/// Steps between recomputations of the since-start latency distribution.
-const LATENCY_EVERY: u64 = 5;
+/// Powers of two a recorded latency can fall in: bit lengths 0 ..= that of
+/// the largest value kept.
+const LOG2_BINS: usize = (u64::BITS - MAX_LATENCY_US.leading_zeros()) as usize + 1;
 
 /// Additive counts of a set of requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,13 +138,26 @@ impl Window {
         }
     }
 
-    fn stats(&mut self, current: u64, step: Duration) -> WindowStats {
+    /// The window as of the end of step `current - 1`, counting having
+    /// begun at step `origin` (the engine's start, the log's first second,
+    /// a reset).
+    fn stats(&mut self, current: u64, origin: u64, step: Duration) -> WindowStats {
         if self.stale {
-            self.hist.quantiles(&QUANTILES, &mut self.q_us);
+            self.hist
+                .quantiles(&QUANTILES, self.counts.max_us, &mut self.q_us);
             self.stale = false;
         }
-        let oldest = self.slices.front().map_or(current, |s| s.start);
-        let covered_steps = (current - oldest.min(current)).min(self.len_steps);
+        // `expire` keeps the slices starting at or after `current - len`,
+        // and slices start at multiples of `slice_steps`: the window holds
+        // the steps from the first such boundary (or from `origin`, if
+        // later) up to `current`. This depends on the step alone, not on
+        // when this route's own traffic began, so every route of a window
+        // is divided by the same time.
+        let from = current
+            .saturating_sub(self.len_steps)
+            .next_multiple_of(self.slice_steps)
+            .max(origin);
+        let covered_steps = current.saturating_sub(from);
         let covered = step * covered_steps as u32;
         let row = Row {
             requests: self.counts.requests,
@@ -157,6 +180,7 @@ impl Window {
         WindowStats {
             length: step * self.len_steps as u32,
             covered,
+            filling: from == origin && covered_steps < self.len_steps,
             row,
             rate,
         }
@@ -222,16 +246,23 @@ impl Ring {
 pub struct Recent {
     step: Counts,
     step_hist: Hist<u32>,
+    /// Every timed request counted, the open step's included.
     since: Hist,
+    /// Exact maximum of `since`: no quantile is reported above it.
+    since_max_us: u64,
+    /// Timed requests by power of two of their µs (index: bit length), the
+    /// drill-down distribution: kept as requests come, since a walk of
+    /// `since` for it costs too much to do for every snapshot.
+    since_log2: [u64; LOG2_BINS],
+    /// Quantiles and distribution of `since` as of `since_at` values.
     since_q: [u64; 4],
     since_latency: Arc<[(u64, u64, u64)]>,
+    since_at: u64,
     windows: Vec<Window>,
     ring: Ring,
     /// Series as of `series_at` steps, `series_len` long.
     series: Arc<Series>,
     series_at: u64,
-    /// Step at which `since_latency` was last computed.
-    latency_at: Option<u64>,
 }
 
 impl Recent {
@@ -241,8 +272,11 @@ impl Recent {
             step: Counts::default(),
             step_hist: Hist::default(),
             since: Hist::default(),
+            since_max_us: 0,
+            since_log2: [0; LOG2_BINS],
             since_q: [0; 4],
             since_latency: Arc::from(Vec::new()),
+            since_at: 0,
             windows: windows
                 .iter()
                 .map(|&w| Window {
@@ -262,7 +296,6 @@ impl Recent {
             },
             series: Arc::new(Series::default()),
             series_at: u64::MAX,
-            latency_at: None,
         }
     }
 
@@ -277,6 +310,9 @@ impl Recent {
             self.step.lat_sum_us += us;
             self.step.max_us = self.step.max_us.max(us);
             self.step_hist.record(us);
+            self.since.record(us);
+            self.since_max_us = self.since_max_us.max(us);
+            self.since_log2[log2_bin(us.min(MAX_LATENCY_US))] += 1;
         }
     }
 
@@ -285,13 +321,15 @@ impl Recent {
     }
 
     /// Closes step `step` (which had traffic, see [`Recent::is_dirty`]):
-    /// folds it into the since-start histogram, the windows and the series.
+    /// folds it into the windows and the series (since-start figures have
+    /// it already).
     pub fn close_step(&mut self, step: u64, scratch: &mut Histogram<u32>) {
         if self.step.requests == 0 {
             return;
         }
         let mut q = [0u64; 4];
-        self.step_hist.quantiles(&QUANTILES, &mut q);
+        self.step_hist
+            .quantiles(&QUANTILES, self.step.max_us, &mut q);
         let c = |v: u64| v.min(u32::MAX as u64) as u32;
         self.ring.push(
             step,
@@ -306,16 +344,6 @@ impl Recent {
             ],
         );
         self.series_at = u64::MAX;
-        if self.step.timed > 0 {
-            self.step_hist.merge_into_wide(&mut self.since);
-            self.since.quantiles(&QUANTILES, &mut self.since_q);
-            // The drill-down chart needs a full walk of the histogram: a few
-            // steps of staleness are invisible in it, the walk per step is not.
-            if self.latency_at.is_none_or(|at| step >= at + LATENCY_EVERY) {
-                self.since_latency = Arc::from(log2_buckets(&self.since));
-                self.latency_at = Some(step);
-            }
-        }
         for w in &mut self.windows {
             w.expire(step + 1, scratch);
             let start = step - step % w.slice_steps;
@@ -338,15 +366,41 @@ impl Recent {
         self.step_hist.clear();
     }
 
-    /// Since-start latency quantiles (complete steps) and distribution.
+    /// Brings the since-start quantiles and distribution up to every
+    /// request counted (a pass over the histogram, only when it changed).
+    pub fn refresh_since(&mut self) {
+        let n = self.since.count();
+        if n == self.since_at {
+            return;
+        }
+        self.since
+            .quantiles(&QUANTILES, self.since_max_us, &mut self.since_q);
+        let bins: Vec<(u64, u64, u64)> = self
+            .since_log2
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c > 0)
+            .map(|(b, &c)| match b {
+                0 => (0, 0, c),
+                b => (1u64 << (b - 1), (1u64 << b) - 1, c),
+            })
+            .collect();
+        self.since_latency = Arc::from(bins);
+        self.since_at = n;
+    }
+
+    /// Since-start latency quantiles and distribution, as of the last
+    /// [`Recent::refresh_since`].
     pub fn since(&self) -> super::snapshot::Latency {
         (self.since_q, self.since_latency.clone())
     }
 
-    /// Window statistics as of the end of step `current - 1`.
+    /// Window statistics as of the end of step `current - 1`, counting
+    /// having begun at step `origin`.
     pub fn windows(
         &mut self,
         current: u64,
+        origin: u64,
         step: Duration,
         scratch: &mut Histogram<u32>,
     ) -> Vec<WindowStats> {
@@ -354,7 +408,7 @@ impl Recent {
             .iter_mut()
             .map(|w| {
                 w.expire(current, scratch);
-                w.stats(current, step)
+                w.stats(current, origin, step)
             })
             .collect()
     }

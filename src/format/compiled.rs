@@ -91,8 +91,13 @@ impl Format {
                 })
             }
             FormatSpec::Regex(p) => {
-                let r = RegexFormat::new(p, NEXT_UID.fetch_add(1, Ordering::Relaxed))
-                    .map_err(|e| err(p, e))?;
+                let r = RegexFormat::new(p, NEXT_UID.fetch_add(1, Ordering::Relaxed)).map_err(
+                    |(at, msg)| FormatError {
+                        spec: p.to_string(),
+                        at,
+                        msg,
+                    },
+                )?;
                 Ok(Format {
                     name: format!("regex '{p}'"),
                     kind: Kind::Regex(r),

@@ -21,7 +21,7 @@ pub struct Record<'a> {
     pub latency_us: Option<u64>,
     pub upstream_us: Option<u64>,
     /// The log's own timestamp, Unix seconds; `None` when the line has
-    /// none or it is malformed (then `bad_time` says so).
+    /// none or it is malformed (then [`Record::bad_time`] says so).
     pub time: Option<i64>,
     /// The [`Odd`] values the request had to do without, one bit each
     /// ([`Odd::bits`]; 0 on nearly every line): a timer that is not a

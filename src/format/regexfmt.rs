@@ -34,45 +34,63 @@ pub struct RegexFormat {
 /// crate draws a caret under the pattern over several lines; messages here
 /// end up in logs, so they must stay on one.
 pub fn one_line_error(e: &regex::Error) -> String {
+    match error_at(e) {
+        (what, Some(col)) => format!("{what} (column {col})"),
+        (what, None) => what,
+    }
+}
+
+/// What a regex error says, and the column (from 1, in characters of the
+/// pattern) its caret points at, when it draws one.
+fn error_at(e: &regex::Error) -> (String, Option<usize>) {
     let text = e.to_string();
     let lines: Vec<&str> = text.lines().collect();
     let what = lines
         .iter()
         .rev()
         .find_map(|l| l.trim().strip_prefix("error: "))
-        .unwrap_or_else(|| lines.last().map_or("", |l| l.trim()));
-    match lines
+        .unwrap_or_else(|| lines.last().map_or("", |l| l.trim()))
+        .to_string();
+    let col = lines
         .iter()
         .skip(2)
         .find(|l| l.contains('^') && l.chars().all(|c| matches!(c, ' ' | '^' | '~')))
-    {
-        // The caret line is indented like the pattern line above it.
-        Some(caret) => {
+        .map(|caret| {
+            // The caret line is indented like the pattern line above it.
             let pattern_indent = lines.get(1).map_or(0, |p| p.len() - p.trim_start().len());
-            let col = caret.find('^').unwrap_or(0).saturating_sub(pattern_indent) + 1;
-            format!("{what} (column {col})")
-        }
-        None => what.to_string(),
-    }
+            caret.find('^').unwrap_or(0).saturating_sub(pattern_indent) + 1
+        });
+    (what, col)
 }
 
 impl RegexFormat {
-    pub fn new(pattern: &str, uid: usize) -> Result<RegexFormat, (usize, String)> {
-        let re = Regex::new(pattern)
-            .map_err(|e| (0, format!("invalid regex: {}", one_line_error(&e))))?;
+    /// Compiles `pattern`; an error comes with the byte offset in the
+    /// pattern it is about, when it is about one place (one position in the
+    /// message: the caller names the column once).
+    pub fn new(pattern: &str, uid: usize) -> Result<RegexFormat, (Option<usize>, String)> {
+        let re = Regex::new(pattern).map_err(|e| {
+            let (what, col) = error_at(&e);
+            let at = col.map(|c| {
+                pattern
+                    .char_indices()
+                    .nth(c - 1)
+                    .map_or(pattern.len(), |(i, _)| i)
+            });
+            (at, format!("invalid regex: {what}"))
+        })?;
         let idx = |names: &[&str]| -> Option<usize> {
             re.capture_names()
                 .enumerate()
                 .find(|(_, n)| n.is_some_and(|n| names.contains(&n)))
                 .map(|(i, _)| i)
         };
-        let status =
-            idx(&["status"]).ok_or((0, "the regex needs a (?P<status>...) group".to_string()))?;
+        let status = idx(&["status"])
+            .ok_or((None, "the regex needs a (?P<status>...) group".to_string()))?;
         let target = idx(&["path", "uri", "target", "url"]);
         let request = idx(&["request"]);
         if target.is_none() && request.is_none() {
             return Err((
-                0,
+                None,
                 "the regex needs a (?P<path>...) or (?P<request>...) group".into(),
             ));
         }

@@ -549,6 +549,29 @@ fn bad_format_strings_point_at_the_offending_part() {
     assert!(e.msg.contains("invalid regex"), "{}", e.msg);
 }
 
+/// Regression: a bad regex named two columns, the regex crate's and a
+/// meaningless `column 1` of the whole pattern: `(column 11) (column 1 of
+/// '^(?P<path>[a-')`. One position, the one the regex crate points at; a
+/// regex that compiles but lacks a group has no position at all.
+#[test]
+fn bad_regex_format_names_one_column() {
+    let e = Format::compile(&FormatSpec::parse("regex:^(?P<path>[a-").unwrap(), &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "bad format: invalid regex: unclosed character class (column 11 of '^(?P<path>[a-')"
+    );
+    let e = Format::compile(&FormatSpec::parse("regex:é(?P<path>[a-").unwrap(), &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "bad format: invalid regex: unclosed character class (column 11 of 'é(?P<path>[a-')"
+    );
+    let e = Format::compile(&FormatSpec::parse("regex:(?P<path>\\S+)").unwrap(), &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "bad format: the regex needs a (?P<status>...) group"
+    );
+}
+
 #[test]
 fn explain_says_where_a_line_stops_fitting() {
     let f = compile("combined_rt");

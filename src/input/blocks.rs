@@ -58,10 +58,12 @@ pub struct BatchInput {
 }
 
 impl BatchInput {
-    /// The files and stdin `inputs` name now, globs expanded, in order. A
-    /// glob that matches no file fails.
-    pub fn expand(inputs: &[Input]) -> Result<Vec<BatchInput>, BatchError> {
+    /// The files and stdin `inputs` name now, globs expanded, in order, and
+    /// the inputs that name none (a glob that matches no file): one input
+    /// that cannot be read does not stop the others.
+    pub fn expand(inputs: &[Input]) -> (Vec<BatchInput>, Vec<BatchError>) {
         let mut out = Vec::new();
+        let mut skipped = Vec::new();
         for (i, input) in inputs.iter().enumerate() {
             match &input.spec {
                 InputSpec::Stdin => out.push(BatchInput {
@@ -70,10 +72,17 @@ impl BatchInput {
                     input: i,
                 }),
                 InputSpec::Path(p) => {
-                    let files = expand(p).map_err(BatchError::Input)?;
-                    if files.is_empty() {
-                        return Err(BatchError::Input(format!("no file matches {p}")));
-                    }
+                    let files = match expand(p) {
+                        Ok(f) if f.is_empty() => {
+                            skipped.push(BatchError::Input(format!("no file matches {p}")));
+                            continue;
+                        }
+                        Ok(f) => f,
+                        Err(e) => {
+                            skipped.push(BatchError::Input(e));
+                            continue;
+                        }
+                    };
                     let several = files.len() > 1;
                     for f in files {
                         out.push(BatchInput {
@@ -85,7 +94,7 @@ impl BatchInput {
                 }
             }
         }
-        Ok(out)
+        (out, skipped)
     }
 }
 
@@ -163,68 +172,74 @@ pub struct Blocks<'a, P> {
     /// Each input read so far: its name, and what `start` decided (`None`
     /// for an input without a line).
     started: Vec<(String, Option<P>)>,
-    /// Set by the first error; every later call returns `None`.
-    failure: Option<BatchError>,
+    /// Inputs that could not be opened, or failed while read (their lines
+    /// read before the error count): the others are read all the same.
+    failures: Vec<BatchError>,
     /// Blocks handed out so far, over all inputs: the next one's number.
     handed: u64,
 }
 
 impl<'a, P: Clone> Blocks<'a, P> {
-    /// Opens every input first: a missing file fails the run before any
-    /// work. `start` decides how each input is read, from its first block.
-    pub fn open(
-        inputs: Vec<BatchInput>,
-        start: Box<Start<'a, P>>,
-    ) -> Result<Blocks<'a, P>, BatchError> {
+    /// Opens every input first, so that one that cannot be opened (missing,
+    /// a directory, not readable) is known before any work; it is set aside
+    /// (see [`Blocks::finish`]) and the others are read. `start` decides how
+    /// each input is read, from its first block.
+    pub fn open(inputs: Vec<BatchInput>, start: Box<Start<'a, P>>) -> Blocks<'a, P> {
         let mut opened: Vec<(BatchInput, Box<dyn Read + Send>)> = Vec::with_capacity(inputs.len());
+        let mut failures = Vec::new();
         for input in inputs {
             let reader: Box<dyn Read + Send> = match &input.open {
-                Opener::File(p) => Box::new(File::open(p).map_err(|err| BatchError::Open {
-                    name: input.name.clone(),
-                    err,
-                })?),
+                Opener::File(p) => match open_file(p) {
+                    Ok(f) => Box::new(f),
+                    Err(err) => {
+                        failures.push(BatchError::Open {
+                            name: input.name.clone(),
+                            err,
+                        });
+                        continue;
+                    }
+                },
                 Opener::Stdin => Box::new(io::stdin()),
             };
             opened.push((input, reader));
         }
-        Ok(Blocks {
+        Blocks {
             pending: opened.into_iter(),
             next_src: 0,
             current: None,
             carry: Vec::new(),
             start,
             started: Vec::new(),
-            failure: None,
+            failures,
             handed: 0,
-        })
+        }
     }
 
     /// Each input's name and what `start` decided for it (`None`: it had
-    /// no line), once every block is handed out; the first error if reading
-    /// failed.
-    pub fn finish(self) -> Result<Vec<(String, Option<P>)>, BatchError> {
-        match self.failure {
-            Some(e) => Err(e),
-            None => Ok(self.started),
-        }
+    /// no line), once every block is handed out; and the inputs that could
+    /// not be opened or failed while read, in input order.
+    pub fn finish(self) -> (Vec<(String, Option<P>)>, Vec<BatchError>) {
+        (self.started, self.failures)
     }
 
     /// Fills `buf` (of [`BLOCK`] bytes) with the next block of whole lines,
     /// or skips over the next oversized line; `None` once every input is
-    /// read or reading failed (see `failure`). The block's number, in input
-    /// order, comes with it.
+    /// read. An input that fails while read ends there (kept in `failures`)
+    /// and the next one is read. The block's number, in input order, comes
+    /// with it.
     pub fn next(&mut self, buf: &mut [u8]) -> Option<(u64, Block<P>)> {
-        if self.failure.is_some() {
-            return None;
-        }
-        match self.step(buf) {
-            Ok(b) => b.map(|b| {
-                self.handed += 1;
-                (self.handed - 1, b)
-            }),
-            Err(e) => {
-                self.failure = Some(e);
-                None
+        loop {
+            match self.step(buf) {
+                Ok(b) => {
+                    return b.map(|b| {
+                        self.handed += 1;
+                        (self.handed - 1, b)
+                    });
+                }
+                Err(e) => {
+                    self.failures.push(e);
+                    self.end_source();
+                }
             }
         }
     }
@@ -361,6 +376,19 @@ impl<'a, P: Clone> Blocks<'a, P> {
         }
         self.carry.clear();
     }
+}
+
+/// Opens a file to read; a directory is refused here (on Linux opening one
+/// succeeds and only the first read fails, with a less helpful message).
+fn open_file(p: &std::path::Path) -> io::Result<File> {
+    let f = File::open(p)?;
+    if f.metadata()?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    Ok(f)
 }
 
 /// A block of whole lines read as `parser` says.

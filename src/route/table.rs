@@ -2,7 +2,16 @@
 //! routes exist, new ones fold into the `(overflow)` route, and how many
 //! distinct routes were folded is counted so the overflow is visible rather
 //! than silent.
+//!
+//! A route is its *display name*: the text every view shows and every
+//! label carries ([`display_name`]: bytes that are not printable UTF-8
+//! become `\xHH`, the form nginx itself writes). Two raw names that
+//! display alike — `/x/\xFF` written by nginx and a raw `0xFF` byte from
+//! another writer — are one route, so no two ids ever share a name: three
+//! paths differing only in invalid bytes used to become three series with
+//! identical labels in `/metrics`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -19,6 +28,8 @@ pub const OVERFLOW_ID: RouteId = 0;
 
 /// Route names ↔ dense ids, with the cardinality cap.
 pub struct RouteTable {
+    /// By display name (one entry per id: raw names that display alike are
+    /// looked up through their display name, not stored).
     ids: FxHashMap<Box<[u8]>, RouteId>,
     names: Vec<Arc<str>>,
     cap: usize,
@@ -42,13 +53,20 @@ impl RouteTable {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
+        let shown = display_name(name);
+        if let Cow::Owned(s) = &shown
+            && let Some(&id) = self.ids.get(s.as_bytes())
+        {
+            return id;
+        }
         if self.ids.len() >= self.cap {
             let _ = self.folded.add(&[fold_hash(name)]);
             return OVERFLOW_ID;
         }
         let id = self.names.len() as RouteId;
-        self.names.push(Arc::from(display_name(name)));
-        self.ids.insert(name.into(), id);
+        let shown: Arc<str> = Arc::from(shown);
+        self.ids.insert(shown.as_bytes().into(), id);
+        self.names.push(shown);
         id
     }
 
@@ -66,14 +84,21 @@ impl RouteTable {
         self.ids.len() >= self.cap
     }
 
-    /// Registered names and their ids.
+    /// Registered (display) names and their ids.
     pub fn ids(&self) -> impl Iterator<Item = (&[u8], RouteId)> {
         self.ids.iter().map(|(k, &v)| (&**k, v))
     }
 
-    /// Existing id of `name`, without registering.
+    /// Existing id of `name` (or of the name it displays as), without
+    /// registering.
     pub fn get(&self, name: &[u8]) -> Option<RouteId> {
-        self.ids.get(name).copied()
+        if let Some(&id) = self.ids.get(name) {
+            return Some(id);
+        }
+        match display_name(name) {
+            Cow::Owned(s) => self.ids.get(s.as_bytes()).copied(),
+            Cow::Borrowed(_) => None,
+        }
     }
 
     pub fn name(&self, id: RouteId) -> &Arc<str> {
@@ -105,21 +130,59 @@ impl RouteTable {
     }
 }
 
-/// Route bytes → text for tables and labels: invalid UTF-8 becomes U+FFFD and
-/// control characters are escaped, so a hostile URL cannot break a terminal
-/// or a report line.
-pub fn display_name(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b);
-    if !s.chars().any(char::is_control) {
-        return s.into_owned();
+/// Whether route bytes show as themselves: valid UTF-8 without control
+/// characters. A shard asks for every name it folds past the route cap,
+/// so printable ASCII (nearly every name) is decided 8 bytes at a time:
+/// a byte-at-a-time loop cost 4 % more instructions on a log of 100 000
+/// routes (callgrind, `--once -j1`).
+#[inline]
+pub fn is_displayable(b: &[u8]) -> bool {
+    is_printable_ascii(b) || std::str::from_utf8(b).is_ok_and(|s| !s.chars().any(char::is_control))
+}
+
+/// Every byte in `0x20..0x7f`.
+#[inline]
+pub fn is_printable_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (words, rest) = b.as_chunks::<8>();
+    let mut bad = 0;
+    for w in words {
+        let x = u64::from_le_bytes(*w);
+        // High bit of a byte set: below 0x20 (the subtraction borrows), or
+        // 0x7f and above (the addition reaches the high bit, or it was
+        // set). A borrow or carry only crosses from a byte that is bad
+        // itself, so no printable word is ever flagged.
+        bad |= (x.wrapping_sub(0x20 * ONES) & !x) | x.wrapping_add(ONES) | x;
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.push_str(&format!("\\x{:02X}", c as u32));
-        } else {
-            out.push(c);
+    bad & HIGH == 0 && rest.iter().all(|c| (0x20..0x7f).contains(c))
+}
+
+/// Route bytes → text for tables, labels and reports: each byte of invalid
+/// UTF-8 and of a control character (C0, DEL, C1) becomes `\xHH`, so a
+/// hostile URL cannot break a terminal or a report line, and names that
+/// differ in those bytes stay apart. Other text, non-ASCII included, is
+/// kept as it is (borrowed: nothing to escape).
+pub fn display_name(b: &[u8]) -> Cow<'_, str> {
+    if is_displayable(b) {
+        // Checked just above; never fails.
+        return String::from_utf8_lossy(b);
+    }
+    let mut out = String::with_capacity(b.len() + 16);
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                let mut buf = [0; 4];
+                for &byte in c.encode_utf8(&mut buf).as_bytes() {
+                    out.push_str(&format!("\\x{byte:02X}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        for &byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02X}"));
         }
     }
-    out
+    Cow::Owned(out)
 }

@@ -1,4 +1,5 @@
-//! Errors that end a run, each shown as one line.
+//! Errors that end a run, each shown as one line, and the exit code each
+//! gives (`main.rs`; the README lists them under `--once`).
 
 use std::io;
 
@@ -16,4 +17,28 @@ pub enum Error {
     Input(String),
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// `--once` read lines but not one parsed (a wrong `-f`, say), and
+    /// `--allow-empty` was not given. The report was written.
+    #[error("{0}")]
+    NothingParsed(String),
+    /// `--once` left out inputs it could not read or whose format it could
+    /// not detect (each reported on stderr); the report covers the rest.
+    #[error("{0}")]
+    Partial(String),
+}
+
+/// Exit code of bad settings (before any input is read).
+pub const EXIT_SETTINGS: u8 = 2;
+
+impl Error {
+    /// The process exit code: 1 a failed run, 2 bad settings, 3 lines read
+    /// but none parsed, 4 a partial report.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) => EXIT_SETTINGS,
+            Error::NothingParsed(_) => 3,
+            Error::Partial(_) => 4,
+            Error::Batch(_) | Error::Input(_) | Error::Io(_) => 1,
+        }
+    }
 }

@@ -26,6 +26,7 @@ use crate::config::{Config, ConfigError, WindowBy};
 use crate::engine::EngineConfig;
 use crate::engine::live::{self, Control, LiveConfig, LiveEngine};
 use crate::engine::snapshot::Snapshot;
+use crate::input::InputSpec;
 use crate::input::follow::{self, FollowHandle, FollowOptions};
 use crate::route::Router;
 use crate::view::export;
@@ -173,6 +174,25 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
     };
     let exporter = export::Exporter::start(&config.export, snapshots.clone(), log.clone())
         .map_err(|e| Error::Input(e.to_string()))?;
+    // The bound address (the port, when 0 was asked for).
+    let metrics_at = exporter
+        .as_ref()
+        .and_then(|e| e.local_addr())
+        .map(|a| a.to_string());
+    if let Some(hint) = no_subcommands_hint(config) {
+        log(hint);
+    }
+    // A glob that matches nothing yet has no input to show a state for.
+    for i in config.input_list() {
+        if let InputSpec::Path(p) = &i.spec
+            && i.spec.is_glob()
+            && crate::input::expand(p).is_ok_and(|f| f.is_empty())
+        {
+            log(format!(
+                "input {p}: no file matches yet; the glob is looked at again every second"
+            ));
+        }
+    }
 
     let result: Result<(), Error> = rt.block_on(async {
         // SIGHUP: re-read the config (new route rules apply from now on)
@@ -202,6 +222,15 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
                 }
             })
         };
+        // Without the dashboard, nothing else shows which input cannot be
+        // read: say it on stderr, at start and on every change.
+        let inputs = match view {
+            View::Dashboard => None,
+            View::Headless | View::Quiet => Some(tokio::spawn(headless::report_inputs(
+                snapshots.clone(),
+                |l| eprintln!("routetop: {l}"),
+            ))),
+        };
         let r = match view {
             View::Dashboard => {
                 let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
@@ -216,6 +245,7 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
                 });
                 let opts = TuiOptions {
                     tick: Duration::from_millis(1000 / u64::from(config.live.refresh.max(1))),
+                    metrics_at: metrics_at.clone(),
                     ..TuiOptions::default()
                 };
                 let r = tui::run(snapshots, cmd_tx, opts).await;
@@ -237,6 +267,9 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
             }
         };
         hup.abort();
+        if let Some(t) = inputs {
+            t.abort();
+        }
         r
     });
     let last = lock(&running).take().map(Running::stop);
@@ -253,6 +286,34 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
     }
     rt.shutdown_timeout(Duration::from_millis(500));
     result
+}
+
+/// `routetop completions bash` waited, silently, for two files of those
+/// names: inputs that do not exist and look like words rather than paths
+/// get a note that there are no subcommands.
+fn no_subcommands_hint(config: &Config) -> Option<String> {
+    let words: Vec<String> = config
+        .input_list()
+        .iter()
+        .filter_map(|i| match &i.spec {
+            InputSpec::Path(p)
+                if !i.spec.is_glob()
+                    && !p.contains(['/', '.'])
+                    && std::fs::symlink_metadata(p).is_err() =>
+            {
+                Some(format!("`{p}`"))
+            }
+            _ => None,
+        })
+        .collect();
+    match words.len() {
+        0 => None,
+        n => Some(format!(
+            "{} {} no file here; routetop has no subcommands: every argument is a log file (followed, and waited for until it exists), a glob or - (see routetop --help)",
+            words.join(", "),
+            if n == 1 { "names" } else { "name" }
+        )),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

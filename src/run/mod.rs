@@ -13,7 +13,7 @@ mod once;
 
 use std::io::{self, Write};
 
-pub use error::Error;
+pub use error::{EXIT_SETTINGS, Error};
 pub use follow::{Reload, Running};
 pub use once::{BatchReport, once};
 
@@ -45,7 +45,11 @@ pub fn run_with(
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     match &config.mode {
-        Mode::Once { output, top } => once::run(config, *output, *top, out, err),
+        Mode::Once {
+            output,
+            top,
+            allow_empty,
+        } => once::run(config, *output, *top, *allow_empty, out, err),
         Mode::Follow => follow::follow(config, reload, out),
     }
 }

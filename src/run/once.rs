@@ -37,6 +37,30 @@ pub struct BatchReport {
     pub summary: Summary,
     /// The counts it was made from.
     pub batch: Batch,
+    /// Inputs left out of the report or cut short, one line each: not
+    /// found, not readable, failed while read, or whose format could not be
+    /// detected (those lines are counted as unparsed).
+    pub skipped: Vec<String>,
+}
+
+/// What a `--once` run may end with besides its report: [`Error::Partial`]
+/// when inputs were skipped, [`Error::NothingParsed`] when lines were read
+/// and none parsed (unless `allow_empty`).
+fn outcome(read: &BatchReport, allow_empty: bool) -> Result<(), Error> {
+    let lines: u64 = read.batch.inputs.iter().map(|i| i.lines).sum();
+    let requests: u64 = read.batch.inputs.iter().map(|i| i.requests).sum();
+    if lines > 0 && requests == 0 && !allow_empty {
+        return Err(Error::NothingParsed(format!(
+            "not one of the {lines} lines read parsed as a request (see the parse errors above; give the format with -f, or --allow-empty to accept an empty report)"
+        )));
+    }
+    match read.skipped.len() {
+        0 => Ok(()),
+        n => Err(Error::Partial(format!(
+            "partial report: {n} input{} could not be read or parsed (said above)",
+            if n == 1 { "" } else { "s" }
+        ))),
+    }
 }
 
 /// `--once`: reads every input, writes the report as `output` (the `top`
@@ -46,10 +70,15 @@ pub fn run(
     config: &Config,
     output: OutputFormat,
     top: Option<usize>,
+    allow_empty: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
     let mut read = once(config)?;
+    // Said first, so that the one-line outcome at the end refers back to it.
+    for msg in &read.skipped {
+        writeln!(err, "routetop: {msg}")?;
+    }
     let data = report::ReportData {
         summary: &read.summary,
         sources: &read.batch.sources,
@@ -79,11 +108,13 @@ pub fn run(
             writeln!(err, "routetop: {msg}")?;
         }
     }
-    Ok(())
+    outcome(&read, allow_empty)
 }
 
-/// Reads every input to the end and summarises it. An `auto` input whose
-/// lines no format fits fails the run.
+/// Reads every input to the end and summarises it. An input that cannot be
+/// read, or an `auto` input whose lines no format fits, is left out and
+/// listed in [`BatchReport::skipped`]; the run fails only when that leaves
+/// nothing to report (every input is such).
 pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let router = Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
     // Exact histogram bucket counters only matter to Prometheus: a report
@@ -95,21 +126,39 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     };
     let engine = EngineConfig::new(config.max_routes, config.max_line, buckets);
     let formats = config.formats();
-    let inputs = BatchInput::expand(&config.input_list())?;
+    let (inputs, not_found) = BatchInput::expand(&config.input_list());
     let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {
         source_format(&formats[input.input], &config.json_fields, lines, more)
     });
-    let batch = read_all(inputs, start, router, &engine, config.threads)?;
+    let (batch, failed) = read_all(inputs, start, router, &engine, config.threads);
+    let mut skipped: Vec<String> = not_found
+        .iter()
+        .chain(&failed)
+        .map(|e| e.to_string())
+        .collect();
     for (src, st) in batch.sources.iter().zip(&batch.inputs) {
         if src.format.is_none() && st.lines > 0 {
-            return Err(Error::Input(format!(
+            skipped.push(format!(
                 "cannot detect the format of {}: no known format matches any of its {} lines; give it with -f (a preset, an nginx log_format string, an Apache LogFormat string, json or regex:...)",
                 src.name, st.lines
-            )));
+            ));
         }
     }
+    // Nothing to report: every input named was skipped (an input with no
+    // line is read, not skipped).
+    let read_some = batch.sources.iter().any(|s| s.format.is_some());
+    if !skipped.is_empty() && !read_some {
+        return Err(Error::Input(match skipped.len() {
+            1 => skipped.remove(0),
+            _ => format!("no input could be read: {}", skipped.join("; ")),
+        }));
+    }
     let summary = batch.summary(config.threads);
-    Ok(BatchReport { summary, batch })
+    Ok(BatchReport {
+        summary,
+        batch,
+        skipped,
+    })
 }
 
 /// How a source's lines are parsed: its format, and how well `auto` fit
@@ -172,16 +221,17 @@ fn source_report((name, parser): (String, Option<SourceFormat>)) -> SourceReport
     }
 }
 
-/// Reads `inputs` to the end on `threads` workers.
+/// Reads `inputs` to the end on `threads` workers; also returns the inputs
+/// that could not be opened or failed while read.
 fn read_all(
     inputs: Vec<BatchInput>,
     start: Box<Start<'_, SourceFormat>>,
     router: Arc<Router>,
     cfg: &EngineConfig,
     threads: usize,
-) -> Result<Batch, BatchError> {
+) -> (Batch, Vec<BatchError>) {
     let registry = cfg.registry();
-    let blocks = Mutex::new(Blocks::open(inputs, start)?);
+    let blocks = Mutex::new(Blocks::open(inputs, start));
     let turns = Turns::default();
     let threads = threads.max(1);
     let results: Vec<(Finished, Vec<BlockLines>)> = std::thread::scope(|scope| {
@@ -198,21 +248,20 @@ fn read_all(
             .map(|w| w.join().expect("parse worker panicked"))
             .collect()
     });
-    let sources = blocks
+    let (started, failed) = blocks
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
-        .finish()?
-        .into_iter()
-        .map(source_report)
-        .collect();
+        .finish();
+    let sources = started.into_iter().map(source_report).collect();
     let (shards, lines): (Vec<Finished>, Vec<Vec<BlockLines>>) = results.into_iter().unzip();
-    Ok(Batch::new(
+    let batch = Batch::new(
         shards,
         lines.into_iter().flatten().collect(),
         sources,
         registry,
         cfg.bounds_us.clone(),
-    ))
+    );
+    (batch, failed)
 }
 
 /// One worker: blocks until there are none left.

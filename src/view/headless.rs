@@ -8,8 +8,10 @@
 //! ```
 //!
 //! Rates and error shares are over the interval just ended (from the
-//! per-step series); percentiles are over the shortest window, since a
-//! distribution cannot be cut to an arbitrary interval after the fact.
+//! per-step series: log time with `--window-by log`); percentiles are over
+//! the shortest window, since a distribution cannot be cut to an arbitrary
+//! interval after the fact. A replay ends the first line with the log time
+//! it has reached (`replay at 2024-03-10T00:07:58Z`).
 //!
 //! [`run`] is the view's loop, as `tui::run` is the dashboard's: it reads
 //! published snapshots and nothing else.
@@ -18,7 +20,7 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
@@ -54,7 +56,9 @@ pub async fn run(
                 let snap = snapshots.borrow().clone();
                 // seq 0 is the placeholder before the engine's first step.
                 if snap.seq > 0 {
-                    write!(out, "{}", summary(&snap, opts))?;
+                    // The time of the print: an idle engine publishes no
+                    // new snapshot, and its time would stand still.
+                    write!(out, "{}", summary(&snap, opts, SystemTime::now()))?;
                     out.flush()?;
                 }
             }
@@ -68,6 +72,71 @@ pub async fn run(
                     return Ok(());
                 }
             }
+        }
+    }
+}
+
+/// What the inputs are doing, for stderr: said for each input when it is
+/// first seen not following (waiting for its file, unreadable), and again
+/// whenever its state changes, so that a headless run never sits silent on
+/// inputs it cannot read.
+#[derive(Default)]
+pub struct InputNews {
+    /// The last state said (or seen) per source.
+    seen: Vec<Option<InputState>>,
+}
+
+impl InputNews {
+    /// One line per input whose state is news in `snap`.
+    pub fn lines(&mut self, snap: &Snapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in &snap.inputs {
+            let at = i.source as usize;
+            if self.seen.len() <= at {
+                self.seen.resize(at + 1, None);
+            }
+            let was = self.seen[at].replace(i.state.clone());
+            let news = match &was {
+                // At start, following is what is expected: nothing to say.
+                None => i.state != InputState::Following,
+                Some(w) => *w != i.state,
+            };
+            if news {
+                out.push(format!(
+                    "input {}: {}",
+                    i.name.escape_debug(),
+                    state_text(&i.state)
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// An input's state, with why, in words.
+pub fn state_text(st: &InputState) -> String {
+    match st {
+        InputState::Following => "following".into(),
+        InputState::Waiting => "waiting: no such file (yet); it is read once it appears".into(),
+        InputState::Rotated => "rotated; following the new file".into(),
+        InputState::Done => "done (closed)".into(),
+        InputState::Error(e) => format!("cannot read it: {e}"),
+    }
+}
+
+/// Says [`InputNews`] through `say` until the snapshots end.
+pub async fn report_inputs(
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    mut say: impl FnMut(String),
+) {
+    let mut news = InputNews::default();
+    loop {
+        let snap = snapshots.borrow_and_update().clone();
+        for l in news.lines(&snap) {
+            say(l);
+        }
+        if snapshots.changed().await.is_err() {
+            return;
         }
     }
 }
@@ -88,8 +157,8 @@ fn lat(timed: u64, us: u64) -> String {
     }
 }
 
-/// The block printed for one interval.
-pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
+/// The block printed for one interval, stamped `at` (when it is printed).
+pub fn summary(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> String {
     let step = snap.total.series.step.max(Duration::from_millis(1));
     let steps = (opts.interval.as_nanos() / step.as_nanos()).max(1) as usize;
     let secs = step.as_secs_f64() * steps as f64;
@@ -100,10 +169,9 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
             .first()
             .map_or_else(|| "-".into(), |w| lat(w.row.timed, w.row.q_us[i]))
     };
-    let when = snap
-        .taken_at
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or_else(|| "-".into(), |d| human::rfc3339(d.as_secs() as i64));
+    let when = at
+        .duration_since(UNIX_EPOCH)
+        .map_or_else(|_| "-".into(), |d| human::rfc3339(d.as_secs() as i64));
     let (lines, unparsed) = (snap.lines(), snap.parse_errors());
     let mut out = format!(
         "{when}  {}/s  5xx {}  4xx {}  p50 {}  p99 {}  lines {}  unparsed {}",
@@ -120,6 +188,13 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions) -> String {
     }
     if snap.overflow.requests > 0 {
         let _ = write!(out, "  overflow {}", human::count(snap.overflow.requests));
+    }
+    // A replay's rates are of log time, not of the clock the line starts
+    // with: say so, and how far into the log it is.
+    if snap.replay
+        && let Some((_, last)) = snap.span
+    {
+        let _ = write!(out, "  replay at {}", human::rfc3339(last));
     }
     out.push('\n');
     let mut routes: Vec<(&RouteSnap, (u64, u64, u64))> = snap
@@ -185,6 +260,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::snapshot::InputSnap;
     use crate::testkit;
 
     #[test]
@@ -193,7 +269,8 @@ mod tests {
             interval: Duration::from_secs(10),
             top: 2,
         };
-        let text = summary(&testkit::snapshot(), &opts);
+        let snap = testkit::snapshot();
+        let text = summary(&snap, &opts, snap.taken_at.unwrap());
         // Fixture series: total requests 13 + (i*7)%5 per step; last 10 steps
         // are i = 110..=119.
         let total: u64 = (110..120u64).map(|i| 13 + (i * 7) % 5).sum();
@@ -226,6 +303,23 @@ mod tests {
         );
     }
 
+    /// Issue 17, finding 6: a replay is said, with the log time reached.
+    #[test]
+    fn a_replay_block_says_how_far_it_is() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(10),
+            top: 0,
+        };
+        let mut s = testkit::snapshot();
+        s.replay = true;
+        s.ingest_lag = None;
+        let text = summary(&s, &opts, s.taken_at.unwrap_or(UNIX_EPOCH));
+        assert!(
+            text.ends_with("unparsed 10  replay at 2024-03-10T00:00:00Z\n"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn final_summary_is_since_start() {
         let text = final_summary(&testkit::snapshot());
@@ -247,15 +341,88 @@ mod tests {
             interval: Duration::from_secs(10),
             top: 5,
         };
-        let text = summary(&testkit::empty(), &opts);
+        let text = summary(&testkit::empty(), &opts, UNIX_EPOCH);
         assert_eq!(
             text,
-            "-  0.00/s  5xx 0%  4xx 0%  p50 -  p99 -  lines 0  unparsed 0  (no traffic yet)\n"
+            "1970-01-01T00:00:00Z  0.00/s  5xx 0%  4xx 0%  p50 -  p99 -  lines 0  unparsed 0  (no traffic yet)\n"
         );
         let mut s = testkit::snapshot();
         s.routes[1].route = "/a\n\u{1b}[2J".into();
-        let text = summary(&s, &opts);
+        let text = summary(&s, &opts, UNIX_EPOCH);
         assert!(text.contains("/a\\n\\u{1b}[2J"), "{text}");
         assert_eq!(text.lines().count(), 4);
+    }
+
+    /// Regression: while idle the engine publishes no snapshot, and every
+    /// block said the time of the last one (lines printed at 11:14:12–15
+    /// all said 11:14:11Z). A block says when it is printed.
+    #[test]
+    fn headless_block_time_is_the_time_of_the_print_not_of_the_snapshot() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(1),
+            top: 0,
+        };
+        let snap = testkit::snapshot();
+        let later = snap.taken_at.unwrap() + Duration::from_secs(4);
+        let text = summary(&snap, &opts, later);
+        assert!(text.starts_with("2024-03-10T00:00:04Z  "), "{text}");
+    }
+
+    fn with_state(mut snap: Snapshot, states: &[InputState]) -> Snapshot {
+        let first = snap.inputs[0].clone();
+        snap.inputs = states
+            .iter()
+            .enumerate()
+            .map(|(i, st)| InputSnap {
+                source: i as u16,
+                name: format!("in{i}.log"),
+                state: st.clone(),
+                ..first.clone()
+            })
+            .collect();
+        snap
+    }
+
+    /// Regression: a headless run said nothing about inputs it could not
+    /// read. Each not-following input is said at start, and every change
+    /// after; an unchanged state is not said again.
+    #[test]
+    fn headless_says_which_input_is_waiting_or_unreadable_and_each_change() {
+        use InputState::*;
+        let mut news = InputNews::default();
+        let base = testkit::snapshot();
+        let s1 = with_state(
+            base.clone(),
+            &[
+                Following,
+                Waiting,
+                Error("Permission denied (os error 13)".into()),
+            ],
+        );
+        assert_eq!(
+            news.lines(&s1),
+            [
+                "input in1.log: waiting: no such file (yet); it is read once it appears",
+                "input in2.log: cannot read it: Permission denied (os error 13)",
+            ]
+        );
+        assert_eq!(news.lines(&s1), Vec::<String>::new());
+        let s2 = with_state(
+            base,
+            &[
+                Rotated,
+                Following,
+                Error("Permission denied (os error 13)".into()),
+                Waiting,
+            ],
+        );
+        assert_eq!(
+            news.lines(&s2),
+            [
+                "input in0.log: rotated; following the new file",
+                "input in1.log: following",
+                "input in3.log: waiting: no such file (yet); it is read once it appears",
+            ]
+        );
     }
 }

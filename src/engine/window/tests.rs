@@ -4,6 +4,7 @@ use proptest::sample::select;
 
 use super::*;
 use crate::engine::hist::new_hdr;
+use crate::engine::snapshot::log2_buckets;
 use crate::format::value::MAX_LATENCY_US;
 
 const STEP: Duration = Duration::from_secs(1);
@@ -24,7 +25,7 @@ fn windows_slide_and_report_what_they_cover() {
         r.close_step(step, &mut scratch);
     }
     // As of step 100: slices starting 40..=90 remain (6 slices, 60 steps).
-    let w = &r.windows(100, STEP, &mut scratch)[0];
+    let w = &r.windows(100, 0, STEP, &mut scratch)[0];
     assert_eq!(w.covered, Duration::from_secs(60));
     assert_eq!(w.row.requests, 600);
     assert_eq!(w.row.classes[5], 60);
@@ -38,8 +39,91 @@ fn windows_slide_and_report_what_they_cover() {
     let mut r = Recent::new(&[60], 100);
     r.record(200, None, Some(5));
     r.close_step(0, &mut scratch);
-    let w = &r.windows(1, STEP, &mut scratch)[0];
+    let w = &r.windows(1, 0, STEP, &mut scratch)[0];
     assert_eq!((w.covered, w.row.requests, w.rate), (STEP, 1, 1.0));
+}
+
+/// Issue 17, finding 2: a route's window rate was its count over the time
+/// since its own oldest slice, so a route with 1 request late in the window
+/// outranked one with 5 early in it. Every route of a window is divided by
+/// the time the window covers, the same for all: rates follow counts.
+#[test]
+fn window_rate_is_count_over_the_time_the_window_covers() {
+    let mut scratch = new_hdr();
+    // A 60-step window, slices of 10 steps. `early`: 5 requests at step
+    // 45; `late`: 1 request at step 95.
+    let mut early = Recent::new(&[60], 100);
+    let mut late = Recent::new(&[60], 100);
+    for _ in 0..5 {
+        early.record(200, None, Some(1_000));
+    }
+    early.close_step(45, &mut scratch);
+    late.record(200, None, Some(1_000));
+    late.close_step(95, &mut scratch);
+    // As of step 100 the window holds steps 40..100 for both: 60 s.
+    let e = &early.windows(100, 0, STEP, &mut scratch)[0];
+    let l = &late.windows(100, 0, STEP, &mut scratch)[0];
+    assert_eq!((e.covered, e.row.requests), (Duration::from_secs(60), 5));
+    assert_eq!((l.covered, l.row.requests), (Duration::from_secs(60), 1));
+    assert_eq!((e.rate, l.rate), (5.0 / 60.0, 1.0 / 60.0));
+    assert!(!e.filling && !l.filling);
+    // As of step 105 the slice of steps 40..50 has gone, `early`'s requests
+    // with it: both cover the 55 steps 50..105, whatever their traffic.
+    let e = &early.windows(105, 0, STEP, &mut scratch)[0];
+    let l = &late.windows(105, 0, STEP, &mut scratch)[0];
+    assert_eq!(
+        (e.covered, e.row.requests, e.rate),
+        (Duration::from_secs(55), 0, 0.0)
+    );
+    assert_eq!(
+        (l.covered, l.row.requests, l.rate),
+        (Duration::from_secs(55), 1, 1.0 / 55.0)
+    );
+}
+
+/// While a window fills it covers the time since counting began (step 0,
+/// or a reset), for every route, and says so.
+#[test]
+fn a_filling_window_covers_the_time_since_counting_began() {
+    let mut scratch = new_hdr();
+    let mut r = Recent::new(&[60], 100);
+    for _ in 0..3 {
+        r.record(200, None, None);
+    }
+    r.close_step(20, &mut scratch);
+    let w = &r.windows(35, 0, STEP, &mut scratch)[0];
+    assert_eq!(
+        (w.covered, w.filling, w.rate),
+        (Duration::from_secs(35), true, 3.0 / 35.0)
+    );
+    // Counting began at step 12 (a reset): 23 steps so far.
+    let w = &r.windows(35, 12, STEP, &mut scratch)[0];
+    assert_eq!(
+        (w.covered, w.filling, w.rate),
+        (Duration::from_secs(23), true, 3.0 / 23.0)
+    );
+    // Exactly a window's length: full, no longer filling.
+    let w = &r.windows(60, 0, STEP, &mut scratch)[0];
+    assert_eq!((w.covered, w.filling), (Duration::from_secs(60), false));
+}
+
+/// Issue 17, finding 4: the since-start distribution lost the requests of
+/// the step still open (under `--window-by log` the last one never closes).
+/// Since-start figures hold every request counted, closed step or not.
+#[test]
+fn since_start_latency_includes_the_open_step() {
+    let mut scratch = new_hdr();
+    let mut r = Recent::new(&[60], 100);
+    for _ in 0..29 {
+        r.record(200, None, Some(5_000));
+    }
+    r.close_step(0, &mut scratch);
+    r.record(200, None, Some(24_000));
+    r.refresh_since();
+    let (q, dist) = r.since();
+    assert_eq!(&*dist, &[(4_096, 8_191, 29), (16_384, 32_767, 1)]);
+    // p50, p90, p99, p99.9 of 29 × 5 ms and 24 ms (exact while small).
+    assert_eq!(q, [5_000, 5_000, 24_000, 24_000]);
 }
 
 /// One request: status, bytes, latency.
@@ -108,7 +192,7 @@ proptest! {
             // … and right after the step.
             at.push(step + 1);
             for current in at {
-                let got = r.windows(current, STEP, &mut scratch);
+                let got = r.windows(current, 0, STEP, &mut scratch);
                 for (wi, w) in r.windows.iter().enumerate() {
                     let mut fresh = Hist::default();
                     let mut counts = Counts::default();
@@ -133,10 +217,18 @@ proptest! {
                     );
                     prop_assert_eq!(row.lat_max_us, counts.max_us, "{}", at);
                     let mut q = [0; 4];
-                    fresh.quantiles(&QUANTILES, &mut q);
+                    fresh.quantiles(&QUANTILES, counts.max_us, &mut q);
                     prop_assert_eq!(row.q_us, if counts.timed > 0 { q } else { [0; 4] }, "{}", at);
                 }
             }
+            // The since-start distribution kept as requests come is the
+            // histogram's own, binned by powers of two.
+            r.refresh_since();
+            let (q, dist) = r.since();
+            prop_assert_eq!(&*dist, &log2_buckets(&r.since)[..], "step {}", step);
+            let mut want = [0; 4];
+            r.since.quantiles(&QUANTILES, r.since_max_us, &mut want);
+            prop_assert_eq!(q, want, "step {}", step);
         }
     }
 }
@@ -160,19 +252,20 @@ fn an_hdr_window_stays_hdr_while_its_slices_expire() {
     }
     r.close_step(2, &mut scratch);
     // As of step 4 the slice of step 1 has expired.
-    let row = &r.windows(4, STEP, &mut scratch)[0].row;
+    let row = &r.windows(4, 0, STEP, &mut scratch)[0].row;
     assert_eq!((row.requests, row.lat_max_us), (3, 3_254_541));
     let w = &r.windows[0];
     assert!(matches!(w.hist, Hist::Big(_)));
     let Hist::Big(h) = &w.hist else {
         unreachable!()
     };
-    // p50, p90, p99, p99.9 of 3 values: the 2nd, then the 3rd.
+    // p50, p90, p99, p99.9 of 3 values: the 2nd, then the 3rd — the tops
+    // of their buckets, but never above the window's exact maximum.
     let tops = [2_000_001, 3_254_541].map(|us| h.highest_equivalent(us));
-    assert_eq!(row.q_us, [tops[0], tops[1], tops[1], tops[1]]);
     assert_ne!(tops, [2_000_001, 3_254_541]);
+    assert_eq!(row.q_us, [tops[0], 3_254_541, 3_254_541, 3_254_541]);
     // Empty, then exact again.
-    r.windows(6, STEP, &mut scratch);
+    r.windows(6, 0, STEP, &mut scratch);
     assert!(matches!(r.windows[0].hist, Hist::Small(_)));
 }
 
@@ -193,11 +286,12 @@ fn idle_steps_are_zeros_and_old_slices_expire() {
         &s,
         &r.series(8, 6, STEP, &Arc::new(Series::default()))
     ));
-    // 200 steps later the window is empty, without any step closing.
-    let w = &r.windows(200, STEP, &mut scratch)[0];
+    // 200 steps later the window is empty, without any step closing; it
+    // still covers its minute (nothing happened in it).
+    let w = &r.windows(200, 0, STEP, &mut scratch)[0];
     assert_eq!(
-        (w.row.requests, w.row.lat_max_us, w.covered),
-        (0, 0, Duration::ZERO)
+        (w.row.requests, w.row.lat_max_us, w.covered, w.rate),
+        (0, 0, Duration::from_secs(60), 0.0)
     );
     assert_eq!(
         r.series(200, 3, STEP, &Arc::new(Series::default()))
@@ -205,6 +299,7 @@ fn idle_steps_are_zeros_and_old_slices_expire() {
         vec![0, 0, 0]
     );
     // Since-start keeps everything.
+    r.refresh_since();
     assert_eq!(r.since().0[0], 7);
 }
 

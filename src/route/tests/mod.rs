@@ -1,5 +1,8 @@
 //! Templating, user rules, the cap and the folded-route count.
 
+use proptest::prelude::{prop_assert_eq, prop_oneof, proptest};
+
+use super::table::is_printable_ascii;
 use super::*;
 
 fn route(r: &Router, t: &str) -> String {
@@ -101,7 +104,72 @@ fn hostile_targets_are_bounded() {
     let many = "/x".repeat(5_000);
     assert_eq!(route(&r, &many).len(), MAX_ROUTE_LEN);
     assert_eq!(display_name(b"/a\nb\x1b[31m"), "/a\\x0Ab\\x1B[31m");
-    assert_eq!(display_name(b"/caf\xE9"), "/caf\u{FFFD}");
+}
+
+/// Three paths differing only in invalid UTF-8 bytes all became `/x/��`
+/// (U+FFFD each): three series with identical labels in `/metrics`,
+/// which promtool rejects. Each invalid byte is now `\xHH`, the form
+/// nginx writes; control characters (C1 too, as their UTF-8 bytes) the
+/// same; other non-ASCII text is kept.
+#[test]
+fn invalid_utf8_route_names_stay_apart() {
+    assert_eq!(display_name(b"/x/\xff\xfe"), "/x/\\xFF\\xFE");
+    assert_eq!(display_name(b"/x/\xff\xfd"), "/x/\\xFF\\xFD");
+    assert_eq!(display_name(b"/x/\xc3"), "/x/\\xC3");
+    assert_eq!(display_name(b"/caf\xE9"), "/caf\\xE9");
+    assert_eq!(display_name("/café/\u{9b}".as_bytes()), "/café/\\xC2\\x9B");
+    assert_eq!(display_name(b"/a\x7fb"), "/a\\x7Fb");
+    assert!(matches!(
+        display_name(b"/plain/:id"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    assert!(matches!(
+        display_name("/café".as_bytes()),
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
+
+proptest! {
+    #![proptest_config(crate::props::config(2000))]
+
+    /// The word-at-a-time check is the plain one, on names of every
+    /// length (whole words and a rest) with bytes at both edges of the
+    /// printable range.
+    #[test]
+    fn printable_ascii_words_match_the_byte_loop(
+        b in proptest::collection::vec(
+            prop_oneof![
+                4 => 0x20u8..0x7f,
+                1 => proptest::sample::select(vec![0u8, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff]),
+            ],
+            0..40,
+        )
+    ) {
+        let plain = b.iter().all(|c| (0x20..0x7f).contains(c));
+        prop_assert_eq!(is_printable_ascii(&b), plain);
+    }
+}
+
+/// Raw names that display alike are one route, whichever came first, and
+/// under the cap too: no two ids share a name.
+#[test]
+fn names_that_display_alike_are_one_route() {
+    let mut t = RouteTable::new(3);
+    let raw = t.intern(b"/x/\xff");
+    assert_eq!(t.intern(b"/x/\\xFF"), raw, "nginx's escaped form");
+    assert_eq!(t.get(b"/x/\\xFF"), Some(raw));
+    let literal = t.intern(b"/y/\\x00");
+    assert_eq!(t.intern(b"/y/\x00"), literal);
+    assert_eq!(t.get(b"/y/\x00"), Some(literal));
+    assert_eq!(t.intern(b"/z"), 3);
+    assert!(t.is_full());
+    // Full: an alias of a registered name is that route, not the overflow.
+    assert_eq!(t.intern(b"/z"), 3);
+    assert_eq!(t.intern(b"/x/\\xFF"), raw);
+    assert_eq!(t.intern(b"/x/\xfe"), OVERFLOW_ID);
+    assert_eq!(t.len(), 3);
+    let names: Vec<&str> = t.names().iter().map(|n| &**n).collect();
+    assert_eq!(names, ["(overflow)", "/x/\\xFF", "/y/\\x00", "/z"]);
 }
 
 #[test]

@@ -164,7 +164,7 @@ pub(super) const OVERFLOW_REQUESTS: Spec = Spec {
 };
 pub(super) const INGEST_LAG: Spec = Spec {
     name: "routetop_ingest_lag_seconds",
-    help: "Age of the newest line when it was counted, recently.",
+    help: "Write-to-read delay of live traffic: age of the newest line when it was read. Absent while replaying a log.",
     kind: MetricType::GAUGE,
     labels: &[],
     namespaced: false,

@@ -176,7 +176,10 @@ fn snapshot_hostile_labels() {
 
 #[test]
 fn hand_checked_values() {
-    let text = fresh(&testkit::snapshot(), &RenderOptions::default());
+    let mut snap = testkit::snapshot();
+    // 2 bad_timer, 1 bad_time.
+    snap.inputs[0].odd = [2, 1];
+    let text = fresh(&snap, &RenderOptions::default());
     let key = r#"route="/login",method="POST",status="503",source="/var/log/nginx/api.log""#;
     // Per-bucket [0, 0, 0, 0, 2, 3, 3, 1] over 5ms…1s, 10 timed, 9 s total.
     for line in [

@@ -10,16 +10,23 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
     let s = d.summary;
     let t = &s.totals;
     let names: Vec<&str> = d.sources.iter().map(|s| s.name.as_str()).collect();
-    let formats: Vec<String> =
-        d.sources
-            .iter()
-            .filter_map(|s| s.format.clone())
-            .fold(Vec::new(), |mut v, f| {
-                if !v.contains(&f) {
-                    v.push(f);
-                }
-                v
-            });
+    // What each input was read as; an input without a format says why
+    // (an empty `[]` said nothing).
+    let formats: Vec<String> = d
+        .sources
+        .iter()
+        .zip(d.inputs)
+        .map(|(s, st)| match (&s.format, st.lines) {
+            (Some(f), _) => f.clone(),
+            (None, 0) => "no lines".to_string(),
+            (None, _) => "format unknown".to_string(),
+        })
+        .fold(Vec::new(), |mut v, f| {
+            if !v.contains(&f) {
+                v.push(f);
+            }
+            v
+        });
     write!(out, "{} requests", t.requests)?;
     if let (Some((a, b)), Some(secs)) = (s.span, s.span_seconds()) {
         write!(

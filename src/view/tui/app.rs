@@ -50,7 +50,8 @@ pub enum Action {
     ParseErrors,
     Help,
     Pause,
-    /// Ask to reset the counters (`r`); `ResetConfirm` does it.
+    /// Ask to reset the dashboard's figures (`r`); `ResetConfirm` does it
+    /// (the engine keeps its counters: only what this view shows restarts).
     Reset,
     ResetConfirm,
     ResetCancel,
@@ -208,7 +209,7 @@ pub struct App {
     pub editing: Option<String>,
     pub status: StatusFilter,
     pub window: WindowChoice,
-    /// Asking "reset counters? y/n".
+    /// Asking "reset the dashboard's figures? y/n".
     pub confirm_reset: bool,
     /// One-line notice in the footer (cleared by the next key).
     pub notice: Option<String>,
@@ -230,6 +231,14 @@ pub struct App {
     pub(crate) page: Cell<usize>,
     /// Last scroll position of the parse-errors view, as last laid out.
     pub(crate) errors_max: Cell<usize>,
+    /// The figures shown are since the last reset, not since start.
+    pub since_reset: bool,
+    /// Where `/metrics` is served, when it is (the footer says so).
+    pub metrics_at: Option<String>,
+    /// The table's columns as last laid out (see [`columns::mask`]), for
+    /// `s`/`S` to cycle through what is on screen; every column until the
+    /// table is drawn.
+    pub(crate) visible_columns: Cell<u32>,
 }
 
 impl App {
@@ -256,8 +265,11 @@ impl App {
             offset: Cell::new(0),
             page: Cell::new(10),
             errors_max: Cell::new(0),
+            visible_columns: Cell::new(u32::MAX),
+            metrics_at: None,
+            since_reset: false,
         };
-        app.refresh();
+        app.show_latest();
         app
     }
 
@@ -294,7 +306,13 @@ impl App {
 
     fn show_latest(&mut self) {
         let windows_changed = self.shown.windows != self.latest.windows;
-        self.shown = self.latest.clone();
+        // After a reset the engine sends the figures since it beside the
+        // since-start ones (which /metrics goes on reading): show those.
+        self.shown = match &self.latest.reset {
+            Some(r) => Arc::new(r.apply(&self.latest)),
+            None => self.latest.clone(),
+        };
+        self.since_reset = self.latest.reset.is_some();
         if windows_changed {
             self.window = match self.window {
                 WindowChoice::Recent(i) if i < self.shown.windows.len() => self.window,
@@ -401,7 +419,8 @@ impl App {
             Action::Reset => self.confirm_reset = true,
             Action::ResetConfirm => {
                 self.confirm_reset = false;
-                self.notice = Some("counters reset".into());
+                self.notice =
+                    Some("reset: the dashboard counts from now (/metrics keeps counting)".into());
                 return Some(Effect::Send(Command::ResetCounters));
             }
             Action::ResetCancel => self.confirm_reset = false,
@@ -409,20 +428,31 @@ impl App {
         None
     }
 
+    /// The next (previous) sortable column on screen: sorting by a column
+    /// the terminal is too narrow to show would order rows by numbers
+    /// nobody can see.
     fn sort_step(&mut self, forward: bool) {
         let cols: Vec<Column> = Column::sortable().collect();
+        let shown = self.visible_columns.get();
+        let visible = |c: &Column| shown & columns::mask(&[*c]) != 0;
         let i = cols
             .iter()
             .position(|c| *c == self.sort.column)
             .unwrap_or(0);
         let n = cols.len();
-        let c = cols[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }];
-        self.sort = Sort::by(c);
-        self.refresh();
+        let next = (1..=n)
+            .map(|k| {
+                cols[if forward {
+                    (i + k) % n
+                } else {
+                    (i + n - k) % n
+                }]
+            })
+            .find(visible);
+        if let Some(c) = next {
+            self.sort = Sort::by(c);
+            self.refresh();
+        }
     }
 
     fn set_filter(&mut self, text: String) {
@@ -517,6 +547,7 @@ impl App {
                 .windows
                 .get(i)
                 .map_or_else(|| "?".into(), |d| short_duration(d.as_secs())),
+            WindowChoice::SinceStart if self.since_reset => "since reset".into(),
             WindowChoice::SinceStart => "since start".into(),
         }
     }

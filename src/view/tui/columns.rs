@@ -143,6 +143,13 @@ impl Column {
     }
 }
 
+/// A set of columns as bits (bit `i` for `Column::ALL[i]`).
+pub fn mask(cols: &[Column]) -> u32 {
+    cols.iter()
+        .filter_map(|c| Column::ALL.iter().position(|a| a == c))
+        .fold(0, |m, i| m | 1 << i)
+}
+
 /// Widest the route column asks for before other columns give way.
 const ROUTE_WANT_MAX: u16 = 40;
 
@@ -227,15 +234,11 @@ pub fn window_row<'a>(
     }
 }
 
-/// Requests per second since start: over the engine's uptime when live,
-/// over the log's own time span in a batch snapshot.
+/// Requests per second since start: over the log's span with log time (a
+/// replay shows `--once`'s rates), over the time since counting began with
+/// arrival time ([`Snapshot::since_start_rate`]).
 pub fn since_start_rate(snap: &Snapshot, requests: u64) -> Option<f64> {
-    let secs = if !snap.uptime.is_zero() {
-        snap.uptime.as_secs_f64()
-    } else {
-        crate::engine::summary::span_seconds(snap.span)? as f64
-    };
-    Some(requests as f64 / secs)
+    snap.since_start_rate(requests)
 }
 
 /// What a route sorts by in a column, computed once per route per sort

@@ -40,7 +40,10 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
                 format!("{name} is not in the snapshot any more"),
                 theme.bold(),
             ),
-            Line::styled("(counters reset?)  Esc goes back to the table", theme.dim()),
+            Line::styled(
+                "(no request since a reset, or new route rules)  Esc goes back to the table",
+                theme.dim(),
+            ),
         ];
         frame.render_widget(
             Paragraph::new(msg).centered().block(Block::bordered()),
@@ -78,14 +81,12 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         .iter()
         .map(|&(code, n)| (Span::styled(format!("{code:03}"), theme.status(code)), n))
         .collect();
-    render_breakdown(
-        frame,
-        cols[0],
-        "Status (since start)",
-        statuses,
-        total,
-        theme,
-    );
+    let since = if app.since_reset {
+        "Status (since reset)"
+    } else {
+        "Status (since start)"
+    };
+    render_breakdown(frame, cols[0], since, statuses, total, theme);
     let methods = route
         .methods
         .iter()
@@ -397,9 +398,32 @@ fn render_breakdown(
         .min(24);
     let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
     let bar_w = (inner.width as usize).saturating_sub(label_w + 14);
-    let lines: Vec<Line> = items
-        .into_iter()
+    // More than fit: the last lines name the rest, so that every method
+    // (the table's `GET+6`) can be read here.
+    let (rows, width) = (inner.height as usize, (inner.width as usize).max(1));
+    let more = |rest: &[(Span<'static>, u64)]| -> Vec<String> {
+        let names: Vec<&str> = rest.iter().map(|(l, _)| l.content.as_ref()).collect();
+        let text: Vec<char> = format!("+{} more: {}", rest.len(), names.join(", "))
+            .chars()
+            .collect();
+        text.chunks(width).map(|c| c.iter().collect()).collect()
+    };
+    let mut keep = items.len();
+    let mut tail = Vec::new();
+    if items.len() > rows {
+        keep = rows.saturating_sub(1);
+        loop {
+            tail = more(&items[keep..]);
+            if keep == 0 || keep + tail.len() <= rows {
+                break;
+            }
+            keep -= 1;
+        }
+    }
+    let mut lines: Vec<Line> = items[..keep]
+        .iter()
         .map(|(label, n)| {
+            let n = *n;
             let pad = label_w.saturating_sub(label.width());
             let label = Span::styled(
                 style::ellipsize(&label.content, label_w).into_owned(),
@@ -415,6 +439,7 @@ fn render_breakdown(
             ])
         })
         .collect();
+    lines.extend(tail.into_iter().map(|t| Line::styled(t, theme.dim())));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

@@ -29,6 +29,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::app::App;
 use super::style::{self, Theme, escape};
+use crate::engine::InputState;
 use crate::engine::snapshot::{InputSnap, Snapshot};
 use crate::format::{ErrorKind, Odd};
 use crate::view::human;
@@ -43,7 +44,9 @@ pub fn render_errors(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
         .collect();
     let top_h = (snap.inputs.len() + 2 * warnings.len()) as u16 + 3;
     let [top, samples] = Layout::vertical([
-        Constraint::Length(top_h.min(area.height / 2).max(4)),
+        // Room for every input's warning (which cannot be read matters
+        // more than the samples), leaving the samples a few lines.
+        Constraint::Length(top_h.min(area.height.saturating_sub(6)).max(4)),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -51,10 +54,26 @@ pub fn render_errors(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
     render_samples(frame, samples, app, snap, theme);
 }
 
-/// Says out loud when a format is plainly wrong or missing.
+/// Says out loud when an input cannot be read, or its format is plainly
+/// wrong or missing.
 fn warning<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
     let bad = i.error_total();
     let name = escape(super::header::short_name(&i.name));
+    match &i.state {
+        InputState::Waiting => {
+            return Some(Line::styled(
+                format!("! {name}: waiting: no such file (yet); it is read once it appears"),
+                theme.warn(),
+            ));
+        }
+        InputState::Error(e) => {
+            return Some(Line::styled(
+                format!("! {name}: cannot read it: {}", escape(e)),
+                theme.bad(),
+            ));
+        }
+        _ => {}
+    }
     let text = match &i.format {
         Some(f) if i.lines >= 10 && bad.saturating_mul(2) > i.lines => format!(
             "! {name}: {} of lines do not match {}: choose the format with -f (see --list-formats)",

@@ -1,5 +1,6 @@
 //! The bottom line: the filter being typed, the reset question, a notice,
-//! or the keys that matter on this screen with the row count.
+//! or the keys that matter on this screen with the row count (and where
+//! `/metrics` is served, when it is).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,7 +31,7 @@ pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     if app.confirm_reset {
         frame.render_widget(
             Paragraph::new(Line::styled(
-                " Reset all counters? y: yes, any other key: no ",
+                " Reset the dashboard's figures? /metrics keeps counting. y: yes, other key: no ",
                 theme.reverse().patch(theme.warn()),
             )),
             area,
@@ -51,8 +52,13 @@ pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
             Line::styled(" Esc back  ↑↓ scroll  p pause  ? help", theme.dim())
         }
     };
+    // The exporter runs unseen behind the dashboard: say where it serves.
+    let serving = app
+        .metrics_at
+        .as_ref()
+        .map_or_else(String::new, |a| format!(" /metrics on {a} │"));
     let count = format!(
-        " {}/{} routes ",
+        "{serving} {}/{} routes ",
         app.rows().len(),
         app.snapshot().routes.len()
     );

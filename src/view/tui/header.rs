@@ -2,13 +2,15 @@
 //!
 //! ```text
 //!  routetop  PAUSED  window 1m  sort Req/s ▼  filter api   parse errors 10 (e)  routes 3/2000
-//!  13.0 req/s  5xx 1.4%  4xx 3.7%  p50 5.10ms  p99 260ms  13.2 lines/s
+//!  13.0 req/s  5xx 1.4%  4xx 3.7%  p50 5.10ms  p99 260ms  13.2 lines/s  lag 3s
 //!  access.log following combined_rt │ api.log waiting json (nginx)
 //! ```
 //!
 //! Mode first (what am I looking at) with what is being lost on the
 //! right, then the health of the traffic, then the inputs; each line puts
-//! the least useful part last, where a narrow terminal cuts it.
+//! the least useful part last, where a narrow terminal cuts it. The traffic
+//! line ends with the lag of live traffic (from 2 s), or for a replay how
+//! far into the log it is: `replay at 2024-03-10 00:07:58 (7m59s of log)`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,6 +23,7 @@ use super::columns::{self, WindowChoice};
 use super::style::{self, Theme, escape};
 use crate::engine::InputState;
 use crate::engine::snapshot::{InputSnap, Snapshot};
+use crate::engine::summary::span_seconds;
 use crate::view::human;
 
 /// Lines the header takes.
@@ -65,9 +68,10 @@ fn mode_line<'a>(app: &App, snap: &Snapshot, theme: Theme) -> Line<'a> {
     s.push(Span::styled("window ", theme.dim()));
     let mut w = app.window_label();
     if let WindowChoice::Recent(i) = app.window {
-        // Just after start a 5m window holds less than 5 minutes.
+        // Until a window's length has passed since counting began, rates
+        // are over the time so far (the same for every route): say so.
         if let Some(ws) = snap.total.windows.get(i)
-            && ws.covered < ws.length
+            && ws.filling
         {
             w.push_str(&format!(
                 " ({} so far)",
@@ -136,7 +140,22 @@ fn traffic_line<'a>(app: &App, snap: &Snapshot, theme: Theme) -> Line<'a> {
         Span::raw(style::rate(Some(snap.lines_per_sec))),
         Span::styled(" lines/s", theme.dim()),
     ];
-    if let Some(lag) = snap.ingest_lag.filter(|l| l.as_secs() >= 2) {
+    if snap.replay {
+        // A replay's lines are as old as the log: say how far it has got
+        // (the newest log time read, and the log time covered) instead.
+        s.push(sep());
+        s.push(Span::styled("replay", theme.bold()));
+        if let Some((first, last)) = snap.span {
+            s.push(Span::styled(
+                format!(
+                    " at {} ({} of log)",
+                    human::utc(last),
+                    human::duration(span_seconds(Some((first, last))).unwrap_or(0))
+                ),
+                theme.dim(),
+            ));
+        }
+    } else if let Some(lag) = snap.ingest_lag.filter(|l| l.as_secs() >= 2) {
         s.push(sep());
         s.push(Span::styled(
             format!("lag {}", human::duration(lag.as_secs())),
@@ -250,6 +269,20 @@ fn inputs_summary<'a>(inputs: &[InputSnap], theme: Theme) -> Vec<Span<'a>> {
                 state_style(&st, theme),
             ));
         }
+    }
+    // Which inputs need a look, by name: counts alone do not say which
+    // file is missing or unreadable (`e` shows why).
+    for i in inputs
+        .iter()
+        .filter(|i| !matches!(i.state, InputState::Following | InputState::Done))
+    {
+        s.push(Span::styled(" │ ", theme.dim()));
+        s.push(Span::raw(escape(short_name(&i.name)).into_owned()));
+        s.push(Span::raw(" "));
+        s.push(Span::styled(
+            i.state.label().to_string(),
+            state_style(&i.state, theme),
+        ));
     }
     let mut formats: Vec<&str> = inputs.iter().filter_map(|i| i.format.as_deref()).collect();
     formats.sort_unstable();

@@ -23,7 +23,8 @@ pub fn render_help(frame: &mut Frame, area: Rect, app: &App) {
         .max()
         .unwrap_or(0);
     let width = (key_w + text_w + 6) as u16;
-    let height = HELP.len() as u16 + 4;
+    // The keys, a blank line, the two legends, the borders.
+    let height = HELP.len() as u16 + 5;
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(area);
@@ -43,6 +44,10 @@ pub fn render_help(frame: &mut Frame, area: Rect, app: &App) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Colours: 5xx red, 4xx yellow, latency ≥250ms yellow, ≥1s red",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        "Methods: GET+6 is GET and 6 more (busiest first; Enter lists all)",
         theme.dim(),
     ));
     let block = Block::bordered()

@@ -18,8 +18,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home End  g G", "first / last route"),
     ("Enter", "route details (drill-down)"),
     ("Esc", "back; on the table, clear filters"),
-    ("s  →  >", "sort by next column"),
-    ("S  ←  <", "sort by previous column"),
+    ("s  →  >", "sort by next column on screen"),
+    ("S  ←  <", "sort by previous column on screen"),
     ("i", "reverse sort direction"),
     (
         "/",
@@ -29,7 +29,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("w", "window: 1m, 5m, since start"),
     ("e", "parse errors and sample bad lines"),
     ("p  Space", "pause / resume the display (ingestion goes on)"),
-    ("r", "reset counters (asks first)"),
+    ("r", "reset the dashboard's figures (asks first)"),
 ];
 
 /// The action for a key in the app's current mode, if any.

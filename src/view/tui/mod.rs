@@ -62,6 +62,8 @@ pub struct TuiOptions {
     pub tick: Duration,
     /// Colours on; [`color_from_env`] honours `NO_COLOR`.
     pub color: bool,
+    /// Where `/metrics` is served (`0.0.0.0:9898`), shown in the footer.
+    pub metrics_at: Option<String>,
 }
 
 impl Default for TuiOptions {
@@ -69,6 +71,7 @@ impl Default for TuiOptions {
         TuiOptions {
             tick: Duration::from_millis(200),
             color: color_from_env(),
+            metrics_at: None,
         }
     }
 }
@@ -91,7 +94,8 @@ pub async fn run(
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
-    let app = App::new(snapshots.borrow_and_update().clone(), opts.color);
+    let mut app = App::new(snapshots.borrow_and_update().clone(), opts.color);
+    app.metrics_at = opts.metrics_at.clone();
     let events = EventStream::new();
     let result = event_loop(
         &mut terminal,

@@ -34,6 +34,8 @@ pub fn render_table(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         .max()
         .unwrap_or(0);
     let fitted = columns::fit(area.width, route_want.min(u16::MAX as usize) as u16);
+    let shown: Vec<Column> = fitted.iter().map(|&(c, _)| c).collect();
+    app.visible_columns.set(columns::mask(&shown));
     let header = Row::new(fitted.iter().map(|&(c, _)| header_cell(app, c))).style(theme.reverse());
 
     let visible = rows.iter().enumerate().skip(offset).take(body_height);

@@ -435,3 +435,40 @@ fn quit_keys() {
     release.kind = KeyEventKind::Release;
     assert_eq!(action_for(release, &fixture_app()), None);
 }
+
+/// Regression: at 120 columns `s` sorted by columns that were not on
+/// screen (the rows moved by numbers nobody could see). Once drawn, `s`
+/// and `S` cycle through the visible sortable columns only, all of them.
+#[test]
+fn sort_cycles_only_through_visible_columns() {
+    use crate::view::tui::columns::fit;
+    let mut app = fixture_app();
+    let _ = draw(&app, 120, 32);
+    let route_w = app
+        .rows()
+        .iter()
+        .map(|&i| app.snapshot().routes[i].route.chars().count())
+        .max()
+        .unwrap() as u16;
+    let on_screen: Vec<Column> = fit(120, route_w)
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| Column::sortable().any(|s| s == *c))
+        .collect();
+    assert!(
+        on_screen.len() < Column::sortable().count(),
+        "120 columns must hide some: {on_screen:?}"
+    );
+    let mut seen = Vec::new();
+    for _ in 0..on_screen.len() {
+        press(&mut app, "s");
+        seen.push(app.sort.column);
+    }
+    let mut want = on_screen.clone();
+    // Starting from Req/s, forward: the ones after it, then round.
+    let at = want.iter().position(|c| *c == Column::Rate).unwrap();
+    want.rotate_left(at + 1);
+    assert_eq!(seen, want);
+    press(&mut app, "S");
+    assert_eq!(app.sort.column, want[want.len() - 2]);
+}

@@ -10,7 +10,7 @@ use insta::assert_snapshot;
 
 use super::*;
 use crate::engine::InputState;
-use crate::engine::snapshot::Sample;
+use crate::engine::snapshot::{Clock, Sample};
 use crate::format::ErrorKind;
 use crate::view::tui::app::{Action, Screen, StatusFilter};
 use crate::view::tui::columns::Column;
@@ -98,6 +98,25 @@ fn errors_100x30() {
     assert_snapshot!(draw(&app, 100, 30));
 }
 
+/// Requests counted without a timer or timestamp they had are said per
+/// input, under the table (they are not bad lines).
+#[test]
+fn errors_view_notes_odd_values() {
+    let mut snap = testkit::snapshot();
+    // 2 bad_timer, 1 bad_time.
+    snap.inputs[0].odd = [2, 1];
+    let mut app = app_with(snap);
+    press(&mut app, "e");
+    let screen = draw(&app, 100, 30);
+    let notes: Vec<&str> = screen.lines().filter(|l| l.contains("bad_time")).collect();
+    assert_eq!(
+        notes,
+        [
+            "\"│access.log: 2 bad_timer, 1 bad_time: requests counted, that timer or timestamp ignored            │\""
+        ]
+    );
+}
+
 #[test]
 fn errors_wrong_format_80x24() {
     let mut snap = testkit::snapshot();
@@ -171,6 +190,7 @@ fn batch_snapshot_without_windows() {
     let mut snap = testkit::snapshot();
     snap.windows.clear();
     snap.uptime = Duration::ZERO;
+    snap.clock = Clock::Log;
     for r in snap.routes.iter_mut().chain([&mut snap.total]) {
         r.windows.clear();
         r.series = Default::default();
@@ -267,4 +287,221 @@ fn colours_mean_something_and_no_color_removes_them() {
     assert!(cell_fg(true, "1.7%").contains(&Some(Color::Red)));
     assert!(cell_fg(false, "310ms").iter().all(|c| c.is_none()));
     assert!(cell_fg(false, "1.7%").iter().all(|c| c.is_none()));
+}
+
+/// Issue 17, finding 6: a replay showed `lag 1000d11h`. The header says
+/// "replay" and how far into the log it is: the newest log time read and
+/// the log time covered.
+#[test]
+fn replay_header_says_how_far_not_lag() {
+    let mut snap = testkit::snapshot();
+    snap.replay = true;
+    snap.ingest_lag = None;
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("replay at 2024-03-10 00:00:00 (1h02m of log)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("lag"), "{screen}");
+    assert_snapshot!(screen);
+    // Live traffic 3 s behind: lag, no replay.
+    let mut snap = testkit::snapshot();
+    snap.ingest_lag = Some(Duration::from_secs(3));
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("lag 3s") && !screen.contains("replay"),
+        "{screen}"
+    );
+}
+
+/// Issue 17, finding 2: while a window fills, its rates are over the time
+/// so far, for every route; the header says how much that is.
+#[test]
+fn a_filling_window_says_so_far() {
+    let mut snap = testkit::snapshot();
+    for r in snap.routes.iter_mut().chain([&mut snap.total]) {
+        r.windows[0].covered = Duration::from_secs(35);
+        r.windows[0].filling = true;
+    }
+    let screen = draw(&app_with(snap.clone()), 120, 24);
+    assert!(screen.contains("window 1m (35s so far)"), "{screen}");
+    // A full window holding 50–60 s is not "so far".
+    for r in snap.routes.iter_mut().chain([&mut snap.total]) {
+        r.windows[0].covered = Duration::from_secs(55);
+        r.windows[0].filling = false;
+    }
+    let screen = draw(&app_with(snap), 120, 24);
+    assert!(
+        screen.contains("window 1m ") && !screen.contains("so far"),
+        "{screen}"
+    );
+}
+
+/// Issue 17, finding 1: with log time, the since-start rates of the header,
+/// the table and the drill-down's "total" are over the log's span, as
+/// `--once` computes them (`/api/users/:id`: 12 000 requests over 3 726 s,
+/// 3.22/s), not over
+/// the time routetop has run (3 725 s of uptime would give 3.22 too, so the
+/// fixture runs for 10 s).
+#[test]
+fn since_start_rate_under_log_time_is_the_reports_rate() {
+    let mut snap = testkit::snapshot();
+    snap.clock = Clock::Log;
+    snap.uptime = Duration::from_secs(10);
+    let mut app = app_with(snap);
+    press(&mut app, "\n");
+    let drill = draw(&app, 120, 40);
+    assert!(drill.contains("total   3.22 req/s"), "{drill}");
+    press(&mut app, "\x1bww");
+    assert_eq!(app.window, WindowChoice::SinceStart);
+    let screen = draw(&app, 120, 24);
+    // The total: 15 900 requests over 3 726 s.
+    assert!(screen.contains(" 4.27 req/s"), "{screen}");
+    assert!(
+        screen.contains("/api/users/:id      GET,PUT     3.22"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+}
+
+/// Five inputs, some that cannot be read.
+fn five_inputs() -> App {
+    let mut snap = testkit::snapshot();
+    let first = snap.inputs[0].clone();
+    let states = [
+        ("/var/log/nginx/a.log", InputState::Following),
+        ("/var/log/nginx/b.log", InputState::Following),
+        ("/var/log/nginx/missing.log", InputState::Waiting),
+        (
+            "/var/log/nginx",
+            InputState::Error("not a regular file".into()),
+        ),
+        (
+            "/var/log/nginx/secret.log",
+            InputState::Error("Permission denied (os error 13)".into()),
+        ),
+    ];
+    snap.inputs = states
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, state))| crate::engine::snapshot::InputSnap {
+            source: i as u16,
+            name: name.into(),
+            state,
+            samples: Vec::new(),
+            ..first.clone()
+        })
+        .collect();
+    app_with(snap)
+}
+
+/// Regression: with more than three inputs the header said only "5 inputs:
+/// 2 following 1 waiting 2 error", not which. It names each input that is
+/// not following; the parse-errors view (`e`) says why.
+#[test]
+fn several_inputs_name_the_ones_waiting_or_unreadable() {
+    let app = five_inputs();
+    let screen = draw(&app, 120, 8);
+    assert!(
+        screen.contains(
+            "5 inputs: 2 following 1 waiting 2 error │ missing.log waiting │ nginx error │ secret.log error"
+        ),
+        "{screen}"
+    );
+    let mut app = five_inputs();
+    press(&mut app, "e");
+    assert_snapshot!(draw(&app, 100, 24));
+}
+
+/// Regression: `GET+6` in the method column was never explained, and the
+/// drill-down showed only the methods that fit its box. The help says what
+/// `+6` means; the drill-down's last line names the methods that do not fit.
+#[test]
+fn method_list_is_explained_and_complete_in_drill_down() {
+    let mut snap = testkit::snapshot();
+    let methods: Vec<(Arc<str>, u64)> = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "PROPFIND", "MKCOL",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, m)| (Arc::from(*m), 1000 - i as u64 * 100))
+    .collect();
+    let methods: Arc<[(Arc<str>, u64)]> = methods.into();
+    for r in &mut snap.routes {
+        r.methods = methods.clone();
+    }
+    let mut app = app_with(snap);
+    press(&mut app, "?");
+    let help = draw(&app, 80, 26);
+    assert!(
+        help.contains("Methods: GET+6 is GET and 6 more (busiest first; Enter lists all)"),
+        "{help}"
+    );
+    press(&mut app, "?\n");
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+/// Regression: the dashboard did not say that `/metrics` was being served,
+/// or where. The footer does, beside the route count.
+#[test]
+fn dashboard_says_where_metrics_are_served() {
+    let mut app = fixture_app();
+    app.metrics_at = Some("0.0.0.0:9898".into());
+    let screen = draw(&app, 100, 24);
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.ends_with(" /metrics on 0.0.0.0:9898 │ 3/3 routes \""),
+        "{footer}"
+    );
+    let screen = draw(&fixture_app(), 100, 24);
+    assert!(!screen.contains("/metrics"), "{screen}");
+}
+
+/// After a reset the engine's snapshot carries the figures since it: the
+/// dashboard shows those (one route, 3 requests, the inputs' lines since)
+/// and says "since reset", while the snapshot's since-start parts, which
+/// /metrics reads, are untouched.
+#[test]
+fn after_reset_the_dashboard_shows_figures_since_the_reset() {
+    let mut snap = testkit::snapshot();
+    let mut login = snap
+        .routes
+        .iter()
+        .find(|r| &*r.route == "/login")
+        .unwrap()
+        .clone();
+    login.total = crate::engine::summary::Row {
+        requests: 3,
+        bytes: 1_500,
+        classes: [0, 0, 2, 0, 0, 1],
+        timed: 3,
+        lat_sum_us: 90_000,
+        lat_max_us: 50_000,
+        q_us: [20_000, 20_000, 50_000, 50_000],
+    };
+    login.statuses = Arc::from(vec![(200, 2), (503, 1)]);
+    let mut total = login.clone();
+    total.route = Arc::from(crate::engine::snapshot::TOTAL_ROUTE);
+    let mut inputs = snap.inputs.clone();
+    for i in &mut inputs {
+        i.lines = 3;
+        i.errors = [0; 5];
+        i.samples.clear();
+    }
+    inputs[1].lines = 0;
+    snap.reset = Some(Arc::new(crate::engine::snapshot::SinceReset {
+        uptime: Duration::from_secs(10),
+        span: None,
+        total,
+        routes: vec![login],
+        inputs,
+    }));
+    let since_start = snap.total.total.requests;
+    let mut app = app_with(snap);
+    press(&mut app, "ww");
+    assert_eq!(app.window, WindowChoice::SinceStart);
+    assert_eq!(app.snapshot().routes.len(), 1);
+    assert_eq!(app.snapshot().total.total.requests, 3);
+    assert_eq!(since_start, 15_900);
+    assert_snapshot!(draw(&app, 100, 12));
 }
