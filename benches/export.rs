@@ -76,6 +76,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
             lines: 10_000_000,
             requests: 9_999_000,
             errors: [0, 1, 999, 0, 0],
+            odd: [0; 2],
             samples: vec![],
             rotations: 3,
             has_latency: true,

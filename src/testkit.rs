@@ -277,6 +277,7 @@ pub fn snapshot() -> Snapshot {
                 lines: 12_010,
                 requests: 12_000,
                 errors: [0, 1, 9, 0, 0],
+                odd: [0; 2],
                 samples: vec![Sample {
                     line_no: 17,
                     kind: ErrorKind::NoMatch,
@@ -296,6 +297,7 @@ pub fn snapshot() -> Snapshot {
                 lines: 3_900,
                 requests: 3_900,
                 errors: [0; 5],
+                odd: [0; 2],
                 samples: vec![],
                 rotations: 0,
                 has_latency: true,
@@ -392,6 +394,7 @@ pub fn empty() -> Snapshot {
             lines: 0,
             requests: 0,
             errors: [0; 5],
+            odd: [0; 2],
             samples: vec![],
             rotations: 0,
             has_latency: false,

@@ -1,7 +1,8 @@
-//! Per-input line accounting: lines, requests, parse errors by kind, and
-//! the first bad lines kept (with why they did not parse) for display.
+//! Per-input line accounting: lines, requests, parse errors by kind, odd
+//! values of counted requests by kind, and the first bad lines kept (with
+//! why they did not parse) for display.
 
-use crate::format::ErrorKind;
+use crate::format::{ErrorKind, Odd};
 
 /// Where a line was: `seq`-th chunk of its source, `local`-th line in it.
 /// Sources read in one piece use seq 0 and the absolute line index.
@@ -36,6 +37,9 @@ pub struct InputStats {
     pub lines: u64,
     pub requests: u64,
     pub errors: [u64; ErrorKind::ALL.len()],
+    /// Requests counted without a field, by [`Odd`] index: a timer or a
+    /// timestamp that was there but could not be used.
+    pub odd: [u64; Odd::ALL.len()],
     /// The first bad lines (by position), at most [`MAX_SAMPLES`].
     pub samples: Vec<BadLine>,
 }
@@ -81,6 +85,9 @@ impl InputStats {
         self.lines += o.lines;
         self.requests += o.requests;
         for (a, b) in self.errors.iter_mut().zip(o.errors) {
+            *a += b;
+        }
+        for (a, b) in self.odd.iter_mut().zip(o.odd) {
             *a += b;
         }
         for s in &o.samples {

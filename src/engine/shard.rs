@@ -29,7 +29,7 @@ use super::options::EngineConfig;
 use super::registry::SharedRegistry;
 use super::resolve::{Resolved, Resolver};
 use crate::format::scan::{Plain, Scan};
-use crate::format::{ErrorKind, Format, Scratch};
+use crate::format::{ErrorKind, Format, Odd, Scratch};
 use crate::route::Router;
 
 /// What a batch shard counted, once finished.
@@ -294,6 +294,12 @@ impl Core {
             }
         };
         input.requests += 1;
+        // Rare: one well-predicted branch per line, not two increments.
+        if rec.odd != 0 {
+            for k in Odd::ALL {
+                input.odd[k.index()] += u64::from(rec.odd >> k.index() & 1);
+            }
+        }
         let (route, target) = match self.routes.id(rec.target, &self.registry) {
             Resolved::Route(id) => (id, Target::Agg),
             Resolved::Provisional(i) => (i, Target::Unadmitted),

@@ -22,7 +22,7 @@ use super::input_stats::{BadLine, InputStats};
 use super::registry::Registry;
 use super::stats::{Stats, Timer};
 use super::summary::{QUANTILES, Row, bump, method_list, rate_over_span};
-use crate::format::ErrorKind;
+use crate::format::{ErrorKind, Odd};
 use crate::route::{OVERFLOW_ID, RouteId};
 
 pub use super::summary::Overflow;
@@ -40,6 +40,9 @@ pub struct InputSnap {
     pub requests: u64,
     /// Parse errors by [`ErrorKind`] index.
     pub errors: [u64; ErrorKind::ALL.len()],
+    /// Requests counted without a timer or timestamp they had, by [`Odd`]
+    /// index (the value could not be used).
+    pub odd: [u64; Odd::ALL.len()],
     /// First bad lines, with why they did not parse.
     pub samples: Vec<Sample>,
     pub rotations: u64,
@@ -486,6 +489,7 @@ pub fn input_snap(
         lines: st.lines,
         requests: st.requests,
         errors: st.errors,
+        odd: st.odd,
         samples: st.samples.iter().map(Sample::from_bad).collect(),
         rotations,
         has_latency: format.is_some_and(|f| f.has_latency()),

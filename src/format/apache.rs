@@ -183,7 +183,7 @@ fn directive(
         b'q' => (Ignore, Free),
         b's' => {
             if modifier == Some(b'>') || !final_status {
-                (Status, Digits)
+                (Status, Class::Code)
             } else {
                 (Ignore, Digits)
             }
@@ -191,7 +191,7 @@ fn directive(
         b'b' => (Bytes, DigitsOrDash),
         b'B' => (Bytes, Digits),
         b'I' | b'O' | b'S' | b'p' | b'P' | b'k' => (Ignore, DigitsOrDash),
-        b'D' => (Latency(Unit::Us), Digits),
+        b'D' => (Latency(Unit::Us), WholeTimer),
         b'T' => {
             let unit = match arg {
                 None | Some("s") => Unit::Sec,
@@ -202,7 +202,7 @@ fn directive(
             if has_d && unit == Unit::Sec {
                 (Ignore, Digits)
             } else {
-                (Latency(unit), Digits)
+                (Latency(unit), WholeTimer)
             }
         }
         b'i' | b'o' | b'e' | b'n' | b'C' | b'c' | b'x' | b'^' => (Ignore, Free),

@@ -39,12 +39,16 @@ pub struct Detected {
 /// Lines looked at; enough to outvote a few garbage lines.
 pub const SAMPLE_LINES: usize = 64;
 
-/// Candidates tried on every non-JSON sample, best first.
+/// Candidates tried on every non-JSON sample, best first. `combined_D`
+/// comes before `combined_rt`: an integer is a valid `$request_time` too,
+/// so a sample of whole numbers (Apache's `%D`; nginx always writes a
+/// fraction) fits both, and the tie must go to Apache; one `0.005` and
+/// `combined_D` no longer fits.
 const CANDIDATES: &[&str] = &[
     "combined_upstream",
+    "combined_D",
     "combined_rt",
     "main",
-    "combined_D",
     "combined",
     "vcombined",
     "common",

@@ -9,7 +9,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::record::{ErrorKind, Record, Scratch};
+use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,16 +229,36 @@ impl JsonFormat {
                 ErrorKind::MissingField
             })?;
         let unit_of = |s: Slot| found[s as usize].map(|(v, _)| v.unit).unwrap_or(Unit::Sec);
-        let bytes = get(Slot::Bytes).and_then(|v| value::parse_bytes(v.raw(line)));
-        let upstream_us = get(Slot::Upstream)
-            .and_then(|v| value::parse_timer_list_us(v.raw(line), unit_of(Slot::Upstream)));
-        let latency_us = get(Slot::Latency)
-            .and_then(|v| value::parse_duration_us(v.raw(line), unit_of(Slot::Latency)))
-            .or(upstream_us);
-        let time = get(Slot::Time).and_then(|v| {
-            let raw = v.raw(line);
-            scratch.time.get(raw, value::parse_any_time)
+        let bytes = match get(Slot::Bytes) {
+            Some(v) => Some(value::parse_bytes(v.raw(line)).ok_or(ErrorKind::BadValue)?),
+            None => None,
+        };
+        let mut bad_timer = false;
+        let upstream_us = get(Slot::Upstream).and_then(|v| {
+            value::parse_timer_list_us(v.raw(line), unit_of(Slot::Upstream)).unwrap_or_else(|_| {
+                bad_timer = true;
+                None
+            })
         });
+        // A missing (or `null`) request time falls back to the upstream
+        // time; a present one that is not a duration is dropped.
+        let latency_us = match get(Slot::Latency) {
+            Some(v) => {
+                value::parse_timer_us(v.raw(line), unit_of(Slot::Latency)).unwrap_or_else(|_| {
+                    bad_timer = true;
+                    None
+                })
+            }
+            None => upstream_us,
+        };
+        let (time, bad_time) = match get(Slot::Time) {
+            Some(v) => {
+                let raw = v.raw(line);
+                let t = scratch.time.get(raw, value::parse_any_time);
+                (t, t.is_none() && raw != b"-" && !raw.is_empty())
+            }
+            None => (None, false),
+        };
         // Strings that need unescaping go to the scratch buffer; record
         // where, then hand out slices once all writing is done.
         scratch.buf.clear();
@@ -283,6 +303,7 @@ impl JsonFormat {
             latency_us,
             upstream_us,
             time,
+            odd: Odd::bits(bad_timer, bad_time),
         })
     }
 

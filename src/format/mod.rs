@@ -24,5 +24,5 @@ mod tests;
 
 pub use compiled::Format;
 pub use json::FieldOverride;
-pub use record::{ErrorKind, Record, Scratch, TimeCache};
+pub use record::{ErrorKind, Odd, Record, Scratch, TimeCache};
 pub use spec::{FormatError, FormatSpec, PRESETS};

@@ -97,8 +97,10 @@ pub fn variable(name: &str) -> (Field, Class) {
         "request_method" => (Method, Token),
         "request_uri" => (Target, Free),
         "uri" | "document_uri" => (Path, Free),
-        "status" => (Status, Digits),
-        "body_bytes_sent" => (Bytes, Digits),
+        "status" => (Status, Class::Code),
+        // nginx writes digits; `-` is read as 0 here as in Apache's `%b`, one
+        // policy for byte counts.
+        "body_bytes_sent" => (Bytes, DigitsOrDash),
         "bytes_sent"
         | "request_length"
         | "connection"
@@ -107,7 +109,7 @@ pub fn variable(name: &str) -> (Field, Class) {
         | "server_port"
         | "pid"
         | "content_length" => (Ignore, DigitsOrDash),
-        "request_time" => (Latency(Unit::Sec), Decimal),
+        "request_time" => (Latency(Unit::Sec), Timer),
         "upstream_response_time" => (Upstream(Unit::Sec), TimerList),
         "upstream_connect_time"
         | "upstream_header_time"

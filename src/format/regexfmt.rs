@@ -11,7 +11,7 @@
 
 use regex::bytes::{CaptureLocations, Regex};
 
-use super::record::{ErrorKind, Record, Scratch};
+use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 
 #[derive(Debug)]
@@ -152,20 +152,43 @@ impl RegexFormat {
         if let Some(t) = get(self.target) {
             target = t;
         }
-        let upstream_us = get(self.upstream).and_then(|v| value::parse_timer_list_us(v, Unit::Sec));
-        let latency_us = self
-            .latency
-            .and_then(|(i, u)| get(Some(i)).and_then(|v| value::parse_duration_us(v, u)))
-            .or(upstream_us);
-        let time = get(self.time).and_then(|v| scratch.time.get(v, value::parse_any_time));
+        let bytes = match get(self.bytes) {
+            Some(v) => Some(value::parse_bytes(v).ok_or(ErrorKind::BadValue)?),
+            None => None,
+        };
+        let mut bad_timer = false;
+        let upstream_us = get(self.upstream).and_then(|v| {
+            value::parse_timer_list_us(v, Unit::Sec).unwrap_or_else(|_| {
+                bad_timer = true;
+                None
+            })
+        });
+        // A request-time group that did not take part falls back to the
+        // upstream time; one that holds something else than a duration is
+        // dropped.
+        let latency_us = match self.latency.and_then(|(i, u)| Some((get(Some(i))?, u))) {
+            Some((v, u)) => value::parse_timer_us(v, u).unwrap_or_else(|_| {
+                bad_timer = true;
+                None
+            }),
+            None => upstream_us,
+        };
+        let (time, bad_time) = match get(self.time) {
+            Some(v) => {
+                let t = scratch.time.get(v, value::parse_any_time);
+                (t, t.is_none() && v != b"-" && !v.is_empty())
+            }
+            None => (None, false),
+        };
         Ok(Record {
             method,
             target,
             status,
-            bytes: get(self.bytes).and_then(value::parse_bytes),
+            bytes,
             latency_us,
             upstream_us,
             time,
+            odd: Odd::bits(bad_timer, bad_time),
         })
     }
 }

@@ -12,6 +12,8 @@ struct Rec {
     latency_us: Option<u64>,
     upstream_us: Option<u64>,
     time: Option<i64>,
+    bad_timer: bool,
+    bad_time: bool,
 }
 
 fn compile(spec: &str) -> Format {
@@ -29,6 +31,8 @@ fn parse(f: &Format, line: &str) -> Result<Rec, ErrorKind> {
         latency_us: r.latency_us,
         upstream_us: r.upstream_us,
         time: r.time,
+        bad_timer: r.bad_timer(),
+        bad_time: r.bad_time(),
     })
 }
 
@@ -48,6 +52,8 @@ fn rec(
         latency_us: latency,
         upstream_us: None,
         time,
+        bad_timer: false,
+        bad_time: false,
     }
 }
 
@@ -86,11 +92,14 @@ fn combined_rejects_what_it_cannot_be() {
         "garbage",
         r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "-" 0.005"#,
         r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "unterminated"#,
-        r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" abc 1 "-" "-""#,
         r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-""#,
+        r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1"  1 "-" "-""#,
     ] {
         assert_eq!(parse(&f, bad), Err(ErrorKind::NoMatch), "{bad}");
     }
+    // The shape fits, the status does not: a bad value.
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" abc 1 "-" "-""#;
+    assert_eq!(parse(&f, l), Err(ErrorKind::BadValue));
     assert_eq!(parse(&f, ""), Err(ErrorKind::Empty));
     assert_eq!(parse(&f, "\r"), Err(ErrorKind::Empty));
 }
@@ -127,9 +136,10 @@ fn combined_rt_and_upstream_timers() {
         parse(&f, l).unwrap(),
         rec("GET", "/a", 200, Some(5), Some(0), Some(T0))
     );
-    // nginx never prints an integer request time: that line is Apache %D.
+    // An integer request time is a request time (the odd-value policy);
+    // detection still reads a log of whole numbers as Apache's %D.
     let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/2.0" 200 5 "-" "ua" 123"#;
-    assert!(parse(&f, l).is_err());
+    assert_eq!(parse(&f, l).unwrap().latency_us, Some(123_000_000));
 
     let f = compile("combined_upstream");
     let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 502 5 "-" "ua" 0.030 0.004, 0.012 : 0.001"#;
@@ -141,6 +151,249 @@ fn combined_rt_and_upstream_timers() {
     let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 499 0 "-" "ua" 1.250 -"#;
     let r = parse(&f, l).unwrap();
     assert_eq!((r.latency_us, r.upstream_us), (Some(1_250_000), None));
+}
+
+/// A format under test: its spec, a line with the status, bytes, timer and
+/// timestamp given, the timer's unit in µs, and whether it takes decimal
+/// timers (Apache writes whole numbers only).
+struct Shape {
+    spec: &'static str,
+    line: fn(&str, &str, &str, &str) -> String,
+    unit_us: u64,
+    decimal: bool,
+}
+
+const TIME_OK: &str = "10/Mar/2024:00:00:00 +0000";
+/// A timestamp of the right shape that is not a time.
+const TIME_BAD: &str = "10/Foo/2024:00:00:00 +0000";
+
+const SHAPES: [Shape; 7] = [
+    Shape {
+        spec: "combined_rt",
+        line: |st, b, t, tm| {
+            format!(r#"1.2.3.4 - - [{tm}] "GET /a HTTP/1.1" {st} {b} "-" "ua" {t}"#)
+        },
+        unit_us: 1_000_000,
+        decimal: true,
+    },
+    Shape {
+        spec: "combined_D",
+        line: |st, b, t, tm| {
+            format!(r#"1.2.3.4 - - [{tm}] "GET /a HTTP/1.1" {st} {b} "-" "ua" {t}"#)
+        },
+        unit_us: 1,
+        decimal: false,
+    },
+    Shape {
+        spec: r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent rt=$request_time"#,
+        line: |st, b, t, tm| format!(r#"1.2.3.4 [{tm}] "GET /a HTTP/1.1" {st} {b} rt={t}"#),
+        unit_us: 1_000_000,
+        decimal: true,
+    },
+    Shape {
+        spec: r#"$remote_addr-[$time_local]-$request-$status-$body_bytes_sent-$request_time"#,
+        line: |st, b, t, tm| format!(r#"1.2.3.4-[{tm}]-GET /a-b HTTP/1.1-{st}-{b}-{t}"#),
+        unit_us: 1_000_000,
+        decimal: true,
+    },
+    Shape {
+        spec: r#"%h %t "%r" %>s %b %{ms}T"#,
+        line: |st, b, t, tm| format!(r#"1.2.3.4 [{tm}] "GET /a HTTP/1.1" {st} {b} {t}"#),
+        unit_us: 1_000,
+        decimal: false,
+    },
+    Shape {
+        spec: "json",
+        line: |st, b, t, tm| {
+            format!(
+                r#"{{"time_local":"{tm}","request":"GET /a HTTP/1.1","status":"{st}","body_bytes_sent":"{b}","request_time":"{t}"}}"#
+            )
+        },
+        unit_us: 1_000_000,
+        decimal: true,
+    },
+    Shape {
+        spec: r#"regex:^\[(?P<time>[^\]]*)\] "(?P<request>[^"]*)" (?P<status>\S*) (?P<bytes>\S*) (?P<request_time>\S*)$"#,
+        line: |st, b, t, tm| format!(r#"[{tm}] "GET /a HTTP/1.1" {st} {b} {t}"#),
+        unit_us: 1_000_000,
+        decimal: true,
+    },
+];
+
+/// The README's "Odd values", rule by rule, in every kind of format: a
+/// status is exactly three digits (`000`–`099` and `600`–`999` are
+/// statuses too, counted as `other`); bytes are digits or `-` (0) within
+/// u64; a timer that is NaN, infinite, negative or not a number is dropped
+/// and flagged, the request counted; a malformed timestamp likewise.
+#[test]
+fn odd_values_follow_one_policy_in_every_format() {
+    for shape in &SHAPES {
+        let f = compile(shape.spec);
+        let name = shape.spec;
+        let line = |st: &str, b: &str, t: &str, tm: &str| parse(&f, &(shape.line)(st, b, t, tm));
+
+        // Status: exactly three ASCII digits.
+        for (st, want) in [
+            ("200", Ok(200)),
+            ("000", Ok(0)),
+            ("099", Ok(99)),
+            ("499", Ok(499)),
+            ("600", Ok(600)),
+            ("999", Ok(999)),
+            ("20", Err(ErrorKind::BadValue)),
+            ("2000", Err(ErrorKind::BadValue)),
+            ("2x0", Err(ErrorKind::BadValue)),
+        ] {
+            assert_eq!(
+                line(st, "5", "1", TIME_OK).map(|r| r.status),
+                want,
+                "{name}: status {st:?}"
+            );
+        }
+
+        // Bytes: `-` is 0; past u64 the line is bad.
+        for (b, want) in [
+            ("0", Ok(Some(0))),
+            ("-", Ok(Some(0))),
+            ("18446744073709551615", Ok(Some(u64::MAX))),
+            ("18446744073709551616", Err(ErrorKind::BadValue)),
+            ("99999999999999999999999", Err(ErrorKind::BadValue)),
+        ] {
+            assert_eq!(
+                line("200", b, "1", TIME_OK).map(|r| r.bytes),
+                want,
+                "{name}: bytes {b:?}"
+            );
+        }
+
+        // Request time: (value, latency, bad_timer).
+        let u = shape.unit_us;
+        let mut timers = vec![
+            ("10", Some(10 * u), false),
+            ("0", Some(0), false),
+            ("-", None, false),
+            ("nan", None, true),
+            ("NaN", None, true),
+            ("inf", None, true),
+            ("-Infinity", None, true),
+            ("-5", None, true),
+        ];
+        if shape.decimal {
+            timers.extend([
+                ("0.005", Some(5 * u / 1000), false),
+                ("1.5e-3", Some(15 * u / 10_000), false),
+                ("-0.005", None, true),
+            ]);
+        } else {
+            // Apache's timers are whole numbers: a fraction does not fit.
+            assert_eq!(
+                line("200", "5", "0.005", TIME_OK),
+                Err(ErrorKind::NoMatch),
+                "{name}"
+            );
+        }
+        for (t, latency, bad) in timers {
+            let r = line("200", "5", t, TIME_OK).unwrap_or_else(|e| panic!("{name}: {t:?}: {e}"));
+            assert_eq!(
+                (r.latency_us, r.bad_timer, r.bad_time),
+                (latency, bad, false),
+                "{name}: timer {t:?}"
+            );
+        }
+
+        // Timestamp: a malformed one is ignored and flagged.
+        let r = line("200", "5", "1", TIME_OK).unwrap();
+        assert_eq!((r.time, r.bad_time), (Some(T0), false), "{name}");
+        let r = line("200", "5", "1", TIME_BAD).unwrap();
+        assert_eq!(
+            (r.status, r.latency_us, r.time, r.bad_time, r.bad_timer),
+            (200, Some(u), None, true, false),
+            "{name}"
+        );
+    }
+}
+
+/// An empty status is a bad value where the format can say it is there
+/// (JSON, a regex group); in a line template an empty field does not fit.
+#[test]
+fn empty_status_is_a_bad_value() {
+    let json = compile("json");
+    assert_eq!(
+        parse(&json, r#"{"request":"GET / HTTP/1.1","status":""}"#),
+        Err(ErrorKind::BadValue)
+    );
+    let re = &SHAPES[6];
+    let f = compile(re.spec);
+    assert_eq!(
+        parse(&f, &(re.line)("", "5", "1", TIME_OK)),
+        Err(ErrorKind::BadValue)
+    );
+}
+
+/// The regression behind the policy: `$request_time` `10` was not a line
+/// of the format, while `$upstream_response_time` `10` was a timer.
+#[test]
+fn integer_request_time_is_timed_like_an_integer_upstream_time() {
+    let f = compile("combined_upstream");
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua" 10 10"#;
+    let r = parse(&f, l).unwrap();
+    assert_eq!(
+        (r.latency_us, r.upstream_us, r.bad_timer),
+        (Some(10_000_000), Some(10_000_000), false)
+    );
+}
+
+/// A bad part of an upstream timer list drops the upstream time (a sum
+/// missing a part would be too small), not the request or its own timer.
+#[test]
+fn bad_upstream_timer_drops_the_timer_not_the_request() {
+    let f = compile("combined_upstream");
+    for (up, rt, want) in [
+        ("0.004, nan", "0.030", (Some(30_000), None, true)),
+        ("-0.004", "0.030", (Some(30_000), None, true)),
+        ("0.004, 0.012 : 0.001", "nan", (None, Some(17_000), true)),
+        ("-, 0.010", "0.030", (Some(30_000), Some(10_000), false)),
+    ] {
+        let l = format!(
+            r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 502 5 "-" "ua" {rt} {up}"#
+        );
+        let r = parse(&f, &l).unwrap();
+        assert_eq!((r.latency_us, r.upstream_us, r.bad_timer), want, "{l}");
+    }
+    // JSON: a missing request time falls back to the upstream time, a bad
+    // one does not.
+    let f = compile("json");
+    let r = parse(
+        &f,
+        r#"{"request":"GET / HTTP/1.1","status":200,"upstream_response_time":"0.002"}"#,
+    )
+    .unwrap();
+    assert_eq!((r.latency_us, r.bad_timer), (Some(2_000), false));
+    let r = parse(
+        &f,
+        r#"{"request":"GET / HTTP/1.1","status":200,"request_time":"nan","upstream_response_time":"0.002"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (r.latency_us, r.upstream_us, r.bad_timer),
+        (None, Some(2_000), true)
+    );
+}
+
+/// Why a line whose shape fits is a bad value, in the parse-error view.
+#[test]
+fn explain_names_the_bad_value() {
+    let f = compile("combined");
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 20 1 "-" "-""#;
+    assert_eq!(
+        f.explain(l.as_bytes()),
+        r#"status "20" is not three digits"#
+    );
+    let l = r#"1.2.3.4 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 18446744073709551616 "-" "-""#;
+    assert_eq!(
+        f.explain(l.as_bytes()),
+        r#"bytes "18446744073709551616" is not a count that fits 64 bits"#
+    );
 }
 
 #[test]
@@ -189,6 +442,8 @@ fn every_nginx_variable_kind() {
             upstream_us: Some(150_000),
             // $msec comes after $time_iso8601 and wins; same second anyway.
             time: Some(T0),
+            bad_timer: false,
+            bad_time: false,
         }
     );
 }
@@ -558,6 +813,10 @@ mod combined_start {
             br#"::1 - - [10/Mar/2024:00:00:01 +0000] "POST /api HTTP/2.0" 503 - "-" "-" 12.500"#,
             br#"h l u [10/Mar/2024:00:00:01 +0000] "GET / HTTP/1.0" 404 0 "" "" 1234"#,
             br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 200 5"#,
+            // Odd values: statuses that are not three digits, timers the
+            // policy drops, a byte count past u64.
+            br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 2x0 5 "-" "-" nan"#,
+            br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 20 18446744073709551616 "-" "-" -0.5e3"#,
         ];
         for g in good {
             for n in 0..=g.len() {
@@ -571,7 +830,9 @@ mod combined_start {
                 lines.push(p.join(&b' '));
             }
             for i in 0..g.len() {
-                for b in [b' ', b'"', b'\\', b'-', b'[', b']', b'x', b'0', 0xff] {
+                for b in [
+                    b' ', b'"', b'\\', b'-', b'[', b']', b'x', b'0', b'n', b'.', 0xff,
+                ] {
                     let mut l = g.to_vec();
                     l[i] = b;
                     lines.push(l);

@@ -40,10 +40,24 @@ impl Unit {
 /// Durations are clamped here (1 hour, in µs): the histograms' top value.
 pub const MAX_LATENCY_US: u64 = 3_600_000_000;
 
-/// Parses an unsigned decimal integer of at most 19 digits.
+/// Parses an unsigned decimal integer; `None` for anything but digits or
+/// a value past `u64::MAX`.
+#[inline]
 pub fn parse_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 19 {
+    if b.is_empty() {
         return None;
+    }
+    if b.len() <= 19 {
+        // 19 digits cannot overflow: no checks in the loop.
+        let mut v: u64 = 0;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+        }
+        return Some(v);
     }
     let mut v: u64 = 0;
     for &c in b {
@@ -51,22 +65,91 @@ pub fn parse_u64(b: &[u8]) -> Option<u64> {
         if d > 9 {
             return None;
         }
-        v = v * 10 + d as u64;
+        v = v.checked_mul(10)?.checked_add(d as u64)?;
     }
     Some(v)
 }
 
-/// HTTP status: one to three digits.
+/// HTTP status: exactly three ASCII digits (`000`–`999`; see
+/// [`crate::engine`]'s status classes for where `000`–`099` and
+/// `600`–`999` are counted). Anything else (`20`, `2000`, `2x0`, empty)
+/// makes the line a bad value.
+#[inline]
 pub fn parse_status(b: &[u8]) -> Option<u16> {
-    if b.is_empty() || b.len() > 3 {
-        return None;
+    match *b {
+        [a, b2, c] => {
+            let (a, b2, c) = (
+                a.wrapping_sub(b'0'),
+                b2.wrapping_sub(b'0'),
+                c.wrapping_sub(b'0'),
+            );
+            (a <= 9 && b2 <= 9 && c <= 9).then(|| a as u16 * 100 + b2 as u16 * 10 + c as u16)
+        }
+        _ => None,
     }
-    parse_u64(b).map(|v| v as u16)
 }
 
-/// Byte counts: digits, or `-` (Apache `%b` for zero).
+/// Byte counts: digits, or `-` (Apache `%b` for zero). `None` (the line is
+/// a bad value) for anything else, and for a count past `u64::MAX`.
+#[inline]
 pub fn parse_bytes(b: &[u8]) -> Option<u64> {
     if b == b"-" { Some(0) } else { parse_u64(b) }
+}
+
+/// Why a status field makes its line a bad value, for the parse-error view.
+pub fn bad_status_why(b: &[u8]) -> String {
+    format!(
+        "status {:?} is not three digits",
+        String::from_utf8_lossy(b)
+    )
+}
+
+/// Why a byte count makes its line a bad value, for the parse-error view.
+pub fn bad_bytes_why(b: &[u8]) -> String {
+    format!(
+        "bytes {:?} is not a count that fits 64 bits",
+        String::from_utf8_lossy(&b[..b.len().min(40)])
+    )
+}
+
+/// A timer field's value that is there but cannot be a duration: NaN,
+/// infinite, negative, or not a number. The request still counts; its
+/// timer is dropped and counted as `bad_timer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadTimer;
+
+/// A timer field (`$request_time`, `%D`, a JSON `duration`): `Ok(None)`
+/// for `-` or empty (untimed), `Ok(Some(µs))` for a finite number ≥ 0
+/// (integer or decimal, optionally with an exponent), [`BadTimer`] for
+/// anything else (`nan`, `inf`, `-0.5`, `abc`).
+#[inline]
+pub fn parse_timer_us(b: &[u8], unit: Unit) -> Result<Option<u64>, BadTimer> {
+    // The number first: it is nearly every line, and `parse_duration_us`
+    // gives `None` for `-` and empty too.
+    match parse_duration_us(b, unit) {
+        Some(v) => Ok(Some(v)),
+        None if b.is_empty() || b == b"-" => Ok(None),
+        None => odd_duration(b, unit),
+    }
+}
+
+/// What [`parse_duration_us`] does not take: signs, NaN and infinities as
+/// a float parser reads them. Out of line: real logs never get here.
+#[inline(never)]
+fn odd_duration(b: &[u8], unit: Unit) -> Result<Option<u64>, BadTimer> {
+    let s = std::str::from_utf8(b).map_err(|_| BadTimer)?;
+    let v: f64 = s.parse().map_err(|_| BadTimer)?;
+    let written_infinite = b.iter().any(|c| matches!(c, b'n' | b'N'));
+    if v.is_nan() || written_infinite || v < 0.0 {
+        return Err(BadTimer);
+    }
+    // `+5`, `-0` and finite numbers too large for a float (`1e400`).
+    let us = v * 10f64.powi(unit.pow10_to_us());
+    Ok(Some(if us >= MAX_LATENCY_US as f64 {
+        MAX_LATENCY_US
+    } else {
+        us.round() as u64
+    }))
 }
 
 /// Parses one non-negative decimal number (`12`, `0.005`, `1.5e-3`) written
@@ -181,18 +264,16 @@ fn scale(v: u64, p: i32) -> Option<u64> {
 /// nginx timer lists such as `$upstream_response_time`: values separated by
 /// `, ` (several upstreams tried) and ` : ` (internal redirects), each possibly
 /// `-`. The request's upstream time is the sum of the values present; `None`
-/// when none is.
-pub fn parse_timer_list_us(b: &[u8], unit: Unit) -> Option<u64> {
+/// when none is. A value that is not a duration ([`parse_timer_us`]) makes
+/// the whole list [`BadTimer`]: a sum missing a part would be too small.
+pub fn parse_timer_list_us(b: &[u8], unit: Unit) -> Result<Option<u64>, BadTimer> {
     let mut total: Option<u64> = None;
     for part in b.split(|&c| c == b',' || c == b':') {
-        let part = trim(part);
-        if part.is_empty() || part == b"-" {
-            continue;
+        if let Some(v) = parse_timer_us(trim(part), unit)? {
+            total = Some(total.unwrap_or(0).saturating_add(v).min(MAX_LATENCY_US));
         }
-        let v = parse_duration_us(part, unit)?;
-        total = Some(total.unwrap_or(0).saturating_add(v).min(MAX_LATENCY_US));
     }
-    total
+    Ok(total)
 }
 
 pub fn trim(mut b: &[u8]) -> &[u8] {
@@ -431,26 +512,94 @@ mod tests {
     fn timer_lists_sum_what_is_present() {
         assert_eq!(
             parse_timer_list_us(b"0.004, 0.012 : 0.001", Unit::Sec),
-            Some(17_000)
+            Ok(Some(17_000))
         );
-        assert_eq!(parse_timer_list_us(b"-", Unit::Sec), None);
-        assert_eq!(parse_timer_list_us(b"-, 0.010", Unit::Sec), Some(10_000));
-        assert_eq!(parse_timer_list_us(b"0.002", Unit::Sec), Some(2_000));
-        assert_eq!(parse_timer_list_us(b"0.002, x", Unit::Sec), None);
+        assert_eq!(parse_timer_list_us(b"-", Unit::Sec), Ok(None));
+        assert_eq!(
+            parse_timer_list_us(b"-, 0.010", Unit::Sec),
+            Ok(Some(10_000))
+        );
+        assert_eq!(parse_timer_list_us(b"0.002", Unit::Sec), Ok(Some(2_000)));
+        assert_eq!(parse_timer_list_us(b"2", Unit::Sec), Ok(Some(2_000_000)));
+    }
+
+    #[test]
+    fn timer_list_with_a_bad_part_is_a_bad_timer() {
+        for bad in [&b"0.002, x"[..], b"0.002, nan", b"-0.001", b"0.1 : inf"] {
+            assert_eq!(
+                parse_timer_list_us(bad, Unit::Sec),
+                Err(BadTimer),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn timer_policy_integer_decimal_dash_and_odd_values() {
+        // (value, result): integer and decimal are timed, `-` and empty are
+        // untimed, NaN / infinite / negative / junk are bad timers.
+        let cases: [(&str, Result<Option<u64>, BadTimer>); 17] = [
+            ("10", Ok(Some(10_000_000))),
+            ("0", Ok(Some(0))),
+            ("0.005", Ok(Some(5_000))),
+            ("1.5e-3", Ok(Some(1_500))),
+            ("+2", Ok(Some(2_000_000))),
+            ("-0", Ok(Some(0))),
+            ("1e400", Ok(Some(MAX_LATENCY_US))),
+            ("-", Ok(None)),
+            ("", Ok(None)),
+            ("nan", Err(BadTimer)),
+            ("NaN", Err(BadTimer)),
+            ("inf", Err(BadTimer)),
+            ("-Infinity", Err(BadTimer)),
+            ("-0.005", Err(BadTimer)),
+            ("-1", Err(BadTimer)),
+            ("abc", Err(BadTimer)),
+            ("1 2", Err(BadTimer)),
+        ];
+        for (v, want) in cases {
+            assert_eq!(parse_timer_us(v.as_bytes(), Unit::Sec), want, "{v:?}");
+        }
+        assert_eq!(parse_timer_us(b"10", Unit::Ms), Ok(Some(10_000)));
+        assert_eq!(parse_timer_us(b"10", Unit::Us), Ok(Some(10)));
     }
 
     #[test]
     fn integers_and_statuses() {
         assert_eq!(parse_u64(b"0"), Some(0));
-        assert_eq!(parse_u64(b"18446744073709551615"), None); // 20 digits
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"000000000000000000000001"), Some(1));
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(
             parse_u64(b"1234567890123456789"),
             Some(1_234_567_890_123_456_789)
         );
         assert_eq!(parse_u64(b"12a"), None);
-        assert_eq!(parse_status(b"200"), Some(200));
-        assert_eq!(parse_status(b"2000"), None);
+        assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_bytes(b"-"), Some(0));
+        assert_eq!(parse_bytes(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_bytes(b"18446744073709551616"), None);
+    }
+
+    #[test]
+    fn status_is_exactly_three_ascii_digits() {
+        for (v, want) in [
+            ("200", Some(200)),
+            ("000", Some(0)),
+            ("099", Some(99)),
+            ("499", Some(499)),
+            ("999", Some(999)),
+            ("20", None),
+            ("2000", None),
+            ("2x0", None),
+            ("", None),
+            ("-", None),
+            (" 20", None),
+            ("٢٠٠", None),
+        ] {
+            assert_eq!(parse_status(v.as_bytes()), want, "{v:?}");
+        }
     }
 
     #[test]

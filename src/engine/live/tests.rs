@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::engine::DEFAULT_BUCKETS;
 use crate::format::detect::SAMPLE_LINES;
-use crate::format::{ErrorKind, FormatSpec};
+use crate::format::{ErrorKind, FormatSpec, Odd};
 
 /// Configured inputs of the tests: one given as `combined_rt`, one `auto`.
 const COMBINED_RT: usize = 0;
@@ -198,6 +198,44 @@ fn a_closed_input_is_detected_from_what_it_sent() {
         (s.total.total.requests, s.inputs[0].state.clone()),
         (2, InputState::Done)
     );
+}
+
+/// Follow mode counts odd values as `--once` does: a bad timer or
+/// timestamp per input, the request counted; a status that is not three
+/// digits a bad value; `000` and `600` statuses counted.
+#[test]
+fn live_counts_bad_timer_and_bad_time_per_input() {
+    let mut e = engine(1000);
+    added(&mut e, 0, COMBINED_RT);
+    let line = |st: &str, rt: &str, time: &str| {
+        format!("1.2.3.4 - - [{time}] \"GET /a HTTP/1.1\" {st} 100 \"-\" \"t\" {rt}\n")
+    };
+    let ok = "10/Mar/2024:00:00:00 +0000";
+    let data = [
+        line("200", "0.005", ok),
+        line("000", "10", ok),
+        line("600", "nan", ok),
+        line("200", "-0.001", ok),
+        line("200", "0.005", "10/Foo/2024:00:00:00 +0000"),
+        line("20", "0.005", ok),
+    ]
+    .concat();
+    e.handle(InputEvent::Lines {
+        source: 0,
+        data: data.into_bytes(),
+    });
+    let s = e.snapshot();
+    let i = &s.inputs[0];
+    assert_eq!((i.lines, i.requests), (6, 5));
+    assert_eq!(i.errors[ErrorKind::BadValue.index()], 1);
+    assert_eq!(i.odd[Odd::BadTimer.index()], 2);
+    assert_eq!(i.odd[Odd::BadTime.index()], 1);
+    let t = &s.total.total;
+    assert_eq!(
+        (t.requests, t.timed, t.classes[0], t.classes[2]),
+        (5, 3, 2, 3)
+    );
+    assert_eq!(t.lat_sum_us, 10_010_000);
 }
 
 #[test]

@@ -79,17 +79,17 @@ impl Head {
 #[derive(Clone, Copy, Debug)]
 pub struct Combined {
     head: &'static Head,
-    /// `%b` allows `-` (`DigitsOrDash`); nginx's `$body_bytes_sent` is
-    /// `Digits`.
+    /// `%b` and `$body_bytes_sent` allow `-` (`DigitsOrDash`); Apache's
+    /// `%B` is `Digits`.
     bytes: Class,
     /// Followed by ` "referer" "user agent"` (combined), not just the end or
     /// other fields (common).
     quoted_pair: bool,
-    /// Then ` ` and a decimal field ending the line (`combined_rt`'s
-    /// `$request_time`, nginx's most common addition), in this slot: the
-    /// two ops are matched here too, not by the generic loop (~110
-    /// instructions a line for its dispatch).
-    decimal_end: Option<u8>,
+    /// Then ` ` and a timer or decimal field ending the line
+    /// (`combined_rt`'s `$request_time`, nginx's most common addition), of
+    /// this class in this slot: the two ops are matched here too, not by
+    /// the generic loop (~110 instructions a line for its dispatch).
+    decimal_end: Option<(Class, u8)>,
 }
 
 fn lit(op: Option<&Op>, want: &[u8]) -> bool {
@@ -109,7 +109,7 @@ pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
         .find_map(|h| Some((h, h.recognise(ops)?)))?;
     if !(matches!(at(i), Some(Op::Quoted(s)) if *s as usize == S_REQUEST)
         && lit(at(i + 1), b"\" ")
-        && matches!(at(i + 2), Some(Op::Run(Class::Digits, s)) if *s as usize == S_STATUS)
+        && matches!(at(i + 2), Some(Op::Run(Class::Code, s)) if *s as usize == S_STATUS)
         && lit(at(i + 3), b" "))
     {
         return None;
@@ -137,7 +137,10 @@ pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
         }
     }
     let decimal_end = match &tail[..] {
-        [Op::Lit(l), Op::Run(Class::Decimal, slot)] if &l[..] == b" " => Some(*slot),
+        [
+            Op::Lit(l),
+            Op::Run(c @ (Class::Timer | Class::WholeTimer | Class::Decimal), slot),
+        ] if &l[..] == b" " => Some((*c, *slot)),
         _ => None,
     };
     if decimal_end.is_some() {
@@ -188,7 +191,7 @@ impl Combined {
             return None;
         }
         let s0 = r + 2;
-        let s1 = s0 + Class::Digits.run(&line[s0..]);
+        let s1 = s0 + Class::Code.run(&line[s0..]);
         if s1 == s0 || !lit_at(line, s1, b" ") {
             return None;
         }
@@ -215,14 +218,14 @@ impl Combined {
             }
             pos += 1;
         }
-        if let Some(slot) = self.decimal_end {
+        if let Some((class, slot)) = self.decimal_end {
             // As the ops: the literal, then a run of the class that must
             // reach the end of the line.
             if line.get(pos) != Some(&b' ') {
                 return None;
             }
             let rest = &line[pos + 1..];
-            if rest.is_empty() || Class::Decimal.run(rest) != rest.len() {
+            if rest.is_empty() || class.run(rest) != rest.len() {
                 return None;
             }
             if slot != NO_SLOT {

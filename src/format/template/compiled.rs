@@ -12,8 +12,9 @@
 //! in `'$remote_addr-[$time_local]-$request-$status-$request_time'`, where
 //! paths and dates contain `-` too — the matcher tries each occurrence of the
 //! literal, shortest first, and backtracks when the fields after it do not fit
-//! their classes. The narrow classes of the later fields (`$status` is 1–3
-//! digits, `$request_time` is `d.ddd`) are what make the choice unambiguous.
+//! their classes. The narrow classes of the later fields (`$status` is a
+//! word of letters and digits, `$request_time` a number) are what make the
+//! choice unambiguous.
 //! A step budget bounds the work on hostile lines.
 //!
 //! Fields between double quotes are scanned up to the first unescaped quote:
@@ -26,7 +27,7 @@ use super::vocab::{
     Class, Field, FieldSpec, Lit, Op, Piece, S_BYTES, S_LATENCY, S_METHOD, S_PATH, S_REQUEST,
     S_STATUS, S_TARGET, S_TIME, S_UPSTREAM, SLOTS, Tok, slot_of,
 };
-use crate::format::record::{ErrorKind, Record, TimeCache};
+use crate::format::record::{ErrorKind, Odd, Record, TimeCache};
 #[cfg(test)]
 use crate::format::scan::Plain;
 use crate::format::scan::Scan;
@@ -255,22 +256,35 @@ impl Template {
         }
         let status =
             value::parse_status(get(S_STATUS).unwrap_or(b"")).ok_or(ErrorKind::BadValue)?;
-        let bytes = get(S_BYTES).and_then(value::parse_bytes);
+        let bytes = match get(S_BYTES) {
+            Some(v) => Some(value::parse_bytes(v).ok_or(ErrorKind::BadValue)?),
+            None => None,
+        };
+        let mut bad_timer = false;
         let upstream_us = match (self.upstream_unit, get(S_UPSTREAM)) {
-            (Some(u), Some(v)) => value::parse_timer_list_us(v, u),
+            (Some(u), Some(v)) => value::parse_timer_list_us(v, u).unwrap_or_else(|_| {
+                bad_timer = true;
+                None
+            }),
             _ => None,
         };
         let latency_us = match (self.latency_unit, get(S_LATENCY)) {
-            (Some(u), Some(v)) => value::parse_duration_us(v, u),
+            (Some(u), Some(v)) => value::parse_timer_us(v, u).unwrap_or_else(|_| {
+                bad_timer = true;
+                None
+            }),
             _ => upstream_us,
         };
-        let time = match (self.time_kind, get(S_TIME)) {
-            (Some(kind), Some(v)) => time_cache.get(v, |v| match kind {
-                Field::TimeLocal => value::parse_time_local(v),
-                Field::TimeIso => value::parse_iso8601(v),
-                _ => value::parse_epoch(v),
-            }),
-            _ => None,
+        let (time, bad_time) = match (self.time_kind, get(S_TIME)) {
+            (Some(kind), Some(v)) => {
+                let t = time_cache.get(v, |v| match kind {
+                    Field::TimeLocal => value::parse_time_local(v),
+                    Field::TimeIso => value::parse_iso8601(v),
+                    _ => value::parse_epoch(v),
+                });
+                (t, t.is_none() && v != b"-")
+            }
+            _ => (None, false),
         };
         Ok(Record {
             method,
@@ -280,6 +294,7 @@ impl Template {
             latency_us,
             upstream_us,
             time,
+            odd: Odd::bits(bad_timer, bad_time),
         })
     }
 
@@ -294,6 +309,20 @@ impl Template {
             deepest: (0, 0),
         };
         if m.run(0, 0) {
+            let get = |s: usize| {
+                let (a, b) = m.slots[s];
+                (m.filled & (1 << s) != 0).then(|| &line[a as usize..b as usize])
+            };
+            if let Some(st) = get(S_STATUS)
+                && value::parse_status(st).is_none()
+            {
+                return value::bad_status_why(st);
+            }
+            if let Some(b) = get(S_BYTES)
+                && value::parse_bytes(b).is_none()
+            {
+                return value::bad_bytes_why(b);
+            }
             return "matches the format".into();
         }
         let (ti, pos) = m.deepest;
@@ -322,6 +351,9 @@ fn class_name(c: Class) -> &'static str {
         Class::Digits => "digits",
         Class::DigitsOrDash => "digits or -",
         Class::Decimal => "a decimal like 0.005",
+        Class::Timer => "a number like 0.005 or -",
+        Class::WholeTimer => "a whole number or -",
+        Class::Code => "a status like 200",
         Class::TimerList => "a timer list",
         Class::Token => "a value without spaces",
         Class::Fixed(_) => "a fixed-width value",

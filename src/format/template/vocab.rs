@@ -40,10 +40,25 @@ pub enum Class {
     Digits,
     /// `[0-9]+` or `-`
     DigitsOrDash,
-    /// `[0-9]+\.[0-9]+` or `-`: nginx always prints timers with a fraction.
+    /// `[0-9]+\.[0-9]+` or `-`: `$msec`.
     Decimal,
-    /// `[0-9.,: -]+`: nginx timer and status lists.
+    /// A request timer: a number (`0.005`, `10`, `1.5e-3`, signed), `nan`
+    /// or `inf` (any case), or `-`. Wider than nginx ever writes, so that
+    /// a value the odd-value policy drops (NaN, infinite, negative) still
+    /// counts the request instead of making the line not fit.
+    Timer,
+    /// [`Class::Timer`] without a fraction or exponent: Apache's `%D` and
+    /// `%T`, which are always whole numbers. That is what tells an Apache
+    /// `combined_D` log (`... 5000`) from nginx's `combined_rt`
+    /// (`... 0.005`) when detecting.
+    WholeTimer,
+    /// `[0-9.,: -]+` and the letters of `nan`/`inf`, `+`, exponents: nginx
+    /// timer and status lists.
     TimerList,
+    /// `[0-9A-Za-z]+`: a status is three digits, but the whole word is
+    /// taken, so that `20` or `2x0` is a bad value, not a line of another
+    /// shape.
+    Code,
     /// One or more bytes other than space.
     Token,
     /// Exactly n bytes.
@@ -58,7 +73,10 @@ impl Class {
             Class::Digits => c.is_ascii_digit(),
             Class::DigitsOrDash => c.is_ascii_digit() || c == b'-',
             Class::Decimal => c.is_ascii_digit() || c == b'.' || c == b'-',
-            Class::TimerList => matches!(c, b'0'..=b'9' | b'.' | b',' | b':' | b' ' | b'-'),
+            Class::Timer => timer_member(c),
+            Class::WholeTimer => timer_member(c) && c != b'.',
+            Class::TimerList => timer_member(c) || matches!(c, b',' | b':' | b' '),
+            Class::Code => c.is_ascii_alphanumeric(),
             Class::Token => c != b' ',
             Class::Fixed(_) | Class::Free => true,
         }
@@ -88,10 +106,24 @@ impl Class {
                 let f = digits(&s[i + 1..]);
                 if f == 0 { 0 } else { i + 1 + f }
             }
+            Class::Timer => timer(s, true),
+            Class::WholeTimer => timer(s, false),
             Class::TimerList => s
                 .iter()
                 .take_while(|&&c| Class::TimerList.member(c))
                 .count(),
+            Class::Code => {
+                // Nearly always three digits and a separator.
+                if let [a, b, c, d, ..] = *s
+                    && a.is_ascii_digit()
+                    && b.is_ascii_digit()
+                    && c.is_ascii_digit()
+                    && !d.is_ascii_alphanumeric()
+                {
+                    return 3;
+                }
+                s.iter().take_while(|c| c.is_ascii_alphanumeric()).count()
+            }
             // Tokens are short (addresses, user names): a loop beats memchr.
             Class::Token => s.iter().position(|&c| c == b' ').unwrap_or(s.len()),
             Class::Fixed(_) | Class::Free => s.len(),
@@ -101,6 +133,54 @@ impl Class {
 
 fn digits(s: &[u8]) -> usize {
     s.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+/// Bytes a timer value may contain: digits, `.`, signs, exponents, and the
+/// letters of `nan`, `inf` and `infinity`.
+fn timer_member(c: u8) -> bool {
+    matches!(
+        c.to_ascii_lowercase(),
+        b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'n' | b'a' | b'i' | b'f' | b't' | b'y'
+    )
+}
+
+/// Length of the timer value at the start of `s` (see [`Class::Timer`]):
+/// `[+-]?` then digits with (when `decimal`) an optional fraction and
+/// exponent, or `nan`/`inf`/`infinity`; a lone `-` is the untimed mark. 0
+/// when none.
+#[inline(always)]
+fn timer(s: &[u8], decimal: bool) -> usize {
+    let sign = matches!(s.first(), Some(b'-' | b'+')) as usize;
+    let int = digits(&s[sign..]);
+    let mut i = sign + int;
+    let mut frac = 0;
+    if decimal && s.get(i) == Some(&b'.') {
+        frac = digits(&s[i + 1..]);
+        if int + frac > 0 {
+            i += 1 + frac;
+        }
+    }
+    if int + frac == 0 {
+        let rest = &s[sign..];
+        for word in [&b"infinity"[..], b"inf", b"nan"] {
+            if rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word) {
+                return sign + word.len();
+            }
+        }
+        // `-` alone; a lone `+` is nothing.
+        return usize::from(s.first() == Some(&b'-'));
+    }
+    if !decimal {
+        return i;
+    }
+    if let Some(b'e' | b'E') = s.get(i) {
+        let j = i + 1 + matches!(s.get(i + 1), Some(b'-' | b'+')) as usize;
+        let e = digits(s.get(j..).unwrap_or(b""));
+        if e > 0 {
+            i = j + e;
+        }
+    }
+    i
 }
 
 #[derive(Debug)]

@@ -26,12 +26,12 @@ use prometheus::proto::{
 };
 
 use super::specs::{
-    BUILD, BYTES, DURATION, INGEST_LAG, INPUTS, LINES, MAX, OVER, OVERFLOW_REQUESTS,
+    BUILD, BYTES, DURATION, INGEST_LAG, INPUTS, LINES, MAX, ODD_VALUES, OVER, OVERFLOW_REQUESTS,
     OVERFLOW_ROUTES, REQUESTS, ROTATIONS, ROUTES, ROUTES_LIMIT, RenderOptions, SNAPSHOT_TIME,
     UNPARSED, UPSTREAM, WINDOW,
 };
 use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
-use crate::format::ErrorKind;
+use crate::format::{ErrorKind, Odd};
 
 /// What a consumer (the `/metrics` endpoint, the push loop) remembers
 /// between two renders: the series step it had seen up to, so the max gauge
@@ -194,7 +194,8 @@ fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricF
     let mut bytes = BYTES.family(opts);
     let mut upstream = UPSTREAM.family(opts);
     for (k, source) in &keys {
-        let status = k.status.to_string();
+        // Three digits as logged: `000` (nginx's "no response"), not `0`.
+        let status = format!("{:03}", k.status);
         let mut labels = vec![
             pair("route", &k.route),
             pair("method", &k.method),
@@ -333,6 +334,7 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
     let mut lines = LINES.family(opts);
     let mut unparsed = UNPARSED.family(opts);
     let mut rotations = ROTATIONS.family(opts);
+    let mut odd = ODD_VALUES.family(opts);
     let mut ins: Vec<_> = snap.inputs.iter().collect();
     ins.sort_by(|a, b| a.name.cmp(&b.name));
     for i in ins {
@@ -345,6 +347,13 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
             let n = i.errors.get(kind.index()).copied().unwrap_or(0);
             unparsed.mut_metric().push(counter(
                 vec![pair("reason", kind.as_str()), pair("source", &i.name)],
+                n as f64,
+            ));
+        }
+        for kind in Odd::ALL {
+            let n = i.odd.get(kind.index()).copied().unwrap_or(0);
+            odd.mut_metric().push(counter(
+                vec![pair("kind", kind.as_str()), pair("source", &i.name)],
                 n as f64,
             ));
         }
@@ -364,7 +373,7 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
         .mut_metric()
         .push(counter(vec![], o.requests as f64));
     out.extend([
-        build, inputs, lines, unparsed, rotations, routes, limit, folded, folded_req,
+        build, inputs, lines, unparsed, odd, rotations, routes, limit, folded, folded_req,
     ]);
 
     if let Some(lag) = snap.ingest_lag {

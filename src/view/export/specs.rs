@@ -120,6 +120,13 @@ pub(super) const UNPARSED: Spec = Spec {
     labels: &["reason", "source"],
     namespaced: false,
 };
+pub(super) const ODD_VALUES: Spec = Spec {
+    name: "routetop_odd_values_total",
+    help: "Requests counted without a value they had, per input and kind: bad_timer (a timer that is NaN, infinite, negative or not a number), bad_time (a timestamp that is not a time).",
+    kind: MetricType::COUNTER,
+    labels: &["kind", "source"],
+    namespaced: false,
+};
 pub(super) const ROTATIONS: Spec = Spec {
     name: "routetop_rotations_total",
     help: "Log rotations seen, per input.",
@@ -185,6 +192,7 @@ pub(crate) const SPECS: &[&Spec] = &[
     &INPUTS,
     &LINES,
     &UNPARSED,
+    &ODD_VALUES,
     &ROTATIONS,
     &ROUTES,
     &ROUTES_LIMIT,

@@ -176,7 +176,10 @@ fn snapshot_hostile_labels() {
 
 #[test]
 fn hand_checked_values() {
-    let text = fresh(&testkit::snapshot(), &RenderOptions::default());
+    let mut snap = testkit::snapshot();
+    // 2 bad_timer, 1 bad_time.
+    snap.inputs[0].odd = [2, 1];
+    let text = fresh(&snap, &RenderOptions::default());
     let key = r#"route="/login",method="POST",status="503",source="/var/log/nginx/api.log""#;
     // Per-bucket [0, 0, 0, 0, 2, 3, 3, 1] over 5ms…1s, 10 timed, 9 s total.
     for line in [
@@ -201,6 +204,40 @@ fn hand_checked_values() {
     ));
     assert!(text.contains("over the last 1m"));
     assert!(text.contains("routetop_lines_unparsed_total{reason=\"no_match\",source=\"/var/log/nginx/access.log\"} 9\n"));
+    assert!(text.contains(
+        "routetop_odd_values_total{kind=\"bad_timer\",source=\"/var/log/nginx/access.log\"} 2\n"
+    ));
+    assert!(text.contains(
+        "routetop_odd_values_total{kind=\"bad_time\",source=\"/var/log/nginx/access.log\"} 1\n"
+    ));
+}
+
+/// A status is three digits as logged: nginx's `000` is `status="000"`,
+/// not `"0"` (which no log line says), and `099` is `"099"`.
+#[test]
+fn status_label_is_three_digits_for_other_class() {
+    let mut s = hostile();
+    let mut keys = s.keys.to_vec();
+    keys.push(KeySnap {
+        status: 0,
+        ..keys[0].clone()
+    });
+    keys.push(KeySnap {
+        status: 99,
+        ..keys[0].clone()
+    });
+    keys.push(KeySnap {
+        status: 999,
+        ..keys[0].clone()
+    });
+    s.keys = Arc::from(keys);
+    let text = fresh(&s, &RenderOptions::default());
+    let statuses: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .filter_map(|l| l.split("status=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(statuses, ["000", "099", "200", "999"]);
 }
 
 #[test]

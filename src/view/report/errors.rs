@@ -1,11 +1,13 @@
-//! The parse-error summary `--once` writes to stderr.
+//! The parse-error summary `--once` writes to stderr: per input, the lines
+//! not parsed and the requests counted without an odd value.
 
 use std::io::{self, Write};
 
 use crate::engine::{InputStats, SourceReport};
-use crate::format::ErrorKind;
+use crate::format::{ErrorKind, Odd};
 
-/// One line per input with parse errors, then its first bad lines.
+/// Per input: a line for requests counted without a timer or timestamp
+/// (odd values), a line for parse errors, then its first bad lines.
 pub fn parse_errors(
     err: &mut dyn Write,
     sources: &[SourceReport],
@@ -14,6 +16,21 @@ pub fn parse_errors(
     for (i, src) in sources.iter().enumerate() {
         let Some(st) = inputs.get(i) else { continue };
         let bad = st.error_total();
+        let odd: Vec<String> = Odd::ALL
+            .iter()
+            .filter(|k| st.odd[k.index()] > 0)
+            .map(|k| format!("{} {}", k.as_str(), st.odd[k.index()]))
+            .collect();
+        if !odd.is_empty() {
+            writeln!(
+                err,
+                "routetop: {}: requests counted without a value they had: {} (of {} requests) [format: {}]",
+                src.name,
+                odd.join(", "),
+                st.requests,
+                src.format.as_deref().unwrap_or("-")
+            )?;
+        }
         if bad == 0 {
             continue;
         }

@@ -21,7 +21,7 @@ use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
 use super::data::{ReportData, SCHEMA_ID};
 use crate::engine::summary::{EntryRow, QUANTILES, Summary};
-use crate::format::ErrorKind;
+use crate::format::{ErrorKind, Odd};
 use crate::view::human;
 
 /// Entries below this many are rendered on this thread only.
@@ -57,6 +57,8 @@ struct JsonInput<'a> {
     requests: u64,
     parse_errors: u64,
     errors: std::collections::BTreeMap<&'static str, u64>,
+    /// Requests counted without a timer or timestamp they had, every kind.
+    odd_values: std::collections::BTreeMap<&'static str, u64>,
     samples: Vec<JsonSample>,
 }
 
@@ -230,6 +232,10 @@ fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
                     .iter()
                     .map(|k| (k.as_str(), st.errors[k.index()]))
                     .filter(|(_, n)| *n > 0)
+                    .collect(),
+                odd_values: Odd::ALL
+                    .iter()
+                    .map(|k| (k.as_str(), st.odd[k.index()]))
                     .collect(),
                 samples: st
                     .samples

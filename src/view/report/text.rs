@@ -38,12 +38,18 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
             human::rate(s.rate(t.requests).unwrap_or(0.0))
         )?;
     }
-    writeln!(
+    write!(
         out,
         "; 5xx {}, 4xx {}",
         human::percent(t.err5()),
         human::percent(t.err4())
     )?;
+    // Statuses outside 100–599 (nginx's `000`, `499`-like custom codes
+    // above 599) have no column: said here when there are any.
+    if t.classes[0] > 0 {
+        write!(out, ", other status {}", t.classes[0])?;
+    }
+    writeln!(out)?;
     writeln!(out, "inputs: {} [{}]", names.join(", "), formats.join("; "))?;
     writeln!(out)?;
 

@@ -90,13 +90,16 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
-    const CYCLE: [StatusFilter; 6] = [
+    /// Class 0 is `other`: `000`–`099` and `600`–`999` (nginx's `000`,
+    /// non-standard codes).
+    const CYCLE: [StatusFilter; 7] = [
         StatusFilter::All,
         StatusFilter::Errors,
         StatusFilter::Only(5),
         StatusFilter::Only(4),
         StatusFilter::Only(3),
         StatusFilter::Only(2),
+        StatusFilter::Only(0),
     ];
 
     pub fn label(self) -> &'static str {
@@ -107,6 +110,7 @@ impl StatusFilter {
             StatusFilter::Only(4) => "4xx",
             StatusFilter::Only(3) => "3xx",
             StatusFilter::Only(2) => "2xx",
+            StatusFilter::Only(1) => "1xx",
             StatusFilter::Only(_) => "other",
         }
     }

@@ -79,7 +79,7 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let statuses: Vec<(Span, u64)> = route
         .statuses
         .iter()
-        .map(|&(code, n)| (Span::styled(code.to_string(), theme.status(code)), n))
+        .map(|&(code, n)| (Span::styled(format!("{code:03}"), theme.status(code)), n))
         .collect();
     let since = if app.since_reset {
         "Status (since reset)"
@@ -141,6 +141,14 @@ fn counts_spans<'a>(row: &Row, theme: Theme) -> Vec<Span<'a>> {
                 format!(" ({})", style::percent(row.classes[class], row.requests)),
                 style,
             ));
+        }
+    }
+    // 1xx and `other` (`000`–`099`, `600`–`999`) are rare: shown only when
+    // there, so that the counts always add up to the requests.
+    for (class, name) in [(1, "1xx"), (0, "other")] {
+        if row.classes[class] > 0 {
+            s.push(Span::styled(format!("  {name} "), theme.dim()));
+            s.push(Span::raw(human::count(row.classes[class])));
         }
     }
     s.push(Span::styled("  ", theme.dim()));

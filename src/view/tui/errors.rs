@@ -1,11 +1,14 @@
 //! Parse-errors view (`e`): per input, the format in use, lines read, bad
-//! lines by reason; then the sample bad lines with why they did not parse.
+//! lines by reason, and a note for requests counted without an odd value
+//! (a timer or a timestamp that could not be used); then the sample bad
+//! lines with why they did not parse.
 //!
 //! ```text
 //! ┌ Parse errors per input ──────────────────────────────────────────────┐
 //! │ Input                Format       Lines   Bad  Bad %  Reasons          │
 //! │ /var/log/access.log  combined_rt    12k    10  0.08%  9 no_match, 1 …  │
 //! │ ! access.log: 92% of lines do not match combined_rt: choose … with -f  │
+//! │ access.log: 2 bad_timer, 1 bad_time: counted, that value ignored      │
 //! └───────────────────────────────────────────────────────────────────────┘
 //! ┌ Sample bad lines  ↑↓ scroll  Esc back ──────────────────────────────┐
 //! │ /var/log/access.log line 17  no_match  17 bytes                     │
@@ -28,7 +31,7 @@ use super::app::App;
 use super::style::{self, Theme, escape};
 use crate::engine::InputState;
 use crate::engine::snapshot::{InputSnap, Snapshot};
-use crate::format::ErrorKind;
+use crate::format::{ErrorKind, Odd};
 use crate::view::human;
 
 pub fn render_errors(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
@@ -36,7 +39,8 @@ pub fn render_errors(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
     let warnings: Vec<Line> = snap
         .inputs
         .iter()
-        .filter_map(|i| warning(i, theme))
+        .flat_map(|i| [warning(i, theme), odd_note(i, theme)])
+        .flatten()
         .collect();
     let top_h = (snap.inputs.len() + 2 * warnings.len()) as u16 + 3;
     let [top, samples] = Layout::vertical([
@@ -82,6 +86,29 @@ fn warning<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
         _ => return None,
     };
     Some(Line::styled(text, theme.bad()))
+}
+
+/// Says which requests were counted without a timer or timestamp they had
+/// (see the README's "Odd values"): they are requests, not bad lines, so
+/// they are not in the table's counts.
+fn odd_note<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
+    let parts: Vec<String> = Odd::ALL
+        .iter()
+        .zip(i.odd)
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{} {k}", human::count(n)))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let name = escape(super::header::short_name(&i.name));
+    Some(Line::styled(
+        format!(
+            "{name}: {}: requests counted, that timer or timestamp ignored",
+            parts.join(", ")
+        ),
+        theme.warn(),
+    ))
 }
 
 fn reasons(i: &InputSnap) -> String {

@@ -25,7 +25,7 @@ pub const HELP: &[(&str, &str)] = &[
         "/",
         "filter routes (text or regex; Enter keeps, Esc cancels)",
     ),
-    ("c", "status class: all, 4xx+5xx, 5xx, 4xx, 3xx, 2xx"),
+    ("c", "status class: all, 4xx+5xx, 5xx, 4xx, 3xx, 2xx, other"),
     ("w", "window: 1m, 5m, since start"),
     ("e", "parse errors and sample bad lines"),
     ("p  Space", "pause / resume the display (ingestion goes on)"),

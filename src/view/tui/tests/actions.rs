@@ -213,11 +213,11 @@ fn filter_by_regex_and_invalid_regex() {
 fn status_class_filter_cycles() {
     let mut app = fixture_app();
     let mut seen = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..7 {
         seen.push((app.status, route_names(&app)));
         press(&mut app, "c");
     }
-    assert_eq!(app.status, StatusFilter::All, "six steps come back");
+    assert_eq!(app.status, StatusFilter::All, "seven steps come back");
     let want: Vec<(StatusFilter, Vec<&str>)> = vec![
         (StatusFilter::All, vec![USERS, LOGIN, HEALTH]),
         (StatusFilter::Errors, vec![USERS, LOGIN]),
@@ -225,6 +225,8 @@ fn status_class_filter_cycles() {
         (StatusFilter::Only(4), vec![USERS, LOGIN]),
         (StatusFilter::Only(3), vec![]),
         (StatusFilter::Only(2), vec![USERS, LOGIN, HEALTH]),
+        // `other`: 000–099 and 600–999; none in the fixture.
+        (StatusFilter::Only(0), vec![]),
     ];
     let seen: Vec<(StatusFilter, Vec<&str>)> = seen
         .iter()

@@ -59,6 +59,30 @@ fn drill_80x24() {
     assert_snapshot!(draw(&app, 80, 24));
 }
 
+/// Statuses outside 100–599 are shown as logged (`000`, not `0`) and
+/// counted as `other` in the drill-down, so the classes add up.
+#[test]
+fn drill_shows_other_status_class_and_three_digit_codes() {
+    let mut r = plain_route("/odd", 10, 5_000);
+    r.total.classes = [3, 0, 7, 0, 0, 0];
+    r.statuses = Arc::from(vec![(200, 7), (0, 2), (999, 1)]);
+    let mut app = app_with((*with_routes(43, vec![r])).clone());
+    press(&mut app, "\n");
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("10 reqs  2xx 7  4xx 0  5xx 0  other 3"),
+        "{screen}"
+    );
+    for code in ["200", "000", "999"] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(&format!("│{code} ")) || l.contains(&format!(" {code} "))),
+            "{code} missing:\n{screen}"
+        );
+    }
+}
+
 #[test]
 fn drill_route_gone() {
     let mut app = fixture_app();
@@ -72,6 +96,25 @@ fn errors_100x30() {
     let mut app = fixture_app();
     press(&mut app, "e");
     assert_snapshot!(draw(&app, 100, 30));
+}
+
+/// Requests counted without a timer or timestamp they had are said per
+/// input, under the table (they are not bad lines).
+#[test]
+fn errors_view_notes_odd_values() {
+    let mut snap = testkit::snapshot();
+    // 2 bad_timer, 1 bad_time.
+    snap.inputs[0].odd = [2, 1];
+    let mut app = app_with(snap);
+    press(&mut app, "e");
+    let screen = draw(&app, 100, 30);
+    let notes: Vec<&str> = screen.lines().filter(|l| l.contains("bad_time")).collect();
+    assert_eq!(
+        notes,
+        [
+            "\"│access.log: 2 bad_timer, 1 bad_time: requests counted, that timer or timestamp ignored            │\""
+        ]
+    );
 }
 
 #[test]
