@@ -9,8 +9,12 @@
 //! snapshot), the `--once` table, CSV and JSON, and the dashboard's
 //! since-start rows drawn on a `TestBackend`.
 //!
+//! Per input, the odd values of the README's policy (`bad_timer`,
+//! `bad_time`) are compared too, in the snapshots, the JSON and the metrics.
+//!
 //! Run on every bundled sample log, on hostile input and on generated logs
-//! (random formats among the presets, random routes, odd values). Windowed
+//! (random formats among the presets, random routes, odd statuses, byte
+//! counts, timers and timestamps). Windowed
 //! figures are not compared: they are of recent time, which a batch run
 //! does not have.
 
@@ -28,7 +32,7 @@ use serde_json::Value;
 
 use routetop::config::{Config, Mode, OutputFormat, WindowBy};
 use routetop::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
-use routetop::format::FormatSpec;
+use routetop::format::{FormatSpec, Odd};
 use routetop::run::Running;
 use routetop::view::export::{PushConfig, RenderOptions, ScrapeState, render};
 use routetop::view::report::{self, ReportData};
@@ -144,6 +148,7 @@ const SINCE_START_FAMILIES: &[&str] = &[
     "http_upstream_duration_seconds",
     "routetop_lines_read_total",
     "routetop_lines_unparsed_total",
+    "routetop_odd_values_total",
     "routetop_routes",
     "routetop_routes_limit",
     "routetop_overflow_routes",
@@ -342,6 +347,7 @@ fn check(case: &Case) {
                     i.lines,
                     i.requests,
                     i.errors,
+                    i.odd,
                     i.samples.clone(),
                 )
             })
@@ -437,6 +443,17 @@ fn check(case: &Case) {
         Some(got.total.total.requests),
         "{name}: JSON totals"
     );
+    for (i, input) in got.inputs.iter().enumerate() {
+        let j = &json["inputs"][i];
+        assert_eq!(j["lines"].as_u64(), Some(input.lines), "{name}: JSON lines");
+        for kind in Odd::ALL {
+            assert_eq!(
+                j["odd_values"][kind.as_str()].as_u64(),
+                Some(input.odd[kind.index()]),
+                "{name}: JSON {kind}"
+            );
+        }
+    }
 
     // The dashboard's since-start rows show what the --once table shows:
     // the same text where both print a figure alike, the same value to the
@@ -672,6 +689,8 @@ struct Gen {
     status: &'static str,
     bytes: &'static str,
     time: &'static str,
+    /// A malformed timestamp instead of the line's own.
+    bad_ts: Option<&'static str>,
     junk: Option<&'static str>,
 }
 
@@ -712,20 +731,30 @@ fn gen_line() -> impl Strategy<Value = Gen> {
             "0.001", "0.010", "0.250", "1.5", "10", "0", "60.047", "-", "nan", "-1", "inf",
         ]),
         proptest::option::weighted(
+            0.05,
+            proptest::sample::select(vec![
+                "99/Xyz/2024:00:00:00 +0000",
+                "10/Mar/2024:25:61:61 +0000",
+            ]),
+        ),
+        proptest::option::weighted(
             0.03,
             proptest::sample::select(vec!["", "garbage line", "{\"half\": ", "\u{1b}[2J"]),
         ),
     )
-        .prop_map(|(sec, route, id, method, status, bytes, time, junk)| Gen {
-            sec,
-            route,
-            id,
-            method,
-            status,
-            bytes,
-            time,
-            junk,
-        })
+        .prop_map(
+            |(sec, route, id, method, status, bytes, time, bad_ts, junk)| Gen {
+                sec,
+                bad_ts,
+                route,
+                id,
+                method,
+                status,
+                bytes,
+                time,
+                junk,
+            },
+        )
 }
 
 fn write_line(format: &str, g: &Gen) -> String {
@@ -733,11 +762,14 @@ fn write_line(format: &str, g: &Gen) -> String {
         return format!("{j}\n");
     }
     let target = ROUTES[g.route].replace("{}", &g.id.to_string());
-    let ts = format!(
-        "10/Mar/2024:00:{:02}:{:02} +0000",
-        g.sec / 60 % 60,
-        g.sec % 60
-    );
+    let ts = match g.bad_ts {
+        Some(t) => t.to_string(),
+        None => format!(
+            "10/Mar/2024:00:{:02}:{:02} +0000",
+            g.sec / 60 % 60,
+            g.sec % 60
+        ),
+    };
     let (method, status, bytes, time) = (g.method, g.status, g.bytes, g.time);
     match format {
         "combined_rt" => format!(
@@ -785,6 +817,7 @@ fn generated_logs_give_the_same_figures_in_every_view() {
                 status: "200",
                 bytes: "1",
                 time: "0.001",
+                bad_ts: None,
                 ..lines[0].clone()
             };
             for g in std::iter::repeat_n(&first, 3).chain(&lines) {
