@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::hist::Hist;
 use super::snapshot::{InputSnap, RouteSnap, Series, SinceReset, Snapshot};
 use super::summary::Row;
 use super::window::Recent;
@@ -41,6 +42,8 @@ pub struct ViewEpoch {
     span: Option<(i64, i64)>,
     window_steps: Vec<u64>,
     series: usize,
+    /// Scratch for [`Recent::refresh_since`].
+    union: Hist,
 }
 
 impl ViewEpoch {
@@ -64,6 +67,7 @@ impl ViewEpoch {
             span: None,
             window_steps: window_steps.to_vec(),
             series,
+            union: Hist::default(),
         }
     }
 
@@ -126,7 +130,7 @@ impl ViewEpoch {
             let Some(Some(rec)) = self.recent.get_mut(i) else {
                 continue;
             };
-            rec.refresh_since();
+            rec.refresh_since(&mut self.union);
             let mut v = less(r, self.base.get(&r.route), rec.since(), self.max_us[i]);
             if v.total.requests == 0 {
                 continue;
@@ -135,7 +139,7 @@ impl ViewEpoch {
             v.series = rec.series(current, route_series, step, zeros);
             out.push(v);
         }
-        self.total.refresh_since();
+        self.total.refresh_since(&mut self.union);
         let mut t = less(
             total,
             Some(&self.base_total),

@@ -314,6 +314,33 @@ impl<C: Counter> Hist<C> {
     }
 }
 
+impl Hist<u32> {
+    /// Adds these values to a `u64`-counted histogram (a closed step into
+    /// the since-start histogram, or the open one into a copy of it).
+    pub fn merge_into_wide(&self, dst: &mut Hist<u64>) {
+        match self {
+            // Recording each value is what merging a small list does: the
+            // same values, kept exact up to SMALL_MAX, then the same counts.
+            Hist::Small(v) => {
+                for &x in v {
+                    dst.record(x as u64);
+                }
+            }
+            Hist::Big(h) => {
+                if let Hist::Small(small) = dst {
+                    *dst = Hist::Big(hdr_of(small));
+                }
+                if let Hist::Big(d) = dst {
+                    // Same bounds: each recorded value lands in its own bucket.
+                    for it in h.iter_recorded() {
+                        d.saturating_record_n(it.value_iterated_to(), it.count_at_value() as u64);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::collection::vec;

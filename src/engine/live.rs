@@ -35,7 +35,7 @@ use hdrhistogram::Histogram;
 
 use super::epoch::ViewEpoch;
 use super::event::{InputEvent, InputState, SourceId};
-use super::hist::new_hdr;
+use super::hist::{Hist, new_hdr};
 use super::input_stats::LinePos;
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
@@ -137,6 +137,8 @@ pub struct LiveEngine {
     /// counted, a step with traffic closes or the counts are reset: an idle
     /// engine reuses it instead of walking every key again.
     since_cache: Option<snapshot::SinceStart>,
+    /// Scratch for [`Recent::refresh_since`].
+    union: Hist,
     /// The all-zero series of the current step, shared by quiet routes.
     zeros: Arc<Series>,
     newest_log_time: Option<i64>,
@@ -174,6 +176,7 @@ impl LiveEngine {
             lines_per_sec: 0.0,
             news: false,
             since_cache: None,
+            union: Hist::default(),
             zeros: Arc::new(Series::default()),
             newest_log_time: None,
             seq: 0,
@@ -448,9 +451,9 @@ impl LiveEngine {
             Some(cached) => cached.clone(),
             None => {
                 for r in self.recent.iter_mut().flatten() {
-                    r.refresh_since();
+                    r.refresh_since(&mut self.union);
                 }
-                self.total.refresh_since();
+                self.total.refresh_since(&mut self.union);
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 let recent = &self.recent;
                 let lookup = |id: RouteId| {

@@ -42,7 +42,6 @@ use hdrhistogram::Histogram;
 
 use super::hist::Hist;
 use super::snapshot::{Series, WindowStats, log2_bin};
-use super::stats::PENDING;
 use super::summary::{QUANTILES, Row};
 use crate::format::value::MAX_LATENCY_US;
 
@@ -247,13 +246,12 @@ impl Ring {
 pub struct Recent {
     step: Counts,
     step_hist: Hist<u32>,
-    /// Every timed request counted, the open step's included (those in
-    /// `since_pending` once it is HDR: see [`PENDING`]).
+    /// Every timed request of the closed steps. Since-start quantiles also
+    /// hold the open step's (`step_hist`): [`Recent::refresh_since`] reads
+    /// both. Recording every request here as well cost the live engine
+    /// ~65 instructions a request (callgrind, `cargo bench --bench live`);
+    /// a union at snapshot time costs a copy per route that changed.
     since: Hist,
-    /// Values not yet added to an HDR `since`, up to [`PENDING`]: adding
-    /// them one at a time cost a cache miss each on a busy route's 26 KiB
-    /// histogram (live engine CPU +7 %, `cargo bench --bench live`).
-    since_pending: Vec<u32>,
     /// Exact maximum of `since`: no quantile is reported above it.
     since_max_us: u64,
     /// Timed requests by power of two of their µs (index: bit length), the
@@ -278,7 +276,6 @@ impl Recent {
             step: Counts::default(),
             step_hist: Hist::default(),
             since: Hist::default(),
-            since_pending: Vec::new(),
             since_max_us: 0,
             since_log2: [0; LOG2_BINS],
             since_q: [0; 4],
@@ -317,15 +314,6 @@ impl Recent {
             self.step.lat_sum_us += us;
             self.step.max_us = self.step.max_us.max(us);
             self.step_hist.record(us);
-            match self.since {
-                Hist::Big(_) => {
-                    self.since_pending.push(us.min(MAX_LATENCY_US) as u32);
-                    if self.since_pending.len() >= PENDING {
-                        self.flush_since();
-                    }
-                }
-                Hist::Small(_) => self.since.record(us),
-            }
             self.since_max_us = self.since_max_us.max(us);
             self.since_log2[log2_bin(us.min(MAX_LATENCY_US))] += 1;
         }
@@ -336,11 +324,13 @@ impl Recent {
     }
 
     /// Closes step `step` (which had traffic, see [`Recent::is_dirty`]):
-    /// folds it into the windows and the series (since-start figures have
-    /// it already).
+    /// folds it into the since-start histogram, the windows and the series.
     pub fn close_step(&mut self, step: u64, scratch: &mut Histogram<u32>) {
         if self.step.requests == 0 {
             return;
+        }
+        if self.step.timed > 0 {
+            self.step_hist.merge_into_wide(&mut self.since);
         }
         let mut q = [0u64; 4];
         self.step_hist
@@ -382,15 +372,22 @@ impl Recent {
     }
 
     /// Brings the since-start quantiles and distribution up to every
-    /// request counted (a pass over the histogram, only when it changed).
-    pub fn refresh_since(&mut self) {
-        self.flush_since();
-        let n = self.since.count();
+    /// request counted, the open step's included: the quantiles of the
+    /// closed steps' histogram and the open step's together (in `union`,
+    /// a scratch histogram the caller keeps), only when something changed.
+    pub fn refresh_since(&mut self, union: &mut Hist) {
+        let n = self.since.count() + self.step_hist.count();
         if n == self.since_at {
             return;
         }
-        self.since
-            .quantiles(&QUANTILES, self.since_max_us, &mut self.since_q);
+        let all = if self.step_hist.is_empty() {
+            &self.since
+        } else {
+            union.copy_from(&self.since);
+            self.step_hist.merge_into_wide(union);
+            union
+        };
+        all.quantiles(&QUANTILES, self.since_max_us, &mut self.since_q);
         let bins: Vec<(u64, u64, u64)> = self
             .since_log2
             .iter()
@@ -403,13 +400,6 @@ impl Recent {
             .collect();
         self.since_latency = Arc::from(bins);
         self.since_at = n;
-    }
-
-    fn flush_since(&mut self) {
-        if !self.since_pending.is_empty() {
-            self.since.record_batch(&self.since_pending);
-            self.since_pending.clear();
-        }
     }
 
     /// Since-start latency quantiles and distribution, as of the last

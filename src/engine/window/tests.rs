@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::*;
-use crate::engine::hist::{SMALL_MAX, new_hdr};
+use crate::engine::hist::new_hdr;
 use crate::engine::snapshot::log2_buckets;
 use crate::format::value::MAX_LATENCY_US;
 
@@ -119,34 +119,44 @@ fn since_start_latency_includes_the_open_step() {
     }
     r.close_step(0, &mut scratch);
     r.record(200, None, Some(24_000));
-    r.refresh_since();
+    r.refresh_since(&mut Hist::default());
     let (q, dist) = r.since();
     assert_eq!(&*dist, &[(4_096, 8_191, 29), (16_384, 32_767, 1)]);
     // p50, p90, p99, p99.9 of 29 × 5 ms and 24 ms (exact while small).
     assert_eq!(q, [5_000, 5_000, 24_000, 24_000]);
 }
 
-/// Past `SMALL_MAX` the since-start histogram takes values in batches;
-/// what is read holds every one of them, batched or still pending.
+/// Since-start quantiles are those of the closed steps and the open one
+/// together, exact or HDR on either side, and read again when a step
+/// closes give the same answer.
 #[test]
-fn since_start_holds_values_not_yet_added_in_a_batch() {
-    let mut r = Recent::new(&[60], 100);
-    let mut all: Hist = Hist::default();
-    let mut max = 0;
-    for i in 0..(SMALL_MAX as u64 + PENDING as u64 + 100) {
-        let us = 1_000 + (i * 7919) % 50_000;
-        r.record(200, None, Some(us));
-        all.record(us);
-        max = max.max(us);
+fn since_start_is_the_closed_steps_and_the_open_one_together() {
+    for (closed, open) in [(10, 10), (200, 100), (300, 5), (5, 300), (700, 700)] {
+        let mut scratch = new_hdr();
+        let mut union = Hist::default();
+        let mut r = Recent::new(&[60], 100);
+        let mut all: Hist = Hist::default();
+        let mut max = 0;
+        for i in 0..closed + open {
+            if i == closed {
+                r.close_step(0, &mut scratch);
+            }
+            let us = 1_000 + (i * 7919) % 50_000;
+            r.record(200, None, Some(us));
+            all.record(us);
+            max = max.max(us);
+        }
+        r.refresh_since(&mut union);
+        let (q, dist) = r.since();
+        let mut want = [0; 4];
+        all.quantiles(&QUANTILES, max, &mut want);
+        assert_eq!(q, want, "{closed} + {open}");
+        assert_eq!(dist.iter().map(|b| b.2).sum::<u64>(), all.count());
+        r.close_step(1, &mut scratch);
+        r.refresh_since(&mut union);
+        assert_eq!(r.since().0, want, "{closed} + {open}, closed");
+        assert_eq!(r.since.buckets(), all.buckets());
     }
-    r.refresh_since();
-    let (q, dist) = r.since();
-    let mut want = [0; 4];
-    all.quantiles(&QUANTILES, max, &mut want);
-    assert_eq!(q, want);
-    assert_eq!(dist.iter().map(|b| b.2).sum::<u64>(), all.count());
-    assert_eq!(r.since.count(), all.count());
-    assert_eq!(r.since.buckets(), all.buckets());
 }
 
 /// One request: status, bytes, latency.
@@ -246,7 +256,7 @@ proptest! {
             }
             // The since-start distribution kept as requests come is the
             // histogram's own, binned by powers of two.
-            r.refresh_since();
+            r.refresh_since(&mut Hist::default());
             let (q, dist) = r.since();
             prop_assert_eq!(&*dist, &log2_buckets(&r.since)[..], "step {}", step);
             let mut want = [0; 4];
@@ -322,7 +332,7 @@ fn idle_steps_are_zeros_and_old_slices_expire() {
         vec![0, 0, 0]
     );
     // Since-start keeps everything.
-    r.refresh_since();
+    r.refresh_since(&mut Hist::default());
     assert_eq!(r.since().0[0], 7);
 }
 
