@@ -3,7 +3,9 @@
 //! while the cap is full, and a scrape with 1 000 idle or slow connections
 //! open. Each test is named after the lockout it pins. The server runs
 //! in-process (`serve_listener`, with the limits a test chooses) or as the
-//! real binary; waits poll with a deadline, never a fixed sleep.
+//! real binary; waits poll with a deadline, never a fixed sleep. How fast
+//! the scrape is answered is measured by `scripts/bench-lockout.py`, not
+//! here.
 
 mod net;
 
