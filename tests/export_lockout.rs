@@ -21,6 +21,7 @@ use net::{Proc, Resp, exchange, free_port, wait_ok};
 use routetop::engine::snapshot::Snapshot;
 use routetop::testkit;
 use routetop::view::export::server::{self, Limits, ServeOptions};
+use routetop::view::export::web::WebConfig;
 use routetop::view::export::{stderr_log, wait_true};
 use tokio::sync::watch;
 
@@ -40,6 +41,13 @@ struct Server {
 
 impl Server {
     fn start(limits: Limits) -> Server {
+        Server::start_with(ServeOptions {
+            limits,
+            ..Default::default()
+        })
+    }
+
+    fn start_with(opts: ServeOptions) -> Server {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -48,10 +56,6 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let (snapshots, rx) = watch::channel(Arc::new(testkit::snapshot()));
         let (stop, stopped) = watch::channel(false);
-        let opts = ServeOptions {
-            limits,
-            ..Default::default()
-        };
         let thread = std::thread::spawn(move || {
             rt.block_on(server::serve_listener(
                 listener,
@@ -251,7 +255,7 @@ fn keep_alive_healthz(s: &mut TcpStream) -> String {
 fn keep_alive_connection_is_timed_from_its_last_response() {
     // Prometheus keeps its connection between scrapes: the header timeout
     // counts from the end of the previous response, not from the accept.
-    let timeout = Duration::from_secs(1);
+    let timeout = Duration::from_secs(2);
     let srv = Server::start(Limits {
         header_timeout: timeout,
         ..Limits::default()
@@ -260,15 +264,22 @@ fn keep_alive_connection_is_timed_from_its_last_response() {
     s.set_read_timeout(Some(SCRAPE_DEADLINE)).unwrap();
     let start = Instant::now();
     let mut n = 0;
-    while start.elapsed() < 3 * timeout {
+    let mut last_sent = start;
+    while start.elapsed() < 2 * timeout {
+        // Before the request: the server's clock restarts later, when it
+        // has written the response.
+        last_sent = Instant::now();
         assert_eq!(keep_alive_healthz(&mut s), "OK\n", "request {n}");
         n += 1;
         // The scraper's pace: well within the timeout.
-        std::thread::sleep(timeout / 10);
+        std::thread::sleep(timeout / 20);
     }
-    let last = Instant::now();
     assert!(closed_within(&mut s, Duration::from_secs(10)));
-    assert!(last.elapsed() >= timeout - timeout / 10);
+    assert!(
+        last_sent.elapsed() >= timeout,
+        "closed {:?} after the last request",
+        last_sent.elapsed()
+    );
 }
 
 #[test]
@@ -400,4 +411,52 @@ fn binary_answers_scrapes_with_1000_idle_connections_open() {
     let _held = idle(addr, 1000);
     scrape(addr);
     drop(p);
+}
+
+#[test]
+fn idle_sockets_beyond_the_cap_do_not_lock_out_tls_scrapes() {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+
+    // Connections that never start their TLS handshake are waiting too.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let yaml = format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+        data.join("tls.crt").display(),
+        data.join("tls.key").display()
+    );
+    let web = WebConfig::parse(&yaml, &data).unwrap();
+    let limits = Limits::default();
+    let cap = limits.max_connections;
+    let srv = Server::start_with(ServeOptions {
+        limits,
+        web: Some(web),
+        ..Default::default()
+    });
+    let _held = idle(srv.addr, 2 * cap);
+
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(data.join("tls.crt")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
+    let tcp = TcpStream::connect_timeout(&srv.addr, SCRAPE_DEADLINE).unwrap();
+    tcp.set_read_timeout(Some(SCRAPE_DEADLINE)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let r = exchange(
+        &mut tls,
+        b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("\nroutetop_build_info{"));
 }

@@ -390,6 +390,45 @@ mod tests {
         });
     }
 
+    #[test]
+    fn a_full_table_of_answers_admits_once_the_oldest_may_go() {
+        rt().block_on(async {
+            let t = Timeouts {
+                evict_answering_after: Duration::from_millis(50),
+                ..T
+            };
+            let conns = Conns::new(1, t);
+            let first = conns.admit().await.unwrap();
+            first.set(Phase::Answering);
+            let start = Instant::now();
+            let task = {
+                let first = first.clone();
+                tokio::spawn(async move { first.ended().await })
+            };
+            drop(first);
+            // Not refused, not at once: when the answer has taken 50 ms.
+            let _second = conns.admit().await.unwrap();
+            assert!(start.elapsed() >= t.evict_answering_after);
+            task.await.unwrap();
+        });
+    }
+
+    #[test]
+    fn answering_ends_at_the_response_timeout_from_the_request() {
+        rt().block_on(async {
+            let t = Timeouts {
+                answering: Duration::from_millis(30),
+                ..T
+            };
+            let conns = Conns::new(1, t);
+            let slot = conns.admit().await.unwrap();
+            slot.set(Phase::Answering);
+            let start = Instant::now();
+            slot.ended().await;
+            assert!(start.elapsed() >= t.answering);
+        });
+    }
+
     impl Conns {
         fn register_now(self: &Arc<Self>) -> Arc<Slot> {
             let p = self.slots.clone().try_acquire_owned().unwrap();
