@@ -64,7 +64,7 @@ def free_port():
 
 def figures(xs):
     ms = sorted(x * 1000 for x in xs)
-    return f"min {ms[0]:.1f} ms, median {statistics.median(ms):.1f} ms, max {ms[-1]:.1f} ms"
+    return f"min {ms[0]:.2f} ms, median {statistics.median(ms):.2f} ms, max {ms[-1]:.2f} ms"
 
 
 def main():
@@ -125,7 +125,7 @@ def main():
         first = scrape(port, 30)
         rest = [scrape(port, 30) for _ in range(a.scrapes)]
         print(f"{a.idle} idle + {a.slow} slow open:")
-        print(f"  first scrape:            {first * 1000:.1f} ms")
+        print(f"  first scrape:            {first * 1000:.2f} ms")
         print(f"  next {a.scrapes:<4} scrapes:       {figures(rest)}")
     finally:
         stop.set()
