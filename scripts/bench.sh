@@ -33,6 +33,7 @@ BENCHES=(
   "live|cargo|~40 s|live pipeline under a writer: lines/s, write->snapshot lag, idle CPU, RSS (1 M lines x 3)"
   "follow|cargo|~30 s|followers alone: bulk, per-line, backfill lines/s, write->delivery lag, idle CPU"
   "scrape-ingest|script:bench-scrape-ingest.sh|~15 s|follow-mode ingest of 1 M lines, scraped 10/s versus not (needs curl)"
+  "lockout|script:bench-lockout.py|~5 s|/metrics scrape latency with 1 000 idle and 1 000 slow-header connections open"
   "tui-measure|script:tui-measure.sh|~75 s|dashboard idle CPU and key-to-screen latency in a real terminal (needs tmux)"
   "dashboard|interactive|until q|the dashboard alone in this terminal, synthetic snapshots (not run by \`all\`)"
 )
@@ -48,6 +49,7 @@ quick_args() {
     live) echo "--data-lines 20000 --repeat 1 --secs 1 --idle-secs 1" ;;
     follow) echo "--data-lines 20000 --lines 100000 --secs 1 --idle-secs 1" ;;
     scrape-ingest) echo "RUNS=1 DATA_LINES=20000" ;;
+    lockout) echo "IDLE=100 SLOW=100 SCRAPES=3" ;;
     tui-measure) echo "IDLE_SECS=1 KEYS=2" ;;
     dashboard) echo "--routes 50" ;;
   esac

@@ -282,3 +282,28 @@ pub fn promtool_check_metrics(body: &str) {
     let msg = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success() && msg.trim().is_empty(), "{msg}");
 }
+
+/// Raises this process's soft open-file limit to at least `want` (the
+/// tests that open 1 000 sockets need more than the common default of
+/// 1 024). `Err(hard limit)` when the hard limit is lower: only root could
+/// raise that.
+pub fn raise_open_files(want: u64) -> Result<(), u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    // `None` is unlimited.
+    if now.current.is_none_or(|c| c >= want) {
+        return Ok(());
+    }
+    let hard = now.maximum.unwrap_or(u64::MAX);
+    if hard < want {
+        return Err(hard);
+    }
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(want),
+            maximum: now.maximum,
+        },
+    )
+    .map_err(|_| hard)
+}

@@ -8,12 +8,16 @@
 //! | `/` | a short page linking `/metrics` | none |
 //!
 //! Limits, because an exporter is often reachable by more than Prometheus:
-//! only GET/HEAD (request bodies are never read), 16 KiB of headers, a
-//! header read timeout (which also ends idle keep-alive connections), a TLS
-//! handshake timeout, and a cap on open connections (new ones beyond it are
-//! closed at once). Rendering runs on tokio's blocking pool, so a slow render
-//! never stalls accepting or other connections; it reads the snapshot the
-//! engine last published and never waits for the engine.
+//! only GET/HEAD (request bodies are never read), 16 KiB of headers, a TLS
+//! handshake timeout, and a cap on open connections that no client can use
+//! to lock scrapers out: a request head must arrive within the header
+//! timeout of the accept (or of the previous response, on a keep-alive
+//! connection), a response must be written within the response timeout,
+//! and at the cap a new connection takes the slot of the one waiting
+//! longest (`conns.rs` owns these rules). Rendering runs on tokio's
+//! blocking pool, so a slow render never stalls accepting or other
+//! connections; it reads the snapshot the engine last published and never
+//! waits for the engine.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -31,6 +35,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+use super::conns::{Answering, Conns, Phase, Timeouts};
 use super::families::ScrapeState;
 use super::log::Log;
 use super::render::RenderCache;
@@ -42,11 +47,21 @@ use crate::engine::snapshot::Snapshot;
 /// Resource limits of the server.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Open connections at most. At the cap a new connection is still
+    /// served: it takes the slot of the connection waiting longest for a
+    /// request head (see `conns.rs`).
     pub max_connections: usize,
-    /// For a request's headers, and for the next request on an idle
-    /// keep-alive connection.
+    /// How long a connection may take to send a complete request head,
+    /// counted from its accept (TLS handshake included) or from the end of
+    /// its previous response (keep-alive), however slowly bytes trickle in.
     pub header_timeout: Duration,
     pub handshake_timeout: Duration,
+    /// How long answering a request may take, from its head to the last
+    /// byte handed to the socket: ends clients that never read.
+    pub response_timeout: Duration,
+    /// At the cap with no connection waiting, how long a connection must
+    /// have been answering before a new one may take its slot.
+    pub evict_answering_after: Duration,
     /// Request line + headers.
     pub max_header_bytes: usize,
     /// How long open requests may finish after the shutdown signal.
@@ -61,6 +76,13 @@ impl Default for Limits {
             // keep-alive connection survives between scrapes.
             header_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
+            // Prometheus gives up at its scrape timeout (at most the scrape
+            // interval, commonly 10-60 s) and closes; this is for clients
+            // that neither read nor close.
+            response_timeout: Duration::from_secs(60),
+            // A scrape is answered in milliseconds; one still answering
+            // after 2 s is a client not reading.
+            evict_answering_after: Duration::from_secs(2),
             max_header_bytes: 16 * 1024,
             shutdown_grace: Duration::from_secs(5),
         }
@@ -120,10 +142,20 @@ pub async fn serve_listener(
             .collect(),
     });
     let mut http = hyper::server::conn::http1::Builder::new();
+    // The header timeout is the connection table's (it counts from the
+    // accept and covers the TLS handshake); hyper's own would be a second
+    // clock with other rules.
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(None)
         .max_buf_size(limits.max_header_bytes.max(8192));
-    let conns = Arc::new(Semaphore::new(limits.max_connections));
+    let conns = Conns::new(
+        limits.max_connections,
+        Timeouts {
+            waiting: limits.header_timeout,
+            answering: limits.response_timeout,
+            evict_answering_after: limits.evict_answering_after,
+        },
+    );
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -141,33 +173,55 @@ pub async fn serve_listener(
                 }
             },
         };
-        let Ok(permit) = conns.clone().try_acquire_owned() else {
-            drop(tcp);
-            continue;
+        // At the cap this evicts the connection waiting longest, and waits
+        // for its slot (or, if every connection is answering, for the first
+        // to finish): new connections queue in the kernel meanwhile.
+        let slot = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            s = conns.admit() => match s {
+                Some(s) => s,
+                None => continue,
+            },
         };
         let _ = tcp.set_nodelay(true);
         let (app, http, tls, watcher) =
             (app.clone(), http.clone(), tls.clone(), graceful.watcher());
         let handshake = limits.handshake_timeout;
         tokio::spawn(async move {
-            let _permit = permit;
-            let svc = hyper::service::service_fn(move |req| handle(app.clone(), req));
-            match tls {
-                Some(acceptor) => {
-                    let Ok(Ok(stream)) =
-                        tokio::time::timeout(handshake, acceptor.accept(tcp)).await
-                    else {
-                        return;
-                    };
-                    let _ = watcher
-                        .watch(http.serve_connection(TokioIo::new(stream), svc))
-                        .await;
+            let conn = slot.clone();
+            let svc = hyper::service::service_fn(move |req| {
+                let (app, slot) = (app.clone(), slot.clone());
+                slot.set(Phase::Answering);
+                async move {
+                    let resp = handle(app, req).await?;
+                    Ok::<_, Infallible>(resp.map(|body| Answering::new(body, slot)))
                 }
-                None => {
-                    let _ = watcher
-                        .watch(http.serve_connection(TokioIo::new(tcp), svc))
-                        .await;
+            });
+            let serve = async {
+                match tls {
+                    Some(acceptor) => {
+                        let Ok(Ok(stream)) =
+                            tokio::time::timeout(handshake, acceptor.accept(tcp)).await
+                        else {
+                            return;
+                        };
+                        let _ = watcher
+                            .watch(http.serve_connection(TokioIo::new(stream), svc))
+                            .await;
+                    }
+                    None => {
+                        let _ = watcher
+                            .watch(http.serve_connection(TokioIo::new(tcp), svc))
+                            .await;
+                    }
                 }
+            };
+            // Evicted or past its deadline: dropping the connection closes
+            // the socket.
+            tokio::select! {
+                _ = serve => {}
+                _ = conn.ended() => {}
             }
         });
     }
