@@ -17,7 +17,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -178,16 +178,25 @@ fn nginx_reopen_during_traffic() {
     let mut f = Follow::start(vec![input(&path_str(&log))], o, 64);
     f.until_state(0, InputState::Following);
 
-    // Clients take request ids from one counter until all are sent.
+    // Clients take request ids from one counter until all are sent. The
+    // last third waits for the reopen: on a loaded machine nginx's workers
+    // reopened only after every request had been served (`old 3000, new
+    // 0`), and the test saw no rotation at all.
     let next = Arc::new(AtomicU64::new(0));
+    let reopened = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let next = next.clone();
+            let (next, reopened) = (next.clone(), reopened.clone());
             std::thread::spawn(move || {
                 loop {
                     let id = next.fetch_add(1, Ordering::Relaxed);
                     if id >= REQUESTS {
                         return;
+                    }
+                    let end = Instant::now() + TIMEOUT;
+                    while id >= REQUESTS / 3 * 2 && !reopened.load(Ordering::Acquire) {
+                        assert!(Instant::now() < end, "nginx did not reopen its log");
+                        std::thread::sleep(Duration::from_millis(1));
                     }
                     assert!(get(port, id), "request {id} failed");
                 }
@@ -207,6 +216,14 @@ fn nginx_reopen_during_traffic() {
     fs::rename(&log, log.with_extension("log.1")).unwrap();
     wait_sent(REQUESTS / 2);
     nginx.signal("reopen");
+    // The master creates the new file as it reopens, and has told the
+    // workers to by then; a worker takes the next connection after.
+    let end = Instant::now() + TIMEOUT;
+    while !log.exists() {
+        assert!(Instant::now() < end, "nginx did not reopen its log");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    reopened.store(true, Ordering::Release);
     for c in clients {
         c.join().unwrap();
     }
