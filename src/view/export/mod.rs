@@ -15,6 +15,7 @@
 //! dashboard need no async runtime of their own.
 
 pub mod families;
+mod gzip;
 mod log;
 mod options;
 pub mod push;
@@ -37,6 +38,7 @@ use tokio::sync::watch;
 
 use crate::engine::snapshot::Snapshot;
 pub use families::{ScrapeState, families};
+pub use gzip::{Encoding, gzip};
 pub use log::{Log, stderr_log};
 pub use options::{ExportConfig, PushConfig};
 pub use render::{RenderCache, render, render_as};

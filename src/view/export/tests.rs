@@ -705,3 +705,38 @@ fn registry_gathers_the_declared_families() {
         assert_eq!(gathered, declared, "{opts:?}");
     }
 }
+
+/// `RenderCache::render_gzip` is `render`'s text, gzipped — on a miss, on
+/// a hit (only the max gauge compressed again), and after the snapshot or
+/// the format changes.
+#[test]
+fn render_cache_gzip_is_the_text_gzipped() {
+    use std::io::Read;
+    let gunzip = |b: &[u8]| {
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(b)
+            .read_to_string(&mut out)
+            .expect("one valid gzip member");
+        out
+    };
+    let opts = RenderOptions::default();
+    let (mut st_a, mut st_b) = (ScrapeState::default(), ScrapeState::default());
+    let mut cache = RenderCache::default();
+    let first = Arc::new(stepped(10_500, &[9_000, 1_000, 2_000, 3_000]));
+    let second = Arc::new(stepped(12_700, &[2_000, 3_000, 7_000, 4_000]));
+    for (snap, format) in [
+        (&first, Format::Text),
+        (&first, Format::Text),
+        (&first, Format::OpenMetrics),
+        (&second, Format::OpenMetrics),
+        (&second, Format::Text),
+        (&second, Format::Text),
+    ] {
+        let want = render_as(snap, &opts, &mut st_a, format);
+        let gz = cache
+            .render_gzip(snap, &opts, &mut st_b, format)
+            .expect("compresses");
+        same("gzip", &want, &gunzip(&gz));
+        assert!(gz.len() < want.len() / 3, "{} of {}", gz.len(), want.len());
+    }
+}

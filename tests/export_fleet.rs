@@ -1,0 +1,186 @@
+//! What large fleets turn on: gzip on `/metrics` (negotiated from
+//! `Accept-Encoding`, as Prometheus sends it) on the in-process server.
+
+mod net;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use net::promtool_check_metrics;
+use routetop::engine::snapshot::Snapshot;
+use routetop::testkit;
+use routetop::view::export::{
+    ExportConfig, Exporter, Format, RenderOptions, ScrapeState, render, render_as, stderr_log,
+};
+use tokio::sync::watch;
+
+/// A response with its body as sent (possibly gzip).
+struct Raw {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text, gunzipped when `Content-Encoding: gzip` says so.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        match self.header("content-encoding") {
+            None => out = String::from_utf8(self.body.clone()).expect("UTF-8 body"),
+            Some("gzip") => {
+                flate2::read::GzDecoder::new(self.body.as_slice())
+                    .read_to_string(&mut out)
+                    .expect("a valid gzip body");
+            }
+            Some(e) => panic!("unexpected Content-Encoding {e}"),
+        }
+        out
+    }
+}
+
+/// `GET path` with extra header lines; the answer's body untouched.
+fn get_raw(addr: SocketAddr, path: &str, headers: &[&str]) -> Raw {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header end");
+    let head = net::parse(&buf).unwrap();
+    assert!(
+        head.header("transfer-encoding").is_none(),
+        "a rendered body has a length"
+    );
+    let body = buf[end + 4..].to_vec();
+    assert_eq!(
+        head.header("content-length")
+            .map(|l| l.parse::<usize>().unwrap()),
+        Some(body.len())
+    );
+    Raw {
+        status: head.status,
+        headers: head.headers,
+        body,
+    }
+}
+
+fn start() -> (Exporter, SocketAddr, watch::Sender<Arc<Snapshot>>) {
+    let cfg = ExportConfig {
+        metrics: Some("127.0.0.1:0".into()),
+        ..ExportConfig::off()
+    };
+    let (tx, rx) = watch::channel(Arc::new(testkit::snapshot()));
+    let exp = Exporter::start(&cfg, rx, stderr_log())
+        .expect("exporter starts")
+        .expect("something to run");
+    let addr = exp.local_addr().expect("listening");
+    (exp, addr, tx)
+}
+
+/// gzip when asked (as Prometheus asks), identity when not or when gzip
+/// is refused; the decompressed body is exactly the identity body, and
+/// promtool accepts it.
+#[test]
+fn metrics_gzip_negotiation() {
+    let (exp, addr, _tx) = start();
+
+    // The first scrape: exactly a fresh render, gzipped.
+    let r = get_raw(addr, "/metrics", &["Accept-Encoding: gzip"]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    assert_eq!(r.header("vary"), Some("Accept, Accept-Encoding"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let want = render(
+        &testkit::snapshot(),
+        &RenderOptions::default(),
+        &mut ScrapeState::default(),
+    );
+    let got = r.text();
+    assert!(got == want, "gunzipped body differs from render()");
+    assert!(
+        r.body.len() * 4 < want.len(),
+        "{} of {}",
+        r.body.len(),
+        want.len()
+    );
+    promtool_check_metrics(&got);
+
+    // Later scrapes of the same snapshot are alike (the max gauge covers
+    // the latest step each time): identity and gzip bodies are equal.
+    let identity = get_raw(addr, "/metrics", &[]);
+    assert_eq!(identity.header("content-encoding"), None);
+    assert_eq!(identity.header("vary"), Some("Accept, Accept-Encoding"));
+    let identity = identity.text();
+    for (accept, gzip) in [
+        ("Accept-Encoding: gzip", true),
+        ("Accept-Encoding: gzip, deflate, br", true),
+        ("Accept-Encoding: *", true),
+        ("Accept-Encoding: gzip;q=0", false),
+        ("Accept-Encoding: gzip;q=0, identity", false),
+        ("Accept-Encoding: identity", false),
+        ("Accept-Encoding: br", false),
+        ("Accept-Encoding: identity;q=0.5, gzip;q=0.8", true),
+    ] {
+        let r = get_raw(addr, "/metrics", &[accept]);
+        assert_eq!(r.status, 200, "{accept}");
+        assert_eq!(
+            r.header("content-encoding"),
+            gzip.then_some("gzip"),
+            "{accept}"
+        );
+        assert!(r.text() == identity, "{accept}: body differs");
+    }
+
+    // OpenMetrics and gzip together.
+    let r = get_raw(
+        addr,
+        "/metrics",
+        &[
+            "Accept: application/openmetrics-text;version=1.0.0",
+            "Accept-Encoding: gzip",
+        ],
+    );
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    let om = r.text();
+    let mut st = ScrapeState::default();
+    // Two renders: the max gauge as the server has it (not the first).
+    let _ = render(&testkit::snapshot(), &RenderOptions::default(), &mut st);
+    assert_eq!(
+        om,
+        render_as(
+            &testkit::snapshot(),
+            &RenderOptions::default(),
+            &mut st,
+            Format::OpenMetrics
+        )
+    );
+
+    // Other paths are not compressed.
+    let r = get_raw(addr, "/healthz", &["Accept-Encoding: gzip"]);
+    assert_eq!(
+        (r.header("content-encoding"), r.body.as_slice()),
+        (None, &b"OK\n"[..])
+    );
+    exp.stop();
+}
