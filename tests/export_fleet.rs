@@ -1,18 +1,25 @@
 //! What large fleets turn on: gzip on `/metrics` (negotiated from
-//! `Accept-Encoding`, as Prometheus sends it) on the in-process server.
+//! `Accept-Encoding`, as Prometheus sends it) on the in-process server, and
+//! the exposition controls (`--export-status class`, `--no-summary`,
+//! `--buckets` presets) with the series each saves on a sample log — the
+//! figures the README states.
 
 mod net;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Parser;
 use net::promtool_check_metrics;
+use routetop::config::{Args, Config};
 use routetop::engine::snapshot::Snapshot;
 use routetop::testkit;
 use routetop::view::export::{
-    ExportConfig, Exporter, Format, RenderOptions, ScrapeState, render, render_as, stderr_log,
+    ExportConfig, Exporter, Format, PushConfig, RenderOptions, ScrapeState, render, render_as,
+    stderr_log,
 };
 use tokio::sync::watch;
 
@@ -183,4 +190,100 @@ fn metrics_gzip_negotiation() {
         (None, &b"OK\n"[..])
     );
     exp.stop();
+}
+
+/// The settings for `--once` over `sample-logs/combined_rt.log` with
+/// `flags`, counting the histogram buckets as `--push` does.
+fn config(flags: &[&str]) -> Config {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/combined_rt.log");
+    let mut argv = vec!["routetop", "--once", "-f", "combined_rt"];
+    argv.extend_from_slice(flags);
+    let log = log.to_str().unwrap().to_string();
+    argv.push(&log);
+    let mut c = Config::from_args(&Args::try_parse_from(argv).unwrap(), false).unwrap();
+    c.export.push = Some(PushConfig {
+        url: "http://127.0.0.1:9".into(),
+        interval: Duration::from_secs(60),
+        job: "routetop".into(),
+        instance: String::new(),
+    });
+    c
+}
+
+/// Series (sample lines) per family of the exposition `flags` give.
+fn series(flags: &[&str]) -> std::collections::BTreeMap<String, usize> {
+    let c = config(flags);
+    let report = routetop::once(&c).unwrap();
+    let text = render(
+        &report.batch.snapshot(),
+        &RenderOptions::from(&c.export),
+        &mut ScrapeState::default(),
+    );
+    promtool_check_metrics(&text);
+    let mut out = std::collections::BTreeMap::new();
+    let mut family = String::new();
+    for l in text.lines() {
+        if let Some(t) = l.strip_prefix("# TYPE ") {
+            family = t.split(' ').next().unwrap_or("").to_string();
+        } else if !l.starts_with('#') {
+            *out.entry(family.clone()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+fn total(s: &std::collections::BTreeMap<String, usize>) -> usize {
+    s.values().sum()
+}
+
+/// The series each exposition control saves on `sample-logs/combined_rt.log`
+/// (2 000 lines): the README's figures.
+#[test]
+fn exposition_controls_series_counts() {
+    let all = series(&[]);
+    let hist = "http_request_duration_seconds";
+    let summary = "http_request_duration_window_seconds";
+    assert_eq!(
+        (
+            total(&all),
+            all[hist],
+            all["http_requests_total"],
+            all[summary]
+        ),
+        // 300 (route, method, status) keys of 40 routes: 14 histogram
+        // series per key (11 bounds, +Inf, _sum, _count), 6 summary series
+        // per route.
+        (5100, 300 * 14, 300, 40 * 6),
+        "default: all, histogram, keys, summary"
+    );
+
+    let class = series(&["--export-status", "class"]);
+    assert_eq!(
+        (total(&class), class[hist], class["http_requests_total"]),
+        // The statuses of 300 keys fall into the classes of 207.
+        (3612, 207 * 14, 207),
+        "--export-status class"
+    );
+
+    let no_summary = series(&["--no-summary"]);
+    assert_eq!(no_summary.get(summary), None);
+    assert_eq!(total(&all) - total(&no_summary), 240);
+
+    let coarse = series(&["--buckets", "coarse"]);
+    let fine = series(&["--buckets", "fine"]);
+    assert_eq!(
+        (total(&coarse), coarse[hist], total(&fine), fine[hist]),
+        // 5 bounds: 8 series per key; 21 bounds: 24.
+        (3300, 300 * 8, 8100, 300 * 24),
+        "--buckets coarse, fine"
+    );
+
+    let everything = series(&[
+        "--export-status",
+        "class",
+        "--no-summary",
+        "--buckets",
+        "coarse",
+    ]);
+    assert_eq!(total(&everything), 2130, "all three");
 }
