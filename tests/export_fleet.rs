@@ -1,5 +1,6 @@
 //! What large fleets turn on: gzip on `/metrics` (negotiated from
-//! `Accept-Encoding`, as Prometheus sends it) on the in-process server, and
+//! `Accept-Encoding`, as Prometheus sends it) on the in-process server and
+//! on pushes (falling back to text for a gateway that reads no gzip), and
 //! the exposition controls (`--export-status class`, `--no-summary`,
 //! `--buckets` presets) with the series each saves on a sample log — the
 //! figures the README states.
@@ -17,8 +18,9 @@ use net::promtool_check_metrics;
 use routetop::config::{Args, Config};
 use routetop::engine::snapshot::Snapshot;
 use routetop::testkit;
+use routetop::view::export::push::Pusher;
 use routetop::view::export::{
-    ExportConfig, Exporter, Format, PushConfig, RenderOptions, ScrapeState, render, render_as,
+    ExportConfig, Exporter, Format, Log, PushConfig, RenderOptions, ScrapeState, render, render_as,
     stderr_log,
 };
 use tokio::sync::watch;
@@ -286,4 +288,112 @@ fn exposition_controls_series_counts() {
         "coarse",
     ]);
     assert_eq!(total(&everything), 2130, "all three");
+}
+
+/// One request a fake gateway received: whether it said
+/// `Content-Encoding: gzip`, and its body as text (gunzipped).
+type Received = (bool, String);
+
+/// A header of a request's head (request line and headers).
+fn request_header(head: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// A gateway older than 1.5 on 127.0.0.1: reads no `Content-Encoding`, so
+/// it refuses a gzipped body as bad text (400) and takes a plain one (200).
+/// Serves requests until a connection closes without one (the test's
+/// stop); returns what it received.
+fn old_gateway() -> (SocketAddr, std::thread::JoinHandle<Vec<Received>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        'serve: loop {
+            let (mut s, _) = l.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 65536];
+            let (end, len) = loop {
+                let k = s.read(&mut chunk).unwrap();
+                if k == 0 && buf.is_empty() {
+                    break 'serve;
+                }
+                assert!(k > 0, "request cut short");
+                buf.extend_from_slice(&chunk[..k]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let len: usize = request_header(&buf[..end], "content-length")
+                        .expect("a Content-Length")
+                        .parse()
+                        .unwrap();
+                    break (end + 4, len);
+                }
+            };
+            while buf.len() < end + len {
+                let k = s.read(&mut chunk).unwrap();
+                assert!(k > 0, "body cut short");
+                buf.extend_from_slice(&chunk[..k]);
+            }
+            let gzipped =
+                request_header(&buf[..end], "content-encoding").as_deref() == Some("gzip");
+            let body = &buf[end..end + len];
+            let text = if gzipped {
+                let mut out = String::new();
+                flate2::read::GzDecoder::new(body)
+                    .read_to_string(&mut out)
+                    .expect("a valid gzip body");
+                out
+            } else {
+                String::from_utf8(body.to_vec()).unwrap()
+            };
+            let answer: &[u8] = if gzipped {
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 36\r\nConnection: close\r\n\r\ntext format parsing error in line 1\n"
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            };
+            s.write_all(answer).unwrap();
+            got.push((gzipped, text));
+        }
+        got
+    });
+    (addr, t)
+}
+
+/// Pushes are gzipped; a gateway that refuses the gzipped push but takes
+/// it as text gets that push again as text, and text from then on. (The
+/// real Pushgateway reads gzip: tests/push.rs pushes to it.)
+#[test]
+fn push_falls_back_to_text_for_a_gateway_without_gzip() {
+    let (addr, gateway) = old_gateway();
+    let mut pusher = Pusher::new(
+        PushConfig {
+            url: format!("http://{addr}"),
+            interval: Duration::from_secs(60),
+            job: "routetop".into(),
+            instance: "web-1".into(),
+        },
+        RenderOptions::default(),
+    )
+    .unwrap();
+    assert!(pusher.gzips());
+    let log: Log = Arc::new(|m| panic!("a push failed: {m}"));
+    let snap = testkit::snapshot();
+    pusher.push_blocking(&snap, &log);
+    assert!(!pusher.gzips(), "text from now on");
+    pusher.push_blocking(&snap, &log);
+    drop(TcpStream::connect(addr).unwrap());
+    let got = gateway.join().unwrap();
+    let want = render(
+        &snap,
+        &RenderOptions::default(),
+        &mut ScrapeState::default(),
+    );
+    let shape: Vec<bool> = got.iter().map(|(gz, _)| *gz).collect();
+    assert_eq!(shape, [true, false, false]);
+    // The refused gzipped push and its text retry are the same exposition.
+    assert!(got[0].1 == want && got[1].1 == want, "pushed bodies differ");
 }
