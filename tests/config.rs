@@ -268,3 +268,52 @@ fn allow_empty_comes_from_the_flag_or_the_file() {
         "x.log"
     ]));
 }
+
+/// The exposition controls for large fleets, from the file (`buckets`
+/// preset, `[export] status` and `summary`) and from flags, which win.
+#[test]
+fn fleet_controls_come_from_the_file_or_flags() {
+    use routetop::config::COARSE_BUCKETS;
+    use routetop::view::export::StatusLabel;
+    let fleet = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/valid/fleet.toml");
+    let f = fleet.to_str().unwrap();
+    let c = Config::from_args(&args(&["--once", "--config", f, "x.log"]), false).unwrap();
+    assert_eq!(c.buckets, COARSE_BUCKETS.to_vec());
+    assert_eq!(c.export.status, StatusLabel::Class);
+    assert!(!c.export.summary);
+    let c = Config::from_args(
+        &args(&[
+            "--once",
+            "--config",
+            f,
+            "--buckets",
+            "0.2,0.4",
+            "--export-status",
+            "code",
+            "x.log",
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.buckets, vec![0.2, 0.4]);
+    assert_eq!(c.export.status, StatusLabel::Code);
+    assert!(!c.export.summary, "no flag turns the summary back on");
+    let c = Config::from_args(&args(&["--once", "x.log"]), false).unwrap();
+    assert_eq!(
+        (c.buckets.len(), c.export.status, c.export.summary),
+        (11, StatusLabel::Code, true)
+    );
+    let c = Config::from_args(
+        &args(&["--once", "--buckets", "fine", "--no-summary", "x.log"]),
+        false,
+    )
+    .unwrap();
+    assert_eq!((c.buckets.len(), c.export.summary), (21, false));
+    let e = Args::try_parse_from(["routetop", "--buckets", "medium", "x.log"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("neither a preset (default, fine, coarse)"),
+        "{e}"
+    );
+}

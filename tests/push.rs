@@ -397,3 +397,36 @@ fn follow_mode_push_failures_block_nothing() {
     assert!(stderr.contains("(retrying)"), "{stderr}");
     assert!(stderr.contains("(giving up)"), "{stderr}");
 }
+
+/// Pushes go gzipped, and the real Pushgateway (1.5 and later) reads them:
+/// the pusher keeps gzip on, and the counts arrive exactly.
+#[test]
+fn gzipped_push_is_read_by_the_gateway() {
+    use std::sync::Arc;
+
+    use routetop::testkit;
+    use routetop::view::export::push::Pusher;
+    use routetop::view::export::{Log, PushConfig, RenderOptions};
+
+    if !need(&["prometheus-pushgateway"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, addr) = start_gateway(dir.path());
+    let mut pusher = Pusher::new(
+        PushConfig {
+            url: format!("http://{addr}"),
+            interval: Duration::from_secs(60),
+            job: "gz".into(),
+            instance: "web-1".into(),
+        },
+        RenderOptions::default(),
+    )
+    .unwrap();
+    let log: Log = Arc::new(|m| panic!("the push failed: {m}"));
+    let snap = testkit::snapshot();
+    pusher.push_blocking(&snap, &log);
+    assert!(pusher.gzips(), "the gateway took the gzipped push");
+    let want: u64 = snap.keys.iter().map(|k| k.count).sum();
+    assert_eq!(sum(addr, "http_requests_total", "gz"), want as f64);
+}

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
+use super::buckets::Buckets;
 use super::export::ExportArgs;
 use super::live::LiveArgs;
 use super::mode::OutputFormat;
@@ -149,15 +150,16 @@ pub struct Args {
     )]
     pub threads: Option<usize>,
 
-    /// Latency histogram bucket bounds in seconds, comma-separated.
+    /// Latency histogram bucket bounds: a preset — default (Prometheus'
+    /// 11 web buckets, 5ms to 10s), fine (21, 1ms to 10s), coarse (5, 10ms
+    /// to 5s) — or seconds, comma-separated.
     #[arg(
         long,
         env = "ROUTETOP_BUCKETS",
         hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "SECONDS,..."
+        value_name = "PRESET|SECONDS,..."
     )]
-    pub buckets: Option<Vec<f64>>,
+    pub buckets: Option<Buckets>,
 
     /// TOML config file with the same settings (flags override it).
     #[arg(

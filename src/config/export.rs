@@ -7,6 +7,8 @@
 //! metrics = "127.0.0.1:9898"      # or true for the default address
 //! namespace = "edge"              # prefix of the http_* families
 //! max_gauge = true                # …_seconds_max since the previous scrape
+//! status = "class"                # status label 2xx…5xx, other (default "code")
+//! summary = false                 # no http_request_duration_window_seconds
 //! push = "http://pushgateway:9091"
 //! push_interval = "15s"
 //! job = "routetop"
@@ -23,7 +25,7 @@ use serde::Deserialize;
 
 use super::duration::parse_duration;
 use super::error::ConfigError;
-use crate::view::export::{ExportConfig, PushConfig};
+use crate::view::export::{ExportConfig, PushConfig, StatusLabel};
 
 /// The address `--metrics` listens on when none is given: loopback only, so
 /// nothing is exposed to the network unless asked for.
@@ -62,6 +64,22 @@ pub struct ExportArgs {
     /// since the previous scrape).
     #[arg(long, env = "ROUTETOP_NO_MAX_GAUGE", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_max_gauge: bool,
+
+    /// The status label of the http_* families: the code as logged, or its
+    /// class (1xx…5xx, other for 000-099 and 600-999), the codes of a class
+    /// added up into one series.
+    #[arg(
+        long,
+        env = "ROUTETOP_EXPORT_STATUS",
+        hide_env_values = true,
+        value_name = "LABEL"
+    )]
+    pub export_status: Option<ExportStatus>,
+
+    /// Do not export http_request_duration_window_seconds (per-route
+    /// quantiles over the shortest window).
+    #[arg(long, env = "ROUTETOP_NO_SUMMARY", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_summary: bool,
 
     /// Push the metrics to this Pushgateway (http://HOST:9091) on an
     /// interval and once at exit, or once after --once.
@@ -111,6 +129,25 @@ pub struct ExportArgs {
     pub web_config: Option<PathBuf>,
 }
 
+/// `--export-status` and the file's `status`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportStatus {
+    /// 200, 404, 000: three digits as logged.
+    Code,
+    /// 2xx, 4xx, other.
+    Class,
+}
+
+impl From<ExportStatus> for StatusLabel {
+    fn from(s: ExportStatus) -> StatusLabel {
+        match s {
+            ExportStatus::Code => StatusLabel::Code,
+            ExportStatus::Class => StatusLabel::Class,
+        }
+    }
+}
+
 /// `metrics = true` or `metrics = "ADDR"` in the TOML file.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(untagged)]
@@ -126,6 +163,8 @@ pub struct FileExport {
     pub metrics: Option<FileMetrics>,
     pub namespace: Option<String>,
     pub max_gauge: Option<bool>,
+    pub status: Option<ExportStatus>,
+    pub summary: Option<bool>,
     pub push: Option<String>,
     pub push_interval: Option<String>,
     pub job: Option<String>,
@@ -174,6 +213,11 @@ pub fn merge(
         )));
     }
     let max_gauge = !args.no_max_gauge && file.max_gauge.unwrap_or(true);
+    let status = args
+        .export_status
+        .or(file.status)
+        .map_or(StatusLabel::Code, StatusLabel::from);
+    let summary = !args.no_summary && file.summary.unwrap_or(true);
     let push = match args.push.as_ref().or(file.push.as_ref()) {
         None => None,
         Some(url) => {
@@ -213,6 +257,8 @@ pub fn merge(
         metrics,
         namespace,
         max_gauge,
+        status,
+        summary,
         push,
         web_config: args.web_config.clone().or_else(|| file.web_config.clone()),
     })
@@ -355,6 +401,8 @@ mod tests {
             metrics: Some(FileMetrics::On(true)),
             namespace: Some("file".into()),
             max_gauge: Some(false),
+            status: Some(ExportStatus::Class),
+            summary: Some(false),
             push: Some("http://gw:9091/".into()),
             push_interval: Some("1m".into()),
             job: Some("filejob".into()),
@@ -368,6 +416,8 @@ mod tests {
                 metrics: Some(DEFAULT_LISTEN.into()),
                 namespace: Some("file".into()),
                 max_gauge: false,
+                status: StatusLabel::Class,
+                summary: false,
                 push: Some(PushConfig {
                     url: "http://gw:9091".into(),
                     interval: Duration::from_secs(60),
@@ -385,12 +435,15 @@ mod tests {
             job: Some("flagjob".into()),
             instance: Some("flaginst".into()),
             web_config: Some("flag.yml".into()),
+            export_status: Some(ExportStatus::Code),
             ..args()
         };
         let c = merged(&a, Some(&file)).unwrap();
         assert_eq!(c.metrics.as_deref(), Some("0.0.0.0:1234"));
         assert_eq!(c.namespace.as_deref(), Some("flag"));
         assert!(!c.max_gauge, "file's max_gauge = false stays");
+        assert_eq!(c.status, StatusLabel::Code, "the flag wins");
+        assert!(!c.summary, "file's summary = false stays");
         let p = c.push.unwrap();
         assert_eq!(p.url, "https://other:443/base");
         assert_eq!(p.interval, Duration::from_millis(500));

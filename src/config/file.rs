@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::buckets::FileBuckets;
 use super::error::ConfigError;
 use super::export::FileExport;
 use super::live::LiveFile;
@@ -22,7 +23,8 @@ pub struct FileConfig {
     pub output: Option<OutputFormat>,
     pub top: Option<usize>,
     pub allow_empty: Option<bool>,
-    pub buckets: Option<Vec<f64>>,
+    /// A preset name or seconds.
+    pub buckets: Option<FileBuckets>,
     #[serde(default)]
     pub json_fields: Vec<String>,
     #[serde(default)]

@@ -5,6 +5,7 @@
 //! format = "combined_rt"          # default for inputs without their own
 //! max_routes = 2000
 //! templating = true
+//! buckets = "coarse"              # or [0.1, 0.5, 1]: see config/buckets.rs
 //! json_fields = ["latency=Duration:ns"]
 //!
 //! [[routes]]                      # tried in order, before templating
@@ -20,6 +21,7 @@
 //! metrics = "127.0.0.1:9898"
 //! ```
 
+mod buckets;
 mod cli;
 mod duration;
 mod error;
@@ -30,10 +32,11 @@ mod mode;
 
 use std::sync::Arc;
 
+pub use buckets::{Buckets, COARSE_BUCKETS, FINE_BUCKETS, FileBuckets};
 pub use cli::{Args, format_list};
 pub use duration::parse_duration;
 pub use error::ConfigError;
-pub use export::{ExportArgs, FileExport, FileMetrics};
+pub use export::{ExportArgs, ExportStatus, FileExport, FileMetrics};
 pub use file::{FileConfig, FileInput, FileRoute};
 pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
 pub use mode::{Mode, OutputFormat};
@@ -262,16 +265,12 @@ impl Config {
             .or(file.threads)
             .unwrap_or_else(default_threads)
             .clamp(1, 256);
-        let buckets = args
-            .buckets
-            .clone()
-            .or(file.buckets)
-            .unwrap_or_else(|| DEFAULT_BUCKETS.to_vec());
-        if buckets.is_empty() || buckets.iter().any(|b| !b.is_finite() || *b <= 0.0) {
-            return Err(ConfigError(
-                "--buckets must be positive numbers of seconds".into(),
-            ));
+        let buckets = match (&args.buckets, &file.buckets) {
+            (Some(b), _) => b.clone(),
+            (None, Some(f)) => f.buckets()?,
+            (None, None) => Buckets(DEFAULT_BUCKETS.to_vec()),
         }
+        .bounds()?;
         let templating = if args.no_templating {
             false
         } else {

@@ -5,7 +5,8 @@
 //! [`families`]. What each family is called and says is in `specs.rs`.
 //!
 //! Request families (prefixed by `--namespace`), per (route, method,
-//! status[, source]) unless noted:
+//! status[, source]) unless noted — `status` the code as logged, or its
+//! class (`--export-status class`, the keys of a class added up):
 //!
 //! | family | type | from |
 //! |---|---|---|
@@ -25,12 +26,14 @@ use prometheus::proto::{
     Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, Quantile, Summary,
 };
 
+use super::options::StatusLabel;
 use super::specs::{
     BUILD, BYTES, DURATION, INGEST_LAG, INPUTS, LINES, MAX, ODD_VALUES, OVER, OVERFLOW_REQUESTS,
     OVERFLOW_ROUTES, REQUESTS, ROTATIONS, ROUTES, ROUTES_LIMIT, RenderOptions, SNAPSHOT_TIME,
     UNPARSED, UPSTREAM, WINDOW,
 };
 use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
+use crate::engine::summary::Row;
 use crate::format::{ErrorKind, Odd};
 
 /// What a consumer (the `/metrics` endpoint, the push loop) remembers
@@ -67,7 +70,9 @@ pub fn families(
 pub fn snapshot_families(snap: &Snapshot, opts: &RenderOptions) -> Vec<MetricFamily> {
     let mut out = Vec::with_capacity(24);
     request_families(snap, opts, &mut out);
-    out.push(summary_family(snap, opts));
+    if opts.summary {
+        out.push(summary_family(snap, opts));
+    }
     self_families(snap, opts, &mut out);
     out.retain(|f| !f.get_metric().is_empty());
     out.sort_by(|a, b| a.name().cmp(b.name()));
@@ -161,7 +166,51 @@ fn histogram(
     m
 }
 
-/// Per-key families; keys in label order so the output is stable.
+/// The `status` label of the per-key families under `opts`.
+fn status_label(status: u16, opts: &RenderOptions) -> String {
+    match opts.status {
+        // Three digits as logged: `000` (nginx's "no response"), not `0`.
+        StatusLabel::Code => format!("{status:03}"),
+        StatusLabel::Class => STATUS_CLASSES[Row::class_of(status)].to_string(),
+    }
+}
+
+/// Class labels by [`Row::class_of`]: the reports' classes.
+const STATUS_CLASSES: [&str; 6] = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// Adds `b`'s counts into `a` (keys whose labels are the same: statuses of
+/// one class).
+fn add_key(a: &mut KeySnap, b: &KeySnap) {
+    a.count += b.count;
+    a.bytes += b.bytes;
+    a.timed += b.timed;
+    a.lat_sum_us += b.lat_sum_us;
+    a.lat_max_us = a.lat_max_us.max(b.lat_max_us);
+    add_buckets(&mut a.buckets, &b.buckets);
+    match (&mut a.upstream, &b.upstream) {
+        (Some(x), Some(y)) => {
+            x.timed += y.timed;
+            x.sum_us += y.sum_us;
+            x.max_us = x.max_us.max(y.max_us);
+            add_buckets(&mut x.buckets, &y.buckets);
+        }
+        (None, Some(y)) => a.upstream = Some(y.clone()),
+        _ => {}
+    }
+}
+
+fn add_buckets(a: &mut Vec<u64>, b: &[u64]) {
+    if a.len() < b.len() {
+        a.resize(b.len(), 0);
+    }
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Per-key families; keys in label order so the output is stable. Keys
+/// whose labels are the same (`--export-status class`) are added up into
+/// one series.
 fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFamily>) {
     let several = snap.inputs.len() > 1;
     let source_name = |s: u16| -> String {
@@ -170,22 +219,20 @@ fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricF
             .find(|i| i.source == s)
             .map_or_else(|| s.to_string(), |i| i.name.clone())
     };
-    let mut keys: Vec<(&KeySnap, String)> = snap
+    let mut keys: Vec<(&KeySnap, String, String)> = snap
         .keys
         .iter()
         .map(|k| {
-            (
-                k,
-                if several {
-                    source_name(k.source)
-                } else {
-                    String::new()
-                },
-            )
+            let source = if several {
+                source_name(k.source)
+            } else {
+                String::new()
+            };
+            (k, status_label(k.status, opts), source)
         })
         .collect();
-    keys.sort_by(|(a, sa), (b, sb)| {
-        (&a.route, &a.method, a.status, sa).cmp(&(&b.route, &b.method, b.status, sb))
+    keys.sort_by(|(a, sa, ra), (b, sb, rb)| {
+        (&a.route, &a.method, sa, ra).cmp(&(&b.route, &b.method, sb, rb))
     });
     let bounds_s: Vec<f64> = snap.buckets_us.iter().map(|&us| secs(us)).collect();
 
@@ -193,13 +240,32 @@ fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricF
     let mut duration = DURATION.family(opts);
     let mut bytes = BYTES.family(opts);
     let mut upstream = UPSTREAM.family(opts);
-    for (k, source) in &keys {
-        // Three digits as logged: `000` (nginx's "no response"), not `0`.
-        let status = format!("{:03}", k.status);
+    let mut i = 0;
+    while i < keys.len() {
+        let (first, status, source) = &keys[i];
+        let same = keys[i..]
+            .iter()
+            .take_while(|(k, st, so)| {
+                (&k.route, &k.method, st, so) == (&first.route, &first.method, status, source)
+            })
+            .count();
+        // Only keys that share labels are copied and added up.
+        let merged;
+        let k: &KeySnap = if same == 1 {
+            first
+        } else {
+            let mut m = (*first).clone();
+            for (other, _, _) in &keys[i + 1..i + same] {
+                add_key(&mut m, other);
+            }
+            merged = m;
+            &merged
+        };
+        i += same;
         let mut labels = vec![
             pair("route", &k.route),
             pair("method", &k.method),
-            pair("status", &status),
+            pair("status", status),
         ];
         if several {
             labels.push(pair("source", source));

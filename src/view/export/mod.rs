@@ -16,6 +16,7 @@
 
 mod conns;
 pub mod families;
+mod gzip;
 mod log;
 mod options;
 pub mod push;
@@ -38,8 +39,9 @@ use tokio::sync::watch;
 
 use crate::engine::snapshot::Snapshot;
 pub use families::{ScrapeState, families};
+pub use gzip::{Encoding, gzip};
 pub use log::{Log, stderr_log};
-pub use options::{ExportConfig, PushConfig};
+pub use options::{ExportConfig, PushConfig, StatusLabel};
 pub use render::{RenderCache, render, render_as};
 pub use specs::{RenderOptions, descs};
 pub use text::Format;
@@ -80,10 +82,14 @@ impl Collector for SnapshotCollector {
 }
 
 /// The render options `cfg` asks for.
-fn render_options(cfg: &ExportConfig) -> RenderOptions {
-    RenderOptions {
-        namespace: cfg.namespace.clone(),
-        max_gauge: cfg.max_gauge,
+impl From<&ExportConfig> for RenderOptions {
+    fn from(cfg: &ExportConfig) -> RenderOptions {
+        RenderOptions {
+            namespace: cfg.namespace.clone(),
+            max_gauge: cfg.max_gauge,
+            status: cfg.status,
+            summary: cfg.summary,
+        }
     }
 }
 
@@ -124,7 +130,7 @@ impl Exporter {
         if cfg.metrics.is_none() && cfg.push.is_none() {
             return Ok(None);
         }
-        let render = render_options(cfg);
+        let render = RenderOptions::from(cfg);
         let web = cfg
             .web_config
             .as_deref()
@@ -244,7 +250,7 @@ pub fn push_once(cfg: &ExportConfig, snap: &Snapshot) -> Vec<String> {
     let Some(p) = &cfg.push else {
         return Vec::new();
     };
-    let render = render_options(cfg);
+    let render = RenderOptions::from(cfg);
     let msgs = Arc::new(Mutex::new(Vec::new()));
     let sink = msgs.clone();
     let log: Log = Arc::new(move |m| sink.lock().unwrap_or_else(|p| p.into_inner()).push(m));

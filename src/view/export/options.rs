@@ -4,6 +4,19 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// What the `status` label of the per-key families says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusLabel {
+    /// The three digits as logged: `200`, `404`, `000`.
+    #[default]
+    Code,
+    /// The class, as the reports count it: `1xx` … `5xx`, and `other` for
+    /// `000`–`099` and `600`–`999`. The keys of a class add up into one
+    /// series, so a route has at most six per method instead of one per
+    /// status seen.
+    Class,
+}
+
 /// Where and how to push.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PushConfig {
@@ -22,6 +35,10 @@ pub struct ExportConfig {
     /// Prefix of the `http_*` families, without the trailing `_`.
     pub namespace: Option<String>,
     pub max_gauge: bool,
+    /// What the per-key families' `status` label says (`--export-status`).
+    pub status: StatusLabel,
+    /// Export the window summary family (off: `--no-summary`).
+    pub summary: bool,
     pub push: Option<PushConfig>,
     pub web_config: Option<PathBuf>,
 }
@@ -31,6 +48,7 @@ impl ExportConfig {
     pub fn off() -> ExportConfig {
         ExportConfig {
             max_gauge: true,
+            summary: true,
             ..Default::default()
         }
     }

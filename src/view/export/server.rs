@@ -3,7 +3,7 @@
 //!
 //! | path | what | auth |
 //! |---|---|---|
-//! | `/metrics` | the latest snapshot, text format or OpenMetrics by `Accept` | basic auth if configured |
+//! | `/metrics` | the latest snapshot, text format or OpenMetrics by `Accept`, gzip by `Accept-Encoding` | basic auth if configured |
 //! | `/healthz`, `/-/healthy` | `200 OK` while the server runs | none: probes rarely carry credentials, and these disclose nothing |
 //! | `/` | a short page linking `/metrics` | none |
 //!
@@ -37,6 +37,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::conns::{Answering, Conns, Phase, Timeouts};
 use super::families::ScrapeState;
+use super::gzip::Encoding;
 use super::log::Log;
 use super::render::RenderCache;
 use super::specs::RenderOptions;
@@ -296,6 +297,11 @@ async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
                     .get(header::ACCEPT)
                     .and_then(|v| v.to_str().ok()),
             );
+            let encoding = Encoding::negotiate(
+                req.headers()
+                    .get(header::ACCEPT_ENCODING)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let app = app.clone();
             let body = tokio::task::spawn_blocking(move || {
                 // Clone the Arc and release the channel at once: the engine
@@ -303,12 +309,29 @@ async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
                 let snap = app.snapshots.borrow().clone();
                 let mut state = app.scrape.lock().unwrap_or_else(|p| p.into_inner());
                 let mut cache = app.cache.lock().unwrap_or_else(|p| p.into_inner());
-                cache.render(&snap, &app.render, &mut state, format)
+                match encoding {
+                    Encoding::Identity => {
+                        Ok(cache.render(&snap, &app.render, &mut state, format).into())
+                    }
+                    Encoding::Gzip => cache.render_gzip(&snap, &app.render, &mut state, format),
+                }
             })
             .await;
             match body {
-                Ok(text) => respond(StatusCode::OK, format.content_type(), text),
-                Err(_) => respond(
+                Ok(Ok(bytes)) => {
+                    let mut r = respond(StatusCode::OK, format.content_type(), bytes);
+                    let h = r.headers_mut();
+                    // The body depends on both: caches must key on them.
+                    h.insert(
+                        header::VARY,
+                        HeaderValue::from_static("Accept, Accept-Encoding"),
+                    );
+                    if let Some(e) = encoding.header() {
+                        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+                    }
+                    r
+                }
+                _ => respond(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain",
                     "render failed\n",

@@ -5,6 +5,8 @@
 
 use prometheus::proto::{MetricFamily, MetricType};
 
+use super::options::StatusLabel;
+
 /// What shapes the families (besides the snapshot).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderOptions {
@@ -12,6 +14,10 @@ pub struct RenderOptions {
     pub namespace: Option<String>,
     /// Export `http_request_duration_seconds_max`.
     pub max_gauge: bool,
+    /// What the per-key families' `status` label says.
+    pub status: StatusLabel,
+    /// Export `http_request_duration_window_seconds`.
+    pub summary: bool,
 }
 
 impl Default for RenderOptions {
@@ -19,6 +25,20 @@ impl Default for RenderOptions {
         RenderOptions {
             namespace: None,
             max_gauge: true,
+            status: StatusLabel::Code,
+            summary: true,
+        }
+    }
+}
+
+impl RenderOptions {
+    /// Whether the options export `spec` (the max gauge and the summary can
+    /// be turned off).
+    pub(crate) fn exports(&self, spec: &Spec) -> bool {
+        match spec.name {
+            n if n == MAX.name => self.max_gauge,
+            n if n == WINDOW.name => self.summary,
+            _ => true,
         }
     }
 }
@@ -178,7 +198,7 @@ pub(super) const SNAPSHOT_TIME: Spec = Spec {
 };
 
 /// Every family `families()` can emit, which [`descs`] declares (the max
-/// gauge only when it is on). A family built in `families` and missing
+/// gauge and the summary only when they are on). A family built in `families` and missing
 /// here, or listed here and never built, fails
 /// `descs_are_what_families_emit` in `tests.rs`.
 pub(crate) const SPECS: &[&Spec] = &[
@@ -237,7 +257,7 @@ fn namespaced(opts: &RenderOptions, name: &str) -> String {
 pub fn descs(opts: &RenderOptions) -> Vec<prometheus::core::Desc> {
     SPECS
         .iter()
-        .filter(|s| opts.max_gauge || s.name != MAX.name)
+        .filter(|s| opts.exports(s))
         .filter_map(|s| {
             prometheus::core::Desc::new(
                 s.name(opts),

@@ -260,7 +260,7 @@ fn one_input_has_no_source_label() {
 fn namespace_prefixes_http_families_only() {
     let opts = RenderOptions {
         namespace: Some("edge".into()),
-        max_gauge: true,
+        ..Default::default()
     };
     let text = fresh(&testkit::snapshot(), &opts);
     assert!(text.contains("# TYPE edge_http_requests_total counter\n"));
@@ -273,8 +273,8 @@ fn namespace_prefixes_http_families_only() {
 #[test]
 fn max_gauge_can_be_off() {
     let opts = RenderOptions {
-        namespace: None,
         max_gauge: false,
+        ..Default::default()
     };
     let text = fresh(&testkit::snapshot(), &opts);
     assert!(!text.contains("_max"));
@@ -511,7 +511,7 @@ fn input_states_are_all_listed() {
 fn render_cache_gives_exactly_what_render_gives() {
     let opts = RenderOptions {
         namespace: Some("ns".into()),
-        max_gauge: true,
+        ..Default::default()
     };
     let (mut st_a, mut st_b) = (ScrapeState::default(), ScrapeState::default());
     let mut cache = RenderCache::default();
@@ -535,8 +535,8 @@ fn render_cache_gives_exactly_what_render_gives() {
     let t = cache.render(&second, &opts, &mut st_b, Format::Text);
     assert!(t.contains("# TYPE ns_http_request_duration_seconds_max gauge\n"));
     let off = RenderOptions {
-        namespace: None,
         max_gauge: false,
+        ..Default::default()
     };
     let mut c2 = RenderCache::default();
     same(
@@ -574,10 +574,16 @@ fn all_options() -> Vec<RenderOptions> {
     let mut v = Vec::new();
     for namespace in [None, Some("edge".to_string())] {
         for max_gauge in [false, true] {
-            v.push(RenderOptions {
-                namespace: namespace.clone(),
-                max_gauge,
-            });
+            for status in [StatusLabel::Code, StatusLabel::Class] {
+                for summary in [false, true] {
+                    v.push(RenderOptions {
+                        namespace: namespace.clone(),
+                        max_gauge,
+                        status,
+                        summary,
+                    });
+                }
+            }
         }
     }
     v
@@ -703,5 +709,199 @@ fn registry_gathers_the_declared_families() {
         declared.sort();
         gathered.sort();
         assert_eq!(gathered, declared, "{opts:?}");
+    }
+}
+
+/// The lines of `text` that start with `prefix`.
+fn lines_of<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+/// `--export-status class`: the codes of a class add up into one series
+/// (counts, bytes, bucket counts, sums, upstream times); `000`–`099` and
+/// `600`–`999` are `other`, as the reports class them.
+#[test]
+fn status_class_adds_up_the_codes_of_a_class() {
+    let mut s = testkit::empty();
+    s.inputs[0].state = InputState::Following;
+    let key = |status: u16, count: u64, timed: u64, sum_us: u64, buckets: Vec<u64>| KeySnap {
+        source: 0,
+        route: Arc::from("/a"),
+        method: Arc::from("GET"),
+        status,
+        count,
+        bytes: count * 10,
+        timed,
+        lat_sum_us: sum_us,
+        lat_max_us: 20_000,
+        buckets,
+        upstream: None,
+    };
+    let mut created = key(201, 3, 1, 5_000, vec![0, 0, 1]);
+    created.upstream = Some(TimerSnap {
+        timed: 1,
+        sum_us: 7_000,
+        max_us: 7_000,
+        buckets: vec![0, 1, 0],
+    });
+    s.keys = Arc::from(vec![
+        key(0, 5, 0, 0, vec![]),
+        key(200, 2, 2, 10_000, vec![1, 1, 0]),
+        created,
+        key(404, 1, 1, 1_000, vec![1, 0, 0]),
+        key(999, 7, 7, 70_000, vec![7, 0, 0]),
+    ]);
+    let opts = RenderOptions {
+        status: StatusLabel::Class,
+        ..Default::default()
+    };
+    let text = fresh(&s, &opts);
+    assert_eq!(
+        lines_of(&text, "http_requests_total{"),
+        [
+            "http_requests_total{route=\"/a\",method=\"GET\",status=\"2xx\"} 5",
+            "http_requests_total{route=\"/a\",method=\"GET\",status=\"4xx\"} 1",
+            "http_requests_total{route=\"/a\",method=\"GET\",status=\"other\"} 12",
+        ]
+    );
+    assert_eq!(
+        lines_of(&text, "http_response_size_bytes_total{"),
+        [
+            "http_response_size_bytes_total{route=\"/a\",method=\"GET\",status=\"2xx\"} 50",
+            "http_response_size_bytes_total{route=\"/a\",method=\"GET\",status=\"4xx\"} 10",
+            "http_response_size_bytes_total{route=\"/a\",method=\"GET\",status=\"other\"} 120",
+        ]
+    );
+    assert_eq!(
+        lines_of(
+            &text,
+            "http_request_duration_seconds_bucket{route=\"/a\",method=\"GET\",status=\"2xx\""
+        ),
+        [
+            "http_request_duration_seconds_bucket{route=\"/a\",method=\"GET\",status=\"2xx\",le=\"0.005\"} 1",
+            "http_request_duration_seconds_bucket{route=\"/a\",method=\"GET\",status=\"2xx\",le=\"0.01\"} 2",
+            "http_request_duration_seconds_bucket{route=\"/a\",method=\"GET\",status=\"2xx\",le=\"0.025\"} 3",
+            "http_request_duration_seconds_bucket{route=\"/a\",method=\"GET\",status=\"2xx\",le=\"+Inf\"} 3",
+        ]
+    );
+    for (line, want) in [
+        (
+            "http_request_duration_seconds_sum{route=\"/a\",method=\"GET\",status=\"2xx\"}",
+            "0.015",
+        ),
+        (
+            "http_request_duration_seconds_count{route=\"/a\",method=\"GET\",status=\"2xx\"}",
+            "3",
+        ),
+        (
+            "http_request_duration_seconds_count{route=\"/a\",method=\"GET\",status=\"other\"}",
+            "7",
+        ),
+        (
+            "http_upstream_duration_seconds_count{route=\"/a\",method=\"GET\",status=\"2xx\"}",
+            "1",
+        ),
+        (
+            "http_upstream_duration_seconds_bucket{route=\"/a\",method=\"GET\",status=\"2xx\",le=\"0.01\"}",
+            "1",
+        ),
+    ] {
+        assert!(
+            text.contains(&format!("{line} {want}\n")),
+            "{line} {want}\n{text}"
+        );
+    }
+    // The code label is unchanged by the option's existence: one series
+    // per code.
+    let codes = fresh(&s, &RenderOptions::default());
+    assert_eq!(lines_of(&codes, "http_requests_total{").len(), 5);
+    if let Some((ok, msg)) = promtool_check(&text) {
+        assert!(ok, "{msg}");
+    }
+}
+
+/// Keys of one class from different inputs stay apart: the `source`
+/// label still tells them.
+#[test]
+fn status_class_keeps_sources_apart() {
+    let mut s = hostile();
+    let mut keys = s.keys.to_vec();
+    for (source, status) in [(1, 204), (0, 201), (1, 200)] {
+        keys.push(KeySnap {
+            source,
+            status,
+            ..keys[0].clone()
+        });
+    }
+    s.keys = Arc::from(keys);
+    let opts = RenderOptions {
+        status: StatusLabel::Class,
+        ..Default::default()
+    };
+    let text = fresh(&s, &opts);
+    let got: Vec<&str> = lines_of(&text, "http_requests_total{")
+        .into_iter()
+        .map(|l| l.split("status=").nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "\"2xx\",source=\"/logs/\\\"odd\\\"\\\\name.log\"} 6",
+            "\"2xx\",source=\"second\"} 6",
+        ]
+    );
+}
+
+/// `--no-summary` drops exactly the window summary family.
+#[test]
+fn no_summary_drops_the_window_summary_only() {
+    let with = fresh(&testkit::snapshot(), &RenderOptions::default());
+    let without = fresh(
+        &testkit::snapshot(),
+        &RenderOptions {
+            summary: false,
+            ..Default::default()
+        },
+    );
+    let kept: Vec<&str> = with
+        .lines()
+        .filter(|l| !l.contains("http_request_duration_window_seconds"))
+        .collect();
+    assert_eq!(without.lines().collect::<Vec<_>>(), kept);
+    assert_ne!(with.lines().count(), kept.len());
+}
+
+/// `RenderCache::render_gzip` is `render`'s text, gzipped — on a miss, on
+/// a hit (only the max gauge compressed again), and after the snapshot or
+/// the format changes.
+#[test]
+fn render_cache_gzip_is_the_text_gzipped() {
+    use std::io::Read;
+    let gunzip = |b: &[u8]| {
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(b)
+            .read_to_string(&mut out)
+            .expect("one valid gzip member");
+        out
+    };
+    let opts = RenderOptions::default();
+    let (mut st_a, mut st_b) = (ScrapeState::default(), ScrapeState::default());
+    let mut cache = RenderCache::default();
+    let first = Arc::new(stepped(10_500, &[9_000, 1_000, 2_000, 3_000]));
+    let second = Arc::new(stepped(12_700, &[2_000, 3_000, 7_000, 4_000]));
+    for (snap, format) in [
+        (&first, Format::Text),
+        (&first, Format::Text),
+        (&first, Format::OpenMetrics),
+        (&second, Format::OpenMetrics),
+        (&second, Format::Text),
+        (&second, Format::Text),
+    ] {
+        let want = render_as(snap, &opts, &mut st_a, format);
+        let gz = cache
+            .render_gzip(snap, &opts, &mut st_b, format)
+            .expect("compresses");
+        same("gzip", &want, &gunzip(&gz));
+        assert!(gz.len() < want.len() / 3, "{} of {}", gz.len(), want.len());
     }
 }
