@@ -837,40 +837,19 @@ fn generated_logs_give_the_same_figures_in_every_view() {
         .unwrap();
 }
 
-/// One sample of the text format: name, labels, value.
-fn parse_sample(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
-    let (head, value) = line.rsplit_once(' ')?;
-    let value: f64 = value.parse().ok()?;
-    let Some((name, rest)) = head.split_once('{') else {
-        return Some((head.to_string(), BTreeMap::new(), value));
-    };
-    let mut labels = BTreeMap::new();
-    let mut chars = rest.chars().peekable();
-    loop {
-        let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
-        if key.is_empty() {
-            break;
-        }
-        if chars.next()? != '"' {
-            return None;
-        }
-        let mut v = String::new();
-        loop {
-            match chars.next()? {
-                '\\' => v.push(match chars.next()? {
-                    'n' => '\n',
-                    c => c,
-                }),
-                '"' => break,
-                c => v.push(c),
-            }
-        }
-        labels.insert(key.trim_start_matches(',').to_string(), v);
-        if chars.peek() == Some(&'}') {
-            break;
-        }
-    }
-    Some((name.to_string(), labels, value))
+/// The real binary's stdout, which must exit 0.
+fn routetop_ok(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 type Samples = BTreeMap<(String, Vec<(String, String)>), f64>;
@@ -880,7 +859,7 @@ type Samples = BTreeMap<(String, Vec<(String, String)>), f64>;
 fn since_start_samples(body: &str, job: Option<&str>) -> Samples {
     body.lines()
         .filter(|l| !l.starts_with('#'))
-        .filter_map(parse_sample)
+        .filter_map(net::parse_sample)
         .filter(|(name, labels, _)| {
             let family = SINCE_START_FAMILIES.iter().any(|f| {
                 name.strip_prefix(f)
@@ -922,23 +901,14 @@ fn once_push_and_a_live_replays_metrics_are_the_same_samples() {
         "pushgateway did not start"
     );
     let sample = "sample-logs/combined_rt.log";
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .current_dir(root())
-        .args([
-            "--once",
-            "--push",
-            &format!("http://{gw}"),
-            "--job",
-            "diff",
-            sample,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    routetop_ok(&[
+        "--once",
+        "--push",
+        &format!("http://{gw}"),
+        "--job",
+        "diff",
+        sample,
+    ]);
     let pushed = since_start_samples(&net::get(gw, "/metrics", &[]).unwrap().body, Some("diff"));
 
     let port = net::free_port();
@@ -981,19 +951,7 @@ fn once_push_and_a_live_replays_metrics_are_the_same_samples() {
 /// the exact maximum, in any row of the CSV, the table or the JSON.
 #[test]
 fn percentiles_never_exceed_the_exact_max() {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
-            .current_dir(root())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = routetop_ok;
     let csv = run(&["--once", "-o", "csv", "sample-logs/combined_rt.log"]);
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -43,42 +43,6 @@ fn routetop(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// One sample line of the text format: name, labels, value.
-fn parse_sample(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
-    let (head, value) = line.rsplit_once(' ')?;
-    let value: f64 = value.parse().ok()?;
-    let Some((name, rest)) = head.split_once('{') else {
-        return Some((head.to_string(), BTreeMap::new(), value));
-    };
-    let mut labels = BTreeMap::new();
-    let mut chars = rest.chars().peekable();
-    loop {
-        let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
-        if key.is_empty() {
-            break;
-        }
-        if chars.next()? != '"' {
-            return None;
-        }
-        let mut v = String::new();
-        loop {
-            match chars.next()? {
-                '\\' => v.push(match chars.next()? {
-                    'n' => '\n',
-                    c => c,
-                }),
-                '"' => break,
-                c => v.push(c),
-            }
-        }
-        labels.insert(key.trim_start_matches(',').to_string(), v);
-        if chars.peek() == Some(&'}') {
-            break;
-        }
-    }
-    Some((name.to_string(), labels, value))
-}
-
 /// Samples of `name` in the gateway's group (job, instance).
 fn samples(gw: SocketAddr, name: &str, job: &str) -> Vec<(BTreeMap<String, String>, f64)> {
     let r = get(gw, "/metrics", &[]).unwrap();
@@ -86,7 +50,7 @@ fn samples(gw: SocketAddr, name: &str, job: &str) -> Vec<(BTreeMap<String, Strin
     r.body
         .lines()
         .filter(|l| !l.starts_with('#'))
-        .filter_map(parse_sample)
+        .filter_map(net::parse_sample)
         .filter(|(n, l, _)| n == name && l.get("job").map(String::as_str) == Some(job))
         .map(|(_, l, v)| (l, v))
         .collect()

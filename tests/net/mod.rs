@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -306,4 +307,40 @@ pub fn raise_open_files(want: u64) -> Result<(), u64> {
         },
     )
     .map_err(|_| hard)
+}
+
+/// One sample line of the text format: name, labels, value.
+pub fn parse_sample(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
+    let (head, value) = line.rsplit_once(' ')?;
+    let value: f64 = value.parse().ok()?;
+    let Some((name, rest)) = head.split_once('{') else {
+        return Some((head.to_string(), BTreeMap::new(), value));
+    };
+    let mut labels = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        if chars.next()? != '"' {
+            return None;
+        }
+        let mut v = String::new();
+        loop {
+            match chars.next()? {
+                '\\' => v.push(match chars.next()? {
+                    'n' => '\n',
+                    c => c,
+                }),
+                '"' => break,
+                c => v.push(c),
+            }
+        }
+        labels.insert(key.trim_start_matches(',').to_string(), v);
+        if chars.peek() == Some(&'}') {
+            break;
+        }
+    }
+    Some((name.to_string(), labels, value))
 }
