@@ -14,6 +14,7 @@
 //! of their own with a small tokio runtime, so the synchronous engine and
 //! dashboard need no async runtime of their own.
 
+mod body;
 mod conns;
 pub mod families;
 mod gzip;

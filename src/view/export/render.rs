@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use flate2::CompressError;
+use hyper::body::Bytes;
 
 use super::families::{self, ScrapeState, families};
 use super::gzip::{self, Piece};
@@ -39,9 +40,10 @@ pub fn render_as(
 pub struct RenderCache {
     key: Option<(Arc<Snapshot>, Format)>,
     /// Families sorting before the max gauge, and after it (with the end
-    /// of the exposition).
-    head: String,
-    tail: String,
+    /// of the exposition). Shared, not copied, by every response that
+    /// serves them ([`RenderCache::render_parts`]).
+    head: Bytes,
+    tail: Bytes,
     /// `head` and `tail` compressed, at the first gzip scrape of the
     /// snapshot.
     gz: Option<(Piece, Piece)>,
@@ -56,12 +58,30 @@ impl RenderCache {
         state: &mut ScrapeState,
         format: Format,
     ) -> String {
+        let parts = self.render_parts(snap, opts, state, format);
+        let mut out = Vec::with_capacity(parts.iter().map(Bytes::len).sum());
+        for p in &parts {
+            out.extend_from_slice(p);
+        }
+        // The parts are whole encoded families, each valid UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// The exposition as text in three parts, to be sent one after the
+    /// other: the snapshot's families before the max gauge and after it
+    /// are shared by every response of the snapshot (reference-counted),
+    /// so 64 slow scrapers of a 12 MB exposition hold one copy of it, not
+    /// 64.
+    pub fn render_parts(
+        &mut self,
+        snap: &Arc<Snapshot>,
+        opts: &RenderOptions,
+        state: &mut ScrapeState,
+        format: Format,
+    ) -> [Bytes; 3] {
         let max = self.update(snap, opts, state, format);
-        let mut out = String::with_capacity(self.head.len() + max.len() + self.tail.len());
-        out.push_str(&self.head);
-        out.push_str(&max);
-        out.push_str(&self.tail);
-        out
+        [self.head.clone(), Bytes::from(max), self.tail.clone()]
     }
 
     /// The exposition as one gzip member: what [`RenderCache::render`]
@@ -77,10 +97,7 @@ impl RenderCache {
         let max = Piece::new(max.as_bytes())?;
         let (head, tail) = match self.gz.take() {
             Some(p) => p,
-            None => (
-                Piece::new(self.head.as_bytes())?,
-                Piece::new(self.tail.as_bytes())?,
-            ),
+            None => (Piece::new(&self.head)?, Piece::new(&self.tail)?),
         };
         let out = gzip::member(&[&head, &max, &tail]);
         self.gz = Some((head, tail));
@@ -101,9 +118,10 @@ impl RenderCache {
             let fams = families::snapshot_families(snap, opts);
             let max_name = families::max_gauge_name(opts);
             let at = fams.partition_point(|f| f.name() < max_name.as_str());
-            self.head = text::encode_part(&fams[..at], format);
-            self.tail = text::encode_part(&fams[at..], format);
-            text::end(&mut self.tail, format);
+            self.head = Bytes::from(text::encode_part(&fams[..at], format));
+            let mut tail = text::encode_part(&fams[at..], format);
+            text::end(&mut tail, format);
+            self.tail = Bytes::from(tail);
             self.gz = None;
             self.key = Some((snap.clone(), format));
         }

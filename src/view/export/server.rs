@@ -27,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -35,6 +34,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+use super::body::Chunks;
 use super::conns::{Answering, Conns, Phase, Timeouts};
 use super::families::ScrapeState;
 use super::gzip::Encoding;
@@ -245,10 +245,18 @@ struct App {
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-type Resp = Response<Full<Bytes>>;
+type Resp = Response<Chunks>;
 
 fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
-    let mut r = Response::new(Full::new(body.into()));
+    respond_parts(status, content_type, [body.into()])
+}
+
+fn respond_parts(
+    status: StatusCode,
+    content_type: &str,
+    parts: impl IntoIterator<Item = Bytes>,
+) -> Resp {
+    let mut r = Response::new(Chunks::new(parts));
     *r.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -311,15 +319,17 @@ async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
                 let mut cache = app.cache.lock().unwrap_or_else(|p| p.into_inner());
                 match encoding {
                     Encoding::Identity => {
-                        Ok(cache.render(&snap, &app.render, &mut state, format).into())
+                        Ok(cache.render_parts(&snap, &app.render, &mut state, format))
                     }
-                    Encoding::Gzip => cache.render_gzip(&snap, &app.render, &mut state, format),
+                    Encoding::Gzip => cache
+                        .render_gzip(&snap, &app.render, &mut state, format)
+                        .map(|gz| [Bytes::from(gz), Bytes::new(), Bytes::new()]),
                 }
             })
             .await;
             match body {
-                Ok(Ok(bytes)) => {
-                    let mut r = respond(StatusCode::OK, format.content_type(), bytes);
+                Ok(Ok(parts)) => {
+                    let mut r = respond_parts(StatusCode::OK, format.content_type(), parts);
                     let h = r.headers_mut();
                     // The body depends on both: caches must key on them.
                     h.insert(
