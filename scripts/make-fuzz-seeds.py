@@ -46,9 +46,11 @@ def head(name, n=LINES):
 
 
 def bad_lines(name):
-    """The sample's lines that its own format does not read (mixed-bad)."""
+    """A few of the sample's lines that do not start like a request line
+    (mixed-bad's injected garbage), leaving out its 70 kB line: inputs are
+    cut at -max_len anyway."""
     lines = (SAMPLES / name).read_bytes().splitlines(keepends=True)
-    return b"".join(l for l in lines if not l[:1].isdigit())
+    return b"".join([l for l in lines if not l[:1].isdigit() and len(l) < 2000][:LINES * 2])
 
 
 def write(target, data):
