@@ -33,3 +33,12 @@ export INSTA_UPDATE=no
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# The fuzz targets (fuzz/, a workspace of its own): formatted and linted
+# like the rest (checked into target/, beside the workspace's, so the
+# dependencies' checks are shared), then each run for a short while from
+# the committed seeds (scripts/fuzz.sh installs nightly and cargo-fuzz
+# when missing; FUZZ_SECONDS changes the time per target).
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target --all-targets --locked -- -D warnings
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

@@ -66,7 +66,12 @@ impl FileConfig {
     pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| {
+        FileConfig::parse(&text, path)
+    }
+
+    /// Parses the text of the config file at `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| {
             // One line: where, then what (toml draws a multi-line picture).
             let at = match e.span() {
                 Some(span) => {

@@ -101,11 +101,16 @@ pub fn pieces(fmt: &str, base: usize) -> Result<Vec<Piece>, (usize, String)> {
             arg = Some(&fmt[i + 1..i + close]);
             i += close + 1;
         }
-        let Some(&d) = b.get(i) else {
+        // A char, not a byte: a non-ASCII one (never a directive) is named
+        // whole in the error, which slices the format at its end.
+        let Some(d) = fmt[i..].chars().next() else {
             return Err((base + at, "`%` at the end of the format".into()));
         };
-        i += 1;
-        let spec = directive(d, arg, modifier, final_status, has_d).ok_or_else(|| {
+        i += d.len_utf8();
+        let known = d
+            .is_ascii()
+            .then(|| directive(d as u8, arg, modifier, final_status, has_d));
+        let spec = known.flatten().ok_or_else(|| {
             (
                 base + at,
                 format!("unknown Apache directive `{}`", &fmt[at..i]),

@@ -503,6 +503,23 @@ fn regex_format() {
     );
 }
 
+/// Found by the `format_apache` fuzz target: `%` before a non-ASCII
+/// character sliced the format inside that character to name it, and
+/// panicked instead of reporting an unknown directive.
+#[test]
+fn apache_non_ascii_directive_is_an_error_not_a_panic() {
+    for (fmt, name, at) in [
+        ("%h %\u{8c} %>s", "%\u{8c}", 3),
+        ("%h %>é %>s", "%>é", 3),
+        ("%{Referer}€", "%{Referer}€", 0),
+        ("%s %😀", "%😀", 3),
+    ] {
+        let e = Format::compile(&FormatSpec::Apache(fmt.into()), &[]).unwrap_err();
+        assert_eq!(e.at, Some(at), "{fmt}");
+        assert_eq!(e.msg, format!("unknown Apache directive `{name}`"), "{fmt}");
+    }
+}
+
 #[test]
 fn bad_format_strings_point_at_the_offending_part() {
     let e = Format::compile(&FormatSpec::parse("%h %l %Q %>s \"%r\"").unwrap(), &[]).unwrap_err();

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpus (fuzz/seeds/TARGET/) from
+sample-logs/ and tests/configs/: a few lines of each sample, in the input
+shape of each target (see the target's docs in fuzz/fuzz_targets/), one
+file per seed, named by its content's hash so equal seeds are one file.
+
+Run from anywhere; it replaces fuzz/seeds/ wholesale."""
+
+import hashlib
+import pathlib
+import shutil
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample-logs"
+SEEDS = ROOT / "fuzz" / "seeds"
+LINES = 3
+
+# Preset index in PRESETS (src/format/spec.rs) and format strings.
+PRESETS = ["combined", "common", "vcombined", "combined_rt", "combined_upstream", "main", "combined_D"]
+APACHE = {
+    "apache-combined-D.log": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D',
+    "apache-common.log": '%h %l %u %t "%r" %>s %b',
+    "apache-vcombined.log": '%v:%p %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
+}
+NGINX = {
+    "combined_rt.log": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time',
+    "nginx-upstream.log": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time',
+    "dashed.log": "$remote_addr-[$time_local]-$request-$status-$request_time",
+    "mixed-bad.log": "log_format main '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $request_time';",
+}
+PRESET_OF = {
+    "apache-combined-D.log": "combined_D",
+    "apache-common.log": "common",
+    "apache-vcombined.log": "vcombined",
+    "combined_rt.log": "combined_rt",
+    "nginx-upstream.log": "combined_upstream",
+    "mixed-bad.log": "combined_rt",
+}
+REGEX = r"^(?P<time>\S+) (?P<method>[A-Z]+) (?P<path>\S+) -> (?P<status>\d{3}) in (?P<latency_ms>\d+)ms"
+JSON = ["caddy.log", "traefik.log", "nginx-json.log"]
+
+
+def head(name, n=LINES):
+    with open(SAMPLES / name, "rb") as f:
+        return b"".join(f.readline() for _ in range(n))
+
+
+def bad_lines(name):
+    """A few of the sample's lines that do not start like a request line
+    (mixed-bad's injected garbage), leaving out its 70 kB line: inputs are
+    cut at -max_len anyway."""
+    lines = (SAMPLES / name).read_bytes().splitlines(keepends=True)
+    return b"".join([l for l in lines if not l[:1].isdigit() and len(l) < 2000][:LINES * 2])
+
+
+def write(target, data):
+    d = SEEDS / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
+
+
+def main():
+    shutil.rmtree(SEEDS, ignore_errors=True)
+    logs = sorted(p.name for p in SAMPLES.glob("*.log"))
+    for name in logs:
+        write("detect", head(name, 6))
+    write("detect", bad_lines("mixed-bad.log") + head("mixed-bad.log"))
+    for name, preset in PRESET_OF.items():
+        write("format_preset", bytes([PRESETS.index(preset)]) + head(name))
+    write("format_preset", bytes([PRESETS.index("combined_rt")]) + bad_lines("mixed-bad.log"))
+    for name, fmt in APACHE.items():
+        write("format_apache", fmt.encode() + b"\n" + head(name))
+    write("format_apache", b'LogFormat "%h %t \\"%r\\" %>s %T" short\n' + head("apache-common.log", 1))
+    for name, fmt in NGINX.items():
+        write("format_nginx", fmt.encode() + b"\n" + head(name))
+    write("format_regex", REGEX.encode() + b"\n" + head("app-regex.log"))
+    for name in JSON:
+        write("format_json", b"\n" + head(name))
+    write("format_json", b"latency=Duration:ns,path=RequestPath\n" + head("traefik.log"))
+    targets = []
+    for name in ["apache-common.log", "caddy.log", "traefik.log"]:
+        for line in head(name, 20).splitlines():
+            for part in line.replace(b'"', b" ").split():
+                if part.startswith(b"/") and part not in targets:
+                    targets.append(part)
+    targets += [
+        b"/api/users/550e8400-e29b-41d4-a716-446655440000/orders?page=2",
+        b"/v1/files/0123456789abcdef0123/2024-03-10T12:00/jane.doe@example.com",
+        b"/grpc.health.v1.Health/Check",
+        b"https://shop.example.com/cart/42.json#top",
+        b"*",
+        b"-",
+    ]
+    write("route", b"\n" + b"\n".join(targets))
+    write("route", b"^/api/users/([^/]+)$=/api/users/:name\n/api/users/jane\n/api/users/1/x")
+    exp = b"first.log\n" + b"\n".join(
+        b"%s %s %s" % (m, t, s)
+        for m, t, s in [
+            (b"GET", b"/api/users/123", b"200"),
+            (b"POST", b"/login", b"401"),
+            (b"GET", b"/evil\"quote\\back", b"500"),
+            (b"BREW", b"/\xff\xfe", b"418"),
+            (b"GET", b"/a", b"200"),
+            (b"GET", b"/b", b"200"),
+            (b"GET", b"/c", b"200"),
+            (b"GET", b"/d", b"200"),
+        ]
+    )
+    write("exposition", exp)
+    for p in sorted((ROOT / "tests" / "configs").glob("*/*.toml")):
+        write("config_toml", p.read_bytes())
+    for y in [
+        b"basic_auth_users:\n  prom: $2y$04$abcdefghijklmnopqrstuuQ3Gp7nQ6fL2L6H0pZ0sG9v1bDq1lWq\n",
+        b"tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  min_version: TLS12\n",
+        b"http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n  http2: false\n",
+        b"tls_server_config:\n  cert: |\n    -----BEGIN CERTIFICATE-----\n    MIIB\n    -----END CERTIFICATE-----\n  key: x\n",
+    ]:
+        write("web_config", y)
+    auth = b"Authorization: Basic cHJvbTpzZWNyZXQ=\r\n"
+    for req in [
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + auth + b"Accept: application/openmetrics-text; version=1.0.0\r\n\r\n",
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cHJvbTp3cm9uZw==\r\n\r\n",
+        b"HEAD / HTTP/1.0\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+        b"GET /nothing?x=1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
+    ]:
+        write("http", req)
+
+
+if __name__ == "__main__":
+    main()
