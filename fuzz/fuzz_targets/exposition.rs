@@ -26,7 +26,7 @@ use routetop::format::scan::{self, Plain};
 use routetop::format::{Format, FormatSpec};
 use routetop::route::Router;
 use routetop::testkit;
-use routetop::view::export::{self, RenderOptions, ScrapeState};
+use routetop::view::export::{self, RenderOptions, ScrapeState, StatusLabel};
 use routetop_fuzz::{Dialect, check_exposition, split_spec};
 
 /// Method and target as any bytes: `(?-u)` so invalid UTF-8 matches too.
@@ -41,11 +41,14 @@ fn format() -> &'static Format {
 }
 
 /// Both formats, one with the default options and one with the others
-/// (each format's escaping is the same under either).
+/// (each format's escaping is the same under either; status classes add
+/// up codes, which must still give one series per label set).
 fn check(snap: &Snapshot) {
     let other = RenderOptions {
         namespace: Some("ns".into()),
         max_gauge: false,
+        status: StatusLabel::Class,
+        summary: false,
     };
     for (opts, format, dialect) in [
         (
