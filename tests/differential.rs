@@ -34,7 +34,7 @@ use routetop::config::{Config, Mode, OutputFormat, WindowBy};
 use routetop::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
 use routetop::format::{FormatSpec, Odd};
 use routetop::run::Running;
-use routetop::view::export::{PushConfig, RenderOptions, ScrapeState, render};
+use routetop::view::export::{PushConfig, RenderOptions, ScrapeState, StatusLabel, render};
 use routetop::view::report::{self, ReportData};
 use routetop::view::tui::{self, App};
 
@@ -156,8 +156,17 @@ const SINCE_START_FAMILIES: &[&str] = &[
 ];
 
 /// The since-start families of the metrics text of `s`.
+/// Rendered as served by default and with the fleet controls
+/// (`--export-status class --no-summary`): codes added up into classes
+/// must agree too.
 fn exposition(s: &Snapshot) -> String {
-    let text = render(s, &RenderOptions::default(), &mut ScrapeState::default());
+    let class = RenderOptions {
+        status: StatusLabel::Class,
+        summary: false,
+        ..RenderOptions::default()
+    };
+    let mut text = render(s, &RenderOptions::default(), &mut ScrapeState::default());
+    text.push_str(&render(s, &class, &mut ScrapeState::default()));
     let mut keep = false;
     let mut out = String::new();
     for line in text.lines() {
