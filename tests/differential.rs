@@ -400,6 +400,15 @@ fn check(case: &Case) {
         }
     }
 
+    // The headless view's since-start summary (printed when every input
+    // has ended).
+    assert_lines_eq(
+        name,
+        "headless summary",
+        &routetop::view::headless::final_summary(&want),
+        &routetop::view::headless::final_summary(&got),
+    );
+
     // What /metrics serves and --push sends.
     assert_lines_eq(name, "metrics", &exposition(&want), &exposition(&got));
 
