@@ -114,11 +114,9 @@ pub struct LiveEngine {
     total: Recent,
     window_steps: Vec<u64>,
     step: u64,
-    /// Step at which counting began (0, or the step of the last reset):
-    /// windows fill from there.
-    counting_from: u64,
-    /// When counting began (the start, or the last reset): since-start
-    /// rates of arrival time are over the time since.
+    /// When counting began: since-start rates of arrival time are over the
+    /// time since (a reset is the dashboard's, `epoch.rs`: it restarts
+    /// nothing here). Windows fill from step 0.
     started: Instant,
     /// When the engine started, for telling a replay from live traffic.
     started_wall: SystemTime,
@@ -166,7 +164,6 @@ impl LiveEngine {
             registry,
             sources: Vec::new(),
             step: 0,
-            counting_from: 0,
             started: Instant::now(),
             started_wall: SystemTime::now(),
             lag: None,
@@ -386,8 +383,8 @@ impl LiveEngine {
     /// Closes the current step and moves to `next`.
     fn close_steps(&mut self, next: u64) {
         let step = self.step;
-        // Since-start figures already hold the step's requests: closing it
-        // changes windows and series only.
+        // The step goes into since-start histograms, windows and series
+        // (since-start quantiles read the open step too: `refresh_since`).
         for r in self.recent.iter_mut().flatten() {
             if r.is_dirty() {
                 r.close_step(step, &mut self.scratch);
@@ -435,7 +432,7 @@ impl LiveEngine {
         let at = self.snapshot();
         self.view = Some(ViewEpoch::new(
             &at,
-            self.step.max(self.counting_from),
+            self.step,
             &self.window_steps,
             self.cfg.series,
         ));
@@ -476,7 +473,7 @@ impl LiveEngine {
             }
         };
         let step = self.cfg.step;
-        let (current, origin) = (self.step, self.counting_from);
+        let (current, origin) = (self.step, 0);
         let n = ROUTE_SERIES.min(self.cfg.series);
         if self.zeros.end != current || self.zeros.requests.len() != n {
             let z = vec![0u64; n];
