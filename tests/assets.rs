@@ -264,8 +264,10 @@ fn systemd_unit_runs_the_headless_exporter() {
         .expect("ExecStart");
     assert_eq!(
         exec,
-        "/usr/local/bin/routetop --headless --metrics ${LISTEN} $LOGS"
+        "/usr/local/bin/routetop --headless --metrics ${LISTEN} --state ${STATE_DIRECTORY}/state $LOGS"
     );
+    // Its state goes where systemd makes room for it.
+    assert!(unit.contains("\nStateDirectory=routetop\n"));
     // The command line with the unit's defaults parses into a config that
     // serves /metrics on loopback.
     use clap::Parser;
@@ -274,11 +276,17 @@ fn systemd_unit_runs_the_headless_exporter() {
         "--headless",
         "--metrics",
         "127.0.0.1:9898",
+        "--state",
+        "/var/lib/routetop/state",
         "/var/log/nginx/access.log",
     ])
     .unwrap();
     let c = routetop::config::Config::from_args(&args, false).unwrap();
     assert_eq!(c.export.metrics.as_deref(), Some("127.0.0.1:9898"));
+    assert_eq!(
+        c.live.state.as_deref(),
+        Some(std::path::Path::new("/var/lib/routetop/state"))
+    );
     assert_eq!(c.inputs.len(), 1);
 
     if net::which("systemd-analyze").is_none() {

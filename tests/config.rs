@@ -317,3 +317,42 @@ fn fleet_controls_come_from_the_file_or_flags() {
         "{e}"
     );
 }
+
+/// `--state` and `--state-interval`, from the file or flags (which win);
+/// `--once` refuses `--state`, which only follow mode uses.
+#[test]
+fn saved_state_comes_from_the_file_or_flags() {
+    use std::time::Duration;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/valid/state.toml");
+    let f = file.to_str().unwrap();
+    let c = Config::from_args(&args(&["--config", f, "x.log"]), false).unwrap();
+    assert_eq!(
+        c.live.state.as_deref(),
+        Some(Path::new("/var/lib/routetop/state"))
+    );
+    assert_eq!(c.live.state_interval, Duration::from_secs(10));
+    let c = Config::from_args(
+        &args(&[
+            "--config",
+            f,
+            "--state",
+            "/tmp/s",
+            "--state-interval",
+            "2s",
+            "x.log",
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.live.state.as_deref(), Some(Path::new("/tmp/s")));
+    assert_eq!(c.live.state_interval, Duration::from_secs(2));
+    let c = Config::from_args(&args(&["x.log"]), false).unwrap();
+    assert_eq!(
+        (c.live.state, c.live.state_interval),
+        (None, Duration::from_secs(5))
+    );
+    let err = Config::from_args(&args(&["--once", "--state", "/tmp/s", "x.log"]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--state is for follow mode"), "{err}");
+}

@@ -13,8 +13,11 @@
 //! series = 300            # steps of history for sparklines
 //! window_by = "arrival"   # or "log": the log's own timestamps
 //! refresh = 5             # dashboard redraws per second
+//! state = "/var/lib/routetop/state"  # saved state: exact counts across restarts
+//! state_interval = "5s"   # how often the state is saved (and at exit)
 //! ```
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ArgAction;
@@ -109,6 +112,29 @@ pub struct LiveArgs {
         value_name = "HZ"
     )]
     pub refresh: Option<u32>,
+
+    /// Save offsets and counts to FILE every --state-interval and at exit,
+    /// and resume from it at start: lines written while routetop was down
+    /// are counted and counters go on from where they were (see the
+    /// README's "Saved state").
+    #[arg(
+        long,
+        env = "ROUTETOP_STATE",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
+    pub state: Option<PathBuf>,
+
+    /// How often --state is saved (default 5s; 1s to 1h). With --state,
+    /// /metrics and --push serve the counts as of the last save, so no
+    /// counter a scraper saw ever goes back after a crash.
+    #[arg(
+        long,
+        env = "ROUTETOP_STATE_INTERVAL",
+        hide_env_values = true,
+        value_name = "DURATION"
+    )]
+    pub state_interval: Option<String>,
 }
 
 /// The `[live]` table of the config file.
@@ -124,6 +150,8 @@ pub struct LiveFile {
     pub series: Option<usize>,
     pub window_by: Option<WindowBy>,
     pub refresh: Option<u32>,
+    pub state: Option<PathBuf>,
+    pub state_interval: Option<String>,
 }
 
 /// Validated live-mode settings.
@@ -139,6 +167,9 @@ pub struct LiveSettings {
     pub series: usize,
     pub window_by: WindowBy,
     pub refresh: u32,
+    /// Saved state (`--state`).
+    pub state: Option<PathBuf>,
+    pub state_interval: Duration,
 }
 
 impl Default for LiveSettings {
@@ -153,6 +184,8 @@ impl Default for LiveSettings {
             series: 300,
             window_by: WindowBy::Arrival,
             refresh: 5,
+            state: None,
+            state_interval: Duration::from_secs(5),
         }
     }
 }
@@ -209,7 +242,24 @@ impl LiveSettings {
                 "--refresh must be 4..=10, not {refresh}"
             )));
         }
+        let state_interval = dur(
+            &args.state_interval,
+            file.state_interval,
+            "state-interval",
+            d.state_interval,
+        )?;
+        if state_interval < Duration::from_secs(1) || state_interval > Duration::from_secs(3600) {
+            return Err(ConfigError(format!(
+                "--state-interval must be 1s..=1h, not {state_interval:?}"
+            )));
+        }
+        let state = args.state.clone().or(file.state);
+        if state.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err(ConfigError("--state: give a file name".into()));
+        }
         Ok(LiveSettings {
+            state,
+            state_interval,
             from_start: args.from_start || file.from_start.unwrap_or(false),
             headless: args.headless || file.headless.unwrap_or(false),
             interval: dur(&args.interval, file.interval, "interval", d.interval)?,

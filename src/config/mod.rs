@@ -292,6 +292,11 @@ impl Config {
                 .map(|(_, f)| f.clone());
         }
         let live = LiveSettings::merge(&args.live, file.live)?;
+        if args.once && args.live.state.is_some() {
+            return Err(ConfigError(
+                "--state is for follow mode: --once reads its inputs whole every time".into(),
+            ));
+        }
         let mode = if args.once {
             Mode::Once {
                 output: args.output.or(file.output).unwrap_or(OutputFormat::Table),

@@ -166,6 +166,12 @@ impl Aggregates {
         });
     }
 
+    /// Adds `stats` to `key`'s (saved state being restored).
+    pub(super) fn add(&mut self, key: Key, stats: &Stats) {
+        let i = self.slot(key, stats.count);
+        self.entries[i].stats.merge(stats);
+    }
+
     /// Adds another shard's aggregates (same registry).
     pub fn merge(&mut self, other: &Aggregates) {
         self.merge_rekeyed(other, |k| k);

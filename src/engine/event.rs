@@ -31,7 +31,29 @@ pub enum InputEvent {
     State { source: SourceId, state: InputState },
     /// The file was rotated (counted for the `rotations` figure).
     Rotated { source: SourceId },
+    /// Where the source's lines sent so far end in their file: sent after
+    /// the `Lines`/`Oversized` events it covers (files only; stdin has no
+    /// position). Once the engine has counted those lines, this is where a
+    /// restart resumes (`--state`).
+    Mark { source: SourceId, at: FileMark },
 }
+
+/// A place in a file: the end of the last line sent from it, with the
+/// bytes just before that end as the file held them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileMark {
+    /// (device, inode).
+    pub file: (u64, u64),
+    /// Byte offset just past the last whole line.
+    pub end: u64,
+    /// Up to [`MARK_FP_LEN`] bytes ending at `end`: a file that still
+    /// holds them there is the one the mark was made in, and was not
+    /// truncated or rewritten since.
+    pub fp: Vec<u8>,
+}
+
+/// Bytes of fingerprint a [`FileMark`] keeps.
+pub const MARK_FP_LEN: usize = 1024;
 
 /// What an input is doing.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -34,10 +34,15 @@ use tokio::sync::watch;
 use hdrhistogram::Histogram;
 
 use super::epoch::ViewEpoch;
-use super::event::{InputEvent, InputState, SourceId};
+use super::event::{FileMark, InputEvent, InputState, SourceId};
 use super::hist::{Hist, new_hdr};
 use super::input_stats::LinePos;
+use super::key::Key;
 use super::options::EngineConfig;
+use super::persist::{
+    STATE_VERSION, Saved, SavedKey, SavedLatency, SavedMark, SavedSource, restore_hist,
+    restore_input, restore_stats, save_hist, save_input, save_timer,
+};
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
 use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
@@ -46,7 +51,7 @@ use super::window::Recent;
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::scan::lines;
 use crate::format::{FieldOverride, Format};
-use crate::route::{RouteId, Router};
+use crate::route::{OVERFLOW_ID, RouteId, Router};
 
 /// Steps of per-route series put in each snapshot (the total gets all).
 pub const ROUTE_SERIES: usize = 120;
@@ -102,6 +107,55 @@ struct Source {
     pending_since: Option<Instant>,
     /// Lines counted so far, for error line numbers.
     line_no: u64,
+    /// How far each file of this source was counted, newest last (at most
+    /// [`MARKS_KEPT`]): where a restart resumes (`--state`).
+    marks: Vec<FileMark>,
+    /// Marks of lines held in `pending`: (length of `pending` when the
+    /// mark came, the mark).
+    pending_marks: Vec<(usize, FileMark)>,
+}
+
+/// Files of one source whose counted position is kept: the current one and
+/// the rotated ones still drained.
+const MARKS_KEPT: usize = 16;
+
+impl Source {
+    /// The lines before `mark` are counted.
+    fn commit(&mut self, mark: FileMark) {
+        self.marks.retain(|m| m.file != mark.file);
+        if self.marks.len() >= MARKS_KEPT {
+            self.marks.remove(0);
+        }
+        self.marks.push(mark);
+    }
+
+    /// The first `used` bytes held in `pending`, `data`, were counted (the
+    /// caller took them out of `pending`): the marks they reach are
+    /// committed, one that falls inside them is committed where they end.
+    fn consumed(&mut self, used: usize, data: &[u8]) {
+        let mut from = 0;
+        let marks = std::mem::take(&mut self.pending_marks);
+        for (len, mark) in marks {
+            if len <= used {
+                self.commit(mark);
+                from = len;
+            } else if from < used {
+                // The lines up to `used` are one stretch of the mark's
+                // file, ending `len - used` bytes before the mark.
+                let part = &data[from..used];
+                let fp = part[part.len().saturating_sub(super::event::MARK_FP_LEN)..].to_vec();
+                self.commit(FileMark {
+                    file: mark.file,
+                    end: mark.end - (len - used) as u64,
+                    fp,
+                });
+                from = used;
+                self.pending_marks.push((len - used, mark));
+            } else {
+                self.pending_marks.push((len - used, mark));
+            }
+        }
+    }
 }
 
 pub struct LiveEngine {
@@ -194,6 +248,8 @@ impl LiveEngine {
                 pending: Vec::new(),
                 pending_since: None,
                 line_no: 0,
+                marks: Vec::new(),
+                pending_marks: Vec::new(),
             });
         }
         &mut self.sources[i]
@@ -233,6 +289,15 @@ impl LiveEngine {
                 }
             }
             InputEvent::Rotated { source } => self.source(source).rotations += 1,
+            InputEvent::Mark { source, at } => {
+                let s = self.source(source);
+                if s.pending.is_empty() {
+                    s.commit(at);
+                } else {
+                    let len = s.pending.len();
+                    s.pending_marks.push((len, at));
+                }
+            }
         }
     }
 
@@ -267,12 +332,14 @@ impl LiveEngine {
                     s.format = Some(Arc::new(d.format));
                     s.pending_since = None;
                     let data = std::mem::take(&mut s.pending);
+                    s.consumed(data.len(), &data);
                     self.ingest(source, &data);
                     return;
                 }
                 Verdict::Unknown { used, .. } => {
                     let rest = s.pending.split_off(used);
                     let data = std::mem::replace(&mut s.pending, rest);
+                    s.consumed(data.len(), &data);
                     s.pending_since = (!s.pending.is_empty()).then(Instant::now);
                     self.unparsed(source, &data);
                     // The rest decides on its own, or waits for more.
@@ -578,12 +645,207 @@ impl LiveEngine {
                 .any(|r| !r.is_settled(self.step, n))
     }
 
+    /// The state to save (`--state`): every since-start count and, per
+    /// source, how far each file was counted — as of now, between two
+    /// events, so the two agree.
+    pub fn save(&mut self) -> Saved {
+        let (agg, inputs) = self.shard.read();
+        let keys = agg
+            .entries
+            .iter()
+            .map(|e| SavedKey {
+                source: e.key.source,
+                route: e.key.route,
+                method: e.key.method,
+                status: e.key.status,
+                count: e.stats.count,
+                bytes: e.stats.bytes,
+                latency: save_timer(&e.stats.latency),
+                upstream: e.stats.upstream.as_deref().map(save_timer),
+            })
+            .collect();
+        let (span, keys_folded) = (agg.span, agg.keys_folded);
+        let inputs = inputs.to_vec();
+        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let routes = reg.routes.names().iter().map(|n| n.to_string()).collect();
+        let methods = reg.methods.names().iter().map(|n| n.to_string()).collect();
+        let folded = reg.routes.folded_hashes();
+        let max_routes = reg.routes.cap();
+        drop(reg);
+        let union = &mut self.union;
+        let latency = |route: u32, r: &mut Recent, union: &mut Hist| {
+            let (h, max_us, log2) = r.since_parts(union);
+            SavedLatency {
+                route,
+                max_us,
+                log2: log2.to_vec(),
+                hist: save_hist(h),
+            }
+        };
+        let route_latency = self
+            .recent
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(id, r)| Some(latency(id as u32, r.as_mut()?, union)))
+            .collect();
+        let total_latency = latency(0, &mut self.total, union);
+        let sources = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let st = inputs.get(i).cloned().unwrap_or_default();
+                let (errors, odd, samples) = save_input(&st);
+                SavedSource {
+                    id: i as u16,
+                    name: s.name.clone(),
+                    line_no: s.line_no,
+                    rotations: s.rotations,
+                    lines: st.lines,
+                    requests: st.requests,
+                    errors,
+                    odd,
+                    samples,
+                    marks: s
+                        .marks
+                        .iter()
+                        .map(|m| SavedMark {
+                            dev: m.file.0,
+                            ino: m.file.1,
+                            end: m.end,
+                            fp: m.fp.clone(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let saved_at_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Saved {
+            version: STATE_VERSION,
+            saved_at_ms,
+            counting_secs: self.started.elapsed().as_secs_f64(),
+            bounds_us: self.cfg.engine.bounds_us.to_vec(),
+            max_routes,
+            routes,
+            methods,
+            folded,
+            keys_folded,
+            span,
+            keys,
+            route_latency,
+            total_latency,
+            sources,
+        }
+    }
+
+    /// Starts from saved state, before any event: counts go on from the
+    /// saved ones, under the same source ids (the follower gives each
+    /// saved input its id back). Routes are registered again by name, under
+    /// today's cap (past it they fold into the overflow, as new ones
+    /// would). Refused when the bucket bounds differ: the saved bucket
+    /// counters would mean other ranges.
+    pub fn restore(&mut self, saved: &Saved) -> Result<(), String> {
+        if saved.bounds_us[..] != self.cfg.engine.bounds_us[..] {
+            return Err("it was saved with other latency buckets (--buckets)".into());
+        }
+        let (routes, methods) = {
+            let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+            let routes: Vec<RouteId> = saved
+                .routes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| match i {
+                    0 => OVERFLOW_ID,
+                    _ => reg.routes.intern(n.as_bytes()),
+                })
+                .collect();
+            reg.routes.note_folded(&saved.folded);
+            let methods: Vec<u8> = saved
+                .methods
+                .iter()
+                .map(|m| reg.methods.intern(m.as_bytes()))
+                .collect();
+            (routes, methods)
+        };
+        let n_buckets = self.cfg.engine.bounds_us.len();
+        let (agg, inputs) = self.shard.parts_mut();
+        for k in &saved.keys {
+            let key = Key {
+                source: k.source,
+                route: routes.get(k.route as usize).copied().unwrap_or(OVERFLOW_ID),
+                method: methods
+                    .get(k.method as usize)
+                    .copied()
+                    .unwrap_or(super::key::METHOD_OTHER),
+                status: k.status,
+            };
+            agg.add(key, &restore_stats(k, n_buckets));
+        }
+        if let Some((a, b)) = saved.span {
+            agg.note_time(a);
+            agg.note_time(b);
+        }
+        agg.keys_folded += saved.keys_folded;
+        for src in &saved.sources {
+            let i = src.id as usize;
+            if inputs.len() <= i {
+                inputs.resize_with(i + 1, Default::default);
+            }
+            inputs[i] = restore_input(src);
+        }
+        for src in &saved.sources {
+            let s = self.source(src.id);
+            s.name = src.name.clone();
+            // Until the follower says what it makes of it (it says `done`
+            // of a saved input no path names any more).
+            s.state = InputState::Waiting;
+            s.rotations = src.rotations;
+            s.line_no = src.line_no;
+            s.marks = src
+                .marks
+                .iter()
+                .map(|m| FileMark {
+                    file: (m.dev, m.ino),
+                    end: m.end,
+                    fp: m.fp.clone(),
+                })
+                .collect();
+        }
+        let (ws, series) = (&self.window_steps, self.cfg.series);
+        for l in &saved.route_latency {
+            let id = routes.get(l.route as usize).copied().unwrap_or(OVERFLOW_ID) as usize;
+            if self.recent.len() <= id {
+                self.recent.resize_with(id + 1, || None);
+            }
+            self.recent[id]
+                .get_or_insert_with(|| Recent::new(ws, series))
+                .restore_since(restore_hist(&l.hist), l.max_us, &l.log2);
+        }
+        let t = &saved.total_latency;
+        self.total
+            .restore_since(restore_hist(&t.hist), t.max_us, &t.log2);
+        let counted = Duration::try_from_secs_f64(saved.counting_secs).unwrap_or_default();
+        self.started = Instant::now().checked_sub(counted).unwrap_or(self.started);
+        self.since_cache = None;
+        self.news = true;
+        Ok(())
+    }
+
     /// Detects whatever is still held (end of run).
     pub fn flush(&mut self) {
         for i in 0..self.sources.len() {
             self.detect_pending(i as SourceId, true);
         }
     }
+}
+
+/// Saving state (`--state`): every `every`, the engine hands `save` the
+/// state and the snapshot of the same instant; and once more at the end.
+pub struct Checkpoint {
+    pub every: Duration,
+    pub save: Box<dyn FnMut(Saved, Arc<Snapshot>) + Send>,
 }
 
 /// The engine loop: applies input events as they come and publishes a
@@ -595,10 +857,12 @@ pub fn run(
     control: Receiver<Control>,
     publish: watch::Sender<Arc<Snapshot>>,
     stop: Arc<AtomicBool>,
+    mut checkpoint: Option<Checkpoint>,
 ) -> Arc<Snapshot> {
     let (step, every) = (engine.cfg.step, engine.cfg.publish.min(engine.cfg.step));
     let start = Instant::now();
     let (mut next_step, mut next_publish) = (start + step, start + every);
+    let mut next_save = checkpoint.as_ref().map(|c| start + c.every);
     let mut open = true;
     while open && !stop.load(Ordering::Relaxed) {
         let due = next_step.min(next_publish);
@@ -649,6 +913,16 @@ pub fn run(
             }
             next_publish = (next_publish + every).max(now);
         }
+        if let (Some(c), Some(due)) = (&mut checkpoint, &mut next_save)
+            && now >= *due
+        {
+            // The snapshot of the saved instant goes with it: views that
+            // must never show more than is saved (/metrics) show that one.
+            let snap = Arc::new(engine.snapshot());
+            publish.send_replace(snap.clone());
+            (c.save)(engine.save(), snap);
+            *due = (*due + c.every).max(now);
+        }
     }
     // Stopping: the followers were stopped first, so whatever they sent is
     // queued; count all of it before the final snapshot.
@@ -659,8 +933,13 @@ pub fn run(
     engine.tick();
     let last = Arc::new(engine.snapshot());
     publish.send_replace(last.clone());
+    if let Some(c) = &mut checkpoint {
+        (c.save)(engine.save(), last.clone());
+    }
     last
 }
 
+#[cfg(test)]
+mod state_tests;
 #[cfg(test)]
 mod tests;

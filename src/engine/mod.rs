@@ -33,6 +33,7 @@ mod input_stats;
 mod key;
 pub mod live;
 mod options;
+pub mod persist;
 mod registry;
 mod resolve;
 mod shard;
@@ -46,7 +47,7 @@ mod tests;
 
 pub use aggregates::{Aggregates, Entry};
 pub use batch::{Batch, BlockLines, SourceReport};
-pub use event::{InputEvent, InputState, MAX_SOURCES, SourceId};
+pub use event::{FileMark, InputEvent, InputState, MARK_FP_LEN, MAX_SOURCES, SourceId};
 pub use hist::Hist;
 pub use input_stats::{BadLine, InputStats, LinePos, MAX_SAMPLES, SAMPLE_BYTES};
 pub use key::{Ingested, Key, METHOD_NONE, METHOD_OTHER, MethodTable, STANDARD_METHODS};

@@ -82,6 +82,13 @@ impl LiveShard {
         (&self.core.agg, &self.core.inputs)
     }
 
+    /// The counts and line accounting, to restore saved state into (before
+    /// any line is counted).
+    pub fn parts_mut(&mut self) -> (&mut Aggregates, &mut Vec<InputStats>) {
+        self.core.report_folded();
+        (&mut self.core.agg, &mut self.core.inputs)
+    }
+
     /// New route rules. Cached ids stay valid: they are keyed by route name.
     pub fn set_router(&mut self, router: Arc<Router>) {
         self.core.routes.set_router(router);

@@ -50,6 +50,18 @@ pub struct Timer {
 }
 
 impl Timer {
+    /// A timer with these figures and an empty histogram (saved state: the
+    /// live engine keeps histograms per route, not per key).
+    pub(super) fn restored(timed: u64, sum_us: u64, max_us: u64, buckets: Vec<u64>) -> Timer {
+        Timer {
+            timed,
+            sum_us,
+            max_us,
+            buckets: buckets.into_boxed_slice(),
+            ..Default::default()
+        }
+    }
+
     /// An empty timer with `n` bucket counters.
     fn new(n: usize) -> Timer {
         Timer {

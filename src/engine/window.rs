@@ -402,6 +402,30 @@ impl Recent {
         self.since_at = n;
     }
 
+    /// The since-start histogram with the open step's requests, its
+    /// maximum and power-of-two distribution (saved state).
+    pub fn since_parts<'a>(&'a mut self, union: &'a mut Hist) -> (&'a Hist, u64, &'a [u64]) {
+        let all = if self.step_hist.is_empty() {
+            &self.since
+        } else {
+            union.copy_from(&self.since);
+            self.step_hist.merge_into_wide(union);
+            union
+        };
+        (all, self.since_max_us, &self.since_log2)
+    }
+
+    /// Adds a saved since-start histogram (restoring saved state: several
+    /// saved routes may fold into one under a lower cap).
+    pub fn restore_since(&mut self, hist: Hist, max_us: u64, log2: &[u64]) {
+        self.since.merge(&hist);
+        self.since_max_us = self.since_max_us.max(max_us);
+        for (a, b) in self.since_log2.iter_mut().zip(log2) {
+            *a += *b;
+        }
+        self.since_at = u64::MAX;
+    }
+
     /// Since-start latency quantiles and distribution, as of the last
     /// [`Recent::refresh_since`].
     pub fn since(&self) -> super::snapshot::Latency {

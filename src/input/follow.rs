@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use super::blocks::{BLOCK, MAX_LINE_LIMIT};
 use super::lines::{Sink, Stopped};
 use super::paths::{Io, Paths};
+use super::resume::Resume;
 use super::spec::{Input, InputSpec, expand};
 use super::stdin;
 use super::watch::{Busy, EVENT, MIN_PASS, REOPEN, STOP, Wake, Watcher};
@@ -58,6 +59,8 @@ pub struct FollowOptions {
     pub grace: Duration,
     /// Longest line held; longer ones become [`InputEvent::Oversized`].
     pub max_line: usize,
+    /// Where the last run stopped counting (`--state`), if it did.
+    pub resume: Option<Resume>,
 }
 
 impl Default for FollowOptions {
@@ -68,6 +71,7 @@ impl Default for FollowOptions {
             rescan: Duration::from_secs(1),
             grace: Duration::from_secs(10),
             max_line: DEFAULT_MAX_LINE,
+            resume: None,
         }
     }
 }
@@ -138,7 +142,7 @@ pub fn spawn_with_stdin(
         sink: Sink::new(tx, stop.clone()),
         wake: wake.clone(),
         watcher: Watcher::new(rt.clone()),
-        paths: Paths::new(inputs, opts.grace, opts.max_line),
+        paths: Paths::new(inputs, opts.grace, opts.max_line, opts.resume.take()),
         stdin: Some(stdin),
         buf: vec![0u8; BLOCK],
         opts,
@@ -280,12 +284,14 @@ impl Follower {
                 }
             }
         }
+        // Files rotated away from their path while routetop was down.
+        self.paths.recover_rotated(now, &self.sink)?;
         Ok(())
     }
 
     fn start_stdin(&mut self, i: usize, input: &Input) -> Result<(), Stopped> {
-        let source = self.paths.new_id();
         let name = input.name.clone().unwrap_or_else(|| "stdin".into());
+        let source = self.paths.id_for_name(&name);
         let error = match self.stdin.take() {
             Some(r) => match stdin::spawn(
                 source,

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
-use crate::engine::{InputEvent, SAMPLE_BYTES, SourceId};
+use crate::engine::{FileMark, InputEvent, MARK_FP_LEN, SAMPLE_BYTES, SourceId};
 
 /// The follower was asked to stop, or the engine went away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +107,11 @@ impl Cutter {
         }
     }
 
+    /// Bytes of a partial line held (read, not yet sent).
+    pub(crate) fn carried(&self) -> u64 {
+        self.carry.len() as u64
+    }
+
     /// Copies the carried partial line to the front of `buf` and returns its
     /// length: the caller reads new bytes after it and passes the whole to
     /// [`Cutter::cut`]. The carry is never longer than `max_line`, which is
@@ -119,13 +124,34 @@ impl Cutter {
 
     /// Cuts `data` (the loaded carry followed by new bytes): sends the
     /// complete lines as one batch and keeps the partial tail as the new
-    /// carry.
+    /// carry. `at` is the file and offset `data` ends at (files only):
+    /// then a [`InputEvent::Mark`] follows the lines, saying where they end.
     pub(crate) fn cut(
         &mut self,
         data: &[u8],
         source: SourceId,
         sink: &Sink,
+        at: Option<((u64, u64), u64)>,
     ) -> Result<(), Stopped> {
+        self.cut_lines(data, source, sink)?;
+        if let Some((file, end)) = at
+            && let Some(i) = memchr::memrchr(b'\n', data)
+        {
+            // Everything up to the last newline was sent (or skipped as
+            // part of an oversized line): that is where counting resumes.
+            let upto = i + 1;
+            mark(
+                source,
+                sink,
+                file,
+                end - (data.len() - upto) as u64,
+                &data[..upto],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn cut_lines(&mut self, data: &[u8], source: SourceId, sink: &Sink) -> Result<(), Stopped> {
         let mut data = data;
         if let Some(skip) = &mut self.skip {
             let end = memchr::memchr(b'\n', data);
@@ -210,12 +236,19 @@ impl Cutter {
     /// a partial last line is sent as a line of its own rather than lost —
     /// with a newline added when `terminate`, as the event contract wants
     /// for files — and a line being skipped is reported as oversized.
+    /// `at`: the file and the offset the stream ended at (files only).
     pub(crate) fn finish(
         &mut self,
         source: SourceId,
         sink: &Sink,
         terminate: bool,
+        at: Option<((u64, u64), u64)>,
     ) -> Result<(), Stopped> {
+        // A mark only when a partial line is sent: without one, the last
+        // mark already says where the sent lines end.
+        let fp = at
+            .filter(|_| !self.carry.is_empty())
+            .map(|_| self.carry[self.carry.len().saturating_sub(MARK_FP_LEN)..].to_vec());
         if let Some(Skip {
             head: Some(head),
             len,
@@ -230,8 +263,30 @@ impl Cutter {
             }
             sink.send(InputEvent::Lines { source, data })?;
         }
+        if let (Some((file, end)), Some(fp)) = (at, fp) {
+            sink.send(InputEvent::Mark {
+                source,
+                at: FileMark { file, end, fp },
+            })?;
+        }
         Ok(())
     }
+}
+
+/// Sends where the lines of `source` sent so far end: `end` in `file`,
+/// `before` being the bytes just before it.
+fn mark(
+    source: SourceId,
+    sink: &Sink,
+    file: (u64, u64),
+    end: u64,
+    before: &[u8],
+) -> Result<(), Stopped> {
+    let fp = before[before.len().saturating_sub(MARK_FP_LEN)..].to_vec();
+    sink.send(InputEvent::Mark {
+        source,
+        at: FileMark { file, end, fp },
+    })
 }
 
 #[cfg(test)]
@@ -252,10 +307,10 @@ mod tests {
         for p in pieces {
             let c = cut.load(&mut buf);
             buf[c..c + p.len()].copy_from_slice(p);
-            cut.cut(&buf[..c + p.len()], 0, &sink).unwrap();
+            cut.cut(&buf[..c + p.len()], 0, &sink, None).unwrap();
         }
         if finish {
-            cut.finish(0, &sink, false).unwrap();
+            cut.finish(0, &sink, false, None).unwrap();
         }
         drop(sink);
         rx.iter()

@@ -10,6 +10,7 @@ pub mod blocks;
 pub mod follow;
 mod lines;
 mod paths;
+mod resume;
 mod spec;
 mod stdin;
 mod tail;
@@ -17,4 +18,5 @@ mod watch;
 
 pub use blocks::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Start};
 pub use follow::{FollowHandle, FollowOptions};
+pub use resume::Resume;
 pub use spec::{Input, InputSpec, expand};

@@ -12,12 +12,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::lines::{Sink, Stopped};
+use super::resume::Resume;
 use super::spec::{Input, InputSpec, expand};
-use super::tail::{FileId, Gen, Seen, Tailer, file_id};
-use crate::engine::{InputEvent, InputState, MAX_SOURCES, SourceId};
+use super::tail::{COMPRESSED, FileId, Gen, Seen, Tailer, file_id};
+use crate::engine::{FileMark, InputEvent, InputState, MAX_SOURCES, SourceId};
 
 /// Bytes read from one file before the others get their turn.
 const BUDGET: u64 = 8 << 20;
@@ -39,6 +40,20 @@ pub(super) struct Paths {
     /// A file rotated away is still read this long.
     grace: Duration,
     max_line: usize,
+    /// Saved state being resumed (`--state`).
+    resume: Option<Resumed>,
+}
+
+/// What is left to resume of the last run's state.
+struct Resumed {
+    saved_at: SystemTime,
+    /// Saved sources not followed yet: name → id.
+    names: HashMap<String, SourceId>,
+    /// Sources of the last run: a file at their path without a mark was
+    /// never counted from.
+    sources: Vec<SourceId>,
+    /// Marks not taken up yet, with their source.
+    marks: Vec<(SourceId, FileMark)>,
 }
 
 /// A file let go after its grace period.
@@ -67,12 +82,38 @@ fn remember(closed: &mut VecDeque<Closed>, mut g: Gen) {
 }
 
 impl Paths {
-    pub(super) fn new(inputs: Vec<Input>, grace: Duration, max_line: usize) -> Paths {
+    pub(super) fn new(
+        inputs: Vec<Input>,
+        grace: Duration,
+        max_line: usize,
+        resume: Option<Resume>,
+    ) -> Paths {
+        let resume = resume.map(|r| Resumed {
+            saved_at: r.saved_at,
+            names: r
+                .sources
+                .iter()
+                .map(|(n, id, _)| (n.clone(), *id))
+                .collect(),
+            sources: r.sources.iter().map(|(_, id, _)| *id).collect(),
+            marks: r
+                .sources
+                .into_iter()
+                .flat_map(|(_, id, marks)| marks.into_iter().map(move |m| (id, m)))
+                .collect(),
+        });
+        // Ids of the last run are given back by name; new sources come
+        // after them.
+        let next_id = resume
+            .as_ref()
+            .and_then(|r| r.sources.iter().max())
+            .map_or(0, |&m| m as usize + 1);
         Paths {
             inputs,
             tailers: Vec::new(),
             ids: HashMap::new(),
-            next_id: 0,
+            next_id,
+            resume,
             closed: VecDeque::new(),
             watch_dirty: true,
             grace,
@@ -88,6 +129,15 @@ impl Paths {
         id
     }
 
+    /// The id of a new source called `name`: the saved one of that name
+    /// when resuming, else a new one.
+    pub(super) fn id_for_name(&mut self, name: &str) -> SourceId {
+        match self.resume.as_mut().and_then(|r| r.names.remove(name)) {
+            Some(id) => id,
+            None => self.new_id(),
+        }
+    }
+
     /// The source of `path`, announced to the engine the first time.
     pub(super) fn source_for(
         &mut self,
@@ -98,9 +148,9 @@ impl Paths {
         if let Some(&id) = self.ids.get(&path) {
             return Ok(id);
         }
-        let id = self.new_id();
         let input_of = &self.inputs[input];
         let name = input_of.file_name(&path, input_of.spec.is_glob());
+        let id = self.id_for_name(&name);
         self.ids.insert(path, id);
         sink.send(InputEvent::Added {
             source: id,
@@ -230,7 +280,10 @@ impl Paths {
                 visiting.pop();
                 let next = match owned {
                     Ok(g) => Ok(g),
-                    Err(None) => self.fresh(file, id, self.tailers[i].at_end),
+                    Err(None) => {
+                        let (at_end, source) = (self.tailers[i].at_end, self.tailers[i].source);
+                        self.fresh(file, id, at_end, source)
+                    }
                     Err(Some(j)) => Err(format!(
                         "same file as {}, read there",
                         self.tailers[j].path.display()
@@ -240,6 +293,12 @@ impl Paths {
                 match next {
                     Ok(g) => {
                         t.retire(until, io.sink)?;
+                        // Where counting of this file starts: a restart
+                        // knows the file from here on, even before a line.
+                        io.sink.send(InputEvent::Mark {
+                            source: t.source,
+                            at: g.mark(),
+                        })?;
                         t.cur = Some(g);
                         t.open_error = None;
                         t.missing_since = None;
@@ -302,8 +361,32 @@ impl Paths {
     /// A file nobody reads: resumed where we let it go if we read it before,
     /// else from its end (first open of a file that existed at start) or
     /// its start.
-    fn fresh(&mut self, file: File, id: FileId, at_end: bool) -> Result<Gen, String> {
+    fn fresh(
+        &mut self,
+        file: File,
+        id: FileId,
+        at_end: bool,
+        source: SourceId,
+    ) -> Result<Gen, String> {
         let max_line = self.max_line;
+        if let Some(r) = &mut self.resume {
+            if let Some(k) = r.marks.iter().position(|(_, m)| m.file == id) {
+                let (_, m) = r.marks.swap_remove(k);
+                let g = Gen::resume(file, id, m.end, m.fp, max_line);
+                if g.fp_holds().unwrap_or(false) {
+                    return Ok(g);
+                }
+                // Truncated or rewritten while routetop was down: none of
+                // what it holds now was counted.
+                return Ok(Gen::new(g.into_file(), id, max_line));
+            }
+            // A file at a path of the last run that it never counted from
+            // (the path was rotated while routetop was down), or a new file
+            // written to since the state was saved: every line of it is new.
+            if r.sources.contains(&source) || written_since(&file, r.saved_at) {
+                return Ok(Gen::new(file, id, max_line));
+            }
+        }
         if let Some(k) = self.closed.iter().position(|c| c.id == id)
             && let Some(c) = self.closed.remove(k)
         {
@@ -319,6 +402,73 @@ impl Paths {
         } else {
             Ok(Gen::new(file, id, max_line))
         }
+    }
+
+    /// After the first look at every path when resuming: files that were
+    /// rotated away from a followed path while routetop was down are found
+    /// in the path's directory — the one counted from, by its identity and
+    /// fingerprint, drained from its mark; the ones rotated after it (no
+    /// mark, written since the state was saved), read whole, oldest first —
+    /// and drained before the path's current file, as rotation while
+    /// running is. Globs find their rotated files themselves.
+    pub(super) fn recover_rotated(&mut self, now: Instant, sink: &Sink) -> Result<(), Stopped> {
+        let Some(r) = &self.resume else {
+            return Ok(());
+        };
+        let saved_at = r.saved_at;
+        let max_line = self.max_line;
+        // Saved inputs no path names now: their counts stay, nothing more
+        // will come (a glob that matches one later takes its id back).
+        for &id in r.names.values() {
+            sink.send(InputEvent::State {
+                source: id,
+                state: InputState::Done,
+            })?;
+        }
+        for i in 0..self.tailers.len() {
+            let t = &self.tailers[i];
+            if t.from_glob || !r_has(&self.resume, t.source) {
+                continue;
+            }
+            let (source, path) = (t.source, t.path.clone());
+            let mut found: Vec<(SystemTime, Gen)> = Vec::new();
+            for (file, fid, mtime) in siblings(&path) {
+                if self.owner(fid).is_some() {
+                    continue;
+                }
+                let Some(r) = &mut self.resume else { break };
+                let mark = r
+                    .marks
+                    .iter()
+                    .position(|(s, m)| *s == source && m.file == fid);
+                let g = match mark {
+                    Some(k) => {
+                        let (_, m) = r.marks.swap_remove(k);
+                        let g = Gen::resume(file, fid, m.end, m.fp, max_line);
+                        if !g.fp_holds().unwrap_or(false) {
+                            continue;
+                        }
+                        // The file counted from is the oldest of them.
+                        found.push((SystemTime::UNIX_EPOCH, g));
+                        continue;
+                    }
+                    None if mtime > saved_at => Gen::new(file, fid, max_line),
+                    None => continue,
+                };
+                found.push((mtime, g));
+            }
+            found.sort_by_key(|(t, _)| *t);
+            let until = now + self.grace;
+            for (_, mut g) in found {
+                sink.send(InputEvent::Mark {
+                    source,
+                    at: g.mark(),
+                })?;
+                g.until = Some(until);
+                self.tailers[i].old.push(g);
+            }
+        }
+        Ok(())
     }
 
     /// Reads what is new in every file. Returns (some file has more than a
@@ -370,6 +520,54 @@ impl Paths {
         }
         Ok(())
     }
+}
+
+/// Whether `source` was a source of the resumed run.
+fn r_has(resume: &Option<Resumed>, source: SourceId) -> bool {
+    resume.as_ref().is_some_and(|r| r.sources.contains(&source))
+}
+
+/// Whether `file` was created (or, where the filesystem does not say,
+/// modified) after `t`.
+fn written_since(file: &File, t: SystemTime) -> bool {
+    let Ok(m) = file.metadata() else {
+        return false;
+    };
+    m.created().or_else(|_| m.modified()).is_ok_and(|b| b > t)
+}
+
+/// The files beside `path` whose names extend its own (`access.log.1`,
+/// `access.log-20240101`), uncompressed, with their identity and
+/// modification time: where a rotation puts the file it moves away.
+fn siblings(path: &std::path::Path) -> Vec<(File, FileId, SystemTime)> {
+    let Some(base) = path.file_name().and_then(|b| b.to_str()) else {
+        return Vec::new();
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        let Ok(m) = file.metadata() else { continue };
+        if !m.is_file() {
+            continue;
+        }
+        let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        out.push((file, file_id(&m), mtime));
+    }
+    out
 }
 
 /// Where reading a path sends its lines, and the buffer it reads into.

@@ -72,8 +72,8 @@ fn run(
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    cut.cut(&buf[..filled], source, sink)?;
-                    cut.finish(source, sink, false)?;
+                    cut.cut(&buf[..filled], source, sink, None)?;
+                    cut.finish(source, sink, false, None)?;
                     return sink.send(InputEvent::State {
                         source,
                         state: InputState::Error(format!("reading stdin: {e}")),
@@ -81,9 +81,9 @@ fn run(
                 }
             }
         }
-        cut.cut(&buf[..filled], source, sink)?;
+        cut.cut(&buf[..filled], source, sink, None)?;
         if eof {
-            cut.finish(source, sink, false)?;
+            cut.finish(source, sink, false, None)?;
             return sink.send(InputEvent::State {
                 source,
                 state: InputState::Done,

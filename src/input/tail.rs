@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::lines::{Cutter, Sink, Stopped};
-use crate::engine::{InputEvent, InputState, SourceId};
+use crate::engine::{FileMark, InputEvent, InputState, MARK_FP_LEN, SourceId};
 
 /// Bytes of fingerprint kept before the offset. A log line carries a
 /// timestamp and a request, so a kilobyte of it is never reproduced by
@@ -110,6 +110,22 @@ impl Gen {
         }
     }
 
+    /// Where this file is read up to, as a mark (its fingerprint is the
+    /// bytes before the offset, as read).
+    pub(crate) fn mark(&self) -> FileMark {
+        let carried = self.cut.carried();
+        // `fp` ends at the offset: it is the mark's only without a carry.
+        let fp = match carried {
+            0 => self.fp[self.fp.len().saturating_sub(MARK_FP_LEN)..].to_vec(),
+            _ => Vec::new(),
+        };
+        FileMark {
+            file: self.id,
+            end: self.offset - carried,
+            fp,
+        }
+    }
+
     pub(crate) fn into_file(self) -> File {
         self.file
     }
@@ -175,7 +191,8 @@ impl Gen {
                 return Ok(Pumped::Truncated);
             }
             self.advance(&buf[c..c + n]);
-            self.cut.cut(&buf[..c + n], source, sink)?;
+            self.cut
+                .cut(&buf[..c + n], source, sink, Some((self.id, self.offset)))?;
             done += n as u64;
             // `pread` on a regular file comes back short only at its end.
             if c + n < buf.len() {
@@ -213,7 +230,8 @@ impl Gen {
     /// This file's content is finished (let go after rotation, or replaced
     /// by truncation): a partial last line is sent rather than lost.
     pub(crate) fn finish(&mut self, source: SourceId, sink: &Sink) -> Result<(), Stopped> {
-        self.cut.finish(source, sink, true)
+        self.cut
+            .finish(source, sink, true, Some((self.id, self.offset)))
     }
 }
 
@@ -460,7 +478,7 @@ fn is_missing(e: &io::Error) -> bool {
 }
 
 /// Compressed copies cannot hold our fingerprint; skip reading them.
-const COMPRESSED: [&str; 6] = [".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z"];
+pub(crate) const COMPRESSED: [&str; 6] = [".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z"];
 
 /// Finds the copy a copytruncate rotation left of `path`: a sibling whose
 /// name starts with the path's name and which holds our fingerprint just

@@ -97,6 +97,16 @@ impl FoldedNames {
         (self.len as u64, self.len >= FOLDED_TRACKED)
     }
 
+    /// The hashes counted (saved state: adding them again restores the
+    /// count).
+    pub fn hashes(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = self.table.iter().copied().filter(|&h| h != 0).collect();
+        if self.zero {
+            out.push(0);
+        }
+        out
+    }
+
     /// The slot where `h`'s probe starts.
     #[inline]
     fn slot_of(&self, h: u64) -> usize {

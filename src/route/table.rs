@@ -78,6 +78,12 @@ impl RouteTable {
         self.folded.add(hashes)
     }
 
+    /// The hashes of the folded routes counted so far (see
+    /// [`FoldedNames::hashes`]).
+    pub fn folded_hashes(&self) -> Vec<u64> {
+        self.folded.hashes()
+    }
+
     /// Whether the cap is reached: no name will get an id any more, so the
     /// registered ones are final.
     pub fn is_full(&self) -> bool {

@@ -22,6 +22,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::error::Error;
+use super::state;
 use crate::config::{Config, ConfigError, WindowBy};
 use crate::engine::EngineConfig;
 use crate::engine::live::{self, Control, LiveConfig, LiveEngine};
@@ -80,38 +81,80 @@ fn live_config(config: &Config) -> LiveConfig {
 /// Everything follow mode runs, started.
 pub struct Running {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// With `--state`, the snapshots whose state is saved: what `/metrics`
+    /// and pushes serve (`state.rs`).
+    pub saved: Option<watch::Receiver<Arc<Snapshot>>>,
     pub control: Sender<Control>,
     follower: Option<FollowHandle>,
     stop: Arc<AtomicBool>,
     engine: Option<std::thread::JoinHandle<Arc<Snapshot>>>,
+    writer: Option<state::Writer>,
 }
 
 impl Running {
     /// Starts the followers and the engine thread.
     pub fn start(config: &Config, rt: &tokio::runtime::Handle) -> Result<Running, Error> {
+        Running::start_logged(config, rt, export::stderr_log())
+    }
+
+    /// [`Running::start`], with messages (saved state) going to `log`.
+    pub fn start_logged(
+        config: &Config,
+        rt: &tokio::runtime::Handle,
+        log: state::Log,
+    ) -> Result<Running, Error> {
         let router =
             Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
-        let engine = LiveEngine::new(live_config(config), router);
+        let mut engine = LiveEngine::new(live_config(config), router);
+        // Saved state first: the engine goes on from its counts, the
+        // follower from its offsets, before any line is read.
+        let mut resume = None;
+        let mut first = Snapshot::default();
+        let mut writer = None;
+        let mut saved_rx = None;
+        if let Some(path) = &config.live.state {
+            if let Some(saved) = state::load(path, &log) {
+                match engine.restore(&saved) {
+                    Ok(()) => {
+                        log(state::resumed_note(path, &saved));
+                        resume = Some(state::resume_of(&saved));
+                    }
+                    Err(why) => state::set_aside(path, &why, &log),
+                }
+            }
+            // Views start from the restored counts, never from zero: a
+            // scraper would see every counter reset.
+            first = engine.snapshot();
+            let (tx, rx) = watch::channel(Arc::new(first.clone()));
+            writer = Some(state::Writer::start(path.clone(), tx, log.clone())?);
+            saved_rx = Some(rx);
+        }
         let (tx, rx) = sync_channel(EVENT_QUEUE);
         let opts = FollowOptions {
             from_start: config.live.from_start,
             max_line: config.max_line,
+            resume,
             ..FollowOptions::default()
         };
         let follower = follow::spawn(config.input_list(), opts, tx, rt)?;
         let (control, control_rx) = std::sync::mpsc::channel();
-        let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+        let (snap_tx, snapshots) = watch::channel(Arc::new(first));
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
+        let checkpoint = writer
+            .as_ref()
+            .and_then(|w| w.checkpoint(config.live.state_interval));
         let engine = std::thread::Builder::new()
             .name("routetop-engine".into())
-            .spawn(move || live::run(engine, rx, control_rx, snap_tx, s))?;
+            .spawn(move || live::run(engine, rx, control_rx, snap_tx, s, checkpoint))?;
         Ok(Running {
             snapshots,
+            saved: saved_rx,
             control,
             follower: Some(follower),
             stop,
             engine: Some(engine),
+            writer,
         })
     }
 
@@ -132,11 +175,16 @@ impl Running {
             f.shutdown();
         }
         self.stop.store(true, Ordering::Release);
-        match self.engine.take().map(|e| e.join()) {
+        let last = match self.engine.take().map(|e| e.join()) {
             Some(Ok(last)) => last,
             // The engine thread panicked (a bug): show what was published.
             _ => self.snapshots.borrow().clone(),
+        };
+        // The engine handed over its final state as it stopped.
+        if let Some(w) = self.writer.take() {
+            w.finish();
         }
+        last
     }
 }
 
@@ -158,12 +206,9 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         .build()?;
     let exporting = config.export.metrics.is_some() || config.export.push.is_some();
     let view = choose_view(config, std::io::stdout().is_terminal(), exporting);
-    let running = Running::start(config, rt.handle())?;
-    let snapshots = running.snapshots.clone();
-    let control = running.control.clone();
-    let running = Arc::new(Mutex::new(Some(running)));
-    // /metrics and --push on their own thread. Under the dashboard their
-    // messages wait until it has closed, instead of writing over it.
+    // /metrics, --push and saved state on threads of their own. Under the
+    // dashboard their messages wait until it has closed, instead of
+    // writing over it.
     let held = Arc::new(Mutex::new(Vec::new()));
     let log: export::Log = match view {
         View::Dashboard => {
@@ -172,7 +217,13 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         }
         _ => export::stderr_log(),
     };
-    let exporter = export::Exporter::start(&config.export, snapshots.clone(), log.clone())
+    let running = Running::start_logged(config, rt.handle(), log.clone())?;
+    let snapshots = running.snapshots.clone();
+    // With saved state, the exporter serves only what is saved.
+    let exported = running.saved.clone().unwrap_or_else(|| snapshots.clone());
+    let control = running.control.clone();
+    let running = Arc::new(Mutex::new(Some(running)));
+    let exporter = export::Exporter::start(&config.export, exported, log.clone())
         .map_err(|e| Error::Input(e.to_string()))?;
     // The bound address (the port, when 0 was asked for).
     let metrics_at = exporter

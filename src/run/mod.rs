@@ -10,6 +10,7 @@
 mod error;
 mod follow;
 mod once;
+mod state;
 
 use std::io::{self, Write};
 

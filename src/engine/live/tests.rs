@@ -381,7 +381,7 @@ fn the_loop_publishes_and_ends_with_a_final_snapshot() {
     let (_ctx, crx) = std::sync::mpsc::channel();
     let (ptx, mut prx) = watch::channel(Arc::new(Snapshot::default()));
     let stop = Arc::new(AtomicBool::new(false));
-    let h = std::thread::spawn(move || run(e, rx, crx, ptx, stop));
+    let h = std::thread::spawn(move || run(e, rx, crx, ptx, stop, None));
     tx.send(InputEvent::Added {
         source: 0,
         name: "x".into(),
@@ -618,7 +618,7 @@ fn reset_is_published_without_waiting_for_a_line() {
     let (ptx, mut prx) = watch::channel(Arc::new(Snapshot::default()));
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
-    let h = std::thread::spawn(move || run(e, rx, crx, ptx, s));
+    let h = std::thread::spawn(move || run(e, rx, crx, ptx, s, None));
     tx.send(InputEvent::Added {
         source: 0,
         name: "x".into(),
