@@ -94,6 +94,11 @@ pub enum Control {
     /// New route rules (SIGHUP re-read the config); lines read from now on
     /// are routed by them.
     Router(Arc<Router>),
+    /// The formats of the configured inputs after a reload changed them
+    /// (indices never reused: removed inputs keep theirs), for sources
+    /// added from now on. The sender is told once they apply, before the
+    /// follower is given the new inputs.
+    Formats(Vec<Option<Arc<Format>>>, std::sync::mpsc::Sender<()>),
 }
 
 struct Source {
@@ -893,6 +898,10 @@ pub fn run(
                     publish.send_replace(Arc::new(engine.snapshot()));
                 }
                 Control::Router(r) => engine.set_router(r),
+                Control::Formats(f, done) => {
+                    engine.cfg.formats = f;
+                    let _ = done.send(());
+                }
             }
         }
         let now = Instant::now();

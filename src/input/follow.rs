@@ -25,9 +25,9 @@
 
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -81,9 +81,21 @@ pub struct FollowHandle {
     wake: Arc<Wake>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    inputs: Arc<Mutex<Option<Vec<Option<Input>>>>>,
 }
 
 impl FollowHandle {
+    /// A new list of inputs (SIGHUP re-read the config), by configured
+    /// index: an index that was `Some` and is now `None` is removed (its
+    /// files are let go, keeping their offsets should it come back), a new
+    /// `Some` starts following as the inputs given at start did, and the
+    /// others go on where they are. Indices are never reused: the engine
+    /// knows each input's format by its index.
+    pub fn set_inputs(&self, inputs: Vec<Option<Input>>) {
+        *self.inputs.lock().unwrap_or_else(|p| p.into_inner()) = Some(inputs);
+        self.wake.set(REOPEN);
+    }
+
     /// SIGHUP: look at every path again now (a path that names another file
     /// is followed as rotated), re-expand globs, retry inputs in error and
     /// renew the filesystem watches. Files still named by their path keep
@@ -138,7 +150,9 @@ pub fn spawn_with_stdin(
     opts.max_line = opts.max_line.clamp(1, MAX_LINE_LIMIT);
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(Wake::default());
+    let new_inputs = Arc::new(Mutex::new(None));
     let follower = Follower {
+        new_inputs: new_inputs.clone(),
         sink: Sink::new(tx, stop.clone()),
         wake: wake.clone(),
         watcher: Watcher::new(rt.clone()),
@@ -154,6 +168,7 @@ pub fn spawn_with_stdin(
         wake,
         stop,
         thread: Some(thread),
+        inputs: new_inputs,
     })
 }
 
@@ -166,6 +181,9 @@ struct Follower {
     paths: Paths,
     stdin: Option<Box<dyn Read + Send>>,
     buf: Vec<u8>,
+    /// A new list of inputs (`FollowHandle::set_inputs`), taken at the next
+    /// reopen.
+    new_inputs: Arc<Mutex<Option<Vec<Option<Input>>>>>,
 }
 
 impl Follower {
@@ -178,7 +196,7 @@ impl Follower {
     fn main(&mut self) -> Result<(), Stopped> {
         let start = Instant::now();
         self.start(start)?;
-        let has_globs = self.paths.inputs.iter().any(|i| i.spec.is_glob());
+        let mut has_globs = self.paths.has_globs();
         let mut next_poll = start + self.opts.poll;
         let mut next_rescan = start + self.opts.rescan;
         let mut last_check = start;
@@ -191,6 +209,18 @@ impl Follower {
                 return Err(Stopped);
             }
             let reopen = flags & REOPEN != 0;
+            let new_inputs = match reopen {
+                true => self
+                    .new_inputs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take(),
+                false => None,
+            };
+            if let Some(list) = new_inputs {
+                self.set_inputs(list, pass)?;
+                has_globs = self.paths.has_globs();
+            }
             let mut check = reopen || pass >= next_poll;
             // Rotation shows as events when watching; when polling, look as
             // often as events would have made us.
@@ -258,34 +288,56 @@ impl Follower {
 
     /// Opens every input as named at start.
     fn start(&mut self, now: Instant) -> Result<(), Stopped> {
-        let at_end = !self.opts.from_start;
         for i in 0..self.paths.inputs.len() {
-            let input = self.paths.inputs[i].clone();
-            match &input.spec {
-                InputSpec::Stdin => self.start_stdin(i, &input)?,
-                InputSpec::Path(p) if input.spec.is_glob() => match expand(p) {
-                    Ok(paths) => {
-                        for path in paths {
-                            let io = Io::new(&self.sink, &mut self.buf);
-                            self.paths.add(i, path, at_end, now, io)?;
-                        }
-                    }
-                    Err(msg) => {
-                        let source = self.paths.source_for(i, PathBuf::from(p), &self.sink)?;
-                        self.sink.send(InputEvent::State {
-                            source,
-                            state: InputState::Error(msg),
-                        })?;
-                    }
-                },
-                InputSpec::Path(p) => {
-                    let io = Io::new(&self.sink, &mut self.buf);
-                    self.paths.add(i, PathBuf::from(p), at_end, now, io)?
-                }
-            }
+            self.start_input(i, now)?;
         }
         // Files rotated away from their path while routetop was down.
         self.paths.recover_rotated(now, &self.sink)?;
+        Ok(())
+    }
+
+    /// Opens input `i`: at the end of its files unless `--from-start`.
+    fn start_input(&mut self, i: usize, now: Instant) -> Result<(), Stopped> {
+        let at_end = !self.opts.from_start;
+        let input = self.paths.inputs[i].clone();
+        match &input.spec {
+            InputSpec::Stdin => self.start_stdin(i, &input)?,
+            InputSpec::Path(p) if input.spec.is_glob() => match expand(p) {
+                Ok(paths) => {
+                    for path in paths {
+                        let io = Io::new(&self.sink, &mut self.buf);
+                        self.paths.add(i, path, at_end, now, io)?;
+                    }
+                }
+                Err(msg) => {
+                    let source = self.paths.source_for(i, PathBuf::from(p), &self.sink)?;
+                    self.sink.send(InputEvent::State {
+                        source,
+                        state: InputState::Error(msg),
+                    })?;
+                }
+            },
+            InputSpec::Path(p) => {
+                let io = Io::new(&self.sink, &mut self.buf);
+                self.paths.add(i, PathBuf::from(p), at_end, now, io)?
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a new list of inputs (see [`FollowHandle::set_inputs`]).
+    fn set_inputs(&mut self, list: Vec<Option<Input>>, now: Instant) -> Result<(), Stopped> {
+        for (i, new) in list.into_iter().enumerate() {
+            let active = self.paths.is_active(i);
+            match new {
+                None if active => self.paths.remove_input(i, &self.sink)?,
+                Some(input) if !active => {
+                    self.paths.put_input(i, input);
+                    self.start_input(i, now)?;
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 

@@ -30,6 +30,8 @@ const CLOSED_KEPT: usize = 64;
 /// which file; the follower (`follow.rs`) runs the loop around it.
 pub(super) struct Paths {
     pub(super) inputs: Vec<Input>,
+    /// Per input: still configured (a reload may remove one).
+    active: Vec<bool>,
     pub(super) tailers: Vec<Tailer>,
     /// Source of every path ever followed: a path that comes back keeps it.
     ids: HashMap<PathBuf, SourceId>,
@@ -109,6 +111,7 @@ impl Paths {
             .and_then(|r| r.sources.iter().max())
             .map_or(0, |&m| m as usize + 1);
         Paths {
+            active: vec![true; inputs.len()],
             inputs,
             tailers: Vec::new(),
             ids: HashMap::new(),
@@ -127,6 +130,55 @@ impl Paths {
         let id = self.next_id.min(MAX_SOURCES - 1) as SourceId;
         self.next_id += 1;
         id
+    }
+
+    /// Whether input `i` is configured now.
+    pub(super) fn is_active(&self, i: usize) -> bool {
+        self.active.get(i).copied().unwrap_or(false)
+    }
+
+    /// Whether a configured input is a glob (to be expanded again).
+    pub(super) fn has_globs(&self) -> bool {
+        self.inputs
+            .iter()
+            .zip(&self.active)
+            .any(|(i, &a)| a && i.spec.is_glob())
+    }
+
+    /// Input `i` is (again) configured as `input`.
+    pub(super) fn put_input(&mut self, i: usize, input: Input) {
+        while self.inputs.len() <= i {
+            self.inputs.push(input.clone());
+            self.active.push(false);
+        }
+        self.inputs[i] = input;
+        self.active[i] = true;
+    }
+
+    /// Input `i` is no longer configured: its files are let go (their
+    /// offsets remembered, should it come back), its sources are done.
+    pub(super) fn remove_input(&mut self, i: usize, sink: &Sink) -> Result<(), Stopped> {
+        if let Some(a) = self.active.get_mut(i) {
+            *a = false;
+        }
+        let mut k = 0;
+        while k < self.tailers.len() {
+            if self.tailers[k].input != i {
+                k += 1;
+                continue;
+            }
+            let mut t = self.tailers.remove(k);
+            for mut g in t.old.drain(..).chain(t.cur.take()) {
+                g.finish(t.source, sink)?;
+                remember(&mut self.closed, g);
+            }
+            sink.send(InputEvent::State {
+                source: t.source,
+                state: InputState::Done,
+            })?;
+            self.watch_dirty = true;
+        }
+        Ok(())
     }
 
     /// The id of a new source called `name`: the saved one of that name
@@ -173,7 +225,7 @@ impl Paths {
         let from_glob = self.inputs[input].spec.is_glob();
         let source = self.source_for(input, path.clone(), io.sink)?;
         self.tailers
-            .push(Tailer::new(source, path, from_glob, at_end));
+            .push(Tailer::new(source, input, path, from_glob, at_end));
         self.watch_dirty = true;
         self.check(self.tailers.len() - 1, now, &mut Vec::new(), io)
     }
@@ -184,6 +236,9 @@ impl Paths {
             let InputSpec::Path(p) = &self.inputs[i].spec else {
                 continue;
             };
+            if !self.active[i] {
+                continue;
+            }
             if !self.inputs[i].spec.is_glob() {
                 continue;
             }

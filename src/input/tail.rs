@@ -264,6 +264,8 @@ pub(crate) enum Seen {
 /// One followed path.
 pub(crate) struct Tailer {
     pub(crate) source: SourceId,
+    /// The configured input it comes from.
+    pub(crate) input: usize,
     pub(crate) path: PathBuf,
     /// Found by a glob: dropped when the path is gone for good.
     pub(crate) from_glob: bool,
@@ -281,9 +283,16 @@ pub(crate) struct Tailer {
 }
 
 impl Tailer {
-    pub(crate) fn new(source: SourceId, path: PathBuf, from_glob: bool, at_end: bool) -> Tailer {
+    pub(crate) fn new(
+        source: SourceId,
+        input: usize,
+        path: PathBuf,
+        from_glob: bool,
+        at_end: bool,
+    ) -> Tailer {
         Tailer {
             source,
+            input,
             path,
             from_glob,
             cur: None,

@@ -6,7 +6,8 @@
 //! ```text
 //! followers ──InputEvent──▶ engine thread ──watch<Arc<Snapshot>>──▶ dashboard | headless | /metrics
 //!     ▲                          ▲
-//!     └── SIGHUP: reopen         └── Control: reset (dashboard), new route rules (SIGHUP)
+//!     └── SIGHUP: reopen,        └── Control: reset (dashboard), new route rules and
+//!         new inputs                  input formats (SIGHUP; formats first, acknowledged)
 //! ```
 //!
 //! Shutdown order matters for exact counts: the followers stop first (they
@@ -27,8 +28,9 @@ use crate::config::{Config, ConfigError, WindowBy};
 use crate::engine::EngineConfig;
 use crate::engine::live::{self, Control, LiveConfig, LiveEngine};
 use crate::engine::snapshot::Snapshot;
-use crate::input::InputSpec;
+use crate::format::Format;
 use crate::input::follow::{self, FollowHandle, FollowOptions};
+use crate::input::{Input, InputSpec};
 use crate::route::Router;
 use crate::view::export;
 use crate::view::headless::{self, HeadlessOptions};
@@ -164,6 +166,13 @@ impl Running {
         }
     }
 
+    /// The new inputs of a reload (see [`FollowHandle::set_inputs`]).
+    pub fn set_inputs(&self, inputs: Vec<Option<Input>>) {
+        if let Some(f) = &self.follower {
+            f.set_inputs(inputs);
+        }
+    }
+
     /// Stops the followers, then the engine; returns the final snapshot
     /// (every line read is in it).
     pub fn stop(mut self) -> Arc<Snapshot> {
@@ -253,17 +262,24 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
             let control = control.clone();
             // Messages go where the exporter's go: held under the dashboard.
             let log = log.clone();
+            let web = exporter.as_ref().and_then(|e| e.web_reload());
+            let mut inputs = Inputs::new(config);
             let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             tokio::spawn(async move {
                 while hup.recv().await.is_some() {
                     if let Some(reload) = &reload {
                         match reload() {
-                            Ok(c) => match Router::new(&c.routes, c.templating) {
-                                Ok(r) => {
-                                    let _ = control.send(Control::Router(Arc::new(r)));
-                                }
-                                Err(e) => log(format!("SIGHUP: keeping the old route rules: {e}")),
-                            },
+                            Ok(c) => {
+                                apply_reload(
+                                    &c,
+                                    &control,
+                                    &running,
+                                    &mut inputs,
+                                    web.as_ref(),
+                                    &log,
+                                )
+                                .await
+                            }
                             Err(e) => log(format!("SIGHUP: keeping the old settings: {e}")),
                         }
                     }
@@ -337,6 +353,108 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
     }
     rt.shutdown_timeout(Duration::from_millis(500));
     result
+}
+
+/// The configured inputs as the follower and the engine number them: by
+/// index, never reused (a removed input leaves `None` in its place), each
+/// with its compiled format.
+struct Inputs(Vec<Option<(Input, Option<Arc<Format>>)>>);
+
+impl Inputs {
+    fn new(config: &Config) -> Inputs {
+        Inputs(
+            config
+                .input_list()
+                .into_iter()
+                .zip(config.formats())
+                .map(Some)
+                .collect(),
+        )
+    }
+
+    /// Takes the inputs of `config`: kept ones keep their index, removed
+    /// ones leave `None`, new ones are appended. Returns (added, removed).
+    fn update(&mut self, config: &Config) -> (Vec<String>, Vec<String>) {
+        let new: Vec<(Input, Option<Arc<Format>>)> = config
+            .input_list()
+            .into_iter()
+            .zip(config.formats())
+            .collect();
+        let mut removed = Vec::new();
+        for slot in &mut self.0 {
+            if let Some((i, _)) = slot
+                && !new.iter().any(|(n, _)| n == i)
+            {
+                removed.push(i.spec.display());
+                *slot = None;
+            }
+        }
+        let mut added = Vec::new();
+        for (i, f) in new {
+            if !self.0.iter().flatten().any(|(o, _)| *o == i) {
+                added.push(i.spec.display());
+                self.0.push(Some((i, f)));
+            }
+        }
+        (added, removed)
+    }
+}
+
+/// A re-read config (SIGHUP): new route rules, the inputs added and
+/// removed, the web config. What fails to apply keeps what runs, and says
+/// why.
+async fn apply_reload(
+    c: &Config,
+    control: &Sender<Control>,
+    running: &Arc<Mutex<Option<Running>>>,
+    inputs: &mut Inputs,
+    web: Option<&export::WebReload>,
+    log: &export::Log,
+) {
+    match Router::new(&c.routes, c.templating) {
+        Ok(r) => {
+            let _ = control.send(Control::Router(Arc::new(r)));
+        }
+        Err(e) => log(format!("SIGHUP: keeping the old route rules: {e}")),
+    }
+    let (added, removed) = inputs.update(c);
+    if !added.is_empty() || !removed.is_empty() {
+        // The engine learns the new inputs' formats before the follower
+        // adds a file of theirs.
+        let formats = inputs
+            .0
+            .iter()
+            .map(|s| s.as_ref().and_then(|(_, f)| f.clone()))
+            .collect();
+        let (done, applied) = std::sync::mpsc::channel();
+        let _ = control.send(Control::Formats(formats, done));
+        let applied =
+            tokio::task::spawn_blocking(move || applied.recv_timeout(Duration::from_secs(10)))
+                .await;
+        if matches!(applied, Ok(Ok(()))) {
+            let list = inputs
+                .0
+                .iter()
+                .map(|s| s.as_ref().map(|(i, _)| i.clone()))
+                .collect();
+            if let Some(r) = lock(running).as_ref() {
+                r.set_inputs(list);
+            }
+            let mut what = Vec::new();
+            if !added.is_empty() {
+                what.push(format!("following {}", added.join(", ")));
+            }
+            if !removed.is_empty() {
+                what.push(format!("no longer following {}", removed.join(", ")));
+            }
+            log(format!("SIGHUP: {}", what.join("; ")));
+        }
+    }
+    if let Some(w) = web
+        && let Err(e) = w.reload(c.export.web_config.as_deref())
+    {
+        log(format!("SIGHUP: keeping the old web config: {e}"));
+    }
 }
 
 /// `routetop completions bash` waited, silently, for two files of those

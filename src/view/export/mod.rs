@@ -117,6 +117,25 @@ pub struct Exporter {
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
     local_addr: Option<SocketAddr>,
+    web: Option<WebReload>,
+}
+
+/// Loads a new web config (SIGHUP) for the `/metrics` server: new
+/// connections use it (a renewed certificate, changed users), open ones
+/// finish with theirs.
+#[derive(Clone)]
+pub struct WebReload {
+    tx: Arc<watch::Sender<Option<web::WebConfig>>>,
+}
+
+impl WebReload {
+    /// Reads `path` (or no web config: plain HTTP, no users). An error
+    /// leaves the one in use unchanged.
+    pub fn reload(&self, path: Option<&std::path::Path>) -> Result<(), web::WebConfigError> {
+        let web = path.map(web::WebConfig::load).transpose()?;
+        self.tx.send_replace(web);
+        Ok(())
+    }
 }
 
 impl Exporter {
@@ -172,9 +191,11 @@ impl Exporter {
             ));
         }
         let (stop, stopped) = watch::channel(false);
+        let (web_tx, web_rx) = watch::channel(None);
         let opts = server::ServeOptions {
             render,
             web,
+            web_updates: Some(web_rx),
             ..Default::default()
         };
         let thread = std::thread::Builder::new()
@@ -215,7 +236,15 @@ impl Exporter {
             stop,
             thread: Some(thread),
             local_addr,
+            web: local_addr.map(|_| WebReload {
+                tx: Arc::new(web_tx),
+            }),
         }))
+    }
+
+    /// How to give the `/metrics` server a new web config (when serving).
+    pub fn web_reload(&self) -> Option<WebReload> {
+        self.web.clone()
     }
 
     /// The address `/metrics` is served on (useful with port 0).

@@ -95,7 +95,45 @@ impl Default for Limits {
 pub struct ServeOptions {
     pub render: RenderOptions,
     pub web: Option<WebConfig>,
+    /// A newer web config (SIGHUP): new connections use it, open ones
+    /// keep the one they were accepted with.
+    pub web_updates: Option<watch::Receiver<Option<WebConfig>>>,
     pub limits: Limits,
+}
+
+/// The web config as connections use it: TLS acceptor, users, headers.
+struct Web {
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    auth: Option<Auth>,
+    /// Extra response headers.
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Web {
+    fn new(web: Option<WebConfig>) -> Web {
+        Web {
+            tls: web
+                .as_ref()
+                .and_then(|w| w.tls.clone())
+                .map(tokio_rustls::TlsAcceptor::from),
+            auth: web
+                .as_ref()
+                .filter(|w| !w.users.is_empty())
+                .map(|w| Auth::new(w.users.clone())),
+            // Validated when the web config was loaded; parsed once here.
+            headers: web
+                .map(|w| w.headers)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    Some((
+                        HeaderName::from_bytes(k.as_bytes()).ok()?,
+                        HeaderValue::from_str(&v).ok()?,
+                    ))
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Binds `addr` (`HOST:PORT`; host names are resolved).
@@ -113,34 +151,13 @@ pub async fn serve_listener(
     log: Log,
 ) -> io::Result<()> {
     let limits = opts.limits.clone();
-    let tls = opts
-        .web
-        .as_ref()
-        .and_then(|w| w.tls.clone())
-        .map(tokio_rustls::TlsAcceptor::from);
+    let mut web = Arc::new(Web::new(opts.web));
+    let mut web_updates = opts.web_updates;
     let app = Arc::new(App {
         snapshots,
         render: opts.render,
         scrape: Mutex::new(ScrapeState::default()),
         cache: Mutex::new(RenderCache::default()),
-        auth: opts
-            .web
-            .as_ref()
-            .filter(|w| !w.users.is_empty())
-            .map(|w| Auth::new(w.users.clone())),
-        // Validated when the web config was loaded; parsed once here.
-        headers: opts
-            .web
-            .map(|w| w.headers)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    HeaderName::from_bytes(k.as_bytes()).ok()?,
-                    HeaderValue::from_str(&v).ok()?,
-                ))
-            })
-            .collect(),
     });
     let mut http = hyper::server::conn::http1::Builder::new();
     // The header timeout is the connection table's (it counts from the
@@ -186,16 +203,22 @@ pub async fn serve_listener(
             },
         };
         let _ = tcp.set_nodelay(true);
-        let (app, http, tls, watcher) =
-            (app.clone(), http.clone(), tls.clone(), graceful.watcher());
+        if let Some(u) = &mut web_updates
+            && u.has_changed().unwrap_or(false)
+        {
+            web = Arc::new(Web::new(u.borrow_and_update().clone()));
+        }
+        let tls = web.tls.clone();
+        let (app, web, http, watcher) =
+            (app.clone(), web.clone(), http.clone(), graceful.watcher());
         let handshake = limits.handshake_timeout;
         tokio::spawn(async move {
             let conn = slot.clone();
             let svc = hyper::service::service_fn(move |req| {
-                let (app, slot) = (app.clone(), slot.clone());
+                let (app, web, slot) = (app.clone(), web.clone(), slot.clone());
                 slot.set(Phase::Answering);
                 async move {
-                    let resp = handle(app, req).await?;
+                    let resp = handle(app, web, req).await?;
                     Ok::<_, Infallible>(resp.map(|body| Answering::new(body, slot)))
                 }
             });
@@ -240,9 +263,6 @@ struct App {
     /// The max gauge's memory: one per endpoint (see [`ScrapeState`]).
     scrape: Mutex<ScrapeState>,
     cache: Mutex<RenderCache>,
-    auth: Option<Auth>,
-    /// Extra response headers.
-    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 type Resp = Response<Chunks>;
@@ -267,15 +287,15 @@ fn respond_parts(
 const LANDING: &str = "<!doctype html>\n<html><head><title>routetop exporter</title></head>\
 <body><h1>routetop exporter</h1><p><a href=\"metrics\">Metrics</a></p></body></html>\n";
 
-async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Infallible> {
-    let mut resp = route(&app, &req).await;
-    for (k, v) in &app.headers {
+async fn handle(app: Arc<App>, web: Arc<Web>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    let mut resp = route(&app, &web, &req).await;
+    for (k, v) in &web.headers {
         resp.headers_mut().insert(k.clone(), v.clone());
     }
     Ok(resp)
 }
 
-async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
+async fn route(app: &Arc<App>, web: &Web, req: &Request<Incoming>) -> Resp {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = respond(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -290,7 +310,7 @@ async fn route(app: &Arc<App>, req: &Request<Incoming>) -> Resp {
         "/healthz" | "/-/healthy" => respond(StatusCode::OK, "text/plain", "OK\n"),
         "/" => respond(StatusCode::OK, "text/html; charset=utf-8", LANDING),
         "/metrics" => {
-            if let Some(auth) = &app.auth
+            if let Some(auth) = &web.auth
                 && !auth.check(req.headers().get(header::AUTHORIZATION)).await
             {
                 let mut r = respond(StatusCode::UNAUTHORIZED, "text/plain", "Unauthorized\n");
