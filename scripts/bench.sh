@@ -3,7 +3,7 @@
 # tests): the cargo benches (benches/*.rs) and the script benches.
 #
 #   scripts/bench.sh                      # list them: what each measures, how long it takes
-#   scripts/bench.sh all                  # run every one (not the interactive `dashboard`)
+#   scripts/bench.sh all                  # run every one (not the interactive `dashboard`, nor the 1-hour `soak` unless --quick)
 #   scripts/bench.sh stages once export   # run those, in that order
 #   scripts/bench.sh stages -- FILE parse # one bench, with its own arguments
 #   scripts/bench.sh --quick all          # each at its smallest settings: a check that it runs
@@ -34,6 +34,7 @@ BENCHES=(
   "follow|cargo|~30 s|followers alone: bulk, per-line, backfill lines/s, write->delivery lag, idle CPU"
   "scrape-ingest|script:bench-scrape-ingest.sh|~15 s|follow-mode ingest of 1 M lines, scraped 10/s versus not (needs curl)"
   "lockout|script:bench-lockout.py|~5 s|/metrics scrape latency with 1 000 idle and 1 000 slow-header connections open"
+  "soak|script:soak.py|1 h (--secs N)|exporter daemon with --state: 20 000 lines/s, rotation every minute, scrape every second, SIGHUP every 5 min: exact counts, no counter down, RSS over time, CPU per 10 000 lines/s"
   "tui-measure|script:tui-measure.sh|~75 s|dashboard idle CPU and key-to-screen latency in a real terminal (needs tmux)"
   "dashboard|interactive|until q|the dashboard alone in this terminal, synthetic snapshots (not run by \`all\`)"
 )
@@ -51,6 +52,7 @@ quick_args() {
     scrape-ingest) echo "RUNS=1 DATA_LINES=20000" ;;
     lockout) echo "IDLE=100 SLOW=100 SCRAPES=3" ;;
     tui-measure) echo "IDLE_SECS=1 KEYS=2" ;;
+    soak) echo "SECS=20 ROTATE=5 HUP=10" ;;
     dashboard) echo "--routes 50" ;;
   esac
 }
@@ -116,7 +118,10 @@ while [ $# -gt 0 ]; do
       EXTRA=("$@")
       break
       ;;
-    all) while read -r n; do [ "$(field "$n" 2)" = interactive ] || WANT+=("$n"); done < <(names) ;;
+    # Not the interactive one, nor the hour-long soak unless --quick.
+    all) while read -r n; do
+        [ "$(field "$n" 2)" = interactive ] || { [ "$n" = soak ] && [ "$QUICK" != 1 ]; } || WANT+=("$n")
+      done < <(names) ;;
     -*) usage_error "unknown option $1" ;;
     *) field "$1" 1 >/dev/null || usage_error "unknown benchmark '$1'"; WANT+=("$1") ;;
   esac

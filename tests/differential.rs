@@ -114,6 +114,60 @@ fn live(case: &Case, want: &Snapshot) -> Arc<Snapshot> {
     running.stop()
 }
 
+/// [`live`], with a restart in the middle: the engine reads the first
+/// half of each input, stops (saving its state to a file), the rest is
+/// appended, and a new engine resumes from the state and reads to the end.
+/// Its last snapshot must be the one of an engine that never stopped.
+fn live_restarted(case: &Case, want: &Snapshot) -> Arc<Snapshot> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(case);
+    c.mode = Mode::Follow;
+    c.live.from_start = true;
+    c.live.window_by = WindowBy::Log;
+    c.live.state = Some(dir.path().join("state"));
+    let mut rests = Vec::new();
+    let mut halves = Vec::new();
+    for p in &case.paths {
+        let bytes = std::fs::read(p).unwrap();
+        let cut = bytes[..bytes.len() / 2]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        std::fs::write(p, &bytes[..cut]).unwrap();
+        halves.push(bytes[..cut].iter().filter(|&&b| b == b'\n').count() as u64);
+        rests.push(bytes[cut..].to_vec());
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let run_until = |lines: &[u64]| {
+        let running = Running::start(&c, rt.handle()).unwrap();
+        let mut rx = running.snapshots.clone();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while rx
+            .borrow_and_update()
+            .inputs
+            .iter()
+            .map(|i| i.lines)
+            .collect::<Vec<_>>()
+            != lines
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{}: the live engine did not read {lines:?} lines",
+                case.name
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        running.stop()
+    };
+    run_until(&halves);
+    for (p, rest) in case.paths.iter().zip(&rests) {
+        let mut f = std::fs::OpenOptions::new().append(true).open(p).unwrap();
+        std::io::Write::write_all(&mut f, rest).unwrap();
+    }
+    let lines: Vec<u64> = want.inputs.iter().map(|i| i.lines).collect();
+    run_until(&lines)
+}
+
 fn sorted_keys(s: &Snapshot) -> Vec<KeySnap> {
     let mut k = s.keys.to_vec();
     k.sort_by(|a, b| {
@@ -318,6 +372,12 @@ fn methods_of(cell: &str) -> (&str, usize) {
 
 /// Every since-start figure of `--once` and of the live replay of `case`.
 fn check(case: &Case) {
+    check_with(case, false)
+}
+
+/// [`check`]; with `restart`, the live engine is stopped halfway and
+/// resumes from its saved state (`--state`).
+fn check_with(case: &Case, restart: bool) {
     // A follower waits for the end of a line that has none yet; `--once`
     // counts it (a bad line, usually: a file cut short). Both read a copy
     // whose last line is complete.
@@ -343,7 +403,10 @@ fn check(case: &Case) {
     let name = &case.name;
     let report = once(case);
     let want = report.batch.snapshot();
-    let got = live(case, &want);
+    let got = match restart {
+        false => live(case, &want),
+        true => live_restarted(case, &want),
+    };
 
     // The engine's figures.
     let inputs = |s: &Snapshot| {
@@ -533,6 +596,32 @@ fn every_sample_log_gives_the_same_figures_in_every_view() {
             exp.get("format_spec").and_then(Value::as_str),
         ));
     }
+}
+
+/// Saved state: an engine stopped halfway, whose successor resumes from
+/// the state file, ends with exactly the figures of `--once` (and so of an
+/// engine that never stopped), in every view.
+#[test]
+fn a_restart_from_saved_state_gives_the_same_figures_in_every_view() {
+    for (file, exp) in expected() {
+        check_with(
+            &sample(&file, exp.get("format_spec").and_then(Value::as_str)),
+            true,
+        );
+    }
+    let files = ["combined_rt.log", "dashed.log", "apache-common.log"];
+    check_with(
+        &Case {
+            name: "three inputs, --max-routes 20, restarted".into(),
+            paths: files
+                .iter()
+                .map(|f| root().join("sample-logs").join(f))
+                .collect(),
+            format: None,
+            max_routes: Some(20),
+        },
+        true,
+    );
 }
 
 #[test]
