@@ -405,3 +405,37 @@ fn unusable_state_is_set_aside_and_routetop_starts_fresh() {
     // The good one resumes: nothing new to count, the 100 lines stay.
     run("resuming from");
 }
+
+/// copytruncate while routetop is down: the log it was reading is copied to
+/// `.1` and truncated. The lines after its offset are read from the copy,
+/// then the truncated log from its start; none is lost or counted twice.
+#[test]
+fn restart_after_copytruncate_while_down_reads_the_rest_from_the_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("access.log");
+    fs::write(&log, "").expect("log");
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let mut r = Routetop {
+        state: dir.path().join("state"),
+        log: log.clone(),
+        addr,
+        proc: None,
+    };
+    let append = |from: u64, count: u64| {
+        let mut f = OpenOptions::new().append(true).open(&log).expect("log");
+        let s: String = (from..from + count).map(line).collect();
+        f.write_all(s.as_bytes()).expect("write");
+    };
+    r.start();
+    append(0, 1000);
+    // Shown by /metrics once saved.
+    assert_counted(addr, 1000);
+    r.kill("KILL");
+    append(1000, 300);
+    fs::copy(&log, with(&log, ".1")).expect("copy");
+    File::create(&log).expect("truncate");
+    append(1300, 400);
+    r.start();
+    assert_counted(addr, 1700);
+    r.kill("TERM");
+}

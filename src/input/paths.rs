@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::lines::{Sink, Stopped};
 use super::resume::Resume;
 use super::spec::{Input, InputSpec, expand};
-use super::tail::{COMPRESSED, FileId, Gen, Seen, Tailer, file_id};
+use super::tail::{COMPRESSED, FileId, Gen, Seen, Tailer, file_id, find_copy};
 use crate::engine::{FileMark, InputEvent, InputState, MAX_SOURCES, SourceId};
 
 /// Bytes read from one file before the others get their turn.
@@ -44,6 +44,8 @@ pub(super) struct Paths {
     max_line: usize,
     /// Saved state being resumed (`--state`).
     resume: Option<Resumed>,
+    /// Copies found by `fresh` while resuming, to drain before the file.
+    recovered: Vec<(SourceId, Gen)>,
 }
 
 /// What is left to resume of the last run's state.
@@ -117,6 +119,7 @@ impl Paths {
             ids: HashMap::new(),
             next_id,
             resume,
+            recovered: Vec::new(),
             closed: VecDeque::new(),
             watch_dirty: true,
             grace,
@@ -336,8 +339,17 @@ impl Paths {
                 let next = match owned {
                     Ok(g) => Ok(g),
                     Err(None) => {
-                        let (at_end, source) = (self.tailers[i].at_end, self.tailers[i].source);
-                        self.fresh(file, id, at_end, source)
+                        let t = &self.tailers[i];
+                        let (at_end, source, path) = (t.at_end, t.source, t.path.clone());
+                        let g = self.fresh(file, id, at_end, source, &path);
+                        // A copy to drain first (resuming after a
+                        // copytruncate while routetop was down).
+                        for (s, c) in std::mem::take(&mut self.recovered) {
+                            if let Some(t) = self.tailers.iter_mut().find(|t| t.source == s) {
+                                t.old.push(c);
+                            }
+                        }
+                        g
                     }
                     Err(Some(j)) => Err(format!(
                         "same file as {}, read there",
@@ -422,6 +434,7 @@ impl Paths {
         id: FileId,
         at_end: bool,
         source: SourceId,
+        path: &std::path::Path,
     ) -> Result<Gen, String> {
         let max_line = self.max_line;
         if let Some(r) = &mut self.resume {
@@ -432,7 +445,14 @@ impl Paths {
                     return Ok(g);
                 }
                 // Truncated or rewritten while routetop was down: none of
-                // what it holds now was counted.
+                // what it holds now was counted. What it held after the
+                // mark may be in a copy beside it (copytruncate), which is
+                // drained from the mark first.
+                if let Some((copy, copy_id)) = find_copy(path, &g) {
+                    let mut c = Gen::resume(copy, copy_id, g.offset, g.fp.clone(), max_line);
+                    c.until = Some(Instant::now());
+                    self.recovered.push((source, c));
+                }
                 return Ok(Gen::new(g.into_file(), id, max_line));
             }
             // A file at a path of the last run that it never counted from

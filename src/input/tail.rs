@@ -492,7 +492,7 @@ pub(crate) const COMPRESSED: [&str; 6] = [".gz", ".bz2", ".xz", ".zst", ".lz4", 
 /// Finds the copy a copytruncate rotation left of `path`: a sibling whose
 /// name starts with the path's name and which holds our fingerprint just
 /// before our offset. The most recently modified one wins.
-fn find_copy(path: &Path, g: &Gen) -> Option<(File, FileId)> {
+pub(crate) fn find_copy(path: &Path, g: &Gen) -> Option<(File, FileId)> {
     if g.fp.is_empty() {
         return None;
     }
