@@ -11,6 +11,7 @@ need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway)
+command -v openssl >/dev/null || need+=(openssl)  # tests/reload.rs makes certificates
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   echo "installing: ${need[*]}"

@@ -185,3 +185,105 @@ fn sighup_applies_a_new_web_config_to_new_connections() {
     }
     assert!(err.contains("SIGHUP: keeping the old web config"), "{err}");
 }
+
+/// A self-signed certificate for `localhost` in `dir`: (cert, key).
+fn cert(dir: &Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (crt, key) = (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    );
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost"])
+        // An end-entity certificate, which webpki accepts as its own anchor.
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("run openssl")
+        .status
+        .success();
+    assert!(ok, "openssl made no certificate");
+    (crt, key)
+}
+
+/// `GET /healthz` over TLS, trusting only `crt`: the status, or `None`
+/// when the handshake fails (the server shows another certificate).
+fn tls_status(addr: SocketAddr, crt: &Path) -> Option<u16> {
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(crt).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
+    let tcp = std::net::TcpStream::connect(addr).ok()?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let req = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    net::exchange(&mut tls, req).ok().map(|r| r.status)
+}
+
+/// A renewed certificate (the web config's files replaced, or the config
+/// pointing at new ones) is served to new connections after SIGHUP.
+#[test]
+fn sighup_serves_a_renewed_tls_certificate() {
+    if !net::need(&["openssl"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (old_crt, old_key) = cert(dir.path(), "old");
+    let (new_crt, new_key) = cert(dir.path(), "new");
+    let log = dir.path().join("a.log");
+    fs::write(&log, "").expect("log");
+    let web = dir.path().join("web.yml");
+    let tls = |crt: &Path, key: &Path| {
+        format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+            crt.display(),
+            key.display()
+        )
+    };
+    fs::write(&web, tls(&old_crt, &old_key)).expect("web");
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut p = Proc::spawn(
+        Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(["--headless", "--interval", "1h", "--web-config"])
+            .arg(&web)
+            .arg("--metrics")
+            .arg(addr.to_string())
+            .arg(&log),
+        "routetop",
+    );
+    wait_for(Duration::from_secs(20), || tls_status(addr, &old_crt)).expect("serving TLS");
+    assert_eq!(
+        tls_status(addr, &new_crt),
+        None,
+        "the new one is not served yet"
+    );
+    fs::write(&web, tls(&new_crt, &new_key)).expect("web");
+    signal(p.0.id(), "HUP");
+    wait_for(Duration::from_secs(20), || tls_status(addr, &new_crt))
+        .expect("the renewed certificate is served");
+    assert_eq!(tls_status(addr, &old_crt), None, "the old one is not");
+    assert!(net::sigterm_and_wait(&mut p, Duration::from_secs(20)).success());
+}
