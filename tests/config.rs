@@ -356,3 +356,34 @@ fn saved_state_comes_from_the_file_or_flags() {
         .to_string();
     assert!(err.contains("--state is for follow mode"), "{err}");
 }
+
+/// `--slo` flags and `[[slo]]` tables: flags first; the file's `bad`,
+/// `period` and `name`; every latency threshold becomes a bucket bound.
+#[test]
+fn objectives_come_from_flags_then_the_file() {
+    use routetop::engine::slo::Kind;
+    use std::time::Duration;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/valid/slo.toml");
+    let f = file.to_str().unwrap();
+    let c = Config::from_args(
+        &args(&["--once", "--config", f, "--slo", "*:99%<120ms", "x.log"]),
+        false,
+    )
+    .unwrap();
+    let names: Vec<&str> = c.slo.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["*:99%<120ms", "api-availability", "~^/static/:99%<250ms"]
+    );
+    let api = &c.slo[1];
+    assert_eq!(api.period, Duration::from_secs(7 * 86_400));
+    let Kind::Availability(bad) = &api.kind else {
+        panic!("availability")
+    };
+    assert!(bad.contains(429) && bad.contains(503) && !bad.contains(404));
+    assert!(c.slo[2].pattern.matches("/static/app.js"));
+    // 0.12 s and 0.25 s join the default bounds (0.25 was one already).
+    assert!(c.buckets.contains(&0.12));
+    assert_eq!(c.buckets.iter().filter(|&&b| b == 0.25).count(), 1);
+    assert!(c.buckets.windows(2).all(|w| w[0] < w[1]));
+}

@@ -512,6 +512,7 @@ fn check_with(case: &Case, restart: bool) {
         .collect();
     assert_eq!(report_entries, entries, "{name}: report entries");
     let data = ReportData {
+        slo: &[],
         summary: s,
         sources: &report.batch.sources,
         inputs: &report.batch.inputs,

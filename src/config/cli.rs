@@ -110,6 +110,15 @@ pub struct Args {
     #[arg(long = "route", value_name = "REGEX=TEMPLATE")]
     pub routes: Vec<RouteRule>,
 
+    /// Service-level objective PATTERN:TARGET% (availability: share of
+    /// requests not 5xx) or PATTERN:TARGET%<DURATION (latency: share at or
+    /// under DURATION), e.g. '/api/*:99.9%' or '/api/*:99%<300ms'. PATTERN
+    /// is a glob (* matches anything, / included) or ~REGEX; a route counts
+    /// for the objectives of the first pattern that matches it. Repeatable.
+    /// With --once, exit code 5 when one is not met.
+    #[arg(long = "slo", value_name = "PATTERN:TARGET")]
+    pub slo: Vec<String>,
+
     /// Keep paths as they are instead of replacing IDs with :id, :uuid, ...
     #[arg(long, env = "ROUTETOP_NO_TEMPLATING", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_templating: bool,

@@ -34,6 +34,22 @@ pub struct FileConfig {
     pub export: Option<FileExport>,
     #[serde(default)]
     pub live: LiveFile,
+    #[serde(default)]
+    pub slo: Vec<FileSlo>,
+}
+
+/// A `[[slo]]` table: `pattern` and `target`, with `latency` for a latency
+/// objective; `bad` statuses (default "5xx"), `period` (default "30d") and
+/// a `name` (default: the flag form) optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSlo {
+    pub pattern: String,
+    pub target: String,
+    pub latency: Option<String>,
+    pub bad: Option<String>,
+    pub period: Option<String>,
+    pub name: Option<String>,
 }
 
 /// A `[[routes]]` table: `match` (a regex) and `template`.

@@ -41,6 +41,7 @@ pub use file::{FileConfig, FileInput, FileRoute};
 pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
 pub use mode::{Mode, OutputFormat};
 
+use crate::engine::slo::{BadStatuses, Kind, Objective};
 use crate::engine::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE};
 use crate::format::{FieldOverride, Format, FormatError, FormatSpec};
 use crate::input::{Input, InputSpec, MAX_LINE_LIMIT};
@@ -113,6 +114,8 @@ pub struct Config {
     /// `/metrics`, Pushgateway.
     pub export: ExportConfig,
     pub live: LiveSettings,
+    /// Service-level objectives (`--slo`, `[[slo]]`), flags first.
+    pub slo: Vec<Objective>,
 }
 
 impl Config {
@@ -142,6 +145,7 @@ impl Config {
             },
             export: ExportConfig::off(),
             live: LiveSettings::default(),
+            slo: Vec::new(),
         })
     }
 
@@ -265,12 +269,22 @@ impl Config {
             .or(file.threads)
             .unwrap_or_else(default_threads)
             .clamp(1, 256);
-        let buckets = match (&args.buckets, &file.buckets) {
+        let slo = objectives(&args.slo, &file.slo)?;
+        let mut buckets = match (&args.buckets, &file.buckets) {
             (Some(b), _) => b.clone(),
             (None, Some(f)) => f.buckets()?,
             (None, None) => Buckets(DEFAULT_BUCKETS.to_vec()),
         }
         .bounds()?;
+        // Every latency threshold is a bucket bound, so the share at or
+        // under it is an exact sum of bucket counts.
+        for us in slo.iter().filter_map(Objective::threshold_us) {
+            let s = us as f64 / 1e6;
+            if !buckets.iter().any(|b| (b * 1e6).round() as u64 == us) {
+                buckets.push(s);
+            }
+        }
+        buckets.sort_by(f64::total_cmp);
         let templating = if args.no_templating {
             false
         } else {
@@ -318,6 +332,7 @@ impl Config {
             mode,
             export,
             live,
+            slo,
         })
     }
 
@@ -330,6 +345,58 @@ impl Config {
     pub fn input_list(&self) -> Vec<Input> {
         self.inputs.iter().map(InputConfig::input).collect()
     }
+}
+
+/// An SLO period: days (`30d`, up to 400) or a duration.
+fn parse_period(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().strip_suffix('d') {
+        Some(n) => match n.trim().parse::<u64>() {
+            Ok(d) if (1..=400).contains(&d) => Ok(std::time::Duration::from_secs(d * 86_400)),
+            _ => Err(format!("`{s}`: expected 1d to 400d")),
+        },
+        None => parse_duration(s),
+    }
+}
+
+/// The objectives of the flags, then of the file.
+fn objectives(flags: &[String], file: &[file::FileSlo]) -> Result<Vec<Objective>, ConfigError> {
+    let dur = |s: &str| parse_duration(s);
+    let mut out = Vec::new();
+    for f in flags {
+        out.push(Objective::parse(f, dur).map_err(ConfigError)?);
+    }
+    for f in file {
+        let flag = format!(
+            "{}:{}{}",
+            f.pattern,
+            f.target,
+            f.latency
+                .as_deref()
+                .map(|l| format!("<{l}"))
+                .unwrap_or_default()
+        );
+        let mut o = Objective::parse(&flag, dur)
+            .map_err(|e| ConfigError(e.replacen("--slo", "[[slo]]", 1)))?;
+        if let Some(b) = &f.bad {
+            if o.threshold_us().is_some() {
+                return Err(ConfigError(format!(
+                    "[[slo]] {flag:?}: `bad` is for availability objectives (no `latency`)"
+                )));
+            }
+            o.kind = Kind::Availability(
+                BadStatuses::parse(b).map_err(|e| ConfigError(format!("[[slo]] {flag:?}: {e}")))?,
+            );
+        }
+        if let Some(p) = &f.period {
+            o.period = parse_period(p)
+                .map_err(|e| ConfigError(format!("[[slo]] {flag:?}: period: {e}")))?;
+        }
+        if let Some(n) = &f.name {
+            o.name = n.clone();
+        }
+        out.push(o);
+    }
+    Ok(out)
 }
 
 pub fn default_threads() -> usize {

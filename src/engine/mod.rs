@@ -37,6 +37,7 @@ pub mod persist;
 mod registry;
 mod resolve;
 mod shard;
+pub mod slo;
 pub mod snapshot;
 mod stats;
 pub mod summary;

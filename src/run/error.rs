@@ -25,6 +25,10 @@ pub enum Error {
     /// not detect (each reported on stderr); the report covers the rest.
     #[error("{0}")]
     Partial(String),
+    /// `--once --slo`: an objective is not met over the lines read. The
+    /// report was written.
+    #[error("{0}")]
+    SloViolated(String),
 }
 
 /// Exit code of bad settings (before any input is read).
@@ -32,12 +36,13 @@ pub const EXIT_SETTINGS: u8 = 2;
 
 impl Error {
     /// The process exit code: 1 a failed run, 2 bad settings, 3 lines read
-    /// but none parsed, 4 a partial report.
+    /// but none parsed, 4 a partial report, 5 an objective not met.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) => EXIT_SETTINGS,
             Error::NothingParsed(_) => 3,
             Error::Partial(_) => 4,
+            Error::SloViolated(_) => 5,
             Error::Batch(_) | Error::Input(_) | Error::Io(_) => 1,
         }
     }

@@ -20,6 +20,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use super::error::Error;
 use crate::config::{Config, OutputFormat};
+use crate::engine::slo::{Compliance, Matcher, Objective};
 use crate::engine::summary::Summary;
 use crate::engine::{
     Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SourceId, SourceReport,
@@ -79,10 +80,20 @@ pub fn run(
     for msg in &read.skipped {
         writeln!(err, "routetop: {msg}")?;
     }
+    // Objectives (`--slo`), from the exact key counters.
+    let slo: Vec<(Objective, Compliance)> = match config.slo.is_empty() {
+        true => Vec::new(),
+        false => {
+            let snap = read.batch.snapshot();
+            let c = Matcher::new(&config.slo).evaluate(&snap.keys, &snap.buckets_us);
+            config.slo.iter().cloned().zip(c).collect()
+        }
+    };
     let data = report::ReportData {
         summary: &read.summary,
         sources: &read.batch.sources,
         inputs: &read.batch.inputs,
+        slo: &slo,
     };
     // The writers buffer (stdout is line-buffered, and a JSON report of
     // many routes is ~100 000 lines: 50 ms of write calls unbuffered) and
@@ -90,7 +101,7 @@ pub fn run(
     match output {
         OutputFormat::Table => report::table(out, &data, top),
         OutputFormat::Json => report::json(out, &data),
-        OutputFormat::Csv => report::csv(out, &data, top),
+        OutputFormat::Csv => report::csv(out, &data, top).and_then(|()| report::slo(err, &data)),
     }?;
     if config.export.push.is_none() {
         // Nothing reads the aggregates after the summary without --push.
@@ -108,6 +119,23 @@ pub fn run(
             writeln!(err, "routetop: {msg}")?;
         }
     }
+    let violated: Vec<&str> = slo
+        .iter()
+        .filter(|(o, c)| c.violated(o.target))
+        .map(|(o, _)| o.name.as_str())
+        .collect();
+    // A violated objective is what a gate on a log asks about: it wins
+    // over a partial report (said above in any case).
+    if !violated.is_empty() {
+        if let Err(e) = outcome(&read, allow_empty) {
+            writeln!(err, "routetop: {e}")?;
+        }
+        return Err(Error::SloViolated(format!(
+            "objective{} not met: {}",
+            if violated.len() == 1 { "" } else { "s" },
+            violated.join(", ")
+        )));
+    }
     outcome(&read, allow_empty)
 }
 
@@ -117,9 +145,10 @@ pub fn run(
 /// nothing to report (every input is such).
 pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let router = Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
-    // Exact histogram bucket counters only matter to Prometheus: a report
-    // without --push skips them (one cache miss less per line).
-    let buckets: &[f64] = if config.export.push.is_some() {
+    // Exact histogram bucket counters only matter to Prometheus and to
+    // latency objectives: a report without --push or --slo skips them (one
+    // cache miss less per line).
+    let buckets: &[f64] = if config.export.push.is_some() || !config.slo.is_empty() {
         &config.buckets
     } else {
         &[]

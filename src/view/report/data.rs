@@ -2,6 +2,7 @@
 
 use crate::engine::InputStats;
 use crate::engine::SourceReport;
+use crate::engine::slo::{Compliance, Objective};
 use crate::engine::summary::Summary;
 
 /// Everything a report shows.
@@ -9,6 +10,8 @@ pub struct ReportData<'a> {
     pub summary: &'a Summary,
     pub sources: &'a [SourceReport],
     pub inputs: &'a [InputStats],
+    /// Each objective (`--slo`) with its figures; empty without.
+    pub slo: &'a [(Objective, Compliance)],
 }
 
 impl ReportData<'_> {

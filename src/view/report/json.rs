@@ -19,7 +19,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
-use super::data::{ReportData, SCHEMA_ID};
+use super::data::{ReportData, SCHEMA_ID, secs};
+use crate::engine::slo::Kind;
 use crate::engine::summary::{EntryRow, QUANTILES, Summary};
 use crate::format::{ErrorKind, Odd};
 use crate::view::human;
@@ -202,7 +203,48 @@ fn head(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
 /// The fields after `entries`.
 fn tail(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
     field(buf, false, "inputs", &inputs_of(d))?;
-    field(buf, false, "overflow", &overflow_of(d.summary))
+    field(buf, false, "overflow", &overflow_of(d.summary))?;
+    if d.slo.is_empty() {
+        return Ok(());
+    }
+    let slo: Vec<JsonSlo> = d
+        .slo
+        .iter()
+        .map(|(o, c)| JsonSlo {
+            name: &o.name,
+            pattern: o.pattern.to_string(),
+            kind: match o.kind {
+                Kind::Availability(_) => "availability",
+                Kind::Latency(_) => "latency",
+            },
+            target: o.target,
+            threshold_seconds: o.threshold_us().map(secs),
+            good: c.good,
+            total: c.total,
+            compliance: c.ratio(),
+            budget_left: c.budget_left(o.target),
+            met: !c.violated(o.target),
+        })
+        .collect();
+    field(buf, false, "slo", &slo)
+}
+
+/// An objective's figures over the report's requests.
+#[derive(Serialize)]
+struct JsonSlo<'a> {
+    name: &'a str,
+    pattern: String,
+    kind: &'static str,
+    /// As a ratio (0.999).
+    target: f64,
+    threshold_seconds: Option<f64>,
+    good: u64,
+    total: u64,
+    /// good / total; null without requests.
+    compliance: Option<f64>,
+    /// Share of the error budget left (negative when overspent).
+    budget_left: Option<f64>,
+    met: bool,
 }
 
 fn span_of(s: &Summary) -> Option<JsonSpan> {
@@ -466,6 +508,7 @@ mod tests {
         for n in [0, 1, 2, 5, SPLIT_AT - 1, SPLIT_AT, SPLIT_AT + 1, 5001] {
             let s = summary(n);
             let d = ReportData {
+                slo: &[],
                 summary: &s,
                 sources: &sources,
                 inputs: &inputs,

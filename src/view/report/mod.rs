@@ -31,6 +31,14 @@ pub fn csv(out: &mut dyn Write, data: &ReportData, top: Option<usize>) -> io::Re
     w.flush()
 }
 
+/// One line per objective (`--slo`), as the table ends with (for CSV
+/// reports, whose output is one table: the caller writes these to stderr).
+pub fn slo(out: &mut dyn Write, data: &ReportData) -> io::Result<()> {
+    let mut w = buffered(out);
+    text::slo(&mut w, data)?;
+    w.flush()
+}
+
 /// The report as pretty JSON, every route.
 pub fn json(out: &mut dyn Write, data: &ReportData) -> io::Result<()> {
     let mut w = buffered(out);

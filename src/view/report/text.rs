@@ -139,6 +139,10 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
     for r in &rows {
         line(out, r)?;
     }
+    if !d.slo.is_empty() {
+        writeln!(out)?;
+        slo(out, d)?;
+    }
     let o = &s.overflow;
     let by_routes = o.requests.saturating_sub(o.keys_folded);
     if by_routes > 0 {
@@ -220,4 +224,42 @@ pub(super) fn csv(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> i
         row(out, &r.route, &methods.join(" "), &r.row)?;
     }
     row(out, "(total)", "", &s.totals)
+}
+
+/// One line per objective (`--slo`): met or not, compliance against the
+/// target, requests, and the error budget left.
+pub(super) fn slo(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
+    let w = d
+        .slo
+        .iter()
+        .map(|(o, _)| o.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (o, c) in d.slo {
+        let verdict = match (c.ratio(), c.violated(o.target)) {
+            (None, _) => "NO DATA ",
+            (_, true) => "VIOLATED",
+            (_, false) => "met     ",
+        };
+        let pct = |r: f64| format!("{:.3}%", r * 100.0);
+        let what = match o.threshold_us() {
+            Some(us) => format!("at or under {}", human::latency(us)),
+            None => "not failed".to_string(),
+        };
+        write!(out, "SLO {:<w$}  {verdict}", o.name)?;
+        match c.ratio() {
+            Some(r) => writeln!(
+                out,
+                "  {} {what} (target {}): {} of {}; error budget left {}",
+                pct(r),
+                pct(o.target),
+                c.good,
+                c.total,
+                c.budget_left(o.target)
+                    .map_or("-".into(), |b| format!("{:.1}%", b * 100.0))
+            )?,
+            None => writeln!(out, "  no requests")?,
+        }
+    }
+    Ok(())
 }

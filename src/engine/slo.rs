@@ -1,0 +1,415 @@
+//! Service-level objectives per route (`--slo`): which routes an objective
+//! covers, and its compliance over a set of counts — exact, from the key
+//! counters (a latency threshold is one of the bucket bounds: the config
+//! adds every threshold to the buckets, so "at most 300 ms" is a sum of
+//! exact bucket counts, not an HDR estimate).
+//!
+//! Routes are matched by pattern, first match wins: a route belongs to the
+//! first pattern (in the order given) that matches it, and every objective
+//! of that pattern applies to it. `*` alone, given last, is the default for
+//! the rest.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::snapshot::KeySnap;
+
+/// Which routes an objective covers: a glob (`*` matches any run of
+/// characters, `/` included) or a regex (`~REGEX`).
+#[derive(Clone, Debug)]
+pub enum Pattern {
+    Glob(String),
+    Regex(regex::Regex),
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, o: &Pattern) -> bool {
+        self.to_string() == o.to_string()
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pattern::Glob(g) => f.write_str(g),
+            Pattern::Regex(r) => write!(f, "~{}", r.as_str()),
+        }
+    }
+}
+
+impl Pattern {
+    pub fn parse(s: &str) -> Result<Pattern, String> {
+        match s.strip_prefix('~') {
+            Some(r) => regex::Regex::new(r)
+                .map(Pattern::Regex)
+                .map_err(|e| format!("bad regex {r:?}: {e}")),
+            None if s.is_empty() => Err("empty route pattern".into()),
+            None => Ok(Pattern::Glob(s.to_string())),
+        }
+    }
+
+    pub fn matches(&self, route: &str) -> bool {
+        match self {
+            Pattern::Glob(g) => glob_match(g.as_bytes(), route.as_bytes()),
+            Pattern::Regex(r) => r.is_match(route),
+        }
+    }
+}
+
+/// `*` matches any run of bytes (`/` included); everything else itself.
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    // Greedy with one backtrack point: linear-ish, no recursion.
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Which statuses are failures for an availability objective.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BadStatuses(Vec<(u16, u16)>);
+
+impl Default for BadStatuses {
+    /// 5xx.
+    fn default() -> Self {
+        BadStatuses(vec![(500, 599)])
+    }
+}
+
+impl BadStatuses {
+    /// `5xx`, `429`, `500-504`, comma-separated.
+    pub fn parse(s: &str) -> Result<BadStatuses, String> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let range = if let Some(c) = part.strip_suffix("xx") {
+                c.parse::<u16>()
+                    .ok()
+                    .filter(|c| (1..=9).contains(c))
+                    .map(|c| (c * 100, c * 100 + 99))
+            } else if let Some((a, b)) = part.split_once('-') {
+                a.parse().ok().zip(b.parse().ok())
+            } else {
+                part.parse().ok().map(|c| (c, c))
+            };
+            match range {
+                Some((a, b)) if a <= b && b <= 999 => out.push((a, b)),
+                _ => return Err(format!("bad status {part:?}: expected 5xx, 429 or 500-504")),
+            }
+        }
+        if out.is_empty() {
+            return Err("no bad status given".into());
+        }
+        Ok(BadStatuses(out))
+    }
+
+    pub fn contains(&self, status: u16) -> bool {
+        self.0.iter().any(|&(a, b)| (a..=b).contains(&status))
+    }
+}
+
+/// What an objective measures.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// Share of requests whose status is not bad.
+    Availability(BadStatuses),
+    /// Share of timed requests that took at most this long (µs).
+    Latency(u64),
+}
+
+/// One objective: `target` (a ratio below 1) of the requests of the routes
+/// `pattern` covers must be good.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    /// As given (`/api/*:99%<300ms`), or the config file's `name`: the
+    /// `slo` label and what reports show.
+    pub name: String,
+    pub pattern: Pattern,
+    pub target: f64,
+    pub kind: Kind,
+    /// The period the error budget is for (default 30 days).
+    pub period: Duration,
+}
+
+/// The default SLO period.
+pub const DEFAULT_PERIOD: Duration = Duration::from_secs(30 * 86_400);
+
+impl Objective {
+    /// The flag form: `PATTERN:TARGET%` (availability) or
+    /// `PATTERN:TARGET%<DURATION` (latency, `<` as Prometheus' `le`: at or
+    /// under). The pattern is everything before the last `:` that is
+    /// followed by a target.
+    pub fn parse(
+        s: &str,
+        parse_duration: impl Fn(&str) -> Result<Duration, String>,
+    ) -> Result<Objective, String> {
+        let (pattern, rest) = s.rsplit_once(':').ok_or_else(|| {
+            format!("--slo {s:?}: expected PATTERN:TARGET% or PATTERN:TARGET%<DURATION")
+        })?;
+        let (target, threshold) = match rest.split_once('<') {
+            Some((t, d)) => (t, Some(d)),
+            None => (rest, None),
+        };
+        let target = parse_target(target).map_err(|e| format!("--slo {s:?}: {e}"))?;
+        let kind = match threshold {
+            Some(d) => {
+                let d = parse_duration(d.trim().trim_start_matches('='))
+                    .map_err(|e| format!("--slo {s:?}: {e}"))?;
+                if d.is_zero() {
+                    return Err(format!(
+                        "--slo {s:?}: the latency threshold must be above 0"
+                    ));
+                }
+                Kind::Latency(d.as_micros() as u64)
+            }
+            None => Kind::Availability(BadStatuses::default()),
+        };
+        Ok(Objective {
+            name: s.to_string(),
+            pattern: Pattern::parse(pattern).map_err(|e| format!("--slo {s:?}: {e}"))?,
+            target,
+            kind,
+            period: DEFAULT_PERIOD,
+        })
+    }
+
+    /// The latency threshold, for the bucket bounds.
+    pub fn threshold_us(&self) -> Option<u64> {
+        match self.kind {
+            Kind::Latency(us) => Some(us),
+            Kind::Availability(_) => None,
+        }
+    }
+}
+
+/// `99.9%` or `0.999`: a ratio in (0, 1).
+pub fn parse_target(s: &str) -> Result<f64, String> {
+    let s = s.trim();
+    let v = match s.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => s.parse::<f64>(),
+    }
+    .map_err(|_| format!("bad target {s:?}: expected a percentage such as 99.9%"))?;
+    if !(v > 0.0 && v < 1.0) {
+        return Err(format!("target {s:?} must be above 0% and below 100%"));
+    }
+    Ok(v)
+}
+
+/// An objective's figures over some requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compliance {
+    pub good: u64,
+    pub total: u64,
+}
+
+impl Compliance {
+    /// Good over total; `None` without requests.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.good as f64 / self.total as f64)
+    }
+
+    /// The share of the error budget left: 1 with no bad request, 0 when
+    /// the bad ones are exactly the budget, negative past it.
+    pub fn budget_left(&self, target: f64) -> Option<f64> {
+        let bad = 1.0 - self.ratio()?;
+        Some(1.0 - bad / (1.0 - target))
+    }
+
+    /// Below target (no requests is not a violation).
+    pub fn violated(&self, target: f64) -> bool {
+        self.ratio().is_some_and(|r| r < target)
+    }
+}
+
+/// Per objective, which pattern governs each route: a route counts for
+/// the objectives of the first pattern that matches it.
+pub struct Matcher<'a> {
+    objectives: &'a [Objective],
+    /// Distinct patterns in order, and the objectives of each.
+    patterns: Vec<(&'a Pattern, Vec<usize>)>,
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(objectives: &'a [Objective]) -> Matcher<'a> {
+        let mut patterns: Vec<(&Pattern, Vec<usize>)> = Vec::new();
+        for (i, o) in objectives.iter().enumerate() {
+            match patterns.iter_mut().find(|(p, _)| **p == o.pattern) {
+                Some((_, v)) => v.push(i),
+                None => patterns.push((&o.pattern, vec![i])),
+            }
+        }
+        Matcher {
+            objectives,
+            patterns,
+        }
+    }
+
+    /// The objectives that apply to `route`.
+    pub fn of(&self, route: &str) -> &[usize] {
+        self.patterns
+            .iter()
+            .find(|(p, _)| p.matches(route))
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// Each objective's compliance over the since-start key counters
+    /// (`bounds_us`: their bucket bounds, which hold every threshold).
+    pub fn evaluate(&self, keys: &[KeySnap], bounds_us: &[u64]) -> Vec<Compliance> {
+        let mut out = vec![Compliance { good: 0, total: 0 }; self.objectives.len()];
+        let mut last: Option<(&str, &[usize])> = None;
+        for k in keys {
+            let of = match last {
+                Some((r, of)) if r == &*k.route => of,
+                _ => {
+                    let of = self.of(&k.route);
+                    last = Some((&k.route, of));
+                    of
+                }
+            };
+            for &i in of {
+                let c = &mut out[i];
+                match &self.objectives[i].kind {
+                    Kind::Availability(bad) => {
+                        c.total += k.count;
+                        if !bad.contains(k.status) {
+                            c.good += k.count;
+                        }
+                    }
+                    Kind::Latency(us) => {
+                        c.total += k.timed;
+                        // Buckets up to the threshold (a bound: see the
+                        // module docs) hold the requests at or under it.
+                        let upto = bounds_us.partition_point(|&b| b <= *us);
+                        c.good += k.buckets.iter().take(upto).sum::<u64>();
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dur(s: &str) -> Result<Duration, String> {
+        match s.strip_suffix("ms") {
+            Some(n) => n
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|e| e.to_string()),
+            None => Err(format!("bad duration {s}")),
+        }
+    }
+
+    #[test]
+    fn glob_star_matches_any_run_slashes_included() {
+        let g = |p: &str, s: &str| Pattern::parse(p).unwrap().matches(s);
+        assert!(g("/api/*", "/api/users/:id"));
+        assert!(g("*", ""));
+        assert!(g("/a*b*c", "/aXbYbZc"));
+        assert!(!g("/api/*", "/apix"));
+        assert!(g("*/:id", "/users/:id"));
+        assert!(!g("/users", "/users/:id"));
+        assert!(g("~^/api/v[12]/", "/api/v2/x"));
+        assert!(!g("~^/api/v[12]/", "/api/v3/x"));
+    }
+
+    #[test]
+    fn flag_forms_parse() {
+        let o = Objective::parse("/api/*:99%<300ms", dur).unwrap();
+        assert_eq!(o.target, 0.99);
+        assert_eq!(o.kind, Kind::Latency(300_000));
+        let o = Objective::parse("/api/*:99.9%", dur).unwrap();
+        assert!((o.target - 0.999).abs() < 1e-12);
+        assert_eq!(o.kind, Kind::Availability(BadStatuses::default()));
+        // The pattern may hold colons (routes do: /users/:id).
+        let o = Objective::parse("/users/:id:99%", dur).unwrap();
+        assert_eq!(o.pattern.to_string(), "/users/:id");
+        for bad in [
+            "/a",
+            "/a:100%",
+            "/a:0%",
+            "/a:x%",
+            ":99%",
+            "/a:99%<0ms",
+            "~(:99%",
+        ] {
+            assert!(Objective::parse(bad, dur).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_statuses_parse() {
+        let b = BadStatuses::parse("5xx, 429,400-404").unwrap();
+        assert!(b.contains(503) && b.contains(429) && b.contains(402));
+        assert!(!b.contains(499) && !b.contains(200));
+        assert!(BadStatuses::parse("").is_err());
+        assert!(BadStatuses::parse("0xx").is_err());
+        assert!(BadStatuses::parse("500-400").is_err());
+    }
+
+    fn key(route: &str, status: u16, count: u64, buckets: Vec<u64>) -> KeySnap {
+        KeySnap {
+            route: route.into(),
+            method: "GET".into(),
+            status,
+            count,
+            timed: buckets.iter().sum::<u64>() + 1,
+            buckets,
+            ..KeySnap::default()
+        }
+    }
+
+    #[test]
+    fn first_matching_pattern_wins_and_latency_counts_buckets_at_or_under() {
+        let objs = vec![
+            Objective::parse("/api/*:99%<300ms", dur).unwrap(),
+            Objective::parse("/api/*:99.9%", dur).unwrap(),
+            Objective::parse("*:90%", dur).unwrap(),
+        ];
+        let m = Matcher::new(&objs);
+        assert_eq!(m.of("/api/x"), &[0, 1]);
+        assert_eq!(m.of("/health"), &[2]);
+        let bounds = [100_000, 300_000, 1_000_000];
+        // Each key: buckets (≤100ms, ≤300ms, ≤1s), plus 1 request above 1 s.
+        let keys = [
+            key("/api/x", 200, 10, vec![5, 3, 1]),
+            key("/api/x", 503, 2, vec![0, 0, 1]),
+            key("/health", 500, 4, vec![3, 0, 0]),
+            key("/health", 200, 6, vec![5, 0, 0]),
+        ];
+        let c = m.evaluate(&keys, &bounds);
+        // Latency: timed 10 + 2 = 12, at or under 300 ms: 8 + 0.
+        assert_eq!(c[0], Compliance { good: 8, total: 12 });
+        assert_eq!(
+            c[1],
+            Compliance {
+                good: 10,
+                total: 12
+            }
+        );
+        assert_eq!(c[2], Compliance { good: 6, total: 10 });
+        assert!(c[2].violated(0.9));
+        assert_eq!(
+            c[2].budget_left(0.9).map(|b| (b * 1000.0).round()),
+            Some(-3000.0)
+        );
+        assert!(!Compliance { good: 0, total: 0 }.violated(0.9));
+    }
+}

@@ -1,0 +1,164 @@
+//! Service-level objectives in the batch report (`--once --slo`), with the
+//! real binary: compliance checked against figures computed here from the
+//! raw lines, not from routetop's output; the JSON `slo` key against the
+//! schema; the exit code a CI job gates on.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// (path, status, latency in ms) of each line of the test log.
+fn requests() -> Vec<(&'static str, u16, u64)> {
+    let mut v = Vec::new();
+    for i in 0..2000u64 {
+        let (path, status) = match i % 10 {
+            0..=5 => ("/api/users", if i % 97 == 0 { 503 } else { 200 }),
+            6 | 7 => ("/api/orders", if i % 50 == 7 { 500 } else { 201 }),
+            8 => ("/health", 200),
+            _ => ("/static/app.js", if i % 30 == 9 { 502 } else { 304 }),
+        };
+        // Around the 300 ms threshold: exactly 300 is at or under it.
+        let ms = match i % 100 {
+            0 => 300,
+            1 => 301,
+            2 => 1200,
+            n => n * 2,
+        };
+        v.push((path, status, ms));
+    }
+    v
+}
+
+fn write_log(dir: &Path) -> std::path::PathBuf {
+    let mut s = String::new();
+    for (i, (path, status, ms)) in requests().iter().enumerate() {
+        s.push_str(&format!(
+            "10.0.0.1 - - [05/Dec/2026:10:{:02}:{:02} +0000] \"GET {path} HTTP/1.1\" {status} 100 \"-\" \"t\" {}.{:03}\n",
+            i / 60 % 60,
+            i % 60,
+            ms / 1000,
+            ms % 1000
+        ));
+    }
+    let p = dir.join("access.log");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+fn once(log: &Path, slos: &[&str], extra: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_routetop"));
+    cmd.arg("--once").args(extra).arg(log);
+    for s in slos {
+        cmd.arg("--slo").arg(s);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// (good, total) computed from the raw requests: routes under `/api/` go
+/// to the first two objectives, the rest to the default.
+fn expected() -> [(u64, u64); 3] {
+    let mut e = [(0u64, 0u64); 3];
+    for (path, status, ms) in requests() {
+        if path.starts_with("/api/") {
+            e[0].1 += 1;
+            e[0].0 += u64::from(ms <= 300);
+            e[1].1 += 1;
+            e[1].0 += u64::from(!(500..600).contains(&status));
+        } else {
+            e[2].1 += 1;
+            e[2].0 += u64::from(!(500..600).contains(&status));
+        }
+    }
+    e
+}
+
+#[test]
+fn json_report_carries_each_objectives_exact_compliance() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    let slos = ["/api/*:95%<300ms", "/api/*:99.9%", "*:99%"];
+    let (code, out, err) = once(&log, &slos, &["-o", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&v), "report does not match its schema");
+    let slo = v["slo"].as_array().expect("slo key");
+    let want = expected();
+    let targets = [0.95, 0.999, 0.99];
+    for (i, (s, (good, total))) in slo.iter().zip(want).enumerate() {
+        assert_eq!(s["name"], slos[i]);
+        assert_eq!(
+            (s["good"].as_u64(), s["total"].as_u64()),
+            (Some(good), Some(total)),
+            "{}",
+            slos[i]
+        );
+        let ratio = good as f64 / total as f64;
+        assert_eq!(s["compliance"].as_f64(), Some(ratio));
+        let left = 1.0 - (1.0 - ratio) / (1.0 - targets[i]);
+        // `99.9%` is 99.9 / 100, not the literal 0.999: a few ulps apart.
+        assert!((s["budget_left"].as_f64().unwrap() - left).abs() < 1e-9);
+        assert_eq!(s["met"].as_bool(), Some(ratio >= targets[i]), "{}", slos[i]);
+    }
+    assert_eq!(slo[0]["threshold_seconds"].as_f64(), Some(0.3));
+    assert_eq!(slo[1]["kind"], "availability");
+    // Latency: of each hundred lines, the /api one at 301 ms and the one
+    // at 1.2 s are over 300 ms (the one at exactly 300 ms is not): 40 of
+    // 1600, met at 95 %.
+    assert_eq!(want[0], (1560, 1600));
+    // /api availability misses 99.9 % (503s and 500s), and the default
+    // misses 99 % (/static's 502s).
+    assert!(!slo[1]["met"].as_bool().unwrap());
+    assert_eq!(code, 5, "exit code of a violated objective\n{err}");
+    assert!(
+        err.contains("objectives not met: /api/*:99.9%, *:99%"),
+        "{err}"
+    );
+}
+
+#[test]
+fn table_ends_with_one_line_per_objective_and_a_met_gate_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    let (code, out, err) = once(&log, &["/api/*:95%<300ms", "/health:99.99%"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("SLO ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "SLO /api/*:95%<300ms  met       97.500% at or under 300ms (target 95.000%): 1560 of 1600; error budget left 50.0%",
+            "SLO /health:99.99%    met       100.000% not failed (target 99.990%): 200 of 200; error budget left 100.0%",
+        ]
+    );
+    // CSV keeps its one table on stdout: the objectives go to stderr.
+    let (code, out, err) = once(&log, &["/nothing/*:99%"], &["-o", "csv"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("SLO"));
+    assert!(
+        err.contains("SLO /nothing/*:99%  NO DATA   no requests"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_objectives_are_settings_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    for bad in ["/api", "/api:100%", "/api:99%<soon", "~(:99%"] {
+        let (code, _, err) = once(&log, &[bad], &[]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("--slo"), "{bad}: {err}");
+    }
+}
