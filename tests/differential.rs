@@ -31,6 +31,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 
 use routetop::config::{Config, Mode, OutputFormat, WindowBy};
+use routetop::engine::slo::Objective;
 use routetop::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
 use routetop::format::{FormatSpec, Odd};
 use routetop::run::Running;
@@ -207,6 +208,9 @@ const SINCE_START_FAMILIES: &[&str] = &[
     "routetop_routes_limit",
     "routetop_overflow_routes",
     "routetop_overflow_requests_total",
+    "routetop_slo_objective_ratio",
+    "routetop_slo_good_total",
+    "routetop_slo_total",
 ];
 
 /// The since-start families of the metrics text of `s`.
@@ -214,9 +218,17 @@ const SINCE_START_FAMILIES: &[&str] = &[
 /// (`--export-status class --no-summary`): codes added up into classes
 /// must agree too.
 fn exposition(s: &Snapshot) -> String {
+    // Objectives on a default bound (250 ms) and on every route: their
+    // counters come from the keys, exactly.
+    let d = |t: &str| routetop::config::parse_duration(t);
+    let slo: Vec<Objective> = ["/api/*:95%<250ms", "*:99%"]
+        .iter()
+        .map(|o| Objective::parse(o, d).unwrap())
+        .collect();
     let class = RenderOptions {
         status: StatusLabel::Class,
         summary: false,
+        slo: slo.into(),
         ..RenderOptions::default()
     };
     let mut text = render(s, &RenderOptions::default(), &mut ScrapeState::default());

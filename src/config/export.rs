@@ -261,6 +261,8 @@ pub fn merge(
         summary,
         push,
         web_config: args.web_config.clone().or_else(|| file.web_config.clone()),
+        // Set from the run's objectives (`config/mod.rs`).
+        slo: Vec::new(),
     })
 }
 
@@ -425,6 +427,7 @@ mod tests {
                     instance: "fileinst".into(),
                 }),
                 web_config: Some("web.yml".into()),
+                slo: Vec::new(),
             }
         );
         let a = ExportArgs {

@@ -320,6 +320,8 @@ impl Config {
         } else {
             Mode::Follow
         };
+        let mut export = export;
+        export.slo = slo.clone();
         Ok(Config {
             inputs,
             json_fields,

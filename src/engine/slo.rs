@@ -199,7 +199,20 @@ impl Objective {
 pub fn parse_target(s: &str) -> Result<f64, String> {
     let s = s.trim();
     let v = match s.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        // The decimal point moved two places, in the text: 99.9 / 100 in
+        // binary is 0.9990000000000001, which is not what was written (and
+        // would be what /metrics shows).
+        Some(p) => {
+            let p = p.trim();
+            let (int, frac) = p.split_once('.').unwrap_or((p, ""));
+            match int.len() <= 2
+                && !int.is_empty()
+                && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+            {
+                true => format!("0.{int:0>2}{frac}").parse::<f64>(),
+                false => p.parse::<f64>().map(|v| v / 100.0),
+            }
+        }
         None => s.parse::<f64>(),
     }
     .map_err(|_| format!("bad target {s:?}: expected a percentage such as 99.9%"))?;
@@ -336,7 +349,10 @@ mod tests {
         assert_eq!(o.target, 0.99);
         assert_eq!(o.kind, Kind::Latency(300_000));
         let o = Objective::parse("/api/*:99.9%", dur).unwrap();
-        assert!((o.target - 0.999).abs() < 1e-12);
+        assert_eq!(o.target, 0.999);
+        assert_eq!(parse_target("5%"), Ok(0.05));
+        assert_eq!(parse_target("99.99 %"), Ok(0.9999));
+        assert_eq!(parse_target("0.95"), Ok(0.95));
         assert_eq!(o.kind, Kind::Availability(BadStatuses::default()));
         // The pattern may hold colons (routes do: /users/:id).
         let o = Objective::parse("/users/:id:99%", dur).unwrap();

@@ -29,9 +29,10 @@ use prometheus::proto::{
 use super::options::StatusLabel;
 use super::specs::{
     BUILD, BYTES, DURATION, INGEST_LAG, INPUTS, LINES, MAX, ODD_VALUES, OVER, OVERFLOW_REQUESTS,
-    OVERFLOW_ROUTES, REQUESTS, ROTATIONS, ROUTES, ROUTES_LIMIT, RenderOptions, SNAPSHOT_TIME,
-    UNPARSED, UPSTREAM, WINDOW,
+    OVERFLOW_ROUTES, REQUESTS, ROTATIONS, ROUTES, ROUTES_LIMIT, RenderOptions, SLO_GOOD,
+    SLO_TARGET, SLO_TOTAL, SNAPSHOT_TIME, UNPARSED, UPSTREAM, WINDOW,
 };
+use crate::engine::slo::Matcher;
 use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 use crate::format::{ErrorKind, Odd};
@@ -441,6 +442,24 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
     out.extend([
         build, inputs, lines, unparsed, odd, rotations, routes, limit, folded, folded_req,
     ]);
+
+    if !opts.slo.is_empty() {
+        // Counters of since-start requests: they aggregate across hosts
+        // (sum by slo), and rates of them are burn rates.
+        let c = Matcher::new(&opts.slo).evaluate(&snap.keys, &snap.buckets_us);
+        let (mut target, mut good, mut total) = (
+            SLO_TARGET.family(opts),
+            SLO_GOOD.family(opts),
+            SLO_TOTAL.family(opts),
+        );
+        for (o, c) in opts.slo.iter().zip(c) {
+            let l = || vec![pair("slo", &o.name)];
+            target.mut_metric().push(gauge(l(), o.target));
+            good.mut_metric().push(counter(l(), c.good as f64));
+            total.mut_metric().push(counter(l(), c.total as f64));
+        }
+        out.extend([target, good, total]);
+    }
 
     if let Some(lag) = snap.ingest_lag {
         let mut f = INGEST_LAG.family(opts);

@@ -90,6 +90,7 @@ impl From<&ExportConfig> for RenderOptions {
             max_gauge: cfg.max_gauge,
             status: cfg.status,
             summary: cfg.summary,
+            slo: cfg.slo.clone().into(),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! (`config/export.rs`) validates and fills.
 
 use std::path::PathBuf;
+
+use crate::engine::slo::Objective;
 use std::time::Duration;
 
 /// What the `status` label of the per-key families says.
@@ -41,6 +43,9 @@ pub struct ExportConfig {
     pub summary: bool,
     pub push: Option<PushConfig>,
     pub web_config: Option<PathBuf>,
+    /// Service-level objectives (`--slo`, set by the config from its own
+    /// list): exported as good and total counters per objective.
+    pub slo: Vec<Objective>,
 }
 
 impl ExportConfig {

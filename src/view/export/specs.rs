@@ -5,7 +5,10 @@
 
 use prometheus::proto::{MetricFamily, MetricType};
 
+use std::sync::Arc;
+
 use super::options::StatusLabel;
+use crate::engine::slo::Objective;
 
 /// What shapes the families (besides the snapshot).
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +21,8 @@ pub struct RenderOptions {
     pub status: StatusLabel,
     /// Export `http_request_duration_window_seconds`.
     pub summary: bool,
+    /// Service-level objectives (`--slo`): their families when any.
+    pub slo: Arc<[Objective]>,
 }
 
 impl Default for RenderOptions {
@@ -27,6 +32,7 @@ impl Default for RenderOptions {
             max_gauge: true,
             status: StatusLabel::Code,
             summary: true,
+            slo: Arc::from([]),
         }
     }
 }
@@ -38,6 +44,9 @@ impl RenderOptions {
         match spec.name {
             n if n == MAX.name => self.max_gauge,
             n if n == WINDOW.name => self.summary,
+            n if [SLO_TARGET.name, SLO_GOOD.name, SLO_TOTAL.name].contains(&n) => {
+                !self.slo.is_empty()
+            }
             _ => true,
         }
     }
@@ -197,6 +206,28 @@ pub(super) const SNAPSHOT_TIME: Spec = Spec {
     namespaced: false,
 };
 
+pub(super) const SLO_TARGET: Spec = Spec {
+    name: "routetop_slo_objective_ratio",
+    help: "Service-level objective (--slo): the share of good requests it asks for.",
+    kind: MetricType::GAUGE,
+    labels: &["slo"],
+    namespaced: false,
+};
+pub(super) const SLO_GOOD: Spec = Spec {
+    name: "routetop_slo_good_total",
+    help: "Requests that met the objective (not failed; at or under its latency threshold), of the routes it covers.",
+    kind: MetricType::COUNTER,
+    labels: &["slo"],
+    namespaced: false,
+};
+pub(super) const SLO_TOTAL: Spec = Spec {
+    name: "routetop_slo_total",
+    help: "Requests an objective counts (latency objectives: timed requests), of the routes it covers.",
+    kind: MetricType::COUNTER,
+    labels: &["slo"],
+    namespaced: false,
+};
+
 /// Every family `families()` can emit, which [`descs`] declares (the max
 /// gauge and the summary only when they are on). A family built in `families` and missing
 /// here, or listed here and never built, fails
@@ -220,6 +251,9 @@ pub(crate) const SPECS: &[&Spec] = &[
     &OVERFLOW_REQUESTS,
     &INGEST_LAG,
     &SNAPSHOT_TIME,
+    &SLO_TARGET,
+    &SLO_GOOD,
+    &SLO_TOTAL,
 ];
 
 impl Spec {

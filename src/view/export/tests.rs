@@ -576,12 +576,15 @@ fn all_options() -> Vec<RenderOptions> {
         for max_gauge in [false, true] {
             for status in [StatusLabel::Code, StatusLabel::Class] {
                 for summary in [false, true] {
-                    v.push(RenderOptions {
-                        namespace: namespace.clone(),
-                        max_gauge,
-                        status,
-                        summary,
-                    });
+                    for slo in [Vec::new(), slo_objectives()] {
+                        v.push(RenderOptions {
+                            namespace: namespace.clone(),
+                            max_gauge,
+                            status,
+                            summary,
+                            slo: slo.into(),
+                        });
+                    }
                 }
             }
         }
@@ -904,4 +907,80 @@ fn render_cache_gzip_is_the_text_gzipped() {
         same("gzip", &want, &gunzip(&gz));
         assert!(gz.len() < want.len() / 3, "{} of {}", gz.len(), want.len());
     }
+}
+
+/// Two objectives over the test snapshot's routes.
+fn slo_objectives() -> Vec<crate::engine::slo::Objective> {
+    let d = |s: &str| {
+        s.trim_end_matches("ms")
+            .parse()
+            .map(std::time::Duration::from_millis)
+            .map_err(|e| format!("{e}"))
+    };
+    ["/api/*:99%<250ms", "*:99.9%"]
+        .iter()
+        .map(|s| crate::engine::slo::Objective::parse(s, d).unwrap())
+        .collect()
+}
+
+/// The objectives' families: the target, and good and total counters
+/// summed here from the fixture's keys, by hand.
+#[test]
+fn slo_families_count_good_and_total_per_objective() {
+    let snap = testkit::snapshot();
+    let d = |s: &str| {
+        s.trim_end_matches("ms")
+            .parse()
+            .map(std::time::Duration::from_millis)
+            .map_err(|e| format!("{e}"))
+    };
+    let objectives: Vec<_> = ["/login:99%<250ms", "*:99.9%"]
+        .iter()
+        .map(|s| crate::engine::slo::Objective::parse(s, d).unwrap())
+        .collect();
+    let opts = RenderOptions {
+        slo: objectives.into(),
+        ..Default::default()
+    };
+    let text = fresh(&snap, &opts);
+    // 250 ms must be a bound of the fixture for the latency one.
+    let at = snap.buckets_us.iter().position(|&b| b == 250_000).unwrap();
+    let (mut lat, mut avail) = ((0, 0), (0, 0));
+    for k in snap.keys.iter() {
+        if &*k.route == "/login" {
+            lat.0 += k.buckets[..=at].iter().sum::<u64>();
+            lat.1 += k.timed;
+        } else {
+            avail.0 += if (500..600).contains(&k.status) {
+                0
+            } else {
+                k.count
+            };
+            avail.1 += k.count;
+        }
+    }
+    assert!(
+        lat.1 > lat.0 && lat.0 > 0 && avail.1 > avail.0,
+        "the fixture has some of each"
+    );
+    for line in [
+        "# TYPE routetop_slo_objective_ratio gauge".to_string(),
+        "routetop_slo_objective_ratio{slo=\"/login:99%<250ms\"} 0.99".to_string(),
+        "routetop_slo_objective_ratio{slo=\"*:99.9%\"} 0.999".to_string(),
+        "# TYPE routetop_slo_good_total counter".to_string(),
+        format!(
+            "routetop_slo_good_total{{slo=\"/login:99%<250ms\"}} {}",
+            lat.0
+        ),
+        format!("routetop_slo_good_total{{slo=\"*:99.9%\"}} {}", avail.0),
+        format!("routetop_slo_total{{slo=\"/login:99%<250ms\"}} {}", lat.1),
+        format!("routetop_slo_total{{slo=\"*:99.9%\"}} {}", avail.1),
+    ] {
+        assert!(
+            text.contains(&format!("{line}\n")),
+            "missing {line} in\n{text}"
+        );
+    }
+    // Without objectives, no such family.
+    assert!(!fresh(&snap, &RenderOptions::default()).contains("routetop_slo"));
 }
