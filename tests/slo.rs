@@ -3,6 +3,8 @@
 //! raw lines, not from routetop's output; the JSON `slo` key against the
 //! schema; the exit code a CI job gates on.
 
+mod net;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -160,4 +162,81 @@ fn bad_objectives_are_settings_errors() {
         assert_eq!(code, 2, "{bad}: {err}");
         assert!(err.contains("--slo"), "{bad}: {err}");
     }
+}
+
+/// The generated rules pass `promtool check rules`, and `promtool test
+/// rules` shows them firing as the SRE workbook's pairs should: an
+/// objective failing 3 % of requests against a 0.1 % budget (a burn rate of
+/// 30) pages on both fast pairs and tickets on the slow one; one failing
+/// nothing raises nothing.
+#[test]
+fn generated_prometheus_rules_check_and_fire_on_a_fast_burn() {
+    if !net::need(&["promtool"]) {
+        return;
+    }
+    let d = |s: &str| routetop::config::parse_duration(s);
+    let objectives: Vec<_> = ["/api/*:99.9%", "/health:99%<250ms"]
+        .iter()
+        .map(|s| routetop::engine::slo::Objective::parse(s, d).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("slo.rules.yml");
+    std::fs::write(
+        &rules,
+        routetop::view::export::rules::prometheus_rules(&objectives),
+    )
+    .unwrap();
+    let check = Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let alert = |window: &str, severity: &str| {
+        let (long, short) = window.split_once('/').unwrap();
+        let (burn, limit) = match long {
+            "1h" => ("14.4", "0.0144"),
+            "6h" => ("6", "0.006"),
+            _ => ("1", "0.001"),
+        };
+        format!(
+            "          - exp_labels: {{slo: \"/api/*:99.9%\", severity: {severity}, window: \"{window}\"}}\n\
+             \x20           exp_annotations:\n\
+             \x20             summary: \"SLO /api/*:99.9% burning its error budget {burn}x ({long} and {short})\"\n\
+             \x20             description: \"/api/*:99.9%: over {long} and {short} the error ratio is above {limit}, {burn} times the budget of 0.001 (target 99.9%, budget period 30d).\"\n"
+        )
+    };
+    let test = format!(
+        "rule_files: [{rules}]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n\
+         \x20     - series: 'routetop_slo_total{{slo=\"/api/*:99.9%\", instance=\"a\"}}'\n        values: '0+1000x120'\n\
+         \x20     - series: 'routetop_slo_good_total{{slo=\"/api/*:99.9%\", instance=\"a\"}}'\n        values: '0+970x120'\n\
+         \x20     - series: 'routetop_slo_total{{slo=\"/health:99%<250ms\", instance=\"a\"}}'\n        values: '0+100x120'\n\
+         \x20     - series: 'routetop_slo_good_total{{slo=\"/health:99%<250ms\", instance=\"a\"}}'\n        values: '0+100x120'\n\
+         \x20   promql_expr_test:\n      - expr: floor(slo:routetop_slo_errors:ratio_rate1h * 10000 + 0.5)\n        eval_time: 90m\n        exp_samples:\n\
+         \x20         - labels: '{{slo=\"/api/*:99.9%\"}}'\n            value: 300\n\
+         \x20         - labels: '{{slo=\"/health:99%<250ms\"}}'\n            value: 0\n\
+         \x20   alert_rule_test:\n      - eval_time: 90m\n        alertname: RoutetopSLOBurnRateHigh\n        exp_alerts:\n{}{}\
+         \x20     - eval_time: 90m\n        alertname: RoutetopSLOBurnRateSlow\n        exp_alerts:\n{}",
+        alert("1h/5m", "page"),
+        alert("6h/30m", "page"),
+        alert("3d/6h", "ticket"),
+        rules = rules.display(),
+    );
+    let test_file = dir.path().join("slo.test.yml");
+    std::fs::write(&test_file, &test).unwrap();
+    let out = Command::new("promtool")
+        .args(["test", "rules"])
+        .arg(&test_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}\n{test}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

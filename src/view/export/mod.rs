@@ -22,6 +22,7 @@ mod log;
 mod options;
 pub mod push;
 mod render;
+pub mod rules;
 pub mod server;
 mod specs;
 mod text;
