@@ -52,6 +52,7 @@ fn main() {
         ))],
         json: Vec::new(),
         log_time: false,
+        slo: Vec::new(),
     };
     let mut e = LiveEngine::new(cfg, Arc::new(Router::new(&[], true).unwrap()));
     e.handle(InputEvent::Added {

@@ -373,6 +373,7 @@ pub fn snapshot() -> Snapshot {
         lines_per_sec: 13.2,
         ingest_lag: Some(Duration::from_millis(40)),
         reset: None,
+        slo: Vec::new(),
     }
 }
 

@@ -240,3 +240,69 @@ fn generated_prometheus_rules_check_and_fire_on_a_fast_burn() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Live, replaying the log by its own time: each objective's since-start
+/// figures and its burn rate over every window, against figures computed
+/// here from the raw lines (one line a second, so the log spans 33
+/// minutes: the 5m and 30m windows hold part of it, the longer ones all).
+#[test]
+fn live_burn_rates_over_log_time_are_the_bad_share_of_each_window() {
+    use routetop::config::{Args, Config, Mode};
+    use routetop::run::Running;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    let slos = ["/api/*:95%<300ms", "/api/*:99.9%", "*:99%"];
+    let mut argv = vec!["routetop".to_string(), "--from-start".into()];
+    argv.extend(["--window-by".into(), "log".into()]);
+    for s in slos {
+        argv.extend(["--slo".into(), s.into()]);
+    }
+    argv.push(log.display().to_string());
+    let args = <Args as clap::Parser>::try_parse_from(&argv).unwrap();
+    let config = Config::from_args(&args, false).unwrap();
+    assert_eq!(config.mode, Mode::Follow);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config, rt.handle()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut rx = running.snapshots.clone();
+    while rx.borrow_and_update().total.total.requests < 2000 {
+        assert!(Instant::now() < deadline, "not every line counted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let snap = running.stop();
+    // Line i is logged at 10:00:00 + i s: minute i / 60 of the log.
+    let reqs = requests();
+    let last = (reqs.len() as u64 - 1) / 60;
+    let targets = [0.95, 0.999, 0.99];
+    for (o, s) in snap.slo.iter().enumerate() {
+        assert_eq!(s.name, slos[o]);
+        assert_eq!((s.since.good, s.since.total), expected()[o], "{}", slos[o]);
+        for (w, (len, name)) in routetop::engine::slo::BURN_WINDOWS.iter().enumerate() {
+            let from = last.saturating_sub(len - 1);
+            let (mut good, mut total) = (0u64, 0u64);
+            for (i, (path, status, ms)) in reqs.iter().enumerate() {
+                let minute = i as u64 / 60;
+                let covered = match o {
+                    0 | 1 => path.starts_with("/api/"),
+                    _ => !path.starts_with("/api/"),
+                };
+                if covered && minute >= from {
+                    total += 1;
+                    good += u64::from(match o {
+                        0 => *ms <= 300,
+                        _ => !(500..600).contains(status),
+                    });
+                }
+            }
+            let want = (total - good) as f64 / total as f64 / (1.0 - targets[o]);
+            let got = s.burn[w].unwrap_or_else(|| panic!("{} {name}: no burn rate", slos[o]));
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{} {name}: {got} != {want}",
+                slos[o]
+            );
+        }
+    }
+}

@@ -45,6 +45,7 @@ use super::persist::{
 };
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
+use super::slo::{Objective, Tracker};
 use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
@@ -83,6 +84,8 @@ pub struct LiveConfig {
     /// Assign requests to steps by their log timestamps instead of by
     /// arrival (useful when replaying a file with `--from-start`).
     pub log_time: bool,
+    /// Service-level objectives (`--slo`): burn rates in snapshots.
+    pub slo: Vec<Objective>,
 }
 
 /// Commands to the engine.
@@ -202,6 +205,8 @@ pub struct LiveEngine {
     seq: u64,
     /// Since the dashboard's last reset, if any (`epoch.rs`).
     view: Option<ViewEpoch>,
+    /// Objectives' requests per minute, for burn rates (`slo.rs`).
+    slo: Tracker,
 }
 
 impl LiveEngine {
@@ -237,6 +242,7 @@ impl LiveEngine {
             newest_log_time: None,
             seq: 0,
             view: None,
+            slo: Tracker::new(cfg.slo.clone()),
             cfg,
         }
     }
@@ -402,6 +408,16 @@ impl LiveEngine {
                     .get_or_insert_with(|| Recent::new(ws, series))
                     .record(ing.status, ing.bytes, ing.latency_us);
                 self.total.record(ing.status, ing.bytes, ing.latency_us);
+                if !self.slo.is_empty() {
+                    let minute = self.minute(ing.time);
+                    let reg = &self.registry;
+                    let name = || {
+                        let r = reg.lock().unwrap_or_else(|p| p.into_inner());
+                        r.routes.name(ing.key.route).to_string()
+                    };
+                    self.slo
+                        .record(ing.key.route, name, minute, ing.status, ing.latency_us);
+                }
                 if let Some(v) = &mut self.view {
                     v.record(
                         ing.key.route,
@@ -425,6 +441,15 @@ impl LiveEngine {
                     .duration_since(logged)
                     .unwrap_or(Duration::ZERO),
             );
+        }
+    }
+
+    /// The minute a request counts in for burn rates: of its log time under
+    /// `--window-by log`, else of the time since counting began.
+    fn minute(&self, time: Option<i64>) -> u64 {
+        match (self.cfg.log_time, time.or(self.newest_log_time)) {
+            (true, Some(t)) => t.max(0) as u64 / 60,
+            _ => self.started.elapsed().as_secs() / 60,
         }
     }
 
@@ -488,6 +513,9 @@ impl LiveEngine {
         }
         if !self.cfg.log_time {
             self.close_steps(self.step + 1);
+            // Burn-rate windows move on with the clock, traffic or not.
+            let m = self.minute(None);
+            self.slo.advance(m);
         }
         self.lines_per_sec = self.lines_this_step as f64 / self.cfg.step.as_secs_f64();
         self.lines_this_step = 0;
@@ -582,6 +610,7 @@ impl LiveEngine {
             routes.push(r);
         }
         let mut total = since.total;
+        let since_keys = since.keys;
         total.windows = self.total.windows(current, origin, step, &mut self.scratch);
         let none = Arc::new(Series::default());
         total.series = self.total.series(current, self.cfg.series, step, &none);
@@ -629,11 +658,15 @@ impl LiveEngine {
             inputs,
             total,
             routes,
-            keys: since.keys,
+            keys: since_keys.clone(),
             overflow: since.overflow,
             lines_per_sec: self.lines_per_sec,
             ingest_lag,
             reset: reset.map(Arc::new),
+            slo: match self.slo.is_empty() {
+                true => Vec::new(),
+                false => self.slo.snapshot(&since_keys, &self.cfg.engine.bounds_us),
+            },
         }
     }
 

@@ -38,6 +38,7 @@ mod registry;
 mod resolve;
 mod shard;
 pub mod slo;
+mod slo_figures;
 pub mod snapshot;
 mod stats;
 pub mod summary;

@@ -222,6 +222,8 @@ pub struct Snapshot {
     /// After the dashboard's reset: what it shows instead of the since-start
     /// parts above (which go on counting for every other view).
     pub reset: Option<Arc<SinceReset>>,
+    /// Each objective (`--slo`, live runs): since start and burn rates.
+    pub slo: Vec<super::slo_figures::SloSnap>,
 }
 
 /// The dashboard's figures since its last reset (`engine/epoch.rs`), in

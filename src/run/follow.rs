@@ -77,6 +77,7 @@ fn live_config(config: &Config) -> LiveConfig {
         formats: config.formats(),
         json: config.json_fields.clone(),
         log_time: config.live.window_by == WindowBy::Log,
+        slo: config.slo.clone(),
     }
 }
 

@@ -26,6 +26,7 @@ use tokio::sync::watch;
 
 use super::human;
 use crate::engine::InputState;
+use crate::engine::slo::{BURN_WINDOWS, SloSnap, SloState};
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::{ratio, span_seconds};
 
@@ -214,7 +215,36 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> Strin
             r.route.escape_debug()
         );
     }
+    for o in &snap.slo {
+        let _ = writeln!(out, "  {}", slo_line(o));
+    }
     out
+}
+
+/// An objective in one line: state, compliance since start against its
+/// target, the budget left and the burn rates (`-`: no request).
+fn slo_line(o: &SloSnap) -> String {
+    let state = match o.state() {
+        SloState::Met => "met",
+        SloState::Burning => "BURNING",
+        SloState::Violated => "VIOLATED",
+    };
+    let pct = |r: f64| format!("{:.3}%", r * 100.0);
+    let burn: Vec<String> = BURN_WINDOWS
+        .iter()
+        .zip(o.burn)
+        .map(|((_, w), b)| format!("{w} {}", b.map_or("-".into(), |b| format!("{b:.1}x"))))
+        .collect();
+    format!(
+        "SLO {} {state}  {} (target {})  budget left {}  burn {}",
+        o.name,
+        o.since.ratio().map_or("-".into(), pct),
+        pct(o.target),
+        o.since
+            .budget_left(o.target)
+            .map_or("-".into(), |b| format!("{:.1}%", b * 100.0)),
+        burn.join(" ")
+    )
 }
 
 /// The block printed when a headless run ends: everything since start.

@@ -23,6 +23,7 @@ fn cfg() -> LiveConfig {
         ],
         json: Vec::new(),
         log_time: false,
+        slo: Vec::new(),
     }
 }
 

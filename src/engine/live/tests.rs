@@ -31,6 +31,7 @@ fn cfg(step_ms: u64) -> LiveConfig {
         ],
         json: Vec::new(),
         log_time: false,
+        slo: Vec::new(),
     }
 }
 

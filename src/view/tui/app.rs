@@ -47,6 +47,8 @@ pub enum Action {
     Open,
     /// Back to the table; on the table, clear the filters (Esc).
     Back,
+    /// The objectives screen (`o`).
+    Slo,
     ParseErrors,
     Help,
     Pause,
@@ -71,6 +73,8 @@ pub enum Screen {
     /// snapshots.
     Drill(Arc<str>),
     ParseErrors,
+    /// Service-level objectives (`o`).
+    Slo,
 }
 
 /// Requests from the dashboard to the engine.
@@ -401,6 +405,13 @@ impl App {
                 }
                 _ => self.screen = Screen::Table,
             },
+            Action::Slo => {
+                self.screen = if self.screen == Screen::Slo {
+                    Screen::Table
+                } else {
+                    Screen::Slo
+                };
+            }
             Action::ParseErrors => {
                 self.screen = if self.screen == Screen::ParseErrors {
                     Screen::Table

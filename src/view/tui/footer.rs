@@ -51,6 +51,7 @@ pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
         (Screen::ParseErrors, None) => {
             Line::styled(" Esc back  ↑↓ scroll  p pause  ? help", theme.dim())
         }
+        (Screen::Slo, None) => Line::styled(" Esc back  o table  p pause  ? help", theme.dim()),
     };
     // The exporter runs unseen behind the dashboard: say where it serves.
     let serving = app

@@ -28,6 +28,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("c", "status class: all, 4xx+5xx, 5xx, 4xx, 3xx, 2xx, other"),
     ("w", "window: 1m, 5m, since start"),
     ("e", "parse errors and sample bad lines"),
+    (
+        "o",
+        "service-level objectives: compliance, budget, burn rates",
+    ),
     ("p  Space", "pause / resume the display (ingestion goes on)"),
     ("r", "reset the dashboard's figures (asks first)"),
 ];
@@ -89,6 +93,7 @@ pub fn action_for(key: KeyEvent, app: &App) -> Option<Action> {
         KeyCode::Char('c') => Action::StatusNext,
         KeyCode::Char('w') => Action::WindowNext,
         KeyCode::Char('e') => Action::ParseErrors,
+        KeyCode::Char('o') => Action::Slo,
         KeyCode::Char('p') | KeyCode::Char(' ') => Action::Pause,
         KeyCode::Char('r') => Action::Reset,
         _ => return None,

@@ -23,6 +23,7 @@ mod header;
 mod help;
 mod keys;
 mod render;
+mod slo;
 mod sparkline;
 mod style;
 mod table;

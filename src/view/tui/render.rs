@@ -10,6 +10,7 @@
 //! │ table.rs     route table, sortable, filtered       (the rest) │
 //! │   or drill.rs  one route: summary, latency, status/methods    │
 //! │   or errors.rs parse errors per input + sample bad lines      │
+//! │   or slo.rs    objectives: compliance, budget, burn rates     │
 //! ├──────────────────────────────────────────────────────────────┤
 //! │ footer.rs    keys │ filter prompt │ reset question  (1 line) │
 //! └──────────────────────────────────────────────────────────────┘
@@ -20,7 +21,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
 use super::app::{App, Screen};
-use super::{drill, errors, footer, header, help, sparkline, table};
+use super::{drill, errors, footer, header, help, slo, sparkline, table};
 
 /// Draws the whole dashboard for the app's current state and snapshot.
 pub fn render(frame: &mut Frame, app: &App) {
@@ -44,6 +45,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         }
         Screen::Drill(_) => drill::render_drill(frame, body, app, snap),
         Screen::ParseErrors => errors::render_errors(frame, body, app, snap),
+        Screen::Slo => slo::render_slo(frame, body, app, snap),
     }
     footer::render_footer(frame, bottom, app);
     if app.help {

@@ -505,3 +505,83 @@ fn after_reset_the_dashboard_shows_figures_since_the_reset() {
     assert_eq!(since_start, 15_900);
     assert_snapshot!(draw(&app, 100, 12));
 }
+
+/// The fixture with three objectives: one met, one burning (compliant
+/// since start, but 1h and 5m over 14.4×), one violated.
+fn slo_app() -> App {
+    use crate::engine::slo::{Compliance, SloSnap};
+    let mut s = testkit::snapshot();
+    let snap = |name: &str, target: f64, good, total, burn: [Option<f64>; 5]| SloSnap {
+        name: name.into(),
+        target,
+        since: Compliance { good, total },
+        burn,
+        burn_series: vec![0.0; 30],
+    };
+    s.slo = vec![
+        snap(
+            "/api/*:99%<300ms",
+            0.99,
+            15_988,
+            16_031,
+            [Some(0.4), Some(0.2), Some(0.3), Some(0.25), None],
+        ),
+        snap(
+            "/api/*:99.9%",
+            0.999,
+            16_023,
+            16_031,
+            [Some(31.0), Some(20.0), Some(15.2), Some(3.0), Some(0.5)],
+        ),
+        snap(
+            "*:99%",
+            0.99,
+            9_810,
+            10_000,
+            [Some(2.0), Some(1.9), None, None, None],
+        ),
+    ];
+    app_with(s)
+}
+
+#[test]
+fn slo_80x24() {
+    let mut app = slo_app();
+    press(&mut app, "o");
+    assert_eq!(app.screen, Screen::Slo);
+    let screen = draw(&app, 80, 24);
+    // The state reads without colour.
+    for (state, name) in [
+        ("✓ met", "/api/*:99%<300ms"),
+        ("! burning", "/api/*:99.9%"),
+        ("✗ VIOLATED", "*:99%"),
+    ] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(state) && l.contains(name)),
+            "{state} {name}\n{screen}"
+        );
+    }
+    assert_snapshot!(screen);
+    press(&mut app, "o");
+    assert_eq!(app.screen, Screen::Table);
+}
+
+#[test]
+fn slo_140x30() {
+    let mut app = slo_app();
+    press(&mut app, "o");
+    assert_snapshot!(draw(&app, 140, 30));
+}
+
+#[test]
+fn slo_without_objectives_says_how_to_give_them() {
+    let mut app = fixture_app();
+    press(&mut app, "o");
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("No objectives. Give one or more with --slo"),
+        "{screen}"
+    );
+}
