@@ -147,7 +147,7 @@ fn start_on(stamped: bool, fill: Option<(&str, u64)>) -> Run {
         // long the run.
         let mut lags = vec![0u64; LAG_BUCKETS];
         for ev in rx {
-            if let InputEvent::Lines { data, .. } = ev {
+            if let InputEvent::Lines { data, .. } | InputEvent::FileLines { data, .. } = ev {
                 let n = memchr::memchr_iter(b'\n', &data).count() as u64;
                 if stamped {
                     let now = SystemTime::now()

@@ -73,6 +73,8 @@ impl Routetop {
             assert!(status.success(), "exit after SIGTERM: {status}");
         }
         let err = p.stderr();
+        // Shown when the test fails: what each run said.
+        eprintln!("--- routetop stopped with SIG{sig}:\n{err}");
         assert!(!err.contains("panicked"), "routetop panicked:\n{err}");
     }
 }

@@ -21,6 +21,14 @@ pub enum InputEvent {
     /// Complete lines, each ending in `\n` (only the last line of a closed
     /// stdin may lack it), in the order they were written.
     Lines { source: SourceId, data: Vec<u8> },
+    /// Lines of a file, with where they end in it: one event, so that no
+    /// state is ever saved with the lines counted but not their position
+    /// (a restart would count them again).
+    FileLines {
+        source: SourceId,
+        data: Vec<u8>,
+        at: FileMark,
+    },
     /// A line too long to hold: its first bytes and its full length.
     Oversized {
         source: SourceId,
@@ -31,10 +39,11 @@ pub enum InputEvent {
     State { source: SourceId, state: InputState },
     /// The file was rotated (counted for the `rotations` figure).
     Rotated { source: SourceId },
-    /// Where the source's lines sent so far end in their file: sent after
-    /// the `Lines`/`Oversized` events it covers (files only; stdin has no
-    /// position). Once the engine has counted those lines, this is where a
-    /// restart resumes (`--state`).
+    /// Where the source's lines sent so far end in their file, when no
+    /// `FileLines` said it: a file's first position, or after an
+    /// `Oversized` line (files only; stdin has no position). Once the
+    /// engine has counted the lines before it, this is where a restart
+    /// resumes (`--state`).
     Mark { source: SourceId, at: FileMark },
 }
 

@@ -121,6 +121,8 @@ struct Source {
     /// Marks of lines held in `pending`: (length of `pending` when the
     /// mark came, the mark).
     pending_marks: Vec<(usize, FileMark)>,
+    /// An oversized line was counted and its `Mark` has not come yet.
+    unmarked: bool,
 }
 
 /// Files of one source whose counted position is kept: the current one and
@@ -128,6 +130,11 @@ struct Source {
 const MARKS_KEPT: usize = 16;
 
 impl Source {
+    /// Read from files (which say where their lines end), not stdin.
+    fn has_file(&self) -> bool {
+        !self.marks.is_empty() || !self.pending_marks.is_empty()
+    }
+
     /// The lines before `mark` are counted.
     fn commit(&mut self, mark: FileMark) {
         self.marks.retain(|m| m.file != mark.file);
@@ -261,6 +268,7 @@ impl LiveEngine {
                 line_no: 0,
                 marks: Vec::new(),
                 pending_marks: Vec::new(),
+                unmarked: false,
             });
         }
         &mut self.sources[i]
@@ -280,9 +288,22 @@ impl LiveEngine {
                 s.name = name;
                 s.format = format;
             }
-            InputEvent::Lines { source, data } => self.lines(source, data),
+            InputEvent::Lines { source, data } => {
+                // From a file, lines come without their position only when
+                // an oversized line follows them: see `Oversized`.
+                let s = self.source(source);
+                s.unmarked = s.has_file();
+                self.lines(source, data)
+            }
+            InputEvent::FileLines { source, data, at } => {
+                self.lines(source, data);
+                self.mark(source, at);
+            }
             InputEvent::Oversized { source, head, len } => {
                 let s = self.source(source);
+                // A file's position comes with a later event (`Mark`, or
+                // `FileLines`): until then no state is saved (`run`).
+                s.unmarked = s.has_file();
                 let pos = LinePos {
                     seq: 0,
                     local: s.line_no,
@@ -300,16 +321,26 @@ impl LiveEngine {
                 }
             }
             InputEvent::Rotated { source } => self.source(source).rotations += 1,
-            InputEvent::Mark { source, at } => {
-                let s = self.source(source);
-                if s.pending.is_empty() {
-                    s.commit(at);
-                } else {
-                    let len = s.pending.len();
-                    s.pending_marks.push((len, at));
-                }
-            }
+            InputEvent::Mark { source, at } => self.mark(source, at),
         }
+    }
+
+    /// Where the lines of `source` received so far end in their file.
+    fn mark(&mut self, source: SourceId, at: FileMark) {
+        let s = self.source(source);
+        s.unmarked = false;
+        if s.pending.is_empty() {
+            s.commit(at);
+        } else {
+            let len = s.pending.len();
+            s.pending_marks.push((len, at));
+        }
+    }
+
+    /// A file source counted a line whose position has not come yet: a
+    /// state saved now would not agree with its counts.
+    pub fn unmarked(&self) -> bool {
+        self.sources.iter().any(|s| s.unmarked)
     }
 
     fn lines(&mut self, source: SourceId, data: Vec<u8>) {
@@ -837,8 +868,9 @@ impl LiveEngine {
             let s = self.source(src.id);
             s.name = src.name.clone();
             // Until the follower says what it makes of it (it says `done`
-            // of a saved input no path names any more).
-            s.state = InputState::Waiting;
+            // of a saved input no path names any more). Not `waiting`,
+            // which views would print as "no such file".
+            s.state = InputState::Following;
             s.rotations = src.rotations;
             s.line_no = src.line_no;
             s.marks = src
@@ -958,6 +990,16 @@ pub fn run(
         if let (Some(c), Some(due)) = (&mut checkpoint, &mut next_save)
             && now >= *due
         {
+            // Between an oversized line and its position (the next event
+            // of its source, already sent): take it first, briefly.
+            let until = Instant::now() + Duration::from_secs(1);
+            while engine.unmarked() && Instant::now() < until {
+                match events.recv_timeout(Duration::from_millis(50)) {
+                    Ok(ev) => engine.handle(ev),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
             // The snapshot of the saved instant goes with it: views that
             // must never show more than is saved (/metrics) show that one.
             let snap = Arc::new(engine.snapshot());

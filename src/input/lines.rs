@@ -133,25 +133,31 @@ impl Cutter {
         sink: &Sink,
         at: Option<((u64, u64), u64)>,
     ) -> Result<(), Stopped> {
-        self.cut_lines(data, source, sink)?;
-        if let Some((file, end)) = at
-            && let Some(i) = memchr::memrchr(b'\n', data)
-        {
-            // Everything up to the last newline was sent (or skipped as
-            // part of an oversized line): that is where counting resumes.
-            let upto = i + 1;
-            mark(
-                source,
-                sink,
+        // Everything up to the last newline is sent (or skipped as part of
+        // an oversized line): that is where counting resumes. The mark
+        // travels with the last lines when they end there.
+        let mut mark = match (at, memchr::memrchr(b'\n', data)) {
+            (Some((file, end)), Some(i)) => Some(FileMark {
                 file,
-                end - (data.len() - upto) as u64,
-                &data[..upto],
-            )?;
+                end: end - (data.len() - i - 1) as u64,
+                fp: data[(i + 1).saturating_sub(MARK_FP_LEN)..=i].to_vec(),
+            }),
+            _ => None,
+        };
+        self.cut_lines(data, source, sink, &mut mark)?;
+        if let Some(at) = mark {
+            sink.send(InputEvent::Mark { source, at })?;
         }
         Ok(())
     }
 
-    fn cut_lines(&mut self, data: &[u8], source: SourceId, sink: &Sink) -> Result<(), Stopped> {
+    fn cut_lines(
+        &mut self,
+        data: &[u8],
+        source: SourceId,
+        sink: &Sink,
+        mark: &mut Option<FileMark>,
+    ) -> Result<(), Stopped> {
         let mut data = data;
         if let Some(skip) = &mut self.skip {
             let end = memchr::memchr(b'\n', data);
@@ -182,7 +188,7 @@ impl Cutter {
         }
         let tail = match memchr::memrchr(b'\n', data) {
             Some(i) => {
-                self.send_lines(&data[..=i], source, sink)?;
+                self.send_lines(&data[..=i], source, sink, mark)?;
                 &data[i + 1..]
             }
             None => data,
@@ -201,8 +207,15 @@ impl Cutter {
     }
 
     /// Sends complete lines as one batch, with the ones over `max_line` cut
-    /// out and reported as oversized in their place.
-    fn send_lines(&self, lines: &[u8], source: SourceId, sink: &Sink) -> Result<(), Stopped> {
+    /// out and reported as oversized in their place. `mark` (where `lines`
+    /// ends in its file) goes with the last lines when they end the batch.
+    fn send_lines(
+        &self,
+        lines: &[u8],
+        source: SourceId,
+        sink: &Sink,
+        mark: &mut Option<FileMark>,
+    ) -> Result<(), Stopped> {
         let mut start = 0;
         let mut line = 0;
         for nl in memchr::memchr_iter(b'\n', lines) {
@@ -224,9 +237,10 @@ impl Cutter {
             line = nl + 1;
         }
         if start < lines.len() {
-            sink.send(InputEvent::Lines {
-                source,
-                data: lines[start..].to_vec(),
+            let data = lines[start..].to_vec();
+            sink.send(match mark.take() {
+                Some(at) => InputEvent::FileLines { source, data, at },
+                None => InputEvent::Lines { source, data },
             })?;
         }
         Ok(())
@@ -261,32 +275,17 @@ impl Cutter {
             if terminate {
                 data.push(b'\n');
             }
-            sink.send(InputEvent::Lines { source, data })?;
-        }
-        if let (Some((file, end)), Some(fp)) = (at, fp) {
-            sink.send(InputEvent::Mark {
-                source,
-                at: FileMark { file, end, fp },
+            sink.send(match (at, fp) {
+                (Some((file, end)), Some(fp)) => InputEvent::FileLines {
+                    source,
+                    data,
+                    at: FileMark { file, end, fp },
+                },
+                _ => InputEvent::Lines { source, data },
             })?;
         }
         Ok(())
     }
-}
-
-/// Sends where the lines of `source` sent so far end: `end` in `file`,
-/// `before` being the bytes just before it.
-fn mark(
-    source: SourceId,
-    sink: &Sink,
-    file: (u64, u64),
-    end: u64,
-    before: &[u8],
-) -> Result<(), Stopped> {
-    let fp = before[before.len().saturating_sub(MARK_FP_LEN)..].to_vec();
-    sink.send(InputEvent::Mark {
-        source,
-        at: FileMark { file, end, fp },
-    })
 }
 
 #[cfg(test)]
@@ -315,7 +314,9 @@ mod tests {
         drop(sink);
         rx.iter()
             .map(|ev| match ev {
-                InputEvent::Lines { data, .. } => String::from_utf8_lossy(&data).into_owned(),
+                InputEvent::Lines { data, .. } | InputEvent::FileLines { data, .. } => {
+                    String::from_utf8_lossy(&data).into_owned()
+                }
                 InputEvent::Oversized { head, len, .. } => {
                     format!("OVERSIZED {len} {}", head.len())
                 }
@@ -364,5 +365,48 @@ mod tests {
     fn finish_sends_unterminated_last_line() {
         let out = run(Cutter::new(300), &[b"a\nlast"], true);
         assert_eq!(out, ["a\n", "last"]);
+    }
+
+    /// A state saved between a file's lines and their position would count
+    /// them again after a restart (seen as 200 lines counted twice under
+    /// SIGKILL): the lines and where they end come in one event.
+    #[test]
+    fn file_lines_carry_their_position_in_the_same_event() {
+        let (sink, rx) = sink();
+        let mut cut = Cutter::new(300);
+        let mut buf = vec![0u8; 4096];
+        let c = cut.load(&mut buf);
+        buf[c..c + 6].copy_from_slice(b"a\nbc\nd");
+        cut.cut(&buf[..c + 6], 3, &sink, Some(((1, 2), 107)))
+            .unwrap();
+        // An oversized line last: its position follows it.
+        let long = [vec![b'x'; 400], b"\n".to_vec()].concat();
+        let c = cut.load(&mut buf);
+        buf[c..c + long.len()].copy_from_slice(&long);
+        let n = c + long.len();
+        cut.cut(&buf[..n], 3, &sink, Some(((1, 2), 508))).unwrap();
+        drop(sink);
+        let got: Vec<String> = rx
+            .iter()
+            .map(|ev| match ev {
+                InputEvent::FileLines { data, at, .. } => format!(
+                    "lines {:?} to {} fp {:?}",
+                    String::from_utf8_lossy(&data),
+                    at.end,
+                    String::from_utf8_lossy(&at.fp)
+                ),
+                InputEvent::Oversized { len, .. } => format!("oversized {len}"),
+                InputEvent::Mark { at, .. } => format!("mark {}", at.end),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "lines \"a\\nbc\\n\" to 106 fp \"a\\nbc\\n\"",
+                "oversized 401",
+                "mark 508"
+            ]
+        );
     }
 }

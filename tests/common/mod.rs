@@ -134,7 +134,7 @@ impl Follow {
     fn take(&mut self, ev: InputEvent) {
         match ev {
             InputEvent::Added { source, name, .. } => self.got.push(Got::Added(source, name)),
-            InputEvent::Lines { source, data } => {
+            InputEvent::Lines { source, data } | InputEvent::FileLines { source, data, .. } => {
                 assert!(!data.is_empty(), "empty Lines event");
                 let mut rest = &data[..];
                 while !rest.is_empty() {
