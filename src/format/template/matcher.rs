@@ -72,7 +72,11 @@ impl Matcher<'_, '_> {
                         self.set(f, pos, pos + run);
                         self.run(ti + 1, pos + run)
                     }
-                    Some(l) if !ends_free && !f.class.member(l.bytes[0]) => {
+                    Some(l)
+                        if !ends_free
+                            && (f.class.greedy_before(l.bytes[0])
+                                || !f.class.member(l.bytes[0])) =>
+                    {
                         self.set(f, pos, pos + run);
                         self.run(ti + 1, pos + run)
                     }
