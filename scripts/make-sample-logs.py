@@ -229,6 +229,7 @@ def main():
     }
 
     lb_proxy_samples(recs, out, exp)
+    cloud_json_samples(recs, out, exp)
 
     with open(out("expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
@@ -317,6 +318,42 @@ def lb_proxy_samples(recs, out, exp):
     write(out("s3.log"), s3)
     s3_recs = [r | {"target": "/shop-assets" + r["target"]} for r in recs]
     exp["s3.log"] = expected(s3_recs) | {"format": "s3"}
+
+
+def cloud_json_samples(recs, out, exp):
+    """Cloudflare Logpush and Google Cloud load balancer JSON (issue 18),
+    recognised by their field names: latency is Cloudflare's
+    EdgeTimeToFirstByteMs and GCP's httpRequest.latency ("…s")."""
+    cf, gcp = [], []
+    for i, r in enumerate(recs):
+        t = epoch(r["time"])
+        cf.append(json.dumps({
+            "ClientIP": r["ip"], "ClientRequestHost": "shop.example.com", "ClientRequestMethod": r["method"],
+            "ClientRequestProtocol": r["proto"], "ClientRequestURI": r["target"],
+            "ClientRequestUserAgent": r["ua"], "EdgeEndTimestamp": (t + 1) * 10**9,
+            "EdgeResponseBytes": r["bytes"], "EdgeResponseStatus": r["status"],
+            "EdgeStartTimestamp": t * 10**9 + i, "EdgeTimeToFirstByteMs": r["us"] // 1000,
+            "OriginResponseDurationMs": max(r["us"] // 1000 - 1, 0), "RayID": f"{i:016x}",
+        }, separators=(",", ":")))
+        gcp.append(json.dumps({
+            "httpRequest": {
+                "latency": f'{r["us"] / 1e6:.6f}s', "remoteIp": r["ip"], "requestMethod": r["method"],
+                "requestSize": str(200 + i % 500), "requestUrl": "https://shop.example.com" + r["target"],
+                "responseSize": str(r["bytes"]), "serverIp": "10.128.0.4", "status": r["status"],
+                "userAgent": r["ua"],
+            },
+            "insertId": f"{i:x}", "jsonPayload": {
+                "@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry",
+                "statusDetails": "response_sent_by_backend"},
+            "logName": "projects/shop/logs/requests",
+            "receiveTimestamp": iso(r["time"]).replace("+00:00", ".9Z"),
+            "resource": {"labels": {"backend_service_name": "shop"}, "type": "http_load_balancer"},
+            "severity": "INFO", "timestamp": iso(r["time"]).replace("+00:00", ".123456Z"),
+        }, separators=(",", ":")))
+    write(out("cloudflare.log"), cf)
+    exp["cloudflare.log"] = expected(recs) | {"format": "json (cloudflare)"}
+    write(out("gcp-lb.log"), gcp)
+    exp["gcp-lb.log"] = expected(recs) | {"format": "json (gcp)"}
 
 
 if __name__ == "__main__":
