@@ -905,3 +905,75 @@ fn detection_confusion_matrix_over_every_sample() {
     assert_eq!(detected, want);
     assert_eq!(confused, Vec::<String>::new());
 }
+
+/// Load balancers and proxies write `-1` for a time they never had (no
+/// response): such a request counts, with its status, and is untimed. An
+/// ALB file and an HAProxy file, detected, exact figures.
+#[test]
+fn minus_one_timers_count_the_request_untimed() {
+    let dir = tempfile::tempdir().unwrap();
+    let alb = dir.path().join("alb.log");
+    let hap = dir.path().join("haproxy.log");
+    let a = |times: &str, status: &str, path: &str| {
+        format!(
+            "https 2018-07-02T22:23:00.186641Z app/lb/1 192.168.131.39:2817 10.0.0.1:80 {times} {status} {status} 34 100 \"GET https://shop.example.com:443{path} HTTP/1.1\" \"ua\" - -\n"
+        )
+    };
+    let alb_log = [
+        a("0.001 0.010 0.001", "200", "/api/users/1"),
+        a("0.000 0.020 0.000", "200", "/api/users/2"),
+        a("-1 -1 -1", "504", "/api/users/3"),
+        a("0.001 -1 -1", "502", "/health"),
+    ]
+    .concat();
+    std::fs::write(&alb, alb_log).unwrap();
+    let h = |timers: &str, status: &str, path: &str| {
+        format!(
+            "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 {timers} {status} 2750 - - ---- 1/1/1/1/0 0/0 \"GET {path} HTTP/1.1\"\n"
+        )
+    };
+    let hap_log = [
+        h("10/0/30/69/109", "200", "/index.html"),
+        h("5/-1/-1/-1/5", "503", "/index.html"),
+        h("-1/-1/-1/-1/0", "-1", "/gone"),
+    ]
+    .concat();
+    std::fs::write(&hap, hap_log).unwrap();
+
+    let r = json_of(&routetop(&["--once", "-o", "json", alb.to_str().unwrap()]));
+    assert_eq!(r["inputs"][0]["format"], "alb");
+    let t = &r["totals"];
+    assert_eq!(u(&t["requests"]), 4);
+    assert_eq!(u(&t["status"]["5xx"]), 2);
+    assert_eq!(u(&t["latency"]["count"]), 2);
+    assert_eq!(
+        (t["latency"]["sum"].as_f64().unwrap() * 1e6).round(),
+        32_000.0
+    );
+    let routes: BTreeMap<String, u64> = r["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["route"].as_str().unwrap().to_string(), u(&x["requests"])))
+        .collect();
+    assert_eq!(
+        routes,
+        BTreeMap::from([
+            ("/api/users/:id".to_string(), 3),
+            ("/health".to_string(), 1)
+        ])
+    );
+
+    let r = json_of(&routetop(&["--once", "-o", "json", hap.to_str().unwrap()]));
+    assert_eq!(r["inputs"][0]["format"], "haproxy");
+    let t = &r["totals"];
+    assert_eq!(u(&t["requests"]), 3);
+    assert_eq!(u(&t["status"]["5xx"]), 1);
+    assert_eq!(u(&t["status"]["other"]), 1);
+    // Ta: 109 ms, 5 ms and 0 ms (aborted at once, but Ta is there).
+    assert_eq!(u(&t["latency"]["count"]), 3);
+    assert_eq!(
+        (t["latency"]["sum"].as_f64().unwrap() * 1e6).round(),
+        114_000.0
+    );
+}
