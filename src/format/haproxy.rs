@@ -20,8 +20,6 @@
 //! line elsewhere: route `(invalid)`, no method. The backend/server is read
 //! past, not kept: a `Record` has no place for it yet.
 
-use memchr::memmem;
-
 use super::fields::{self, Fields};
 use super::record::{ErrorKind, Odd, Record, TimeCache};
 use super::scan::Scan;
@@ -33,9 +31,18 @@ use super::value::{self, Unit};
 #[inline(always)]
 fn start(line: &[u8]) -> Option<usize> {
     let head = &line[..line.len().min(512)];
-    for p in memmem::find_iter(head, b" [") {
-        let d = &head[p + 2..];
-        if d.len() >= 3 && d[0].is_ascii_digit() && d[1].is_ascii_digit() && d[2] == b'/' {
+    // memchr, not a memmem searcher: one is built per call, and the first
+    // `[` is nearly always the date's (or the syslog tag's, just before).
+    for b in memchr::memchr_iter(b'[', head) {
+        let d = &head[b + 1..];
+        if b > 0
+            && head[b - 1] == b' '
+            && d.len() >= 3
+            && d[0].is_ascii_digit()
+            && d[1].is_ascii_digit()
+            && d[2] == b'/'
+        {
+            let p = b - 1;
             return Some(memchr::memrchr(b' ', &head[..p]).map_or(0, |s| s + 1));
         }
     }
