@@ -81,7 +81,7 @@ fn lb_rest<'a, S: Scan>(
 /// An ISO 8601 timestamp field: its value, and whether it is bad.
 #[inline(always)]
 fn iso_time(raw: &[u8], cache: &mut TimeCache) -> (Option<i64>, bool) {
-    let t = cache.get(raw, value::parse_iso8601);
+    let t = fields::iso_time(raw, cache);
     (t, t.is_none())
 }
 

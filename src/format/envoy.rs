@@ -60,7 +60,7 @@ pub fn parse<'a, S: Scan>(
     let mut bad_timer = false;
     let latency_us = fields::timer(duration, Unit::Ms, &mut bad_timer);
     let upstream_us = fields::timer(upstream, Unit::Ms, &mut bad_timer);
-    let time = cache.get(start, value::parse_iso8601);
+    let time = fields::iso_time(start, cache);
     let (method, target) = value::split_request(request);
     Ok(Record {
         method,

@@ -115,7 +115,18 @@ pub fn parse<'a, S: Scan>(
     let mut bad_timer = false;
     let latency_us = timer(ta, &mut bad_timer);
     let upstream_us = timer(tr, &mut bad_timer);
-    let time = cache.get(accept, value::parse_clf_ms);
+    // Keyed on the second: the milliseconds differ on nearly every line.
+    let time = match accept {
+        [sec @ .., b'.', a, b, c]
+            if sec.len() == 20
+                && a.is_ascii_digit()
+                && b.is_ascii_digit()
+                && c.is_ascii_digit() =>
+        {
+            cache.get(sec, value::parse_clf_utc)
+        }
+        _ => None,
+    };
     let (method, target) = value::split_request(request);
     Ok(Record {
         method,

@@ -365,15 +365,15 @@ pub fn parse_time_local(b: &[u8]) -> Option<i64> {
     Some(civil_to_unix(y, mo, d, h, mi, s)? - off)
 }
 
-/// HAProxy's accept date, `06/Feb/2009:12:14:14.655` (CLF with
-/// milliseconds and no zone; HAProxy writes its local time, taken as UTC
-/// here since the line does not say). Returns Unix seconds.
-pub fn parse_clf_ms(b: &[u8]) -> Option<i64> {
-    if b.len() != 24 || b[20] != b'.' || !b[21..].iter().all(u8::is_ascii_digit) {
+/// HAProxy's accept date to the second, `06/Feb/2009:12:14:14` (CLF
+/// without a zone; HAProxy writes its local time, taken as UTC here since
+/// the line does not say). Returns Unix seconds.
+pub fn parse_clf_utc(b: &[u8]) -> Option<i64> {
+    if b.len() != 20 {
         return None;
     }
     let mut clf = [0u8; 26];
-    clf[..20].copy_from_slice(&b[..20]);
+    clf[..20].copy_from_slice(b);
     clf[20..].copy_from_slice(b" +0000");
     parse_time_local(&clf)
 }

@@ -360,6 +360,7 @@ fn class_name(c: Class) -> &'static str {
         Class::Code => "a status like 200",
         Class::TimerList => "a timer list",
         Class::List => "a list of addresses",
+        Class::Name => "a name without spaces",
         Class::Token => "a value without spaces",
         Class::Fixed(_) => "a fixed-width value",
         Class::Free => "any text",

@@ -61,7 +61,7 @@ impl Matcher<'_, '_> {
                     return self.run(ti + 1, e);
                 }
                 let run = f.class.run(rest);
-                if run == 0 && f.class != Class::Free {
+                if run == 0 && f.class != Class::Free && !f.class.may_be_empty() {
                     return false;
                 }
                 let ends_free = f.class == Class::Free;
@@ -141,7 +141,7 @@ pub(super) fn run_ops<S: Scan>(
             }
             Op::Quoted(slot) => (scan.quote(line, pos)? - pos, *slot),
             Op::Run(class, slot) => match class.run(rest) {
-                0 => return None,
+                0 if !class.may_be_empty() => return None,
                 n => (n, *slot),
             },
             Op::Rest(slot) => (rest.len(), *slot),

@@ -58,6 +58,11 @@ pub enum Class {
     /// `$upstream_addr`: values without spaces, separated by `, ` (several
     /// upstreams tried) or ` : ` (internal redirects).
     List,
+    /// A name that may be empty, without spaces or `]`: ingress-nginx's
+    /// `[$proxy_upstream_name] [$proxy_alternative_upstream_name]` (the
+    /// second is nearly always `[]`). Not [`Class::Free`], so that the
+    /// template stays linear (one scan, no backtracking).
+    Name,
     /// `[0-9A-Za-z]+`: a status is three digits, but the whole word is
     /// taken, so that `20` or `2x0` is a bad value, not a line of another
     /// shape.
@@ -80,6 +85,7 @@ impl Class {
             Class::WholeTimer => timer_member(c) && c != b'.',
             Class::TimerList => timer_member(c) || matches!(c, b',' | b':' | b' '),
             Class::List => true,
+            Class::Name => c != b' ' && c != b']',
             Class::Code => c.is_ascii_alphanumeric(),
             Class::Token => c != b' ',
             Class::Fixed(_) | Class::Free => true,
@@ -114,6 +120,7 @@ impl Class {
             Class::WholeTimer => timer(s, false),
             Class::TimerList => list(s, |c| timer_member(c) || matches!(c, b',' | b':')),
             Class::List => list(s, |c| c != b' '),
+            Class::Name => s.iter().take_while(|&&c| Class::Name.member(c)).count(),
             Class::Code => {
                 // Nearly always three digits and a separator.
                 if let [a, b, c, d, ..] = *s
@@ -134,6 +141,11 @@ impl Class {
 }
 
 impl Class {
+    /// Whether an empty value fits (besides [`Class::Free`]).
+    pub(super) fn may_be_empty(self) -> bool {
+        self == Class::Name
+    }
+
     /// Lists end at the first space that is not part of a separator
     /// (`, `, ` : `), never earlier: where nginx puts several lists side
     /// by side (ingress-nginx's `$upstream_addr $upstream_response_length
