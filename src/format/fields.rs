@@ -3,8 +3,9 @@
 //! tokens, `"quoted"` fields (a backslash escapes the byte after it) and
 //! `[bracketed]` fields, each followed by one space or the end of the line.
 //!
-//! Field ends come from a [`Scan`], so a batch run finds them in the block's
-//! structural index like the templates do. Every method returns `None`
+//! Quoted fields end where a [`Scan`] says, so a batch run finds them in
+//! the block's structural index like the templates do; tokens are short
+//! and found by a plain loop. Every method returns `None`
 //! instead of reading past the line: the parsers turn that into a line that
 //! does not fit.
 
@@ -55,7 +56,13 @@ impl<'a, S: Scan> Fields<'a, S> {
         if start >= self.line.len() {
             return None;
         }
-        let end = self.scan.space(self.line, start);
+        // Tokens are short (times, codes, addresses): a plain loop beats
+        // looking them up in a block's index, as in the templates.
+        let end = start
+            + self.line[start..]
+                .iter()
+                .position(|&c| c == b' ')
+                .unwrap_or(self.line.len() - start);
         if end == start {
             return None;
         }
