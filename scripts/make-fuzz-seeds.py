@@ -128,5 +128,32 @@ def main():
         write("http", req)
 
 
+# format_builtin's presets, by the index its first byte picks
+# (fuzz/fuzz_targets/format_builtin.rs), and a sample of each.
+BUILTIN = {
+    "alb": "alb.log", "elb": "elb.log", "s3": "s3.log", "haproxy": "haproxy.log",
+    "envoy": "envoy.log", "traefik_clf": "traefik-clf.log", "ingress_nginx": "ingress-nginx.log",
+}
+
+
+def builtin_seeds():
+    """Seeds of format_builtin: a few sample lines of each preset, plus
+    Istio's lines under envoy and the edge cases of the parsers' tests
+    (`-1` timers, `<BADREQ>`, no upstream)."""
+    names = list(BUILTIN)
+    for preset, name in BUILTIN.items():
+        write("format_builtin", bytes([names.index(preset)]) + head(name))
+    write("format_builtin", bytes([names.index("envoy")]) + head("istio.log"))
+    edge = {
+        "alb": b'https 2018-07-02T22:23:00.186641Z app/lb/1 [2001:db8::1]:443 - -1 -1 -1 502 - 34 0 "GET https://h:443/a?b HTTP/1.1" "ua" - -\n',
+        "haproxy": b'10.0.1.2:33317 [06/Feb/2009:12:14:14.655] fe be/<NOSRV> -1/-1/-1/-1/3 400 187 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>"\n',
+        "envoy": b'[2016-04-15T20:17:00.310Z] "- - -" 0 DC 10 20 30 - "-" "-" "-" "-" "-"\n',
+        "s3": b'o b [06/Feb/2019:00:00:38 +0000] 1.2.3.4 - X S3.EXPIRE.OBJECT k "-" - - - - - - "-" "-" -\n',
+    }
+    for preset, line in edge.items():
+        write("format_builtin", bytes([names.index(preset)]) + line)
+
+
 if __name__ == "__main__":
     main()
+    builtin_seeds()

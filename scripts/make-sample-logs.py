@@ -228,10 +228,132 @@ def main():
         "format": "combined_rt",
     }
 
+    lb_proxy_samples(recs, out, exp)
+    cloud_json_samples(recs, out, exp)
+
     with open(out("expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"wrote {len(exp)} logs to {a.out}")
+
+
+def clf_ms(t, ms):
+    # "10/Mar/2024:00:00:01 +0000" -> "10/Mar/2024:00:00:01.MMM" (HAProxy)
+    return f"{t.split(' ')[0]}.{ms:03d}"
+
+
+def lb_proxy_samples(recs, out, exp):
+    """Load balancer, proxy and S3 logs (issue 18): the same requests in
+    each layout, timers split so that the timer routetop reads as latency
+    adds up to genlog's request time exactly."""
+    # AWS ALB: three processing times in seconds, latency their sum.
+    alb, elb, s3, hap, envoy, istio, tclf, ing = ([] for _ in range(8))
+    for i, r in enumerate(recs):
+        us, ms = r["us"], r["us"] // 1000
+        t = iso(r["time"]).replace("+00:00", "")
+        port = 40000 + i % 20000
+        rp, sp = (1000, 1000) if ms >= 3 else (0, 0)
+        tp = us - rp - sp
+        alb.append(
+            f'https {t}.{i % 1000:03d}512Z app/shop-lb/50dc6c495c0c9188 {r["ip"]}:{port} 10.0.1.{i % 7 + 10}:8080 '
+            f'{rp / 1e6:.3f} {tp / 1e6:.3f} {sp / 1e6:.3f} {r["status"]} {r["status"]} {120 + i % 300} {r["bytes"]} '
+            f'"{r["method"]} https://shop.example.com:443{r["target"]} {r["proto"]}" "{r["ua"]}" '
+            f'ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/shop/73e2d6bc24d8a067 '
+            f'"Root=1-65ed0000-{i:024x}" "shop.example.com" "-" 0 {t}.000000Z "forward" "-" "-" '
+            f'"10.0.1.{i % 7 + 10}:8080" "{r["status"]}" "-" "-"')
+        # Classic ELB: microsecond times.
+        rp, sp = (40, 20) if us >= 60 else (0, 0)
+        elb.append(
+            f'{t}.{i % 1000:03d}958Z shop-lb {r["ip"]}:{port} 10.0.1.{i % 7 + 10}:80 '
+            f'{rp / 1e6:.6f} {(us - rp - sp) / 1e6:.6f} {sp / 1e6:.6f} {r["status"]} {r["status"]} 0 {r["bytes"]} '
+            f'"{r["method"]} http://shop.example.com:80{r["target"]} {r["proto"]}" "{r["ua"]}" - -')
+        # S3: the bucket is the first path segment; times in ms.
+        path = r["target"].split("?", 1)[0]
+        s3.append(
+            f'79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be shop-assets [{r["time"]}] {r["ip"]} - '
+            f'{i:016X} REST.{r["method"]}.OBJECT {path.lstrip("/") or "-"} '
+            f'"{r["method"]} /shop-assets{r["target"]} {r["proto"]}" {r["status"]} '
+            f'{"NoSuchKey" if r["status"] == 404 else "-"} {r["bytes"] if r["bytes"] else "-"} {r["bytes"]} '
+            f'{ms} {max(ms - 1, 0)} "{r["ref"]}" "{r["ua"]}" - hostid{i}= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader '
+            f'shop-assets.s3.us-west-1.amazonaws.com TLSV1.2 - -')
+        # HAProxy httplog behind a syslog header: Ta is the latency (ms).
+        hap.append(
+            f'Mar 10 {r["time"].split(":", 1)[1].split(" ")[0]} lb1 haproxy[1234]: {r["ip"]}:{port} '
+            f'[{clf_ms(r["time"], i % 1000)}] www-https~ shop/web{i % 3 + 1} 0/0/{min(ms, 1)}/{max(ms - 1, 0)}/{ms} '
+            f'{r["status"]} {r["bytes"]} - - ---- 3/3/1/1/0 0/0 {{shop.example.com|{r["ua"][:20]}}} '
+            f'"{r["method"]} {r["target"]} {r["proto"]}"')
+        # Envoy's default format, and Istio's.
+        up = "-" if r["status"] in (499, 304) else str(max(ms - 1, 0))
+        env_req = f'[{t}.{i % 1000:03d}Z] "{r["method"]} {r["target"]} {r["proto"]}" {r["status"]}'
+        envoy.append(
+            f'{env_req} - 0 {r["bytes"]} {ms} {up} "{r["ip"]}" "{r["ua"]}" "{i:08x}-cf5c-432b-8c7e-98aeb7988cd2" '
+            f'"shop.example.com" "10.0.2.{i % 5 + 1}:8080"')
+        istio.append(
+            f'{env_req} - via_upstream - "-" 0 {r["bytes"]} {ms} {up} "{r["ip"]}" "{r["ua"]}" '
+            f'"{i:08x}-6d84-929d-98bd-c5aee93b5c88" "shop:8000" "10.44.1.{i % 5 + 1}:8080" '
+            f'outbound|8000||shop.default.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 {r["ip"]}:{port} - default')
+        # Traefik CLF: request count, router, backend, duration in ms.
+        tclf.append(
+            f'{r["ip"]} - {r["user"]} [{r["time"]}] "{r["method"]} {r["target"]} {r["proto"]}" {r["status"]} {r["bytes"]} '
+            f'"{r["ref"]}" "{r["ua"]}" {i + 1} "shop@docker" "http://172.17.0.{i % 3 + 2}:8080" {ms}ms')
+        # ingress-nginx upstreaminfo; 5xx lines tried two upstreams.
+        rt = r["rt"]
+        if r["status"] >= 502:
+            half = f"{us // 2000 / 1000:.3f}"
+            upstream = f"10.244.0.7:8080, 10.244.0.8:8080 0, {r['bytes']} {half}, {half} 502, {r['status']}"
+        elif r["status"] == 404 and i % 2:
+            upstream = "- - - -"
+        else:
+            upstream = f"10.244.0.{i % 4 + 7}:8080 {r['bytes']} {rt} {r['status']}"
+        ing.append(
+            f'{r["ip"]} - {r["user"]} [{r["time"]}] "{r["method"]} {r["target"]} {r["proto"]}" {r["status"]} {r["bytes"]} '
+            f'"{r["ref"]}" "{r["ua"]}" {200 + i % 500} {rt} [default-shop-80] [] {upstream} {i:032x}')
+    for name, lines, fmt in [
+        ("alb.log", alb, "alb"), ("elb.log", elb, "elb"), ("haproxy.log", hap, "haproxy"),
+        ("envoy.log", envoy, "envoy"), ("istio.log", istio, "envoy"),
+        ("traefik-clf.log", tclf, "traefik_clf"), ("ingress-nginx.log", ing, "ingress_nginx"),
+    ]:
+        write(out(name), lines)
+        exp[name] = expected(recs) | {"format": fmt}
+    write(out("s3.log"), s3)
+    s3_recs = [r | {"target": "/shop-assets" + r["target"]} for r in recs]
+    exp["s3.log"] = expected(s3_recs) | {"format": "s3"}
+
+
+def cloud_json_samples(recs, out, exp):
+    """Cloudflare Logpush and Google Cloud load balancer JSON (issue 18),
+    recognised by their field names: latency is Cloudflare's
+    EdgeTimeToFirstByteMs and GCP's httpRequest.latency ("…s")."""
+    cf, gcp = [], []
+    for i, r in enumerate(recs):
+        t = epoch(r["time"])
+        cf.append(json.dumps({
+            "ClientIP": r["ip"], "ClientRequestHost": "shop.example.com", "ClientRequestMethod": r["method"],
+            "ClientRequestProtocol": r["proto"], "ClientRequestURI": r["target"],
+            "ClientRequestUserAgent": r["ua"], "EdgeEndTimestamp": (t + 1) * 10**9,
+            "EdgeResponseBytes": r["bytes"], "EdgeResponseStatus": r["status"],
+            "EdgeStartTimestamp": t * 10**9 + i, "EdgeTimeToFirstByteMs": r["us"] // 1000,
+            "OriginResponseDurationMs": max(r["us"] // 1000 - 1, 0), "RayID": f"{i:016x}",
+        }, separators=(",", ":")))
+        gcp.append(json.dumps({
+            "httpRequest": {
+                "latency": f'{r["us"] / 1e6:.6f}s', "remoteIp": r["ip"], "requestMethod": r["method"],
+                "requestSize": str(200 + i % 500), "requestUrl": "https://shop.example.com" + r["target"],
+                "responseSize": str(r["bytes"]), "serverIp": "10.128.0.4", "status": r["status"],
+                "userAgent": r["ua"],
+            },
+            "insertId": f"{i:x}", "jsonPayload": {
+                "@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry",
+                "statusDetails": "response_sent_by_backend"},
+            "logName": "projects/shop/logs/requests",
+            "receiveTimestamp": iso(r["time"]).replace("+00:00", ".9Z"),
+            "resource": {"labels": {"backend_service_name": "shop"}, "type": "http_load_balancer"},
+            "severity": "INFO", "timestamp": iso(r["time"]).replace("+00:00", ".123456Z"),
+        }, separators=(",", ":")))
+    write(out("cloudflare.log"), cf)
+    exp["cloudflare.log"] = expected(recs) | {"format": "json (cloudflare)"}
+    write(out("gcp-lb.log"), gcp)
+    exp["gcp-lb.log"] = expected(recs) | {"format": "json (gcp)"}
 
 
 if __name__ == "__main__":

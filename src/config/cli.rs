@@ -31,10 +31,24 @@ pub fn format_list() -> String {
 /// the format layer's table (so a new preset cannot be missing here), and
 /// examples.
 fn after_help() -> String {
-    let presets: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+    // Wrapped at 80 columns: there are more presets than fit a line.
+    let mut lines = vec![String::new()];
+    for (i, (name, _, _)) in PRESETS.iter().enumerate() {
+        let sep = if i + 1 < PRESETS.len() { "," } else { "" };
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() && 2 + last.len() + 1 + name.len() + sep.len() > 80 {
+            lines.push(String::new());
+        }
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() {
+            last.push(' ');
+        }
+        last.push_str(name);
+        last.push_str(sep);
+    }
     format!(
         "Formats (-f):\n  auto                 detect from the first lines (default)\n  {}\n{AFTER_PRESETS}",
-        presets.join(", ")
+        lines.join("\n  ")
     )
 }
 
@@ -47,7 +61,8 @@ presets; `routetop --list-formats` shows what each is
                        (the whole `log_format name '...';` directive works too)
   '<LogFormat>'        an Apache LogFormat string, verbatim, e.g.
                        '%h %l %u %t \\\"%r\\\" %>s %b %D'
-  json                 JSON lines: nginx escape=json, Caddy, Traefik (see --json-field)
+  json                 JSON lines: nginx escape=json, Caddy, Traefik, Cloudflare
+                       Logpush, GCP load balancer (see --json-field)
   regex:<pattern>      named groups method, path, status, request_time, ...
 
 Examples:

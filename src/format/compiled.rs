@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::builtin::Builtin;
 use super::json::{FieldOverride, JsonFormat};
 use super::record::{ErrorKind, Record, Scratch};
 use super::regexfmt::RegexFormat;
@@ -15,6 +16,7 @@ static NEXT_UID: AtomicUsize = AtomicUsize::new(1);
 
 enum Kind {
     Template(Template),
+    Builtin(Builtin),
     Json(JsonFormat),
     Regex(RegexFormat),
 }
@@ -47,6 +49,12 @@ impl Format {
                 msg: "auto needs sample lines".into(),
             }),
             FormatSpec::Preset(name) => {
+                if let Some(b) = Builtin::of(name) {
+                    return Ok(Format {
+                        name: name.to_string(),
+                        kind: Kind::Builtin(b),
+                    });
+                }
                 let (_, _, s) = PRESETS
                     .iter()
                     .find(|(n, _, _)| n == name)
@@ -128,6 +136,7 @@ impl Format {
     pub fn has_latency(&self) -> bool {
         match &self.kind {
             Kind::Template(t) => t.has_latency(),
+            Kind::Builtin(b) => b.has_latency(),
             Kind::Json(j) => j.has_latency(),
             Kind::Regex(r) => r.has_latency(),
         }
@@ -136,6 +145,7 @@ impl Format {
     pub fn has_upstream(&self) -> bool {
         match &self.kind {
             Kind::Template(t) => t.has_upstream(),
+            Kind::Builtin(b) => b.has_upstream(),
             Kind::Json(j) => j.has_upstream(),
             Kind::Regex(r) => r.has_upstream(),
         }
@@ -170,6 +180,7 @@ impl Format {
         }
         match &self.kind {
             Kind::Template(t) => t.parse(line, &mut scratch.time, scan),
+            Kind::Builtin(b) => b.parse(line, &mut scratch.time, scan),
             Kind::Json(j) => j.parse(line, scratch),
             Kind::Regex(r) => r.parse(line, scratch),
         }

@@ -118,6 +118,27 @@ const DEFAULTS: &[(&str, Slot, Unit)] = &[
     ("time", Slot::Time, Unit::Sec),
     ("timestamp", Slot::Time, Unit::Sec),
     ("@timestamp", Slot::Time, Unit::Sec),
+    // Cloudflare Logpush, HTTP requests dataset
+    // (https://developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/):
+    // the edge's time to first byte is the latency, the origin's response
+    // time the upstream (ms, or ns in the older `OriginResponseTime`);
+    // `EdgeStartTimestamp` is RFC 3339, Unix seconds or Unix nanoseconds.
+    ("ClientRequestMethod", Slot::Method, Unit::Sec),
+    ("ClientRequestURI", Slot::Target, Unit::Sec),
+    ("EdgeResponseStatus", Slot::Status, Unit::Sec),
+    ("EdgeResponseBytes", Slot::Bytes, Unit::Sec),
+    ("EdgeTimeToFirstByteMs", Slot::Latency, Unit::Ms),
+    ("OriginResponseDurationMs", Slot::Upstream, Unit::Ms),
+    ("OriginResponseTime", Slot::Upstream, Unit::Ns),
+    ("EdgeStartTimestamp", Slot::Time, Unit::Sec),
+    // Google Cloud HTTP(S) load balancer entries in Cloud Logging
+    // (https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#HttpRequest):
+    // `responseSize` is a string, `latency` a duration like `"0.123456s"`.
+    ("httpRequest.requestMethod", Slot::Method, Unit::Sec),
+    ("httpRequest.requestUrl", Slot::Target, Unit::Sec),
+    ("httpRequest.status", Slot::Status, Unit::Sec),
+    ("httpRequest.responseSize", Slot::Bytes, Unit::Sec),
+    ("httpRequest.latency", Slot::Latency, Unit::Sec),
 ];
 
 #[derive(Debug)]
@@ -192,6 +213,10 @@ impl JsonFormat {
         let has = |k: &[u8]| memchr::memmem::find(line, k).is_some();
         if has(b"\"DownstreamStatus\"") {
             "traefik"
+        } else if has(b"\"EdgeResponseStatus\"") {
+            "cloudflare"
+        } else if has(b"\"httpRequest\"") {
+            "gcp"
         } else if has(b"\"request\":{") || has(b"\"request\": {") {
             "caddy"
         } else if has(b"\"request_time\"") || has(b"\"time_local\"") || has(b"\"body_bytes_sent\"")
@@ -228,27 +253,35 @@ impl JsonFormat {
             } else {
                 ErrorKind::MissingField
             })?;
-        let unit_of = |s: Slot| found[s as usize].map(|(v, _)| v.unit).unwrap_or(Unit::Sec);
+        // A string duration may carry its unit (`"0.123456s"`, `"5ms"`).
+        let timer = |s: Slot| {
+            found[s as usize].map(|(v, _)| {
+                let raw = v.raw(line);
+                if v.string {
+                    suffixed(raw, v.unit)
+                } else {
+                    (raw, v.unit)
+                }
+            })
+        };
         let bytes = match get(Slot::Bytes) {
             Some(v) => Some(value::parse_bytes(v.raw(line)).ok_or(ErrorKind::BadValue)?),
             None => None,
         };
         let mut bad_timer = false;
-        let upstream_us = get(Slot::Upstream).and_then(|v| {
-            value::parse_timer_list_us(v.raw(line), unit_of(Slot::Upstream)).unwrap_or_else(|_| {
+        let upstream_us = timer(Slot::Upstream).and_then(|(raw, unit)| {
+            value::parse_timer_list_us(raw, unit).unwrap_or_else(|_| {
                 bad_timer = true;
                 None
             })
         });
         // A missing (or `null`) request time falls back to the upstream
         // time; a present one that is not a duration is dropped.
-        let latency_us = match get(Slot::Latency) {
-            Some(v) => {
-                value::parse_timer_us(v.raw(line), unit_of(Slot::Latency)).unwrap_or_else(|_| {
-                    bad_timer = true;
-                    None
-                })
-            }
+        let latency_us = match timer(Slot::Latency) {
+            Some((raw, unit)) => value::parse_timer_us(raw, unit).unwrap_or_else(|_| {
+                bad_timer = true;
+                None
+            }),
             None => upstream_us,
         };
         let (time, bad_time) = match get(Slot::Time) {
@@ -358,6 +391,27 @@ impl JsonFormat {
             }
         }
     }
+}
+
+/// A duration string's own unit suffix (`s`, `ms`, `us`, `µs`, `ns`
+/// after a digit): the number without it, in that unit. Anything else is
+/// the number in the field's unit.
+fn suffixed(raw: &[u8], unit: Unit) -> (&[u8], Unit) {
+    let cut = |n: usize, u: Unit| {
+        let num = &raw[..raw.len() - n];
+        num.last()
+            .is_some_and(u8::is_ascii_digit)
+            .then_some((num, u))
+    };
+    let found = match raw {
+        [.., b'm', b's'] => cut(2, Unit::Ms),
+        [.., b'u', b's'] => cut(2, Unit::Us),
+        [.., b'n', b's'] => cut(2, Unit::Ns),
+        [.., 0xc2, 0xb5, b's'] => cut(3, Unit::Us),
+        [.., b's'] => cut(1, Unit::Sec),
+        _ => None,
+    };
+    found.unwrap_or((raw, unit))
 }
 
 #[derive(Clone, Copy)]

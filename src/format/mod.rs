@@ -8,8 +8,13 @@
 //! lines share a second).
 
 mod apache;
+mod aws;
+mod builtin;
 mod compiled;
 pub mod detect;
+mod envoy;
+mod fields;
+mod haproxy;
 pub mod json;
 mod nginx;
 mod record;

@@ -118,6 +118,10 @@ pub fn variable(name: &str) -> (Field, Class) {
         | "upstream_response_length"
         | "upstream_bytes_received"
         | "upstream_bytes_sent" => (Ignore, TimerList),
+        // Several upstreams: `10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80`.
+        "upstream_addr" => (Ignore, Class::List),
+        // ingress-nginx's upstream names, between brackets, maybe empty.
+        "proxy_upstream_name" | "proxy_alternative_upstream_name" => (Ignore, Class::Name),
         "time_local" => (TimeLocal, Fixed(26)),
         "time_iso8601" => (TimeIso, Fixed(25)),
         "msec" => (TimeEpoch, Decimal),

@@ -49,6 +49,48 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
         "Apache combined + %D (microseconds)",
         r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#,
     ),
+    // Traefik's `format: common` access log: CLF, then the request count,
+    // router, backend URL and duration
+    // (https://doc.traefik.io/traefik/observability/access-logs/#clf-common-log-format).
+    (
+        "traefik_clf",
+        "Traefik CLF access log (duration in ms)",
+        r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %k "%{Router}n" "%{Server}n" %{ms}Tms"#,
+    ),
+    // ingress-nginx's default `upstreaminfo` log_format
+    // (https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/).
+    (
+        "ingress_nginx",
+        "ingress-nginx upstreaminfo",
+        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#,
+    ),
+    // Hand-written parsers (format/builtin.rs): the third column is the
+    // layout they read, for --list-formats; it is not compiled.
+    (
+        "alb",
+        "AWS Application Load Balancer (times in s)",
+        r#"type time elb client:port target:port request_processing_time target_processing_time response_processing_time elb_status_code target_status_code received_bytes sent_bytes "request" "user_agent" ..."#,
+    ),
+    (
+        "elb",
+        "AWS Classic Load Balancer (times in s)",
+        r#"time elb client:port backend:port request_processing_time backend_processing_time response_processing_time elb_status_code backend_status_code received_bytes sent_bytes "request" "user_agent" ..."#,
+    ),
+    (
+        "s3",
+        "AWS S3 server access log (times in ms)",
+        r#"bucket_owner bucket [time] remote_ip requester request_id operation key "request_uri" http_status error_code bytes_sent object_size total_time turn_around_time ..."#,
+    ),
+    (
+        "haproxy",
+        "HAProxy option httplog, syslog prefix or not (times in ms)",
+        r#"client:port [accept_date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes - - tsc ac/fc/bc/sc/rc sq/bq {req headers} {resp headers} "request""#,
+    ),
+    (
+        "envoy",
+        "Envoy / Istio default access log (times in ms)",
+        r#"[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" ..."#,
+    ),
 ];
 
 impl FormatSpec {

@@ -782,8 +782,12 @@ mod combined_start {
         );
     }
 
-    const FAMILY: [&str; 8] = [
+    const FAMILY: [&str; 10] = [
         "combined",
+        // Linear only since their lists end at a separator-less space and
+        // the upstream names are a class of their own (issue 18).
+        "traefik_clf",
+        "ingress_nginx",
         "common",
         "combined_rt",
         "combined_upstream",

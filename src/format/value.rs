@@ -365,6 +365,19 @@ pub fn parse_time_local(b: &[u8]) -> Option<i64> {
     Some(civil_to_unix(y, mo, d, h, mi, s)? - off)
 }
 
+/// HAProxy's accept date to the second, `06/Feb/2009:12:14:14` (CLF
+/// without a zone; HAProxy writes its local time, taken as UTC here since
+/// the line does not say). Returns Unix seconds.
+pub fn parse_clf_utc(b: &[u8]) -> Option<i64> {
+    if b.len() != 20 {
+        return None;
+    }
+    let mut clf = [0u8; 26];
+    clf[..20].copy_from_slice(b);
+    clf[20..].copy_from_slice(b" +0000");
+    parse_time_local(&clf)
+}
+
 /// `+0100` / `-0700` / `+01:00` / `Z` → seconds east of UTC.
 fn tz_offset(b: &[u8]) -> Option<i64> {
     match b {
@@ -408,7 +421,9 @@ pub fn parse_iso8601(b: &[u8]) -> Option<i64> {
 }
 
 /// Unix epoch with optional fraction (`$msec`, Caddy `ts`): whole seconds.
-/// Values above 10^11 are taken as milliseconds (some JSON loggers).
+/// Larger values are finer units (JSON loggers, Cloudflare's `unixnano`):
+/// above 10^17 nanoseconds, above 10^14 microseconds, above 10^11
+/// milliseconds.
 pub fn parse_epoch(b: &[u8]) -> Option<i64> {
     let int_end = b.iter().position(|&c| c == b'.').unwrap_or(b.len());
     if b[int_end..].iter().skip(1).any(|c| !c.is_ascii_digit()) {
@@ -420,8 +435,14 @@ pub fn parse_epoch(b: &[u8]) -> Option<i64> {
         let v = if v > 1e11 { v / 1000.0 } else { v };
         return Some(v as i64);
     }
-    let v = parse_u64(&b[..int_end])? as i64;
-    Some(if v > 100_000_000_000 { v / 1000 } else { v })
+    let v = parse_u64(&b[..int_end])?;
+    let secs = match v {
+        100_000_000_000_000_000.. => v / 1_000_000_000,
+        100_000_000_000_000.. => v / 1_000_000,
+        100_000_000_000.. => v / 1000,
+        _ => v,
+    };
+    i64::try_from(secs).ok()
 }
 
 /// Any of the timestamp shapes above, chosen by looks (JSON values, regex
@@ -635,6 +656,8 @@ mod tests {
         assert_eq!(parse_iso8601(b"2024-03-10 00:00:00"), Some(1_710_028_800));
         assert_eq!(parse_epoch(b"1710028800.123"), Some(1_710_028_800));
         assert_eq!(parse_epoch(b"1710028800123"), Some(1_710_028_800));
+        assert_eq!(parse_epoch(b"1710028800123456"), Some(1_710_028_800));
+        assert_eq!(parse_epoch(b"1710028800123456789"), Some(1_710_028_800));
         assert_eq!(parse_epoch(b"1.7100288e9"), Some(1_710_028_800));
         assert_eq!(parse_any_time(b"2024-03-10T00:00:00Z"), Some(1_710_028_800));
         assert_eq!(

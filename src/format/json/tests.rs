@@ -124,3 +124,77 @@ fn malformed_and_missing() {
         None
     );
 }
+
+/// Cloudflare Logpush's HTTP requests dataset, by its field names
+/// (https://developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/),
+/// with `EdgeStartTimestamp` in each of Logpush's timestamp formats.
+#[test]
+fn cloudflare_logpush_fields_without_json_field() {
+    let f = JsonFormat::new(&[]).unwrap();
+    for ts in [
+        "\"2024-03-10T00:00:00Z\"",
+        "1710028800",
+        "1710028800123456789",
+    ] {
+        let l = format!(
+            r#"{{"ClientIP":"2001:db8::1","ClientRequestHost":"shop.example.com","ClientRequestMethod":"GET","ClientRequestURI":"/api/items/7?x=1","EdgeEndTimestamp":1710028801000000000,"EdgeResponseBytes":2212,"EdgeResponseStatus":200,"EdgeStartTimestamp":{ts},"EdgeTimeToFirstByteMs":41,"OriginResponseDurationMs":37,"RayID":"86b4b3a0bc1a2b3c"}}"#
+        );
+        assert_eq!(
+            parse(&f, &l),
+            Ok((
+                "GET".into(),
+                "/api/items/7?x=1".into(),
+                200,
+                Some(41_000),
+                Some(2212),
+                Some(1_710_028_800)
+            )),
+            "{ts}"
+        );
+    }
+    // The older `OriginResponseTime` is in nanoseconds; without the edge's
+    // time to first byte, it is the latency too.
+    let l = r#"{"ClientRequestMethod":"POST","ClientRequestURI":"/pay","EdgeResponseBytes":0,"EdgeResponseStatus":502,"EdgeStartTimestamp":1710028800,"OriginResponseTime":1500000000}"#;
+    let mut s = Scratch::default();
+    let r = f.parse(l.as_bytes(), &mut s).unwrap();
+    assert_eq!(
+        (r.status, r.latency_us, r.upstream_us),
+        (502, Some(1_500_000), Some(1_500_000))
+    );
+    assert_eq!(JsonFormat::flavour(l.as_bytes()), "cloudflare");
+}
+
+/// A Google Cloud HTTP(S) load balancer entry as Cloud Logging writes it
+/// (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring):
+/// fields under `httpRequest`, the size a string, the latency `"…s"`.
+#[test]
+fn gcp_load_balancer_entry_without_json_field() {
+    let f = JsonFormat::new(&[]).unwrap();
+    let l = r#"{"httpRequest":{"latency":"0.123456s","remoteIp":"203.0.113.7","requestMethod":"GET","requestSize":"89","requestUrl":"https://shop.example.com/api/items/7?x=1","responseSize":"5120","serverIp":"10.128.0.4","status":404,"userAgent":"curl/8.4.0"},"insertId":"1x2y3z","jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"response_sent_by_backend"},"logName":"projects/p/logs/requests","receiveTimestamp":"2024-03-10T00:00:01.5Z","resource":{"labels":{"backend_service_name":"shop"},"type":"http_load_balancer"},"severity":"WARNING","spanId":"a1","timestamp":"2024-03-10T00:00:00.123456Z","trace":"projects/p/traces/t"}"#;
+    assert_eq!(
+        parse(&f, l),
+        Ok((
+            "GET".into(),
+            "https://shop.example.com/api/items/7?x=1".into(),
+            404,
+            Some(123_456),
+            Some(5120),
+            Some(1_710_028_800)
+        ))
+    );
+    assert_eq!(JsonFormat::flavour(l.as_bytes()), "gcp");
+}
+
+/// A duration string names its unit; a suffix that is not after a digit
+/// is not a unit, and the value is not a duration.
+#[test]
+fn duration_strings_carry_their_unit() {
+    assert_eq!(suffixed(b"0.5s", Unit::Ns), (&b"0.5"[..], Unit::Sec));
+    assert_eq!(suffixed(b"12ms", Unit::Sec), (&b"12"[..], Unit::Ms));
+    assert_eq!(suffixed(b"7us", Unit::Sec), (&b"7"[..], Unit::Us));
+    assert_eq!(suffixed("7µs".as_bytes(), Unit::Sec), (&b"7"[..], Unit::Us));
+    assert_eq!(suffixed(b"9ns", Unit::Sec), (&b"9"[..], Unit::Ns));
+    assert_eq!(suffixed(b"s", Unit::Ms), (&b"s"[..], Unit::Ms));
+    assert_eq!(suffixed(b"abcs", Unit::Ms), (&b"abcs"[..], Unit::Ms));
+    assert_eq!(suffixed(b"0.5", Unit::Ms), (&b"0.5"[..], Unit::Ms));
+}

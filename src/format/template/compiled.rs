@@ -143,7 +143,11 @@ impl Template {
                     || f.quoted
                     || match toks.get(i + 1) {
                         None | Some(Tok::Field(_)) => true,
-                        Some(Tok::Lit(l)) => f.class != Class::Free && !f.class.member(l.bytes[0]),
+                        Some(Tok::Lit(l)) => {
+                            f.class != Class::Free
+                                && (f.class.greedy_before(l.bytes[0])
+                                    || !f.class.member(l.bytes[0]))
+                        }
                     }
             }
         });
@@ -355,6 +359,8 @@ fn class_name(c: Class) -> &'static str {
         Class::WholeTimer => "a whole number or -",
         Class::Code => "a status like 200",
         Class::TimerList => "a timer list",
+        Class::List => "a list of addresses",
+        Class::Name => "a name without spaces",
         Class::Token => "a value without spaces",
         Class::Fixed(_) => "a fixed-width value",
         Class::Free => "any text",

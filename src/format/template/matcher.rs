@@ -61,7 +61,7 @@ impl Matcher<'_, '_> {
                     return self.run(ti + 1, e);
                 }
                 let run = f.class.run(rest);
-                if run == 0 && f.class != Class::Free {
+                if run == 0 && f.class != Class::Free && !f.class.may_be_empty() {
                     return false;
                 }
                 let ends_free = f.class == Class::Free;
@@ -72,7 +72,11 @@ impl Matcher<'_, '_> {
                         self.set(f, pos, pos + run);
                         self.run(ti + 1, pos + run)
                     }
-                    Some(l) if !ends_free && !f.class.member(l.bytes[0]) => {
+                    Some(l)
+                        if !ends_free
+                            && (f.class.greedy_before(l.bytes[0])
+                                || !f.class.member(l.bytes[0])) =>
+                    {
                         self.set(f, pos, pos + run);
                         self.run(ti + 1, pos + run)
                     }
@@ -137,7 +141,7 @@ pub(super) fn run_ops<S: Scan>(
             }
             Op::Quoted(slot) => (scan.quote(line, pos)? - pos, *slot),
             Op::Run(class, slot) => match class.run(rest) {
-                0 => return None,
+                0 if !class.may_be_empty() => return None,
                 n => (n, *slot),
             },
             Op::Rest(slot) => (rest.len(), *slot),

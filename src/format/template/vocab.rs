@@ -55,6 +55,14 @@ pub enum Class {
     /// `[0-9.,: -]+` and the letters of `nan`/`inf`, `+`, exponents: nginx
     /// timer and status lists.
     TimerList,
+    /// `$upstream_addr`: values without spaces, separated by `, ` (several
+    /// upstreams tried) or ` : ` (internal redirects).
+    List,
+    /// A name that may be empty, without spaces or `]`: ingress-nginx's
+    /// `[$proxy_upstream_name] [$proxy_alternative_upstream_name]` (the
+    /// second is nearly always `[]`). Not [`Class::Free`], so that the
+    /// template stays linear (one scan, no backtracking).
+    Name,
     /// `[0-9A-Za-z]+`: a status is three digits, but the whole word is
     /// taken, so that `20` or `2x0` is a bad value, not a line of another
     /// shape.
@@ -76,6 +84,8 @@ impl Class {
             Class::Timer => timer_member(c),
             Class::WholeTimer => timer_member(c) && c != b'.',
             Class::TimerList => timer_member(c) || matches!(c, b',' | b':' | b' '),
+            Class::List => true,
+            Class::Name => c != b' ' && c != b']',
             Class::Code => c.is_ascii_alphanumeric(),
             Class::Token => c != b' ',
             Class::Fixed(_) | Class::Free => true,
@@ -108,10 +118,9 @@ impl Class {
             }
             Class::Timer => timer(s, true),
             Class::WholeTimer => timer(s, false),
-            Class::TimerList => s
-                .iter()
-                .take_while(|&&c| Class::TimerList.member(c))
-                .count(),
+            Class::TimerList => list(s, |c| timer_member(c) || matches!(c, b',' | b':')),
+            Class::List => list(s, |c| c != b' '),
+            Class::Name => s.iter().take_while(|&&c| Class::Name.member(c)).count(),
             Class::Code => {
                 // Nearly always three digits and a separator.
                 if let [a, b, c, d, ..] = *s
@@ -129,6 +138,42 @@ impl Class {
             Class::Fixed(_) | Class::Free => s.len(),
         }
     }
+}
+
+impl Class {
+    /// Whether an empty value fits (besides [`Class::Free`]).
+    pub(super) fn may_be_empty(self) -> bool {
+        self == Class::Name
+    }
+
+    /// Lists end at the first space that is not part of a separator
+    /// (`, `, ` : `), never earlier: where nginx puts several lists side
+    /// by side (ingress-nginx's `$upstream_addr $upstream_response_length
+    /// $upstream_response_time $upstream_status`), trying shorter ends
+    /// would split one list into two.
+    pub(super) fn greedy_before(self, lit: u8) -> bool {
+        matches!(self, Class::TimerList | Class::List) && lit == b' '
+    }
+}
+
+/// Length of the list at the start of `s`: items of bytes that are `item`,
+/// joined by spaces that follow a `,` or `:` or precede a `:`.
+#[inline]
+fn list(s: &[u8], item: impl Fn(u8) -> bool) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b' ' {
+            let after_sep = i > 0 && matches!(s[i - 1], b',' | b':');
+            if !(after_sep || s.get(i + 1) == Some(&b':')) {
+                break;
+            }
+        } else if !item(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 fn digits(s: &[u8]) -> usize {

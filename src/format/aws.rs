@@ -1,0 +1,180 @@
+//! AWS access logs, each a fixed layout of space-separated fields read by
+//! [`Fields`]: Application Load Balancer (`alb`), Classic Load Balancer
+//! (`elb`) and S3 server access logs (`s3`).
+//!
+//! Layouts as AWS documents them:
+//! - ALB: <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html>
+//! - ELB: <https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html>
+//! - S3: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html>
+//!
+//! Fields added at the end of a line by later versions of a layout are
+//! ignored, so new AWS fields do not break parsing. The load balancers'
+//! target/backend address is read past, not kept: a `Record` has no place
+//! for it yet.
+
+use super::fields::{self, Fields};
+use super::record::{ErrorKind, Odd, Record, TimeCache};
+use super::scan::Scan;
+use super::value::{self, Unit};
+
+/// ALB's first field, the request type.
+fn alb_type(t: &[u8]) -> bool {
+    matches!(t, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss")
+}
+
+/// The load balancers' three processing times (seconds): `-1` in any of
+/// them means no response was had (the client or target went away): the
+/// request counts, untimed. Latency is their sum (the request's time at the
+/// load balancer), upstream the target's/backend's own time.
+#[inline(always)]
+fn lb_times(req: &[u8], target: &[u8], resp: &[u8], bad: &mut bool) -> (Option<u64>, Option<u64>) {
+    if req == b"-1" || target == b"-1" || resp == b"-1" {
+        return (None, None);
+    }
+    let r = fields::timer(req, Unit::Sec, bad);
+    let t = fields::timer(target, Unit::Sec, bad);
+    let s = fields::timer(resp, Unit::Sec, bad);
+    let latency = match (r, t, s) {
+        (Some(r), Some(t), Some(s)) => Some((r + t + s).min(value::MAX_LATENCY_US)),
+        _ => None,
+    };
+    (latency, t)
+}
+
+/// The fields both load balancers share after their addresses: times,
+/// statuses, byte counts and the request line.
+#[inline(always)]
+fn lb_rest<'a, S: Scan>(
+    f: &mut Fields<'a, S>,
+    time: Option<i64>,
+    bad_time: bool,
+) -> Result<Record<'a>, ErrorKind> {
+    let no = ErrorKind::NoMatch;
+    let (req, target, resp) = (
+        f.token().ok_or(no)?,
+        f.token().ok_or(no)?,
+        f.token().ok_or(no)?,
+    );
+    // elb_status_code is what the client saw; the target's is ignored.
+    let status = f.token().ok_or(no)?;
+    f.token().ok_or(no)?;
+    f.token().ok_or(no)?; // received_bytes
+    let sent = f.token().ok_or(no)?;
+    let request = f.quoted().ok_or(no)?;
+    let status = value::parse_status(status).ok_or(ErrorKind::BadValue)?;
+    let bytes = value::parse_bytes(sent).ok_or(ErrorKind::BadValue)?;
+    let mut bad_timer = false;
+    let (latency_us, upstream_us) = lb_times(req, target, resp, &mut bad_timer);
+    let (method, target) = value::split_request(request);
+    Ok(Record {
+        method,
+        target,
+        status,
+        bytes: Some(bytes),
+        latency_us,
+        upstream_us,
+        time,
+        odd: Odd::bits(bad_timer, bad_time),
+    })
+}
+
+/// An ISO 8601 timestamp field: its value, and whether it is bad.
+#[inline(always)]
+fn iso_time(raw: &[u8], cache: &mut TimeCache) -> (Option<i64>, bool) {
+    let t = fields::iso_time(raw, cache);
+    (t, t.is_none())
+}
+
+/// `type time elb client:port target:port request_processing_time
+/// target_processing_time response_processing_time elb_status_code
+/// target_status_code received_bytes sent_bytes "request" "user_agent" …`
+#[inline(always)]
+pub fn parse_alb<'a, S: Scan>(
+    line: &'a [u8],
+    cache: &mut TimeCache,
+    scan: S,
+) -> Result<Record<'a>, ErrorKind> {
+    let mut f = Fields::new(line, scan);
+    let no = ErrorKind::NoMatch;
+    if !alb_type(f.token().ok_or(no)?) {
+        return Err(no);
+    }
+    let time = f.token().ok_or(no)?;
+    // The timestamp is the shape that tells ALB from other logs whose
+    // first word is `http`: it must at least start like a date.
+    if !time.first().is_some_and(u8::is_ascii_digit) {
+        return Err(no);
+    }
+    let (time, bad_time) = iso_time(time, cache);
+    f.skip(3).ok_or(no)?; // elb, client:port, target:port
+    lb_rest(&mut f, time, bad_time)
+}
+
+/// `time elb client:port backend:port request_processing_time
+/// backend_processing_time response_processing_time elb_status_code
+/// backend_status_code received_bytes sent_bytes "request" "user_agent" …`
+#[inline(always)]
+pub fn parse_elb<'a, S: Scan>(
+    line: &'a [u8],
+    cache: &mut TimeCache,
+    scan: S,
+) -> Result<Record<'a>, ErrorKind> {
+    let mut f = Fields::new(line, scan);
+    let no = ErrorKind::NoMatch;
+    // The line starts with its timestamp: nothing else marks it as ELB's,
+    // so one that is not a time is not this format.
+    let (time, _) = iso_time(f.token().ok_or(no)?, cache);
+    let time = Some(time.ok_or(no)?);
+    f.skip(3).ok_or(no)?; // elb, client:port, backend:port
+    lb_rest(&mut f, time, false)
+}
+
+/// `bucket_owner bucket [time] remote_ip requester request_id operation key
+/// "request_uri" http_status error_code bytes_sent object_size total_time
+/// turn_around_time "referer" "user_agent" …`. Latency is total_time (ms,
+/// first byte received to last byte sent), upstream turn_around_time (ms,
+/// S3's own processing).
+#[inline(always)]
+pub fn parse_s3<'a, S: Scan>(
+    line: &'a [u8],
+    cache: &mut TimeCache,
+    scan: S,
+) -> Result<Record<'a>, ErrorKind> {
+    let mut f = Fields::new(line, scan);
+    let no = ErrorKind::NoMatch;
+    f.skip(2).ok_or(no)?; // bucket_owner, bucket
+    let raw_time = f.bracketed().ok_or(no)?;
+    f.skip(3).ok_or(no)?; // remote_ip, requester, request_id
+    // `REST.GET.OBJECT`, `WEBSITE.HEAD.OBJECT`, `S3.EXPIRE.OBJECT`: the
+    // word that tells S3's log from other bracketed-time logs.
+    let op = f.token().ok_or(no)?;
+    if !(op.first().is_some_and(u8::is_ascii_uppercase) && memchr::memchr(b'.', op).is_some()) {
+        return Err(no);
+    }
+    f.token().ok_or(no)?; // key
+    let request = f.quoted().ok_or(no)?;
+    let status = f.token().ok_or(no)?;
+    f.token().ok_or(no)?; // error_code
+    let sent = f.token().ok_or(no)?;
+    f.token().ok_or(no)?; // object_size
+    let total = f.token().ok_or(no)?;
+    let turn = f.token().ok_or(no)?;
+    // `-`: an operation S3 ran itself (lifecycle), with no HTTP response.
+    let status = value::parse_status(status).ok_or(ErrorKind::BadValue)?;
+    let bytes = value::parse_bytes(sent).ok_or(ErrorKind::BadValue)?;
+    let time = cache.get(raw_time, value::parse_time_local);
+    let mut bad_timer = false;
+    let latency_us = fields::timer(total, Unit::Ms, &mut bad_timer);
+    let upstream_us = fields::timer(turn, Unit::Ms, &mut bad_timer);
+    let (method, target) = value::split_request(request);
+    Ok(Record {
+        method,
+        target,
+        status,
+        bytes: Some(bytes),
+        latency_us,
+        upstream_us,
+        time,
+        odd: Odd::bits(bad_timer, time.is_none()),
+    })
+}

@@ -1,0 +1,192 @@
+//! A cursor over the fields of one line, for the hand-written parsers of
+//! fixed-layout logs (`aws.rs`, `haproxy.rs`, `envoy.rs`): space-separated
+//! tokens, `"quoted"` fields (a backslash escapes the byte after it) and
+//! `[bracketed]` fields, each followed by one space or the end of the line.
+//!
+//! Quoted fields end where a [`Scan`] says, so a batch run finds them in
+//! the block's structural index like the templates do; tokens are short
+//! and found by a plain loop. Every method returns `None`
+//! instead of reading past the line: the parsers turn that into a line that
+//! does not fit.
+
+use super::record::TimeCache;
+use super::scan::Scan;
+use super::value;
+
+pub struct Fields<'a, S: Scan> {
+    line: &'a [u8],
+    at: usize,
+    scan: S,
+}
+
+impl<'a, S: Scan> Fields<'a, S> {
+    #[inline(always)]
+    pub fn new(line: &'a [u8], scan: S) -> Self {
+        Fields { line, at: 0, scan }
+    }
+
+    /// Starts at `at` instead of the line's start (after a prefix).
+    #[inline(always)]
+    pub fn at(line: &'a [u8], at: usize, scan: S) -> Self {
+        Fields { line, at, scan }
+    }
+
+    /// What is left of the line.
+    #[inline(always)]
+    pub fn rest(&self) -> &'a [u8] {
+        self.line.get(self.at..).unwrap_or_default()
+    }
+
+    /// Steps over the space after a field; a field that runs into anything
+    /// else (`"a"b`) is not a field of these formats.
+    #[inline(always)]
+    fn sep(&mut self, end: usize) -> Option<()> {
+        match self.line.get(end) {
+            None => self.at = end,
+            Some(b' ') => self.at = end + 1,
+            Some(_) => return None,
+        }
+        Some(())
+    }
+
+    /// The next token: one or more bytes up to a space or the line's end.
+    #[inline(always)]
+    pub fn token(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
+        if start >= self.line.len() {
+            return None;
+        }
+        // Tokens are short (times, codes, addresses): a plain loop beats
+        // looking them up in a block's index, as in the templates.
+        let end = start
+            + self.line[start..]
+                .iter()
+                .position(|&c| c == b' ')
+                .unwrap_or(self.line.len() - start);
+        if end == start {
+            return None;
+        }
+        self.sep(end)?;
+        Some(&self.line[start..end])
+    }
+
+    /// The next `"quoted"` field, without its quotes.
+    #[inline(always)]
+    pub fn quoted(&mut self) -> Option<&'a [u8]> {
+        if self.line.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let start = self.at + 1;
+        if start >= self.line.len() {
+            return None;
+        }
+        let end = self.scan.quote(self.line, start)?;
+        self.sep(end + 1)?;
+        Some(&self.line[start..end])
+    }
+
+    /// The next `[bracketed]` field, without its brackets (it may hold
+    /// spaces: `[06/Feb/2019:00:00:38 +0000]`).
+    #[inline(always)]
+    pub fn bracketed(&mut self) -> Option<&'a [u8]> {
+        if self.line.get(self.at) != Some(&b'[') {
+            return None;
+        }
+        let start = self.at + 1;
+        let end = start + memchr::memchr(b']', self.line.get(start..)?)?;
+        self.sep(end + 1)?;
+        Some(&self.line[start..end])
+    }
+
+    /// Skips `n` tokens.
+    #[inline(always)]
+    pub fn skip(&mut self, n: usize) -> Option<()> {
+        for _ in 0..n {
+            self.token()?;
+        }
+        Some(())
+    }
+}
+
+/// A timer field of a fixed-layout log: `Some(µs)`, `None` when untimed
+/// (`-`, empty), and `None` with `bad` set for a value that is not a
+/// duration (the odd-value policy: the request counts, untimed).
+#[inline(always)]
+pub fn timer(b: &[u8], unit: value::Unit, bad: &mut bool) -> Option<u64> {
+    value::parse_timer_us(b, unit).unwrap_or_else(|_| {
+        *bad = true;
+        None
+    })
+}
+
+/// An ISO 8601 timestamp through the per-thread cache. Load balancers
+/// write fractions (`2018-07-02T22:23:00.186641Z`) that differ on nearly
+/// every line: the cache is keyed on the text up to the second, the
+/// fraction and `Z` only checked, so consecutive lines of one second parse
+/// once. Other shapes (an offset, no fraction) are cached whole.
+#[inline(always)]
+pub fn iso_time(raw: &[u8], cache: &mut TimeCache) -> Option<i64> {
+    if let [sec @ .., b'Z'] = raw
+        && sec.len() > 20
+        && sec[19] == b'.'
+        && sec[20..].iter().all(u8::is_ascii_digit)
+    {
+        return cache.get(&sec[..19], value::parse_iso8601);
+    }
+    cache.get(raw, value::parse_iso8601)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::scan::Plain;
+
+    #[test]
+    fn tokens_quotes_and_brackets_each_end_at_one_space() {
+        let line = br#"a [b c] "d \" e" "" f"#;
+        let mut f = Fields::new(line, Plain);
+        assert_eq!(f.token(), Some(&b"a"[..]));
+        assert_eq!(f.bracketed(), Some(&b"b c"[..]));
+        assert_eq!(f.quoted(), Some(&br#"d \" e"#[..]));
+        assert_eq!(f.quoted(), Some(&b""[..]));
+        assert_eq!(f.token(), Some(&b"f"[..]));
+        assert_eq!(f.rest(), b"");
+        assert_eq!(f.token(), None);
+    }
+
+    #[test]
+    fn a_field_that_runs_into_the_next_or_past_the_line_is_none() {
+        assert_eq!(Fields::new(br#""a"b"#, Plain).quoted(), None);
+        assert_eq!(Fields::new(br#""a"#, Plain).quoted(), None);
+        assert_eq!(Fields::new(br#"""#, Plain).quoted(), None);
+        assert_eq!(Fields::new(b"[a", Plain).bracketed(), None);
+        assert_eq!(Fields::new(b"[a]b", Plain).bracketed(), None);
+        // Two spaces: an empty token.
+        let mut f = Fields::new(b"a  b", Plain);
+        assert_eq!(f.token(), Some(&b"a"[..]));
+        assert_eq!(f.token(), None);
+        assert_eq!(Fields::new(b"", Plain).token(), None);
+    }
+
+    #[test]
+    fn iso_time_is_the_same_through_the_second_keyed_cache() {
+        let mut cache = TimeCache::default();
+        for raw in [
+            &b"2018-07-02T22:23:00.186641Z"[..],
+            b"2018-07-02T22:23:00.999999Z",
+            b"2018-07-02T22:23:01.000001Z",
+            b"2018-07-02T22:23:01Z",
+            b"2018-07-02T23:23:01.5+01:00",
+            b"2018-07-02T22:23:01.x1Z",
+            b"2018-07-02T22:23:0",
+            b"2018-13-02T22:23:00.1Z",
+        ] {
+            assert_eq!(
+                iso_time(raw, &mut cache),
+                value::parse_iso8601(raw),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+}
