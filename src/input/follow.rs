@@ -280,6 +280,7 @@ impl Follower {
                 }
             }
         }
+        self.paths.starting = false;
         Ok(())
     }
 
