@@ -153,6 +153,18 @@ pub enum Block<P> {
     End { seq: u32 },
 }
 
+impl<P> Block<P> {
+    /// Its number within its input.
+    pub fn seq(&self) -> u32 {
+        match self {
+            Block::Lines { seq, .. }
+            | Block::Undecided { seq, .. }
+            | Block::Oversized { seq, .. }
+            | Block::End { seq } => *seq,
+        }
+    }
+}
+
 /// What `start` made of the whole lines it was offered.
 pub enum Decision<P> {
     /// Read the input this way, from these lines on.
@@ -232,7 +244,7 @@ pub struct Blocks<'a, P> {
 
 /// What a read outside the lock got: the stream's reader and carry come
 /// back with it.
-struct Read1 {
+struct ReadOut {
     reader: Option<Reader>,
     /// Bytes in the buffer (carry included).
     filled: usize,
@@ -394,7 +406,7 @@ impl<'a, P: Clone> Blocks<'a, P> {
 
     /// Makes the block of stream `i` from what was read into `buf`, deciding
     /// how the stream is read if not yet decided.
-    fn cut(&self, st: &mut State<'a, P>, i: usize, got: Read1, buf: &[u8]) -> Block<P> {
+    fn cut(&self, st: &mut State<'a, P>, i: usize, got: ReadOut, buf: &[u8]) -> Block<P> {
         let State { streams, start, .. } = st;
         let s = &mut streams[i];
         s.reader = got.reader;
@@ -515,12 +527,12 @@ impl<P> Drop for Reading<'_, '_, P> {
 /// Reads the next block of a stream into `buf` (its `carry` first), outside
 /// the lock. The first read of a stream looks at its first bytes: a
 /// compressed stream is decompressed from there on, a binary one not read.
-fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> Read1 {
+fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> ReadOut {
     let read_err = |err| BatchError::Read {
         name: name.to_string(),
         err,
     };
-    let mut got = Read1 {
+    let mut got = ReadOut {
         reader: None,
         filled: 0,
         at_end: true,

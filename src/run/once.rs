@@ -301,7 +301,16 @@ fn work(
         let Some((stream, block)) = blocks.next(&mut buf, want) else {
             break;
         };
-        let (seq, new_routes, end) = match block {
+        let (seq, end) = (block.seq(), matches!(block, Block::End { .. }));
+        // Done when dropped, even by a panic: no worker waits for a block
+        // that will never end.
+        let turn = Turn {
+            turns,
+            stream,
+            seq,
+            end,
+        };
+        let new_routes = match block {
             Block::Lines {
                 src,
                 seq,
@@ -317,12 +326,12 @@ fn work(
                     &parser.format,
                 );
                 block_lines.push((src, seq, n));
-                (seq, shard.end_block(), false)
+                shard.end_block()
             }
             Block::Undecided { src, seq, len } => {
                 let n = unparsed_block(&mut shard, src, seq, &buf[..len]);
                 block_lines.push((src, seq, n));
-                (seq, false, false)
+                false
             }
             Block::Oversized {
                 src,
@@ -332,12 +341,14 @@ fn work(
             } => {
                 shard.oversized(src, &head, len, LinePos { seq, local: 0 });
                 block_lines.push((src, seq, 1));
-                (seq, false, false)
+                false
             }
-            Block::End { seq } => (seq, false, true),
+            Block::End { .. } => false,
         };
         if held.stream.is_some() {
+            // Done once admitted, with the other held blocks.
             held.seqs.push(seq);
+            std::mem::forget(turn);
             if end {
                 held.end = Some(seq);
             }
@@ -353,14 +364,6 @@ fn work(
             }
             continue;
         }
-        // Done when dropped, even by a panic: no worker waits for a block
-        // that will never end.
-        let turn = Turn {
-            turns,
-            stream,
-            seq,
-            end,
-        };
         if new_routes {
             turns.wait_within(stream, seq);
             if !turns.ready(stream, seq)
