@@ -176,11 +176,13 @@ fn compressed_files_are_read_once_from_start_and_never_followed() {
     h.wait_for(
         "routetop: input access.log.2.gz: cannot read it: gzip compressed: not followed (nothing is appended to it); --from-start reads it once, or --once",
     );
-    h.wait_for(
-        "routetop: input blob.log: cannot read it: binary file, not text nor a gzip, zstd, bzip2 or xz stream: not read",
-    );
+    // The glob's inputs are taken up before blob.log's, and states are
+    // said in that order: the compressed file it found would be said by
+    // now, had it been taken up.
     let said = h
-        .wait_for("routetop: input access.log*:access.log: following")
+        .wait_for(
+            "routetop: input blob.log: cannot read it: binary file, not text nor a gzip, zstd, bzip2 or xz stream: not read",
+        )
         .to_vec();
     assert!(
         !said.iter().any(|l| l.contains("access.log.1.xz")),
