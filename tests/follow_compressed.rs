@@ -165,10 +165,10 @@ fn without_from_start_a_compressed_file_is_not_followed() {
                 .into(),
         ),
     );
-    f.until("access.log", |g| {
-        g.iter()
-            .any(|e| matches!(e, Got::Added(_, n) if n.ends_with("/access.log")))
-    });
+    // Following: opened at its end, so what is appended from now on is
+    // read (its source is announced before the file is opened).
+    let current = source_of(&mut f, "/access.log");
+    f.until_state(current, InputState::Following);
     append(&join(&dir, "access.log"))
         .write_all(&lines(200..250))
         .unwrap();
