@@ -126,6 +126,26 @@ def main():
         b"GET /nothing?x=1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
     ]:
         write("http", req)
+    decode_seeds()
+
+
+def decode_seeds():
+    """The decode target: a sample's head as text and in each compression
+    (gzip with two members, zstd by the `zstd` tool, bzip2, xz), cut
+    short, and binary."""
+    import bz2
+    import gzip
+    import lzma
+    import subprocess
+
+    text = head("combined_rt.log", 20)
+    zst = subprocess.run(["zstd", "-q", "-c"], input=text, capture_output=True, check=True).stdout
+    gz = gzip.compress(text[:500], mtime=0) + gzip.compress(text[500:], mtime=0)
+    for data in [text, gz, zst, bz2.compress(text), lzma.compress(text)]:
+        write("decode", data)
+    write("decode", gz[: len(gz) // 2])
+    write("decode", zst[: len(zst) // 2])
+    write("decode", bytes(range(256)) * 4)
 
 
 # format_builtin's presets, by the index its first byte picks

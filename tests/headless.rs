@@ -45,8 +45,14 @@ impl Headless {
     /// Waits (up to 20 s) until `want` has been said; returns everything
     /// said so far.
     fn wait_for(&mut self, want: &str) -> &[String] {
+        self.wait_until(want, |l| l == want)
+    }
+
+    /// Waits (up to 20 s) until a line `is` what is wanted (`want` says
+    /// what, for the failure); returns everything said so far.
+    fn wait_until(&mut self, want: &str, is: impl Fn(&str) -> bool) -> &[String] {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.seen.iter().any(|l| l == want) {
+        while !self.seen.iter().any(|l| is(l)) {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(l) => self.seen.push(l),
@@ -118,5 +124,68 @@ fn routetop_completions_bash_says_there_are_no_subcommands() {
     );
     h.wait_for(
         "routetop: input completions: waiting: no such file (yet); it is read once it appears",
+    );
+}
+
+/// A compressed file in follow mode: with `--from-start`, read once to its
+/// end (every line counted, in parallel with the others) and then done —
+/// with only such inputs, headless ends with its since-start summary;
+/// without it, a compressed file named on the command line is said not to
+/// be followed, one a glob finds is left out, and a binary file is said
+/// not to be read.
+#[test]
+fn compressed_files_are_read_once_from_start_and_never_followed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let data = std::fs::read(root.join("sample-logs/combined_rt.log")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&data).unwrap();
+    std::fs::write(dir.path().join("access.log.2.gz"), gz.finish().unwrap()).unwrap();
+    let xz = {
+        let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        e.write_all(&data).unwrap();
+        e.finish().unwrap()
+    };
+    std::fs::write(dir.path().join("access.log.1.xz"), xz).unwrap();
+    // Every input ends: headless prints its since-start summary and exits.
+    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["--headless", "--interval", "1h", "--from-start"])
+        .args(["access.log.2.gz", "access.log.1.xz"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("since start: "))
+        .unwrap_or_else(|| panic!("no summary: {stdout}"));
+    assert!(
+        summary.starts_with("since start: 4000 requests ")
+            && summary.ends_with("  lines 4000  unparsed 0"),
+        "{summary}"
+    );
+    let junk: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("blob.log"), junk).unwrap();
+    std::fs::write(dir.path().join("access.log"), &data).unwrap();
+    let mut h = Headless::start(dir.path(), &["access.log.2.gz", "access.log*", "blob.log"]);
+    h.wait_for(
+        "routetop: input access.log.2.gz: cannot read it: gzip compressed: not followed (nothing is appended to it); --from-start reads it once, or --once",
+    );
+    // The glob's inputs are taken up before blob.log's, and states are
+    // said in that order: the compressed file it found would be said by
+    // now, had it been taken up.
+    let said = h
+        .wait_for(
+            "routetop: input blob.log: cannot read it: binary file, not text nor a gzip, zstd, bzip2 or xz stream: not read",
+        )
+        .to_vec();
+    assert!(
+        !said.iter().any(|l| l.contains("access.log.1.xz")),
+        "{said:#?}"
     );
 }

@@ -147,3 +147,83 @@ fn the_key_cap_is_reported_as_itself() {
     assert_eq!(r["overflow"]["folded_routes"], 0);
     assert_eq!(r["totals"]["requests"], 3600);
 }
+
+/// Several files are read at once (each worker decompressing its own): a
+/// worker on a later file that meets new routes reads on and admits them
+/// once the earlier files are done. Routes under the cap must still be the
+/// first in input order — the files in order, oldest first — as `-j1`
+/// reading one file after the other admits them, at any `-j`.
+#[test]
+fn routes_under_the_cap_follow_input_order_across_files_read_at_once() {
+    use std::io::Write;
+    let per_block = BLOCK / line("common-ok").len();
+    const LETTERS: [&str; 4] = ["a", "b", "c", "d"];
+    let (files, blocks, cap) = (4, 3, 45);
+    let dir = tempfile::tempdir().unwrap();
+    let mut first_seen: Vec<String> = vec!["/common-ok".into()];
+    let mut count = std::collections::HashMap::<String, u64>::new();
+    // Read order: access.log.4.gz first, access.log.1.gz last.
+    for f in 0..files {
+        let mut text = String::new();
+        for i in 0..per_block * blocks {
+            let at = i % per_block;
+            let route = if at < 3 || at >= per_block - 3 {
+                format!("n{f}{i:05}x")
+            } else if i == per_block {
+                // A route this file brings, seen again in the next.
+                format!("shared{}", LETTERS[f])
+            } else if i == per_block + 1 && f > 0 {
+                format!("shared{}", LETTERS[f - 1])
+            } else {
+                "common-ok".to_string()
+            };
+            let name = format!("/{route}");
+            if !count.contains_key(&name) && name != "/common-ok" {
+                first_seen.push(name.clone());
+            }
+            *count.entry(name).or_default() += 1;
+            text.push_str(&line(&route));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let path = dir.path().join(format!("access.log.{}.gz", files - f));
+        std::fs::write(path, gz.finish().unwrap()).unwrap();
+    }
+    assert!(first_seen.len() > cap + 10, "the cap is reached mid-set");
+    let admitted: BTreeSet<&str> = first_seen[..cap].iter().map(String::as_str).collect();
+    let folded = &first_seen[cap..];
+    let folded_requests: u64 = folded.iter().map(|n| count[n]).sum();
+    let glob = format!("{}/access.log*", dir.path().to_str().unwrap());
+    let run = |j: &str| {
+        routetop(&[
+            "--once",
+            "-o",
+            "json",
+            "-j",
+            j,
+            "--max-routes",
+            &cap.to_string(),
+            &glob,
+        ])
+    };
+    let one = run("1");
+    let r: Value = serde_json::from_slice(&one).unwrap();
+    let got: BTreeSet<&str> = r["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["route"].as_str().unwrap())
+        .filter(|&n| n != "(overflow)")
+        .collect();
+    assert_eq!(got, admitted);
+    assert_eq!(r["overflow"]["folded_routes"], folded.len() as u64);
+    assert_eq!(r["overflow"]["requests"], folded_requests);
+    assert_eq!(
+        r["totals"]["requests"],
+        (per_block * blocks * files) as u64,
+        "every line counted"
+    );
+    for j in ["2", "2", "2", "3", "4", "4"] {
+        assert!(run(j) == one, "-j{j} differs from -j1");
+    }
+}

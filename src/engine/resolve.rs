@@ -118,6 +118,11 @@ impl Resolver {
         self.unadmitted.as_ref().is_some_and(|u| !u.is_empty())
     }
 
+    /// How many names await [`Resolver::admit`].
+    pub(super) fn unadmitted(&self) -> usize {
+        self.unadmitted.as_ref().map_or(0, |u| u.len())
+    }
+
     /// Registers the provisional names in the order they were first seen
     /// (call once every earlier block is done); returns their final ids,
     /// by provisional index ([`OVERFLOW_ID`] for a name that folded).

@@ -161,9 +161,16 @@ impl BatchShard {
         self.core.routes.has_unadmitted()
     }
 
-    /// Registers the routes first seen in the block just ended, in the
-    /// order of their first lines, and moves their lines to their routes
-    /// (or the overflow). Call only once every earlier block is done.
+    /// How many routes await [`BatchShard::admit`]: a worker that reads on
+    /// before admitting them (`run/once.rs`) bounds its memory by it.
+    pub fn unadmitted_routes(&self) -> usize {
+        self.core.routes.unadmitted()
+    }
+
+    /// Registers the routes first seen in the blocks ended since the last
+    /// admission, in the order of their first lines, and moves their lines
+    /// to their routes (or the overflow). Call only once every earlier
+    /// block is done.
     pub fn admit(&mut self) {
         self.flush();
         let ids = self.core.routes.admit(&self.core.registry);

@@ -1,17 +1,33 @@
 //! Reading inputs to the end in blocks of whole lines (`--once`).
 //!
 //! [`Blocks`] hands out, one call at a time, the next block of whole lines
-//! of the inputs in order: each batch worker takes its turn at it under a
-//! lock, with a 1 MiB buffer of its own, which the call fills from the
-//! current input and cuts after its last newline (the partial line is
-//! carried into the next block). The worker then parses its block outside
-//! the lock. Reading into the block on the core that parses it keeps the
-//! bytes in that core's cache; with a separate reader thread every block
-//! crossed cores and went through a channel, which cost ~5 % more CPU and
-//! ~8 % more wall time on 1 M lines (both builds alternated in one run).
-//! Memory is one block per worker whatever the input size. Blocks are
-//! numbered in input order, which the workers use to admit routes in that
-//! order (`run/once.rs`).
+//! of an input: each batch worker calls it with a 1 MiB buffer of its own,
+//! which the call fills from the input and cuts after its last newline (the
+//! partial line is carried into the input's next block). The worker then
+//! parses its block. Reading into the block on the core that parses it
+//! keeps the bytes in that core's cache; with a separate reader thread every
+//! block crossed cores and went through a channel, which cost ~5 % more CPU
+//! and ~8 % more wall time on 1 M lines (both builds alternated in one run).
+//! Memory is one block per worker, plus the carry of each input being read.
+//!
+//! Inputs are *streams* read in parallel: one worker at a time reads a
+//! given input (a read is sequential), but a worker finding the earliest
+//! unfinished input busy takes the next one. One plain file is thus read by
+//! the workers in turn, as before; a rotated set of compressed files, whose
+//! blocks take as long to decompress as to parse, is decompressed by every
+//! worker at once, each on its own file. Each input is read whole before
+//! the later inputs are started by a free worker, so at most one input per
+//! worker is open for decoding at a time. Blocks are numbered by (input,
+//! block within it), which is the order the workers use to admit routes
+//! (`run/once.rs`); a worker may ask to [`Blocks::hold`] an input, so that
+//! only it reads that input's next blocks. The end of every input is handed
+//! out too ([`Block::End`]), with its number of blocks.
+//!
+//! An input's first bytes say what it is (`decode.rs`): text, a gzip, zstd,
+//! bzip2 or xz stream (decompressed as it is read, whatever its name), or
+//! binary (not read: one error naming it). A read that fails — a damaged
+//! compressed stream, an I/O error — ends its input: the lines read before
+//! it count (a last partial line too), and the error is kept.
 //!
 //! How an input's lines are read is decided from its first block, before
 //! that block goes out, by the caller's `start` (`run/once.rs`: the format
@@ -31,7 +47,9 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
+use super::decode;
 use super::spec::{Input, InputSpec, expand};
 use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId};
 
@@ -106,9 +124,11 @@ pub enum BatchError {
     Open { name: String, err: io::Error },
     #[error("error reading {name}: {err}")]
     Read { name: String, err: io::Error },
+    #[error("{name} is a binary file, not text nor a gzip, zstd, bzip2 or xz stream: not read")]
+    Binary { name: String },
 }
 
-/// What a worker got from its turn at the reader.
+/// What a worker got from its turn at an input.
 pub enum Block<P> {
     /// `len` bytes of whole lines at the start of the worker's buffer, and
     /// how their input is read (what `start` decided).
@@ -128,16 +148,21 @@ pub enum Block<P> {
         head: Vec<u8>,
         len: u64,
     },
+    /// The input has no more blocks: `seq` of them came before (this is
+    /// numbered `seq`, after them).
+    End { seq: u32 },
 }
 
-/// An input being read.
-struct Current<P> {
-    src: SourceId,
-    input: BatchInput,
-    reader: Box<dyn Read + Send>,
-    /// Known once the first block is read.
-    parser: Option<P>,
-    seq: u32,
+impl<P> Block<P> {
+    /// Its number within its input.
+    pub fn seq(&self) -> u32 {
+        match self {
+            Block::Lines { seq, .. }
+            | Block::Undecided { seq, .. }
+            | Block::Oversized { seq, .. }
+            | Block::End { seq } => *seq,
+        }
+    }
 }
 
 /// What `start` made of the whole lines it was offered.
@@ -160,23 +185,75 @@ pub enum Decision<P> {
 /// block's first lines, the input's last).
 pub type Start<'a, P> = dyn FnMut(&BatchInput, &[u8], bool) -> Decision<P> + Send + 'a;
 
-/// The inputs, read in order, one block per call, by whichever worker is
-/// free.
-pub struct Blocks<'a, P> {
-    pending: std::vec::IntoIter<(BatchInput, Box<dyn Read + Send>)>,
-    next_src: usize,
-    current: Option<Current<P>>,
+/// Which input a worker wants its next block from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// The earliest input not being read by another worker.
+    Any,
+    /// This input, which the worker holds ([`Blocks::hold`]).
+    Held(usize),
+}
+
+/// An input's bytes: not yet looked at, or its text.
+enum Reader {
+    Raw(Box<dyn Read + Send>),
+    Text(Box<dyn Read + Send>),
+}
+
+/// An input being read, or to be read.
+struct Stream<P> {
+    src: SourceId,
+    input: BatchInput,
+    /// `None` while a worker reads it, and once it has ended.
+    reader: Option<Reader>,
+    /// A worker is reading it.
+    busy: bool,
+    /// Only its holder may read it.
+    held: bool,
+    /// Known once its first lines are read.
+    parser: Option<P>,
+    /// Blocks handed out so far.
+    seq: u32,
     /// The start of a line cut at the end of the previous block.
     carry: Vec<u8>,
+    /// No more bytes will be read.
+    ended: bool,
+    /// Its [`Block::End`] is handed out.
+    done: bool,
+    /// Why it ended early (its lines before that count).
+    failure: Option<BatchError>,
+}
+
+/// Everything the reads share, under one lock.
+struct State<'a, P> {
+    streams: Vec<Stream<P>>,
+    /// Every stream before this one is done.
+    first: usize,
     start: Box<Start<'a, P>>,
-    /// Each input read so far: its name, and what `start` decided (`None`
-    /// for an input without a line).
-    started: Vec<(String, Option<P>)>,
-    /// Inputs that could not be opened, or failed while read (their lines
-    /// read before the error count): the others are read all the same.
+    /// Inputs that could not be opened.
     failures: Vec<BatchError>,
-    /// Blocks handed out so far, over all inputs: the next one's number.
-    handed: u64,
+}
+
+/// The inputs, each read in order, one block per call, by whichever worker
+/// is free, several inputs at once.
+pub struct Blocks<'a, P> {
+    state: Mutex<State<'a, P>>,
+    /// A stream stopped being busy or held.
+    freed: Condvar,
+}
+
+/// What a read outside the lock got: the stream's reader and carry come
+/// back with it.
+struct ReadOut {
+    reader: Option<Reader>,
+    /// Bytes in the buffer (carry included).
+    filled: usize,
+    /// The input has no more bytes.
+    at_end: bool,
+    error: Option<BatchError>,
+    /// A line filled the whole block: its head and length; what follows it.
+    oversized: Option<(Vec<u8>, u64)>,
+    carry: Vec<u8>,
 }
 
 impl<'a, P: Clone> Blocks<'a, P> {
@@ -185,7 +262,7 @@ impl<'a, P: Clone> Blocks<'a, P> {
     /// (see [`Blocks::finish`]) and the others are read. `start` decides how
     /// each input is read, from its first block.
     pub fn open(inputs: Vec<BatchInput>, start: Box<Start<'a, P>>) -> Blocks<'a, P> {
-        let mut opened: Vec<(BatchInput, Box<dyn Read + Send>)> = Vec::with_capacity(inputs.len());
+        let mut streams = Vec::with_capacity(inputs.len());
         let mut failures = Vec::new();
         for input in inputs {
             let reader: Box<dyn Read + Send> = match &input.open {
@@ -201,181 +278,326 @@ impl<'a, P: Clone> Blocks<'a, P> {
                 },
                 Opener::Stdin => Box::new(io::stdin()),
             };
-            opened.push((input, reader));
+            streams.push(Stream {
+                src: streams.len().min(MAX_SOURCES - 1) as SourceId,
+                input,
+                reader: Some(Reader::Raw(reader)),
+                busy: false,
+                held: false,
+                parser: None,
+                seq: 0,
+                carry: Vec::new(),
+                ended: false,
+                done: false,
+                failure: None,
+            });
         }
         Blocks {
-            pending: opened.into_iter(),
-            next_src: 0,
-            current: None,
-            carry: Vec::new(),
-            start,
-            started: Vec::new(),
-            failures,
-            handed: 0,
+            state: Mutex::new(State {
+                streams,
+                first: 0,
+                start,
+                failures,
+            }),
+            freed: Condvar::new(),
         }
     }
 
     /// Each input's name and what `start` decided for it (`None`: it had
-    /// no line), once every block is handed out; and the inputs that could
-    /// not be opened or failed while read, in input order.
+    /// no line), in input order, once every block is handed out; and the
+    /// inputs that could not be opened, then those that failed while read
+    /// (binary, damaged, an I/O error), in input order.
     pub fn finish(self) -> (Vec<(String, Option<P>)>, Vec<BatchError>) {
-        (self.started, self.failures)
-    }
-
-    /// Fills `buf` (of [`BLOCK`] bytes) with the next block of whole lines,
-    /// or skips over the next oversized line; `None` once every input is
-    /// read. An input that fails while read ends there (kept in `failures`)
-    /// and the next one is read. The block's number, in input order, comes
-    /// with it.
-    pub fn next(&mut self, buf: &mut [u8]) -> Option<(u64, Block<P>)> {
-        loop {
-            match self.step(buf) {
-                Ok(b) => {
-                    return b.map(|b| {
-                        self.handed += 1;
-                        (self.handed - 1, b)
-                    });
-                }
-                Err(e) => {
-                    self.failures.push(e);
-                    self.end_source();
-                }
-            }
+        let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut failures = state.failures;
+        let mut started = Vec::with_capacity(state.streams.len());
+        for s in state.streams {
+            failures.extend(s.failure);
+            started.push((s.input.name, s.parser));
         }
+        (started, failures)
     }
 
-    fn step(&mut self, buf: &mut [u8]) -> Result<Option<Block<P>>, BatchError> {
-        loop {
-            let cur = match &mut self.current {
-                Some(c) => c,
-                None => {
-                    let Some((input, reader)) = self.pending.next() else {
-                        return Ok(None);
-                    };
-                    let src = self.next_src.min(MAX_SOURCES - 1) as SourceId;
-                    self.next_src += 1;
-                    self.current.insert(Current {
-                        src,
-                        input,
-                        reader,
-                        parser: None,
-                        seq: 0,
-                    })
-                }
-            };
-            let read_err = |err| BatchError::Read {
-                name: cur.input.name.clone(),
-                err,
-            };
-            let carry = self.carry.len();
-            buf[..carry].copy_from_slice(&self.carry);
-            self.carry.clear();
-            let filled = fill(&mut cur.reader, buf, carry).map_err(read_err)?;
-            if filled == 0 {
-                self.end_source();
-                continue;
-            }
-            // The block's whole lines: all of it at the end of the input (a
-            // last line may lack its newline), else up to its last newline.
-            let at_end = filled < buf.len();
-            let whole = match at_end {
-                true => Some(filled),
-                false => memchr::memrchr(b'\n', &buf[..filled]).map(|i| i + 1),
-            };
-            let (src, seq) = (cur.src, cur.seq);
-            cur.seq += 1;
-            if let Some(whole) = whole {
-                let (len, block) = match &cur.parser {
-                    Some(p) => (whole, lines(src, seq, whole, p.clone())),
-                    // Offered until `start` decides, waits or the lines run
-                    // out: those it could not decide on go out as one
-                    // block, and the rest is carried (one copy, not one per
-                    // offer).
-                    None => {
-                        let mut at = 0;
-                        loop {
-                            let can_wait = at > 0 && !at_end;
-                            match (self.start)(&cur.input, &buf[at..whole], can_wait) {
-                                Decision::Decided(p) => {
-                                    cur.parser = Some(p.clone());
-                                    break match at {
-                                        0 => (whole, lines(src, seq, whole, p)),
-                                        _ => (at, Block::Undecided { src, seq, len: at }),
-                                    };
-                                }
-                                Decision::Wait if can_wait => {
-                                    break (at, Block::Undecided { src, seq, len: at });
-                                }
-                                Decision::Wait => {
-                                    break (
-                                        whole,
-                                        Block::Undecided {
-                                            src,
-                                            seq,
-                                            len: whole,
-                                        },
-                                    );
-                                }
-                                Decision::Undecided { used } => {
-                                    // At least a line, at most the rest, so
-                                    // that reading always moves on.
-                                    let left = whole - at;
-                                    at += if used == 0 || used > left { left } else { used };
-                                    if at == whole {
-                                        break (
-                                            whole,
-                                            Block::Undecided {
-                                                src,
-                                                seq,
-                                                len: whole,
-                                            },
-                                        );
-                                    }
-                                }
-                            }
-                        }
+    fn lock(&self) -> MutexGuard<'_, State<'a, P>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lets only the caller read input `stream` from now on, if no other
+    /// worker is reading it and its blocks handed out so far are `seq`
+    /// (none went to another worker since the caller's last): `false`
+    /// otherwise. Until [`Blocks::release`], ask for its blocks with
+    /// [`Want::Held`].
+    pub fn hold(&self, stream: usize, seq: u32) -> bool {
+        let mut st = self.lock();
+        let s = &mut st.streams[stream];
+        let ok = !s.busy && !s.done && s.seq == seq;
+        s.held |= ok;
+        ok
+    }
+
+    /// Ends [`Blocks::hold`]: any worker may read the input again.
+    pub fn release(&self, stream: usize) {
+        self.lock().streams[stream].held = false;
+        self.freed.notify_all();
+    }
+
+    /// Fills `buf` (of [`BLOCK`] bytes) with the next block of whole lines
+    /// of an input (which, `want` says), skips over its next oversized
+    /// line, or hands out its end; with the input's index. `None` once
+    /// every input is done (with [`Want::Any`]). Waits while the inputs
+    /// left are all being read by others.
+    pub fn next(&self, buf: &mut [u8], want: Want) -> Option<(usize, Block<P>)> {
+        let mut st = self.lock();
+        let i = loop {
+            let pick = match want {
+                Want::Held(i) if st.streams[i].done => return None,
+                Want::Held(i) => (!st.streams[i].busy).then_some(i),
+                Want::Any => {
+                    let first = st.first;
+                    let free = st.streams[first..]
+                        .iter()
+                        .position(|s| !s.done && !s.busy && !s.held);
+                    if free.is_none() && st.streams[first..].iter().all(|s| s.done) {
+                        return None;
                     }
-                };
-                self.carry.extend_from_slice(&buf[len..filled]);
-                if at_end && len == filled {
-                    self.end_source();
+                    free.map(|k| first + k)
                 }
-                return Ok(Some(block));
+            };
+            match pick {
+                Some(i) => break i,
+                None => st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner()),
             }
-            // One line fills the whole block: keep its head, skip to its end.
-            let head = buf[..SAMPLE_BYTES.min(filled)].to_vec();
-            let mut len = filled as u64;
-            loop {
-                let n = fill(&mut cur.reader, buf, 0).map_err(read_err)?;
-                if n == 0 {
-                    self.end_source();
-                    break;
-                }
-                match memchr::memchr(b'\n', &buf[..n]) {
-                    Some(i) => {
-                        len += i as u64;
-                        self.carry.extend_from_slice(&buf[i + 1..n]);
-                        break;
-                    }
-                    None => len += n as u64,
-                }
-            }
-            return Ok(Some(Block::Oversized {
+        };
+        let s = &mut st.streams[i];
+        if s.ended {
+            return Some((i, self.end(&mut st, i)));
+        }
+        s.busy = true;
+        let reader = s.reader.take();
+        let carry = std::mem::take(&mut s.carry);
+        let name = s.input.name.clone();
+        drop(st);
+        // Outside the lock: the copy, the decompression, the system calls.
+        let reading = Reading { blocks: self, i };
+        let got = read(reader, carry, buf, &name);
+        std::mem::forget(reading);
+        let mut st = self.lock();
+        let block = self.cut(&mut st, i, got, buf);
+        st.streams[i].busy = false;
+        drop(st);
+        self.freed.notify_all();
+        Some((i, block))
+    }
+
+    /// Hands out the end of stream `i`.
+    fn end(&self, st: &mut State<'a, P>, i: usize) -> Block<P> {
+        let s = &mut st.streams[i];
+        s.done = true;
+        s.held = false;
+        s.reader = None;
+        s.carry = Vec::new();
+        let seq = s.seq;
+        while st.first < st.streams.len() && st.streams[st.first].done {
+            st.first += 1;
+        }
+        self.freed.notify_all();
+        Block::End { seq }
+    }
+
+    /// Makes the block of stream `i` from what was read into `buf`, deciding
+    /// how the stream is read if not yet decided.
+    fn cut(&self, st: &mut State<'a, P>, i: usize, got: ReadOut, buf: &[u8]) -> Block<P> {
+        let State { streams, start, .. } = st;
+        let s = &mut streams[i];
+        s.reader = got.reader;
+        s.carry = got.carry;
+        if got.error.is_some() {
+            s.failure = got.error;
+            s.ended = true;
+        }
+        if got.at_end {
+            s.ended = true;
+        }
+        let (src, seq) = (s.src, s.seq);
+        if let Some((head, len)) = got.oversized {
+            s.seq += 1;
+            return Block::Oversized {
                 src,
                 seq,
                 head,
                 len,
-            }));
+            };
         }
+        let filled = got.filled;
+        if filled == 0 {
+            s.ended = true;
+            return self.end(st, i);
+        }
+        s.seq += 1;
+        // The block's whole lines: all of it at the end of the input (a
+        // last line may lack its newline), else up to its last newline
+        // (there is one: else the line was oversized).
+        let whole = match got.at_end {
+            true => filled,
+            false => memchr::memrchr(b'\n', &buf[..filled]).map_or(filled, |i| i + 1),
+        };
+        let (len, block) = match &s.parser {
+            Some(p) => (whole, lines(src, seq, whole, p.clone())),
+            // Offered until `start` decides, waits or the lines run out:
+            // those it could not decide on go out as one block, and the
+            // rest is carried (one copy, not one per offer).
+            None => {
+                let mut at = 0;
+                loop {
+                    let can_wait = at > 0 && !got.at_end;
+                    match start(&s.input, &buf[at..whole], can_wait) {
+                        Decision::Decided(p) => {
+                            s.parser = Some(p.clone());
+                            break match at {
+                                0 => (whole, lines(src, seq, whole, p)),
+                                _ => (at, Block::Undecided { src, seq, len: at }),
+                            };
+                        }
+                        Decision::Wait if can_wait => {
+                            break (at, Block::Undecided { src, seq, len: at });
+                        }
+                        Decision::Wait => {
+                            break (
+                                whole,
+                                Block::Undecided {
+                                    src,
+                                    seq,
+                                    len: whole,
+                                },
+                            );
+                        }
+                        Decision::Undecided { used } => {
+                            // At least a line, at most the rest, so that
+                            // reading always moves on.
+                            let left = whole - at;
+                            at += if used == 0 || used > left { left } else { used };
+                            if at == whole {
+                                break (
+                                    whole,
+                                    Block::Undecided {
+                                        src,
+                                        seq,
+                                        len: whole,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        if len < filled {
+            // Carried before what the read left over (nothing, unless an
+            // oversized line was skipped, which never comes with lines).
+            let mut carry = buf[len..filled].to_vec();
+            carry.append(&mut s.carry);
+            s.carry = carry;
+            // Lines left at the end of the input are read on the next call.
+            s.ended &= s.carry.is_empty();
+        }
+        block
     }
+}
 
-    /// Ends the current input: no more of its bytes are held.
-    fn end_source(&mut self) {
-        if let Some(c) = self.current.take() {
-            self.started.push((c.input.name, c.parser));
-        }
-        self.carry.clear();
+/// A stream being read outside the lock. Dropped only by a panic (a bug)
+/// in the read: the stream then ends there, so that the other workers do
+/// not wait for it forever (the panic is reported when they are joined).
+struct Reading<'b, 'a, P> {
+    blocks: &'b Blocks<'a, P>,
+    i: usize,
+}
+
+impl<P> Drop for Reading<'_, '_, P> {
+    fn drop(&mut self) {
+        let mut st = self.blocks.state.lock().unwrap_or_else(|p| p.into_inner());
+        let s = &mut st.streams[self.i];
+        s.busy = false;
+        s.ended = true;
+        s.carry.clear();
+        drop(st);
+        self.blocks.freed.notify_all();
     }
+}
+
+/// Reads the next block of a stream into `buf` (its `carry` first), outside
+/// the lock. The first read of a stream looks at its first bytes: a
+/// compressed stream is decompressed from there on, a binary one not read.
+fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> ReadOut {
+    let read_err = |err| BatchError::Read {
+        name: name.to_string(),
+        err,
+    };
+    let mut got = ReadOut {
+        reader: None,
+        filled: 0,
+        at_end: true,
+        error: None,
+        oversized: None,
+        carry: Vec::new(),
+    };
+    let mut r = match reader {
+        Some(Reader::Text(r)) => r,
+        Some(Reader::Raw(mut raw)) => match decode::read_head(&mut raw) {
+            Err(err) => {
+                got.error = Some(read_err(err));
+                return got;
+            }
+            Ok(head) => {
+                let kind = decode::sniff(&head);
+                match decode::text_reader(kind, head, raw) {
+                    Some(r) => r,
+                    None => {
+                        got.error = Some(BatchError::Binary {
+                            name: name.to_string(),
+                        });
+                        return got;
+                    }
+                }
+            }
+        },
+        // Ended, with lines carried from its last read still to go out.
+        None => Box::new(io::empty()),
+    };
+    buf[..carry.len()].copy_from_slice(&carry);
+    let (filled, err) = fill(&mut r, buf, carry.len());
+    got.filled = filled;
+    got.at_end = filled < buf.len() || err.is_some();
+    got.error = err.map(read_err);
+    let has_line = got.at_end || memchr::memrchr(b'\n', &buf[..filled]).is_some();
+    if !has_line {
+        // One line fills the whole block: keep its head, skip to its end.
+        let head = buf[..SAMPLE_BYTES.min(filled)].to_vec();
+        let mut len = filled as u64;
+        loop {
+            let (n, err) = fill(&mut r, buf, 0);
+            if let Some(e) = err {
+                got.error = Some(read_err(e));
+            }
+            if n == 0 || got.error.is_some() {
+                got.at_end = true;
+                break;
+            }
+            match memchr::memchr(b'\n', &buf[..n]) {
+                Some(i) => {
+                    len += i as u64;
+                    got.carry.extend_from_slice(&buf[i + 1..n]);
+                    break;
+                }
+                None => len += n as u64,
+            }
+        }
+        got.filled = 0;
+        got.oversized = Some((head, len));
+    }
+    if !got.at_end {
+        got.reader = Some(Reader::Text(r));
+    }
+    got
 }
 
 /// Opens a file to read; a directory is refused here (on Linux opening one
@@ -401,16 +623,17 @@ fn lines<P>(src: SourceId, seq: u32, len: usize, parser: P) -> Block<P> {
     }
 }
 
-/// Fills `buf[from..]` from `r` until full or end of input; returns the new
-/// fill level (== `from` at end of input).
-fn fill(r: &mut dyn Read, buf: &mut [u8], mut from: usize) -> io::Result<usize> {
+/// Fills `buf[from..]` from `r` until full, end of input or an error;
+/// returns the new fill level (== `from` at end of input), and the error:
+/// the bytes read before it are kept.
+fn fill(r: &mut dyn Read, buf: &mut [u8], mut from: usize) -> (usize, Option<io::Error>) {
     while from < buf.len() {
         match r.read(&mut buf[from..]) {
             Ok(0) => break,
             Ok(n) => from += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (from, Some(e)),
         }
     }
-    Ok(from)
+    (from, None)
 }

@@ -338,6 +338,7 @@ impl Follower {
                 _ => {}
             }
         }
+        self.paths.starting = false;
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 //! the block's input).
 
 pub mod blocks;
+pub mod decode;
 pub mod follow;
 mod lines;
 mod paths;
@@ -16,7 +17,9 @@ mod stdin;
 mod tail;
 mod watch;
 
-pub use blocks::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Start};
+pub use blocks::{
+    BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Start, Want,
+};
 pub use follow::{FollowHandle, FollowOptions};
 pub use resume::Resume;
 pub use spec::{Input, InputSpec, expand};

@@ -8,15 +8,27 @@
 //! over at the offset reached, not read again. Files let go after their
 //! grace period are remembered with their offset, for a glob that finds them
 //! late; copytruncate copies are remembered the same way once read.
+//!
+//! A file whose first bytes are not text (`decode.rs`) is never followed:
+//! nothing is appended to a compressed file, and a rotated set's compressed
+//! files hold lines already read (a file `access.log*` finds compressed
+//! later is `access.log.1` compressed by logrotate: reading it would count
+//! its lines twice). With `--from-start`, a compressed file present at start
+//! is read once, to its end, on a thread of its own (`stdin.rs`), in
+//! parallel with the others; otherwise one named on the command line is
+//! reported as not followed (an input error saying why), and one a glob
+//! finds is left out. A binary file is an input error, not read.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::decode::{self, Kind};
 use super::lines::{Sink, Stopped};
 use super::resume::Resume;
 use super::spec::{Input, InputSpec, expand};
+use super::stdin;
 use super::tail::{COMPRESSED, FileId, Gen, Seen, Tailer, file_id, find_copy};
 use crate::engine::{FileMark, InputEvent, InputState, MAX_SOURCES, SourceId};
 
@@ -46,6 +58,12 @@ pub(super) struct Paths {
     resume: Option<Resumed>,
     /// Copies found by `fresh` while resuming, to drain before the file.
     recovered: Vec<(SourceId, Gen)>,
+    /// Paths of files that are not text, not followed: never looked at
+    /// again.
+    not_text: HashSet<PathBuf>,
+    /// The inputs named at start are being opened (`--from-start` reads a
+    /// compressed file only then).
+    pub(super) starting: bool,
 }
 
 /// What is left to resume of the last run's state.
@@ -124,6 +142,8 @@ impl Paths {
             watch_dirty: true,
             grace,
             max_line,
+            not_text: HashSet::new(),
+            starting: true,
         }
     }
 
@@ -133,6 +153,13 @@ impl Paths {
         let id = self.next_id.min(MAX_SOURCES - 1) as SourceId;
         self.next_id += 1;
         id
+    }
+
+    /// Whether `path` of input `input` was a source of the resumed run.
+    fn was_saved(&self, input: usize, path: &Path) -> bool {
+        let i = &self.inputs[input];
+        let name = i.file_name(path, i.spec.is_glob());
+        self.resume.as_ref().is_some_and(|r| r.names.contains_key(&name))
     }
 
     /// Whether input `i` is configured now.
@@ -226,11 +253,66 @@ impl Paths {
         io: Io,
     ) -> Result<(), Stopped> {
         let from_glob = self.inputs[input].spec.is_glob();
+        if let Some((kind, file)) = not_text(&path) {
+            return self.add_not_text(input, path, kind, file, at_end, io.sink);
+        }
         let source = self.source_for(input, path.clone(), io.sink)?;
         self.tailers
             .push(Tailer::new(source, input, path, from_glob, at_end));
         self.watch_dirty = true;
         self.check(self.tailers.len() - 1, now, &mut Vec::new(), io)
+    }
+
+    /// Takes up `path`, a file of `kind` that is not text (see the module
+    /// docs): read once at start with `--from-start` (`!at_end`), else
+    /// reported or left out.
+    fn add_not_text(
+        &mut self,
+        input: usize,
+        path: PathBuf,
+        kind: Kind,
+        file: File,
+        at_end: bool,
+        sink: &Sink,
+    ) -> Result<(), Stopped> {
+        self.not_text.insert(path.clone());
+        let from_glob = self.inputs[input].spec.is_glob();
+        let why = match kind {
+            Kind::Binary => {
+                "binary file, not text nor a gzip, zstd, bzip2 or xz stream: not read".to_string()
+            }
+            // Resuming (`--state`): a compressed file of the last run was
+            // read then (see the README's "Saved state" for one it was
+            // stopped in the middle of).
+            _ if self.starting && !at_end && self.was_saved(input, &path) => {
+                let source = self.source_for(input, path.clone(), sink)?;
+                return sink.send(InputEvent::State {
+                    source,
+                    state: InputState::Done,
+                });
+            }
+            _ if self.starting && !at_end => {
+                let source = self.source_for(input, path.clone(), sink)?;
+                let name = path.display().to_string();
+                return match read_once(source, name, input, kind, file, sink, self.max_line) {
+                    Ok(()) => Ok(()),
+                    Err(e) => sink.send(InputEvent::State {
+                        source,
+                        state: InputState::Error(format!("cannot start its reader: {e}")),
+                    }),
+                };
+            }
+            _ if from_glob => return Ok(()),
+            _ => format!(
+                "{} compressed: not followed (nothing is appended to it); --from-start reads it once, or --once",
+                kind.name()
+            ),
+        };
+        let source = self.source_for(input, path, sink)?;
+        sink.send(InputEvent::State {
+            source,
+            state: InputState::Error(why),
+        })
     }
 
     /// Picks up files a glob matches now and did not before.
@@ -248,6 +330,7 @@ impl Paths {
             let Ok(paths) = expand(p) else { continue };
             for path in paths {
                 if self.tailers.iter().any(|t| t.path == path)
+                    || self.not_text.contains(&path)
                     || self.unsettled_copy(&path, now, io.reborrow())?
                 {
                     continue;
@@ -663,4 +746,42 @@ impl<'a> Io<'a> {
             buf: self.buf,
         }
     }
+}
+
+/// The kind of the file at `path` and the file, if it is a regular file
+/// whose first bytes are not text; `None` for text, and for anything that
+/// cannot be opened or read (the tailer says why, and waits for it).
+fn not_text(path: &Path) -> Option<(Kind, File)> {
+    let mut file = File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let head = decode::read_head(&mut file).ok()?;
+    match decode::sniff(&head) {
+        Kind::Text => None,
+        kind => {
+            // Read again from the start by the reader.
+            use std::io::{Seek, SeekFrom};
+            file.seek(SeekFrom::Start(0)).ok()?;
+            Some((kind, file))
+        }
+    }
+}
+
+/// Reads a compressed file to its end on a thread of its own, sending its
+/// lines as source `source`; it ends `Done`, or in error at a damaged
+/// stream (its lines before the damage sent).
+fn read_once(
+    source: SourceId,
+    name: String,
+    input: usize,
+    kind: Kind,
+    file: File,
+    sink: &Sink,
+    max_line: usize,
+) -> std::io::Result<()> {
+    let Some(reader) = decode::text_reader(kind, Vec::new(), file) else {
+        return Err(std::io::Error::other("not a compressed file"));
+    };
+    stdin::spawn_stream(source, name, input, reader, sink.clone(), max_line, false).map(drop)
 }

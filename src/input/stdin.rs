@@ -1,7 +1,9 @@
-//! Following standard input (a pipe, or `-`).
+//! Following standard input (a pipe, or `-`), and reading a compressed
+//! file once (`paths.rs`): a stream read to its end.
 //!
 //! A pipe can only be read with a blocking `read`, so stdin gets a thread of
-//! its own: it never holds up the files, and never blocks an async worker.
+//! its own (and so does each compressed file, decompressed in parallel with
+//! the others): it never holds up the files, and never blocks an async worker.
 //! It reads in large chunks — when a read comes back big, the writer is
 //! ahead of us and the next read is made before cutting, so a fast producer
 //! yields few large batches while a slow one sees each line promptly. At end
@@ -29,10 +31,30 @@ pub(crate) fn spawn(
     sink: Sink,
     max_line: usize,
 ) -> io::Result<JoinHandle<()>> {
+    spawn_stream(source, name, input, reader, sink, max_line, true)
+}
+
+/// Reads `reader` to its end on a thread of its own as source `source`
+/// (announced to the engine first when `announce`: stdin; a file's source
+/// was announced by its path).
+pub(crate) fn spawn_stream(
+    source: SourceId,
+    name: String,
+    input: usize,
+    reader: Box<dyn Read + Send>,
+    sink: Sink,
+    max_line: usize,
+    announce: bool,
+) -> io::Result<JoinHandle<()>> {
+    let thread = if announce {
+        "routetop-stdin"
+    } else {
+        "routetop-read-once"
+    };
     std::thread::Builder::new()
-        .name("routetop-stdin".into())
+        .name(thread.into())
         .spawn(move || {
-            let _ = run(source, name, input, reader, &sink, max_line);
+            let _ = run(source, name, input, reader, &sink, max_line, announce);
         })
 }
 
@@ -43,12 +65,20 @@ fn run(
     mut reader: Box<dyn Read + Send>,
     sink: &Sink,
     max_line: usize,
+    announce: bool,
 ) -> Result<(), Stopped> {
-    sink.send(InputEvent::Added {
-        source,
-        name,
-        input,
-    })?;
+    let what = if announce {
+        "stdin".to_string()
+    } else {
+        name.clone()
+    };
+    if announce {
+        sink.send(InputEvent::Added {
+            source,
+            name,
+            input,
+        })?;
+    }
     sink.send(InputEvent::State {
         source,
         state: InputState::Following,
@@ -76,7 +106,7 @@ fn run(
                     cut.finish(source, sink, false, None)?;
                     return sink.send(InputEvent::State {
                         source,
-                        state: InputState::Error(format!("reading stdin: {e}")),
+                        state: InputState::Error(format!("reading {what}: {e}")),
                     });
                 }
             }

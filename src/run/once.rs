@@ -8,11 +8,26 @@
 //! together at the end (`engine::Batch`), without being merged first.
 //!
 //! Routes are admitted under the cap in input order, not in the order the
-//! workers happen to reach them: blocks are numbered as they are read, and
-//! a worker whose block saw new routes registers them only once every
-//! earlier block is done ([`Turns`], `BatchShard::admit`). Only blocks with new
+//! workers happen to reach them: blocks are numbered by (input, block
+//! within it) as they are read, and a worker whose block saw new routes
+//! registers them only once every earlier block is done ([`Turns`],
+//! `BatchShard::admit`): every block of every earlier input, then the
+//! earlier blocks of its own. Input order is the order inputs are named,
+//! a glob's files oldest first (`input::expand`). Only blocks with new
 //! routes wait, and only while the route table has room, so the report is
-//! the same on every run and at any `-j` at no cost once routes are known.
+//! the same on every run and at any `-j` (equal to `-j1`, which reads the
+//! inputs one after the other) at no cost once routes are known.
+//!
+//! Several inputs are read at once (`input::Blocks`): a worker on a later
+//! input whose block saw new routes while an earlier input is still being
+//! read would wait for that whole input. Instead it *holds* its input (no
+//! other worker takes its blocks) and reads on, keeping the new routes'
+//! lines aside (they are recorded at admission, `BatchShard::admit`, which
+//! registers the routes of all the held blocks in the order of their first
+//! lines: the order one reader would have met them). It admits as soon as
+//! the earlier inputs are done, and waits for them only at its input's end
+//! or when [`DEFER_ROUTES`] routes await admission (which bounds the
+//! memory they take).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -28,7 +43,7 @@ use crate::engine::{
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::scan::{Marks, lines};
 use crate::format::{FieldOverride, Format};
-use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start};
+use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start, Want};
 use crate::route::Router;
 use crate::view::{export, report};
 
@@ -260,7 +275,7 @@ fn read_all(
     threads: usize,
 ) -> (Batch, Vec<BatchError>) {
     let registry = cfg.registry();
-    let blocks = Mutex::new(Blocks::open(inputs, start));
+    let blocks = Blocks::open(inputs, start);
     let turns = Turns::default();
     let threads = threads.max(1);
     let results: Vec<(Finished, Vec<BlockLines>)> = std::thread::scope(|scope| {
@@ -277,10 +292,7 @@ fn read_all(
             .map(|w| w.join().expect("parse worker panicked"))
             .collect()
     });
-    let (started, failed) = blocks
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .finish();
+    let (started, failed) = blocks.finish();
     let sources = started.into_iter().map(source_report).collect();
     let (shards, lines): (Vec<Finished>, Vec<Vec<BlockLines>>) = results.into_iter().unzip();
     let batch = Batch::new(
@@ -293,27 +305,41 @@ fn read_all(
     (batch, failed)
 }
 
+/// Routes a worker holding its input lets await admission at most, past
+/// which it waits for the earlier inputs to be done (each holds its lines'
+/// statistics per key until then).
+const DEFER_ROUTES: usize = 4096;
+
 /// One worker: blocks until there are none left.
 fn work(
     mut shard: BatchShard,
-    blocks: &Mutex<Blocks<SourceFormat>>,
+    blocks: &Blocks<SourceFormat>,
     turns: &Turns,
 ) -> (Finished, Vec<BlockLines>) {
     let mut buf = vec![0u8; BLOCK];
     let mut marks = Marks::default();
     let mut block_lines: Vec<BlockLines> = Vec::new();
+    let mut held = Held {
+        turns,
+        stream: None,
+        seqs: Vec::new(),
+        end: None,
+    };
     loop {
-        let block = blocks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .next(&mut buf);
-        let Some((number, block)) = block else {
+        let want = held.stream.map_or(Want::Any, Want::Held);
+        let Some((stream, block)) = blocks.next(&mut buf, want) else {
             break;
         };
+        let (seq, end) = (block.seq(), matches!(block, Block::End { .. }));
         // Done when dropped, even by a panic: no worker waits for a block
         // that will never end.
-        let turn = Turn { turns, number };
-        match block {
+        let turn = Turn {
+            turns,
+            stream,
+            seq,
+            end,
+        };
+        let new_routes = match block {
             Block::Lines {
                 src,
                 seq,
@@ -329,14 +355,12 @@ fn work(
                     &parser.format,
                 );
                 block_lines.push((src, seq, n));
-                if shard.end_block() {
-                    turn.wait();
-                    shard.admit();
-                }
+                shard.end_block()
             }
             Block::Undecided { src, seq, len } => {
                 let n = unparsed_block(&mut shard, src, seq, &buf[..len]);
                 block_lines.push((src, seq, n));
+                false
             }
             Block::Oversized {
                 src,
@@ -346,7 +370,42 @@ fn work(
             } => {
                 shard.oversized(src, &head, len, LinePos { seq, local: 0 });
                 block_lines.push((src, seq, 1));
+                false
             }
+            Block::End { .. } => false,
+        };
+        if held.stream.is_some() {
+            // Done once admitted, with the other held blocks.
+            held.seqs.push(seq);
+            std::mem::forget(turn);
+            if end {
+                held.end = Some(seq);
+            }
+            let first = held.seqs[0];
+            let must = end || shard.unadmitted_routes() > DEFER_ROUTES;
+            if must || turns.ready(stream, first) {
+                turns.wait(stream, first);
+                shard.admit();
+                held.done();
+                if !end {
+                    blocks.release(stream);
+                }
+            }
+            continue;
+        }
+        if new_routes {
+            turns.wait_within(stream, seq);
+            if !turns.ready(stream, seq)
+                && shard.unadmitted_routes() <= DEFER_ROUTES
+                && blocks.hold(stream, seq + 1)
+            {
+                held.stream = Some(stream);
+                held.seqs.push(seq);
+                std::mem::forget(turn);
+                continue;
+            }
+            turns.wait(stream, seq);
+            shard.admit();
         }
         drop(turn);
     }
@@ -394,44 +453,133 @@ fn unparsed_block(shard: &mut BatchShard, src: SourceId, seq: u32, data: &[u8]) 
     n
 }
 
-/// Which blocks are done, for admitting routes in input order.
+/// Which blocks are done, for admitting routes in input order: a block is
+/// (input, block within it), and every input ends with one more, its end.
 #[derive(Default)]
 struct Turns {
-    /// (every block before this number is done, done blocks after it)
-    done: Mutex<(u64, BTreeSet<u64>)>,
+    order: Mutex<Order>,
     advanced: Condvar,
+}
+
+#[derive(Default)]
+struct Order {
+    /// Every input before this one is done, its end included.
+    first: usize,
+    inputs: Vec<Progress>,
+}
+
+/// One input's blocks done.
+#[derive(Default)]
+struct Progress {
+    /// Every block before this number is done.
+    low: u32,
+    /// Done blocks after it.
+    later: BTreeSet<u32>,
+    /// The number of its end, once done.
+    end: Option<u32>,
+}
+
+impl Order {
+    fn done(&mut self, stream: usize, seq: u32, end: bool) {
+        if self.inputs.len() <= stream {
+            self.inputs.resize_with(stream + 1, Progress::default);
+        }
+        let p = &mut self.inputs[stream];
+        p.later.insert(seq);
+        while p.later.remove(&p.low) {
+            p.low += 1;
+        }
+        if end {
+            p.end = Some(seq);
+        }
+        while let Some(p) = self.inputs.get(self.first)
+            && p.end.is_some_and(|e| p.low > e)
+        {
+            self.first += 1;
+        }
+    }
+
+    /// Are the blocks of `stream` before `seq` done?
+    fn within(&self, stream: usize, seq: u32) -> bool {
+        self.inputs.get(stream).map_or(0, |p| p.low) >= seq
+    }
+}
+
+impl Turns {
+    fn order(&self) -> std::sync::MutexGuard<'_, Order> {
+        self.order.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Is every block before (`stream`, `seq`) done?
+    fn ready(&self, stream: usize, seq: u32) -> bool {
+        let o = self.order();
+        o.first >= stream && o.within(stream, seq)
+    }
+
+    /// Waits until every block before (`stream`, `seq`) is done. The
+    /// earliest block not done never waits, so this always ends.
+    fn wait(&self, stream: usize, seq: u32) {
+        let mut o = self.order();
+        while !(o.first >= stream && o.within(stream, seq)) {
+            o = self.advanced.wait(o).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Waits until the blocks of `stream` before `seq` are done.
+    fn wait_within(&self, stream: usize, seq: u32) {
+        let mut o = self.order();
+        while !o.within(stream, seq) {
+            o = self.advanced.wait(o).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn done(&self, stream: usize, seq: u32, end: bool) {
+        self.order().done(stream, seq, end);
+        self.advanced.notify_all();
+    }
 }
 
 /// A worker's block, marked done when dropped.
 struct Turn<'a> {
     turns: &'a Turns,
-    number: u64,
-}
-
-impl Turn<'_> {
-    /// Waits until every block before this one is done. The earliest block
-    /// not done never waits, so this always ends.
-    fn wait(&self) {
-        let mut done = self.turns.done.lock().unwrap_or_else(|p| p.into_inner());
-        while done.0 < self.number {
-            done = self
-                .turns
-                .advanced
-                .wait(done)
-                .unwrap_or_else(|p| p.into_inner());
-        }
-    }
+    stream: usize,
+    seq: u32,
+    end: bool,
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let mut done = self.turns.done.lock().unwrap_or_else(|p| p.into_inner());
-        let (low, later) = &mut *done;
-        later.insert(self.number);
-        while later.remove(low) {
-            *low += 1;
+        self.turns.done(self.stream, self.seq, self.end);
+    }
+}
+
+/// The blocks of the input a worker holds, parsed but not done until their
+/// routes are admitted; marked done when admitted, or dropped (a panic).
+struct Held<'a> {
+    turns: &'a Turns,
+    stream: Option<usize>,
+    seqs: Vec<u32>,
+    /// The number of the input's end, among `seqs`.
+    end: Option<u32>,
+}
+
+impl Held<'_> {
+    /// Marks the held blocks done; the worker holds nothing.
+    fn done(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let mut o = self.turns.order();
+            for seq in self.seqs.drain(..) {
+                o.done(stream, seq, self.end == Some(seq));
+            }
+            drop(o);
+            self.turns.advanced.notify_all();
         }
-        drop(done);
-        self.turns.advanced.notify_all();
+        self.end = None;
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.done();
     }
 }
