@@ -159,7 +159,9 @@ impl Paths {
     fn was_saved(&self, input: usize, path: &Path) -> bool {
         let i = &self.inputs[input];
         let name = i.file_name(path, i.spec.is_glob());
-        self.resume.as_ref().is_some_and(|r| r.names.contains_key(&name))
+        self.resume
+            .as_ref()
+            .is_some_and(|r| r.names.contains_key(&name))
     }
 
     /// Whether input `i` is configured now.
