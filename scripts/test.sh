@@ -31,6 +31,9 @@ export ROUTETOP_REQUIRE_TOOLS=1
 export INSTA_UPDATE=no
 
 cargo fmt --all --check
+# Third-party licences: the summary is current, every licence is allowed,
+# no unexplained duplicate crate versions.
+scripts/licenses.py --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 
