@@ -39,7 +39,7 @@ pub use error::ConfigError;
 pub use export::{ExportArgs, ExportStatus, FileExport, FileMetrics};
 pub use file::{FileConfig, FileInput, FileRoute};
 pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
-pub use mode::{Mode, OutputFormat};
+pub use mode::{Generate, Mode, OutputFormat};
 
 use crate::engine::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE};
 use crate::format::{FieldOverride, Format, FormatError, FormatSpec};
