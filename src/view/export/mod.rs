@@ -25,6 +25,7 @@ mod render;
 pub mod server;
 mod specs;
 mod text;
+mod tls;
 pub mod web;
 
 #[cfg(test)]
