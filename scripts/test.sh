@@ -11,6 +11,10 @@ need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway)
+# The Debian package test (scripts/deb-test.sh, root only): man -w, and
+# systemd-analyze verify on the installed unit.
+command -v man >/dev/null || need+=(man-db)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   echo "installing: ${need[*]}"
@@ -45,3 +49,11 @@ cargo test --workspace --locked
 cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target --all-targets --locked -- -D warnings
 scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+
+# The Debian package: built, installed, used, removed and purged on this
+# machine (dpkg -i needs root; CI runs as root).
+if [ "$(id -u)" = 0 ]; then
+  scripts/deb-test.sh
+else
+  echo "test.sh: skipped scripts/deb-test.sh (dpkg -i needs root)"
+fi
