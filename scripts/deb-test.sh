@@ -39,6 +39,9 @@ got=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sort)
   || fail "conffiles should be /etc/routetop/routetop.toml alone"
 
 dpkg -i "$deb" >/dev/null
+for f in $want; do
+  [ -f "${f#.}" ] || fail "dpkg -i did not install ${f#.} (a path-exclude in /etc/dpkg/dpkg.cfg.d/?)"
+done
 version=$(dpkg-deb -f "$deb" Version)
 first=$(routetop --version | head -n 1)
 case "$first" in
