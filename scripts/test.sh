@@ -12,16 +12,39 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway)
 command -v openssl >/dev/null || need+=(openssl)  # tests/reload.rs makes certificates
+# The Debian package test (scripts/deb-test.sh, root only): man -w, and
+# systemd-analyze verify on the installed unit.
+command -v man >/dev/null || need+=(man-db)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+
+# Installs the packages as root, or through sudo when it needs no password;
+# otherwise says what is missing and how to install it, and the tests that
+# need it skip (saying so) instead of failing. The run then ends in failure
+# all the same: it did not test everything.
+missing=()
 if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "installing: ${need[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  as_root=()
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo)
+  fi
+  if [ "$(id -u)" = 0 ] || [ ${#as_root[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    missing=("${need[@]}")
+    echo "test.sh: not root and no password-less sudo: missing Debian packages ${missing[*]}"
+    echo "test.sh: install them as root with: apt-get install --no-install-recommends ${missing[*]}"
+    echo "test.sh: running every test that needs none of them; those that do skip"
+  fi
 fi
 
 # The tests that need these tools fail, not skip, when they are missing
-# (tests/net/mod.rs, skip_or_fail).
-export ROUTETOP_REQUIRE_TOOLS=1
+# (tests/net/mod.rs, skip_or_fail), unless the packages could not be
+# installed (above).
+if [ ${#missing[@]} -eq 0 ]; then
+  export ROUTETOP_REQUIRE_TOOLS=1
+fi
 
 # Snapshot tests (insta: dashboard screens, Prometheus expositions) fail on
 # a missing or changed snapshot and write nothing, here as in CI. insta does
@@ -32,6 +55,9 @@ export ROUTETOP_REQUIRE_TOOLS=1
 export INSTA_UPDATE=no
 
 cargo fmt --all --check
+# Third-party licences: the summary is current, every licence is allowed,
+# no unexplained duplicate crate versions.
+scripts/licenses.py --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 
@@ -43,3 +69,17 @@ cargo test --workspace --locked
 cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target --all-targets --locked -- -D warnings
 scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+
+# The Debian package: built, installed, used, removed and purged on this
+# machine (dpkg -i needs root; CI runs as root).
+if [ "$(id -u)" = 0 ]; then
+  scripts/deb-test.sh
+else
+  echo "test.sh: skipped scripts/deb-test.sh (dpkg -i needs root)"
+  missing+=("(root, for the Debian package test)")
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: INCOMPLETE: every test that could run passed; missing: ${missing[*]}"
+  exit 1
+fi

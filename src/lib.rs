@@ -27,6 +27,7 @@ pub mod run;
 pub mod simd;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod version;
 pub mod view;
 
 pub use config::Config;

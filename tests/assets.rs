@@ -311,3 +311,51 @@ fn systemd_unit_runs_the_headless_exporter() {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && text.trim().is_empty(), "{text}");
 }
+
+/// The Debian package's /etc/routetop/routetop.toml: as shipped (all
+/// commented out) it is the defaults; with every example line uncommented
+/// it still loads, with the values it shows.
+#[test]
+fn shipped_config_loads_as_is_and_uncommented() {
+    use clap::Parser;
+    let load = |path: &Path| {
+        let path = path.to_str().unwrap();
+        let args = routetop::config::Args::try_parse_from(["routetop", "--config", path]).unwrap();
+        routetop::config::Config::from_args(&args, false)
+    };
+    let shipped = assets().join("routetop.toml");
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    // As shipped: no input, nothing to read (the unit passes LOGS).
+    let err = load(&shipped).unwrap_err().to_string();
+    assert!(err.contains("no input"), "{err}");
+
+    // Uncommented: `# key = …` and `# [table]` lines become settings.
+    fn setting(l: &str) -> Option<&str> {
+        let rest = l.strip_prefix("# ")?;
+        let key = rest.split([' ', '=']).next()?;
+        let is_key = !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            && rest[key.len()..].trim_start().starts_with('=');
+        (is_key || rest.starts_with('[')).then_some(rest)
+    }
+    let uncommented: String = text
+        .lines()
+        .map(|l| setting(l).unwrap_or(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        uncommented
+            .lines()
+            .filter(|l| l.starts_with("[[inputs]]"))
+            .count(),
+        2
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("routetop.toml");
+    std::fs::write(&copy, &uncommented).unwrap();
+    let c = load(&copy).unwrap();
+    assert_eq!(c.inputs.len(), 2);
+    assert_eq!(c.max_routes, 2000);
+    assert_eq!(c.routes.len(), 1);
+    assert_eq!(c.live.windows.len(), 2);
+}

@@ -224,6 +224,9 @@ fn tls_with_auth() {
     for c in CertificateDer::pem_file_iter(&crt).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
+    // ring, as the server and push client use (src/view/export/tls.rs says
+    // why, and why it is deprecated).
+    #[allow(deprecated)]
     let client = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))

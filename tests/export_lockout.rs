@@ -440,6 +440,9 @@ fn idle_sockets_beyond_the_cap_do_not_lock_out_tls_scrapes() {
     for c in CertificateDer::pem_file_iter(data.join("tls.crt")).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
+    // ring, as the server and push client use (src/view/export/tls.rs says
+    // why, and why it is deprecated).
+    #[allow(deprecated)]
     let client = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))

@@ -227,13 +227,15 @@ fn tls_status(addr: SocketAddr, crt: &Path) -> Option<u16> {
     for c in CertificateDer::pem_file_iter(crt).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    // The ring provider (see src/view/export/tls.rs for why, deprecated
+    // or not).
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let conn =
         rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
     let tcp = std::net::TcpStream::connect(addr).ok()?;

@@ -306,3 +306,26 @@ fn live_burn_rates_over_log_time_are_the_bad_share_of_each_window() {
         }
     }
 }
+
+/// `routetop --generate prometheus-rules` prints the rules of the
+/// objectives given, and refuses to print rules for none.
+#[test]
+fn generate_prometheus_rules_prints_the_rules_of_the_objectives() {
+    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["--generate", "prometheus-rules", "--slo", "/api/*:99.9%"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let d = |s: &str| routetop::config::parse_duration(s);
+    let o = routetop::engine::slo::Objective::parse("/api/*:99.9%", d).unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        routetop::view::export::rules::prometheus_rules(&[o])
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["--generate", "prometheus-rules"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give the objectives with --slo"));
+}

@@ -11,7 +11,7 @@ use clap::{ArgAction, Parser};
 use super::buckets::Buckets;
 use super::export::ExportArgs;
 use super::live::LiveArgs;
-use super::mode::OutputFormat;
+use super::mode::{Generate, OutputFormat};
 use crate::format::{FieldOverride, PRESETS};
 use crate::route::RouteRule;
 
@@ -74,7 +74,8 @@ Examples:
 #[derive(Parser, Debug, Default, Clone)]
 #[command(
     name = "routetop",
-    version,
+    version = crate::version::SHORT,
+    long_version = crate::version::LONG,
     about = "Per-route QPS, errors and latency percentiles from web-server access logs",
     after_help = after_help(),
     // A fixed width keeps --help identical everywhere (and in the README).
@@ -198,6 +199,13 @@ pub struct Args {
     /// List the format presets and exit.
     #[arg(long)]
     pub list_formats: bool,
+
+    /// Print the man page (man), a shell completion script
+    /// (complete-bash, complete-zsh, complete-fish, complete-powershell) or
+    /// Prometheus rules for the --slo objectives (prometheus-rules) and
+    /// exit.
+    #[arg(long, value_enum, value_name = "KIND", hide_possible_values = true)]
+    pub generate: Option<Generate>,
 
     #[command(flatten)]
     pub live: LiveArgs,

@@ -39,7 +39,7 @@ pub use error::ConfigError;
 pub use export::{ExportArgs, ExportStatus, FileExport, FileMetrics};
 pub use file::{FileConfig, FileInput, FileRoute};
 pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
-pub use mode::{Mode, OutputFormat};
+pub use mode::{Generate, Mode, OutputFormat};
 
 use crate::engine::slo::{BadStatuses, Kind, Objective};
 use crate::engine::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE};
@@ -157,6 +157,16 @@ impl Config {
             None => FileConfig::default(),
         };
         Config::merge(args, file, stdin_is_pipe)
+    }
+
+    /// The objectives alone (flags, then the config file's), for
+    /// `--generate prometheus-rules`, which needs no input.
+    pub fn objectives_from_args(args: &Args) -> Result<Vec<Objective>, ConfigError> {
+        let file = match &args.config {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        objectives(&args.slo, &file.slo)
     }
 
     pub fn merge(

@@ -22,3 +22,21 @@ pub enum Mode {
     /// Follow the inputs as they grow.
     Follow,
 }
+
+/// What `--generate` prints instead of running (ripgrep's convention).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// The man page, roff (`routetop --generate man > routetop.1`).
+    Man,
+    /// Bash completion script.
+    CompleteBash,
+    /// Zsh completion script.
+    CompleteZsh,
+    /// Fish completion script.
+    CompleteFish,
+    /// PowerShell completion script.
+    CompletePowershell,
+    /// Prometheus recording and multiwindow burn-rate alert rules for the
+    /// objectives given (`--slo`, `[[slo]]`).
+    PrometheusRules,
+}

@@ -9,13 +9,15 @@
 
 mod error;
 mod follow;
+mod generate;
 mod once;
 mod state;
 
 use std::io::{self, Write};
 
-pub use error::{EXIT_SETTINGS, Error};
+pub use error::{EXIT_CODES, EXIT_SETTINGS, Error};
 pub use follow::{Reload, Running};
+pub use generate::{generate, generate_rules};
 pub use once::{BatchReport, once};
 
 use crate::config::{Config, Mode};

@@ -36,6 +36,7 @@ use crate::engine::slo::Matcher;
 use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 use crate::format::{ErrorKind, Odd};
+use crate::version;
 
 /// What a consumer (the `/metrics` endpoint, the push loop) remembers
 /// between two renders: the series step it had seen up to, so the max gauge
@@ -386,9 +387,15 @@ fn max_family(snap: &Snapshot, opts: &RenderOptions, state: &mut ScrapeState) ->
 
 fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFamily>) {
     let mut build = BUILD.family(opts);
-    build
-        .mut_metric()
-        .push(gauge(vec![pair("version", env!("CARGO_PKG_VERSION"))], 1.0));
+    build.mut_metric().push(gauge(
+        vec![
+            pair("version", version::VERSION),
+            pair("revision", version::REVISION),
+            pair("build_date", version::BUILD_DATE),
+            pair("rustc", version::rustc_version()),
+        ],
+        1.0,
+    ));
 
     let mut inputs = INPUTS.family(opts);
     for st in STATES {

@@ -26,6 +26,7 @@ pub mod rules;
 pub mod server;
 mod specs;
 mod text;
+mod tls;
 pub mod web;
 
 #[cfg(test)]

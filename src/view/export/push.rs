@@ -407,7 +407,7 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, PushError> {
             "no CA certificates found (set SSL_CERT_FILE)".into(),
         ));
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = super::tls::provider();
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| PushError::Tls(e.to_string()))?

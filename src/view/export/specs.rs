@@ -123,9 +123,9 @@ pub(super) const MAX: Spec = Spec {
 };
 pub(super) const BUILD: Spec = Spec {
     name: "routetop_build_info",
-    help: "routetop build; the value is 1.",
+    help: "routetop build: version, git commit, build date, compiler (as routetop --version); the value is 1.",
     kind: MetricType::GAUGE,
-    labels: &["version"],
+    labels: &["version", "revision", "build_date", "rustc"],
     namespaced: false,
 };
 pub(super) const INPUTS: Spec = Spec {

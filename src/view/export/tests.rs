@@ -27,7 +27,42 @@ fn exposition(name: &str, text: &str) {
         "{name}: an exposition ends with exactly one newline"
     );
     assert!(!text.contains("\r\n"), "{name}: a CRLF line ending");
+    // The build's own facts change with every commit and day: the
+    // snapshots hold placeholders (`build_info_labels_are_the_version`
+    // checks the real values).
+    let text = text.replace(&build_info_labels(), BUILD_INFO_PLACEHOLDER);
     insta::assert_snapshot!(name, text);
+}
+
+const BUILD_INFO_PLACEHOLDER: &str = "routetop_build_info{version=\"0.1.0\",revision=\"[revision]\",build_date=\"[date]\",rustc=\"[rustc]\"}";
+
+/// The labels of `routetop_build_info` in this build, as exposed.
+fn build_info_labels() -> String {
+    format!(
+        "routetop_build_info{{version=\"{}\",revision=\"{}\",build_date=\"{}\",rustc=\"{}\"}}",
+        crate::version::VERSION,
+        crate::version::REVISION,
+        crate::version::BUILD_DATE,
+        crate::version::rustc_version()
+    )
+}
+
+#[test]
+fn build_info_labels_are_the_version() {
+    let text = render_as(
+        &hostile(),
+        &RenderOptions::default(),
+        &mut ScrapeState::default(),
+        Format::Text,
+    );
+    let line = format!("\n{} 1\n", build_info_labels());
+    assert!(text.contains(&line), "{line:?} not in:\n{text}");
+    assert!(crate::version::LONG.starts_with(&format!(
+        "{} (rev {}, built {})",
+        crate::version::VERSION,
+        crate::version::REVISION,
+        crate::version::BUILD_DATE
+    )));
 }
 
 /// `assert_eq!` for long texts: names the first line that differs.

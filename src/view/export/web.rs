@@ -214,7 +214,7 @@ fn tls(y: &Yaml, base: &Path) -> Result<Option<Arc<rustls::ServerConfig>>, Strin
         return Err("cert_file: no PEM certificate in it".into());
     }
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| format!("key_file: {e}"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = super::tls::provider();
     let versions: &[&rustls::SupportedProtocolVersion] = if min13 {
         &[&rustls::version::TLS13]
     } else {
