@@ -291,6 +291,7 @@ impl Follower {
         for i in 0..self.paths.inputs.len() {
             self.start_input(i, now)?;
         }
+        self.paths.starting = false;
         // Files rotated away from their path while routetop was down.
         self.paths.recover_rotated(now, &self.sink)?;
         Ok(())
@@ -338,7 +339,6 @@ impl Follower {
                 _ => {}
             }
         }
-        self.paths.starting = false;
         Ok(())
     }
 
