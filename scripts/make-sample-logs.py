@@ -228,10 +228,103 @@ def main():
         "format": "combined_rt",
     }
 
+    w3c_samples(out, recs, exp)
+
     with open(out("expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"wrote {len(exp)} logs to {a.out}")
+
+
+def w3c_date_time(t):
+    # "10/Mar/2024:00:00:01 +0000" -> ("2024-03-10", "00:00:01"), UTC.
+    d, mon, rest = t.split("/")
+    y, hh, mm, ss_tz = rest.split(":", 3)
+    ss, tz = ss_tz.split(" ")
+    assert tz == "+0000", t
+    return f"{y}-{MONTHS.index(mon) + 1:02d}-{d}", f"{hh}:{mm}:{ss}"
+
+
+def w3c_samples(out, recs, exp):
+    """W3C extended logs: IIS (time-taken in ms, a restart mid-file that
+    changes the columns), CloudFront (tab-separated, time-taken in
+    seconds) and a generic #Fields: file (cs-uri, seconds)."""
+    half = len(recs) // 2
+
+    # IIS: its default fields (no sc-bytes) until a restart, then a new
+    # header that adds sc-bytes and moves columns around.
+    iis_default = ("date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+                   "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
+    iis_after = ("date time cs-method cs-uri-stem cs-uri-query sc-status sc-bytes time-taken "
+                 "c-ip cs(User-Agent)")
+    lines = []
+    headers = 0
+    for i, r in enumerate(recs):
+        date, time = w3c_date_time(r["time"])
+        stem, _, query = r["target"].partition("?")
+        query = query or "-"
+        ua = r["ua"].replace(" ", "+")
+        ref = r["ref"] if r["ref"] else "-"
+        if i in (0, half):
+            lines += ["#Software: Microsoft Internet Information Services 10.0", "#Version: 1.0",
+                      f"#Date: {date} {time}", "#Fields: " + (iis_default if i == 0 else iis_after)]
+            headers += 4
+        ms = r["us"] // 1000
+        if i < half:
+            lines.append(f'{date} {time} 10.0.0.5 {r["method"]} {stem} {query} 443 - {r["ip"]} {ua} {ref} '
+                         f'{r["status"]} 0 0 {ms}')
+        else:
+            lines.append(f'{date} {time} {r["method"]} {stem} {query} {r["status"]} {r["bytes"]} {ms} '
+                         f'{r["ip"]} {ua}')
+    write(out("iis.log"), lines)
+    exp["iis.log"] = expected(recs) | {
+        "format": "iis",
+        "lines": len(recs) + headers,
+        "header_lines": headers,
+        "bytes": sum(r["bytes"] for r in recs[half:]),
+    }
+
+    # CloudFront standard log: #Version, #Fields, then tab-separated lines
+    # with its 33 fields; time-taken in seconds.
+    cf_fields = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status "
+                 "cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id "
+                 "x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher "
+                 "x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port "
+                 "time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len "
+                 "sc-range-start sc-range-end")
+    lines = ["#Version: 1.0", "#Fields: " + cf_fields]
+    for i, r in enumerate(recs):
+        date, time = w3c_date_time(r["time"])
+        stem, _, query = r["target"].partition("?")
+        ua = r["ua"].replace(" ", "%20")
+        cols = [date, time, "LAX1", str(r["bytes"]), r["ip"], r["method"], "d111111abcdef8.cloudfront.net",
+                stem, str(r["status"]), r["ref"] or "-", ua, query or "-", "-", "Hit",
+                f"req{i:06d}==", "shop.example.com", "https", "23", r["rt"], "-", "TLSv1.3",
+                "TLS_AES_128_GCM_SHA256", "Hit", r["proto"], "-", "-", "51234", r["rt"], "Hit",
+                "text/html", str(r["bytes"]), "-", "-"]
+        lines.append("\t".join(cols))
+    write(out("cloudfront.log"), lines)
+    exp["cloudfront.log"] = expected(recs) | {
+        "format": "cloudfront",
+        "lines": len(recs) + 2,
+        "header_lines": 2,
+    }
+
+    # Any #Fields: file: the whole target in cs-uri, time-taken in seconds,
+    # a #Remark line among the requests.
+    lines = ["#Version: 1.0", "#Date: 2024-03-10 00:00:00",
+             "#Fields: date time c-ip cs-method cs-uri sc-status sc-bytes time-taken"]
+    for i, r in enumerate(recs):
+        date, time = w3c_date_time(r["time"])
+        if i == half:
+            lines.append("#Remark: log rotated by hand")
+        lines.append(f'{date} {time} {r["ip"]} {r["method"]} {r["target"]} {r["status"]} {r["bytes"]} {r["rt"]}')
+    write(out("w3c.log"), lines)
+    exp["w3c.log"] = expected(recs) | {
+        "format": "w3c",
+        "lines": len(recs) + 4,
+        "header_lines": 4,
+    }
 
 
 if __name__ == "__main__":

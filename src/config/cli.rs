@@ -12,6 +12,7 @@ use super::buckets::Buckets;
 use super::export::ExportArgs;
 use super::live::LiveArgs;
 use super::mode::OutputFormat;
+use crate::format::w3c::Flavour;
 use crate::format::{FieldOverride, PRESETS};
 use crate::route::RouteRule;
 
@@ -20,6 +21,9 @@ pub fn format_list() -> String {
     let mut s = String::from("Presets (-f NAME):\n");
     for (name, what, fmt) in PRESETS {
         s.push_str(&format!("  {name:<18} {what}\n  {:<18} {fmt}\n", ""));
+    }
+    for (name, _, what) in Flavour::PRESETS {
+        s.push_str(&format!("  {name:<18} {what}\n"));
     }
     s.push_str(
         "\nAlso: auto (default), json, regex:PATTERN, or any nginx log_format / Apache LogFormat string.\n",
@@ -31,7 +35,11 @@ pub fn format_list() -> String {
 /// the format layer's table (so a new preset cannot be missing here), and
 /// examples.
 fn after_help() -> String {
-    let presets: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+    let presets: Vec<&str> = PRESETS
+        .iter()
+        .map(|p| p.0)
+        .chain(Flavour::PRESETS.iter().map(|p| p.0))
+        .collect();
     format!(
         "Formats (-f):\n  auto                 detect from the first lines (default)\n  {}\n{AFTER_PRESETS}",
         presets.join(", ")

@@ -36,6 +36,9 @@ pub const SAMPLE_BYTES: usize = 512;
 pub struct InputStats {
     pub lines: u64,
     pub requests: u64,
+    /// Header lines of a format whose files carry their own (W3C
+    /// `#Fields:`, `#Software:`, …): neither requests nor errors.
+    pub headers: u64,
     pub errors: [u64; ErrorKind::ALL.len()],
     /// Requests counted without a field, by [`Odd`] index: a timer or a
     /// timestamp that was there but could not be used.
@@ -84,6 +87,7 @@ impl InputStats {
     pub fn merge(&mut self, o: &InputStats) {
         self.lines += o.lines;
         self.requests += o.requests;
+        self.headers += o.headers;
         for (a, b) in self.errors.iter_mut().zip(o.errors) {
             *a += b;
         }

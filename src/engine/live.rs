@@ -45,7 +45,7 @@ use super::summary::QUANTILES;
 use super::window::Recent;
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::scan::lines;
-use crate::format::{FieldOverride, Format};
+use crate::format::{FieldOverride, Format, Header};
 use crate::route::{RouteId, Router};
 
 /// Steps of per-route series put in each snapshot (the total gets all).
@@ -302,9 +302,12 @@ impl LiveEngine {
     }
 
     fn ingest(&mut self, source: SourceId, data: &[u8]) {
-        let Some(format) = self.sources[source as usize].format.clone() else {
+        let Some(mut format) = self.sources[source as usize].format.clone() else {
             return;
         };
+        // W3C: a `#Fields:` line changes how the lines after it parse, here
+        // and in the lines of later batches (the source keeps it).
+        let headed = format.has_headers();
         let mut line_no = self.sources[source as usize].line_no;
         let mut newest: Option<i64> = None;
         for line in lines(data) {
@@ -313,6 +316,14 @@ impl LiveEngine {
                 local: line_no,
             };
             line_no += 1;
+            if headed && let Some(h) = format.header(line) {
+                self.shard.header(source);
+                if let Header::Fields(next) = h {
+                    format = Arc::new(next);
+                    self.sources[source as usize].format = Some(format.clone());
+                }
+                continue;
+            }
             if let Some(ing) = self.shard.line(source, &format, line, pos) {
                 if let Some(t) = ing.time {
                     if self.cfg.log_time {

@@ -92,6 +92,12 @@ impl LiveShard {
         self.core.oversized(src, head, len, pos);
     }
 
+    /// Counts a header line (`Format::header`): not a request, not an
+    /// error.
+    pub fn header(&mut self, src: SourceId) {
+        self.core.header(src);
+    }
+
     /// Counts a line no format could be found for (`auto` found none for
     /// the lines it was in); `why` is called only for a kept sample. A
     /// blank line is `empty`, as a parser would say.
@@ -184,6 +190,12 @@ impl BatchShard {
         self.core.oversized(src, head, len, pos);
     }
 
+    /// Counts a header line (`Format::header`): not a request, not an
+    /// error.
+    pub fn header(&mut self, src: SourceId) {
+        self.core.header(src);
+    }
+
     /// Counts a line no format could be found for (`auto` found none for
     /// the lines it was in); `why` is called only for a kept sample. A
     /// blank line is `empty`, as a parser would say.
@@ -237,6 +249,12 @@ impl Core {
     /// count.
     fn report_folded(&mut self) {
         self.routes.report_folded(&self.registry);
+    }
+
+    fn header(&mut self, src: SourceId) {
+        let input = self.input(src);
+        input.lines += 1;
+        input.headers += 1;
     }
 
     fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {

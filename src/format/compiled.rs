@@ -9,6 +9,7 @@ use super::regexfmt::RegexFormat;
 use super::scan;
 use super::spec::{FormatError, FormatSpec, PRESETS};
 use super::template::Template;
+use super::w3c::{self, W3cFormat};
 use super::{apache, nginx};
 
 static NEXT_UID: AtomicUsize = AtomicUsize::new(1);
@@ -17,6 +18,16 @@ enum Kind {
     Template(Template),
     Json(JsonFormat),
     Regex(RegexFormat),
+    W3c(W3cFormat),
+}
+
+/// A header line of a format whose lines carry their own header (W3C
+/// extended): counted as a header line, not parsed.
+pub enum Header {
+    /// A directive to count and nothing else (`#Software:`, `#Date:`, …).
+    Line,
+    /// A `#Fields:` line: the lines after it are parsed by this format.
+    Fields(Format),
 }
 
 /// A compiled format.
@@ -90,6 +101,10 @@ impl Format {
                     kind: Kind::Json(j),
                 })
             }
+            FormatSpec::W3c(flavour) => Ok(Format {
+                name: flavour.name().into(),
+                kind: Kind::W3c(W3cFormat::new(*flavour)),
+            }),
             FormatSpec::Regex(p) => {
                 let r = RegexFormat::new(p, NEXT_UID.fetch_add(1, Ordering::Relaxed)).map_err(
                     |(at, msg)| FormatError {
@@ -124,12 +139,37 @@ impl Format {
         }
     }
 
+    /// Whether some lines are headers that change how the lines after them
+    /// parse (W3C extended's `#Fields:`): the caller then offers each line
+    /// starting with `#` to [`Format::header`] first. Asked once per batch
+    /// of lines, not per line.
+    pub fn has_headers(&self) -> bool {
+        matches!(self.kind, Kind::W3c(_))
+    }
+
+    /// What a line is to a format with headers ([`Format::has_headers`]):
+    /// `None` for a line to parse (and always for other formats).
+    pub fn header(&self, line: &[u8]) -> Option<Header> {
+        let Kind::W3c(w) = &self.kind else {
+            return None;
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        Some(match w3c::directive(line)? {
+            w3c::Directive::Other => Header::Line,
+            w3c::Directive::Fields(names) => Header::Fields(Format {
+                name: self.name.clone(),
+                kind: Kind::W3c(w.with_fields(names)),
+            }),
+        })
+    }
+
     /// Whether lines carry a request timer (latency columns make sense).
     pub fn has_latency(&self) -> bool {
         match &self.kind {
             Kind::Template(t) => t.has_latency(),
             Kind::Json(j) => j.has_latency(),
             Kind::Regex(r) => r.has_latency(),
+            Kind::W3c(w) => w.has_latency(),
         }
     }
 
@@ -138,6 +178,7 @@ impl Format {
             Kind::Template(t) => t.has_upstream(),
             Kind::Json(j) => j.has_upstream(),
             Kind::Regex(r) => r.has_upstream(),
+            Kind::W3c(_) => false,
         }
     }
 
@@ -172,6 +213,7 @@ impl Format {
             Kind::Template(t) => t.parse(line, &mut scratch.time, scan),
             Kind::Json(j) => j.parse(line, scratch),
             Kind::Regex(r) => r.parse(line, scratch),
+            Kind::W3c(w) => w.parse(line, scratch, scan),
         }
     }
 
@@ -183,6 +225,7 @@ impl Format {
         };
         match &self.kind {
             Kind::Template(t) => t.explain(line),
+            Kind::W3c(w) => w.explain(line),
             _ => {
                 let mut s = Scratch::default();
                 match self.parse(line, &mut s) {

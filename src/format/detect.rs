@@ -16,7 +16,10 @@
 //!    `$request_time` is read as `combined_rt`, not as `combined`. The
 //!    candidates' shapes exclude each other (a trailing field either is
 //!    there or is not), so the order only matters for logs that fit none
-//!    perfectly.
+//!    perfectly. A sample whose first line is a W3C directive (`#Software:`,
+//!    `#Version:`, `#Fields:`, …) is a W3C extended log (`iis` when IIS
+//!    wrote it, `cloudfront` when its columns are CloudFront's, else
+//!    `w3c`) and no candidate is tried: see `w3c.rs`.
 //! 3. When no candidate parses any line of a deciding sample, the held lines
 //!    are counted as unparsed ([`NO_FORMAT`] says why) and the next lines are
 //!    held and tried the same way: a log that starts with junk is still
@@ -27,6 +30,7 @@ use super::compiled::Format;
 use super::json::{FieldOverride, JsonFormat};
 use super::record::Scratch;
 use super::spec::FormatSpec;
+use super::w3c;
 
 /// The detection result: which format, and how well it fit the sample.
 #[derive(Debug)]
@@ -183,6 +187,9 @@ pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
     if sample.is_empty() {
         return None;
     }
+    if let Some(d) = headed(&sample) {
+        return Some(d);
+    }
     let mut specs: Vec<FormatSpec> = Vec::new();
     let jsonish = sample.iter().filter(|l| l.first() == Some(&b'{')).count();
     if jsonish * 2 >= sample.len() {
@@ -221,4 +228,18 @@ pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
         }
     }
     best
+}
+
+/// A log that names its own columns in header lines (W3C extended: IIS,
+/// CloudFront, any `#Fields:` file) is recognised by its first line, a W3C
+/// directive, before any candidate is tried: no other format's line starts
+/// that way, and its data lines parse only under the header.
+fn headed(sample: &[&[u8]]) -> Option<Detected> {
+    let (flavour, matched) = w3c::sniff(sample)?;
+    let format = Format::compile(&FormatSpec::W3c(flavour), &[]).ok()?;
+    Some(Detected {
+        format,
+        matched,
+        sampled: sample.len(),
+    })
 }

@@ -18,11 +18,14 @@ pub mod scan;
 mod spec;
 pub mod template;
 pub mod value;
+pub mod w3c;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod w3c_tests;
 
-pub use compiled::Format;
+pub use compiled::{Format, Header};
 pub use json::FieldOverride;
 pub use record::{ErrorKind, Odd, Record, Scratch, TimeCache};
 pub use spec::{FormatError, FormatSpec, PRESETS};

@@ -20,7 +20,10 @@
 //! in place, unless `start` would rather see them with the lines after
 //! them ([`Decision::Wait`]): then they are carried to the next block. The
 //! lines set aside go out as one [`Block::Undecided`]. This module never
-//! parses: it hands each block out with what `start` decided for its input.
+//! parses: it hands each block out with what `start` decided for its input,
+//! as changed since by the caller's [`Blocks::follow`], if any, from the
+//! blocks handed out before (a log whose header lines change how the lines
+//! after them read).
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -160,6 +163,10 @@ pub enum Decision<P> {
 /// block's first lines, the input's last).
 pub type Start<'a, P> = dyn FnMut(&BatchInput, &[u8], bool) -> Decision<P> + Send + 'a;
 
+/// What the caller decides for an input's next blocks from the block just
+/// handed out read as `P`: `None` to keep `P` (see [`Blocks::follow`]).
+pub type Follow<'a, P> = dyn FnMut(&P, &[u8]) -> Option<P> + Send + 'a;
+
 /// The inputs, read in order, one block per call, by whichever worker is
 /// free.
 pub struct Blocks<'a, P> {
@@ -169,6 +176,7 @@ pub struct Blocks<'a, P> {
     /// The start of a line cut at the end of the previous block.
     carry: Vec<u8>,
     start: Box<Start<'a, P>>,
+    follow: Option<Box<Follow<'a, P>>>,
     /// Each input read so far: its name, and what `start` decided (`None`
     /// for an input without a line).
     started: Vec<(String, Option<P>)>,
@@ -209,10 +217,23 @@ impl<'a, P: Clone> Blocks<'a, P> {
             current: None,
             carry: Vec::new(),
             start,
+            follow: None,
             started: Vec::new(),
             failures,
             handed: 0,
         }
+    }
+
+    /// Lets what the caller decided for an input change from block to
+    /// block: after each block of lines goes out read as `P`, `follow` is
+    /// shown its lines and may give the value the input's next blocks go
+    /// out with (a log whose header lines change how the lines after them
+    /// read: the header in force at each block's start must be known to the
+    /// worker that parses it, whichever block it read before). Called
+    /// under the reader's turn, so keep it cheap.
+    pub fn follow(mut self, follow: Box<Follow<'a, P>>) -> Blocks<'a, P> {
+        self.follow = Some(follow);
+        self
     }
 
     /// Each input's name and what `start` decided for it (`None`: it had
@@ -336,6 +357,11 @@ impl<'a, P: Clone> Blocks<'a, P> {
                         }
                     }
                 };
+                if let (Some(follow), Block::Lines { parser, .. }) = (&mut self.follow, &block)
+                    && let Some(next) = follow(parser, &buf[..len])
+                {
+                    cur.parser = Some(next);
+                }
                 self.carry.extend_from_slice(&buf[len..filled]);
                 if at_end && len == filled {
                     self.end_source();

@@ -55,6 +55,8 @@ struct JsonInput<'a> {
     detected: Option<JsonDetected>,
     lines: u64,
     requests: u64,
+    /// W3C directives (`#Fields:`, …): neither requests nor errors.
+    header_lines: u64,
     parse_errors: u64,
     errors: std::collections::BTreeMap<&'static str, u64>,
     /// Requests counted without a timer or timestamp they had, every kind.
@@ -227,6 +229,7 @@ fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
                     .map(|(matched, sampled)| JsonDetected { matched, sampled }),
                 lines: st.lines,
                 requests: st.requests,
+                header_lines: st.headers,
                 parse_errors: st.error_total(),
                 errors: ErrorKind::ALL
                     .iter()
