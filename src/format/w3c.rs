@@ -222,6 +222,9 @@ impl W3cFormat {
             Flavour::W3c => memchr::memchr(b'\t', line).is_some(),
         };
         let (mut date, mut time, mut method): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
+        // Where `date` and `time` are in the line: side by side (IIS,
+        // CloudFront), they are one key of the time cache.
+        let (mut date_at, mut time_end) = (usize::MAX, 0);
         let (mut stem, mut query, mut uri): (Option<&[u8]>, &[u8], Option<&[u8]>) =
             (None, b"-", None);
         let (mut status, mut bytes, mut taken): (Option<&[u8]>, Option<&[u8]>, &[u8]) =
@@ -240,8 +243,14 @@ impl W3cFormat {
             let v = &line[at..end];
             match col {
                 Col::Skip => {}
-                Col::Date => date = v,
-                Col::Time => time = v,
+                Col::Date => {
+                    date = v;
+                    date_at = at;
+                }
+                Col::Time => {
+                    time = v;
+                    time_end = end;
+                }
                 Col::Method => method = v,
                 Col::Stem => stem = Some(v),
                 Col::Query => query = v,
@@ -266,13 +275,17 @@ impl W3cFormat {
             Ok(v) => (v, false),
             Err(_) => (None, true),
         };
-        let (when, bad_time) = match (date, time) {
-            (b"", b"") => (None, false),
-            (d, t) => match date_time(d, t) {
-                Some(s) => (Some(s), false),
-                None => (None, true),
-            },
+        let when = match (date, time) {
+            (b"", b"") => None,
+            // Consecutive lines mostly share their second: parsed once.
+            (d, t) if date_at + d.len() + 1 + t.len() == time_end => {
+                scratch.time.get(&line[date_at..time_end], |raw| {
+                    date_time(&raw[..d.len()], &raw[d.len() + 1..])
+                })
+            }
+            (d, t) => date_time(d, t),
         };
+        let bad_time = when.is_none() && !(date.is_empty() && time.is_empty());
         let method: &[u8] = if method == b"-" { b"" } else { method };
         let target: &'a [u8] = match (stem, uri) {
             (Some(stem), _) if query == b"-" || query.is_empty() => stem,
