@@ -68,6 +68,7 @@ def main():
     for name, preset in PRESET_OF.items():
         write("format_preset", bytes([PRESETS.index(preset)]) + head(name))
     write("format_preset", bytes([PRESETS.index("combined_rt")]) + bad_lines("mixed-bad.log"))
+    w3c_seeds()
     for name, fmt in APACHE.items():
         write("format_apache", fmt.encode() + b"\n" + head(name))
     write("format_apache", b'LogFormat "%h %t \\"%r\\" %>s %T" short\n' + head("apache-common.log", 1))
@@ -126,6 +127,20 @@ def main():
         b"GET /nothing?x=1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
     ]:
         write("http", req)
+
+
+# Preset index in Flavour::PRESETS (src/format/w3c.rs).
+W3C = {"w3c.log": 0, "iis.log": 1, "cloudfront.log": 2}
+
+
+def w3c_seeds():
+    """format_w3c: the preset byte, then the sample's headers and first
+    lines; IIS's restart (its second header) too."""
+    for name, pick in W3C.items():
+        write("format_w3c", bytes([pick]) + head(name, 8))
+    lines = (SAMPLES / "iis.log").read_bytes().splitlines(keepends=True)
+    restart = next(i for i, l in enumerate(lines) if i > 0 and l.startswith(b"#Software"))
+    write("format_w3c", bytes([1]) + b"".join(lines[restart - 2:restart + 7]))
 
 
 if __name__ == "__main__":
