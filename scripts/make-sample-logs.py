@@ -229,6 +229,7 @@ def main():
     }
 
     w3c_samples(out, recs, exp)
+    messy_sample(out, recs, exp)
 
     with open(out("expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
@@ -325,6 +326,58 @@ def w3c_samples(out, recs, exp):
         "lines": len(recs) + 4,
         "header_lines": 4,
     }
+
+
+def messy_sample(out, recs, exp):
+    """sample-logs/messy.log: one file of many shapes, as real files are
+    (README, "Messy files"): combined lines, with an IPv6 or `-` client on
+    some and the request `-` (408) on others; common lines; a vhost
+    without port first; nginx's `main` (a trailing "$http_x_forwarded_for");
+    the client as a list of three, bare or quoted; a bare `-` for referer
+    and user agent. Each shape is a variant routetop reads by its own
+    template; the figures count which shape each line is."""
+    shapes = (["combined"] * 10 + ["common"] * 2 + ["vhost+combined"] * 2 + ["main"] * 2
+              + ["combined (client list)", "combined (quoted client)", "combined (bare -)", "no request"])
+    lines, counted, variants = [], [], {}
+    for i, r in enumerate(recs):
+        shape = shapes[i % len(shapes)]
+        ip = r["ip"]
+        if shape == "combined" and i % 40 == 3:
+            ip = "2001:db8::%x" % (i % 65536)
+        elif shape == "combined" and i % 40 == 5:
+            ip = "-"
+        req = f'{r["method"]} {r["target"]} {r["proto"]}'
+        status, size, target = r["status"], r["bytes"], r["target"]
+        if shape == "no request":
+            req, status, size, target = "-", 408, 0, None
+        head = f'- - [{r["time"]}] "{req}" {status} {size}'
+        tail = f'"{r["ref"]}" "{r["ua"]}"'
+        if shape == "common":
+            line = f"{ip} {head}"
+        elif shape == "vhost+combined":
+            line = f"shop.example.com {ip} {head} {tail}"
+        elif shape == "main":
+            line = f'{ip} {head} {tail} "198.51.100.{i % 250}, 10.0.0.1"'
+        elif shape == "combined (client list)":
+            line = f"{ip}, 10.0.0.2, 127.0.0.1 {head} {tail}"
+        elif shape == "combined (quoted client)":
+            line = f'"{ip}, 10.0.0.2, 127.0.0.1" {head} {tail}'
+        elif shape == "combined (bare -)":
+            line = f"{ip} {head} - -"
+        else:  # combined, and the request `-` in it
+            line = f"{ip} {head} {tail}"
+        lines.append(line)
+        # A quoted list is a list: the field takes any bytes up to ` - `.
+        v = {"no request": "combined", "combined (quoted client)": "combined (client list)"}.get(shape, shape)
+        variants[v] = variants.get(v, 0) + 1
+        counted.append(r | {"status": status, "bytes": size, "target": target or "-"})
+    write(out("messy.log"), lines)
+    e = expected(counted, timed=False)
+    routes = {}
+    for r in counted:
+        route = "(no request)" if r["target"] == "-" else route_of(r["target"])
+        routes[route] = routes.get(route, 0) + 1
+    exp["messy.log"] = e | {"routes": dict(sorted(routes.items())), "variants": variants}
 
 
 if __name__ == "__main__":

@@ -357,6 +357,7 @@ fn check(case: &Case) {
                     i.requests,
                     i.errors,
                     i.odd,
+                    i.variants.clone(),
                     i.samples.clone(),
                 )
             })

@@ -112,6 +112,19 @@ fn sample_logs_give_exact_counts() {
         if let Some(f) = exp.get("format").and_then(Value::as_str) {
             assert_eq!(input["format"], f, "{name}: detected format");
         }
+        // A messy file's variants: the requests each shape took.
+        let variants: BTreeMap<String, u64> = input["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["format"].as_str().unwrap().to_string(), u(&v["requests"])))
+            .collect();
+        let want: BTreeMap<String, u64> = exp
+            .get("variants")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), u(v))).collect())
+            .unwrap_or_default();
+        assert_eq!(variants, want, "{name}: requests by variant");
         // Entries add up to routes, routes to totals.
         let entry_sum: u64 = r["entries"]
             .as_array()

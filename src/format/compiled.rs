@@ -19,7 +19,16 @@ enum Kind {
     Json(JsonFormat),
     Regex(RegexFormat),
     W3c(W3cFormat),
+    /// Several line templates, each line parsed by the first that fits
+    /// (a messy file: `common` and `combined` mixed, a vhost on some lines,
+    /// a `log_format` changed mid-file). Templates only: their records
+    /// borrow the line alone, so a failed try leaves nothing behind.
+    Variants(Vec<(String, Template)>),
 }
+
+/// The most variants one format holds: detection adds one per part of the
+/// sample the others do not fit, and a messy file has a few.
+pub const MAX_VARIANTS: usize = 8;
 
 /// A header line of a format whose lines carry their own header (W3C
 /// extended): counted as a header line, not parsed.
@@ -121,6 +130,47 @@ impl Format {
         }
     }
 
+    /// One format of several line templates (`parts`, formats compiled
+    /// from presets or format strings), each line parsed by the first that
+    /// fits ([`Scratch::variant`] says which). `None` when a part is not a
+    /// line template or there are more than [`MAX_VARIANTS`].
+    pub fn variants(parts: Vec<Format>) -> Option<Format> {
+        if parts.len() > MAX_VARIANTS {
+            return None;
+        }
+        let name = parts
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let templates = parts
+            .into_iter()
+            .map(|p| match p.kind {
+                Kind::Template(t) => Some((p.name, t)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Format {
+            name,
+            kind: Kind::Variants(templates),
+        })
+    }
+
+    /// Whether the format is one line template (a preset, an nginx or
+    /// Apache format string): what a variant can be.
+    pub(super) fn is_template(&self) -> bool {
+        matches!(self.kind, Kind::Template(_))
+    }
+
+    /// The names of the variants, in the order they are tried; empty for a
+    /// format of one kind of line.
+    pub fn variant_names(&self) -> Vec<&str> {
+        match &self.kind {
+            Kind::Variants(v) => v.iter().map(|(n, _)| n.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// How the format is shown to users (`combined_rt`, `nginx '...'`).
     pub fn name(&self) -> &str {
         &self.name
@@ -170,6 +220,7 @@ impl Format {
             Kind::Json(j) => j.has_latency(),
             Kind::Regex(r) => r.has_latency(),
             Kind::W3c(w) => w.has_latency(),
+            Kind::Variants(v) => v.iter().any(|(_, t)| t.has_latency()),
         }
     }
 
@@ -179,6 +230,7 @@ impl Format {
             Kind::Json(j) => j.has_upstream(),
             Kind::Regex(r) => r.has_upstream(),
             Kind::W3c(_) => false,
+            Kind::Variants(v) => v.iter().any(|(_, t)| t.has_upstream()),
         }
     }
 
@@ -214,6 +266,20 @@ impl Format {
             Kind::Json(j) => j.parse(line, scratch),
             Kind::Regex(r) => r.parse(line, scratch),
             Kind::W3c(w) => w.parse(line, scratch, scan),
+            Kind::Variants(v) => {
+                let mut first = ErrorKind::NoMatch;
+                for (i, (_, t)) in v.iter().enumerate() {
+                    match t.parse(line, &mut scratch.time, scan) {
+                        Ok(r) => {
+                            scratch.variant = i as u8;
+                            return Ok(r);
+                        }
+                        Err(e) if i == 0 => first = e,
+                        Err(_) => {}
+                    }
+                }
+                Err(first)
+            }
         }
     }
 
@@ -226,6 +292,13 @@ impl Format {
         match &self.kind {
             Kind::Template(t) => t.explain(line),
             Kind::W3c(w) => w.explain(line),
+            Kind::Variants(v) => {
+                let whys: Vec<String> = v
+                    .iter()
+                    .map(|(n, t)| format!("{n}: {}", t.explain(line)))
+                    .collect();
+                format!("fits no variant ({})", whys.join("; "))
+            }
             _ => {
                 let mut s = Scratch::default();
                 match self.parse(line, &mut s) {

@@ -26,7 +26,7 @@
 //!    read. `--once` fails the run, saying so, when an input ends without a
 //!    format found.
 
-use super::compiled::Format;
+use super::compiled::{Format, MAX_VARIANTS};
 use super::json::{FieldOverride, JsonFormat};
 use super::record::Scratch;
 use super::spec::FormatSpec;
@@ -60,6 +60,54 @@ const CANDIDATES: &[&str] = &[
 
 /// A non-preset shape seen in real deployments, tried last.
 const EXTRA: &[&str] = &["$remote_addr-[$time_local]-$request-$status-$request_time"];
+
+/// Shapes of messy real files, tried after the presets (a file of one of
+/// them is read as it; in a mixed file they are variants for the lines the
+/// others do not fit): the client field as a list (`10.0.0.2, 10.0.0.1`,
+/// what a proxy chain logs in `$http_x_forwarded_for`), quoted or not
+/// (the field takes any bytes up to ` - `), and a bare `-` for the
+/// referer and user agent.
+const MESSY: &[(&str, &str)] = &[
+    (
+        "combined (client list)",
+        r#"$remote_addr, $http_x_forwarded_for - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#,
+    ),
+    (
+        "combined (bare -)",
+        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent - -"#,
+    ),
+];
+
+/// Apache's vhost formats without the port (`%v` alone), tried last:
+/// `vcombined` has `%v:%p`.
+const EXTRA_APACHE: &[(&str, &str)] = &[
+    (
+        "vhost+combined",
+        r#"%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#,
+    ),
+    ("vhost+common", r#"%v %h %l %u %t "%r" %>s %b"#),
+];
+
+/// [`EXTRA_APACHE`] compiled, under their names.
+fn extra_apache() -> impl Iterator<Item = Format> {
+    named(EXTRA_APACHE, |s| FormatSpec::Apache(s.to_string()))
+}
+
+/// [`MESSY`] compiled, under their names.
+fn messy() -> impl Iterator<Item = Format> {
+    named(MESSY, |s| FormatSpec::Nginx(s.to_string()))
+}
+
+fn named(
+    list: &'static [(&'static str, &'static str)],
+    spec: fn(&str) -> FormatSpec,
+) -> impl Iterator<Item = Format> {
+    list.iter().filter_map(move |(name, s)| {
+        let mut f = Format::compile(&spec(s), &[]).ok()?;
+        f.set_name(name.to_string());
+        Some(f)
+    })
+}
 
 /// Bytes of held lines after which an input stops waiting for more:
 /// whatever the sample is then, it decides.
@@ -227,7 +275,107 @@ pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
             }
         }
     }
-    best
+    if best.as_ref().is_none_or(|b| b.matched < sample.len()) {
+        // The messy shapes first: a vhost without port fits a client
+        // list of two (`10.0.0.2, 10.0.0.1 - -`), a list never a vhost.
+        for format in messy().chain(extra_apache()) {
+            let matched = sample
+                .iter()
+                .filter(|l| format.parse(l, &mut scratch).is_ok())
+                .count();
+            if matched > 0 && best.as_ref().is_none_or(|b| matched > b.matched) {
+                best = Some(Detected {
+                    format,
+                    matched,
+                    sampled: sample.len(),
+                });
+            }
+        }
+    }
+    best.map(|b| with_variants(b, &sample))
+}
+
+/// Adds to `chosen`, while lines are `left` and there is room, the
+/// candidate of `others` that parses the most of them (the earliest of
+/// equals), and drops the lines it parses.
+fn add_variants(
+    chosen: &mut Vec<Format>,
+    others: &mut Vec<Format>,
+    left: &mut Vec<&[u8]>,
+    scratch: &mut Scratch,
+) {
+    while !left.is_empty() && chosen.len() < MAX_VARIANTS {
+        let mut pick: Option<(usize, usize)> = None;
+        for (i, f) in others.iter().enumerate() {
+            let n = left.iter().filter(|l| f.parse(l, scratch).is_ok()).count();
+            if n > 0 && pick.is_none_or(|(_, best)| n > best) {
+                pick = Some((i, n));
+            }
+        }
+        let Some((i, _)) = pick else {
+            return;
+        };
+        let f = others.remove(i);
+        left.retain(|l| f.parse(l, scratch).is_err());
+        chosen.push(f);
+    }
+}
+
+/// The line templates a messy file's variants are chosen from, in order of
+/// preference: every candidate `auto` tries.
+fn template_candidates() -> Vec<Format> {
+    CANDIDATES
+        .iter()
+        .map(|n| FormatSpec::parse(n).expect("preset"))
+        .chain(EXTRA.iter().map(|s| FormatSpec::Nginx(s.to_string())))
+        .filter_map(|spec| Format::compile(&spec, &[]).ok())
+        .collect()
+}
+
+/// A messy file: when the best format leaves lines of the sample unparsed,
+/// the candidate that parses most of those is added as a variant, and so
+/// on, up to `MAX_VARIANTS` or until every line fits; each line is then
+/// parsed by the first variant that fits it (`Format::variants`). Line
+/// templates only (`common` and `combined` mixed, a vhost on some lines, a
+/// trailing field on others, a `log_format` changed mid-file). A variant
+/// is added only for lines no variant before it parses, so a file of one
+/// format stays that format.
+fn with_variants(best: Detected, sample: &[&[u8]]) -> Detected {
+    if best.matched == best.sampled || !best.format.is_template() {
+        return best;
+    }
+    let mut scratch = Scratch::default();
+    let mut left: Vec<&[u8]> = sample
+        .iter()
+        .copied()
+        .filter(|l| best.format.parse(l, &mut scratch).is_err())
+        .collect();
+    let mut chosen = vec![best.format];
+    // The presets first, then the messy shapes, then the vhosts without
+    // port, which fit a client list of two too (`10.0.0.2, 10.0.0.1 - -`:
+    // vhost `10.0.0.2,`): each takes only the lines the ones before left.
+    for mut others in [
+        template_candidates(),
+        messy().collect(),
+        extra_apache().collect(),
+    ] {
+        add_variants(&mut chosen, &mut others, &mut left, &mut scratch);
+    }
+    let matched = best.sampled - left.len();
+    let sampled = best.sampled;
+    if chosen.len() == 1 {
+        let format = chosen.pop().expect("one");
+        return Detected {
+            format,
+            matched,
+            sampled,
+        };
+    }
+    Detected {
+        format: Format::variants(chosen).expect("templates, at most MAX_VARIANTS"),
+        matched,
+        sampled,
+    }
 }
 
 /// A log that names its own columns in header lines (W3C extended: IIS,

@@ -21,11 +21,13 @@ pub mod value;
 pub mod w3c;
 
 #[cfg(test)]
+mod messy_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod w3c_tests;
 
-pub use compiled::{Format, Header};
+pub use compiled::{Format, Header, MAX_VARIANTS};
 pub use json::FieldOverride;
 pub use record::{ErrorKind, Odd, Record, Scratch, TimeCache};
 pub use spec::{FormatError, FormatSpec, PRESETS};

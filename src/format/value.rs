@@ -445,8 +445,10 @@ pub fn parse_any_time(b: &[u8]) -> Option<i64> {
 /// Splits an HTTP request line `METHOD SP target SP HTTP/x.y` into method and
 /// target. The target may itself contain spaces (malformed requests are
 /// logged as received), so it runs to the last space when the line ends in a
-/// protocol. A line that is not a request (`-`, TLS bytes on a plain port)
-/// gives an empty method and target, which the router maps to `(invalid)`.
+/// protocol. The request `-` (no request was read) gives `-` and `-`,
+/// which the router names `(no request)`; anything else that is not a
+/// request (TLS bytes on a plain port) gives an empty method and target,
+/// which the router maps to `(invalid)`.
 #[inline(always)]
 pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
     // Most requests are GETs: one compare instead of the search and the
@@ -455,6 +457,12 @@ pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
         3
     } else {
         let Some(sp) = line.iter().take(25).position(|&c| c == b' ') else {
+            // nginx logs a connection closed before any request (408, 400)
+            // with the request `-`: method `-`, and a target the router
+            // names `(no request)`.
+            if line == b"-" {
+                return (b"-", b"-");
+            }
             return (b"", b"");
         };
         let method = &line[..sp];
@@ -664,7 +672,8 @@ mod tests {
                 "/a",
             ),
             ("ABCDEFGHIJKLMNOPQRSTUVWXY /a HTTP/1.1", "", ""),
-            ("-", "", ""),
+            // No request read: the router names it `(no request)`.
+            ("-", "-", "-"),
             ("\\x16\\x03\\x01 x", "", ""),
             ("", "", ""),
         ];

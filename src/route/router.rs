@@ -13,6 +13,10 @@ use crate::format::regexfmt::one_line_error;
 /// Route of lines whose request is not a request (`-`, TLS on a plain port).
 pub const INVALID_ROUTE: &str = "(invalid)";
 
+/// The route of the request `-`: the connection closed before a request
+/// was read (nginx's 408 and 400 lines).
+pub const NO_REQUEST_ROUTE: &str = "(no request)";
+
 /// A user rule as written: `REGEX=TEMPLATE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteRule {
@@ -127,6 +131,10 @@ impl Router {
     /// Writes the route of `target` into `out` (cleared first).
     pub fn route(&self, target: &[u8], out: &mut Vec<u8>) {
         out.clear();
+        if target == b"-" {
+            out.extend_from_slice(NO_REQUEST_ROUTE.as_bytes());
+            return;
+        }
         let Some(path) = path_of(target) else {
             out.extend_from_slice(INVALID_ROUTE.as_bytes());
             return;

@@ -213,6 +213,12 @@ fn source_report((name, parser): (String, Option<SourceFormat>)) -> SourceReport
             detected: p.detected,
             has_latency: p.format.has_latency(),
             has_upstream: p.format.has_upstream(),
+            variants: p
+                .format
+                .variant_names()
+                .into_iter()
+                .map(String::from)
+                .collect(),
         },
         None => SourceReport {
             name,

@@ -20,7 +20,8 @@ fn templating_table() {
         ("/api/users/123#frag", "/api/users/:id"),
         ("/", "/"),
         ("", "(invalid)"),
-        ("-", "(invalid)"),
+        // The request `-`: no request was read (nginx's 408).
+        ("-", "(no request)"),
         ("*", "*"),
         ("/a//b/", "/a//b/"),
         (

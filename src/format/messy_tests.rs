@@ -1,0 +1,211 @@
+//! Messy real files (README, "Messy files"): several shapes in one file
+//! read as one format of variants, each line by the first that fits, and
+//! the client, referer, user-agent and request values real files hold.
+
+use proptest::prelude::*;
+
+use super::compiled::Format;
+use super::detect;
+use super::record::Scratch;
+
+const TS: &str = "[10/Mar/2024:00:00:00 +0000]";
+
+/// Detects the format of `lines` and parses each: the format's name, and
+/// per line `Some((variant, target, status))` or `None` when bad.
+/// A parsed line: the variant that took it, its target and status.
+type Took = (String, String, u16);
+
+fn read(lines: &[String]) -> (String, Vec<Option<Took>>) {
+    let sample: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let d = detect::detect(&sample, &[]).expect("a format");
+    let names: Vec<String> = d
+        .format
+        .variant_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let mut s = Scratch::default();
+    let out = lines
+        .iter()
+        .map(|l| {
+            let r = d.format.parse(l.as_bytes(), &mut s).ok()?;
+            let (target, status) = (String::from_utf8_lossy(r.target).into_owned(), r.status);
+            let v = std::mem::take(&mut s.variant) as usize;
+            let variant = names
+                .get(v)
+                .cloned()
+                .unwrap_or_else(|| d.format.name().into());
+            Some((variant, target, status))
+        })
+        .collect();
+    (d.format.name().to_string(), out)
+}
+
+fn combined(client: &str, path: &str) -> String {
+    format!(r#"{client} - - {TS} "GET {path} HTTP/1.1" 200 5 "-" "curl/8""#)
+}
+
+#[test]
+fn a_file_of_one_format_gets_no_variants() {
+    let lines: Vec<String> = (0..10)
+        .map(|i| combined("10.0.0.1", &format!("/a/{i}")))
+        .collect();
+    let (name, out) = read(&lines);
+    assert_eq!(name, "combined");
+    assert!(
+        out.iter()
+            .all(|r| r.as_ref().is_some_and(|(v, _, _)| v == "combined"))
+    );
+}
+
+#[test]
+fn common_and_combined_mixed_are_two_variants_each_line_by_the_first_that_fits() {
+    let lines = vec![
+        combined("10.0.0.1", "/a"),
+        format!(r#"10.0.0.1 - - {TS} "GET /b HTTP/1.1" 404 5"#),
+        combined("10.0.0.1", "/c"),
+        format!(r#"shop.example.com 10.0.0.1 - - {TS} "GET /d HTTP/1.1" 200 5 "-" "x""#),
+        format!(r#"shop.example.com:443 10.0.0.1 - - {TS} "GET /e HTTP/1.1" 200 5 "-" "x""#),
+        format!(r#"10.0.0.1 - - {TS} "GET /f HTTP/1.1" 200 5 "-" "x" "203.0.113.7""#),
+        // nginx's `combined` before and after a `log_format` that added
+        // `$request_time`.
+        format!(r#"10.0.0.1 - - {TS} "GET /g HTTP/1.1" 200 5 "-" "x" 0.005"#),
+    ];
+    let (name, out) = read(&lines);
+    // Variants in order of lines taken, then of preference.
+    assert_eq!(
+        name,
+        "combined + combined_rt + main + vcombined + common + vhost+combined"
+    );
+    let got: Vec<(String, String, u16)> = out.into_iter().map(Option::unwrap).collect();
+    let want = [
+        ("combined", "/a", 200),
+        ("common", "/b", 404),
+        ("combined", "/c", 200),
+        ("vhost+combined", "/d", 200),
+        ("vcombined", "/e", 200),
+        ("main", "/f", 200),
+        ("combined_rt", "/g", 200),
+    ];
+    let want: Vec<(String, String, u16)> = want
+        .iter()
+        .map(|(v, t, s)| (v.to_string(), t.to_string(), *s))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn client_lists_ipv6_dash_and_bare_dash_referer_are_read() {
+    let lines = vec![
+        combined("10.0.0.1", "/a"),
+        combined("2001:db8::1", "/b"),
+        combined("-", "/c"),
+        combined("10.0.0.2, 10.0.0.1, 127.0.0.1", "/d"),
+        combined(r#""10.0.0.2, 10.0.0.1""#, "/e"),
+        format!(r#"10.0.0.1 - - {TS} "GET /f HTTP/1.1" 200 5 - -"#),
+        format!(r#"10.0.0.1 - - {TS} "-" 408 0 "-" "-""#),
+    ];
+    let (name, out) = read(&lines);
+    assert_eq!(
+        name,
+        "combined + combined (client list) + combined (bare -)"
+    );
+    let got: Vec<(String, String)> = out
+        .into_iter()
+        .map(|r| {
+            let (v, t, _) = r.unwrap();
+            (v, t)
+        })
+        .collect();
+    let want = [
+        ("combined", "/a"),
+        ("combined", "/b"),
+        ("combined", "/c"),
+        ("combined (client list)", "/d"),
+        // Quoted: the quotes go with the first and last address.
+        ("combined (client list)", "/e"),
+        ("combined (bare -)", "/f"),
+        // The request `-`: target `-`, which the router names
+        // `(no request)` (route/tests).
+        ("combined", "-"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(v, t)| (v.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_line_no_variant_fits_is_a_bad_line() {
+    let lines = vec![
+        combined("10.0.0.1", "/a"),
+        format!(r#"10.0.0.1 - - {TS} "GET /b HTTP/1.1" 404 5"#),
+        "garbage".to_string(),
+    ];
+    let (name, out) = read(&lines);
+    assert_eq!(name, "combined + common");
+    assert_eq!(out[2], None);
+    let f: Format = detect::detect(&lines.iter().map(|l| l.as_bytes()).collect::<Vec<_>>(), &[])
+        .unwrap()
+        .format;
+    assert!(
+        f.explain(b"garbage")
+            .starts_with("fits no variant (combined: ")
+    );
+}
+
+/// The shapes a messy line may take, with the variant that reads it.
+fn shape_line(shape: u8, i: usize, status: u16) -> (String, &'static str) {
+    let head = format!(r#"- - {TS} "GET /p/{i} HTTP/1.1" {status} {i}"#);
+    match shape % 6 {
+        0 => (format!(r#"10.0.0.{} {head} "-" "ua""#, i % 250), "combined"),
+        1 => (format!("10.0.0.1 {head}"), "common"),
+        2 => (
+            format!(r#"site{}.example 10.0.0.1 {head} "-" "ua""#, i % 3),
+            "vhost+combined",
+        ),
+        3 => (
+            format!(r#"10.0.0.1 {head} "-" "ua" "198.51.100.1""#),
+            "main",
+        ),
+        4 => (
+            format!(r#"10.0.0.9, 10.0.0.8, 127.0.0.1 {head} "-" "ua""#),
+            "combined (client list)",
+        ),
+        _ => (format!("10.0.0.1 {head} - -"), "combined (bare -)"),
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::props::config(200))]
+
+    /// Any mix of the shapes (each present in the sample): every line is
+    /// counted, by the variant of its shape, with its own target and
+    /// status; a file of one shape is that format alone.
+    #[test]
+    fn every_line_of_a_mix_is_read_by_its_shapes_variant(
+        shapes in proptest::collection::vec(0u8..6, 1..60),
+        statuses in proptest::collection::vec(prop_oneof![Just(200u16), Just(404), Just(503), Just(408)], 60),
+    ) {
+        let lines: Vec<(String, &str)> = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| shape_line(s, i, statuses[i]))
+            .collect();
+        let text: Vec<String> = lines.iter().map(|(l, _)| l.clone()).collect();
+        let (name, out) = read(&text);
+        let mut kinds: Vec<&str> = lines.iter().map(|(_, v)| *v).collect();
+        kinds.sort();
+        kinds.dedup();
+        if kinds.len() == 1 {
+            prop_assert_eq!(name.as_str(), kinds[0]);
+        }
+        for (i, ((_, want), got)) in lines.iter().zip(out).enumerate() {
+            let (variant, target, status) = got.expect("every line parses");
+            prop_assert_eq!(variant.as_str(), *want, "line {}", i);
+            prop_assert_eq!(target, format!("/p/{i}"));
+            prop_assert_eq!(status, statuses[i]);
+        }
+    }
+}
