@@ -139,6 +139,18 @@ pub struct Args {
     #[arg(long = "json-field", value_name = "FIELD=PATH[:UNIT]")]
     pub json_fields: Vec<FieldOverride>,
 
+    /// Strip what REGEX matches at the start of every line before it is
+    /// parsed (a log shipper's prefix routetop does not recognise by
+    /// itself; docker compose, kubectl --prefix/--timestamps and syslog
+    /// prefixes are stripped without it).
+    #[arg(
+        long,
+        env = "ROUTETOP_STRIP_PREFIX",
+        hide_env_values = true,
+        value_name = "REGEX"
+    )]
+    pub strip_prefix: Option<String>,
+
     /// Lines longer than this many bytes are counted as parse errors.
     #[arg(
         long,

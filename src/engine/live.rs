@@ -44,6 +44,7 @@ use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
 use crate::format::detect::{self, NO_FORMAT, Verdict};
+use crate::format::prefix::Strip;
 use crate::format::scan::lines;
 use crate::format::{FieldOverride, Format, Header};
 use crate::route::{RouteId, Router};
@@ -75,6 +76,9 @@ pub struct LiveConfig {
     pub formats: Vec<Option<Arc<Format>>>,
     /// JSON field overrides, for detecting `auto` inputs.
     pub json: Vec<FieldOverride>,
+    /// `--strip-prefix`, for `auto` inputs' detection (given formats
+    /// strip it themselves).
+    pub strip: Option<Strip>,
     /// Assign requests to steps by their log timestamps instead of by
     /// arrival (useful when replaying a file with `--from-start`).
     pub log_time: bool,
@@ -256,12 +260,13 @@ impl LiveEngine {
     /// a format is found or the rest must wait.
     fn detect_pending(&mut self, source: SourceId, last: bool) {
         let json = self.cfg.json.clone();
+        let strip = self.cfg.strip.clone();
         loop {
             let s = self.source(source);
             if s.format.is_some() || s.pending.is_empty() {
                 return;
             }
-            match detect::detect_start(&s.pending, &json, last) {
+            match detect::detect_start_with(&s.pending, &json, last, strip.as_ref()) {
                 Verdict::Wait => return,
                 Verdict::Found(d) => {
                     s.format = Some(Arc::new(d.format));

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::json::{FieldOverride, JsonFormat};
+use super::prefix::Strip;
 use super::record::{ErrorKind, Record, Scratch};
 use super::regexfmt::RegexFormat;
 use super::scan;
@@ -24,6 +25,8 @@ enum Kind {
     /// a `log_format` changed mid-file). Templates only: their records
     /// borrow the line alone, so a failed try leaves nothing behind.
     Variants(Vec<(String, Template)>),
+    /// A format whose lines come after a shipper's prefix, stripped first.
+    Prefixed(Strip, Box<Format>),
 }
 
 /// The most variants one format holds: detection adds one per part of the
@@ -156,6 +159,14 @@ impl Format {
         })
     }
 
+    /// `inner` on lines after the prefix `strip` says.
+    pub fn prefixed(strip: Strip, inner: Format) -> Format {
+        Format {
+            name: format!("{} (after a {} prefix)", inner.name, strip.name()),
+            kind: Kind::Prefixed(strip, Box::new(inner)),
+        }
+    }
+
     /// Whether the format is one line template (a preset, an nginx or
     /// Apache format string): what a variant can be.
     pub(super) fn is_template(&self) -> bool {
@@ -167,6 +178,7 @@ impl Format {
     pub fn variant_names(&self) -> Vec<&str> {
         match &self.kind {
             Kind::Variants(v) => v.iter().map(|(n, _)| n.as_str()).collect(),
+            Kind::Prefixed(_, inner) => inner.variant_names(),
             _ => Vec::new(),
         }
     }
@@ -194,12 +206,26 @@ impl Format {
     /// starting with `#` to [`Format::header`] first. Asked once per batch
     /// of lines, not per line.
     pub fn has_headers(&self) -> bool {
-        matches!(self.kind, Kind::W3c(_))
+        match &self.kind {
+            Kind::W3c(_) => true,
+            Kind::Prefixed(_, inner) => inner.has_headers(),
+            _ => false,
+        }
     }
 
     /// What a line is to a format with headers ([`Format::has_headers`]):
     /// `None` for a line to parse (and always for other formats).
     pub fn header(&self, line: &[u8]) -> Option<Header> {
+        if let Kind::Prefixed(strip, inner) = &self.kind {
+            let at = strip.len(line);
+            return Some(match inner.header(&line[at..])? {
+                Header::Line => Header::Line,
+                Header::Fields(f) => Header::Fields(Format {
+                    name: self.name.clone(),
+                    kind: Kind::Prefixed(strip.clone(), Box::new(f)),
+                }),
+            });
+        }
         let Kind::W3c(w) = &self.kind else {
             return None;
         };
@@ -221,6 +247,7 @@ impl Format {
             Kind::Regex(r) => r.has_latency(),
             Kind::W3c(w) => w.has_latency(),
             Kind::Variants(v) => v.iter().any(|(_, t)| t.has_latency()),
+            Kind::Prefixed(_, inner) => inner.has_latency(),
         }
     }
 
@@ -231,6 +258,7 @@ impl Format {
             Kind::Regex(r) => r.has_upstream(),
             Kind::W3c(_) => false,
             Kind::Variants(v) => v.iter().any(|(_, t)| t.has_upstream()),
+            Kind::Prefixed(_, inner) => inner.has_upstream(),
         }
     }
 
@@ -280,6 +308,10 @@ impl Format {
                 }
                 Err(first)
             }
+            Kind::Prefixed(strip, inner) => {
+                let at = strip.len(line);
+                inner.parse_scan(&line[at..], scratch, scan.skip(at))
+            }
         }
     }
 
@@ -292,6 +324,7 @@ impl Format {
         match &self.kind {
             Kind::Template(t) => t.explain(line),
             Kind::W3c(w) => w.explain(line),
+            Kind::Prefixed(strip, inner) => inner.explain(&line[strip.len(line)..]),
             Kind::Variants(v) => {
                 let whys: Vec<String> = v
                     .iter()

@@ -19,7 +19,11 @@
 //!    perfectly. A sample whose first line is a W3C directive (`#Software:`,
 //!    `#Version:`, `#Fields:`, …) is a W3C extended log (`iis` when IIS
 //!    wrote it, `cloudfront` when its columns are CloudFront's, else
-//!    `w3c`) and no candidate is tried: see `w3c.rs`.
+//!    `w3c`) and no candidate is tried: see `w3c.rs`. When the winner
+//!    leaves lines unparsed, the candidates that parse them are added as
+//!    variants (a messy file, [`with_variants`]); when lines start with a
+//!    log shipper's prefix (`prefix.rs`: docker compose, kubectl, syslog),
+//!    the sample is tried again without it, and wins when more of it fits.
 //! 3. When no candidate parses any line of a deciding sample, the held lines
 //!    are counted as unparsed ([`NO_FORMAT`] says why) and the next lines are
 //!    held and tried the same way: a log that starts with junk is still
@@ -28,6 +32,7 @@
 
 use super::compiled::{Format, MAX_VARIANTS};
 use super::json::{FieldOverride, JsonFormat};
+use super::prefix;
 use super::record::Scratch;
 use super::spec::FormatSpec;
 use super::w3c;
@@ -136,8 +141,19 @@ pub enum Verdict {
 /// ([`Verdict::Unknown`]) when `last` says no more lines will come or the
 /// data is [`ready`]; else [`Verdict::Wait`].
 pub fn detect_start(data: &[u8], json: &[FieldOverride], last: bool) -> Verdict {
+    detect_start_with(data, json, last, None)
+}
+
+/// [`detect_start`], every line's prefix `strip` (`--strip-prefix`)
+/// stripped first when given.
+pub fn detect_start_with(
+    data: &[u8],
+    json: &[FieldOverride],
+    last: bool,
+    strip: Option<&prefix::Strip>,
+) -> Verdict {
     let lines = window(data);
-    if let Some(d) = detect(&lines, json) {
+    if let Some(d) = detect_with(&lines, json, strip) {
         return Verdict::Found(d);
     }
     let sampled = sample_size(&lines);
@@ -226,12 +242,56 @@ fn is_blank(line: &[u8]) -> bool {
 /// Chooses the format that parses most of `lines` (blank lines ignored).
 /// `None` when nothing parses any line.
 pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
+    detect_with(lines, json, None)
+}
+
+/// [`detect`], every line's prefix `strip` (`--strip-prefix`) stripped
+/// first when given (then no known prefix is looked for).
+pub fn detect_with(
+    lines: &[&[u8]],
+    json: &[FieldOverride],
+    strip: Option<&prefix::Strip>,
+) -> Option<Detected> {
     let sample: Vec<&[u8]> = lines
         .iter()
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !is_blank(l))
         .take(SAMPLE_LINES)
         .collect();
+    if sample.is_empty() {
+        return None;
+    }
+    if let Some(strip) = strip {
+        let stripped: Vec<&[u8]> = sample.iter().map(|l| &l[strip.len(l)..]).collect();
+        let inner = detect_sample(&stripped, json)?;
+        return Some(Detected {
+            format: Format::prefixed(strip.clone(), inner.format),
+            matched: inner.matched,
+            sampled: sample.len(),
+        });
+    }
+    let best = detect_sample(&sample, json);
+    // Lines behind a log shipper's prefix (`prefix.rs`): read without it
+    // when that fits as many of them (a vhost without port would take a
+    // kubectl timestamp for its name).
+    if let Some(strip) = prefix::sniff(&sample) {
+        let stripped: Vec<&[u8]> = sample.iter().map(|l| &l[strip.len(l)..]).collect();
+        if let Some(inner) = detect_sample(&stripped, json)
+            && best.as_ref().is_none_or(|b| inner.matched >= b.matched)
+        {
+            return Some(Detected {
+                format: Format::prefixed(strip, inner.format),
+                matched: inner.matched,
+                sampled: sample.len(),
+            });
+        }
+    }
+    best
+}
+
+/// [`detect`] on a sample (non-blank lines, no `\r`), prefixes aside.
+fn detect_sample(sample: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
+    let sample: Vec<&[u8]> = sample.iter().copied().filter(|l| !is_blank(l)).collect();
     if sample.is_empty() {
         return None;
     }

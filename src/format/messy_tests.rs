@@ -209,3 +209,86 @@ proptest! {
         }
     }
 }
+
+/// Each shipper's prefix before a combined line: detection strips it, and
+/// the line parses as without it, through a plain scan and through a
+/// block's index alike.
+#[test]
+fn shipper_prefixes_are_recognised_and_stripped() {
+    use super::scan::Marks;
+    let line = combined("10.0.0.1", "/a/1");
+    let cases = [
+        ("web-1  | ", "docker compose"),
+        ("2024-03-10T00:00:00.123456789Z ", "kubectl --timestamps"),
+        ("2024-03-10T00:00:00+01:00 ", "kubectl --timestamps"),
+        ("[pod/web-7d9f/nginx] ", "kubectl --prefix"),
+        (
+            "[pod/web-7d9f/nginx] 2024-03-10T00:00:00Z ",
+            "kubectl --prefix, kubectl --timestamps",
+        ),
+        ("<190>Mar 10 00:00:00 web01 nginx[12]: ", "syslog"),
+        ("Mar  9 23:59:59 web01 nginx: ", "syslog"),
+    ];
+    let mut s = Scratch::default();
+    let plain = {
+        let f = Format::compile(&super::FormatSpec::parse("combined").unwrap(), &[]).unwrap();
+        format!("{:?}", f.parse(line.as_bytes(), &mut s).unwrap())
+    };
+    for (prefix, shipper) in cases {
+        let lines: Vec<String> = (0..3).map(|_| format!("{prefix}{line}")).collect();
+        let sample: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        let d = detect::detect(&sample, &[]).expect("a format");
+        assert_eq!(
+            d.format.name(),
+            format!("combined (after a {shipper} prefix)"),
+            "{prefix:?}"
+        );
+        assert_eq!((d.matched, d.sampled), (3, 3));
+        let got = format!("{:?}", d.format.parse(sample[0], &mut s).unwrap());
+        assert_eq!(got, plain, "{prefix:?}");
+        // Through a block's index, as --once parses.
+        let block = lines.join("\n");
+        let mut marks = Marks::default();
+        marks.index(block.as_bytes());
+        for (start, end) in marks.lines() {
+            let r = d
+                .format
+                .parse_scan(&block.as_bytes()[start..end], &mut s, marks.at(start))
+                .unwrap();
+            assert_eq!(format!("{r:?}"), plain, "{prefix:?} indexed");
+        }
+    }
+    // Lines without a prefix are not taken for prefixed ones.
+    let lines = vec![line.clone(), line];
+    assert_eq!(read(&lines).0, "combined");
+}
+
+proptest! {
+    #![proptest_config(crate::props::config(200))]
+
+    /// A prefix on some lines and not others, any service name: every line
+    /// parses as the line without its prefix when the prefix is on most.
+    #[test]
+    fn a_compose_prefix_is_stripped_where_it_is(
+        name in "[a-z][a-z0-9_.-]{0,20}",
+        pad in 1usize..4,
+        plain in proptest::collection::vec(any::<bool>(), 1..30),
+    ) {
+        let lines: Vec<String> = plain
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let l = combined("10.0.0.1", &format!("/p/{i}"));
+                if p { l } else { format!("{name}{}| {l}", " ".repeat(pad)) }
+            })
+            .collect();
+        let (_, out) = read(&lines);
+        let prefixed = plain.iter().filter(|p| !**p).count();
+        if prefixed * 2 >= lines.len() {
+            for (i, got) in out.iter().enumerate() {
+                let (_, target, _) = got.clone().expect("every line parses");
+                prop_assert_eq!(target, format!("/p/{i}"));
+            }
+        }
+    }
+}

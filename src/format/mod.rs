@@ -12,6 +12,7 @@ mod compiled;
 pub mod detect;
 pub mod json;
 mod nginx;
+pub mod prefix;
 mod record;
 pub mod regexfmt;
 pub mod scan;

@@ -25,6 +25,7 @@ use crate::engine::{
     Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SourceId, SourceReport,
 };
 use crate::format::detect::{self, NO_FORMAT, Verdict};
+use crate::format::prefix::Strip;
 use crate::format::scan::{Marks, lines};
 use crate::format::{FieldOverride, Format, Header};
 use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start};
@@ -128,7 +129,14 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let formats = config.formats();
     let (inputs, not_found) = BatchInput::expand(&config.input_list());
     let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {
-        source_format(&formats[input.input], &config.json_fields, lines, more)
+        let strip = config.strip_prefix.as_ref();
+        source_format(
+            &formats[input.input],
+            &config.json_fields,
+            strip,
+            lines,
+            more,
+        )
     });
     let (batch, failed) = read_all(inputs, start, router, &engine, config.threads);
     let mut skipped: Vec<String> = not_found
@@ -179,6 +187,7 @@ struct SourceFormat {
 fn source_format(
     given: &Option<Arc<Format>>,
     json: &[FieldOverride],
+    strip: Option<&Strip>,
     lines: &[u8],
     more: bool,
 ) -> Decision<SourceFormat> {
@@ -194,7 +203,7 @@ fn source_format(
     // Final when the lines cannot be offered with more: a block's first
     // lines are all of a small input, or 1 MiB, or a few before a line of
     // half a block or more, which they cannot wait past.
-    match detect::detect_start(lines, json, !more) {
+    match detect::detect_start_with(lines, json, !more, strip) {
         Verdict::Found(d) => Decision::Decided(SourceFormat {
             format: Arc::new(d.format),
             detected: Some((d.matched, d.sampled)),
