@@ -129,7 +129,7 @@ fn variant_note<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
         .collect();
     let name = escape(super::header::short_name(&i.name));
     Some(Line::styled(
-        format!("{name}: lines by format: {}", parts.join(", ")),
+        format!("{name}: requests by format: {}", parts.join(", ")),
         theme.dim(),
     ))
 }
