@@ -326,9 +326,14 @@ impl Format {
             Kind::W3c(w) => w.explain(line),
             Kind::Prefixed(strip, inner) => inner.explain(&line[strip.len(line)..]),
             Kind::Variants(v) => {
+                let whys: Vec<String> = v.iter().map(|(_, t)| t.explain(line)).collect();
+                if whys.iter().any(|w| w == "matches the format") {
+                    return "matches the format".into();
+                }
                 let whys: Vec<String> = v
                     .iter()
-                    .map(|(n, t)| format!("{n}: {}", t.explain(line)))
+                    .zip(whys)
+                    .map(|((n, _), w)| format!("{n}: {w}"))
                     .collect();
                 format!("fits no variant ({})", whys.join("; "))
             }

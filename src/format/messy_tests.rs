@@ -292,3 +292,20 @@ proptest! {
         }
     }
 }
+
+/// Regression (fuzz, format_messy): `explain` of a line one variant
+/// parses said it fit no variant; the errors view must say a line that
+/// parses matches.
+#[test]
+fn variants_explain_of_a_line_a_variant_parses_says_it_matches() {
+    let lines = vec![
+        combined("10.0.0.1", "/a"),
+        format!(r#"10.0.0.1 - - {TS} "GET /b HTTP/1.1" 404 5"#),
+    ];
+    let sample: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let f = detect::detect(&sample, &[]).unwrap().format;
+    assert_eq!(f.name(), "combined + common");
+    for l in &lines {
+        assert_eq!(f.explain(l.as_bytes()), "matches the format");
+    }
+}

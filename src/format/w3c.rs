@@ -278,7 +278,8 @@ impl W3cFormat {
         let when = match (date, time) {
             (b"", b"") => None,
             // Consecutive lines mostly share their second: parsed once.
-            (d, t) if date_at + d.len() + 1 + t.len() == time_end => {
+            // `date_at` is usize::MAX without a `date` column: saturating.
+            (d, t) if date_at.saturating_add(d.len() + 1 + t.len()) == time_end => {
                 scratch.time.get(&line[date_at..time_end], |raw| {
                     date_time(&raw[..d.len()], &raw[d.len() + 1..])
                 })

@@ -228,3 +228,15 @@ fn detection_names_the_flavour_from_the_header() {
     ];
     assert_eq!(name(&comment), Some(("common".into(), 1)));
 }
+
+/// Regression (fuzz, format_w3c): a header with a `time` column and no
+/// `date` column overflowed computing where the two sit side by side.
+#[test]
+fn w3c_time_column_without_a_date_column_does_not_overflow() {
+    let f = W3cFormat::new(Flavour::W3c).with_fields(b" time cs-uri-stem sc-status");
+    let mut s = Scratch::default();
+    let r = f.parse(b"00:00:01 /a 200", &mut s, Plain).unwrap();
+    // A time without a date is no timestamp.
+    assert_eq!((r.target, r.status, r.time), (&b"/a"[..], 200, None));
+    assert!(r.bad_time());
+}
