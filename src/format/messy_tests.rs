@@ -125,9 +125,9 @@ fn client_lists_ipv6_dash_and_bare_dash_referer_are_read() {
         // Quoted: the quotes go with the first and last address.
         ("combined (client list)", "/e"),
         ("combined (bare -)", "/f"),
-        // The request `-`: target `-`, which the router names
-        // `(no request)` (route/tests).
-        ("combined", "-"),
+        // The request `-`: the target the router names `(no request)`
+        // (route/tests).
+        ("combined", "(no request)"),
     ];
     let want: Vec<(String, String)> = want
         .iter()

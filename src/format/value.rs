@@ -442,11 +442,16 @@ pub fn parse_any_time(b: &[u8]) -> Option<i64> {
     }
 }
 
+/// The target of the request `-` (no request was read), which the router
+/// names as it is. Not `-`: a target field logged as `-` (nginx's empty
+/// `$request_uri` for bytes that were no request) stays `(invalid)`.
+pub const NO_REQUEST: &[u8] = b"(no request)";
+
 /// Splits an HTTP request line `METHOD SP target SP HTTP/x.y` into method and
 /// target. The target may itself contain spaces (malformed requests are
 /// logged as received), so it runs to the last space when the line ends in a
-/// protocol. The request `-` (no request was read) gives `-` and `-`,
-/// which the router names `(no request)`; anything else that is not a
+/// protocol. The request `-` (no request was read) gives `-` and
+/// [`NO_REQUEST`], which the router names `(no request)`; anything else that is not a
 /// request (TLS bytes on a plain port) gives an empty method and target,
 /// which the router maps to `(invalid)`.
 #[inline(always)]
@@ -461,7 +466,7 @@ pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
             // with the request `-`: method `-`, and a target the router
             // names `(no request)`.
             if line == b"-" {
-                return (b"-", b"-");
+                return (b"-", NO_REQUEST);
             }
             return (b"", b"");
         };
@@ -673,7 +678,7 @@ mod tests {
             ),
             ("ABCDEFGHIJKLMNOPQRSTUVWXY /a HTTP/1.1", "", ""),
             // No request read: the router names it `(no request)`.
-            ("-", "-", "-"),
+            ("-", "-", "(no request)"),
             ("\\x16\\x03\\x01 x", "", ""),
             ("", "", ""),
         ];

@@ -9,12 +9,15 @@ use super::own;
 use super::shape::{self, query_start};
 use super::template::{cut, template_into};
 use crate::format::regexfmt::one_line_error;
+use crate::format::value::NO_REQUEST;
 
 /// Route of lines whose request is not a request (`-`, TLS on a plain port).
 pub const INVALID_ROUTE: &str = "(invalid)";
 
 /// The route of the request `-`: the connection closed before a request
-/// was read (nginx's 408 and 400 lines).
+/// was read (nginx's 408 and 400 lines). Its target is
+/// `format::value::NO_REQUEST`; a target field logged as `-` is
+/// `(invalid)`.
 pub const NO_REQUEST_ROUTE: &str = "(no request)";
 
 /// A user rule as written: `REGEX=TEMPLATE`.
@@ -131,7 +134,7 @@ impl Router {
     /// Writes the route of `target` into `out` (cleared first).
     pub fn route(&self, target: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        if target == b"-" {
+        if target == NO_REQUEST {
             out.extend_from_slice(NO_REQUEST_ROUTE.as_bytes());
             return;
         }

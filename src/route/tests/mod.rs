@@ -20,8 +20,10 @@ fn templating_table() {
         ("/api/users/123#frag", "/api/users/:id"),
         ("/", "/"),
         ("", "(invalid)"),
-        // The request `-`: no request was read (nginx's 408).
-        ("-", "(no request)"),
+        ("-", "(invalid)"),
+        // The request `-` (no request was read, nginx's 408) is split
+        // into this target.
+        ("(no request)", "(no request)"),
         ("*", "*"),
         ("/a//b/", "/a//b/"),
         (
