@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use routetop::format::{Header, Scratch};
 use routetop::format::detect::{SAMPLE_LINES, Verdict, detect_start, ready, settled};
+use routetop::format::{Header, Scratch};
 
 fuzz_target!(|data: &[u8]| {
     if settled(data) {
