@@ -79,6 +79,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
             requests: 9_999_000,
             errors: [0, 1, 999, 0, 0],
             odd: [0; 2],
+            variants: Vec::new(),
             samples: vec![],
             rotations: 3,
             has_latency: true,

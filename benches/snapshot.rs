@@ -51,6 +51,7 @@ fn main() {
             Format::compile(&FormatSpec::Preset("combined_rt"), &[]).expect("preset"),
         ))],
         json: Vec::new(),
+        strip: None,
         log_time: false,
         slo: Vec::new(),
     };

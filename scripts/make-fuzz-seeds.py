@@ -68,6 +68,8 @@ def main():
     for name, preset in PRESET_OF.items():
         write("format_preset", bytes([PRESETS.index(preset)]) + head(name))
     write("format_preset", bytes([PRESETS.index("combined_rt")]) + bad_lines("mixed-bad.log"))
+    w3c_seeds()
+    messy_seeds()
     for name, fmt in APACHE.items():
         write("format_apache", fmt.encode() + b"\n" + head(name))
     write("format_apache", b'LogFormat "%h %t \\"%r\\" %>s %T" short\n' + head("apache-common.log", 1))
@@ -172,6 +174,30 @@ def builtin_seeds():
     }
     for preset, line in edge.items():
         write("format_builtin", bytes([names.index(preset)]) + line)
+
+
+# Preset index in Flavour::PRESETS (src/format/w3c.rs).
+W3C = {"w3c.log": 0, "iis.log": 1, "cloudfront.log": 2}
+
+
+def w3c_seeds():
+    """format_w3c: the preset byte, then the sample's headers and first
+    lines; IIS's restart (its second header) too."""
+    for name, pick in W3C.items():
+        write("format_w3c", bytes([pick]) + head(name, 8))
+    lines = (SAMPLES / "iis.log").read_bytes().splitlines(keepends=True)
+    restart = next(i for i, l in enumerate(lines) if i > 0 and l.startswith(b"#Software"))
+    write("format_w3c", bytes([1]) + b"".join(lines[restart - 2:restart + 7]))
+
+
+def messy_seeds():
+    """format_messy: messy.log's first lines (every shape), and lines behind
+    each shipper's prefix."""
+    write("format_messy", head("messy.log", 24))
+    line = head("apache-common.log", 1)
+    for prefix in [b"web-1  | ", b"[pod/web-1/nginx] 2024-03-10T00:00:00.5Z ",
+                   b"<190>Mar 10 00:00:00 web01 nginx[12]: "]:
+        write("format_messy", (prefix + line) * 3)
 
 
 if __name__ == "__main__":

@@ -230,6 +230,8 @@ def main():
 
     lb_proxy_samples(recs, out, exp)
     cloud_json_samples(recs, out, exp)
+    w3c_samples(out, recs, exp)
+    messy_sample(out, recs, exp)
 
     with open(out("expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
@@ -354,6 +356,149 @@ def cloud_json_samples(recs, out, exp):
     exp["cloudflare.log"] = expected(recs) | {"format": "json (cloudflare)"}
     write(out("gcp-lb.log"), gcp)
     exp["gcp-lb.log"] = expected(recs) | {"format": "json (gcp)"}
+
+
+def w3c_date_time(t):
+    # "10/Mar/2024:00:00:01 +0000" -> ("2024-03-10", "00:00:01"), UTC.
+    d, mon, rest = t.split("/")
+    y, hh, mm, ss_tz = rest.split(":", 3)
+    ss, tz = ss_tz.split(" ")
+    assert tz == "+0000", t
+    return f"{y}-{MONTHS.index(mon) + 1:02d}-{d}", f"{hh}:{mm}:{ss}"
+
+
+def w3c_samples(out, recs, exp):
+    """W3C extended logs: IIS (time-taken in ms, a restart mid-file that
+    changes the columns), CloudFront (tab-separated, time-taken in
+    seconds) and a generic #Fields: file (cs-uri, seconds)."""
+    half = len(recs) // 2
+
+    # IIS: its default fields (no sc-bytes) until a restart, then a new
+    # header that adds sc-bytes and moves columns around.
+    iis_default = ("date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+                   "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
+    iis_after = ("date time cs-method cs-uri-stem cs-uri-query sc-status sc-bytes time-taken "
+                 "c-ip cs(User-Agent)")
+    lines = []
+    headers = 0
+    for i, r in enumerate(recs):
+        date, time = w3c_date_time(r["time"])
+        stem, _, query = r["target"].partition("?")
+        query = query or "-"
+        ua = r["ua"].replace(" ", "+")
+        ref = r["ref"] if r["ref"] else "-"
+        if i in (0, half):
+            lines += ["#Software: Microsoft Internet Information Services 10.0", "#Version: 1.0",
+                      f"#Date: {date} {time}", "#Fields: " + (iis_default if i == 0 else iis_after)]
+            headers += 4
+        ms = r["us"] // 1000
+        if i < half:
+            lines.append(f'{date} {time} 10.0.0.5 {r["method"]} {stem} {query} 443 - {r["ip"]} {ua} {ref} '
+                         f'{r["status"]} 0 0 {ms}')
+        else:
+            lines.append(f'{date} {time} {r["method"]} {stem} {query} {r["status"]} {r["bytes"]} {ms} '
+                         f'{r["ip"]} {ua}')
+    write(out("iis.log"), lines)
+    exp["iis.log"] = expected(recs) | {
+        "format": "iis",
+        "lines": len(recs) + headers,
+        "header_lines": headers,
+        "bytes": sum(r["bytes"] for r in recs[half:]),
+    }
+
+    # CloudFront standard log: #Version, #Fields, then tab-separated lines
+    # with its 33 fields; time-taken in seconds.
+    cf_fields = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status "
+                 "cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id "
+                 "x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher "
+                 "x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port "
+                 "time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len "
+                 "sc-range-start sc-range-end")
+    lines = ["#Version: 1.0", "#Fields: " + cf_fields]
+    for i, r in enumerate(recs):
+        date, time = w3c_date_time(r["time"])
+        stem, _, query = r["target"].partition("?")
+        ua = r["ua"].replace(" ", "%20")
+        cols = [date, time, "LAX1", str(r["bytes"]), r["ip"], r["method"], "d111111abcdef8.cloudfront.net",
+                stem, str(r["status"]), r["ref"] or "-", ua, query or "-", "-", "Hit",
+                f"req{i:06d}==", "shop.example.com", "https", "23", r["rt"], "-", "TLSv1.3",
+                "TLS_AES_128_GCM_SHA256", "Hit", r["proto"], "-", "-", "51234", r["rt"], "Hit",
+                "text/html", str(r["bytes"]), "-", "-"]
+        lines.append("\t".join(cols))
+    write(out("cloudfront.log"), lines)
+    exp["cloudfront.log"] = expected(recs) | {
+        "format": "cloudfront",
+        "lines": len(recs) + 2,
+        "header_lines": 2,
+    }
+
+    # Any #Fields: file: the whole target in cs-uri, time-taken in seconds,
+    # a #Remark line among the requests.
+    lines = ["#Version: 1.0", "#Date: 2024-03-10 00:00:00",
+             "#Fields: date time c-ip cs-method cs-uri sc-status sc-bytes time-taken"]
+    for i, r in enumerate(recs):
+        date, time = w3c_date_time(r["time"])
+        if i == half:
+            lines.append("#Remark: log rotated by hand")
+        lines.append(f'{date} {time} {r["ip"]} {r["method"]} {r["target"]} {r["status"]} {r["bytes"]} {r["rt"]}')
+    write(out("w3c.log"), lines)
+    exp["w3c.log"] = expected(recs) | {
+        "format": "w3c",
+        "lines": len(recs) + 4,
+        "header_lines": 4,
+    }
+
+
+def messy_sample(out, recs, exp):
+    """sample-logs/messy.log: one file of many shapes, as real files are
+    (README, "Messy files"): combined lines, with an IPv6 or `-` client on
+    some and the request `-` (408) on others; common lines; a vhost
+    without port first; nginx's `main` (a trailing "$http_x_forwarded_for");
+    the client as a list of three, bare or quoted; a bare `-` for referer
+    and user agent. Each shape is a variant routetop reads by its own
+    template; the figures count which shape each line is."""
+    shapes = (["combined"] * 10 + ["common"] * 2 + ["vhost+combined"] * 2 + ["main"] * 2
+              + ["combined (client list)", "combined (quoted client)", "combined (bare -)", "no request"])
+    lines, counted, variants = [], [], {}
+    for i, r in enumerate(recs):
+        shape = shapes[i % len(shapes)]
+        ip = r["ip"]
+        if shape == "combined" and i % 40 == 3:
+            ip = "2001:db8::%x" % (i % 65536)
+        elif shape == "combined" and i % 40 == 5:
+            ip = "-"
+        req = f'{r["method"]} {r["target"]} {r["proto"]}'
+        status, size, target = r["status"], r["bytes"], r["target"]
+        if shape == "no request":
+            req, status, size, target = "-", 408, 0, None
+        head = f'- - [{r["time"]}] "{req}" {status} {size}'
+        tail = f'"{r["ref"]}" "{r["ua"]}"'
+        if shape == "common":
+            line = f"{ip} {head}"
+        elif shape == "vhost+combined":
+            line = f"shop.example.com {ip} {head} {tail}"
+        elif shape == "main":
+            line = f'{ip} {head} {tail} "198.51.100.{i % 250}, 10.0.0.1"'
+        elif shape == "combined (client list)":
+            line = f"{ip}, 10.0.0.2, 127.0.0.1 {head} {tail}"
+        elif shape == "combined (quoted client)":
+            line = f'"{ip}, 10.0.0.2, 127.0.0.1" {head} {tail}'
+        elif shape == "combined (bare -)":
+            line = f"{ip} {head} - -"
+        else:  # combined, and the request `-` in it
+            line = f"{ip} {head} {tail}"
+        lines.append(line)
+        # A quoted list is a list: the field takes any bytes up to ` - `.
+        v = {"no request": "combined", "combined (quoted client)": "combined (client list)"}.get(shape, shape)
+        variants[v] = variants.get(v, 0) + 1
+        counted.append(r | {"status": status, "bytes": size, "target": target or "-"})
+    write(out("messy.log"), lines)
+    e = expected(counted, timed=False)
+    routes = {}
+    for r in counted:
+        route = "(no request)" if r["target"] == "-" else route_of(r["target"])
+        routes[route] = routes.get(route, 0) + 1
+    exp["messy.log"] = e | {"routes": dict(sorted(routes.items())), "variants": variants}
 
 
 if __name__ == "__main__":

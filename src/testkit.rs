@@ -278,6 +278,7 @@ pub fn snapshot() -> Snapshot {
                 requests: 12_000,
                 errors: [0, 1, 9, 0, 0],
                 odd: [0; 2],
+                variants: Vec::new(),
                 samples: vec![Sample {
                     line_no: 17,
                     kind: ErrorKind::NoMatch,
@@ -298,6 +299,7 @@ pub fn snapshot() -> Snapshot {
                 requests: 3_900,
                 errors: [0; 5],
                 odd: [0; 2],
+                variants: Vec::new(),
                 samples: vec![],
                 rotations: 0,
                 has_latency: true,
@@ -396,6 +398,7 @@ pub fn empty() -> Snapshot {
             requests: 0,
             errors: [0; 5],
             odd: [0; 2],
+            variants: Vec::new(),
             samples: vec![],
             rotations: 0,
             has_latency: false,

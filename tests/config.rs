@@ -387,3 +387,37 @@ fn objectives_come_from_flags_then_the_file() {
     assert_eq!(c.buckets.iter().filter(|&&b| b == 0.25).count(), 1);
     assert!(c.buckets.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// `--strip-prefix` and the file's `strip_prefix`: a regex anchored at the
+/// line's start, the flag winning; it wraps a given format, and `auto`
+/// detects behind it.
+#[test]
+fn strip_prefix_comes_from_the_file_or_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "strip_prefix = 'app=\\S+ '\n").unwrap();
+    let f = file.to_str().unwrap();
+    let c = Config::from_args(&args(&["--once", "--config", f, "x.log"]), false).unwrap();
+    let strip = c.strip_prefix.clone().expect("from the file");
+    assert_eq!(strip.len(b"app=web 10.0.0.1 - -"), 8);
+    assert_eq!(strip.len(b"10.0.0.1 app=web - -"), 0);
+    let c = Config::from_args(
+        &args(&[
+            "--once",
+            "--config",
+            f,
+            "--strip-prefix",
+            "[0-9]+ ",
+            "-f",
+            "combined",
+            "x.log",
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.strip_prefix.as_ref().unwrap().len(b"12 x"), 3);
+    assert_eq!(
+        c.formats()[0].as_ref().unwrap().name(),
+        "combined (after a --strip-prefix prefix)"
+    );
+}

@@ -60,6 +60,12 @@ fn sample_logs_give_exact_counts() {
         let input = &r["inputs"][0];
         let t = &r["totals"];
         assert_eq!(u(&input["lines"]), u(&exp["lines"]), "{name}: lines");
+        // W3C directives; no other sample has any.
+        assert_eq!(
+            u(&input["header_lines"]),
+            exp.get("header_lines").map_or(0, u),
+            "{name}: header lines"
+        );
         assert_eq!(u(&t["requests"]), u(&exp["requests"]), "{name}: requests");
         assert_eq!(
             u(&input["parse_errors"]),
@@ -106,6 +112,19 @@ fn sample_logs_give_exact_counts() {
         if let Some(f) = exp.get("format").and_then(Value::as_str) {
             assert_eq!(input["format"], f, "{name}: detected format");
         }
+        // A messy file's variants: the requests each shape took.
+        let variants: BTreeMap<String, u64> = input["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["format"].as_str().unwrap().to_string(), u(&v["requests"])))
+            .collect();
+        let want: BTreeMap<String, u64> = exp
+            .get("variants")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), u(v))).collect())
+            .unwrap_or_default();
+        assert_eq!(variants, want, "{name}: requests by variant");
         // Entries add up to routes, routes to totals.
         let entry_sum: u64 = r["entries"]
             .as_array()
@@ -768,6 +787,7 @@ fn once_glob_with_an_undetectable_file_reports_the_rest_and_exits_4() {
             want_requests += u(&exp[name]["requests"]);
         }
     }
+    // Every sample (expected.json names each one).
     assert_eq!(files.len(), exp.len(), "{files:?}");
     assert_eq!(u(&r["totals"]["requests"]), want_requests);
     let regex = r["inputs"]

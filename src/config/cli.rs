@@ -12,6 +12,7 @@ use super::buckets::Buckets;
 use super::export::ExportArgs;
 use super::live::LiveArgs;
 use super::mode::{Generate, OutputFormat};
+use crate::format::w3c::Flavour;
 use crate::format::{FieldOverride, PRESETS};
 use crate::route::RouteRule;
 
@@ -20,6 +21,9 @@ pub fn format_list() -> String {
     let mut s = String::from("Presets (-f NAME):\n");
     for (name, what, fmt) in PRESETS {
         s.push_str(&format!("  {name:<18} {what}\n  {:<18} {fmt}\n", ""));
+    }
+    for (name, _, what) in Flavour::PRESETS {
+        s.push_str(&format!("  {name:<18} {what}\n"));
     }
     s.push_str(
         "\nAlso: auto (default), json, regex:PATTERN, or any nginx log_format / Apache LogFormat string.\n",
@@ -31,10 +35,15 @@ pub fn format_list() -> String {
 /// the format layer's table (so a new preset cannot be missing here), and
 /// examples.
 fn after_help() -> String {
+    let presets: Vec<&str> = PRESETS
+        .iter()
+        .map(|p| p.0)
+        .chain(Flavour::PRESETS.iter().map(|p| p.0))
+        .collect();
     // Wrapped at 80 columns: there are more presets than fit a line.
     let mut lines = vec![String::new()];
-    for (i, (name, _, _)) in PRESETS.iter().enumerate() {
-        let sep = if i + 1 < PRESETS.len() { "," } else { "" };
+    for (i, name) in presets.iter().enumerate() {
+        let sep = if i + 1 < presets.len() { "," } else { "" };
         let last = lines.last_mut().expect("one line at least");
         if !last.is_empty() && 2 + last.len() + 1 + name.len() + sep.len() > 80 {
             lines.push(String::new());
@@ -155,6 +164,18 @@ pub struct Args {
     /// latency=Duration:ns or status=response.code. Repeatable.
     #[arg(long = "json-field", value_name = "FIELD=PATH[:UNIT]")]
     pub json_fields: Vec<FieldOverride>,
+
+    /// Strip what REGEX matches at the start of every line before it is
+    /// parsed (a log shipper's prefix routetop does not recognise by
+    /// itself; docker compose, kubectl --prefix/--timestamps and syslog
+    /// prefixes are stripped without it).
+    #[arg(
+        long,
+        env = "ROUTETOP_STRIP_PREFIX",
+        hide_env_values = true,
+        value_name = "REGEX"
+    )]
+    pub strip_prefix: Option<String>,
 
     /// Lines longer than this many bytes are counted as parse errors.
     #[arg(

@@ -19,6 +19,7 @@ pub struct FileConfig {
     pub max_routes: Option<usize>,
     pub templating: Option<bool>,
     pub max_line: Option<usize>,
+    pub strip_prefix: Option<String>,
     pub threads: Option<usize>,
     pub output: Option<OutputFormat>,
     pub top: Option<usize>,

@@ -43,6 +43,7 @@ pub use mode::{Generate, Mode, OutputFormat};
 
 use crate::engine::slo::{BadStatuses, Kind, Objective};
 use crate::engine::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE};
+use crate::format::prefix::Strip;
 use crate::format::{FieldOverride, Format, FormatError, FormatSpec};
 use crate::input::{Input, InputSpec, MAX_LINE_LIMIT};
 use crate::route::{RouteRule, Router};
@@ -104,6 +105,9 @@ impl InputConfig {
 pub struct Config {
     pub inputs: Vec<InputConfig>,
     pub json_fields: Vec<FieldOverride>,
+    /// `--strip-prefix`: stripped from every line before it is parsed (and
+    /// before `auto` looks at it).
+    pub strip_prefix: Option<Strip>,
     pub routes: Vec<RouteRule>,
     pub templating: bool,
     pub max_routes: usize,
@@ -132,6 +136,7 @@ impl Config {
                 .map(|s| InputConfig::new(InputSpec::parse(s), format.clone(), &[]))
                 .collect::<Result<_, _>>()?,
             json_fields: Vec::new(),
+            strip_prefix: None,
             routes: Vec::new(),
             templating: true,
             max_routes: DEFAULT_MAX_ROUTES,
@@ -253,6 +258,10 @@ impl Config {
                 json_fields.push(o);
             }
         }
+        let strip_prefix = match args.strip_prefix.as_ref().or(file.strip_prefix.as_ref()) {
+            Some(p) => Some(Strip::regex(p).map_err(ConfigError)?),
+            None => None,
+        };
         // Flag rules first: first match wins, so they take precedence.
         let mut routes = args.routes.clone();
         routes.extend(file.routes.iter().map(RouteRule::from));
@@ -306,7 +315,12 @@ impl Config {
         let mut compiled: Vec<(FormatSpec, Arc<Format>)> = Vec::new();
         for f in std::iter::once(&default_format).chain(inputs.iter().map(|i| &i.format)) {
             if *f != FormatSpec::Auto && !compiled.iter().any(|(s, _)| s == f) {
-                compiled.push((f.clone(), Arc::new(Format::compile(f, &json_fields)?)));
+                let format = Format::compile(f, &json_fields)?;
+                let format = match &strip_prefix {
+                    Some(s) => Format::prefixed(s.clone(), format),
+                    None => format,
+                };
+                compiled.push((f.clone(), Arc::new(format)));
             }
         }
         for i in &mut inputs {
@@ -335,6 +349,7 @@ impl Config {
         Ok(Config {
             inputs,
             json_fields,
+            strip_prefix,
             routes,
             templating,
             max_routes,

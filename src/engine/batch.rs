@@ -24,6 +24,9 @@ pub struct SourceReport {
     pub detected: Option<(usize, usize)>,
     pub has_latency: bool,
     pub has_upstream: bool,
+    /// The variants of a messy file's format, in the order tried; empty
+    /// for a format of one kind of line.
+    pub variants: Vec<String>,
 }
 
 /// Lines in block `seq` of source `SourceId`: what turns a bad line's
@@ -102,6 +105,7 @@ impl Batch {
                     format: src.format.clone(),
                     has_latency: src.has_latency,
                     has_upstream: src.has_upstream,
+                    variants: snapshot::variant_lines(&src.variants, st),
                     ..snapshot::input_snap(i as u16, &src.name, None, InputState::Done, st, 0)
                 })
                 .collect(),

@@ -2,7 +2,7 @@
 //! values of counted requests by kind, and the first bad lines kept (with
 //! why they did not parse) for display.
 
-use crate::format::{ErrorKind, Odd};
+use crate::format::{ErrorKind, MAX_VARIANTS, Odd};
 
 /// Where a line was: `seq`-th chunk of its source, `local`-th line in it.
 /// Sources read in one piece use seq 0 and the absolute line index.
@@ -36,6 +36,13 @@ pub const SAMPLE_BYTES: usize = 512;
 pub struct InputStats {
     pub lines: u64,
     pub requests: u64,
+    /// Header lines of a format whose files carry their own (W3C
+    /// `#Fields:`, `#Software:`, …): neither requests nor errors.
+    pub headers: u64,
+    /// Requests parsed by each variant after the first of a format of
+    /// several (`Format::variants`), by variant index; index 0 is not
+    /// counted here (see [`InputStats::variant_lines`]).
+    pub variants: [u64; MAX_VARIANTS],
     pub errors: [u64; ErrorKind::ALL.len()],
     /// Requests counted without a field, by [`Odd`] index: a timer or a
     /// timestamp that was there but could not be used.
@@ -47,6 +54,18 @@ pub struct InputStats {
 impl InputStats {
     pub fn error_total(&self) -> u64 {
         self.errors.iter().sum()
+    }
+
+    /// Requests per variant of a format of `n` variants: the first took
+    /// those the others did not.
+    pub fn variant_lines(&self, n: usize) -> Vec<u64> {
+        let later: u64 = self.variants[1..].iter().sum();
+        (0..n.min(MAX_VARIANTS))
+            .map(|i| match i {
+                0 => self.requests - later,
+                _ => self.variants[i],
+            })
+            .collect()
     }
 
     /// Counts a bad line; keeps it as a sample if it is among the first.
@@ -84,6 +103,10 @@ impl InputStats {
     pub fn merge(&mut self, o: &InputStats) {
         self.lines += o.lines;
         self.requests += o.requests;
+        self.headers += o.headers;
+        for (a, b) in self.variants.iter_mut().zip(o.variants) {
+            *a += b;
+        }
         for (a, b) in self.errors.iter_mut().zip(o.errors) {
             *a += b;
         }

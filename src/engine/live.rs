@@ -50,8 +50,9 @@ use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
 use crate::format::detect::{self, NO_FORMAT, Verdict};
+use crate::format::prefix::Strip;
 use crate::format::scan::lines;
-use crate::format::{FieldOverride, Format};
+use crate::format::{FieldOverride, Format, Header};
 use crate::route::{OVERFLOW_ID, RouteId, Router};
 
 /// Steps of per-route series put in each snapshot (the total gets all).
@@ -81,6 +82,9 @@ pub struct LiveConfig {
     pub formats: Vec<Option<Arc<Format>>>,
     /// JSON field overrides, for detecting `auto` inputs.
     pub json: Vec<FieldOverride>,
+    /// `--strip-prefix`, for `auto` inputs' detection (given formats
+    /// strip it themselves).
+    pub strip: Option<Strip>,
     /// Assign requests to steps by their log timestamps instead of by
     /// arrival (useful when replaying a file with `--from-start`).
     pub log_time: bool,
@@ -123,6 +127,12 @@ struct Source {
     pending_marks: Vec<(usize, FileMark)>,
     /// An oversized line was counted and its `Mark` has not come yet.
     unmarked: bool,
+    /// W3C: the `#Fields:` line in force, saved so that a restart reads
+    /// the lines after its offset by it (they carry no header of their own).
+    fields: Option<Vec<u8>>,
+    /// Restored from saved state, applied when the source is added again:
+    /// the format's name and its `#Fields:` line.
+    resume_fields: Option<(String, Vec<u8>)>,
 }
 
 /// Files of one source whose counted position is kept: the current one and
@@ -269,6 +279,8 @@ impl LiveEngine {
                 marks: Vec::new(),
                 pending_marks: Vec::new(),
                 unmarked: false,
+                fields: None,
+                resume_fields: None,
             });
         }
         &mut self.sources[i]
@@ -283,9 +295,22 @@ impl LiveEngine {
                 name,
                 input,
             } => {
-                let format = self.cfg.formats.get(input).cloned().flatten();
+                let mut format = self.cfg.formats.get(input).cloned().flatten();
+                let json = self.cfg.json.clone();
                 let s = self.source(source);
                 s.name = name;
+                // Resumed (`--state`) in the middle of a W3C log: its lines
+                // read by the header in force when the state was saved.
+                if let Some((base, fields)) = s.resume_fields.take() {
+                    let base = format.clone().or_else(|| {
+                        let spec = crate::format::FormatSpec::parse(&base).ok()?;
+                        Format::compile(&spec, &json).ok().map(Arc::new)
+                    });
+                    if let Some(Header::Fields(next)) = base.and_then(|b| b.header(&fields)) {
+                        format = Some(Arc::new(next));
+                        s.fields = Some(fields);
+                    }
+                }
                 s.format = format;
             }
             InputEvent::Lines { source, data } => {
@@ -363,12 +388,13 @@ impl LiveEngine {
     /// a format is found or the rest must wait.
     fn detect_pending(&mut self, source: SourceId, last: bool) {
         let json = self.cfg.json.clone();
+        let strip = self.cfg.strip.clone();
         loop {
             let s = self.source(source);
             if s.format.is_some() || s.pending.is_empty() {
                 return;
             }
-            match detect::detect_start(&s.pending, &json, last) {
+            match detect::detect_start_with(&s.pending, &json, last, strip.as_ref()) {
                 Verdict::Wait => return,
                 Verdict::Found(d) => {
                     s.format = Some(Arc::new(d.format));
@@ -411,9 +437,12 @@ impl LiveEngine {
     }
 
     fn ingest(&mut self, source: SourceId, data: &[u8]) {
-        let Some(format) = self.sources[source as usize].format.clone() else {
+        let Some(mut format) = self.sources[source as usize].format.clone() else {
             return;
         };
+        // W3C: a `#Fields:` line changes how the lines after it parse, here
+        // and in the lines of later batches (the source keeps it).
+        let headed = format.has_headers();
         let mut line_no = self.sources[source as usize].line_no;
         let mut newest: Option<i64> = None;
         for line in lines(data) {
@@ -422,6 +451,16 @@ impl LiveEngine {
                 local: line_no,
             };
             line_no += 1;
+            if headed && let Some(h) = format.header(line) {
+                self.shard.header(source);
+                if let Header::Fields(next) = h {
+                    format = Arc::new(next);
+                    let s = &mut self.sources[source as usize];
+                    s.format = Some(format.clone());
+                    s.fields = Some(line.to_vec());
+                }
+                continue;
+            }
             if let Some(ing) = self.shard.line(source, &format, line, pos) {
                 if let Some(t) = ing.time {
                     if self.cfg.log_time {
@@ -768,6 +807,13 @@ impl LiveEngine {
                 SavedSource {
                     id: i as u16,
                     name: s.name.clone(),
+                    fields: s.fields.clone().and_then(|f| {
+                        let name = s.format.as_ref()?.name();
+                        // The preset the header applies to: `iis`, not
+                        // the name a header gave it.
+                        let base = name.split(' ').next().unwrap_or(name).to_string();
+                        Some((base, f))
+                    }),
                     line_no: s.line_no,
                     rotations: s.rotations,
                     lines: st.lines,
@@ -775,6 +821,7 @@ impl LiveEngine {
                     errors,
                     odd,
                     samples,
+                    variants: st.variants.to_vec(),
                     marks: s
                         .marks
                         .iter()
@@ -873,6 +920,7 @@ impl LiveEngine {
             s.state = InputState::Following;
             s.rotations = src.rotations;
             s.line_no = src.line_no;
+            s.resume_fields = src.fields.clone();
             s.marks = src
                 .marks
                 .iter()

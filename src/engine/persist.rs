@@ -115,6 +115,9 @@ impl Default for SavedHist {
 pub struct SavedSource {
     pub id: u16,
     pub name: String,
+    /// W3C: the format's preset and the `#Fields:` line in force.
+    #[serde(default)]
+    pub fields: Option<(String, Vec<u8>)>,
     pub line_no: u64,
     pub rotations: u64,
     pub lines: u64,
@@ -125,6 +128,11 @@ pub struct SavedSource {
     pub odd: Vec<u64>,
     pub samples: Vec<SavedBadLine>,
     pub marks: Vec<SavedMark>,
+    /// Requests per variant of a messy file's format, by index (the
+    /// format detected again after a restart lists them in the same order
+    /// from the same shapes).
+    #[serde(default)]
+    pub variants: Vec<u64>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
@@ -273,6 +281,9 @@ pub(super) fn restore_input(s: &SavedSource) -> InputStats {
         }
     }
     for (a, b) in out.odd.iter_mut().zip(&s.odd) {
+        *a = *b;
+    }
+    for (a, b) in out.variants.iter_mut().zip(&s.variants) {
         *a = *b;
     }
     for b in &s.samples {

@@ -29,7 +29,7 @@ use super::options::EngineConfig;
 use super::registry::SharedRegistry;
 use super::resolve::{Resolved, Resolver};
 use crate::format::scan::{Plain, Scan};
-use crate::format::{ErrorKind, Format, Odd, Scratch};
+use crate::format::{ErrorKind, Format, MAX_VARIANTS, Odd, Scratch};
 use crate::route::Router;
 
 /// What a batch shard counted, once finished.
@@ -97,6 +97,12 @@ impl LiveShard {
     /// Counts a line too long to hold (the reader kept only its head).
     pub fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
         self.core.oversized(src, head, len, pos);
+    }
+
+    /// Counts a header line (`Format::header`): not a request, not an
+    /// error.
+    pub fn header(&mut self, src: SourceId) {
+        self.core.header(src);
     }
 
     /// Counts a line no format could be found for (`auto` found none for
@@ -198,6 +204,12 @@ impl BatchShard {
         self.core.oversized(src, head, len, pos);
     }
 
+    /// Counts a header line (`Format::header`): not a request, not an
+    /// error.
+    pub fn header(&mut self, src: SourceId) {
+        self.core.header(src);
+    }
+
     /// Counts a line no format could be found for (`auto` found none for
     /// the lines it was in); `why` is called only for a kept sample. A
     /// blank line is `empty`, as a parser would say.
@@ -251,6 +263,12 @@ impl Core {
     /// count.
     fn report_folded(&mut self) {
         self.routes.report_folded(&self.registry);
+    }
+
+    fn header(&mut self, src: SourceId) {
+        let input = self.input(src);
+        input.lines += 1;
+        input.headers += 1;
     }
 
     fn oversized(&mut self, src: SourceId, head: &[u8], len: u64, pos: LinePos) {
@@ -343,6 +361,14 @@ impl Core {
             upstream_us: rec.upstream_us,
             time: rec.time,
         };
+        // A format of several variants: which one took the line (0, the
+        // first, is counted as the rest of the requests). One
+        // well-predicted branch for other formats.
+        let v = self.scratch.variant;
+        if v != 0 {
+            input.variants[v as usize % MAX_VARIANTS] += 1;
+            self.scratch.variant = 0;
+        }
         Some((ing, target))
     }
 }

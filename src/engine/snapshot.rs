@@ -43,6 +43,10 @@ pub struct InputSnap {
     /// Requests counted without a timer or timestamp they had, by [`Odd`]
     /// index (the value could not be used).
     pub odd: [u64; Odd::ALL.len()],
+    /// A messy file's format of several variants: each variant's name and
+    /// the requests it parsed, in the order they are tried; empty for a
+    /// format of one kind of line.
+    pub variants: Vec<(String, u64)>,
     /// First bad lines, with why they did not parse.
     pub samples: Vec<Sample>,
     pub rotations: u64,
@@ -492,9 +496,21 @@ pub fn input_snap(
         requests: st.requests,
         errors: st.errors,
         odd: st.odd,
+        variants: format.map_or_else(Vec::new, |f| variant_lines(&f.variant_names(), st)),
         samples: st.samples.iter().map(Sample::from_bad).collect(),
         rotations,
         has_latency: format.is_some_and(|f| f.has_latency()),
         has_upstream: format.is_some_and(|f| f.has_upstream()),
     }
+}
+
+/// Each variant's name (`names`, as `Format::variant_names` gives them)
+/// and the requests of `st` it parsed; empty for a format of one kind of
+/// line.
+pub fn variant_lines<S: AsRef<str>>(names: &[S], st: &InputStats) -> Vec<(String, u64)> {
+    names
+        .iter()
+        .zip(st.variant_lines(names.len()))
+        .map(|(n, c)| (n.as_ref().to_string(), c))
+        .collect()
 }

@@ -16,17 +16,26 @@
 //!    `$request_time` is read as `combined_rt`, not as `combined`. The
 //!    candidates' shapes exclude each other (a trailing field either is
 //!    there or is not), so the order only matters for logs that fit none
-//!    perfectly.
+//!    perfectly. A sample whose first line is a W3C directive (`#Software:`,
+//!    `#Version:`, `#Fields:`, …) is a W3C extended log (`iis` when IIS
+//!    wrote it, `cloudfront` when its columns are CloudFront's, else
+//!    `w3c`) and no candidate is tried: see `w3c.rs`. When the winner
+//!    leaves lines unparsed, the candidates that parse them are added as
+//!    variants (a messy file, [`with_variants`]); when lines start with a
+//!    log shipper's prefix (`prefix.rs`: docker compose, kubectl, syslog),
+//!    the sample is tried again without it, and wins when more of it fits.
 //! 3. When no candidate parses any line of a deciding sample, the held lines
 //!    are counted as unparsed ([`NO_FORMAT`] says why) and the next lines are
 //!    held and tried the same way: a log that starts with junk is still
 //!    read. `--once` fails the run, saying so, when an input ends without a
 //!    format found.
 
-use super::compiled::Format;
+use super::compiled::{Format, MAX_VARIANTS};
 use super::json::{FieldOverride, JsonFormat};
+use super::prefix;
 use super::record::Scratch;
 use super::spec::FormatSpec;
+use super::w3c;
 
 /// The detection result: which format, and how well it fit the sample.
 #[derive(Debug)]
@@ -66,6 +75,54 @@ const CANDIDATES: &[&str] = &[
 /// A non-preset shape seen in real deployments, tried last.
 const EXTRA: &[&str] = &["$remote_addr-[$time_local]-$request-$status-$request_time"];
 
+/// Shapes of messy real files, tried after the presets (a file of one of
+/// them is read as it; in a mixed file they are variants for the lines the
+/// others do not fit): the client field as a list (`10.0.0.2, 10.0.0.1`,
+/// what a proxy chain logs in `$http_x_forwarded_for`), quoted or not
+/// (the field takes any bytes up to ` - `), and a bare `-` for the
+/// referer and user agent.
+const MESSY: &[(&str, &str)] = &[
+    (
+        "combined (client list)",
+        r#"$remote_addr, $http_x_forwarded_for - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#,
+    ),
+    (
+        "combined (bare -)",
+        r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent - -"#,
+    ),
+];
+
+/// Apache's vhost formats without the port (`%v` alone), tried last:
+/// `vcombined` has `%v:%p`.
+const EXTRA_APACHE: &[(&str, &str)] = &[
+    (
+        "vhost+combined",
+        r#"%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#,
+    ),
+    ("vhost+common", r#"%v %h %l %u %t "%r" %>s %b"#),
+];
+
+/// [`EXTRA_APACHE`] compiled, under their names.
+fn extra_apache() -> impl Iterator<Item = Format> {
+    named(EXTRA_APACHE, |s| FormatSpec::Apache(s.to_string()))
+}
+
+/// [`MESSY`] compiled, under their names.
+fn messy() -> impl Iterator<Item = Format> {
+    named(MESSY, |s| FormatSpec::Nginx(s.to_string()))
+}
+
+fn named(
+    list: &'static [(&'static str, &'static str)],
+    spec: fn(&str) -> FormatSpec,
+) -> impl Iterator<Item = Format> {
+    list.iter().filter_map(move |(name, s)| {
+        let mut f = Format::compile(&spec(s), &[]).ok()?;
+        f.set_name(name.to_string());
+        Some(f)
+    })
+}
+
 /// Bytes of held lines after which an input stops waiting for more:
 /// whatever the sample is then, it decides.
 pub const DETECT_BYTES: usize = 256 * 1024;
@@ -93,8 +150,19 @@ pub enum Verdict {
 /// ([`Verdict::Unknown`]) when `last` says no more lines will come or the
 /// data is [`ready`]; else [`Verdict::Wait`].
 pub fn detect_start(data: &[u8], json: &[FieldOverride], last: bool) -> Verdict {
+    detect_start_with(data, json, last, None)
+}
+
+/// [`detect_start`], every line's prefix `strip` (`--strip-prefix`)
+/// stripped first when given.
+pub fn detect_start_with(
+    data: &[u8],
+    json: &[FieldOverride],
+    last: bool,
+    strip: Option<&prefix::Strip>,
+) -> Verdict {
     let lines = window(data);
-    if let Some(d) = detect(&lines, json) {
+    if let Some(d) = detect_with(&lines, json, strip) {
         return Verdict::Found(d);
     }
     let sampled = sample_size(&lines);
@@ -183,6 +251,16 @@ fn is_blank(line: &[u8]) -> bool {
 /// Chooses the format that parses most of `lines` (blank lines ignored).
 /// `None` when nothing parses any line.
 pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
+    detect_with(lines, json, None)
+}
+
+/// [`detect`], every line's prefix `strip` (`--strip-prefix`) stripped
+/// first when given (then no known prefix is looked for).
+pub fn detect_with(
+    lines: &[&[u8]],
+    json: &[FieldOverride],
+    strip: Option<&prefix::Strip>,
+) -> Option<Detected> {
     let sample: Vec<&[u8]> = lines
         .iter()
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -191,6 +269,49 @@ pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
         .collect();
     if sample.is_empty() {
         return None;
+    }
+    if let Some(strip) = strip {
+        let stripped: Vec<&[u8]> = sample.iter().map(|l| &l[strip.len(l)..]).collect();
+        let inner = detect_sample(&stripped, json)?;
+        return Some(Detected {
+            format: Format::prefixed(strip.clone(), inner.format),
+            matched: inner.matched,
+            sampled: sample.len(),
+        });
+    }
+    let best = detect_sample(&sample, json);
+    // Lines behind a log shipper's prefix (`prefix.rs`): read without it
+    // when that fits as many of them (a vhost without port would take a
+    // kubectl timestamp for its name).
+    if let Some(strip) = prefix::sniff(&sample) {
+        let stripped: Vec<&[u8]> = sample.iter().map(|l| &l[strip.len(l)..]).collect();
+        // On a tie the prefix wins, except over a format that reads that
+        // prefix itself: HAProxy's lines come with a syslog header by
+        // design, and its parser reads it (no strip on every line).
+        let reads_it = |b: &Detected| b.format.name() == "haproxy";
+        if let Some(inner) = detect_sample(&stripped, json)
+            && best.as_ref().is_none_or(|b| {
+                inner.matched > b.matched || (inner.matched == b.matched && !reads_it(b))
+            })
+        {
+            return Some(Detected {
+                format: Format::prefixed(strip, inner.format),
+                matched: inner.matched,
+                sampled: sample.len(),
+            });
+        }
+    }
+    best
+}
+
+/// [`detect`] on a sample (non-blank lines, no `\r`), prefixes aside.
+fn detect_sample(sample: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
+    let sample: Vec<&[u8]> = sample.iter().copied().filter(|l| !is_blank(l)).collect();
+    if sample.is_empty() {
+        return None;
+    }
+    if let Some(d) = headed(&sample) {
+        return Some(d);
     }
     let mut specs: Vec<FormatSpec> = Vec::new();
     let jsonish = sample.iter().filter(|l| l.first() == Some(&b'{')).count();
@@ -229,5 +350,119 @@ pub fn detect(lines: &[&[u8]], json: &[FieldOverride]) -> Option<Detected> {
             }
         }
     }
-    best
+    if best.as_ref().is_none_or(|b| b.matched < sample.len()) {
+        // The messy shapes first: a vhost without port fits a client
+        // list of two (`10.0.0.2, 10.0.0.1 - -`), a list never a vhost.
+        for format in messy().chain(extra_apache()) {
+            let matched = sample
+                .iter()
+                .filter(|l| format.parse(l, &mut scratch).is_ok())
+                .count();
+            if matched > 0 && best.as_ref().is_none_or(|b| matched > b.matched) {
+                best = Some(Detected {
+                    format,
+                    matched,
+                    sampled: sample.len(),
+                });
+            }
+        }
+    }
+    best.map(|b| with_variants(b, &sample))
+}
+
+/// Adds to `chosen`, while lines are `left` and there is room, the
+/// candidate of `others` that parses the most of them (the earliest of
+/// equals), and drops the lines it parses.
+fn add_variants(
+    chosen: &mut Vec<Format>,
+    others: &mut Vec<Format>,
+    left: &mut Vec<&[u8]>,
+    scratch: &mut Scratch,
+) {
+    while !left.is_empty() && chosen.len() < MAX_VARIANTS {
+        let mut pick: Option<(usize, usize)> = None;
+        for (i, f) in others.iter().enumerate() {
+            let n = left.iter().filter(|l| f.parse(l, scratch).is_ok()).count();
+            if n > 0 && pick.is_none_or(|(_, best)| n > best) {
+                pick = Some((i, n));
+            }
+        }
+        let Some((i, _)) = pick else {
+            return;
+        };
+        let f = others.remove(i);
+        left.retain(|l| f.parse(l, scratch).is_err());
+        chosen.push(f);
+    }
+}
+
+/// The line templates a messy file's variants are chosen from, in order of
+/// preference: every candidate `auto` tries.
+fn template_candidates() -> Vec<Format> {
+    CANDIDATES
+        .iter()
+        .map(|n| FormatSpec::parse(n).expect("preset"))
+        .chain(EXTRA.iter().map(|s| FormatSpec::Nginx(s.to_string())))
+        .filter_map(|spec| Format::compile(&spec, &[]).ok())
+        .collect()
+}
+
+/// A messy file: when the best format leaves lines of the sample unparsed,
+/// the candidate that parses most of those is added as a variant, and so
+/// on, up to `MAX_VARIANTS` or until every line fits; each line is then
+/// parsed by the first variant that fits it (`Format::variants`). Line
+/// templates only (`common` and `combined` mixed, a vhost on some lines, a
+/// trailing field on others, a `log_format` changed mid-file). A variant
+/// is added only for lines no variant before it parses, so a file of one
+/// format stays that format.
+fn with_variants(best: Detected, sample: &[&[u8]]) -> Detected {
+    if best.matched == best.sampled || !best.format.is_template() {
+        return best;
+    }
+    let mut scratch = Scratch::default();
+    let mut left: Vec<&[u8]> = sample
+        .iter()
+        .copied()
+        .filter(|l| best.format.parse(l, &mut scratch).is_err())
+        .collect();
+    let mut chosen = vec![best.format];
+    // The presets first, then the messy shapes, then the vhosts without
+    // port, which fit a client list of two too (`10.0.0.2, 10.0.0.1 - -`:
+    // vhost `10.0.0.2,`): each takes only the lines the ones before left.
+    for mut others in [
+        template_candidates(),
+        messy().collect(),
+        extra_apache().collect(),
+    ] {
+        add_variants(&mut chosen, &mut others, &mut left, &mut scratch);
+    }
+    let matched = best.sampled - left.len();
+    let sampled = best.sampled;
+    if chosen.len() == 1 {
+        let format = chosen.pop().expect("one");
+        return Detected {
+            format,
+            matched,
+            sampled,
+        };
+    }
+    Detected {
+        format: Format::variants(chosen).expect("templates, at most MAX_VARIANTS"),
+        matched,
+        sampled,
+    }
+}
+
+/// A log that names its own columns in header lines (W3C extended: IIS,
+/// CloudFront, any `#Fields:` file) is recognised by its first line, a W3C
+/// directive, before any candidate is tried: no other format's line starts
+/// that way, and its data lines parse only under the header.
+fn headed(sample: &[&[u8]]) -> Option<Detected> {
+    let (flavour, matched) = w3c::sniff(sample)?;
+    let format = Format::compile(&FormatSpec::W3c(flavour), &[]).ok()?;
+    Some(Detected {
+        format,
+        matched,
+        sampled: sample.len(),
+    })
 }

@@ -17,17 +17,23 @@ mod fields;
 mod haproxy;
 pub mod json;
 mod nginx;
+pub mod prefix;
 mod record;
 pub mod regexfmt;
 pub mod scan;
 mod spec;
 pub mod template;
 pub mod value;
+pub mod w3c;
 
 #[cfg(test)]
+mod messy_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod w3c_tests;
 
-pub use compiled::Format;
+pub use compiled::{Format, Header, MAX_VARIANTS};
 pub use json::FieldOverride;
 pub use record::{ErrorKind, Odd, Record, Scratch, TimeCache};
 pub use spec::{FormatError, FormatSpec, PRESETS};

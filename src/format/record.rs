@@ -167,4 +167,8 @@ pub struct Scratch {
     pub(super) buf: Vec<u8>,
     pub(super) time: TimeCache,
     pub(super) regex_locs: Vec<(usize, CaptureLocations)>,
+    /// Which variant of a format of several (`Format::variants`) parsed the
+    /// last line; stays 0 for other formats. The caller reads it and resets
+    /// it when it is not 0.
+    pub variant: u8,
 }

@@ -38,6 +38,9 @@ pub trait Scan: Copy {
     fn quote(self, line: &[u8], from: usize) -> Option<usize>;
     /// Offset of the first space at or after `from`, or `line.len()`.
     fn space(self, line: &[u8], from: usize) -> usize;
+    /// The scan of the line that starts `n` bytes into this one (a line
+    /// after a shipper's prefix).
+    fn skip(self, n: usize) -> Self;
 }
 
 /// Scans the line itself: for lines parsed one at a time.
@@ -73,6 +76,11 @@ impl Scan for Plain {
             .iter()
             .position(|&c| c == b' ')
             .unwrap_or(line.len() - from)
+    }
+
+    #[inline]
+    fn skip(self, _: usize) -> Self {
+        self
     }
 }
 
@@ -195,6 +203,14 @@ impl Scan for At<'_> {
     fn space(self, line: &[u8], from: usize) -> usize {
         self.next(|w| w.space, from, line.len())
             .unwrap_or(line.len())
+    }
+
+    #[inline]
+    fn skip(self, n: usize) -> Self {
+        At {
+            words: self.words,
+            base: self.base + n,
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::w3c::Flavour;
+
 /// A format as the user gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormatSpec {
@@ -14,6 +16,9 @@ pub enum FormatSpec {
     Apache(String),
     Json,
     Regex(String),
+    /// W3C extended (`w3c`, `iis`, `cloudfront`): columns from the file's
+    /// own `#Fields:` header.
+    W3c(Flavour),
 }
 
 /// Presets: name, what it is, and the format string it stands for.
@@ -102,6 +107,9 @@ impl FormatSpec {
         if let Some((name, _, _)) = PRESETS.iter().find(|(n, _, _)| *n == t) {
             return Ok(FormatSpec::Preset(name));
         }
+        if let Some(f) = Flavour::by_name(t) {
+            return Ok(FormatSpec::W3c(f));
+        }
         if matches!(t, "json" | "caddy" | "traefik") {
             return Ok(FormatSpec::Json);
         }
@@ -118,7 +126,11 @@ impl FormatSpec {
         if t.starts_with("LogFormat") || t.contains('%') {
             return Ok(FormatSpec::Apache(s.to_string()));
         }
-        let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+        let names: Vec<&str> = PRESETS
+            .iter()
+            .map(|p| p.0)
+            .chain(Flavour::PRESETS.iter().map(|p| p.0))
+            .collect();
         Err(FormatError {
             spec: s.to_string(),
             at: None,

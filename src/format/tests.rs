@@ -67,11 +67,12 @@ fn combined_with_quoted_spaces_and_x22_escapes() {
         parse(&f, l).unwrap(),
         rec("GET", r"/search?q=a\x22b", 200, Some(512), None, Some(T0))
     );
-    // `-` everywhere a value can be missing.
+    // `-` everywhere a value can be missing; the request `-` is method
+    // `-`, target `(no request)`, the router's route for it.
     let l = r#"::1 - - [10/Mar/2024:00:00:00 +0000] "-" 400 0 "-" "-""#;
     assert_eq!(
         parse(&f, l).unwrap(),
-        rec("", "", 400, Some(0), None, Some(T0))
+        rec("-", "(no request)", 400, Some(0), None, Some(T0))
     );
     // Apache writes `-` for zero bytes and escapes quotes as \".
     let l =

@@ -463,11 +463,18 @@ pub fn parse_any_time(b: &[u8]) -> Option<i64> {
     }
 }
 
+/// The target of the request `-` (no request was read), which the router
+/// names as it is. Not `-`: a target field logged as `-` (nginx's empty
+/// `$request_uri` for bytes that were no request) stays `(invalid)`.
+pub const NO_REQUEST: &[u8] = b"(no request)";
+
 /// Splits an HTTP request line `METHOD SP target SP HTTP/x.y` into method and
 /// target. The target may itself contain spaces (malformed requests are
 /// logged as received), so it runs to the last space when the line ends in a
-/// protocol. A line that is not a request (`-`, TLS bytes on a plain port)
-/// gives an empty method and target, which the router maps to `(invalid)`.
+/// protocol. The request `-` (no request was read) gives `-` and
+/// [`NO_REQUEST`], which the router names `(no request)`; anything else that is not a
+/// request (TLS bytes on a plain port) gives an empty method and target,
+/// which the router maps to `(invalid)`.
 #[inline(always)]
 pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
     // Most requests are GETs: one compare instead of the search and the
@@ -476,6 +483,12 @@ pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
         3
     } else {
         let Some(sp) = line.iter().take(25).position(|&c| c == b' ') else {
+            // nginx logs a connection closed before any request (408, 400)
+            // with the request `-`: method `-`, and a target the router
+            // names `(no request)`.
+            if line == b"-" {
+                return (b"-", NO_REQUEST);
+            }
             return (b"", b"");
         };
         let method = &line[..sp];
@@ -687,7 +700,8 @@ mod tests {
                 "/a",
             ),
             ("ABCDEFGHIJKLMNOPQRSTUVWXY /a HTTP/1.1", "", ""),
-            ("-", "", ""),
+            // No request read: the router names it `(no request)`.
+            ("-", "-", "(no request)"),
             ("\\x16\\x03\\x01 x", "", ""),
             ("", "", ""),
         ];

@@ -36,7 +36,10 @@
 //! in place, unless `start` would rather see them with the lines after
 //! them ([`Decision::Wait`]): then they are carried to the next block. The
 //! lines set aside go out as one [`Block::Undecided`]. This module never
-//! parses: it hands each block out with what `start` decided for its input.
+//! parses: it hands each block out with what `start` decided for its input,
+//! as changed since by the caller's [`Blocks::follow`], if any, from the
+//! blocks handed out before (a log whose header lines change how the lines
+//! after them read).
 //!
 //! A line longer than a whole block is never held: its first bytes are kept
 //! as the error sample, the rest is skipped up to the next newline, and the
@@ -224,12 +227,17 @@ struct Stream<P> {
     failure: Option<BatchError>,
 }
 
+/// What the caller decides for an input's next blocks from the block just
+/// handed out read as `P`: `None` to keep `P` (see [`Blocks::follow`]).
+pub type Follow<'a, P> = dyn FnMut(&P, &[u8]) -> Option<P> + Send + 'a;
+
 /// Everything the reads share, under one lock.
 struct State<'a, P> {
     streams: Vec<Stream<P>>,
     /// Every stream before this one is done.
     first: usize,
     start: Box<Start<'a, P>>,
+    follow: Option<Box<Follow<'a, P>>>,
     /// Inputs that could not be opened.
     failures: Vec<BatchError>,
 }
@@ -297,10 +305,26 @@ impl<'a, P: Clone> Blocks<'a, P> {
                 streams,
                 first: 0,
                 start,
+                follow: None,
                 failures,
             }),
             freed: Condvar::new(),
         }
+    }
+
+    /// Lets what the caller decided for an input change from block to
+    /// block: after each block of lines goes out read as `P`, `follow` is
+    /// shown its lines and may give the value the input's next blocks go
+    /// out with (a log whose header lines change how the lines after them
+    /// read: the header in force at each block's start must be known to the
+    /// worker that parses it, whichever worker read the block before).
+    /// Called under the lock, in each input's block order: keep it cheap.
+    pub fn follow(mut self, follow: Box<Follow<'a, P>>) -> Blocks<'a, P> {
+        self.state
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .follow = Some(follow);
+        self
     }
 
     /// Each input's name and what `start` decided for it (`None`: it had
@@ -407,7 +431,12 @@ impl<'a, P: Clone> Blocks<'a, P> {
     /// Makes the block of stream `i` from what was read into `buf`, deciding
     /// how the stream is read if not yet decided.
     fn cut(&self, st: &mut State<'a, P>, i: usize, got: ReadOut, buf: &[u8]) -> Block<P> {
-        let State { streams, start, .. } = st;
+        let State {
+            streams,
+            start,
+            follow,
+            ..
+        } = st;
         let s = &mut streams[i];
         s.reader = got.reader;
         s.carry = got.carry;
@@ -491,6 +520,11 @@ impl<'a, P: Clone> Blocks<'a, P> {
                 }
             }
         };
+        if let (Some(follow), Block::Lines { parser, .. }) = (follow, &block)
+            && let Some(next) = follow(parser, &buf[..len])
+        {
+            s.parser = Some(next);
+        }
         if len < filled {
             // Carried before what the read left over (nothing, unless an
             // oversized line was skipped, which never comes with lines).

@@ -9,9 +9,16 @@ use super::own;
 use super::shape::{self, query_start};
 use super::template::{cut, template_into};
 use crate::format::regexfmt::one_line_error;
+use crate::format::value::NO_REQUEST;
 
 /// Route of lines whose request is not a request (`-`, TLS on a plain port).
 pub const INVALID_ROUTE: &str = "(invalid)";
+
+/// The route of the request `-`: the connection closed before a request
+/// was read (nginx's 408 and 400 lines). Its target is
+/// `format::value::NO_REQUEST`; a target field logged as `-` is
+/// `(invalid)`.
+pub const NO_REQUEST_ROUTE: &str = "(no request)";
 
 /// A user rule as written: `REGEX=TEMPLATE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +134,10 @@ impl Router {
     /// Writes the route of `target` into `out` (cleared first).
     pub fn route(&self, target: &[u8], out: &mut Vec<u8>) {
         out.clear();
+        if target == NO_REQUEST {
+            out.extend_from_slice(NO_REQUEST_ROUTE.as_bytes());
+            return;
+        }
         let Some(path) = path_of(target) else {
             out.extend_from_slice(INVALID_ROUTE.as_bytes());
             return;

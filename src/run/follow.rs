@@ -76,6 +76,7 @@ fn live_config(config: &Config) -> LiveConfig {
         series: config.live.series,
         formats: config.formats(),
         json: config.json_fields.clone(),
+        strip: config.strip_prefix.clone(),
         log_time: config.live.window_by == WindowBy::Log,
         slo: config.slo.clone(),
     }

@@ -41,8 +41,9 @@ use crate::engine::{
     Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SourceId, SourceReport,
 };
 use crate::format::detect::{self, NO_FORMAT, Verdict};
+use crate::format::prefix::Strip;
 use crate::format::scan::{Marks, lines};
-use crate::format::{FieldOverride, Format};
+use crate::format::{FieldOverride, Format, Header};
 use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start, Want};
 use crate::route::Router;
 use crate::view::{export, report};
@@ -172,7 +173,14 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let formats = config.formats();
     let (inputs, not_found) = BatchInput::expand(&config.input_list());
     let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {
-        source_format(&formats[input.input], &config.json_fields, lines, more)
+        let strip = config.strip_prefix.as_ref();
+        source_format(
+            &formats[input.input],
+            &config.json_fields,
+            strip,
+            lines,
+            more,
+        )
     });
     let (batch, failed) = read_all(inputs, start, router, &engine, config.threads);
     let mut skipped: Vec<String> = not_found
@@ -223,6 +231,7 @@ struct SourceFormat {
 fn source_format(
     given: &Option<Arc<Format>>,
     json: &[FieldOverride],
+    strip: Option<&Strip>,
     lines: &[u8],
     more: bool,
 ) -> Decision<SourceFormat> {
@@ -238,7 +247,7 @@ fn source_format(
     // Final when the lines cannot be offered with more: a block's first
     // lines are all of a small input, or 1 MiB, or a few before a line of
     // half a block or more, which they cannot wait past.
-    match detect::detect_start(lines, json, !more) {
+    match detect::detect_start_with(lines, json, !more, strip) {
         Verdict::Found(d) => Decision::Decided(SourceFormat {
             format: Arc::new(d.format),
             detected: Some((d.matched, d.sampled)),
@@ -257,6 +266,12 @@ fn source_report((name, parser): (String, Option<SourceFormat>)) -> SourceReport
             detected: p.detected,
             has_latency: p.format.has_latency(),
             has_upstream: p.format.has_upstream(),
+            variants: p
+                .format
+                .variant_names()
+                .into_iter()
+                .map(String::from)
+                .collect(),
         },
         None => SourceReport {
             name,
@@ -275,7 +290,7 @@ fn read_all(
     threads: usize,
 ) -> (Batch, Vec<BatchError>) {
     let registry = cfg.registry();
-    let blocks = Blocks::open(inputs, start);
+    let blocks = Blocks::open(inputs, start).follow(Box::new(header_after));
     let turns = Turns::default();
     let threads = threads.max(1);
     let results: Vec<(Finished, Vec<BlockLines>)> = std::thread::scope(|scope| {
@@ -433,6 +448,9 @@ fn parse_block(
     format: &Format,
 ) -> u64 {
     marks.index(data);
+    if format.has_headers() {
+        return parse_headed_block(shard, marks, src, seq, data, format);
+    }
     let mut n = 0u64;
     for (start, end) in marks.lines() {
         let pos = LinePos { seq, local: n };
@@ -440,6 +458,62 @@ fn parse_block(
         n += 1;
     }
     n
+}
+
+/// [`parse_block`] for a format whose files carry their own header (W3C
+/// `#Fields:`): a header line is counted as such, and a `#Fields:` one
+/// changes how the block's next lines parse. `format` is the one in force
+/// at the block's start ([`header_after`] carried it from the blocks
+/// before).
+#[inline(never)]
+fn parse_headed_block(
+    shard: &mut BatchShard,
+    marks: &Marks,
+    src: SourceId,
+    seq: u32,
+    data: &[u8],
+    format: &Format,
+) -> u64 {
+    let mut current: Option<Format> = None;
+    let mut n = 0u64;
+    for (start, end) in marks.lines() {
+        let pos = LinePos { seq, local: n };
+        let line = &data[start..end];
+        n += 1;
+        match current.as_ref().unwrap_or(format).header(line) {
+            None => {
+                let f = current.as_ref().unwrap_or(format);
+                shard.block_line(src, f, line, pos, marks.at(start));
+            }
+            Some(Header::Line) => shard.header(src),
+            Some(Header::Fields(next)) => {
+                shard.header(src);
+                current = Some(next);
+            }
+        }
+    }
+    n
+}
+
+/// How the blocks after `block` (whole lines of an input read as `p`)
+/// parse: `None` when as `p`, else as the last `#Fields:` header in the
+/// block says (W3C). Runs at the block reader, under its lock, for formats
+/// with headers only: one `memmem` pass over the block.
+fn header_after(p: &SourceFormat, block: &[u8]) -> Option<SourceFormat> {
+    if !p.format.has_headers() {
+        return None;
+    }
+    let at = memchr::memmem::find_iter(block, b"#Fields:")
+        .filter(|&i| i == 0 || block[i - 1] == b'\n')
+        .last()?;
+    let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |e| at + e);
+    match p.format.header(&block[at..end])? {
+        Header::Fields(f) => Some(SourceFormat {
+            format: Arc::new(f),
+            detected: p.detected,
+        }),
+        Header::Line => None,
+    }
 }
 
 /// Counts every line of a block as unparsed (no format fits its input's

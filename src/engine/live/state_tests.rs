@@ -24,6 +24,7 @@ fn cfg() -> LiveConfig {
         json: Vec::new(),
         log_time: false,
         slo: Vec::new(),
+        strip: None,
     }
 }
 
@@ -226,6 +227,8 @@ fn a_mark_inside_lines_counted_in_part_is_committed_where_they_end() {
         line_no: 0,
         marks: Vec::new(),
         unmarked: false,
+        fields: None,
+        resume_fields: None,
         pending_marks: vec![(4, mark(1, 104, b"aaa\n")), (10, mark(2, 6, b"bbbbb\n"))],
     };
     // 7 of the 10 held bytes counted: file 1 whole, file 2 up to 3 bytes

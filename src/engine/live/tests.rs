@@ -30,6 +30,7 @@ fn cfg(step_ms: u64) -> LiveConfig {
             None,
         ],
         json: Vec::new(),
+        strip: None,
         log_time: false,
         slo: Vec::new(),
     }

@@ -7,7 +7,8 @@ use crate::engine::{InputStats, SourceReport};
 use crate::format::{ErrorKind, Odd};
 
 /// Per input: a line for requests counted without a timer or timestamp
-/// (odd values), a line for parse errors, then its first bad lines.
+/// (odd values), a line for the requests each variant of a messy file's
+/// format parsed, a line for parse errors, then its first bad lines.
 pub fn parse_errors(
     err: &mut dyn Write,
     sources: &[SourceReport],
@@ -29,6 +30,17 @@ pub fn parse_errors(
                 odd.join(", "),
                 st.requests,
                 src.format.as_deref().unwrap_or("-")
+            )?;
+        }
+        let variants = crate::engine::snapshot::variant_lines(&src.variants, st);
+        if !variants.is_empty() {
+            let parts: Vec<String> = variants.iter().map(|(f, n)| format!("{f} {n}")).collect();
+            writeln!(
+                err,
+                "routetop: {}: read as {} formats, each line by the first that fits: {}",
+                src.name,
+                variants.len(),
+                parts.join(", ")
             )?;
         }
         if bad == 0 {

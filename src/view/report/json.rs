@@ -56,11 +56,22 @@ struct JsonInput<'a> {
     detected: Option<JsonDetected>,
     lines: u64,
     requests: u64,
+    /// W3C directives (`#Fields:`, …): neither requests nor errors.
+    header_lines: u64,
+    /// A messy file's variants: each one's format and requests, in the
+    /// order they are tried (empty for a format of one kind of line).
+    variants: Vec<JsonVariant>,
     parse_errors: u64,
     errors: std::collections::BTreeMap<&'static str, u64>,
     /// Requests counted without a timer or timestamp they had, every kind.
     odd_values: std::collections::BTreeMap<&'static str, u64>,
     samples: Vec<JsonSample>,
+}
+
+#[derive(Serialize)]
+struct JsonVariant {
+    format: String,
+    requests: u64,
 }
 
 #[derive(Serialize)]
@@ -269,6 +280,11 @@ fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
                     .map(|(matched, sampled)| JsonDetected { matched, sampled }),
                 lines: st.lines,
                 requests: st.requests,
+                header_lines: st.headers,
+                variants: crate::engine::snapshot::variant_lines(&src.variants, &st)
+                    .into_iter()
+                    .map(|(format, requests)| JsonVariant { format, requests })
+                    .collect(),
                 parse_errors: st.error_total(),
                 errors: ErrorKind::ALL
                     .iter()

@@ -39,7 +39,13 @@ pub fn render_errors(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) 
     let warnings: Vec<Line> = snap
         .inputs
         .iter()
-        .flat_map(|i| [warning(i, theme), odd_note(i, theme)])
+        .flat_map(|i| {
+            [
+                warning(i, theme),
+                odd_note(i, theme),
+                variant_note(i, theme),
+            ]
+        })
         .flatten()
         .collect();
     let top_h = (snap.inputs.len() + 2 * warnings.len()) as u16 + 3;
@@ -108,6 +114,23 @@ fn odd_note<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
             parts.join(", ")
         ),
         theme.warn(),
+    ))
+}
+
+/// A messy file read as several formats: the requests each parsed.
+fn variant_note<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
+    if i.variants.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = i
+        .variants
+        .iter()
+        .map(|(f, n)| format!("{} {}", escape(f), human::count(*n)))
+        .collect();
+    let name = escape(super::header::short_name(&i.name));
+    Some(Line::styled(
+        format!("{name}: requests by format: {}", parts.join(", ")),
+        theme.dim(),
     ))
 }
 

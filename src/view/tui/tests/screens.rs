@@ -117,6 +117,28 @@ fn errors_view_notes_odd_values() {
     );
 }
 
+/// A messy file read as several formats: the requests each variant took
+/// are said per input.
+#[test]
+fn errors_view_notes_variants() {
+    let mut snap = testkit::snapshot();
+    snap.inputs[0].format = Some("combined + common".into());
+    snap.inputs[0].variants = vec![("combined".into(), 11_000), ("common".into(), 1_000)];
+    let mut app = app_with(snap);
+    press(&mut app, "e");
+    let screen = draw(&app, 100, 30);
+    let notes: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("requests by format"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "\"│access.log: requests by format: combined 11k, common 1.0k                                         │\""
+        ]
+    );
+}
+
 #[test]
 fn errors_wrong_format_80x24() {
     let mut snap = testkit::snapshot();
