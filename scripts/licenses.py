@@ -35,6 +35,9 @@ ALLOWED = {
     "BSD-2-Clause",
     "BSD-3-Clause",
     "BSL-1.0",
+    # bzip2's own licence (libbz2-rs-sys, the pure-Rust port): BSD-style,
+    # permissive, notice kept.
+    "bzip2-1.0.6",
     "CC0-1.0",
     "ISC",
     "Unicode-3.0",
