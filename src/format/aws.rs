@@ -13,7 +13,7 @@
 //! for it yet.
 
 use super::fields::{self, Fields};
-use super::record::{ErrorKind, Odd, Record, TimeCache};
+use super::record::{ErrorKind, Record, TimeCache};
 use super::scan::Scan;
 use super::value::{self, Unit};
 
@@ -65,17 +65,15 @@ fn lb_rest<'a, S: Scan>(
     let bytes = value::parse_bytes(sent).ok_or(ErrorKind::BadValue)?;
     let mut bad_timer = false;
     let (latency_us, upstream_us) = lb_times(req, target, resp, &mut bad_timer);
-    let (method, target) = value::split_request(request);
-    Ok(Record {
-        method,
-        target,
+    Ok(fields::request_record(
+        request,
         status,
-        bytes: Some(bytes),
-        latency_us,
-        upstream_us,
+        bytes,
+        (latency_us, upstream_us),
         time,
-        odd: Odd::bits(bad_timer, bad_time),
-    })
+        bad_timer,
+        bad_time,
+    ))
 }
 
 /// An ISO 8601 timestamp field: its value, and whether it is bad.
@@ -166,15 +164,13 @@ pub fn parse_s3<'a, S: Scan>(
     let mut bad_timer = false;
     let latency_us = fields::timer(total, Unit::Ms, &mut bad_timer);
     let upstream_us = fields::timer(turn, Unit::Ms, &mut bad_timer);
-    let (method, target) = value::split_request(request);
-    Ok(Record {
-        method,
-        target,
+    Ok(fields::request_record(
+        request,
         status,
-        bytes: Some(bytes),
-        latency_us,
-        upstream_us,
+        bytes,
+        (latency_us, upstream_us),
         time,
-        odd: Odd::bits(bad_timer, time.is_none()),
-    })
+        bad_timer,
+        time.is_none(),
+    ))
 }

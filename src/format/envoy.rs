@@ -19,7 +19,7 @@
 //! counts as status 000.
 
 use super::fields::{self, Fields};
-use super::record::{ErrorKind, Odd, Record, TimeCache};
+use super::record::{ErrorKind, Record, TimeCache};
 use super::scan::Scan;
 use super::value::{self, Unit};
 
@@ -61,15 +61,13 @@ pub fn parse<'a, S: Scan>(
     let latency_us = fields::timer(duration, Unit::Ms, &mut bad_timer);
     let upstream_us = fields::timer(upstream, Unit::Ms, &mut bad_timer);
     let time = fields::iso_time(start, cache);
-    let (method, target) = value::split_request(request);
-    Ok(Record {
-        method,
-        target,
+    Ok(fields::request_record(
+        request,
         status,
-        bytes: Some(bytes),
-        latency_us,
-        upstream_us,
+        bytes,
+        (latency_us, upstream_us),
         time,
-        odd: Odd::bits(bad_timer, time.is_none()),
-    })
+        bad_timer,
+        time.is_none(),
+    ))
 }

@@ -9,7 +9,7 @@
 //! instead of reading past the line: the parsers turn that into a line that
 //! does not fit.
 
-use super::record::TimeCache;
+use super::record::{Odd, Record, TimeCache};
 use super::scan::Scan;
 use super::value;
 
@@ -134,6 +134,31 @@ pub fn iso_time(raw: &[u8], cache: &mut TimeCache) -> Option<i64> {
         return cache.get(&sec[..19], value::parse_iso8601);
     }
     cache.get(raw, value::parse_iso8601)
+}
+
+/// The record of a request line (`GET /path HTTP/1.1`) and its figures:
+/// how every hand-written parser ends. `timers`: (latency, upstream).
+#[inline(always)]
+pub(super) fn request_record(
+    request: &[u8],
+    status: u16,
+    bytes: u64,
+    timers: (Option<u64>, Option<u64>),
+    time: Option<i64>,
+    bad_timer: bool,
+    bad_time: bool,
+) -> Record<'_> {
+    let (method, target) = value::split_request(request);
+    Record {
+        method,
+        target,
+        status,
+        bytes: Some(bytes),
+        latency_us: timers.0,
+        upstream_us: timers.1,
+        time,
+        odd: Odd::bits(bad_timer, bad_time),
+    }
 }
 
 #[cfg(test)]

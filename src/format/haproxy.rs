@@ -21,7 +21,7 @@
 //! past, not kept: a `Record` has no place for it yet.
 
 use super::fields::{self, Fields};
-use super::record::{ErrorKind, Odd, Record, TimeCache};
+use super::record::{ErrorKind, Record, TimeCache};
 use super::scan::Scan;
 use super::value::{self, Unit};
 
@@ -127,15 +127,13 @@ pub fn parse<'a, S: Scan>(
         }
         _ => None,
     };
-    let (method, target) = value::split_request(request);
-    Ok(Record {
-        method,
-        target,
+    Ok(fields::request_record(
+        request,
         status,
-        bytes: Some(bytes),
-        latency_us,
-        upstream_us,
+        bytes,
+        (latency_us, upstream_us),
         time,
-        odd: Odd::bits(bad_timer, time.is_none()),
-    })
+        bad_timer,
+        time.is_none(),
+    ))
 }
