@@ -44,11 +44,23 @@ fn format() -> &'static Format {
 /// (each format's escaping is the same under either; status classes add
 /// up codes, which must still give one series per label set).
 fn check(snap: &Snapshot) {
+    // With objectives, so their families are rendered from fuzzed keys too.
+    let ms = |s: &str| {
+        s.trim_end_matches("ms")
+            .parse()
+            .map(std::time::Duration::from_millis)
+            .map_err(|e| format!("{e}"))
+    };
+    let slo: Vec<routetop::engine::slo::Objective> = ["*:99%<250ms", "/a*:99.9%"]
+        .iter()
+        .filter_map(|o| routetop::engine::slo::Objective::parse(o, ms).ok())
+        .collect();
     let other = RenderOptions {
         namespace: Some("ns".into()),
         max_gauge: false,
         status: StatusLabel::Class,
         summary: false,
+        slo: slo.into(),
     };
     for (opts, format, dialect) in [
         (
