@@ -341,7 +341,9 @@ impl Tracker {
         self.by_route[i].as_deref().unwrap_or(&[])
     }
 
-    /// Counts one request of route `id` in minute `minute`.
+    /// Counts one request of route `id` in minute `minute`. Per line when
+    /// objectives are given: no allocation, the route's objectives are
+    /// resolved once.
     pub fn record(
         &mut self,
         id: u32,
@@ -351,9 +353,18 @@ impl Tracker {
         latency_us: Option<u64>,
     ) {
         self.now = self.now.max(minute);
-        let of: Vec<u16> = self.of(id, name).to_vec();
-        for o in of {
-            let (good, counted) = match &self.objectives[o as usize].kind {
+        self.of(id, name);
+        let Tracker {
+            objectives,
+            by_route,
+            rings,
+            ..
+        } = self;
+        let Some(Some(of)) = by_route.get(id as usize) else {
+            return;
+        };
+        for &o in of.iter() {
+            let (good, counted) = match &objectives[o as usize].kind {
                 Kind::Availability(bad) => (!bad.contains(status), true),
                 Kind::Latency(t) => match latency_us {
                     Some(us) => (us <= *t, true),
@@ -363,7 +374,7 @@ impl Tracker {
             if !counted {
                 continue;
             }
-            let ring = &mut self.rings[o as usize];
+            let ring = &mut rings[o as usize];
             if ring.is_empty() {
                 ring.resize(RING_MINUTES, (u64::MAX, 0, 0));
             }
