@@ -997,3 +997,18 @@ fn minus_one_timers_count_the_request_untimed() {
         114_000.0
     );
 }
+
+/// A fuzz find (`detect`): lines the combined family leaves unparsed that
+/// a hand-written parser (ALB, HAProxy, …) fits were made a variant of
+/// a messy file, and only line templates can be: detection panicked.
+#[test]
+fn detection_never_makes_a_variant_of_a_hand_written_parser() {
+    let data = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz-detect-variant-of-a-builtin-parser.log"),
+    )
+    .unwrap();
+    for last in [false, true] {
+        let _ = routetop::format::detect::detect_start(&data, &[], last);
+    }
+}

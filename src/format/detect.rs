@@ -404,6 +404,9 @@ fn template_candidates() -> Vec<Format> {
         .map(|n| FormatSpec::parse(n).expect("preset"))
         .chain(EXTRA.iter().map(|s| FormatSpec::Nginx(s.to_string())))
         .filter_map(|spec| Format::compile(&spec, &[]).ok())
+        // Variants are line templates: the hand-written parsers (ALB,
+        // HAProxy, …) are candidates for a whole file only.
+        .filter(Format::is_template)
         .collect()
 }
 
@@ -447,6 +450,9 @@ fn with_variants(best: Detected, sample: &[&[u8]]) -> Detected {
         };
     }
     Detected {
+        // Every variant is a template (`template_candidates`, `messy`,
+        // `extra_apache` make only those) and `add_variants` stops at
+        // MAX_VARIANTS: this holds whatever the input.
         format: Format::variants(chosen).expect("templates, at most MAX_VARIANTS"),
         matched,
         sampled,
