@@ -54,6 +54,7 @@ fn main() {
         strip: None,
         log_time: false,
         slo: Vec::new(),
+        apdex_t_us: None,
     };
     let mut e = LiveEngine::new(cfg, Arc::new(Router::new(&[], true).unwrap()));
     e.handle(InputEvent::Added {

@@ -421,3 +421,36 @@ fn strip_prefix_comes_from_the_file_or_the_flag() {
         "combined (after a --strip-prefix prefix)"
     );
 }
+
+/// `--apdex` and the file's `apdex`: the flag wins; T and 4T become
+/// bucket bounds (once each); out-of-range T is a settings error.
+#[test]
+fn apdex_comes_from_the_flag_or_the_file_and_adds_its_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "apdex = \"300ms\"\n").unwrap();
+    let f = file.to_str().unwrap();
+    let c = Config::from_args(&args(&["--once", "--config", f, "x.log"]), false).unwrap();
+    assert_eq!(c.apdex, Some(300_000));
+    assert!(c.buckets.contains(&0.3) && c.buckets.contains(&1.2));
+    let c = Config::from_args(
+        &args(&["--once", "--config", f, "--apdex", "250ms", "x.log"]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.apdex, Some(250_000));
+    // 0.25 and 1 are default bounds already: not added twice.
+    for b in [0.25, 1.0] {
+        assert_eq!(c.buckets.iter().filter(|&&x| x == b).count(), 1, "{b}");
+    }
+    assert!(c.buckets.windows(2).all(|w| w[0] < w[1]));
+    let c = Config::from_args(&args(&["--once", "x.log"]), false).unwrap();
+    assert_eq!(c.apdex, None);
+    let err = Config::from_args(&args(&["--once", "--apdex", "0.5ms", "x.log"]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--apdex \"0.5ms\": T must be from 1ms to 1h"),
+        "{err}"
+    );
+}

@@ -63,7 +63,19 @@ fn config(case: &Case) -> Config {
     if let Some(n) = case.max_routes {
         c.max_routes = n;
     }
+    // Objectives and Apdex on default bounds (250 ms, 1 s), as the config
+    // would add them: the SLO and Apdex columns join the comparison.
+    c.slo = objectives();
+    c.apdex = Some(250_000);
     c
+}
+
+fn objectives() -> Vec<Objective> {
+    let d = |t: &str| routetop::config::parse_duration(t);
+    ["/api/*:95%<250ms", "*:99%"]
+        .iter()
+        .map(|o| Objective::parse(o, d).unwrap())
+        .collect()
 }
 
 /// `--once` as with `--push` (which counts the histogram buckets): the
@@ -220,11 +232,7 @@ const SINCE_START_FAMILIES: &[&str] = &[
 fn exposition(s: &Snapshot) -> String {
     // Objectives on a default bound (250 ms) and on every route: their
     // counters come from the keys, exactly.
-    let d = |t: &str| routetop::config::parse_duration(t);
-    let slo: Vec<Objective> = ["/api/*:95%<250ms", "*:99%"]
-        .iter()
-        .map(|o| Objective::parse(o, d).unwrap())
-        .collect();
+    let slo = objectives();
     let class = RenderOptions {
         status: StatusLabel::Class,
         summary: false,
@@ -306,9 +314,14 @@ fn rows_of(text: &str, s: &Snapshot) -> BTreeMap<String, BTreeMap<String, String
             line.starts_with(&*r.route) && line[r.route.len()..].starts_with(char::is_whitespace)
         }) {
             // The first column of a name: the dashboard's last header
-            // cells ("Total Req/s trend") name its sparkline.
+            // cells ("Total Req/s trend") name its sparkline. An SLO
+            // state is one cell (`✓ met` → `✓met`).
+            let rest = line[r.route.len()..]
+                .replace("✓ met", "✓met")
+                .replace("! burn", "!burn")
+                .replace("✗ viol", "✗viol");
             let mut row = BTreeMap::new();
-            for (h, c) in header.iter().zip(line[r.route.len()..].split_whitespace()) {
+            for (h, c) in header.iter().zip(rest.split_whitespace()) {
                 row.entry(h.clone()).or_insert_with(|| c.to_string());
             }
             rows.insert(r.route.to_string(), row);
@@ -414,7 +427,10 @@ fn check_with(case: &Case, restart: bool) {
     };
     let name = &case.name;
     let report = once(case);
-    let want = report.batch.snapshot();
+    let mut want = report.batch.snapshot();
+    // What `--once` adds to its batch's figures (`--slo`, `--apdex`).
+    let (slo, apdex) = routetop::run::report_figures(&config(case), &report.batch);
+    want.apdex = apdex.clone().map(Arc::new);
     let got = match restart {
         false => live(case, &want),
         true => live_restarted(case, &want),
@@ -524,8 +540,18 @@ fn check_with(case: &Case, restart: bool) {
         })
         .collect();
     assert_eq!(report_entries, entries, "{name}: report entries");
+    // Objectives and Apdex: the live engine's since-start figures are the
+    // report's, per objective, per route and in all.
+    assert_eq!(got.slo.len(), slo.len(), "{name}: objectives");
+    for (g, (o, w)) in got.slo.iter().zip(&slo) {
+        assert_eq!(g.name, o.name, "{name}: objective");
+        assert_eq!(g.since, w.total, "{name}: {}: since start", o.name);
+        assert_eq!(g.routes, w.routes, "{name}: {}: per route", o.name);
+    }
+    assert_eq!(got.apdex.as_deref(), apdex.as_ref(), "{name}: apdex");
     let data = ReportData {
-        slo: &[],
+        slo: &slo,
+        apdex: apdex.as_ref(),
         summary: s,
         sources: &report.batch.sources,
         inputs: &report.batch.inputs,
@@ -566,6 +592,17 @@ fn check_with(case: &Case, restart: bool) {
         for (col, t) in cells {
             let Some(v) = d.get(col) else { continue };
             compared += 1;
+            // A report has no burn rates: a burning route is within its
+            // objectives since start, which the report says as met.
+            if col == "SLO" {
+                let v = match v.as_str() {
+                    "!burn" => "✓met",
+                    "—" => "-",
+                    v => v,
+                };
+                assert_eq!(t, v, "{name}: {route}: SLO");
+                continue;
+            }
             // No value: the report prints `-`, the dashboard `—`.
             let none = |c: &str| c == "-" || c == "—";
             if t == v || (none(t) && none(v)) {
@@ -580,6 +617,12 @@ fn check_with(case: &Case, restart: bool) {
             };
             let close = (a - b).abs() <= ua + ub + 1e-9 * a.abs();
             assert!(close, "{name}: {route}: {col}: --once {t}, dashboard {v}");
+        }
+        for col in ["SLO", "APDEX"] {
+            assert!(
+                cells.contains_key(col) && d.contains_key(col),
+                "{name}: {route}: no {col} column to compare: {cells:?} {d:?}"
+            );
         }
         assert!(
             compared >= 8,

@@ -329,3 +329,122 @@ fn generate_prometheus_rules_prints_the_rules_of_the_objectives() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give the objectives with --slo"));
 }
+
+/// Per route, as computed from the raw lines: (good, total) of the
+/// availability objective `*:99%` for each route (no route is templated
+/// in this log).
+#[test]
+fn json_report_says_which_routes_break_an_objective() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    let (_, out, err) = once(&log, &["*:99%"], &["-o", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let mut want: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for (path, status, _) in requests() {
+        let e = want.entry(path).or_default();
+        e.0 += u64::from(!(500..600).contains(&status));
+        e.1 += 1;
+    }
+    let routes = v["slo"][0]["routes"].as_array().expect("routes");
+    let got: Vec<(&str, u64, u64, bool)> = routes
+        .iter()
+        .map(|r| {
+            (
+                r["route"].as_str().unwrap(),
+                r["good"].as_u64().unwrap(),
+                r["total"].as_u64().unwrap(),
+                r["met"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, u64, u64, bool)> = want
+        .into_iter()
+        .map(|(r, (g, t))| (r, g, t, g as f64 / t as f64 >= 0.99))
+        .collect();
+    assert_eq!(got, want);
+    // /static's 502s (one in 30 of its lines) break it; /health has none.
+    assert!(got.iter().any(|r| r.0 == "/static/app.js" && !r.3));
+    assert!(got.iter().any(|r| r.0 == "/health" && r.3));
+}
+
+/// Apdex with T = 300 ms, computed here from the raw lines: at or under
+/// 300 ms satisfied, up to 1.2 s tolerating, 5xx frustrated whatever
+/// their time; per route and in all, in JSON, the table and CSV.
+#[test]
+fn apdex_is_exact_in_every_report_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    let mut want: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+    let mut all = (0, 0, 0);
+    for (path, status, ms) in requests() {
+        let ok = !(500..600).contains(&status);
+        let (s, t) = (
+            u64::from(ok && ms <= 300),
+            u64::from(ok && ms > 300 && ms <= 1200),
+        );
+        let e = want.entry(path).or_default();
+        *e = (e.0 + s, e.1 + t, e.2 + 1);
+        all = (all.0 + s, all.1 + t, all.2 + 1);
+    }
+    let score = |(s, t, n): (u64, u64, u64)| (s as f64 + t as f64 / 2.0) / n as f64;
+    let (code, out, err) = once(&log, &[], &["--apdex", "300ms", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let a = &v["apdex"];
+    assert_eq!(a["t_seconds"].as_f64(), Some(0.3));
+    assert_eq!(
+        (
+            a["satisfied"].as_u64(),
+            a["tolerating"].as_u64(),
+            a["timed"].as_u64()
+        ),
+        (Some(all.0), Some(all.1), Some(all.2))
+    );
+    assert_eq!(a["score"].as_f64(), Some(score(all)));
+    for r in a["routes"].as_array().expect("routes") {
+        let w = want[r["route"].as_str().unwrap()];
+        assert_eq!(r["score"].as_f64(), Some(score(w)), "{r}");
+        assert_eq!(r["tolerating"].as_u64(), Some(w.1), "{r}");
+    }
+    assert_eq!(a["routes"].as_array().map(Vec::len), Some(want.len()));
+    // The 1.2 s line of each hundred tolerates: 4T is a bucket bound.
+    assert!(all.1 > 0);
+
+    // The table: an APDEX column, two decimals.
+    let (_, table, _) = once(&log, &["*:99%"], &["--apdex", "300ms"]);
+    let header = table.lines().find(|l| l.starts_with("ROUTE")).unwrap();
+    assert!(header.ends_with("SLO  APDEX"), "{table}");
+    let users = table
+        .lines()
+        .find(|l| l.starts_with("/api/users "))
+        .unwrap();
+    assert!(
+        users.ends_with(&format!("✗ viol   {:.2}", score(want["/api/users"]))),
+        "{table}"
+    );
+    let health = table.lines().find(|l| l.starts_with("/health ")).unwrap();
+    assert!(health.ends_with("✓ met   1.00"), "{table}");
+
+    // CSV: `slo` and `apdex` columns at the end; the total has no state.
+    let (_, csv, _) = once(&log, &["*:99%"], &["--apdex", "300ms", "-o", "csv"]);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",max,slo,apdex"));
+    let users = csv.lines().find(|l| l.starts_with("/api/users,")).unwrap();
+    assert!(
+        users.ends_with(&format!(",violated,{}", score(want["/api/users"]))),
+        "{csv}"
+    );
+    let total = csv.lines().find(|l| l.starts_with("(total),")).unwrap();
+    assert!(total.ends_with(&format!(",,{}", score(all))), "{csv}");
+}
+
+#[test]
+fn bad_apdex_thresholds_are_settings_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    for bad in ["0ms", "fast", "2h"] {
+        let (code, _, err) = once(&log, &[], &["--apdex", bad]);
+        assert_eq!(code, 2, "--apdex {bad}: {err}");
+        assert!(err.contains("--apdex"), "{err}");
+    }
+}

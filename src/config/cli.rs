@@ -144,6 +144,12 @@ pub struct Args {
     #[arg(long = "slo", value_name = "PATTERN:TARGET")]
     pub slo: Vec<String>,
 
+    /// Apdex threshold T, e.g. 300ms: adds an Apdex column per route
+    /// (at or under T satisfied, up to 4T tolerating, 5xx frustrated),
+    /// exact since start (T and 4T become bucket bounds).
+    #[arg(long, value_name = "DURATION")]
+    pub apdex: Option<String>,
+
     /// Keep paths as they are instead of replacing IDs with :id, :uuid, ...
     #[arg(long, env = "ROUTETOP_NO_TEMPLATING", hide_env_values = true, action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_templating: bool,

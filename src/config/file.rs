@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub allow_empty: Option<bool>,
     /// A preset name or seconds.
     pub buckets: Option<FileBuckets>,
+    /// Apdex T (`--apdex`), a duration.
+    pub apdex: Option<String>,
     #[serde(default)]
     pub json_fields: Vec<String>,
     #[serde(default)]

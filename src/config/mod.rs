@@ -100,6 +100,19 @@ impl InputConfig {
     }
 }
 
+/// Apdex T in µs: a duration from 1 ms to 1 h (4T must stay a latency
+/// routetop can record).
+fn apdex_t(s: &str) -> Result<u64, ConfigError> {
+    let d = parse_duration(s).map_err(|e| ConfigError(format!("--apdex {s:?}: {e}")))?;
+    let us = d.as_micros();
+    if !(1_000..=3_600_000_000).contains(&us) {
+        return Err(ConfigError(format!(
+            "--apdex {s:?}: T must be from 1ms to 1h"
+        )));
+    }
+    Ok(us as u64)
+}
+
 /// The validated settings of a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -120,6 +133,8 @@ pub struct Config {
     pub live: LiveSettings,
     /// Service-level objectives (`--slo`, `[[slo]]`), flags first.
     pub slo: Vec<Objective>,
+    /// Apdex T, µs (`--apdex`, `apdex`).
+    pub apdex: Option<u64>,
 }
 
 impl Config {
@@ -151,6 +166,7 @@ impl Config {
             export: ExportConfig::off(),
             live: LiveSettings::default(),
             slo: Vec::new(),
+            apdex: None,
         })
     }
 
@@ -303,6 +319,16 @@ impl Config {
                 buckets.push(s);
             }
         }
+        let apdex = match args.apdex.as_ref().or(file.apdex.as_ref()) {
+            None => None,
+            Some(t) => Some(apdex_t(t)?),
+        };
+        // T and 4T likewise, for an exact Apdex (`engine/apdex.rs`).
+        for us in apdex.into_iter().flat_map(|t| [t, t * 4]) {
+            if !buckets.iter().any(|b| (b * 1e6).round() as u64 == us) {
+                buckets.push(us as f64 / 1e6);
+            }
+        }
         buckets.sort_by(f64::total_cmp);
         let templating = if args.no_templating {
             false
@@ -360,6 +386,7 @@ impl Config {
             export,
             live,
             slo,
+            apdex,
         })
     }
 

@@ -33,6 +33,7 @@ use tokio::sync::watch;
 
 use hdrhistogram::Histogram;
 
+use super::apdex::{self, ApdexSnap};
 use super::epoch::ViewEpoch;
 use super::event::{FileMark, InputEvent, InputState, SourceId};
 use super::hist::{Hist, new_hdr};
@@ -46,7 +47,7 @@ use super::persist::{
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
 use super::slo::{Objective, Tracker};
-use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
+use super::snapshot::{self, InputSnap, KeySnap, RouteHists, Series, Snapshot};
 use super::summary::QUANTILES;
 use super::window::Recent;
 use crate::format::detect::{self, NO_FORMAT, Verdict};
@@ -90,6 +91,8 @@ pub struct LiveConfig {
     pub log_time: bool,
     /// Service-level objectives (`--slo`): burn rates in snapshots.
     pub slo: Vec<Objective>,
+    /// Apdex T, µs (`--apdex`): since-start Apdex in snapshots.
+    pub apdex_t_us: Option<u64>,
 }
 
 /// Commands to the engine.
@@ -214,6 +217,9 @@ pub struct LiveEngine {
     /// counted, a step with traffic closes or the counts are reset: an idle
     /// engine reuses it instead of walking every key again.
     since_cache: Option<snapshot::SinceStart>,
+    /// The Apdex of the keys it was computed from (the same `Arc` while no
+    /// line arrives).
+    apdex_cache: Option<(Arc<[KeySnap]>, Arc<ApdexSnap>)>,
     /// Scratch for [`Recent::refresh_since`].
     union: Hist,
     /// The all-zero series of the current step, shared by quiet routes.
@@ -254,6 +260,7 @@ impl LiveEngine {
             lines_per_sec: 0.0,
             news: false,
             since_cache: None,
+            apdex_cache: None,
             union: Hist::default(),
             zeros: Arc::new(Series::default()),
             newest_log_time: None,
@@ -738,6 +745,14 @@ impl LiveEngine {
                 true => Vec::new(),
                 false => self.slo.snapshot(&since_keys, &self.cfg.engine.bounds_us),
             },
+            apdex: self.cfg.apdex_t_us.map(|t| match &self.apdex_cache {
+                Some((keys, a)) if Arc::ptr_eq(keys, &since_keys) => a.clone(),
+                _ => {
+                    let a = Arc::new(apdex::evaluate(t, &since_keys, &self.cfg.engine.bounds_us));
+                    self.apdex_cache = Some((since_keys.clone(), a.clone()));
+                    a
+                }
+            }),
         }
     }
 

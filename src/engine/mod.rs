@@ -24,6 +24,8 @@
 //! same again for the upstream time when the log has one).
 
 mod aggregates;
+pub mod apdex;
+mod apdex_figures;
 mod batch;
 mod deferred;
 mod epoch;

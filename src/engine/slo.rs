@@ -9,7 +9,9 @@
 //! of that pattern applies to it. `*` alone, given last, is the default for
 //! the rest.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use super::slo_figures::{BURN_WINDOWS, Compliance, SloSnap, SloState};
@@ -257,7 +259,17 @@ impl<'a> Matcher<'a> {
     /// Each objective's compliance over the since-start key counters
     /// (`bounds_us`: their bucket bounds, which hold every threshold).
     pub fn evaluate(&self, keys: &[KeySnap], bounds_us: &[u64]) -> Vec<Compliance> {
-        let mut out = vec![Compliance { good: 0, total: 0 }; self.objectives.len()];
+        self.evaluate_routes(keys, bounds_us)
+            .into_iter()
+            .map(|o| o.total)
+            .collect()
+    }
+
+    /// [`evaluate`](Self::evaluate), with each objective's compliance per
+    /// route it covers too (routes by name, ascending).
+    pub fn evaluate_routes(&self, keys: &[KeySnap], bounds_us: &[u64]) -> Vec<PerRoute> {
+        let mut routes: Vec<BTreeMap<Arc<str>, Compliance>> =
+            vec![BTreeMap::new(); self.objectives.len()];
         let mut last: Option<(&str, &[usize])> = None;
         for k in keys {
             let of = match last {
@@ -269,26 +281,45 @@ impl<'a> Matcher<'a> {
                 }
             };
             for &i in of {
-                let c = &mut out[i];
-                match &self.objectives[i].kind {
+                let (good, total) = match &self.objectives[i].kind {
                     Kind::Availability(bad) => {
-                        c.total += k.count;
-                        if !bad.contains(k.status) {
-                            c.good += k.count;
-                        }
+                        (if bad.contains(k.status) { 0 } else { k.count }, k.count)
                     }
+                    // Buckets up to the threshold (a bound: see the module
+                    // docs) hold the requests at or under it.
                     Kind::Latency(us) => {
-                        c.total += k.timed;
-                        // Buckets up to the threshold (a bound: see the
-                        // module docs) hold the requests at or under it.
                         let upto = bounds_us.partition_point(|&b| b <= *us);
-                        c.good += k.buckets.iter().take(upto).sum::<u64>();
+                        (k.buckets.iter().take(upto).sum::<u64>(), k.timed)
                     }
+                };
+                if total == 0 {
+                    continue;
                 }
+                let c = routes[i].entry(k.route.clone()).or_default();
+                c.good += good;
+                c.total += total;
             }
         }
-        out
+        routes
+            .into_iter()
+            .map(|r| PerRoute {
+                total: r.values().fold(Compliance::default(), |mut t, c| {
+                    t.good += c.good;
+                    t.total += c.total;
+                    t
+                }),
+                routes: r.into_iter().collect(),
+            })
+            .collect()
     }
+}
+
+/// An objective's since-start compliance, in all and per route.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PerRoute {
+    pub total: Compliance,
+    /// Routes with requests the objective counts, by name ascending.
+    pub routes: Vec<(Arc<str>, Compliance)>,
 }
 
 /// Minutes kept per objective: the longest window.
@@ -409,7 +440,7 @@ impl Tracker {
     /// Each objective's figures: since start from `keys` (exact, as
     /// `--once`), burn rates from the minutes counted live.
     pub fn snapshot(&self, keys: &[KeySnap], bounds_us: &[u64]) -> Vec<SloSnap> {
-        let since = Matcher::new(&self.objectives).evaluate(keys, bounds_us);
+        let since = Matcher::new(&self.objectives).evaluate_routes(keys, bounds_us);
         self.objectives
             .iter()
             .zip(since)
@@ -432,7 +463,8 @@ impl Tracker {
                 SloSnap {
                     name: o.name.clone(),
                     target: o.target,
-                    since,
+                    since: since.total,
+                    routes: since.routes,
                     burn,
                     burn_series,
                 }

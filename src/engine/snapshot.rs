@@ -228,6 +228,8 @@ pub struct Snapshot {
     pub reset: Option<Arc<SinceReset>>,
     /// Each objective (`--slo`, live runs): since start and burn rates.
     pub slo: Vec<super::slo_figures::SloSnap>,
+    /// Since-start Apdex per route (`--apdex`), from the keys.
+    pub apdex: Option<Arc<super::apdex_figures::ApdexSnap>>,
 }
 
 /// The dashboard's figures since its last reset (`engine/epoch.rs`), in

@@ -79,6 +79,7 @@ fn live_config(config: &Config) -> LiveConfig {
         strip: config.strip_prefix.clone(),
         log_time: config.live.window_by == WindowBy::Log,
         slo: config.slo.clone(),
+        apdex_t_us: config.apdex,
     }
 }
 

@@ -18,7 +18,7 @@ use std::io::{self, Write};
 pub use error::{EXIT_CODES, EXIT_SETTINGS, Error};
 pub use follow::{Reload, Running};
 pub use generate::{generate, generate_rules};
-pub use once::{BatchReport, once};
+pub use once::{BatchReport, once, report_figures};
 
 use crate::config::{Config, Mode};
 

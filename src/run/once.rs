@@ -35,7 +35,8 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use super::error::Error;
 use crate::config::{Config, OutputFormat};
-use crate::engine::slo::{Compliance, Matcher, Objective};
+use crate::engine::apdex::{self, ApdexSnap};
+use crate::engine::slo::{Matcher, Objective, PerRoute};
 use crate::engine::summary::Summary;
 use crate::engine::{
     Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SourceId, SourceReport,
@@ -96,20 +97,13 @@ pub fn run(
     for msg in &read.skipped {
         writeln!(err, "routetop: {msg}")?;
     }
-    // Objectives (`--slo`), from the exact key counters.
-    let slo: Vec<(Objective, Compliance)> = match config.slo.is_empty() {
-        true => Vec::new(),
-        false => {
-            let snap = read.batch.snapshot();
-            let c = Matcher::new(&config.slo).evaluate(&snap.keys, &snap.buckets_us);
-            config.slo.iter().cloned().zip(c).collect()
-        }
-    };
+    let (slo, apdex) = report_figures(config, &read.batch);
     let data = report::ReportData {
         summary: &read.summary,
         sources: &read.batch.sources,
         inputs: &read.batch.inputs,
         slo: &slo,
+        apdex: apdex.as_ref(),
     };
     // The writers buffer (stdout is line-buffered, and a JSON report of
     // many routes is ~100 000 lines: 50 ms of write calls unbuffered) and
@@ -137,7 +131,7 @@ pub fn run(
     }
     let violated: Vec<&str> = slo
         .iter()
-        .filter(|(o, c)| c.violated(o.target))
+        .filter(|(o, c)| c.total.violated(o.target))
         .map(|(o, _)| o.name.as_str())
         .collect();
     // A violated objective is what a gate on a log asks about: it wins
@@ -155,20 +149,35 @@ pub fn run(
     outcome(&read, allow_empty)
 }
 
+/// The objectives (`--slo`) and Apdex (`--apdex`) of a batch, from its
+/// exact key counters: what the report prints.
+pub fn report_figures(
+    config: &Config,
+    batch: &Batch,
+) -> (Vec<(Objective, PerRoute)>, Option<ApdexSnap>) {
+    if config.slo.is_empty() && config.apdex.is_none() {
+        return (Vec::new(), None);
+    }
+    let snap = batch.snapshot();
+    let slo = Matcher::new(&config.slo).evaluate_routes(&snap.keys, &snap.buckets_us);
+    let slo = config.slo.iter().cloned().zip(slo).collect();
+    let apdex = config
+        .apdex
+        .map(|t| apdex::evaluate(t, &snap.keys, &snap.buckets_us));
+    (slo, apdex)
+}
+
 /// Reads every input to the end and summarises it. An input that cannot be
 /// read, or an `auto` input whose lines no format fits, is left out and
 /// listed in [`BatchReport::skipped`]; the run fails only when that leaves
 /// nothing to report (every input is such).
 pub fn once(config: &Config) -> Result<BatchReport, Error> {
     let router = Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
-    // Exact histogram bucket counters only matter to Prometheus and to
-    // latency objectives: a report without --push or --slo skips them (one
-    // cache miss less per line).
-    let buckets: &[f64] = if config.export.push.is_some() || !config.slo.is_empty() {
-        &config.buckets
-    } else {
-        &[]
-    };
+    // Exact histogram bucket counters only matter to Prometheus, latency
+    // objectives and Apdex: a report without --push, --slo or --apdex skips
+    // them (one cache miss less per line).
+    let counted = config.export.push.is_some() || !config.slo.is_empty() || config.apdex.is_some();
+    let buckets: &[f64] = if counted { &config.buckets } else { &[] };
     let engine = EngineConfig::new(config.max_routes, config.max_line, buckets);
     let formats = config.formats();
     let (inputs, not_found) = BatchInput::expand(&config.input_list());

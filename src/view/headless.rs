@@ -267,6 +267,23 @@ pub fn final_summary(snap: &Snapshot) -> String {
         lines,
         unparsed,
     );
+    // Apdex (`--apdex`) is since start: here only, per route before its name.
+    let apdex = |route: Option<&str>| match &snap.apdex {
+        None => String::new(),
+        Some(a) => {
+            let x = match route {
+                Some(r) => a.of(r).copied().unwrap_or_default(),
+                None => a.total,
+            };
+            format!(
+                "apdex {:>4}  ",
+                x.score().map_or("-".into(), |s| format!("{s:.2}"))
+            )
+        }
+    };
+    if snap.apdex.is_some() {
+        out.insert_str(out.len() - 1, &format!("  {}", apdex(None).trim_end()));
+    }
     let mut routes: Vec<&RouteSnap> = snap.routes.iter().collect();
     routes.sort_by(|a, b| {
         b.total
@@ -277,10 +294,11 @@ pub fn final_summary(snap: &Snapshot) -> String {
     for r in routes.into_iter().take(10) {
         let _ = writeln!(
             out,
-            "  {:>9}  5xx {:<5} p99 {:>7}  {}",
+            "  {:>9}  5xx {:<5} p99 {:>7}  {}{}",
             r.total.requests,
             human::percent(r.total.err5()),
             lat(r.total.timed, r.total.q_us[2]),
+            apdex(Some(&r.route)),
             r.route.escape_debug()
         );
     }
@@ -363,6 +381,31 @@ mod tests {
             "      12000  5xx 0.8%  p99  48.0ms  /api/users/:id"
         );
         assert_eq!(lines.len(), 4);
+    }
+
+    #[test]
+    fn final_summary_has_apdex_when_configured() {
+        use crate::engine::apdex::{Apdex, ApdexSnap};
+        let mut snap = testkit::snapshot();
+        let a = |satisfied, tolerating, timed| Apdex {
+            satisfied,
+            tolerating,
+            timed,
+        };
+        snap.apdex = Some(std::sync::Arc::new(ApdexSnap {
+            t_us: 100_000,
+            total: a(14_000, 800, 15_900),
+            routes: vec![("/api/users/:id".into(), a(10_200, 1_200, 12_000))],
+        }));
+        let text = final_summary(&snap);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with("unparsed 10  apdex 0.91"), "{text}");
+        assert_eq!(
+            lines[1],
+            "      12000  5xx 0.8%  p99  48.0ms  apdex 0.90  /api/users/:id"
+        );
+        // A route without timed requests has no score.
+        assert!(lines[2].contains("apdex    -  /"), "{text}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ fn cfg() -> LiveConfig {
         json: Vec::new(),
         log_time: false,
         slo: Vec::new(),
+        apdex_t_us: None,
         strip: None,
     }
 }

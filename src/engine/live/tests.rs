@@ -33,6 +33,7 @@ fn cfg(step_ms: u64) -> LiveConfig {
         strip: None,
         log_time: false,
         slo: Vec::new(),
+        apdex_t_us: None,
     }
 }
 

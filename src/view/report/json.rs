@@ -215,13 +215,35 @@ fn head(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
 fn tail(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
     field(buf, false, "inputs", &inputs_of(d))?;
     field(buf, false, "overflow", &overflow_of(d.summary))?;
+    if let Some(a) = d.apdex {
+        let apdex = JsonApdex {
+            t_seconds: secs(a.t_us),
+            score: a.total.score(),
+            satisfied: a.total.satisfied,
+            tolerating: a.total.tolerating,
+            timed: a.total.timed,
+            routes: a
+                .routes
+                .iter()
+                .map(|(r, x)| JsonApdexRoute {
+                    route: r,
+                    score: x.score(),
+                    satisfied: x.satisfied,
+                    tolerating: x.tolerating,
+                    timed: x.timed,
+                })
+                .collect(),
+        };
+        field(buf, false, "apdex", &apdex)?;
+    }
     if d.slo.is_empty() {
         return Ok(());
     }
     let slo: Vec<JsonSlo> = d
         .slo
         .iter()
-        .map(|(o, c)| JsonSlo {
+        .map(|(o, p)| (o, p, &p.total))
+        .map(|(o, p, c)| JsonSlo {
             name: &o.name,
             pattern: o.pattern.to_string(),
             kind: match o.kind {
@@ -235,6 +257,17 @@ fn tail(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
             compliance: c.ratio(),
             budget_left: c.budget_left(o.target),
             met: !c.violated(o.target),
+            routes: p
+                .routes
+                .iter()
+                .map(|(r, c)| JsonSloRoute {
+                    route: r,
+                    good: c.good,
+                    total: c.total,
+                    compliance: c.ratio(),
+                    met: !c.violated(o.target),
+                })
+                .collect(),
         })
         .collect();
     field(buf, false, "slo", &slo)
@@ -256,6 +289,39 @@ struct JsonSlo<'a> {
     /// Share of the error budget left (negative when overspent).
     budget_left: Option<f64>,
     met: bool,
+    /// Per route the objective counts: which routes break it.
+    routes: Vec<JsonSloRoute<'a>>,
+}
+
+/// An objective's figures over one route's requests.
+#[derive(Serialize)]
+struct JsonSloRoute<'a> {
+    route: &'a str,
+    good: u64,
+    total: u64,
+    compliance: Option<f64>,
+    met: bool,
+}
+
+/// Apdex (`--apdex`), in all and per route.
+#[derive(Serialize)]
+struct JsonApdex<'a> {
+    t_seconds: f64,
+    /// null without a timed request.
+    score: Option<f64>,
+    satisfied: u64,
+    tolerating: u64,
+    timed: u64,
+    routes: Vec<JsonApdexRoute<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonApdexRoute<'a> {
+    route: &'a str,
+    score: Option<f64>,
+    satisfied: u64,
+    tolerating: u64,
+    timed: u64,
 }
 
 fn span_of(s: &Summary) -> Option<JsonSpan> {
@@ -525,6 +591,7 @@ mod tests {
             let s = summary(n);
             let d = ReportData {
                 slo: &[],
+                apdex: None,
                 summary: &s,
                 sources: &sources,
                 inputs: &inputs,

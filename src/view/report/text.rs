@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::data::{ReportData, secs};
+use crate::engine::slo::SloState;
 use crate::engine::summary::Row;
 use crate::view::human;
 
@@ -55,8 +56,10 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
 
     let lat = d.has_latency();
     let shown = top.unwrap_or(usize::MAX).min(s.routes.len());
-    let mut rows: Vec<[String; 12]> = Vec::with_capacity(shown + 2);
-    let cells = |name: String, methods: String, r: &Row| -> [String; 12] {
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(shown + 2);
+    // `--slo` and `--apdex` add a column each, after the others.
+    let (has_slo, has_apdex) = (!d.slo.is_empty(), d.apdex.is_some());
+    let cells = |name: String, methods: String, r: &Row, route: Option<&str>| -> Vec<String> {
         let l = |v: u64| {
             if lat && r.timed > 0 {
                 human::latency(v)
@@ -64,7 +67,7 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
                 "-".into()
             }
         };
-        [
+        let mut v = vec![
             name,
             methods,
             r.requests.to_string(),
@@ -77,7 +80,17 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
             l(r.q_us[3]),
             l(r.lat_max_us),
             human::bytes(r.bytes),
-        ]
+        ];
+        if has_slo {
+            // The total has no state of its own: the objectives' lines
+            // below say it.
+            let state = route.and_then(|r| d.slo_state(r));
+            v.push(state.map_or("-".into(), |s| s.label().to_string()));
+        }
+        if has_apdex {
+            v.push(d.apdex_of(route).map_or("-".into(), |a| format!("{a:.2}")));
+        }
+        v
     };
     for r in &s.routes[..shown] {
         let m = match r.methods.len() {
@@ -85,31 +98,26 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
             1 => r.methods[0].to_string(),
             n => format!("{}+{}", r.methods[0], n - 1),
         };
-        rows.push(cells(r.route.to_string(), m, &r.row));
+        rows.push(cells(r.route.to_string(), m, &r.row, Some(&r.route)));
     }
     if shown < s.routes.len() {
         let rest = s.routes.len() - shown;
         let reqs: u64 = s.routes[shown..].iter().map(|r| r.row.requests).sum();
-        rows.push([
-            format!("({rest} more routes, {reqs} requests)"),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
+        let mut more = vec![format!("({rest} more routes, {reqs} requests)")];
+        more.resize(rows.first().map_or(1, Vec::len), String::new());
+        rows.push(more);
     }
-    rows.push(cells("TOTAL".into(), String::new(), t));
-    let header = [
+    rows.push(cells("TOTAL".into(), String::new(), t, None));
+    let mut header = vec![
         "ROUTE", "METHOD", "REQS", "REQ/S", "4XX%", "5XX%", "P50", "P90", "P99", "P99.9", "MAX",
         "BYTES",
     ];
+    if has_slo {
+        header.push("SLO");
+    }
+    if has_apdex {
+        header.push("APDEX");
+    }
     let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
@@ -135,7 +143,10 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
         }
         writeln!(out, "{}", text.trim_end())
     };
-    line(out, &header.map(String::from))?;
+    line(
+        out,
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    )?;
     for r in &rows {
         line(out, r)?;
     }
@@ -180,11 +191,40 @@ fn csv_field(s: &str) -> String {
 
 pub(super) fn csv(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result<()> {
     let s = d.summary;
-    writeln!(
+    write!(
         out,
         "route,methods,requests,rps,bytes,status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,status_other,error_rate_4xx,error_rate_5xx,timed,latency_sum,p50,p90,p99,p999,max"
     )?;
-    let row = |out: &mut dyn Write, name: &str, methods: &str, r: &Row| -> io::Result<()> {
+    // `--slo` and `--apdex` add a column each, at the end (the total's
+    // objective state is empty: the lines on stderr say it).
+    let (has_slo, has_apdex) = (!d.slo.is_empty(), d.apdex.is_some());
+    let extra = |route: Option<&str>| {
+        let mut x = String::new();
+        if has_slo {
+            x.push(',');
+            match route.and_then(|r| d.slo_state(r)) {
+                Some(SloState::Violated) => x.push_str("violated"),
+                Some(_) => x.push_str("met"),
+                None => {}
+            }
+        }
+        if has_apdex {
+            x.push(',');
+            if let Some(a) = d.apdex_of(route) {
+                x.push_str(&a.to_string());
+            }
+        }
+        x
+    };
+    writeln!(
+        out,
+        "{}{}",
+        if has_slo { ",slo" } else { "" },
+        if has_apdex { ",apdex" } else { "" }
+    )?;
+    // `route`: `None` for the total.
+    let row = |out: &mut dyn Write, route: Option<&str>, methods: &str, r: &Row| {
+        let name = route.unwrap_or("(total)");
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         let lat = |us: u64| {
             if r.timed > 0 {
@@ -195,7 +235,7 @@ pub(super) fn csv(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> i
         };
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}",
             csv_field(name),
             csv_field(methods),
             r.requests,
@@ -216,14 +256,15 @@ pub(super) fn csv(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> i
             lat(r.q_us[2]),
             lat(r.q_us[3]),
             lat(r.lat_max_us),
+            extra(route),
         )
     };
     let shown = top.unwrap_or(usize::MAX).min(s.routes.len());
     for r in &s.routes[..shown] {
         let methods: Vec<&str> = r.methods.iter().map(|m| &**m).collect();
-        row(out, &r.route, &methods.join(" "), &r.row)?;
+        row(out, Some(&r.route), &methods.join(" "), &r.row)?;
     }
-    row(out, "(total)", "", &s.totals)
+    row(out, None, "", &s.totals)
 }
 
 /// One line per objective (`--slo`): met or not, compliance against the
@@ -235,7 +276,8 @@ pub(super) fn slo(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
         .map(|(o, _)| o.name.chars().count())
         .max()
         .unwrap_or(0);
-    for (o, c) in d.slo {
+    for (o, p) in d.slo {
+        let c = &p.total;
         let verdict = match (c.ratio(), c.violated(o.target)) {
             (None, _) => "NO DATA ",
             (_, true) => "VIOLATED",

@@ -444,8 +444,9 @@ impl App {
     /// nobody can see.
     fn sort_step(&mut self, forward: bool) {
         let cols: Vec<Column> = Column::sortable().collect();
-        let shown = self.visible_columns.get();
-        let visible = |c: &Column| shown & columns::mask(&[*c]) != 0;
+        // Columns not configured (`--slo`, `--apdex`) are never shown, even
+        // before the first frame.
+        let shown = self.visible_columns.get() & !Column::absent(self.snapshot());
         let i = cols
             .iter()
             .position(|c| *c == self.sort.column)
@@ -459,7 +460,7 @@ impl App {
                     (i + n - k) % n
                 }]
             })
-            .find(visible);
+            .find(|c| shown & columns::mask(&[*c]) != 0);
         if let Some(c) = next {
             self.sort = Sort::by(c);
             self.refresh();

@@ -5,6 +5,7 @@
 //! fitting, the sort cycle and the sort keys, so adding a column is one
 //! edit here instead of four scattered ones.
 
+use crate::engine::slo::SloState;
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 
@@ -34,12 +35,16 @@ pub enum Column {
     Max,
     Bytes,
     Total,
+    /// Objectives (`--slo`) only: the route's worst state.
+    Slo,
+    /// `--apdex` only: since start.
+    Apdex,
     Trend,
 }
 
 impl Column {
     /// Display order, left to right.
-    pub const ALL: [Column; 16] = [
+    pub const ALL: [Column; 18] = [
         Column::Route,
         Column::Method,
         Column::Rate,
@@ -55,8 +60,22 @@ impl Column {
         Column::Max,
         Column::Bytes,
         Column::Total,
+        Column::Slo,
+        Column::Apdex,
         Column::Trend,
     ];
+
+    /// Columns that exist only when configured (`--slo`, `--apdex`).
+    pub fn absent(snap: &Snapshot) -> u32 {
+        let mut out = Vec::new();
+        if snap.slo.is_empty() {
+            out.push(Column::Slo);
+        }
+        if snap.apdex.is_none() {
+            out.push(Column::Apdex);
+        }
+        mask(&out)
+    }
 
     /// Columns `s` cycles through (all but the trend, which has no order).
     pub fn sortable() -> impl DoubleEndedIterator<Item = Column> + Clone {
@@ -80,6 +99,8 @@ impl Column {
             Column::Max => "Max",
             Column::Bytes => "Bytes",
             Column::Total => "Total",
+            Column::Slo => "SLO",
+            Column::Apdex => "Apdex",
             Column::Trend => "Req/s trend",
         }
     }
@@ -91,6 +112,7 @@ impl Column {
             Column::Requests => "requests",
             Column::Total => "total requests",
             Column::Err5 => "5xx %",
+            Column::Slo => "objective state",
             c => c.title(),
         }
     }
@@ -106,6 +128,8 @@ impl Column {
             Column::Err5 => 5,
             Column::P50 | Column::P90 | Column::P99 | Column::Max => 7,
             Column::Bytes => 6,
+            Column::Slo => 6,
+            Column::Apdex => 5,
             Column::Trend => 12,
         }
     }
@@ -116,30 +140,37 @@ impl Column {
         match self {
             Column::Route => 0,
             Column::Rate => 1,
-            Column::Err5 => 2,
-            Column::P99 => 3,
-            Column::P50 => 4,
-            Column::Requests => 5,
-            Column::C4xx => 6,
-            Column::C5xx => 7,
-            Column::Method => 8,
-            Column::P90 => 9,
-            Column::Trend => 10,
-            Column::Max => 11,
-            Column::Bytes => 12,
-            Column::Total => 13,
-            Column::C2xx => 14,
-            Column::C3xx => 15,
+            // Asked for: it says at once which route breaks its objective.
+            Column::Slo => 2,
+            Column::Err5 => 3,
+            Column::P99 => 4,
+            Column::P50 => 5,
+            Column::Apdex => 6,
+            Column::Requests => 7,
+            Column::C4xx => 8,
+            Column::C5xx => 9,
+            Column::Method => 10,
+            Column::P90 => 11,
+            Column::Trend => 12,
+            Column::Max => 13,
+            Column::Bytes => 14,
+            Column::Total => 15,
+            Column::C2xx => 16,
+            Column::C3xx => 17,
         }
     }
 
-    /// Text columns start ascending; numbers start with the biggest.
+    /// Text columns start ascending; numbers start with the biggest, but
+    /// Apdex with the lowest: worst first, as with the others.
     pub fn default_descending(self) -> bool {
-        !matches!(self, Column::Route | Column::Method)
+        !matches!(self, Column::Route | Column::Method | Column::Apdex)
     }
 
     pub fn right_aligned(self) -> bool {
-        !matches!(self, Column::Route | Column::Method | Column::Trend)
+        !matches!(
+            self,
+            Column::Route | Column::Method | Column::Slo | Column::Trend
+        )
     }
 }
 
@@ -154,11 +185,12 @@ pub fn mask(cols: &[Column]) -> u32 {
 const ROUTE_WANT_MAX: u16 = 40;
 
 /// Columns that fit `width` cells (one space between columns), in display
-/// order, with the width each gets. `route_want` is the widest route name
-/// on screen: up to [`ROUTE_WANT_MAX`] it is kept whole at the expense of
-/// low-priority columns (a cut name is a useless row). The route column
-/// absorbs the slack, and the trend grows on wide terminals.
-pub fn fit(width: u16, route_want: u16) -> Vec<(Column, u16)> {
+/// order, with the width each gets, leaving out the `absent` ones (a
+/// [`mask`]). `route_want` is the widest route name on screen: up to
+/// [`ROUTE_WANT_MAX`] it is kept whole at the expense of low-priority
+/// columns (a cut name is a useless row). The route column absorbs the
+/// slack, and the trend grows on wide terminals.
+pub fn fit(width: u16, route_want: u16, absent: u32) -> Vec<(Column, u16)> {
     let route_w = route_want.clamp(Column::Route.width(), ROUTE_WANT_MAX);
     let want = |c: Column| {
         if c == Column::Route {
@@ -167,7 +199,10 @@ pub fn fit(width: u16, route_want: u16) -> Vec<(Column, u16)> {
             c.width()
         }
     };
-    let mut by_priority = Column::ALL;
+    let mut by_priority: Vec<Column> = Column::ALL
+        .into_iter()
+        .filter(|&c| absent & mask(&[c]) == 0)
+        .collect();
     by_priority.sort_by_key(|c| c.priority());
     let mut chosen: Vec<Column> = Vec::new();
     let mut used: u16 = 0;
@@ -285,7 +320,31 @@ pub fn sort_key<'a>(
         Column::Max => lat(r.lat_max_us),
         Column::Bytes => SortKey::Num(r.bytes, 0),
         Column::Total => SortKey::Num(route.total.requests, 0),
+        // Worst state first, then the most requests off target.
+        Column::Slo => match slo_state(snap, &route.route) {
+            Some((state, bad)) => SortKey::Num(1 + u64::from(state.rank()), bad),
+            None => SortKey::Num(0, 0),
+        },
+        // Routes without an Apdex (untimed) sort after every score.
+        Column::Apdex => match snap
+            .apdex
+            .as_ref()
+            .and_then(|a| a.of(&route.route)?.score())
+        {
+            Some(s) => SortKey::Num(ordered(s), 0),
+            None => SortKey::Num(u64::MAX, 0),
+        },
     }
+}
+
+/// The worst state of `route` over the objectives that count it, with its
+/// requests off target (bad) over them; `None` when none does.
+pub fn slo_state(snap: &Snapshot, route: &str) -> Option<(SloState, u64)> {
+    snap.slo
+        .iter()
+        .filter_map(|o| o.route_state(route))
+        .map(|(s, c)| (s, c.total - c.good))
+        .reduce(|a, b| (a.0.max_by_rank(b.0), a.1 + b.1))
 }
 
 /// Orders two routes by `column` (ascending), as [`sort_key`] does.
@@ -306,7 +365,7 @@ mod tests {
 
     #[test]
     fn fit_keeps_priorities_and_fills_width() {
-        let narrow = fit(80, 10);
+        let narrow = fit(80, 10, 0);
         let names: Vec<Column> = narrow.iter().map(|c| c.0).collect();
         for must in [Column::Route, Column::Rate, Column::Err5, Column::P99] {
             assert!(names.contains(&must), "{must:?} missing at 80 columns");
@@ -315,19 +374,19 @@ mod tests {
         let used: u16 = narrow.iter().map(|c| c.1).sum::<u16>() + narrow.len() as u16 - 1;
         assert_eq!(used, 80);
 
-        let wide = fit(250, 10);
+        let wide = fit(250, 10, 0);
         assert_eq!(wide.len(), Column::ALL.len());
         let used: u16 = wide.iter().map(|c| c.1).sum::<u16>() + wide.len() as u16 - 1;
         assert_eq!(used, 250);
 
         // Absurdly narrow: the route alone, never a panic.
-        assert_eq!(fit(3, 10), vec![(Column::Route, 16)]);
+        assert_eq!(fit(3, 10, 0), vec![(Column::Route, 16)]);
     }
 
     #[test]
     fn long_routes_push_out_minor_columns() {
-        let short = fit(80, 10);
-        let long = fit(80, 34);
+        let short = fit(80, 10, 0);
+        let long = fit(80, 34, 0);
         let route_w = |f: &[(Column, u16)]| f.iter().find(|c| c.0 == Column::Route).map(|c| c.1);
         assert!(route_w(&long) >= Some(34));
         assert!(long.len() < short.len());
@@ -335,7 +394,7 @@ mod tests {
             assert!(long.iter().any(|c| c.0 == must), "{must:?} kept");
         }
         // Past the cap, names are cut rather than hiding more columns.
-        assert_eq!(route_w(&fit(80, 200)), route_w(&fit(80, 40)));
+        assert_eq!(route_w(&fit(80, 200, 0)), route_w(&fit(80, 40, 0)));
     }
 
     #[test]

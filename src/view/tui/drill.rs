@@ -23,6 +23,7 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use super::app::{App, short_duration};
 use super::columns::{self, WindowChoice};
 use super::header::short_name;
+use super::slo;
 use super::style::{self, Theme, escape};
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::Row;
@@ -58,13 +59,19 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         .max(route.methods.len())
         .max(if many_sources { route.sources.len() } else { 0 });
     let bottom_h = (list_len as u16 + 2).clamp(3, 8);
-    let [summary, middle, bottom] = Layout::vertical([
+    let objectives = slo::drill_lines(snap, &route.route) as u16;
+    let objectives_h = if objectives > 0 { objectives + 2 } else { 0 };
+    let [summary, slo_area, middle, bottom] = Layout::vertical([
         Constraint::Length(5),
+        Constraint::Length(objectives_h),
         Constraint::Min(4),
         Constraint::Length(bottom_h),
     ])
     .areas(area);
     render_summary(frame, summary, app, snap, route, theme);
+    if objectives > 0 {
+        slo::render_route_objectives(frame, slo_area, snap, &route.route, theme);
+    }
     let [hist, chart] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
     render_latency_hist(frame, hist, route, theme);
@@ -218,6 +225,22 @@ fn render_summary(
         ];
         l3.extend(counts_spans(t, theme));
         lines.push(Line::from(l3));
+    }
+    // Apdex is since start (`engine/apdex.rs`): on the since-start line.
+    if let Some(a) = &snap.apdex {
+        let score = a.of(&route.route).and_then(|r| r.score());
+        let mut spans = vec![Span::styled("  apdex ", theme.dim())];
+        spans.push(match score {
+            Some(s) => Span::styled(format!("{s:.2}"), theme.apdex(s)),
+            None => Span::styled("—", theme.dim()),
+        });
+        spans.push(Span::styled(
+            format!(" (T {})", human::latency(a.t_us)),
+            theme.dim(),
+        ));
+        if let Some(last) = lines.last_mut() {
+            last.spans.extend(spans);
+        }
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

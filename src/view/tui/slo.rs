@@ -24,6 +24,7 @@ use super::app::App;
 use super::style::Theme;
 use crate::engine::slo::{BURN_WINDOWS, SloState};
 use crate::engine::snapshot::Snapshot;
+use crate::view::human;
 
 pub fn render_slo(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let theme = Theme { color: app.color };
@@ -145,4 +146,109 @@ fn burn_style(theme: Theme, b: f64) -> ratatui::style::Style {
 fn trim(v: f64) -> String {
     let s = format!("{v:.4}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Objectives that count `route`, for the drill-down: at most this many
+/// lines (the rest are on the objectives screen).
+pub const DRILL_MAX: usize = 4;
+
+/// How many lines the drill-down's objectives box needs for `route` (0:
+/// no box).
+pub fn drill_lines(snap: &Snapshot, route: &str) -> usize {
+    snap.slo
+        .iter()
+        .filter(|o| o.route_state(route).is_some())
+        .count()
+        .min(DRILL_MAX)
+}
+
+/// The drill-down's objectives box: per objective that counts the route,
+/// the route's own state and compliance since start, the objective's burn
+/// rates of the fast pair, and the objective's 5-minute burn rate at each
+/// of the last 30 minutes as a sparkline (burn rates are kept per
+/// objective, not per route: see `engine/slo.rs`).
+pub fn render_route_objectives(
+    frame: &mut Frame,
+    area: Rect,
+    snap: &Snapshot,
+    route: &str,
+    theme: Theme,
+) {
+    let block = Block::bordered().title(Line::from(vec![
+        Span::styled(" Objectives ", theme.title()),
+        Span::styled(
+            " route since start · burn rate 1h 5m · 5m burn per minute ",
+            theme.dim(),
+        ),
+    ]));
+    let inner = block.inner(area);
+    let lines: Vec<Line> = snap
+        .slo
+        .iter()
+        .filter_map(|o| Some((o, o.route_state(route)?)))
+        .take(DRILL_MAX)
+        .map(|(o, (state, c))| {
+            let ratio = c
+                .ratio()
+                .map_or("-".into(), |r| format!("{:.3}%", r * 100.0));
+            let burn_of = |i: usize| o.burn[i].map_or("-".into(), burn);
+            let text = format!(
+                " {}  {} bad of {}  1h {} 5m {}  ",
+                ratio,
+                human::count(c.total - c.good),
+                human::count(c.total),
+                burn_of(2),
+                burn_of(0),
+            );
+            let mut spans = vec![
+                Span::styled(format!("{:<6} ", state.label()), theme.slo(state)),
+                Span::raw(o.name.clone()),
+                Span::styled(text.clone(), theme.dim()),
+            ];
+            let used = 7 + o.name.chars().count() + text.chars().count();
+            let room = (inner.width as usize).saturating_sub(used).min(30);
+            if room >= 5 {
+                spans.push(Span::styled(
+                    burn_spark(&o.burn_series, room),
+                    burn_style(theme, o.burn_series.last().copied().unwrap_or(0.0)),
+                ));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Burn rates as block characters on one scale: 1× (exactly on budget)
+/// or the highest value shown, whichever is larger, is a full block, so a
+/// series under budget stays low instead of filling the cell.
+pub fn burn_spark(values: &[f64], width: usize) -> String {
+    const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let tail = &values[values.len().saturating_sub(width)..];
+    let top = tail.iter().copied().fold(1.0f64, f64::max);
+    let mut s: String = std::iter::repeat_n(' ', width - tail.len()).collect();
+    for &v in tail {
+        let level = if v > 0.0 {
+            ((v / top * 8.0).ceil() as usize).clamp(1, 8)
+        } else {
+            0
+        };
+        s.push(BARS[level]);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burn_spark_is_on_one_scale_with_1x_full_unless_higher() {
+        // Under budget: low bars, not full ones.
+        assert_eq!(burn_spark(&[0.0, 0.25, 0.5, 1.0], 6), "   ▂▄█");
+        // Above: scaled to the highest.
+        assert_eq!(burn_spark(&[1.0, 2.0, 4.0], 3), "▂▄█");
+        // Narrower than the series: the newest values.
+        assert_eq!(burn_spark(&[4.0, 0.0, 1.0], 2), " █");
+    }
 }

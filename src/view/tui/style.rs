@@ -117,6 +117,28 @@ impl Theme {
     pub fn bad(self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
+
+    /// An objective's state: green met, yellow burning, red violated.
+    pub fn slo(self, s: crate::engine::slo::SloState) -> Style {
+        use crate::engine::slo::SloState;
+        match s {
+            SloState::Met => self.good(),
+            SloState::Burning => self.warn(),
+            SloState::Violated => self.bad(),
+        }
+    }
+
+    /// Apdex by the usual bands: from 0.94 excellent (plain), from 0.85
+    /// good, from 0.70 fair (yellow), below poor (red).
+    pub fn apdex(self, score: f64) -> Style {
+        if score >= 0.85 {
+            Style::new()
+        } else if score >= 0.70 {
+            self.warn()
+        } else {
+            self.bad()
+        }
+    }
 }
 
 /// Text from the logs, safe to draw: control characters (C0, DEL, C1) and

@@ -33,7 +33,11 @@ pub fn render_table(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         .map(|&i| escape(&snap.routes[i].route).width())
         .max()
         .unwrap_or(0);
-    let fitted = columns::fit(area.width, route_want.min(u16::MAX as usize) as u16);
+    let fitted = columns::fit(
+        area.width,
+        route_want.min(u16::MAX as usize) as u16,
+        columns::Column::absent(snap),
+    );
     let shown: Vec<Column> = fitted.iter().map(|&(c, _)| c).collect();
     app.visible_columns.set(columns::mask(&shown));
     let header = Row::new(fitted.iter().map(|&(c, _)| header_cell(app, c))).style(theme.reverse());
@@ -43,7 +47,11 @@ pub fn render_table(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
         .map(|(pos, &i)| {
             let route = &snap.routes[i];
             let stats = columns::window_row(snap, route, app.window);
-            let row = Row::new(fitted.iter().map(|&(c, w)| cell(route, stats, c, w, theme)));
+            let row = Row::new(
+                fitted
+                    .iter()
+                    .map(|&(c, w)| cell(snap, route, stats, c, w, theme)),
+            );
             if pos == app.selected() {
                 row.style(theme.reverse())
             } else {
@@ -119,6 +127,7 @@ fn right(s: String, style: Style, width: u16) -> Cell<'static> {
 /// One cell of `route`'s row; `(row, rate)` is its [`columns::window_row`],
 /// computed once per row rather than once per cell.
 fn cell(
+    snap: &Snapshot,
     route: &RouteSnap,
     (row, rate): (&summary::Row, Option<f64>),
     c: Column,
@@ -154,6 +163,20 @@ fn cell(
         Column::Max => lat(row.timed, row.lat_max_us, theme, width),
         Column::Bytes => right(human::bytes(row.bytes), plain, width),
         Column::Total => right(human::count(route.total.requests), plain, width),
+        Column::Slo => match columns::slo_state(snap, &route.route) {
+            Some((state, _)) => Cell::from(Span::styled(state.label(), theme.slo(state))),
+            None => Cell::from(Span::styled("—", theme.dim())),
+        },
+        Column::Apdex => {
+            let score = snap
+                .apdex
+                .as_ref()
+                .and_then(|a| a.of(&route.route)?.score());
+            match score {
+                Some(s) => right(format!("{s:.2}"), theme.apdex(s), width),
+                None => right("—".into(), theme.dim(), width),
+            }
+        }
         Column::Trend => Cell::from(Span::styled(
             spark_string(&route.series.requests, width as usize),
             theme.fg(ratatui::style::Color::Cyan),

@@ -51,12 +51,57 @@ fn sort_by_each_column_orders_rows_by_it() {
         assert_eq!(app.sort.column, *col);
         assert_eq!(route_names(&app), want, "sorted by {col:?}");
     }
+    // The columns of objectives and Apdex, with them configured: the
+    // worst state first (violated, then burning with more bad requests),
+    // and the lowest Apdex first.
+    let extra: &[(Column, [&str; 3])] = &[
+        (Column::Slo, [USERS, LOGIN, HEALTH]),
+        (Column::Apdex, [LOGIN, USERS, HEALTH]),
+    ];
+    for (col, want) in extra {
+        let mut app = app_with(objectives_snapshot());
+        app.apply(Action::SortBy(*col));
+        assert_eq!(app.sort.column, *col);
+        assert_eq!(route_names(&app), want, "sorted by {col:?}");
+    }
     // Every sortable column is covered above.
     assert_eq!(
         Column::sortable().count(),
-        cases.len() + 1,
+        cases.len() + extra.len() + 1,
         "3xx: all zero, see ties test"
     );
+}
+
+#[test]
+fn slo_and_apdex_columns_exist_only_when_configured() {
+    let wide = |app: &App| draw(app, 250, 12).lines().nth(4).unwrap_or("").to_string();
+    let plain = fixture_app();
+    let _ = draw(&plain, 250, 12);
+    let header = wide(&plain);
+    assert!(
+        !header.contains("SLO") && !header.contains("Apdex"),
+        "{header}"
+    );
+    let mut with = app_with(objectives_snapshot());
+    let screen = draw(&with, 250, 12);
+    assert!(
+        screen.contains(" SLO ") && screen.contains("Apdex"),
+        "{screen}"
+    );
+    // Sorting cycles through them only when shown.
+    let mut seen = Vec::new();
+    for _ in 0..Column::sortable().count() {
+        press(&mut with, "s");
+        seen.push(with.sort.column);
+    }
+    assert!(seen.contains(&Column::Slo) && seen.contains(&Column::Apdex));
+    let mut plain = plain;
+    let mut seen = Vec::new();
+    for _ in 0..Column::sortable().count() {
+        press(&mut plain, "s");
+        seen.push(plain.sort.column);
+    }
+    assert!(!seen.contains(&Column::Slo) && !seen.contains(&Column::Apdex));
 }
 
 #[test]
@@ -111,13 +156,17 @@ fn sort_next_prev_and_reverse() {
     );
     press(&mut app, "s");
     assert_eq!(app.sort.column, Column::Route);
-    // Cycling forward visits every sortable column once.
+    // Cycling forward visits every sortable column on screen once (not
+    // the objectives' and Apdex's: not configured here).
+    let shown: Vec<Column> = Column::sortable()
+        .filter(|&c| columns::mask(&[c]) & Column::absent(app.snapshot()) == 0)
+        .collect();
     let mut seen = vec![app.sort.column];
-    for _ in 1..Column::sortable().count() {
+    for _ in 1..shown.len() {
         press(&mut app, "s");
         seen.push(app.sort.column);
     }
-    assert_eq!(seen, Column::sortable().collect::<Vec<_>>());
+    assert_eq!(seen, shown);
     assert!(!seen.contains(&Column::Trend));
 
     let mut app = fixture_app();
@@ -450,7 +499,7 @@ fn sort_cycles_only_through_visible_columns() {
         .map(|&i| app.snapshot().routes[i].route.chars().count())
         .max()
         .unwrap() as u16;
-    let on_screen: Vec<Column> = fit(120, route_w)
+    let on_screen: Vec<Column> = fit(120, route_w, Column::absent(app.snapshot()))
         .into_iter()
         .map(|(c, _)| c)
         .filter(|c| Column::sortable().any(|s| s == *c))

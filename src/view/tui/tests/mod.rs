@@ -27,6 +27,53 @@ pub(super) fn fixture_app() -> App {
     app_with(testkit::snapshot())
 }
 
+/// The fixture with two objectives and an Apdex (`--slo`, `--apdex 100ms`):
+/// `/api/users/:id` violates `/api/*:99.9%` since start; `/login` and
+/// `/healthz` are within `*:99%<300ms`, which burns (1h and 5m over
+/// 14.4×). Apdex: users 0.90, login 0.60, healthz 1.00.
+pub(super) fn objectives_snapshot() -> Snapshot {
+    use crate::engine::apdex::{Apdex, ApdexSnap};
+    use crate::engine::slo::{Compliance, SloSnap};
+    let mut s = testkit::snapshot();
+    let c = |good, total| Compliance { good, total };
+    s.slo = vec![
+        SloSnap {
+            name: "/api/*:99.9%".into(),
+            target: 0.999,
+            since: c(11_980, 12_000),
+            routes: vec![("/api/users/:id".into(), c(11_980, 12_000))],
+            burn: [Some(0.5), Some(0.6), Some(0.8), Some(1.0), Some(1.0)],
+            burn_series: vec![0.5; 30],
+        },
+        SloSnap {
+            name: "*:99%<300ms".into(),
+            target: 0.99,
+            since: c(3_590, 3_600),
+            routes: vec![
+                ("/healthz".into(), c(1_200, 1_200)),
+                ("/login".into(), c(2_390, 2_400)),
+            ],
+            burn: [Some(20.0), Some(16.0), Some(15.0), Some(3.0), Some(0.9)],
+            burn_series: (0..30).map(|i| f64::from(i) * 0.7).collect(),
+        },
+    ];
+    let a = |satisfied, tolerating, timed| Apdex {
+        satisfied,
+        tolerating,
+        timed,
+    };
+    s.apdex = Some(Arc::new(ApdexSnap {
+        t_us: 100_000,
+        total: a(13_160, 1_200, 15_600),
+        routes: vec![
+            ("/api/users/:id".into(), a(10_200, 1_200, 12_000)),
+            ("/healthz".into(), a(1_200, 0, 1_200)),
+            ("/login".into(), a(1_200, 480, 2_400)),
+        ],
+    }));
+    s
+}
+
 /// Renders the app at `w`×`h` and returns the screen as text.
 pub(super) fn draw(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");

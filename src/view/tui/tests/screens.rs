@@ -539,6 +539,7 @@ fn slo_app() -> App {
         since: Compliance { good, total },
         burn,
         burn_series: vec![0.0; 30],
+        routes: Vec::new(),
     };
     s.slo = vec![
         snap(
@@ -606,4 +607,62 @@ fn slo_without_objectives_says_how_to_give_them() {
         screen.contains("No objectives. Give one or more with --slo"),
         "{screen}"
     );
+}
+
+/// The route table with objectives and Apdex (`--slo`, `--apdex`): the SLO
+/// column (symbol and word, readable without colour) survives 80 columns;
+/// Apdex joins when there is room.
+#[test]
+fn table_with_objectives_80x24() {
+    let app = app_with(objectives_snapshot());
+    let screen = draw(&app, 80, 24);
+    for (route, state) in [
+        ("/api/users/:id", "✗ viol"),
+        ("/login", "! burn"),
+        ("/healthz", "! burn"),
+    ] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(route) && l.contains(state)),
+            "{route} {state}\n{screen}"
+        );
+    }
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn table_with_objectives_160x30() {
+    let app = app_with(objectives_snapshot());
+    let screen = draw(&app, 160, 30);
+    let login = screen.lines().find(|l| l.contains("/login")).unwrap_or("");
+    assert!(login.contains("0.60"), "login's Apdex\n{screen}");
+    assert_snapshot!(screen);
+}
+
+/// The drill-down of a route with objectives: the route's state and
+/// compliance per objective, and the objective's burn rate over time.
+#[test]
+fn drill_with_objectives_120x40() {
+    let mut app = app_with(objectives_snapshot());
+    press(&mut app, "j\n");
+    assert_eq!(app.screen, Screen::Drill("/login".into()));
+    let screen = draw(&app, 120, 40);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("*:99%<300ms"))
+        .unwrap_or("");
+    assert!(
+        line.contains("! burn") && line.contains("99.583%  10 bad of 2.4k  1h 15× 5m 20×"),
+        "{screen}"
+    );
+    assert!(screen.contains("apdex 0.60 (T 100ms)"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn drill_with_objectives_80x24() {
+    let mut app = app_with(objectives_snapshot());
+    press(&mut app, "\n");
+    assert_snapshot!(draw(&app, 80, 24));
 }
