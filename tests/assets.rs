@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use net::need;
+use routetop::engine::slo::Objective;
 use routetop::testkit;
 use routetop::view::export::{RenderOptions, ScrapeState, render};
 
@@ -95,6 +96,7 @@ fn concrete(expr: &str) -> String {
         .replace("$job", ".*")
         .replace("$instance", ".*")
         .replace("$route", ".*")
+        .replace("$apdex_le", "0.25|1")
 }
 
 /// Names of metrics an expression reads (identifiers followed by `{` or
@@ -138,6 +140,19 @@ fn exported_names() -> BTreeSet<String> {
     for s in ["_bucket", "_sum", "_count"] {
         names.insert(format!("http_upstream_duration_seconds{s}"));
     }
+    // The objectives' families, exported with --slo only.
+    let slo = RenderOptions {
+        slo: vec![Objective::parse("*:99%", routetop::config::parse_duration).unwrap()].into(),
+        ..RenderOptions::default()
+    };
+    let text = render(&testkit::snapshot(), &slo, &mut ScrapeState::default());
+    names.extend(
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split(['{', ' ']).next())
+            .filter(|n| n.starts_with("routetop_slo_"))
+            .map(str::to_string),
+    );
     names
 }
 
@@ -163,6 +178,23 @@ fn dashboard_and_rules_read_only_metrics_routetop_exports() {
         }
     }
     assert!(seen > 20, "the check looked at {seen} names");
+    // The objectives' row reads their families; Apdex reads the buckets at
+    // the le of T and 4T.
+    for name in [
+        "routetop_slo_good_total",
+        "routetop_slo_total",
+        "routetop_slo_objective_ratio",
+    ] {
+        assert!(
+            exprs.iter().any(|e| e.contains(name)),
+            "no panel reads {name}"
+        );
+    }
+    assert!(
+        exprs
+            .iter()
+            .any(|e| e.contains("le=~\"$apdex_le\"") && e.contains("status!~\"5..\""))
+    );
 }
 
 #[test]
