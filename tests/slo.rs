@@ -448,3 +448,58 @@ fn bad_apdex_thresholds_are_settings_errors() {
         assert!(err.contains("--apdex"), "{err}");
     }
 }
+
+/// Objectives on every bundled sample — the hostile (`mixed-bad.log`,
+/// `dashed.log`) and multi-format (`messy.log`) ones included — against
+/// `sample-logs/expected.json`, computed in Python without routetop:
+/// availability of all traffic is the requests less the 5xx ones, and a
+/// pattern objective counts exactly the requests of the routes it matches.
+#[test]
+fn objectives_on_every_sample_match_the_independent_figures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("sample-logs/expected.json")).unwrap();
+    let expected: std::collections::BTreeMap<String, Value> = serde_json::from_str(&text).unwrap();
+    assert!(expected.len() >= 20, "{} samples", expected.len());
+    for (name, exp) in &expected {
+        let path = root.join("sample-logs").join(name);
+        let mut extra = vec!["-o".to_string(), "json".to_string()];
+        if let Some(s) = exp.get("format_spec").and_then(Value::as_str) {
+            extra.extend(["-f".to_string(), s.to_string()]);
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let (code, out, err) = once(&path, &["/api/*:90%", "*:99.9%"], &extra);
+        let v: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{name}: {e}: {out}\n{err}"));
+        let requests = exp["requests"].as_u64().unwrap();
+        let bad = exp["status_5xx"].as_u64().unwrap();
+        let routes = exp["routes"].as_object().unwrap();
+        let api: u64 = routes
+            .iter()
+            .filter(|(r, _)| r.starts_with("/api/"))
+            .map(|(_, n)| n.as_u64().unwrap())
+            .sum();
+        let slo = v["slo"].as_array().unwrap();
+        // The two objectives split the traffic: /api/* first, the rest.
+        assert_eq!(slo[0]["total"].as_u64(), Some(api), "{name}: /api/* total");
+        assert_eq!(
+            slo[1]["total"].as_u64(),
+            Some(requests - api),
+            "{name}: * total"
+        );
+        let good = slo[0]["good"].as_u64().unwrap() + slo[1]["good"].as_u64().unwrap();
+        assert_eq!(good, requests - bad, "{name}: requests not 5xx");
+        // Per route: each route's total is its count.
+        for s in slo {
+            for r in s["routes"].as_array().unwrap() {
+                let route = r["route"].as_str().unwrap();
+                assert_eq!(
+                    r["total"].as_u64(),
+                    routes.get(route).and_then(Value::as_u64),
+                    "{name}: {route}"
+                );
+            }
+        }
+        let violated = slo.iter().any(|s| s["met"] == false);
+        assert_eq!(code, if violated { 5 } else { 0 }, "{name}: {err}");
+    }
+}
