@@ -344,3 +344,55 @@ fn reset_redraws_at_once_and_metrics_keep_counting() {
     t.keys(&["q"]);
     assert_terminal_restored(&t, dir.path());
 }
+
+/// Objectives and Apdex in a real terminal: the SLO column's states, the
+/// Apdex column, and the drill-down's objectives box.
+#[test]
+fn objectives_and_apdex_show_in_the_table_and_the_drill_down() {
+    if !tmux_available() {
+        net::skip_or_fail("tmux is not installed (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("access.log");
+    append(&log, "");
+    let t = Tmux::start(dir.path());
+    t.type_line(&format!(
+        "{BIN} --slo '*:99%' --apdex 100ms {}; echo ROUTETOP-EXIT=$?",
+        log.display()
+    ));
+    t.wait_for("the dashboard", Duration::from_secs(10), |s| {
+        s.contains("routetop") && s.contains("Route")
+    });
+    // 30 fast 200s on /api/users/:id, 12 slow 500s on /login.
+    let mut s = String::new();
+    for i in 0..30 {
+        s.push_str(&line("GET", &format!("/api/users/{i}"), 200, 0.012));
+    }
+    for _ in 0..12 {
+        s.push_str(&line("POST", "/login", 500, 0.250));
+    }
+    append(&log, &s);
+    // /login is below 99 % on its own; /api/users/:id is within it, but
+    // the objective burns (12 of 42 bad: far over 14.4× in 5m and 1h).
+    let screen = t.wait_for("the SLO and Apdex columns", Duration::from_secs(15), |s| {
+        let users = s.lines().find(|l| l.starts_with("/api/users/:id"));
+        let login = s.lines().find(|l| l.starts_with("/login"));
+        users.is_some_and(|l| l.contains("! burn") && l.contains("1.00"))
+            && login.is_some_and(|l| l.contains("✗ viol") && l.contains("0.00"))
+    });
+    assert!(
+        screen.contains("SLO") && screen.contains("Apdex"),
+        "{screen}"
+    );
+    // The drill-down of /login (second row): its objective, violated.
+    t.keys(&["j"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the objectives box", Duration::from_secs(5), |s| {
+        s.contains("Objectives")
+            && s.lines()
+                .any(|l| l.contains("✗ viol") && l.contains("*:99%") && l.contains("12 bad of 12"))
+    });
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, dir.path());
+}
