@@ -226,22 +226,26 @@ fn render_summary(
         l3.extend(counts_spans(t, theme));
         lines.push(Line::from(l3));
     }
-    // Apdex is since start (`engine/apdex.rs`): on the since-start line.
-    if let Some(a) = &snap.apdex {
-        let score = a.of(&route.route).and_then(|r| r.score());
-        let mut spans = vec![Span::styled("  apdex ", theme.dim())];
-        spans.push(match score {
-            Some(s) => Span::styled(format!("{s:.2}"), theme.apdex(s)),
-            None => Span::styled("—", theme.dim()),
-        });
-        spans.push(Span::styled(
-            format!(" (T {})", human::latency(a.t_us)),
-            theme.dim(),
-        ));
-        if let Some(last) = lines.last_mut() {
-            last.spans.extend(spans);
+    // Apdex is since start (`engine/apdex.rs`), a score of the route as a
+    // whole: in the box's title, right, where no figure line is cut for it.
+    let block = match &snap.apdex {
+        None => block,
+        Some(a) => {
+            let score = a.of(&route.route).and_then(|r| r.score());
+            let value = match score {
+                Some(s) => Span::styled(format!("{s:.2}"), theme.apdex(s)),
+                None => Span::styled("—", theme.dim()),
+            };
+            block.title(
+                Line::from(vec![
+                    Span::styled(" apdex ", theme.dim()),
+                    value,
+                    Span::styled(format!(" (T {}) ", human::latency(a.t_us)), theme.dim()),
+                ])
+                .right_aligned(),
+            )
         }
-    }
+    };
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

@@ -656,7 +656,7 @@ fn drill_with_objectives_120x40() {
         line.contains("! burn") && line.contains("99.583%  10 bad of 2.4k  1h 15× 5m 20×"),
         "{screen}"
     );
-    assert!(screen.contains("apdex 0.60 (T 100ms)"), "{screen}");
+    assert!(screen.contains(" apdex 0.60 (T 100ms) ┐"), "{screen}");
     assert_snapshot!(screen);
 }
 
