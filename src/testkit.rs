@@ -376,6 +376,7 @@ pub fn snapshot() -> Snapshot {
         ingest_lag: Some(Duration::from_millis(40)),
         reset: None,
         slo: Vec::new(),
+        backfill: None,
     }
 }
 

@@ -27,12 +27,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
 use hdrhistogram::Histogram;
 
+use super::backfill::{Backfill, Backfilled, Job, Progress};
 use super::epoch::ViewEpoch;
 use super::event::{FileMark, InputEvent, InputState, SourceId};
 use super::hist::{Hist, new_hdr};
@@ -46,14 +48,17 @@ use super::persist::{
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
 use super::slo::{Objective, Tracker};
-use super::snapshot::{self, InputSnap, RouteHists, Series, Snapshot};
-use super::summary::QUANTILES;
-use super::window::Recent;
+use super::snapshot::{self, BackfillSnap, InputSnap, RouteHists, Series, Snapshot};
+use super::summary::{QUANTILES, Row};
+use super::window::{Counts, Recent};
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::prefix::Strip;
 use crate::format::scan::lines;
 use crate::format::{FieldOverride, Format, Header};
 use crate::route::{OVERFLOW_ID, RouteId, Router};
+
+/// How often the engine looks whether a backlog is counted.
+const BACKFILL_POLL: Duration = Duration::from_millis(5);
 
 /// Steps of per-route series put in each snapshot (the total gets all).
 pub const ROUTE_SERIES: usize = 120;
@@ -224,6 +229,28 @@ pub struct LiveEngine {
     view: Option<ViewEpoch>,
     /// Objectives' requests per minute, for burn rates (`slo.rs`).
     slo: Tracker,
+    /// The route rules in force, for backfills.
+    router: Arc<Router>,
+    /// Counts backlogs on all cores (`backfill.rs`), when the run gave one.
+    backfill: Option<Arc<dyn Backfill>>,
+    /// The backlog being counted.
+    filling: Option<Filling>,
+    /// Sources whose backlog was dropped as the run stopped: their later
+    /// lines are not counted either (a saved state stays exact).
+    abandoned: Vec<SourceId>,
+}
+
+/// A backlog being counted (see `backfill.rs`).
+struct Filling {
+    source: SourceId,
+    /// Where its lines end.
+    at: FileMark,
+    name: String,
+    total: u64,
+    started: Instant,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+    thread: JoinHandle<Backfilled>,
 }
 
 impl LiveEngine {
@@ -238,7 +265,7 @@ impl LiveEngine {
             .map(|w| (w.as_nanos() / step_ns).max(1) as u64)
             .collect();
         LiveEngine {
-            shard: LiveShard::new(&engine_cfg, registry.clone(), router),
+            shard: LiveShard::new(&engine_cfg, registry.clone(), router.clone()),
             total: Recent::new(&window_steps, cfg.series),
             recent: Vec::new(),
             window_steps,
@@ -260,8 +287,18 @@ impl LiveEngine {
             seq: 0,
             view: None,
             slo: Tracker::new(cfg.slo.clone()),
+            router: router.clone(),
+            backfill: None,
+            filling: None,
+            abandoned: Vec::new(),
             cfg,
         }
+    }
+
+    /// Counts backlogs ([`InputEvent::Backlog`]) with `pool`. Without one,
+    /// the follower must not send them.
+    pub fn set_backfill(&mut self, pool: Arc<dyn Backfill>) {
+        self.backfill = Some(pool);
     }
 
     fn source(&mut self, id: SourceId) -> &mut Source {
@@ -286,9 +323,16 @@ impl LiveEngine {
         &mut self.sources[i]
     }
 
-    /// Applies one input event.
+    /// Applies one input event. A backlog being counted is merged first:
+    /// no event after it is applied before it.
     pub fn handle(&mut self, ev: InputEvent) {
+        self.finish_backfill();
         self.news = true;
+        if let Some(src) = data_source(&ev)
+            && self.abandoned.contains(&src)
+        {
+            return;
+        }
         match ev {
             InputEvent::Added {
                 source,
@@ -347,7 +391,214 @@ impl LiveEngine {
             }
             InputEvent::Rotated { source } => self.source(source).rotations += 1,
             InputEvent::Mark { source, at } => self.mark(source, at),
+            InputEvent::Backlog {
+                source,
+                file,
+                from,
+                to,
+                at,
+            } => self.start_backfill(source, file, (from, to), at),
         }
+    }
+
+    /// Starts counting a backlog on the backfill pool's threads. Lines held
+    /// for detection go first, as its first lines.
+    fn start_backfill(
+        &mut self,
+        source: SourceId,
+        file: Arc<std::fs::File>,
+        (from, to): (u64, u64),
+        at: FileMark,
+    ) {
+        let Some(pool) = self.backfill.clone() else {
+            // The run gives the follower a threshold only with a pool.
+            debug_assert!(false, "a backlog without a backfill pool");
+            return;
+        };
+        let (registry, router) = (self.registry.clone(), self.router.clone());
+        let engine = self.cfg.engine.clone();
+        let s = self.source(source);
+        s.unmarked = false;
+        s.pending_since = None;
+        let head = std::mem::take(&mut s.pending);
+        // The held lines are counted with the backlog: their marks with it.
+        for (_, m) in std::mem::take(&mut s.pending_marks) {
+            s.commit(m);
+        }
+        let progress = Arc::new(Progress::default());
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job = Job {
+            name: s.name.clone(),
+            file,
+            from,
+            to,
+            head,
+            format: s.format.clone(),
+            registry,
+            router,
+            engine,
+            progress: progress.clone(),
+            cancel: cancel.clone(),
+        };
+        let total = to.saturating_sub(from) + job.head.len() as u64;
+        let name = job.name.clone();
+        // If no thread can be had, counted here, at once.
+        let job = Arc::new(std::sync::Mutex::new(Some(job)));
+        let (p, j) = (pool.clone(), job.clone());
+        let spawned = std::thread::Builder::new()
+            .name("routetop-backfill".into())
+            .spawn(move || match lock_job(&j).take() {
+                Some(job) => p.run(job),
+                None => Backfilled::default(),
+            });
+        let thread = match spawned {
+            Ok(t) => t,
+            Err(_) => {
+                let done = lock_job(&job).take().map(|job| pool.run(job));
+                let filled = done.unwrap_or_default();
+                self.merge_backfill(source, at, filled);
+                return;
+            }
+        };
+        self.filling = Some(Filling {
+            source,
+            at,
+            name,
+            total,
+            started: Instant::now(),
+            progress,
+            cancel,
+            thread,
+        });
+    }
+
+    /// Whether a backlog is being counted and not done yet.
+    pub fn backfilling(&self) -> bool {
+        self.filling
+            .as_ref()
+            .is_some_and(|f| !f.thread.is_finished())
+    }
+
+    /// Waits for the backlog being counted, if any, and merges it.
+    pub fn finish_backfill(&mut self) {
+        if let Some(f) = self.filling.take() {
+            // A panic in the pool is a bug: surface it rather than hide
+            // counts (as `--once` does).
+            let filled = f.thread.join().expect("backfill panicked");
+            self.merge_backfill(f.source, f.at, filled);
+        }
+    }
+
+    /// Stops the backlog being counted, if any, and drops its counts: the
+    /// run is stopping. Its source counts nothing more, so its counts and
+    /// its marks (`--state`) stay those of before the backlog.
+    pub fn cancel_backfill(&mut self) {
+        if let Some(f) = self.filling.take() {
+            f.cancel.store(true, Ordering::Relaxed);
+            let _ = f.thread.join();
+            self.abandoned.push(f.source);
+        }
+    }
+
+    /// Adds a counted backlog of `source` ending at `at`: counters, line
+    /// accounting, and each key's requests to its route's recent state in
+    /// the current step (they arrive now, all at once).
+    fn merge_backfill(&mut self, source: SourceId, at: FileMark, r: Backfilled) {
+        let s = self.source(source);
+        // Detected, or changed by a W3C header.
+        if s.format.is_none() || r.fields.is_some() {
+            s.format = r.format.clone().or(s.format.take());
+        }
+        if r.fields.is_some() {
+            s.fields = r.fields.clone();
+        }
+        if let Some(e) = &r.error {
+            s.state = InputState::Error(format!("backfill: {e}"));
+        }
+        let base = s.line_no;
+        let lines = r.input.lines;
+        s.line_no += lines;
+        s.commit(at);
+        self.lines_this_step += lines;
+        let mut input = r.input;
+        for b in &mut input.samples {
+            b.pos = LinePos {
+                seq: 0,
+                local: base + b.line_no.saturating_sub(1),
+            };
+        }
+        let minute = self.minute(None);
+        let bounds = self.cfg.engine.bounds_us.clone();
+        let (agg, inputs) = self.shard.parts_mut();
+        let i = source as usize;
+        if inputs.len() <= i {
+            inputs.resize_with(i + 1, Default::default);
+        }
+        inputs[i].merge(&input);
+        let mut newest: Option<i64> = None;
+        for a in &r.aggs {
+            for e in &a.entries {
+                agg.add(Key { source, ..e.key }, &e.stats.without_hists());
+            }
+            if let Some((lo, hi)) = a.span {
+                agg.note_time(lo);
+                agg.note_time(hi);
+                newest = Some(newest.map_or(hi, |n| n.max(hi)));
+            }
+            agg.keys_folded += a.keys_folded;
+        }
+        let (ws, series) = (&self.window_steps, self.cfg.series);
+        for a in &r.aggs {
+            for e in &a.entries {
+                let (k, st) = (e.key, &e.stats);
+                let mut c = Counts {
+                    requests: st.count,
+                    bytes: st.bytes,
+                    timed: st.latency.timed,
+                    lat_sum_us: st.latency.sum_us,
+                    max_us: st.latency.max_us,
+                    ..Counts::default()
+                };
+                c.classes[Row::class_of(k.status)] = st.count;
+                let route = k.route as usize;
+                if self.recent.len() <= route {
+                    self.recent.resize_with(route + 1, || None);
+                }
+                self.recent[route]
+                    .get_or_insert_with(|| Recent::new(ws, series))
+                    .record_bulk(&c, &st.latency.hist);
+                self.total.record_bulk(&c, &st.latency.hist);
+                if let Some(v) = &mut self.view {
+                    v.record_bulk(k.route, &c, &st.latency.hist, a.span);
+                }
+                if !self.slo.is_empty() {
+                    let reg = &self.registry;
+                    let name = || {
+                        let r = reg.lock().unwrap_or_else(|p| p.into_inner());
+                        r.routes.name(k.route).to_string()
+                    };
+                    let buckets = &st.latency.buckets;
+                    let at_most = |t: u64| {
+                        let upto = bounds.partition_point(|&b| b <= t);
+                        buckets.iter().take(upto).sum::<u64>()
+                    };
+                    let counts = (st.count, st.latency.timed);
+                    self.slo
+                        .record_many(k.route, name, minute, k.status, counts, at_most);
+                }
+            }
+        }
+        if let Some(t) = newest {
+            self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
+            let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+            self.lag = Some(
+                SystemTime::now()
+                    .duration_since(logged)
+                    .unwrap_or(Duration::ZERO),
+            );
+        }
+        self.since_cache = None;
+        self.news = true;
     }
 
     /// Where the lines of `source` received so far end in their file.
@@ -593,6 +844,7 @@ impl LiveEngine {
     }
 
     pub fn set_router(&mut self, router: Arc<Router>) {
+        self.router = router.clone();
         self.shard.set_router(router);
     }
 
@@ -738,6 +990,16 @@ impl LiveEngine {
                 true => Vec::new(),
                 false => self.slo.snapshot(&since_keys, &self.cfg.engine.bounds_us),
             },
+            backfill: self.filling.as_ref().map(|f| {
+                let (bytes, lines) = f.progress.read();
+                BackfillSnap {
+                    name: f.name.clone(),
+                    bytes,
+                    total: f.total,
+                    lines,
+                    elapsed: f.started.elapsed(),
+                }
+            }),
         }
     }
 
@@ -960,6 +1222,22 @@ impl LiveEngine {
     }
 }
 
+/// The source an event brings lines or a position of, if it does.
+fn data_source(ev: &InputEvent) -> Option<SourceId> {
+    match ev {
+        InputEvent::Lines { source, .. }
+        | InputEvent::FileLines { source, .. }
+        | InputEvent::Oversized { source, .. }
+        | InputEvent::Mark { source, .. }
+        | InputEvent::Backlog { source, .. } => Some(*source),
+        InputEvent::Added { .. } | InputEvent::State { .. } | InputEvent::Rotated { .. } => None,
+    }
+}
+
+fn lock_job(job: &std::sync::Mutex<Option<Job>>) -> std::sync::MutexGuard<'_, Option<Job>> {
+    job.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Saving state (`--state`): every `every`, the engine hands `save` the
 /// state and the snapshot of the same instant; and once more at the end.
 pub struct Checkpoint {
@@ -985,23 +1263,34 @@ pub fn run(
     let mut open = true;
     while open && !stop.load(Ordering::Relaxed) {
         let due = next_step.min(next_publish);
-        match events.recv_timeout(due.saturating_duration_since(Instant::now())) {
-            Ok(ev) => {
-                engine.handle(ev);
-                // Drain what is queued, but never past the next deadline.
-                while Instant::now() < due {
-                    match events.try_recv() {
-                        Ok(ev) => engine.handle(ev),
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => {
-                            open = false;
-                            break;
+        let wait = due.saturating_duration_since(Instant::now());
+        if engine.backfilling() {
+            // No event is taken while a backlog is counted (none may be
+            // counted before it): its progress is published meanwhile.
+            std::thread::sleep(wait.min(BACKFILL_POLL));
+            engine.news = true;
+        } else if engine.filling.is_some() {
+            engine.finish_backfill();
+        } else {
+            match events.recv_timeout(wait) {
+                Ok(ev) => {
+                    engine.handle(ev);
+                    // Drain what is queued, but never past the next deadline
+                    // nor into a backlog's wait.
+                    while Instant::now() < due && engine.filling.is_none() {
+                        match events.try_recv() {
+                            Ok(ev) => engine.handle(ev),
+                            Err(TryRecvError::Empty) => break,
+                            Err(TryRecvError::Disconnected) => {
+                                open = false;
+                                break;
+                            }
                         }
                     }
                 }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => open = false,
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => open = false,
         }
         while let Ok(c) = control.try_recv() {
             match c {
@@ -1058,10 +1347,20 @@ pub fn run(
         }
     }
     // Stopping: the followers were stopped first, so whatever they sent is
-    // queued; count all of it before the final snapshot.
+    // queued; count all of it before the final snapshot. A backlog being
+    // counted when the run is stopped is dropped, not waited for (it may be
+    // minutes of work): its source stops counting where it began.
+    let stopped = stop.load(Ordering::Relaxed);
+    if stopped {
+        engine.cancel_backfill();
+    }
     while let Ok(ev) = events.try_recv() {
         engine.handle(ev);
+        if stopped {
+            engine.cancel_backfill();
+        }
     }
+    engine.finish_backfill();
     engine.flush();
     engine.tick();
     let last = Arc::new(engine.snapshot());

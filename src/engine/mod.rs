@@ -24,6 +24,7 @@
 //! same again for the upstream time when the log has one).
 
 mod aggregates;
+pub mod backfill;
 mod batch;
 mod deferred;
 mod epoch;
