@@ -377,6 +377,7 @@ pub fn snapshot() -> Snapshot {
         reset: None,
         slo: Vec::new(),
         backfill: None,
+        backfilled: 0,
     }
 }
 

@@ -16,6 +16,8 @@
 use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
 
 use super::aggregates::Aggregates;
 use super::input_stats::InputStats;
@@ -75,6 +77,11 @@ pub struct Job {
     /// Set when the run stops: the workers take no more blocks and the
     /// counts are dropped.
     pub cancel: Arc<AtomicBool>,
+    /// Log-time windows (`--window-by log`): the lines logged within this
+    /// much of the backlog's last line go to the engine's line-by-line
+    /// path instead ([`Backfilled::tail`]), which files each in the step
+    /// of its own time.
+    pub log_horizon: Option<Duration>,
 }
 
 /// What a backlog counted.
@@ -93,6 +100,10 @@ pub struct Backfilled {
     pub fields: Option<Vec<u8>>,
     /// Why the backlog could not be read to its end, if it could not.
     pub error: Option<String>,
+    /// With a log horizon: the backlog's last lines, in blocks of whole
+    /// lines, for the engine to count one by one after the rest (the
+    /// channel closes after the last).
+    pub tail: Option<Receiver<Vec<u8>>>,
 }
 
 /// Counts backlogs on all cores (`run/backfill.rs`).

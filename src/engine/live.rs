@@ -47,7 +47,7 @@ use super::persist::{
 };
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
-use super::slo::{Objective, Tracker};
+use super::slo::{BURN_WINDOWS, Objective, Tracker};
 use super::snapshot::{self, BackfillSnap, InputSnap, RouteHists, Series, Snapshot};
 use super::summary::{QUANTILES, Row};
 use super::window::{Counts, Recent};
@@ -235,6 +235,8 @@ pub struct LiveEngine {
     backfill: Option<Arc<dyn Backfill>>,
     /// The backlog being counted.
     filling: Option<Filling>,
+    /// Lines counted by backfills (see [`Snapshot::backfilled`]).
+    backfilled: u64,
     /// Sources whose backlog was dropped as the run stopped: their later
     /// lines are not counted either (a saved state stays exact).
     abandoned: Vec<SourceId>,
@@ -250,7 +252,16 @@ struct Filling {
     started: Instant,
     progress: Arc<Progress>,
     cancel: Arc<AtomicBool>,
-    thread: JoinHandle<Backfilled>,
+    work: Work,
+}
+
+/// Where a backlog is.
+enum Work {
+    /// Being counted by the pool.
+    Pool(JoinHandle<Backfilled>),
+    /// Counted but for its last lines (log-time windows), which come
+    /// here in blocks to be counted one by one.
+    Tail(Receiver<Vec<u8>>),
 }
 
 impl LiveEngine {
@@ -290,6 +301,7 @@ impl LiveEngine {
             router: router.clone(),
             backfill: None,
             filling: None,
+            backfilled: 0,
             abandoned: Vec::new(),
             cfg,
         }
@@ -417,6 +429,7 @@ impl LiveEngine {
         };
         let (registry, router) = (self.registry.clone(), self.router.clone());
         let engine = self.cfg.engine.clone();
+        let log_horizon = self.log_horizon();
         let s = self.source(source);
         s.unmarked = false;
         s.pending_since = None;
@@ -439,6 +452,7 @@ impl LiveEngine {
             engine,
             progress: progress.clone(),
             cancel: cancel.clone(),
+            log_horizon,
         };
         let total = to.saturating_sub(from) + job.head.len() as u64;
         let name = job.name.clone();
@@ -455,8 +469,11 @@ impl LiveEngine {
             Ok(t) => t,
             Err(_) => {
                 let done = lock_job(&job).take().map(|job| pool.run(job));
-                let filled = done.unwrap_or_default();
-                self.merge_backfill(source, at, filled);
+                let mut filled = done.unwrap_or_default();
+                // No tail: it is read on a thread the pool could not have.
+                filled.tail = None;
+                self.merge_backfill(source, &filled);
+                self.mark(source, at);
                 return;
             }
         };
@@ -468,42 +485,104 @@ impl LiveEngine {
             started: Instant::now(),
             progress,
             cancel,
-            thread,
+            work: Work::Pool(thread),
         });
     }
 
-    /// Whether a backlog is being counted and not done yet.
+    /// Log-time windows and series, and burn rates by log minute, are
+    /// filled from each line's time: a backlog's lines within their reach
+    /// of its last line go the line-by-line way. `None` with arrival time.
+    fn log_horizon(&self) -> Option<Duration> {
+        self.cfg.log_time.then(|| {
+            let series = self.cfg.step * self.cfg.series as u32;
+            let widest = self.cfg.windows.iter().max().copied().unwrap_or_default();
+            let burn = match self.slo.is_empty() {
+                true => Duration::ZERO,
+                false => {
+                    let minutes = BURN_WINDOWS.iter().map(|(m, _)| *m).max().unwrap_or(0);
+                    Duration::from_secs(minutes * 60)
+                }
+            };
+            series.max(widest).max(burn)
+        })
+    }
+
+    /// Whether a backlog is being counted: no event may be applied before
+    /// it is done ([`LiveEngine::pump_backfill`]).
     pub fn backfilling(&self) -> bool {
-        self.filling
-            .as_ref()
-            .is_some_and(|f| !f.thread.is_finished())
+        self.filling.is_some()
+    }
+
+    /// Moves the backlog being counted on, waiting at most `wait`: merges
+    /// the pool's counts once it is done, then counts the log-time tail a
+    /// block at a time, and commits the backlog's mark at its end.
+    pub fn pump_backfill(&mut self, wait: Duration) {
+        let Some(mut f) = self.filling.take() else {
+            return;
+        };
+        self.news = true;
+        match f.work {
+            Work::Pool(thread) if !thread.is_finished() => {
+                std::thread::sleep(wait.min(BACKFILL_POLL));
+                f.work = Work::Pool(thread);
+            }
+            Work::Pool(thread) => {
+                // A panic in the pool is a bug: surface it rather than hide
+                // counts (as `--once` does).
+                let mut filled = thread.join().expect("backfill panicked");
+                self.merge_backfill(f.source, &filled);
+                match filled.tail.take() {
+                    Some(rx) => f.work = Work::Tail(rx),
+                    None => {
+                        self.mark(f.source, f.at);
+                        return;
+                    }
+                }
+            }
+            Work::Tail(rx) => match rx.recv_timeout(wait) {
+                Ok(block) => {
+                    self.lines(f.source, block);
+                    f.work = Work::Tail(rx);
+                }
+                Err(RecvTimeoutError::Timeout) => f.work = Work::Tail(rx),
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.mark(f.source, f.at);
+                    return;
+                }
+            },
+        }
+        self.filling = Some(f);
     }
 
     /// Waits for the backlog being counted, if any, and merges it.
     pub fn finish_backfill(&mut self) {
-        if let Some(f) = self.filling.take() {
-            // A panic in the pool is a bug: surface it rather than hide
-            // counts (as `--once` does).
-            let filled = f.thread.join().expect("backfill panicked");
-            self.merge_backfill(f.source, f.at, filled);
+        while self.filling.is_some() {
+            self.pump_backfill(Duration::from_millis(50));
         }
     }
 
-    /// Stops the backlog being counted, if any, and drops its counts: the
-    /// run is stopping. Its source counts nothing more, so its counts and
-    /// its marks (`--state`) stay those of before the backlog.
+    /// Stops the backlog being counted, if any, and drops what is not
+    /// counted yet: the run is stopping. Its source counts nothing more,
+    /// so its counts and marks (`--state`) stay those of before the
+    /// backlog (or of before its log-time tail, whose lines a restart
+    /// reads again: the backlog's mark is not committed).
     pub fn cancel_backfill(&mut self) {
         if let Some(f) = self.filling.take() {
             f.cancel.store(true, Ordering::Relaxed);
-            let _ = f.thread.join();
+            if let Work::Pool(thread) = f.work {
+                let _ = thread.join();
+            }
             self.abandoned.push(f.source);
         }
     }
 
-    /// Adds a counted backlog of `source` ending at `at`: counters, line
-    /// accounting, and each key's requests to its route's recent state in
-    /// the current step (they arrive now, all at once).
-    fn merge_backfill(&mut self, source: SourceId, at: FileMark, r: Backfilled) {
+    /// Adds a counted backlog of `source`: counters, line accounting, and
+    /// each key's requests to its route's recent state. With arrival time
+    /// they arrive now, all at once: in the current step. With log time
+    /// they are older than the windows and series reach (the lines within
+    /// reach are the tail, counted one by one after): only in since-start
+    /// figures, the log clock starting from their first time.
+    fn merge_backfill(&mut self, source: SourceId, r: &Backfilled) {
         let s = self.source(source);
         // Detected, or changed by a W3C header.
         if s.format.is_none() || r.fields.is_some() {
@@ -512,15 +591,19 @@ impl LiveEngine {
         if r.fields.is_some() {
             s.fields = r.fields.clone();
         }
+        if s.format.is_some() && !s.pending.is_empty() {
+            // Cannot be: the held lines went to the pool. Kept counted.
+            debug_assert!(false, "lines held past a backlog");
+        }
         if let Some(e) = &r.error {
             s.state = InputState::Error(format!("backfill: {e}"));
         }
         let base = s.line_no;
         let lines = r.input.lines;
         s.line_no += lines;
-        s.commit(at);
         self.lines_this_step += lines;
-        let mut input = r.input;
+        self.backfilled += lines;
+        let mut input = r.input.clone();
         for b in &mut input.samples {
             b.pos = LinePos {
                 seq: 0,
@@ -547,6 +630,10 @@ impl LiveEngine {
             }
             agg.keys_folded += a.keys_folded;
         }
+        let log_time = self.cfg.log_time;
+        if log_time && let Some(a) = r.aggs.iter().filter_map(|a| a.span).map(|s| s.0).min() {
+            self.log_origin.get_or_insert(a);
+        }
         let (ws, series) = (&self.window_steps, self.cfg.series);
         for a in &r.aggs {
             for e in &a.entries {
@@ -564,10 +651,17 @@ impl LiveEngine {
                 if self.recent.len() <= route {
                     self.recent.resize_with(route + 1, || None);
                 }
-                self.recent[route]
-                    .get_or_insert_with(|| Recent::new(ws, series))
-                    .record_bulk(&c, &st.latency.hist);
-                self.total.record_bulk(&c, &st.latency.hist);
+                let recent = self.recent[route].get_or_insert_with(|| Recent::new(ws, series));
+                match log_time {
+                    true => {
+                        recent.record_since(&c, &st.latency.hist);
+                        self.total.record_since(&c, &st.latency.hist);
+                    }
+                    false => {
+                        recent.record_bulk(&c, &st.latency.hist);
+                        self.total.record_bulk(&c, &st.latency.hist);
+                    }
+                }
                 if let Some(v) = &mut self.view {
                     v.record_bulk(k.route, &c, &st.latency.hist, a.span);
                 }
@@ -583,6 +677,11 @@ impl LiveEngine {
                         buckets.iter().take(upto).sum::<u64>()
                     };
                     let counts = (st.count, st.latency.timed);
+                    // By log minute: older than the longest burn window.
+                    let minute = match (log_time, a.span) {
+                        (true, Some((_, t))) => t.max(0) as u64 / 60,
+                        _ => minute,
+                    };
                     self.slo
                         .record_many(k.route, name, minute, k.status, counts, at_most);
                 }
@@ -1000,6 +1099,7 @@ impl LiveEngine {
                     elapsed: f.started.elapsed(),
                 }
             }),
+            backfilled: self.backfilled,
         }
     }
 
@@ -1267,17 +1367,14 @@ pub fn run(
         if engine.backfilling() {
             // No event is taken while a backlog is counted (none may be
             // counted before it): its progress is published meanwhile.
-            std::thread::sleep(wait.min(BACKFILL_POLL));
-            engine.news = true;
-        } else if engine.filling.is_some() {
-            engine.finish_backfill();
+            engine.pump_backfill(wait);
         } else {
             match events.recv_timeout(wait) {
                 Ok(ev) => {
                     engine.handle(ev);
                     // Drain what is queued, but never past the next deadline
                     // nor into a backlog's wait.
-                    while Instant::now() < due && engine.filling.is_none() {
+                    while Instant::now() < due && !engine.backfilling() {
                         match events.try_recv() {
                             Ok(ev) => engine.handle(ev),
                             Err(TryRecvError::Empty) => break,

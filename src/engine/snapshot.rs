@@ -232,6 +232,9 @@ pub struct Snapshot {
     /// lines are not in this snapshot's counts yet; `None` when there is
     /// none.
     pub backfill: Option<BackfillSnap>,
+    /// Lines counted by backfills since start, on all cores (their
+    /// log-time tails, counted line by line, not included).
+    pub backfilled: u64,
 }
 
 /// How far the backlog being counted has got.

@@ -334,6 +334,19 @@ impl Recent {
         }
     }
 
+    /// Adds a set of requests to the since-start distribution only (a
+    /// backfill's key under log time: older than windows and series reach).
+    pub fn record_since(&mut self, c: &Counts, hist: &Hist) {
+        if c.timed == 0 {
+            return;
+        }
+        self.since.merge(hist);
+        self.since_max_us = self.since_max_us.max(c.max_us);
+        for (lo, _, n) in hist.buckets() {
+            self.since_log2[log2_bin(lo.min(MAX_LATENCY_US))] += n;
+        }
+    }
+
     pub fn is_dirty(&self) -> bool {
         self.step.requests > 0
     }

@@ -111,13 +111,8 @@ impl Running {
         let router =
             Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
         let mut engine = LiveEngine::new(live_config(config), router);
-        // Backlogs counted on all cores (`backfill.rs`). Not with log-time
-        // windows: those fill from each line's time, which only the engine
-        // thread's line-by-line path follows.
-        let backfill_min = match config.live.window_by {
-            WindowBy::Arrival => config.live.backfill_min,
-            WindowBy::Log => u64::MAX,
-        };
+        // Backlogs counted on all cores (`backfill.rs`).
+        let backfill_min = config.live.backfill_min;
         engine.set_backfill(Arc::new(backfill::Pool {
             threads: config.threads,
             json: config.json_fields.clone(),
