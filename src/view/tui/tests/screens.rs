@@ -607,3 +607,17 @@ fn slo_without_objectives_says_how_to_give_them() {
         "{screen}"
     );
 }
+
+/// While a backlog is counted, the table's place shows its progress.
+#[test]
+fn backfill_progress_80x24() {
+    let mut snap = testkit::empty();
+    snap.backfill = Some(crate::engine::snapshot::BackfillSnap {
+        name: "/var/log/nginx/access.log".into(),
+        bytes: 1_200_000_000,
+        total: 20_000_000_000,
+        lines: 6_100_000,
+        elapsed: Duration::from_secs(4),
+    });
+    assert_snapshot!(draw(&app_with(snap), 80, 24));
+}
