@@ -15,6 +15,14 @@
 //! lost while waiting; lines no format fits are counted as unparsed and the
 //! next ones are tried.
 //!
+//! A backlog (`InputEvent::Backlog`: a file's range of whole lines, sent
+//! when a file holds `backfill_min` bytes or more unread) is counted on all
+//! cores by the run's pool (`backfill.rs`); the engine takes no other event
+//! until it has merged it ([`LiveEngine::pump_backfill`]), and publishes
+//! its progress meanwhile. With arrival time its requests arrive at the
+//! merge, all in that step; with log time its last lines, those within the
+//! windows' reach, come back to be counted one by one.
+//!
 //! Time: with arrival time (the default) a step is a step of the clock and
 //! since-start rates are over the time since counting began; with log time
 //! (`--window-by log`) a line from a later log second closes the steps
