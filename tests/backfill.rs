@@ -168,3 +168,83 @@ fn rotation_during_the_backfill_loses_and_doubles_no_line() {
         last.backfilled
     );
 }
+
+/// Arrival time (the default): a backlog's requests go into the step of
+/// the merge, its histograms merged into its routes' (`record_bulk`). The
+/// since-start figures are exactly `--once`'s: per route the counts,
+/// statuses, methods, percentiles and latency distribution, per key every
+/// counter, per input the lines and errors.
+#[test]
+fn arrival_time_backfill_gives_the_since_start_figures_of_once() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for (file, format) in [
+        ("combined_rt.log", "combined_rt"),
+        ("mixed-bad.log", "combined"),
+    ] {
+        // A follower waits for the end of a last line that has none;
+        // `--once` counts it: both read a copy whose last line is whole.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file);
+        let mut bytes = std::fs::read(root.join("sample-logs").join(file)).unwrap();
+        if bytes.last().is_some_and(|&b| b != b'\n') {
+            bytes.push(b'\n');
+        }
+        std::fs::write(&path, bytes).unwrap();
+        let once = {
+            let mut c = Config::once(
+                &[path.to_str().unwrap()],
+                FormatSpec::parse(format).unwrap(),
+                OutputFormat::Json,
+            )
+            .unwrap();
+            // Bucket counters, as the live engine keeps them.
+            c.export.push = Some(routetop::view::export::PushConfig {
+                url: "http://127.0.0.1:9".into(),
+                interval: Duration::from_secs(60),
+                job: "routetop".into(),
+                instance: String::new(),
+            });
+            routetop::once(&c).unwrap().batch.snapshot()
+        };
+        let mut c = Config::once(
+            &[path.to_str().unwrap()],
+            FormatSpec::parse(format).unwrap(),
+            OutputFormat::Table,
+        )
+        .unwrap();
+        c.mode = Mode::Follow;
+        c.live.from_start = true;
+        c.live.backfill_min = 0;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let running = Running::start(&c, rt.handle()).unwrap();
+        let want = lines_of(&once);
+        until(&running, "every line", |s| lines_of(s) >= want);
+        let live = running.stop();
+        assert_eq!(live.backfilled, want, "{file}: all of it backfilled");
+        let since = |s: &Snapshot| {
+            let mut r: Vec<_> = s
+                .routes
+                .iter()
+                .map(|r| {
+                    let r = (*r).clone();
+                    (r.route, r.total, r.methods, r.statuses, r.latency)
+                })
+                .collect();
+            r.sort_by(|a, b| a.0.cmp(&b.0));
+            r
+        };
+        assert_eq!(since(&live), since(&once), "{file}: routes");
+        assert_eq!(live.total.total, once.total.total, "{file}: total");
+        let mut keys = |s: &Snapshot| {
+            let mut k = s.keys.to_vec();
+            k.sort_by(|a, b| (&a.route, &a.method, a.status).cmp(&(&b.route, &b.method, b.status)));
+            k
+        };
+        assert_eq!(keys(&live), keys(&once), "{file}: keys");
+        let input = |s: &Snapshot| {
+            let i = &s.inputs[0];
+            (i.lines, i.requests, i.errors, i.odd)
+        };
+        assert_eq!(input(&live), input(&once), "{file}: lines and errors");
+    }
+}

@@ -100,10 +100,23 @@ pub struct Backfilled {
     pub fields: Option<Vec<u8>>,
     /// Why the backlog could not be read to its end, if it could not.
     pub error: Option<String>,
-    /// With a log horizon: the backlog's last lines, in blocks of whole
-    /// lines, for the engine to count one by one after the rest (the
-    /// channel closes after the last).
-    pub tail: Option<Receiver<Vec<u8>>>,
+    /// With a log horizon: where the lines the pool counted end (the
+    /// tail's start) and the bytes before it, for a mark…
+    pub split: Option<(u64, Vec<u8>)>,
+    /// … and the backlog's last lines, in blocks of whole lines, for the
+    /// engine to count one by one after the rest (the channel closes after
+    /// the last).
+    pub tail: Option<Receiver<TailBlock>>,
+}
+
+/// Whole lines of a backlog's tail, and where they end in the file, with
+/// the bytes before that end (up to [`MARK_FP_LEN`](super::MARK_FP_LEN)):
+/// each block's position is committed once it is counted, so a state
+/// saved during the tail, or a stop, stays exact.
+pub struct TailBlock {
+    pub lines: Vec<u8>,
+    pub end: u64,
+    pub fp: Vec<u8>,
 }
 
 /// Counts backlogs on all cores (`run/backfill.rs`).

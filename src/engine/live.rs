@@ -42,7 +42,7 @@ use tokio::sync::watch;
 
 use hdrhistogram::Histogram;
 
-use super::backfill::{Backfill, Backfilled, Job, Progress};
+use super::backfill::{Backfill, Backfilled, Job, Progress, TailBlock};
 use super::epoch::ViewEpoch;
 use super::event::{FileMark, InputEvent, InputState, SourceId};
 use super::hist::{Hist, new_hdr};
@@ -260,6 +260,9 @@ struct Filling {
     started: Instant,
     progress: Arc<Progress>,
     cancel: Arc<AtomicBool>,
+    /// Marks of the lines held for detection that went first in the
+    /// backlog: committed with it.
+    head_marks: Vec<FileMark>,
     work: Work,
 }
 
@@ -269,7 +272,7 @@ enum Work {
     Pool(JoinHandle<Backfilled>),
     /// Counted but for its last lines (log-time windows), which come
     /// here in blocks to be counted one by one.
-    Tail(Receiver<Vec<u8>>),
+    Tail(Receiver<TailBlock>),
 }
 
 impl LiveEngine {
@@ -442,10 +445,13 @@ impl LiveEngine {
         s.unmarked = false;
         s.pending_since = None;
         let head = std::mem::take(&mut s.pending);
-        // The held lines are counted with the backlog: their marks with it.
-        for (_, m) in std::mem::take(&mut s.pending_marks) {
-            s.commit(m);
-        }
+        // The held lines are counted with the backlog: their marks are
+        // committed when it is merged, not before (a state saved meanwhile
+        // would skip them).
+        let head_marks: Vec<FileMark> = std::mem::take(&mut s.pending_marks)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
         let job = Job {
@@ -481,6 +487,9 @@ impl LiveEngine {
                 // No tail: it is read on a thread the pool could not have.
                 filled.tail = None;
                 self.merge_backfill(source, &filled);
+                for m in head_marks {
+                    self.source(source).commit(m);
+                }
                 self.mark(source, at);
                 return;
             }
@@ -493,6 +502,7 @@ impl LiveEngine {
             started: Instant::now(),
             progress,
             cancel,
+            head_marks,
             work: Work::Pool(thread),
         });
     }
@@ -539,9 +549,17 @@ impl LiveEngine {
                 // counts (as `--once` does).
                 let mut filled = thread.join().expect("backfill panicked");
                 self.merge_backfill(f.source, &filled);
-                match filled.tail.take() {
-                    Some(rx) => f.work = Work::Tail(rx),
-                    None => {
+                for m in std::mem::take(&mut f.head_marks) {
+                    self.source(f.source).commit(m);
+                }
+                match (filled.tail.take(), filled.split.take()) {
+                    (Some(rx), Some((end, fp))) => {
+                        // The lines counted so far end there.
+                        let file = f.at.file;
+                        self.mark(f.source, FileMark { file, end, fp });
+                        f.work = Work::Tail(rx);
+                    }
+                    _ => {
                         self.mark(f.source, f.at);
                         return;
                     }
@@ -549,7 +567,9 @@ impl LiveEngine {
             }
             Work::Tail(rx) => match rx.recv_timeout(wait) {
                 Ok(block) => {
-                    self.lines(f.source, block);
+                    self.lines(f.source, block.lines);
+                    let (file, end, fp) = (f.at.file, block.end, block.fp);
+                    self.mark(f.source, FileMark { file, end, fp });
                     f.work = Work::Tail(rx);
                 }
                 Err(RecvTimeoutError::Timeout) => f.work = Work::Tail(rx),
@@ -571,9 +591,9 @@ impl LiveEngine {
 
     /// Stops the backlog being counted, if any, and drops what is not
     /// counted yet: the run is stopping. Its source counts nothing more,
-    /// so its counts and marks (`--state`) stay those of before the
-    /// backlog (or of before its log-time tail, whose lines a restart
-    /// reads again: the backlog's mark is not committed).
+    /// so its counts and marks (`--state`) agree: those of before the
+    /// backlog, or in its log-time tail, of the last block counted (each
+    /// commits its mark).
     pub fn cancel_backfill(&mut self) {
         if let Some(f) = self.filling.take() {
             f.cancel.store(true, Ordering::Relaxed);

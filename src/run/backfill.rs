@@ -12,7 +12,8 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Duration;
 
 use super::batch::{Watch, read_all, source_format};
-use crate::engine::backfill::{Backfill, Backfilled, Job, Progress};
+use crate::engine::MARK_FP_LEN;
+use crate::engine::backfill::{Backfill, Backfilled, Job, Progress, TailBlock};
 use crate::format::detect::{self, Verdict};
 use crate::format::prefix::Strip;
 use crate::format::{FieldOverride, Format, Scratch};
@@ -54,6 +55,7 @@ impl Backfill for Pool {
             // No thread to read the tail with: the pool counts it all.
             None => (to, None),
         };
+        let split = tail.as_ref().map(|_| (to, fp_before(&file, to)));
         let input = BatchInput {
             name,
             open: Opener::Range {
@@ -89,6 +91,7 @@ impl Backfill for Pool {
             format: parser.as_ref().map(|p| Arc::clone(&p.format)),
             fields: parser.and_then(|p| p.fields),
             error: read.failed.first().map(|e| e.to_string()),
+            split,
             tail,
         }
     }
@@ -210,16 +213,25 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> usize {
     n
 }
 
+/// The bytes before `end` (a mark's fingerprint).
+fn fp_before(file: &File, end: u64) -> Vec<u8> {
+    let start = end.saturating_sub(MARK_FP_LEN as u64);
+    let mut fp = vec![0u8; (end - start) as usize];
+    let n = read_at(file, &mut fp, start);
+    fp.truncate(n);
+    fp
+}
+
 /// Sends the whole lines of `from..to` in blocks, from a thread of their
 /// own, for the engine to count one by one; stops when the engine drops
-/// the receiver (the run stopped).
+/// the receiver (the run stopped). `None` if no thread can be had.
 fn tail(
     file: &Arc<File>,
     from: u64,
     to: u64,
     progress: &Arc<Progress>,
-) -> Option<Receiver<Vec<u8>>> {
-    let (tx, rx) = sync_channel::<Vec<u8>>(4);
+) -> Option<Receiver<TailBlock>> {
+    let (tx, rx) = sync_channel::<TailBlock>(4);
     let (file, progress) = (file.clone(), progress.clone());
     let read = move || {
         let (mut at, mut carry) = (from, Vec::new());
@@ -238,9 +250,18 @@ fn tail(
                 false => memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1),
             };
             carry = buf.split_off(whole);
+            if buf.is_empty() {
+                continue;
+            }
             let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
             progress.add(buf.len() as u64, lines);
-            if !buf.is_empty() && tx.send(buf).is_err() {
+            let end = at - carry.len() as u64;
+            let block = TailBlock {
+                fp: fp_before(&file, end),
+                lines: buf,
+                end,
+            };
+            if tx.send(block).is_err() {
                 return;
             }
         }
