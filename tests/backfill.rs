@@ -235,7 +235,7 @@ fn arrival_time_backfill_gives_the_since_start_figures_of_once() {
         };
         assert_eq!(since(&live), since(&once), "{file}: routes");
         assert_eq!(live.total.total, once.total.total, "{file}: total");
-        let mut keys = |s: &Snapshot| {
+        let keys = |s: &Snapshot| {
             let mut k = s.keys.to_vec();
             k.sort_by(|a, b| (&a.route, &a.method, a.status).cmp(&(&b.route, &b.method, b.status)));
             k
