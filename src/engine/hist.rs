@@ -283,6 +283,21 @@ impl<C: Counter> Hist<C> {
         }
     }
 
+    /// Calls `f(lowest value, count)` for each recorded value (a small
+    /// list) or non-empty bucket (HDR), in no particular order, without
+    /// allocating: a backfill adds thousands of keys' histograms at once.
+    pub fn for_each_bucket(&self, mut f: impl FnMut(u64, u64)) {
+        match self {
+            Hist::Small(v) => v.iter().for_each(|&x| f(x as u64, 1)),
+            Hist::Big(h) => {
+                for it in h.iter_recorded() {
+                    let v = it.value_iterated_to();
+                    f(h.lowest_equivalent(v), it.count_since_last_iteration());
+                }
+            }
+        }
+    }
+
     /// Non-empty buckets as (lowest value, highest value, count), ascending.
     /// Small lists give one bucket per distinct value.
     pub fn buckets(&self) -> Vec<(u64, u64, u64)> {

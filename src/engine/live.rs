@@ -1396,6 +1396,10 @@ pub fn run(
             // No event is taken while a backlog is counted (none may be
             // counted before it): its progress is published meanwhile.
             engine.pump_backfill(wait);
+            if !engine.backfilling() {
+                // Done: every view sees it now, not a publish period later.
+                publish.send_replace(Arc::new(engine.snapshot()));
+            }
         } else {
             match events.recv_timeout(wait) {
                 Ok(ev) => {

@@ -329,9 +329,8 @@ impl Recent {
         self.step_hist.add_wide(hist);
         self.since_max_us = self.since_max_us.max(c.max_us);
         // HDR buckets never straddle a power of two: each falls in one bin.
-        for (lo, _, n) in hist.buckets() {
-            self.since_log2[log2_bin(lo.min(MAX_LATENCY_US))] += n;
-        }
+        let log2 = &mut self.since_log2;
+        hist.for_each_bucket(|lo, n| log2[log2_bin(lo.min(MAX_LATENCY_US))] += n);
     }
 
     /// Adds a set of requests to the since-start distribution only (a
@@ -342,9 +341,8 @@ impl Recent {
         }
         self.since.merge(hist);
         self.since_max_us = self.since_max_us.max(c.max_us);
-        for (lo, _, n) in hist.buckets() {
-            self.since_log2[log2_bin(lo.min(MAX_LATENCY_US))] += n;
-        }
+        let log2 = &mut self.since_log2;
+        hist.for_each_bucket(|lo, n| log2[log2_bin(lo.min(MAX_LATENCY_US))] += n);
     }
 
     pub fn is_dirty(&self) -> bool {
