@@ -272,3 +272,83 @@ fn tail(
         .ok()?;
     Some(rx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::FormatSpec;
+
+    /// Line `i` of a log at 100 lines per second from 10:00:00.
+    fn line(i: u64) -> String {
+        let s = i / 100;
+        format!(
+            "10.0.0.1 - - [05/Dec/2026:{:02}:{:02}:{:02} +0000] \"GET /a/{} HTTP/1.1\" 200 5 \"-\" \"t\"\n",
+            10 + s / 3600,
+            s / 60 % 60,
+            s % 60,
+            i % 7
+        )
+    }
+
+    fn log(n: u64) -> (tempfile::NamedTempFile, Vec<u64>) {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let mut starts = Vec::new();
+        let mut at = 0u64;
+        for i in 0..n {
+            let l = line(i);
+            starts.push(at);
+            at += l.len() as u64;
+            std::io::Write::write_all(&mut f, l.as_bytes()).unwrap();
+        }
+        (f, starts)
+    }
+
+    fn format(spec: &str) -> Format {
+        Format::compile(&FormatSpec::parse(spec).unwrap(), &[]).unwrap()
+    }
+
+    /// The tail starts at a line, at most a probe's bytes before the first
+    /// line within the horizon of the last (every line between is older:
+    /// counting them one by one is right, only slower).
+    #[test]
+    fn split_is_the_first_line_within_the_horizon_or_a_probe_before() {
+        let (f, starts) = log(100_000);
+        let size = f.as_file().metadata().unwrap().len();
+        let fmt = format("combined");
+        // Last line: 999 s in; 60 s before it: line 93 900 is the first.
+        let at = split_at(f.as_file(), 0, size, &fmt, Duration::from_secs(60));
+        let first = starts[93_900];
+        assert!(starts.contains(&at), "{at} is a line start");
+        assert!(at <= first && first - at <= PROBE as u64, "{at} vs {first}");
+        // From a later start, the same place.
+        let from = starts[50_000];
+        assert_eq!(
+            split_at(f.as_file(), from, size, &fmt, Duration::from_secs(60)),
+            at
+        );
+        // A horizon past the first line: all of it the line-by-line way.
+        assert_eq!(
+            split_at(f.as_file(), 0, size, &fmt, Duration::from_secs(2000)),
+            0
+        );
+    }
+
+    #[test]
+    fn without_times_nothing_is_split_off_and_w3c_is_all_tail() {
+        let (f, _) = log(1_000);
+        let size = f.as_file().metadata().unwrap().len();
+        // `common` has a time; a regex without one has none.
+        let timeless = format(
+            "regex:^(?P<remote_addr>\\S+) .*\"(?P<method>\\S+) (?P<path>\\S+) .*\" (?P<status>\\d+) ",
+        );
+        assert_eq!(
+            split_at(f.as_file(), 0, size, &timeless, Duration::from_secs(60)),
+            size
+        );
+        let w3c = format("w3c");
+        assert_eq!(
+            split_at(f.as_file(), 0, size, &w3c, Duration::from_secs(60)),
+            0
+        );
+    }
+}
