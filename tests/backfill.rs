@@ -248,3 +248,46 @@ fn arrival_time_backfill_gives_the_since_start_figures_of_once() {
         assert_eq!(input(&live), input(&once), "{file}: lines and errors");
     }
 }
+
+/// A file a glob finds while following, already holding a backlog (moved
+/// into place whole), is counted on all cores, and its later lines after.
+#[test]
+fn a_new_file_a_glob_finds_full_is_backfilled() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.log"), lines(0..10)).unwrap();
+    let glob = dir.path().join("*.log");
+    let mut c = Config::once(
+        &[glob.to_str().unwrap()],
+        FormatSpec::parse("combined").unwrap(),
+        OutputFormat::Table,
+    )
+    .unwrap();
+    c.mode = Mode::Follow;
+    c.live.backfill_min = 1 << 20;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&c, rt.handle()).unwrap();
+    // Followed from its end: its 10 lines are not counted.
+    until(&running, "the first file", |s| s.inputs.len() == 1);
+    // Lines of their own: a file starting with the first one's bytes
+    // would be taken for its copy (`input/paths.rs`).
+    const FROM: u64 = 1_000_000;
+    const BACKLOG: u64 = 100_000;
+    let staged = dir.path().join("b.staged");
+    std::fs::write(&staged, lines(FROM..FROM + BACKLOG)).unwrap();
+    let second = dir.path().join("b.log");
+    std::fs::rename(&staged, &second).unwrap();
+    until(&running, "the new file's backlog", |s| {
+        lines_of(s) >= BACKLOG
+    });
+    append(&second, FROM + BACKLOG, FROM + BACKLOG + 1_000, 100);
+    let total = BACKLOG + 1_000;
+    until(&running, "every line", |s| lines_of(s) >= total);
+    let last = running.stop();
+    assert_eq!(lines_of(&last), total);
+    let mut want = BTreeMap::new();
+    for i in FROM..FROM + total {
+        *want.entry(route(i % ROUTES)).or_default() += 1;
+    }
+    assert_eq!(routes(&last), want);
+    assert_eq!(last.backfilled, BACKLOG);
+}
