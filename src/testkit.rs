@@ -377,6 +377,8 @@ pub fn snapshot() -> Snapshot {
         reset: None,
         slo: Vec::new(),
         apdex: None,
+        backfill: None,
+        backfilled: 0,
     }
 }
 

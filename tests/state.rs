@@ -42,13 +42,19 @@ struct Routetop {
     log: PathBuf,
     addr: SocketAddr,
     proc: Option<Proc>,
+    /// `--backfill-min`: backlogs from this many bytes are counted on all
+    /// cores (the default when `None`).
+    backfill_min: Option<u64>,
 }
 
 impl Routetop {
     fn start(&mut self) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_routetop"));
+        if let Some(b) = self.backfill_min {
+            cmd.env("ROUTETOP_BACKFILL_MIN", b.to_string());
+        }
         let p = Proc::spawn(
-            Command::new(env!("CARGO_BIN_EXE_routetop"))
-                .arg("--headless")
+            cmd.arg("--headless")
                 .arg("--state")
                 .arg(&self.state)
                 .args(["--state-interval", "1s", "--interval", "1h"])
@@ -232,6 +238,18 @@ fn assert_counted(addr: SocketAddr, lines: u64) {
 /// writer appends at `rate` lines/s for `secs` seconds with rotations at
 /// `rotate_at`.
 fn survive(sig: &'static str, rate: u64, secs: u64, kills: &[u64], rotate_at: &[u64]) {
+    survive_with(sig, (rate, secs), kills, rotate_at, None)
+}
+
+/// [`survive`], backlogs of `backfill_min` bytes or more counted on all
+/// cores.
+fn survive_with(
+    sig: &'static str,
+    (rate, secs): (u64, u64),
+    kills: &[u64],
+    rotate_at: &[u64],
+    backfill_min: Option<u64>,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("access.log");
     File::create(&log).expect("create log");
@@ -241,6 +259,7 @@ fn survive(sig: &'static str, rate: u64, secs: u64, kills: &[u64], rotate_at: &[
         log: log.clone(),
         addr,
         proc: None,
+        backfill_min,
     }));
     rt.lock().unwrap().start();
     let stop = Arc::new(AtomicBool::new(false));
@@ -291,6 +310,21 @@ fn sigterm_three_times_across_two_rotations_loses_and_doubles_nothing() {
     survive("TERM", 20_000, 30, &[5, 13, 24], &[10, 20]);
 }
 
+/// The same with every backlog of 64 KiB or more counted on all cores (the
+/// lines written while routetop is down, bursts): a stop during a
+/// backfill drops it whole, and the next run counts it again from the
+/// saved mark.
+#[test]
+fn sigterm_during_backfills_loses_and_doubles_nothing() {
+    survive_with(
+        "TERM",
+        (20_000, 30),
+        &[5, 13, 24],
+        &[10, 20],
+        Some(64 << 10),
+    );
+}
+
 /// While routetop is down the log is rotated twice: the file it was
 /// reading is now `.2`, a file it never saw is `.1`, and a third is the log.
 /// All of their unread lines are counted, none twice.
@@ -304,6 +338,7 @@ fn restart_after_two_rotations_while_down_counts_every_line_once() {
         log: log.clone(),
         addr,
         proc: None,
+        backfill_min: None,
     };
     let mut n = 0u64;
     let append = |count: u64, n: &mut u64| {
@@ -422,6 +457,7 @@ fn restart_after_copytruncate_while_down_reads_the_rest_from_the_copy() {
         log: log.clone(),
         addr,
         proc: None,
+        backfill_min: None,
     };
     let append = |from: u64, count: u64| {
         let mut f = OpenOptions::new().append(true).open(&log).expect("log");

@@ -26,6 +26,7 @@ use serde::Deserialize;
 
 use super::duration::parse_duration;
 use super::error::ConfigError;
+use crate::engine::backfill::BACKFILL_MIN;
 
 /// How requests are placed in windows and series.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
@@ -135,6 +136,12 @@ pub struct LiveArgs {
         value_name = "DURATION"
     )]
     pub state_interval: Option<String>,
+
+    /// Unread bytes of a file from which they are counted on all cores
+    /// before following it (README, "Backlogs"). Hidden: a knob for tests
+    /// and measurements (0: every backlog), not a setting to tune.
+    #[arg(long, env = "ROUTETOP_BACKFILL_MIN", hide = true, value_name = "BYTES")]
+    pub backfill_min: Option<u64>,
 }
 
 /// The `[live]` table of the config file.
@@ -170,6 +177,9 @@ pub struct LiveSettings {
     /// Saved state (`--state`).
     pub state: Option<PathBuf>,
     pub state_interval: Duration,
+    /// `--backfill-min` (hidden): backlogs from this many bytes are
+    /// counted on all cores.
+    pub backfill_min: u64,
 }
 
 impl Default for LiveSettings {
@@ -186,6 +196,7 @@ impl Default for LiveSettings {
             refresh: 5,
             state: None,
             state_interval: Duration::from_secs(5),
+            backfill_min: BACKFILL_MIN,
         }
     }
 }
@@ -269,6 +280,7 @@ impl LiveSettings {
             series,
             window_by: args.window_by.or(file.window_by).unwrap_or_default(),
             refresh,
+            backfill_min: args.backfill_min.unwrap_or(d.backfill_min),
         })
     }
 }

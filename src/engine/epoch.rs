@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 use super::hist::Hist;
 use super::snapshot::{InputSnap, RouteSnap, Series, SinceReset, Snapshot};
 use super::summary::Row;
-use super::window::Recent;
+use super::window::{Counts, Recent};
 use crate::route::RouteId;
 
 /// Since-start figures at the reset, and the requests since.
@@ -97,6 +97,34 @@ impl ViewEpoch {
         }
         if let Some(t) = time {
             self.span = Some(self.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        }
+    }
+
+    /// [`ViewEpoch::record`] of a set of requests at once (a backfill's
+    /// key): `c` their counts, `hist` their latencies, `span` their times.
+    pub fn record_bulk(
+        &mut self,
+        route: RouteId,
+        c: &Counts,
+        hist: &Hist,
+        span: Option<(i64, i64)>,
+    ) {
+        let i = route as usize;
+        if self.recent.len() <= i {
+            self.recent.resize_with(i + 1, || None);
+            self.max_us.resize(i + 1, 0);
+        }
+        let (ws, series) = (&self.window_steps, self.series);
+        self.recent[i]
+            .get_or_insert_with(|| Recent::new(ws, series))
+            .record_bulk(c, hist);
+        self.total.record_bulk(c, hist);
+        if c.timed > 0 {
+            self.max_us[i] = self.max_us[i].max(c.max_us);
+            self.total_max_us = self.total_max_us.max(c.max_us);
+        }
+        if let Some((a, b)) = span {
+            self.span = Some(self.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
     }
 

@@ -2,6 +2,9 @@
 //! added, lines arrived, its state changed. Defined here, where the events
 //! are consumed; the input layer above produces them.
 
+use std::fs::File;
+use std::sync::Arc;
+
 /// Index of an input (file, stdin) in the run.
 pub type SourceId = u16;
 /// At most this many sources are told apart; ids fit 12 bits of a key.
@@ -39,6 +42,16 @@ pub enum InputEvent {
     State { source: SourceId, state: InputState },
     /// The file was rotated (counted for the `rotations` figure).
     Rotated { source: SourceId },
+    /// The whole lines of `file` in `from..to`, sent instead of the lines
+    /// themselves when a file holds a backlog (`backfill.rs`): counted on
+    /// all cores before any later event. `at` is where they end (`to`).
+    Backlog {
+        source: SourceId,
+        file: Arc<File>,
+        from: u64,
+        to: u64,
+        at: FileMark,
+    },
     /// Where the source's lines sent so far end in their file, when no
     /// `FileLines` said it: a file's first position, or after an
     /// `Oversized` line (files only; stdin has no position). Once the

@@ -283,6 +283,21 @@ impl<C: Counter> Hist<C> {
         }
     }
 
+    /// Calls `f(lowest value, count)` for each recorded value (a small
+    /// list) or non-empty bucket (HDR), in no particular order, without
+    /// allocating: a backfill adds thousands of keys' histograms at once.
+    pub fn for_each_bucket(&self, mut f: impl FnMut(u64, u64)) {
+        match self {
+            Hist::Small(v) => v.iter().for_each(|&x| f(x as u64, 1)),
+            Hist::Big(h) => {
+                for it in h.iter_recorded() {
+                    let v = it.value_iterated_to();
+                    f(h.lowest_equivalent(v), it.count_since_last_iteration());
+                }
+            }
+        }
+    }
+
     /// Non-empty buckets as (lowest value, highest value, count), ascending.
     /// Small lists give one bucket per distinct value.
     pub fn buckets(&self) -> Vec<(u64, u64, u64)> {
@@ -315,6 +330,31 @@ impl<C: Counter> Hist<C> {
 }
 
 impl Hist<u32> {
+    /// Adds the values of a `u64`-counted histogram (a backfill's counts
+    /// into the open step). A bucket past `u32::MAX` saturates: a step
+    /// holds far fewer.
+    pub fn add_wide(&mut self, src: &Hist<u64>) {
+        match src {
+            Hist::Small(v) => {
+                for &x in v {
+                    self.record(x as u64);
+                }
+            }
+            Hist::Big(h) => {
+                if let Hist::Small(small) = self {
+                    *self = Hist::Big(hdr_of(small));
+                }
+                if let Hist::Big(d) = self {
+                    // Same bounds: each recorded value lands in its own bucket.
+                    for it in h.iter_recorded() {
+                        let n = it.count_at_value().min(u32::MAX as u64) as u32;
+                        d.saturating_record_n(it.value_iterated_to(), n);
+                    }
+                }
+            }
+        }
+    }
+
     /// Adds these values to a `u64`-counted histogram (a closed step into
     /// the since-start histogram, or the open one into a copy of it).
     pub fn merge_into_wide(&self, dst: &mut Hist<u64>) {

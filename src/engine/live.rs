@@ -15,6 +15,14 @@
 //! lost while waiting; lines no format fits are counted as unparsed and the
 //! next ones are tried.
 //!
+//! A backlog (`InputEvent::Backlog`: a file's range of whole lines, sent
+//! when a file holds `backfill_min` bytes or more unread) is counted on all
+//! cores by the run's pool (`backfill.rs`); the engine takes no other event
+//! until it has merged it ([`LiveEngine::pump_backfill`]), and publishes
+//! its progress meanwhile. With arrival time its requests arrive at the
+//! merge, all in that step; with log time its last lines, those within the
+//! windows' reach, come back to be counted one by one.
+//!
 //! Time: with arrival time (the default) a step is a step of the clock and
 //! since-start rates are over the time since counting began; with log time
 //! (`--window-by log`) a line from a later log second closes the steps
@@ -27,6 +35,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
@@ -34,6 +43,7 @@ use tokio::sync::watch;
 use hdrhistogram::Histogram;
 
 use super::apdex::{self, ApdexSnap};
+use super::backfill::{Backfill, Backfilled, Job, Progress, TailBlock};
 use super::epoch::ViewEpoch;
 use super::event::{FileMark, InputEvent, InputState, SourceId};
 use super::hist::{Hist, new_hdr};
@@ -46,15 +56,18 @@ use super::persist::{
 };
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
-use super::slo::{Objective, Tracker};
-use super::snapshot::{self, InputSnap, KeySnap, RouteHists, Series, Snapshot};
-use super::summary::QUANTILES;
-use super::window::Recent;
+use super::slo::{BURN_WINDOWS, Objective, Tracker};
+use super::snapshot::{self, BackfillSnap, InputSnap, KeySnap, RouteHists, Series, Snapshot};
+use super::summary::{QUANTILES, Row};
+use super::window::{Counts, Recent};
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::prefix::Strip;
 use crate::format::scan::lines;
 use crate::format::{FieldOverride, Format, Header};
 use crate::route::{OVERFLOW_ID, RouteId, Router};
+
+/// How often the engine looks whether a backlog is counted.
+const BACKFILL_POLL: Duration = Duration::from_millis(5);
 
 /// Steps of per-route series put in each snapshot (the total gets all).
 pub const ROUTE_SERIES: usize = 120;
@@ -230,6 +243,42 @@ pub struct LiveEngine {
     view: Option<ViewEpoch>,
     /// Objectives' requests per minute, for burn rates (`slo.rs`).
     slo: Tracker,
+    /// The route rules in force, for backfills.
+    router: Arc<Router>,
+    /// Counts backlogs on all cores (`backfill.rs`), when the run gave one.
+    backfill: Option<Arc<dyn Backfill>>,
+    /// The backlog being counted.
+    filling: Option<Filling>,
+    /// Lines counted by backfills (see [`Snapshot::backfilled`]).
+    backfilled: u64,
+    /// Sources whose backlog was dropped as the run stopped: their later
+    /// lines are not counted either (a saved state stays exact).
+    abandoned: Vec<SourceId>,
+}
+
+/// A backlog being counted (see `backfill.rs`).
+struct Filling {
+    source: SourceId,
+    /// Where its lines end.
+    at: FileMark,
+    name: String,
+    total: u64,
+    started: Instant,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+    /// Marks of the lines held for detection that went first in the
+    /// backlog: committed with it.
+    head_marks: Vec<FileMark>,
+    work: Work,
+}
+
+/// Where a backlog is.
+enum Work {
+    /// Being counted by the pool.
+    Pool(JoinHandle<Backfilled>),
+    /// Counted but for its last lines (log-time windows), which come
+    /// here in blocks to be counted one by one.
+    Tail(Receiver<TailBlock>),
 }
 
 impl LiveEngine {
@@ -244,7 +293,7 @@ impl LiveEngine {
             .map(|w| (w.as_nanos() / step_ns).max(1) as u64)
             .collect();
         LiveEngine {
-            shard: LiveShard::new(&engine_cfg, registry.clone(), router),
+            shard: LiveShard::new(&engine_cfg, registry.clone(), router.clone()),
             total: Recent::new(&window_steps, cfg.series),
             recent: Vec::new(),
             window_steps,
@@ -267,8 +316,19 @@ impl LiveEngine {
             seq: 0,
             view: None,
             slo: Tracker::new(cfg.slo.clone()),
+            router: router.clone(),
+            backfill: None,
+            filling: None,
+            backfilled: 0,
+            abandoned: Vec::new(),
             cfg,
         }
+    }
+
+    /// Counts backlogs ([`InputEvent::Backlog`]) with `pool`. Without one,
+    /// the follower must not send them.
+    pub fn set_backfill(&mut self, pool: Arc<dyn Backfill>) {
+        self.backfill = Some(pool);
     }
 
     fn source(&mut self, id: SourceId) -> &mut Source {
@@ -293,9 +353,16 @@ impl LiveEngine {
         &mut self.sources[i]
     }
 
-    /// Applies one input event.
+    /// Applies one input event. A backlog being counted is merged first:
+    /// no event after it is applied before it.
     pub fn handle(&mut self, ev: InputEvent) {
+        self.finish_backfill();
         self.news = true;
+        if let Some(src) = data_source(&ev)
+            && self.abandoned.contains(&src)
+        {
+            return;
+        }
         match ev {
             InputEvent::Added {
                 source,
@@ -354,7 +421,318 @@ impl LiveEngine {
             }
             InputEvent::Rotated { source } => self.source(source).rotations += 1,
             InputEvent::Mark { source, at } => self.mark(source, at),
+            InputEvent::Backlog {
+                source,
+                file,
+                from,
+                to,
+                at,
+            } => self.start_backfill(source, file, (from, to), at),
         }
+    }
+
+    /// Starts counting a backlog on the backfill pool's threads. Lines held
+    /// for detection go first, as its first lines.
+    fn start_backfill(
+        &mut self,
+        source: SourceId,
+        file: Arc<std::fs::File>,
+        (from, to): (u64, u64),
+        at: FileMark,
+    ) {
+        let Some(pool) = self.backfill.clone() else {
+            // The run gives the follower a threshold only with a pool.
+            debug_assert!(false, "a backlog without a backfill pool");
+            return;
+        };
+        let (registry, router) = (self.registry.clone(), self.router.clone());
+        let engine = self.cfg.engine.clone();
+        let log_horizon = self.log_horizon();
+        let s = self.source(source);
+        s.unmarked = false;
+        s.pending_since = None;
+        let head = std::mem::take(&mut s.pending);
+        // The held lines are counted with the backlog: their marks are
+        // committed when it is merged, not before (a state saved meanwhile
+        // would skip them).
+        let head_marks: Vec<FileMark> = std::mem::take(&mut s.pending_marks)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+        let progress = Arc::new(Progress::default());
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job = Job {
+            name: s.name.clone(),
+            file,
+            from,
+            to,
+            head,
+            format: s.format.clone(),
+            registry,
+            router,
+            engine,
+            progress: progress.clone(),
+            cancel: cancel.clone(),
+            log_horizon,
+        };
+        let total = to.saturating_sub(from) + job.head.len() as u64;
+        let name = job.name.clone();
+        // If no thread can be had, counted here, at once.
+        let job = Arc::new(std::sync::Mutex::new(Some(job)));
+        let (p, j) = (pool.clone(), job.clone());
+        let spawned = std::thread::Builder::new()
+            .name("routetop-backfill".into())
+            .spawn(move || match lock_job(&j).take() {
+                Some(job) => p.run(job),
+                None => Backfilled::default(),
+            });
+        let thread = match spawned {
+            Ok(t) => t,
+            Err(_) => {
+                let done = lock_job(&job).take().map(|job| pool.run(job));
+                let mut filled = done.unwrap_or_default();
+                // No tail: it is read on a thread the pool could not have.
+                filled.tail = None;
+                self.merge_backfill(source, &filled);
+                for m in head_marks {
+                    self.source(source).commit(m);
+                }
+                self.mark(source, at);
+                return;
+            }
+        };
+        self.filling = Some(Filling {
+            source,
+            at,
+            name,
+            total,
+            started: Instant::now(),
+            progress,
+            cancel,
+            head_marks,
+            work: Work::Pool(thread),
+        });
+    }
+
+    /// Log-time windows and series, and burn rates by log minute, are
+    /// filled from each line's time: a backlog's lines within their reach
+    /// of its last line go the line-by-line way. `None` with arrival time.
+    fn log_horizon(&self) -> Option<Duration> {
+        self.cfg.log_time.then(|| {
+            let series = self.cfg.step * self.cfg.series as u32;
+            let widest = self.cfg.windows.iter().max().copied().unwrap_or_default();
+            let burn = match self.slo.is_empty() {
+                true => Duration::ZERO,
+                false => {
+                    let minutes = BURN_WINDOWS.iter().map(|(m, _)| *m).max().unwrap_or(0);
+                    Duration::from_secs(minutes * 60)
+                }
+            };
+            series.max(widest).max(burn)
+        })
+    }
+
+    /// Whether a backlog is being counted: no event may be applied before
+    /// it is done ([`LiveEngine::pump_backfill`]).
+    pub fn backfilling(&self) -> bool {
+        self.filling.is_some()
+    }
+
+    /// Moves the backlog being counted on, waiting at most `wait`: merges
+    /// the pool's counts once it is done, then counts the log-time tail a
+    /// block at a time, and commits the backlog's mark at its end.
+    pub fn pump_backfill(&mut self, wait: Duration) {
+        let Some(mut f) = self.filling.take() else {
+            return;
+        };
+        self.news = true;
+        match f.work {
+            Work::Pool(thread) if !thread.is_finished() => {
+                std::thread::sleep(wait.min(BACKFILL_POLL));
+                f.work = Work::Pool(thread);
+            }
+            Work::Pool(thread) => {
+                // A panic in the pool is a bug: surface it rather than hide
+                // counts (as `--once` does).
+                let mut filled = thread.join().expect("backfill panicked");
+                self.merge_backfill(f.source, &filled);
+                for m in std::mem::take(&mut f.head_marks) {
+                    self.source(f.source).commit(m);
+                }
+                match (filled.tail.take(), filled.split.take()) {
+                    (Some(rx), Some((end, fp))) => {
+                        // The lines counted so far end there.
+                        let file = f.at.file;
+                        self.mark(f.source, FileMark { file, end, fp });
+                        f.work = Work::Tail(rx);
+                    }
+                    _ => {
+                        self.mark(f.source, f.at);
+                        return;
+                    }
+                }
+            }
+            Work::Tail(rx) => match rx.recv_timeout(wait) {
+                Ok(block) => {
+                    self.lines(f.source, block.lines);
+                    let (file, end, fp) = (f.at.file, block.end, block.fp);
+                    self.mark(f.source, FileMark { file, end, fp });
+                    f.work = Work::Tail(rx);
+                }
+                Err(RecvTimeoutError::Timeout) => f.work = Work::Tail(rx),
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.mark(f.source, f.at);
+                    return;
+                }
+            },
+        }
+        self.filling = Some(f);
+    }
+
+    /// Waits for the backlog being counted, if any, and merges it.
+    pub fn finish_backfill(&mut self) {
+        while self.filling.is_some() {
+            self.pump_backfill(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the backlog being counted, if any, and drops what is not
+    /// counted yet: the run is stopping. Its source counts nothing more,
+    /// so its counts and marks (`--state`) agree: those of before the
+    /// backlog, or in its log-time tail, of the last block counted (each
+    /// commits its mark).
+    pub fn cancel_backfill(&mut self) {
+        if let Some(f) = self.filling.take() {
+            f.cancel.store(true, Ordering::Relaxed);
+            if let Work::Pool(thread) = f.work {
+                let _ = thread.join();
+            }
+            self.abandoned.push(f.source);
+        }
+    }
+
+    /// Adds a counted backlog of `source`: counters, line accounting, and
+    /// each key's requests to its route's recent state. With arrival time
+    /// they arrive now, all at once: in the current step. With log time
+    /// they are older than the windows and series reach (the lines within
+    /// reach are the tail, counted one by one after): only in since-start
+    /// figures, the log clock starting from their first time.
+    fn merge_backfill(&mut self, source: SourceId, r: &Backfilled) {
+        let s = self.source(source);
+        // Detected, or changed by a W3C header.
+        if s.format.is_none() || r.fields.is_some() {
+            s.format = r.format.clone().or(s.format.take());
+        }
+        if r.fields.is_some() {
+            s.fields = r.fields.clone();
+        }
+        if s.format.is_some() && !s.pending.is_empty() {
+            // Cannot be: the held lines went to the pool. Kept counted.
+            debug_assert!(false, "lines held past a backlog");
+        }
+        if let Some(e) = &r.error {
+            s.state = InputState::Error(format!("backfill: {e}"));
+        }
+        let base = s.line_no;
+        let lines = r.input.lines;
+        s.line_no += lines;
+        self.lines_this_step += lines;
+        self.backfilled += lines;
+        let mut input = r.input.clone();
+        for b in &mut input.samples {
+            b.pos = LinePos {
+                seq: 0,
+                local: base + b.line_no.saturating_sub(1),
+            };
+        }
+        let minute = self.minute(None);
+        let bounds = self.cfg.engine.bounds_us.clone();
+        let (agg, inputs) = self.shard.parts_mut();
+        let i = source as usize;
+        if inputs.len() <= i {
+            inputs.resize_with(i + 1, Default::default);
+        }
+        inputs[i].merge(&input);
+        let mut newest: Option<i64> = None;
+        for a in &r.aggs {
+            for e in &a.entries {
+                agg.add(Key { source, ..e.key }, &e.stats.without_hists());
+            }
+            if let Some((lo, hi)) = a.span {
+                agg.note_time(lo);
+                agg.note_time(hi);
+                newest = Some(newest.map_or(hi, |n| n.max(hi)));
+            }
+            agg.keys_folded += a.keys_folded;
+        }
+        let log_time = self.cfg.log_time;
+        if log_time && let Some(a) = r.aggs.iter().filter_map(|a| a.span).map(|s| s.0).min() {
+            self.log_origin.get_or_insert(a);
+        }
+        let (ws, series) = (&self.window_steps, self.cfg.series);
+        for a in &r.aggs {
+            for e in &a.entries {
+                let (k, st) = (e.key, &e.stats);
+                let mut c = Counts {
+                    requests: st.count,
+                    bytes: st.bytes,
+                    timed: st.latency.timed,
+                    lat_sum_us: st.latency.sum_us,
+                    max_us: st.latency.max_us,
+                    ..Counts::default()
+                };
+                c.classes[Row::class_of(k.status)] = st.count;
+                let route = k.route as usize;
+                if self.recent.len() <= route {
+                    self.recent.resize_with(route + 1, || None);
+                }
+                let recent = self.recent[route].get_or_insert_with(|| Recent::new(ws, series));
+                match log_time {
+                    true => {
+                        recent.record_since(&c, &st.latency.hist);
+                        self.total.record_since(&c, &st.latency.hist);
+                    }
+                    false => {
+                        recent.record_bulk(&c, &st.latency.hist);
+                        self.total.record_bulk(&c, &st.latency.hist);
+                    }
+                }
+                if let Some(v) = &mut self.view {
+                    v.record_bulk(k.route, &c, &st.latency.hist, a.span);
+                }
+                if !self.slo.is_empty() {
+                    let reg = &self.registry;
+                    let name = || {
+                        let r = reg.lock().unwrap_or_else(|p| p.into_inner());
+                        r.routes.name(k.route).to_string()
+                    };
+                    let buckets = &st.latency.buckets;
+                    let at_most = |t: u64| {
+                        let upto = bounds.partition_point(|&b| b <= t);
+                        buckets.iter().take(upto).sum::<u64>()
+                    };
+                    let counts = (st.count, st.latency.timed);
+                    // By log minute: older than the longest burn window.
+                    let minute = match (log_time, a.span) {
+                        (true, Some((_, t))) => t.max(0) as u64 / 60,
+                        _ => minute,
+                    };
+                    self.slo
+                        .record_many(k.route, name, minute, k.status, counts, at_most);
+                }
+            }
+        }
+        if let Some(t) = newest {
+            self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
+            let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+            self.lag = Some(
+                SystemTime::now()
+                    .duration_since(logged)
+                    .unwrap_or(Duration::ZERO),
+            );
+        }
+        self.since_cache = None;
+        self.news = true;
     }
 
     /// Where the lines of `source` received so far end in their file.
@@ -600,6 +978,7 @@ impl LiveEngine {
     }
 
     pub fn set_router(&mut self, router: Arc<Router>) {
+        self.router = router.clone();
         self.shard.set_router(router);
     }
 
@@ -753,6 +1132,17 @@ impl LiveEngine {
                     a
                 }
             }),
+            backfill: self.filling.as_ref().map(|f| {
+                let (bytes, lines) = f.progress.read();
+                BackfillSnap {
+                    name: f.name.clone(),
+                    bytes,
+                    total: f.total,
+                    lines,
+                    elapsed: f.started.elapsed(),
+                }
+            }),
+            backfilled: self.backfilled,
         }
     }
 
@@ -975,6 +1365,22 @@ impl LiveEngine {
     }
 }
 
+/// The source an event brings lines or a position of, if it does.
+fn data_source(ev: &InputEvent) -> Option<SourceId> {
+    match ev {
+        InputEvent::Lines { source, .. }
+        | InputEvent::FileLines { source, .. }
+        | InputEvent::Oversized { source, .. }
+        | InputEvent::Mark { source, .. }
+        | InputEvent::Backlog { source, .. } => Some(*source),
+        InputEvent::Added { .. } | InputEvent::State { .. } | InputEvent::Rotated { .. } => None,
+    }
+}
+
+fn lock_job(job: &std::sync::Mutex<Option<Job>>) -> std::sync::MutexGuard<'_, Option<Job>> {
+    job.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Saving state (`--state`): every `every`, the engine hands `save` the
 /// state and the snapshot of the same instant; and once more at the end.
 pub struct Checkpoint {
@@ -1000,23 +1406,35 @@ pub fn run(
     let mut open = true;
     while open && !stop.load(Ordering::Relaxed) {
         let due = next_step.min(next_publish);
-        match events.recv_timeout(due.saturating_duration_since(Instant::now())) {
-            Ok(ev) => {
-                engine.handle(ev);
-                // Drain what is queued, but never past the next deadline.
-                while Instant::now() < due {
-                    match events.try_recv() {
-                        Ok(ev) => engine.handle(ev),
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => {
-                            open = false;
-                            break;
+        let wait = due.saturating_duration_since(Instant::now());
+        if engine.backfilling() {
+            // No event is taken while a backlog is counted (none may be
+            // counted before it): its progress is published meanwhile.
+            engine.pump_backfill(wait);
+            if !engine.backfilling() {
+                // Done: every view sees it now, not a publish period later.
+                publish.send_replace(Arc::new(engine.snapshot()));
+            }
+        } else {
+            match events.recv_timeout(wait) {
+                Ok(ev) => {
+                    engine.handle(ev);
+                    // Drain what is queued, but never past the next deadline
+                    // nor into a backlog's wait.
+                    while Instant::now() < due && !engine.backfilling() {
+                        match events.try_recv() {
+                            Ok(ev) => engine.handle(ev),
+                            Err(TryRecvError::Empty) => break,
+                            Err(TryRecvError::Disconnected) => {
+                                open = false;
+                                break;
+                            }
                         }
                     }
                 }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => open = false,
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => open = false,
         }
         while let Ok(c) = control.try_recv() {
             match c {
@@ -1073,10 +1491,20 @@ pub fn run(
         }
     }
     // Stopping: the followers were stopped first, so whatever they sent is
-    // queued; count all of it before the final snapshot.
+    // queued; count all of it before the final snapshot. A backlog being
+    // counted when the run is stopped is dropped, not waited for (it may be
+    // minutes of work): its source stops counting where it began.
+    let stopped = stop.load(Ordering::Relaxed);
+    if stopped {
+        engine.cancel_backfill();
+    }
     while let Ok(ev) = events.try_recv() {
         engine.handle(ev);
+        if stopped {
+            engine.cancel_backfill();
+        }
     }
+    engine.finish_backfill();
     engine.flush();
     engine.tick();
     let last = Arc::new(engine.snapshot());

@@ -26,6 +26,7 @@
 mod aggregates;
 pub mod apdex;
 mod apdex_figures;
+pub mod backfill;
 mod batch;
 mod deferred;
 mod epoch;

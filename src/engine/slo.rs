@@ -418,6 +418,51 @@ impl Tracker {
         }
     }
 
+    /// [`Tracker::record`] of `count` requests of one key at once (a
+    /// backfill's): `timed` of them carried a latency, and `at_most(t)`
+    /// says how many of those took `t` µs or less (from the key's bucket
+    /// counters: every threshold is a bound, see the module docs).
+    pub fn record_many(
+        &mut self,
+        id: u32,
+        name: impl FnOnce() -> String,
+        minute: u64,
+        status: u16,
+        (count, timed): (u64, u64),
+        at_most: impl Fn(u64) -> u64,
+    ) {
+        self.now = self.now.max(minute);
+        self.of(id, name);
+        let Tracker {
+            objectives,
+            by_route,
+            rings,
+            ..
+        } = self;
+        let Some(Some(of)) = by_route.get(id as usize) else {
+            return;
+        };
+        for &o in of.iter() {
+            let (good, total) = match &objectives[o as usize].kind {
+                Kind::Availability(bad) => (if bad.contains(status) { 0 } else { count }, count),
+                Kind::Latency(t) => (at_most(*t), timed),
+            };
+            if total == 0 {
+                continue;
+            }
+            let ring = &mut rings[o as usize];
+            if ring.is_empty() {
+                ring.resize(RING_MINUTES, (u64::MAX, 0, 0));
+            }
+            let slot = &mut ring[(minute % RING_MINUTES as u64) as usize];
+            if slot.0 != minute {
+                *slot = (minute, 0, 0);
+            }
+            slot.1 += good;
+            slot.2 += total;
+        }
+    }
+
     /// Time moved on to `minute` (no request needed).
     pub fn advance(&mut self, minute: u64) {
         self.now = self.now.max(minute);

@@ -230,6 +230,46 @@ pub struct Snapshot {
     pub slo: Vec<super::slo_figures::SloSnap>,
     /// Since-start Apdex per route (`--apdex`), from the keys.
     pub apdex: Option<Arc<super::apdex_figures::ApdexSnap>>,
+    /// A backlog being counted on all cores (`engine/backfill.rs`), whose
+    /// lines are not in this snapshot's counts yet; `None` when there is
+    /// none.
+    pub backfill: Option<BackfillSnap>,
+    /// Lines counted by backfills since start, on all cores (their
+    /// log-time tails, counted line by line, not included).
+    pub backfilled: u64,
+}
+
+/// How far the backlog being counted has got.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BackfillSnap {
+    /// The source it is of.
+    pub name: String,
+    /// Bytes read of `total`, and the lines in them.
+    pub bytes: u64,
+    pub total: u64,
+    pub lines: u64,
+    /// Since it started.
+    pub elapsed: Duration,
+}
+
+impl BackfillSnap {
+    /// Lines counted per second so far.
+    pub fn lines_per_sec(&self) -> f64 {
+        match self.elapsed.as_secs_f64() {
+            t if t > 0.0 => self.lines as f64 / t,
+            _ => 0.0,
+        }
+    }
+
+    /// Time left at the rate so far; `None` until a byte is read.
+    pub fn left(&self) -> Option<Duration> {
+        if self.bytes == 0 {
+            return None;
+        }
+        let per_byte = self.elapsed.as_secs_f64() / self.bytes as f64;
+        let left = self.total.saturating_sub(self.bytes) as f64 * per_byte;
+        Duration::try_from_secs_f64(left).ok()
+    }
 }
 
 /// The dashboard's figures since its last reset (`engine/epoch.rs`), in

@@ -233,6 +233,18 @@ impl Stats {
         }
     }
 
+    /// A copy without histograms (a backfill's key merged into the live
+    /// engine, which keeps histograms per route, not per key).
+    pub(super) fn without_hists(&self) -> Stats {
+        let strip = |t: &Timer| Timer::restored(t.timed, t.sum_us, t.max_us, t.buckets.to_vec());
+        Stats {
+            count: self.count,
+            bytes: self.bytes,
+            upstream: self.upstream.as_deref().map(|u| Box::new(strip(u))),
+            latency: strip(&self.latency),
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.latency.heap_bytes()
             + self

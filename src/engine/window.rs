@@ -319,6 +319,32 @@ impl Recent {
         }
     }
 
+    /// Counts a set of requests in the current step at once: `c` their
+    /// counts, `hist` their latencies (a backfill's key).
+    pub fn record_bulk(&mut self, c: &Counts, hist: &Hist) {
+        self.step.add(c);
+        if c.timed == 0 {
+            return;
+        }
+        self.step_hist.add_wide(hist);
+        self.since_max_us = self.since_max_us.max(c.max_us);
+        // HDR buckets never straddle a power of two: each falls in one bin.
+        let log2 = &mut self.since_log2;
+        hist.for_each_bucket(|lo, n| log2[log2_bin(lo.min(MAX_LATENCY_US))] += n);
+    }
+
+    /// Adds a set of requests to the since-start distribution only (a
+    /// backfill's key under log time: older than windows and series reach).
+    pub fn record_since(&mut self, c: &Counts, hist: &Hist) {
+        if c.timed == 0 {
+            return;
+        }
+        self.since.merge(hist);
+        self.since_max_us = self.since_max_us.max(c.max_us);
+        let log2 = &mut self.since_log2;
+        hist.for_each_bucket(|lo, n| log2[log2_bin(lo.min(MAX_LATENCY_US))] += n);
+    }
+
     pub fn is_dirty(&self) -> bool {
         self.step.requests > 0
     }

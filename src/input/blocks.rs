@@ -49,8 +49,9 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::decode;
 use super::spec::{Input, InputSpec, expand};
@@ -67,6 +68,15 @@ pub const MAX_LINE_LIMIT: usize = BLOCK / 2;
 pub enum Opener {
     File(PathBuf),
     Stdin,
+    /// `head`, then the bytes of an open text file from one offset to
+    /// another (a follower's backlog): read as text, never sniffed for a
+    /// compression, whatever its first bytes.
+    Range {
+        head: Vec<u8>,
+        file: Arc<File>,
+        from: u64,
+        to: u64,
+    },
 }
 
 /// One input of a batch run: a file (a glob's matches are one each) or
@@ -272,10 +282,10 @@ impl<'a, P: Clone> Blocks<'a, P> {
     pub fn open(inputs: Vec<BatchInput>, start: Box<Start<'a, P>>) -> Blocks<'a, P> {
         let mut streams = Vec::with_capacity(inputs.len());
         let mut failures = Vec::new();
-        for input in inputs {
-            let reader: Box<dyn Read + Send> = match &input.open {
+        for mut input in inputs {
+            let reader = match &mut input.open {
                 Opener::File(p) => match open_file(p) {
-                    Ok(f) => Box::new(f),
+                    Ok(f) => Reader::Raw(Box::new(f)),
                     Err(err) => {
                         failures.push(BatchError::Open {
                             name: input.name.clone(),
@@ -284,12 +294,26 @@ impl<'a, P: Clone> Blocks<'a, P> {
                         continue;
                     }
                 },
-                Opener::Stdin => Box::new(io::stdin()),
+                Opener::Stdin => Reader::Raw(Box::new(io::stdin())),
+                Opener::Range {
+                    head,
+                    file,
+                    from,
+                    to,
+                } => {
+                    let range = Range {
+                        file: file.clone(),
+                        at: *from,
+                        to: *to,
+                    };
+                    let head = io::Cursor::new(std::mem::take(head));
+                    Reader::Text(Box::new(head.chain(range)))
+                }
             };
             streams.push(Stream {
                 src: streams.len().min(MAX_SOURCES - 1) as SourceId,
                 input,
-                reader: Some(Reader::Raw(reader)),
+                reader: Some(reader),
                 busy: false,
                 held: false,
                 parser: None,
@@ -636,6 +660,27 @@ fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> R
 
 /// Opens a file to read; a directory is refused here (on Linux opening one
 /// succeeds and only the first read fails, with a less helpful message).
+/// An open file's bytes from `at` up to `to`, read with `pread` (the
+/// follower reads on from `to` through its own descriptor meanwhile). A
+/// file cut shorter meanwhile ends it early.
+struct Range {
+    file: Arc<File>,
+    at: u64,
+    to: u64,
+}
+
+impl Read for Range {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf.len().min(self.to.saturating_sub(self.at) as usize);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
 fn open_file(p: &std::path::Path) -> io::Result<File> {
     let f = File::open(p)?;
     if f.metadata()?.is_dir() {

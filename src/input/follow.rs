@@ -61,6 +61,12 @@ pub struct FollowOptions {
     pub max_line: usize,
     /// Where the last run stopped counting (`--state`), if it did.
     pub resume: Option<Resume>,
+    /// A file with this many unread bytes or more (read from its start,
+    /// resumed far behind its end, found by a glob, appended to in bulk)
+    /// sends its whole lines as one [`InputEvent::Backlog`], which the
+    /// engine counts on all cores; `u64::MAX`: never (the engine must have
+    /// a backfill pool otherwise).
+    pub backfill_min: u64,
 }
 
 impl Default for FollowOptions {
@@ -72,6 +78,7 @@ impl Default for FollowOptions {
             grace: Duration::from_secs(10),
             max_line: DEFAULT_MAX_LINE,
             resume: None,
+            backfill_min: u64::MAX,
         }
     }
 }
@@ -151,12 +158,14 @@ pub fn spawn_with_stdin(
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(Wake::default());
     let new_inputs = Arc::new(Mutex::new(None));
+    let mut paths = Paths::new(inputs, opts.grace, opts.max_line, opts.resume.take());
+    paths.backfill_min = opts.backfill_min;
     let follower = Follower {
         new_inputs: new_inputs.clone(),
         sink: Sink::new(tx, stop.clone()),
         wake: wake.clone(),
         watcher: Watcher::new(rt.clone()),
-        paths: Paths::new(inputs, opts.grace, opts.max_line, opts.resume.take()),
+        paths,
         stdin: Some(stdin),
         buf: vec![0u8; BLOCK],
         opts,

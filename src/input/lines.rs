@@ -112,6 +112,11 @@ impl Cutter {
         self.carry.len() as u64
     }
 
+    /// Between two lines: nothing carried, no long line being skipped.
+    pub(crate) fn at_line_start(&self) -> bool {
+        self.carry.is_empty() && self.skip.is_none()
+    }
+
     /// Copies the carried partial line to the front of `buf` and returns its
     /// length: the caller reads new bytes after it and passes the whole to
     /// [`Cutter::cut`]. The carry is never longer than `max_line`, which is

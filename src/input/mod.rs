@@ -18,7 +18,7 @@ mod tail;
 mod watch;
 
 pub use blocks::{
-    BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Start, Want,
+    BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Opener, Start, Want,
 };
 pub use follow::{FollowHandle, FollowOptions};
 pub use resume::Resume;

@@ -64,6 +64,9 @@ pub(super) struct Paths {
     /// The inputs named at start are being opened (`--from-start` reads a
     /// compressed file only then).
     pub(super) starting: bool,
+    /// Unread bytes of a file from which they go to the engine as one
+    /// backlog, counted on all cores (`FollowOptions::backfill_min`).
+    pub(super) backfill_min: u64,
 }
 
 /// What is left to resume of the last run's state.
@@ -144,6 +147,7 @@ impl Paths {
             max_line,
             not_text: HashSet::new(),
             starting: true,
+            backfill_min: u64::MAX,
         }
     }
 
@@ -639,11 +643,13 @@ impl Paths {
             tailers,
             closed,
             grace,
+            backfill_min,
             ..
         } = self;
         let mut let_go = |g: Gen| remember(closed, g);
         for t in tailers.iter_mut() {
-            let (m, g) = t.pump(now, *grace, io.buf, io.sink, BUDGET, &mut let_go)?;
+            let limits = (BUDGET, *backfill_min);
+            let (m, g) = t.pump(now, *grace, io.buf, io.sink, limits, &mut let_go)?;
             more |= m;
             got |= g;
         }

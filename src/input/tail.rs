@@ -28,6 +28,7 @@ use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::lines::{Cutter, Sink, Stopped};
@@ -156,13 +157,15 @@ impl Gen {
     }
 
     /// Reads new bytes (at most about `budget`) and sends the complete
-    /// lines.
+    /// lines; `backfill_min` or more unread bytes go as one backlog first
+    /// ([`Gen::backlog`]).
     pub(crate) fn pump(
         &mut self,
         source: SourceId,
         buf: &mut [u8],
         sink: &Sink,
         budget: u64,
+        backfill_min: u64,
     ) -> Result<Pumped, Fail> {
         let size = self.file.metadata()?.len();
         if size < self.offset {
@@ -170,6 +173,9 @@ impl Gen {
         }
         if size == self.offset {
             return Ok(Pumped::Eof);
+        }
+        if size - self.offset >= backfill_min && self.cut.at_line_start() {
+            self.backlog(source, size, buf, sink)?;
         }
         let mut done = 0u64;
         loop {
@@ -204,6 +210,52 @@ impl Gen {
         }
     }
 
+    /// Sends the whole lines from our offset up to the last newline before
+    /// `size` as one [`InputEvent::Backlog`], which the engine counts on all
+    /// cores (`engine/backfill.rs`), and moves our offset past them: the
+    /// next read starts at the first byte after the backlog, so no line is
+    /// lost or doubled at the hand-off, and a file renamed or grown since
+    /// is followed from there as any other. Nothing is sent when the file
+    /// no longer holds our fingerprint (the next read sees the truncation)
+    /// or the last block holds no newline.
+    fn backlog(
+        &mut self,
+        source: SourceId,
+        size: u64,
+        buf: &mut [u8],
+        sink: &Sink,
+    ) -> Result<(), Fail> {
+        if !self.fp_holds()? {
+            return Ok(());
+        }
+        let from = size.saturating_sub(buf.len() as u64).max(self.offset);
+        let n = read_full_at(&self.file, &mut buf[..(size - from) as usize], from)?;
+        let Some(i) = memchr::memrchr(b'\n', &buf[..n]) else {
+            return Ok(());
+        };
+        let end = from + i as u64 + 1;
+        let fp_from = end.saturating_sub(FP_LEN as u64);
+        let mut fp = vec![0u8; (end - fp_from) as usize];
+        if read_full_at(&self.file, &mut fp, fp_from)? < fp.len() {
+            return Ok(());
+        }
+        let at = FileMark {
+            file: self.id,
+            end,
+            fp: fp[fp.len().saturating_sub(MARK_FP_LEN)..].to_vec(),
+        };
+        sink.send(InputEvent::Backlog {
+            source,
+            file: Arc::new(self.file.try_clone()?),
+            from: self.offset,
+            to: end,
+            at,
+        })?;
+        self.offset = end;
+        self.fp = fp;
+        Ok(())
+    }
+
     /// Does the file still hold our fingerprint just before our offset?
     pub(crate) fn fp_holds(&self) -> io::Result<bool> {
         holds(&self.file, self.offset, &self.fp)
@@ -233,6 +285,20 @@ impl Gen {
         self.cut
             .finish(source, sink, true, Some((self.id, self.offset)))
     }
+}
+
+/// Reads `buf.len()` bytes at `at`, or fewer at the file's end.
+fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], at + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
@@ -368,7 +434,7 @@ impl Tailer {
         grace: Duration,
         buf: &mut [u8],
         sink: &Sink,
-        budget: u64,
+        (budget, backfill_min): (u64, u64),
         let_go: &mut dyn FnMut(Gen),
     ) -> Result<(bool, bool), Stopped> {
         let (mut more, mut got) = (false, false);
@@ -376,7 +442,7 @@ impl Tailer {
         while k < self.old.len() {
             let g = &mut self.old[k];
             let before = g.offset;
-            let r = g.pump(self.source, buf, sink, budget);
+            let r = g.pump(self.source, buf, sink, budget, backfill_min);
             got |= g.offset != before;
             let done = match r {
                 Ok(Pumped::More) => {
@@ -400,7 +466,7 @@ impl Tailer {
             return Ok((more, got));
         };
         let before = g.offset;
-        let r = g.pump(self.source, buf, sink, budget);
+        let r = g.pump(self.source, buf, sink, budget, backfill_min);
         got |= g.offset != before;
         match r {
             Ok(r) => {
@@ -467,7 +533,7 @@ impl Tailer {
             // The copy is complete once the original was truncated; a read
             // error here only costs the lines we could not recover. No byte
             // budget: one call reads it to its end.
-            let _ = from_copy.pump(self.source, buf, sink, u64::MAX);
+            let _ = from_copy.pump(self.source, buf, sink, u64::MAX, u64::MAX);
             g.cut = std::mem::replace(&mut from_copy.cut, Cutter::new(0));
             let_go(from_copy);
         }

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::backfill;
 use super::error::Error;
 use super::state;
 use crate::config::{Config, ConfigError, WindowBy};
@@ -111,6 +112,13 @@ impl Running {
         let router =
             Arc::new(Router::new(&config.routes, config.templating).map_err(Error::Input)?);
         let mut engine = LiveEngine::new(live_config(config), router);
+        // Backlogs counted on all cores (`backfill.rs`).
+        let backfill_min = config.live.backfill_min;
+        engine.set_backfill(Arc::new(backfill::Pool {
+            threads: config.threads,
+            json: config.json_fields.clone(),
+            strip: config.strip_prefix.clone(),
+        }));
         // Saved state first: the engine goes on from its counts, the
         // follower from its offsets, before any line is read.
         let mut resume = None;
@@ -139,6 +147,7 @@ impl Running {
             from_start: config.live.from_start,
             max_line: config.max_line,
             resume,
+            backfill_min,
             ..FollowOptions::default()
         };
         let follower = follow::spawn(config.input_list(), opts, tx, rt)?;

@@ -7,6 +7,8 @@
 //!   thread and the views (dashboard, headless, `/metrics`, pushes) reading
 //!   its snapshots until quit, a signal or the end of every input.
 
+mod backfill;
+mod batch;
 mod error;
 mod follow;
 mod generate;

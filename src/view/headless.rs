@@ -55,11 +55,10 @@ pub async fn run(
             _ = &mut stop => return Ok(()),
             _ = tick.tick() => {
                 let snap = snapshots.borrow().clone();
-                // seq 0 is the placeholder before the engine's first step.
-                if snap.seq > 0 {
-                    // The time of the print: an idle engine publishes no
-                    // new snapshot, and its time would stand still.
-                    write!(out, "{}", summary(&snap, opts, SystemTime::now()))?;
+                // The time of the print: an idle engine publishes no new
+                // snapshot, and its time would stand still.
+                if let Some(text) = interval_text(&snap, opts, SystemTime::now()) {
+                    write!(out, "{text}")?;
                     out.flush()?;
                 }
             }
@@ -158,6 +157,24 @@ fn lat(timed: u64, us: u64) -> String {
     }
 }
 
+/// What is printed at the end of an interval, stamped `at`: the summary,
+/// or while a backlog is counted one line of its progress (the figures
+/// leave it out until it is done); nothing before the engine's first
+/// snapshot.
+pub fn interval_text(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> Option<String> {
+    if let Some(b) = &snap.backfill {
+        return Some(format!("{}  {}\n", stamp(at), human::backfill(b)));
+    }
+    // seq 0 is the placeholder before the engine's first step.
+    (snap.seq > 0).then(|| summary(snap, opts, at))
+}
+
+/// The time a line is printed at, as it starts.
+fn stamp(at: SystemTime) -> String {
+    at.duration_since(UNIX_EPOCH)
+        .map_or_else(|_| "-".into(), |d| human::rfc3339(d.as_secs() as i64))
+}
+
 /// The block printed for one interval, stamped `at` (when it is printed).
 pub fn summary(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> String {
     let step = snap.total.series.step.max(Duration::from_millis(1));
@@ -170,9 +187,7 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> Strin
             .first()
             .map_or_else(|| "-".into(), |w| lat(w.row.timed, w.row.q_us[i]))
     };
-    let when = at
-        .duration_since(UNIX_EPOCH)
-        .map_or_else(|_| "-".into(), |d| human::rfc3339(d.as_secs() as i64));
+    let when = stamp(at);
     let (lines, unparsed) = (snap.lines(), snap.parse_errors());
     let mut out = format!(
         "{when}  {}/s  5xx {}  4xx {}  p50 {}  p99 {}  lines {}  unparsed {}",
@@ -310,6 +325,32 @@ mod tests {
     use super::*;
     use crate::engine::snapshot::InputSnap;
     use crate::testkit;
+
+    #[test]
+    fn a_backlog_being_counted_prints_one_progress_line_per_interval() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(10),
+            top: 5,
+        };
+        let mut snap = testkit::snapshot();
+        snap.backfill = Some(crate::engine::snapshot::BackfillSnap {
+            name: "access.log".into(),
+            bytes: 50_000_000,
+            total: 200_000_000,
+            lines: 250_000,
+            elapsed: Duration::from_secs(1),
+        });
+        assert_eq!(
+            interval_text(&snap, &opts, snap.taken_at.unwrap()).unwrap(),
+            "2024-03-10T00:00:00Z  reading access.log: 50MB of 200MB (25%), 250k lines, 250k lines/s, 3s left\n"
+        );
+        snap.backfill = None;
+        let at = snap.taken_at.unwrap();
+        assert_eq!(
+            interval_text(&snap, &opts, at),
+            Some(summary(&snap, &opts, at))
+        );
+    }
 
     #[test]
     fn summary_of_the_fixture() {

@@ -133,9 +133,56 @@ pub fn duration(s: u64) -> String {
     }
 }
 
+/// A backlog's progress in one line (the dashboard's backfill panel and
+/// the headless progress line): `reading access.log: 1.2GB of 20GB (6%),
+/// 6.1M lines, 2.3M lines/s, 52s left`.
+pub fn backfill(b: &crate::engine::snapshot::BackfillSnap) -> String {
+    let done = match b.total {
+        0 => 1.0,
+        t => b.bytes.min(t) as f64 / t as f64,
+    };
+    let left = b.left().map_or_else(
+        || "time left unknown".into(),
+        |d| format!("{} left", duration(d.as_secs())),
+    );
+    format!(
+        "reading {}: {} of {} ({}), {} lines, {} lines/s, {left}",
+        b.name.escape_debug(),
+        bytes(b.bytes),
+        bytes(b.total),
+        percent(done),
+        count(b.lines),
+        rate(b.lines_per_sec()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backfill_progress_says_bytes_lines_rate_and_time_left() {
+        let b = crate::engine::snapshot::BackfillSnap {
+            name: "/var/log/access.log".into(),
+            bytes: 1_200_000_000,
+            total: 20_000_000_000,
+            lines: 6_100_000,
+            elapsed: std::time::Duration::from_secs(4),
+        };
+        assert_eq!(
+            backfill(&b),
+            "reading /var/log/access.log: 1.2GB of 20GB (6.0%), 6.1M lines, 1.5M lines/s, 1m02s left"
+        );
+        let start = crate::engine::snapshot::BackfillSnap {
+            bytes: 0,
+            lines: 0,
+            ..b
+        };
+        assert_eq!(
+            backfill(&start),
+            "reading /var/log/access.log: 0B of 20GB (0%), 0 lines, 0.00 lines/s, time left unknown"
+        );
+    }
 
     #[test]
     fn scales() {

@@ -32,6 +32,7 @@ pub fn opts() -> FollowOptions {
         grace: Duration::from_millis(600),
         max_line: 4096,
         resume: None,
+        backfill_min: u64::MAX,
     }
 }
 
@@ -93,6 +94,8 @@ pub enum Got {
     Oversized(SourceId, Vec<u8>, u64),
     State(SourceId, InputState),
     Rotated(SourceId),
+    /// A backlog of this many bytes came (its lines follow as `Line`s).
+    Backlog(SourceId, u64),
 }
 
 pub struct Follow {
@@ -150,6 +153,21 @@ impl Follow {
             InputEvent::Rotated { source } => self.got.push(Got::Rotated(source)),
             // Positions matter to saved state only (tests/state.rs).
             InputEvent::Mark { .. } => {}
+            // A backlog is its lines, read here as the engine's pool reads
+            // them: from the descriptor the follower sent.
+            InputEvent::Backlog {
+                source,
+                file,
+                from,
+                to,
+                ..
+            } => {
+                let mut data = vec![0u8; (to - from) as usize];
+                std::os::unix::fs::FileExt::read_exact_at(&*file, &mut data, from)
+                    .expect("read a backlog");
+                self.got.push(Got::Backlog(source, data.len() as u64));
+                self.take(InputEvent::Lines { source, data });
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 //! │ sparkline.rs req/s      │ 5xx/s       │ p99    (table screen) │
 //! ├──────────────────────────────────────────────────────────────┤
 //! │ table.rs     route table, sortable, filtered       (the rest) │
+//! │   or backfill.rs  a backlog's progress, while it is counted   │
 //! │   or drill.rs  one route: summary, latency, status/methods    │
 //! │   or errors.rs parse errors per input + sample bad lines      │
 //! │   or slo.rs    objectives: compliance, budget, burn rates     │
@@ -21,7 +22,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
 use super::app::{App, Screen};
-use super::{drill, errors, footer, header, help, slo, sparkline, table};
+use super::{backfill, drill, errors, footer, header, help, slo, sparkline, table};
 
 /// Draws the whole dashboard for the app's current state and snapshot.
 pub fn render(frame: &mut Frame, app: &App) {
@@ -35,6 +36,11 @@ pub fn render(frame: &mut Frame, app: &App) {
     .areas(area);
     header::render_header(frame, top, app, snap);
     match app.screen {
+        // A backlog being counted (`backfill.rs`): its progress in the
+        // table's place, until its lines are in the figures.
+        Screen::Table if let Some(b) = &snap.backfill => {
+            backfill::render_backfill(frame, body, app, b)
+        }
         Screen::Table => {
             // Tall terminals get taller sparklines; 24 lines keep the table.
             let spark_h = if area.height >= 40 { 6 } else { 3 };

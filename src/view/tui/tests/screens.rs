@@ -666,3 +666,17 @@ fn drill_with_objectives_80x24() {
     press(&mut app, "\n");
     assert_snapshot!(draw(&app, 80, 24));
 }
+
+/// While a backlog is counted, the table's place shows its progress.
+#[test]
+fn backfill_progress_80x24() {
+    let mut snap = testkit::empty();
+    snap.backfill = Some(crate::engine::snapshot::BackfillSnap {
+        name: "/var/log/nginx/access.log".into(),
+        bytes: 1_200_000_000,
+        total: 20_000_000_000,
+        lines: 6_100_000,
+        elapsed: Duration::from_secs(4),
+    });
+    assert_snapshot!(draw(&app_with(snap), 80, 24));
+}
