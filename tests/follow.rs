@@ -353,3 +353,51 @@ fn reset_keeps_exported_counters_counting() {
     let last = running.stop();
     assert_eq!(last.total.total.requests, 2005);
 }
+
+/// Regression: a new file a glob found, whose bytes at the followed file's
+/// offset are that file's (its first lines are the same), was taken for a
+/// copytruncate copy not yet followed by the truncation, and none of its
+/// lines were counted for as long as the other file was not truncated. A
+/// file longer than the one it would be a copy of is not a copy.
+#[test]
+fn a_new_file_that_starts_like_a_followed_one_is_not_taken_for_its_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.log");
+    let text: String = (0..10).map(|i| line(i, "/same", 200)).collect();
+    std::fs::write(&a, &text).unwrap();
+    let glob = dir.path().join("*.log");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&glob]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    wait_for(&mut rx, "a.log", |s| s.total.total.requests == 10);
+    // b.log: a.log's ten lines, then 990 of its own.
+    let mut b = text.clone();
+    b.extend((10..1000).map(|i| line(i, "/other", 200)));
+    std::fs::write(dir.path().join("b.log"), b).unwrap();
+    wait_for(&mut rx, "b.log's 1000 lines", |s| {
+        s.total.total.requests == 1010
+    });
+    let last = running.stop();
+    assert_eq!(last.total.total.requests, 1010);
+}
+
+/// A copy a copytruncate is making (not longer than the original) waits
+/// for the truncation; but a copy whose original is never truncated is,
+/// after the grace period (10 s), a file of its own and counted.
+#[test]
+fn a_copy_whose_original_is_never_truncated_is_counted_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.log");
+    let text: String = (0..10).map(|i| line(i, "/same", 200)).collect();
+    std::fs::write(&a, &text).unwrap();
+    let glob = dir.path().join("*.log");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&glob]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    wait_for(&mut rx, "a.log", |s| s.total.total.requests == 10);
+    std::fs::write(dir.path().join("copy.log"), &text).unwrap();
+    wait_for(&mut rx, "the copy's 10 lines", |s| {
+        s.total.total.requests == 20
+    });
+    running.stop();
+}

@@ -61,6 +61,10 @@ pub(super) struct Paths {
     /// Paths of files that are not text, not followed: never looked at
     /// again.
     not_text: HashSet<PathBuf>,
+    /// Files a glob found that look like a copytruncate copy of a followed
+    /// file, since when: one whose original is not truncated within the
+    /// grace period is a file of its own.
+    copies: HashMap<PathBuf, Instant>,
     /// The inputs named at start are being opened (`--from-start` reads a
     /// compressed file only then).
     pub(super) starting: bool,
@@ -146,6 +150,7 @@ impl Paths {
             grace,
             max_line,
             not_text: HashSet::new(),
+            copies: HashMap::new(),
             starting: true,
             backfill_min: u64::MAX,
         }
@@ -352,6 +357,13 @@ impl Paths {
     /// recover from it when we see the truncation), so it is left alone
     /// until then: recovery reads it to its end and remembers it, and the
     /// glob then takes it up from there.
+    ///
+    /// A copy holds what the original held before our offset, at the same
+    /// place, and is never longer than the original until the truncation
+    /// (the original only grows meanwhile; logrotate truncates right after
+    /// copying): a longer file, or one whose original is still not
+    /// truncated after the grace period, is a file of its own whose first
+    /// lines happen to be the same.
     fn unsettled_copy(
         &mut self,
         path: &std::path::Path,
@@ -361,20 +373,30 @@ impl Paths {
         let Ok(file) = File::open(path) else {
             return Ok(false);
         };
-        let Ok(id) = file.metadata().map(|m| file_id(&m)) else {
+        let Ok((id, len)) = file.metadata().map(|m| (file_id(&m), m.len())) else {
             return Ok(false);
         };
         let copied = |t: &Tailer| {
-            t.cur
-                .as_ref()
-                .is_some_and(|g| g.id != id && g.copied_to(&file))
+            t.cur.as_ref().is_some_and(|g| {
+                g.id != id && g.len_now().is_some_and(|n| n >= len) && g.copied_to(&file)
+            })
         };
         let Some(j) = self.tailers.iter().position(copied) else {
+            self.copies.remove(path);
             return Ok(false);
         };
+        let since = *self.copies.entry(path.to_path_buf()).or_insert(now);
+        if now.duration_since(since) > self.grace {
+            self.copies.remove(path);
+            return Ok(false);
+        }
         // Truncated already? Then the check recovers from the copy.
         self.check(j, now, &mut Vec::new(), io)?;
-        Ok(!self.closed.iter().any(|c| c.id == id))
+        let unsettled = !self.closed.iter().any(|c| c.id == id);
+        if !unsettled {
+            self.copies.remove(path);
+        }
+        Ok(unsettled)
     }
 
     pub(super) fn check_all(&mut self, now: Instant, mut io: Io) -> Result<(), Stopped> {

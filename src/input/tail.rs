@@ -261,6 +261,11 @@ impl Gen {
         holds(&self.file, self.offset, &self.fp)
     }
 
+    /// The file's length now; `None` when it cannot be read.
+    pub(crate) fn len_now(&self) -> Option<u64> {
+        self.file.metadata().ok().map(|m| m.len())
+    }
+
     /// Does `other`, another file, hold what this one held before our
     /// offset, at the same place? Then it is a copy of this one.
     pub(crate) fn copied_to(&self, other: &File) -> bool {
