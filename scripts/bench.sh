@@ -28,6 +28,7 @@ BENCHES=(
   "stages|cargo|~10 s|parse, parse via block index, route, aggregate: M lines/s on one core (1 M lines, 200 routes)"
   "formats|cargo|~60 s|each format's parser (alb, elb, s3, haproxy, envoy, ...) on the same 1 M requests, one core, ratio to combined"
   "once|script:bench-once.sh|~15 s|routetop --once end to end beside wc -l, -j default and -j1, 1 M lines x 200 and 100 000 routes; BASELINE=old-binary compares"
+  "vs|script:bench-vs.sh|~1 min|routetop --once against lnav's SQL (per path and status: count, mean, max request time) and GoAccess's JSON report on the same 1 M lines; BASELINE=old-binary adds it"
   "rotated|script:bench-rotated.sh|~2 min|routetop --once over 8 gzip-rotated files of 1 M lines: one glob vs zcat | routetop vs the plain files (first run: ~2 min more to make the data)"
   "export|cargo|~5 s|/metrics render time and size, 2 000 routes x 3 keys"
   "snapshot|cargo|~10 s|live snapshot build cost with 2 000 busy routes"
@@ -47,6 +48,7 @@ quick_args() {
     stages) echo "--data-lines 20000 --passes 1" ;;
     formats) echo "--data-lines 20000 --passes 1" ;;
     once) echo "RUNS=1 DATA_LINES=20000" ;;
+    vs) echo "RUNS=1 DATA_LINES=20000" ;;
     rotated) echo "RUNS=1 DATA_LINES=20000 FILES=3" ;;
     export) echo "--routes 100 --runs 3" ;;
     snapshot) echo "--routes 50 --steps 30 --builds 3" ;;
