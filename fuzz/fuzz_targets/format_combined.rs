@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         let generic = format
             .parse_generic(line, &mut s2)
             .expect("a family format is a line template");
-        assert_eq!(own, generic, "the family's parser and the generic matcher differ on {line:?}");
+        assert_eq!(
+            own, generic,
+            "the family's parser and the generic matcher differ on {line:?}"
+        );
     }
     check_format(&format, lines);
 });
