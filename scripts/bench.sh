@@ -29,6 +29,7 @@ BENCHES=(
   "formats|cargo|~60 s|each format's parser (alb, elb, s3, haproxy, envoy, ...) on the same 1 M requests, one core, ratio to combined"
   "once|script:bench-once.sh|~15 s|routetop --once end to end beside wc -l, -j default and -j1, 1 M lines x 200 and 100 000 routes; BASELINE=old-binary compares"
   "backfill|script:bench-backfill.sh|~2 min|time until --from-start has counted every line (parallel backfill, and one thread) and bulk appends while following, beside --once on the same file; BIG_LINES=8000000 adds 8 M lines"
+  "vs|script:bench-vs.sh|~1 min|routetop --once against lnav's SQL (per path and status: count, mean, max request time) and GoAccess's JSON report on the same 1 M lines; BASELINE=old-binary adds it"
   "rotated|script:bench-rotated.sh|~2 min|routetop --once over 8 gzip-rotated files of 1 M lines: one glob vs zcat | routetop vs the plain files (first run: ~2 min more to make the data)"
   "export|cargo|~5 s|/metrics render time and size, 2 000 routes x 3 keys"
   "snapshot|cargo|~10 s|live snapshot build cost with 2 000 busy routes"
@@ -48,6 +49,7 @@ quick_args() {
     stages) echo "--data-lines 20000 --passes 1" ;;
     formats) echo "--data-lines 20000 --passes 1" ;;
     once) echo "RUNS=1 DATA_LINES=20000" ;;
+    vs) echo "RUNS=1 DATA_LINES=20000" ;;
     rotated) echo "RUNS=1 DATA_LINES=20000 FILES=3" ;;
     backfill) echo "RUNS=1 DATA_LINES=20000" ;;
     export) echo "--routes 100 --runs 3" ;;

@@ -200,6 +200,40 @@ def messy_seeds():
         write("format_messy", (prefix + line) * 3)
 
 
+# format_combined's formats, by the index its first byte picks
+# (fuzz/fuzz_targets/format_combined.rs), and a sample of each.
+FAMILY = {
+    "combined": None, "common": "apache-common.log", "combined_rt": "combined_rt.log",
+    "combined_D": "apache-combined-D.log", "nginx_common": None, "main": None,
+    "combined_upstream": "nginx-upstream.log", "ingress_nginx": "ingress-nginx.log",
+}
+
+
+def family_seeds():
+    """format_combined: the samples of the family's formats, combined_rt's
+    lines as `combined` (timer cut) and `main` (an X-Forwarded-For added),
+    mixed-bad's bad lines, and the hostile lines of the family's tests
+    (escaped quotes, IPv6, `-` fields, bad values, invalid UTF-8)."""
+    names = list(FAMILY)
+    for preset, name in FAMILY.items():
+        if name:
+            write("format_combined", bytes([names.index(preset)]) + head(name))
+    rt = head("combined_rt.log").splitlines()
+    cut = [l.rsplit(b" ", 1)[0] for l in rt]
+    write("format_combined", bytes([names.index("combined")]) + b"\n".join(cut) + b"\n")
+    write("format_combined", bytes([names.index("main")]) + b"\n".join(l + b' "10.0.0.1"' for l in cut) + b"\n")
+    write("format_combined", bytes([names.index("nginx_common")]) + b"\n".join(l.split(b' "', 2)[0] + b' "' + l.split(b' "', 2)[1] for l in cut) + b"\n")
+    write("format_combined", bytes([names.index("combined_rt")]) + bad_lines("mixed-bad.log"))
+    hostile = [
+        br'1.2.3.4 - bob [10/Mar/2024:00:00:01 +0000] "GET /a/1?x=\"y\" HTTP/1.1" 200 12 "http://r/" "Mozilla \"q\" 5.0" 0.004',
+        br'::1 - - [10/Mar/2024:00:00:01 +0000] "POST /api HTTP/2.0" 503 - "-" "-" 12.500',
+        br'1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 2x0 5 "-" "-" nan',
+        br'1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 20 18446744073709551616 "-" "-" -0.5e3',
+        b'2001:db8::7 - - [31/Feb/2024:00:00:01 +0000] "GET /\xff\xfe HTTP/1.1" 200 0 "" "\xc3\x28" 0.005',
+    ]
+    write("format_combined", bytes([names.index("combined_rt")]) + b"\n".join(hostile) + b"\n")
+
 if __name__ == "__main__":
     main()
     builtin_seeds()
+    family_seeds()

@@ -315,6 +315,26 @@ impl Format {
         }
     }
 
+    /// The parse of a line template by its generic matcher alone, without
+    /// the combined family's own parser (`template/combined.rs`); `None`
+    /// for other formats. Test support: the fuzz target `format_combined`
+    /// holds [`Format::parse`] to it.
+    #[cfg(any(test, feature = "testkit"))]
+    pub fn parse_generic<'a>(
+        &self,
+        line: &'a [u8],
+        scratch: &'a mut Scratch,
+    ) -> Option<Result<Record<'a>, ErrorKind>> {
+        let Kind::Template(t) = &self.kind else {
+            return None;
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return Some(Err(ErrorKind::Empty));
+        }
+        Some(t.generic_parse(line, &mut scratch.time).1)
+    }
+
     /// Explains why a line does not parse, for the parse-errors view.
     pub fn explain(&self, line: &[u8]) -> String {
         let line = match line {

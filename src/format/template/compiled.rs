@@ -28,7 +28,7 @@ use super::vocab::{
     S_STATUS, S_TARGET, S_TIME, S_UPSTREAM, SLOTS, Tok, slot_of,
 };
 use crate::format::record::{ErrorKind, Odd, Record, TimeCache};
-#[cfg(test)]
+#[cfg(any(test, feature = "testkit"))]
 use crate::format::scan::Plain;
 use crate::format::scan::Scan;
 use crate::format::value::{self, Unit};
@@ -50,6 +50,10 @@ pub struct Template {
     /// For a linear template that starts like the combined family: that
     /// start matched by straight-line code, and the ops after it.
     fast: Option<(Combined, Vec<Op>)>,
+    /// The start is the whole template and its record is built straight
+    /// from the line ([`Combined::record`], the combined family's own
+    /// parser): `combined`, `common`, `combined_rt`, `combined_D`.
+    straight: bool,
     latency_unit: Option<Unit>,
     upstream_unit: Option<Unit>,
     time_kind: Option<Field>,
@@ -157,10 +161,14 @@ impl Template {
             Vec::new()
         };
         let fast = combined::recognise(&ops);
+        let straight = fast.as_ref().is_some_and(|(c, tail)| c.whole(tail))
+            && time_kind == Some(Field::TimeLocal)
+            && upstream_unit.is_none();
         Ok(Template {
             toks,
             ops,
             fast,
+            straight,
             latency_unit,
             upstream_unit,
             time_kind,
@@ -190,7 +198,7 @@ impl Template {
 
     /// Whether the combined-family start is matched by straight-line code,
     /// and the parse without it, for tests that pin both to agree.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "testkit"))]
     pub(in crate::format) fn generic_parse<'a>(
         &self,
         line: &'a [u8],
@@ -202,6 +210,13 @@ impl Template {
         )
     }
 
+    /// Whether lines are parsed by the combined family's own parser
+    /// ([`Combined::record`]), for tests that pin which templates are.
+    #[cfg(test)]
+    pub(in crate::format) fn straight(&self) -> bool {
+        self.straight
+    }
+
     // Always inlined: per-line work (see `run/once.rs::parse_block`).
     #[inline(always)]
     fn parse_with<'a, S: Scan>(
@@ -211,6 +226,12 @@ impl Template {
         fast: bool,
         scan: S,
     ) -> Result<Record<'a>, ErrorKind> {
+        if fast
+            && self.straight
+            && let Some((head, _)) = &self.fast
+        {
+            return head.record(line, time_cache, scan, self.latency_unit);
+        }
         let mut slots = [(0u32, 0u32); SLOTS];
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
             let (filled, pos) = head.run(line, &mut slots, scan).ok_or(ErrorKind::NoMatch)?;
