@@ -181,6 +181,13 @@ impl Format {
         matches!(self.kind, Kind::Template(_))
     }
 
+    /// Whether the format's own lines begin with a syslog header that its
+    /// parser reads (HAProxy's): a syslog prefix is then not a shipper's
+    /// to strip.
+    pub fn reads_syslog_header(&self) -> bool {
+        matches!(&self.kind, Kind::Builtin(b) if b.reads_syslog_header())
+    }
+
     /// The names of the variants, in the order they are tried; empty for a
     /// format of one kind of line.
     pub fn variant_names(&self) -> Vec<&str> {

@@ -288,7 +288,7 @@ pub fn detect_with(
         // On a tie the prefix wins, except over a format that reads that
         // prefix itself: HAProxy's lines come with a syslog header by
         // design, and its parser reads it (no strip on every line).
-        let reads_it = |b: &Detected| b.format.name() == "haproxy";
+        let reads_it = |b: &Detected| b.format.reads_syslog_header();
         if let Some(inner) = detect_sample(&stripped, json)
             && best.as_ref().is_none_or(|b| {
                 inner.matched > b.matched || (inner.matched == b.matched && !reads_it(b))
