@@ -347,6 +347,42 @@ impl LiveEngine {
             }
             InputEvent::Rotated { source } => self.source(source).rotations += 1,
             InputEvent::Mark { source, at } => self.mark(source, at),
+            InputEvent::Preamble { source, data } => self.preamble(source, &data),
+        }
+    }
+
+    /// A file followed from its end was written under these header lines
+    /// (`input/preamble.rs`): its format (given, or detected from them
+    /// when `auto`) takes the columns of the last `#Fields:` among them,
+    /// so the lines after parse. None of them is counted. Lines of any
+    /// other format leave the source as it was.
+    fn preamble(&mut self, source: SourceId, data: &[u8]) {
+        let (json, strip) = (self.cfg.json.clone(), self.cfg.strip.clone());
+        let s = self.source(source);
+        let base = match &s.format {
+            Some(f) => f.clone(),
+            None => {
+                let head: Vec<&[u8]> = lines(data).collect();
+                match detect::detect_with(&head, &json, strip.as_ref()) {
+                    Some(d) => Arc::new(d.format),
+                    None => return,
+                }
+            }
+        };
+        if !base.has_headers() {
+            return;
+        }
+        let mut format = base;
+        let mut fields = None;
+        for line in lines(data) {
+            if let Some(Header::Fields(next)) = format.header(line) {
+                format = Arc::new(next);
+                fields = Some(line.to_vec());
+            }
+        }
+        if fields.is_some() {
+            s.format = Some(format);
+            s.fields = fields;
         }
     }
 

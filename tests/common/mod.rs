@@ -148,8 +148,9 @@ impl Follow {
             }
             InputEvent::State { source, state } => self.got.push(Got::State(source, state)),
             InputEvent::Rotated { source } => self.got.push(Got::Rotated(source)),
-            // Positions matter to saved state only (tests/state.rs).
-            InputEvent::Mark { .. } => {}
+            // Positions matter to saved state only (tests/state.rs), a
+            // file's header before its start to the engine only.
+            InputEvent::Mark { .. } | InputEvent::Preamble { .. } => {}
         }
     }
 
