@@ -133,6 +133,9 @@ struct Source {
     /// Restored from saved state, applied when the source is added again:
     /// the format's name and its `#Fields:` line.
     resume_fields: Option<(String, Vec<u8>)>,
+    /// Restored from saved state: an `auto` format of variants, by name
+    /// (`persist::SavedSource::format`).
+    resume_format: Option<(String, Vec<String>)>,
 }
 
 /// Files of one source whose counted position is kept: the current one and
@@ -281,6 +284,7 @@ impl LiveEngine {
                 unmarked: false,
                 fields: None,
                 resume_fields: None,
+                resume_format: None,
             });
         }
         &mut self.sources[i]
@@ -310,6 +314,13 @@ impl LiveEngine {
                         format = Some(Arc::new(next));
                         s.fields = Some(fields);
                     }
+                }
+                // Resumed with a messy file's variants: the same ones, so
+                // the saved counts by variant stay theirs.
+                if let Some((name, variants)) = s.resume_format.take()
+                    && format.is_none()
+                {
+                    format = detect::rebuild_variants(&name, &variants).map(Arc::new);
                 }
                 s.format = format;
             }
@@ -859,6 +870,13 @@ impl LiveEngine {
                     odd,
                     samples,
                     variants: st.variants.to_vec(),
+                    format: s.format.as_ref().and_then(|f| {
+                        let names = f.variant_names();
+                        (!names.is_empty()).then(|| {
+                            let names = names.into_iter().map(String::from).collect();
+                            (f.name().to_string(), names)
+                        })
+                    }),
                     marks: s
                         .marks
                         .iter()
@@ -958,6 +976,7 @@ impl LiveEngine {
             s.rotations = src.rotations;
             s.line_no = src.line_no;
             s.resume_fields = src.fields.clone();
+            s.resume_format = src.format.clone();
             s.marks = src
                 .marks
                 .iter()
