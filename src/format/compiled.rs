@@ -314,6 +314,23 @@ impl Format {
         })
     }
 
+    /// Whether parsing a block's lines through its structural index
+    /// (`scan::Marks`) pays for building it. The line templates (and W3C)
+    /// find their quoted and spaced fields there; the hand-written
+    /// parsers read short tokens with a loop and look up only a quote or
+    /// two, and JSON and regex never use it, so for them indexing a block
+    /// is only cost: `--once` cuts their lines with `memchr` and parses
+    /// them with `scan::Plain` (benches/formats.rs, blocks against `via
+    /// index` in one run: alb 1.46x of combined against 1.85x, s3 1.00x
+    /// against 1.30x, json (gcp) 2.52x against 2.97x).
+    pub fn reads_block_index(&self) -> bool {
+        match &self.kind {
+            Kind::Template(_) | Kind::Variants(_) | Kind::W3c(_) => true,
+            Kind::Builtin(_) | Kind::Json(_) | Kind::Regex(_) => false,
+            Kind::Prefixed(_, inner) => inner.reads_block_index(),
+        }
+    }
+
     /// Whether lines carry a request timer (latency columns make sense).
     pub fn has_latency(&self) -> bool {
         match &self.kind {

@@ -670,3 +670,36 @@ fn documentation_lines_are_detected_as_their_own_format() {
         assert_eq!(fits, [want], "{line}");
     }
 }
+
+/// `--once` builds a block's structural index only for the formats that
+/// read it (benches/formats.rs `via index`: building it cost the
+/// hand-written parsers and JSON more than it saved them).
+#[test]
+fn block_index_is_built_only_for_formats_that_read_it() {
+    let reads = |spec: &str| {
+        Format::compile(&FormatSpec::parse(spec).unwrap(), &[])
+            .unwrap()
+            .reads_block_index()
+    };
+    for spec in [
+        "alb",
+        "elb",
+        "s3",
+        "haproxy",
+        "envoy",
+        "json",
+        "regex:^(?P<path>\\S+) (?P<status>\\d{3})$",
+    ] {
+        assert!(!reads(spec), "{spec}");
+    }
+    for spec in [
+        "combined",
+        "common",
+        "traefik_clf",
+        "ingress_nginx",
+        "iis",
+        "w3c",
+    ] {
+        assert!(reads(spec), "{spec}");
+    }
+}
