@@ -1,7 +1,8 @@
 //! Each format's parser on the same requests, single-threaded, beside the
 //! `combined` preset in the same run: genlog's combined_rt lines (seed 1)
 //! re-printed in every layout in memory, then parsed line by line and
-//! through a block's structural index (as `--once` workers do). Best and
+//! block by block as `--once` workers do (through the block's structural
+//! index when the format reads it: `Format::reads_block_index`). Best and
 //! median of several passes; the ratio is to `combined`'s best.
 //!
 //! ```text
@@ -17,7 +18,7 @@ mod util;
 
 use std::time::Instant;
 
-use routetop::format::scan::Marks;
+use routetop::format::scan::{self, Marks, Plain};
 use routetop::format::{Format, FormatSpec, Scratch};
 use routetop::input::BLOCK;
 use util::args::{Args, File, Opt, Spec, opt};
@@ -327,8 +328,16 @@ fn main() {
         reqs.len()
     );
     println!(
-        "{:<18} {:>6} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7}",
-        "format", "B/line", "lines best", "median", "ratio", "blocks best", "median", "ratio"
+        "{:<18} {:>6} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7} {:>9}",
+        "format",
+        "B/line",
+        "lines best",
+        "median",
+        "ratio",
+        "blocks best",
+        "median",
+        "ratio",
+        "via index"
     );
     let mut base: Option<(f64, f64)> = None;
     for (name, spec, print) in ROWS {
@@ -359,23 +368,39 @@ fn main() {
         assert_eq!(ok, lines.len() as u64, "{name}: every line parses");
         let blocks = blocks(&data);
         let mut marks = Marks::default();
-        let (bb, bm, ok) = time(passes, || {
-            let mut c = 0;
-            for b in &blocks {
-                marks.index(b);
-                for (s, e) in marks.lines() {
-                    c += format
-                        .parse_scan(&b[s..e], &mut scratch, marks.at(s))
-                        .is_ok() as u64;
+        // As `run/once.rs` `parse_block` does: through the block's index
+        // when the format reads it, else lines cut by memchr; for the
+        // latter, the indexed path too, in the last column (what skipping
+        // the index saves).
+        let mut by_index = |indexed: bool| {
+            time(passes, || {
+                let mut c = 0;
+                for b in &blocks {
+                    if !indexed {
+                        for l in scan::lines(b) {
+                            c += format.parse_scan(l, &mut scratch, Plain).is_ok() as u64;
+                        }
+                        continue;
+                    }
+                    marks.index(b);
+                    for (s, e) in marks.lines() {
+                        c += format
+                            .parse_scan(&b[s..e], &mut scratch, marks.at(s))
+                            .is_ok() as u64;
+                    }
                 }
-            }
-            c
-        });
+                c
+            })
+        };
+        let indexed = format.reads_block_index();
+        let (bb, bm, ok) = by_index(indexed);
+        let via_index = (!indexed).then(|| by_index(true).0);
         assert_eq!(ok, lines.len() as u64, "{name}: every line parses");
         let (l0, b0) = *base.get_or_insert((lb, bb));
         let n = lines.len() as f64 / 1e6;
+        let via = via_index.map_or(String::new(), |t| format!("{:>8.2}x", t / b0));
         println!(
-            "{:<18} {:>6} {:>7.2} M/s {:>7.2} M/s {:>6.2}x {:>7.2} M/s {:>7.2} M/s {:>6.2}x",
+            "{:<18} {:>6} {:>7.2} M/s {:>7.2} M/s {:>6.2}x {:>7.2} M/s {:>7.2} M/s {:>6.2}x{via}",
             name,
             data.len() / lines.len(),
             n / lb,

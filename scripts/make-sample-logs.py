@@ -232,6 +232,7 @@ def main():
     cloud_json_samples(recs, out, exp)
     w3c_samples(out, recs, exp)
     messy_sample(out, recs, exp)
+    late_variant_sample(out, recs, exp)
 
     with open(out("expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
@@ -500,6 +501,38 @@ def messy_sample(out, recs, exp):
         routes[route] = routes.get(route, 0) + 1
     exp["messy.log"] = e | {"routes": dict(sorted(routes.items())), "variants": variants}
 
+
+def late_variant_sample(out, recs, exp):
+    """sample-logs/messy-late.log: a file whose other shapes start only
+    after the lines auto-detection looks at (the first 64): 300 combined
+    lines, then nginx's log_format changed to `main` (a trailing
+    "$http_x_forwarded_for") while another server writes common lines and
+    a vhost-prefixed one combined lines into the same file, and now and
+    then a line no format fits. routetop reads it as `combined`, and each
+    later shape by the first template of its family that fits
+    (format/detect.rs SPARE_ORDER); the lines of no shape stay bad lines
+    (no_match)."""
+    lines, counted, variants, bad = [], [], {}, 0
+    for i, r in enumerate(recs):
+        head = f'{r["ip"]} - - [{r["time"]}] "{r["method"]} {r["target"]} {r["proto"]}" {r["status"]} {r["bytes"]}'
+        tail = f'"{r["ref"]}" "{r["ua"]}"'
+        shape = "combined" if i < 300 else ["main", "main", "common", "vhost+combined"][i % 4]
+        if i >= 300 and i % 97 == 0:
+            lines.append(f"upstream timed out while reading response header {i}")
+            bad += 1
+        if shape == "combined":
+            lines.append(f"{head} {tail}")
+        elif shape == "main":
+            lines.append(f'{head} {tail} "198.51.100.{i % 250}"')
+        elif shape == "common":
+            lines.append(head)
+        else:
+            lines.append(f"shop.example.com {head} {tail}")
+        variants[shape] = variants.get(shape, 0) + 1
+        counted.append(r)
+    write(out("messy-late.log"), lines)
+    e = expected(counted, timed=False, bad=bad, bad_reasons={"no_match": bad})
+    exp["messy-late.log"] = e | {"format": "combined", "variants": variants}
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
 //! Compressed and rotated inputs in `--once` (the real binary): gzip, zstd,
 //! bzip2 and xz recognised by their magic bytes and decompressed as read,
 //! with reports identical to the plain file's; a rotated set read in one run
-//! through a glob; binary, truncated and corrupt files named on stderr.
+//! through a glob; binary, truncated and corrupt files named on stderr;
+//! stdin looked at the same way in follow mode too.
 //! Fixtures are compressed here with the crates routetop decodes with, from
 //! the bundled samples.
 
@@ -376,4 +377,67 @@ fn compressed_stdin_is_decompressed() {
         .replace("\"stdin\"", &format!("\"{plain}\""));
     let got: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(got, want);
+}
+
+/// Regression: in follow mode stdin was read as text whatever it held, so
+/// `cat access.log.gz | routetop --headless` counted the compressed bytes
+/// as unparsed lines. Its first bytes are looked at as `--once -` does:
+/// each compression is decompressed, with the counts of the plain file.
+#[test]
+fn compressed_stdin_is_decompressed_in_follow_mode_too() {
+    let data = std::fs::read(root().join("sample-logs/combined_rt.log")).unwrap();
+    for z in EVERY {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(["--headless", "--interval", "1h", "--step", "100ms"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let packed = z.compress(&data);
+        let writer = std::thread::spawn(move || stdin.write_all(&packed));
+        // Ends by itself once stdin is read to its end.
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(out.status.success(), "{z:?}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("since start: 2000 requests (")
+                && first.ends_with("lines 2000  unparsed 0"),
+            "{z:?}: {text}"
+        );
+    }
+}
+
+/// Binary on stdin in follow mode is said once, by what it is, and not
+/// read as lines.
+#[test]
+fn binary_stdin_in_follow_mode_is_said_and_not_read() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["--headless", "--interval", "1h", "--step", "100ms"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Mostly NULs and control bytes: no text, no known magic.
+    let junk: Vec<u8> = (0..4096u32).map(|i| (i % 7) as u8).collect();
+    stdin.write_all(&junk).unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let want = "routetop: input stdin: cannot read it: binary, not text nor a gzip, zstd, bzip2 or xz stream: not read";
+    let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stdin);
+    assert_eq!(got.as_deref(), Ok(want));
 }

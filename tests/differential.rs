@@ -232,6 +232,7 @@ const SINCE_START_FAMILIES: &[&str] = &[
     "http_upstream_duration_seconds",
     "routetop_lines_read_total",
     "routetop_lines_unparsed_total",
+    "routetop_lines_parsed_by_variant_total",
     "routetop_odd_values_total",
     "routetop_routes",
     "routetop_routes_limit",
@@ -521,6 +522,27 @@ fn check_with(case: &Case, restart: bool) {
 
     // What /metrics serves and --push sends.
     assert_lines_eq(name, "metrics", &exposition(&want), &exposition(&got));
+    // A messy file's requests by variant there are the --once run's.
+    let by_variant: BTreeMap<(String, String), u64> =
+        render(&got, &RenderOptions::default(), &mut ScrapeState::default())
+            .lines()
+            .filter_map(net::parse_sample)
+            .filter(|(n, _, _)| n == "routetop_lines_parsed_by_variant_total")
+            .map(|(_, l, v)| ((l["source"].clone(), l["variant"].clone()), v as u64))
+            .collect();
+    let want_variants: BTreeMap<(String, String), u64> = want
+        .inputs
+        .iter()
+        .flat_map(|i| {
+            i.variants
+                .iter()
+                .map(|(v, n)| ((i.name.clone(), v.clone()), *n))
+        })
+        .collect();
+    assert_eq!(
+        by_variant, want_variants,
+        "{name}: requests by variant in /metrics"
+    );
 
     // The --once reports: the summary is the snapshot's figures.
     let s = &report.summary;

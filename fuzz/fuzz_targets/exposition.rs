@@ -6,7 +6,8 @@
 //!    route cap of 4, so the overflow route shows too), and its snapshot is
 //!    rendered.
 //! 2. The encoder alone: a snapshot whose route and method names are the
-//!    lines' bytes as they are (lossy UTF-8), unescaped by any route table.
+//!    lines' bytes as they are (lossy UTF-8), unescaped by any route table;
+//!    the route names are also the first input's variants.
 //!
 //! Both, in the text format and OpenMetrics, must be read by a strict
 //! parser (`check_exposition`): valid names, escaped label values, known
@@ -161,6 +162,13 @@ fn encoder_alone(first: &[u8], lines: &[u8]) {
             });
         }
     }
+    // The routes' names as a messy file's variants too (distinct, at most
+    // eight, as a format's variants are).
+    snap.inputs[0].variants = routes
+        .iter()
+        .take(8)
+        .map(|r| (r.route.to_string(), r.total.requests))
+        .collect();
     snap.keys = Arc::from(keys);
     snap.routes = routes;
     check(&snap);

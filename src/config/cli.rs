@@ -77,7 +77,7 @@ presets; `routetop --list-formats` shows what each is
 Examples:
   routetop --once /var/log/nginx/access.log
   routetop --once -o json 'logs/*.log' > report.json
-  zcat access.log.*.gz | routetop --once -f combined_rt
+  routetop --once '/var/log/nginx/access.log*'   (rotated and compressed files, on all cores)
   routetop --once --route '^/api/users/[^/]+$=/api/users/:name' access.log";
 
 #[derive(Parser, Debug, Default, Clone)]

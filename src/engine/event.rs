@@ -52,6 +52,11 @@ pub enum InputEvent {
         to: u64,
         at: FileMark,
     },
+    /// Lines from before where a file is read from, not counted, sent
+    /// before its first lines: the header lines its lines were written
+    /// under (a W3C log's last `#Fields:` block before the end it is
+    /// followed from), which say how they parse.
+    Preamble { source: SourceId, data: Vec<u8> },
     /// Where the source's lines sent so far end in their file, when no
     /// `FileLines` said it: a file's first position, or after an
     /// `Oversized` line (files only; stdin has no position). Once the

@@ -149,6 +149,9 @@ struct Source {
     /// Restored from saved state, applied when the source is added again:
     /// the format's name and its `#Fields:` line.
     resume_fields: Option<(String, Vec<u8>)>,
+    /// Restored from saved state: an `auto` format of variants, by name
+    /// (`persist::SavedSource::format`).
+    resume_format: Option<(String, Vec<String>)>,
 }
 
 /// Files of one source whose counted position is kept: the current one and
@@ -348,6 +351,7 @@ impl LiveEngine {
                 unmarked: false,
                 fields: None,
                 resume_fields: None,
+                resume_format: None,
             });
         }
         &mut self.sources[i]
@@ -384,6 +388,13 @@ impl LiveEngine {
                         format = Some(Arc::new(next));
                         s.fields = Some(fields);
                     }
+                }
+                // Resumed with a messy file's variants: the same ones, so
+                // the saved counts by variant stay theirs.
+                if let Some((name, variants)) = s.resume_format.take()
+                    && format.is_none()
+                {
+                    format = detect::rebuild_variants(&name, &variants).map(Arc::new);
                 }
                 s.format = format;
             }
@@ -428,6 +439,42 @@ impl LiveEngine {
                 to,
                 at,
             } => self.start_backfill(source, file, (from, to), at),
+            InputEvent::Preamble { source, data } => self.preamble(source, &data),
+        }
+    }
+
+    /// A file followed from its end was written under these header lines
+    /// (`input/preamble.rs`): its format (given, or detected from them
+    /// when `auto`) takes the columns of the last `#Fields:` among them,
+    /// so the lines after parse. None of them is counted. Lines of any
+    /// other format leave the source as it was.
+    fn preamble(&mut self, source: SourceId, data: &[u8]) {
+        let (json, strip) = (self.cfg.json.clone(), self.cfg.strip.clone());
+        let s = self.source(source);
+        let base = match &s.format {
+            Some(f) => f.clone(),
+            None => {
+                let head: Vec<&[u8]> = lines(data).collect();
+                match detect::detect_with(&head, &json, strip.as_ref()) {
+                    Some(d) => Arc::new(d.format),
+                    None => return,
+                }
+            }
+        };
+        if !base.has_headers() {
+            return;
+        }
+        let mut format = base;
+        let mut fields = None;
+        for line in lines(data) {
+            if let Some(Header::Fields(next)) = format.header(line) {
+                format = Arc::new(next);
+                fields = Some(line.to_vec());
+            }
+        }
+        if fields.is_some() {
+            s.format = Some(format);
+            s.fields = fields;
         }
     }
 
@@ -1228,6 +1275,13 @@ impl LiveEngine {
                     odd,
                     samples,
                     variants: st.variants.to_vec(),
+                    format: s.format.as_ref().and_then(|f| {
+                        let names = f.variant_names();
+                        (!names.is_empty()).then(|| {
+                            let names = names.into_iter().map(String::from).collect();
+                            (f.name().to_string(), names)
+                        })
+                    }),
                     marks: s
                         .marks
                         .iter()
@@ -1327,6 +1381,7 @@ impl LiveEngine {
             s.rotations = src.rotations;
             s.line_no = src.line_no;
             s.resume_fields = src.fields.clone();
+            s.resume_format = src.format.clone();
             s.marks = src
                 .marks
                 .iter()
@@ -1372,6 +1427,7 @@ fn data_source(ev: &InputEvent) -> Option<SourceId> {
         | InputEvent::FileLines { source, .. }
         | InputEvent::Oversized { source, .. }
         | InputEvent::Mark { source, .. }
+        | InputEvent::Preamble { source, .. }
         | InputEvent::Backlog { source, .. } => Some(*source),
         InputEvent::Added { .. } | InputEvent::State { .. } | InputEvent::Rotated { .. } => None,
     }

@@ -128,11 +128,16 @@ pub struct SavedSource {
     pub odd: Vec<u64>,
     pub samples: Vec<SavedBadLine>,
     pub marks: Vec<SavedMark>,
-    /// Requests per variant of a messy file's format, by index (the
-    /// format detected again after a restart lists them in the same order
-    /// from the same shapes).
+    /// Requests per variant of a messy file's format, by index: of the
+    /// variants of [`SavedSource::format`].
     #[serde(default)]
     pub variants: Vec<u64>,
+    /// A format of several variants as `auto` found it: its name and the
+    /// names of its variants in order (spares included), so a restart
+    /// reads on by the same variants, which the counts above are by, and
+    /// does not detect another set from the lines after its mark.
+    #[serde(default)]
+    pub format: Option<(String, Vec<String>)>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]

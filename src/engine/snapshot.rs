@@ -547,12 +547,17 @@ pub fn input_snap(
 }
 
 /// Each variant's name (`names`, as `Format::variant_names` gives them)
-/// and the requests of `st` it parsed; empty for a format of one kind of
-/// line.
+/// and the requests of `st` it parsed, the first variant and those that
+/// parsed any (an `auto` format's spares are variants only once a line
+/// needed one); empty when only the first is left: a format of one kind
+/// of line.
 pub fn variant_lines<S: AsRef<str>>(names: &[S], st: &InputStats) -> Vec<(String, u64)> {
-    names
+    let lines: Vec<(String, u64)> = names
         .iter()
         .zip(st.variant_lines(names.len()))
-        .map(|(n, c)| (n.as_ref().to_string(), c))
-        .collect()
+        .enumerate()
+        .filter(|(i, (_, c))| *i == 0 || *c > 0)
+        .map(|(_, (n, c))| (n.as_ref().to_string(), c))
+        .collect();
+    if lines.len() < 2 { Vec::new() } else { lines }
 }

@@ -29,6 +29,14 @@ impl Builtin {
         })
     }
 
+    /// Whether its lines start with a syslog header it reads itself
+    /// (HAProxy logs through syslog by design, so its parser takes the
+    /// header as part of the line): detection then does not strip that
+    /// header as a log shipper's prefix.
+    pub fn reads_syslog_header(self) -> bool {
+        matches!(self, Builtin::Haproxy)
+    }
+
     /// Every one of them carries a request time and an upstream time.
     pub fn has_latency(self) -> bool {
         true

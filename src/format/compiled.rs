@@ -48,6 +48,21 @@ pub enum Header {
 pub struct Format {
     name: String,
     kind: Kind,
+    /// An `auto` format of line templates: the templates of its family
+    /// that a line no variant fits is tried on (see [`Spares`]).
+    spares: Option<Box<Spares>>,
+}
+
+/// The line templates an `auto` format of the template family tries, in
+/// order, on a line none of its own variants fits: the variants of a messy
+/// file that its first lines did not show (`detect.rs` chooses them). The
+/// first that fits parses the line, as variant `first + i`: which one is a
+/// function of the line alone, so every thread and mode agrees. Only a
+/// failing line tries them (a cold path); at most [`MAX_VARIANTS`] in all,
+/// so a line no template fits costs at most that many tries.
+struct Spares {
+    first: u8,
+    parts: Vec<(String, Template)>,
 }
 
 impl fmt::Debug for Format {
@@ -76,6 +91,7 @@ impl Format {
                     return Ok(Format {
                         name: name.to_string(),
                         kind: Kind::Builtin(b),
+                        spares: None,
                     });
                 }
                 let (_, _, s) = PRESETS
@@ -99,6 +115,7 @@ impl Format {
                 Ok(Format {
                     name: format!("nginx '{fmt}'"),
                     kind: Kind::Template(t),
+                    spares: None,
                 })
             }
             FormatSpec::Apache(s) => {
@@ -108,6 +125,7 @@ impl Format {
                 Ok(Format {
                     name: format!("apache '{fmt}'"),
                     kind: Kind::Template(t),
+                    spares: None,
                 })
             }
             FormatSpec::Json => {
@@ -119,11 +137,13 @@ impl Format {
                 Ok(Format {
                     name: "json".into(),
                     kind: Kind::Json(j),
+                    spares: None,
                 })
             }
             FormatSpec::W3c(flavour) => Ok(Format {
                 name: flavour.name().into(),
                 kind: Kind::W3c(W3cFormat::new(*flavour)),
+                spares: None,
             }),
             FormatSpec::Regex(p) => {
                 let r = RegexFormat::new(p, NEXT_UID.fetch_add(1, Ordering::Relaxed)).map_err(
@@ -136,6 +156,7 @@ impl Format {
                 Ok(Format {
                     name: format!("regex '{p}'"),
                     kind: Kind::Regex(r),
+                    spares: None,
                 })
             }
         }
@@ -164,7 +185,36 @@ impl Format {
         Some(Format {
             name,
             kind: Kind::Variants(templates),
+            spares: None,
         })
+    }
+
+    /// This format (a line template, or variants of them), each line no
+    /// variant of it fits tried on `spares` in order (see [`Spares`]);
+    /// those that are not line templates, and those past [`MAX_VARIANTS`]
+    /// variants in all, are left out. Other formats are returned as they
+    /// are.
+    pub(super) fn with_spares(mut self, spares: Vec<Format>) -> Format {
+        let first = match &self.kind {
+            Kind::Template(_) => 1,
+            Kind::Variants(v) => v.len(),
+            _ => return self,
+        };
+        let parts: Vec<(String, Template)> = spares
+            .into_iter()
+            .filter_map(|p| match p.kind {
+                Kind::Template(t) => Some((p.name, t)),
+                _ => None,
+            })
+            .take(MAX_VARIANTS.saturating_sub(first))
+            .collect();
+        if !parts.is_empty() {
+            self.spares = Some(Box::new(Spares {
+                first: first as u8,
+                parts,
+            }));
+        }
+        self
     }
 
     /// `inner` on lines after the prefix `strip` says.
@@ -172,6 +222,7 @@ impl Format {
         Format {
             name: format!("{} (after a {} prefix)", inner.name, strip.name()),
             kind: Kind::Prefixed(strip, Box::new(inner)),
+            spares: None,
         }
     }
 
@@ -181,14 +232,28 @@ impl Format {
         matches!(self.kind, Kind::Template(_))
     }
 
+    /// Whether the format's own lines begin with a syslog header that its
+    /// parser reads (HAProxy's): a syslog prefix is then not a shipper's
+    /// to strip.
+    pub fn reads_syslog_header(&self) -> bool {
+        matches!(&self.kind, Kind::Builtin(b) if b.reads_syslog_header())
+    }
+
     /// The names of the variants, in the order they are tried; empty for a
     /// format of one kind of line.
     pub fn variant_names(&self) -> Vec<&str> {
-        match &self.kind {
+        let mut names: Vec<&str> = match &self.kind {
             Kind::Variants(v) => v.iter().map(|(n, _)| n.as_str()).collect(),
-            Kind::Prefixed(_, inner) => inner.variant_names(),
+            Kind::Prefixed(_, inner) => return inner.variant_names(),
+            Kind::Template(_) if self.spares.is_some() => vec![self.name.as_str()],
             _ => Vec::new(),
+        };
+        // The spares follow, by their variant index: a report shows one
+        // only once it took a line (`engine::snapshot::variant_lines`).
+        if let Some(sp) = &self.spares {
+            names.extend(sp.parts.iter().map(|(n, _)| n.as_str()));
         }
+        names
     }
 
     /// How the format is shown to users (`combined_rt`, `nginx '...'`).
@@ -231,6 +296,7 @@ impl Format {
                 Header::Fields(f) => Header::Fields(Format {
                     name: self.name.clone(),
                     kind: Kind::Prefixed(strip.clone(), Box::new(f)),
+                    spares: None,
                 }),
             });
         }
@@ -243,8 +309,26 @@ impl Format {
             w3c::Directive::Fields(names) => Header::Fields(Format {
                 name: self.name.clone(),
                 kind: Kind::W3c(w.with_fields(names)),
+                spares: None,
             }),
         })
+    }
+
+    /// Whether parsing a block's lines through its structural index
+    /// (`scan::Marks`) pays for building it. The line templates (and W3C)
+    /// find their quoted and spaced fields there; the hand-written
+    /// parsers read short tokens with a loop and look up only a quote or
+    /// two, and JSON and regex never use it, so for them indexing a block
+    /// is only cost: `--once` cuts their lines with `memchr` and parses
+    /// them with `scan::Plain` (benches/formats.rs, blocks against `via
+    /// index` in one run: alb 1.46x of combined against 1.85x, s3 1.00x
+    /// against 1.30x, json (gcp) 2.52x against 2.97x).
+    pub fn reads_block_index(&self) -> bool {
+        match &self.kind {
+            Kind::Template(_) | Kind::Variants(_) | Kind::W3c(_) => true,
+            Kind::Builtin(_) | Kind::Json(_) | Kind::Regex(_) => false,
+            Kind::Prefixed(_, inner) => inner.reads_block_index(),
+        }
     }
 
     /// Whether lines carry a request timer (latency columns make sense).
@@ -300,7 +384,14 @@ impl Format {
             return Err(ErrorKind::Empty);
         }
         match &self.kind {
-            Kind::Template(t) => t.parse(line, &mut scratch.time, scan),
+            Kind::Template(t) => match t.parse(line, &mut scratch.time, scan) {
+                // Cold: only a line the template does not fit, of an
+                // `auto` format with spares.
+                Err(e) if self.spares.is_some() => {
+                    parse_spares(&self.spares, e, line, scratch, scan)
+                }
+                r => r,
+            },
             Kind::Builtin(b) => b.parse(line, &mut scratch.time, scan),
             Kind::Json(j) => j.parse(line, scratch),
             Kind::Regex(r) => r.parse(line, scratch),
@@ -310,7 +401,7 @@ impl Format {
             // were 0.93-0.98x of before in bench-once; out of line,
             // 0.96-0.99x (one run each on a shared machine).
             Kind::W3c(w) => parse_w3c(w, line, scratch, scan),
-            Kind::Variants(v) => parse_variants(v, line, scratch, scan),
+            Kind::Variants(v) => parse_variants(v, &self.spares, line, scratch, scan),
             Kind::Prefixed(strip, inner) => parse_prefixed(strip, inner, line, scratch, scan),
         }
     }
@@ -341,6 +432,17 @@ impl Format {
             [rest @ .., b'\r'] => rest,
             _ => line,
         };
+        if let Some(sp) = &self.spares {
+            let mut s = Scratch::default();
+            if !line.is_empty()
+                && sp
+                    .parts
+                    .iter()
+                    .any(|(_, t)| t.parse(line, &mut s.time, scan::Plain).is_ok())
+            {
+                return "matches the format".into();
+            }
+        }
         match &self.kind {
             Kind::Template(t) => t.explain(line),
             Kind::W3c(w) => w.explain(line),
@@ -380,11 +482,13 @@ fn parse_w3c<'a, S: scan::Scan>(
     w.parse(line, scratch, scan)
 }
 
-/// Each line by the first variant that fits; [`Scratch::variant`] says
-/// which. The first variant's error when none fits.
+/// Each line by the first variant that fits, then by the first of the
+/// spares; [`Scratch::variant`] says which. The first variant's error when
+/// none fits.
 #[inline(never)]
 fn parse_variants<'a, S: scan::Scan>(
     v: &[(String, Template)],
+    spares: &Option<Box<Spares>>,
     line: &'a [u8],
     scratch: &'a mut Scratch,
     scan: S,
@@ -398,6 +502,30 @@ fn parse_variants<'a, S: scan::Scan>(
             }
             Err(e) if i == 0 => first = e,
             Err(_) => {}
+        }
+    }
+    parse_spares(spares, first, line, scratch, scan)
+}
+
+/// A line no variant fits, by the first of the spares that fits it;
+/// [`Scratch::variant`] says which. `first`, the variants' error, when
+/// none does.
+#[cold]
+#[inline(never)]
+fn parse_spares<'a, S: scan::Scan>(
+    spares: &Option<Box<Spares>>,
+    first: ErrorKind,
+    line: &'a [u8],
+    scratch: &'a mut Scratch,
+    scan: S,
+) -> Result<Record<'a>, ErrorKind> {
+    let Some(sp) = spares else {
+        return Err(first);
+    };
+    for (i, (_, t)) in sp.parts.iter().enumerate() {
+        if let Ok(r) = t.parse(line, &mut scratch.time, scan) {
+            scratch.variant = sp.first + i as u8;
+            return Ok(r);
         }
     }
     Err(first)

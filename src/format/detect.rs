@@ -24,6 +24,11 @@
 //!    variants (a messy file, [`with_variants`]); when lines start with a
 //!    log shipper's prefix (`prefix.rs`: docker compose, kubectl, syslog),
 //!    the sample is tried again without it, and wins when more of it fits.
+//!    A format of line templates also gets the other templates as spares
+//!    ([`SPARE_ORDER`], up to `MAX_VARIANTS` variants in all): a line no
+//!    variant fits is read by the first spare that fits it, so shapes that
+//!    start after the sample are read too; which variant reads a line is a
+//!    function of the line alone, so every thread and mode agrees.
 //! 3. When no candidate parses any line of a deciding sample, the held lines
 //!    are counted as unparsed ([`NO_FORMAT`] says why) and the next lines are
 //!    held and tried the same way: a log that starts with junk is still
@@ -288,7 +293,7 @@ pub fn detect_with(
         // On a tie the prefix wins, except over a format that reads that
         // prefix itself: HAProxy's lines come with a syslog header by
         // design, and its parser reads it (no strip on every line).
-        let reads_it = |b: &Detected| b.format.name() == "haproxy";
+        let reads_it = |b: &Detected| b.format.reads_syslog_header();
         if let Some(inner) = detect_sample(&stripped, json)
             && best.as_ref().is_none_or(|b| {
                 inner.matched > b.matched || (inner.matched == b.matched && !reads_it(b))
@@ -419,6 +424,91 @@ fn template_candidates() -> Vec<Format> {
 /// is added only for lines no variant before it parses, so a file of one
 /// format stays that format.
 fn with_variants(best: Detected, sample: &[&[u8]]) -> Detected {
+    let mut d = chosen_variants(best, sample);
+    let names: Vec<String> = match d.format.variant_names() {
+        v if v.is_empty() => vec![d.format.name().to_string()],
+        v => v.into_iter().map(String::from).collect(),
+    };
+    d.format = d.format.with_spares(spares(&names));
+    d
+}
+
+/// The order in which a format of line templates tries the other
+/// templates `auto` knows on a line none of its variants fits
+/// (`Format::with_spares`): the shapes real files mix most first (`common`
+/// and `combined`, nginx's `main`, a `log_format` that gained
+/// `$request_time`, a vhost, a client list, a bare `-`), since at most
+/// `MAX_VARIANTS` are tried in all. The loose shape of [`EXTRA`] is not
+/// one: it takes a file's format only when it fits the first lines.
+const SPARE_ORDER: &[&str] = &[
+    "combined",
+    "common",
+    "main",
+    "combined_rt",
+    "vcombined",
+    "combined (client list)",
+    "combined (bare -)",
+    "vhost+combined",
+    "vhost+common",
+    "combined_D",
+    "combined_upstream",
+    "ingress_nginx",
+    "traefik_clf",
+];
+
+/// The templates of [`SPARE_ORDER`] not among `chosen` (variant names),
+/// in that order.
+fn spares(chosen: &[String]) -> Vec<Format> {
+    let mut all: Vec<Format> = template_candidates()
+        .into_iter()
+        .chain(messy())
+        .chain(extra_apache())
+        .collect();
+    let mut out = Vec::new();
+    for name in SPARE_ORDER {
+        if chosen.iter().any(|c| c == name) {
+            continue;
+        }
+        if let Some(i) = all.iter().position(|f| f.name() == *name) {
+            out.push(all.swap_remove(i));
+        }
+    }
+    out
+}
+
+/// The format of variants [`with_variants`] made, again, from its name
+/// and its variant names (`Format::variant_names`), as saved state keeps
+/// them; `None` when they do not make that format again (a format behind
+/// a shipper's prefix, a name this version does not know).
+pub fn rebuild_variants(name: &str, variants: &[String]) -> Option<Format> {
+    let chosen: Vec<&str> = name.split(" + ").collect();
+    if variants.len() < chosen.len() || variants[..chosen.len()] != chosen[..] {
+        return None;
+    }
+    let mut pool: Vec<Format> = template_candidates()
+        .into_iter()
+        .chain(messy())
+        .chain(extra_apache())
+        .collect();
+    let mut take = |n: &str| {
+        let i = pool.iter().position(|f| f.name() == n)?;
+        Some(pool.swap_remove(i))
+    };
+    let mut parts: Vec<Format> = chosen.iter().map(|n| take(n)).collect::<Option<_>>()?;
+    let spares: Vec<Format> = variants[chosen.len()..]
+        .iter()
+        .map(|n| take(n))
+        .collect::<Option<_>>()?;
+    let base = match parts.len() {
+        1 => parts.pop()?,
+        _ => Format::variants(parts)?,
+    };
+    let f = base.with_spares(spares);
+    (f.name() == name && f.variant_names() == variants).then_some(f)
+}
+
+/// [`with_variants`] before the spares: the variants the sample shows.
+fn chosen_variants(best: Detected, sample: &[&[u8]]) -> Detected {
     if best.matched == best.sampled || !best.format.is_template() {
         return best;
     }

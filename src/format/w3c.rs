@@ -141,13 +141,17 @@ pub enum Directive<'a> {
     Other,
 }
 
+/// How the directive naming a W3C log's columns starts: the lines after
+/// one parse by it, until the next.
+pub const FIELDS: &[u8] = b"#Fields:";
+
 /// The directive a line is, if it is one (starts with `#`).
 #[inline]
 pub fn directive(line: &[u8]) -> Option<Directive<'_>> {
     if line.first() != Some(&b'#') {
         return None;
     }
-    Some(match line.strip_prefix(b"#Fields:") {
+    Some(match line.strip_prefix(FIELDS) {
         Some(names) => Directive::Fields(names),
         None => Directive::Other,
     })

@@ -92,6 +92,38 @@ fn not_text(b: u8) -> bool {
     matches!(b, 0..=8 | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f)
 }
 
+/// Whether `head`, the first bytes of a stream, could still begin a
+/// compressed stream's magic bytes: a live pipe (`tail -f | routetop`) is
+/// read only until this is false, never held for [`SNIFF`] bytes.
+pub fn needs_more(head: &[u8]) -> bool {
+    const MAGICS: &[&[u8]] = &[
+        &[0x1f, 0x8b],
+        &[0x28, 0xb5, 0x2f, 0xfd],
+        b"BZh1",
+        &[0xfd, b'7', b'z', b'X', b'Z', 0],
+    ];
+    MAGICS
+        .iter()
+        .any(|m| head.len() < m.len() && m.starts_with(head))
+}
+
+/// The first bytes of a live stream: read until [`needs_more`] is false
+/// or the stream ends, then as much as that last read gave.
+pub fn read_stream_head(r: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; SNIFF];
+    let mut n = 0;
+    while n == 0 || needs_more(&head[..n]) {
+        match r.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(n);
+    Ok(head)
+}
+
 /// The first bytes of `r` (up to [`SNIFF`]; fewer only at its end).
 pub fn read_head(r: &mut dyn Read) -> io::Result<Vec<u8>> {
     let mut head = vec![0u8; SNIFF];
@@ -196,6 +228,45 @@ pub fn open(mut file: File) -> io::Result<(Kind, Option<Box<dyn Read + Send>>)> 
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// A pipe that gives `chunks`, one per read, and fails the test when
+    /// read past them (a live pipe would block there).
+    struct Pipe(Vec<Vec<u8>>);
+
+    impl Read for Pipe {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            assert!(!self.0.is_empty(), "read past what the writer wrote");
+            let c = self.0.remove(0);
+            buf[..c.len()].copy_from_slice(&c);
+            Ok(c.len())
+        }
+    }
+
+    /// Stdin followed live: its first line is not held back for SNIFF
+    /// bytes; bytes that may begin a magic are read on until they decide.
+    #[test]
+    fn a_live_pipe_is_read_only_until_its_first_bytes_decide() {
+        let line = b"10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n";
+        let head = read_stream_head(&mut Pipe(vec![line.to_vec()])).unwrap();
+        assert_eq!((head.as_slice(), sniff(&head)), (&line[..], Kind::Text));
+        // A gzip magic split over two reads, then more than it needs.
+        let gz = vec![vec![0x1f], vec![0x8b, 8, 0]];
+        let head = read_stream_head(&mut Pipe(gz)).unwrap();
+        assert_eq!(
+            (head.as_slice(), sniff(&head)),
+            (&[0x1f, 0x8b, 8, 0][..], Kind::Gzip)
+        );
+        let head = read_stream_head(&mut Pipe(vec![b"BZ".to_vec(), b"h9x".to_vec()])).unwrap();
+        assert_eq!(sniff(&head), Kind::Bzip2);
+        // `B` then not a magic: text, decided without another read.
+        let head = read_stream_head(&mut Pipe(vec![b"B".to_vec(), b"ad".to_vec()])).unwrap();
+        assert_eq!((head.as_slice(), sniff(&head)), (&b"Bad"[..], Kind::Text));
+        assert!(!needs_more(b"Bx"));
+        assert!(needs_more(b"BZ") && needs_more(b""));
+        // The stream ends before deciding: what there is.
+        let head = read_stream_head(&mut Pipe(vec![vec![0x28], vec![]])).unwrap();
+        assert_eq!(head, [0x28]);
+    }
 
     fn text() -> Vec<u8> {
         let mut t = Vec::new();

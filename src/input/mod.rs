@@ -4,13 +4,16 @@
 //! follower ([`follow`]) sends `engine::InputEvent`s to the engine thread.
 //! This layer only reads: it parses nothing and knows no format (the
 //! `--once` reader hands each block out with what its caller decided for
-//! the block's input).
+//! the block's input), but for one thing: a file followed from its end is
+//! looked back into for the W3C `#Fields:` header its lines were written
+//! under (`preamble.rs`).
 
 pub mod blocks;
 pub mod decode;
 pub mod follow;
 mod lines;
 mod paths;
+mod preamble;
 mod resume;
 mod spec;
 mod stdin;

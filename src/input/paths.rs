@@ -469,8 +469,14 @@ impl Paths {
                 };
                 let t = &mut self.tailers[i];
                 match next {
-                    Ok(g) => {
+                    Ok(mut g) => {
                         t.retire(until, io.sink)?;
+                        if !g.preamble.is_empty() {
+                            io.sink.send(InputEvent::Preamble {
+                                source: t.source,
+                                data: std::mem::take(&mut g.preamble),
+                            })?;
+                        }
                         // Where counting of this file starts: a restart
                         // knows the file from here on, even before a line.
                         io.sink.send(InputEvent::Mark {

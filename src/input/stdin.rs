@@ -1,5 +1,7 @@
 //! Following standard input (a pipe, or `-`), and reading a compressed
-//! file once (`paths.rs`): a stream read to its end.
+//! file once (`paths.rs`): a stream read to its end. Stdin's first bytes
+//! say whether it is compressed (`decode.rs`, magic bytes; read only as far
+//! as they decide, so a live pipe's first line is not held back).
 //!
 //! A pipe can only be read with a blocking `read`, so stdin gets a thread of
 //! its own (and so does each compressed file, decompressed in parallel with
@@ -17,8 +19,13 @@ use std::io::{self, Read};
 use std::thread::JoinHandle;
 
 use super::blocks::BLOCK;
+use super::decode;
 use super::lines::{Cutter, Sink, Stopped};
 use crate::engine::{InputEvent, InputState, SourceId};
+
+/// What stdin is said to be when it is neither text nor a known
+/// compression.
+pub(crate) const BINARY: &str = "binary, not text nor a gzip, zstd, bzip2 or xz stream: not read";
 
 /// A read this big means more is waiting: read again before cutting.
 const BIG_READ: usize = 16 * 1024;
@@ -78,6 +85,27 @@ fn run(
             name,
             input,
         })?;
+        // A compressed stream (`cat access.log.gz | routetop`) is
+        // decompressed, as `--once -` does; binary is said once, not read.
+        let head = match decode::read_stream_head(&mut reader) {
+            Ok(head) => head,
+            Err(e) => {
+                return sink.send(InputEvent::State {
+                    source,
+                    state: InputState::Error(format!("reading stdin: {e}")),
+                });
+            }
+        };
+        let kind = decode::sniff(&head);
+        reader = match decode::text_reader(kind, head, reader) {
+            Some(r) => r,
+            None => {
+                return sink.send(InputEvent::State {
+                    source,
+                    state: InputState::Error(BINARY.into()),
+                });
+            }
+        };
     }
     sink.send(InputEvent::State {
         source,

@@ -87,6 +87,9 @@ pub(crate) struct Gen {
     cut: Cutter,
     /// For a file rotated away: when to stop draining it.
     pub(crate) until: Option<Instant>,
+    /// Started at its end: the header its lines were written under
+    /// (`preamble.rs`), to send before them; empty when there is none.
+    pub(crate) preamble: Vec<u8>,
 }
 
 impl Gen {
@@ -99,6 +102,7 @@ impl Gen {
             fp: Vec::with_capacity(FP_LEN),
             cut: Cutter::new(max_line),
             until: None,
+            preamble: Vec::new(),
         }
     }
 
@@ -153,6 +157,7 @@ impl Gen {
         g.fp.extend_from_slice(&before[before.len().saturating_sub(FP_LEN)..]);
         g.offset = offset;
         g.cut = cut;
+        g.preamble = super::preamble::header_before(&g.file, offset);
         Ok(g)
     }
 
@@ -534,6 +539,7 @@ impl Tailer {
                 fp: std::mem::take(&mut g.fp),
                 cut: std::mem::replace(&mut g.cut, Cutter::new(0)),
                 until: None,
+                preamble: Vec::new(),
             };
             // The copy is complete once the original was truncated; a read
             // error here only costs the lines we could not recover. No byte

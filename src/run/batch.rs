@@ -15,7 +15,7 @@ use crate::engine::{
 };
 use crate::format::detect::{self, NO_FORMAT, Verdict};
 use crate::format::prefix::Strip;
-use crate::format::scan::{Marks, lines};
+use crate::format::scan::{Marks, Plain, lines};
 use crate::format::{FieldOverride, Format, Header};
 use crate::input::{BLOCK, BatchError, BatchInput, Block, Blocks, Decision, Start, Want};
 use crate::route::Router;
@@ -299,6 +299,9 @@ fn parse_block(
     data: &[u8],
     format: &Format,
 ) -> u64 {
+    if !format.reads_block_index() && !format.has_headers() {
+        return parse_plain_block(shard, src, seq, data, format);
+    }
     marks.index(data);
     if format.has_headers() {
         return parse_headed_block(shard, marks, src, seq, data, format);
@@ -307,6 +310,26 @@ fn parse_block(
     for (start, end) in marks.lines() {
         let pos = LinePos { seq, local: n };
         shard.block_line(src, format, &data[start..end], pos, marks.at(start));
+        n += 1;
+    }
+    n
+}
+
+/// [`parse_block`] for a format that finds its fields without the
+/// block's index (`Format::reads_block_index`): lines cut by `memchr`,
+/// parsed with the plain scan; the index is not built.
+#[inline(never)]
+fn parse_plain_block(
+    shard: &mut BatchShard,
+    src: SourceId,
+    seq: u32,
+    data: &[u8],
+    format: &Format,
+) -> u64 {
+    let mut n = 0u64;
+    for line in lines(data) {
+        let pos = LinePos { seq, local: n };
+        shard.block_line(src, format, line, pos, Plain);
         n += 1;
     }
     n

@@ -151,8 +151,9 @@ impl Follow {
             }
             InputEvent::State { source, state } => self.got.push(Got::State(source, state)),
             InputEvent::Rotated { source } => self.got.push(Got::Rotated(source)),
-            // Positions matter to saved state only (tests/state.rs).
-            InputEvent::Mark { .. } => {}
+            // Positions matter to saved state only (tests/state.rs), a
+            // file's header before its start to the engine only.
+            InputEvent::Mark { .. } | InputEvent::Preamble { .. } => {}
             // A backlog is its lines, read here as the engine's pool reads
             // them: from the descriptor the follower sent.
             InputEvent::Backlog {

@@ -230,6 +230,7 @@ fn a_mark_inside_lines_counted_in_part_is_committed_where_they_end() {
         unmarked: false,
         fields: None,
         resume_fields: None,
+        resume_format: None,
         pending_marks: vec![(4, mark(1, 104, b"aaa\n")), (10, mark(2, 6, b"bbbbb\n"))],
     };
     // 7 of the 10 held bytes counted: file 1 whole, file 2 up to 3 bytes

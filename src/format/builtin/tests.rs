@@ -393,6 +393,25 @@ fn haproxy_line_from_the_haproxy_manual() {
     assert_eq!(parse("haproxy", &shipped), parse("haproxy", HAPROXY_DOC));
 }
 
+/// Detection used to keep HAProxy's syslog header by comparing the
+/// winner's name with "haproxy"; it is now the format's own property, so a
+/// renamed or new format that reads its header keeps it the same way.
+#[test]
+fn haproxy_syslog_header_is_read_not_stripped() {
+    let presets = ["alb", "elb", "s3", "haproxy", "envoy", "combined", "common"];
+    let reading: Vec<&str> = presets
+        .into_iter()
+        .filter(|n| {
+            Format::compile(&FormatSpec::parse(n).unwrap(), &[])
+                .unwrap()
+                .reads_syslog_header()
+        })
+        .collect();
+    assert_eq!(reading, ["haproxy"]);
+    let d = detect(&[HAPROXY_DOC.as_bytes()], &[]).unwrap();
+    assert_eq!((d.format.name(), d.matched), ("haproxy", 1));
+}
+
 #[test]
 fn haproxy_aborted_bad_requests_and_captures() {
     let line = |timers: &str, status: &str, bytes: &str, caps: &str, req: &str| {
@@ -649,5 +668,38 @@ fn documentation_lines_are_detected_as_their_own_format() {
             })
             .collect();
         assert_eq!(fits, [want], "{line}");
+    }
+}
+
+/// `--once` builds a block's structural index only for the formats that
+/// read it (benches/formats.rs `via index`: building it cost the
+/// hand-written parsers and JSON more than it saved them).
+#[test]
+fn block_index_is_built_only_for_formats_that_read_it() {
+    let reads = |spec: &str| {
+        Format::compile(&FormatSpec::parse(spec).unwrap(), &[])
+            .unwrap()
+            .reads_block_index()
+    };
+    for spec in [
+        "alb",
+        "elb",
+        "s3",
+        "haproxy",
+        "envoy",
+        "json",
+        "regex:^(?P<path>\\S+) (?P<status>\\d{3})$",
+    ] {
+        assert!(!reads(spec), "{spec}");
+    }
+    for spec in [
+        "combined",
+        "common",
+        "traefik_clf",
+        "ingress_nginx",
+        "iis",
+        "w3c",
+    ] {
+        assert!(reads(spec), "{spec}");
     }
 }

@@ -30,7 +30,7 @@ use super::options::StatusLabel;
 use super::specs::{
     BUILD, BYTES, DURATION, INGEST_LAG, INPUTS, LINES, MAX, ODD_VALUES, OVER, OVERFLOW_REQUESTS,
     OVERFLOW_ROUTES, REQUESTS, ROTATIONS, ROUTES, ROUTES_LIMIT, RenderOptions, SLO_GOOD,
-    SLO_TARGET, SLO_TOTAL, SNAPSHOT_TIME, UNPARSED, UPSTREAM, WINDOW,
+    SLO_TARGET, SLO_TOTAL, SNAPSHOT_TIME, UNPARSED, UPSTREAM, VARIANT_LINES, WINDOW,
 };
 use crate::engine::slo::Matcher;
 use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
@@ -409,6 +409,7 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
     let mut unparsed = UNPARSED.family(opts);
     let mut rotations = ROTATIONS.family(opts);
     let mut odd = ODD_VALUES.family(opts);
+    let mut variants = VARIANT_LINES.family(opts);
     let mut ins: Vec<_> = snap.inputs.iter().collect();
     ins.sort_by(|a, b| a.name.cmp(&b.name));
     for i in ins {
@@ -431,6 +432,13 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
                 n as f64,
             ));
         }
+        // Empty unless several variants read the input.
+        for (v, n) in &i.variants {
+            variants.mut_metric().push(counter(
+                vec![pair("source", &i.name), pair("variant", v)],
+                *n as f64,
+            ));
+        }
     }
 
     let o = &snap.overflow;
@@ -447,7 +455,7 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
         .mut_metric()
         .push(counter(vec![], o.requests as f64));
     out.extend([
-        build, inputs, lines, unparsed, odd, rotations, routes, limit, folded, folded_req,
+        build, inputs, lines, unparsed, variants, odd, rotations, routes, limit, folded, folded_req,
     ]);
 
     if !opts.slo.is_empty() {

@@ -149,6 +149,13 @@ pub(super) const UNPARSED: Spec = Spec {
     labels: &["reason", "source"],
     namespaced: false,
 };
+pub(super) const VARIANT_LINES: Spec = Spec {
+    name: "routetop_lines_parsed_by_variant_total",
+    help: "Lines parsed as requests by each variant of a messy file's format (auto: several line templates, each line by the first that fits), per input; only inputs read by several.",
+    kind: MetricType::COUNTER,
+    labels: &["source", "variant"],
+    namespaced: false,
+};
 pub(super) const ODD_VALUES: Spec = Spec {
     name: "routetop_odd_values_total",
     help: "Requests counted without a value they had, per input and kind: bad_timer (a timer that is NaN, infinite, negative or not a number), bad_time (a timestamp that is not a time).",
@@ -243,6 +250,7 @@ pub(crate) const SPECS: &[&Spec] = &[
     &INPUTS,
     &LINES,
     &UNPARSED,
+    &VARIANT_LINES,
     &ODD_VALUES,
     &ROTATIONS,
     &ROUTES,

@@ -531,6 +531,36 @@ fn promtool_would_catch_a_bad_exposition() {
     assert!(!ok);
 }
 
+/// A messy file's requests by variant (issue 18): one counter per input
+/// and variant, the variants in the order they are tried, with HELP and
+/// TYPE; an input read by one format has none, and a snapshot without
+/// such an input has no family at all.
+#[test]
+fn variant_lines_are_counted_per_input_and_variant() {
+    let mut snap = testkit::snapshot();
+    let name = snap.inputs[0].name.clone();
+    snap.inputs[0].variants = vec![
+        ("combined".into(), 1800),
+        ("common".into(), 150),
+        ("nginx '$remote_addr \"x\"'".into(), 50),
+    ];
+    let text = fresh(&snap, &RenderOptions::default());
+    let family: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("routetop_lines_parsed_by_variant_total"))
+        .collect();
+    let want = [
+        "# HELP routetop_lines_parsed_by_variant_total Lines parsed as requests by each variant of a messy file's format (auto: several line templates, each line by the first that fits), per input; only inputs read by several.".to_string(),
+        "# TYPE routetop_lines_parsed_by_variant_total counter".to_string(),
+        format!("routetop_lines_parsed_by_variant_total{{source=\"{name}\",variant=\"combined\"}} 1800"),
+        format!("routetop_lines_parsed_by_variant_total{{source=\"{name}\",variant=\"common\"}} 150"),
+        format!("routetop_lines_parsed_by_variant_total{{source=\"{name}\",variant=\"nginx '$remote_addr \\\"x\\\"'\"}} 50"),
+    ];
+    assert_eq!(family, want);
+    let plain = fresh(&testkit::snapshot(), &RenderOptions::default());
+    assert!(!plain.contains("routetop_lines_parsed_by_variant_total"));
+}
+
 #[test]
 fn input_states_are_all_listed() {
     let mut s = testkit::empty();
@@ -601,6 +631,7 @@ fn richest() -> Snapshot {
     s.overflow.routes = 4;
     s.overflow.folded_routes = 17;
     s.overflow.requests = 250;
+    s.inputs[0].variants = vec![("combined".into(), 900), ("common".into(), 100)];
     s
 }
 
