@@ -383,39 +383,9 @@ impl Tracker {
         status: u16,
         latency_us: Option<u64>,
     ) {
-        self.now = self.now.max(minute);
-        self.of(id, name);
-        let Tracker {
-            objectives,
-            by_route,
-            rings,
-            ..
-        } = self;
-        let Some(Some(of)) = by_route.get(id as usize) else {
-            return;
-        };
-        for &o in of.iter() {
-            let (good, counted) = match &objectives[o as usize].kind {
-                Kind::Availability(bad) => (!bad.contains(status), true),
-                Kind::Latency(t) => match latency_us {
-                    Some(us) => (us <= *t, true),
-                    None => (false, false),
-                },
-            };
-            if !counted {
-                continue;
-            }
-            let ring = &mut rings[o as usize];
-            if ring.is_empty() {
-                ring.resize(RING_MINUTES, (u64::MAX, 0, 0));
-            }
-            let slot = &mut ring[(minute % RING_MINUTES as u64) as usize];
-            if slot.0 != minute {
-                *slot = (minute, 0, 0);
-            }
-            slot.1 += u64::from(good);
-            slot.2 += 1;
-        }
+        let timed = u64::from(latency_us.is_some());
+        let at_most = |t: u64| u64::from(latency_us.is_some_and(|us| us <= t));
+        self.record_many(id, name, minute, status, (1, timed), at_most);
     }
 
     /// [`Tracker::record`] of `count` requests of one key at once (a
