@@ -60,6 +60,9 @@ pub struct Job {
     /// The source's name, for messages.
     pub name: String,
     pub file: Arc<File>,
+    /// Where to read the rest if the file is truncated (copytruncate)
+    /// before the workers are done with it.
+    pub copy: Option<CopyHint>,
     pub from: u64,
     pub to: u64,
     /// Whole lines the engine held before the backlog, waiting for the
@@ -82,6 +85,16 @@ pub struct Job {
     /// path instead ([`Backfilled::tail`]), which files each in the step
     /// of its own time.
     pub log_horizon: Option<Duration>,
+}
+
+/// How to find the copy a copytruncate makes of a backlog's file: a
+/// sibling of `path` (not the file `file`, device and inode) that holds
+/// `fp` just before the backlog's end, as the file did.
+#[derive(Clone, Debug)]
+pub struct CopyHint {
+    pub path: std::path::PathBuf,
+    pub file: (u64, u64),
+    pub fp: Vec<u8>,
 }
 
 /// What a backlog counted.

@@ -3,6 +3,7 @@
 //! are consumed; the input layer above produces them.
 
 use std::fs::File;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Index of an input (file, stdin) in the run.
@@ -48,6 +49,9 @@ pub enum InputEvent {
     Backlog {
         source: SourceId,
         file: Arc<File>,
+        /// The path the file is followed at: a copytruncate meanwhile
+        /// leaves the bytes not read yet in a copy beside it.
+        path: PathBuf,
         from: u64,
         to: u64,
         at: FileMark,

@@ -43,7 +43,7 @@ use tokio::sync::watch;
 use hdrhistogram::Histogram;
 
 use super::apdex::{self, ApdexSnap};
-use super::backfill::{Backfill, Backfilled, Job, Progress, TailBlock};
+use super::backfill::{Backfill, Backfilled, CopyHint, Job, Progress, TailBlock};
 use super::epoch::ViewEpoch;
 use super::event::{FileMark, InputEvent, InputState, SourceId};
 use super::hist::{Hist, new_hdr};
@@ -435,10 +435,11 @@ impl LiveEngine {
             InputEvent::Backlog {
                 source,
                 file,
+                path,
                 from,
                 to,
                 at,
-            } => self.start_backfill(source, file, (from, to), at),
+            } => self.start_backfill(source, (file, path), (from, to), at),
             InputEvent::Preamble { source, data } => self.preamble(source, &data),
         }
     }
@@ -483,7 +484,7 @@ impl LiveEngine {
     fn start_backfill(
         &mut self,
         source: SourceId,
-        file: Arc<std::fs::File>,
+        (file, path): (Arc<std::fs::File>, std::path::PathBuf),
         (from, to): (u64, u64),
         at: FileMark,
     ) {
@@ -511,6 +512,11 @@ impl LiveEngine {
         let job = Job {
             name: s.name.clone(),
             file,
+            copy: Some(CopyHint {
+                path,
+                file: at.file,
+                fp: at.fp.clone(),
+            }),
             from,
             to,
             head,

@@ -55,6 +55,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::decode;
 use super::spec::{Input, InputSpec, expand};
+use super::tail::find_copy_of;
+use crate::engine::backfill::CopyHint;
 use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId};
 
 /// Block size: large enough to amortise the turns at the reader, small
@@ -76,6 +78,8 @@ pub enum Opener {
         file: Arc<File>,
         from: u64,
         to: u64,
+        /// Where the rest is if the file is truncated meanwhile.
+        copy: Option<CopyHint>,
     },
 }
 
@@ -300,11 +304,13 @@ impl<'a, P: Clone> Blocks<'a, P> {
                     file,
                     from,
                     to,
+                    copy,
                 } => {
                     let range = Range {
                         file: file.clone(),
                         at: *from,
                         to: *to,
+                        copy: copy.take(),
                     };
                     let head = io::Cursor::new(std::mem::take(head));
                     Reader::Text(Box::new(head.chain(range)))
@@ -662,22 +668,34 @@ fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> R
 /// succeeds and only the first read fails, with a less helpful message).
 /// An open file's bytes from `at` up to `to`, read with `pread` (the
 /// follower reads on from `to` through its own descriptor meanwhile). A
-/// file cut shorter meanwhile ends it early.
+/// file truncated meanwhile (copytruncate) is read on from its copy, the
+/// sibling that holds what it held before `to` (found as the follower
+/// finds it, `tail::find_copy`); without one, it ends early.
 struct Range {
     file: Arc<File>,
     at: u64,
     to: u64,
+    copy: Option<CopyHint>,
 }
 
 impl Read for Range {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let want = buf.len().min(self.to.saturating_sub(self.at) as usize);
-        if want == 0 {
-            return Ok(0);
+        loop {
+            let want = buf.len().min(self.to.saturating_sub(self.at) as usize);
+            if want == 0 {
+                return Ok(0);
+            }
+            let n = self.file.read_at(&mut buf[..want], self.at)?;
+            if n == 0
+                && let Some(h) = self.copy.take()
+                && let Some((copy, _)) = find_copy_of(&h.path, self.to, &h.fp, h.file)
+            {
+                self.file = Arc::new(copy);
+                continue;
+            }
+            self.at += n as u64;
+            return Ok(n);
         }
-        let n = self.file.read_at(&mut buf[..want], self.at)?;
-        self.at += n as u64;
-        Ok(n)
     }
 }
 
@@ -716,3 +734,6 @@ fn fill(r: &mut dyn Read, buf: &mut [u8], mut from: usize) -> (usize, Option<io:
     }
     (from, None)
 }
+
+#[cfg(test)]
+mod tests;

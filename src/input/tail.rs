@@ -166,7 +166,7 @@ impl Gen {
     /// ([`Gen::backlog`]).
     pub(crate) fn pump(
         &mut self,
-        source: SourceId,
+        (source, path): (SourceId, &Path),
         buf: &mut [u8],
         sink: &Sink,
         budget: u64,
@@ -180,7 +180,7 @@ impl Gen {
             return Ok(Pumped::Eof);
         }
         if size - self.offset >= backfill_min && self.cut.at_line_start() {
-            self.backlog(source, size, buf, sink)?;
+            self.backlog((source, path), size, buf, sink)?;
         }
         let mut done = 0u64;
         loop {
@@ -225,7 +225,7 @@ impl Gen {
     /// or the last block holds no newline.
     fn backlog(
         &mut self,
-        source: SourceId,
+        (source, path): (SourceId, &Path),
         size: u64,
         buf: &mut [u8],
         sink: &Sink,
@@ -252,6 +252,7 @@ impl Gen {
         sink.send(InputEvent::Backlog {
             source,
             file: Arc::new(self.file.try_clone()?),
+            path: path.to_path_buf(),
             from: self.offset,
             to: end,
             at,
@@ -452,7 +453,7 @@ impl Tailer {
         while k < self.old.len() {
             let g = &mut self.old[k];
             let before = g.offset;
-            let r = g.pump(self.source, buf, sink, budget, backfill_min);
+            let r = g.pump((self.source, &self.path), buf, sink, budget, backfill_min);
             got |= g.offset != before;
             let done = match r {
                 Ok(Pumped::More) => {
@@ -476,7 +477,7 @@ impl Tailer {
             return Ok((more, got));
         };
         let before = g.offset;
-        let r = g.pump(self.source, buf, sink, budget, backfill_min);
+        let r = g.pump((self.source, &self.path), buf, sink, budget, backfill_min);
         got |= g.offset != before;
         match r {
             Ok(r) => {
@@ -544,7 +545,7 @@ impl Tailer {
             // The copy is complete once the original was truncated; a read
             // error here only costs the lines we could not recover. No byte
             // budget: one call reads it to its end.
-            let _ = from_copy.pump(self.source, buf, sink, u64::MAX, u64::MAX);
+            let _ = from_copy.pump((self.source, &self.path), buf, sink, u64::MAX, u64::MAX);
             g.cut = std::mem::replace(&mut from_copy.cut, Cutter::new(0));
             let_go(from_copy);
         }
@@ -570,9 +571,21 @@ pub(crate) const COMPRESSED: [&str; 6] = [".gz", ".bz2", ".xz", ".zst", ".lz4", 
 /// name starts with the path's name and which holds our fingerprint just
 /// before our offset. The most recently modified one wins.
 pub(crate) fn find_copy(path: &Path, g: &Gen) -> Option<(File, FileId)> {
-    if g.fp.is_empty() {
+    find_copy_of(path, g.offset, &g.fp, g.id)
+}
+
+/// [`find_copy`] of the file `id` at `path`, by what it held just before
+/// `offset` (`fp`, at most [`FP_LEN`] bytes).
+pub(crate) fn find_copy_of(
+    path: &Path,
+    offset: u64,
+    fp: &[u8],
+    not: FileId,
+) -> Option<(File, FileId)> {
+    if fp.is_empty() {
         return None;
     }
+    let fp = &fp[fp.len().saturating_sub(FP_LEN)..];
     let base = path.file_name()?.to_str()?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -590,10 +603,10 @@ pub(crate) fn find_copy(path: &Path, g: &Gen) -> Option<(File, FileId)> {
         };
         let Ok(m) = file.metadata() else { continue };
         let id = file_id(&m);
-        if !m.is_file() || m.len() < g.offset || id == g.id {
+        if !m.is_file() || m.len() < offset || id == not {
             continue;
         }
-        if !holds(&file, g.offset, &g.fp).unwrap_or(false) {
+        if !holds(&file, offset, fp).unwrap_or(false) {
             continue;
         }
         let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);

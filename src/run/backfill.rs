@@ -32,6 +32,7 @@ impl Backfill for Pool {
         let Job {
             name,
             file,
+            copy,
             from,
             to,
             head,
@@ -63,6 +64,7 @@ impl Backfill for Pool {
                 file,
                 from,
                 to,
+                copy,
             },
             input: 0,
         };
