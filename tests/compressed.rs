@@ -411,8 +411,8 @@ fn compressed_stdin_is_decompressed_in_follow_mode_too() {
     }
 }
 
-/// Binary on stdin in follow mode is said once, by what it is, and not
-/// read as lines.
+/// Binary on stdin in follow mode is said once, by what it is, not read
+/// as lines, and ends a headless run.
 #[test]
 fn binary_stdin_in_follow_mode_is_said_and_not_read() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_routetop"))
@@ -436,8 +436,25 @@ fn binary_stdin_in_follow_mode_is_said_and_not_read() {
     });
     let want = "routetop: input stdin: cannot read it: binary, not text nor a gzip, zstd, bzip2 or xz stream: not read";
     let got = rx.recv_timeout(std::time::Duration::from_secs(20));
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(stdin);
     assert_eq!(got.as_deref(), Ok(want));
+    // Regression: nothing more is read from it, so its end was never seen
+    // and the run went on forever (`cat file.bin | routetop --headless`).
+    // Nothing more can come from it: the run ends, stdin still open.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "a headless run on binary stdin did not end: {status:?}"
+    );
 }

@@ -100,16 +100,35 @@ pub enum InputState {
     Rotated,
     /// Cannot be read; the message says why.
     Error(String),
+    /// Cannot be read, and nothing more will come: stdin that is binary or
+    /// failed, a compressed file read once that is damaged (a followed file
+    /// in [`InputState::Error`] may be fixed and is retried; these are
+    /// not). Ends a run as [`InputState::Done`] does.
+    Closed(String),
 }
 
 impl InputState {
+    /// Nothing more will come from the input (a run whose inputs have all
+    /// ended ends).
+    pub fn ended(&self) -> bool {
+        matches!(self, InputState::Done | InputState::Closed(_))
+    }
+
+    /// Why it cannot be read, if it cannot.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            InputState::Error(e) | InputState::Closed(e) => Some(e),
+            _ => None,
+        }
+    }
+
     pub fn label(&self) -> &str {
         match self {
             InputState::Done => "done",
             InputState::Following => "following",
             InputState::Waiting => "waiting",
             InputState::Rotated => "rotated",
-            InputState::Error(_) => "error",
+            InputState::Error(_) | InputState::Closed(_) => "error",
         }
     }
 }

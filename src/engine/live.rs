@@ -423,7 +423,7 @@ impl LiveEngine {
                 self.shard.oversized(source, &head, len, pos);
             }
             InputEvent::State { source, state } => {
-                let done = state == InputState::Done;
+                let done = state.ended();
                 self.source(source).state = state;
                 if done {
                     // No more lines will come: detect from what there is.

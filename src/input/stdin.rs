@@ -92,7 +92,7 @@ fn run(
             Err(e) => {
                 return sink.send(InputEvent::State {
                     source,
-                    state: InputState::Error(format!("reading stdin: {e}")),
+                    state: InputState::Closed(format!("reading stdin: {e}")),
                 });
             }
         };
@@ -102,7 +102,7 @@ fn run(
             None => {
                 return sink.send(InputEvent::State {
                     source,
-                    state: InputState::Error(BINARY.into()),
+                    state: InputState::Closed(BINARY.into()),
                 });
             }
         };
@@ -134,7 +134,7 @@ fn run(
                     cut.finish(source, sink, false, None)?;
                     return sink.send(InputEvent::State {
                         source,
-                        state: InputState::Error(format!("reading {what}: {e}")),
+                        state: InputState::Closed(format!("reading {what}: {e}")),
                     });
                 }
             }

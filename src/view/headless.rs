@@ -67,7 +67,7 @@ pub async fn run(
                     return Ok(());
                 }
                 let snap = snapshots.borrow().clone();
-                let ended = !snap.inputs.is_empty() && snap.inputs.iter().all(|i| i.state == InputState::Done);
+                let ended = !snap.inputs.is_empty() && snap.inputs.iter().all(|i| i.state.ended());
                 if ended {
                     return Ok(());
                 }
@@ -120,7 +120,7 @@ pub fn state_text(st: &InputState) -> String {
         InputState::Waiting => "waiting: no such file (yet); it is read once it appears".into(),
         InputState::Rotated => "rotated; following the new file".into(),
         InputState::Done => "done (closed)".into(),
-        InputState::Error(e) => format!("cannot read it: {e}"),
+        InputState::Error(e) | InputState::Closed(e) => format!("cannot read it: {e}"),
     }
 }
 

@@ -72,7 +72,7 @@ fn warning<'a>(i: &InputSnap, theme: Theme) -> Option<Line<'a>> {
                 theme.warn(),
             ));
         }
-        InputState::Error(e) => {
+        InputState::Error(e) | InputState::Closed(e) => {
             return Some(Line::styled(
                 format!("! {name}: cannot read it: {}", escape(e)),
                 theme.bad(),

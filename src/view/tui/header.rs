@@ -204,7 +204,7 @@ fn state_style(st: &InputState, theme: Theme) -> Style {
         InputState::Following => theme.good(),
         InputState::Waiting => theme.warn(),
         InputState::Rotated => theme.fg(ratatui::style::Color::Cyan),
-        InputState::Error(_) => theme.bad(),
+        InputState::Error(_) | InputState::Closed(_) => theme.bad(),
         InputState::Done => theme.dim(),
     }
 }
@@ -237,7 +237,7 @@ fn inputs_line<'a>(snap: &Snapshot, theme: Theme) -> Line<'a> {
             inp.state.label().to_string(),
             state_style(&inp.state, theme),
         ));
-        if let InputState::Error(msg) = &inp.state {
+        if let Some(msg) = inp.state.error() {
             s.push(Span::styled(format!(": {}", escape(msg)), theme.bad()));
         }
         s.push(Span::raw(" "));
@@ -260,7 +260,8 @@ fn inputs_summary<'a>(inputs: &[InputSnap], theme: Theme) -> Vec<Span<'a>> {
     ] {
         let n = inputs
             .iter()
-            .filter(|i| std::mem::discriminant(&i.state) == std::mem::discriminant(&st))
+            // By label: a closed stdin counts with the unreadable.
+            .filter(|i| i.state.label() == st.label())
             .count();
         if n > 0 {
             s.push(Span::raw(" "));

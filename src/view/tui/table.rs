@@ -250,7 +250,9 @@ fn empty_message<'a>(app: &App, snap: &Snapshot, theme: Theme) -> Text<'a> {
     for inp in &snap.inputs {
         let why = match &inp.state {
             InputState::Waiting => format!("waiting for {} to appear", escape(&inp.name)),
-            InputState::Error(e) => format!("{}: {}", escape(&inp.name), escape(e)),
+            InputState::Error(e) | InputState::Closed(e) => {
+                format!("{}: {}", escape(&inp.name), escape(e))
+            }
             InputState::Following if inp.lines == 0 => {
                 format!("following {}: no new lines yet", escape(&inp.name))
             }
