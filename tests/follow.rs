@@ -354,6 +354,21 @@ fn reset_keeps_exported_counters_counting() {
     assert_eq!(last.total.total.requests, 2005);
 }
 
+/// `dir/*.log` followed, with `a.log`'s ten lines counted: the directory,
+/// those lines, the runtime and the run.
+fn glob_following_ten_lines() -> (tempfile::TempDir, String, tokio::runtime::Runtime, Running) {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..10).map(|i| line(i, "/same", 200)).collect();
+    std::fs::write(dir.path().join("a.log"), &text).unwrap();
+    let glob = dir.path().join("*.log");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&glob]), rt.handle()).unwrap();
+    wait_for(&mut running.snapshots.clone(), "a.log", |s| {
+        s.total.total.requests == 10
+    });
+    (dir, text, rt, running)
+}
+
 /// Regression: a new file a glob found, whose bytes at the followed file's
 /// offset are that file's (its first lines are the same), was taken for a
 /// copytruncate copy not yet followed by the truncation, and none of its
@@ -361,15 +376,8 @@ fn reset_keeps_exported_counters_counting() {
 /// file longer than the one it would be a copy of is not a copy.
 #[test]
 fn a_new_file_that_starts_like_a_followed_one_is_not_taken_for_its_copy() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a.log");
-    let text: String = (0..10).map(|i| line(i, "/same", 200)).collect();
-    std::fs::write(&a, &text).unwrap();
-    let glob = dir.path().join("*.log");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let running = Running::start(&config(&[&glob]), rt.handle()).unwrap();
+    let (dir, text, _rt, running) = glob_following_ten_lines();
     let mut rx = running.snapshots.clone();
-    wait_for(&mut rx, "a.log", |s| s.total.total.requests == 10);
     // b.log: a.log's ten lines, then 990 of its own.
     let mut b = text.clone();
     b.extend((10..1000).map(|i| line(i, "/other", 200)));
@@ -386,15 +394,8 @@ fn a_new_file_that_starts_like_a_followed_one_is_not_taken_for_its_copy() {
 /// after the grace period (10 s), a file of its own and counted.
 #[test]
 fn a_copy_whose_original_is_never_truncated_is_counted_after_the_grace_period() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a.log");
-    let text: String = (0..10).map(|i| line(i, "/same", 200)).collect();
-    std::fs::write(&a, &text).unwrap();
-    let glob = dir.path().join("*.log");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let running = Running::start(&config(&[&glob]), rt.handle()).unwrap();
+    let (dir, text, _rt, running) = glob_following_ten_lines();
     let mut rx = running.snapshots.clone();
-    wait_for(&mut rx, "a.log", |s| s.total.total.requests == 10);
     std::fs::write(dir.path().join("copy.log"), &text).unwrap();
     wait_for(&mut rx, "the copy's 10 lines", |s| {
         s.total.total.requests == 20

@@ -337,6 +337,10 @@ pub struct Tracker {
     rings: Vec<Vec<(u64, u64, u64)>>,
     /// The latest minute seen.
     now: u64,
+    /// The since-start figures of the keys they were computed from (the
+    /// same `Arc` while no line arrives: snapshots are published several
+    /// times a second, the keys change less often).
+    since: Option<(Arc<[KeySnap]>, Vec<PerRoute>)>,
 }
 
 impl Tracker {
@@ -347,6 +351,7 @@ impl Tracker {
             by_route: Vec::new(),
             rings: vec![Vec::new(); n],
             now: 0,
+            since: None,
         }
     }
 
@@ -454,8 +459,15 @@ impl Tracker {
 
     /// Each objective's figures: since start from `keys` (exact, as
     /// `--once`), burn rates from the minutes counted live.
-    pub fn snapshot(&self, keys: &[KeySnap], bounds_us: &[u64]) -> Vec<SloSnap> {
-        let since = Matcher::new(&self.objectives).evaluate_routes(keys, bounds_us);
+    pub fn snapshot(&mut self, keys: &Arc<[KeySnap]>, bounds_us: &[u64]) -> Vec<SloSnap> {
+        let since = match &self.since {
+            Some((k, since)) if Arc::ptr_eq(k, keys) => since.clone(),
+            _ => {
+                let since = Matcher::new(&self.objectives).evaluate_routes(keys, bounds_us);
+                self.since = Some((keys.clone(), since.clone()));
+                since
+            }
+        };
         self.objectives
             .iter()
             .zip(since)
@@ -621,7 +633,7 @@ mod tests {
         t.record(1, || "/api/x".into(), 9, 200, None);
         // Another route is not covered.
         t.record(2, || "/other".into(), 9, 500, Some(1));
-        let s = t.snapshot(&[], &[]);
+        let s = t.snapshot(&Arc::from(Vec::<KeySnap>::new()), &[]);
         // 5m = minutes 5..=9: bad 5+6+7+8+9 = 35 of 501, budget 1 %.
         let b5 = s[0].burn[0].unwrap();
         assert!((b5 - 35.0 / 501.0 / 0.01).abs() < 1e-9, "{b5}");
@@ -636,6 +648,9 @@ mod tests {
         assert_eq!(s[0].burn_series.last().copied(), s[0].burn[0]);
         // Minutes past the longest window drop out.
         t.advance(9 + 4320);
-        assert_eq!(t.snapshot(&[], &[])[0].burn[4], None);
+        assert_eq!(
+            t.snapshot(&Arc::from(Vec::<KeySnap>::new()), &[])[0].burn[4],
+            None
+        );
     }
 }
