@@ -181,6 +181,8 @@ pub(super) fn request_record(
         latency_us: timers.0,
         upstream_us: timers.1,
         time,
+        host: b"",
+        backend: b"",
         odd: Odd::bits(bad_timer, bad_time),
     }
 }

@@ -336,6 +336,8 @@ impl JsonFormat {
             latency_us,
             upstream_us,
             time,
+            host: b"",
+            backend: b"",
             odd: Odd::bits(bad_timer, bad_time),
         })
     }

@@ -23,6 +23,16 @@ pub struct Record<'a> {
     /// The log's own timestamp, Unix seconds; `None` when the line has
     /// none or it is malformed (then [`Record::bad_time`] says so).
     pub time: Option<i64>,
+    /// The virtual host the request was addressed to, as logged (`$host`,
+    /// Apache `%v`, W3C `cs-host`, a load balancer's domain); empty when
+    /// the format carries none or the line has `-`. Borrowed, so a format
+    /// without it pays nothing.
+    pub host: &'a [u8],
+    /// What served the request behind the logger, as logged: an upstream
+    /// address (`$upstream_addr`), a load balancer's target, a proxy's
+    /// backend or cluster; empty when the format carries none or no
+    /// backend was reached (`-`).
+    pub backend: &'a [u8],
     /// The [`Odd`] values the request had to do without, one bit each
     /// ([`Odd::bits`]; 0 on nearly every line): a timer that is not a
     /// duration (NaN, infinite, negative, not a number) was dropped, a

@@ -188,6 +188,8 @@ impl RegexFormat {
             latency_us,
             upstream_us,
             time,
+            host: b"",
+            backend: b"",
             odd: Odd::bits(bad_timer, bad_time),
         })
     }

@@ -312,6 +312,8 @@ impl W3cFormat {
             latency_us,
             upstream_us: None,
             time: when,
+            host: b"",
+            backend: b"",
             odd: Odd::bits(bad_timer, bad_time),
         })
     }

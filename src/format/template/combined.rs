@@ -433,6 +433,8 @@ impl Combined {
             latency_us,
             upstream_us: None,
             time,
+            host: b"",
+            backend: b"",
             odd: Odd::bits(bad_timer, bad_time),
         })
     }

@@ -319,6 +319,8 @@ impl Template {
             latency_us,
             upstream_us,
             time,
+            host: b"",
+            backend: b"",
             odd: Odd::bits(bad_timer, bad_time),
         })
     }
