@@ -1289,3 +1289,24 @@ fn w3c_header_change_mid_file_reads_the_same_in_both_modes() {
     );
     assert_eq!(snap.total.total.bytes, n * 100);
 }
+
+/// A messy file behind a shipper's prefix (here `docker compose logs`)
+/// was detected again after a restart, from the lines after the mark:
+/// another set of variants, in another order, while the saved counts by
+/// variant were the first set's, so `/metrics` gave one variant's
+/// requests to another. The saved name now rebuilds the same format,
+/// prefix and all.
+#[test]
+fn a_prefixed_messy_log_keeps_its_variants_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(root().join("sample-logs/messy-late.log")).unwrap();
+    let mut lines = Vec::new();
+    for l in text.split_inclusive(|&c| c == b'\n') {
+        lines.extend_from_slice(b"web-1  | ");
+        lines.extend_from_slice(l);
+    }
+    check_with(
+        &case_of(&dir, "messy-late behind docker", &lines, None),
+        true,
+    );
+}

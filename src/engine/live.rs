@@ -375,6 +375,7 @@ impl LiveEngine {
             } => {
                 let mut format = self.cfg.formats.get(input).cloned().flatten();
                 let json = self.cfg.json.clone();
+                let strip = self.cfg.strip.clone();
                 let s = self.source(source);
                 s.name = name;
                 // Resumed (`--state`) in the middle of a W3C log: its lines
@@ -394,7 +395,8 @@ impl LiveEngine {
                 if let Some((name, variants)) = s.resume_format.take()
                     && format.is_none()
                 {
-                    format = detect::rebuild_variants(&name, &variants).map(Arc::new);
+                    format =
+                        detect::rebuild_variants(&name, &variants, strip.as_ref()).map(Arc::new);
                 }
                 s.format = format;
             }

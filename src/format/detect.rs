@@ -478,9 +478,33 @@ fn spares(chosen: &[String]) -> Vec<Format> {
 
 /// The format of variants [`with_variants`] made, again, from its name
 /// and its variant names (`Format::variant_names`), as saved state keeps
-/// them; `None` when they do not make that format again (a format behind
-/// a shipper's prefix, a name this version does not know).
-pub fn rebuild_variants(name: &str, variants: &[String]) -> Option<Format> {
+/// them; `None` when they do not make that format again (a name this
+/// version does not know). A format behind a shipper's prefix is named
+/// after its shippers, so it rebuilds with them; behind `--strip-prefix`,
+/// with `strip`, the one given to this run (the saved name does not hold
+/// the pattern).
+pub fn rebuild_variants(
+    name: &str,
+    variants: &[String],
+    strip: Option<&prefix::Strip>,
+) -> Option<Format> {
+    if let Some((inner, shippers)) = name
+        .strip_suffix(" prefix)")
+        .and_then(|n| n.rsplit_once(" (after a "))
+    {
+        let strip = match shippers {
+            "--strip-prefix" => strip
+                .filter(|s| matches!(s, prefix::Strip::Regex(_)))?
+                .clone(),
+            list => prefix::Strip::Known(
+                list.split(", ")
+                    .map(|n| prefix::Shipper::ALL.into_iter().find(|s| s.name() == n))
+                    .collect::<Option<_>>()?,
+            ),
+        };
+        let f = Format::prefixed(strip, rebuild_variants(inner, variants, None)?);
+        return (f.name() == name).then_some(f);
+    }
     let chosen: Vec<&str> = name.split(" + ").collect();
     if variants.len() < chosen.len() || variants[..chosen.len()] != chosen[..] {
         return None;

@@ -451,8 +451,10 @@ proptest! {
 /// sample-logs/messy-late.log): a restart detected its variants again from
 /// the lines after its mark — another set, in another order — while the
 /// saved counts were by variant index. Saved state now keeps the variants
-/// by name, and they make the same format again; a prefixed format does
-/// not rebuild (it is detected again, as before).
+/// by name, and they make the same format again, behind a shipper's
+/// prefix too (it was detected again, the bug again: a prefixed
+/// `messy-late.log` in tests/differential.rs); behind `--strip-prefix`
+/// only with the pattern, which the name does not hold.
 #[test]
 fn a_messy_format_rebuilds_from_its_variant_names() {
     let cases: Vec<Vec<String>> = vec![
@@ -469,7 +471,7 @@ fn a_messy_format_rebuilds_from_its_variant_names() {
         let s: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
         let f = detect::detect(&s, &[]).unwrap().format;
         let names: Vec<String> = f.variant_names().into_iter().map(String::from).collect();
-        let again = detect::rebuild_variants(f.name(), &names).expect("rebuilds");
+        let again = detect::rebuild_variants(f.name(), &names, None).expect("rebuilds");
         assert_eq!(again.name(), f.name());
         assert_eq!(again.variant_names(), f.variant_names());
         let mut a = Scratch::default();
@@ -488,9 +490,30 @@ fn a_messy_format_rebuilds_from_its_variant_names() {
     let s: Vec<&[u8]> = docker.iter().map(|l| l.as_bytes()).collect();
     let f = detect::detect(&s, &[]).unwrap().format;
     let names: Vec<String> = f.variant_names().into_iter().map(String::from).collect();
-    assert!(detect::rebuild_variants(f.name(), &names).is_none());
-    assert!(
-        detect::rebuild_variants("combined + nothing", &["combined".into(), "nothing".into()])
-            .is_none()
+    let again = detect::rebuild_variants(f.name(), &names, None).expect("rebuilds");
+    assert_eq!(again.name(), "combined (after a docker compose prefix)");
+    let mut a = Scratch::default();
+    for l in &docker {
+        assert_eq!(again.parse(l.as_bytes(), &mut a).map(|r| r.status), Ok(200));
+    }
+    let strip = crate::format::prefix::Strip::regex("web-1  \\| ").unwrap();
+    let f = detect::detect_with(&s, &[], Some(&strip)).unwrap().format;
+    assert_eq!(f.name(), "combined (after a --strip-prefix prefix)");
+    assert!(detect::rebuild_variants(f.name(), &names, None).is_none());
+    let again = detect::rebuild_variants(f.name(), &names, Some(&strip)).expect("rebuilds");
+    assert_eq!(
+        again.parse(docker[0].as_bytes(), &mut a).map(|r| r.status),
+        Ok(200)
     );
+    for bad in [
+        "combined (after a nothing prefix)",
+        "combined (after a docker compose, nothing prefix)",
+        "combined + nothing",
+    ] {
+        let names = vec!["combined".to_string(), "nothing".to_string()];
+        assert!(
+            detect::rebuild_variants(bad, &names, None).is_none(),
+            "{bad}"
+        );
+    }
 }
