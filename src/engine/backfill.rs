@@ -89,11 +89,12 @@ pub struct Job {
 
 /// How to find the copy a copytruncate makes of a backlog's file: a
 /// sibling of `path` (not the file `file`, device and inode) that holds
-/// `fp` just before the backlog's end, as the file did.
+/// `fp` just before `end`, the backlog's end, as the file did.
 #[derive(Clone, Debug)]
 pub struct CopyHint {
     pub path: std::path::PathBuf,
     pub file: (u64, u64),
+    pub end: u64,
     pub fp: Vec<u8>,
 }
 

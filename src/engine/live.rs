@@ -515,6 +515,7 @@ impl LiveEngine {
             copy: Some(CopyHint {
                 path,
                 file: at.file,
+                end: at.end,
                 fp: at.fp.clone(),
             }),
             from,
