@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use super::aggregates::Aggregates;
 use super::input_stats::InputStats;
+use super::minutes::Minutes;
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
+use super::slo::Objective;
 use crate::format::Format;
 use crate::route::Router;
 
@@ -85,6 +87,11 @@ pub struct Job {
     /// path instead ([`Backfilled::tail`]), which files each in the step
     /// of its own time.
     pub log_horizon: Option<Duration>,
+    /// With a log horizon and objectives (`--slo`): the objectives whose
+    /// requests per minute of log time the workers count
+    /// ([`Backfilled::minutes`]), so the horizon need not reach back the
+    /// longest burn window.
+    pub slo_minutes: Vec<Objective>,
 }
 
 /// How to find the copy a copytruncate makes of a backlog's file: a
@@ -114,6 +121,9 @@ pub struct Backfilled {
     pub fields: Option<Vec<u8>>,
     /// Why the backlog could not be read to its end, if it could not.
     pub error: Option<String>,
+    /// The requests per objective per log minute of the lines the pool
+    /// counted, if [`Job::slo_minutes`] asked for them.
+    pub minutes: Option<Box<Minutes>>,
     /// With a log horizon: where the lines the pool counted end (the
     /// tail's start) and the bytes before it, for a mark…
     pub split: Option<(u64, Vec<u8>)>,

@@ -56,7 +56,7 @@ use super::persist::{
 };
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
-use super::slo::{BURN_WINDOWS, Objective, Tracker};
+use super::slo::{Objective, Tracker};
 use super::snapshot::{self, BackfillSnap, InputSnap, KeySnap, RouteHists, Series, Snapshot};
 use super::summary::{QUANTILES, Row};
 use super::window::{Counts, Recent};
@@ -496,6 +496,11 @@ impl LiveEngine {
         let (registry, router) = (self.registry.clone(), self.router.clone());
         let engine = self.cfg.engine.clone();
         let log_horizon = self.log_horizon();
+        // Burn rates by log minute: the workers count them.
+        let slo_minutes = match log_horizon {
+            Some(_) => self.slo.objectives().to_vec(),
+            None => Vec::new(),
+        };
         let s = self.source(source);
         s.unmarked = false;
         s.pending_since = None;
@@ -528,6 +533,7 @@ impl LiveEngine {
             progress: progress.clone(),
             cancel: cancel.clone(),
             log_horizon,
+            slo_minutes,
         };
         let total = to.saturating_sub(from) + job.head.len() as u64;
         let name = job.name.clone();
@@ -568,21 +574,16 @@ impl LiveEngine {
         });
     }
 
-    /// Log-time windows and series, and burn rates by log minute, are
-    /// filled from each line's time: a backlog's lines within their reach
-    /// of its last line go the line-by-line way. `None` with arrival time.
+    /// Log-time windows and series are filled from each line's time: a
+    /// backlog's lines within their reach of its last line go the
+    /// line-by-line way. (Burn rates by log minute need not: the workers
+    /// count each objective's requests per minute, `minutes.rs`.) `None`
+    /// with arrival time.
     fn log_horizon(&self) -> Option<Duration> {
         self.cfg.log_time.then(|| {
             let series = self.cfg.step * self.cfg.series as u32;
             let widest = self.cfg.windows.iter().max().copied().unwrap_or_default();
-            let burn = match self.slo.is_empty() {
-                true => Duration::ZERO,
-                false => {
-                    let minutes = BURN_WINDOWS.iter().map(|(m, _)| *m).max().unwrap_or(0);
-                    Duration::from_secs(minutes * 60)
-                }
-            };
-            series.max(widest).max(burn)
+            series.max(widest)
         })
     }
 
@@ -670,7 +671,8 @@ impl LiveEngine {
     /// they arrive now, all at once: in the current step. With log time
     /// they are older than the windows and series reach (the lines within
     /// reach are the tail, counted one by one after): only in since-start
-    /// figures, the log clock starting from their first time.
+    /// figures, the log clock starting from their first time, and in the
+    /// objectives' minutes the workers counted (`minutes.rs`).
     fn merge_backfill(&mut self, source: SourceId, r: &Backfilled) {
         let s = self.source(source);
         // Detected, or changed by a W3C header.
@@ -754,7 +756,8 @@ impl LiveEngine {
                 if let Some(v) = &mut self.view {
                     v.record_bulk(k.route, &c, &st.latency.hist, a.span);
                 }
-                if !self.slo.is_empty() {
+                // By log minute, the workers counted them (`minutes`).
+                if !self.slo.is_empty() && r.minutes.is_none() {
                     let reg = &self.registry;
                     let name = || {
                         let r = reg.lock().unwrap_or_else(|p| p.into_inner());
@@ -775,6 +778,12 @@ impl LiveEngine {
                         .record_many(k.route, name, minute, k.status, counts, at_most);
                 }
             }
+        }
+        if let Some(m) = &r.minutes {
+            // Lines before any with a time: in the minute the engine is at,
+            // as one by one they would have been.
+            self.slo.add(m.timed());
+            self.slo.add_at(m.untimed(), minute);
         }
         if let Some(t) = newest {
             self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));

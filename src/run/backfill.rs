@@ -45,6 +45,7 @@ impl Backfill for Pool {
             progress,
             cancel,
             log_horizon,
+            slo_minutes,
         } = job;
         engine.key_hists = true;
         // Log-time windows: the lines within the horizon of the last one
@@ -78,6 +79,7 @@ impl Backfill for Pool {
         let watch = Watch {
             cancel: Some(&cancel),
             progress: Some(&progress),
+            minutes: &slo_minutes,
         };
         let read = read_all(
             vec![input],
@@ -96,6 +98,7 @@ impl Backfill for Pool {
             format: parser.as_ref().map(|p| Arc::clone(&p.format)),
             fields: parser.and_then(|p| p.fields),
             error: read.failed.first().map(|e| e.to_string()),
+            minutes: batch.minutes.take(),
             split,
             tail,
         }
