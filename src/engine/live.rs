@@ -254,6 +254,9 @@ pub struct LiveEngine {
     filling: Option<Filling>,
     /// Lines counted by backfills (see [`Snapshot::backfilled`]).
     backfilled: u64,
+    /// Backlogs counted one after another since views last had no
+    /// progress to show ([`LiveEngine::after_backfill`]).
+    backlogs_in_row: u32,
     /// Sources whose backlog was dropped as the run stopped: their later
     /// lines are not counted either (a saved state stays exact).
     abandoned: Vec<SourceId>,
@@ -323,6 +326,7 @@ impl LiveEngine {
             backfill: None,
             filling: None,
             backfilled: 0,
+            backlogs_in_row: 0,
             abandoned: Vec::new(),
             cfg,
         }
@@ -558,6 +562,7 @@ impl LiveEngine {
                     self.source(source).commit(m);
                 }
                 self.mark(source, at);
+                self.backlogs_in_row += 1;
                 return;
             }
         };
@@ -623,6 +628,7 @@ impl LiveEngine {
                     }
                     _ => {
                         self.mark(f.source, f.at);
+                        self.backlogs_in_row += 1;
                         return;
                     }
                 }
@@ -637,11 +643,36 @@ impl LiveEngine {
                 Err(RecvTimeoutError::Timeout) => f.work = Work::Tail(rx),
                 Err(RecvTimeoutError::Disconnected) => {
                     self.mark(f.source, f.at);
+                    self.backlogs_in_row += 1;
                     return;
                 }
             },
         }
         self.filling = Some(f);
+    }
+
+    /// A backlog is done: applies the events queued behind it (for at most
+    /// `within`) before anything is published, so that a backlog queued
+    /// next (a glob's other full files, sent together) starts at once and
+    /// the views go on showing progress rather than the table for a moment
+    /// between two backlogs. Returns false if the channel closed.
+    pub fn after_backfill(&mut self, events: &Receiver<InputEvent>, within: Duration) -> bool {
+        let until = Instant::now() + within;
+        let mut open = true;
+        while !self.backfilling() && Instant::now() < until {
+            match events.try_recv() {
+                Ok(ev) => self.handle(ev),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        if !self.backfilling() {
+            self.backlogs_in_row = 0;
+        }
+        open
     }
 
     /// Waits for the backlog being counted, if any, and merges it.
@@ -1203,6 +1234,7 @@ impl LiveEngine {
                     total: f.total,
                     lines,
                     elapsed: f.started.elapsed(),
+                    earlier: self.backlogs_in_row,
                 }
             }),
             backfilled: self.backfilled,
@@ -1484,7 +1516,9 @@ pub fn run(
             // counted before it): its progress is published meanwhile.
             engine.pump_backfill(wait);
             if !engine.backfilling() {
-                // Done: every view sees it now, not a publish period later.
+                // Done: every view sees it now, not a publish period later
+                // (or the next backlog's progress, if one was queued).
+                open = engine.after_backfill(&events, every);
                 publish.send_replace(Arc::new(engine.snapshot()));
             }
         } else {
