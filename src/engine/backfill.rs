@@ -39,12 +39,24 @@ pub const BACKFILL_MIN: u64 = 16 << 20;
 pub struct Progress {
     bytes: AtomicU64,
     lines: AtomicU64,
+    /// Of a compressed backlog: its compressed bytes read.
+    raw: AtomicU64,
 }
 
 impl Progress {
     pub fn add(&self, bytes: u64, lines: u64) {
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.lines.fetch_add(lines, Ordering::Relaxed);
+    }
+
+    /// `n` more compressed bytes read.
+    pub fn add_raw(&self, n: u64) {
+        self.raw.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Compressed bytes read so far.
+    pub fn raw(&self) -> u64 {
+        self.raw.load(Ordering::Relaxed)
     }
 
     /// (bytes, lines) read so far.
@@ -62,6 +74,9 @@ pub struct Job {
     /// The source's name, for messages.
     pub name: String,
     pub file: Arc<File>,
+    /// The file is compressed: the backlog is its whole stream,
+    /// decompressed (`from..to` its compressed bytes).
+    pub compressed: bool,
     /// Where to read the rest if the file is truncated (copytruncate)
     /// before the workers are done with it.
     pub copy: Option<CopyHint>,

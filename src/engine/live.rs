@@ -265,8 +265,8 @@ pub struct LiveEngine {
 /// A backlog being counted (see `backfill.rs`).
 struct Filling {
     source: SourceId,
-    /// Where its lines end.
-    at: FileMark,
+    /// Where its lines end; `None` for a compressed file's stream.
+    at: Option<FileMark>,
     name: String,
     total: u64,
     started: Instant,
@@ -443,7 +443,11 @@ impl LiveEngine {
                 from,
                 to,
                 at,
-            } => self.start_backfill(source, (file, path), (from, to), at),
+                compressed,
+            } => {
+                let at = (!compressed).then_some(at);
+                self.start_backfill(source, (file, path), (from, to), at)
+            }
             InputEvent::Preamble { source, data } => self.preamble(source, &data),
         }
     }
@@ -490,7 +494,7 @@ impl LiveEngine {
         source: SourceId,
         (file, path): (Arc<std::fs::File>, std::path::PathBuf),
         (from, to): (u64, u64),
-        at: FileMark,
+        at: Option<FileMark>,
     ) {
         let Some(pool) = self.backfill.clone() else {
             // The run gives the follower a threshold only with a pool.
@@ -499,7 +503,9 @@ impl LiveEngine {
         };
         let (registry, router) = (self.registry.clone(), self.router.clone());
         let engine = self.cfg.engine.clone();
-        let log_horizon = self.log_horizon();
+        // A compressed stream cannot be probed for a log-time tail (the
+        // follower sends one only with arrival-time windows).
+        let log_horizon = self.log_horizon().filter(|_| at.is_some());
         // Burn rates by log minute: the workers count them.
         let slo_minutes = match log_horizon {
             Some(_) => self.slo.objectives().to_vec(),
@@ -521,12 +527,13 @@ impl LiveEngine {
         let job = Job {
             name: s.name.clone(),
             file,
-            copy: Some(CopyHint {
+            copy: at.as_ref().map(|at| CopyHint {
                 path,
                 file: at.file,
                 end: at.end,
                 fp: at.fp.clone(),
             }),
+            compressed: at.is_none(),
             from,
             to,
             head,
@@ -561,7 +568,7 @@ impl LiveEngine {
                 for m in head_marks {
                     self.source(source).commit(m);
                 }
-                self.mark(source, at);
+                self.mark_backlog(source, at);
                 self.backlogs_in_row += 1;
                 return;
             }
@@ -622,12 +629,13 @@ impl LiveEngine {
                 match (filled.tail.take(), filled.split.take()) {
                     (Some(rx), Some((end, fp))) => {
                         // The lines counted so far end there.
-                        let file = f.at.file;
-                        self.mark(f.source, FileMark { file, end, fp });
+                        if let Some(file) = f.at.as_ref().map(|a| a.file) {
+                            self.mark(f.source, FileMark { file, end, fp });
+                        }
                         f.work = Work::Tail(rx);
                     }
                     _ => {
-                        self.mark(f.source, f.at);
+                        self.mark_backlog(f.source, f.at);
                         self.backlogs_in_row += 1;
                         return;
                     }
@@ -636,13 +644,15 @@ impl LiveEngine {
             Work::Tail(rx) => match rx.recv_timeout(wait) {
                 Ok(block) => {
                     self.lines(f.source, block.lines);
-                    let (file, end, fp) = (f.at.file, block.end, block.fp);
-                    self.mark(f.source, FileMark { file, end, fp });
+                    if let Some(file) = f.at.as_ref().map(|a| a.file) {
+                        let (end, fp) = (block.end, block.fp);
+                        self.mark(f.source, FileMark { file, end, fp });
+                    }
                     f.work = Work::Tail(rx);
                 }
                 Err(RecvTimeoutError::Timeout) => f.work = Work::Tail(rx),
                 Err(RecvTimeoutError::Disconnected) => {
-                    self.mark(f.source, f.at);
+                    self.mark_backlog(f.source, f.at);
                     self.backlogs_in_row += 1;
                     return;
                 }
@@ -827,6 +837,13 @@ impl LiveEngine {
         }
         self.since_cache = None;
         self.news = true;
+    }
+
+    /// A backlog's end, if it has one (a compressed stream has none).
+    fn mark_backlog(&mut self, source: SourceId, at: Option<FileMark>) {
+        if let Some(at) = at {
+            self.mark(source, at);
+        }
     }
 
     /// Where the lines of `source` received so far end in their file.
@@ -1228,6 +1245,11 @@ impl LiveEngine {
             }),
             backfill: self.filling.as_ref().map(|f| {
                 let (bytes, lines) = f.progress.read();
+                // Of a compressed stream: its compressed bytes read.
+                let bytes = match f.at {
+                    Some(_) => bytes,
+                    None => f.progress.raw(),
+                };
                 BackfillSnap {
                     name: f.name.clone(),
                     bytes,

@@ -81,6 +81,9 @@ pub enum Opener {
         /// Where the rest is if the file is truncated meanwhile.
         copy: Option<CopyHint>,
     },
+    /// A stream read as a named file is: text, or decompressed as its
+    /// first bytes say (a compressed file a follower reads once).
+    Stream(Box<dyn Read + Send>),
 }
 
 /// One input of a batch run: a file (a glob's matches are one each) or
@@ -299,6 +302,7 @@ impl<'a, P: Clone> Blocks<'a, P> {
                     }
                 },
                 Opener::Stdin => Reader::Raw(Box::new(io::stdin())),
+                Opener::Stream(r) => Reader::Raw(std::mem::replace(r, Box::new(io::empty()))),
                 Opener::Range {
                     head,
                     file,

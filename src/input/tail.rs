@@ -256,6 +256,7 @@ impl Gen {
             from: self.offset,
             to: end,
             at,
+            compressed: false,
         })?;
         self.offset = end;
         self.fp = fp;

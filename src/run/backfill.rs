@@ -34,6 +34,7 @@ impl Backfill for Pool {
         let Job {
             name,
             file,
+            compressed,
             copy,
             from,
             to,
@@ -61,15 +62,24 @@ impl Backfill for Pool {
             None => (to, None),
         };
         let split = tail.as_ref().map(|_| (to, fp_before(&file, to)));
-        let input = BatchInput {
-            name,
-            open: Opener::Range {
+        let open = match compressed {
+            // Its compressed bytes are the progress shown. (A compressed
+            // file sends no line before its backlog: `head` is empty.)
+            true => Opener::Stream(Box::new(Counted {
+                inner: Range::new(file, 0, u64::MAX, None),
+                progress: progress.clone(),
+            })),
+            false => Opener::Range {
                 head,
                 file,
                 from,
                 to,
                 copy,
             },
+        };
+        let input = BatchInput {
+            name,
+            open,
             input: 0,
         };
         let (json, strip) = (&self.json, self.strip.as_ref());
@@ -115,6 +125,20 @@ impl Pool {
             Verdict::Found(d) => Some(Arc::new(d.format)),
             _ => None,
         }
+    }
+}
+
+/// A compressed file's bytes, counted as read ([`Progress::add_raw`]).
+struct Counted {
+    inner: Range,
+    progress: Arc<Progress>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add_raw(n as u64);
+        Ok(n)
     }
 }
 

@@ -683,6 +683,7 @@ fn backlog(source: SourceId, file: &tempfile::NamedTempFile) -> InputEvent {
             end: 100,
             fp: Vec::new(),
         },
+        compressed: false,
     }
 }
 
