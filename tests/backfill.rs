@@ -291,3 +291,46 @@ fn a_new_file_a_glob_finds_full_is_backfilled() {
     assert_eq!(routes(&last), want);
     assert_eq!(last.backfilled, BACKLOG);
 }
+
+/// A compressed file read once with `--from-start` (never followed) was
+/// read line by line on a thread of its own. It is a backlog too: the
+/// pool decompresses and counts its whole stream, every line once, and
+/// it is done after (with arrival-time windows; a log-time replay reads
+/// it line by line, to fill its windows from its lines' times).
+#[test]
+fn a_compressed_file_read_once_is_counted_by_the_pool() {
+    use routetop::config::WindowBy;
+    use routetop::engine::InputState;
+    const N: u64 = 50_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log.2.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&lines(0..N)).unwrap();
+    gz.finish().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (by, backfilled) in [(WindowBy::Arrival, N), (WindowBy::Log, 0)] {
+        let mut c = Config::once(
+            &[path.to_str().unwrap()],
+            FormatSpec::parse("combined").unwrap(),
+            OutputFormat::Table,
+        )
+        .unwrap();
+        c.mode = Mode::Follow;
+        c.live.from_start = true;
+        c.live.backfill_min = 0;
+        c.live.window_by = by;
+        let running = Running::start(&c, rt.handle()).unwrap();
+        until(&running, "the file done", |s| {
+            s.inputs
+                .first()
+                .is_some_and(|i| i.state == InputState::Done)
+        });
+        let last = running.stop();
+        assert_eq!(lines_of(&last), N, "{by:?}");
+        assert_eq!(routes(&last), want_routes(N), "{by:?}");
+        assert_eq!(last.backfilled, backfilled, "{by:?}");
+    }
+}

@@ -247,6 +247,27 @@ fn generated_prometheus_rules_check_and_fire_on_a_fast_burn() {
 /// minutes: the 5m and 30m windows hold part of it, the longer ones all).
 #[test]
 fn live_burn_rates_over_log_time_are_the_bad_share_of_each_window() {
+    burn_rates_over_log_time(&[]);
+}
+
+/// Regression: a log-time replay with objectives was read all the
+/// line-by-line way (the tail reached back the 3-day burn window). The
+/// backfill's workers count each objective's requests per minute: the
+/// file is a backlog (`--backfill-min 0`) counted on all cores but for
+/// its last 10 s (the series' reach), and every burn rate is the same.
+#[test]
+fn burn_rates_over_log_time_are_those_of_the_lines_with_a_parallel_backfill() {
+    let backfilled =
+        burn_rates_over_log_time(&["--backfill-min", "0", "--windows", "1s", "--series", "10"]);
+    assert!(
+        (1000..2000).contains(&backfilled),
+        "{backfilled} of 2000 lines on all cores"
+    );
+}
+
+/// Checks the burn rates of a replay run with `extra` flags; the lines
+/// the backfill counted.
+fn burn_rates_over_log_time(extra: &[&str]) -> u64 {
     use routetop::config::{Args, Config, Mode};
     use routetop::run::Running;
     use std::time::{Duration, Instant};
@@ -256,6 +277,7 @@ fn live_burn_rates_over_log_time_are_the_bad_share_of_each_window() {
     let slos = ["/api/*:95%<300ms", "/api/*:99.9%", "*:99%"];
     let mut argv = vec!["routetop".to_string(), "--from-start".into()];
     argv.extend(["--window-by".into(), "log".into()]);
+    argv.extend(extra.iter().map(|a| a.to_string()));
     for s in slos {
         argv.extend(["--slo".into(), s.into()]);
     }
@@ -305,6 +327,7 @@ fn live_burn_rates_over_log_time_are_the_bad_share_of_each_window() {
             );
         }
     }
+    snap.backfilled
 }
 
 /// `routetop --generate prometheus-rules` prints the rules of the

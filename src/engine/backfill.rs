@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use super::aggregates::Aggregates;
 use super::input_stats::InputStats;
+use super::minutes::Minutes;
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
+use super::slo::Objective;
 use crate::format::Format;
 use crate::route::Router;
 
@@ -37,12 +39,24 @@ pub const BACKFILL_MIN: u64 = 16 << 20;
 pub struct Progress {
     bytes: AtomicU64,
     lines: AtomicU64,
+    /// Of a compressed backlog: its compressed bytes read.
+    raw: AtomicU64,
 }
 
 impl Progress {
     pub fn add(&self, bytes: u64, lines: u64) {
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.lines.fetch_add(lines, Ordering::Relaxed);
+    }
+
+    /// `n` more compressed bytes read.
+    pub fn add_raw(&self, n: u64) {
+        self.raw.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Compressed bytes read so far.
+    pub fn raw(&self) -> u64 {
+        self.raw.load(Ordering::Relaxed)
     }
 
     /// (bytes, lines) read so far.
@@ -60,6 +74,9 @@ pub struct Job {
     /// The source's name, for messages.
     pub name: String,
     pub file: Arc<File>,
+    /// The file is compressed: the backlog is its whole stream,
+    /// decompressed (`from..to` its compressed bytes).
+    pub compressed: bool,
     /// Where to read the rest if the file is truncated (copytruncate)
     /// before the workers are done with it.
     pub copy: Option<CopyHint>,
@@ -85,15 +102,21 @@ pub struct Job {
     /// path instead ([`Backfilled::tail`]), which files each in the step
     /// of its own time.
     pub log_horizon: Option<Duration>,
+    /// With a log horizon and objectives (`--slo`): the objectives whose
+    /// requests per minute of log time the workers count
+    /// ([`Backfilled::minutes`]), so the horizon need not reach back the
+    /// longest burn window.
+    pub slo_minutes: Vec<Objective>,
 }
 
 /// How to find the copy a copytruncate makes of a backlog's file: a
 /// sibling of `path` (not the file `file`, device and inode) that holds
-/// `fp` just before the backlog's end, as the file did.
+/// `fp` just before `end`, the backlog's end, as the file did.
 #[derive(Clone, Debug)]
 pub struct CopyHint {
     pub path: std::path::PathBuf,
     pub file: (u64, u64),
+    pub end: u64,
     pub fp: Vec<u8>,
 }
 
@@ -113,6 +136,9 @@ pub struct Backfilled {
     pub fields: Option<Vec<u8>>,
     /// Why the backlog could not be read to its end, if it could not.
     pub error: Option<String>,
+    /// The requests per objective per log minute of the lines the pool
+    /// counted, if [`Job::slo_minutes`] asked for them.
+    pub minutes: Option<Box<Minutes>>,
     /// With a log horizon: where the lines the pool counted end (the
     /// tail's start) and the bytes before it, for a mark…
     pub split: Option<(u64, Vec<u8>)>,

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use super::aggregates::Aggregates;
 use super::event::{InputState, SourceId};
 use super::input_stats::InputStats;
+use super::minutes::Minutes;
 use super::registry::SharedRegistry;
 use super::shard::Finished;
 use super::snapshot::{self, InputSnap, Snapshot};
@@ -41,6 +42,8 @@ pub struct Batch {
     /// Line accounting per source, over all workers, with line numbers.
     pub inputs: Vec<InputStats>,
     pub sources: Vec<SourceReport>,
+    /// The workers' requests per objective per log minute, if counted.
+    pub minutes: Option<Box<Minutes>>,
     registry: SharedRegistry,
     bounds_us: Arc<[u64]>,
 }
@@ -57,7 +60,12 @@ impl Batch {
     ) -> Batch {
         let mut aggs = Vec::with_capacity(shards.len());
         let mut inputs: Vec<InputStats> = Vec::new();
+        let mut minutes: Option<Box<Minutes>> = None;
         for shard in shards {
+            match (&mut minutes, shard.minutes) {
+                (Some(all), Some(m)) => all.merge(&m),
+                (all, m) => *all = all.take().or(m),
+            }
             if inputs.len() < shard.inputs.len() {
                 inputs.resize_with(shard.inputs.len(), InputStats::default);
             }
@@ -72,6 +80,7 @@ impl Batch {
             aggs,
             inputs,
             sources,
+            minutes,
             registry,
             bounds_us,
         }

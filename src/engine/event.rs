@@ -55,6 +55,10 @@ pub enum InputEvent {
         from: u64,
         to: u64,
         at: FileMark,
+        /// The file is compressed (read once with `--from-start`): the
+        /// backlog is its whole stream, decompressed (`from..to` are its
+        /// compressed bytes, for progress), and has no mark.
+        compressed: bool,
     },
     /// Lines from before where a file is read from, not counted, sent
     /// before its first lines: the header lines its lines were written

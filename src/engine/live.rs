@@ -56,7 +56,7 @@ use super::persist::{
 };
 use super::registry::SharedRegistry;
 use super::shard::LiveShard;
-use super::slo::{BURN_WINDOWS, Objective, Tracker};
+use super::slo::{Objective, Tracker};
 use super::snapshot::{self, BackfillSnap, InputSnap, KeySnap, RouteHists, Series, Snapshot};
 use super::summary::{QUANTILES, Row};
 use super::window::{Counts, Recent};
@@ -254,6 +254,9 @@ pub struct LiveEngine {
     filling: Option<Filling>,
     /// Lines counted by backfills (see [`Snapshot::backfilled`]).
     backfilled: u64,
+    /// Backlogs counted one after another since views last had no
+    /// progress to show ([`LiveEngine::after_backfill`]).
+    backlogs_in_row: u32,
     /// Sources whose backlog was dropped as the run stopped: their later
     /// lines are not counted either (a saved state stays exact).
     abandoned: Vec<SourceId>,
@@ -262,8 +265,8 @@ pub struct LiveEngine {
 /// A backlog being counted (see `backfill.rs`).
 struct Filling {
     source: SourceId,
-    /// Where its lines end.
-    at: FileMark,
+    /// Where its lines end; `None` for a compressed file's stream.
+    at: Option<FileMark>,
     name: String,
     total: u64,
     started: Instant,
@@ -323,6 +326,7 @@ impl LiveEngine {
             backfill: None,
             filling: None,
             backfilled: 0,
+            backlogs_in_row: 0,
             abandoned: Vec::new(),
             cfg,
         }
@@ -441,7 +445,11 @@ impl LiveEngine {
                 from,
                 to,
                 at,
-            } => self.start_backfill(source, (file, path), (from, to), at),
+                compressed,
+            } => {
+                let at = (!compressed).then_some(at);
+                self.start_backfill(source, (file, path), (from, to), at)
+            }
             InputEvent::Preamble { source, data } => self.preamble(source, &data),
         }
     }
@@ -488,7 +496,7 @@ impl LiveEngine {
         source: SourceId,
         (file, path): (Arc<std::fs::File>, std::path::PathBuf),
         (from, to): (u64, u64),
-        at: FileMark,
+        at: Option<FileMark>,
     ) {
         let Some(pool) = self.backfill.clone() else {
             // The run gives the follower a threshold only with a pool.
@@ -497,7 +505,14 @@ impl LiveEngine {
         };
         let (registry, router) = (self.registry.clone(), self.router.clone());
         let engine = self.cfg.engine.clone();
-        let log_horizon = self.log_horizon();
+        // A compressed stream cannot be probed for a log-time tail (the
+        // follower sends one only with arrival-time windows).
+        let log_horizon = self.log_horizon().filter(|_| at.is_some());
+        // Burn rates by log minute: the workers count them.
+        let slo_minutes = match log_horizon {
+            Some(_) => self.slo.objectives().to_vec(),
+            None => Vec::new(),
+        };
         let s = self.source(source);
         s.unmarked = false;
         s.pending_since = None;
@@ -514,11 +529,13 @@ impl LiveEngine {
         let job = Job {
             name: s.name.clone(),
             file,
-            copy: Some(CopyHint {
+            copy: at.as_ref().map(|at| CopyHint {
                 path,
                 file: at.file,
+                end: at.end,
                 fp: at.fp.clone(),
             }),
+            compressed: at.is_none(),
             from,
             to,
             head,
@@ -529,6 +546,7 @@ impl LiveEngine {
             progress: progress.clone(),
             cancel: cancel.clone(),
             log_horizon,
+            slo_minutes,
         };
         let total = to.saturating_sub(from) + job.head.len() as u64;
         let name = job.name.clone();
@@ -552,7 +570,8 @@ impl LiveEngine {
                 for m in head_marks {
                     self.source(source).commit(m);
                 }
-                self.mark(source, at);
+                self.mark_backlog(source, at);
+                self.backlogs_in_row += 1;
                 return;
             }
         };
@@ -569,21 +588,16 @@ impl LiveEngine {
         });
     }
 
-    /// Log-time windows and series, and burn rates by log minute, are
-    /// filled from each line's time: a backlog's lines within their reach
-    /// of its last line go the line-by-line way. `None` with arrival time.
+    /// Log-time windows and series are filled from each line's time: a
+    /// backlog's lines within their reach of its last line go the
+    /// line-by-line way. (Burn rates by log minute need not: the workers
+    /// count each objective's requests per minute, `minutes.rs`.) `None`
+    /// with arrival time.
     fn log_horizon(&self) -> Option<Duration> {
         self.cfg.log_time.then(|| {
             let series = self.cfg.step * self.cfg.series as u32;
             let widest = self.cfg.windows.iter().max().copied().unwrap_or_default();
-            let burn = match self.slo.is_empty() {
-                true => Duration::ZERO,
-                false => {
-                    let minutes = BURN_WINDOWS.iter().map(|(m, _)| *m).max().unwrap_or(0);
-                    Duration::from_secs(minutes * 60)
-                }
-            };
-            series.max(widest).max(burn)
+            series.max(widest)
         })
     }
 
@@ -617,12 +631,14 @@ impl LiveEngine {
                 match (filled.tail.take(), filled.split.take()) {
                     (Some(rx), Some((end, fp))) => {
                         // The lines counted so far end there.
-                        let file = f.at.file;
-                        self.mark(f.source, FileMark { file, end, fp });
+                        if let Some(file) = f.at.as_ref().map(|a| a.file) {
+                            self.mark(f.source, FileMark { file, end, fp });
+                        }
                         f.work = Work::Tail(rx);
                     }
                     _ => {
-                        self.mark(f.source, f.at);
+                        self.mark_backlog(f.source, f.at);
+                        self.backlogs_in_row += 1;
                         return;
                     }
                 }
@@ -630,18 +646,45 @@ impl LiveEngine {
             Work::Tail(rx) => match rx.recv_timeout(wait) {
                 Ok(block) => {
                     self.lines(f.source, block.lines);
-                    let (file, end, fp) = (f.at.file, block.end, block.fp);
-                    self.mark(f.source, FileMark { file, end, fp });
+                    if let Some(file) = f.at.as_ref().map(|a| a.file) {
+                        let (end, fp) = (block.end, block.fp);
+                        self.mark(f.source, FileMark { file, end, fp });
+                    }
                     f.work = Work::Tail(rx);
                 }
                 Err(RecvTimeoutError::Timeout) => f.work = Work::Tail(rx),
                 Err(RecvTimeoutError::Disconnected) => {
-                    self.mark(f.source, f.at);
+                    self.mark_backlog(f.source, f.at);
+                    self.backlogs_in_row += 1;
                     return;
                 }
             },
         }
         self.filling = Some(f);
+    }
+
+    /// A backlog is done: applies the events queued behind it (for at most
+    /// `within`) before anything is published, so that a backlog queued
+    /// next (a glob's other full files, sent together) starts at once and
+    /// the views go on showing progress rather than the table for a moment
+    /// between two backlogs. Returns false if the channel closed.
+    pub fn after_backfill(&mut self, events: &Receiver<InputEvent>, within: Duration) -> bool {
+        let until = Instant::now() + within;
+        let mut open = true;
+        while !self.backfilling() && Instant::now() < until {
+            match events.try_recv() {
+                Ok(ev) => self.handle(ev),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        if !self.backfilling() {
+            self.backlogs_in_row = 0;
+        }
+        open
     }
 
     /// Waits for the backlog being counted, if any, and merges it.
@@ -671,7 +714,8 @@ impl LiveEngine {
     /// they arrive now, all at once: in the current step. With log time
     /// they are older than the windows and series reach (the lines within
     /// reach are the tail, counted one by one after): only in since-start
-    /// figures, the log clock starting from their first time.
+    /// figures, the log clock starting from their first time, and in the
+    /// objectives' minutes the workers counted (`minutes.rs`).
     fn merge_backfill(&mut self, source: SourceId, r: &Backfilled) {
         let s = self.source(source);
         // Detected, or changed by a W3C header.
@@ -755,7 +799,8 @@ impl LiveEngine {
                 if let Some(v) = &mut self.view {
                     v.record_bulk(k.route, &c, &st.latency.hist, a.span);
                 }
-                if !self.slo.is_empty() {
+                // By log minute, the workers counted them (`minutes`).
+                if !self.slo.is_empty() && r.minutes.is_none() {
                     let reg = &self.registry;
                     let name = || {
                         let r = reg.lock().unwrap_or_else(|p| p.into_inner());
@@ -777,6 +822,12 @@ impl LiveEngine {
                 }
             }
         }
+        if let Some(m) = &r.minutes {
+            // Lines before any with a time: in the minute the engine is at,
+            // as one by one they would have been.
+            self.slo.add(m.timed());
+            self.slo.add_at(m.untimed(), minute);
+        }
         if let Some(t) = newest {
             self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
             let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
@@ -788,6 +839,13 @@ impl LiveEngine {
         }
         self.since_cache = None;
         self.news = true;
+    }
+
+    /// A backlog's end, if it has one (a compressed stream has none).
+    fn mark_backlog(&mut self, source: SourceId, at: Option<FileMark>) {
+        if let Some(at) = at {
+            self.mark(source, at);
+        }
     }
 
     /// Where the lines of `source` received so far end in their file.
@@ -1189,12 +1247,18 @@ impl LiveEngine {
             }),
             backfill: self.filling.as_ref().map(|f| {
                 let (bytes, lines) = f.progress.read();
+                // Of a compressed stream: its compressed bytes read.
+                let bytes = match f.at {
+                    Some(_) => bytes,
+                    None => f.progress.raw(),
+                };
                 BackfillSnap {
                     name: f.name.clone(),
                     bytes,
                     total: f.total,
                     lines,
                     elapsed: f.started.elapsed(),
+                    earlier: self.backlogs_in_row,
                 }
             }),
             backfilled: self.backfilled,
@@ -1476,7 +1540,9 @@ pub fn run(
             // counted before it): its progress is published meanwhile.
             engine.pump_backfill(wait);
             if !engine.backfilling() {
-                // Done: every view sees it now, not a publish period later.
+                // Done: every view sees it now, not a publish period later
+                // (or the next backlog's progress, if one was queued).
+                open = engine.after_backfill(&events, every);
                 publish.send_replace(Arc::new(engine.snapshot()));
             }
         } else {

@@ -35,6 +35,7 @@ pub mod hist;
 mod input_stats;
 mod key;
 pub mod live;
+pub mod minutes;
 mod options;
 pub mod persist;
 mod registry;

@@ -25,9 +25,11 @@ use super::deferred::{Deferred, Target};
 use super::event::SourceId;
 use super::input_stats::{InputStats, LinePos};
 use super::key::{Ingested, Key, standard_method};
+use super::minutes::Minutes;
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
 use super::resolve::{Resolved, Resolver};
+use super::slo::Objective;
 use crate::format::scan::{Plain, Scan};
 use crate::format::{ErrorKind, Format, MAX_VARIANTS, Odd, Scratch};
 use crate::route::Router;
@@ -37,6 +39,9 @@ pub struct Finished {
     pub agg: Aggregates,
     /// Line accounting per source id.
     pub inputs: Vec<InputStats>,
+    /// Requests per objective per log minute, if asked for
+    /// ([`BatchShard::count_minutes`]).
+    pub minutes: Option<Box<Minutes>>,
 }
 
 /// Entries a shard reserves room for up front (6.4 MB of address space).
@@ -129,6 +134,8 @@ pub struct BatchShard {
     unadmitted: Aggregates,
     /// Requests parsed but not yet recorded.
     deferred: Deferred,
+    /// Requests per objective per log minute (a backfill's, `minutes.rs`).
+    minutes: Option<Box<Minutes>>,
 }
 
 impl BatchShard {
@@ -138,7 +145,14 @@ impl BatchShard {
             // Bounded by the block's lines; capped when moved on.
             unadmitted: Aggregates::unbounded(cfg),
             deferred: Deferred::default(),
+            minutes: None,
         }
+    }
+
+    /// Also counts each line per objective and minute of log time (a
+    /// backfill under `--window-by log` with `--slo`).
+    pub fn count_minutes(&mut self, objectives: &[Objective]) {
+        self.minutes = Some(Box::new(Minutes::new(objectives)));
     }
 
     /// Parses one line of a block (no newline), finding field ends with
@@ -155,6 +169,16 @@ impl BatchShard {
         scan: S,
     ) {
         if let Some((ing, target)) = self.core.ingest(src, format, line, pos, scan) {
+            if let Some(m) = &mut self.minutes {
+                let route = (ing.key.route, target == Target::Unadmitted);
+                m.line(
+                    route,
+                    ing.status,
+                    ing.latency_us,
+                    ing.time,
+                    &self.core.registry,
+                );
+            }
             self.deferred
                 .push(&mut self.core.agg, &mut self.unadmitted, target, &ing);
         }
@@ -180,6 +204,9 @@ impl BatchShard {
     pub fn admit(&mut self) {
         self.flush();
         let ids = self.core.routes.admit(&self.core.registry);
+        if let Some(m) = &mut self.minutes {
+            m.admit(&ids, &self.core.registry);
+        }
         self.core.agg.merge_rekeyed(&self.unadmitted, |k| Key {
             route: ids[k.route as usize],
             ..k
@@ -196,6 +223,7 @@ impl BatchShard {
         Finished {
             agg: self.core.agg,
             inputs: self.core.inputs,
+            minutes: self.minutes,
         }
     }
 

@@ -438,6 +438,60 @@ impl Tracker {
         }
     }
 
+    /// Adds `other`'s counts (of the same objectives: a backfill worker's,
+    /// `minutes.rs`), minute by minute. Where the two hold different
+    /// minutes in one slot, the newer stays, as it would have had the
+    /// lines come one by one in time order.
+    pub fn add(&mut self, other: &Tracker) {
+        self.now = self.now.max(other.now);
+        for (o, ring) in other.rings.iter().enumerate() {
+            for &(minute, good, total) in ring.iter().filter(|s| s.0 != u64::MAX) {
+                self.add_slot(o, minute, (good, total));
+            }
+        }
+    }
+
+    /// Adds `other`'s counts of minute 0 into `minute` (a backfill's lines
+    /// that had no time, counted in the engine's minute).
+    pub fn add_at(&mut self, other: &Tracker, minute: u64) {
+        for (o, ring) in other.rings.iter().enumerate() {
+            if let Some(&(0, good, total)) = ring.first() {
+                self.now = self.now.max(minute);
+                self.add_slot(o, minute, (good, total));
+            }
+        }
+    }
+
+    fn add_slot(&mut self, o: usize, minute: u64, (good, total): (u64, u64)) {
+        let Some(ring) = self.rings.get_mut(o) else {
+            return;
+        };
+        if ring.is_empty() {
+            ring.resize(RING_MINUTES, (u64::MAX, 0, 0));
+        }
+        let slot = &mut ring[(minute % RING_MINUTES as u64) as usize];
+        if slot.0 == u64::MAX || slot.0 < minute {
+            *slot = (minute, 0, 0);
+        }
+        if slot.0 == minute {
+            slot.1 += good;
+            slot.2 += total;
+        }
+    }
+
+    /// (minute, good, total) of objective `o`'s counted minutes, oldest
+    /// first.
+    #[cfg(test)]
+    pub(super) fn minutes(&self, o: usize) -> Vec<(u64, u64, u64)> {
+        let mut v: Vec<_> = self.rings[o]
+            .iter()
+            .copied()
+            .filter(|s| s.0 != u64::MAX)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Time moved on to `minute` (no request needed).
     pub fn advance(&mut self, minute: u64) {
         self.now = self.now.max(minute);
@@ -652,5 +706,34 @@ mod tests {
             t.snapshot(&Arc::from(Vec::<KeySnap>::new()), &[])[0].burn[4],
             None
         );
+    }
+
+    /// Workers' minutes add up minute by minute; where two hold different
+    /// minutes in one slot (4 320 apart) the newer stays; the untimed
+    /// minute 0 goes into the minute given.
+    #[test]
+    fn added_trackers_sum_each_minute_and_keep_the_newer_of_a_slot() {
+        let objectives = vec![Objective::parse("*:99%", dur).unwrap()];
+        let (mut a, mut b, mut untimed) = (
+            Tracker::new(objectives.clone()),
+            Tracker::new(objectives.clone()),
+            Tracker::new(objectives),
+        );
+        let name = || "/x".to_string();
+        a.record(1, name, 10, 200, None);
+        a.record(1, name, 11, 500, None);
+        b.record(1, name, 11, 200, None);
+        b.record(1, name, 10 + 4320, 503, None);
+        untimed.record(1, name, 0, 500, None);
+        a.add(&b);
+        assert_eq!(a.minutes(0), vec![(11, 1, 2), (4330, 0, 1)]);
+        assert_eq!(a.now, 4330);
+        a.add_at(&untimed, 11);
+        assert_eq!(a.minutes(0), vec![(11, 1, 3), (4330, 0, 1)]);
+        // An older minute does not replace a newer one.
+        let mut c = Tracker::new(vec![Objective::parse("*:99%", dur).unwrap()]);
+        c.record(1, name, 10, 200, None);
+        a.add(&c);
+        assert_eq!(a.minutes(0), vec![(11, 1, 3), (4330, 0, 1)]);
     }
 }

@@ -250,6 +250,9 @@ pub struct BackfillSnap {
     pub lines: u64,
     /// Since it started.
     pub elapsed: Duration,
+    /// Backlogs counted just before it, with no table shown between (a
+    /// glob's full files, queued behind each other).
+    pub earlier: u32,
 }
 
 impl BackfillSnap {

@@ -55,7 +55,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::decode;
 use super::spec::{Input, InputSpec, expand};
-use super::tail::find_copy_of;
+use super::tail::{find_copy_of, holds};
 use crate::engine::backfill::CopyHint;
 use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId};
 
@@ -81,6 +81,9 @@ pub enum Opener {
         /// Where the rest is if the file is truncated meanwhile.
         copy: Option<CopyHint>,
     },
+    /// A stream read as a named file is: text, or decompressed as its
+    /// first bytes say (a compressed file a follower reads once).
+    Stream(Box<dyn Read + Send>),
 }
 
 /// One input of a batch run: a file (a glob's matches are one each) or
@@ -299,6 +302,7 @@ impl<'a, P: Clone> Blocks<'a, P> {
                     }
                 },
                 Opener::Stdin => Reader::Raw(Box::new(io::stdin())),
+                Opener::Stream(r) => Reader::Raw(std::mem::replace(r, Box::new(io::empty()))),
                 Opener::Range {
                     head,
                     file,
@@ -306,12 +310,7 @@ impl<'a, P: Clone> Blocks<'a, P> {
                     to,
                     copy,
                 } => {
-                    let range = Range {
-                        file: file.clone(),
-                        at: *from,
-                        to: *to,
-                        copy: copy.take(),
-                    };
+                    let range = Range::new(file.clone(), *from, *to, copy.take());
                     let head = io::Cursor::new(std::mem::take(head));
                     Reader::Text(Box::new(head.chain(range)))
                 }
@@ -667,15 +666,31 @@ fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> R
 /// Opens a file to read; a directory is refused here (on Linux opening one
 /// succeeds and only the first read fails, with a less helpful message).
 /// An open file's bytes from `at` up to `to`, read with `pread` (the
-/// follower reads on from `to` through its own descriptor meanwhile). A
-/// file truncated meanwhile (copytruncate) is read on from its copy, the
-/// sibling that holds what it held before `to` (found as the follower
-/// finds it, `tail::find_copy`); without one, it ends early.
-struct Range {
+/// follower reads on from `to` through its own descriptor meanwhile): a
+/// backlog, by the pool's workers or its log-time tail's reader
+/// (`run/backfill.rs`). A file truncated meanwhile (copytruncate) is read
+/// on from its copy, the sibling that holds what it held before the
+/// backlog's end (found as the follower finds it, `tail::find_copy`);
+/// without one, it ends early. `to` may be before that end (where its
+/// log-time tail begins): the hint says where the backlog ends.
+pub struct Range {
     file: Arc<File>,
     at: u64,
     to: u64,
     copy: Option<CopyHint>,
+}
+
+impl Range {
+    /// `file`'s bytes `from..to`; `copy` says where the rest is after a
+    /// copytruncate.
+    pub fn new(file: Arc<File>, from: u64, to: u64, copy: Option<CopyHint>) -> Range {
+        Range {
+            file,
+            at: from,
+            to,
+            copy,
+        }
+    }
 }
 
 impl Read for Range {
@@ -686,11 +701,20 @@ impl Read for Range {
                 return Ok(0);
             }
             let n = self.file.read_at(&mut buf[..want], self.at)?;
-            if n == 0
-                && let Some(h) = self.copy.take()
-                && let Some((copy, _)) = find_copy_of(&h.path, self.to, &h.fp, h.file)
-            {
-                self.file = Arc::new(copy);
+            // Checked after the read, as the follower does (`tail.rs`): if
+            // the file still holds the bytes before the backlog's end, what
+            // was read is the backlog's, not a regrown file's.
+            let cut = match &self.copy {
+                Some(h) => n == 0 || !holds(&self.file, h.end, &h.fp)?,
+                None => false,
+            };
+            if cut && let Some(h) = self.copy.take() {
+                match find_copy_of(&h.path, h.end, &h.fp, h.file) {
+                    Some((copy, _)) => self.file = Arc::new(copy),
+                    // What was read may be another content's: the backlog
+                    // ends here.
+                    None => self.to = self.at,
+                }
                 continue;
             }
             self.at += n as u64;

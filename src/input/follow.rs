@@ -67,6 +67,12 @@ pub struct FollowOptions {
     /// engine counts on all cores; `u64::MAX`: never (the engine must have
     /// a backfill pool otherwise).
     pub backfill_min: u64,
+    /// A compressed file read once (`from_start`) whose compressed size is
+    /// `backfill_min` or more goes as one backlog too, the whole stream
+    /// (the pool decompresses it), rather than through a thread of its
+    /// own. Only where the engine can count it whole: with arrival-time
+    /// windows (a stream cannot be probed for a log-time tail).
+    pub backfill_compressed: bool,
 }
 
 impl Default for FollowOptions {
@@ -79,6 +85,7 @@ impl Default for FollowOptions {
             max_line: DEFAULT_MAX_LINE,
             resume: None,
             backfill_min: u64::MAX,
+            backfill_compressed: false,
         }
     }
 }
@@ -160,6 +167,7 @@ pub fn spawn_with_stdin(
     let new_inputs = Arc::new(Mutex::new(None));
     let mut paths = Paths::new(inputs, opts.grace, opts.max_line, opts.resume.take());
     paths.backfill_min = opts.backfill_min;
+    paths.backfill_compressed = opts.backfill_compressed;
     let follower = Follower {
         new_inputs: new_inputs.clone(),
         sink: Sink::new(tx, stop.clone()),

@@ -15,13 +15,15 @@
 //! later is `access.log.1` compressed by logrotate: reading it would count
 //! its lines twice). With `--from-start`, a compressed file present at start
 //! is read once, to its end, on a thread of its own (`stdin.rs`), in
-//! parallel with the others; otherwise one named on the command line is
+//! parallel with the others, or as one backlog of its whole stream for the
+//! pool (`FollowOptions::backfill_compressed`); otherwise one named on the command line is
 //! reported as not followed (an input error saying why), and one a glob
 //! finds is left out. A binary file is an input error, not read.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::decode::{self, Kind};
@@ -71,6 +73,9 @@ pub(super) struct Paths {
     /// Unread bytes of a file from which they go to the engine as one
     /// backlog, counted on all cores (`FollowOptions::backfill_min`).
     pub(super) backfill_min: u64,
+    /// Compressed files read once go as backlogs too
+    /// (`FollowOptions::backfill_compressed`).
+    pub(super) backfill_compressed: bool,
 }
 
 /// What is left to resume of the last run's state.
@@ -153,6 +158,7 @@ impl Paths {
             copies: HashMap::new(),
             starting: true,
             backfill_min: u64::MAX,
+            backfill_compressed: false,
         }
     }
 
@@ -304,6 +310,13 @@ impl Paths {
             }
             _ if self.starting && !at_end => {
                 let source = self.source_for(input, path.clone(), sink)?;
+                if let Some(backlog) = self.compressed_backlog(source, &path, &file) {
+                    sink.send(backlog)?;
+                    return sink.send(InputEvent::State {
+                        source,
+                        state: InputState::Done,
+                    });
+                }
                 let name = path.display().to_string();
                 return match read_once(source, name, input, kind, file, sink, self.max_line) {
                     Ok(()) => Ok(()),
@@ -323,6 +336,29 @@ impl Paths {
         sink.send(InputEvent::State {
             source,
             state: InputState::Error(why),
+        })
+    }
+
+    /// A compressed file read once, as one backlog of its whole stream
+    /// (`FollowOptions::backfill_compressed`), if it is one: counted on all
+    /// cores, it has no mark (it is not read again after a restart).
+    fn compressed_backlog(&self, source: SourceId, path: &Path, file: &File) -> Option<InputEvent> {
+        let m = file.metadata().ok()?;
+        if !self.backfill_compressed || m.len() < self.backfill_min {
+            return None;
+        }
+        Some(InputEvent::Backlog {
+            source,
+            file: Arc::new(file.try_clone().ok()?),
+            path: path.to_path_buf(),
+            from: 0,
+            to: m.len(),
+            at: FileMark {
+                file: file_id(&m),
+                end: m.len(),
+                fp: Vec::new(),
+            },
+            compressed: true,
         })
     }
 

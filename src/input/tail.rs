@@ -256,6 +256,7 @@ impl Gen {
             from: self.offset,
             to: end,
             at,
+            compressed: false,
         })?;
         self.offset = end;
         self.fp = fp;
@@ -312,7 +313,8 @@ fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     Ok(n)
 }
 
-fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
+/// Does `file` hold `fp` just before `offset`?
+pub(crate) fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
     if fp.is_empty() {
         return Ok(true);
     }

@@ -6,6 +6,7 @@
 //! detection by the policy `--once` follows.
 
 use std::fs::File;
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -13,10 +14,11 @@ use std::time::Duration;
 
 use super::batch::{Watch, read_all, source_format};
 use crate::engine::MARK_FP_LEN;
-use crate::engine::backfill::{Backfill, Backfilled, Job, Progress, TailBlock};
+use crate::engine::backfill::{Backfill, Backfilled, CopyHint, Job, Progress, TailBlock};
 use crate::format::detect::{self, Verdict};
 use crate::format::prefix::Strip;
 use crate::format::{FieldOverride, Format, Scratch};
+use crate::input::blocks::Range;
 use crate::input::{BLOCK, BatchInput, Opener};
 
 /// Counts backlogs on `threads` workers.
@@ -32,6 +34,7 @@ impl Backfill for Pool {
         let Job {
             name,
             file,
+            compressed,
             copy,
             from,
             to,
@@ -43,6 +46,7 @@ impl Backfill for Pool {
             progress,
             cancel,
             log_horizon,
+            slo_minutes,
         } = job;
         engine.key_hists = true;
         // Log-time windows: the lines within the horizon of the last one
@@ -51,21 +55,31 @@ impl Backfill for Pool {
             let f = format.clone().or_else(|| self.detect(&file, from, to));
             f.map_or(from, |f| split_at(&file, from, to, &f, h))
         });
-        let (to, tail) = match split.and_then(|at| Some((at, tail(&file, at, to, &progress)?))) {
+        let read_tail = |at| tail(&file, (at, to), copy.clone(), &progress);
+        let (to, tail) = match split.and_then(|at| Some((at, read_tail(at)?))) {
             Some((at, rx)) => (at, Some(rx)),
             // No thread to read the tail with: the pool counts it all.
             None => (to, None),
         };
         let split = tail.as_ref().map(|_| (to, fp_before(&file, to)));
-        let input = BatchInput {
-            name,
-            open: Opener::Range {
+        let open = match compressed {
+            // Its compressed bytes are the progress shown. (A compressed
+            // file sends no line before its backlog: `head` is empty.)
+            true => Opener::Stream(Box::new(Counted {
+                inner: Range::new(file, 0, u64::MAX, None),
+                progress: progress.clone(),
+            })),
+            false => Opener::Range {
                 head,
                 file,
                 from,
                 to,
                 copy,
             },
+        };
+        let input = BatchInput {
+            name,
+            open,
             input: 0,
         };
         let (json, strip) = (&self.json, self.strip.as_ref());
@@ -75,6 +89,7 @@ impl Backfill for Pool {
         let watch = Watch {
             cancel: Some(&cancel),
             progress: Some(&progress),
+            minutes: &slo_minutes,
         };
         let read = read_all(
             vec![input],
@@ -93,6 +108,7 @@ impl Backfill for Pool {
             format: parser.as_ref().map(|p| Arc::clone(&p.format)),
             fields: parser.and_then(|p| p.fields),
             error: read.failed.first().map(|e| e.to_string()),
+            minutes: batch.minutes.take(),
             split,
             tail,
         }
@@ -109,6 +125,20 @@ impl Pool {
             Verdict::Found(d) => Some(Arc::new(d.format)),
             _ => None,
         }
+    }
+}
+
+/// A compressed file's bytes, counted as read ([`Progress::add_raw`]).
+struct Counted {
+    inner: Range,
+    progress: Arc<Progress>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add_raw(n as u64);
+        Ok(n)
     }
 }
 
@@ -226,22 +256,27 @@ fn fp_before(file: &File, end: u64) -> Vec<u8> {
 
 /// Sends the whole lines of `from..to` in blocks, from a thread of their
 /// own, for the engine to count one by one; stops when the engine drops
-/// the receiver (the run stopped). `None` if no thread can be had.
+/// the receiver (the run stopped). Read as the pool reads (a
+/// [`Range`]): a copytruncate meanwhile is read on from the copy `copy`
+/// finds, so no line is lost or doubled. `None` if no thread can be had.
 fn tail(
     file: &Arc<File>,
-    from: u64,
-    to: u64,
+    (from, to): (u64, u64),
+    copy: Option<CopyHint>,
     progress: &Arc<Progress>,
 ) -> Option<Receiver<TailBlock>> {
     let (tx, rx) = sync_channel::<TailBlock>(4);
-    let (file, progress) = (file.clone(), progress.clone());
+    let mut range = Range::new(file.clone(), from, to, copy);
+    let progress = progress.clone();
     let read = move || {
-        let (mut at, mut carry) = (from, Vec::new());
+        // `fp`: the bytes before `at` as read (a mark's fingerprint is what
+        // was read, not what the file holds now, as the follower's).
+        let (mut at, mut carry, mut fp) = (from, Vec::new(), Vec::new());
         while at < to {
             let mut buf = std::mem::take(&mut carry);
             let have = buf.len();
             buf.resize(have + (BLOCK as u64).min(to - at) as usize, 0);
-            let n = read_at(&file, &mut buf[have..], at);
+            let n = fill(&mut range, &mut buf, have) - have;
             if n == 0 {
                 break;
             }
@@ -255,13 +290,14 @@ fn tail(
             if buf.is_empty() {
                 continue;
             }
+            fp.extend_from_slice(&buf[buf.len().saturating_sub(MARK_FP_LEN)..]);
+            fp.drain(..fp.len().saturating_sub(MARK_FP_LEN));
             let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
             progress.add(buf.len() as u64, lines);
-            let end = at - carry.len() as u64;
             let block = TailBlock {
-                fp: fp_before(&file, end),
+                fp: fp.clone(),
                 lines: buf,
-                end,
+                end: at - carry.len() as u64,
             };
             if tx.send(block).is_err() {
                 return;
@@ -273,6 +309,21 @@ fn tail(
         .spawn(read)
         .ok()?;
     Some(rx)
+}
+
+/// Reads `r` into `buf[from..]` until full or at its end; the fill level.
+/// An error ends it too: the engine counts the lines read before it, and
+/// the follower, reading on, reports the file's errors.
+fn fill(r: &mut impl Read, buf: &mut [u8], mut from: usize) -> usize {
+    while from < buf.len() {
+        match r.read(&mut buf[from..]) {
+            Ok(0) => break,
+            Ok(n) => from += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    from
 }
 
 #[cfg(test)]
@@ -352,5 +403,58 @@ mod tests {
             split_at(f.as_file(), 0, size, &w3c, Duration::from_secs(60)),
             0
         );
+    }
+
+    /// Regression: a copytruncate while the log-time tail was read lost
+    /// its unread lines (the file was cut to nothing under the reader), or
+    /// counted the regrown file's lines in their place. They are read on
+    /// from the copy, each block's mark the bytes read before its end.
+    #[test]
+    fn a_tail_truncated_under_its_reader_is_read_on_from_its_copy() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        // 12 MiB: the reader holds at most 5 blocks of 1 MiB read ahead of
+        // the first one taken, so the rest is read after the truncation.
+        let text: Vec<u8> = (0..12u64 << 20 >> 5)
+            .flat_map(|i| format!("{i:>20} tail line.\n").into_bytes())
+            .collect();
+        assert_eq!(text.len(), 12 << 20);
+        std::fs::write(&path, &text).unwrap();
+        let file = Arc::new(File::open(&path).unwrap());
+        let to = text.len() as u64;
+        let hint = CopyHint {
+            path: path.clone(),
+            file: (
+                file.metadata().unwrap().dev(),
+                file.metadata().unwrap().ino(),
+            ),
+            end: to,
+            fp: text[text.len() - MARK_FP_LEN..].to_vec(),
+        };
+        let progress = Arc::new(Progress::default());
+        let from = 1000 * 32;
+        let rx = tail(&file, (from, to), Some(hint), &progress).unwrap();
+        let first = rx.recv().unwrap();
+        // logrotate copies and truncates; the writer goes on, past `to`.
+        std::fs::copy(&path, dir.path().join("access.log.1")).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let regrown: Vec<u8> = (0..14u64 << 20 >> 5)
+            .flat_map(|i| format!("{i:>20} regrown...\n").into_bytes())
+            .collect();
+        std::fs::write(&path, &regrown).unwrap();
+        let mut got = Vec::new();
+        for b in std::iter::once(first).chain(rx.iter()) {
+            got.extend_from_slice(&b.lines);
+            assert_eq!(b.end, from + got.len() as u64);
+            assert_eq!(b.fp, text[b.end as usize - MARK_FP_LEN..b.end as usize]);
+        }
+        assert!(got == text[from as usize..], "every line of the tail, once");
+        assert_eq!(progress.read(), (to - from, (to - from) / 32));
     }
 }

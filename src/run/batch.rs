@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::engine::backfill::Progress;
+use crate::engine::slo::Objective;
 use crate::engine::{
     Batch, BatchShard, BlockLines, EngineConfig, Finished, LinePos, SharedRegistry, SourceId,
     SourceReport,
@@ -110,6 +111,9 @@ pub(super) struct Watch<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Bytes and lines parsed so far, added after each block.
     pub progress: Option<&'a Progress>,
+    /// Objectives each worker also counts per minute of log time
+    /// (`engine/minutes.rs`); none when empty.
+    pub minutes: &'a [Objective],
 }
 
 /// Reads `inputs` to the end on `threads` workers whose shards register
@@ -129,7 +133,10 @@ pub(super) fn read_all(
     let results: Vec<(Finished, Vec<BlockLines>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let shard = BatchShard::new(cfg, registry.clone(), router.clone());
+                let mut shard = BatchShard::new(cfg, registry.clone(), router.clone());
+                if !watch.minutes.is_empty() {
+                    shard.count_minutes(watch.minutes);
+                }
                 let (blocks, turns) = (&blocks, &turns);
                 scope.spawn(move || work(shard, blocks, turns, watch))
             })

@@ -148,6 +148,8 @@ impl Running {
             max_line: config.max_line,
             resume,
             backfill_min,
+            // A compressed stream has no log-time tail to cut off.
+            backfill_compressed: config.live.window_by != WindowBy::Log,
             ..FollowOptions::default()
         };
         let follower = follow::spawn(config.input_list(), opts, tx, rt)?;

@@ -339,6 +339,7 @@ mod tests {
             total: 200_000_000,
             lines: 250_000,
             elapsed: Duration::from_secs(1),
+            earlier: 0,
         });
         assert_eq!(
             interval_text(&snap, &opts, snap.taken_at.unwrap()).unwrap(),

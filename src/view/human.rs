@@ -145,8 +145,14 @@ pub fn backfill(b: &crate::engine::snapshot::BackfillSnap) -> String {
         || "time left unknown".into(),
         |d| format!("{} left", duration(d.as_secs())),
     );
+    // Backlogs queued behind each other (a glob's full files) are shown
+    // as one run: which of them this is.
+    let which = match b.earlier {
+        0 => String::new(),
+        n => format!(" (backlog {} in a row)", n + 1),
+    };
     format!(
-        "reading {}: {} of {} ({}), {} lines, {} lines/s, {left}",
+        "reading {}{which}: {} of {} ({}), {} lines, {} lines/s, {left}",
         b.name.escape_debug(),
         bytes(b.bytes),
         bytes(b.total),
@@ -168,6 +174,7 @@ mod tests {
             total: 20_000_000_000,
             lines: 6_100_000,
             elapsed: std::time::Duration::from_secs(4),
+            earlier: 0,
         };
         assert_eq!(
             backfill(&b),
@@ -181,6 +188,16 @@ mod tests {
         assert_eq!(
             backfill(&start),
             "reading /var/log/access.log: 0B of 20GB (0%), 0 lines, 0.00 lines/s, time left unknown"
+        );
+        // The third of a glob's full files, counted one after another.
+        let third = crate::engine::snapshot::BackfillSnap {
+            name: "/var/log/access.log.1".into(),
+            earlier: 2,
+            ..b
+        };
+        assert_eq!(
+            backfill(&third),
+            "reading /var/log/access.log.1 (backlog 3 in a row): 1.2GB of 20GB (6.0%), 6.1M lines, 1.5M lines/s, 1m02s left"
         );
     }
 

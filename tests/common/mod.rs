@@ -33,6 +33,7 @@ pub fn opts() -> FollowOptions {
         max_line: 4096,
         resume: None,
         backfill_min: u64::MAX,
+        backfill_compressed: false,
     }
 }
 

@@ -661,3 +661,76 @@ fn reset_is_published_without_waiting_for_a_line() {
     drop(tx);
     h.join().unwrap();
 }
+
+/// A pool that counts nothing, at once.
+struct Instant0;
+
+impl Backfill for Instant0 {
+    fn run(&self, _: Job) -> Backfilled {
+        Backfilled::default()
+    }
+}
+
+fn backlog(source: SourceId, file: &tempfile::NamedTempFile) -> InputEvent {
+    InputEvent::Backlog {
+        source,
+        file: Arc::new(file.reopen().unwrap()),
+        path: file.path().to_path_buf(),
+        from: 0,
+        to: 100,
+        at: FileMark {
+            file: (0, 0),
+            end: 100,
+            fp: Vec::new(),
+        },
+        compressed: false,
+    }
+}
+
+/// Waits for the backlog being counted to be done.
+fn count_backlog(e: &mut LiveEngine) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while e.backfilling() {
+        assert!(std::time::Instant::now() < deadline, "backlog not done");
+        e.pump_backfill(Duration::from_millis(10));
+    }
+}
+
+/// Regression: a glob's full files, each a backlog sent together, were
+/// counted one after another with the table published between them for
+/// a moment. The events queued behind a backlog are applied before its
+/// end is published: the next backlog's progress is what views see, and
+/// says which of the row it is; the table only once none is queued.
+#[test]
+fn backlogs_queued_together_show_progress_without_the_table_between() {
+    let mut e = engine(20);
+    e.set_backfill(Arc::new(Instant0));
+    let f = tempfile::NamedTempFile::new().unwrap();
+    for s in 0..3 {
+        added(&mut e, s, COMBINED_RT);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(8);
+    tx.send(backlog(1, &f)).unwrap();
+    tx.send(backlog(2, &f)).unwrap();
+    e.handle(backlog(0, &f));
+    assert_eq!(e.snapshot().backfill.map(|b| b.earlier), Some(0));
+    for (name, earlier) in [("log1", 1), ("log2", 2)] {
+        count_backlog(&mut e);
+        assert!(e.after_backfill(&rx, Duration::from_secs(5)));
+        let b = e
+            .snapshot()
+            .backfill
+            .expect("the next backlog, not the table");
+        assert_eq!((b.name.as_str(), b.earlier), (name, earlier));
+    }
+    count_backlog(&mut e);
+    assert!(e.after_backfill(&rx, Duration::from_secs(5)));
+    assert_eq!(e.snapshot().backfill, None, "none queued: the table");
+    // A later backlog starts a row of its own.
+    tx.send(backlog(0, &f)).unwrap();
+    assert!(e.after_backfill(&rx, Duration::from_secs(5)));
+    assert_eq!(e.snapshot().backfill.map(|b| b.earlier), Some(0));
+    drop(tx);
+    count_backlog(&mut e);
+    assert!(!e.after_backfill(&rx, Duration::from_secs(5)), "closed");
+}

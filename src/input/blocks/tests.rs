@@ -20,6 +20,7 @@ fn a_backlog_truncated_under_the_workers_is_read_on_from_its_copy() {
     let hint = CopyHint {
         path: path.clone(),
         file: id,
+        end: to,
         fp: text[text.len() - 1024..].to_vec(),
     };
     let range = |copy| Range {

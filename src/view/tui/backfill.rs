@@ -2,7 +2,9 @@
 //! (`engine/backfill.rs`), the table's place shows how far it has got —
 //! bytes and lines read, rate, time left — instead of figures that leave
 //! it out. The keys work as ever (the dashboard never waits on the
-//! engine), and the table is back at the next snapshot after it.
+//! engine), and the table is back at the next snapshot after it, or after
+//! the last of backlogs queued together (a glob's full files: the panel
+//! says which of the row it shows).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -677,6 +677,7 @@ fn backfill_progress_80x24() {
         total: 20_000_000_000,
         lines: 6_100_000,
         elapsed: Duration::from_secs(4),
+        earlier: 0,
     });
     assert_snapshot!(draw(&app_with(snap), 80, 24));
 }
