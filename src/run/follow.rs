@@ -268,6 +268,7 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         }
     }
 
+    let news = Arc::new(Mutex::new(headless::InputNews::default()));
     let result: Result<(), Error> = rt.block_on(async {
         // SIGHUP: re-read the config (new route rules apply from now on)
         // and look at every input again.
@@ -309,6 +310,7 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
             View::Dashboard => None,
             View::Headless | View::Quiet => Some(tokio::spawn(headless::report_inputs(
                 snapshots.clone(),
+                news.clone(),
                 |l| eprintln!("routetop: {l}"),
             ))),
         };
@@ -354,6 +356,13 @@ pub fn follow(config: &Config, reload: Option<Reload>, out: &mut dyn Write) -> R
         r
     });
     let last = lock(&running).take().map(Running::stop);
+    // The run may have ended on its inputs' last change (binary stdin, a
+    // damaged compressed file) before the task saying them saw it.
+    if let (View::Headless | View::Quiet, Some(last)) = (view, &last) {
+        for l in lock(&news).lines(last) {
+            eprintln!("routetop: {l}");
+        }
+    }
     // After the engine's final snapshot: the last push carries every line.
     if let Some(e) = exporter {
         e.stop();

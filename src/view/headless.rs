@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 use std::future::Future;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
@@ -124,15 +124,21 @@ pub fn state_text(st: &InputState) -> String {
     }
 }
 
-/// Says [`InputNews`] through `say` until the snapshots end.
+/// Says [`InputNews`] through `say` until the snapshots end. `news` is
+/// shared so that whoever stops this task can say what the last snapshot
+/// holds that it had not said yet: a run that ends because its inputs
+/// did may stop it before it saw why (`run/follow.rs`).
 pub async fn report_inputs(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    news: Arc<Mutex<InputNews>>,
     mut say: impl FnMut(String),
 ) {
-    let mut news = InputNews::default();
     loop {
         let snap = snapshots.borrow_and_update().clone();
-        for l in news.lines(&snap) {
+        // Not held across an await: aborting this task never leaves it
+        // locked.
+        let lines = news.lock().unwrap_or_else(|p| p.into_inner()).lines(&snap);
+        for l in lines {
             say(l);
         }
         if snapshots.changed().await.is_err() {
