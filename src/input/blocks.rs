@@ -5,10 +5,11 @@
 //! which the call fills from the input ([`READ`] bytes once the input's
 //! format is decided, more for a longer line) and cuts after its last
 //! newline (the partial line is carried into the input's next block). The
-//! worker then parses its block. Reading into the block on the core that parses it
-//! keeps the bytes in that core's cache; with a separate reader thread every
-//! block crossed cores and went through a channel, which cost ~5 % more CPU
-//! and ~8 % more wall time on 1 M lines (both builds alternated in one run).
+//! worker then parses its block. Reading into the block on the core that
+//! parses it keeps the bytes in that core's cache; with a separate reader
+//! thread every block crossed cores and went through a channel, which cost
+//! ~5 % more CPU and ~8 % more wall time on 1 M lines (both builds
+//! alternated in one run).
 //! Memory is one block per worker, plus the carry of each input being read.
 //!
 //! Inputs are *streams* read in parallel: one worker at a time reads a
@@ -69,8 +70,8 @@ pub const BLOCK: usize = 1 << 20;
 /// enough to amortise the turns at the reader, small enough that the
 /// bytes the kernel copies in are still in the core's cache when the
 /// block's index and its lines read them, along with the worker's
-/// counters. Read 1 MiB at a time, `--once` on 1 M lines took ~5 % more
-/// CPU (`scripts/bench-once.sh`, both builds alternated in one run).
+/// counters. Read 1 MiB at a time, `--once` on 1 M lines took 3-5 % more
+/// CPU (both builds alternated in one run; 128 KiB was no better).
 /// An input's first block is still read whole: the lines `auto` detects a
 /// format from are the same whatever this size.
 pub const READ: usize = 1 << 18;
