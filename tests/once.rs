@@ -500,6 +500,65 @@ fn hostile_input_is_counted_and_never_costs_a_good_line() {
     assert_eq!(samples[0]["text"].as_str().unwrap().len(), 512);
 }
 
+/// Regression: once an input's format is decided its blocks are read
+/// 256 KiB at a time (`input::blocks::READ`); a line longer than that but
+/// within `--max-line` is read on to its end, never cut or counted as too
+/// long, wherever it starts in a read (the carry before it long or short).
+#[test]
+fn a_line_longer_than_a_read_is_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.log");
+    let line = |i: usize, query: usize| {
+        format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:{:02} +0000] \"GET /items/{i}?q={} HTTP/1.1\" 200 10 \"-\" \"ua\" 0.010\n",
+            i % 60,
+            "a".repeat(query)
+        )
+    };
+    // 1.2 MB of short lines first: the first block (read whole, as `auto`
+    // sees it) ends before the long lines.
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 1_200_000 {
+        text.push_str(&line(n, 0));
+        n += 1;
+    }
+    // Long lines of 300 to 500 KB (a read is 262 144 bytes, --max-line
+    // 524 288), with 0 to 2 000 short lines between them: they start at
+    // many places within a read.
+    for (k, gap) in [0, 1, 7, 300, 2000, 0, 5, 1500].into_iter().enumerate() {
+        for _ in 0..gap {
+            text.push_str(&line(n, 0));
+            n += 1;
+        }
+        text.push_str(&line(n, 300_000 + k * 25_000));
+        n += 1;
+    }
+    for _ in 0..100 {
+        text.push_str(&line(n, 0));
+        n += 1;
+    }
+    std::fs::write(&path, &text).unwrap();
+    for threads in ["-j1", "-j2"] {
+        let r = json_of(&routetop(&[
+            "--once",
+            threads,
+            "-o",
+            "json",
+            "--max-line",
+            "524288",
+            path.to_str().unwrap(),
+        ]));
+        let i = &r["inputs"][0];
+        assert_eq!(i["format"], "combined_rt", "{threads}");
+        assert_eq!(u(&i["lines"]), n as u64, "{threads}");
+        assert_eq!(u(&i["requests"]), n as u64, "{threads}");
+        assert_eq!(i["errors"], serde_json::json!({}), "{threads}");
+        assert_eq!(r["routes"][0]["route"], "/items/:id", "{threads}");
+        assert_eq!(u(&r["routes"][0]["requests"]), n as u64, "{threads}");
+    }
+}
+
 #[test]
 fn the_route_cap_folds_into_a_visible_overflow() {
     let dir = tempfile::tempdir().unwrap();

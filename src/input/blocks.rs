@@ -2,12 +2,14 @@
 //!
 //! [`Blocks`] hands out, one call at a time, the next block of whole lines
 //! of an input: each batch worker calls it with a 1 MiB buffer of its own,
-//! which the call fills from the input and cuts after its last newline (the
-//! partial line is carried into the input's next block). The worker then
-//! parses its block. Reading into the block on the core that parses it
-//! keeps the bytes in that core's cache; with a separate reader thread every
-//! block crossed cores and went through a channel, which cost ~5 % more CPU
-//! and ~8 % more wall time on 1 M lines (both builds alternated in one run).
+//! which the call fills from the input ([`READ`] bytes once the input's
+//! format is decided, more for a longer line) and cuts after its last
+//! newline (the partial line is carried into the input's next block). The
+//! worker then parses its block. Reading into the block on the core that
+//! parses it keeps the bytes in that core's cache; with a separate reader
+//! thread every block crossed cores and went through a channel, which cost
+//! ~5 % more CPU and ~8 % more wall time on 1 M lines (both builds
+//! alternated in one run).
 //! Memory is one block per worker, plus the carry of each input being read.
 //!
 //! Inputs are *streams* read in parallel: one worker at a time reads a
@@ -59,9 +61,20 @@ use super::tail::{find_copy_of, holds};
 use crate::engine::backfill::CopyHint;
 use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId};
 
-/// Block size: large enough to amortise the turns at the reader, small
-/// enough to stay in L2 while a worker parses it.
+/// A worker's buffer: the longest block, which holds a line of up to
+/// [`MAX_LINE_LIMIT`] bytes after the carry before it.
 pub const BLOCK: usize = 1 << 20;
+
+/// Bytes read into a block once its input's format is decided, when its
+/// lines are shorter (a longer line is read on, up to [`BLOCK`]): large
+/// enough to amortise the turns at the reader, small enough that the
+/// bytes the kernel copies in are still in the core's cache when the
+/// block's index and its lines read them, along with the worker's
+/// counters. Read 1 MiB at a time, `--once` on 1 M lines took 3-5 % more
+/// CPU (both builds alternated in one run; 128 KiB was no better).
+/// An input's first block is still read whole: the lines `auto` detects a
+/// format from are the same whatever this size.
+pub const READ: usize = 1 << 18;
 
 /// The longest line limit (`--max-line`) the readers can hold: a line and
 /// the carry before it must fit in a block.
@@ -429,10 +442,11 @@ impl<'a, P: Clone> Blocks<'a, P> {
         let reader = s.reader.take();
         let carry = std::mem::take(&mut s.carry);
         let name = s.input.name.clone();
+        let size = if s.parser.is_some() { READ } else { buf.len() };
         drop(st);
         // Outside the lock: the copy, the decompression, the system calls.
         let reading = Reading { blocks: self, i };
-        let got = read(reader, carry, buf, &name);
+        let got = read(reader, carry, buf, size, &name);
         std::mem::forget(reading);
         let mut st = self.lock();
         let block = self.cut(&mut st, i, got, buf);
@@ -588,9 +602,17 @@ impl<P> Drop for Reading<'_, '_, P> {
 }
 
 /// Reads the next block of a stream into `buf` (its `carry` first), outside
-/// the lock. The first read of a stream looks at its first bytes: a
-/// compressed stream is decompressed from there on, a binary one not read.
-fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> ReadOut {
+/// the lock: `size` bytes, or on up to the whole of `buf` when they hold no
+/// newline after the carry. The first read of a stream looks at its first
+/// bytes: a compressed stream is decompressed from there on, a binary one
+/// not read.
+fn read(
+    reader: Option<Reader>,
+    carry: Vec<u8>,
+    buf: &mut [u8],
+    size: usize,
+    name: &str,
+) -> ReadOut {
     let read_err = |err| BatchError::Read {
         name: name.to_string(),
         err,
@@ -627,9 +649,22 @@ fn read(reader: Option<Reader>, carry: Vec<u8>, buf: &mut [u8], name: &str) -> R
         None => Box::new(io::empty()),
     };
     buf[..carry.len()].copy_from_slice(&carry);
-    let (filled, err) = fill(&mut r, buf, carry.len());
+    // More than the carry, so that a read always moves on.
+    let asked = size.max(carry.len() + 1).min(buf.len());
+    let (mut filled, mut err) = fill(&mut r, &mut buf[..asked], carry.len());
+    let mut at_end = filled < asked;
+    if !at_end
+        && err.is_none()
+        && asked < buf.len()
+        && memchr::memchr(b'\n', &buf[carry.len()..filled]).is_none()
+    {
+        // A line longer than the read: on up to the whole buffer, as if
+        // it had been asked for.
+        (filled, err) = fill(&mut r, buf, filled);
+        at_end = filled < buf.len();
+    }
     got.filled = filled;
-    got.at_end = filled < buf.len() || err.is_some();
+    got.at_end = at_end || err.is_some();
     got.error = err.map(read_err);
     let has_line = got.at_end || memchr::memrchr(b'\n', &buf[..filled]).is_some();
     if !has_line {

@@ -293,9 +293,17 @@ pub(super) fn classify16<T>(
     } else if let Some(c) = path.last_chunk::<16>() {
         shift(classify(c), at - (path.len() - 16))
     } else {
+        // Byte by byte in 16 fixed steps, which compile to straight-line
+        // code: copying a variable length was a `memcpy` call, ~0.6 % of a
+        // batch run where 2 paths in 5 are this short.
+        let rest = &path[at..];
         let mut c = [0u8; 16];
-        c[..path.len() - at].copy_from_slice(&path[at..]);
-        unpad(classify(&c), path.len() - at)
+        for (i, b) in c.iter_mut().enumerate() {
+            if let Some(&x) = rest.get(i) {
+                *b = x;
+            }
+        }
+        unpad(classify(&c), rest.len())
     }
 }
 
