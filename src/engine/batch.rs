@@ -113,6 +113,7 @@ impl Batch {
             routes: since.routes.into_iter().map(|(_, r)| r).collect(),
             keys: since.keys,
             overflow: since.overflow,
+            facets: since.facets,
             ..Default::default()
         }
     }
