@@ -161,9 +161,12 @@ fn directive(
     use Class::*;
     use Field::*;
     Some(match d {
-        b'h' | b'a' | b'A' | b'l' | b'u' | b'v' | b'V' | b'H' | b'L' | b'X' | b'R' | b'f' => {
-            (Ignore, Token)
-        }
+        // The virtual host: the server's canonical name, the one of
+        // `UseCanonicalName`.
+        b'v' | b'V' => (Host, Token),
+        b'h' | b'a' | b'A' | b'l' | b'u' | b'H' | b'L' | b'X' | b'R' | b'f' => (Ignore, Token),
+        // The Host header as the client sent it.
+        b'i' if arg.is_some_and(|a| a.eq_ignore_ascii_case("host")) => (Host, Free),
         b't' => match arg {
             None => (TimeLocal, Fixed(28)),
             Some("sec") | Some("msec") | Some("usec") | Some("msec_frac") | Some("usec_frac") => (
