@@ -163,6 +163,15 @@ pub struct Args {
     )]
     pub max_routes: Option<usize>,
 
+    /// Backends and hosts tracked (each) before others count as (other).
+    #[arg(
+        long,
+        env = "ROUTETOP_MAX_FACETS",
+        hide_env_values = true,
+        value_name = "N"
+    )]
+    pub max_facets: Option<usize>,
+
     // `[:UNIT]` is help text, not a doc link (clap prints the comment as is).
     #[allow(rustdoc::broken_intra_doc_links)]
     /// JSON field mapping FIELD=PATH[:UNIT] (FIELD: request, method, path,
