@@ -734,3 +734,27 @@ fn drill_lists_five_backends_then_how_many_more() {
     // 95 + 94 + 93 requests in the three not listed.
     assert!(text.contains("(3 more, 282 reqs)"), "{text}");
 }
+
+/// `b`: every backend over all routes, most 5xx first; `s` sorts by
+/// requests; `b` again goes back to the table.
+#[test]
+fn backends_screen_by_5xx_then_by_requests() {
+    let mut app = app_with(testkit::snapshot_with_facets());
+    press(&mut app, "b");
+    assert_eq!(app.screen, Screen::Backends);
+    assert_snapshot!("backends_80x24", draw(&app, 80, 24));
+    press(&mut app, "s");
+    let text = draw(&app, 120, 40);
+    assert_snapshot!("backends_by_requests_120x40", text);
+    press(&mut app, "b");
+    assert_eq!(app.screen, Screen::Table);
+}
+
+/// Without a backend in the logs the screen says why there is none.
+#[test]
+fn backends_screen_without_backends_says_why() {
+    let mut app = fixture_app();
+    press(&mut app, "b");
+    let text = draw(&app, 80, 24);
+    assert!(text.contains("No backend in these logs"), "{text}");
+}
