@@ -283,3 +283,61 @@ fn generic_host_upstream_addr_and_overrides() {
     let r = f.parse(l.as_bytes(), &mut s).unwrap();
     assert_eq!((r.host, r.backend), (&b"v.example"[..], &b"blue"[..]));
 }
+
+/// The key memo (`KeyMemo`, answers remembered by position) gives what
+/// the field maps give: lines of changing shapes (keys moved, nested or
+/// not, an object where a scalar was) and two formats of other mappings
+/// in turn on one thread's scratch parse as each would on a fresh one.
+#[test]
+fn remembered_keys_answer_as_the_maps_do_across_shapes_and_formats() {
+    let lines = [
+        r#"{"status":200,"request":"GET /a HTTP/1.1","request_time":0.1,"host":"a"}"#,
+        r#"{"request":"GET /b HTTP/1.1","status":201,"host":"b","request_time":0.2}"#,
+        r#"{"request":{"method":"PUT","uri":"/c","host":"c"},"status":202,"duration":0.3}"#,
+        r#"{"request":"GET /d HTTP/1.1","status":{"x":1},"code":203}"#,
+        r#"{"status":204,"request":"GET /e HTTP/1.1","request_time":0.5,"host":"e"}"#,
+        r#"{"status":"205","meta":{"code":299,"took":7},"request":"GET /f HTTP/1.1"}"#,
+    ];
+    let plain = JsonFormat::new(&[]).unwrap();
+    let o: Vec<FieldOverride> = ["status=meta.code", "latency=meta.took:ms"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let mapped = JsonFormat::new(&o).unwrap();
+    let summary = |r: Result<Record, ErrorKind>| {
+        r.map(|r| {
+            (
+                String::from_utf8_lossy(r.method).into_owned(),
+                String::from_utf8_lossy(r.target).into_owned(),
+                r.status,
+                r.latency_us,
+                String::from_utf8_lossy(r.host).into_owned(),
+            )
+        })
+    };
+    let mut shared = Scratch::default();
+    for round in 0..3 {
+        for l in lines {
+            for f in [&plain, &mapped] {
+                let fresh = summary(f.parse(l.as_bytes(), &mut Scratch::default()));
+                let memo = summary(f.parse(l.as_bytes(), &mut shared));
+                assert_eq!(memo, fresh, "round {round}: {l}");
+            }
+        }
+    }
+    // And what they give, so that the test cannot pass on two wrong
+    // answers alike.
+    let mut s = Scratch::default();
+    let r = plain.parse(lines[2].as_bytes(), &mut s).unwrap();
+    assert_eq!(
+        (r.method, r.target, r.status, r.latency_us, r.host),
+        (&b"PUT"[..], &b"/c"[..], 202, Some(300_000), &b"c"[..])
+    );
+    let r = mapped.parse(lines[5].as_bytes(), &mut s).unwrap();
+    assert_eq!((r.status, r.latency_us), (299, Some(7_000)));
+    // An object where the status was is no status.
+    assert_eq!(
+        plain.parse(lines[3].as_bytes(), &mut s),
+        Err(ErrorKind::MissingField)
+    );
+}
