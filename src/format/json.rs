@@ -9,9 +9,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use super::record::{ErrorKind, KeyMemo, Odd, Record, Scratch};
+use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,45 +27,6 @@ pub enum Slot {
 }
 
 const N_SLOTS: usize = 10;
-
-/// The slots by their index, to decode a remembered answer.
-const SLOTS: [Slot; N_SLOTS] = [
-    Slot::Request,
-    Slot::Method,
-    Slot::Target,
-    Slot::Status,
-    Slot::Bytes,
-    Slot::Latency,
-    Slot::Upstream,
-    Slot::Time,
-    Slot::Host,
-    Slot::Backend,
-];
-const UNITS: [Unit; 4] = [Unit::Sec, Unit::Ms, Unit::Us, Unit::Ns];
-
-/// What a key path means to a format, as one `u32` (what [`KeyMemo`]
-/// remembers): bit 0, an object there is descended into; bit 1, a
-/// scalar there is the [`Target`] in bits 8-31 (slot, unit, rank).
-const DESCEND: u32 = 1;
-const MAPPED: u32 = 2;
-
-impl Target {
-    fn encode(self) -> u32 {
-        let unit = UNITS.iter().position(|&u| u == self.unit).unwrap_or(0) as u32;
-        MAPPED | (self.slot as u32) << 8 | unit << 16 | (self.rank as u32) << 24
-    }
-    fn decode(a: u32) -> Target {
-        Target {
-            slot: SLOTS[((a >> 8) & 0xff) as usize % N_SLOTS],
-            unit: UNITS[((a >> 16) & 0xff) as usize % UNITS.len()],
-            rank: (a >> 24) as u8,
-        }
-    }
-}
-
-/// Ids of JSON formats, so a thread's [`KeyMemo`] knows whose answers it
-/// holds.
-static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
 impl Slot {
     pub fn parse(s: &str) -> Option<Slot> {
@@ -215,8 +174,6 @@ pub struct JsonFormat {
     prefixes: FxHashSet<Box<[u8]>>,
     has_latency: bool,
     has_upstream: bool,
-    /// Whose answers a thread's [`KeyMemo`] holds.
-    id: usize,
 }
 
 impl JsonFormat {
@@ -267,7 +224,6 @@ impl JsonFormat {
             prefixes,
             has_latency: true,
             has_upstream: true,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -309,15 +265,7 @@ impl JsonFormat {
             return Err(ErrorKind::NoMatch);
         }
         let mut path = PathBuf::default();
-        let memo = &mut scratch.json_keys;
-        memo.own(self.id);
-        let mut walk = Walk {
-            path: &mut path,
-            found: &mut found,
-            memo,
-            keys: 0,
-        };
-        self.object(&mut w, &mut walk, 0)
+        self.object(&mut w, &mut path, &mut found, 0)
             .ok_or(ErrorKind::NoMatch)?;
         w.ws();
         if w.i != line.len() {
@@ -431,17 +379,13 @@ impl JsonFormat {
 
     /// Walks one object at `w` (which must be at `{`), recording mapped
     /// values. `None` on malformed JSON.
-    /// What `path` means to this format (see [`DESCEND`]).
-    fn answer(&self, path: &[u8], depth: u8) -> u32 {
-        let descend = if depth < 4 && self.prefixes.contains(path) {
-            DESCEND
-        } else {
-            0
-        };
-        descend | self.map.get(path).map_or(0, |t| t.encode())
-    }
-
-    fn object(&self, w: &mut Walker, walk: &mut Walk, depth: u8) -> Option<()> {
+    fn object(
+        &self,
+        w: &mut Walker,
+        path: &mut PathBuf,
+        found: &mut [Option<(Val, u8)>; N_SLOTS],
+        depth: u8,
+    ) -> Option<()> {
         w.expect(b'{')?;
         w.ws();
         if w.peek()? == b'}' {
@@ -454,46 +398,28 @@ impl JsonFormat {
             w.ws();
             w.expect(b':')?;
             w.ws();
-            let mark = walk.path.len;
-            let key_fits = walk
-                .path
-                .push(if depth > 0 { Some(b'.') } else { None }, key.raw(w.b));
-            let k = walk.keys;
-            walk.keys += 1;
-            // The same answer as the maps give, remembered by position
-            // (`KeyMemo`): a hash of each key on the first line of a
-            // shape only.
-            let answer = if key_fits {
-                let p = walk.path.get();
-                match walk.memo.get(k, p, depth) {
-                    Some(a) => a,
-                    None => {
-                        let a = self.answer(p, depth);
-                        walk.memo.set(k, p, depth, a);
-                        a
-                    }
-                }
-            } else {
-                0
-            };
+            let mark = path.len;
+            let key_fits = path.push(if depth > 0 { Some(b'.') } else { None }, key.raw(w.b));
             let first = w.peek()?;
             if first == b'{' {
-                if answer & DESCEND != 0 {
-                    self.object(w, walk, depth + 1)?;
+                if key_fits && depth < 4 && self.prefixes.contains(path.get()) {
+                    self.object(w, path, found, depth + 1)?;
                 } else {
                     w.skip_value()?;
                 }
             } else {
                 let v = w.scalar()?;
-                if answer & MAPPED != 0 && !v.null {
-                    let t = Target::decode(answer);
-                    let f = &mut walk.found[t.slot as usize];
+                if key_fits
+                    && !v.null
+                    && let Some(t) = self.map.get(path.get())
+                {
+                    let f = &mut found[t.slot as usize];
                     if f.is_none_or(|(_, r)| t.rank < r) {
                         *f = Some((Val { unit: t.unit, ..v }, t.rank));
                     }
                 }
             }
-            walk.path.len = mark;
+            path.len = mark;
             w.ws();
             match w.next()? {
                 b',' => continue,
@@ -522,15 +448,6 @@ fn url_host(t: &[u8]) -> &[u8] {
         Some(i) => &authority[i + 1..],
         None => authority,
     }
-}
-
-/// The state of one line's walk.
-struct Walk<'w> {
-    path: &'w mut PathBuf,
-    found: &'w mut [Option<(Val, u8)>; N_SLOTS],
-    memo: &'w mut KeyMemo,
-    /// Keys visited so far: the next key's position in the memo.
-    keys: usize,
 }
 
 /// A duration string's own unit suffix (`s`, `ms`, `us`, `µs`, `ns`

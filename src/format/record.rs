@@ -171,76 +171,11 @@ impl TimeCache {
     }
 }
 
-/// What a JSON format decided for each key path of the last lines, in
-/// walk order: the lines of one file repeat their keys in the same order,
-/// so the key at position k is nearly always the one seen there before,
-/// and comparing its path with the one remembered is cheaper than hashing
-/// it into the format's field map (`json.rs`). A `u32` answer, opaque
-/// here; a path longer than [`KeyMemo::PATH`] bytes, or a position past
-/// [`KeyMemo::KEYS`], is never remembered (looked up every time).
-#[derive(Default)]
-pub struct KeyMemo {
-    /// The format the answers are of (`JsonFormat`'s id; 0: none).
-    owner: usize,
-    seen: Vec<MemoKey>,
-}
-
-#[derive(Clone, Copy)]
-struct MemoKey {
-    len: u8,
-    depth: u8,
-    path: [u8; KeyMemo::PATH],
-    answer: u32,
-}
-
-impl KeyMemo {
-    pub const PATH: usize = 48;
-    pub const KEYS: usize = 64;
-
-    /// Forgets every answer unless they are `owner`'s.
-    #[inline]
-    pub fn own(&mut self, owner: usize) {
-        if self.owner != owner {
-            self.owner = owner;
-            self.seen.clear();
-        }
-    }
-
-    /// The answer remembered for the `k`-th key of a line, if its path and
-    /// depth are the ones given.
-    #[inline(always)]
-    pub fn get(&self, k: usize, path: &[u8], depth: u8) -> Option<u32> {
-        let e = self.seen.get(k)?;
-        (e.len as usize == path.len() && e.depth == depth && e.path[..path.len()] == *path)
-            .then_some(e.answer)
-    }
-
-    /// Remembers `answer` for the `k`-th key.
-    #[inline]
-    pub fn set(&mut self, k: usize, path: &[u8], depth: u8, answer: u32) {
-        if path.len() > Self::PATH || k >= Self::KEYS || k > self.seen.len() {
-            return;
-        }
-        let mut e = MemoKey {
-            len: path.len() as u8,
-            depth,
-            path: [0; Self::PATH],
-            answer,
-        };
-        e.path[..path.len()].copy_from_slice(path);
-        match self.seen.get_mut(k) {
-            Some(old) => *old = e,
-            None => self.seen.push(e),
-        }
-    }
-}
-
 /// Per-thread working memory for `Format::parse`.
 #[derive(Default)]
 pub struct Scratch {
     pub(super) buf: Vec<u8>,
     pub(super) time: TimeCache,
-    pub(super) json_keys: KeyMemo,
     pub(super) regex_locs: Vec<(usize, CaptureLocations)>,
     /// Which variant of a format of several (`Format::variants`) parsed the
     /// last line; stays 0 for other formats. The caller reads it and resets
