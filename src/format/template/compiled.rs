@@ -206,7 +206,7 @@ impl Template {
         let fast = combined::recognise(&ops);
         let straight = fast.as_ref().is_some_and(|(c, tail)| c.whole(tail))
             && time_kind == Some(Field::TimeLocal)
-            && upstream_unit.is_none();
+            && (upstream_unit.is_none() || fast.as_ref().is_some_and(|(c, _)| c.upstreaminfo()));
         Ok(Template {
             toks,
             ops,
@@ -275,7 +275,13 @@ impl Template {
             && self.straight
             && let Some((head, _)) = &self.fast
         {
-            return head.record(line, time_cache, scan, self.latency_unit);
+            return head.record(
+                line,
+                time_cache,
+                scan,
+                self.latency_unit,
+                self.upstream_unit,
+            );
         }
         let mut slots = [(0u32, 0u32); SLOTS];
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
