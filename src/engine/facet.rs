@@ -701,4 +701,65 @@ mod tests {
         assert_eq!(pairs(&t), vec![(3, OTHER.into(), [2, 1, 1, 7, 7])]);
         assert_eq!(t.folded(), (2, false));
     }
+
+    use proptest::prelude::*;
+
+    /// Requests: (route, name, status, latency) drawn from few routes and
+    /// names, so that caps fold and names repeat.
+    fn requests() -> impl Strategy<Value = Vec<(u32, String, u16, Option<u64>)>> {
+        proptest::collection::vec(
+            (
+                0..6u32,
+                (0..30u32).prop_map(|n| format!("10.0.0.{n}:80")),
+                prop_oneof![Just(200u16), Just(404), Just(502), Just(503)],
+                proptest::option::of(0..5_000_000u64),
+            ),
+            0..300,
+        )
+    }
+
+    proptest! {
+        // 300 cases of up to 300 requests: a few ms in a debug build
+        // (settings: `crate::props`).
+        #![proptest_config(crate::props::config(300))]
+
+        /// However the requests are split between tables, in whatever
+        /// order each sees them and the parts are merged, the pairs, the
+        /// kept names and the folded count are those of one table that saw
+        /// them in order: what makes every mode agree.
+        #[test]
+        fn any_split_and_order_gives_the_figures_of_one_table(
+            reqs in requests(),
+            cap in 0..12usize,
+            parts in 1..5usize,
+            seed in any::<u64>(),
+        ) {
+            let mut whole = FacetTable::new(cap);
+            for (r, n, s, l) in &reqs {
+                whole.record(*r, n.as_bytes(), *s, *l);
+            }
+            let mut split: Vec<FacetTable> = (0..parts).map(|_| FacetTable::new(cap)).collect();
+            let mut x = seed | 1;
+            let mut order: Vec<usize> = (0..reqs.len()).collect();
+            for i in (1..order.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                order.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            for i in order {
+                let (r, n, s, l) = &reqs[i];
+                split[(i * 7 + seed as usize) % parts].record(*r, n.as_bytes(), *s, *l);
+            }
+            let mut merged = FacetTable::new(cap);
+            for p in split.iter().rev() {
+                merged.merge_rekeyed(p, &|r| r);
+            }
+            prop_assert_eq!(pairs(&merged), pairs(&whole));
+            prop_assert_eq!(kept(&merged), kept(&whole));
+            prop_assert_eq!(merged.folded(), whole.folded());
+            let total: u64 = whole.pairs().map(|(_, _, c)| c.requests).sum();
+            prop_assert_eq!(total, reqs.len() as u64);
+        }
+    }
 }
