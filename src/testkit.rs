@@ -379,6 +379,68 @@ pub fn snapshot() -> Snapshot {
         apdex: None,
         backfill: None,
         backfilled: 0,
+        facets: Default::default(),
+    }
+}
+
+/// [`snapshot`] whose users route was served by three backends (one
+/// failing) for two hosts, and whose `/healthz` by one backend; every
+/// other route carries neither.
+pub fn snapshot_with_facets() -> Snapshot {
+    use crate::engine::facet::{FacetCounts, FacetFigures, FacetRow, FacetSnap};
+    let row =
+        |name: &str, requests: u64, errors_5xx: u64, timed: u64, mean_us: u64, max_us: u64| {
+            FacetRow {
+                name: name.into(),
+                counts: FacetCounts {
+                    requests,
+                    errors_5xx,
+                    timed,
+                    lat_sum_us: mean_us * timed,
+                    lat_max_us: max_us,
+                },
+            }
+        };
+    let users = vec![
+        row("10.0.1.11:8080", 6_000, 10, 6_000, 9_000, 900_000),
+        row("10.0.1.12:8080", 5_000, 20, 5_000, 11_000, 1_100_000),
+        row("10.0.1.13:8080", 1_000, 370, 1_000, 250_000, 6_000_000),
+    ];
+    let health = vec![row("10.0.1.11:8080", 300, 0, 0, 0, 0)];
+    let hosts = vec![
+        row("api.example.com", 11_000, 380, 11_000, 12_000, 6_000_000),
+        row("example.com", 1_000, 20, 1_000, 9_000, 800_000),
+    ];
+    let totals = vec![
+        row("10.0.1.11:8080", 6_300, 10, 6_000, 9_000, 900_000),
+        row("10.0.1.12:8080", 5_000, 20, 5_000, 11_000, 1_100_000),
+        row("10.0.1.13:8080", 1_000, 370, 1_000, 250_000, 6_000_000),
+    ];
+    let mut by_route: Vec<(Arc<str>, Vec<FacetRow>)> = vec![
+        (Arc::from("/api/users/:id"), users),
+        (Arc::from("/healthz"), health),
+    ];
+    by_route.sort_by(|a, b| a.0.cmp(&b.0));
+    Snapshot {
+        facets: Arc::new(FacetFigures {
+            kinds: [
+                FacetSnap {
+                    by_route,
+                    totals,
+                    cap: 200,
+                    folded: 0,
+                    at_least: false,
+                },
+                FacetSnap {
+                    by_route: vec![(Arc::from("/api/users/:id"), hosts.clone())],
+                    totals: hosts,
+                    cap: 200,
+                    folded: 0,
+                    at_least: false,
+                },
+            ],
+        }),
+        ..snapshot()
     }
 }
 

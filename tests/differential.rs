@@ -55,6 +55,8 @@ struct Case {
     paths: Vec<PathBuf>,
     format: Option<String>,
     max_routes: Option<usize>,
+    /// `--max-facets`: backends and hosts kept before `(other)`.
+    max_facets: Option<usize>,
     /// Run with two objectives and an Apdex (see [`config`]).
     objectives: bool,
 }
@@ -68,6 +70,9 @@ fn config(case: &Case) -> Config {
     let mut c = Config::once(&paths, spec, OutputFormat::Json).unwrap();
     if let Some(n) = case.max_routes {
         c.max_routes = n;
+    }
+    if let Some(n) = case.max_facets {
+        c.max_facets = n;
     }
     // Objectives and Apdex on default bounds (250 ms, 1 s), as the config
     // would add them: the SLO and Apdex columns join the comparison.
@@ -442,6 +447,7 @@ fn check_with(case: &Case, restart: bool) {
         paths,
         format: case.format.clone(),
         max_routes: case.max_routes,
+        max_facets: case.max_facets,
         objectives: case.objectives,
     };
     let name = &case.name;
@@ -476,6 +482,7 @@ fn check_with(case: &Case, restart: bool) {
     assert_eq!(inputs(&want), inputs(&got), "{name}: inputs");
     assert_eq!(want.span, got.span, "{name}: log time span");
     assert_eq!(want.overflow, got.overflow, "{name}: overflow");
+    assert_eq!(want.facets, got.facets, "{name}: backends and hosts");
     assert_eq!(want.buckets_us, got.buckets_us, "{name}: bucket bounds");
     let (wk, gk) = (sorted_keys(&want), sorted_keys(&got));
     assert_eq!(wk.len(), gk.len(), "{name}: keys");
@@ -677,6 +684,7 @@ fn sample(file: &str, format: Option<&str>) -> Case {
         paths: vec![root().join("sample-logs").join(file)],
         format: format.map(str::to_string),
         max_routes: None,
+        max_facets: None,
         objectives: true,
     }
 }
@@ -717,6 +725,7 @@ fn a_restart_from_saved_state_gives_the_same_figures_in_every_view() {
                 .collect(),
             format: None,
             max_routes: Some(20),
+            max_facets: None,
             objectives: true,
         },
         true,
@@ -761,6 +770,7 @@ fn sample_logs_together_under_a_route_cap() {
             .collect(),
         format: None,
         max_routes: Some(20),
+        max_facets: None,
         objectives: true,
     });
 }
@@ -774,8 +784,54 @@ fn case_of(dir: &tempfile::TempDir, name: &str, lines: &[u8], format: Option<&st
         paths: vec![path],
         format: format.map(str::to_string),
         max_routes: None,
+        max_facets: None,
         objectives: true,
     }
+}
+
+/// Backends and hosts past their cap: the values kept, their counts and
+/// what folds into `(other)` are the same whichever worker, backfill or
+/// restart saw which lines, since the cap keeps the values smallest by
+/// hash, not the first ones seen.
+#[test]
+fn backends_and_hosts_past_their_cap_are_the_same_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for i in 0..3000u32 {
+        // 40 backends (some `-`: no backend), 9 hosts, 5 routes.
+        let backend = match i % 41 {
+            40 => "-".to_string(),
+            b => format!("10.0.{}.{}:8080", b / 8, b % 8),
+        };
+        lines.extend_from_slice(
+            format!(
+                "10.0.0.1 - - [10/Mar/2024:00:{:02}:{:02} +0000] \"GET /r{}/{} HTTP/1.1\" {} 5 \"-\" \"ua\" h{}.example {} 0.{:03}\n",
+                i / 60 % 60,
+                i % 60,
+                i % 5,
+                i,
+                [200, 200, 502, 404][(i % 4) as usize],
+                i % 9,
+                backend,
+                i % 1000
+            )
+            .as_bytes(),
+        );
+    }
+    let format = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $host $upstream_addr $request_time";
+    let case = Case {
+        max_facets: Some(6),
+        ..case_of(&dir, "facets past the cap", &lines, Some(format))
+    };
+    let want = once(&case).batch.snapshot();
+    let backends = want.facets.kinds[0].clone();
+    assert_eq!(backends.folded, 34, "40 backends, 6 kept");
+    assert_eq!(backends.totals.len(), 7, "6 kept and (other)");
+    let all: u64 = backends.totals.iter().map(|v| v.counts.requests).sum();
+    assert_eq!(all, 3000 - 3000 / 41 - u64::from(3000 % 41 > 40));
+    assert_eq!(want.facets.kinds[1].folded, 3, "9 hosts, 6 kept");
+    check(&case);
+    check_with(&case, true);
 }
 
 fn combined(sec: u32, target: &[u8], status: &str, bytes: &str, time: &str) -> Vec<u8> {

@@ -163,11 +163,21 @@ pub struct Args {
     )]
     pub max_routes: Option<usize>,
 
+    /// Backends and hosts tracked (each) before others count as (other).
+    #[arg(
+        long,
+        env = "ROUTETOP_MAX_FACETS",
+        hide_env_values = true,
+        value_name = "N"
+    )]
+    pub max_facets: Option<usize>,
+
     // `[:UNIT]` is help text, not a doc link (clap prints the comment as is).
     #[allow(rustdoc::broken_intra_doc_links)]
     /// JSON field mapping FIELD=PATH[:UNIT] (FIELD: request, method, path,
-    /// status, bytes, latency, upstream, time; UNIT: s, ms, us, ns), e.g.
-    /// latency=Duration:ns or status=response.code. Repeatable.
+    /// status, bytes, latency, upstream, time, host, backend; UNIT: s, ms,
+    /// us, ns), e.g. latency=Duration:ns or status=response.code.
+    /// Repeatable.
     #[arg(long = "json-field", value_name = "FIELD=PATH[:UNIT]")]
     pub json_fields: Vec<FieldOverride>,
 

@@ -17,6 +17,7 @@ use crate::route::RouteRule;
 pub struct FileConfig {
     pub format: Option<String>,
     pub max_routes: Option<usize>,
+    pub max_facets: Option<usize>,
     pub templating: Option<bool>,
     pub max_line: Option<usize>,
     pub strip_prefix: Option<String>,

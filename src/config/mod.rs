@@ -41,6 +41,7 @@ pub use file::{FileConfig, FileInput, FileRoute};
 pub use live::{LiveArgs, LiveFile, LiveSettings, WindowBy};
 pub use mode::{Generate, Mode, OutputFormat};
 
+use crate::engine::facet::DEFAULT_MAX_FACETS;
 use crate::engine::slo::{BadStatuses, Kind, Objective};
 use crate::engine::{DEFAULT_BUCKETS, DEFAULT_MAX_LINE};
 use crate::format::prefix::Strip;
@@ -124,6 +125,8 @@ pub struct Config {
     pub routes: Vec<RouteRule>,
     pub templating: bool,
     pub max_routes: usize,
+    /// Backends and hosts kept, each, before the rest count as `(other)`.
+    pub max_facets: usize,
     pub max_line: usize,
     pub threads: usize,
     pub buckets: Vec<f64>,
@@ -155,6 +158,7 @@ impl Config {
             routes: Vec::new(),
             templating: true,
             max_routes: DEFAULT_MAX_ROUTES,
+            max_facets: DEFAULT_MAX_FACETS,
             max_line: DEFAULT_MAX_LINE,
             threads: default_threads(),
             buckets: DEFAULT_BUCKETS.to_vec(),
@@ -293,6 +297,15 @@ impl Config {
                 "--max-routes must be 1..=1000000, not {max_routes}"
             )));
         }
+        let max_facets = args
+            .max_facets
+            .or(file.max_facets)
+            .unwrap_or(DEFAULT_MAX_FACETS);
+        if max_facets > 100_000 {
+            return Err(ConfigError(format!(
+                "--max-facets must be 0..=100000, not {max_facets}"
+            )));
+        }
         let max_line = args.max_line.or(file.max_line).unwrap_or(DEFAULT_MAX_LINE);
         if !(256..=MAX_LINE_LIMIT).contains(&max_line) {
             return Err(ConfigError(format!(
@@ -379,6 +392,7 @@ impl Config {
             routes,
             templating,
             max_routes,
+            max_facets,
             max_line,
             threads,
             buckets,

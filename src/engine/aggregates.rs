@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::facet::Facets;
 use super::key::Key;
 use super::options::EngineConfig;
 use super::stats::Stats;
@@ -41,6 +42,9 @@ pub struct Aggregates {
     key_hists: bool,
     /// Requests whose key was folded into the overflow route by the key cap.
     pub keys_folded: u64,
+    /// Per (route, backend) and (route, host): counted by route id, so
+    /// the key cap does not fold them (`facet.rs`).
+    pub facets: Facets,
 }
 
 impl Aggregates {
@@ -53,6 +57,7 @@ impl Aggregates {
             max_keys: cfg.max_keys,
             key_hists: cfg.key_hists,
             keys_folded: 0,
+            facets: Facets::new(cfg.max_facets),
         }
     }
 
@@ -189,6 +194,17 @@ impl Aggregates {
             self.note_time(b);
         }
         self.keys_folded += other.keys_folded;
+        // `rekey` changes only routes (see its callers).
+        let route_of = |route| {
+            rekey(Key {
+                source: 0,
+                route,
+                method: 0,
+                status: 0,
+            })
+            .route
+        };
+        self.facets.merge_rekeyed(&other.facets, route_of);
     }
 
     /// One aggregate holding the sum of `parts` (a batch run's shards), with
@@ -204,6 +220,7 @@ impl Aggregates {
             max_keys: parts.iter().map(|p| p.max_keys).sum::<usize>().max(1024),
             key_hists: parts.first().is_none_or(|p| p.key_hists),
             keys_folded: 0,
+            facets: Facets::new(parts.first().map_or(0, |p| p.facets.cap())),
         };
         for p in parts {
             out.merge(p);
@@ -225,10 +242,12 @@ impl Aggregates {
         self.entries.clear();
         self.span = None;
         self.keys_folded = 0;
+        self.facets.clear();
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry>()
+        self.facets.heap_bytes()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.by_route.capacity() * size_of::<RouteKeys>()
             + self
                 .by_route

@@ -122,6 +122,7 @@ impl Batch {
             routes: since.routes.into_iter().map(|(_, r)| r).collect(),
             keys: since.keys,
             overflow: since.overflow,
+            facets: since.facets,
             ..Default::default()
         }
     }

@@ -763,6 +763,7 @@ impl LiveEngine {
                 newest = Some(newest.map_or(hi, |n| n.max(hi)));
             }
             agg.keys_folded += a.keys_folded;
+            agg.facets.merge_rekeyed(&a.facets, |r| r);
         }
         let log_time = self.cfg.log_time;
         if log_time && let Some(a) = r.aggs.iter().filter_map(|a| a.span).map(|s| s.0).min() {
@@ -1230,6 +1231,7 @@ impl LiveEngine {
             routes,
             keys: since_keys.clone(),
             overflow: since.overflow,
+            facets: since.facets,
             lines_per_sec: self.lines_per_sec,
             ingest_lag,
             reset: reset.map(Arc::new),
@@ -1298,6 +1300,7 @@ impl LiveEngine {
             })
             .collect();
         let (span, keys_folded) = (agg.span, agg.keys_folded);
+        let facets = super::persist::save_facets(&agg.facets);
         let inputs = inputs.to_vec();
         let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         let routes = reg.routes.names().iter().map(|n| n.to_string()).collect();
@@ -1385,6 +1388,7 @@ impl LiveEngine {
             route_latency,
             total_latency,
             sources,
+            facets,
         }
     }
 
@@ -1436,6 +1440,8 @@ impl LiveEngine {
             agg.note_time(b);
         }
         agg.keys_folded += saved.keys_folded;
+        let route = |r: u32| routes.get(r as usize).copied().unwrap_or(OVERFLOW_ID);
+        super::persist::restore_facets(&mut agg.facets, &saved.facets, route);
         for src in &saved.sources {
             let i = src.id as usize;
             if inputs.len() <= i {

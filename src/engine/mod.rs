@@ -31,6 +31,7 @@ mod batch;
 mod deferred;
 mod epoch;
 mod event;
+pub mod facet;
 pub mod hist;
 mod input_stats;
 mod key;

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::facet::DEFAULT_MAX_FACETS;
 use super::registry::{Registry, SharedRegistry};
 
 /// Lines longer than this are parse errors unless `--max-line` says
@@ -23,6 +24,9 @@ pub struct EngineConfig {
     pub max_line: usize,
     /// Keep a latency histogram per key (batch) or not (live: per route).
     pub key_hists: bool,
+    /// Names of each facet kind (backend, host) kept before the others
+    /// count under `(other)` (`--max-facets`, `facet.rs`).
+    pub max_facets: usize,
 }
 
 /// Prometheus' default buckets, in seconds.
@@ -41,6 +45,7 @@ impl EngineConfig {
             max_keys: max_routes.saturating_mul(64).max(1024),
             max_line,
             key_hists: true,
+            max_facets: DEFAULT_MAX_FACETS,
         }
     }
 

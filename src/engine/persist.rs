@@ -27,6 +27,7 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
+use super::facet::{FacetCounts, FacetKind, Facets};
 use super::hist::{Hist, new_hdr};
 use super::input_stats::{BadLine, InputStats, LinePos};
 use super::stats::{Stats, Timer};
@@ -64,6 +65,84 @@ pub struct Saved {
     pub route_latency: Vec<SavedLatency>,
     pub total_latency: SavedLatency,
     pub sources: Vec<SavedSource>,
+    /// Per facet kind (backend, host): its pairs and folded names. Not in
+    /// files of earlier versions, which load without them.
+    #[serde(default)]
+    pub facets: Vec<SavedFacet>,
+}
+
+/// One facet kind's counts (`facet.rs`).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct SavedFacet {
+    /// [`FacetKind::as_str`].
+    pub kind: String,
+    /// Hashes of the distinct names folded into `(other)`.
+    pub folded: Vec<u64>,
+    pub pairs: Vec<SavedPair>,
+}
+
+/// The counters of one (route, facet value).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct SavedPair {
+    /// Route id, as in [`Saved::routes`].
+    pub route: u32,
+    /// The value's name (`(other)` for the folded ones).
+    pub name: String,
+    pub requests: u64,
+    pub errors_5xx: u64,
+    pub timed: u64,
+    pub lat_sum_us: u64,
+    pub lat_max_us: u64,
+}
+
+/// The facets of `facets`, for [`Saved::facets`].
+pub fn save_facets(facets: &Facets) -> Vec<SavedFacet> {
+    FacetKind::ALL
+        .iter()
+        .map(|&k| {
+            let t = facets.table(k);
+            let mut pairs: Vec<SavedPair> = t
+                .pairs()
+                .map(|(route, name, c)| SavedPair {
+                    route,
+                    name: name.to_string(),
+                    requests: c.requests,
+                    errors_5xx: c.errors_5xx,
+                    timed: c.timed,
+                    lat_sum_us: c.lat_sum_us,
+                    lat_max_us: c.lat_max_us,
+                })
+                .collect();
+            pairs.sort_by(|a, b| (a.route, &a.name).cmp(&(b.route, &b.name)));
+            SavedFacet {
+                kind: k.as_str().to_string(),
+                folded: t.folded_hashes(),
+                pairs,
+            }
+        })
+        .collect()
+}
+
+/// Adds saved facets to `facets`, each saved route id `r` counted under
+/// `route(r)`. A kind this version does not know is skipped.
+pub fn restore_facets(facets: &mut Facets, saved: &[SavedFacet], route: impl Fn(u32) -> u32) {
+    for f in saved {
+        let Some(k) = FacetKind::ALL.into_iter().find(|k| k.as_str() == f.kind) else {
+            continue;
+        };
+        let t = facets.table_mut(k);
+        t.note_folded(f.folded.iter().copied());
+        for p in &f.pairs {
+            let c = FacetCounts {
+                requests: p.requests,
+                errors_5xx: p.errors_5xx,
+                timed: p.timed,
+                lat_sum_us: p.lat_sum_us,
+                lat_max_us: p.lat_max_us,
+            };
+            t.add(route(p.route), p.name.as_bytes(), &c);
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]

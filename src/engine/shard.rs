@@ -69,7 +69,7 @@ impl LiveShard {
         line: &[u8],
         pos: LinePos,
     ) -> Option<Ingested> {
-        let (ing, target) = self.core.ingest(src, format, line, pos, Plain)?;
+        let (ing, target) = self.core.ingest(src, format, line, pos, Plain, None)?;
         // This shard's resolver registers every route at once: no line
         // waits for admission.
         debug_assert_eq!(target, Target::Agg);
@@ -168,7 +168,8 @@ impl BatchShard {
         pos: LinePos,
         scan: S,
     ) {
-        if let Some((ing, target)) = self.core.ingest(src, format, line, pos, scan) {
+        let unadmitted = Some(&mut self.unadmitted);
+        if let Some((ing, target)) = self.core.ingest(src, format, line, pos, scan, unadmitted) {
             if let Some(m) = &mut self.minutes {
                 let route = (ing.key.route, target == Target::Unadmitted);
                 m.line(
@@ -323,7 +324,9 @@ impl Core {
     }
 
     /// Parses one line and finds its key and the aggregates it goes to;
-    /// counts the line, or the bad line.
+    /// counts the line, or the bad line. Its host and backend are counted
+    /// at once, in the aggregates of its route (`unadmitted`'s for a
+    /// provisional one).
     #[inline(always)]
     fn ingest<S: Scan>(
         &mut self,
@@ -332,6 +335,7 @@ impl Core {
         line: &[u8],
         pos: LinePos,
         scan: S,
+        unadmitted: Option<&mut Aggregates>,
     ) -> Option<(Ingested, Target)> {
         // Not `self.input`: the borrow must stay on `self.inputs` alone.
         let input = input_of(&mut self.inputs, src);
@@ -375,6 +379,15 @@ impl Core {
         };
         if let Some(t) = rec.time {
             self.agg.note_time(t);
+        }
+        // One well-predicted branch for formats without host or backend.
+        if !(rec.host.is_empty() && rec.backend.is_empty()) {
+            let agg = match (target, unadmitted) {
+                (Target::Unadmitted, Some(u)) => u,
+                _ => &mut self.agg,
+            };
+            agg.facets
+                .record(route, rec.host, rec.backend, rec.status, rec.latency_us);
         }
         let ing = Ingested {
             key: Key {

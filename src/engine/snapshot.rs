@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use super::aggregates::Aggregates;
 use super::event::InputState;
+use super::facet::FacetFigures;
 use super::hist::Hist;
 use super::input_stats::{BadLine, InputStats};
 use super::registry::Registry;
@@ -218,6 +219,10 @@ pub struct Snapshot {
     /// arrives).
     pub keys: Arc<[KeySnap]>,
     pub overflow: Overflow,
+    /// Since-start counters per (route, backend) and (route, host), and
+    /// per backend and host over all routes (`facet.rs`). Not reset with
+    /// the dashboard.
+    pub facets: Arc<FacetFigures>,
     /// Lines read per second, recently.
     pub lines_per_sec: f64,
     /// Write-to-read delay: the age of the newest line of the latest batch
@@ -390,6 +395,7 @@ pub struct SinceStart {
     pub routes: Vec<(RouteId, RouteSnap)>,
     pub keys: Arc<[KeySnap]>,
     pub overflow: Overflow,
+    pub facets: Arc<FacetFigures>,
 }
 
 /// Since-start part of a snapshot, built from aggregates: routes (with
@@ -514,6 +520,9 @@ pub fn since_start(agg: &Aggregates, reg: &Registry, hists: Option<RouteHists>) 
         routes,
         keys,
         overflow,
+        facets: Arc::new(FacetFigures::of(&agg.facets, |r| {
+            reg.routes.name(r).clone()
+        })),
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::aggregates::Aggregates;
+use super::facet::{FacetFigures, Facets};
 use super::hist::Hist;
 use super::hist::{SMALL_MAX, new_hdr};
 use super::key::{Key, STANDARD_METHODS};
@@ -165,6 +166,8 @@ pub struct Summary {
     /// Log time covered, Unix seconds (first, last).
     pub span: Option<(i64, i64)>,
     pub overflow: Overflow,
+    /// Per (route, backend) and (route, host), and per backend and host.
+    pub facets: FacetFigures,
 }
 
 impl Summary {
@@ -298,6 +301,14 @@ impl Summary {
                 at_least,
                 requests: overflow_requests,
                 keys_folded: aggs.iter().map(|a| a.keys_folded).sum(),
+            },
+            facets: {
+                // Merged here: a few hundred names and their pairs.
+                let mut all = Facets::new(aggs.first().map_or(0, |a| a.facets.cap()));
+                for a in aggs {
+                    all.merge_rekeyed(&a.facets, |r| r);
+                }
+                FacetFigures::of(&all, |r| reg.routes.name(r).clone())
             },
         }
     }

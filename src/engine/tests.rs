@@ -194,3 +194,44 @@ fn folded_paths_fold_again_until_the_rules_change() {
     s.read();
     assert_eq!(reg.lock().unwrap().routes.folded(), (2, false));
 }
+
+/// Backends and hosts counted by two batch shards (routes admitted in
+/// turns, lines of unadmitted routes moved on admission) add up to what
+/// one shard of every line counts, past the cap too.
+#[test]
+fn facets_of_shards_equal_facets_of_all_lines() {
+    let spec = FormatSpec::parse(
+        "$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent $host $upstream_addr $request_time",
+    )
+    .unwrap();
+    let format = Format::compile(&spec, &[]).unwrap();
+    let all: Vec<String> = (0..2000)
+        .map(|i| {
+            format!(
+                "10.0.0.1 - - [10/Mar/2024:00:00:{:02} +0000] \"GET /r{}/x HTTP/1.1\" {} 1 h{}.example 10.2.0.{}:80 0.{:03}",
+                i % 60,
+                i % 50,
+                [200, 503][i % 2],
+                i % 5,
+                i % 300,
+                i % 1000
+            )
+        })
+        .collect();
+    let summary = |parts: &[&[String]]| {
+        let reg = Arc::new(Mutex::new(Registry::new(2000)));
+        let shards: Vec<Finished> = parts.iter().map(|p| shard(&reg, p, &format)).collect();
+        let r = reg.lock().unwrap();
+        let aggs: Vec<&super::Aggregates> = shards.iter().map(|s| &s.agg).collect();
+        Summary::build(&aggs, &r, 1).facets
+    };
+    let whole = summary(&[&all]);
+    let (a, b) = all.split_at(777);
+    assert_eq!(summary(&[b, a]), whole);
+    let backends = whole.kind(super::facet::FacetKind::Backend);
+    assert_eq!((backends.totals.len(), backends.folded), (201, 100));
+    let hosts = whole.kind(super::facet::FacetKind::Host);
+    assert_eq!(hosts.route("/r3/x").len(), 1, "route 3's lines are host h3");
+    assert_eq!(hosts.route("/r3/x")[0].counts.requests, 40);
+    assert_eq!(hosts.route("/r3/x")[0].counts.errors_5xx, 40);
+}

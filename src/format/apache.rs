@@ -161,9 +161,17 @@ fn directive(
     use Class::*;
     use Field::*;
     Some(match d {
-        b'h' | b'a' | b'A' | b'l' | b'u' | b'v' | b'V' | b'H' | b'L' | b'X' | b'R' | b'f' => {
-            (Ignore, Token)
-        }
+        // The virtual host: the server's canonical name, the one of
+        // `UseCanonicalName`.
+        b'v' | b'V' => (Host, Token),
+        b'h' | b'a' | b'A' | b'l' | b'u' | b'H' | b'L' | b'X' | b'R' | b'f' => (Ignore, Token),
+        // The Host header as the client sent it.
+        b'i' if arg.is_some_and(|a| a.eq_ignore_ascii_case("host")) => (Host, Free),
+        // The backend: mod_proxy_balancer's worker (the URL it proxied
+        // to), and a note named `Backend` (what the `traefik_clf` preset
+        // calls Traefik's backend URL).
+        b'e' if arg == Some("BALANCER_WORKER_NAME") => (Backend, Free),
+        b'n' if arg.is_some_and(|a| a.eq_ignore_ascii_case("backend")) => (Backend, Free),
         b't' => match arg {
             None => (TimeLocal, Fixed(28)),
             Some("sec") | Some("msec") | Some("usec") | Some("msec_frac") | Some("usec_frac") => (

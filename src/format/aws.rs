@@ -8,9 +8,10 @@
 //! - S3: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html>
 //!
 //! Fields added at the end of a line by later versions of a layout are
-//! ignored, so new AWS fields do not break parsing. The load balancers'
-//! target/backend address is read past, not kept: a `Record` has no place
-//! for it yet.
+//! ignored, so new AWS fields do not break parsing. The backend is the
+//! load balancers' `target:port`/`backend:port` (`-`, no target reached,
+//! is none); the host is ALB's `domain_name` (the TLS SNI, `-` on plain
+//! HTTP) and S3's bucket.
 
 use super::fields::{self, Fields};
 use super::record::{ErrorKind, Record, TimeCache};
@@ -104,8 +105,23 @@ pub fn parse_alb<'a, S: Scan>(
         return Err(no);
     }
     let (time, bad_time) = iso_time(time, cache);
-    f.skip(3).ok_or(no)?; // elb, client:port, target:port
-    lb_rest(&mut f, time, bad_time)
+    f.skip(2).ok_or(no)?; // elb, client:port
+    let target = f.token().ok_or(no)?;
+    let mut r = lb_rest(&mut f, time, bad_time)?;
+    r.backend = value::dash_empty(target);
+    r.host = alb_domain(&mut f).map_or(&b""[..], value::dash_empty);
+    Ok(r)
+}
+
+/// ALB's `domain_name`, seven fields after the request: `"user_agent"
+/// ssl_cipher ssl_protocol target_group_arn "trace_id" "domain_name"`.
+/// `None` on a line cut short before it (the request still counts).
+#[inline(always)]
+fn alb_domain<'a, S: Scan>(f: &mut Fields<'a, S>) -> Option<&'a [u8]> {
+    f.quoted()?;
+    f.skip(3)?;
+    f.quoted()?;
+    f.quoted()
 }
 
 /// `time elb client:port backend:port request_processing_time
@@ -123,8 +139,11 @@ pub fn parse_elb<'a, S: Scan>(
     // so one that is not a time is not this format.
     let (time, _) = iso_time(f.token().ok_or(no)?, cache);
     let time = Some(time.ok_or(no)?);
-    f.skip(3).ok_or(no)?; // elb, client:port, backend:port
-    lb_rest(&mut f, time, false)
+    f.skip(2).ok_or(no)?; // elb, client:port
+    let backend = f.token().ok_or(no)?;
+    let mut r = lb_rest(&mut f, time, false)?;
+    r.backend = value::dash_empty(backend);
+    Ok(r)
 }
 
 /// `bucket_owner bucket [time] remote_ip requester request_id operation key
@@ -140,7 +159,8 @@ pub fn parse_s3<'a, S: Scan>(
 ) -> Result<Record<'a>, ErrorKind> {
     let mut f = Fields::new(line, scan);
     let no = ErrorKind::NoMatch;
-    f.skip(2).ok_or(no)?; // bucket_owner, bucket
+    f.token().ok_or(no)?; // bucket_owner
+    let bucket = f.token().ok_or(no)?;
     let raw_time = f.bracketed().ok_or(no)?;
     f.skip(3).ok_or(no)?; // remote_ip, requester, request_id
     // `REST.GET.OBJECT`, `WEBSITE.HEAD.OBJECT`, `S3.EXPIRE.OBJECT`: the
@@ -164,7 +184,7 @@ pub fn parse_s3<'a, S: Scan>(
     let mut bad_timer = false;
     let latency_us = fields::timer(total, Unit::Ms, &mut bad_timer);
     let upstream_us = fields::timer(turn, Unit::Ms, &mut bad_timer);
-    Ok(fields::request_record(
+    let mut r = fields::request_record(
         request,
         status,
         bytes,
@@ -172,5 +192,7 @@ pub fn parse_s3<'a, S: Scan>(
         time,
         bad_timer,
         time.is_none(),
-    ))
+    );
+    r.host = value::dash_empty(bucket);
+    Ok(r)
 }

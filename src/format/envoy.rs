@@ -11,8 +11,11 @@
 //! Istio (<https://istio.io/latest/docs/tasks/observability/logs/access-log/#default-access-log-format>)
 //! adds `%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
 //! "%UPSTREAM_TRANSPORT_FAILURE_REASON%"` after the flags, and the upstream
-//! cluster and addresses at the end (ignored, like the authority and
-//! upstream host: a `Record` has no place for them yet).
+//! cluster and addresses at the end (ignored).
+//!
+//! The host is `%REQ(:AUTHORITY)%`, the backend `%UPSTREAM_HOST%` (the
+//! address that answered); `-` is none, and so is either on a line cut
+//! short before it.
 //!
 //! DURATION (ms) is the latency, the upstream service time (ms) the
 //! upstream time; `-` is untimed. Response code `0` (no response was sent)
@@ -61,7 +64,7 @@ pub fn parse<'a, S: Scan>(
     let latency_us = fields::timer(duration, Unit::Ms, &mut bad_timer);
     let upstream_us = fields::timer(upstream, Unit::Ms, &mut bad_timer);
     let time = fields::iso_time(start, cache);
-    Ok(fields::request_record(
+    let mut r = fields::request_record(
         request,
         status,
         bytes,
@@ -69,5 +72,14 @@ pub fn parse<'a, S: Scan>(
         time,
         bad_timer,
         time.is_none(),
-    ))
+    );
+    // `"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%"
+    // "%UPSTREAM_HOST%"`.
+    if f.quoted().and_then(|_| f.quoted()).is_some()
+        && let Some(authority) = f.quoted()
+    {
+        r.host = value::dash_empty(authority);
+        r.backend = f.quoted().map_or(&b""[..], value::dash_empty);
+    }
+    Ok(r)
 }

@@ -17,8 +17,9 @@
 //! request was aborted before that point: untimed. A `+` before a value
 //! (`option logasap`) is read past. Status `-1` (no response) counts as
 //! status 000. `<BADREQ>` (an invalid request) counts like a `-` request
-//! line elsewhere: route `(invalid)`, no method. The backend/server is read
-//! past, not kept: a `Record` has no place for it yet.
+//! line elsewhere: route `(invalid)`, no method. The backend is
+//! `backend_name/server_name` as logged, none when no server was reached
+//! (`<NOSRV>`).
 
 use super::fields::{self, Fields};
 use super::record::{ErrorKind, Record, TimeCache};
@@ -69,7 +70,8 @@ pub fn parse<'a, S: Scan>(
     let mut f = Fields::at(line, start(line).ok_or(no)?, scan);
     f.token().ok_or(no)?; // client:port
     let accept = f.bracketed().ok_or(no)?;
-    f.skip(2).ok_or(no)?; // frontend, backend/server
+    f.token().ok_or(no)?; // frontend
+    let backend = f.token().ok_or(no)?;
     let timers = f.token().ok_or(no)?;
     let status = f.token().ok_or(no)?;
     let bytes = f.token().ok_or(no)?;
@@ -127,7 +129,7 @@ pub fn parse<'a, S: Scan>(
         }
         _ => None,
     };
-    Ok(fields::request_record(
+    let mut r = fields::request_record(
         request,
         status,
         bytes,
@@ -135,5 +137,9 @@ pub fn parse<'a, S: Scan>(
         time,
         bad_timer,
         time.is_none(),
-    ))
+    );
+    if !backend.ends_with(b"/<NOSRV>") {
+        r.backend = backend;
+    }
+    Ok(r)
 }

@@ -22,9 +22,11 @@ pub enum Slot {
     Latency,
     Upstream,
     Time,
+    Host,
+    Backend,
 }
 
-const N_SLOTS: usize = 8;
+const N_SLOTS: usize = 10;
 
 impl Slot {
     pub fn parse(s: &str) -> Option<Slot> {
@@ -37,6 +39,8 @@ impl Slot {
             "latency" | "request_time" | "duration" => Slot::Latency,
             "upstream" | "upstream_time" => Slot::Upstream,
             "time" => Slot::Time,
+            "host" => Slot::Host,
+            "backend" => Slot::Backend,
             _ => return None,
         })
     }
@@ -70,7 +74,7 @@ impl std::str::FromStr for FieldOverride {
         };
         if Slot::parse(slot).is_none() {
             return Err(format!(
-                "`{slot}`: unknown JSON field; one of request, method, path, status, bytes, latency, upstream, time"
+                "`{slot}`: unknown JSON field; one of request, method, path, status, bytes, latency, upstream, time, host, backend"
             ));
         }
         if path.is_empty() {
@@ -139,6 +143,28 @@ const DEFAULTS: &[(&str, Slot, Unit)] = &[
     ("httpRequest.status", Slot::Status, Unit::Sec),
     ("httpRequest.responseSize", Slot::Bytes, Unit::Sec),
     ("httpRequest.latency", Slot::Latency, Unit::Sec),
+    // Hosts and backends: nginx `escape=json` and generic names, Caddy
+    // (https://caddyserver.com/docs/caddyfile/directives/log#format-modules),
+    // Traefik (https://doc.traefik.io/traefik/observability/access-logs/#json-format-fields:
+    // the service's URL, else its address), Cloudflare (the host the
+    // client asked for; the origin's address) and Google Cloud (the
+    // backend service, a label of the entry's resource; the host is read
+    // from `requestUrl` when no field names it).
+    ("host", Slot::Host, Unit::Sec),
+    ("http_host", Slot::Host, Unit::Sec),
+    ("server_name", Slot::Host, Unit::Sec),
+    ("request.host", Slot::Host, Unit::Sec),
+    ("RequestHost", Slot::Host, Unit::Sec),
+    ("ClientRequestHost", Slot::Host, Unit::Sec),
+    ("upstream_addr", Slot::Backend, Unit::Sec),
+    ("ServiceURL", Slot::Backend, Unit::Sec),
+    ("ServiceAddr", Slot::Backend, Unit::Sec),
+    ("OriginIP", Slot::Backend, Unit::Sec),
+    (
+        "resource.labels.backend_service_name",
+        Slot::Backend,
+        Unit::Sec,
+    ),
 ];
 
 #[derive(Debug)]
@@ -308,6 +334,8 @@ impl JsonFormat {
         let req = text(get(Slot::Request).filter(|v| v.string));
         let method = text(get(Slot::Method).filter(|v| v.string));
         let target = text(get(Slot::Target).filter(|v| v.string));
+        let host = text(get(Slot::Host).filter(|v| v.string));
+        let backend = text(get(Slot::Backend).filter(|v| v.string));
         if req.is_none() && target.is_none() {
             return Err(ErrorKind::MissingField);
         }
@@ -328,6 +356,13 @@ impl JsonFormat {
         if let Some(x) = target {
             t = slice(x);
         }
+        let host = match host {
+            Some(h) => value::dash_empty(slice(h)),
+            // An absolute URL (Google Cloud's `requestUrl`) names it.
+            None => url_host(t),
+        };
+        // `upstream_addr` may list the upstreams tried: the last answered.
+        let backend = backend.map_or(&b""[..], |b| value::last_address(slice(b)));
         Ok(Record {
             method: m,
             target: t,
@@ -336,8 +371,8 @@ impl JsonFormat {
             latency_us,
             upstream_us,
             time,
-            host: b"",
-            backend: b"",
+            host,
+            backend,
             odd: Odd::bits(bad_timer, bad_time),
         })
     }
@@ -392,6 +427,26 @@ impl JsonFormat {
                 _ => return None,
             }
         }
+    }
+}
+
+/// The authority of an absolute `http(s)://` URL (`shop.example.com`,
+/// `[2001:db8::1]:8443`); empty for anything else.
+fn url_host(t: &[u8]) -> &[u8] {
+    let rest = match t {
+        [b'h', b't', b't', b'p', b':', b'/', b'/', r @ ..] => r,
+        [b'h', b't', b't', b'p', b's', b':', b'/', b'/', r @ ..] => r,
+        _ => return b"",
+    };
+    let end = rest
+        .iter()
+        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    // Without `user:password@`.
+    match memchr::memrchr(b'@', authority) {
+        Some(i) => &authority[i + 1..],
+        None => authority,
     }
 }
 

@@ -27,6 +27,8 @@ pub mod value;
 pub mod w3c;
 
 #[cfg(test)]
+mod host_backend_tests;
+#[cfg(test)]
 mod messy_tests;
 #[cfg(test)]
 mod tests;

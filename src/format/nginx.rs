@@ -118,10 +118,19 @@ pub fn variable(name: &str) -> (Field, Class) {
         | "upstream_response_length"
         | "upstream_bytes_received"
         | "upstream_bytes_sent" => (Ignore, TimerList),
-        // Several upstreams: `10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80`.
-        "upstream_addr" => (Ignore, Class::List),
-        // ingress-nginx's upstream names, between brackets, maybe empty.
-        "proxy_upstream_name" | "proxy_alternative_upstream_name" => (Ignore, Class::Name),
+        // Several upstreams: `10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80`; the
+        // last is the one that answered.
+        "upstream_addr" => (Backend, Class::List),
+        // nginx 1.27.3+: the last upstream contacted, one address.
+        "upstream_last_addr" => (Backend, Token),
+        // ingress-nginx's upstream names, between brackets, maybe empty:
+        // the service that answered (`default-web-80`); the alternative
+        // (canary) name is nearly always empty.
+        "proxy_upstream_name" => (Backend, Class::Name),
+        "proxy_alternative_upstream_name" => (Ignore, Class::Name),
+        // The virtual host: the request's Host (or the server name when it
+        // has none), the Host header as sent, the matching server block.
+        "host" | "http_host" | "server_name" => (Host, Token),
         "time_local" => (TimeLocal, Fixed(26)),
         "time_iso8601" => (TimeIso, Fixed(25)),
         "msec" => (TimeEpoch, Decimal),
@@ -129,10 +138,7 @@ pub fn variable(name: &str) -> (Field, Class) {
         | "realip_remote_addr"
         | "server_addr"
         | "remote_user"
-        | "host"
-        | "http_host"
         | "hostname"
-        | "server_name"
         | "scheme"
         | "server_protocol"
         | "request_id"

@@ -7,7 +7,9 @@
 //! (whole request line), `status`, `bytes`, `request_time` (seconds; also
 //! `latency`, `duration`), `latency_ms`, `latency_us`, `latency_ns`,
 //! `upstream_time` (seconds, nginx list), `time` (time_local, ISO 8601 or
-//! epoch, by looks). Other groups are allowed and ignored.
+//! epoch, by looks), `host` (also `vhost`), `backend` (also `upstream`,
+//! `upstream_addr`; a list keeps its last address). Other groups are
+//! allowed and ignored.
 
 use regex::bytes::{CaptureLocations, Regex};
 
@@ -26,6 +28,10 @@ pub struct RegexFormat {
     latency: Option<(usize, Unit)>,
     upstream: Option<usize>,
     time: Option<usize>,
+    /// u16: capture groups are few, and `Format` stays small enough for
+    /// its enums (clippy's `large_enum_variant`).
+    host: Option<u16>,
+    backend: Option<u16>,
     /// Distinguishes this regex's capture buffer in the per-thread scratch.
     pub(crate) uid: usize,
 }
@@ -108,6 +114,9 @@ impl RegexFormat {
             latency,
             upstream: idx(&["upstream_time", "upstream_response_time"]),
             time: idx(&["time", "time_local", "time_iso8601", "ts"]),
+            host: idx(&["host", "vhost"]).and_then(|i| u16::try_from(i).ok()),
+            backend: idx(&["backend", "upstream", "upstream_addr"])
+                .and_then(|i| u16::try_from(i).ok()),
             re,
             uid,
         })
@@ -188,8 +197,8 @@ impl RegexFormat {
             latency_us,
             upstream_us,
             time,
-            host: b"",
-            backend: b"",
+            host: get(self.host.map(usize::from)).map_or(&b""[..], value::dash_empty),
+            backend: get(self.backend.map(usize::from)).map_or(&b""[..], value::last_address),
             odd: Odd::bits(bad_timer, bad_time),
         })
     }
@@ -231,5 +240,28 @@ mod tests {
                 .1
                 .contains("invalid regex")
         );
+    }
+
+    #[test]
+    fn host_and_backend_groups() {
+        let f = RegexFormat::new(
+            r"^(?P<host>\S+) (?P<path>\S+) (?P<status>\d+) via (?P<backend>.+)$",
+            5,
+        )
+        .unwrap();
+        let mut s = Scratch::default();
+        let r = f
+            .parse(b"api.example /x 200 via 10.0.0.1:80, 10.0.0.2:80", &mut s)
+            .unwrap();
+        assert_eq!(
+            (r.host, r.backend),
+            (&b"api.example"[..], &b"10.0.0.2:80"[..])
+        );
+        let r = f.parse(b"- /x 200 via -", &mut s).unwrap();
+        assert_eq!((r.host, r.backend), (&b""[..], &b""[..]));
+        // Without the groups: none.
+        let f = RegexFormat::new(r"^(?P<path>\S+) (?P<status>\d+)$", 6).unwrap();
+        let r = f.parse(b"/x 200", &mut s).unwrap();
+        assert_eq!((r.host, r.backend), (&b""[..], &b""[..]));
     }
 }

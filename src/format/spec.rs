@@ -57,10 +57,11 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
     // Traefik's `format: common` access log: CLF, then the request count,
     // router, backend URL and duration
     // (https://doc.traefik.io/traefik/observability/access-logs/#clf-common-log-format).
+    // `%{Backend}n` is the backend (format/apache.rs); the router is not.
     (
         "traefik_clf",
         "Traefik CLF access log (duration in ms)",
-        r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %k "%{Router}n" "%{Server}n" %{ms}Tms"#,
+        r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %k "%{Router}n" "%{Backend}n" %{ms}Tms"#,
     ),
     // ingress-nginx's default `upstreaminfo` log_format
     // (https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/).

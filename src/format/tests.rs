@@ -839,6 +839,11 @@ mod combined_start {
             // policy drops, a byte count past u64.
             br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 2x0 5 "-" "-" nan"#,
             br#"1.2.3.4 - - [10/Mar/2024:00:00:01 +0000] "GET /x HTTP/1.1" 20 18446744073709551616 "-" "-" -0.5e3"#,
+            // ingress-nginx's `upstreaminfo`: one upstream, then several
+            // tried and redirected, and none.
+            br#"10.244.0.1 - - [10/Mar/2024:00:00:00 +0000] "GET /api/v1/items?page=2 HTTP/1.1" 200 512 "-" "curl/8.0" 92 0.012 [default-api-80] [] 10.244.0.7:8080 512 0.011 200 4f3c2a1b9e8d7c6b"#,
+            br#"10.244.0.1 - - [10/Mar/2024:00:00:00 +0000] "POST /pay HTTP/2.0" 502 150 "-" "ua" 300 0.010 [default-pay-80] [c-80] 10.0.0.8:80, 10.0.0.9:80 : 10.0.0.10:80 0, 0 : 150 0.004, 0.002 : 0.001 502, 502 : 200 abc"#,
+            br#"10.244.0.1 - - [10/Mar/2024:00:00:00 +0000] "GET / HTTP/1.1" 404 548 "-" "ua" 75 0.000 [upstream-default-backend] [] - - - - def"#,
         ];
         for g in good {
             for n in 0..=g.len() {

@@ -514,6 +514,44 @@ pub fn split_request(line: &[u8]) -> (&[u8], &[u8]) {
     (method, target)
 }
 
+/// A host or backend as logged, or empty for `-` (nginx's and Apache's
+/// "none") and for an empty value.
+#[inline]
+pub fn dash_empty(b: &[u8]) -> &[u8] {
+    if b == b"-" { b"" } else { b }
+}
+
+/// `host` without a `:port` at its end (`shop.example.com:443`,
+/// `[2001:db8::1]:443`); an IPv6 address without brackets has no port.
+pub fn without_port(host: &[u8]) -> &[u8] {
+    match memchr::memrchr(b':', host) {
+        Some(i)
+            if i + 1 < host.len()
+                && host[i + 1..].iter().all(u8::is_ascii_digit)
+                && (host.starts_with(b"[") || memchr::memchr(b':', &host[..i]).is_none()) =>
+        {
+            &host[..i]
+        }
+        _ => host,
+    }
+}
+
+/// The address that answered, from nginx's `$upstream_addr`: the last of
+/// the `, `-separated list (upstreams tried in turn) of the last ` : `
+/// group (internal redirects); the separators carry spaces, so the `:` of
+/// `host:port`, `[::1]:80` or `unix:/path` is never one. Empty for `-`.
+pub fn last_address(b: &[u8]) -> &[u8] {
+    let group = match memchr::memmem::rfind(b, b" : ") {
+        Some(i) => &b[i + 3..],
+        None => b,
+    };
+    let last = match memchr::memrchr(b',', group) {
+        Some(i) => &group[i + 1..],
+        None => group,
+    };
+    dash_empty(trim(last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

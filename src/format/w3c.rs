@@ -26,8 +26,11 @@
 //!
 //! Fields used: `date` + `time` (UTC) → the log time; `cs-method`;
 //! `cs-uri-stem` (+ `?` + `cs-uri-query` when not `-`), or `cs-uri` → the
-//! request target; `sc-status`; `sc-bytes`; `time-taken` → latency. Other
-//! columns are skipped.
+//! request target; `sc-status`; `sc-bytes`; `time-taken` → latency;
+//! `x-host-header` (CloudFront: the Host the viewer sent), else `cs-host`
+//! or `cs(Host)` (IIS's Host header; CloudFront's own domain) → the host.
+//! Other columns are skipped: `s-ip` and `s-computername` are the logging
+//! server itself, not a backend.
 
 use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::scan::Scan;
@@ -102,6 +105,9 @@ enum Col {
     Status,
     Bytes,
     TimeTaken,
+    Host,
+    /// CloudFront's `x-host-header`, preferred over its `cs(Host)`.
+    XHost,
 }
 
 impl Col {
@@ -116,6 +122,8 @@ impl Col {
             b"sc-status" => Col::Status,
             b"sc-bytes" => Col::Bytes,
             b"time-taken" => Col::TimeTaken,
+            b"cs-host" | b"cs(Host)" => Col::Host,
+            b"x-host-header" => Col::XHost,
             _ => Col::Skip,
         }
     }
@@ -233,6 +241,7 @@ impl W3cFormat {
             (None, b"-", None);
         let (mut status, mut bytes, mut taken): (Option<&[u8]>, Option<&[u8]>, &[u8]) =
             (None, None, b"-");
+        let (mut host, mut xhost): (&[u8], &[u8]) = (b"", b"");
         let mut at = 0;
         for &col in cols.iter() {
             if at > line.len() {
@@ -262,6 +271,8 @@ impl W3cFormat {
                 Col::Status => status = Some(v),
                 Col::Bytes => bytes = Some(v),
                 Col::TimeTaken => taken = v,
+                Col::Host => host = v,
+                Col::XHost => xhost = v,
             }
             at = end + 1;
         }
@@ -312,7 +323,10 @@ impl W3cFormat {
             latency_us,
             upstream_us: None,
             time: when,
-            host: b"",
+            host: match value::dash_empty(xhost) {
+                b"" => value::dash_empty(host),
+                x => x,
+            },
             backend: b"",
             odd: Odd::bits(bad_timer, bad_time),
         })

@@ -240,3 +240,69 @@ fn w3c_time_column_without_a_date_column_does_not_overflow() {
     assert_eq!((r.target, r.status, r.time), (&b"/a"[..], 200, None));
     assert!(r.bad_time());
 }
+
+/// The host of each line of `lines` (directives followed, data parsed).
+fn hosts(format: Format, lines: &[&str]) -> Vec<String> {
+    let mut f = format;
+    let mut s = Scratch::default();
+    let mut out = Vec::new();
+    for line in lines {
+        match f.header(line.as_bytes()) {
+            Some(Header::Line) => {}
+            Some(Header::Fields(next)) => f = next,
+            None => {
+                let r = f.parse(line.as_bytes(), &mut s).unwrap();
+                assert_eq!(r.backend, b"", "{line}");
+                out.push(String::from_utf8_lossy(r.host).into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// IIS: `cs-host`, the Host header (the field table of Microsoft's "W3C
+/// Logging", learn.microsoft.com/windows/win32/http/w3c-logging), is the
+/// host. Microsoft's example with that column added, then `-`; `s-ip`
+/// and `s-computername` are the server itself, never a backend.
+#[test]
+fn iis_cs_host_is_the_host() {
+    let lines = [
+        "#Software: Microsoft Internet Information Services 6.0",
+        "#Fields: date time c-ip cs-username s-computername s-ip s-port cs-method cs-uri-stem cs-uri-query sc-status sc-bytes cs-bytes time-taken cs-host cs(User-Agent)",
+        "2002-05-24 20:18:01 172.224.24.114 - SERVER55 206.73.118.24 80 GET /Default.htm - 200 7930 248 31 www.example.com Mozilla/4.0+(compatible;+MSIE+5.01;+Windows+2000+Server)",
+        "2002-05-24 20:18:02 172.224.24.114 - SERVER55 206.73.118.24 80 GET /Default.htm - 200 7930 248 31 - Mozilla/4.0",
+    ];
+    assert_eq!(hosts(compile("iis"), &lines), ["www.example.com", ""]);
+    // Microsoft's own example has no host column: no host.
+    assert_eq!(hosts(compile("iis"), IIS_DOC), [""]);
+}
+
+/// CloudFront: `x-host-header` (what the viewer asked for: an alternate
+/// domain name) over `cs(Host)` (the distribution's own domain). AWS's
+/// example has the distribution's domain in both; the second line is it
+/// with an alternate domain, the third with `x-host-header` `-`.
+#[test]
+fn cloudfront_host_header_over_distribution_domain() {
+    let alternate = CLOUDFRONT_DOC[2].replacen(
+        "\td111111abcdef8.cloudfront.net\thttps",
+        "\twww.example.com\thttps",
+        1,
+    );
+    let dash =
+        CLOUDFRONT_DOC[2].replacen("\td111111abcdef8.cloudfront.net\thttps", "\t-\thttps", 1);
+    let lines = [
+        CLOUDFRONT_DOC[0],
+        CLOUDFRONT_DOC[1],
+        CLOUDFRONT_DOC[2],
+        &alternate,
+        &dash,
+    ];
+    assert_eq!(
+        hosts(compile("cloudfront"), &lines),
+        [
+            "d111111abcdef8.cloudfront.net",
+            "www.example.com",
+            "d111111abcdef8.cloudfront.net"
+        ]
+    );
+}

@@ -70,7 +70,10 @@ fn choose_view(config: &Config, stdout_is_tty: bool, other_view: bool) -> View {
 /// The live engine's settings, from the run's.
 fn live_config(config: &Config) -> LiveConfig {
     LiveConfig {
-        engine: EngineConfig::new(config.max_routes, config.max_line, &config.buckets),
+        engine: EngineConfig {
+            max_facets: config.max_facets,
+            ..EngineConfig::new(config.max_routes, config.max_line, &config.buckets)
+        },
         windows: config.live.windows.clone(),
         step: config.live.step,
         publish: config.live.publish,

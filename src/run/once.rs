@@ -174,7 +174,10 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
     // them (one cache miss less per line).
     let counted = config.export.push.is_some() || !config.slo.is_empty() || config.apdex.is_some();
     let buckets: &[f64] = if counted { &config.buckets } else { &[] };
-    let engine = EngineConfig::new(config.max_routes, config.max_line, buckets);
+    let engine = EngineConfig {
+        max_facets: config.max_facets,
+        ..EngineConfig::new(config.max_routes, config.max_line, buckets)
+    };
     let formats = config.formats();
     let (inputs, not_found) = BatchInput::expand(&config.input_list());
     let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {

@@ -26,6 +26,7 @@ use tokio::sync::watch;
 
 use super::human;
 use crate::engine::InputState;
+use crate::engine::facet::{FacetKind, FacetRow};
 use crate::engine::slo::{BURN_WINDOWS, SloSnap, SloState};
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::{ratio, span_seconds};
@@ -323,6 +324,35 @@ pub fn final_summary(snap: &Snapshot) -> String {
             r.route.escape_debug()
         );
     }
+    // Which upstream is failing: the backends with 5xx, most 5xx first.
+    let mut failing: Vec<&FacetRow> = snap
+        .facets
+        .kind(FacetKind::Backend)
+        .totals
+        .iter()
+        .filter(|b| b.counts.errors_5xx > 0)
+        .collect();
+    failing.sort_by(|a, b| {
+        b.counts
+            .errors_5xx
+            .cmp(&a.counts.errors_5xx)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    if !failing.is_empty() {
+        out.push_str("backends by 5xx:\n");
+    }
+    for b in failing.into_iter().take(5) {
+        let c = &b.counts;
+        let mean = c.mean_us().unwrap_or(0.0).round() as u64;
+        let _ = writeln!(
+            out,
+            "  {:>9}  5xx {:<5} mean {:>7}  {}",
+            c.requests,
+            human::percent(ratio(c.errors_5xx, c.requests)),
+            lat(c.timed, mean),
+            b.name.escape_debug()
+        );
+    }
     out
 }
 
@@ -429,6 +459,24 @@ mod tests {
             "      12000  5xx 0.8%  p99  48.0ms  /api/users/:id"
         );
         assert_eq!(lines.len(), 4);
+    }
+
+    #[test]
+    fn final_summary_names_the_backends_with_5xx_most_first() {
+        let text = final_summary(&testkit::snapshot_with_facets());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[4..],
+            [
+                "backends by 5xx:",
+                "       1000  5xx 37%   mean   250ms  10.0.1.13:8080",
+                "       5000  5xx 0.4%  mean  11.0ms  10.0.1.12:8080",
+                "       6300  5xx 0.2%  mean  9.00ms  10.0.1.11:8080",
+            ],
+            "{text}"
+        );
+        // Without backends, nothing.
+        assert!(!final_summary(&testkit::snapshot()).contains("backends"));
     }
 
     #[test]

@@ -239,3 +239,87 @@ fn a_mark_inside_lines_counted_in_part_is_committed_where_they_end() {
     assert_eq!(s.marks, vec![mark(1, 104, b"aaa\n"), mark(2, 3, b"bb\n")]);
     assert_eq!(s.pending_marks, vec![(3, mark(2, 6, b"bbbbb\n"))]);
 }
+
+/// An engine reading a format with `$host` and `$upstream_addr`, keeping
+/// `max_facets` of each.
+fn facet_engine(max_facets: usize) -> LiveEngine {
+    let spec = FormatSpec::parse(
+        "$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent $host $upstream_addr $request_time",
+    )
+    .unwrap();
+    let mut c = cfg();
+    c.engine.max_facets = max_facets;
+    c.formats = vec![Some(Arc::new(Format::compile(&spec, &[]).unwrap()))];
+    let mut e = LiveEngine::new(c, Arc::new(Router::new(&[], true).unwrap()));
+    e.handle(InputEvent::Added {
+        source: 0,
+        name: "web".into(),
+        input: 0,
+    });
+    e
+}
+
+/// Lines `range` over 3 routes, 12 backends (every 13th line none) and 5
+/// hosts, one in four a 502.
+fn facet_lines(range: std::ops::Range<usize>) -> InputEvent {
+    let mut data = String::new();
+    for i in range {
+        let backend = match i % 13 {
+            12 => "-".to_string(),
+            b => format!("10.1.0.{b}:80"),
+        };
+        data.push_str(&format!(
+            "10.0.0.1 - - [10/Mar/2024:00:{:02}:{:02} +0000] \"GET /r{}/{i} HTTP/1.1\" {} 9 h{}.example {backend} 0.{:03}\n",
+            i / 60 % 60,
+            i % 60,
+            i % 3,
+            if i % 4 == 0 { 502 } else { 200 },
+            i % 5,
+            i % 997
+        ));
+    }
+    InputEvent::Lines {
+        source: 0,
+        data: data.into_bytes(),
+    }
+}
+
+/// Saved state keeps each (route, backend) and (route, host) pair and what
+/// the cap folded: a restarted engine shows them as the saved one did, and
+/// counting on gives what one engine reading every line gives.
+#[test]
+fn restored_engine_keeps_backends_and_hosts_and_their_cap() {
+    let mut a = facet_engine(4);
+    a.handle(facet_lines(0..600));
+    let before = a.snapshot();
+    let backends = &before.facets.kinds[0];
+    assert_eq!(backends.folded, 8, "12 backends, 4 kept");
+    assert_eq!(backends.totals.len(), 5, "4 and (other)");
+    let counted: u64 = backends.totals.iter().map(|v| v.counts.requests).sum();
+    assert_eq!(counted, 600 - 600 / 13 - u64::from(600 % 13 == 0));
+    let saved = Saved::decode(&a.save().encode()).unwrap();
+    let mut b = facet_engine(4);
+    b.restore(&saved).unwrap();
+    assert_eq!(b.snapshot().facets, before.facets);
+    b.handle(facet_lines(600..1500));
+    let mut whole = facet_engine(4);
+    whole.handle(facet_lines(0..1500));
+    assert_eq!(b.snapshot().facets, whole.snapshot().facets);
+}
+
+/// A state file written before backends and hosts were counted has no
+/// `facets`: it loads, with every other count, and none of them.
+#[test]
+fn state_from_before_facets_loads_without_them() {
+    let mut a = facet_engine(4);
+    a.handle(facet_lines(0..100));
+    let mut value = serde_json::to_value(a.save()).unwrap();
+    let removed = value.as_object_mut().unwrap().remove("facets");
+    assert!(removed.is_some_and(|f| f.as_array().is_some_and(|a| a.len() == 2)));
+    let old: Saved = serde_json::from_value(value).unwrap();
+    let mut b = facet_engine(4);
+    b.restore(&old).unwrap();
+    let s = b.snapshot();
+    assert_eq!(s.total.total.requests, 100);
+    assert!(s.facets.is_empty());
+}

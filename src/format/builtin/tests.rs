@@ -703,3 +703,98 @@ fn block_index_is_built_only_for_formats_that_read_it() {
         assert!(reads(spec), "{spec}");
     }
 }
+
+/// `(host, backend)` of `line` under the preset `name`, through the plain
+/// scan and through a block's index, which must agree.
+fn host_backend(name: &str, line: &str) -> (String, String) {
+    let f = preset(name);
+    let mut s = Scratch::default();
+    let r = f
+        .parse_scan(line.as_bytes(), &mut s, Plain)
+        .unwrap_or_else(|e| panic!("{e}: {line}"));
+    let plain = (
+        String::from_utf8_lossy(r.host).into_owned(),
+        String::from_utf8_lossy(r.backend).into_owned(),
+    );
+    let mut m = Marks::default();
+    m.index(line.as_bytes());
+    let mut s2 = Scratch::default();
+    let r = f.parse_scan(line.as_bytes(), &mut s2, m.at(0)).unwrap();
+    assert_eq!(
+        (r.host, r.backend),
+        (plain.0.as_bytes(), plain.1.as_bytes())
+    );
+    plain
+}
+
+fn hb(host: &str, backend: &str) -> (String, String) {
+    (host.into(), backend.into())
+}
+
+/// ALB: the target is the backend (`-` when none was reached), the
+/// `domain_name` (the TLS SNI; `-` on plain HTTP) the host.
+#[test]
+fn alb_target_is_the_backend_and_domain_name_the_host() {
+    assert_eq!(host_backend("alb", ALB_DOC_HTTP), hb("", "10.0.0.1:80"));
+    assert_eq!(
+        host_backend("alb", ALB_DOC_HTTPS),
+        hb("www.example.com", "10.0.0.1:80")
+    );
+    assert_eq!(host_backend("alb", ALB_DOC_H2), hb("", "10.0.0.66:9000"));
+    // No target reached, and a line cut short before its domain name:
+    // counted, with what it has.
+    let short = r#"https 2018-07-02T22:23:00.186641Z app/lb/50dc 192.168.131.39:2817 - -1 -1 -1 502 - 34 0 "POST https://api.example.com:443/v1 HTTP/1.1" "ua" - -"#;
+    assert_eq!(host_backend("alb", short), hb("", ""));
+}
+
+#[test]
+fn elb_backend_is_the_backend_address() {
+    assert_eq!(host_backend("elb", ELB_DOC_HTTP), hb("", "10.0.0.1:80"));
+    assert_eq!(host_backend("elb", ELB_DOC_HTTPS), hb("", "10.0.0.1:80"));
+    let none = r#"2015-05-13T23:39:43.945958Z my-lb 192.168.131.39:2817 - -1 -1 -1 504 0 0 0 "GET http://www.example.com:80/slow HTTP/1.1" "curl/7.38.0" - -"#;
+    assert_eq!(host_backend("elb", none), hb("", ""));
+}
+
+#[test]
+fn s3_bucket_is_the_host() {
+    assert_eq!(host_backend("s3", S3_DOC), hb("DOC-EXAMPLE-BUCKET1", ""));
+}
+
+/// HAProxy: `backend/server` as logged; `<NOSRV>` (no server reached:
+/// the request was refused or failed before) is none.
+#[test]
+fn haproxy_backend_is_backend_slash_server_and_nosrv_is_none() {
+    assert_eq!(host_backend("haproxy", HAPROXY_DOC), hb("", "static/srv1"));
+    let nosrv = r#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 503 212 - - SC-- 1/1/0/0/0 0/0 "GET /x HTTP/1.1""#;
+    assert_eq!(host_backend("haproxy", nosrv), hb("", ""));
+}
+
+/// Envoy and Istio: `%REQ(:AUTHORITY)%` is the host, `%UPSTREAM_HOST%`
+/// the backend.
+#[test]
+fn envoy_authority_is_the_host_and_upstream_host_the_backend() {
+    assert_eq!(
+        host_backend("envoy", ENVOY_DOC),
+        hb("locations", "tcp://10.0.2.1:80")
+    );
+    assert_eq!(
+        host_backend("envoy", ISTIO_DOC),
+        hb("httpbin:8000", "10.44.1.27:80")
+    );
+    // No upstream (`-`), and a line cut short before the authority.
+    let none = r#"[2016-04-15T20:17:00.310Z] "GET /a HTTP/1.1" 0 DC 0 0 12 - "-" "ua \"q\"" "id" "host" "-""#;
+    assert_eq!(host_backend("envoy", none), hb("host", ""));
+    let short = r#"[2016-04-15T20:17:00.310Z] "GET /a HTTP/1.1" 200 - 0 0 12 3 "-" "ua""#;
+    assert_eq!(host_backend("envoy", short), hb("", ""));
+}
+
+/// Traefik CLF: the backend URL is the backend; the router is not.
+#[test]
+fn traefik_clf_backend_url_is_the_backend() {
+    assert_eq!(
+        host_backend("traefik_clf", TRAEFIK_CLF),
+        hb("", "http://172.17.0.3:8080")
+    );
+    let no_router = r#"10.0.0.9 - - [10/Mar/2024:00:00:00 +0000] "GET /nope HTTP/1.1" 404 19 "-" "-" 18 "-" "-" 0ms"#;
+    assert_eq!(host_backend("traefik_clf", no_router), hb("", ""));
+}

@@ -198,3 +198,88 @@ fn duration_strings_carry_their_unit() {
     assert_eq!(suffixed(b"abcs", Unit::Ms), (&b"abcs"[..], Unit::Ms));
     assert_eq!(suffixed(b"0.5", Unit::Ms), (&b"0.5"[..], Unit::Ms));
 }
+
+/// (host, backend) of a JSON line under the default names.
+fn host_backend(line: &str) -> (String, String) {
+    let f = JsonFormat::new(&[]).unwrap();
+    let mut s = Scratch::default();
+    let r = f.parse(line.as_bytes(), &mut s).unwrap();
+    (
+        String::from_utf8_lossy(r.host).into_owned(),
+        String::from_utf8_lossy(r.backend).into_owned(),
+    )
+}
+
+fn hb(host: &str, backend: &str) -> (String, String) {
+    (host.into(), backend.into())
+}
+
+/// Caddy's `request.host`, as in the access log example of Caddy's
+/// `log` directive (https://caddyserver.com/docs/caddyfile/directives/log).
+#[test]
+fn caddy_request_host_is_the_host() {
+    let l = r#"{"level":"info","ts":1646861401.5241024,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"41342","client_ip":"127.0.0.1","proto":"HTTP/2.0","method":"GET","host":"localhost","uri":"/","headers":{"User-Agent":["curl/7.82.0"],"Accept":["*/*"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865,"proto":"h2","server_name":"example.com"}},"bytes_read":0,"user_id":"","duration":0.000929675,"size":10900,"status":200,"resp_headers":{"Server":["Caddy"]}}"#;
+    assert_eq!(host_backend(l), hb("localhost", ""));
+}
+
+/// Traefik's JSON fields
+/// (https://doc.traefik.io/traefik/observability/access-logs/#json-format-fields):
+/// `RequestHost`; `ServiceURL`, else `ServiceAddr`.
+#[test]
+fn traefik_request_host_and_service_url() {
+    let l = r#"{"ClientHost":"1.2.3.4","DownstreamContentSize":55,"DownstreamStatus":200,"Duration":123456789,"RequestHost":"api.example.com","RequestMethod":"GET","RequestPath":"/x","ServiceAddr":"10.0.0.5:80","ServiceName":"api@docker","ServiceURL":"http://10.0.0.5:80","StartUTC":"2024-03-10T00:00:00.1234Z"}"#;
+    assert_eq!(host_backend(l), hb("api.example.com", "http://10.0.0.5:80"));
+    let l = r#"{"DownstreamStatus":502,"RequestHost":"api.example.com","RequestMethod":"GET","RequestPath":"/x","ServiceAddr":"10.0.0.5:80"}"#;
+    assert_eq!(host_backend(l), hb("api.example.com", "10.0.0.5:80"));
+}
+
+/// Cloudflare Logpush (same dataset as above): `ClientRequestHost`,
+/// `OriginIP`.
+#[test]
+fn cloudflare_client_request_host_and_origin_ip() {
+    let l = r#"{"ClientIP":"2001:db8::1","ClientRequestHost":"shop.example.com","ClientRequestMethod":"GET","ClientRequestURI":"/api/items/7?x=1","EdgeResponseBytes":2212,"EdgeResponseStatus":200,"EdgeStartTimestamp":1710028800,"OriginIP":"203.0.113.9","RayID":"86b4b3a0bc1a2b3c"}"#;
+    assert_eq!(host_backend(l), hb("shop.example.com", "203.0.113.9"));
+    // Served from cache: no origin.
+    let l = r#"{"ClientRequestHost":"shop.example.com","ClientRequestURI":"/a.css","EdgeResponseStatus":200,"OriginIP":""}"#;
+    assert_eq!(host_backend(l), hb("shop.example.com", ""));
+}
+
+/// Google Cloud (the entry of `gcp_load_balancer_entry_without_json_field`):
+/// the host from `requestUrl`, the backend service from the resource's
+/// labels.
+#[test]
+fn gcp_host_from_request_url_and_backend_service() {
+    let l = r#"{"httpRequest":{"latency":"0.123456s","remoteIp":"203.0.113.7","requestMethod":"GET","requestSize":"89","requestUrl":"https://shop.example.com/api/items/7?x=1","responseSize":"5120","serverIp":"10.128.0.4","status":404,"userAgent":"curl/8.4.0"},"insertId":"1x2y3z","jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"response_sent_by_backend"},"logName":"projects/p/logs/requests","receiveTimestamp":"2024-03-10T00:00:01.5Z","resource":{"labels":{"backend_service_name":"shop"},"type":"http_load_balancer"},"severity":"WARNING","spanId":"a1","timestamp":"2024-03-10T00:00:00.123456Z","trace":"projects/p/traces/t"}"#;
+    assert_eq!(host_backend(l), hb("shop.example.com", "shop"));
+    for (url, host) in [
+        ("http://u:p@[2001:db8::1]:8443?x", "[2001:db8::1]:8443"),
+        ("https://a.example", "a.example"),
+        ("/relative", ""),
+    ] {
+        let l = format!(r#"{{"httpRequest":{{"requestUrl":"{url}","status":200}}}}"#);
+        assert_eq!(host_backend(&l), hb(host, ""), "{url}");
+    }
+}
+
+/// nginx `escape=json` and generic names: `host`, `upstream_addr` (of
+/// which the last address answered); `--json-field host=… backend=…`
+/// override them.
+#[test]
+fn generic_host_upstream_addr_and_overrides() {
+    let l = r#"{"host":"a.example","request":"GET / HTTP/1.1","status":502,"upstream_addr":"10.0.0.1:80, 10.0.0.2:80"}"#;
+    assert_eq!(host_backend(l), hb("a.example", "10.0.0.2:80"));
+    let l = r#"{"host":"-","request":"GET / HTTP/1.1","status":200,"upstream_addr":"-"}"#;
+    assert_eq!(host_backend(l), hb("", ""));
+    // Escaped values are unescaped like the request's.
+    let l = r#"{"host":"a\u002eexample","request":"GET / HTTP/1.1","status":200}"#;
+    assert_eq!(host_backend(l), hb("a.example", ""));
+    let o: Vec<FieldOverride> = ["host=meta.vhost", "backend=meta.pool"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let f = JsonFormat::new(&o).unwrap();
+    let l = r#"{"host":"ignored","upstream_addr":"ignored","meta":{"vhost":"v.example","pool":"blue"},"request":"GET / HTTP/1.1","status":200}"#;
+    let mut s = Scratch::default();
+    let r = f.parse(l.as_bytes(), &mut s).unwrap();
+    assert_eq!((r.host, r.backend), (&b"v.example"[..], &b"blue"[..]));
+}

@@ -24,8 +24,8 @@
 use super::combined::{self, Combined};
 use super::matcher::{Matcher, linear_ops, run_ops};
 use super::vocab::{
-    Class, Field, FieldSpec, Lit, Op, Piece, S_BYTES, S_LATENCY, S_METHOD, S_PATH, S_REQUEST,
-    S_STATUS, S_TARGET, S_TIME, S_UPSTREAM, SLOTS, Tok, slot_of,
+    Class, Field, FieldSpec, Lit, Op, Piece, S_BACKEND, S_BYTES, S_HOST, S_LATENCY, S_METHOD,
+    S_PATH, S_REQUEST, S_STATUS, S_TARGET, S_TIME, S_UPSTREAM, SLOTS, Tok, slot_of,
 };
 use crate::format::record::{ErrorKind, Odd, Record, TimeCache};
 #[cfg(any(test, feature = "testkit"))]
@@ -57,6 +57,12 @@ pub struct Template {
     latency_unit: Option<Unit>,
     upstream_unit: Option<Unit>,
     time_kind: Option<Field>,
+    /// The backend is nginx's `$upstream_addr` list, of which the last
+    /// address is the one that answered.
+    backend_list: bool,
+    /// The host is Apache's `%v`/`%V`, logged with a port by some
+    /// configurations: the port is dropped.
+    host_port: bool,
 }
 
 /// Why a template cannot be built, with the offset in the format string.
@@ -78,6 +84,22 @@ impl Template {
             }
         }
         let n = merged.len();
+        // One host and one backend a line: the first host field, and a
+        // service name (`$proxy_upstream_name`, `Class::Name`) over an
+        // address list (`$upstream_addr`): a name says which service, an
+        // address only which pod.
+        let backend_name = merged.iter().any(|p| {
+            matches!(
+                p,
+                Piece::Field {
+                    field: Field::Backend,
+                    class: Class::Name,
+                    ..
+                }
+            )
+        });
+        let mut backend_list = false;
+        let mut host_port = false;
         let mut toks = Vec::with_capacity(n);
         let mut have = [false; SLOTS];
         let (mut latency_unit, mut upstream_unit, mut time_kind) = (None, None, None);
@@ -108,6 +130,27 @@ impl Template {
                     }
                     let quoted =
                         prev_quote && next_quote && matches!(class, Class::Free | Class::Token);
+                    let field = match field {
+                        Field::Host if have[S_HOST] => &Field::Ignore,
+                        Field::Backend
+                            if have[S_BACKEND] || (backend_name && *class != Class::Name) =>
+                        {
+                            &Field::Ignore
+                        }
+                        Field::Backend => {
+                            backend_list = *class == Class::List;
+                            field
+                        }
+                        Field::Host => {
+                            // Apache's `%v`/`%V` name a server, whose port
+                            // is `%p`: a messy file's vhost prefix with a
+                            // port (`shop.example.com:443`) read by `%v`
+                            // alone is the same host.
+                            host_port = matches!(&name[..], "%v" | "%V");
+                            field
+                        }
+                        _ => field,
+                    };
                     if let Some(s) = slot_of(*field) {
                         have[s] = true;
                     }
@@ -163,7 +206,7 @@ impl Template {
         let fast = combined::recognise(&ops);
         let straight = fast.as_ref().is_some_and(|(c, tail)| c.whole(tail))
             && time_kind == Some(Field::TimeLocal)
-            && upstream_unit.is_none();
+            && (upstream_unit.is_none() || fast.as_ref().is_some_and(|(c, _)| c.upstreaminfo()));
         Ok(Template {
             toks,
             ops,
@@ -172,6 +215,8 @@ impl Template {
             latency_unit,
             upstream_unit,
             time_kind,
+            backend_list,
+            host_port,
         })
     }
 
@@ -230,7 +275,13 @@ impl Template {
             && self.straight
             && let Some((head, _)) = &self.fast
         {
-            return head.record(line, time_cache, scan, self.latency_unit);
+            return head.record(
+                line,
+                time_cache,
+                scan,
+                self.latency_unit,
+                self.upstream_unit,
+            );
         }
         let mut slots = [(0u32, 0u32); SLOTS];
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
@@ -311,6 +362,16 @@ impl Template {
             }
             _ => (None, false),
         };
+        let host = match get(S_HOST) {
+            Some(v) if self.host_port => value::without_port(value::dash_empty(v)),
+            Some(v) => value::dash_empty(v),
+            None => b"",
+        };
+        let backend = match get(S_BACKEND) {
+            Some(v) if self.backend_list => value::last_address(v),
+            Some(v) => value::dash_empty(v),
+            None => b"",
+        };
         Ok(Record {
             method,
             target,
@@ -319,8 +380,8 @@ impl Template {
             latency_us,
             upstream_us,
             time,
-            host: b"",
-            backend: b"",
+            host,
+            backend,
             odd: Odd::bits(bad_timer, bad_time),
         })
     }

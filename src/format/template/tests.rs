@@ -81,14 +81,16 @@ mod family {
     /// The templates the family's parser takes whole, and formats that
     /// start like them with more after (parsed by the start and the op
     /// loop: held to the same answers).
-    const STRAIGHT: [&str; 5] = [
+    const STRAIGHT: [&str; 6] = [
         "combined",
         "common",
         "combined_rt",
         "combined_D",
         r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#,
+        // With its upstreaminfo fields read by the family's parser too.
+        "ingress_nginx",
     ];
-    const STARTS_ONLY: [&str; 3] = ["main", "combined_upstream", "ingress_nginx"];
+    const STARTS_ONLY: [&str; 2] = ["main", "combined_upstream"];
 
     fn compile(spec: &str) -> Format {
         Format::compile(&FormatSpec::parse(spec).unwrap(), &[]).unwrap()
@@ -231,6 +233,59 @@ mod family {
             b"12345678.123",
         ]);
         let sep = |good: &'static [u8]| prop_oneof![8 => Just(good.to_vec()), 1 => Just(b"  ".to_vec()), 1 => noise()];
+        // ingress-nginx's `upstreaminfo` after the user agent, each part
+        // good or hostile: `$request_length $request_time
+        // [$proxy_upstream_name] [$proxy_alternative_upstream_name]
+        // $upstream_addr $upstream_response_length $upstream_response_time
+        // $upstream_status $req_id`.
+        let lists: &'static [&'static [u8]] = &[
+            b"0.004",
+            b"-",
+            b"0.004, 0.002 : 0.001",
+            b"200, 502",
+            b"nan",
+            b"",
+            b"0,",
+            b"1 : ",
+        ];
+        let upstreaminfo = (
+            (
+                field(&[b"92", b"-", b"", b"1x"]),
+                sep(b" "),
+                field(&[b"0.012", b"12", b"-", b"0.0125", b""]),
+                sep(b" ["),
+            ),
+            (
+                field(&[b"default-api-80", b"", b"a]b", b"a b"]),
+                sep(b"] ["),
+                field(&[b"", b"canary-80"]),
+                sep(b"] "),
+            ),
+            (
+                field(&[
+                    b"10.244.0.7:8080",
+                    b"10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80",
+                    b"-",
+                    b"",
+                    b"[::1]:80",
+                ]),
+                sep(b" "),
+                field(lists),
+                sep(b" "),
+                field(lists),
+                sep(b" "),
+                field(lists),
+            ),
+            (
+                sep(b" "),
+                field(&[b"4f3c2a1b9e8d7c6b5a4f3e2d1c0b9a88", b"", b"a b"]),
+            ),
+        )
+            .prop_map(
+                |((a, b, c, d), (e, f, g, h), (i, j, k, l, m, n, o), (p, q))| {
+                    [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q].concat()
+                },
+            );
         (
             (addr, sep(b" - "), user, sep(b" "), time, sep(b" \"")),
             (request, sep(b"\" "), status, sep(b" "), bytes),
@@ -241,10 +296,10 @@ mod family {
                 field(QUOTED),
                 sep(b"\" "),
             ),
-            (timer, prop::option::of(noise())),
-            0..4u8,
+            (timer, prop::option::of(noise()), upstreaminfo),
+            0..5u8,
         )
-            .prop_map(|(head, mid, pair, (timer, extra), shape)| {
+            .prop_map(|(head, mid, pair, (timer, extra, upstreaminfo), shape)| {
                 let mut l = Vec::new();
                 // Apache's head is `%h %l %u [%t]`: the user's separator
                 // doubles as the `%l` field.
@@ -257,7 +312,16 @@ mod family {
                     l.extend(p);
                 }
                 // Shapes: common (ends here), combined, combined + timer,
-                // and anything after.
+                // and anything after; combined + ingress-nginx's fields.
+                if shape == 4 {
+                    let (s6, q1, s7, q2, _) = pair;
+                    for p in [s6, q1, s7, q2] {
+                        l.extend(p);
+                    }
+                    l.extend(b"\" ");
+                    l.extend(upstreaminfo);
+                    return l;
+                }
                 if shape >= 1 {
                     let (s6, q1, s7, q2, s8) = pair;
                     for p in [s6, q1, s7, q2] {

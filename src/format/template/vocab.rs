@@ -31,6 +31,15 @@ pub enum Field {
     TimeLocal,
     TimeIso,
     TimeEpoch,
+    /// The virtual host the request was addressed to: nginx `$host`,
+    /// `$http_host`, `$server_name`, Apache `%v`, `%V`, `%{Host}i`. The
+    /// first such field of a template is the host; later ones are ignored.
+    Host,
+    /// What served the request: nginx `$upstream_addr` (of class
+    /// [`Class::List`]: the address that answered, the last of the list,
+    /// is kept) or ingress-nginx `$proxy_upstream_name` (a service name,
+    /// preferred over an address when a template has both).
+    Backend,
 }
 
 /// What a field's value may contain.
@@ -297,7 +306,7 @@ pub enum Piece {
 }
 
 /// Number of value slots a match fills (one per meaningful [`Field`] kind).
-pub(in crate::format) const SLOTS: usize = 9;
+pub(in crate::format) const SLOTS: usize = 11;
 pub(in crate::format) const S_REQUEST: usize = 0;
 pub(super) const S_METHOD: usize = 1;
 pub(super) const S_TARGET: usize = 2;
@@ -307,6 +316,8 @@ pub(in crate::format) const S_BYTES: usize = 5;
 pub(super) const S_LATENCY: usize = 6;
 pub(super) const S_UPSTREAM: usize = 7;
 pub(in crate::format) const S_TIME: usize = 8;
+pub(super) const S_HOST: usize = 9;
+pub(super) const S_BACKEND: usize = 10;
 
 pub(super) fn slot_of(f: Field) -> Option<usize> {
     Some(match f {
@@ -320,6 +331,8 @@ pub(super) fn slot_of(f: Field) -> Option<usize> {
         Field::Latency(_) => S_LATENCY,
         Field::Upstream(_) => S_UPSTREAM,
         Field::TimeLocal | Field::TimeIso | Field::TimeEpoch => S_TIME,
+        Field::Host => S_HOST,
+        Field::Backend => S_BACKEND,
     })
 }
 

@@ -27,11 +27,13 @@ use prometheus::proto::{
 };
 
 use super::options::StatusLabel;
+use super::specs::FACET_SPECS;
 use super::specs::{
     BUILD, BYTES, DURATION, INGEST_LAG, INPUTS, LINES, MAX, ODD_VALUES, OVER, OVERFLOW_REQUESTS,
     OVERFLOW_ROUTES, REQUESTS, ROTATIONS, ROUTES, ROUTES_LIMIT, RenderOptions, SLO_GOOD,
     SLO_TARGET, SLO_TOTAL, SNAPSHOT_TIME, UNPARSED, UPSTREAM, VARIANT_LINES, WINDOW,
 };
+use crate::engine::facet::FacetKind;
 use crate::engine::slo::Matcher;
 use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
 use crate::engine::summary::Row;
@@ -357,6 +359,37 @@ fn summary_family(snap: &Snapshot, opts: &RenderOptions) -> MetricFamily {
     f
 }
 
+/// Per backend and per host over all routes (`routetop_backend_*`,
+/// `routetop_host_*`), for the kinds any request had a value of.
+fn facet_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFamily>) {
+    for (kind, specs) in FacetKind::ALL.into_iter().zip(FACET_SPECS) {
+        let f = snap.facets.kind(kind);
+        if f.totals.is_empty() {
+            continue;
+        }
+        let [requests, errors, duration, limit, folded] = specs.map(|s| s.family(opts));
+        let (mut requests, mut errors, mut duration, mut limit, mut folded) =
+            (requests, errors, duration, limit, folded);
+        let mut values: Vec<_> = f.totals.iter().collect();
+        values.sort_by(|a, b| a.name.cmp(&b.name));
+        for v in values {
+            let l = || vec![pair(kind.as_str(), &v.name)];
+            let c = &v.counts;
+            requests.mut_metric().push(counter(l(), c.requests as f64));
+            errors.mut_metric().push(counter(l(), c.errors_5xx as f64));
+            let mut s = Summary::default();
+            s.set_sample_count(c.timed);
+            s.set_sample_sum(secs(c.lat_sum_us));
+            let mut m = Metric::from_label(l());
+            m.set_summary(s);
+            duration.mut_metric().push(m);
+        }
+        limit.mut_metric().push(gauge(vec![], f.cap as f64));
+        folded.mut_metric().push(gauge(vec![], f.folded as f64));
+        out.extend([requests, errors, duration, limit, folded]);
+    }
+}
+
 /// The slowest request per route in the series steps completed since the
 /// previous render (at least the latest step, so a scrape faster than the
 /// step still sees it); on the first render, the whole series. A batch
@@ -457,6 +490,7 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
     out.extend([
         build, inputs, lines, unparsed, variants, odd, rotations, routes, limit, folded, folded_req,
     ]);
+    facet_families(snap, opts, out);
 
     if !opts.slo.is_empty() {
         // Counters of since-start requests: they aggregate across hosts

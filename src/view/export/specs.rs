@@ -8,6 +8,8 @@ use prometheus::proto::{MetricFamily, MetricType};
 use std::sync::Arc;
 
 use super::options::StatusLabel;
+#[cfg(doc)]
+use crate::engine::facet::FacetKind;
 use crate::engine::slo::Objective;
 
 /// What shapes the families (besides the snapshot).
@@ -235,6 +237,98 @@ pub(super) const SLO_TOTAL: Spec = Spec {
     namespaced: false,
 };
 
+// Per backend and per host over all routes, never per (route, value):
+// their cardinality is the cap's, not routes × cap. Only with values.
+pub(super) const BACKEND_REQUESTS: Spec = Spec {
+    name: "routetop_backend_requests_total",
+    help: "Requests per backend (what served the request: upstream address, load balancer target, proxy backend), over all routes; values past --max-facets are backend=\"(other)\".",
+    kind: MetricType::COUNTER,
+    labels: &["backend"],
+    namespaced: false,
+};
+pub(super) const BACKEND_ERRORS: Spec = Spec {
+    name: "routetop_backend_server_errors_total",
+    help: "Requests with a 5xx status per backend, over all routes.",
+    kind: MetricType::COUNTER,
+    labels: &["backend"],
+    namespaced: false,
+};
+pub(super) const BACKEND_DURATION: Spec = Spec {
+    name: "routetop_backend_request_duration_seconds",
+    help: "Request latency per backend over all routes: sum and count of timed requests since start.",
+    kind: MetricType::SUMMARY,
+    labels: &["backend"],
+    namespaced: false,
+};
+pub(super) const BACKEND_LIMIT: Spec = Spec {
+    name: "routetop_backends_limit",
+    help: "Values of backend tracked before new ones count as (other) (--max-facets).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const BACKEND_FOLDED: Spec = Spec {
+    name: "routetop_overflow_backends",
+    help: "Distinct values of backend counted as (other) by the cap (a lower bound when large).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const HOST_REQUESTS: Spec = Spec {
+    name: "routetop_host_requests_total",
+    help: "Requests per host (the virtual host the request was addressed to), over all routes; values past --max-facets are host=\"(other)\".",
+    kind: MetricType::COUNTER,
+    labels: &["host"],
+    namespaced: false,
+};
+pub(super) const HOST_ERRORS: Spec = Spec {
+    name: "routetop_host_server_errors_total",
+    help: "Requests with a 5xx status per host, over all routes.",
+    kind: MetricType::COUNTER,
+    labels: &["host"],
+    namespaced: false,
+};
+pub(super) const HOST_DURATION: Spec = Spec {
+    name: "routetop_host_request_duration_seconds",
+    help: "Request latency per host over all routes: sum and count of timed requests since start.",
+    kind: MetricType::SUMMARY,
+    labels: &["host"],
+    namespaced: false,
+};
+pub(super) const HOST_LIMIT: Spec = Spec {
+    name: "routetop_hosts_limit",
+    help: "Values of host tracked before new ones count as (other) (--max-facets).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+pub(super) const HOST_FOLDED: Spec = Spec {
+    name: "routetop_overflow_hosts",
+    help: "Distinct values of host counted as (other) by the cap (a lower bound when large).",
+    kind: MetricType::GAUGE,
+    labels: &[],
+    namespaced: false,
+};
+
+/// The families of each facet kind, in [`FacetKind::ALL`]'s order:
+/// requests, 5xx, duration, limit, folded.
+pub(super) const FACET_SPECS: [[&Spec; 5]; 2] = [
+    [
+        &BACKEND_REQUESTS,
+        &BACKEND_ERRORS,
+        &BACKEND_DURATION,
+        &BACKEND_LIMIT,
+        &BACKEND_FOLDED,
+    ],
+    [
+        &HOST_REQUESTS,
+        &HOST_ERRORS,
+        &HOST_DURATION,
+        &HOST_LIMIT,
+        &HOST_FOLDED,
+    ],
+];
+
 /// Every family `families()` can emit, which [`descs`] declares (the max
 /// gauge and the summary only when they are on). A family built in `families` and missing
 /// here, or listed here and never built, fails
@@ -262,6 +356,16 @@ pub(crate) const SPECS: &[&Spec] = &[
     &SLO_TARGET,
     &SLO_GOOD,
     &SLO_TOTAL,
+    &BACKEND_REQUESTS,
+    &BACKEND_ERRORS,
+    &BACKEND_DURATION,
+    &BACKEND_LIMIT,
+    &BACKEND_FOLDED,
+    &HOST_REQUESTS,
+    &HOST_ERRORS,
+    &HOST_DURATION,
+    &HOST_LIMIT,
+    &HOST_FOLDED,
 ];
 
 impl Spec {

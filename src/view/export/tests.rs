@@ -632,6 +632,7 @@ fn richest() -> Snapshot {
     s.overflow.folded_routes = 17;
     s.overflow.requests = 250;
     s.inputs[0].variants = vec![("combined".into(), 900), ("common".into(), 100)];
+    s.facets = testkit::snapshot_with_facets().facets;
     s
 }
 
@@ -1049,4 +1050,23 @@ fn slo_families_count_good_and_total_per_objective() {
     }
     // Without objectives, no such family.
     assert!(!fresh(&snap, &RenderOptions::default()).contains("routetop_slo"));
+}
+
+/// Backends and hosts are per value over all routes (never per route ×
+/// value): requests, 5xx, the latency sum and count of timed requests, the
+/// cap and what it folded — and nothing for a kind no request carried.
+#[test]
+fn backend_and_host_families_are_per_value_over_all_routes() {
+    let text = fresh(&testkit::snapshot_with_facets(), &RenderOptions::default());
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["backend", "host"]
+                .iter()
+                .any(|k| l.contains(&format!("routetop_{k}")) || l.contains(&format!("_{k}s")))
+        })
+        .collect();
+    insta::assert_snapshot!("facets_prom", ours.join("\n"));
+    let plain = fresh(&testkit::snapshot(), &RenderOptions::default());
+    assert!(!plain.contains("backend") && !plain.contains("routetop_host"));
 }

@@ -1,6 +1,7 @@
 //! `--once -o json`: the report as pretty JSON (schema:
 //! `assets/report.schema.json`): `schema`, `span`, `totals`, `routes`,
-//! `entries`, `inputs`, `overflow`, in that order.
+//! `entries`, `inputs`, `overflow`, then `backends` and `hosts` when
+//! requests had any, `apdex` and `slo` when asked for, in that order.
 //!
 //! A large report is mostly its entries (one object per route, method and
 //! status: ~10 000, 3.4 MB for the 1 M-line benchmark), and rendering them
@@ -20,6 +21,7 @@ use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
 use super::data::{ReportData, SCHEMA_ID, secs};
+use crate::engine::facet::{FacetKind, FacetRow};
 use crate::engine::slo::Kind;
 use crate::engine::summary::{EntryRow, QUANTILES, Summary};
 use crate::format::{ErrorKind, Odd};
@@ -72,6 +74,60 @@ struct JsonInput<'a> {
 struct JsonVariant {
     format: String,
     requests: u64,
+}
+
+/// One backend's or host's counters (`routes[].backends`, and over all
+/// routes in the top-level `backends`).
+#[derive(Serialize)]
+struct JsonFacet<'a> {
+    name: &'a str,
+    requests: u64,
+    errors_5xx: u64,
+    /// Requests with a timer: what `mean` and `max` are of.
+    timed: u64,
+    mean: Option<f64>,
+    max: Option<f64>,
+}
+
+/// Top-level `backends` or `hosts`: each value over all routes, and the
+/// cap's folding.
+#[derive(Serialize)]
+struct JsonFacets<'a> {
+    max: usize,
+    folded: u64,
+    folded_at_least: bool,
+    values: Vec<JsonFacet<'a>>,
+}
+
+fn facet_rows(rows: &[FacetRow]) -> Vec<JsonFacet<'_>> {
+    rows.iter()
+        .map(|f| JsonFacet {
+            name: &f.name,
+            requests: f.counts.requests,
+            errors_5xx: f.counts.errors_5xx,
+            timed: f.counts.timed,
+            mean: f.counts.mean_us().map(|us| us / 1e6),
+            max: (f.counts.timed > 0).then(|| secs(f.counts.lat_max_us)),
+        })
+        .collect()
+}
+
+/// The kinds any request had a value of, with their figures.
+fn facets_of(s: &Summary) -> Vec<(FacetKind, JsonFacets<'_>)> {
+    FacetKind::ALL
+        .into_iter()
+        .map(|k| (k, s.facets.kind(k)))
+        .filter(|(_, f)| !f.totals.is_empty())
+        .map(|(k, f)| {
+            let j = JsonFacets {
+                max: f.cap,
+                folded: f.folded,
+                folded_at_least: f.at_least,
+                values: facet_rows(&f.totals),
+            };
+            (k, j)
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -215,6 +271,9 @@ fn head(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
 fn tail(buf: &mut impl Write, d: &ReportData) -> io::Result<()> {
     field(buf, false, "inputs", &inputs_of(d))?;
     field(buf, false, "overflow", &overflow_of(d.summary))?;
+    for (kind, f) in facets_of(d.summary) {
+        field(buf, false, pretty::facet_key(kind), &f)?;
+    }
     if let Some(a) = d.apdex {
         let apdex = JsonApdex {
             t_seconds: secs(a.t_us),
@@ -392,6 +451,7 @@ mod tests {
 
     use super::*;
     use crate::engine::SourceReport;
+    use crate::engine::facet::FacetFigures;
     use crate::engine::summary::{RouteRow, Row};
     use crate::engine::{InputStats, LinePos};
     use crate::view::report::data::secs;
@@ -442,6 +502,10 @@ mod tests {
         methods: Vec<&'a str>,
         #[serde(flatten)]
         stats: JsonStats,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        backends: Vec<JsonFacet<'a>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        hosts: Vec<JsonFacet<'a>>,
     }
 
     #[derive(Serialize)]
@@ -493,6 +557,8 @@ mod tests {
                 route: &r.route,
                 methods: r.methods.iter().map(|m| &**m).collect(),
                 stats: json_stats(s, &r.row),
+                backends: facet_rows(s.facets.kind(FacetKind::Backend).route(&r.route)),
+                hosts: facet_rows(s.facets.kind(FacetKind::Host).route(&r.route)),
             })
             .collect()
     }
@@ -518,6 +584,10 @@ mod tests {
         entries: Vec<JsonEntry<'a>>,
         inputs: Vec<JsonInput<'a>>,
         overflow: JsonOverflow,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        backends: Option<JsonFacets<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hosts: Option<JsonFacets<'a>>,
     }
 
     fn row(i: u64) -> Row {
@@ -566,6 +636,49 @@ mod tests {
                 .is_multiple_of(2)
                 .then_some((1_710_028_800, 1_710_038_800)),
             overflow: Default::default(),
+            facets: facets(n),
+        }
+    }
+
+    /// Backends on every route but the second (one name to escape, one
+    /// untimed value), hosts on the first only; none without entries.
+    fn facets(n: usize) -> FacetFigures {
+        use crate::engine::facet::{FacetCounts, FacetSnap};
+        if n == 0 {
+            return FacetFigures::default();
+        }
+        let row = |name: &str, i: u64| FacetRow {
+            name: name.into(),
+            counts: FacetCounts {
+                requests: i + 2,
+                errors_5xx: i,
+                timed: i,
+                lat_sum_us: i * 1500,
+                lat_max_us: i * 999,
+            },
+        };
+        let backends = vec![row("10.0.0.1:80", 3), row("b\"\\", 0)];
+        let hosts = vec![row("a.example", 1)];
+        let routes = ["/", "/a\\b", "/ünï/☃"];
+        FacetFigures {
+            kinds: [
+                FacetSnap {
+                    by_route: routes
+                        .iter()
+                        .map(|r| (Arc::from(*r), backends.clone()))
+                        .collect(),
+                    totals: backends.clone(),
+                    cap: 200,
+                    folded: 3,
+                    at_least: false,
+                },
+                FacetSnap {
+                    by_route: vec![(Arc::from("/"), hosts.clone())],
+                    totals: hosts,
+                    cap: 200,
+                    ..Default::default()
+                },
+            ],
         }
     }
 
@@ -604,7 +717,16 @@ mod tests {
                 entries: s.entries.iter().map(entry_of).collect(),
                 inputs: inputs_of(&d),
                 overflow: overflow_of(&s),
+                backends: None,
+                hosts: None,
             };
+            let mut whole = whole;
+            for (k, f) in facets_of(&s) {
+                match k {
+                    FacetKind::Backend => whole.backends = Some(f),
+                    FacetKind::Host => whole.hosts = Some(f),
+                }
+            }
             let want = serde_json::to_string_pretty(&whole).unwrap() + "\n";
             let mut got = Vec::new();
             json(&mut got, &d).unwrap();

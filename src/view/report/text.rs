@@ -3,8 +3,9 @@
 use std::io::{self, Write};
 
 use super::data::{ReportData, secs};
+use crate::engine::facet::{FacetKind, OTHER};
 use crate::engine::slo::SloState;
-use crate::engine::summary::Row;
+use crate::engine::summary::{Row, ratio};
 use crate::view::human;
 
 pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result<()> {
@@ -154,6 +155,7 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
         writeln!(out)?;
         slo(out, d)?;
     }
+    facets(out, d)?;
     let o = &s.overflow;
     let by_routes = o.requests.saturating_sub(o.keys_folded);
     if by_routes > 0 {
@@ -174,6 +176,84 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
             "\nkey cap reached: {} requests of further (route, method, status) combinations counted under (overflow)",
             o.keys_folded
         )?;
+    }
+    Ok(())
+}
+
+/// Values of each facet kind the table shows, busiest first.
+const FACETS_SHOWN: usize = 10;
+
+/// A section per facet kind any request carried (backends, hosts): each
+/// value over all routes, its share of all requests, 5xx, mean and max.
+fn facets(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
+    let s = d.summary;
+    for kind in FacetKind::ALL {
+        let f = s.facets.kind(kind);
+        if f.totals.is_empty() {
+            continue;
+        }
+        let shown = f.totals.len().min(FACETS_SHOWN);
+        let mut rows: Vec<[String; 6]> = vec![[
+            kind.as_str().to_uppercase(),
+            "REQS".into(),
+            "SHARE".into(),
+            "5XX%".into(),
+            "MEAN".into(),
+            "MAX".into(),
+        ]];
+        for v in &f.totals[..shown] {
+            let c = &v.counts;
+            let timed = |us: u64| match c.timed {
+                0 => "-".to_string(),
+                _ => human::latency(us),
+            };
+            rows.push([
+                v.name.to_string(),
+                c.requests.to_string(),
+                human::percent(ratio(c.requests, s.totals.requests)),
+                human::percent(ratio(c.errors_5xx, c.requests)),
+                timed(c.mean_us().unwrap_or(0.0).round() as u64),
+                timed(c.lat_max_us),
+            ]);
+        }
+        let mut w = [0usize; 6];
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                // Names past 60 columns overflow rather than widen it.
+                let n = c.chars().count();
+                if i > 0 || n <= 60 {
+                    w[i] = w[i].max(n);
+                }
+            }
+        }
+        writeln!(out)?;
+        for r in &rows {
+            let mut text = format!("{:<1$}", r[0], w[0]);
+            for (c, w) in r.iter().zip(w).skip(1) {
+                text.push_str(&format!("  {c:>w$}"));
+            }
+            writeln!(out, "{}", text.trim_end())?;
+        }
+        if shown < f.totals.len() {
+            let rest = &f.totals[shown..];
+            let reqs: u64 = rest.iter().map(|v| v.counts.requests).sum();
+            writeln!(
+                out,
+                "({} more {}, {reqs} requests)",
+                rest.len(),
+                kind.title().to_lowercase()
+            )?;
+        }
+        if f.folded > 0 {
+            writeln!(
+                out,
+                "{} cap {} reached: {}{} more counted under {OTHER}",
+                kind.as_str(),
+                f.cap,
+                if f.at_least { "at least " } else { "" },
+                f.folded
+            )?;
+        }
     }
     Ok(())
 }

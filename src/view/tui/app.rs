@@ -49,6 +49,7 @@ pub enum Action {
     Back,
     /// The objectives screen (`o`).
     Slo,
+    Backends,
     ParseErrors,
     Help,
     Pause,
@@ -75,6 +76,8 @@ pub enum Screen {
     ParseErrors,
     /// Service-level objectives (`o`).
     Slo,
+    /// Every backend over all routes (`b`).
+    Backends,
 }
 
 /// Requests from the dashboard to the engine.
@@ -237,6 +240,8 @@ pub struct App {
     pub(crate) errors_max: Cell<usize>,
     /// The figures shown are since the last reset, not since start.
     pub since_reset: bool,
+    /// The backends screen's order: most 5xx first, else most requests.
+    pub backends_by_errors: bool,
     /// Where `/metrics` is served, when it is (the footer says so).
     pub metrics_at: Option<String>,
     /// The table's columns as last laid out (see [`columns::mask`]), for
@@ -272,6 +277,7 @@ impl App {
             visible_columns: Cell::new(u32::MAX),
             metrics_at: None,
             since_reset: false,
+            backends_by_errors: true,
         };
         app.show_latest();
         app
@@ -333,6 +339,9 @@ impl App {
         }
         match action {
             Action::Quit => return Some(Effect::Quit),
+            Action::SortNext | Action::SortPrev if self.screen == Screen::Backends => {
+                self.backends_by_errors = !self.backends_by_errors;
+            }
             Action::SortNext => self.sort_step(true),
             Action::SortPrev => self.sort_step(false),
             Action::SortBy(c) => {
@@ -405,6 +414,13 @@ impl App {
                 }
                 _ => self.screen = Screen::Table,
             },
+            Action::Backends => {
+                self.screen = if self.screen == Screen::Backends {
+                    Screen::Table
+                } else {
+                    Screen::Backends
+                };
+            }
             Action::Slo => {
                 self.screen = if self.screen == Screen::Slo {
                     Screen::Table

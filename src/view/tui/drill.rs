@@ -9,6 +9,9 @@
 //! ┌ Latency distribution ─────────────┐┌ p50  p90  p99 per 1s ─────────────────┐
 //! │  ≤2.05ms ████            1.2k 10% ││ bar-less line chart, time on x        │
 //! └───────────────────────────────────┘└───────────────────────────────────────┘
+//! ┌ Backends (since start) ───────────┐┌ Hosts (since start) ──────────────────┐
+//! │ name   reqs  share  5xx  mean  max ││ (routes whose requests carried any)   │
+//! └───────────────────────────────────┘└───────────────────────────────────────┘
 //! ┌ Status ─────────┐┌ Methods ───────┐┌ Sources (several inputs only) ────────┐
 //! └─────────────────┘└────────────────┘└───────────────────────────────────────┘
 //! ```
@@ -25,6 +28,7 @@ use super::columns::{self, WindowChoice};
 use super::header::short_name;
 use super::slo;
 use super::style::{self, Theme, escape};
+use crate::engine::facet::{FacetKind, FacetRow};
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 use crate::view::human;
@@ -61,14 +65,35 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let bottom_h = (list_len as u16 + 2).clamp(3, 8);
     let objectives = slo::drill_lines(snap, &route.route) as u16;
     let objectives_h = if objectives > 0 { objectives + 2 } else { 0 };
-    let [summary, slo_area, middle, bottom] = Layout::vertical([
+    let facets: Vec<(FacetKind, &[FacetRow])> = FacetKind::ALL
+        .into_iter()
+        .map(|k| (k, snap.facets.kind(k).route(&route.route)))
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+    // Fewer values on a small screen: the charts keep their room.
+    let top = if area.height >= 30 { FACETS_TOP } else { 3 };
+    let facets_h = facets
+        .iter()
+        .map(|(_, rows)| facet_lines(rows.len(), top) as u16 + 3)
+        .max()
+        .unwrap_or(0);
+    let [summary, slo_area, facets_area, middle, bottom] = Layout::vertical([
         Constraint::Length(5),
         Constraint::Length(objectives_h),
+        Constraint::Length(facets_h),
         Constraint::Min(4),
         Constraint::Length(bottom_h),
     ])
     .areas(area);
     render_summary(frame, summary, app, snap, route, theme);
+    if !facets.is_empty() {
+        let n = facets.len() as u32;
+        let boxes =
+            Layout::horizontal(vec![Constraint::Ratio(1, n); facets.len()]).split(facets_area);
+        for ((kind, rows), at) in facets.iter().zip(boxes.iter()) {
+            render_facet(frame, *at, *kind, rows, route.total.requests, top, theme);
+        }
+    }
     if objectives > 0 {
         slo::render_route_objectives(frame, slo_area, snap, &route.route, theme);
     }
@@ -403,6 +428,99 @@ fn render_percentiles(frame: &mut Frame, area: Rect, route: &RouteSnap, theme: T
         )
         .legend_position(None);
     frame.render_widget(chart, area);
+}
+
+/// Values of a facet the drill-down lists before `(n more)` (on a screen
+/// of 30 lines or more).
+const FACETS_TOP: usize = 5;
+
+/// Lines of values a facet box shows for `n` values: `top`, then one
+/// saying how many more.
+fn facet_lines(n: usize, top: usize) -> usize {
+    if n > top { top + 1 } else { n }
+}
+
+/// A route's backends or hosts (since start, over all of its methods and
+/// statuses): requests, share of the route's requests, 5xx share, mean
+/// and max latency; busiest first.
+fn render_facet(
+    frame: &mut Frame,
+    area: Rect,
+    kind: FacetKind,
+    rows: &[FacetRow],
+    route_total: u64,
+    top: usize,
+    theme: Theme,
+) {
+    let title = format!(" {} (since start) ", kind.title());
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Columns (reqs, share, 5xx, mean, max) and their widths, a space
+    // before each; a narrow box drops max, then share, so that names
+    // (up to 24 columns) stay readable.
+    const WIDTHS: [usize; 5] = [6, 6, 6, 8, 8];
+    let longest = rows
+        .iter()
+        .map(|r| escape(&r.name).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(kind.as_str().len(), 24);
+    let width = inner.width as usize;
+    let mut keep = [true; 5];
+    for drop in [4, 1] {
+        let used: usize = (0..5).filter(|&i| keep[i]).map(|i| WIDTHS[i] + 1).sum();
+        if longest + used > width {
+            keep[drop] = false;
+        }
+    }
+    let used: usize = (0..5).filter(|&i| keep[i]).map(|i| WIDTHS[i] + 1).sum();
+    let name_w = width.saturating_sub(used).max(4);
+    let cell = |name: Span<'static>, cols: [Span<'static>; 5]| {
+        let pad = name_w.saturating_sub(name.width());
+        let mut spans = vec![name, Span::raw(" ".repeat(pad))];
+        for ((c, w), _) in cols.into_iter().zip(WIDTHS).zip(keep).filter(|(_, k)| *k) {
+            let text = format!(" {:>w$}", c.content);
+            spans.push(Span::styled(text, c.style));
+        }
+        Line::from(spans)
+    };
+    let mut lines = vec![cell(
+        Span::styled(kind.as_str(), theme.dim()),
+        ["reqs", "share", "5xx", "mean", "max"].map(|h| Span::styled(h, theme.dim())),
+    )];
+    let shown = if rows.len() > top { top } else { rows.len() };
+    for r in &rows[..shown] {
+        let c = &r.counts;
+        let err = if c.requests == 0 {
+            0.0
+        } else {
+            c.errors_5xx as f64 / c.requests as f64
+        };
+        let mean = c.mean_us().unwrap_or(0.0).round() as u64;
+        lines.push(cell(
+            Span::raw(style::ellipsize(&escape(&r.name), name_w).into_owned()),
+            [
+                Span::raw(human::count(c.requests)),
+                Span::raw(style::percent(c.requests, route_total)),
+                Span::styled(style::percent(c.errors_5xx, c.requests), theme.err5(err)),
+                Span::styled(style::latency(c.timed, mean), theme.latency(mean)),
+                Span::styled(
+                    style::latency(c.timed, c.lat_max_us),
+                    theme.latency(c.lat_max_us),
+                ),
+            ],
+        ));
+    }
+    if shown < rows.len() {
+        let rest = &rows[shown..];
+        let reqs: u64 = rest.iter().map(|r| r.counts.requests).sum();
+        lines.push(Line::styled(
+            format!("({} more, {} reqs)", rest.len(), human::count(reqs)),
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// A titled list of (label, count) with shares and small bars.

@@ -52,6 +52,10 @@ pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
             Line::styled(" Esc back  ↑↓ scroll  p pause  ? help", theme.dim())
         }
         (Screen::Slo, None) => Line::styled(" Esc back  o table  p pause  ? help", theme.dim()),
+        (Screen::Backends, None) => Line::styled(
+            " Esc back  b table  s by 5xx / requests  p pause  ? help",
+            theme.dim(),
+        ),
     };
     // The exporter runs unseen behind the dashboard: say where it serves.
     let serving = app

@@ -32,6 +32,7 @@ pub const HELP: &[(&str, &str)] = &[
         "o",
         "service-level objectives: compliance, budget, burn rates",
     ),
+    ("b", "backends over all routes: requests, 5xx, latency"),
     ("p  Space", "pause / resume the display (ingestion goes on)"),
     ("r", "reset the dashboard's figures (asks first)"),
 ];
@@ -94,6 +95,7 @@ pub fn action_for(key: KeyEvent, app: &App) -> Option<Action> {
         KeyCode::Char('w') => Action::WindowNext,
         KeyCode::Char('e') => Action::ParseErrors,
         KeyCode::Char('o') => Action::Slo,
+        KeyCode::Char('b') => Action::Backends,
         KeyCode::Char('p') | KeyCode::Char(' ') => Action::Pause,
         KeyCode::Char('r') => Action::Reset,
         _ => return None,

@@ -15,6 +15,7 @@
 //! parts it calls, `terminal.rs` (raw mode guard and panic hook).
 
 mod app;
+mod backends;
 mod backfill;
 mod columns;
 mod drill;

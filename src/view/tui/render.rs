@@ -22,7 +22,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
 use super::app::{App, Screen};
-use super::{backfill, drill, errors, footer, header, help, slo, sparkline, table};
+use super::{backends, backfill, drill, errors, footer, header, help, slo, sparkline, table};
 
 /// Draws the whole dashboard for the app's current state and snapshot.
 pub fn render(frame: &mut Frame, app: &App) {
@@ -52,6 +52,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Screen::Drill(_) => drill::render_drill(frame, body, app, snap),
         Screen::ParseErrors => errors::render_errors(frame, body, app, snap),
         Screen::Slo => slo::render_slo(frame, body, app, snap),
+        Screen::Backends => backends::render_backends(frame, body, app, snap),
     }
     footer::render_footer(frame, bottom, app);
     if app.help {

@@ -13,6 +13,7 @@
 
 use serde_json::ser::{CompactFormatter, Formatter};
 
+use crate::engine::facet::{FacetKind, FacetRow};
 use crate::engine::summary::{EntryRow, RouteRow, Row, Summary};
 
 /// Two spaces per level, as serde_json's default pretty indent.
@@ -182,7 +183,54 @@ pub(super) fn route(out: &mut Vec<u8>, s: &Summary, r: &RouteRow) {
         close(out, 3, b']');
     }
     stats_fields(out, 3, false, s, &r.row);
+    // Only routes whose requests carried a backend or a host have these.
+    for kind in FacetKind::ALL {
+        let rows = s.facets.kind(kind).route(&r.route);
+        if !rows.is_empty() {
+            key(out, 3, false, facet_key(kind));
+            facets(out, 3, rows);
+        }
+    }
     close(out, 2, b'}');
+}
+
+/// A route's field of facet `kind`: `backends`, `hosts`.
+pub(super) fn facet_key(kind: FacetKind) -> &'static str {
+    match kind {
+        FacetKind::Backend => "backends",
+        FacetKind::Host => "hosts",
+    }
+}
+
+/// Facet values as an array at `depth`, each an object of its counters.
+fn facets(out: &mut Vec<u8>, depth: usize, rows: &[FacetRow]) {
+    out.push(b'[');
+    for (i, f) in rows.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        indent(out, depth + 1);
+        out.push(b'{');
+        let (d, c) = (depth + 2, &f.counts);
+        key(out, d, true, "name");
+        string(out, &f.name);
+        key(out, d, false, "requests");
+        uint(out, c.requests);
+        key(out, d, false, "errors_5xx");
+        uint(out, c.errors_5xx);
+        key(out, d, false, "timed");
+        uint(out, c.timed);
+        key(out, d, false, "mean");
+        match c.mean_us() {
+            Some(us) => float(out, us / 1e6),
+            None => out.extend_from_slice(b"null"),
+        }
+        key(out, d, false, "max");
+        match c.timed {
+            0 => out.extend_from_slice(b"null"),
+            _ => seconds(out, c.lat_max_us),
+        }
+        close(out, depth + 1, b'}');
+    }
+    close(out, depth, b']');
 }
 
 /// An element of `entries` (depth 2).

@@ -681,3 +681,81 @@ fn backfill_progress_80x24() {
     });
     assert_snapshot!(draw(&app_with(snap), 80, 24));
 }
+
+/// A route served by backends for hosts: a box of each, busiest first,
+/// with the share of the route, 5xx and latency; `/healthz` has only a
+/// backend box, and a route without either has none (`drill_80x24`).
+fn drill_with_facets(w: u16, h: u16) -> String {
+    let mut app = app_with(testkit::snapshot_with_facets());
+    app.screen = Screen::Drill("/api/users/:id".into());
+    draw(&app, w, h)
+}
+
+#[test]
+fn drill_with_backends_and_hosts_80x24() {
+    assert_snapshot!(drill_with_facets(80, 24));
+}
+
+#[test]
+fn drill_with_backends_and_hosts_120x40() {
+    assert_snapshot!(drill_with_facets(120, 40));
+}
+
+#[test]
+fn drill_with_backends_only() {
+    let mut app = app_with(testkit::snapshot_with_facets());
+    app.screen = Screen::Drill("/healthz".into());
+    let text = draw(&app, 100, 30);
+    assert!(text.contains("Backends (since start)"), "{text}");
+    assert!(!text.contains("Hosts (since start)"), "{text}");
+    assert!(text.contains("10.0.1.11:8080"), "{text}");
+}
+
+/// Past five values the box says how many more and their requests.
+#[test]
+fn drill_lists_five_backends_then_how_many_more() {
+    use crate::engine::facet::{FacetCounts, FacetRow};
+    let mut snap = testkit::snapshot_with_facets();
+    let facets = Arc::make_mut(&mut snap.facets);
+    let rows: Vec<FacetRow> = (0..8u64)
+        .map(|i| FacetRow {
+            name: format!("pod-{i}").into(),
+            counts: FacetCounts {
+                requests: 100 - i,
+                ..Default::default()
+            },
+        })
+        .collect();
+    facets.kinds[0].by_route[0].1 = rows;
+    let mut app = app_with(snap);
+    app.screen = Screen::Drill("/api/users/:id".into());
+    let text = draw(&app, 120, 40);
+    assert!(text.contains("pod-4"), "{text}");
+    assert!(!text.contains("pod-5"), "{text}");
+    // 95 + 94 + 93 requests in the three not listed.
+    assert!(text.contains("(3 more, 282 reqs)"), "{text}");
+}
+
+/// `b`: every backend over all routes, most 5xx first; `s` sorts by
+/// requests; `b` again goes back to the table.
+#[test]
+fn backends_screen_by_5xx_then_by_requests() {
+    let mut app = app_with(testkit::snapshot_with_facets());
+    press(&mut app, "b");
+    assert_eq!(app.screen, Screen::Backends);
+    assert_snapshot!("backends_80x24", draw(&app, 80, 24));
+    press(&mut app, "s");
+    let text = draw(&app, 120, 40);
+    assert_snapshot!("backends_by_requests_120x40", text);
+    press(&mut app, "b");
+    assert_eq!(app.screen, Screen::Table);
+}
+
+/// Without a backend in the logs the screen says why there is none.
+#[test]
+fn backends_screen_without_backends_says_why() {
+    let mut app = fixture_app();
+    press(&mut app, "b");
+    let text = draw(&app, 80, 24);
+    assert!(text.contains("No backend in these logs"), "{text}");
+}
