@@ -456,7 +456,7 @@ fn render_facet(
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    // Columns (reqs, share, 5xx, mean, max) and their widths, a space
+    // Columns (reqs, share, 5xx%, mean, max) and their widths, a space
     // before each; a narrow box drops max, then share, so that names
     // (up to 24 columns) stay readable.
     const WIDTHS: [usize; 5] = [6, 6, 6, 8, 8];
@@ -487,7 +487,7 @@ fn render_facet(
     };
     let mut lines = vec![cell(
         Span::styled(kind.as_str(), theme.dim()),
-        ["reqs", "share", "5xx", "mean", "max"].map(|h| Span::styled(h, theme.dim())),
+        ["reqs", "share", "5xx%", "mean", "max"].map(|h| Span::styled(h, theme.dim())),
     )];
     let shown = if rows.len() > top { top } else { rows.len() };
     for r in &rows[..shown] {
