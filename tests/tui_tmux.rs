@@ -396,3 +396,70 @@ fn objectives_and_apdex_show_in_the_table_and_the_drill_down() {
     t.keys(&["q"]);
     assert_terminal_restored(&t, dir.path());
 }
+
+/// The backends a format logs: the `b` screen lists every backend over all
+/// routes, the failing one first, and a route's drill-down shows its
+/// backends and hosts.
+#[test]
+fn backends_screen_and_the_drill_downs_backends_and_hosts() {
+    if !tmux_available() {
+        net::skip_or_fail("tmux is not installed (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("access.log");
+    append(&log, "");
+    let t = Tmux::start(dir.path());
+    let format = "$remote_addr - $remote_user [$time_local] \"$request\" $status \
+                  $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $host \
+                  $upstream_addr $request_time";
+    t.type_line(&format!(
+        "{BIN} -f '{format}' {}; echo ROUTETOP-EXIT=$?",
+        log.display()
+    ));
+    t.wait_for("the dashboard", Duration::from_secs(10), |s| {
+        s.contains("routetop") && s.contains("Route")
+    });
+    // 20 requests to 10.0.1.1 (all 200), 8 to 10.0.1.2 (all 502), on
+    // one route and one host; the nginx line with host and upstream
+    // before its request time.
+    let mut s = String::new();
+    for i in 0..28 {
+        let (backend, status) = if i < 20 {
+            ("10.0.1.1:8080", 200)
+        } else {
+            ("10.0.1.2:8080", 502)
+        };
+        let l = line("GET", &format!("/api/items/{i}"), status, 0.010);
+        let (head, secs) = l.trim_end().rsplit_once(' ').expect("a field");
+        s.push_str(&format!("{head} shop.example.com {backend} {secs}\n"));
+    }
+    append(&log, &s);
+    t.wait_for("the route", Duration::from_secs(15), |s| {
+        reqs_is(s, "/api/items/:id", "28")
+    });
+    t.keys(&["b"]);
+    t.wait_for(
+        "the backends screen, the failing one first",
+        Duration::from_secs(5),
+        |s| {
+            let rows: Vec<&str> = s.lines().filter(|l| l.contains("10.0.1.")).collect();
+            rows.len() == 2
+                && rows[0].contains("10.0.1.2:8080")
+                && rows[0].contains(" 8 ")
+                && rows[0].contains("100%")
+                && rows[1].contains("10.0.1.1:8080")
+                && rows[1].contains(" 20 ")
+        },
+    );
+    t.keys(&["Escape"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the drill-down's boxes", Duration::from_secs(5), |s| {
+        s.contains("Backends (since start)")
+            && s.contains("Hosts (since start)")
+            && s.lines()
+                .any(|l| l.contains("shop.example.com") && l.contains("28"))
+    });
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, dir.path());
+}
