@@ -233,7 +233,21 @@ def family_seeds():
     ]
     write("format_combined", bytes([names.index("combined_rt")]) + b"\n".join(hostile) + b"\n")
 
+def preamble_seeds():
+    """input_preamble: three layout bytes (KiB of data lines to insert,
+    at which line start, following from which line start), then a W3C
+    sample's first lines, or IIS's restart with its second header: with
+    no padding, 64 KiB and 200 KiB of it (headers before, across and
+    after the look-back's 64 KiB chunks)."""
+    iis = (SAMPLES / "iis.log").read_bytes().splitlines(keepends=True)
+    restart = next(i for i, l in enumerate(iis) if i > 0 and l.startswith(b"#Software"))
+    bodies = [head(name, 12) for name in W3C] + [b"".join(iis[restart - 3:restart + 8])]
+    for body in bodies:
+        for pad, at, end in [(0, 0, 255), (64, 3, 255), (200, 1, 7), (63, 5, 2)]:
+            write("input_preamble", bytes([pad, at, end]) + body)
+
 if __name__ == "__main__":
     main()
     builtin_seeds()
     family_seeds()
+    preamble_seeds()

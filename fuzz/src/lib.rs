@@ -23,7 +23,7 @@ pub fn split_spec(data: &[u8]) -> (&[u8], &[u8]) {
 ///
 /// - a block's structural index (`Marks`, batch runs) cuts the same lines
 ///   as `scan::lines` (live) and a line parses the same through either;
-/// - a parsed status has three digits;
+/// - a parsed status has three digits; a host or backend is never `-`;
 /// - `explain` (the parse-errors view) says a line matches exactly when
 ///   it parses, and why not otherwise.
 pub fn check_format(format: &Format, data: &[u8]) {
@@ -46,6 +46,9 @@ pub fn check_format(format: &Format, data: &[u8]) {
         match a {
             Ok(r) => {
                 assert!(r.status <= 999, "status {} is not three digits", r.status);
+                // `-` is a format's "none": never a host or backend.
+                assert_ne!(r.host, b"-", "host `-` on {line:?}");
+                assert_ne!(r.backend, b"-", "backend `-` on {line:?}");
                 assert_eq!(why, "matches the format", "explain of a parsed line");
             }
             Err(ErrorKind::Empty) => {}

@@ -139,7 +139,7 @@ pub fn parse<'a, S: Scan>(
         time.is_none(),
     );
     if !backend.ends_with(b"/<NOSRV>") {
-        r.backend = backend;
+        r.backend = value::dash_empty(backend);
     }
     Ok(r)
 }

@@ -132,6 +132,9 @@ mod templates {
             let f = compile(&format!(r#"{d} %h %l %u %t "%r" %>s %b"#));
             let line = format!(r#"www.example.org 10.0.0.1 - - {TS} "GET / HTTP/1.1" 200 5"#);
             assert_eq!(hb(&f, &line), pair("www.example.org", ""), "{d}");
+            // `-` with a port is still none.
+            let line = format!(r#"-:80 10.0.0.1 - - {TS} "GET / HTTP/1.1" 200 5"#);
+            assert_eq!(hb(&f, &line), pair("", ""), "{d}");
         }
         let f = compile(r#"%h %l %u %t "%r" %>s %b "%{Host}i""#);
         let line = format!(r#"10.0.0.1 - - {TS} "GET / HTTP/1.1" 200 5 "api.example.com:8443""#);

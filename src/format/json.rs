@@ -359,7 +359,7 @@ impl JsonFormat {
         let host = match host {
             Some(h) => value::dash_empty(slice(h)),
             // An absolute URL (Google Cloud's `requestUrl`) names it.
-            None => url_host(t),
+            None => value::dash_empty(url_host(t)),
         };
         // `upstream_addr` may list the upstreams tried: the last answered.
         let backend = backend.map_or(&b""[..], |b| value::last_address(slice(b)));

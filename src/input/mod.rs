@@ -24,5 +24,9 @@ pub use blocks::{
     BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Opener, Start, Want,
 };
 pub use follow::{FollowHandle, FollowOptions};
+/// For the `input_preamble` fuzz target, which holds the look-back to a
+/// plain reading of the bytes.
+#[cfg(feature = "testkit")]
+pub use preamble::{LOOK_BACK, MAX_HEADER_LINE, header_before};
 pub use resume::Resume;
 pub use spec::{Input, InputSpec, expand};

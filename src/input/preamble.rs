@@ -25,14 +25,14 @@ const CHUNK: u64 = 64 << 10;
 
 /// The longest header line taken (a `#Fields:` line names a few dozen
 /// columns); a longer one is not a header this finds.
-const MAX_HEADER_LINE: u64 = 16 << 10;
+pub const MAX_HEADER_LINE: u64 = 16 << 10;
 
 /// The header block in force at `end` (a line start) of `file`: the last
 /// `#Fields:` line before it and the directive lines (`#…`) just before
 /// that one (`#Software:` says who wrote it), each ending in `\n`. Empty
 /// when the file does not start with `#`, none is found within
 /// [`LOOK_BACK`], or it cannot be read.
-pub(crate) fn header_before(file: &File, end: u64) -> Vec<u8> {
+pub fn header_before(file: &File, end: u64) -> Vec<u8> {
     let mut first = [0u8; 1];
     if end == 0 || file.read_exact_at(&mut first, 0).is_err() || first[0] != b'#' {
         return Vec::new();

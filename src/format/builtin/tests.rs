@@ -767,6 +767,10 @@ fn haproxy_backend_is_backend_slash_server_and_nosrv_is_none() {
     assert_eq!(host_backend("haproxy", HAPROXY_DOC), hb("", "static/srv1"));
     let nosrv = r#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 503 212 - - SC-- 1/1/0/0/0 0/0 "GET /x HTTP/1.1""#;
     assert_eq!(host_backend("haproxy", nosrv), hb("", ""));
+    // `-` is none, as in every format (the fuzz targets hold every format
+    // to that).
+    let dash = nosrv.replace("be/<NOSRV>", "-");
+    assert_eq!(host_backend("haproxy", &dash), hb("", ""));
 }
 
 /// Envoy and Istio: `%REQ(:AUTHORITY)%` is the host, `%UPSTREAM_HOST%`

@@ -255,6 +255,7 @@ fn gcp_host_from_request_url_and_backend_service() {
         ("http://u:p@[2001:db8::1]:8443?x", "[2001:db8::1]:8443"),
         ("https://a.example", "a.example"),
         ("/relative", ""),
+        ("http://-/x", ""),
     ] {
         let l = format!(r#"{{"httpRequest":{{"requestUrl":"{url}","status":200}}}}"#);
         assert_eq!(host_backend(&l), hb(host, ""), "{url}");

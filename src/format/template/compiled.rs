@@ -275,13 +275,12 @@ impl Template {
             && self.straight
             && let Some((head, _)) = &self.fast
         {
-            return head.record(
-                line,
-                time_cache,
-                scan,
-                self.latency_unit,
-                self.upstream_unit,
-            );
+            let (l, u) = (self.latency_unit, self.upstream_unit);
+            return if head.upstreaminfo() {
+                head.record::<S, true>(line, time_cache, scan, l, u)
+            } else {
+                head.record::<S, false>(line, time_cache, scan, l, u)
+            };
         }
         let mut slots = [(0u32, 0u32); SLOTS];
         let filled = if let Some((head, tail)) = self.fast.as_ref().filter(|_| fast) {
@@ -363,7 +362,7 @@ impl Template {
             _ => (None, false),
         };
         let host = match get(S_HOST) {
-            Some(v) if self.host_port => value::without_port(value::dash_empty(v)),
+            Some(v) if self.host_port => value::dash_empty(value::without_port(v)),
             Some(v) => value::dash_empty(v),
             None => b"",
         };
