@@ -24,10 +24,8 @@ const PAD: &[u8] = b"2024-03-10 00:00:00 GET /pad 200 5\n";
 fn scratch() -> &'static File {
     static FILE: OnceLock<File> = OnceLock::new();
     FILE.get_or_init(|| {
-        let path = std::env::temp_dir().join(format!(
-            "routetop-fuzz-preamble-{}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("routetop-fuzz-preamble-{}", std::process::id()));
         let f = File::options()
             .read(true)
             .write(true)
@@ -141,7 +139,10 @@ fuzz_target!(|input: &[u8]| {
                 "the block's last line is not a #Fields: header: {line:?}"
             );
         } else {
-            assert!(h.is_some(), "a directive the parser does not take: {line:?}");
+            assert!(
+                h.is_some(),
+                "a directive the parser does not take: {line:?}"
+            );
         }
     }
 });
