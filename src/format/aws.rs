@@ -10,8 +10,11 @@
 //! Fields added at the end of a line by later versions of a layout are
 //! ignored, so new AWS fields do not break parsing. The backend is the
 //! load balancers' `target:port`/`backend:port` (`-`, no target reached,
-//! is none); the host is ALB's `domain_name` (the TLS SNI, `-` on plain
-//! HTTP) and S3's bucket.
+//! is none); the host is the load balancers' request URL's (they log it
+//! absolute: `GET https://shop.example.com:443/path`, without the port:
+//! what the client asked for, on plain HTTP too, where ALB's `domain_name`,
+//! the TLS SNI, is `-`; and reading it costs nothing, where `domain_name`
+//! is seven fields further on) and S3's bucket.
 
 use super::fields::{self, Fields};
 use super::record::{ErrorKind, Record, TimeCache};
@@ -43,7 +46,8 @@ fn lb_times(req: &[u8], target: &[u8], resp: &[u8], bad: &mut bool) -> (Option<u
 }
 
 /// The fields both load balancers share after their addresses: times,
-/// statuses, byte counts and the request line.
+/// statuses, byte counts and the request line (whose absolute URL names
+/// the host).
 #[inline(always)]
 fn lb_rest<'a, S: Scan>(
     f: &mut Fields<'a, S>,
@@ -66,7 +70,7 @@ fn lb_rest<'a, S: Scan>(
     let bytes = value::parse_bytes(sent).ok_or(ErrorKind::BadValue)?;
     let mut bad_timer = false;
     let (latency_us, upstream_us) = lb_times(req, target, resp, &mut bad_timer);
-    Ok(fields::request_record(
+    let mut r = fields::request_record(
         request,
         status,
         bytes,
@@ -74,7 +78,9 @@ fn lb_rest<'a, S: Scan>(
         time,
         bad_timer,
         bad_time,
-    ))
+    );
+    r.host = value::url_host(r.target);
+    Ok(r)
 }
 
 /// An ISO 8601 timestamp field: its value, and whether it is bad.
@@ -109,19 +115,7 @@ pub fn parse_alb<'a, S: Scan>(
     let target = f.token().ok_or(no)?;
     let mut r = lb_rest(&mut f, time, bad_time)?;
     r.backend = value::dash_empty(target);
-    r.host = alb_domain(&mut f).map_or(&b""[..], value::dash_empty);
     Ok(r)
-}
-
-/// ALB's `domain_name`, seven fields after the request: `"user_agent"
-/// ssl_cipher ssl_protocol target_group_arn "trace_id" "domain_name"`.
-/// `None` on a line cut short before it (the request still counts).
-#[inline(always)]
-fn alb_domain<'a, S: Scan>(f: &mut Fields<'a, S>) -> Option<&'a [u8]> {
-    f.quoted()?;
-    f.skip(3)?;
-    f.quoted()?;
-    f.quoted()
 }
 
 /// `time elb client:port backend:port request_processing_time

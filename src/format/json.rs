@@ -359,7 +359,7 @@ impl JsonFormat {
         let host = match host {
             Some(h) => value::dash_empty(slice(h)),
             // An absolute URL (Google Cloud's `requestUrl`) names it.
-            None => value::dash_empty(url_host(t)),
+            None => value::url_host(t),
         };
         // `upstream_addr` may list the upstreams tried: the last answered.
         let backend = backend.map_or(&b""[..], |b| value::last_address(slice(b)));
@@ -427,26 +427,6 @@ impl JsonFormat {
                 _ => return None,
             }
         }
-    }
-}
-
-/// The authority of an absolute `http(s)://` URL (`shop.example.com`,
-/// `[2001:db8::1]:8443`); empty for anything else.
-fn url_host(t: &[u8]) -> &[u8] {
-    let rest = match t {
-        [b'h', b't', b't', b'p', b':', b'/', b'/', r @ ..] => r,
-        [b'h', b't', b't', b'p', b's', b':', b'/', b'/', r @ ..] => r,
-        _ => return b"",
-    };
-    let end = rest
-        .iter()
-        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let authority = &rest[..end];
-    // Without `user:password@`.
-    match memchr::memrchr(b'@', authority) {
-        Some(i) => &authority[i + 1..],
-        None => authority,
     }
 }
 

@@ -521,6 +521,28 @@ pub fn dash_empty(b: &[u8]) -> &[u8] {
     if b == b"-" { b"" } else { b }
 }
 
+/// The host of an absolute `http(s)://` URL, as a request's virtual host:
+/// without `user:password@` and without its `:port` (`shop.example.com`,
+/// `[2001:db8::1]`), so that `https://a.example:443/` and a `Host: a.example`
+/// header name one host; empty for anything else and for `-`.
+pub fn url_host(t: &[u8]) -> &[u8] {
+    let rest = match t {
+        [b'h', b't', b't', b'p', b':', b'/', b'/', r @ ..] => r,
+        [b'h', b't', b't', b'p', b's', b':', b'/', b'/', r @ ..] => r,
+        _ => return b"",
+    };
+    let end = rest
+        .iter()
+        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = match memchr::memrchr(b'@', authority) {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    dash_empty(without_port(host))
+}
+
 /// `host` without a `:port` at its end (`shop.example.com:443`,
 /// `[2001:db8::1]:443`); an IPv6 address without brackets has no port.
 pub fn without_port(host: &[u8]) -> &[u8] {

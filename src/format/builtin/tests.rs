@@ -731,28 +731,47 @@ fn hb(host: &str, backend: &str) -> (String, String) {
     (host.into(), backend.into())
 }
 
-/// ALB: the target is the backend (`-` when none was reached), the
-/// `domain_name` (the TLS SNI; `-` on plain HTTP) the host.
+/// ALB and ELB: the target is the backend (`-` when none was reached),
+/// the host the request URL's, without its port: on plain HTTP too, where
+/// ALB's `domain_name` (the TLS SNI) is `-`.
 #[test]
-fn alb_target_is_the_backend_and_domain_name_the_host() {
-    assert_eq!(host_backend("alb", ALB_DOC_HTTP), hb("", "10.0.0.1:80"));
+fn alb_target_is_the_backend_and_the_request_urls_host_the_host() {
+    assert_eq!(
+        host_backend("alb", ALB_DOC_HTTP),
+        hb("www.example.com", "10.0.0.1:80")
+    );
     assert_eq!(
         host_backend("alb", ALB_DOC_HTTPS),
         hb("www.example.com", "10.0.0.1:80")
     );
-    assert_eq!(host_backend("alb", ALB_DOC_H2), hb("", "10.0.0.66:9000"));
-    // No target reached, and a line cut short before its domain name:
+    // The client asked for an address, not a name.
+    assert_eq!(
+        host_backend("alb", ALB_DOC_H2),
+        hb("10.0.2.105", "10.0.0.66:9000")
+    );
+    // No target reached, and a line cut short after its user agent:
     // counted, with what it has.
     let short = r#"https 2018-07-02T22:23:00.186641Z app/lb/50dc 192.168.131.39:2817 - -1 -1 -1 502 - 34 0 "POST https://api.example.com:443/v1 HTTP/1.1" "ua" - -"#;
-    assert_eq!(host_backend("alb", short), hb("", ""));
+    assert_eq!(host_backend("alb", short), hb("api.example.com", ""));
+    // A request line that is not an absolute URL names no host.
+    let relative = short.replace("https://api.example.com:443/v1", "/v1");
+    assert_eq!(host_backend("alb", &relative), hb("", ""));
+    let dash = short.replace("https://api.example.com:443/v1", "http://-/v1");
+    assert_eq!(host_backend("alb", &dash), hb("", ""));
 }
 
 #[test]
 fn elb_backend_is_the_backend_address() {
-    assert_eq!(host_backend("elb", ELB_DOC_HTTP), hb("", "10.0.0.1:80"));
-    assert_eq!(host_backend("elb", ELB_DOC_HTTPS), hb("", "10.0.0.1:80"));
+    assert_eq!(
+        host_backend("elb", ELB_DOC_HTTP),
+        hb("www.example.com", "10.0.0.1:80")
+    );
+    assert_eq!(
+        host_backend("elb", ELB_DOC_HTTPS),
+        hb("www.example.com", "10.0.0.1:80")
+    );
     let none = r#"2015-05-13T23:39:43.945958Z my-lb 192.168.131.39:2817 - -1 -1 -1 504 0 0 0 "GET http://www.example.com:80/slow HTTP/1.1" "curl/7.38.0" - -"#;
-    assert_eq!(host_backend("elb", none), hb("", ""));
+    assert_eq!(host_backend("elb", none), hb("www.example.com", ""));
 }
 
 #[test]

@@ -252,7 +252,8 @@ fn gcp_host_from_request_url_and_backend_service() {
     let l = r#"{"httpRequest":{"latency":"0.123456s","remoteIp":"203.0.113.7","requestMethod":"GET","requestSize":"89","requestUrl":"https://shop.example.com/api/items/7?x=1","responseSize":"5120","serverIp":"10.128.0.4","status":404,"userAgent":"curl/8.4.0"},"insertId":"1x2y3z","jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"response_sent_by_backend"},"logName":"projects/p/logs/requests","receiveTimestamp":"2024-03-10T00:00:01.5Z","resource":{"labels":{"backend_service_name":"shop"},"type":"http_load_balancer"},"severity":"WARNING","spanId":"a1","timestamp":"2024-03-10T00:00:00.123456Z","trace":"projects/p/traces/t"}"#;
     assert_eq!(host_backend(l), hb("shop.example.com", "shop"));
     for (url, host) in [
-        ("http://u:p@[2001:db8::1]:8443?x", "[2001:db8::1]:8443"),
+        ("http://u:p@[2001:db8::1]:8443?x", "[2001:db8::1]"),
+        ("https://shop.example.com:443/a", "shop.example.com"),
         ("https://a.example", "a.example"),
         ("/relative", ""),
         ("http://-/x", ""),
