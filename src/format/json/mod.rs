@@ -7,10 +7,13 @@
 //! line. Only string values that contain escapes are copied (unescaped into
 //! the per-thread scratch buffer).
 
-use rustc_hash::{FxHashMap, FxHashSet};
+mod keys;
+mod walk;
 
 use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
+use keys::{Entry, Keys};
+use walk::{Val, Walker, unescape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
@@ -169,9 +172,9 @@ const DEFAULTS: &[(&str, Slot, Unit)] = &[
 
 #[derive(Debug)]
 pub struct JsonFormat {
-    map: FxHashMap<Box<[u8]>, Target>,
-    /// Dotted paths of objects worth descending into (`request` for Caddy).
-    prefixes: FxHashSet<Box<[u8]>>,
+    /// Each mapped dotted path's target, and the paths of objects worth
+    /// descending into (`request` for Caddy).
+    keys: Keys<Target>,
     has_latency: bool,
     has_upstream: bool,
 }
@@ -202,26 +205,38 @@ impl JsonFormat {
                 entries.push((p.to_string(), *s, *u));
             }
         }
-        let mut map = FxHashMap::default();
-        let mut prefixes = FxHashSet::default();
+        let mut paths: Vec<(Vec<u8>, Entry<Target>)> = Vec::new();
         let mut rank_of = [0u8; N_SLOTS];
         for (path, slot, unit) in entries {
             let r = &mut rank_of[slot as usize];
-            map.entry(path.as_bytes().into()).or_insert(Target {
-                slot,
-                unit,
-                rank: *r,
-            });
+            // The first entry of a path wins (`Keys::new`), as overrides
+            // come first.
+            paths.push((
+                path.as_bytes().to_vec(),
+                Entry {
+                    target: Some(Target {
+                        slot,
+                        unit,
+                        rank: *r,
+                    }),
+                    prefix: false,
+                },
+            ));
             *r = r.saturating_add(1);
             let mut p = path.as_str();
             while let Some((head, _)) = p.rsplit_once('.') {
-                prefixes.insert(head.as_bytes().into());
+                paths.push((
+                    head.as_bytes().to_vec(),
+                    Entry {
+                        target: None,
+                        prefix: true,
+                    },
+                ));
                 p = head;
             }
         }
         Ok(JsonFormat {
-            map,
-            prefixes,
+            keys: Keys::new(paths),
             has_latency: true,
             has_upstream: true,
         })
@@ -399,19 +414,32 @@ impl JsonFormat {
             w.expect(b':')?;
             w.ws();
             let mark = path.len;
-            let key_fits = path.push(if depth > 0 { Some(b'.') } else { None }, key.raw(w.b));
+            // At the top level the path is the key itself: looked up where
+            // it stands in the line, not copied first.
+            let entry = if depth == 0 {
+                self.keys.get(key.raw(w.b))
+            } else if path.push(Some(b'.'), key.raw(w.b)) {
+                self.keys.get(path.get())
+            } else {
+                None
+            };
             let first = w.peek()?;
             if first == b'{' {
-                if key_fits && depth < 4 && self.prefixes.contains(path.get()) {
+                // The nested keys' paths start with this one (a top-level
+                // key too long for the buffer is not descended into, as a
+                // nested one is not).
+                if depth < 4
+                    && entry.is_some_and(|e| e.prefix)
+                    && (depth > 0 || path.push(None, key.raw(w.b)))
+                {
                     self.object(w, path, found, depth + 1)?;
                 } else {
                     w.skip_value()?;
                 }
             } else {
                 let v = w.scalar()?;
-                if key_fits
-                    && !v.null
-                    && let Some(t) = self.map.get(path.get())
+                if !v.null
+                    && let Some(t) = entry.and_then(|e| e.target)
                 {
                     let f = &mut found[t.slot as usize];
                     if f.is_none_or(|(_, r)| t.rank < r) {
@@ -457,23 +485,6 @@ enum Span {
     Scratch(usize, usize),
 }
 
-/// A scalar value's span in the line (without quotes for strings).
-#[derive(Clone, Copy, Debug)]
-struct Val {
-    start: usize,
-    end: usize,
-    string: bool,
-    escaped: bool,
-    null: bool,
-    unit: Unit,
-}
-
-impl Val {
-    fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        &line[self.start..self.end]
-    }
-}
-
 /// Dotted key path of the current value, without allocating.
 struct PathBuf {
     buf: [u8; 128],
@@ -505,176 +516,6 @@ impl PathBuf {
     }
     fn get(&self) -> &[u8] {
         &self.buf[..self.len]
-    }
-}
-
-struct Walker<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl Walker<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.i += 1;
-        Some(c)
-    }
-    fn expect(&mut self, c: u8) -> Option<()> {
-        (self.next()? == c).then_some(())
-    }
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            self.i += 1;
-        }
-    }
-
-    /// A string at the cursor; returns the span between the quotes.
-    fn string(&mut self) -> Option<Val> {
-        self.expect(b'"')?;
-        let start = self.i;
-        let mut escaped = false;
-        loop {
-            let j = self.i + memchr::memchr2(b'"', b'\\', &self.b[self.i..])?;
-            if self.b[j] == b'"' {
-                self.i = j + 1;
-                return Some(Val {
-                    start,
-                    end: j,
-                    string: true,
-                    escaped,
-                    null: false,
-                    unit: Unit::Sec,
-                });
-            }
-            escaped = true;
-            self.i = j + 2;
-            if self.i > self.b.len() {
-                return None;
-            }
-        }
-    }
-
-    /// A string, number, `true`, `false` or `null` at the cursor.
-    fn scalar(&mut self) -> Option<Val> {
-        match self.peek()? {
-            b'"' => self.string(),
-            b'[' => {
-                let start = self.i;
-                self.skip_value()?;
-                Some(Val {
-                    start,
-                    end: self.i,
-                    string: false,
-                    escaped: false,
-                    null: true, // arrays are never a mapped value
-                    unit: Unit::Sec,
-                })
-            }
-            _ => {
-                let start = self.i;
-                while let Some(c) = self.peek() {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
-                        break;
-                    }
-                    self.i += 1;
-                }
-                let raw = &self.b[start..self.i];
-                if raw.is_empty() {
-                    return None;
-                }
-                Some(Val {
-                    start,
-                    end: self.i,
-                    string: false,
-                    escaped: false,
-                    null: raw == b"null",
-                    unit: Unit::Sec,
-                })
-            }
-        }
-    }
-
-    /// Skips any value, counting brackets outside strings (no recursion, so
-    /// `[[[[…` of any depth cannot overflow the stack).
-    fn skip_value(&mut self) -> Option<()> {
-        match self.peek()? {
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                loop {
-                    match self.peek()? {
-                        b'"' => {
-                            self.string()?;
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.i += 1;
-                                return Some(());
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
-            }
-            _ => self.scalar().map(|_| ()),
-        }
-    }
-}
-
-/// JSON string unescape into `out` (`\uXXXX` and surrogate pairs → UTF-8;
-/// malformed escapes are kept as written).
-fn unescape(s: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        if c != b'\\' || i + 1 >= s.len() {
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        let e = s[i + 1];
-        i += 2;
-        match e {
-            b'"' => out.push(b'"'),
-            b'\\' => out.push(b'\\'),
-            b'/' => out.push(b'/'),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b't' => out.push(b'\t'),
-            b'u' => {
-                let hex = |at: usize| -> Option<u32> {
-                    let h = s.get(at..at + 4)?;
-                    u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
-                };
-                let Some(mut cp) = hex(i) else {
-                    out.extend_from_slice(b"\\u");
-                    continue;
-                };
-                i += 4;
-                if (0xD800..0xDC00).contains(&cp)
-                    && s.get(i..i + 2) == Some(b"\\u")
-                    && let Some(lo) = hex(i + 2).filter(|lo| (0xDC00..0xE000).contains(lo))
-                {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-                let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
-                let mut tmp = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
-            }
-            other => {
-                out.push(b'\\');
-                out.push(other);
-            }
-        }
     }
 }
 

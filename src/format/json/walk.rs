@@ -1,0 +1,270 @@
+//! The byte-level walk over one JSON line: strings, scalars and skipped
+//! values, found without building anything (see the module docs of
+//! `json`).
+
+use crate::format::value::Unit;
+
+/// A scalar value's span in the line (without quotes for strings).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Val {
+    pub start: usize,
+    pub end: usize,
+    pub string: bool,
+    pub escaped: bool,
+    pub null: bool,
+    pub unit: Unit,
+}
+
+impl Val {
+    pub fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.start..self.end]
+    }
+}
+
+pub(super) struct Walker<'a> {
+    pub b: &'a [u8],
+    pub i: usize,
+}
+
+impl Walker<'_> {
+    #[inline(always)]
+    pub fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    #[inline(always)]
+    pub fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+    #[inline(always)]
+    pub fn expect(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+    #[inline(always)]
+    pub fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+    }
+
+    /// A string at the cursor; returns the span between the quotes.
+    #[inline(always)]
+    pub fn string(&mut self) -> Option<Val> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            let j = quote_or_backslash(self.b, self.i)?;
+            if self.b[j] == b'"' {
+                self.i = j + 1;
+                return Some(Val {
+                    start,
+                    end: j,
+                    string: true,
+                    escaped,
+                    null: false,
+                    unit: Unit::Sec,
+                });
+            }
+            escaped = true;
+            self.i = j + 2;
+            if self.i > self.b.len() {
+                return None;
+            }
+        }
+    }
+
+    /// A string, number, `true`, `false` or `null` at the cursor.
+    #[inline(always)]
+    pub fn scalar(&mut self) -> Option<Val> {
+        match self.peek()? {
+            b'"' => self.string(),
+            b'[' => {
+                let start = self.i;
+                self.skip_value()?;
+                Some(Val {
+                    start,
+                    end: self.i,
+                    string: false,
+                    escaped: false,
+                    null: true, // arrays are never a mapped value
+                    unit: Unit::Sec,
+                })
+            }
+            _ => {
+                let start = self.i;
+                while let Some(c) = self.peek() {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                let raw = &self.b[start..self.i];
+                if raw.is_empty() {
+                    return None;
+                }
+                Some(Val {
+                    start,
+                    end: self.i,
+                    string: false,
+                    escaped: false,
+                    null: raw == b"null",
+                    unit: Unit::Sec,
+                })
+            }
+        }
+    }
+
+    /// Skips any value, counting brackets outside strings (no recursion, so
+    /// `[[[[…` of any depth cannot overflow the stack).
+    pub fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return Some(());
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => self.scalar().map(|_| ()),
+        }
+    }
+}
+
+/// JSON string unescape into `out` (`\uXXXX` and surrogate pairs → UTF-8;
+/// malformed escapes are kept as written).
+pub(super) fn unescape(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c != b'\\' || i + 1 >= s.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = s[i + 1];
+        i += 2;
+        match e {
+            b'"' => out.push(b'"'),
+            b'\\' => out.push(b'\\'),
+            b'/' => out.push(b'/'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'u' => {
+                let hex = |at: usize| -> Option<u32> {
+                    let h = s.get(at..at + 4)?;
+                    u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+                };
+                let Some(mut cp) = hex(i) else {
+                    out.extend_from_slice(b"\\u");
+                    continue;
+                };
+                i += 4;
+                if (0xD800..0xDC00).contains(&cp)
+                    && s.get(i..i + 2) == Some(b"\\u")
+                    && let Some(lo) = hex(i + 2).filter(|lo| (0xDC00..0xE000).contains(lo))
+                {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+                let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+                let mut tmp = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+}
+
+/// Offset of the first `"` or `\` in `b` at or after `from`.
+///
+/// Keys and most values are short (`"status"`, `"GET"`, `"200"`): a
+/// `memchr2` call pays its setup for a few bytes, twice per key and
+/// value. The first 32 bytes are searched eight at a time in a word (a
+/// byte equal to the needle is a zero byte of the word XOR the needle;
+/// the lowest flagged byte of the classic zero-byte test is exact, and
+/// so is the lowest of two such tests OR-ed); longer strings (user
+/// agents, URLs) go on with `memchr2`.
+#[inline(always)]
+pub(super) fn quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const SLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut i = from;
+    for _ in 0..4 {
+        let Some(chunk) = b.get(i..i + 8) else {
+            break;
+        };
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let (q, s) = (w ^ QUOTES, w ^ SLASHES);
+        let hit = (q.wrapping_sub(LO) & !q | s.wrapping_sub(LO) & !s) & HI;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    Some(i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time search finds what a byte loop finds, at every
+    /// start, with the needles at every place in and across words and
+    /// bytes one bit away from them.
+    #[test]
+    fn quote_or_backslash_finds_what_a_byte_loop_finds() {
+        let alphabet = [b'a', b'"', b'\\', 0x23, 0x5d, 0xa2, 0xdc, 0x00, 0xff];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..80 {
+            for _ in 0..100 {
+                let line: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        // Mostly plain bytes, so that needles are far
+                        // apart as often as near.
+                        match state % 16 {
+                            0..=8 => b'x',
+                            n => alphabet[(n as usize) % alphabet.len()],
+                        }
+                    })
+                    .collect();
+                for from in 0..=len {
+                    let want = line[from..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\\')
+                        .map(|p| from + p);
+                    assert_eq!(quote_or_backslash(&line, from), want, "{line:?} {from}");
+                }
+            }
+        }
+    }
+}
