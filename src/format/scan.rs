@@ -41,6 +41,12 @@ pub trait Scan: Copy {
     /// The scan of the line that starts `n` bytes into this one (a line
     /// after a shipper's prefix).
     fn skip(self, n: usize) -> Self;
+    /// The offsets of the spaces of `line` at or after `from`, in order:
+    /// what repeated [`Scan::space`] calls find, each from after the last,
+    /// without searching again from each (W3C lines are a dozen or more
+    /// space-separated columns: one search per column was most of their
+    /// parse).
+    fn spaces(self, line: &[u8], from: usize) -> impl Iterator<Item = usize>;
 }
 
 /// Scans the line itself: for lines parsed one at a time.
@@ -81,6 +87,62 @@ impl Scan for Plain {
     #[inline]
     fn skip(self, _: usize) -> Self {
         self
+    }
+
+    #[inline]
+    fn spaces(self, line: &[u8], from: usize) -> impl Iterator<Item = usize> {
+        PlainSpaces {
+            line,
+            at: from,
+            bits: 0,
+        }
+    }
+}
+
+/// [`Plain`]'s spaces: eight bytes at a time, every space of a word found
+/// by an exact zero-byte test of the word XOR spaces (the classic test's
+/// lowest flag is exact but the ones above it may not be; this one's are
+/// all exact), then the tail byte by byte.
+struct PlainSpaces<'a> {
+    line: &'a [u8],
+    /// Where the next word to test starts.
+    at: usize,
+    /// The spaces of the last word tested, not yet given: one high bit per
+    /// byte, of the word ending at `at`.
+    bits: u64,
+}
+
+impl Iterator for PlainSpaces<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+        const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+        loop {
+            if self.bits != 0 {
+                let i = self.at - 8 + (self.bits.trailing_zeros() / 8) as usize;
+                self.bits &= self.bits - 1;
+                return Some(i);
+            }
+            match self.line.get(self.at..self.at + 8) {
+                Some(chunk) => {
+                    let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+                        return None;
+                    };
+                    let x = u64::from_le_bytes(word) ^ SPACES;
+                    // A byte's high bit is set exactly when the byte is 0.
+                    self.bits = !(((x & LOW7) + LOW7) | x | LOW7);
+                    self.at += 8;
+                }
+                None => {
+                    let tail = self.line.get(self.at..)?;
+                    let i = self.at + tail.iter().position(|&c| c == b' ')?;
+                    self.at = i + 1;
+                    return Some(i);
+                }
+            }
+        }
     }
 }
 
@@ -212,6 +274,52 @@ impl Scan for At<'_> {
             base: self.base + n,
         }
     }
+
+    #[inline]
+    fn spaces(self, line: &[u8], from: usize) -> impl Iterator<Item = usize> {
+        let (from, end) = (self.base + from, self.base + line.len());
+        let w = from / 64;
+        AtSpaces {
+            words: self.words,
+            base: self.base,
+            end,
+            w,
+            bits: self
+                .words
+                .get(w)
+                .filter(|_| from < end)
+                .map_or(0, |x| x.space & (!0u64 << (from % 64))),
+        }
+    }
+}
+
+/// [`At`]'s spaces: the set bits of the index's space words, one word
+/// loaded per 64 bytes, not per space.
+struct AtSpaces<'a> {
+    words: &'a [Word],
+    base: usize,
+    /// The line's end, in the block.
+    end: usize,
+    w: usize,
+    bits: u64,
+}
+
+impl Iterator for AtSpaces<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.w += 1;
+            if self.w * 64 >= self.end {
+                return None;
+            }
+            self.bits = self.words.get(self.w)?.space;
+        }
+        let at = self.w * 64 + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        (at < self.end).then(|| at - self.base)
+    }
 }
 
 #[cfg(test)]
@@ -252,12 +360,29 @@ mod tests {
                     "{line:?} {from}"
                 );
             }
+            // Every space from every start, as repeated `space` calls
+            // from after the last find them.
+            for from in 0..=line.len() {
+                let mut want = Vec::new();
+                let mut i = from;
+                while i < line.len() {
+                    let s = Plain.space(line, i);
+                    if s == line.len() {
+                        break;
+                    }
+                    want.push(s);
+                    i = s + 1;
+                }
+                assert_eq!(Plain.spaces(line, from).collect::<Vec<_>>(), want);
+                assert_eq!(at.spaces(line, from).collect::<Vec<_>>(), want);
+            }
             // A line cut short (a stripped `\r`) stops the search there.
             for cut in 0..line.len() {
                 let l = &line[..cut];
                 for from in 0..=cut {
                     assert_eq!(at.quote(l, from), Plain.quote(l, from));
                     assert_eq!(at.space(l, from), Plain.space(l, from));
+                    assert!(at.spaces(l, from).eq(Plain.spaces(l, from)));
                 }
             }
         }
@@ -298,6 +423,34 @@ mod tests {
         agree(&long);
         let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/combined_rt.log");
         agree(&std::fs::read(sample).unwrap()[..20_000]);
+    }
+
+    /// Spaces among bytes one bit away from a space (0x21, 0xa0, 0x00,
+    /// 0x30), where a zero-byte test that is exact only for its lowest
+    /// flag would report more, at every place in and across words.
+    #[test]
+    fn every_space_is_found_and_nothing_else() {
+        let alphabet = [b'a', b' ', 0x21, 0xa0, 0x00, 0x30, 0x1f, 0xff, b'"', b'\\'];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut data = Vec::new();
+        for len in 0..150 {
+            for _ in 0..8 {
+                data.extend((0..len).map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                }));
+                data.push(b'\n');
+            }
+        }
+        for line in data.split(|&c| c == b'\n') {
+            for from in 0..=line.len() {
+                let want = (from..line.len()).filter(|&i| line[i] == b' ');
+                assert!(Plain.spaces(line, from).eq(want), "{line:?} {from}");
+            }
+        }
+        agree(&data);
     }
 
     #[test]

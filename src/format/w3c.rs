@@ -243,6 +243,9 @@ impl W3cFormat {
             (None, None, b"-");
         let (mut host, mut xhost): (&[u8], &[u8]) = (b"", b"");
         let mut at = 0;
+        // Column ends: each space in turn (what `scan.space` from after
+        // the last finds), or the line's end once there is none.
+        let mut spaces = scan.spaces(line, 0);
         for &col in cols.iter() {
             if at > line.len() {
                 // Fewer columns than the header names.
@@ -251,7 +254,7 @@ impl W3cFormat {
             let end = if tabs {
                 memchr::memchr(b'\t', &line[at..]).map_or(line.len(), |e| at + e)
             } else {
-                scan.space(line, at)
+                spaces.next().unwrap_or(line.len())
             };
             let v = &line[at..end];
             match col {
