@@ -91,33 +91,44 @@ impl Scan for Plain {
 
     #[inline]
     fn spaces(self, line: &[u8], from: usize) -> impl Iterator<Item = usize> {
-        PlainSpaces {
-            line,
-            at: from,
-            bits: 0,
-        }
+        positions(line, from, b' ')
     }
 }
 
-/// [`Plain`]'s spaces: eight bytes at a time, every space of a word found
-/// by an exact zero-byte test of the word XOR spaces (the classic test's
+/// The offsets of every `byte` in `line` at or after `from`, in order: the
+/// spaces of [`Plain::spaces`], and the tabs that end CloudFront's and
+/// other tab-separated W3C columns (which the block's index does not
+/// mark).
+#[inline]
+pub fn positions(line: &[u8], from: usize, byte: u8) -> impl Iterator<Item = usize> {
+    Positions {
+        line,
+        needle: u64::from_ne_bytes([byte; 8]),
+        at: from,
+        bits: 0,
+    }
+}
+
+/// [`positions`]: eight bytes at a time, every needle of a word found by
+/// an exact zero-byte test of the word XOR the needle (the classic test's
 /// lowest flag is exact but the ones above it may not be; this one's are
 /// all exact), then the tail byte by byte.
-struct PlainSpaces<'a> {
+struct Positions<'a> {
     line: &'a [u8],
+    /// The byte searched for, in every byte of the word.
+    needle: u64,
     /// Where the next word to test starts.
     at: usize,
-    /// The spaces of the last word tested, not yet given: one high bit per
-    /// byte, of the word ending at `at`.
+    /// The needles of the last word tested, not yet given: one high bit
+    /// per byte, of the word ending at `at`.
     bits: u64,
 }
 
-impl Iterator for PlainSpaces<'_> {
+impl Iterator for Positions<'_> {
     type Item = usize;
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
         const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
         loop {
             if self.bits != 0 {
@@ -130,14 +141,15 @@ impl Iterator for PlainSpaces<'_> {
                     let Ok(word) = <[u8; 8]>::try_from(chunk) else {
                         return None;
                     };
-                    let x = u64::from_le_bytes(word) ^ SPACES;
+                    let x = u64::from_le_bytes(word) ^ self.needle;
                     // A byte's high bit is set exactly when the byte is 0.
                     self.bits = !(((x & LOW7) + LOW7) | x | LOW7);
                     self.at += 8;
                 }
                 None => {
                     let tail = self.line.get(self.at..)?;
-                    let i = self.at + tail.iter().position(|&c| c == b' ')?;
+                    let byte = self.needle as u8;
+                    let i = self.at + tail.iter().position(|&c| c == byte)?;
                     self.at = i + 1;
                     return Some(i);
                 }
@@ -448,6 +460,8 @@ mod tests {
             for from in 0..=line.len() {
                 let want = (from..line.len()).filter(|&i| line[i] == b' ');
                 assert!(Plain.spaces(line, from).eq(want), "{line:?} {from}");
+                let want = (from..line.len()).filter(|&i| line[i] == b'"');
+                assert!(positions(line, from, b'"').eq(want), "{line:?} {from}");
             }
         }
         agree(&data);
