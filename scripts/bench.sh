@@ -27,6 +27,7 @@ cd "$(dirname "$0")/.."
 BENCHES=(
   "stages|cargo|~10 s|parse, parse via block index, route, aggregate: M lines/s on one core (1 M lines, 200 routes)"
   "formats|cargo|~60 s|each format's parser (alb, elb, s3, haproxy, envoy, ...) on the same 1 M requests, one core, ratio to combined"
+  "formats_w3c|cargo|~20 s|the W3C parser on the same 1 M requests as IIS and as CloudFront lines, one core, block by block, ratio to combined"
   "once|script:bench-once.sh|~15 s|routetop --once end to end beside wc -l, -j default and -j1, 1 M lines x 200 and 100 000 routes; BASELINE=old-binary compares"
   "backfill|script:bench-backfill.sh|~2 min|time until --from-start has counted every line (parallel backfill, and one thread) and bulk appends while following, beside --once on the same file; BIG_LINES=8000000 adds 8 M lines"
   "vs|script:bench-vs.sh|~1 min|routetop --once against lnav's SQL (per path and status: count, mean, max request time) and GoAccess's JSON report on the same 1 M lines; BASELINE=old-binary adds it"
@@ -48,6 +49,7 @@ quick_args() {
   case $1 in
     stages) echo "--data-lines 20000 --passes 1" ;;
     formats) echo "--data-lines 20000 --passes 1" ;;
+    formats_w3c) echo "20000 1" ;;
     once) echo "RUNS=1 DATA_LINES=20000" ;;
     vs) echo "RUNS=1 DATA_LINES=20000" ;;
     rotated) echo "RUNS=1 DATA_LINES=20000 FILES=3" ;;
