@@ -105,11 +105,19 @@ pub struct Combined {
     /// this class in this slot: the two ops are matched here too, not by
     /// the generic loop (~110 instructions a line for its dispatch).
     decimal_end: Option<(Class, u8)>,
-    /// Then exactly ingress-nginx's `upstreaminfo` fields
-    /// ([`is_upstreaminfo`]): [`Combined::record`] reads them too, in
-    /// straight-line code (the op loop took ~2× the family's time).
-    upstreaminfo: bool,
+    /// What follows the user agent that [`Combined::record`] reads too,
+    /// in straight-line code (the op loop took ~2× the family's time):
+    /// [`TAIL_NONE`], [`TAIL_UPSTREAMINFO`] or [`TAIL_TRAEFIK`].
+    tail: u8,
 }
+
+/// Nothing after the start that [`Combined::record`] reads (or a timer
+/// ending the line, [`Combined::decimal_end`]).
+pub const TAIL_NONE: u8 = 0;
+/// Exactly ingress-nginx's `upstreaminfo` fields ([`is_upstreaminfo`]).
+pub const TAIL_UPSTREAMINFO: u8 = 1;
+/// Exactly Traefik CLF's fields ([`is_traefik`]).
+pub const TAIL_TRAEFIK: u8 = 2;
 
 fn lit(op: Option<&Op>, want: &[u8]) -> bool {
     matches!(op, Some(Op::Lit(l)) if &l[..] == want)
@@ -155,7 +163,11 @@ pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
             }
         }
     }
-    let upstreaminfo = quoted_pair && is_upstreaminfo(&tail);
+    let kind = match () {
+        _ if quoted_pair && is_upstreaminfo(&tail) => TAIL_UPSTREAMINFO,
+        _ if quoted_pair && is_traefik(&tail) => TAIL_TRAEFIK,
+        _ => TAIL_NONE,
+    };
     let decimal_end = match &tail[..] {
         [
             Op::Lit(l),
@@ -172,10 +184,50 @@ pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
             bytes,
             quoted_pair,
             decimal_end,
-            upstreaminfo,
+            tail: kind,
         },
         tail,
     ))
+}
+
+/// Whether `tail` is what Traefik's CLF access log has after the user
+/// agent (the `traefik_clf` preset): ` %k "%{Router}n" "%{Backend}n"
+/// %{ms}Tms`, the request count and the router unslotted, the backend
+/// and the duration (any unit: the template says which) in theirs.
+fn is_traefik(tail: &[Op]) -> bool {
+    let lit = |op: &Op, want: &[u8]| matches!(op, Op::Lit(l) if &l[..] == want);
+    let [l0, count, l1, router, l2, backend, l3, timer, l4] = tail else {
+        return false;
+    };
+    lit(l0, b" ")
+        && matches!(count, Op::Run(Class::DigitsOrDash, NO_SLOT))
+        && lit(l1, b" \"")
+        && matches!(router, Op::Quoted(NO_SLOT))
+        && lit(l2, b"\" \"")
+        && matches!(backend, Op::Quoted(s) if *s as usize == S_BACKEND)
+        && lit(l3, b"\" ")
+        && matches!(timer, Op::Run(Class::WholeTimer, s) if *s as usize == S_LATENCY)
+        && lit(l4, b"ms")
+}
+
+/// The Traefik CLF fields from `pos` (the space after the user agent's
+/// quote) to the end of the line, by the rules of the ops [`is_traefik`]
+/// recognises, op for op: the backend (without its quotes) and the
+/// duration's digits; `None` when the line does not fit.
+#[inline(always)]
+fn traefik<S: Scan>(line: &[u8], pos: usize, scan: S) -> Option<(&[u8], &[u8])> {
+    let lit = |at: usize, l: &[u8]| lit_at(line, at, l).then_some(at + l.len());
+    let run = |at: usize, class: Class| match class.run(&line[at..]) {
+        0 => None,
+        n => Some(at + n),
+    };
+    let p = lit(pos, b" ")?;
+    let p = lit(run(p, Class::DigitsOrDash)?, b" \"")?;
+    let b0 = lit(scan.quote(line, p)?, b"\" \"")?;
+    let b1 = scan.quote(line, b0)?;
+    let t0 = lit(b1, b"\" ")?;
+    let t1 = run(t0, Class::WholeTimer)?;
+    (lit(t1, b"ms")? == line.len()).then(|| (&line[b0..b1], &line[t0..t1]))
 }
 
 /// Whether `tail` is what ingress-nginx's `upstreaminfo` has after the
@@ -372,7 +424,13 @@ impl Combined {
     /// Whether the start is followed by ingress-nginx's `upstreaminfo`
     /// fields, which [`Combined::record`] reads too.
     pub fn upstreaminfo(&self) -> bool {
-        self.upstreaminfo
+        self.tail == TAIL_UPSTREAMINFO
+    }
+
+    /// What [`Combined::record`] reads after the start: [`TAIL_NONE`],
+    /// [`TAIL_UPSTREAMINFO`] or [`TAIL_TRAEFIK`].
+    pub fn tail(&self) -> u8 {
+        self.tail
     }
 
     /// Whether [`Combined::record`] can parse the lines of a template that
@@ -380,7 +438,7 @@ impl Combined {
     /// the line, if any, is the request's latency or ignored, not a slot
     /// the start also fills.
     pub fn whole(&self, tail: &[Op]) -> bool {
-        (tail.is_empty() || self.upstreaminfo)
+        (tail.is_empty() || self.tail != TAIL_NONE)
             && self
                 .decimal_end
                 .is_none_or(|(_, slot)| slot == NO_SLOT || slot as usize == S_LATENCY)
@@ -401,10 +459,10 @@ impl Combined {
     /// count: each is read as its end is found. On the bench's
     /// `combined_rt` lines that is ~60 instructions a line of ~400.
     ///
-    /// `UPSTREAMINFO` is [`Combined::upstreaminfo`], a constant so that
-    /// the family's other templates pay nothing for ingress-nginx's fields.
+    /// `TAIL` is [`Combined::tail`], a constant so that the family's other
+    /// templates pay nothing for ingress-nginx's or Traefik's fields.
     #[inline(always)]
-    pub fn record<'a, S: Scan, const UPSTREAMINFO: bool>(
+    pub fn record<'a, S: Scan, const TAIL: u8>(
         &self,
         line: &'a [u8],
         time_cache: &mut TimeCache,
@@ -485,11 +543,27 @@ impl Combined {
         let mut timer: Option<&[u8]> = None;
         let mut fast_timer: Option<u64> = None;
         let (mut backend, mut upstream_timer): (&[u8], Option<&[u8]>) = (b"", None);
-        if UPSTREAMINFO {
+        if TAIL == TAIL_UPSTREAMINFO {
             let (rt, name, urt) = upstreaminfo(line, pos).ok_or(NO)?;
-            timer = Some(rt);
+            // `0.012` inline, as the value parsing reads it
+            // (`value::duration_short`); anything else through
+            // `value::parse_timer_us` below.
+            match latency.and_then(|u| value::duration_short(rt, u)) {
+                Some(us) => fast_timer = Some(us),
+                None => timer = Some(rt),
+            }
             backend = value::dash_empty(name);
             upstream_timer = Some(urt);
+        } else if TAIL == TAIL_TRAEFIK {
+            let (name, t) = traefik(line, pos, scan).ok_or(NO)?;
+            backend = value::dash_empty(name);
+            // Whole milliseconds (`12`), read inline as the value parsing
+            // reads them (`value::duration_short`); anything else (`-`,
+            // `+5`, `nan`) through `value::parse_timer_us` below.
+            match latency.and_then(|u| value::duration_short(t, u)) {
+                Some(us) => fast_timer = Some(us),
+                None => timer = Some(t),
+            }
         } else if let Some((class, slot)) = self.decimal_end {
             if line.get(pos) != Some(&b' ') {
                 return Err(NO);
@@ -522,12 +596,15 @@ impl Combined {
         // As the template's value parsing: the upstream list first, the
         // request time after.
         let upstream_us = match (upstream, upstream_timer) {
-            (Some(u), Some(v)) if UPSTREAMINFO => {
-                value::parse_timer_list_us(v, u).unwrap_or_else(|_| {
+            // One upstream's `0.012` (digits and a dot: a list of one) is
+            // the value `value::parse_timer_list_us` sums, read inline.
+            (Some(u), Some(v)) if TAIL == TAIL_UPSTREAMINFO => match value::duration_short(v, u) {
+                Some(us) => Some(us),
+                None => value::parse_timer_list_us(v, u).unwrap_or_else(|_| {
                     bad_timer = true;
                     None
-                })
-            }
+                }),
+            },
             _ => None,
         };
         let latency_us = match (latency, timer) {
