@@ -164,6 +164,31 @@ pub(super) fn byte_from<const B: u8>(line: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Offset of the first byte `A` or `B` in `line` at or after `i`, or its
+/// length: [`byte_from`] for two bytes (the lowest flag of either test is
+/// exact, so the lowest of their union is).
+#[inline(always)]
+pub(super) fn byte2_from<const A: u8, const B: u8>(line: &[u8], mut i: usize) -> usize {
+    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    while let Some(chunk) = line.get(i..i + 8) {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let m = zero(w ^ u64::from_ne_bytes([A; 8])) | zero(w ^ u64::from_ne_bytes([B; 8]));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < line.len() && line[i] != A && line[i] != B {
+        i += 1;
+    }
+    i
+}
+
 /// A timer field of a fixed-layout log: `Some(µs)`, `None` when untimed
 /// (`-`, empty), and `None` with `bad` set for a value that is not a
 /// duration (the odd-value policy: the request counts, untimed).
@@ -291,6 +316,16 @@ mod tests {
                             .position(|&c| c == 0xa0)
                             .unwrap_or(len - from);
                     assert_eq!(byte_from::<0xa0>(&line, from), want, "{line:?} {from}");
+                    let want = from
+                        + line[from..]
+                            .iter()
+                            .position(|&c| c == 0xa0 || c == b' ')
+                            .unwrap_or(len - from);
+                    assert_eq!(
+                        byte2_from::<b' ', 0xa0>(&line, from),
+                        want,
+                        "{line:?} {from}"
+                    );
                 }
             }
         }

@@ -29,6 +29,7 @@ use super::vocab::{
     Class, NO_SLOT, Op, S_BACKEND, S_BYTES, S_LATENCY, S_REQUEST, S_STATUS, S_TIME, S_UPSTREAM,
     SLOTS, lit_at,
 };
+use crate::format::fields::{byte_from, byte2_from};
 use crate::format::record::{ErrorKind, Odd, Record, TimeCache};
 use crate::format::scan::Scan;
 use crate::format::value::{self, Unit};
@@ -223,8 +224,11 @@ fn traefik<S: Scan>(line: &[u8], pos: usize, scan: S) -> Option<(&[u8], &[u8])> 
     };
     let p = lit(pos, b" ")?;
     let p = lit(run(p, Class::DigitsOrDash)?, b" \"")?;
-    let b0 = lit(scan.quote(line, p)?, b"\" \"")?;
-    let b1 = scan.quote(line, b0)?;
+    // The router and the backend URL are a few dozen bytes: by words on
+    // a plain line (`Scan::quote_short`), where a `memchr` call's setup is
+    // most of its cost; the same answers as `Scan::quote`.
+    let b0 = lit(scan.quote_short(line, p)?, b"\" \"")?;
+    let b1 = scan.quote_short(line, b0)?;
     let t0 = lit(b1, b"\" ")?;
     let t1 = run(t0, Class::WholeTimer)?;
     (lit(t1, b"ms")? == line.len()).then(|| (&line[b0..b1], &line[t0..t1]))
@@ -302,10 +306,27 @@ fn upstreaminfo(line: &[u8], pos: usize) -> Option<(&[u8], &[u8], &[u8])> {
     let p = run(p, Class::Timer)?;
     let rt = &line[rt..p];
     let n0 = lit(p, b" [")?;
-    let n1 = run(n0, Class::Name)?;
+    // The name (`Class::Name`: any bytes but a space and `]`, maybe none)
+    // and the address list (`Class::List`: to the first space that is not
+    // part of a `, ` or ` : ` separator) eight bytes at a time: a byte
+    // loop each was ~10 % of the line.
+    let n1 = byte2_from::<b' ', b']'>(line, n0);
     let p = lit(n1, b"] [")?;
-    let p = lit(run(p, Class::Name)?, b"] ")?;
-    let p = lit(run(p, Class::List)?, b" ")?;
+    let p = lit(byte2_from::<b' ', b']'>(line, p), b"] ")?;
+    let mut a = p;
+    let a1 = loop {
+        a = byte_from::<b' '>(line, a);
+        let sep = a < line.len()
+            && ((a > p && matches!(line[a - 1], b',' | b':')) || line.get(a + 1) == Some(&b':'));
+        if !sep {
+            break a;
+        }
+        a += 1;
+    };
+    if a1 == p {
+        return None;
+    }
+    let p = lit(a1, b" ")?;
     let p = lit(run(p, Class::TimerList)?, b" ")?;
     let u0 = p;
     let u1 = run(p, Class::TimerList)?;
