@@ -11,7 +11,7 @@ use routetop::format::scan;
 use routetop::format::{Format, FormatSpec, Scratch};
 use routetop_fuzz::check_format;
 
-const SPECS: [&str; 8] = [
+const SPECS: [&str; 9] = [
     "combined",
     "common",
     "combined_rt",
@@ -20,6 +20,7 @@ const SPECS: [&str; 8] = [
     "main",
     "combined_upstream",
     "ingress_nginx",
+    "traefik_clf",
 ];
 
 fuzz_target!(|data: &[u8]| {

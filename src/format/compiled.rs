@@ -316,7 +316,8 @@ impl Format {
 
     /// Whether parsing a block's lines through its structural index
     /// (`scan::Marks`) pays for building it. The line templates (and W3C)
-    /// find their quoted and spaced fields there; the hand-written
+    /// find their quoted and spaced fields there, and so does Envoy's
+    /// parser (`Builtin::reads_block_index`); the other hand-written
     /// parsers read short tokens with a loop and look up only a quote or
     /// two, and JSON and regex never use it, so for them indexing a block
     /// is only cost: `--once` cuts their lines with `memchr` and parses
@@ -326,7 +327,8 @@ impl Format {
     pub fn reads_block_index(&self) -> bool {
         match &self.kind {
             Kind::Template(_) | Kind::Variants(_) | Kind::W3c(_) => true,
-            Kind::Builtin(_) | Kind::Json(_) | Kind::Regex(_) => false,
+            Kind::Builtin(b) => b.reads_block_index(),
+            Kind::Json(_) | Kind::Regex(_) => false,
             Kind::Prefixed(_, inner) => inner.reads_block_index(),
         }
     }

@@ -21,7 +21,7 @@
 //! `backend_name/server_name` as logged, none when no server was reached
 //! (`<NOSRV>`).
 
-use super::fields::{self, Fields};
+use super::fields::{self, Fields, byte_from};
 use super::record::{ErrorKind, Record, TimeCache};
 use super::scan::Scan;
 use super::value::{self, Unit};
@@ -32,9 +32,16 @@ use super::value::{self, Unit};
 #[inline(always)]
 fn start(line: &[u8]) -> Option<usize> {
     let head = &line[..line.len().min(512)];
-    // memchr, not a memmem searcher: one is built per call, and the first
-    // `[` is nearly always the date's (or the syslog tag's, just before).
-    for b in memchr::memchr_iter(b'[', head) {
+    // Eight bytes at a time, not a memmem searcher (one is built per
+    // call) nor `memchr` (a call per `[`): the first `[` is nearly always
+    // the date's (or the syslog tag's, a few words before it).
+    let mut from = 0;
+    loop {
+        let b = byte_from::<b'['>(head, from);
+        if b >= head.len() {
+            return None;
+        }
+        from = b + 1;
         let d = &head[b + 1..];
         if b > 0
             && head[b - 1] == b' '
@@ -47,7 +54,6 @@ fn start(line: &[u8]) -> Option<usize> {
             return Some(memchr::memrchr(b' ', &head[..p]).map_or(0, |s| s + 1));
         }
     }
-    None
 }
 
 /// A timer: `-1` (aborted) and `-` are untimed, `+N` is N.
@@ -79,7 +85,9 @@ pub fn parse<'a, S: Scan>(
     let conns = f.token().ok_or(no)?;
     let queues = f.token().ok_or(no)?;
     // Counters are the shape that tells httplog from other bracketed logs.
-    let slashes = |t: &[u8]| memchr::memchr_iter(b'/', t).count();
+    // A byte loop: memchr's iterator is a call per slash on these
+    // few-byte words.
+    let slashes = |t: &[u8]| t.iter().filter(|&&c| c == b'/').count();
     if slashes(conns) != 4 || slashes(queues) != 1 {
         return Err(no);
     }
@@ -89,7 +97,10 @@ pub fn parse<'a, S: Scan>(
         if rest.first() != Some(&b'{') {
             break;
         }
-        let end = memchr::memchr(b'}', rest).ok_or(no)?;
+        let end = byte_from::<b'}'>(rest, 0);
+        if end >= rest.len() {
+            return Err(no);
+        }
         rest = match rest.get(end + 1..) {
             Some([b' ', r @ ..]) => r,
             _ => return Err(no),

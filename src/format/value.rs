@@ -180,7 +180,88 @@ pub fn parse_duration_us(b: &[u8], unit: Unit) -> Option<u64> {
             return Some(us.min(MAX_LATENCY_US));
         }
     }
+    if let Some(us) = duration_short(b, unit) {
+        return Some(us);
+    }
     parse_duration_general(b, unit)
+}
+
+/// Powers of ten that fit a `u64`.
+const POW10: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// [`parse_duration_general`] for the other shapes the fixed-layout logs
+/// write: whole numbers of up to 12 digits (HAProxy's, Envoy's and S3's
+/// milliseconds, `12`) and decimals of up to 7 whole and 9 fractional
+/// digits (ELB's `0.000040`). The same arithmetic, with no overflow to
+/// check at these lengths (12 digits × 10^6 and 10^9 × 10^5 stay below
+/// 2^63): the general path is a call and a loop of checks, ~15 % of an
+/// Envoy or HAProxy line. `None` for anything else (the caller then asks
+/// the general path, which answers those shapes the same way; the
+/// property test `short_durations_are_the_general_path_s` holds that).
+#[inline(always)]
+pub(super) fn duration_short(b: &[u8], unit: Unit) -> Option<u64> {
+    if b.len() > 17 {
+        return None;
+    }
+    let digit = |c: u8| c.wrapping_sub(b'0');
+    let mut int: u64 = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let d = digit(c);
+        if d > 9 {
+            break;
+        }
+        int = int * 10 + d as u64;
+        i += 1;
+    }
+    if i == 0 || i > 12 {
+        return None;
+    }
+    let p = unit.pow10_to_us();
+    // `scale` without its checks: p is in -3..=6.
+    let scaled_int = if p >= 0 {
+        int * POW10[p as usize]
+    } else {
+        let div = POW10[(-p) as usize];
+        (int + div / 2) / div
+    };
+    if i == b.len() {
+        return Some(scaled_int.min(MAX_LATENCY_US));
+    }
+    if b[i] != b'.' || i > 7 {
+        return None;
+    }
+    let mut frac: u64 = 0;
+    let mut j = i + 1;
+    while let Some(&c) = b.get(j) {
+        let d = digit(c);
+        if d > 9 {
+            return None;
+        }
+        frac = frac * 10 + d as u64;
+        j += 1;
+    }
+    let n = j - i - 1;
+    if n == 0 || n > 9 {
+        return None;
+    }
+    // frac × 10^(p − n), rounded half up when that is a division.
+    let e = p - n as i32;
+    let scaled_frac = if e >= 0 {
+        frac * POW10[e as usize]
+    } else {
+        let div = POW10[(-e) as usize];
+        (frac + div / 2) / div
+    };
+    Some((scaled_int + scaled_frac).min(MAX_LATENCY_US))
 }
 
 /// [`parse_duration_us`] past nginx's shape: out of line, so that the
@@ -531,16 +612,51 @@ pub fn url_host(t: &[u8]) -> &[u8] {
         [b'h', b't', b't', b'p', b's', b':', b'/', b'/', r @ ..] => r,
         _ => return b"",
     };
-    let end = rest
-        .iter()
-        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let host = match memchr::memrchr(b'@', authority) {
-        Some(i) => &authority[i + 1..],
-        None => authority,
+    // One pass over the authority, noting where the host starts (after
+    // the last `@`), its last `:` and whether an earlier one precedes it:
+    // what the search for its end, `memrchr` for the `@` and
+    // [`without_port`]'s two searches found (four passes, ~8 % of an ALB
+    // line). `tests::url_host_is_the_searches_answer` holds it to them.
+    // The bytes between marks (nearly all of them) cost a table load
+    // and a test each.
+    const END: u8 = 1;
+    const AT: u8 = 2;
+    const COLON: u8 = 3;
+    const MARKS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        t[b'/' as usize] = END;
+        t[b'?' as usize] = END;
+        t[b'#' as usize] = END;
+        t[b'@' as usize] = AT;
+        t[b':' as usize] = COLON;
+        t
     };
-    dash_empty(without_port(host))
+    let (mut start, mut colon, mut colons) = (0, usize::MAX, 0u32);
+    let mut i = 0;
+    let end = loop {
+        while i < rest.len() && MARKS[rest[i] as usize] == 0 {
+            i += 1;
+        }
+        match rest.get(i).map(|&c| MARKS[c as usize]) {
+            None | Some(END) => break i,
+            Some(AT) => (start, colon, colons) = (i + 1, usize::MAX, 0),
+            _ => (colon, colons) = (i, colons + 1),
+        }
+        i += 1;
+    };
+    let host = &rest[start..end];
+    // As `without_port`: a last `:` followed by digits only (at least
+    // one) is a port, unless the host has another `:` and no `[`.
+    let host = if colon != usize::MAX
+        && colon + 1 < end
+        && rest[colon + 1..end].iter().all(u8::is_ascii_digit)
+        && (host.starts_with(b"[") || colons == 1)
+    {
+        &rest[start..colon]
+    } else {
+        host
+    };
+    dash_empty(host)
 }
 
 /// `host` without a `:port` at its end (`shop.example.com:443`,
@@ -599,6 +715,123 @@ mod tests {
         assert_eq!(parse_duration_us(b".5", Unit::Sec), Some(500_000));
         for bad in [&b"-"[..], b"", b".", b"1.2.3", b"abc", b"-1", b"1 "] {
             assert_eq!(parse_duration_us(bad, Unit::Sec), None, "{:?}", bad);
+        }
+    }
+
+    /// The inlined short shapes give what the general path gives, on
+    /// generated numbers of every length around their limits and on
+    /// hostile bytes, in every unit.
+    #[test]
+    fn short_durations_are_the_general_path_s() {
+        let alphabet = b"0123456789.9-e+ x";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for int in 0..15 {
+            for frac in 0..12 {
+                for _ in 0..20 {
+                    let mut v: Vec<u8> = (0..int).map(|_| b'0' + next(10) as u8).collect();
+                    if frac > 0 || next(2) == 0 {
+                        v.push(b'.');
+                        v.extend((0..frac).map(|_| b'0' + next(10) as u8));
+                    }
+                    cases.push(v);
+                }
+            }
+        }
+        for len in 0..20 {
+            for _ in 0..500 {
+                cases.push(
+                    (0..len)
+                        .map(|_| alphabet[next(alphabet.len() as u64) as usize])
+                        .collect(),
+                );
+            }
+        }
+        cases.extend(
+            [
+                &b"999999999999"[..],
+                b"9999999.999999999",
+                b"0.0000005",
+                b"0.0000004",
+                b"1.",
+                b".5",
+                b"00000000000000001",
+            ]
+            .map(|c| c.to_vec()),
+        );
+        for unit in [Unit::Sec, Unit::Ms, Unit::Us, Unit::Ns] {
+            for c in &cases {
+                if let Some(v) = duration_short(c, unit) {
+                    assert_eq!(
+                        Some(v),
+                        parse_duration_general(c, unit),
+                        "{:?} {unit:?}",
+                        String::from_utf8_lossy(c)
+                    );
+                }
+            }
+        }
+    }
+
+    /// The single pass of `url_host` finds what its searches found: the
+    /// authority's end, the last `@`, then `without_port`.
+    #[test]
+    fn url_host_is_the_searches_answer() {
+        fn searches(t: &[u8]) -> &[u8] {
+            let rest = match t {
+                [b'h', b't', b't', b'p', b':', b'/', b'/', r @ ..] => r,
+                [b'h', b't', b't', b'p', b's', b':', b'/', b'/', r @ ..] => r,
+                _ => return b"",
+            };
+            let end = rest
+                .iter()
+                .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+                .unwrap_or(rest.len());
+            let authority = &rest[..end];
+            let host = match memchr::memrchr(b'@', authority) {
+                Some(i) => &authority[i + 1..],
+                None => authority,
+            };
+            dash_empty(without_port(host))
+        }
+        let alphabet = b"ab1:@/?#[]-.9";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut cases: Vec<Vec<u8>> = [
+            &b"https://shop.example.com:443/a"[..],
+            b"http://[2001:db8::1]:80/",
+            b"http://2001:db8::1/",
+            b"http://u:p@h:8080?x",
+            b"http://u:p@h:/",
+            b"http://-:1/",
+            b"http://-",
+            b"https://",
+            b"ftp://h/",
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        for len in 0..24 {
+            for _ in 0..2000 {
+                let scheme: &[u8] = [&b"http://"[..], b"https://", b"htt://"][next(3)];
+                let mut c = scheme.to_vec();
+                c.extend((0..len).map(|_| alphabet[next(alphabet.len())]));
+                cases.push(c);
+            }
+        }
+        for c in &cases {
+            assert_eq!(url_host(c), searches(c), "{:?}", String::from_utf8_lossy(c));
         }
     }
 

@@ -672,8 +672,9 @@ fn documentation_lines_are_detected_as_their_own_format() {
 }
 
 /// `--once` builds a block's structural index only for the formats that
-/// read it (benches/formats.rs `via index`: building it cost the
-/// hand-written parsers and JSON more than it saved them).
+/// read it (benches/formats.rs `via index`: building it cost most
+/// hand-written parsers and JSON more than it saved them; Envoy's seven
+/// quoted fields are found there for less than the plain scan's).
 #[test]
 fn block_index_is_built_only_for_formats_that_read_it() {
     let reads = |spec: &str| {
@@ -686,7 +687,6 @@ fn block_index_is_built_only_for_formats_that_read_it() {
         "elb",
         "s3",
         "haproxy",
-        "envoy",
         "json",
         "regex:^(?P<path>\\S+) (?P<status>\\d{3})$",
     ] {
@@ -699,6 +699,7 @@ fn block_index_is_built_only_for_formats_that_read_it() {
         "ingress_nginx",
         "iis",
         "w3c",
+        "envoy",
     ] {
         assert!(reads(spec), "{spec}");
     }

@@ -29,6 +29,7 @@ use super::vocab::{
     Class, NO_SLOT, Op, S_BACKEND, S_BYTES, S_LATENCY, S_REQUEST, S_STATUS, S_TIME, S_UPSTREAM,
     SLOTS, lit_at,
 };
+use crate::format::fields::{byte_from, byte2_from};
 use crate::format::record::{ErrorKind, Odd, Record, TimeCache};
 use crate::format::scan::Scan;
 use crate::format::value::{self, Unit};
@@ -105,11 +106,19 @@ pub struct Combined {
     /// this class in this slot: the two ops are matched here too, not by
     /// the generic loop (~110 instructions a line for its dispatch).
     decimal_end: Option<(Class, u8)>,
-    /// Then exactly ingress-nginx's `upstreaminfo` fields
-    /// ([`is_upstreaminfo`]): [`Combined::record`] reads them too, in
-    /// straight-line code (the op loop took ~2× the family's time).
-    upstreaminfo: bool,
+    /// What follows the user agent that [`Combined::record`] reads too,
+    /// in straight-line code (the op loop took ~2× the family's time):
+    /// [`TAIL_NONE`], [`TAIL_UPSTREAMINFO`] or [`TAIL_TRAEFIK`].
+    tail: u8,
 }
+
+/// Nothing after the start that [`Combined::record`] reads (or a timer
+/// ending the line, [`Combined::decimal_end`]).
+pub const TAIL_NONE: u8 = 0;
+/// Exactly ingress-nginx's `upstreaminfo` fields ([`is_upstreaminfo`]).
+pub const TAIL_UPSTREAMINFO: u8 = 1;
+/// Exactly Traefik CLF's fields ([`is_traefik`]).
+pub const TAIL_TRAEFIK: u8 = 2;
 
 fn lit(op: Option<&Op>, want: &[u8]) -> bool {
     matches!(op, Some(Op::Lit(l)) if &l[..] == want)
@@ -155,7 +164,11 @@ pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
             }
         }
     }
-    let upstreaminfo = quoted_pair && is_upstreaminfo(&tail);
+    let kind = match () {
+        _ if quoted_pair && is_upstreaminfo(&tail) => TAIL_UPSTREAMINFO,
+        _ if quoted_pair && is_traefik(&tail) => TAIL_TRAEFIK,
+        _ => TAIL_NONE,
+    };
     let decimal_end = match &tail[..] {
         [
             Op::Lit(l),
@@ -172,10 +185,60 @@ pub fn recognise(ops: &[Op]) -> Option<(Combined, Vec<Op>)> {
             bytes,
             quoted_pair,
             decimal_end,
-            upstreaminfo,
+            tail: kind,
         },
         tail,
     ))
+}
+
+/// Whether `tail` is what Traefik's CLF access log has after the user
+/// agent (the `traefik_clf` preset): ` %k "%{Router}n" "%{Backend}n"
+/// %{ms}Tms`, the request count and the router unslotted, the backend
+/// and the duration (any unit: the template says which) in theirs.
+fn is_traefik(tail: &[Op]) -> bool {
+    let lit = |op: &Op, want: &[u8]| matches!(op, Op::Lit(l) if &l[..] == want);
+    let [l0, count, l1, router, l2, backend, l3, timer, l4] = tail else {
+        return false;
+    };
+    lit(l0, b" ")
+        && matches!(count, Op::Run(Class::DigitsOrDash, NO_SLOT))
+        && lit(l1, b" \"")
+        && matches!(router, Op::Quoted(NO_SLOT))
+        && lit(l2, b"\" \"")
+        && matches!(backend, Op::Quoted(s) if *s as usize == S_BACKEND)
+        && lit(l3, b"\" ")
+        && matches!(timer, Op::Run(Class::WholeTimer, s) if *s as usize == S_LATENCY)
+        && lit(l4, b"ms")
+}
+
+/// Where a run of `class` from `at` ends, as the op loop takes it: `None`
+/// when it is empty and the class may not be. Always inlined, so that each
+/// call's class is a constant and its `Class::run` one loop: through a
+/// closure it was a call with the class matched at run time (~7 % of an
+/// ingress-nginx line in `perf`).
+#[inline(always)]
+fn run_at(line: &[u8], at: usize, class: Class) -> Option<usize> {
+    let n = class.run(&line[at..]);
+    (n > 0 || class.may_be_empty()).then_some(at + n)
+}
+
+/// The Traefik CLF fields from `pos` (the space after the user agent's
+/// quote) to the end of the line, by the rules of the ops [`is_traefik`]
+/// recognises, op for op: the backend (without its quotes) and the
+/// duration's digits; `None` when the line does not fit.
+#[inline(always)]
+fn traefik<S: Scan>(line: &[u8], pos: usize, scan: S) -> Option<(&[u8], &[u8])> {
+    let lit = |at: usize, l: &[u8]| lit_at(line, at, l).then_some(at + l.len());
+    let p = lit(pos, b" ")?;
+    let p = lit(run_at(line, p, Class::DigitsOrDash)?, b" \"")?;
+    // The router and the backend URL are a few dozen bytes: by words on
+    // a plain line (`Scan::quote_short`), where a `memchr` call's setup is
+    // most of its cost; the same answers as `Scan::quote`.
+    let b0 = lit(scan.quote_short(line, p)?, b"\" \"")?;
+    let b1 = scan.quote_short(line, b0)?;
+    let t0 = lit(b1, b"\" ")?;
+    let t1 = run_at(line, t0, Class::WholeTimer)?;
+    (lit(t1, b"ms")? == line.len()).then(|| (&line[b0..b1], &line[t0..t1]))
 }
 
 /// Whether `tail` is what ingress-nginx's `upstreaminfo` has after the
@@ -239,26 +302,39 @@ fn is_upstreaminfo(tail: &[Op]) -> bool {
 /// upstream response time; `None` when the line does not fit.
 #[inline(always)]
 fn upstreaminfo(line: &[u8], pos: usize) -> Option<(&[u8], &[u8], &[u8])> {
-    let run = |at: usize, class: Class| -> Option<usize> {
-        let n = class.run(&line[at..]);
-        (n > 0 || class.may_be_empty()).then_some(at + n)
-    };
     let lit = |at: usize, l: &[u8]| lit_at(line, at, l).then_some(at + l.len());
     let p = lit(pos, b" ")?;
-    let p = lit(run(p, Class::DigitsOrDash)?, b" ")?;
+    let p = lit(run_at(line, p, Class::DigitsOrDash)?, b" ")?;
     let rt = p;
-    let p = run(p, Class::Timer)?;
+    let p = run_at(line, p, Class::Timer)?;
     let rt = &line[rt..p];
     let n0 = lit(p, b" [")?;
-    let n1 = run(n0, Class::Name)?;
+    // The name (`Class::Name`: any bytes but a space and `]`, maybe none)
+    // and the address list (`Class::List`: to the first space that is not
+    // part of a `, ` or ` : ` separator) eight bytes at a time: a byte
+    // loop each was ~10 % of the line.
+    let n1 = byte2_from::<b' ', b']'>(line, n0);
     let p = lit(n1, b"] [")?;
-    let p = lit(run(p, Class::Name)?, b"] ")?;
-    let p = lit(run(p, Class::List)?, b" ")?;
-    let p = lit(run(p, Class::TimerList)?, b" ")?;
+    let p = lit(byte2_from::<b' ', b']'>(line, p), b"] ")?;
+    let mut a = p;
+    let a1 = loop {
+        a = byte_from::<b' '>(line, a);
+        let sep = a < line.len()
+            && ((a > p && matches!(line[a - 1], b',' | b':')) || line.get(a + 1) == Some(&b':'));
+        if !sep {
+            break a;
+        }
+        a += 1;
+    };
+    if a1 == p {
+        return None;
+    }
+    let p = lit(a1, b" ")?;
+    let p = lit(run_at(line, p, Class::TimerList)?, b" ")?;
     let u0 = p;
-    let u1 = run(p, Class::TimerList)?;
+    let u1 = run_at(line, p, Class::TimerList)?;
     let p = lit(u1, b" ")?;
-    lit(run(p, Class::TimerList)?, b" ")?;
+    lit(run_at(line, p, Class::TimerList)?, b" ")?;
     Some((rt, &line[n0..n1], &line[u0..u1]))
 }
 
@@ -372,7 +448,13 @@ impl Combined {
     /// Whether the start is followed by ingress-nginx's `upstreaminfo`
     /// fields, which [`Combined::record`] reads too.
     pub fn upstreaminfo(&self) -> bool {
-        self.upstreaminfo
+        self.tail == TAIL_UPSTREAMINFO
+    }
+
+    /// What [`Combined::record`] reads after the start: [`TAIL_NONE`],
+    /// [`TAIL_UPSTREAMINFO`] or [`TAIL_TRAEFIK`].
+    pub fn tail(&self) -> u8 {
+        self.tail
     }
 
     /// Whether [`Combined::record`] can parse the lines of a template that
@@ -380,7 +462,7 @@ impl Combined {
     /// the line, if any, is the request's latency or ignored, not a slot
     /// the start also fills.
     pub fn whole(&self, tail: &[Op]) -> bool {
-        (tail.is_empty() || self.upstreaminfo)
+        (tail.is_empty() || self.tail != TAIL_NONE)
             && self
                 .decimal_end
                 .is_none_or(|(_, slot)| slot == NO_SLOT || slot as usize == S_LATENCY)
@@ -401,10 +483,10 @@ impl Combined {
     /// count: each is read as its end is found. On the bench's
     /// `combined_rt` lines that is ~60 instructions a line of ~400.
     ///
-    /// `UPSTREAMINFO` is [`Combined::upstreaminfo`], a constant so that
-    /// the family's other templates pay nothing for ingress-nginx's fields.
+    /// `TAIL` is [`Combined::tail`], a constant so that the family's other
+    /// templates pay nothing for ingress-nginx's or Traefik's fields.
     #[inline(always)]
-    pub fn record<'a, S: Scan, const UPSTREAMINFO: bool>(
+    pub fn record<'a, S: Scan, const TAIL: u8>(
         &self,
         line: &'a [u8],
         time_cache: &mut TimeCache,
@@ -485,11 +567,27 @@ impl Combined {
         let mut timer: Option<&[u8]> = None;
         let mut fast_timer: Option<u64> = None;
         let (mut backend, mut upstream_timer): (&[u8], Option<&[u8]>) = (b"", None);
-        if UPSTREAMINFO {
+        if TAIL == TAIL_UPSTREAMINFO {
             let (rt, name, urt) = upstreaminfo(line, pos).ok_or(NO)?;
-            timer = Some(rt);
+            // `0.012` inline, as the value parsing reads it
+            // (`value::duration_short`); anything else through
+            // `value::parse_timer_us` below.
+            match latency.and_then(|u| value::duration_short(rt, u)) {
+                Some(us) => fast_timer = Some(us),
+                None => timer = Some(rt),
+            }
             backend = value::dash_empty(name);
             upstream_timer = Some(urt);
+        } else if TAIL == TAIL_TRAEFIK {
+            let (name, t) = traefik(line, pos, scan).ok_or(NO)?;
+            backend = value::dash_empty(name);
+            // Whole milliseconds (`12`), read inline as the value parsing
+            // reads them (`value::duration_short`); anything else (`-`,
+            // `+5`, `nan`) through `value::parse_timer_us` below.
+            match latency.and_then(|u| value::duration_short(t, u)) {
+                Some(us) => fast_timer = Some(us),
+                None => timer = Some(t),
+            }
         } else if let Some((class, slot)) = self.decimal_end {
             if line.get(pos) != Some(&b' ') {
                 return Err(NO);
@@ -522,12 +620,15 @@ impl Combined {
         // As the template's value parsing: the upstream list first, the
         // request time after.
         let upstream_us = match (upstream, upstream_timer) {
-            (Some(u), Some(v)) if UPSTREAMINFO => {
-                value::parse_timer_list_us(v, u).unwrap_or_else(|_| {
+            // One upstream's `0.012` (digits and a dot: a list of one) is
+            // the value `value::parse_timer_list_us` sums, read inline.
+            (Some(u), Some(v)) if TAIL == TAIL_UPSTREAMINFO => match value::duration_short(v, u) {
+                Some(us) => Some(us),
+                None => value::parse_timer_list_us(v, u).unwrap_or_else(|_| {
                     bad_timer = true;
                     None
-                })
-            }
+                }),
+            },
             _ => None,
         };
         let latency_us = match (latency, timer) {

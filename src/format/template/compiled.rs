@@ -276,10 +276,14 @@ impl Template {
             && let Some((head, _)) = &self.fast
         {
             let (l, u) = (self.latency_unit, self.upstream_unit);
-            return if head.upstreaminfo() {
-                head.record::<S, true>(line, time_cache, scan, l, u)
-            } else {
-                head.record::<S, false>(line, time_cache, scan, l, u)
+            return match head.tail() {
+                combined::TAIL_UPSTREAMINFO => {
+                    head.record::<S, { combined::TAIL_UPSTREAMINFO }>(line, time_cache, scan, l, u)
+                }
+                combined::TAIL_TRAEFIK => {
+                    head.record::<S, { combined::TAIL_TRAEFIK }>(line, time_cache, scan, l, u)
+                }
+                _ => head.record::<S, { combined::TAIL_NONE }>(line, time_cache, scan, l, u),
             };
         }
         let mut slots = [(0u32, 0u32); SLOTS];

@@ -81,7 +81,7 @@ mod family {
     /// The templates the family's parser takes whole, and formats that
     /// start like them with more after (parsed by the start and the op
     /// loop: held to the same answers).
-    const STRAIGHT: [&str; 6] = [
+    const STRAIGHT: [&str; 7] = [
         "combined",
         "common",
         "combined_rt",
@@ -89,6 +89,8 @@ mod family {
         r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#,
         // With its upstreaminfo fields read by the family's parser too.
         "ingress_nginx",
+        // With Traefik's fields after the user agent, likewise.
+        "traefik_clf",
     ];
     const STARTS_ONLY: [&str; 2] = ["main", "combined_upstream"];
 
@@ -286,9 +288,33 @@ mod family {
                     [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q].concat()
                 },
             );
+        // Traefik CLF's after the user agent: ` %k "router" "backend"
+        // Nms`.
+        let traefik = (
+            sep(b" "),
+            field(&[b"42", b"-", b"", b"1x", b"18446744073709551616"]),
+            sep(b" \""),
+            field(&[b"shop@docker", b"-", b"", b"a\\\"b"]),
+            sep(b"\" \""),
+            field(&[b"http://172.17.0.2:8080", b"-", b"", b"a b"]),
+            sep(b"\" "),
+            field(&[
+                b"12ms",
+                b"0ms",
+                b"-ms",
+                b"+5ms",
+                b"nanms",
+                b"12",
+                b"1.5ms",
+                b"ms",
+                b"12msx",
+                b"99999999999999ms",
+            ]),
+        )
+            .prop_map(|(a, b, c, d, e, f, g, h)| [a, b, c, d, e, f, g, h].concat());
         (
             (addr, sep(b" - "), user, sep(b" "), time, sep(b" \"")),
-            (request, sep(b"\" "), status, sep(b" "), bytes),
+            (request, sep(b"\" "), status, sep(b" "), bytes, traefik),
             (
                 sep(b" \""),
                 field(QUOTED),
@@ -297,7 +323,7 @@ mod family {
                 sep(b"\" "),
             ),
             (timer, prop::option::of(noise()), upstreaminfo),
-            0..5u8,
+            0..6u8,
         )
             .prop_map(|(head, mid, pair, (timer, extra, upstreaminfo), shape)| {
                 let mut l = Vec::new();
@@ -307,9 +333,19 @@ mod family {
                 for p in [a, s1, u, s2, t, s3] {
                     l.extend(p);
                 }
-                let (r, s4, st, s5, b) = mid;
+                let (r, s4, st, s5, b, traefik) = mid;
                 for p in [r, s4, st, s5, b] {
                     l.extend(p);
+                }
+                // Combined + Traefik's fields.
+                if shape == 5 {
+                    let (s6, q1, s7, q2, _) = pair;
+                    for p in [s6, q1, s7, q2] {
+                        l.extend(p);
+                    }
+                    l.push(b'"');
+                    l.extend(traefik);
+                    return l;
                 }
                 // Shapes: common (ends here), combined, combined + timer,
                 // and anything after; combined + ingress-nginx's fields.
