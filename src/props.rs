@@ -22,3 +22,35 @@ pub fn config(cases: u32) -> Config {
         ..Config::default()
     }
 }
+
+/// Lines for the tests that hold a word-at-a-time byte search to a byte
+/// loop: bytes drawn from a small alphabet of what the search looks for
+/// and its near misses (bytes one bit away), among plain `x` bytes, so
+/// that needles come both close together and far apart. Deterministic
+/// (xorshift64), so a failure names the same line every run.
+pub struct NearMisses {
+    state: u64,
+}
+
+impl NearMisses {
+    pub fn new() -> NearMisses {
+        NearMisses {
+            state: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// A line of `len` bytes: each one of `alphabet`, or `x` with odds
+    /// `plain` to `alphabet.len()`.
+    pub fn line(&mut self, len: usize, alphabet: &[u8], plain: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                let s = &mut self.state;
+                *s ^= *s << 13;
+                *s ^= *s >> 7;
+                *s ^= *s << 17;
+                let k = (*s % (alphabet.len() + plain) as u64) as usize;
+                alphabet.get(k).copied().unwrap_or(b'x')
+            })
+            .collect()
+    }
+}

@@ -292,17 +292,10 @@ mod tests {
     #[test]
     fn space_from_finds_the_first_space_as_a_byte_loop_does() {
         let alphabet = [b'a', b' ', 0x21, 0xa0, 0x00, 0x1f, 0xff];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut lines = crate::props::NearMisses::new();
         for len in 0..40 {
             for _ in 0..200 {
-                let line: Vec<u8> = (0..len)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        alphabet[(state % alphabet.len() as u64) as usize]
-                    })
-                    .collect();
+                let line = lines.line(len, &alphabet, 0);
                 for from in 0..=len {
                     let want = from
                         + line[from..]

@@ -485,23 +485,11 @@ mod tests {
     #[test]
     fn quote_short_answers_like_quote() {
         let alphabet = [b'a', b'"', b'\\', 0x23, 0x5d, 0xa2, 0xdc, b' ', 0x00];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut lines = crate::props::NearMisses::new();
         for len in 0..80 {
             for _ in 0..100 {
-                let line: Vec<u8> = (0..len)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        // Mostly plain bytes, so that quotes come late too.
-                        let k = (state % 40) as usize;
-                        if k < alphabet.len() {
-                            alphabet[k]
-                        } else {
-                            b'x'
-                        }
-                    })
-                    .collect();
+                // Mostly plain bytes, so that quotes come late too.
+                let line = lines.line(len, &alphabet, 31);
                 for from in 0..=len {
                     assert_eq!(
                         Plain.quote_short(&line, from),
@@ -544,16 +532,11 @@ mod tests {
     #[test]
     fn every_space_is_found_and_nothing_else() {
         let alphabet = [b'a', b' ', 0x21, 0xa0, 0x00, 0x30, 0x1f, 0xff, b'"', b'\\'];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut lines = crate::props::NearMisses::new();
         let mut data = Vec::new();
         for len in 0..150 {
             for _ in 0..8 {
-                data.extend((0..len).map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    alphabet[(state % alphabet.len() as u64) as usize]
-                }));
+                data.extend(lines.line(len, &alphabet, 0));
                 data.push(b'\n');
             }
         }

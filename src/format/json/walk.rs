@@ -241,22 +241,10 @@ mod tests {
     #[test]
     fn quote_or_backslash_finds_what_a_byte_loop_finds() {
         let alphabet = [b'a', b'"', b'\\', 0x23, 0x5d, 0xa2, 0xdc, 0x00, 0xff];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut lines = crate::props::NearMisses::new();
         for len in 0..80 {
             for _ in 0..100 {
-                let line: Vec<u8> = (0..len)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        // Mostly plain bytes, so that needles are far
-                        // apart as often as near.
-                        match state % 16 {
-                            0..=8 => b'x',
-                            n => alphabet[(n as usize) % alphabet.len()],
-                        }
-                    })
-                    .collect();
+                let line = lines.line(len, &alphabet, 9);
                 for from in 0..=len {
                     let want = line[from..]
                         .iter()
