@@ -226,13 +226,7 @@ pub(super) fn duration_short(b: &[u8], unit: Unit) -> Option<u64> {
         return None;
     }
     let p = unit.pow10_to_us();
-    // `scale` without its checks: p is in -3..=6.
-    let scaled_int = if p >= 0 {
-        int * POW10[p as usize]
-    } else {
-        let div = POW10[(-p) as usize];
-        (int + div / 2) / div
-    };
+    let scaled_int = scale(int, p)?;
     if i == b.len() {
         return Some(scaled_int.min(MAX_LATENCY_US));
     }
@@ -255,12 +249,7 @@ pub(super) fn duration_short(b: &[u8], unit: Unit) -> Option<u64> {
     }
     // frac × 10^(p − n), rounded half up when that is a division.
     let e = p - n as i32;
-    let scaled_frac = if e >= 0 {
-        frac * POW10[e as usize]
-    } else {
-        let div = POW10[(-e) as usize];
-        (frac + div / 2) / div
-    };
+    let scaled_frac = scale(frac, e)?;
     Some((scaled_int + scaled_frac).min(MAX_LATENCY_US))
 }
 
@@ -332,14 +321,17 @@ fn parse_duration_general(b: &[u8], unit: Unit) -> Option<u64> {
     Some(scaled_int.saturating_add(scaled_frac).min(MAX_LATENCY_US))
 }
 
-/// `v * 10^p` for p in -18..=18; saturates upward, rounds half up downward.
+/// `v * 10^p` for p in -19..=19 (`None` beyond); saturates upward, rounds
+/// half up downward. Powers come from the table, as [`duration_short`]
+/// scales every timer through it.
+#[inline(always)]
 fn scale(v: u64, p: i32) -> Option<u64> {
-    if p >= 0 {
-        Some(v.saturating_mul(10u64.checked_pow(p as u32)?))
+    let pow = *POW10.get(p.unsigned_abs() as usize)?;
+    Some(if p >= 0 {
+        v.saturating_mul(pow)
     } else {
-        let div = 10u64.checked_pow((-p) as u32)?;
-        Some((v + div / 2) / div)
-    }
+        (v + pow / 2) / pow
+    })
 }
 
 /// nginx timer lists such as `$upstream_response_time`: values separated by
