@@ -157,33 +157,42 @@ fn odd_duration(b: &[u8], unit: Unit) -> Result<Option<u64>, BadTimer> {
 /// [`MAX_LATENCY_US`]. `-` and empty give `None`.
 #[inline]
 pub fn parse_duration_us(b: &[u8], unit: Unit) -> Option<u64> {
-    // nginx's `0.005` / `12.345`: digits, a dot, exactly three digits.
     if unit == Unit::Sec
-        && let [int @ .., b'.', a, b2, c] = b
-        && !int.is_empty()
-        && int.len() <= 7
+        && let Some(us) = nginx_seconds_us(b)
     {
-        let (a, b2, c) = (
-            a.wrapping_sub(b'0'),
-            b2.wrapping_sub(b'0'),
-            c.wrapping_sub(b'0'),
-        );
-        let mut v: u64 = 0;
-        let mut ok = a <= 9 && b2 <= 9 && c <= 9;
-        for &d in int {
-            let d = d.wrapping_sub(b'0');
-            ok &= d <= 9;
-            v = v * 10 + d as u64;
-        }
-        if ok {
-            let us = v * 1_000_000 + (a as u64 * 100 + b2 as u64 * 10 + c as u64) * 1_000;
-            return Some(us.min(MAX_LATENCY_US));
-        }
+        return Some(us);
     }
     if let Some(us) = duration_short(b, unit) {
         return Some(us);
     }
     parse_duration_general(b, unit)
+}
+
+/// µs of nginx's timer shape, `D.DDD` seconds with 1 to 7 whole digits
+/// (`0.005`, `12.345`): the shape of nearly every nginx timer, read without
+/// the general path (which gives the same for it); `None` for any other
+/// bytes. The combined family's parser reads `$request_time` through it
+/// too (`template/combined.rs`).
+#[inline(always)]
+pub fn nginx_seconds_us(s: &[u8]) -> Option<u64> {
+    let [int @ .., b'.', a, b, c] = s else {
+        return None;
+    };
+    if int.is_empty() || int.len() > 7 {
+        return None;
+    }
+    let digit = |d: u8| d.wrapping_sub(b'0');
+    let (a, b, c) = (digit(*a), digit(*b), digit(*c));
+    let mut v: u64 = 0;
+    let mut ok = a <= 9 && b <= 9 && c <= 9;
+    for &d in int {
+        let d = digit(d);
+        ok &= d <= 9;
+        v = v * 10 + d as u64;
+    }
+    ok.then(|| {
+        (v * 1_000_000 + (a as u64 * 100 + b as u64 * 10 + c as u64) * 1_000).min(MAX_LATENCY_US)
+    })
 }
 
 /// Powers of ten that fit a `u64`.

@@ -338,32 +338,6 @@ fn upstreaminfo(line: &[u8], pos: usize) -> Option<(&[u8], &[u8], &[u8])> {
     Some((rt, &line[n0..n1], &line[u0..u1]))
 }
 
-/// µs of a value of nginx's timer shape, `D.DDD` seconds with 1 to 7
-/// whole digits (what `value::parse_duration_us` reads without its general
-/// path, and gives the same for); `None` for any other bytes.
-#[inline(always)]
-fn seconds_ms(s: &[u8]) -> Option<u64> {
-    let [int @ .., b'.', a, b, c] = s else {
-        return None;
-    };
-    if int.is_empty() || int.len() > 7 {
-        return None;
-    }
-    let digit = |d: u8| d.wrapping_sub(b'0');
-    let (a, b, c) = (digit(*a), digit(*b), digit(*c));
-    let mut v: u64 = 0;
-    let mut ok = a <= 9 && b <= 9 && c <= 9;
-    for &d in int {
-        let d = digit(d);
-        ok &= d <= 9;
-        v = v * 10 + d as u64;
-    }
-    ok.then(|| {
-        (v * 1_000_000 + (a as u64 * 100 + b as u64 * 10 + c as u64) * 1_000)
-            .min(value::MAX_LATENCY_US)
-    })
-}
-
 /// End of a token starting at `from` (the first space or the end); `None`
 /// when it would be empty.
 #[inline(always)]
@@ -600,7 +574,7 @@ impl Combined {
             // `value::parse_duration_us`'s for it.
             if let (Some(Unit::Sec), Class::Timer | Class::Decimal) = (latency, class)
                 && slot as usize == S_LATENCY
-                && let Some(us) = seconds_ms(rest)
+                && let Some(us) = value::nginx_seconds_us(rest)
             {
                 fast_timer = Some(us);
             } else {
