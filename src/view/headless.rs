@@ -40,7 +40,10 @@ pub struct HeadlessOptions {
 }
 
 /// Prints a summary every interval until `stop` resolves (a signal), or
-/// until every input has ended.
+/// until every input has ended. A backlog counted (`--from-start`, a
+/// catch-up) is summarised as soon as it is, and the intervals start
+/// again from there: after its progress lines, the summary of yesterday's
+/// log does not wait up to an interval for the next tick.
 pub async fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     opts: &HeadlessOptions,
@@ -51,6 +54,7 @@ pub async fn run(
         tokio::time::interval_at(tokio::time::Instant::now() + opts.interval, opts.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
+    let mut backfilled = snapshots.borrow().backfilled;
     loop {
         tokio::select! {
             _ = &mut stop => return Ok(()),
@@ -71,6 +75,14 @@ pub async fn run(
                 let ended = !snap.inputs.is_empty() && snap.inputs.iter().all(|i| i.state.ended());
                 if ended {
                     return Ok(());
+                }
+                if snap.backfill.is_none() && snap.backfilled > backfilled {
+                    backfilled = snap.backfilled;
+                    if let Some(text) = interval_text(&snap, opts, SystemTime::now()) {
+                        write!(out, "{text}")?;
+                        out.flush()?;
+                    }
+                    tick.reset();
                 }
             }
         }
@@ -520,6 +532,45 @@ mod tests {
         let text = summary(&s, &opts, UNIX_EPOCH);
         assert!(text.contains("/a\\n\\u{1b}[2J"), "{text}");
         assert_eq!(text.lines().count(), 4);
+    }
+
+    /// A backlog's summary comes as soon as it is counted; another snapshot
+    /// (new lines followed) waits for the interval.
+    #[test]
+    fn a_backlog_counted_is_summarised_at_once_not_an_interval_later() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(3600),
+            top: 1,
+        };
+        let (tx, rx) = watch::channel(Arc::new(testkit::snapshot()));
+        let mut out = Vec::new();
+        let feed = async {
+            let pause = || tokio::time::sleep(Duration::from_millis(50));
+            pause().await;
+            let mut followed = testkit::snapshot();
+            followed.seq += 1;
+            tx.send_replace(Arc::new(followed.clone()));
+            pause().await;
+            let mut counted = followed;
+            counted.seq += 1;
+            counted.backfilled = 1_000;
+            tx.send_replace(Arc::new(counted.clone()));
+            pause().await;
+            // The same backlog in the next snapshot is not news.
+            counted.seq += 1;
+            tx.send_replace(Arc::new(counted));
+            pause().await;
+        };
+        rt.block_on(run(rx, &opts, &mut out, feed)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let want = summary(&testkit::snapshot(), &opts, UNIX_EPOCH);
+        // One block, stamped when printed (now), else the test snapshot's.
+        let (_, body) = text.split_once("  ").unwrap();
+        assert_eq!(body, want.split_once("  ").unwrap().1, "{text}");
     }
 
     /// Regression: while idle the engine publishes no snapshot, and every
