@@ -42,6 +42,11 @@ pub fn check_format(format: &Format, data: &[u8]) {
         let a = format.parse(line, &mut s1);
         let b = format.parse_scan(&data[s..e], &mut s2, marks.at(s));
         assert_eq!(a, b, "plain and indexed parses differ on {line:?}");
+        // What a worker's scratch remembers of the lines before (a time, a
+        // JSON line's keys) never changes how this one parses.
+        let mut s3 = Scratch::default();
+        let fresh = format.parse(line, &mut s3);
+        assert_eq!(a, fresh, "the lines before changed the parse of {line:?}");
         let why = format.explain(line);
         match a {
             Ok(r) => {

@@ -6,6 +6,8 @@ use std::fmt;
 
 use regex::bytes::CaptureLocations;
 
+use super::json::recall::Recall;
+
 /// One parsed request, borrowing from the line (or the scratch buffer when a
 /// JSON string had to be unescaped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +189,8 @@ pub struct Scratch {
     pub(super) buf: Vec<u8>,
     pub(super) time: TimeCache,
     pub(super) regex_locs: Vec<(usize, CaptureLocations)>,
+    /// The JSON walker's memory of the last line's keys.
+    pub(super) json: Recall,
     /// Which variant of a format of several (`Format::variants`) parsed the
     /// last line; stays 0 for other formats. The caller reads it and resets
     /// it when it is not 0.

@@ -115,18 +115,49 @@ impl<T: Copy> Keys<T> {
     }
 
     /// The entry of `key`, if it is a mapped path or a prefix of one.
-    #[inline(always)]
+    #[cfg(test)]
     pub fn get(&self, key: &[u8]) -> Option<Entry<T>> {
+        self.find(key).map(|i| self.at(i))
+    }
+
+    /// Where `key`'s entry is (for [`Keys::at`]), if it has one.
+    #[inline(always)]
+    pub fn find(&self, key: &[u8]) -> Option<u32> {
         let sig = Sig::of(key);
         let mut s = sig.slot(self.mask);
         loop {
-            let i = *self.slots.get(s)? as usize;
-            let k = self.keys.get(i.checked_sub(1)?)?;
+            let i = *self.slots.get(s)?;
+            let k = self.keys.get((i as usize).checked_sub(1)?)?;
             if k.sig == sig && (sig.len <= 16 || same_middle(&k.bytes, key)) {
-                return Some(k.entry);
+                return Some(i - 1);
             }
             s = (s + 1) & self.mask;
         }
+    }
+
+    /// The entry [`Keys::find`] found at `i`.
+    #[inline(always)]
+    pub fn at(&self, i: u32) -> Entry<T> {
+        self.keys[i as usize].entry
+    }
+}
+
+/// Whether `a` and `b` are the same bytes: compared as overlapping words
+/// from both ends (and the middle past 16 bytes), in line: keys are short,
+/// and a slice compare is a `memcmp` call.
+#[inline(always)]
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if b.len() != n {
+        return false;
+    }
+    let w8 = |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
+    let w4 = |s: &[u8], at: usize| s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
+    match n {
+        16.. => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8) && same_middle(a, b),
+        8.. => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        4.. => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        _ => a.iter().zip(b).all(|(x, y)| x == y),
     }
 }
 

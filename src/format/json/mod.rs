@@ -8,11 +8,15 @@
 //! the per-thread scratch buffer).
 
 mod keys;
+pub(super) mod recall;
 mod walk;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 use keys::{Entry, Keys};
+use recall::Recall;
 use walk::{Val, Walker, unescape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,9 +179,14 @@ pub struct JsonFormat {
     /// Each mapped dotted path's target, and the paths of objects worth
     /// descending into (`request` for Caddy).
     keys: Keys<Target>,
+    /// Tells this format's [`Recall`] from another's (from 1).
+    id: u64,
     has_latency: bool,
     has_upstream: bool,
 }
+
+/// The next [`JsonFormat::id`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl JsonFormat {
     pub fn new(overrides: &[FieldOverride]) -> Result<JsonFormat, String> {
@@ -237,6 +246,7 @@ impl JsonFormat {
         }
         Ok(JsonFormat {
             keys: Keys::new(paths),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             has_latency: true,
             has_upstream: true,
         })
@@ -280,7 +290,14 @@ impl JsonFormat {
             return Err(ErrorKind::NoMatch);
         }
         let mut path = PathBuf::default();
-        self.object(&mut w, &mut path, &mut found, 0)
+        scratch.json.begin(self.id);
+        let mut walk = Walk {
+            path: &mut path,
+            found: &mut found,
+            recall: &mut scratch.json,
+            key: 0,
+        };
+        self.object(&mut w, &mut walk, 0)
             .ok_or(ErrorKind::NoMatch)?;
         w.ws();
         if w.i != line.len() {
@@ -394,13 +411,7 @@ impl JsonFormat {
 
     /// Walks one object at `w` (which must be at `{`), recording mapped
     /// values. `None` on malformed JSON.
-    fn object(
-        &self,
-        w: &mut Walker,
-        path: &mut PathBuf,
-        found: &mut [Option<(Val, u8)>; N_SLOTS],
-        depth: u8,
-    ) -> Option<()> {
+    fn object(&self, w: &mut Walker, walk: &mut Walk, depth: u8) -> Option<()> {
         w.expect(b'{')?;
         w.ws();
         if w.peek()? == b'}' {
@@ -409,20 +420,45 @@ impl JsonFormat {
         }
         loop {
             w.ws();
-            let key = w.string()?;
+            let k = walk.key;
+            walk.key += 1;
+            let mark = walk.path.len;
+            let recalled = match w.peek()? {
+                b'"' => walk.recall.recall(k, w.b, w.i, depth),
+                _ => None,
+            };
+            let (key, entry) = match recalled {
+                Some((end, entry)) => {
+                    let key = (w.i + 1, end);
+                    w.i = end + 1;
+                    // The path as the lookup below would leave it, for
+                    // the keys under this one.
+                    if depth > 0 {
+                        walk.path.push(Some(b'.'), &w.b[key.0..key.1]);
+                    }
+                    (key, entry)
+                }
+                None => {
+                    let v = w.string()?;
+                    let raw = v.raw(w.b);
+                    // At the top level the path is the key itself: looked
+                    // up where it stands in the line, not copied first.
+                    let entry = if depth == 0 {
+                        self.keys.find(raw)
+                    } else if walk.path.push(Some(b'.'), raw) {
+                        self.keys.find(walk.path.get())
+                    } else {
+                        None
+                    };
+                    walk.recall.learn(k, raw, depth, entry);
+                    ((v.start, v.end), entry)
+                }
+            };
+            let entry = entry.map(|i| self.keys.at(i));
+            let key = &w.b[key.0..key.1];
             w.ws();
             w.expect(b':')?;
             w.ws();
-            let mark = path.len;
-            // At the top level the path is the key itself: looked up where
-            // it stands in the line, not copied first.
-            let entry = if depth == 0 {
-                self.keys.get(key.raw(w.b))
-            } else if path.push(Some(b'.'), key.raw(w.b)) {
-                self.keys.get(path.get())
-            } else {
-                None
-            };
             let first = w.peek()?;
             if first == b'{' {
                 // The nested keys' paths start with this one (a top-level
@@ -430,9 +466,9 @@ impl JsonFormat {
                 // nested one is not).
                 if depth < 4
                     && entry.is_some_and(|e| e.prefix)
-                    && (depth > 0 || path.push(None, key.raw(w.b)))
+                    && (depth > 0 || walk.path.push(None, key))
                 {
-                    self.object(w, path, found, depth + 1)?;
+                    self.object(w, walk, depth + 1)?;
                 } else {
                     w.skip_value()?;
                 }
@@ -441,13 +477,13 @@ impl JsonFormat {
                 if !v.null
                     && let Some(t) = entry.and_then(|e| e.target)
                 {
-                    let f = &mut found[t.slot as usize];
+                    let f = &mut walk.found[t.slot as usize];
                     if f.is_none_or(|(_, r)| t.rank < r) {
                         *f = Some((Val { unit: t.unit, ..v }, t.rank));
                     }
                 }
             }
-            path.len = mark;
+            walk.path.len = mark;
             w.ws();
             match w.next()? {
                 b',' => continue,
@@ -456,6 +492,15 @@ impl JsonFormat {
             }
         }
     }
+}
+
+/// What a line's walk carries from key to key.
+struct Walk<'s> {
+    path: &'s mut PathBuf,
+    found: &'s mut [Option<(Val, u8)>; N_SLOTS],
+    recall: &'s mut Recall,
+    /// Index in walk order of the next key.
+    key: usize,
 }
 
 /// A duration string's own unit suffix (`s`, `ms`, `us`, `µs`, `ns`

@@ -285,3 +285,153 @@ fn generic_host_upstream_addr_and_overrides() {
     let r = f.parse(l.as_bytes(), &mut s).unwrap();
     assert_eq!((r.host, r.backend), (&b"v.example"[..], &b"blue"[..]));
 }
+
+/// Lines of one JSON log whose shape drifts: keys from a small pool (mapped
+/// and not, nested paths, an escaped key, one longer than 16 bytes), in
+/// orders and at depths that change from line to line, values of every
+/// kind, and now and then a byte changed (a line that does not parse).
+struct Drift {
+    state: u64,
+}
+
+impl Drift {
+    const KEYS: [&'static str; 16] = [
+        "status",
+        "request",
+        "meta",
+        "vhost",
+        "httpRequest",
+        "requestMethod",
+        "requestUrl",
+        "latency",
+        "uri",
+        "a",
+        "ab",
+        "k\\\"q",
+        "OriginResponseDurationMs",
+        "resource",
+        "labels",
+        "backend_service_name",
+    ];
+
+    fn next(&mut self, n: u64) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state % n
+    }
+
+    fn value(&mut self, out: &mut String, depth: u32) {
+        match self.next(if depth < 3 { 7 } else { 5 }) {
+            0 => out.push_str(["200", "404", "0.005", "12", "-1"][self.next(5) as usize]),
+            1 => out.push_str(["null", "true", "[1,{\"a\":2}]", "\"-\""][self.next(4) as usize]),
+            2 | 3 => out.push_str(
+                [
+                    "\"GET\"",
+                    "\"/a/1?x\"",
+                    "\"GET /b HTTP/1.1\"",
+                    "\"0.25s\"",
+                    "\"x\\\"y\"",
+                    "\"https://h.example/c\"",
+                ][self.next(6) as usize],
+            ),
+            4 => out.push_str("\"v.example\""),
+            _ => self.object(out, depth + 1),
+        }
+    }
+
+    fn object(&mut self, out: &mut String, depth: u32) {
+        let mut members: Vec<String> = Vec::new();
+        for _ in 0..self.next(6) {
+            let k = Drift::KEYS[self.next(Drift::KEYS.len() as u64) as usize];
+            let mut m = format!("\"{k}{}", ["\":", "\" : "][self.next(2) as usize]);
+            self.value(&mut m, depth);
+            members.push(m);
+        }
+        // Most lines have what a request needs, somewhere among the rest.
+        if depth == 0 && self.next(4) != 0 {
+            for m in ["\"status\":200", "\"request\":\"GET /r/7 HTTP/1.1\""] {
+                let at = self.next(members.len() as u64 + 1) as usize;
+                members.insert(at, m.to_string());
+            }
+        }
+        out.push('{');
+        for (i, m) in members.iter().enumerate() {
+            if i > 0 {
+                out.push_str([",", ", "][self.next(2) as usize]);
+            }
+            out.push_str(m);
+        }
+        out.push('}');
+    }
+
+    /// The next line: the last one again (so that keys are recalled), a
+    /// variation of it, or a new one.
+    fn line(&mut self, last: &str) -> String {
+        match self.next(4) {
+            0 if !last.is_empty() => last.to_string(),
+            1 if !last.is_empty() => {
+                let mut b = last.as_bytes().to_vec();
+                let at = self.next(b.len() as u64) as usize;
+                b[at] = b"\"{}:,a1\\ "[self.next(9) as usize];
+                String::from_utf8_lossy(&b).into_owned()
+            }
+            _ => {
+                let mut s = String::new();
+                self.object(&mut s, 0);
+                s
+            }
+        }
+    }
+}
+
+/// A worker parses every line with one scratch, and the JSON walker
+/// recalls the last line's keys from it: each line must parse exactly as
+/// it does with a scratch of its own, whatever the lines before it were.
+#[test]
+fn recalled_keys_parse_as_a_fresh_walk_does() {
+    let o: Vec<FieldOverride> = ["host=meta.vhost", "backend=a"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let formats = [JsonFormat::new(&[]).unwrap(), JsonFormat::new(&o).unwrap()];
+    let mut shared = Scratch::default();
+    let mut last = String::new();
+    let mut drift = Drift {
+        state: 0x2545_f491_4f6c_dd1d,
+    };
+    let (mut parsed, mut recalled) = (0, 0);
+    for i in 0..60_000 {
+        let line = drift.line(&last);
+        // Now and then the other format's lines, through the same scratch.
+        let f = &formats[(i / 1000) % 2];
+        let mut fresh = Scratch::default();
+        let want = f.parse(line.as_bytes(), &mut fresh);
+        let got = f.parse(line.as_bytes(), &mut shared);
+        assert_eq!(got, want, "after {last}\non {line}");
+        parsed += want.is_ok() as usize;
+        recalled += (line == last) as usize;
+        last = line;
+    }
+    // The lines were not all rejects, and keys were recalled.
+    assert!(
+        parsed > 10_000 && recalled > 5_000,
+        "{parsed} parsed, {recalled} repeated"
+    );
+}
+
+/// `keys::same_bytes` answers as a slice compare, at every length and
+/// with the difference in every place.
+#[test]
+fn same_bytes_is_a_slice_compare() {
+    for n in 0..40usize {
+        let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+        assert!(keys::same_bytes(&a, &a.clone()));
+        for i in 0..n {
+            let mut b = a.clone();
+            b[i] ^= 0x20;
+            assert!(!keys::same_bytes(&a, &b), "{n} {i}");
+        }
+        assert!(!keys::same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+    }
+}
