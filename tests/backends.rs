@@ -3,9 +3,10 @@
 //! figure computed in the test from the values written into the lines
 //! (routetop is not in the oracle).
 
+mod binary;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -134,16 +135,7 @@ fn listed(m: &BTreeMap<String, Counts>) -> Value {
 }
 
 fn routetop(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    binary::stdout_ok(&mut binary::routetop(args))
 }
 
 fn backend(r: &Req) -> &str {
@@ -179,14 +171,7 @@ fn json_report_has_each_routes_backends_and_hosts_exactly() {
     let out = routetop(&["--once", "-o", "json", "-f", FORMAT, log.to_str().unwrap()]);
     let report: Value = serde_json::from_str(&out).unwrap();
 
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = binary::report_schema();
     let errors: Vec<String> = validator
         .iter_errors(&report)
         .map(|e| e.to_string())

@@ -4,6 +4,8 @@
 //! what the binary says about its flags: every format preset in `--help`
 //! and `--list-formats`.
 
+mod binary;
+
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -167,35 +169,18 @@ fn defaults_and_stdin() {
 fn environment_variables_set_flags() {
     // clap reads ROUTETOP_* when the flag is absent; a flag still wins.
     // SAFETY-free: set_var is unsafe in edition 2024, so spawn the binary.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .args(["sample-logs/combined_rt.log"])
-        .env("ROUTETOP_ONCE", "1")
-        .env("ROUTETOP_OUTPUT", "csv")
-        .env("ROUTETOP_TOP", "2")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = binary::stdout_ok(
+        binary::routetop(&["sample-logs/combined_rt.log"])
+            .env("ROUTETOP_ONCE", "1")
+            .env("ROUTETOP_OUTPUT", "csv")
+            .env("ROUTETOP_TOP", "2"),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("route,methods,requests"), "{text}");
     assert_eq!(text.lines().count(), 1 + 2 + 1);
 }
 
 fn routetop_stdout(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "routetop {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    binary::stdout_ok(&mut binary::routetop(args))
 }
 
 /// The words of `--help`'s format section, from `Formats (-f):` to the

@@ -22,6 +22,8 @@
 //! figures are not compared: they are of recent time, which a batch run
 //! does not have.
 
+mod binary;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1130,17 +1132,7 @@ fn generated_logs_give_the_same_figures_in_every_view() {
 
 /// The real binary's stdout, which must exit 0.
 fn routetop_ok(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    binary::stdout_ok(&mut binary::routetop(args))
 }
 
 type Samples = BTreeMap<(String, Vec<(String, String)>), f64>;

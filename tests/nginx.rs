@@ -4,6 +4,8 @@
 //! nginx is not installed; failed instead where tools are required
 //! (`net::skip_or_fail`).
 
+mod binary;
+
 mod net;
 
 use std::collections::BTreeMap;
@@ -148,17 +150,8 @@ const HTTP: &str = r#"
 "#;
 
 fn once(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .args(["--once", "-o", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let out = binary::stdout_ok(binary::routetop(&["--once", "-o", "json"]).args(args));
+    serde_json::from_str(&out).unwrap()
 }
 
 fn by(r: &Value, list: &str, key: &str) -> BTreeMap<String, u64> {

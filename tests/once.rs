@@ -3,6 +3,8 @@
 //! `scripts/make-sample-logs.py` independently of routetop), the JSON schema,
 //! inputs (stdin, globs), exit codes and hostile input.
 
+mod binary;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -138,11 +140,7 @@ fn sample_logs_give_exact_counts() {
 
 #[test]
 fn json_report_matches_its_schema() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("assets/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let validator = binary::report_schema();
     for args in [
         &["--once", "-o", "json", "sample-logs/mixed-bad.log"][..],
         &[

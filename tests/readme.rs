@@ -1,6 +1,8 @@
 //! The README stays true: its CLI reference is the binary's `--help`, and
 //! its quick-start command runs.
 
+mod binary;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -70,17 +72,7 @@ fn quick_start_runs_on_the_bundled_sample() {
         .unwrap()
         .split_whitespace()
         .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = binary::stdout_ok(&mut binary::routetop(&args));
     assert!(stdout.starts_with("2000 requests"), "{stdout}");
 }
 

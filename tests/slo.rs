@@ -3,6 +3,8 @@
 //! raw lines, not from routetop's output; the JSON `slo` key against the
 //! schema; the exit code a CI job gates on.
 
+mod binary;
+
 mod net;
 
 use std::path::Path;
@@ -87,14 +89,7 @@ fn json_report_carries_each_objectives_exact_compliance() {
     let slos = ["/api/*:95%<300ms", "/api/*:99.9%", "*:99%"];
     let (code, out, err) = once(&log, &slos, &["-o", "json"]);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = binary::report_schema();
     assert!(validator.is_valid(&v), "report does not match its schema");
     let slo = v["slo"].as_array().expect("slo key");
     let want = expected();
