@@ -1,6 +1,7 @@
-//! Headless mode's stderr: the real binary says which input it cannot read
-//! and why, at start and on every change, instead of printing empty
-//! summaries forever.
+//! Headless mode as the real binary runs it: on stderr, which input it
+//! cannot read and why, at start and on every change, instead of printing
+//! empty summaries forever; on stdout, a backlog's summary as soon as it is
+//! counted.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -188,4 +189,55 @@ fn compressed_files_are_read_once_from_start_and_never_followed() {
         !said.iter().any(|l| l.contains("access.log.1.xz")),
         "{said:#?}"
     );
+}
+
+/// `--from-start --headless` on a file: its backlog, counted on all cores,
+/// is summarised as soon as it is counted (the since-start block, stamped),
+/// not an interval later (here 1 h); the block says what the one at the
+/// end of the run says, since nothing was appended meanwhile.
+#[test]
+fn a_backlog_is_summarised_since_start_as_soon_as_it_is_counted() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["--headless", "--interval", "1h", "--from-start"])
+        // Every unread byte is a backlog: the sample is far below the
+        // default threshold.
+        .args(["--backfill-min", "0", "sample-logs/combined_rt.log"])
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run routetop");
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let first = out.next();
+        let _ = tx.send(first);
+        // The rest, up to the end of the run.
+        let _ = tx.send(out.find(|l| l.as_ref().map_or(true, |l| l.starts_with("since start: "))));
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a block within 20 s, not at the 1 h interval")
+        .expect("a line")
+        .unwrap();
+    // Stopped: the run ends with its own since-start block.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let last = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the run's last block")
+        .expect("a line")
+        .unwrap();
+    let _ = child.wait();
+    let (stamp, block) = first.split_once("  ").unwrap();
+    assert!(stamp.ends_with('Z') && stamp.len() == 20, "{first}");
+    assert!(
+        block.starts_with("since start: 2000 requests ")
+            && block.ends_with("  lines 2000  unparsed 0"),
+        "{first}"
+    );
+    assert_eq!(block, last);
 }

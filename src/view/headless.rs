@@ -41,9 +41,10 @@ pub struct HeadlessOptions {
 
 /// Prints a summary every interval until `stop` resolves (a signal), or
 /// until every input has ended. A backlog counted (`--from-start`, a
-/// catch-up) is summarised as soon as it is, and the intervals start
-/// again from there: after its progress lines, the summary of yesterday's
-/// log does not wait up to an interval for the next tick.
+/// catch-up) is summarised as soon as it is, since start
+/// ([`backlog_summary`]), and the intervals start again from there: after
+/// its progress lines, the figures of yesterday's log do not wait up to an
+/// interval for the next tick.
 pub async fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     opts: &HeadlessOptions,
@@ -78,10 +79,8 @@ pub async fn run(
                 }
                 if snap.backfill.is_none() && snap.backfilled > backfilled {
                     backfilled = snap.backfilled;
-                    if let Some(text) = interval_text(&snap, opts, SystemTime::now()) {
-                        write!(out, "{text}")?;
-                        out.flush()?;
-                    }
+                    write!(out, "{}", backlog_summary(&snap, SystemTime::now()))?;
+                    out.flush()?;
                     tick.reset();
                 }
             }
@@ -279,6 +278,14 @@ fn slo_line(o: &SloSnap) -> String {
             .map_or("-".into(), |b| format!("{:.1}%", b * 100.0)),
         burn.join(" ")
     )
+}
+
+/// The block printed when a backlog has been counted, stamped `at`: the
+/// one a run ends with, everything since start. Not an interval's block:
+/// the backlog's lines join the windows and series at the engine's next
+/// step, so its rates and percentiles would all still read 0 and `-`.
+pub fn backlog_summary(snap: &Snapshot, at: SystemTime) -> String {
+    format!("{}  {}", stamp(at), final_summary(snap))
 }
 
 /// The block printed when a headless run ends: everything since start.
@@ -534,8 +541,8 @@ mod tests {
         assert_eq!(text.lines().count(), 4);
     }
 
-    /// A backlog's summary comes as soon as it is counted; another snapshot
-    /// (new lines followed) waits for the interval.
+    /// A backlog's since-start summary comes as soon as it is counted;
+    /// another snapshot (new lines followed) waits for the interval.
     #[test]
     fn a_backlog_counted_is_summarised_at_once_not_an_interval_later() {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -567,10 +574,10 @@ mod tests {
         };
         rt.block_on(run(rx, &opts, &mut out, feed)).unwrap();
         let text = String::from_utf8(out).unwrap();
-        let want = summary(&testkit::snapshot(), &opts, UNIX_EPOCH);
-        // One block, stamped when printed (now), else the test snapshot's.
+        // One block, stamped when printed (now): the since-start one.
         let (_, body) = text.split_once("  ").unwrap();
-        assert_eq!(body, want.split_once("  ").unwrap().1, "{text}");
+        assert_eq!(body, final_summary(&testkit::snapshot()), "{text}");
+        assert!(body.starts_with("since start: "), "{text}");
     }
 
     /// Regression: while idle the engine publishes no snapshot, and every
