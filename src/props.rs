@@ -29,13 +29,13 @@ pub fn config(cases: u32) -> Config {
 /// that needles come both close together and far apart. Deterministic
 /// (xorshift64), so a failure names the same line every run.
 pub struct NearMisses {
-    state: u64,
+    rng: XorShift,
 }
 
 impl NearMisses {
     pub fn new() -> NearMisses {
         NearMisses {
-            state: 0x9e37_79b9_7f4a_7c15,
+            rng: XorShift(0x9e37_79b9_7f4a_7c15),
         }
     }
 
@@ -44,13 +44,24 @@ impl NearMisses {
     pub fn line(&mut self, len: usize, alphabet: &[u8], plain: usize) -> Vec<u8> {
         (0..len)
             .map(|_| {
-                let s = &mut self.state;
-                *s ^= *s << 13;
-                *s ^= *s >> 7;
-                *s ^= *s << 17;
-                let k = (*s % (alphabet.len() + plain) as u64) as usize;
+                let k = self.rng.below(alphabet.len() + plain);
                 alphabet.get(k).copied().unwrap_or(b'x')
             })
             .collect()
+    }
+}
+
+/// The generated-case tests' random numbers: xorshift64 from a fixed
+/// seed (not 0), so a failure names the same case every run.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next number below `n` (> 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        let s = &mut self.0;
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        (*s % n as u64) as usize
     }
 }

@@ -725,13 +725,8 @@ mod tests {
     #[test]
     fn short_durations_are_the_general_path_s() {
         let alphabet = b"0123456789.9-e+ x";
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut rng = crate::props::XorShift(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: u64| rng.below(n as usize) as u64;
         let mut cases: Vec<Vec<u8>> = Vec::new();
         for int in 0..15 {
             for frac in 0..12 {
@@ -802,13 +797,8 @@ mod tests {
             dash_empty(without_port(host))
         }
         let alphabet = b"ab1:@/?#[]-.9";
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::props::XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: usize| rng.below(n);
         let mut cases: Vec<Vec<u8>> = [
             &b"https://shop.example.com:443/a"[..],
             b"http://[2001:db8::1]:80/",

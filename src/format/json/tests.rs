@@ -291,7 +291,7 @@ fn generic_host_upstream_addr_and_overrides() {
 /// orders and at depths that change from line to line, values of every
 /// kind, and now and then a byte changed (a line that does not parse).
 struct Drift {
-    state: u64,
+    rng: crate::props::XorShift,
 }
 
 impl Drift {
@@ -315,10 +315,7 @@ impl Drift {
     ];
 
     fn next(&mut self, n: u64) -> u64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state % n
+        self.rng.below(n as usize) as u64
     }
 
     fn value(&mut self, out: &mut String, depth: u32) {
@@ -398,7 +395,7 @@ fn recalled_keys_parse_as_a_fresh_walk_does() {
     let mut shared = Scratch::default();
     let mut last = String::new();
     let mut drift = Drift {
-        state: 0x2545_f491_4f6c_dd1d,
+        rng: crate::props::XorShift(0x2545_f491_4f6c_dd1d),
     };
     let (mut parsed, mut recalled) = (0, 0);
     for i in 0..60_000 {
