@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use super::event::SourceId;
 use crate::route::RouteId;
 
@@ -15,6 +17,9 @@ pub const STANDARD_METHODS: [&str; 9] = [
 pub const METHOD_NONE: u8 = 9;
 /// Methods beyond the table's capacity.
 pub const METHOD_OTHER: u8 = 10;
+/// A line's method awaiting admission in a batch run (`shard.rs`): never
+/// in a recorded key.
+pub(super) const METHOD_PENDING: u8 = u8::MAX;
 const MAX_METHODS: usize = 32;
 
 // Always inlined: per-line work (see `run/once.rs::parse_block`).
@@ -51,21 +56,32 @@ impl Default for MethodTable {
 
 impl MethodTable {
     pub fn intern(&mut self, m: &[u8]) -> u8 {
-        if let Some(id) = standard_method(m) {
+        if let Some(id) = self.get(m) {
             return id;
         }
-        if let Some(i) = self.names.iter().position(|n| n.as_bytes() == m) {
-            return i as u8;
-        }
-        if self.names.len() >= MAX_METHODS
-            || m.len() > 32
-            || !m.iter().all(|c| c.is_ascii_graphic())
-        {
+        if !self.has_room_for(m) {
             return METHOD_OTHER;
         }
         self.names
             .push(Arc::from(String::from_utf8_lossy(m).as_ref()));
         (self.names.len() - 1) as u8
+    }
+
+    /// The id of `m` if it has one now.
+    pub fn get(&self, m: &[u8]) -> Option<u8> {
+        standard_method(m).or_else(|| {
+            self.names
+                .iter()
+                .position(|n| n.as_bytes() == m)
+                .map(|i| i as u8)
+        })
+    }
+
+    /// Whether [`MethodTable::intern`] would register `m` (not yet
+    /// registered) now: a name it can hold and room for it. Once not, never
+    /// again: names are never removed.
+    pub fn has_room_for(&self, m: &[u8]) -> bool {
+        self.names.len() < MAX_METHODS && m.len() <= 32 && m.iter().all(|c| c.is_ascii_graphic())
     }
 
     pub fn name(&self, id: u8) -> &Arc<str> {
@@ -74,6 +90,39 @@ impl MethodTable {
 
     pub fn names(&self) -> &[Arc<str>] {
         &self.names
+    }
+}
+
+/// The methods a batch shard met that the table did not hold and could
+/// still take, awaiting admission in the order of their first lines, as
+/// routes are (`resolve.rs`): which methods get a place under the cap must
+/// not depend on which worker read which block first. Lines with such a
+/// method are held until then (`shard.rs`).
+#[derive(Default)]
+pub(super) struct PendingMethods {
+    index: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl PendingMethods {
+    /// The index of method `m` among the pending ones, in the order of
+    /// their first lines.
+    pub(super) fn index(&mut self, m: &[u8]) -> u32 {
+        if let Some(&i) = self.index.get(m) {
+            return i;
+        }
+        let i = self.index.len() as u32;
+        self.index.insert(m.into(), i);
+        i
+    }
+
+    /// Registers the pending methods in the order of their first lines
+    /// (call once every earlier block is done, under the registry's
+    /// lock); returns their ids by index ([`METHOD_OTHER`] for those
+    /// past the cap).
+    pub(super) fn admit(&mut self, table: &mut MethodTable) -> Vec<u8> {
+        let mut names: Vec<(u32, Box<[u8]>)> = self.index.drain().map(|(m, i)| (i, m)).collect();
+        names.sort_unstable_by_key(|&(i, _)| i);
+        names.iter().map(|(_, m)| table.intern(m)).collect()
     }
 }
 

@@ -9,7 +9,8 @@
 //!   windows. Routes are registered as soon as they are seen.
 //! - [`BatchShard`]: a batch worker's. Lines of a block are recorded a few
 //!   lines late ([`BatchShard::block_line`], see `deferred.rs`) and routes
-//!   are admitted under the cap in input order (`resolve.rs`): the block
+//!   (`resolve.rs`) and methods (`key.rs` `PendingMethods`) are admitted
+//!   under their caps in input order: the block
 //!   ends with [`BatchShard::end_block`], then [`BatchShard::admit`] once
 //!   every earlier block is done, and the worker ends with
 //!   [`BatchShard::finish`].
@@ -24,7 +25,7 @@ use super::aggregates::Aggregates;
 use super::deferred::{Deferred, Target};
 use super::event::SourceId;
 use super::input_stats::{InputStats, LinePos};
-use super::key::{Ingested, Key, standard_method};
+use super::key::{Ingested, Key, METHOD_OTHER, METHOD_PENDING, PendingMethods, standard_method};
 use super::minutes::Minutes;
 use super::options::EngineConfig;
 use super::registry::SharedRegistry;
@@ -136,16 +137,23 @@ pub struct BatchShard {
     deferred: Deferred,
     /// Requests per objective per log minute (a backfill's, `minutes.rs`).
     minutes: Option<Box<Minutes>>,
+    /// Requests whose method awaits admission (`key::PendingMethods`),
+    /// with their aggregates and the method's pending index; recorded by
+    /// [`BatchShard::admit`].
+    held: Vec<(Ingested, Target, u32)>,
 }
 
 impl BatchShard {
     pub fn new(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> BatchShard {
+        let mut core = Core::new(cfg, registry, Resolver::ordered(router));
+        core.pending = Some(PendingMethods::default());
         BatchShard {
-            core: Core::new(cfg, registry, Resolver::ordered(router)),
+            core,
             // Bounded by the block's lines; capped when moved on.
             unadmitted: Aggregates::unbounded(cfg),
             deferred: Deferred::default(),
             minutes: None,
+            held: Vec::new(),
         }
     }
 
@@ -180,22 +188,29 @@ impl BatchShard {
                     &self.core.registry,
                 );
             }
-            self.deferred
-                .push(&mut self.core.agg, &mut self.unadmitted, target, &ing);
+            // One well-predicted branch: methods await admission only
+            // while the method table has room.
+            if ing.key.method == METHOD_PENDING {
+                self.held.push((ing, target, self.core.last_pending));
+            } else {
+                self.deferred
+                    .push(&mut self.core.agg, &mut self.unadmitted, target, &ing);
+            }
         }
     }
 
     /// Ends a block: records what is still queued. Returns whether the
-    /// block saw routes that await [`BatchShard::admit`].
+    /// block saw routes or methods that await [`BatchShard::admit`].
     pub fn end_block(&mut self) -> bool {
         self.flush();
-        self.core.routes.has_unadmitted()
+        self.core.routes.has_unadmitted() || !self.held.is_empty()
     }
 
-    /// How many routes await [`BatchShard::admit`]: a worker that reads on
-    /// before admitting them (`run/once.rs`) bounds its memory by it.
+    /// How many routes, and lines of methods, await [`BatchShard::admit`]:
+    /// a worker that reads on before admitting them (`run/once.rs`) bounds
+    /// its memory by it.
     pub fn unadmitted_routes(&self) -> usize {
-        self.core.routes.unadmitted()
+        self.core.routes.unadmitted() + self.held.len()
     }
 
     /// Registers the routes first seen in the blocks ended since the last
@@ -213,6 +228,26 @@ impl BatchShard {
             ..k
         });
         self.unadmitted.clear();
+        if self.held.is_empty() {
+            return;
+        }
+        let methods = match &mut self.core.pending {
+            Some(p) => {
+                let mut reg = self.core.registry.lock().unwrap_or_else(|p| p.into_inner());
+                p.admit(&mut reg.methods)
+            }
+            None => Vec::new(),
+        };
+        for (ing, target, m) in self.held.drain(..) {
+            let mut key = ing.key;
+            if target == Target::Unadmitted {
+                key.route = ids[key.route as usize];
+            }
+            key.method = methods.get(m as usize).copied().unwrap_or(METHOD_OTHER);
+            self.core
+                .agg
+                .record(key, ing.bytes, ing.latency_us, ing.upstream_us);
+        }
     }
 
     /// Ends the shard: everything recorded, histograms settled, folded
@@ -264,6 +299,12 @@ impl BatchShard {
 struct Core {
     registry: SharedRegistry,
     routes: Resolver,
+    /// Methods awaiting admission (a batch shard's); `None`: methods are
+    /// registered as soon as they are seen (the live shard).
+    pending: Option<PendingMethods>,
+    /// The pending index of the last line's method, when it was
+    /// [`METHOD_PENDING`].
+    last_pending: u32,
     scratch: Scratch,
     max_line: usize,
     agg: Aggregates,
@@ -281,6 +322,8 @@ impl Core {
         Core {
             registry,
             routes,
+            pending: None,
+            last_pending: 0,
             scratch: Scratch::default(),
             max_line: cfg.max_line,
             agg,
@@ -370,12 +413,12 @@ impl Core {
         };
         let method = match standard_method(rec.method) {
             Some(m) => m,
-            None => self
-                .registry
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .methods
-                .intern(rec.method),
+            None => custom_method(
+                &self.registry,
+                &mut self.pending,
+                &mut self.last_pending,
+                rec.method,
+            ),
         };
         if let Some(t) = rec.time {
             self.agg.note_time(t);
@@ -411,6 +454,32 @@ impl Core {
             self.scratch.variant = 0;
         }
         Some((ing, target))
+    }
+}
+
+/// The id of a method other than the standard ones. A batch shard's
+/// method the table does not hold yet but could is [`METHOD_PENDING`]
+/// (its index in `last`): whether it gets a place depends on the blocks
+/// before this one. A full table never changes, so a method it lacks then
+/// is `OTHER` for good.
+fn custom_method(
+    registry: &SharedRegistry,
+    pending: &mut Option<PendingMethods>,
+    last: &mut u32,
+    m: &[u8],
+) -> u8 {
+    let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(pending) = pending else {
+        return reg.methods.intern(m);
+    };
+    match reg.methods.get(m) {
+        Some(id) => id,
+        None if !reg.methods.has_room_for(m) => METHOD_OTHER,
+        None => {
+            drop(reg);
+            *last = pending.index(m);
+            METHOD_PENDING
+        }
     }
 }
 

@@ -235,3 +235,79 @@ fn facets_of_shards_equal_facets_of_all_lines() {
     assert_eq!(hosts.route("/r3/x")[0].counts.requests, 40);
     assert_eq!(hosts.route("/r3/x")[0].counts.errors_5xx, 40);
 }
+
+/// Which custom methods get a place under the method table's cap must not
+/// depend on which worker parsed which block first: a later block parsed
+/// first holds its new methods until the earlier block is admitted, as a
+/// later block's new routes wait. Block 1 brings 15 new methods, block 2
+/// 15 others (room for 21 besides the standard ones): block 1's all get a
+/// place, and block 2's first 6, in the order of their first lines, as a
+/// single reader gives them; the rest are `OTHER`. Some of block 2's lines
+/// also have a route not yet admitted.
+#[test]
+fn methods_are_admitted_in_input_order_whichever_block_is_parsed_first() {
+    let format = Format::compile(&FormatSpec::parse("combined_rt").unwrap(), &[]).unwrap();
+    let line = |method: &str, path: &str| {
+        format!(
+            "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"{method} {path} HTTP/1.1\" 200 1 \"-\" \"ua\" 0.001"
+        )
+    };
+    // `MA`, `MB`, …: methods are letters.
+    let name = |prefix: &str, i: u8| format!("{prefix}{}", char::from(b'A' + i));
+    let block = |prefix: &str, path: &str| -> Vec<String> {
+        (0..15)
+            .flat_map(|i| {
+                [
+                    line(&name(prefix, i), path),
+                    line("GET", "/common"),
+                    line(&name(prefix, i), "/common"),
+                ]
+            })
+            .collect()
+    };
+    let (first, second) = (block("M", "/common"), block("N", "/later"));
+    let cfg = EngineConfig::new(100, 1 << 20, &DEFAULT_BUCKETS);
+    let reg = Arc::new(Mutex::new(Registry::new(100)));
+    let router = Arc::new(Router::new(&[], true).unwrap());
+    let parse = |s: &mut BatchShard, lines: &[String], seq: u32| {
+        for (i, l) in lines.iter().enumerate() {
+            let pos = LinePos {
+                seq,
+                local: i as u64,
+            };
+            s.block_line(0, &format, l.as_bytes(), pos, Plain);
+        }
+        s.end_block()
+    };
+    let mut a = BatchShard::new(&cfg, reg.clone(), router.clone());
+    let mut b = BatchShard::new(&cfg, reg.clone(), router);
+    // The later block is parsed first; admission follows input order.
+    assert!(parse(&mut b, &second, 1), "block 2 awaits admission");
+    assert!(parse(&mut a, &first, 0), "block 1 awaits admission");
+    a.admit();
+    b.admit();
+    let (a, b) = (a.finish(), b.finish());
+    let r = reg.lock().unwrap();
+    let s = Summary::build(&[&a.agg, &b.agg], &r, 1);
+    let count = |method: &str, route: &str| -> u64 {
+        s.entries
+            .iter()
+            .filter(|e| &*e.method == method && &*e.route == route)
+            .map(|e| e.row.requests)
+            .sum()
+    };
+    for i in 0..15 {
+        assert_eq!(count(&name("M", i), "/common"), 2, "{}", name("M", i));
+    }
+    for i in 0..6 {
+        assert_eq!(count(&name("N", i), "/later"), 1, "{}", name("N", i));
+        assert_eq!(count(&name("N", i), "/common"), 1, "{}", name("N", i));
+    }
+    for i in 6..15 {
+        assert_eq!(count(&name("N", i), "/later"), 0, "{}", name("N", i));
+    }
+    assert_eq!(count("OTHER", "/later"), 9);
+    assert_eq!(count("OTHER", "/common"), 9);
+    assert_eq!(count("GET", "/common"), 30);
+    assert_eq!(s.totals.requests, 90);
+}
