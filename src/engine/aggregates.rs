@@ -179,14 +179,18 @@ impl Aggregates {
 
     /// Adds another shard's aggregates (same registry).
     pub fn merge(&mut self, other: &Aggregates) {
-        self.merge_rekeyed(other, |k| k);
+        self.merge_rekeyed(other, Some);
     }
 
     /// [`Aggregates::merge`], with each of `other`'s keys turned into
-    /// `rekey(key)` (a shard's provisional route ids into final ones).
-    pub(super) fn merge_rekeyed(&mut self, other: &Aggregates, rekey: impl Fn(Key) -> Key) {
+    /// `rekey(key)` (a shard's provisional route ids into final ones), or
+    /// left out where that is `None`.
+    pub(super) fn merge_rekeyed(&mut self, other: &Aggregates, rekey: impl Fn(Key) -> Option<Key>) {
         for e in &other.entries {
-            let i = self.slot(rekey(e.key), e.stats.count);
+            let Some(key) = rekey(e.key) else {
+                continue;
+            };
+            let i = self.slot(key, e.stats.count);
             self.entries[i].stats.merge(&e.stats);
         }
         if let Some((a, b)) = other.span {
@@ -194,7 +198,8 @@ impl Aggregates {
             self.note_time(b);
         }
         self.keys_folded += other.keys_folded;
-        // `rekey` changes only routes (see its callers).
+        // `rekey` changes only routes, and keeps every key of method 0
+        // (see its callers).
         let route_of = |route| {
             rekey(Key {
                 source: 0,
@@ -202,7 +207,7 @@ impl Aggregates {
                 method: 0,
                 status: 0,
             })
-            .route
+            .map_or(route, |k| k.route)
         };
         self.facets.merge_rekeyed(&other.facets, route_of);
     }

@@ -33,6 +33,7 @@ use super::resolve::{Resolved, Resolver};
 use super::slo::Objective;
 use crate::format::scan::{Plain, Scan};
 use crate::format::{ErrorKind, Format, MAX_VARIANTS, Odd, Scratch};
+use crate::route::OVERFLOW_ID;
 use crate::route::Router;
 
 /// What a batch shard counted, once finished.
@@ -137,10 +138,6 @@ pub struct BatchShard {
     deferred: Deferred,
     /// Requests per objective per log minute (a backfill's, `minutes.rs`).
     minutes: Option<Box<Minutes>>,
-    /// Requests whose method awaits admission (`key::PendingMethods`),
-    /// with their aggregates and the method's pending index; recorded by
-    /// [`BatchShard::admit`].
-    held: Vec<(Ingested, Target, u32)>,
 }
 
 impl BatchShard {
@@ -153,7 +150,6 @@ impl BatchShard {
             unadmitted: Aggregates::unbounded(cfg),
             deferred: Deferred::default(),
             minutes: None,
-            held: Vec::new(),
         }
     }
 
@@ -179,7 +175,13 @@ impl BatchShard {
         let unadmitted = Some(&mut self.unadmitted);
         if let Some((ing, target)) = self.core.ingest(src, format, line, pos, scan, unadmitted) {
             if let Some(m) = &mut self.minutes {
-                let route = (ing.key.route, target == Target::Unadmitted);
+                // A held line's route is where it was held.
+                let route = match self.core.held.last() {
+                    Some(h) if ing.key.method == METHOD_PENDING => {
+                        (h.key.route, h.target == Target::Unadmitted)
+                    }
+                    _ => (ing.key.route, target == Target::Unadmitted),
+                };
                 m.line(
                     route,
                     ing.status,
@@ -188,14 +190,8 @@ impl BatchShard {
                     &self.core.registry,
                 );
             }
-            // One well-predicted branch: methods await admission only
-            // while the method table has room.
-            if ing.key.method == METHOD_PENDING {
-                self.held.push((ing, target, self.core.last_pending));
-            } else {
-                self.deferred
-                    .push(&mut self.core.agg, &mut self.unadmitted, target, &ing);
-            }
+            self.deferred
+                .push(&mut self.core.agg, &mut self.unadmitted, target, &ing);
         }
     }
 
@@ -203,14 +199,14 @@ impl BatchShard {
     /// block saw routes or methods that await [`BatchShard::admit`].
     pub fn end_block(&mut self) -> bool {
         self.flush();
-        self.core.routes.has_unadmitted() || !self.held.is_empty()
+        self.core.routes.has_unadmitted() || !self.core.held.is_empty()
     }
 
     /// How many routes, and lines of methods, await [`BatchShard::admit`]:
     /// a worker that reads on before admitting them (`run/once.rs`) bounds
     /// its memory by it.
     pub fn unadmitted_routes(&self) -> usize {
-        self.core.routes.unadmitted() + self.held.len()
+        self.core.routes.unadmitted() + self.core.held.len()
     }
 
     /// Registers the routes first seen in the blocks ended since the last
@@ -223,12 +219,15 @@ impl BatchShard {
         if let Some(m) = &mut self.minutes {
             m.admit(&ids, &self.core.registry);
         }
-        self.core.agg.merge_rekeyed(&self.unadmitted, |k| Key {
-            route: ids[k.route as usize],
-            ..k
+        // Held lines' queued copies are dropped: they are recorded below.
+        self.core.agg.merge_rekeyed(&self.unadmitted, |k| {
+            (k.method != METHOD_PENDING).then(|| Key {
+                route: ids[k.route as usize],
+                ..k
+            })
         });
         self.unadmitted.clear();
-        if self.held.is_empty() {
+        if self.core.held.is_empty() {
             return;
         }
         let methods = match &mut self.core.pending {
@@ -238,15 +237,18 @@ impl BatchShard {
             }
             None => Vec::new(),
         };
-        for (ing, target, m) in self.held.drain(..) {
-            let mut key = ing.key;
-            if target == Target::Unadmitted {
+        for h in std::mem::take(&mut self.core.held) {
+            let mut key = h.key;
+            if h.target == Target::Unadmitted {
                 key.route = ids[key.route as usize];
             }
-            key.method = methods.get(m as usize).copied().unwrap_or(METHOD_OTHER);
+            key.method = methods
+                .get(h.method as usize)
+                .copied()
+                .unwrap_or(METHOD_OTHER);
             self.core
                 .agg
-                .record(key, ing.bytes, ing.latency_us, ing.upstream_us);
+                .record(key, h.bytes, h.latency_us, h.upstream_us);
         }
     }
 
@@ -302,9 +304,9 @@ struct Core {
     /// Methods awaiting admission (a batch shard's); `None`: methods are
     /// registered as soon as they are seen (the live shard).
     pending: Option<PendingMethods>,
-    /// The pending index of the last line's method, when it was
-    /// [`METHOD_PENDING`].
-    last_pending: u32,
+    /// Lines whose method awaits admission, recorded at admission
+    /// (`BatchShard::admit`).
+    held: Vec<Held>,
     scratch: Scratch,
     max_line: usize,
     agg: Aggregates,
@@ -323,7 +325,7 @@ impl Core {
             registry,
             routes,
             pending: None,
-            last_pending: 0,
+            held: Vec::new(),
             scratch: Scratch::default(),
             max_line: cfg.max_line,
             agg,
@@ -407,18 +409,9 @@ impl Core {
                 input.odd[k.index()] += u64::from(rec.odd >> k.index() & 1);
             }
         }
-        let (route, target) = match self.routes.id(rec.target, &self.registry) {
+        let (mut route, mut target) = match self.routes.id(rec.target, &self.registry) {
             Resolved::Route(id) => (id, Target::Agg),
             Resolved::Provisional(i) => (i, Target::Unadmitted),
-        };
-        let method = match standard_method(rec.method) {
-            Some(m) => m,
-            None => custom_method(
-                &self.registry,
-                &mut self.pending,
-                &mut self.last_pending,
-                rec.method,
-            ),
         };
         if let Some(t) = rec.time {
             self.agg.note_time(t);
@@ -432,6 +425,39 @@ impl Core {
             agg.facets
                 .record(route, rec.host, rec.backend, rec.status, rec.latency_us);
         }
+        let method = match standard_method(rec.method) {
+            Some(m) => m,
+            None => {
+                let held = Held {
+                    key: Key {
+                        source: src,
+                        route,
+                        method: 0,
+                        status: rec.status,
+                    },
+                    target,
+                    method: 0,
+                    bytes: rec.bytes,
+                    latency_us: rec.latency_us,
+                    upstream_us: rec.upstream_us,
+                };
+                let m = custom_method(
+                    &self.registry,
+                    &mut self.pending,
+                    &mut self.held,
+                    rec.method,
+                    held,
+                );
+                if m == METHOD_PENDING {
+                    // Held, and recorded at admission; what the caller
+                    // queues goes to a key admission drops (a branch
+                    // around the caller's queueing cost ~2 % more
+                    // instructions per line).
+                    (route, target) = (OVERFLOW_ID, Target::Unadmitted);
+                }
+                m
+            }
+        };
         let ing = Ingested {
             key: Key {
                 source: src,
@@ -458,15 +484,18 @@ impl Core {
 }
 
 /// The id of a method other than the standard ones. A batch shard's
-/// method the table does not hold yet but could is [`METHOD_PENDING`]
-/// (its index in `last`): whether it gets a place depends on the blocks
-/// before this one. A full table never changes, so a method it lacks then
-/// is `OTHER` for good.
+/// method the table does not hold yet but could is [`METHOD_PENDING`],
+/// and its line is held (`line`, given its method's pending index):
+/// whether the method gets a place depends on the blocks before this one.
+/// A full table never changes, so a method it lacks then is `OTHER` for
+/// good. Out of line: rare, and it takes the lock.
+#[inline(never)]
 fn custom_method(
     registry: &SharedRegistry,
     pending: &mut Option<PendingMethods>,
-    last: &mut u32,
+    held: &mut Vec<Held>,
     m: &[u8],
+    line: Held,
 ) -> u8 {
     let mut reg = registry.lock().unwrap_or_else(|p| p.into_inner());
     let Some(pending) = pending else {
@@ -477,10 +506,25 @@ fn custom_method(
         None if !reg.methods.has_room_for(m) => METHOD_OTHER,
         None => {
             drop(reg);
-            *last = pending.index(m);
+            held.push(Held {
+                method: pending.index(m),
+                ..line
+            });
             METHOD_PENDING
         }
     }
+}
+
+/// A line held until its method is admitted: its key but the method, the
+/// aggregates its route was in (`Unadmitted`: a provisional route), its
+/// method's pending index, and its figures.
+struct Held {
+    key: Key,
+    target: Target,
+    method: u32,
+    bytes: Option<u64>,
+    latency_us: Option<u64>,
+    upstream_us: Option<u64>,
 }
 
 /// Source `src`'s line accounting, made on its first line.
