@@ -51,7 +51,7 @@ pub fn parse<'a, S: Scan>(
     let upstream = f.token().ok_or(no)?;
     // X-Forwarded-For: the quoted fields are the shape that tells Envoy's
     // log from other lines starting with a bracketed time.
-    f.quoted_short().ok_or(no)?;
+    f.quoted().ok_or(no)?;
     if value::parse_u64(received).is_none() {
         return Err(no);
     }
@@ -76,11 +76,11 @@ pub fn parse<'a, S: Scan>(
     // `"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%"
     // "%UPSTREAM_HOST%"`.
     // The user agent is long; the others are a few dozen bytes at most.
-    if f.quoted().and_then(|_| f.quoted_short()).is_some()
-        && let Some(authority) = f.quoted_short()
+    if f.quoted().and_then(|_| f.quoted()).is_some()
+        && let Some(authority) = f.quoted()
     {
         r.host = value::dash_empty(authority);
-        r.backend = f.quoted_short().map_or(&b""[..], value::dash_empty);
+        r.backend = f.quoted().map_or(&b""[..], value::dash_empty);
     }
     Ok(r)
 }

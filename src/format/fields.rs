@@ -3,32 +3,42 @@
 //! tokens, `"quoted"` fields (a backslash escapes the byte after it) and
 //! `[bracketed]` fields, each followed by one space or the end of the line.
 //!
-//! Quoted fields end where a [`Scan`] says, so a batch run that indexes
-//! its blocks finds them there like the templates do; tokens are short
-//! and found eight bytes at a time. Every method returns `None`
-//! instead of reading past the line: the parsers turn that into a line that
-//! does not fit.
+//! Quoted fields end where a [`Scan`] says (`Scan::quote_field`), so a
+//! batch run that indexes its blocks finds them there like the templates
+//! do; tokens end at the next bit of a mask of the spaces of 64 bytes.
+//! Every method returns `None` instead of reading past the line: the
+//! parsers turn that into a line that does not fit.
 
 use super::record::{Odd, Record, TimeCache};
-use super::scan::Scan;
+use super::scan::{Scan, window64};
 use super::value;
 
 pub struct Fields<'a, S: Scan> {
     line: &'a [u8],
     at: usize,
     scan: S,
+    /// The spaces of 64 bytes of the line from `base`, bit `i` for byte
+    /// `base + i` (none past the line's end): [`Fields::token`] finds a
+    /// token's end as the next bit, and loads the next 64 bytes only when
+    /// the bits run out.
+    spaces: Spaces,
 }
 
 impl<'a, S: Scan> Fields<'a, S> {
     #[inline(always)]
     pub fn new(line: &'a [u8], scan: S) -> Self {
-        Fields { line, at: 0, scan }
+        Fields::at(line, 0, scan)
     }
 
     /// Starts at `at` instead of the line's start (after a prefix).
     #[inline(always)]
     pub fn at(line: &'a [u8], at: usize, scan: S) -> Self {
-        Fields { line, at, scan }
+        Fields {
+            line,
+            at,
+            scan,
+            spaces: Spaces::at(line, at),
+        }
     }
 
     /// What is left of the line.
@@ -56,11 +66,12 @@ impl<'a, S: Scan> Fields<'a, S> {
         if start >= self.line.len() {
             return None;
         }
-        // Tokens are short (times, codes, addresses): eight bytes at a
-        // time beats looking them up in a block's index, as in the
-        // templates, and a byte loop on the long ones (S3's 64-digit owner,
-        // ALB's load balancer name).
-        let end = space_from(self.line, start);
+        // Tokens are short (times, codes, addresses) and of every length:
+        // the next bit of a mask made 64 bytes at a time has no branch
+        // that depends on a token's length, where a search per token
+        // (eight bytes at a time, or a block's index) mispredicts the end
+        // of nearly every one.
+        let end = self.spaces.next(self.line, start);
         if end == start {
             return None;
         }
@@ -78,26 +89,7 @@ impl<'a, S: Scan> Fields<'a, S> {
         if start >= self.line.len() {
             return None;
         }
-        let end = self.scan.quote(self.line, start)?;
-        self.sep(end + 1)?;
-        Some(&self.line[start..end])
-    }
-
-    /// [`Fields::quoted`] for a field that is usually short (an address,
-    /// a request id, a host name): found eight bytes at a time on a plain
-    /// line (`Scan::quote_short`). Longer ones (a request line, a user
-    /// agent) are better off with [`Fields::quoted`]'s `memchr`: read
-    /// by words first, ALB's and ELB's request lines cost ~7 % more.
-    #[inline(always)]
-    pub fn quoted_short(&mut self) -> Option<&'a [u8]> {
-        if self.line.get(self.at) != Some(&b'"') {
-            return None;
-        }
-        let start = self.at + 1;
-        if start >= self.line.len() {
-            return None;
-        }
-        let end = self.scan.quote_short(self.line, start)?;
+        let end = self.scan.quote_field(self.line, start)?;
         self.sep(end + 1)?;
         Some(&self.line[start..end])
     }
@@ -130,10 +122,45 @@ impl<'a, S: Scan> Fields<'a, S> {
     }
 }
 
-/// Offset of the first space in `line` at or after `from`, or its length.
-#[inline(always)]
-fn space_from(line: &[u8], i: usize) -> usize {
-    byte_from::<b' '>(line, i)
+/// The spaces of a 64-byte window of a line, for [`Fields::token`].
+struct Spaces {
+    base: usize,
+    bits: u64,
+}
+
+impl Spaces {
+    /// The window that holds `from` (`scan::window64`).
+    #[inline(always)]
+    fn at(line: &[u8], from: usize) -> Spaces {
+        let (base, bits) = window64(line, from, |v| v.eq(b' '));
+        Spaces { base, bits }
+    }
+
+    /// Offset of the first space in `line` at or after `from`, or the
+    /// line's length. A `from` outside the window (before it too) loads
+    /// the window that holds it.
+    #[inline(always)]
+    fn next(&mut self, line: &[u8], from: usize) -> usize {
+        if from >= line.len() {
+            return line.len();
+        }
+        let mut from = from;
+        loop {
+            let off = from.wrapping_sub(self.base);
+            if off < 64 {
+                let m = self.bits >> off;
+                if m != 0 {
+                    return from + m.trailing_zeros() as usize;
+                }
+                if self.base + 64 >= line.len() {
+                    return line.len();
+                }
+                // No space up to the window's end: on from there.
+                from = self.base + 64;
+            }
+            *self = Spaces::at(line, from);
+        }
+    }
 }
 
 /// Offset of the first byte `B` in `line` at or after `from`, or its
@@ -263,7 +290,7 @@ mod tests {
         assert_eq!(f.token(), Some(&b"a"[..]));
         assert_eq!(f.bracketed(), Some(&b"b c"[..]));
         assert_eq!(f.quoted(), Some(&br#"d \" e"#[..]));
-        assert_eq!(f.quoted_short(), Some(&b""[..]));
+        assert_eq!(f.quoted(), Some(&b""[..]));
         assert_eq!(f.token(), Some(&b"f"[..]));
         assert_eq!(f.rest(), b"");
         assert_eq!(f.token(), None);
@@ -273,9 +300,6 @@ mod tests {
     fn a_field_that_runs_into_the_next_or_past_the_line_is_none() {
         assert_eq!(Fields::new(br#""a"b"#, Plain).quoted(), None);
         assert_eq!(Fields::new(br#""a"#, Plain).quoted(), None);
-        assert_eq!(Fields::new(br#""a"b"#, Plain).quoted_short(), None);
-        assert_eq!(Fields::new(br#""a"#, Plain).quoted_short(), None);
-        assert_eq!(Fields::new(br#"""#, Plain).quoted_short(), None);
         assert_eq!(Fields::new(br#"""#, Plain).quoted(), None);
         assert_eq!(Fields::new(b"[a", Plain).bracketed(), None);
         assert_eq!(Fields::new(b"[a]b", Plain).bracketed(), None);
@@ -290,7 +314,7 @@ mod tests {
     /// finds, at every start, for spaces at every place in a word and
     /// bytes that differ from a space by one bit (0x21, 0xa0, 0x00).
     #[test]
-    fn space_from_finds_the_first_space_as_a_byte_loop_does() {
+    fn byte_from_finds_the_first_byte_as_a_byte_loop_does() {
         let alphabet = [b'a', b' ', 0x21, 0xa0, 0x00, 0x1f, 0xff];
         let mut lines = crate::props::NearMisses::new();
         for len in 0..40 {
@@ -302,7 +326,7 @@ mod tests {
                             .iter()
                             .position(|&c| c == b' ')
                             .unwrap_or(len - from);
-                    assert_eq!(space_from(&line, from), want, "{line:?} {from}");
+                    assert_eq!(byte_from::<b' '>(&line, from), want, "{line:?} {from}");
                     let want = from
                         + line[from..]
                             .iter()
@@ -319,6 +343,34 @@ mod tests {
                         want,
                         "{line:?} {from}"
                     );
+                }
+            }
+        }
+    }
+
+    /// A token's end from the 64-byte windows is the first space a byte
+    /// loop finds, from every start, asked at every later offset in turn
+    /// (the tokens of a line ask at later offsets; these also ask before
+    /// a window that moved on): lines shorter than a window, longer than
+    /// two, and spaces at either end of a window.
+    #[test]
+    fn spaces_from_windows_are_the_first_space_as_a_byte_loop_finds() {
+        let alphabet = [b'a', b' ', 0x21, 0xa0, 0x00, b'"'];
+        let mut lines = crate::props::NearMisses::new();
+        for len in (0..140).chain([191, 192, 193, 255, 256, 257]) {
+            for _ in 0..12 {
+                // Mostly plain bytes, so that spaces are far apart too.
+                let line = lines.line(len, &alphabet, 24);
+                for start in 0..=len {
+                    let mut spaces = Spaces::at(&line, start);
+                    for from in start..=len {
+                        let want = from
+                            + line[from..]
+                                .iter()
+                                .position(|&c| c == b' ')
+                                .unwrap_or(len - from);
+                        assert_eq!(spaces.next(&line, from), want, "{line:?} {start} {from}");
+                    }
                 }
             }
         }
