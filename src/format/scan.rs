@@ -230,29 +230,34 @@ impl Scan for Plain {
 /// The offsets of every `byte` in `line` at or after `from`, in order: the
 /// spaces of [`Plain::spaces`], and the tabs that end CloudFront's and
 /// other tab-separated W3C columns (which the block's index does not
-/// mark).
+/// mark). `byte` is not 0.
 #[inline]
 pub fn positions(line: &[u8], from: usize, byte: u8) -> impl Iterator<Item = usize> {
+    // A short line's window is padded with zero bytes.
+    debug_assert_ne!(byte, 0, "positions of a zero byte");
+    let (base, bits) = window64(line, from, |v| v.eq(byte));
     Positions {
         line,
-        needle: u64::from_ne_bytes([byte; 8]),
-        at: from,
-        bits: 0,
+        byte,
+        base,
+        // Bytes of the window before `from` are not asked for.
+        bits: bits
+            & (!0u64)
+                .checked_shl((from - base.min(from)) as u32)
+                .unwrap_or(0),
     }
 }
 
-/// [`positions`]: eight bytes at a time, every needle of a word found by
-/// an exact zero-byte test of the word XOR the needle (the classic test's
-/// lowest flag is exact but the ones above it may not be; this one's are
-/// all exact), then the tail byte by byte.
+/// [`positions`]: the bytes of 64-byte windows ([`window64`]), each given
+/// as the next bit of its window's mask. The needles of a line (a column
+/// separator every dozen bytes or so) come with no branch per word, where
+/// a search eight bytes at a time mispredicted on words with none.
 struct Positions<'a> {
     line: &'a [u8],
-    /// The byte searched for, in every byte of the word.
-    needle: u64,
-    /// Where the next word to test starts.
-    at: usize,
-    /// The needles of the last word tested, not yet given: one high bit
-    /// per byte, of the word ending at `at`.
+    byte: u8,
+    /// Where the window starts.
+    base: usize,
+    /// Its needles not yet given, bit `i` for byte `base + i`.
     bits: u64,
 }
 
@@ -261,31 +266,22 @@ impl Iterator for Positions<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
         loop {
             if self.bits != 0 {
-                let i = self.at - 8 + (self.bits.trailing_zeros() / 8) as usize;
+                let i = self.base + self.bits.trailing_zeros() as usize;
                 self.bits &= self.bits - 1;
                 return Some(i);
             }
-            match self.line.get(self.at..self.at + 8) {
-                Some(chunk) => {
-                    let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-                        return None;
-                    };
-                    let x = u64::from_le_bytes(word) ^ self.needle;
-                    // A byte's high bit is set exactly when the byte is 0.
-                    self.bits = !(((x & LOW7) + LOW7) | x | LOW7);
-                    self.at += 8;
-                }
-                None => {
-                    let tail = self.line.get(self.at..)?;
-                    let byte = self.needle as u8;
-                    let i = self.at + tail.iter().position(|&c| c == byte)?;
-                    self.at = i + 1;
-                    return Some(i);
-                }
+            let next = self.base + 64;
+            if next >= self.line.len() {
+                return None;
             }
+            let byte = self.byte;
+            let (base, bits) = window64(self.line, next, |v| v.eq(byte));
+            // The line's last window may start before `next`: its bytes
+            // before it were given already.
+            self.base = base;
+            self.bits = bits & (!0u64 << (next - base));
         }
     }
 }
@@ -608,10 +604,13 @@ mod tests {
     /// flag would report more, at every place in and across words.
     #[test]
     fn every_space_is_found_and_nothing_else() {
-        let alphabet = [b'a', b' ', 0x21, 0xa0, 0x00, 0x30, 0x1f, 0xff, b'"', b'\\'];
+        let alphabet = [
+            b'a', b' ', 0x21, 0xa0, 0x00, 0x30, 0x1f, 0xff, b'"', b'\\', b'\t',
+        ];
         let mut lines = crate::props::NearMisses::new();
         let mut data = Vec::new();
-        for len in 0..150 {
+        // Lines shorter than one 64-byte window and longer than three.
+        for len in 0..200 {
             for _ in 0..8 {
                 data.extend(lines.line(len, &alphabet, 0));
                 data.push(b'\n');
@@ -623,6 +622,8 @@ mod tests {
                 assert!(Plain.spaces(line, from).eq(want), "{line:?} {from}");
                 let want = (from..line.len()).filter(|&i| line[i] == b'"');
                 assert!(positions(line, from, b'"').eq(want), "{line:?} {from}");
+                let want = (from..line.len()).filter(|&i| line[i] == b'\t');
+                assert!(positions(line, from, b'\t').eq(want), "{line:?} {from}");
             }
         }
         agree(&data);
