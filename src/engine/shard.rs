@@ -57,7 +57,7 @@ pub struct LiveShard {
 impl LiveShard {
     pub fn new(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> LiveShard {
         LiveShard {
-            core: Core::new(cfg, registry, Resolver::new(router)),
+            core: Core::new(cfg, registry, Resolver::new(router), None),
         }
     }
 
@@ -142,10 +142,13 @@ pub struct BatchShard {
 
 impl BatchShard {
     pub fn new(cfg: &EngineConfig, registry: SharedRegistry, router: Arc<Router>) -> BatchShard {
-        let mut core = Core::new(cfg, registry, Resolver::ordered(router));
-        core.pending = Some(PendingMethods::default());
         BatchShard {
-            core,
+            core: Core::new(
+                cfg,
+                registry,
+                Resolver::ordered(router),
+                Some(PendingMethods::default()),
+            ),
             // Bounded by the block's lines; capped when moved on.
             unadmitted: Aggregates::unbounded(cfg),
             deferred: Deferred::default(),
@@ -205,7 +208,7 @@ impl BatchShard {
     /// How many routes, and lines of methods, await [`BatchShard::admit`]:
     /// a worker that reads on before admitting them (`run/once.rs`) bounds
     /// its memory by it.
-    pub fn unadmitted_routes(&self) -> usize {
+    pub fn awaiting_admission(&self) -> usize {
         self.core.routes.unadmitted() + self.core.held.len()
     }
 
@@ -314,7 +317,12 @@ struct Core {
 }
 
 impl Core {
-    fn new(cfg: &EngineConfig, registry: SharedRegistry, routes: Resolver) -> Core {
+    fn new(
+        cfg: &EngineConfig,
+        registry: SharedRegistry,
+        routes: Resolver,
+        pending: Option<PendingMethods>,
+    ) -> Core {
         let mut agg = Aggregates::new(cfg);
         // Address space only: pages are backed as entries are written. A
         // growing vector is copied whole at each doubling (glibc's
@@ -324,7 +332,7 @@ impl Core {
         Core {
             registry,
             routes,
-            pending: None,
+            pending,
             held: Vec::new(),
             scratch: Scratch::default(),
             max_line: cfg.max_line,

@@ -241,10 +241,7 @@ pub fn positions(line: &[u8], from: usize, byte: u8) -> impl Iterator<Item = usi
         byte,
         base,
         // Bytes of the window before `from` are not asked for.
-        bits: bits
-            & (!0u64)
-                .checked_shl((from - base.min(from)) as u32)
-                .unwrap_or(0),
+        bits: bits & (!0u64).checked_shl((from - base) as u32).unwrap_or(0),
     }
 }
 

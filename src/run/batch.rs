@@ -165,9 +165,9 @@ pub(super) fn read_all(
     }
 }
 
-/// Routes a worker holding its input lets await admission at most, past
-/// which it waits for the earlier inputs to be done (each holds its lines'
-/// statistics per key until then).
+/// Routes (and lines of new methods) a worker holding its input lets
+/// await admission at most, past which it waits for the earlier inputs to
+/// be done (each holds its lines' statistics per key until then).
 const DEFER_ROUTES: usize = 4096;
 
 /// One worker: blocks until there are none left.
@@ -256,7 +256,7 @@ fn work(
                 held.end = Some(seq);
             }
             let first = held.seqs[0];
-            let must = end || shard.unadmitted_routes() > DEFER_ROUTES;
+            let must = end || shard.awaiting_admission() > DEFER_ROUTES;
             if must || turns.ready(stream, first) {
                 turns.wait(stream, first);
                 shard.admit();
@@ -270,7 +270,7 @@ fn work(
         if new_routes {
             turns.wait_within(stream, seq);
             if !turns.ready(stream, seq)
-                && shard.unadmitted_routes() <= DEFER_ROUTES
+                && shard.awaiting_admission() <= DEFER_ROUTES
                 && blocks.hold(stream, seq + 1)
             {
                 held.stream = Some(stream);
