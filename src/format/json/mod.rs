@@ -327,18 +327,25 @@ impl JsonFormat {
             None => None,
         };
         let mut bad_timer = false;
+        // A plain number (`12`, `0.012`: nearly every line) is read
+        // inline, as the general paths read it (`value::duration_short`);
+        // ~45 instructions of a ~3 900-instruction line (callgrind).
         let upstream_us = timer(Slot::Upstream).and_then(|(raw, unit)| {
-            value::parse_timer_list_us(raw, unit).unwrap_or_else(|_| {
-                bad_timer = true;
-                None
+            value::duration_short(raw, unit).or_else(|| {
+                value::parse_timer_list_us(raw, unit).unwrap_or_else(|_| {
+                    bad_timer = true;
+                    None
+                })
             })
         });
         // A missing (or `null`) request time falls back to the upstream
         // time; a present one that is not a duration is dropped.
         let latency_us = match timer(Slot::Latency) {
-            Some((raw, unit)) => value::parse_timer_us(raw, unit).unwrap_or_else(|_| {
-                bad_timer = true;
-                None
+            Some((raw, unit)) => value::duration_short(raw, unit).or_else(|| {
+                value::parse_timer_us(raw, unit).unwrap_or_else(|_| {
+                    bad_timer = true;
+                    None
+                })
             }),
             None => upstream_us,
         };
