@@ -362,14 +362,23 @@ fn cells<'a>(
     line: &'a [u8],
     mut seps: impl Iterator<Item = usize>,
 ) -> Option<Cells<'a>> {
-    let (mut date, mut time, mut method): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
-    // Where `date` and `time` are in the line: side by side (IIS,
-    // CloudFront), they are one key of the time cache.
-    let (mut date_at, mut time_end) = (usize::MAX, 0);
-    let (mut stem, mut query, mut uri): (Option<&[u8]>, &[u8], Option<&[u8]>) = (None, b"-", None);
-    let (mut status, mut bytes, mut taken): (Option<&[u8]>, Option<&[u8]>, &[u8]) =
-        (None, None, b"-");
-    let (mut host, mut xhost): (&[u8], &[u8]) = (b"", b"");
+    // A column the header does not name reads as empty, or as `-` (not
+    // there, as W3C writes it) for the query and the time taken.
+    let mut c = Cells {
+        date: b"",
+        time: b"",
+        date_at: usize::MAX,
+        time_end: 0,
+        method: b"",
+        stem: None,
+        query: b"-",
+        uri: None,
+        status: None,
+        bytes: None,
+        taken: b"-",
+        host: b"",
+        xhost: b"",
+    };
     let mut at = 0;
     for &col in cols.iter() {
         if at > line.len() {
@@ -381,40 +390,26 @@ fn cells<'a>(
         match col {
             Col::Skip => {}
             Col::Date => {
-                date = v;
-                date_at = at;
+                c.date = v;
+                c.date_at = at;
             }
             Col::Time => {
-                time = v;
-                time_end = end;
+                c.time = v;
+                c.time_end = end;
             }
-            Col::Method => method = v,
-            Col::Stem => stem = Some(v),
-            Col::Query => query = v,
-            Col::Uri => uri = Some(v),
-            Col::Status => status = Some(v),
-            Col::Bytes => bytes = Some(v),
-            Col::TimeTaken => taken = v,
-            Col::Host => host = v,
-            Col::XHost => xhost = v,
+            Col::Method => c.method = v,
+            Col::Stem => c.stem = Some(v),
+            Col::Query => c.query = v,
+            Col::Uri => c.uri = Some(v),
+            Col::Status => c.status = Some(v),
+            Col::Bytes => c.bytes = Some(v),
+            Col::TimeTaken => c.taken = v,
+            Col::Host => c.host = v,
+            Col::XHost => c.xhost = v,
         }
         at = end + 1;
     }
-    Some(Cells {
-        date,
-        time,
-        date_at,
-        time_end,
-        method,
-        stem,
-        query,
-        uri,
-        status,
-        bytes,
-        taken,
-        host,
-        xhost,
-    })
+    Some(c)
 }
 
 /// `date` (`2024-03-10`) and `time` (`13:55:36`, maybe with a fraction),
