@@ -37,10 +37,7 @@ fn rotation_rename_then_create() {
         let mut w = append(&p);
         write_lines(&mut w, 3000..6000, 50);
     });
-    f.until_lines(Some(0), 6000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..6000);
+    f.finish_exact(writer, 6000);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
 }
 
@@ -93,10 +90,7 @@ fn copytruncate() {
         common::copytruncate(&p, &p.with_extension("log.1"));
         write_lines(&mut w, 3000..6000, 50);
     });
-    f.until_lines(Some(0), 6000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..6000);
+    f.finish_exact(writer, 6000);
     assert!(f.rotations(0) >= 1, "{}", f.dump());
 }
 
@@ -129,10 +123,7 @@ fn copytruncate_regrow_past_offset() {
     f.until("first lines", |g| count_lines(g, Some(0)) > 0);
     go_tx.send(()).unwrap();
     done_rx.recv().unwrap();
-    f.until_lines(Some(0), 13000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..13000);
+    f.finish_exact(writer, 13000);
     assert!(f.rotations(0) >= 1, "{}", f.dump());
 }
 
@@ -151,10 +142,7 @@ fn delete_and_recreate() {
         let mut w = append(&p);
         write_lines(&mut w, 3000..6000, 50);
     });
-    f.until_lines(Some(0), 6000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..6000);
+    f.finish_exact(writer, 6000);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
 }
 
@@ -220,10 +208,7 @@ fn partial_line_completed_later() {
             w.write_all(&l[cut..]).unwrap();
         }
     });
-    f.until_lines(Some(0), 3000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..3000);
+    f.finish_exact(writer, 3000);
 }
 
 #[test]
@@ -246,10 +231,7 @@ fn symlinked_path() {
         let mut w = append(&t2);
         write_lines(&mut w, 3000..6000, 50);
     });
-    f.until_lines(Some(0), 6000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..6000);
+    f.finish_exact(writer, 6000);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
 }
 
@@ -333,10 +315,7 @@ fn from_start_handoff_exact() {
         write_lines(&mut w, 30_000..40_000, 50);
     });
     let mut f = Follow::start(vec![input(&path_str(&path))], o, 8);
-    f.until_lines(Some(0), 40_000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..40_000);
+    f.finish_exact(writer, 40_000);
 }
 
 #[test]
@@ -370,10 +349,7 @@ fn oversized_line_then_good_line() {
         w.write_all(b"\n").unwrap();
         write_lines(&mut w, 2000..3000, 50);
     });
-    f.until_lines(Some(0), 3000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..3000);
+    f.finish_exact(writer, 3000);
     // Each oversized line comes out in its place, as its head and length.
     let mut last = None;
     let mut seen = Vec::new();
@@ -501,10 +477,7 @@ fn reopen_keeps_offsets() {
         f.handle.as_ref().unwrap().reopen();
         std::thread::sleep(Duration::from_millis(5));
     }
-    f.until_lines(Some(0), 4000);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..4000);
+    f.finish_exact(writer, 4000);
 }
 
 /// The glob finds the rotated file only after its grace period, when the
@@ -594,10 +567,7 @@ fn rotation_rename_then_create_quiet() {
             std::thread::sleep(Duration::from_millis(25));
         }
     });
-    f.until_lines(Some(0), 40);
-    writer.join().unwrap();
-    f.stop();
-    assert_exact(&f.numbers(Some(0)), 0..40);
+    f.finish_exact(writer, 40);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
 }
 

@@ -191,6 +191,16 @@ impl Follow {
         self.until(&format!("{n} lines"), |g| count_lines(g, source) >= n);
     }
 
+    /// Waits for lines `0..n` from source 0 while `writer` writes them,
+    /// stops, and checks that each came exactly once, in order: the end of
+    /// every one-writer case.
+    pub fn finish_exact(&mut self, writer: std::thread::JoinHandle<()>, n: u64) {
+        self.until_lines(Some(0), n as usize);
+        writer.join().expect("writer");
+        self.stop();
+        assert_exact(&self.numbers(Some(0)), 0..n);
+    }
+
     pub fn until_state(&mut self, source: SourceId, state: InputState) {
         self.until(&format!("source {source} {state:?}"), |g| {
             g.iter()
