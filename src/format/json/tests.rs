@@ -370,7 +370,8 @@ impl Drift {
             1 if !last.is_empty() => {
                 let mut b = last.as_bytes().to_vec();
                 let at = self.next(b.len() as u64) as usize;
-                b[at] = b"\"{}:,a1\\ "[self.next(9) as usize];
+                let bytes = b"\"{}:,a1\\ []-\tn";
+                b[at] = bytes[self.next(bytes.len() as u64) as usize];
                 String::from_utf8_lossy(&b).into_owned()
             }
             _ => {
