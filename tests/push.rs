@@ -35,6 +35,18 @@ fn start_gateway(dir: &Path) -> (Proc, SocketAddr) {
     (p, addr)
 }
 
+/// A gateway of the test's own, in a temporary directory that outlives
+/// it (bindings drop in reverse): `None`, and the test is skipped, when
+/// the package is missing (`need` says so).
+fn gateway() -> Option<(tempfile::TempDir, Proc, SocketAddr)> {
+    if !need(&["prometheus-pushgateway"]) {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, addr) = start_gateway(dir.path());
+    Some((dir, gw, addr))
+}
+
 fn routetop(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_routetop"))
         .args(args)
@@ -69,11 +81,9 @@ fn expected(file: &str) -> serde_json::Value {
 
 #[test]
 fn once_push_arrives_exactly() {
-    if !need(&["prometheus-pushgateway"]) {
+    let Some((dir, _gw, gw)) = gateway() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (_gw, gw) = start_gateway(dir.path());
+    };
     let url = format!("http://{gw}");
     let out = routetop(&[
         "--once",
@@ -165,11 +175,9 @@ fn once_push_arrives_exactly() {
 
 #[test]
 fn upstream_times_are_pushed_as_a_histogram() {
-    if !need(&["prometheus-pushgateway"]) {
+    let Some((_dir, _gw, gw)) = gateway() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (_gw, gw) = start_gateway(dir.path());
+    };
     let out = routetop(&[
         "--once",
         "--push",
@@ -218,11 +226,9 @@ fn push_failure_is_reported_not_fatal() {
 
 #[test]
 fn gateway_refusal_is_reported_with_its_answer() {
-    if !need(&["prometheus-pushgateway"]) {
+    let Some((_dir, _gw, gw)) = gateway() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (_gw, gw) = start_gateway(dir.path());
+    };
     // A path prefix the gateway does not serve: 404, reported with the body.
     let out = routetop(&[
         "--once",
@@ -275,11 +281,9 @@ fn follow_and_push(log: &Path, gw: SocketAddr, interval: &str, job: &str) -> Pro
 
 #[test]
 fn follow_mode_pushes_on_its_interval() {
-    if !need(&["prometheus-pushgateway"]) {
+    let Some((dir, _gw, gw)) = gateway() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (_gw, gw) = start_gateway(dir.path());
+    };
     let log = dir.path().join("access.log");
     std::fs::write(&log, "").unwrap();
     let mut rt = follow_and_push(&log, gw, "300ms", "live");
@@ -294,11 +298,9 @@ fn follow_mode_pushes_on_its_interval() {
 
 #[test]
 fn follow_mode_pushes_once_more_at_exit() {
-    if !need(&["prometheus-pushgateway"]) {
+    let Some((dir, _gw, gw)) = gateway() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (_gw, gw) = start_gateway(dir.path());
+    };
     let log = dir.path().join("access.log");
     std::fs::write(&log, "").unwrap();
     // An interval that never comes: only the push at exit can deliver.
@@ -372,11 +374,9 @@ fn gzipped_push_is_read_by_the_gateway() {
     use routetop::view::export::push::Pusher;
     use routetop::view::export::{Log, PushConfig, RenderOptions};
 
-    if !need(&["prometheus-pushgateway"]) {
+    let Some((_dir, _gw, addr)) = gateway() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (_gw, addr) = start_gateway(dir.path());
+    };
     let mut pusher = Pusher::new(
         PushConfig {
             url: format!("http://{addr}"),
