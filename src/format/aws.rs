@@ -35,9 +35,9 @@ fn lb_times(req: &[u8], target: &[u8], resp: &[u8], bad: &mut bool) -> (Option<u
     if req == b"-1" || target == b"-1" || resp == b"-1" {
         return (None, None);
     }
-    let r = fields::timer(req, Unit::Sec, bad);
-    let t = fields::timer(target, Unit::Sec, bad);
-    let s = fields::timer(resp, Unit::Sec, bad);
+    let r = value::timer_us(req, Unit::Sec, bad);
+    let t = value::timer_us(target, Unit::Sec, bad);
+    let s = value::timer_us(resp, Unit::Sec, bad);
     let latency = match (r, t, s) {
         (Some(r), Some(t), Some(s)) => Some((r + t + s).min(value::MAX_LATENCY_US)),
         _ => None,
@@ -178,8 +178,8 @@ pub fn parse_s3<'a, S: Scan>(
     let bytes = value::parse_bytes(sent).ok_or(ErrorKind::BadValue)?;
     let time = cache.get(raw_time, value::parse_time_local);
     let mut bad_timer = false;
-    let latency_us = fields::timer(total, Unit::Ms, &mut bad_timer);
-    let upstream_us = fields::timer(turn, Unit::Ms, &mut bad_timer);
+    let latency_us = value::timer_us(total, Unit::Ms, &mut bad_timer);
+    let upstream_us = value::timer_us(turn, Unit::Ms, &mut bad_timer);
     let mut r = fields::request_record(
         request,
         status,

@@ -61,8 +61,8 @@ pub fn parse<'a, S: Scan>(
     };
     let bytes = value::parse_u64(sent).ok_or(ErrorKind::BadValue)?;
     let mut bad_timer = false;
-    let latency_us = fields::timer(duration, Unit::Ms, &mut bad_timer);
-    let upstream_us = fields::timer(upstream, Unit::Ms, &mut bad_timer);
+    let latency_us = value::timer_us(duration, Unit::Ms, &mut bad_timer);
+    let upstream_us = value::timer_us(upstream, Unit::Ms, &mut bad_timer);
     let time = fields::iso_time(start, cache);
     let mut r = fields::request_record(
         request,

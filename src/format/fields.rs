@@ -216,24 +216,6 @@ pub(super) fn byte2_from<const A: u8, const B: u8>(line: &[u8], mut i: usize) ->
     i
 }
 
-/// A timer field of a fixed-layout log: `Some(µs)`, `None` when untimed
-/// (`-`, empty), and `None` with `bad` set for a value that is not a
-/// duration (the odd-value policy: the request counts, untimed).
-#[inline(always)]
-pub fn timer(b: &[u8], unit: value::Unit, bad: &mut bool) -> Option<u64> {
-    // The shapes these logs write (`0.000`, `0.000040`, `12`) inline: what
-    // `parse_timer_us` gives for them, without its call (it is not inlined
-    // into these parsers, and was ~5 % of an ALB line). `-` and odd values
-    // take the call.
-    if let Some(us) = value::duration_short(b, unit) {
-        return Some(us);
-    }
-    value::parse_timer_us(b, unit).unwrap_or_else(|_| {
-        *bad = true;
-        None
-    })
-}
-
 /// An ISO 8601 timestamp through the per-thread cache. Load balancers
 /// write fractions (`2018-07-02T22:23:00.186641Z`) that differ on nearly
 /// every line: the cache is keyed on the text up to the second, the

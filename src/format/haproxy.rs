@@ -61,8 +61,8 @@ fn start(line: &[u8]) -> Option<usize> {
 fn timer(b: &[u8], bad: &mut bool) -> Option<u64> {
     match b {
         b"-1" => None,
-        [b'+', rest @ ..] => fields::timer(rest, Unit::Ms, bad),
-        _ => fields::timer(b, Unit::Ms, bad),
+        [b'+', rest @ ..] => value::timer_us(rest, Unit::Ms, bad),
+        _ => value::timer_us(b, Unit::Ms, bad),
     }
 }
 

@@ -343,6 +343,37 @@ fn scale(v: u64, p: i32) -> Option<u64> {
     })
 }
 
+/// A timer field as a log's parser keeps it: `Some(µs)`, `None` when
+/// untimed (`-`, empty), and `None` with `bad` set for a value that is not
+/// a duration (the odd-value policy: the request counts, untimed). The
+/// shapes logs write (`0.000`, `0.000040`, `12`) are read inline
+/// ([`duration_short`]): [`parse_timer_us`] gives the same for them, but
+/// its call is not inlined into the parsers (~5 % of an ALB line). `-` and
+/// odd values take the call.
+#[inline(always)]
+pub fn timer_us(b: &[u8], unit: Unit, bad: &mut bool) -> Option<u64> {
+    if let Some(us) = duration_short(b, unit) {
+        return Some(us);
+    }
+    parse_timer_us(b, unit).unwrap_or_else(|_| {
+        *bad = true;
+        None
+    })
+}
+
+/// [`timer_us`] for a timer list ([`parse_timer_list_us`]): a list of one
+/// plain number (nearly every line) is that number, read inline.
+#[inline(always)]
+pub fn timer_list_us(b: &[u8], unit: Unit, bad: &mut bool) -> Option<u64> {
+    if let Some(us) = duration_short(b, unit) {
+        return Some(us);
+    }
+    parse_timer_list_us(b, unit).unwrap_or_else(|_| {
+        *bad = true;
+        None
+    })
+}
+
 /// nginx timer lists such as `$upstream_response_time`: values separated by
 /// `, ` (several upstreams tried) and ` : ` (internal redirects), each possibly
 /// `-`. The request's upstream time is the sum of the values present; `None`

@@ -17,7 +17,7 @@ use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
 use keys::{Entry, Keys};
 use recall::Recall;
-use walk::{Val, Walker, unescape};
+use walk::{Val, Walker, scalar_end, unescape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
@@ -327,26 +327,12 @@ impl JsonFormat {
             None => None,
         };
         let mut bad_timer = false;
-        // A plain number (`12`, `0.012`: nearly every line) is read
-        // inline, as the general paths read it (`value::duration_short`);
-        // ~45 instructions of a ~3 900-instruction line (callgrind).
-        let upstream_us = timer(Slot::Upstream).and_then(|(raw, unit)| {
-            value::duration_short(raw, unit).or_else(|| {
-                value::parse_timer_list_us(raw, unit).unwrap_or_else(|_| {
-                    bad_timer = true;
-                    None
-                })
-            })
-        });
+        let upstream_us = timer(Slot::Upstream)
+            .and_then(|(raw, unit)| value::timer_list_us(raw, unit, &mut bad_timer));
         // A missing (or `null`) request time falls back to the upstream
         // time; a present one that is not a duration is dropped.
         let latency_us = match timer(Slot::Latency) {
-            Some((raw, unit)) => value::duration_short(raw, unit).or_else(|| {
-                value::parse_timer_us(raw, unit).unwrap_or_else(|_| {
-                    bad_timer = true;
-                    None
-                })
-            }),
+            Some((raw, unit)) => value::timer_us(raw, unit, &mut bad_timer),
             None => upstream_us,
         };
         let (time, bad_time) = match get(Slot::Time) {
@@ -445,21 +431,16 @@ impl JsonFormat {
                 }
                 // `Walker::scalar`'s run, for a number.
                 Some(b'-' | b'0'..=b'9') => {
-                    let len = b[start..]
-                        .iter()
-                        .position(|c| {
-                            matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
-                        })
-                        .unwrap_or(b.len() - start);
+                    let end = scalar_end(b, start);
                     let v = Val {
                         start,
-                        end: start + len,
+                        end,
                         string: false,
                         escaped: false,
                         null: false,
                         unit: Unit::Sec,
                     };
-                    (v, start + len)
+                    (v, end)
                 }
                 _ => return false,
             };
@@ -470,10 +451,7 @@ impl JsonFormat {
             };
             walk.key += 1;
             if let Some(t) = entry.and_then(|e| self.keys.at(e).target) {
-                let f = &mut walk.found[t.slot as usize];
-                if f.is_none_or(|(_, r)| t.rank < r) {
-                    *f = Some((Val { unit: t.unit, ..v }, t.rank));
-                }
+                walk.keep(t, v);
             }
             w.i = after + 1;
             if close {
@@ -553,10 +531,7 @@ impl JsonFormat {
                 if !v.null
                     && let Some(t) = entry.and_then(|e| e.target)
                 {
-                    let f = &mut walk.found[t.slot as usize];
-                    if f.is_none_or(|(_, r)| t.rank < r) {
-                        *f = Some((Val { unit: t.unit, ..v }, t.rank));
-                    }
+                    walk.keep(t, v);
                 }
             }
             walk.path.len = mark;
@@ -609,6 +584,18 @@ struct Walk<'s> {
     recall: &'s mut Recall,
     /// Index in walk order of the next key.
     key: usize,
+}
+
+impl Walk<'_> {
+    /// Keeps `v` as the value of `t`'s slot, unless a key of a better rank
+    /// for that slot gave one already.
+    #[inline(always)]
+    fn keep(&mut self, t: Target, v: Val) {
+        let f = &mut self.found[t.slot as usize];
+        if f.is_none_or(|(_, r)| t.rank < r) {
+            *f = Some((Val { unit: t.unit, ..v }, t.rank));
+        }
+    }
 }
 
 /// A duration string's own unit suffix (`s`, `ms`, `us`, `µs`, `ns`

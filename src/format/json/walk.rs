@@ -94,12 +94,7 @@ impl Walker<'_> {
             }
             _ => {
                 let start = self.i;
-                while let Some(c) = self.peek() {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
-                        break;
-                    }
-                    self.i += 1;
-                }
+                self.i = scalar_end(self.b, start);
                 let raw = &self.b[start..self.i];
                 if raw.is_empty() {
                     return None;
@@ -144,6 +139,16 @@ impl Walker<'_> {
             _ => self.scalar().map(|_| ()),
         }
     }
+}
+
+/// Where a number or a literal from `from` ends: at the first `,` `}`
+/// `]` or whitespace, or the line's end.
+#[inline(always)]
+pub(super) fn scalar_end(b: &[u8], from: usize) -> usize {
+    b[from..]
+        .iter()
+        .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(b.len(), |n| from + n)
 }
 
 /// JSON string unescape into `out` (`\uXXXX` and surrogate pairs → UTF-8;

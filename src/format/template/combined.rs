@@ -446,15 +446,10 @@ impl Combined {
         // As the template's value parsing: the upstream list first, the
         // request time after.
         let upstream_us = match (upstream, upstream_timer) {
-            // One upstream's `0.012` (digits and a dot: a list of one) is
-            // the value `value::parse_timer_list_us` sums, read inline.
-            (Some(u), Some(v)) if TAIL == TAIL_UPSTREAMINFO => match value::duration_short(v, u) {
-                Some(us) => Some(us),
-                None => value::parse_timer_list_us(v, u).unwrap_or_else(|_| {
-                    bad_timer = true;
-                    None
-                }),
-            },
+            // One upstream's `0.012` (a list of one) read inline.
+            (Some(u), Some(v)) if TAIL == TAIL_UPSTREAMINFO => {
+                value::timer_list_us(v, u, &mut bad_timer)
+            }
             _ => None,
         };
         let latency_us = match (latency, timer) {
