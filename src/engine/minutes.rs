@@ -2,8 +2,8 @@
 //! the burn rates of a backfill under `--window-by log` with `--slo`: what
 //! the live engine's [`Tracker`] would have counted had the backlog's
 //! lines come one by one, merged into it at the backfill's merge
-//! (`live.rs`). Without them the lines within the longest burn window (3
-//! days) of a backlog's last line would have to go the line-by-line way.
+//! (`live/fill.rs`). Without them the lines within the longest burn window
+//! (3 days) of a backlog's last line would have to go the line-by-line way.
 //!
 //! Each line counts under its route's final id, as the live engine counts
 //! it: a route awaiting admission (`resolve.rs`) holds its lines here

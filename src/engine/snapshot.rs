@@ -201,7 +201,7 @@ pub struct Snapshot {
     pub clock: Clock,
     /// The lines read are a replay of a log, not live traffic: windows
     /// follow log time, or the newest line was logged well before routetop
-    /// started (see `engine/live.rs`). How far the replay has got is the
+    /// started (see `engine/live/`). How far the replay has got is the
     /// end of `span`; `ingest_lag` is then `None`.
     pub replay: bool,
     /// Configured window lengths, shortest first (empty in batch runs).

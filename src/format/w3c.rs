@@ -7,8 +7,9 @@
 //! column → field map; the parser of a data line walks the columns it
 //! needs and stops after the last one. Following the header is the
 //! caller's job, line by line in both modes (`run/once.rs`,
-//! `engine/live.rs`), through [`directive`] and [`W3cFormat::with_fields`]:
-//! a parser is immutable and shared, so a new header makes a new parser.
+//! `engine/live/ingest.rs`), through [`directive`] and
+//! [`W3cFormat::with_fields`]: a parser is immutable and shared, so a new
+//! header makes a new parser.
 //!
 //! Directive lines (`#Software:`, `#Version:`, `#Date:`, `#Fields:`,
 //! `#Remark:`, any line starting with `#`) are not requests and not errors:

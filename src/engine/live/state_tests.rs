@@ -4,9 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::engine::Source;
 use super::*;
 use crate::engine::DEFAULT_BUCKETS;
-use crate::format::FormatSpec;
+use crate::engine::event::{FileMark, InputEvent, InputState};
+use crate::engine::options::EngineConfig;
+use crate::engine::persist::Saved;
+use crate::engine::snapshot::Snapshot;
+use crate::format::{Format, FormatSpec};
+use crate::route::Router;
 
 fn cfg() -> LiveConfig {
     LiveConfig {

@@ -2,12 +2,19 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::watch;
 
 use super::*;
 use crate::engine::DEFAULT_BUCKETS;
+use crate::engine::backfill::{Backfill, Backfilled, Job};
+use crate::engine::event::{FileMark, InputEvent, InputState, SourceId};
+use crate::engine::options::EngineConfig;
+use crate::engine::snapshot::{self, Snapshot};
 use crate::format::detect::SAMPLE_LINES;
-use crate::format::{ErrorKind, FormatSpec, Odd};
+use crate::format::{ErrorKind, Format, FormatSpec, Odd};
+use crate::route::Router;
 
 /// Configured inputs of the tests: one given as `combined_rt`, one `auto`.
 const COMBINED_RT: usize = 0;
