@@ -18,21 +18,26 @@
 //! parallel with the others, or as one backlog of its whole stream for the
 //! pool (`FollowOptions::backfill_compressed`); otherwise one named on the command line is
 //! reported as not followed (an input error saying why), and one a glob
-//! finds is left out. A binary file is an input error, not read.
+//! finds is left out. A binary file is an input error, not read
+//! (`paths/not_text.rs`).
+//!
+//! Resuming saved state (`--state`), a file is taken up at its saved mark,
+//! and files rotated away while routetop was down are found again and
+//! drained first (`paths/resumed.rs`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::decode::{self, Kind};
 use super::lines::{Sink, Stopped};
 use super::resume::Resume;
 use super::spec::{Input, InputSpec, expand};
-use super::stdin;
-use super::tail::{COMPRESSED, FileId, Gen, Seen, Tailer, file_id, find_copy};
+use super::tail::{FileId, Gen, Seen, Tailer, file_id};
 use crate::engine::{FileMark, InputEvent, InputState, MAX_SOURCES, SourceId};
+
+mod not_text;
+mod resumed;
 
 /// Bytes read from one file before the others get their turn.
 const BUDGET: u64 = 8 << 20;
@@ -270,7 +275,7 @@ impl Paths {
         io: Io,
     ) -> Result<(), Stopped> {
         let from_glob = self.inputs[input].spec.is_glob();
-        if let Some((kind, file)) = not_text(&path) {
+        if let Some((kind, file)) = Paths::non_text(&path) {
             return self.add_not_text(input, path, kind, file, at_end, io.sink);
         }
         let source = self.source_for(input, path.clone(), io.sink)?;
@@ -278,88 +283,6 @@ impl Paths {
             .push(Tailer::new(source, input, path, from_glob, at_end));
         self.watch_dirty = true;
         self.check(self.tailers.len() - 1, now, &mut Vec::new(), io)
-    }
-
-    /// Takes up `path`, a file of `kind` that is not text (see the module
-    /// docs): read once at start with `--from-start` (`!at_end`), else
-    /// reported or left out.
-    fn add_not_text(
-        &mut self,
-        input: usize,
-        path: PathBuf,
-        kind: Kind,
-        file: File,
-        at_end: bool,
-        sink: &Sink,
-    ) -> Result<(), Stopped> {
-        self.not_text.insert(path.clone());
-        let from_glob = self.inputs[input].spec.is_glob();
-        let why = match kind {
-            Kind::Binary => {
-                "binary file, not text nor a gzip, zstd, bzip2 or xz stream: not read".to_string()
-            }
-            // Resuming (`--state`): a compressed file of the last run was
-            // read then (see the README's "Saved state" for one it was
-            // stopped in the middle of).
-            _ if self.starting && !at_end && self.was_saved(input, &path) => {
-                let source = self.source_for(input, path.clone(), sink)?;
-                return sink.send(InputEvent::State {
-                    source,
-                    state: InputState::Done,
-                });
-            }
-            _ if self.starting && !at_end => {
-                let source = self.source_for(input, path.clone(), sink)?;
-                if let Some(backlog) = self.compressed_backlog(source, &path, &file) {
-                    sink.send(backlog)?;
-                    return sink.send(InputEvent::State {
-                        source,
-                        state: InputState::Done,
-                    });
-                }
-                let name = path.display().to_string();
-                return match read_once(source, name, input, kind, file, sink, self.max_line) {
-                    Ok(()) => Ok(()),
-                    Err(e) => sink.send(InputEvent::State {
-                        source,
-                        state: InputState::Error(format!("cannot start its reader: {e}")),
-                    }),
-                };
-            }
-            _ if from_glob => return Ok(()),
-            _ => format!(
-                "{} compressed: not followed (nothing is appended to it); --from-start reads it once, or --once",
-                kind.name()
-            ),
-        };
-        let source = self.source_for(input, path, sink)?;
-        sink.send(InputEvent::State {
-            source,
-            state: InputState::Error(why),
-        })
-    }
-
-    /// A compressed file read once, as one backlog of its whole stream
-    /// (`FollowOptions::backfill_compressed`), if it is one: counted on all
-    /// cores, it has no mark (it is not read again after a restart).
-    fn compressed_backlog(&self, source: SourceId, path: &Path, file: &File) -> Option<InputEvent> {
-        let m = file.metadata().ok()?;
-        if !self.backfill_compressed || m.len() < self.backfill_min {
-            return None;
-        }
-        Some(InputEvent::Backlog {
-            source,
-            file: Arc::new(file.try_clone().ok()?),
-            path: path.to_path_buf(),
-            from: 0,
-            to: m.len(),
-            at: FileMark {
-                file: file_id(&m),
-                end: m.len(),
-                fp: Vec::new(),
-            },
-            compressed: true,
-        })
     }
 
     /// Picks up files a glob matches now and did not before.
@@ -578,127 +501,6 @@ impl Paths {
         None
     }
 
-    /// A file nobody reads: resumed where we let it go if we read it before,
-    /// else from its end (first open of a file that existed at start) or
-    /// its start.
-    fn fresh(
-        &mut self,
-        file: File,
-        id: FileId,
-        at_end: bool,
-        source: SourceId,
-        path: &std::path::Path,
-    ) -> Result<Gen, String> {
-        let max_line = self.max_line;
-        if let Some(r) = &mut self.resume {
-            if let Some(k) = r.marks.iter().position(|(_, m)| m.file == id) {
-                let (_, m) = r.marks.swap_remove(k);
-                let g = Gen::resume(file, id, m.end, m.fp, max_line);
-                if g.fp_holds().unwrap_or(false) {
-                    return Ok(g);
-                }
-                // Truncated or rewritten while routetop was down: none of
-                // what it holds now was counted. What it held after the
-                // mark may be in a copy beside it (copytruncate), which is
-                // drained from the mark first.
-                if let Some((copy, copy_id)) = find_copy(path, &g) {
-                    let mut c = Gen::resume(copy, copy_id, g.offset, g.fp.clone(), max_line);
-                    c.until = Some(Instant::now());
-                    self.recovered.push((source, c));
-                }
-                return Ok(Gen::new(g.into_file(), id, max_line));
-            }
-            // A file at a path of the last run that it never counted from
-            // (the path was rotated while routetop was down), or a new file
-            // written to since the state was saved: every line of it is new.
-            if r.sources.contains(&source) || written_since(&file, r.saved_at) {
-                return Ok(Gen::new(file, id, max_line));
-            }
-        }
-        if let Some(k) = self.closed.iter().position(|c| c.id == id)
-            && let Some(c) = self.closed.remove(k)
-        {
-            let g = Gen::resume(file, id, c.offset, c.fp, max_line);
-            // An inode number can be reused by an unrelated file.
-            if g.fp_holds().unwrap_or(false) {
-                return Ok(g);
-            }
-            return Ok(Gen::new(g.into_file(), id, max_line));
-        }
-        if at_end {
-            Gen::at_end(file, id, max_line).map_err(|e| e.to_string())
-        } else {
-            Ok(Gen::new(file, id, max_line))
-        }
-    }
-
-    /// After the first look at every path when resuming: files that were
-    /// rotated away from a followed path while routetop was down are found
-    /// in the path's directory — the one counted from, by its identity and
-    /// fingerprint, drained from its mark; the ones rotated after it (no
-    /// mark, written since the state was saved), read whole, oldest first —
-    /// and drained before the path's current file, as rotation while
-    /// running is. Globs find their rotated files themselves.
-    pub(super) fn recover_rotated(&mut self, now: Instant, sink: &Sink) -> Result<(), Stopped> {
-        let Some(r) = &self.resume else {
-            return Ok(());
-        };
-        let saved_at = r.saved_at;
-        let max_line = self.max_line;
-        // Saved inputs no path names now: their counts stay, nothing more
-        // will come (a glob that matches one later takes its id back).
-        for &id in r.names.values() {
-            sink.send(InputEvent::State {
-                source: id,
-                state: InputState::Done,
-            })?;
-        }
-        for i in 0..self.tailers.len() {
-            let t = &self.tailers[i];
-            if t.from_glob || !r_has(&self.resume, t.source) {
-                continue;
-            }
-            let (source, path) = (t.source, t.path.clone());
-            let mut found: Vec<(SystemTime, Gen)> = Vec::new();
-            for (file, fid, mtime) in siblings(&path) {
-                if self.owner(fid).is_some() {
-                    continue;
-                }
-                let Some(r) = &mut self.resume else { break };
-                let mark = r
-                    .marks
-                    .iter()
-                    .position(|(s, m)| *s == source && m.file == fid);
-                let g = match mark {
-                    Some(k) => {
-                        let (_, m) = r.marks.swap_remove(k);
-                        let g = Gen::resume(file, fid, m.end, m.fp, max_line);
-                        if !g.fp_holds().unwrap_or(false) {
-                            continue;
-                        }
-                        // The file counted from is the oldest of them.
-                        found.push((SystemTime::UNIX_EPOCH, g));
-                        continue;
-                    }
-                    None if mtime > saved_at => Gen::new(file, fid, max_line),
-                    None => continue,
-                };
-                found.push((mtime, g));
-            }
-            found.sort_by_key(|(t, _)| *t);
-            let until = now + self.grace;
-            for (_, mut g) in found {
-                sink.send(InputEvent::Mark {
-                    source,
-                    at: g.mark(),
-                })?;
-                g.until = Some(until);
-                self.tailers[i].old.push(g);
-            }
-        }
-        Ok(())
-    }
-
     /// Reads what is new in every file. Returns (some file has more than a
     /// pass could take, some file had new bytes).
     pub(super) fn pump_all(&mut self, now: Instant, io: Io) -> Result<(bool, bool), Stopped> {
@@ -752,54 +554,6 @@ impl Paths {
     }
 }
 
-/// Whether `source` was a source of the resumed run.
-fn r_has(resume: &Option<Resumed>, source: SourceId) -> bool {
-    resume.as_ref().is_some_and(|r| r.sources.contains(&source))
-}
-
-/// Whether `file` was created (or, where the filesystem does not say,
-/// modified) after `t`.
-fn written_since(file: &File, t: SystemTime) -> bool {
-    let Ok(m) = file.metadata() else {
-        return false;
-    };
-    m.created().or_else(|_| m.modified()).is_ok_and(|b| b > t)
-}
-
-/// The files beside `path` whose names extend its own (`access.log.1`,
-/// `access.log-20240101`), uncompressed, with their identity and
-/// modification time: where a rotation puts the file it moves away.
-fn siblings(path: &std::path::Path) -> Vec<(File, FileId, SystemTime)> {
-    let Some(base) = path.file_name().and_then(|b| b.to_str()) else {
-        return Vec::new();
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
-            continue;
-        }
-        let Ok(file) = File::open(entry.path()) else {
-            continue;
-        };
-        let Ok(m) = file.metadata() else { continue };
-        if !m.is_file() {
-            continue;
-        }
-        let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        out.push((file, file_id(&m), mtime));
-    }
-    out
-}
-
 /// Where reading a path sends its lines, and the buffer it reads into.
 pub(super) struct Io<'a> {
     pub(super) sink: &'a Sink,
@@ -818,42 +572,4 @@ impl<'a> Io<'a> {
             buf: self.buf,
         }
     }
-}
-
-/// The kind of the file at `path` and the file, if it is a regular file
-/// whose first bytes are not text; `None` for text, and for anything that
-/// cannot be opened or read (the tailer says why, and waits for it).
-fn not_text(path: &Path) -> Option<(Kind, File)> {
-    let mut file = File::open(path).ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let head = decode::read_head(&mut file).ok()?;
-    match decode::sniff(&head) {
-        Kind::Text => None,
-        kind => {
-            // Read again from the start by the reader.
-            use std::io::{Seek, SeekFrom};
-            file.seek(SeekFrom::Start(0)).ok()?;
-            Some((kind, file))
-        }
-    }
-}
-
-/// Reads a compressed file to its end on a thread of its own, sending its
-/// lines as source `source`; it ends `Done`, or in error at a damaged
-/// stream (its lines before the damage sent).
-fn read_once(
-    source: SourceId,
-    name: String,
-    input: usize,
-    kind: Kind,
-    file: File,
-    sink: &Sink,
-    max_line: usize,
-) -> std::io::Result<()> {
-    let Some(reader) = decode::text_reader(kind, Vec::new(), file) else {
-        return Err(std::io::Error::other("not a compressed file"));
-    };
-    stdin::spawn_stream(source, name, input, reader, sink.clone(), max_line, false).map(drop)
 }
