@@ -12,6 +12,7 @@ pub mod blocks;
 pub mod decode;
 pub mod follow;
 mod lines;
+pub mod opener;
 mod paths;
 mod preamble;
 mod resume;
@@ -20,10 +21,9 @@ mod stdin;
 mod tail;
 mod watch;
 
-pub use blocks::{
-    BLOCK, BatchError, BatchInput, Block, Blocks, Decision, MAX_LINE_LIMIT, Opener, Start, Want,
-};
+pub use blocks::{BLOCK, Block, Blocks, Decision, MAX_LINE_LIMIT, Start, Want};
 pub use follow::{FollowHandle, FollowOptions};
+pub use opener::{BatchError, BatchInput, Opener};
 /// For the `input_preamble` fuzz target, which holds the look-back to a
 /// plain reading of the bytes.
 #[cfg(feature = "testkit")]

@@ -18,7 +18,7 @@ use crate::engine::backfill::{Backfill, Backfilled, CopyHint, Job, Progress, Tai
 use crate::format::detect::{self, Verdict};
 use crate::format::prefix::Strip;
 use crate::format::{FieldOverride, Format, Scratch};
-use crate::input::blocks::Range;
+use crate::input::opener::Range;
 use crate::input::{BLOCK, BatchInput, Opener};
 
 /// Counts backlogs on `threads` workers.

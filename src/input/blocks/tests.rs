@@ -1,6 +1,10 @@
 //! The block reader's own cases.
 
+use std::fs::File;
+use std::sync::Arc;
+
 use super::*;
+use crate::engine::backfill::CopyHint;
 use crate::input::tail::file_id;
 
 /// Regression: a copytruncate while the backfill's workers read a
@@ -23,12 +27,7 @@ fn a_backlog_truncated_under_the_workers_is_read_on_from_its_copy() {
         end: to,
         fp: text[text.len() - 1024..].to_vec(),
     };
-    let range = |copy| Range {
-        file: Arc::new(file.try_clone().unwrap()),
-        at: 0,
-        to,
-        copy,
-    };
+    let range = |copy| Range::new(Arc::new(file.try_clone().unwrap()), 0, to, copy);
     let (mut with, mut without) = (range(Some(hint)), range(None));
     // The workers have read the first 4 KiB when logrotate copies and
     // truncates.
