@@ -27,6 +27,7 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
+use super::event::FileMark;
 use super::facet::{FacetCounts, FacetKind, Facets};
 use super::hist::{Hist, new_hdr};
 use super::input_stats::{BadLine, InputStats, LinePos};
@@ -235,6 +236,17 @@ pub struct SavedMark {
     pub ino: u64,
     pub end: u64,
     pub fp: Vec<u8>,
+}
+
+impl SavedMark {
+    /// The mark as the follower and the engine hold it.
+    pub fn file_mark(&self) -> FileMark {
+        FileMark {
+            file: (self.dev, self.ino),
+            end: self.end,
+            fp: self.fp.clone(),
+        }
+    }
 }
 
 /// Why saved state cannot be used.

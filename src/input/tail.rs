@@ -588,27 +588,10 @@ pub(crate) fn find_copy_of(
         return None;
     }
     let fp = &fp[fp.len().saturating_sub(FP_LEN)..];
-    let base = path.file_name()?.to_str()?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let mut found: Option<(SystemTime, File, FileId)> = None;
-    for entry in fs::read_dir(dir).ok()?.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
-            continue;
-        }
-        let Ok(file) = File::open(entry.path()) else {
-            continue;
-        };
-        let Ok(m) = file.metadata() else { continue };
+    for (file, m) in siblings(path) {
         let id = file_id(&m);
-        if !m.is_file() || m.len() < offset || id == not {
-            continue;
-        }
-        if !holds(&file, offset, fp).unwrap_or(false) {
+        if m.len() < offset || id == not || !holds(&file, offset, fp).unwrap_or(false) {
             continue;
         }
         let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
@@ -617,4 +600,38 @@ pub(crate) fn find_copy_of(
         }
     }
     found.map(|(_, f, id)| (f, id))
+}
+
+/// The regular files beside `path` whose names extend its own
+/// (`access.log.1`, `access.log-20240101`), not compressed ([`COMPRESSED`]),
+/// open, with their metadata: where a rotation puts the file it moves away
+/// (a copytruncate's copy, a renamed file). None when the directory cannot
+/// be read.
+pub(crate) fn siblings(path: &Path) -> Vec<(File, fs::Metadata)> {
+    let Some(base) = path.file_name().and_then(|b| b.to_str()) else {
+        return Vec::new();
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        match file.metadata() {
+            Ok(m) if m.is_file() => out.push((file, m)),
+            _ => {}
+        }
+    }
+    out
 }

@@ -25,9 +25,8 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
-use crate::engine::FileMark;
 use crate::engine::live::Checkpoint;
-use crate::engine::persist::Saved;
+use crate::engine::persist::{Saved, SavedMark};
 use crate::engine::snapshot::Snapshot;
 use crate::input::Resume;
 
@@ -86,15 +85,7 @@ pub fn resume_of(saved: &Saved) -> Resume {
             .sources
             .iter()
             .map(|s| {
-                let marks = s
-                    .marks
-                    .iter()
-                    .map(|m| FileMark {
-                        file: (m.dev, m.ino),
-                        end: m.end,
-                        fp: m.fp.clone(),
-                    })
-                    .collect();
+                let marks = s.marks.iter().map(SavedMark::file_mark).collect();
                 (s.name.clone(), s.id, marks)
             })
             .collect(),

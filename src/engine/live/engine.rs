@@ -533,6 +533,20 @@ impl LiveEngine {
         self.news = true;
     }
 
+    /// Lines whose newest log time is `t` (Unix seconds) were counted:
+    /// the newest log time and the lag, measured now, as they are counted
+    /// (an idle log's lag stays what it was rather than grow with the
+    /// clock).
+    pub(super) fn counted_newest(&mut self, t: i64) {
+        self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
+        let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+        self.lag = Some(
+            SystemTime::now()
+                .duration_since(logged)
+                .unwrap_or(Duration::ZERO),
+        );
+    }
+
     /// Detects whatever is still held (end of run).
     pub fn flush(&mut self) {
         for i in 0..self.sources.len() {

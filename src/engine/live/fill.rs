@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::engine::{Filling, LiveEngine, Work};
 use crate::engine::backfill::{Backfilled, CopyHint, Job, Progress};
@@ -362,13 +362,7 @@ impl LiveEngine {
             self.slo.add_at(m.untimed(), minute);
         }
         if let Some(t) = newest {
-            self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
-            let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
-            self.lag = Some(
-                SystemTime::now()
-                    .duration_since(logged)
-                    .unwrap_or(Duration::ZERO),
-            );
+            self.counted_newest(t);
         }
         self.since_cache = None;
         self.news = true;

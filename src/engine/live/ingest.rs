@@ -4,7 +4,7 @@
 //! figures since its reset.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use super::engine::LiveEngine;
 use crate::engine::event::SourceId;
@@ -149,15 +149,7 @@ impl LiveEngine {
         self.lines_this_step += line_no - self.sources[source as usize].line_no;
         self.sources[source as usize].line_no = line_no;
         if let Some(t) = newest {
-            self.newest_log_time = Some(self.newest_log_time.map_or(t, |n| n.max(t)));
-            // Measured now, as the batch is counted: an idle log's lag stays
-            // what it was rather than grow with the clock.
-            let logged = SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
-            self.lag = Some(
-                SystemTime::now()
-                    .duration_since(logged)
-                    .unwrap_or(Duration::ZERO),
-            );
+            self.counted_newest(t);
         }
     }
 

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::engine::LiveEngine;
-use crate::engine::event::{FileMark, InputState};
+use crate::engine::event::InputState;
 use crate::engine::hist::Hist;
 use crate::engine::key::Key;
 use crate::engine::persist::{
@@ -197,15 +197,7 @@ impl LiveEngine {
             s.line_no = src.line_no;
             s.resume_fields = src.fields.clone();
             s.resume_format = src.format.clone();
-            s.marks = src
-                .marks
-                .iter()
-                .map(|m| FileMark {
-                    file: (m.dev, m.ino),
-                    end: m.end,
-                    fp: m.fp.clone(),
-                })
-                .collect();
+            s.marks = src.marks.iter().map(SavedMark::file_mark).collect();
         }
         let (ws, series) = (&self.window_steps, self.cfg.series);
         for l in &saved.route_latency {

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 use super::{Paths, Resumed};
 use crate::engine::{InputEvent, InputState, SourceId};
 use crate::input::lines::{Sink, Stopped};
-use crate::input::tail::{COMPRESSED, FileId, Gen, file_id, find_copy};
+use crate::input::tail::{FileId, Gen, file_id, find_copy, siblings};
 
 impl Paths {
     /// A file nobody reads: resumed where we let it go if we read it before,
@@ -99,7 +99,7 @@ impl Paths {
             }
             let (source, path) = (t.source, t.path.clone());
             let mut found: Vec<(SystemTime, Gen)> = Vec::new();
-            for (file, fid, mtime) in siblings(&path) {
+            for (file, fid, mtime) in rotated_beside(&path) {
                 if self.owner(fid).is_some() {
                     continue;
                 }
@@ -153,36 +153,13 @@ fn written_since(file: &File, t: SystemTime) -> bool {
     m.created().or_else(|_| m.modified()).is_ok_and(|b| b > t)
 }
 
-/// The files beside `path` whose names extend its own (`access.log.1`,
-/// `access.log-20240101`), uncompressed, with their identity and
-/// modification time: where a rotation puts the file it moves away.
-fn siblings(path: &std::path::Path) -> Vec<(File, FileId, SystemTime)> {
-    let Some(base) = path.file_name().and_then(|b| b.to_str()) else {
-        return Vec::new();
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
-            continue;
-        }
-        let Ok(file) = File::open(entry.path()) else {
-            continue;
-        };
-        let Ok(m) = file.metadata() else { continue };
-        if !m.is_file() {
-            continue;
-        }
-        let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        out.push((file, file_id(&m), mtime));
-    }
-    out
+/// [`siblings`] with their identity and modification time.
+fn rotated_beside(path: &std::path::Path) -> Vec<(File, FileId, SystemTime)> {
+    siblings(path)
+        .into_iter()
+        .map(|(file, m)| {
+            let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            (file, file_id(&m), mtime)
+        })
+        .collect()
 }
