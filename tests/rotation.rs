@@ -6,9 +6,12 @@
 
 mod common;
 
-use std::fs;
+use std::fs::{self, File};
 use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::channel;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use common::*;
@@ -21,21 +24,46 @@ fn follow_file(path: &std::path::Path, opts: routetop::input::FollowOptions, cap
     f
 }
 
+/// A log `name` in a new temporary directory, holding `content`: lines
+/// written before following starts are never read (it starts at the end).
+fn log_file(name: &str, content: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tmp();
+    let path = join(&dir, name);
+    fs::write(&path, content).unwrap();
+    (dir, path)
+}
+
+/// The 100 lines a log holds before following starts (numbers no case
+/// writes, so one read by mistake shows).
+fn old_lines() -> Vec<u8> {
+    lines(1_000_000..1_000_100)
+}
+
+/// The writer thread of a case: appends lines `first` to `path` (one
+/// `write()` each, a pause every 50), then does the case's `rest` with the
+/// path and the open file.
+fn writer(
+    path: &Path,
+    first: Range<u64>,
+    rest: impl FnOnce(&Path, File) + Send + 'static,
+) -> JoinHandle<()> {
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        let mut w = append(&p);
+        write_lines(&mut w, first, 50);
+        rest(&p, w)
+    })
+}
+
 #[test]
 fn rotation_rename_then_create() {
-    let dir = tmp();
-    let path = join(&dir, "access.log");
-    fs::write(&path, lines(1_000_000..1_000_100)).unwrap();
+    let (_dir, path) = log_file("access.log", &old_lines());
     let mut f = follow_file(&path, opts(), 64);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..3000, 50);
+    let writer = writer(&path, 0..3000, |p, w| {
         // logrotate `create`: rename, create the new file, writer reopens.
-        fs::rename(&p, p.with_extension("log.1")).unwrap();
+        fs::rename(p, p.with_extension("log.1")).unwrap();
         drop(w);
-        let mut w = append(&p);
-        write_lines(&mut w, 3000..6000, 50);
+        write_lines(&mut append(p), 3000..6000, 50);
     });
     f.finish_exact(writer, 6000);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
@@ -43,21 +71,16 @@ fn rotation_rename_then_create() {
 
 #[test]
 fn rotation_rename_writer_keeps_old_fd() {
-    let dir = tmp();
-    let path = join(&dir, "access.log");
-    fs::write(&path, b"").unwrap();
+    let (_dir, path) = log_file("access.log", b"");
     let mut o = opts();
     o.grace = Duration::from_secs(3);
     let mut f = follow_file(&path, o, 64);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..2000, 50);
-        fs::rename(&p, p.with_extension("log.1")).unwrap();
+    let writer = writer(&path, 0..2000, |p, mut w| {
+        fs::rename(p, p.with_extension("log.1")).unwrap();
         // nginx before `-s reopen`: the old descriptor keeps being written
         // to for a while, and the new file is created meanwhile.
         write_lines(&mut w, 2000..3000, 50);
-        let mut new = append(&p);
+        let mut new = append(p);
         write_lines(&mut w, 3000..4000, 50);
         std::thread::sleep(Duration::from_millis(200));
         write_lines(&mut w, 4000..5000, 50);
@@ -74,20 +97,15 @@ fn rotation_rename_writer_keeps_old_fd() {
 
 #[test]
 fn copytruncate() {
-    let dir = tmp();
-    let path = join(&dir, "app.log");
-    fs::write(&path, lines(1_000_000..1_000_100)).unwrap();
+    let (_dir, path) = log_file("app.log", &old_lines());
     let mut f = follow_file(&path, opts(), 64);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        // copytruncate needs an O_APPEND writer: after the truncate its
-        // writes land at the new end, not at the old offset.
-        let mut w = append(&p);
-        write_lines(&mut w, 0..3000, 50);
+    // copytruncate needs an O_APPEND writer (`append`): after the truncate
+    // its writes land at the new end, not at the old offset.
+    let writer = writer(&path, 0..3000, |p, mut w| {
         // logrotate copies then truncates; it is the writer's pause here
         // that makes the copy complete (else copytruncate itself loses
         // what is written in between, whoever reads).
-        common::copytruncate(&p, &p.with_extension("log.1"));
+        common::copytruncate(p, &p.with_extension("log.1"));
         write_lines(&mut w, 3000..6000, 50);
     });
     f.finish_exact(writer, 6000);
@@ -100,9 +118,7 @@ fn copytruncate() {
 /// end when the regrown content appears at its offset.
 #[test]
 fn copytruncate_regrow_past_offset() {
-    let dir = tmp();
-    let path = join(&dir, "app.log");
-    fs::write(&path, lines(1_000_000..1_000_100)).unwrap();
+    let (_dir, path) = log_file("app.log", &old_lines());
     let mut f = follow_file(&path, opts(), 1);
     let (go_tx, go_rx) = channel::<()>();
     let (done_tx, done_rx) = channel::<()>();
@@ -129,18 +145,12 @@ fn copytruncate_regrow_past_offset() {
 
 #[test]
 fn delete_and_recreate() {
-    let dir = tmp();
-    let path = join(&dir, "access.log");
-    fs::write(&path, b"").unwrap();
+    let (_dir, path) = log_file("access.log", b"");
     let mut f = follow_file(&path, opts(), 64);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..3000, 50);
-        fs::remove_file(&p).unwrap();
+    let writer = writer(&path, 0..3000, |p, w| {
+        fs::remove_file(p).unwrap();
         drop(w);
-        let mut w = append(&p);
-        write_lines(&mut w, 3000..6000, 50);
+        write_lines(&mut append(p), 3000..6000, 50);
     });
     f.finish_exact(writer, 6000);
     assert_eq!(f.rotations(0), 1, "{}", f.dump());
@@ -270,25 +280,18 @@ fn glob_picks_up_new_file() {
 /// found under its new name, and must not be read again from the start.
 #[test]
 fn glob_rotated_file_not_read_twice() {
-    let dir = tmp();
-    let path = join(&dir, "app.log");
-    fs::write(&path, b"").unwrap();
+    let (dir, path) = log_file("app.log", b"");
     let pattern = path_str(&join(&dir, "app.log*"));
     let mut f = Follow::start(vec![input(&pattern)], opts(), 64);
     f.until_state(0, InputState::Following);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..2000, 50);
-        fs::rename(&p, p.with_extension("log.1")).unwrap();
+    let writer = writer(&path, 0..2000, |p, mut w| {
+        fs::rename(p, p.with_extension("log.1")).unwrap();
         // Still written a while after the rename.
         write_lines(&mut w, 2000..2500, 50);
-        let mut w = append(&p);
-        write_lines(&mut w, 2500..4000, 50);
+        write_lines(&mut append(p), 2500..4000, 50);
         fs::rename(p.with_extension("log.1"), p.with_extension("log.2")).unwrap();
-        fs::rename(&p, p.with_extension("log.1")).unwrap();
-        let mut w = append(&p);
-        write_lines(&mut w, 4000..6000, 50);
+        fs::rename(p, p.with_extension("log.1")).unwrap();
+        write_lines(&mut append(p), 4000..6000, 50);
     });
     f.until_lines(None, 6000);
     writer.join().unwrap();
@@ -302,31 +305,22 @@ fn glob_rotated_file_not_read_twice() {
 
 #[test]
 fn from_start_handoff_exact() {
-    let dir = tmp();
-    let path = join(&dir, "access.log");
     // Several read blocks of backfill.
-    fs::write(&path, lines(0..30_000)).unwrap();
+    let (_dir, path) = log_file("access.log", &lines(0..30_000));
     let mut o = opts();
     o.from_start = true;
-    let p = path.clone();
     // The writer starts with the follower: lines arrive during backfill.
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 30_000..40_000, 50);
-    });
+    let writer = writer(&path, 30_000..40_000, |_, _| {});
     let mut f = Follow::start(vec![input(&path_str(&path))], o, 8);
     f.finish_exact(writer, 40_000);
 }
 
 #[test]
 fn oversized_line_then_good_line() {
-    let dir = tmp();
-    let path = join(&dir, "access.log");
-    fs::write(&path, b"").unwrap();
+    let (_dir, path) = log_file("access.log", b"");
     let mut o = opts();
     o.max_line = 1024;
     let mut f = follow_file(&path, o, 64);
-    let p = path.clone();
     let big = |len: usize, c: u8| {
         let mut v = vec![c; len];
         v[..4].copy_from_slice(b"BIG ");
@@ -334,9 +328,7 @@ fn oversized_line_then_good_line() {
     };
     let (b1, b2) = (big(5000, b'x'), big(3 << 20, b'y'));
     let (w1, w2) = (b1.clone(), b2.clone());
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..1000, 50);
+    let writer = writer(&path, 0..1000, move |_, mut w| {
         // Written in pieces, so the follower holds part of it first.
         for piece in w1.chunks(700) {
             w.write_all(piece).unwrap();
@@ -460,18 +452,12 @@ fn slow_engine_back_pressure() {
 /// SIGHUP: reopening while the writer writes neither loses nor repeats.
 #[test]
 fn reopen_keeps_offsets() {
-    let dir = tmp();
-    let path = join(&dir, "access.log");
-    fs::write(&path, b"").unwrap();
+    let (_dir, path) = log_file("access.log", b"");
     let mut f = follow_file(&path, opts(), 64);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..2000, 50);
-        fs::rename(&p, p.with_extension("log.1")).unwrap();
+    let writer = writer(&path, 0..2000, |p, w| {
+        fs::rename(p, p.with_extension("log.1")).unwrap();
         drop(w);
-        let mut w = append(&p);
-        write_lines(&mut w, 2000..4000, 50);
+        write_lines(&mut append(p), 2000..4000, 50);
     });
     for _ in 0..20 {
         f.handle.as_ref().unwrap().reopen();
@@ -576,23 +562,18 @@ fn rotation_rename_then_create_quiet() {
 /// again — whether the glob finds it before or after the truncation.
 #[test]
 fn copytruncate_glob_matches_copy() {
-    let dir = tmp();
-    let path = join(&dir, "app.log");
-    fs::write(&path, lines(1_000_000..1_000_100)).unwrap();
+    let (dir, path) = log_file("app.log", &old_lines());
     let pattern = path_str(&join(&dir, "app.log*"));
     let mut f = Follow::start(vec![input(&pattern)], opts(), 64);
     f.until_state(0, InputState::Following);
-    let p = path.clone();
-    let writer = std::thread::spawn(move || {
-        let mut w = append(&p);
-        write_lines(&mut w, 0..2000, 50);
+    let writer = writer(&path, 0..2000, |p, mut w| {
         // Found by a rescan before the truncation...
-        fs::copy(&p, p.with_extension("log.1")).unwrap();
+        fs::copy(p, p.with_extension("log.1")).unwrap();
         std::thread::sleep(Duration::from_millis(300));
-        truncate(&p);
+        truncate(p);
         write_lines(&mut w, 2000..4000, 50);
         // ...and after it.
-        common::copytruncate(&p, &p.with_extension("log.2"));
+        common::copytruncate(p, &p.with_extension("log.2"));
         write_lines(&mut w, 4000..6000, 50);
     });
     f.until_lines(None, 6000);
