@@ -99,6 +99,38 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Types `routetop ARGS` in the pane, followed by its exit status
+    /// (`ROUTETOP-EXIT=N`) once it ends.
+    fn routetop(&self, args: &str) {
+        self.type_line(&format!("{BIN} {args}; echo ROUTETOP-EXIT=$?"));
+    }
+
+    /// Waits for the dashboard's table to be drawn.
+    fn dashboard(&self) -> String {
+        self.wait_for("the dashboard", Duration::from_secs(10), |s| {
+            s.contains("routetop") && s.contains("Route")
+        })
+    }
+}
+
+/// A case's terminal: a temporary directory holding an empty
+/// `access.log`, and a tmux pane in it. `None` when tmux is not installed:
+/// the case is skipped, or fails where it must run (`net::skip_or_fail`).
+/// The pane's server ends first when the three are dropped, then the
+/// directory it ran in.
+fn terminal() -> Option<(tempfile::TempDir, PathBuf, Tmux)> {
+    if !tmux_available() {
+        net::skip_or_fail("tmux is not installed (CI installs it)");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("access.log");
+    append(&log, "");
+    let t = Tmux::start(dir.path());
+    Some((dir, log, t))
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
@@ -196,18 +228,11 @@ fn assert_terminal_restored(t: &Tmux, dir: &Path) {
 
 #[test]
 fn follows_a_growing_log_then_q_restores_the_terminal() {
-    if !tmux_available() {
-        net::skip_or_fail("tmux is not installed (CI installs it)");
+    let Some((dir, log, t)) = terminal() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("access.log");
-    append(&log, "");
-    let t = Tmux::start(dir.path());
-    t.type_line(&format!("{BIN} {}; echo ROUTETOP-EXIT=$?", log.display()));
-    t.wait_for("the dashboard", Duration::from_secs(10), |s| {
-        s.contains("routetop") && s.contains("Route")
-    });
+    };
+    t.routetop(&log.display().to_string());
+    t.dashboard();
     write_traffic(&log);
     let screen = t.wait_for("routes and counts", Duration::from_secs(15), |s| {
         reqs_is(s, "/api/users/:id", "30") && reqs_is(s, "/login", "12")
@@ -232,15 +257,10 @@ fn follows_a_growing_log_then_q_restores_the_terminal() {
 
 #[test]
 fn logs_on_stdin_keys_from_the_terminal_and_sigterm_restores() {
-    if !tmux_available() {
-        net::skip_or_fail("tmux is not installed (CI installs it)");
+    let Some((dir, log, t)) = terminal() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("access.log");
-    append(&log, "");
+    };
     let pidfile = dir.path().join("pid");
-    let t = Tmux::start(dir.path());
     // The pipe's reader writes its pid so the test can signal it alone.
     t.type_line(&format!(
         "tail -n +1 -f {} | sh -c 'echo $$ > {}; exec {BIN}'; echo ROUTETOP-EXIT=$?",
@@ -287,18 +307,10 @@ fn counter_sum(exposition: &str, family: &str) -> f64 {
 /// while the exported counters stay; a line after it counts in both.
 #[test]
 fn reset_redraws_at_once_and_metrics_keep_counting() {
-    if !tmux_available() {
-        net::skip_or_fail("tmux is not installed (CI installs it)");
+    let Some((dir, log, t)) = terminal() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("access.log");
-    append(&log, "");
-    let t = Tmux::start(dir.path());
-    t.type_line(&format!(
-        "{BIN} --metrics 127.0.0.1:0 {}; echo ROUTETOP-EXIT=$?",
-        log.display()
-    ));
+    };
+    t.routetop(&format!("--metrics 127.0.0.1:0 {}", log.display()));
     let screen = t.wait_for("the dashboard", Duration::from_secs(10), |s| {
         s.contains("Route") && s.contains("/metrics on 127.0.0.1:")
     });
@@ -349,21 +361,11 @@ fn reset_redraws_at_once_and_metrics_keep_counting() {
 /// Apdex column, and the drill-down's objectives box.
 #[test]
 fn objectives_and_apdex_show_in_the_table_and_the_drill_down() {
-    if !tmux_available() {
-        net::skip_or_fail("tmux is not installed (CI installs it)");
+    let Some((dir, log, t)) = terminal() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("access.log");
-    append(&log, "");
-    let t = Tmux::start(dir.path());
-    t.type_line(&format!(
-        "{BIN} --slo '*:99%' --apdex 100ms {}; echo ROUTETOP-EXIT=$?",
-        log.display()
-    ));
-    t.wait_for("the dashboard", Duration::from_secs(10), |s| {
-        s.contains("routetop") && s.contains("Route")
-    });
+    };
+    t.routetop(&format!("--slo '*:99%' --apdex 100ms {}", log.display()));
+    t.dashboard();
     // 30 fast 200s on /api/users/:id, 12 slow 500s on /login.
     let mut s = String::new();
     for i in 0..30 {
@@ -402,24 +404,14 @@ fn objectives_and_apdex_show_in_the_table_and_the_drill_down() {
 /// backends and hosts.
 #[test]
 fn backends_screen_and_the_drill_downs_backends_and_hosts() {
-    if !tmux_available() {
-        net::skip_or_fail("tmux is not installed (CI installs it)");
+    let Some((dir, log, t)) = terminal() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("access.log");
-    append(&log, "");
-    let t = Tmux::start(dir.path());
+    };
     let format = "$remote_addr - $remote_user [$time_local] \"$request\" $status \
                   $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $host \
                   $upstream_addr $request_time";
-    t.type_line(&format!(
-        "{BIN} -f '{format}' {}; echo ROUTETOP-EXIT=$?",
-        log.display()
-    ));
-    t.wait_for("the dashboard", Duration::from_secs(10), |s| {
-        s.contains("routetop") && s.contains("Route")
-    });
+    t.routetop(&format!("-f '{format}' {}", log.display()));
+    t.dashboard();
     // 20 requests to 10.0.1.1 (all 200), 8 to 10.0.1.2 (all 502), on
     // one route and one host; the nginx line with host and upstream
     // before its request time.
