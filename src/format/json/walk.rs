@@ -3,6 +3,7 @@
 //! `json`).
 
 use crate::format::value::Unit;
+use crate::simd::bytes16::Bytes16;
 
 /// A scalar value's span in the line (without quotes for strings).
 #[derive(Clone, Copy, Debug)]
@@ -143,11 +144,26 @@ impl Walker<'_> {
 
 /// Where a number or a literal from `from` ends: at the first `,` `}`
 /// `]` or whitespace, or the line's end.
+///
+/// Nearly every scalar is a number: digits, `.` and `-`. When the first
+/// other byte of the 16 from `from` ends it, that byte is the answer (no
+/// byte before it can); else (an exponent, a literal, a number longer
+/// than 16 bytes, the last 15 bytes of a line) the bytes are looked at
+/// one at a time.
 #[inline(always)]
 pub(super) fn scalar_end(b: &[u8], from: usize) -> usize {
+    let delimiter = |c: &u8| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n');
+    if let Some(Ok(c)) = b.get(from..from + 16).map(<&[u8; 16]>::try_from) {
+        let v = Bytes16::load(c);
+        let numeric = (v.within(b'0', b'9') | v.eq(b'.') | v.eq(b'-')).bits();
+        let end = from + (!numeric).trailing_zeros() as usize;
+        if end < from + 16 && delimiter(&b[end]) {
+            return end;
+        }
+    }
     b[from..]
         .iter()
-        .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+        .position(delimiter)
         .map_or(b.len(), |n| from + n)
 }
 
@@ -206,32 +222,27 @@ pub(super) fn unescape(s: &[u8], out: &mut Vec<u8>) {
 ///
 /// Keys and most values are short (`"status"`, `"GET"`, `"200"`): a
 /// `memchr2` call pays its setup for a few bytes, twice per key and
-/// value. The first 32 bytes are searched eight at a time in a word (a
-/// byte equal to the needle is a zero byte of the word XOR the needle;
-/// the lowest flagged byte of the classic zero-byte test is exact, and
-/// so is the lowest of two such tests OR-ed); longer strings (user
-/// agents, URLs) go on with `memchr2`.
+/// value. The first 64 bytes are searched 16 at a time (two compares of
+/// [`Bytes16`], one SSE2 instruction each): 0.9x the instructions of a
+/// JSON line's parse when searched 8 at a time in a word, and ~7 % more
+/// lines a second (formats bench). Longer strings (user agents, URLs) go
+/// on with `memchr2`, and so do the last 15 bytes of a line.
 #[inline(always)]
 pub(super) fn quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
-    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
-    const SLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
-    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut i = from;
     for _ in 0..4 {
-        let Some(chunk) = b.get(i..i + 8) else {
+        let Some(chunk) = b.get(i..i + 16) else {
             break;
         };
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+        let Ok(c) = <&[u8; 16]>::try_from(chunk) else {
             break;
         };
-        let w = u64::from_le_bytes(word);
-        let (q, s) = (w ^ QUOTES, w ^ SLASHES);
-        let hit = (q.wrapping_sub(LO) & !q | s.wrapping_sub(LO) & !s) & HI;
+        let v = Bytes16::load(c);
+        let hit = (v.eq(b'"') | v.eq(b'\\')).bits();
         if hit != 0 {
-            return Some(i + (hit.trailing_zeros() / 8) as usize);
+            return Some(i + hit.trailing_zeros() as usize);
         }
-        i += 8;
+        i += 16;
     }
     Some(i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?)
 }
@@ -257,6 +268,52 @@ mod tests {
                         .map(|p| from + p);
                     assert_eq!(quote_or_backslash(&line, from), want, "{line:?} {from}");
                 }
+            }
+        }
+    }
+
+    /// The 16-byte step of `scalar_end` ends a scalar where a byte loop
+    /// does: numbers of every length across the 16 bytes, with exponents,
+    /// literals and every delimiter, at every start.
+    #[test]
+    fn scalar_end_finds_what_a_byte_loop_finds() {
+        let alphabet = [
+            b'0', b'7', b'9', b'.', b'-', b'e', b'+', b'n', b'/', b':', b',', b'}', b']', b' ',
+            b'\t', b'\r', b'\n', 0x0b, b'"',
+        ];
+        let mut lines = crate::props::NearMisses::new();
+        for len in 0..48 {
+            for _ in 0..150 {
+                let line = lines.line(len, &alphabet, 9);
+                for from in 0..=len {
+                    let want = line[from..]
+                        .iter()
+                        .position(|c| {
+                            matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+                        })
+                        .map_or(len, |p| from + p);
+                    assert_eq!(scalar_end(&line, from), want, "{line:?} {from}");
+                }
+            }
+        }
+        // Numbers of every length up to past the 16 bytes, each ended by
+        // every byte of the alphabet, after a key.
+        for n in 0..40 {
+            for &end in &alphabet {
+                let mut line = b"\"k\":".to_vec();
+                line.extend((0..n).map(|i| b"0123456789.-"[i % 12]));
+                line.push(end);
+                line.extend_from_slice(b"1,\"x\":2}");
+                let want = line[4..]
+                    .iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+                    .map_or(line.len(), |p| 4 + p);
+                assert_eq!(
+                    scalar_end(&line, 4),
+                    want,
+                    "{:?}",
+                    String::from_utf8_lossy(&line)
+                );
             }
         }
     }
