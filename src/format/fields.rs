@@ -10,8 +10,9 @@
 //! parsers turn that into a line that does not fit.
 
 use super::record::{Odd, Record, TimeCache};
-use super::scan::{Scan, window64};
+use super::scan::{Scan, Window};
 use super::value;
+use crate::simd::bytes16::{Bytes16, Lanes16};
 
 pub struct Fields<'a, S: Scan> {
     line: &'a [u8],
@@ -21,7 +22,7 @@ pub struct Fields<'a, S: Scan> {
     /// `base + i` (none past the line's end): [`Fields::token`] finds a
     /// token's end as the next bit, and loads the next 64 bytes only when
     /// the bits run out.
-    spaces: Spaces,
+    spaces: Window,
 }
 
 impl<'a, S: Scan> Fields<'a, S> {
@@ -37,7 +38,7 @@ impl<'a, S: Scan> Fields<'a, S> {
             line,
             at,
             scan,
-            spaces: Spaces::at(line, at),
+            spaces: Window::at(line, at, space),
         }
     }
 
@@ -71,7 +72,7 @@ impl<'a, S: Scan> Fields<'a, S> {
         // that depends on a token's length, where a search per token
         // (eight bytes at a time, or a block's index) mispredicts the end
         // of nearly every one.
-        let end = self.spaces.next(self.line, start);
+        let end = self.spaces.next(self.line, start, space);
         if end == start {
             return None;
         }
@@ -122,45 +123,10 @@ impl<'a, S: Scan> Fields<'a, S> {
     }
 }
 
-/// The spaces of a 64-byte window of a line, for [`Fields::token`].
-struct Spaces {
-    base: usize,
-    bits: u64,
-}
-
-impl Spaces {
-    /// The window that holds `from` (`scan::window64`).
-    #[inline(always)]
-    fn at(line: &[u8], from: usize) -> Spaces {
-        let (base, bits) = window64(line, from, |v| v.eq(b' '));
-        Spaces { base, bits }
-    }
-
-    /// Offset of the first space in `line` at or after `from`, or the
-    /// line's length. A `from` outside the window (before it too) loads
-    /// the window that holds it.
-    #[inline(always)]
-    fn next(&mut self, line: &[u8], from: usize) -> usize {
-        if from >= line.len() {
-            return line.len();
-        }
-        let mut from = from;
-        loop {
-            let off = from.wrapping_sub(self.base);
-            if off < 64 {
-                let m = self.bits >> off;
-                if m != 0 {
-                    return from + m.trailing_zeros() as usize;
-                }
-                if self.base + 64 >= line.len() {
-                    return line.len();
-                }
-                // No space up to the window's end: on from there.
-                from = self.base + 64;
-            }
-            *self = Spaces::at(line, from);
-        }
-    }
+/// The bytes a token ends at, for [`Fields::token`]'s window.
+#[inline(always)]
+fn space(v: Bytes16) -> Lanes16 {
+    v.eq(b' ')
 }
 
 /// Offset of the first byte `B` in `line` at or after `from`, or its
@@ -344,14 +310,18 @@ mod tests {
                 // Mostly plain bytes, so that spaces are far apart too.
                 let line = lines.line(len, &alphabet, 24);
                 for start in 0..=len {
-                    let mut spaces = Spaces::at(&line, start);
+                    let mut spaces = Window::at(&line, start, space);
                     for from in start..=len {
                         let want = from
                             + line[from..]
                                 .iter()
                                 .position(|&c| c == b' ')
                                 .unwrap_or(len - from);
-                        assert_eq!(spaces.next(&line, from), want, "{line:?} {start} {from}");
+                        assert_eq!(
+                            spaces.next(&line, from, space),
+                            want,
+                            "{line:?} {start} {from}"
+                        );
                     }
                 }
             }
