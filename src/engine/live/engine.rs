@@ -119,6 +119,25 @@ pub(super) struct Source {
 const MARKS_KEPT: usize = 16;
 
 impl Source {
+    /// A source known by `name` only, following, nothing counted yet.
+    pub(super) fn new(name: String) -> Source {
+        Source {
+            name,
+            format: None,
+            state: InputState::Following,
+            rotations: 0,
+            pending: Vec::new(),
+            pending_since: None,
+            line_no: 0,
+            marks: Vec::new(),
+            pending_marks: Vec::new(),
+            unmarked: false,
+            fields: None,
+            resume_fields: None,
+            resume_format: None,
+        }
+    }
+
     /// Read from files (which say where their lines end), not stdin.
     fn has_file(&self) -> bool {
         !self.marks.is_empty() || !self.pending_marks.is_empty()
@@ -303,21 +322,7 @@ impl LiveEngine {
         let i = id as usize;
         while self.sources.len() <= i {
             let n = self.sources.len();
-            self.sources.push(Source {
-                name: format!("input {n}"),
-                format: None,
-                state: InputState::Following,
-                rotations: 0,
-                pending: Vec::new(),
-                pending_since: None,
-                line_no: 0,
-                marks: Vec::new(),
-                pending_marks: Vec::new(),
-                unmarked: false,
-                fields: None,
-                resume_fields: None,
-                resume_format: None,
-            });
+            self.sources.push(Source::new(format!("input {n}")));
         }
         &mut self.sources[i]
     }

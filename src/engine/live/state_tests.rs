@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::engine::Source;
 use super::*;
 use crate::engine::DEFAULT_BUCKETS;
-use crate::engine::event::{FileMark, InputEvent, InputState};
+use crate::engine::event::{FileMark, InputEvent};
 use crate::engine::options::EngineConfig;
 use crate::engine::persist::Saved;
 use crate::engine::snapshot::Snapshot;
@@ -224,21 +224,8 @@ fn marks_of_lines_held_for_detection_commit_only_once_they_are_counted() {
 
 #[test]
 fn a_mark_inside_lines_counted_in_part_is_committed_where_they_end() {
-    let mut s = Source {
-        name: String::new(),
-        format: None,
-        state: InputState::Following,
-        rotations: 0,
-        pending: Vec::new(),
-        pending_since: None,
-        line_no: 0,
-        marks: Vec::new(),
-        unmarked: false,
-        fields: None,
-        resume_fields: None,
-        resume_format: None,
-        pending_marks: vec![(4, mark(1, 104, b"aaa\n")), (10, mark(2, 6, b"bbbbb\n"))],
-    };
+    let mut s = Source::new(String::new());
+    s.pending_marks = vec![(4, mark(1, 104, b"aaa\n")), (10, mark(2, 6, b"bbbbb\n"))];
     // 7 of the 10 held bytes counted: file 1 whole, file 2 up to 3 bytes
     // before its mark.
     s.consumed(7, b"aaa\nbb\nbbb\n");
