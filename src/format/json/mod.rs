@@ -253,22 +253,18 @@ impl JsonFormat {
     /// passed.
     ///
     /// The general loop took ~275 instructions a key: a JSON line was
-    /// ~3x a combined line's time, instruction-bound.
+    /// ~3x a combined line's time, instruction-bound. A key's quotes, its
+    /// bytes and the colon are one compare (`Recall::recall_compact`):
+    /// checked one by one, they cost 4 % more of a JSON line's
+    /// instructions, and 7 % of Cloudflare lines' time.
     #[inline(always)]
     fn recalled_keys(&self, w: &mut Walker, walk: &mut Walk, depth: u8) -> bool {
         let b = w.b;
         loop {
-            let i = w.i;
-            if b.get(i) != Some(&b'"') {
-                return false;
-            }
-            let Some((end, entry)) = walk.recall.recall(walk.key, b, i, depth) else {
+            // `"key":`, as the last line had it here.
+            let Some((start, entry)) = walk.recall.recall_compact(walk.key, b, w.i, depth) else {
                 return false;
             };
-            if b.get(end + 1) != Some(&b':') {
-                return false;
-            }
-            let start = end + 2;
             let (v, after) = match b.get(start) {
                 Some(b'"') => {
                     let mut s = Walker { b, i: start };

@@ -32,8 +32,9 @@ const MAX_BYTES: usize = 4096;
 /// One key of the last line, in walk order.
 #[derive(Clone, Copy, Debug)]
 struct Seen {
-    /// Where its bytes are in [`Recall::bytes`].
+    /// Where its bytes are in [`Recall::bytes`], stored as `"key":`.
     start: u32,
+    /// The key's length, without the quotes and colon.
     len: u32,
     depth: u8,
     /// What the format's table said of it.
@@ -78,8 +79,32 @@ impl Recall {
         if line.get(end) != Some(&b'"') {
             return None;
         }
-        let known = &self.bytes[s.start as usize..s.start as usize + len];
-        same_bytes(&line[start..end], known).then_some((end, s.entry))
+        // The key without the quote and colon stored around it.
+        let from = s.start as usize + 1;
+        let known = self.bytes.get(from..from + len)?;
+        same_bytes(line.get(start..end)?, known).then_some((end, s.entry))
+    }
+
+    /// [`Recall::recall`] of a key written compactly, `"key":` with its
+    /// value right after the colon: one compare of the quotes, the key and
+    /// the colon together. The offset of the value's first byte, and the
+    /// entry.
+    #[inline(always)]
+    pub(super) fn recall_compact(
+        &self,
+        k: usize,
+        line: &[u8],
+        at: usize,
+        depth: u8,
+    ) -> Option<(usize, Option<u32>)> {
+        let s = self.seen.get(k)?;
+        if s.depth != depth {
+            return None;
+        }
+        let n = s.len as usize + 3;
+        let from = s.start as usize;
+        let known = self.bytes.get(from..from + n)?;
+        same_bytes(line.get(at..at + n)?, known).then_some((at + n, s.entry))
     }
 
     /// Remembers `key` as the `k`-th key of this line's walk (the memory
@@ -91,7 +116,7 @@ impl Recall {
         }
         // Past the bounds the rest of the line is not remembered, and
         // indexes after a gap would not be walk order.
-        if self.seen.len() != k || k >= MAX_KEYS || self.bytes.len() + key.len() > MAX_BYTES {
+        if self.seen.len() != k || k >= MAX_KEYS || self.bytes.len() + key.len() + 3 > MAX_BYTES {
             return;
         }
         self.seen.push(Seen {
@@ -100,6 +125,9 @@ impl Recall {
             depth,
             entry,
         });
+        // As a compact line writes it (`recall_compact`).
+        self.bytes.push(b'"');
         self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(b"\":");
     }
 }
