@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -418,6 +418,20 @@ impl LiveEngine {
             }
             InputEvent::Preamble { source, data } => self.preamble(source, &data),
         }
+    }
+
+    /// Applies the events already queued, until `until` or until a
+    /// backlog is being counted (no event may pass it). Returns false if
+    /// the channel closed.
+    pub fn drain(&mut self, events: &Receiver<InputEvent>, until: Instant) -> bool {
+        while !self.backfilling() && Instant::now() < until {
+            match events.try_recv() {
+                Ok(ev) => self.handle(ev),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return false,
+            }
+        }
+        true
     }
 
     /// A file followed from its end was written under these header lines

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::engine::{Filling, LiveEngine, Work};
@@ -201,18 +201,7 @@ impl LiveEngine {
     /// the views go on showing progress rather than the table for a moment
     /// between two backlogs. Returns false if the channel closed.
     pub fn after_backfill(&mut self, events: &Receiver<InputEvent>, within: Duration) -> bool {
-        let until = Instant::now() + within;
-        let mut open = true;
-        while !self.backfilling() && Instant::now() < until {
-            match events.try_recv() {
-                Ok(ev) => self.handle(ev),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    open = false;
-                    break;
-                }
-            }
-        }
+        let open = self.drain(events, Instant::now() + within);
         if !self.backfilling() {
             self.backlogs_in_row = 0;
         }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -53,18 +53,8 @@ pub fn run(
             match events.recv_timeout(wait) {
                 Ok(ev) => {
                     engine.handle(ev);
-                    // Drain what is queued, but never past the next deadline
-                    // nor into a backlog's wait.
-                    while Instant::now() < due && !engine.backfilling() {
-                        match events.try_recv() {
-                            Ok(ev) => engine.handle(ev),
-                            Err(TryRecvError::Empty) => break,
-                            Err(TryRecvError::Disconnected) => {
-                                open = false;
-                                break;
-                            }
-                        }
-                    }
+                    // What is queued, but never past the next deadline.
+                    open = engine.drain(&events, due);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => open = false,

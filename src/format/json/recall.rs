@@ -70,19 +70,9 @@ impl Recall {
         at: usize,
         depth: u8,
     ) -> Option<(usize, Option<u32>)> {
-        let s = self.seen.get(k)?;
-        if s.depth != depth {
-            return None;
-        }
-        let (start, len) = (at + 1, s.len as usize);
-        let end = start + len;
-        if line.get(end) != Some(&b'"') {
-            return None;
-        }
-        // The key without the quote and colon stored around it.
-        let from = s.start as usize + 1;
-        let known = self.bytes.get(from..from + len)?;
-        same_bytes(line.get(start..end)?, known).then_some((end, s.entry))
+        // `"key"`: the stored bytes but the colon.
+        self.stored(k, line, at, depth, 2)
+            .map(|(after, entry)| (after - 1, entry))
     }
 
     /// [`Recall::recall`] of a key written compactly, `"key":` with its
@@ -97,11 +87,26 @@ impl Recall {
         at: usize,
         depth: u8,
     ) -> Option<(usize, Option<u32>)> {
+        self.stored(k, line, at, depth, 3)
+    }
+
+    /// Whether `line` from `at` holds the first `len + extra` stored bytes
+    /// (`"key":`) of the `k`-th key of the last line's walk, at the same
+    /// `depth`: the offset after them, and the key's entry.
+    #[inline(always)]
+    fn stored(
+        &self,
+        k: usize,
+        line: &[u8],
+        at: usize,
+        depth: u8,
+        extra: usize,
+    ) -> Option<(usize, Option<u32>)> {
         let s = self.seen.get(k)?;
         if s.depth != depth {
             return None;
         }
-        let n = s.len as usize + 3;
+        let n = s.len as usize + extra;
         let from = s.start as usize;
         let known = self.bytes.get(from..from + n)?;
         same_bytes(line.get(at..at + n)?, known).then_some((at + n, s.entry))
