@@ -6,6 +6,7 @@ use std::fmt;
 
 use regex::bytes::CaptureLocations;
 
+use super::json::layout::Layout;
 use super::json::recall::Recall;
 
 /// One parsed request, borrowing from the line (or the scratch buffer when a
@@ -191,6 +192,8 @@ pub struct Scratch {
     pub(super) regex_locs: Vec<(usize, CaptureLocations)>,
     /// The JSON walker's memory of the last line's keys.
     pub(super) json: Recall,
+    /// The JSON walker's memory of the last line's layout.
+    pub(super) layout: Layout,
     /// Which variant of a format of several (`Format::variants`) parsed the
     /// last line; stays 0 for other formats. The caller reads it and resets
     /// it when it is not 0.

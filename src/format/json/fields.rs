@@ -3,6 +3,7 @@
 //! Traefik, Cloudflare, Google Cloud, generic names), best first, and the
 //! user's `--json-field` overrides ([`FieldOverride`]).
 
+use super::walk::Val;
 use crate::format::value::Unit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,20 @@ pub(super) struct Target {
     pub(super) unit: Unit,
     /// Lower wins when several mapped keys are present.
     pub(super) rank: u8,
+}
+
+/// The value each slot holds so far in a line, and the rank of the key
+/// that gave it.
+pub(super) type Found = [Option<(Val, u8)>; N_SLOTS];
+
+/// Keeps `v` as the value of `t`'s slot, unless a key of a better rank
+/// for that slot gave one already.
+#[inline(always)]
+pub(super) fn keep(found: &mut Found, t: Target, v: Val) {
+    let f = &mut found[t.slot as usize];
+    if f.is_none_or(|(_, r)| t.rank < r) {
+        *f = Some((Val { unit: t.unit, ..v }, t.rank));
+    }
 }
 
 /// A user override: `status=resp.code`, `latency=Duration:ns`.

@@ -9,6 +9,7 @@
 
 mod fields;
 mod keys;
+pub(super) mod layout;
 pub(super) mod recall;
 mod walk;
 
@@ -16,9 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record::{ErrorKind, Odd, Record, Scratch};
 use super::value::{self, Unit};
-use fields::{DEFAULTS, N_SLOTS, Target};
+use fields::{DEFAULTS, Found, N_SLOTS, Target, keep};
 pub use fields::{FieldOverride, Slot};
 use keys::{Entry, Keys};
+use layout::{Kind, Layout, Met};
 use recall::Recall;
 use walk::{Val, Walker, scalar_end, unescape};
 
@@ -131,25 +133,11 @@ impl JsonFormat {
         line: &'a [u8],
         scratch: &'a mut Scratch,
     ) -> Result<Record<'a>, ErrorKind> {
-        let mut found: [Option<(Val, u8)>; N_SLOTS] = [None; N_SLOTS];
-        let mut w = Walker { b: line, i: 0 };
-        w.ws();
-        if w.peek() != Some(b'{') {
-            return Err(ErrorKind::NoMatch);
-        }
-        let mut path = PathBuf::default();
-        scratch.json.begin(self.id);
-        let mut walk = Walk {
-            path: &mut path,
-            found: &mut found,
-            recall: &mut scratch.json,
-            key: 0,
-        };
-        self.object(&mut w, &mut walk, 0)
-            .ok_or(ErrorKind::NoMatch)?;
-        w.ws();
-        if w.i != line.len() {
-            return Err(ErrorKind::NoMatch);
+        let mut found: Found = [None; N_SLOTS];
+        scratch.layout.begin(self.id);
+        if !scratch.layout.read(line, &mut found) {
+            found = [None; N_SLOTS];
+            self.walk(line, &mut found, &mut scratch.json, &mut scratch.layout)?;
         }
         let get = |s: Slot| found[s as usize].map(|(v, _)| v);
         let status = get(Slot::Status)
@@ -242,6 +230,40 @@ impl JsonFormat {
         })
     }
 
+    /// Walks `line` (that did not fit the layout of the last line walked),
+    /// keeping its values in `found`, and learns its layout.
+    fn walk(
+        &self,
+        line: &[u8],
+        found: &mut Found,
+        recall: &mut Recall,
+        layout: &mut Layout,
+    ) -> Result<(), ErrorKind> {
+        let mut w = Walker { b: line, i: 0 };
+        w.ws();
+        if w.peek() != Some(b'{') {
+            return Err(ErrorKind::NoMatch);
+        }
+        let mut path = PathBuf::default();
+        recall.begin(self.id);
+        layout.start_walk();
+        let mut walk = Walk {
+            path: &mut path,
+            found,
+            recall,
+            layout,
+            key: 0,
+        };
+        self.object(&mut w, &mut walk, 0)
+            .ok_or(ErrorKind::NoMatch)?;
+        w.ws();
+        if w.i != line.len() {
+            return Err(ErrorKind::NoMatch);
+        }
+        walk.layout.learn(line);
+        Ok(())
+    }
+
     /// The keys from the cursor that stand where the last line had them
     /// (`recall.rs`), each with a string or a number, written compactly
     /// (`"key":value,`): nearly every key of a log written from one
@@ -265,13 +287,13 @@ impl JsonFormat {
             let Some((start, entry)) = walk.recall.recall_compact(walk.key, b, w.i, depth) else {
                 return false;
             };
-            let (v, after) = match b.get(start) {
+            let (v, after, kind) = match b.get(start) {
                 Some(b'"') => {
                     let mut s = Walker { b, i: start };
                     let Some(v) = s.string() else {
                         return false;
                     };
-                    (v, s.i)
+                    (v, s.i, Kind::Str)
                 }
                 // `Walker::scalar`'s run, for a number.
                 Some(b'-' | b'0'..=b'9') => {
@@ -284,7 +306,7 @@ impl JsonFormat {
                         null: false,
                         unit: Unit::Sec,
                     };
-                    (v, end)
+                    (v, end, Kind::Num)
                 }
                 _ => return false,
             };
@@ -294,8 +316,15 @@ impl JsonFormat {
                 _ => return false,
             };
             walk.key += 1;
-            if let Some(t) = entry.and_then(|e| self.keys.at(e).target) {
-                walk.keep(t, v);
+            let target = entry.and_then(|e| self.keys.at(e).target);
+            walk.layout.meet(Met {
+                start: v.start,
+                end: v.end,
+                kind,
+                target,
+            });
+            if let Some(t) = target {
+                keep(walk.found, t, v);
             }
             w.i = after + 1;
             if close {
@@ -368,14 +397,38 @@ impl JsonFormat {
                 {
                     self.object(w, walk, depth + 1)?;
                 } else {
+                    let start = w.i;
                     w.skip_value()?;
+                    walk.layout.meet(Met {
+                        start,
+                        end: w.i,
+                        kind: Kind::Skip(b'{'),
+                        target: None,
+                    });
                 }
             } else {
                 let v = w.scalar()?;
-                if !v.null
-                    && let Some(t) = entry.and_then(|e| e.target)
-                {
-                    walk.keep(t, v);
+                let target = entry.and_then(|e| e.target).filter(|_| !v.null);
+                let kind = match first {
+                    b'"' => Some(Kind::Str),
+                    b'[' => Some(Kind::Skip(b'[')),
+                    b'-' | b'0'..=b'9' => Some(Kind::Num),
+                    // `true`, `false` (`null` is never kept): part of the
+                    // layout's text where nothing keeps them.
+                    _ => None,
+                };
+                match kind {
+                    Some(kind) => walk.layout.meet(Met {
+                        start: v.start,
+                        end: v.end,
+                        kind,
+                        target,
+                    }),
+                    None if target.is_some() => walk.layout.unlearnable(),
+                    None => {}
+                }
+                if let Some(t) = target {
+                    keep(walk.found, t, v);
                 }
             }
             walk.path.len = mark;
@@ -424,22 +477,11 @@ fn unescaped<'a>(
 /// What a line's walk carries from key to key.
 struct Walk<'s> {
     path: &'s mut PathBuf,
-    found: &'s mut [Option<(Val, u8)>; N_SLOTS],
+    found: &'s mut Found,
     recall: &'s mut Recall,
+    layout: &'s mut Layout,
     /// Index in walk order of the next key.
     key: usize,
-}
-
-impl Walk<'_> {
-    /// Keeps `v` as the value of `t`'s slot, unless a key of a better rank
-    /// for that slot gave one already.
-    #[inline(always)]
-    fn keep(&mut self, t: Target, v: Val) {
-        let f = &mut self.found[t.slot as usize];
-        if f.is_none_or(|(_, r)| t.rank < r) {
-            *f = Some((Val { unit: t.unit, ..v }, t.rank));
-        }
-    }
 }
 
 /// A duration string's own unit suffix (`s`, `ms`, `us`, `µs`, `ns`

@@ -365,8 +365,16 @@ impl Drift {
     /// The next line: the last one again (so that keys are recalled), a
     /// variation of it, or a new one.
     fn line(&mut self, last: &str) -> String {
-        match self.next(4) {
+        match self.next(5) {
             0 if !last.is_empty() => last.to_string(),
+            // Other digits: mostly the same layout with other values.
+            4 if !last.is_empty() => last
+                .chars()
+                .map(|c| match c {
+                    '0'..='9' if self.next(2) == 0 => (b'0' + self.next(10) as u8) as char,
+                    c => c,
+                })
+                .collect(),
             1 if !last.is_empty() => {
                 let mut b = last.as_bytes().to_vec();
                 let at = self.next(b.len() as u64) as usize;
@@ -384,8 +392,9 @@ impl Drift {
 }
 
 /// A worker parses every line with one scratch, and the JSON walker
-/// recalls the last line's keys from it: each line must parse exactly as
-/// it does with a scratch of its own, whatever the lines before it were.
+/// recalls the last line's keys and reads along the last lines' layouts
+/// from it: each line must parse exactly as it does with a scratch of its
+/// own, whatever the lines before it were.
 #[test]
 fn recalled_keys_parse_as_a_fresh_walk_does() {
     let o: Vec<FieldOverride> = ["host=meta.vhost", "backend=a"]
@@ -398,23 +407,27 @@ fn recalled_keys_parse_as_a_fresh_walk_does() {
     let mut drift = Drift {
         rng: crate::props::XorShift(0x2545_f491_4f6c_dd1d),
     };
-    let (mut parsed, mut recalled) = (0, 0);
+    let (mut parsed, mut recalled, mut read) = (0, 0, 0);
     for i in 0..60_000 {
         let line = drift.line(&last);
         // Now and then the other format's lines, through the same scratch.
         let f = &formats[(i / 1000) % 2];
         let mut fresh = Scratch::default();
         let want = f.parse(line.as_bytes(), &mut fresh);
+        // Read along a layout of this format's lines, not walked.
+        let fits = i % 1000 != 0 && shared.layout.fits(line.as_bytes());
         let got = f.parse(line.as_bytes(), &mut shared);
         assert_eq!(got, want, "after {last}\non {line}");
         parsed += want.is_ok() as usize;
         recalled += (line == last) as usize;
+        read += (fits && want.is_ok() && line != last) as usize;
         last = line;
     }
-    // The lines were not all rejects, and keys were recalled.
+    // The lines were not all rejects, keys were recalled, and lines other
+    // than the last one were read along a layout.
     assert!(
-        parsed > 10_000 && recalled > 5_000,
-        "{parsed} parsed, {recalled} repeated"
+        parsed > 10_000 && recalled > 5_000 && read > 3_000,
+        "{parsed} parsed, {recalled} repeated, {read} others read"
     );
 }
 
@@ -432,4 +445,31 @@ fn same_bytes_is_a_slice_compare() {
         }
         assert!(!keys::same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
     }
+}
+
+/// A line read along a layout fits it only where each value is of the
+/// kind the learned line had there: a number where an array was skipped
+/// is kept, as the walk keeps it.
+#[test]
+fn a_value_of_another_kind_does_not_fit_a_layout() {
+    let f = JsonFormat::new(&[]).unwrap();
+    let mut shared = Scratch::default();
+    let learned = br#"{"status":200,"request_time":[1],"request":"GET /a HTTP/1.1"}"#;
+    let other = br#"{"status":200,"request_time":5,"request":"GET /a HTTP/1.1"}"#;
+    let escaped = br#"{"status":200,"request_time":[1],"request":"GET /\"a HTTP/1.1"}"#;
+    assert_eq!(f.parse(learned, &mut shared).unwrap().latency_us, None);
+    assert!(shared.layout.fits(learned));
+    assert!(!shared.layout.fits(other));
+    assert!(!shared.layout.fits(escaped));
+    assert_eq!(
+        f.parse(other, &mut shared).unwrap().latency_us,
+        Some(5_000_000)
+    );
+    let r = f.parse(escaped, &mut shared).unwrap();
+    assert_eq!(r.target, b"/\"a");
+    // And a line with more after the layout's end is not one.
+    assert!(
+        f.parse(&[&learned[..], b"x"].concat(), &mut shared)
+            .is_err()
+    );
 }
