@@ -15,6 +15,8 @@ mod duration;
 mod number;
 mod time;
 
+use crate::simd::bytes16::Bytes16;
+
 pub(super) use duration::duration_short;
 pub use duration::{
     BadTimer, MAX_LATENCY_US, Unit, nginx_seconds_us, parse_duration_us, parse_timer_list_us,
@@ -93,6 +95,9 @@ pub fn url_host(t: &[u8]) -> &[u8] {
         [b'h', b't', b't', b'p', b's', b':', b'/', b'/', r @ ..] => r,
         _ => return b"",
     };
+    if let Some(host) = short_host(rest) {
+        return dash_empty(host);
+    }
     // One pass over the authority, noting where the host starts (after
     // the last `@`), its last `:` and whether an earlier one precedes it:
     // what the search for its end, `memrchr` for the `@` and
@@ -138,6 +143,54 @@ pub fn url_host(t: &[u8]) -> &[u8] {
         host
     };
     dash_empty(host)
+}
+
+/// [`url_host`]'s answer from the first 32 bytes after the scheme, when
+/// the authority ends within them and is a host alone or a host and a
+/// port (`shop.example.com`, `lb.example.com:443`): `None` for anything
+/// else (a `user@`, several `:`, a longer authority, fewer than 16 bytes
+/// left). The byte loop cost ~175 instructions for a 16-byte host (~9 %
+/// of a Google Cloud JSON line) and ~250 with a port (~17 % of an ALB
+/// line); here the bytes are searched 16 at a time.
+#[inline(always)]
+fn short_host(rest: &[u8]) -> Option<&[u8]> {
+    let n = rest.len();
+    // The window: the first 16 bytes, and the next 16 (overlapping the
+    // first when fewer than 32 are left).
+    let second = n.min(32).checked_sub(16)?;
+    // Bits of the ends (`/?#`), and of the `@`s and `:`s.
+    let marks = |at: usize| {
+        let c: &[u8; 16] = rest.get(at..at + 16)?.try_into().ok()?;
+        let v = Bytes16::load(c);
+        let ends = v.eq(b'/') | v.eq(b'?') | v.eq(b'#');
+        Some((ends.bits() << at, (v.eq(b'@') | v.eq(b':')).bits() << at))
+    };
+    let ((e0, o0), (e1, o1)) = (marks(0)?, marks(second)?);
+    let (ends, odd) = (e0 | e1, o0 | o1);
+    // The authority's end: the first end mark, else the bytes' end when
+    // the window holds them all.
+    let end = match ends {
+        0 if n <= 32 => n,
+        0 => return None,
+        e => e.trailing_zeros() as usize,
+    };
+    match odd & ((1u64 << end) - 1) {
+        0 => Some(&rest[..end]),
+        // One `:` (not `@`): a port when digits only (at least one) follow.
+        c if c & (c - 1) == 0 => {
+            let colon = c.trailing_zeros() as usize;
+            if rest[colon] != b':' {
+                return None;
+            }
+            let port = &rest[colon + 1..end];
+            Some(if !port.is_empty() && port.iter().all(u8::is_ascii_digit) {
+                &rest[..colon]
+            } else {
+                &rest[..end]
+            })
+        }
+        _ => None,
+    }
 }
 
 /// `host` without a `:port` at its end (`shop.example.com:443`,
@@ -213,7 +266,15 @@ mod tests {
         .iter()
         .map(|c| c.to_vec())
         .collect();
-        for len in 0..24 {
+        // Hosts of every length across the 32-byte window, alone, before
+        // a path, with a port.
+        for len in 0..48 {
+            let host = "h".repeat(len);
+            for tail in ["", "/p", ":443", ":443/p", ":x/p", "@h/p"] {
+                cases.push(format!("https://{host}{tail}").into_bytes());
+            }
+        }
+        for len in 0..48 {
             for _ in 0..2000 {
                 let scheme: &[u8] = [&b"http://"[..], b"https://", b"htt://"][next(3)];
                 let mut c = scheme.to_vec();
