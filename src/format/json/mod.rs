@@ -174,7 +174,17 @@ impl JsonFormat {
         let (time, bad_time) = match get(Slot::Time) {
             Some(v) => {
                 let raw = v.raw(line);
-                let t = scratch.time.get(raw, value::parse_any_time);
+                // An RFC 3339 time in UTC with a fraction (Google Cloud's
+                // `timestamp`: every line's differs) is cached by its
+                // second, as ALB's: `parse_any_time` reads it as ISO 8601.
+                let t = match raw {
+                    [a, _, c, _, b'-', ..]
+                        if a.is_ascii_digit() && *c != b'/' && raw.len() >= 19 =>
+                    {
+                        super::fields::iso_time(raw, &mut scratch.time)
+                    }
+                    _ => scratch.time.get(raw, value::parse_any_time),
+                };
                 (t, t.is_none() && raw != b"-" && !raw.is_empty())
             }
             None => (None, false),

@@ -473,3 +473,33 @@ fn a_value_of_another_kind_does_not_fit_a_layout() {
             .is_err()
     );
 }
+
+/// Times are what `parse_any_time` makes of them, whatever the lines
+/// before: ISO 8601 ones go through the cache keyed by their second.
+#[test]
+fn times_are_parse_any_time_through_a_shared_cache() {
+    let f = JsonFormat::new(&[]).unwrap();
+    let mut shared = Scratch::default();
+    for raw in [
+        "2024-03-10T00:00:00.123456Z",
+        "2024-03-10T00:00:00.999999Z",
+        "2024-03-10T00:00:00Z",
+        "2024-03-10T00:00:01.000001Z",
+        "2024-03-10T01:00:01.5+01:00",
+        "2024-03-10T00:00:01.x1Z",
+        "2024-03-10T00:00:0",
+        "2024-13-10T00:00:00.1Z",
+        "10/Mar/2024:00:00:01 +0000",
+        "1710028801.25",
+        "1710028801",
+        "12/45-",
+        "10/M-r/2024:00:00:01 +0000",
+        "2024-03",
+        "2024-",
+        "1234-1",
+    ] {
+        let line = format!(r#"{{"status":200,"request":"GET / HTTP/1.1","time":"{raw}"}}"#);
+        let r = f.parse(line.as_bytes(), &mut shared).unwrap();
+        assert_eq!(r.time, value::parse_any_time(raw.as_bytes()), "{raw}");
+    }
+}
