@@ -27,14 +27,11 @@
 //! finds by the rules used here: a string ends at its first unescaped
 //! quote (here: a string with an escape is not read at all), a number at
 //! its first delimiter (`scalar_end`), a skipped object or array where
-//! its brackets close (`Walker::skip_value`; where its bytes are those
-//! the learned line had there, where it ended there, for the skip reads
-//! only them: Google Cloud's `jsonPayload` is compared, not walked). So
-//! it keeps the same values for the same targets, in the same order. A
-//! value the layout cannot stand for (`true` or `false` where it would be
-//! kept) leaves the line without a layout. `null`, and `true` and `false`
-//! where nothing is kept, are part of the text: a line with another value
-//! there is walked.
+//! its brackets close (`Walker::skip_value`). So it keeps the same values
+//! for the same targets, in the same order. A value the layout cannot
+//! stand for (`true` or `false` where it would be kept) leaves the line
+//! without a layout. `null`, and `true` and `false` where nothing is
+//! kept, are part of the text: a line with another value there is walked.
 //!
 //! Two layouts are remembered, the last two learned: a file of two
 //! producers, or of one that writes some keys only on some lines (Caddy's
@@ -88,9 +85,6 @@ struct Step {
     text_end: u32,
     kind: Kind,
     target: Option<Target>,
-    /// For a skipped value: where the learned line's bytes of it are in
-    /// [`Shape::skipped`].
-    skipped: (u32, u32),
 }
 
 /// One learned line's layout.
@@ -98,8 +92,6 @@ struct Step {
 struct Shape {
     /// The line's bytes outside its values, in line order.
     text: Vec<u8>,
-    /// The bytes of its skipped values, in line order.
-    skipped: Vec<u8>,
     steps: Vec<Step>,
     /// Whether `text` and `steps` hold a line's layout.
     known: bool,
@@ -216,17 +208,6 @@ impl Shape {
                     v
                 }
                 Kind::Skip(open) => {
-                    // Most often the learned line's bytes again (Google
-                    // Cloud's `jsonPayload`): then the skip, which reads
-                    // only them, would end where it ended there.
-                    let (from, to) = (s.skipped.0 as usize, s.skipped.1 as usize);
-                    if let (Some(known), Some(here)) =
-                        (self.skipped.get(from..to), line.get(at..at + (to - from)))
-                        && same_bytes(here, known)
-                    {
-                        at += to - from;
-                        continue;
-                    }
                     if line.get(at) != Some(&open) {
                         return false;
                     }
@@ -292,20 +273,14 @@ impl Layout {
         self.alternate = false;
         let s = &mut self.shapes[0];
         s.text.clear();
-        s.skipped.clear();
         s.steps.clear();
         let mut last = 0;
         for m in &self.met {
             s.text.extend_from_slice(&line[last..m.start]);
-            let from = s.skipped.len() as u32;
-            if let Kind::Skip(_) = m.kind {
-                s.skipped.extend_from_slice(&line[m.start..m.end]);
-            }
             s.steps.push(Step {
                 text_end: s.text.len() as u32,
                 kind: m.kind,
                 target: m.target,
-                skipped: (from, s.skipped.len() as u32),
             });
             last = m.end;
         }
