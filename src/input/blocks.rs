@@ -49,12 +49,14 @@
 //! like any other (a log cut mid-line yields one counted bad line, not a lost
 //! good one).
 
+mod read;
+
 use std::io::{self, Read};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use super::decode;
 use super::opener::{BatchError, BatchInput, Opener, Range, open_file};
-use crate::engine::{MAX_SOURCES, SAMPLE_BYTES, SourceId};
+use crate::engine::{MAX_SOURCES, SourceId};
+use read::{ReadOut, Reader, read};
 
 /// A worker's buffer: the longest block, which holds a line of up to
 /// [`MAX_LINE_LIMIT`] bytes after the carry before it.
@@ -141,12 +143,6 @@ pub enum Want {
     Held(usize),
 }
 
-/// An input's bytes: not yet looked at, or its text.
-enum Reader {
-    Raw(Box<dyn Read + Send>),
-    Text(Box<dyn Read + Send>),
-}
-
 /// An input being read, or to be read.
 struct Stream<P> {
     src: SourceId,
@@ -192,20 +188,6 @@ pub struct Blocks<'a, P> {
     state: Mutex<State<'a, P>>,
     /// A stream stopped being busy or held.
     freed: Condvar,
-}
-
-/// What a read outside the lock got: the stream's reader and carry come
-/// back with it.
-struct ReadOut {
-    reader: Option<Reader>,
-    /// Bytes in the buffer (carry included).
-    filled: usize,
-    /// The input has no more bytes.
-    at_end: bool,
-    error: Option<BatchError>,
-    /// A line filled the whole block: its head and length; what follows it.
-    oversized: Option<(Vec<u8>, u64)>,
-    carry: Vec<u8>,
 }
 
 impl<'a, P: Clone> Blocks<'a, P> {
@@ -515,103 +497,6 @@ impl<P> Drop for Reading<'_, '_, P> {
     }
 }
 
-/// Reads the next block of a stream into `buf` (its `carry` first), outside
-/// the lock: `size` bytes, or on up to the whole of `buf` when they hold no
-/// newline after the carry. The first read of a stream looks at its first
-/// bytes: a compressed stream is decompressed from there on, a binary one
-/// not read.
-fn read(
-    reader: Option<Reader>,
-    carry: Vec<u8>,
-    buf: &mut [u8],
-    size: usize,
-    name: &str,
-) -> ReadOut {
-    let read_err = |err| BatchError::Read {
-        name: name.to_string(),
-        err,
-    };
-    let mut got = ReadOut {
-        reader: None,
-        filled: 0,
-        at_end: true,
-        error: None,
-        oversized: None,
-        carry: Vec::new(),
-    };
-    let mut r = match reader {
-        Some(Reader::Text(r)) => r,
-        Some(Reader::Raw(mut raw)) => match decode::read_head(&mut raw) {
-            Err(err) => {
-                got.error = Some(read_err(err));
-                return got;
-            }
-            Ok(head) => {
-                let kind = decode::sniff(&head);
-                match decode::text_reader(kind, head, raw) {
-                    Some(r) => r,
-                    None => {
-                        got.error = Some(BatchError::Binary {
-                            name: name.to_string(),
-                        });
-                        return got;
-                    }
-                }
-            }
-        },
-        // Ended, with lines carried from its last read still to go out.
-        None => Box::new(io::empty()),
-    };
-    buf[..carry.len()].copy_from_slice(&carry);
-    // More than the carry, so that a read always moves on.
-    let asked = size.max(carry.len() + 1).min(buf.len());
-    let (mut filled, mut err) = fill(&mut r, &mut buf[..asked], carry.len());
-    let mut at_end = filled < asked;
-    if !at_end
-        && err.is_none()
-        && asked < buf.len()
-        && memchr::memchr(b'\n', &buf[carry.len()..filled]).is_none()
-    {
-        // A line longer than the read: on up to the whole buffer, as if
-        // it had been asked for.
-        (filled, err) = fill(&mut r, buf, filled);
-        at_end = filled < buf.len();
-    }
-    got.filled = filled;
-    got.at_end = at_end || err.is_some();
-    got.error = err.map(read_err);
-    let has_line = got.at_end || memchr::memrchr(b'\n', &buf[..filled]).is_some();
-    if !has_line {
-        // One line fills the whole block: keep its head, skip to its end.
-        let head = buf[..SAMPLE_BYTES.min(filled)].to_vec();
-        let mut len = filled as u64;
-        loop {
-            let (n, err) = fill(&mut r, buf, 0);
-            if let Some(e) = err {
-                got.error = Some(read_err(e));
-            }
-            if n == 0 || got.error.is_some() {
-                got.at_end = true;
-                break;
-            }
-            match memchr::memchr(b'\n', &buf[..n]) {
-                Some(i) => {
-                    len += i as u64;
-                    got.carry.extend_from_slice(&buf[i + 1..n]);
-                    break;
-                }
-                None => len += n as u64,
-            }
-        }
-        got.filled = 0;
-        got.oversized = Some((head, len));
-    }
-    if !got.at_end {
-        got.reader = Some(Reader::Text(r));
-    }
-    got
-}
-
 /// A block of whole lines read as `parser` says.
 fn lines<P>(src: SourceId, seq: u32, len: usize, parser: P) -> Block<P> {
     Block::Lines {
@@ -620,21 +505,6 @@ fn lines<P>(src: SourceId, seq: u32, len: usize, parser: P) -> Block<P> {
         len,
         parser,
     }
-}
-
-/// Fills `buf[from..]` from `r` until full, end of input or an error;
-/// returns the new fill level (== `from` at end of input), and the error:
-/// the bytes read before it are kept.
-fn fill(r: &mut dyn Read, buf: &mut [u8], mut from: usize) -> (usize, Option<io::Error>) {
-    while from < buf.len() {
-        match r.read(&mut buf[from..]) {
-            Ok(0) => break,
-            Ok(n) => from += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (from, Some(e)),
-        }
-    }
-    (from, None)
 }
 
 #[cfg(test)]
