@@ -24,27 +24,21 @@
 //! writer appends between the copy and the truncate is lost by design of
 //! copytruncate itself; nobody can read it.
 
-use std::fs::{self, File, Metadata};
+use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
+
+mod copies;
+mod file;
 
 use super::lines::{Cutter, Sink, Stopped};
 use crate::engine::{FileMark, InputEvent, InputState, MARK_FP_LEN, SourceId};
-
-/// Bytes of fingerprint kept before the offset. A log line carries a
-/// timestamp and a request, so a kilobyte of it is never reproduced by
-/// accident at the same place in regrown content.
-pub(crate) const FP_LEN: usize = 1024;
-
-/// A file's identity: (device, inode).
-pub(crate) type FileId = (u64, u64);
-
-pub(crate) fn file_id(m: &Metadata) -> FileId {
-    (m.dev(), m.ino())
-}
+pub(crate) use copies::{find_copy_of, siblings};
+use file::read_full_at;
+pub(crate) use file::{FP_LEN, FileId, file_id, holds};
 
 /// Why a read stopped.
 #[derive(Debug)]
@@ -299,37 +293,6 @@ impl Gen {
     }
 }
 
-/// Reads `buf.len()` bytes at `at`, or fewer at the file's end.
-fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read_at(&mut buf[n..], at + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Does `file` hold `fp` just before `offset`?
-pub(crate) fn holds(file: &File, offset: u64, fp: &[u8]) -> io::Result<bool> {
-    if fp.is_empty() {
-        return Ok(true);
-    }
-    let Some(at) = offset.checked_sub(fp.len() as u64) else {
-        return Ok(false);
-    };
-    let mut now = [0u8; FP_LEN];
-    let now = &mut now[..fp.len().min(FP_LEN)];
-    match file.read_exact_at(now, at) {
-        Ok(()) => Ok(now == fp),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// What the path names now, compared with the current generation.
 #[derive(Debug)]
 pub(crate) enum Seen {
@@ -566,72 +529,9 @@ fn is_missing(e: &io::Error) -> bool {
     )
 }
 
-/// Compressed copies cannot hold our fingerprint; skip reading them.
-pub(crate) const COMPRESSED: [&str; 6] = [".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z"];
-
 /// Finds the copy a copytruncate rotation left of `path`: a sibling whose
 /// name starts with the path's name and which holds our fingerprint just
 /// before our offset. The most recently modified one wins.
 pub(crate) fn find_copy(path: &Path, g: &Gen) -> Option<(File, FileId)> {
     find_copy_of(path, g.offset, &g.fp, g.id)
-}
-
-/// [`find_copy`] of the file `id` at `path`, by what it held just before
-/// `offset` (`fp`, at most [`FP_LEN`] bytes).
-pub(crate) fn find_copy_of(
-    path: &Path,
-    offset: u64,
-    fp: &[u8],
-    not: FileId,
-) -> Option<(File, FileId)> {
-    if fp.is_empty() {
-        return None;
-    }
-    let fp = &fp[fp.len().saturating_sub(FP_LEN)..];
-    let mut found: Option<(SystemTime, File, FileId)> = None;
-    for (file, m) in siblings(path) {
-        let id = file_id(&m);
-        if m.len() < offset || id == not || !holds(&file, offset, fp).unwrap_or(false) {
-            continue;
-        }
-        let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        if found.as_ref().is_none_or(|(t, _, _)| mtime > *t) {
-            found = Some((mtime, file, id));
-        }
-    }
-    found.map(|(_, f, id)| (f, id))
-}
-
-/// The regular files beside `path` whose names extend its own
-/// (`access.log.1`, `access.log-20240101`), not compressed ([`COMPRESSED`]),
-/// open, with their metadata: where a rotation puts the file it moves away
-/// (a copytruncate's copy, a renamed file). None when the directory cannot
-/// be read.
-pub(crate) fn siblings(path: &Path) -> Vec<(File, fs::Metadata)> {
-    let Some(base) = path.file_name().and_then(|b| b.to_str()) else {
-        return Vec::new();
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name == base || !name.starts_with(base) || COMPRESSED.iter().any(|s| name.ends_with(s)) {
-            continue;
-        }
-        let Ok(file) = File::open(entry.path()) else {
-            continue;
-        };
-        match file.metadata() {
-            Ok(m) if m.is_file() => out.push((file, m)),
-            _ => {}
-        }
-    }
-    out
 }

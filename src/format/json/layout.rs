@@ -78,7 +78,7 @@ pub(super) struct Met {
 }
 
 /// One value of the layout: the end of the text before it (in
-/// [`Layout::text`], from the end of the last one's), its kind, and its
+/// [`Shape::text`], from the end of the last one's), its kind, and its
 /// key's target.
 #[derive(Clone, Copy, Debug)]
 struct Step {
