@@ -184,7 +184,7 @@ impl RegexFormat {
         };
         let (time, bad_time) = match get(self.time) {
             Some(v) => {
-                let t = scratch.time.get(v, value::parse_any_time);
+                let t = super::fields::any_time(v, &mut scratch.time);
                 (t, t.is_none() && v != b"-" && !v.is_empty())
             }
             None => (None, false),

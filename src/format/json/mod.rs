@@ -135,8 +135,8 @@ impl JsonFormat {
     ) -> Result<Record<'a>, ErrorKind> {
         let mut found: Found = [None; N_SLOTS];
         scratch.layout.begin(self.id);
+        // A line that does not fit leaves `found` empty.
         if !scratch.layout.read(line, &mut found) {
-            found = [None; N_SLOTS];
             self.walk(line, &mut found, &mut scratch.json, &mut scratch.layout)?;
         }
         let get = |s: Slot| found[s as usize].map(|(v, _)| v);
@@ -174,17 +174,7 @@ impl JsonFormat {
         let (time, bad_time) = match get(Slot::Time) {
             Some(v) => {
                 let raw = v.raw(line);
-                // An RFC 3339 time in UTC with a fraction (Google Cloud's
-                // `timestamp`: every line's differs) is cached by its
-                // second, as ALB's: `parse_any_time` reads it as ISO 8601.
-                let t = match raw {
-                    [a, _, c, _, b'-', ..]
-                        if a.is_ascii_digit() && *c != b'/' && raw.len() >= 19 =>
-                    {
-                        super::fields::iso_time(raw, &mut scratch.time)
-                    }
-                    _ => scratch.time.get(raw, value::parse_any_time),
-                };
+                let t = super::fields::any_time(raw, &mut scratch.time);
                 (t, t.is_none() && raw != b"-" && !raw.is_empty())
             }
             None => (None, false),
@@ -326,16 +316,7 @@ impl JsonFormat {
                 _ => return false,
             };
             walk.key += 1;
-            let target = entry.and_then(|e| self.keys.at(e).target);
-            walk.layout.meet(Met {
-                start: v.start,
-                end: v.end,
-                kind,
-                target,
-            });
-            if let Some(t) = target {
-                keep(walk.found, t, v);
-            }
+            walk.value(v, Some(kind), entry.and_then(|e| self.keys.at(e).target));
             w.i = after + 1;
             if close {
                 return true;
@@ -423,23 +404,10 @@ impl JsonFormat {
                     b'"' => Some(Kind::Str),
                     b'[' => Some(Kind::Skip(b'[')),
                     b'-' | b'0'..=b'9' => Some(Kind::Num),
-                    // `true`, `false` (`null` is never kept): part of the
-                    // layout's text where nothing keeps them.
+                    // `true`, `false`, `null`.
                     _ => None,
                 };
-                match kind {
-                    Some(kind) => walk.layout.meet(Met {
-                        start: v.start,
-                        end: v.end,
-                        kind,
-                        target,
-                    }),
-                    None if target.is_some() => walk.layout.unlearnable(),
-                    None => {}
-                }
-                if let Some(t) = target {
-                    keep(walk.found, t, v);
-                }
+                walk.value(v, kind, target);
             }
             walk.path.len = mark;
             w.ws();
@@ -492,6 +460,30 @@ struct Walk<'s> {
     layout: &'s mut Layout,
     /// Index in walk order of the next key.
     key: usize,
+}
+
+impl Walk<'_> {
+    /// The walk met value `v` of `kind` (`None`: a literal), of a key
+    /// whose target is `target` (`None` too for a `null`): the layout
+    /// learns it, and its slot keeps it. A literal is part of the layout's
+    /// text where nothing keeps it; one that is kept leaves the line
+    /// without a layout.
+    #[inline(always)]
+    fn value(&mut self, v: Val, kind: Option<Kind>, target: Option<Target>) {
+        match kind {
+            Some(kind) => self.layout.meet(Met {
+                start: v.start,
+                end: v.end,
+                kind,
+                target,
+            }),
+            None if target.is_some() => self.layout.unlearnable(),
+            None => {}
+        }
+        if let Some(t) = target {
+            keep(self.found, t, v);
+        }
+    }
 }
 
 /// A duration string's own unit suffix (`s`, `ms`, `us`, `µs`, `ns`
