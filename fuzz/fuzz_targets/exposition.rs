@@ -106,16 +106,7 @@ fn through_engine(first: &[u8], lines: &[u8]) {
         vec![(0, 0, counts[0]), (1, 0, counts[1])],
         vec![
             source(String::from_utf8_lossy(first).into_owned()),
-            // Two inputs of a run never share a name (a path given twice
-            // is read once): the second is not named as the first.
-            source(
-                if first == b"second" {
-                    "second-2"
-                } else {
-                    "second"
-                }
-                .into(),
-            ),
+            source("second".into()),
         ],
         registry,
         cfg.bounds_us.clone(),
