@@ -110,6 +110,32 @@ fn stopping_counts_what_was_read() {
     );
 }
 
+/// Regression: a path named twice was followed by two tailers of one
+/// source; the second found the file read by the first and set the
+/// source's state to an error while its lines were counted. It is followed
+/// once, and its state is the first tailer's.
+#[test]
+fn a_path_named_twice_is_followed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let text: String = (0..3000).map(|i| line(i, "/x", 200)).collect();
+    std::fs::write(&path, text).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = Running::start(&config(&[&path, &path]), rt.handle()).unwrap();
+    let mut rx = running.snapshots.clone();
+    wait_for(&mut rx, "the file", |s| s.total.total.requests == 3000);
+    // Time for a second reading, were there one.
+    std::thread::sleep(Duration::from_millis(500));
+    let last = running.stop();
+    assert_eq!(last.total.total.requests, 3000);
+    let inputs: Vec<_> = last
+        .inputs
+        .iter()
+        .map(|i| (i.lines, i.state.label()))
+        .collect();
+    assert_eq!(inputs, [(3000, "following")]);
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_routetop"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));

@@ -228,6 +228,39 @@ fn globs_expand_to_one_input_per_file() {
     assert_eq!(u(&r["totals"]["requests"]), 6000);
 }
 
+/// Regression (the `exposition` fuzz target's `first-input-named-second`):
+/// a file named twice was read twice, as two inputs of one name, its
+/// lines counted twice and its per-input series written twice by
+/// `--push`. It is read once, where first named, and the others are said.
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.log");
+    std::fs::copy(root().join("sample-logs/combined_rt.log"), &a).unwrap();
+    let a = a.to_str().unwrap();
+    let dotted = format!("{}/./a.log", dir.path().display());
+    let glob = format!("{}/*.log", dir.path().display());
+    let out = routetop(&["--once", "-o", "json", a, a, &dotted, &glob]);
+    let r = json_of(&out);
+    let names: Vec<&str> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [a]);
+    let once = json_of(&routetop(&["--once", "-o", "json", a]));
+    assert_eq!(r["totals"], once["totals"]);
+    assert_eq!(
+        said(&out),
+        [
+            format!("routetop: {a} is named twice: read once"),
+            format!("routetop: {dotted} is the same file as {a}: read there, once"),
+            format!("routetop: {a} is named twice: read once"),
+        ]
+    );
+}
+
 /// Regression: the restructure named the one file a named glob matched
 /// `name:path`, where `--once` had always said `name` (the name alone, as
 /// for a plain path) unless the glob matched several files.

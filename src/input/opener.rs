@@ -4,6 +4,8 @@
 //! errors that end one input without stopping the others
 //! ([`BatchError`]). `blocks.rs` reads them in blocks of whole lines.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
@@ -11,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::spec::{Input, InputSpec, expand};
-use super::tail::{find_copy_of, holds};
+use super::tail::{FileId, file_id, find_copy_of, holds};
 use crate::engine::backfill::CopyHint;
 
 pub enum Opener {
@@ -42,16 +44,31 @@ pub struct BatchInput {
     pub input: usize,
 }
 
+/// What a batch run's inputs name now ([`BatchInput::expand`]).
+#[derive(Default)]
+pub struct Expanded {
+    /// The files and stdin to read, in order.
+    pub inputs: Vec<BatchInput>,
+    /// Inputs that name no file (a glob that matches none, a bad glob).
+    pub skipped: Vec<BatchError>,
+    /// Files named again (the same path twice, `./a.log` beside `a.log`,
+    /// a glob and a path that find one file): read once, where first
+    /// named, as the follower reads them. Said, not an error.
+    pub again: Vec<String>,
+}
+
 impl BatchInput {
     /// The files and stdin `inputs` name now, globs expanded, in order, and
-    /// the inputs that name none (a glob that matches no file): one input
-    /// that cannot be read does not stop the others.
-    pub fn expand(inputs: &[Input]) -> (Vec<BatchInput>, Vec<BatchError>) {
-        let mut out = Vec::new();
-        let mut skipped = Vec::new();
+    /// the inputs that name none: one input that cannot be read does not
+    /// stop the others. A file named twice is read once (its lines would
+    /// count twice); a path that cannot be looked at yet is kept, for its
+    /// open to say why it cannot be read.
+    pub fn expand(inputs: &[Input]) -> Expanded {
+        let mut out = Expanded::default();
+        let mut seen: HashMap<FileId, String> = HashMap::new();
         for (i, input) in inputs.iter().enumerate() {
             match &input.spec {
-                InputSpec::Stdin => out.push(BatchInput {
+                InputSpec::Stdin => out.inputs.push(BatchInput {
                     name: input.name.clone().unwrap_or_else(|| "stdin".into()),
                     open: Opener::Stdin,
                     input: i,
@@ -59,19 +76,39 @@ impl BatchInput {
                 InputSpec::Path(p) => {
                     let files = match expand(p) {
                         Ok(f) if f.is_empty() => {
-                            skipped.push(BatchError::Input(format!("no file matches {p}")));
+                            out.skipped
+                                .push(BatchError::Input(format!("no file matches {p}")));
                             continue;
                         }
                         Ok(f) => f,
                         Err(e) => {
-                            skipped.push(BatchError::Input(e));
+                            out.skipped.push(BatchError::Input(e));
                             continue;
                         }
                     };
                     let several = files.len() > 1;
                     for f in files {
-                        out.push(BatchInput {
-                            name: input.file_name(&f, several),
+                        let name = input.file_name(&f, several);
+                        if let Ok(m) = std::fs::metadata(&f) {
+                            match seen.entry(file_id(&m)) {
+                                Entry::Occupied(first) => {
+                                    out.again.push(if *first.get() == name {
+                                        format!("{name} is named twice: read once")
+                                    } else {
+                                        format!(
+                                            "{name} is the same file as {}: read there, once",
+                                            first.get()
+                                        )
+                                    });
+                                    continue;
+                                }
+                                Entry::Vacant(v) => {
+                                    v.insert(name.clone());
+                                }
+                            }
+                        }
+                        out.inputs.push(BatchInput {
+                            name,
                             open: Opener::File(f),
                             input: i,
                         });
@@ -79,7 +116,7 @@ impl BatchInput {
                 }
             }
         }
-        (out, skipped)
+        out
     }
 }
 

@@ -274,6 +274,12 @@ impl Paths {
         now: Instant,
         io: Io,
     ) -> Result<(), Stopped> {
+        // A path named twice (`a.log a.log`, or a glob and a path that
+        // find it) is one file read once, through its first tailer: a
+        // second would share its source and count its lines again.
+        if self.tailers.iter().any(|t| t.path == path) {
+            return Ok(());
+        }
         let from_glob = self.inputs[input].spec.is_glob();
         if let Some((kind, file)) = Paths::non_text(&path) {
             return self.add_not_text(input, path, kind, file, at_end, io.sink);

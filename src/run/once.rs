@@ -55,6 +55,8 @@ pub struct BatchReport {
     /// found, not readable, failed while read, or whose format could not be
     /// detected (those lines are counted as unparsed).
     pub skipped: Vec<String>,
+    /// Files named more than once, read once: said, not a failure.
+    pub again: Vec<String>,
 }
 
 /// What a `--once` run may end with besides its report: [`Error::Partial`]
@@ -90,7 +92,7 @@ pub fn run(
 ) -> Result<(), Error> {
     let mut read = once(config)?;
     // Said first, so that the one-line outcome at the end refers back to it.
-    for msg in &read.skipped {
+    for msg in read.again.iter().chain(&read.skipped) {
         writeln!(err, "routetop: {msg}")?;
     }
     let (slo, apdex) = report_figures(config, &read.batch);
@@ -179,7 +181,8 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         ..EngineConfig::new(config.max_routes, config.max_line, buckets)
     };
     let formats = config.formats();
-    let (inputs, not_found) = BatchInput::expand(&config.input_list());
+    let expanded = BatchInput::expand(&config.input_list());
+    let (inputs, not_found, again) = (expanded.inputs, expanded.skipped, expanded.again);
     let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {
         let strip = config.strip_prefix.as_ref();
         source_format(
@@ -228,5 +231,6 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         summary,
         batch,
         skipped,
+        again,
     })
 }

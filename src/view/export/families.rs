@@ -35,7 +35,7 @@ use super::specs::{
 };
 use crate::engine::facet::FacetKind;
 use crate::engine::slo::Matcher;
-use crate::engine::snapshot::{KeySnap, RouteSnap, Snapshot};
+use crate::engine::snapshot::{InputSnap, KeySnap, RouteSnap, Snapshot};
 use crate::engine::summary::Row;
 use crate::format::{ErrorKind, Odd};
 use crate::version;
@@ -443,9 +443,7 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
     let mut rotations = ROTATIONS.family(opts);
     let mut odd = ODD_VALUES.family(opts);
     let mut variants = VARIANT_LINES.family(opts);
-    let mut ins: Vec<_> = snap.inputs.iter().collect();
-    ins.sort_by(|a, b| a.name.cmp(&b.name));
-    for i in ins {
+    for i in &by_name(&snap.inputs) {
         let src = || vec![pair("source", &i.name)];
         lines.mut_metric().push(counter(src(), i.lines as f64));
         rotations
@@ -523,4 +521,39 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
         f.mut_metric().push(gauge(vec![], t.as_secs_f64()));
         out.push(f);
     }
+}
+
+/// The inputs' counts, one per name, in name order: inputs that share a
+/// name (config `name`, given alike to two inputs) are added up, as their
+/// keys are in the per-key families, since a label set names one series.
+fn by_name(inputs: &[InputSnap]) -> Vec<InputSnap> {
+    let mut ins: Vec<&InputSnap> = inputs.iter().collect();
+    ins.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out: Vec<InputSnap> = Vec::with_capacity(ins.len());
+    for i in ins {
+        match out.last_mut() {
+            Some(m) if m.name == i.name => {
+                m.lines += i.lines;
+                m.requests += i.requests;
+                m.rotations += i.rotations;
+                for (a, b) in m.errors.iter_mut().zip(&i.errors) {
+                    *a += b;
+                }
+                for (a, b) in m.odd.iter_mut().zip(&i.odd) {
+                    *a += b;
+                }
+                for (v, n) in &i.variants {
+                    match m.variants.iter_mut().find(|(w, _)| w == v) {
+                        Some((_, k)) => *k += n,
+                        None => m.variants.push((v.clone(), *n)),
+                    }
+                }
+            }
+            _ => out.push(InputSnap {
+                samples: Vec::new(),
+                ..i.clone()
+            }),
+        }
+    }
+    out
 }

@@ -922,6 +922,59 @@ fn status_class_keeps_sources_apart() {
     );
 }
 
+/// Two inputs of one name (config `name` given alike; the `exposition`
+/// fuzz target's seed `first-input-named-second`) are one label set: each
+/// family holds one series for it, their counts added up, as the per-key
+/// families add up their keys.
+#[test]
+fn inputs_of_one_name_are_one_series() {
+    let mut s = hostile();
+    s.inputs[0].name = "second".into();
+    s.inputs[0].errors[crate::format::ErrorKind::NoMatch.index()] = 4;
+    s.inputs[1].errors[crate::format::ErrorKind::NoMatch.index()] = 5;
+    s.inputs[0].rotations = 1;
+    s.inputs[0].variants = vec![("combined".into(), 2), ("common".into(), 1)];
+    s.inputs[1].variants = vec![("common".into(), 3)];
+    let key = KeySnap {
+        route: Arc::from("/x"),
+        ..s.keys[0].clone()
+    };
+    s.keys = Arc::from(vec![key.clone(), KeySnap { source: 1, ..key }]);
+    let text = fresh(&s, &RenderOptions::default());
+    for (family, want) in [
+        (
+            "routetop_lines_read_total{",
+            &["routetop_lines_read_total{source=\"second\"} 6"][..],
+        ),
+        (
+            "routetop_rotations_total{",
+            &["routetop_rotations_total{source=\"second\"} 1"],
+        ),
+        (
+            "routetop_lines_unparsed_total{reason=\"no_match\"",
+            &["routetop_lines_unparsed_total{reason=\"no_match\",source=\"second\"} 9"],
+        ),
+        (
+            "routetop_lines_parsed_by_variant_total{",
+            &[
+                "routetop_lines_parsed_by_variant_total{source=\"second\",variant=\"combined\"} 2",
+                "routetop_lines_parsed_by_variant_total{source=\"second\",variant=\"common\"} 4",
+            ],
+        ),
+        (
+            "http_requests_total{",
+            &[
+                "http_requests_total{route=\"/x\",method=\"GET\",status=\"200\",source=\"second\"} 6",
+            ],
+        ),
+    ] {
+        assert_eq!(lines_of(&text, family), want, "{family}");
+    }
+    if let Some((ok, msg)) = promtool_check(&text) {
+        assert!(ok, "{msg}");
+    }
+}
+
 /// `--no-summary` drops exactly the window summary family.
 #[test]
 fn no_summary_drops_the_window_summary_only() {
