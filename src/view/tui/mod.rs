@@ -20,6 +20,7 @@ mod backfill;
 mod columns;
 mod drill;
 mod errors;
+mod filter;
 mod footer;
 mod header;
 mod help;
