@@ -59,6 +59,9 @@ cargo fmt --all --check
 # no unexplained duplicate crate versions.
 scripts/licenses.py --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Rustdoc: every intra-doc link resolves (private items too: module docs
+# link across the crate, and ARCHITECTURE.md points readers at them).
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --locked
 cargo test --workspace --locked
 
 # The fuzz targets (fuzz/, a workspace of its own): formatted and linted

@@ -7,7 +7,7 @@
 //!
 //! Each line counts under its route's final id, as the live engine counts
 //! it: a route awaiting admission (`resolve.rs`) holds its lines here
-//! until [`Minutes::admit`] says which id (or the overflow) it became.
+//! until `Minutes::admit` says which id (or the overflow) it became.
 //! A line without a log time counts in the minute of the newest line the
 //! worker saw before it, as the live engine's counts in its newest
 //! (`LiveEngine::minute`); before the worker saw any, in the minute the

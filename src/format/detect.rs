@@ -21,11 +21,11 @@
 //!    wrote it, `cloudfront` when its columns are CloudFront's, else
 //!    `w3c`) and no candidate is tried: see `w3c.rs`. When the winner
 //!    leaves lines unparsed, the candidates that parse them are added as
-//!    variants (a messy file, [`with_variants`]); when lines start with a
+//!    variants (a messy file, `with_variants`); when lines start with a
 //!    log shipper's prefix (`prefix.rs`: docker compose, kubectl, syslog),
 //!    the sample is tried again without it, and wins when more of it fits.
 //!    A format of line templates also gets the other templates as spares
-//!    ([`SPARE_ORDER`], up to `MAX_VARIANTS` variants in all): a line no
+//!    (`SPARE_ORDER`, up to `MAX_VARIANTS` variants in all): a line no
 //!    variant fits is read by the first spare that fits it, so shapes that
 //!    start after the sample are read too; which variant reads a line is a
 //!    function of the line alone, so every thread and mode agrees.
@@ -456,7 +456,7 @@ const SPARE_ORDER: &[&str] = &[
     "traefik_clf",
 ];
 
-/// The templates of [`SPARE_ORDER`] not among `chosen` (variant names),
+/// The templates of `SPARE_ORDER` not among `chosen` (variant names),
 /// in that order.
 fn spares(chosen: &[String]) -> Vec<Format> {
     let mut all: Vec<Format> = template_candidates()
@@ -476,7 +476,7 @@ fn spares(chosen: &[String]) -> Vec<Format> {
     out
 }
 
-/// The format of variants [`with_variants`] made, again, from its name
+/// The format of variants `with_variants` made, again, from its name
 /// and its variant names (`Format::variant_names`), as saved state keeps
 /// them; `None` when they do not make that format again (a name this
 /// version does not know). A format behind a shipper's prefix is named
@@ -531,7 +531,7 @@ pub fn rebuild_variants(
     (f.name() == name && f.variant_names() == variants).then_some(f)
 }
 
-/// [`with_variants`] before the spares: the variants the sample shows.
+/// `with_variants` before the spares: the variants the sample shows.
 fn chosen_variants(best: Detected, sample: &[&[u8]]) -> Detected {
     if best.matched == best.sampled || !best.format.is_template() {
         return best;

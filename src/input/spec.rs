@@ -32,7 +32,7 @@ impl InputSpec {
     }
 }
 
-/// Files a path or glob names now, in [`rotation_order`]. A plain path is
+/// Files a path or glob names now, in `rotation_order`'s order. A plain path is
 /// returned as is (whether it exists is for the caller to find out); a glob
 /// that matches nothing gives an empty list.
 pub fn expand(pattern: &str) -> Result<Vec<PathBuf>, String> {

@@ -41,7 +41,7 @@ pub const MAX_ROUTE_LEN: usize = 256;
 /// Templates `path` (starting with `/`; a query string or fragment ends it)
 /// into `out`; only segments that may be identifiers get a closer look.
 /// A path whose part before the query fits in 64 bytes (nearly all) is
-/// classified in one SIMD pass first (see [`shape`]).
+/// classified in one SIMD pass first (see [`shape`](super::shape)).
 pub(super) fn template_into(path: &[u8], out: &mut Vec<u8>) {
     match Masks::of(path) {
         Some(m) => template_with(path, out, &m),
@@ -119,7 +119,7 @@ fn is_grpc(path: &[u8]) -> bool {
 /// The placeholder for an identifier segment (and a suffix kept after it,
 /// like the `.json` of `123.json`), or `None` for a segment that names
 /// something. `shape`, `digits` and `hex_letters` describe `s` (see
-/// [`shape::Segments`]).
+/// [`shape::Segments`](super::shape::Segments)).
 fn classify_counted(
     s: &[u8],
     shape: u8,

@@ -1,7 +1,7 @@
 //! `--once`: every input read to the end on all cores, then one report.
 //! The worker pool is `batch.rs`'s (a follower's backfill uses it too).
 //!
-//! Each worker owns a [`BatchShard`] and a 1 MiB buffer, and takes turns,
+//! Each worker owns a [`BatchShard`](crate::engine::BatchShard) and a 1 MiB buffer, and takes turns,
 //! under a lock, at the shared block reader (`input::Blocks`), which fills
 //! its buffer with the next block of whole lines; it parses the block
 //! outside the lock (lines and field ends found through the block's

@@ -13,7 +13,7 @@
 //! - [`marks`]: the structural index of a block of log text — newlines,
 //!   quotes and backslashes, spaces — 64 bytes per word (AVX2 when the CPU
 //!   has it, else SSE2); `format/scan.rs` parses fields from it.
-//! - [`prefetch`]: loading a cache line ahead of the code that will read
+//! - [`prefetch`](fn@prefetch): loading a cache line ahead of the code that will read
 //!   it (the engine's deferred recording, the folded-route set).
 
 pub mod bytes16;

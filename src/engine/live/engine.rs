@@ -232,7 +232,7 @@ pub struct LiveEngine {
     pub(super) backfill: Option<Arc<dyn Backfill>>,
     /// The backlog being counted.
     pub(super) filling: Option<Filling>,
-    /// Lines counted by backfills (see [`Snapshot::backfilled`]).
+    /// Lines counted by backfills (see [`Snapshot::backfilled`](crate::engine::snapshot::Snapshot::backfilled)).
     pub(super) backfilled: u64,
     /// Backlogs counted one after another since views last had no
     /// progress to show ([`LiveEngine::after_backfill`]).

@@ -1,6 +1,6 @@
 //! The live engine: input events in, snapshots out.
 //!
-//! Runs on its own thread ([`run`]), fed by the followers through a bounded
+//! Runs on its own thread ([`run`](fn@run)), fed by the followers through a bounded
 //! channel of [`InputEvent`]s. Lines are parsed, routed and counted as they
 //! arrive; at a fixed cadence (one *step*, ≤ 1 s) the engine closes the step
 //! (folding it into windows, series and since-start histograms) and

@@ -51,7 +51,7 @@ pub use text::Format;
 
 /// A `prometheus` collector over the latest published snapshot, for
 /// programs that gather several collectors in a `prometheus::Registry`.
-/// `/metrics` and the push loop use [`render`] directly: same families.
+/// `/metrics` and the push loop use [`render`](fn@render) directly: same families.
 pub struct SnapshotCollector {
     latest: watch::Receiver<Arc<Snapshot>>,
     opts: RenderOptions,
