@@ -611,3 +611,28 @@ fn unreadable_input_is_an_error_state() {
     f.stop();
     assert_exact(&f.numbers(Some(1)), 0..10);
 }
+
+/// A path two inputs name is read once, through the first; when a reload
+/// removes that input, the other follows on from where it was let go:
+/// nothing lost, nothing read twice.
+#[test]
+fn a_path_two_inputs_name_is_read_on_when_the_first_is_removed() {
+    let (_dir, path) = log_file("access.log", &old_lines());
+    let named = |n: &str| routetop::input::Input {
+        name: Some(n.into()),
+        ..input(&path_str(&path))
+    };
+    let mut f = Follow::start(vec![named("x"), named("y")], opts(), 64);
+    f.until_state(0, InputState::Following);
+    let mut w = append(&path);
+    write_lines(&mut w, 0..100, 0);
+    f.until_lines(None, 100);
+    if let Some(h) = &f.handle {
+        h.set_inputs(vec![None, Some(named("y"))]);
+    }
+    f.until_state(0, InputState::Done);
+    write_lines(&mut w, 100..200, 0);
+    f.until_lines(None, 200);
+    f.stop();
+    assert_exact(&f.numbers(None), 0..200);
+}

@@ -348,7 +348,14 @@ impl Follower {
         for (i, new) in list.into_iter().enumerate() {
             let active = self.paths.is_active(i);
             match new {
-                None if active => self.paths.remove_input(i, &self.sink)?,
+                None if active => {
+                    // Its files, read for other inputs too, are read on
+                    // through them: taken up where they were let go.
+                    for (j, path) in self.paths.remove_input(i, &self.sink)? {
+                        let io = Io::new(&self.sink, &mut self.buf);
+                        self.paths.add(j, path, !self.opts.from_start, now, io)?;
+                    }
+                }
                 Some(input) if !active => {
                     self.paths.put_input(i, input);
                     self.start_input(i, now)?;

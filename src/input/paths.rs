@@ -58,6 +58,10 @@ pub(super) struct Paths {
     closed: VecDeque<Closed>,
     /// The set of files to watch changed since the watcher was built.
     pub(super) watch_dirty: bool,
+    /// Paths an input named that another input's tailer reads already
+    /// (`a.log a.log`): taken up by the input if that tailer's input is
+    /// removed (a reload).
+    again: Vec<(usize, PathBuf)>,
     /// A file rotated away is still read this long.
     grace: Duration,
     max_line: usize,
@@ -156,6 +160,7 @@ impl Paths {
             resume,
             recovered: Vec::new(),
             closed: VecDeque::new(),
+            again: Vec::new(),
             watch_dirty: true,
             grace,
             max_line,
@@ -209,10 +214,18 @@ impl Paths {
 
     /// Input `i` is no longer configured: its files are let go (their
     /// offsets remembered, should it come back), its sources are done.
-    pub(super) fn remove_input(&mut self, i: usize, sink: &Sink) -> Result<(), Stopped> {
+    /// Stops following input `i`'s files. Returns the paths it read for
+    /// other inputs that named them too, to follow on through theirs.
+    pub(super) fn remove_input(
+        &mut self,
+        i: usize,
+        sink: &Sink,
+    ) -> Result<Vec<(usize, PathBuf)>, Stopped> {
         if let Some(a) = self.active.get_mut(i) {
             *a = false;
         }
+        self.again.retain(|(input, _)| *input != i);
+        let mut orphans = Vec::new();
         let mut k = 0;
         while k < self.tailers.len() {
             if self.tailers[k].input != i {
@@ -220,6 +233,11 @@ impl Paths {
                 continue;
             }
             let mut t = self.tailers.remove(k);
+            let (named, left): (Vec<_>, Vec<_>) = std::mem::take(&mut self.again)
+                .into_iter()
+                .partition(|(_, p)| *p == t.path);
+            self.again = left;
+            orphans.extend(named);
             for mut g in t.old.drain(..).chain(t.cur.take()) {
                 g.finish(t.source, sink)?;
                 remember(&mut self.closed, g);
@@ -230,7 +248,7 @@ impl Paths {
             })?;
             self.watch_dirty = true;
         }
-        Ok(())
+        Ok(orphans)
     }
 
     /// The id of a new source called `name`: the saved one of that name
@@ -278,6 +296,9 @@ impl Paths {
         // find it) is one file read once, through its first tailer: a
         // second would share its source and count its lines again.
         if self.tailers.iter().any(|t| t.path == path) {
+            if !self.inputs[input].spec.is_glob() {
+                self.again.push((input, path));
+            }
             return Ok(());
         }
         let from_glob = self.inputs[input].spec.is_glob();
