@@ -24,6 +24,15 @@ fn line(i: u64, path: &str, status: u16) -> String {
     )
 }
 
+/// A log of `n` requests to `/x` in a new temporary directory.
+fn log_of(n: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let text: String = (0..n).map(|i| line(i, "/x", 200)).collect();
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 fn config(inputs: &[&Path]) -> Config {
     let paths: Vec<&str> = inputs.iter().map(|p| p.to_str().unwrap()).collect();
     let mut c = Config::once(&paths, FormatSpec::Auto, OutputFormat::Table).unwrap();
@@ -95,10 +104,7 @@ fn writer_thread_appends_while_the_engine_runs_final_counts_are_exact() {
 
 #[test]
 fn stopping_counts_what_was_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let text: String = (0..5000).map(|i| line(i, "/x", 200)).collect();
-    std::fs::write(&path, text).unwrap();
+    let (_dir, path) = log_of(5000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let running = Running::start(&config(&[&path]), rt.handle()).unwrap();
     let mut rx = running.snapshots.clone();
@@ -116,10 +122,7 @@ fn stopping_counts_what_was_read() {
 /// once, and its state is the first tailer's.
 #[test]
 fn a_path_named_twice_is_followed_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let text: String = (0..3000).map(|i| line(i, "/x", 200)).collect();
-    std::fs::write(&path, text).unwrap();
+    let (_dir, path) = log_of(3000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let running = Running::start(&config(&[&path, &path]), rt.handle()).unwrap();
     let mut rx = running.snapshots.clone();

@@ -43,6 +43,16 @@ fn expected() -> BTreeMap<String, Value> {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The names of a JSON report's inputs, in order.
+fn input_names(r: &Value) -> Vec<&str> {
+    r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
+}
+
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
@@ -211,12 +221,7 @@ fn globs_expand_to_one_input_per_file() {
         "json",
         "sample-logs/apache-*.log",
     ]));
-    let names: Vec<&str> = r["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = input_names(&r);
     assert_eq!(
         names,
         [
@@ -242,12 +247,7 @@ fn a_file_named_twice_is_read_once() {
     let glob = format!("{}/*.log", dir.path().display());
     let out = routetop(&["--once", "-o", "json", a, a, &dotted, &glob]);
     let r = json_of(&out);
-    let names: Vec<&str> = r["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = input_names(&r);
     assert_eq!(names, [a]);
     let once = json_of(&routetop(&["--once", "-o", "json", a]));
     assert_eq!(r["totals"], once["totals"]);
@@ -281,12 +281,7 @@ fn a_named_glob_names_its_files_as_before() {
             "-c",
             config.to_str().unwrap(),
         ]));
-        r["inputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap().to_string())
-            .collect()
+        input_names(&r).into_iter().map(str::to_string).collect()
     };
     assert_eq!(names_for("sample-logs/apache-common*.log"), ["web"]);
     assert_eq!(
@@ -864,12 +859,7 @@ fn once_glob_with_an_undetectable_file_reports_the_rest_and_exits_4() {
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let exp = expected();
-    let files: Vec<&str> = r["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let files: Vec<&str> = input_names(&r);
     let mut want_requests = 0;
     for f in &files {
         let name = f.trim_start_matches("sample-logs/");

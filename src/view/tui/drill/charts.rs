@@ -127,26 +127,21 @@ pub(super) fn render_percentiles(frame: &mut Frame, area: Rect, route: &RouteSna
     } else {
         (Marker::Dot, Marker::Braille, Marker::Block)
     };
-    let datasets = vec![
+    let datasets: Vec<Dataset> = [
+        ("p50", m50, Color::Green, &p50),
+        ("p90", m90, Color::Yellow, &p90),
+        ("p99", m99, Color::Red, &p99),
+    ]
+    .into_iter()
+    .map(|(name, marker, color, data)| {
         Dataset::default()
-            .name("p50")
-            .marker(m50)
+            .name(name)
+            .marker(marker)
             .graph_type(GraphType::Line)
-            .style(theme.fg(Color::Green))
-            .data(&p50),
-        Dataset::default()
-            .name("p90")
-            .marker(m90)
-            .graph_type(GraphType::Line)
-            .style(theme.fg(Color::Yellow))
-            .data(&p90),
-        Dataset::default()
-            .name("p99")
-            .marker(m99)
-            .graph_type(GraphType::Line)
-            .style(theme.fg(Color::Red))
-            .data(&p99),
-    ];
+            .style(theme.fg(color))
+            .data(data)
+    })
+    .collect();
     let ago = short_duration(s.step.as_secs().saturating_mul(n as u64 - 1));
     let y_label = |ms: f64| human::latency((ms * 1000.0) as u64);
     let chart = Chart::new(datasets)
