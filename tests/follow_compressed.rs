@@ -178,3 +178,27 @@ fn without_from_start_a_compressed_file_is_not_followed() {
     let names: Vec<String> = f.sources().into_iter().map(|(_, n)| n).collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// Regression: `--from-start a.gz a.gz` read the compressed file twice,
+/// counting every line twice. It is read once; another path to it (a
+/// hard link) is an input that says where it is read.
+#[test]
+fn a_compressed_file_named_twice_is_read_once() {
+    let dir = tmp();
+    let path = join(&dir, "a.gz");
+    std::fs::write(&path, gzip(&lines(0..3000))).unwrap();
+    let link = join(&dir, "b.gz");
+    std::fs::hard_link(&path, &link).unwrap();
+    let mut o = opts();
+    o.from_start = true;
+    let named = path_str(&path);
+    let inputs = vec![input(&named), input(&named), input(&path_str(&link))];
+    let mut f = Follow::start(inputs, o, 64);
+    f.until_lines(None, 3000);
+    let other = source_of(&mut f, "/b.gz");
+    let why = format!("same file as {named}, read there");
+    f.until_state(other, InputState::Error(why));
+    f.until_state(0, InputState::Done);
+    f.stop();
+    assert_exact(&f.numbers(None), 0..3000);
+}

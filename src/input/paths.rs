@@ -72,6 +72,9 @@ pub(super) struct Paths {
     /// Paths of files that are not text, not followed: never looked at
     /// again.
     not_text: HashSet<PathBuf>,
+    /// Compressed files read once (`--from-start`), by identity, with the
+    /// path they were read at: another path to one is not read again.
+    read_once: HashMap<FileId, PathBuf>,
     /// Files a glob found that look like a copytruncate copy of a followed
     /// file, since when: one whose original is not truncated within the
     /// grace period is a file of its own.
@@ -161,6 +164,7 @@ impl Paths {
             recovered: Vec::new(),
             closed: VecDeque::new(),
             again: Vec::new(),
+            read_once: HashMap::new(),
             watch_dirty: true,
             grace,
             max_line,
@@ -214,8 +218,8 @@ impl Paths {
 
     /// Input `i` is no longer configured: its files are let go (their
     /// offsets remembered, should it come back), its sources are done.
-    /// Stops following input `i`'s files. Returns the paths it read for
-    /// other inputs that named them too, to follow on through theirs.
+    /// Returns the paths it read for other inputs that named them too, to
+    /// follow on through theirs.
     pub(super) fn remove_input(
         &mut self,
         i: usize,
@@ -299,6 +303,11 @@ impl Paths {
             if !self.inputs[input].spec.is_glob() {
                 self.again.push((input, path));
             }
+            return Ok(());
+        }
+        // A file that is not text is looked at once: a compressed one read
+        // once is not read again for a second name of its path.
+        if self.not_text.contains(&path) {
             return Ok(());
         }
         let from_glob = self.inputs[input].spec.is_glob();

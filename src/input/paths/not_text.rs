@@ -47,6 +47,18 @@ impl Paths {
             }
             _ if self.starting && !at_end => {
                 let source = self.source_for(input, path.clone(), sink)?;
+                // Another path to a file read once already (`./a.gz`
+                // beside `a.gz`, a symlink): its lines are counted there.
+                if let Ok(m) = file.metadata() {
+                    if let Some(first) = self.read_once.get(&file_id(&m)) {
+                        let why = format!("same file as {}, read there", first.display());
+                        return sink.send(InputEvent::State {
+                            source,
+                            state: InputState::Error(why),
+                        });
+                    }
+                    self.read_once.insert(file_id(&m), path.clone());
+                }
                 if let Some(backlog) = self.compressed_backlog(source, &path, &file) {
                     sink.send(backlog)?;
                     return sink.send(InputEvent::State {
