@@ -205,11 +205,8 @@ pub fn iso_time(raw: &[u8], cache: &mut TimeCache) -> Option<i64> {
 /// (Google Cloud's `timestamp`) does not miss the cache on every line.
 #[inline(always)]
 pub fn any_time(raw: &[u8], cache: &mut TimeCache) -> Option<i64> {
-    match raw {
-        // `parse_any_time`'s choice of ISO 8601.
-        [a, _, c, _, b'-', ..] if a.is_ascii_digit() && *c != b'/' && raw.len() >= 19 => {
-            iso_time(raw, cache)
-        }
+    match value::time_shape(raw) {
+        Some(value::TimeShape::Iso) => iso_time(raw, cache),
         _ => cache.get(raw, value::parse_any_time),
     }
 }

@@ -23,7 +23,7 @@ mod watch;
 
 pub use blocks::{BLOCK, Block, Blocks, Decision, MAX_LINE_LIMIT, Start, Want};
 pub use follow::{FollowHandle, FollowOptions};
-pub use opener::{BatchError, BatchInput, Opener};
+pub use opener::{BatchError, BatchInput, Expanded, Opener};
 /// For the `input_preamble` fuzz target, which holds the look-back to a
 /// plain reading of the bytes.
 #[cfg(feature = "testkit")]

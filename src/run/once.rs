@@ -41,7 +41,7 @@ use crate::engine::apdex::{self, ApdexSnap};
 use crate::engine::slo::{Matcher, Objective, PerRoute};
 use crate::engine::summary::Summary;
 use crate::engine::{Batch, EngineConfig};
-use crate::input::BatchInput;
+use crate::input::{BatchInput, Expanded};
 use crate::route::Router;
 use crate::view::{export, report};
 
@@ -181,8 +181,11 @@ pub fn once(config: &Config) -> Result<BatchReport, Error> {
         ..EngineConfig::new(config.max_routes, config.max_line, buckets)
     };
     let formats = config.formats();
-    let expanded = BatchInput::expand(&config.input_list());
-    let (inputs, not_found, again) = (expanded.inputs, expanded.skipped, expanded.again);
+    let Expanded {
+        inputs,
+        skipped: not_found,
+        again,
+    } = BatchInput::expand(&config.input_list());
     let start = Box::new(move |input: &BatchInput, lines: &[u8], more: bool| {
         let strip = config.strip_prefix.as_ref();
         source_format(

@@ -155,21 +155,42 @@ pub fn parse_epoch(b: &[u8]) -> Option<i64> {
     i64::try_from(secs).ok()
 }
 
+/// Which shape [`parse_any_time`] reads a timestamp as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeShape {
+    /// `10/Mar/2024:00:00:00 +0000`, bracketed or not.
+    Local,
+    /// ISO 8601 / RFC 3339.
+    Iso,
+    /// Seconds (or milli-, micro-, nanoseconds) since the epoch.
+    Epoch,
+}
+
+/// The shape [`parse_any_time`] reads `b` as, by looks; `None` when it
+/// reads it as no time. A caller that caches times by shape (an ISO time
+/// by its second: `fields::any_time`) asks this first.
+#[inline(always)]
+pub fn time_shape(b: &[u8]) -> Option<TimeShape> {
+    match b.first()? {
+        b'[' => Some(TimeShape::Local),
+        c if c.is_ascii_digit() => Some(if b.len() >= 26 && b[2] == b'/' {
+            TimeShape::Local
+        } else if b.len() >= 19 && b[4] == b'-' {
+            TimeShape::Iso
+        } else {
+            TimeShape::Epoch
+        }),
+        _ => None,
+    }
+}
+
 /// Any of the timestamp shapes above, chosen by looks (JSON values, regex
 /// groups: the format does not say which).
 pub fn parse_any_time(b: &[u8]) -> Option<i64> {
-    match b.first()? {
-        b'[' => parse_time_local(b),
-        c if c.is_ascii_digit() => {
-            if b.len() >= 26 && b[2] == b'/' {
-                parse_time_local(b)
-            } else if b.len() >= 19 && b[4] == b'-' {
-                parse_iso8601(b)
-            } else {
-                parse_epoch(b)
-            }
-        }
-        _ => None,
+    match time_shape(b)? {
+        TimeShape::Local => parse_time_local(b),
+        TimeShape::Iso => parse_iso8601(b),
+        TimeShape::Epoch => parse_epoch(b),
     }
 }
 

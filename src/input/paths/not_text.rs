@@ -5,6 +5,7 @@
 //! binary file is an input error. See the module docs of `paths` for why
 //! a compressed file is never followed.
 
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,14 +51,18 @@ impl Paths {
                 // Another path to a file read once already (`./a.gz`
                 // beside `a.gz`, a symlink): its lines are counted there.
                 if let Ok(m) = file.metadata() {
-                    if let Some(first) = self.read_once.get(&file_id(&m)) {
-                        let why = format!("same file as {}, read there", first.display());
-                        return sink.send(InputEvent::State {
-                            source,
-                            state: InputState::Error(why),
-                        });
+                    match self.read_once.entry(file_id(&m)) {
+                        Entry::Occupied(first) => {
+                            let why = format!("same file as {}, read there", first.get().display());
+                            return sink.send(InputEvent::State {
+                                source,
+                                state: InputState::Error(why),
+                            });
+                        }
+                        Entry::Vacant(v) => {
+                            v.insert(path.clone());
+                        }
                     }
-                    self.read_once.insert(file_id(&m), path.clone());
                 }
                 if let Some(backlog) = self.compressed_backlog(source, &path, &file) {
                     sink.send(backlog)?;

@@ -20,6 +20,7 @@
 //! plus `routetop_*` self metrics (never prefixed, so dashboards and alerts
 //! on the exporter itself work whatever the namespace).
 
+use std::borrow::Cow;
 use std::time::{Duration, UNIX_EPOCH};
 
 use prometheus::proto::{
@@ -526,33 +527,31 @@ fn self_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricFami
 /// The inputs' counts, one per name, in name order: inputs that share a
 /// name (config `name`, given alike to two inputs) are added up, as their
 /// keys are in the per-key families, since a label set names one series.
-fn by_name(inputs: &[InputSnap]) -> Vec<InputSnap> {
+/// Only such inputs are copied.
+fn by_name(inputs: &[InputSnap]) -> Vec<Cow<'_, InputSnap>> {
     let mut ins: Vec<&InputSnap> = inputs.iter().collect();
     ins.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out: Vec<InputSnap> = Vec::with_capacity(ins.len());
+    let mut out: Vec<Cow<'_, InputSnap>> = Vec::with_capacity(ins.len());
     for i in ins {
-        match out.last_mut() {
-            Some(m) if m.name == i.name => {
-                m.lines += i.lines;
-                m.requests += i.requests;
-                m.rotations += i.rotations;
-                for (a, b) in m.errors.iter_mut().zip(&i.errors) {
-                    *a += b;
-                }
-                for (a, b) in m.odd.iter_mut().zip(&i.odd) {
-                    *a += b;
-                }
-                for (v, n) in &i.variants {
-                    match m.variants.iter_mut().find(|(w, _)| w == v) {
-                        Some((_, k)) => *k += n,
-                        None => m.variants.push((v.clone(), *n)),
-                    }
-                }
+        let Some(m) = out.last_mut().filter(|m| m.name == i.name) else {
+            out.push(Cow::Borrowed(i));
+            continue;
+        };
+        let m = m.to_mut();
+        m.lines += i.lines;
+        m.requests += i.requests;
+        m.rotations += i.rotations;
+        for (a, b) in m.errors.iter_mut().zip(&i.errors) {
+            *a += b;
+        }
+        for (a, b) in m.odd.iter_mut().zip(&i.odd) {
+            *a += b;
+        }
+        for (v, n) in &i.variants {
+            match m.variants.iter_mut().find(|(w, _)| w == v) {
+                Some((_, k)) => *k += n,
+                None => m.variants.push((v.clone(), *n)),
             }
-            _ => out.push(InputSnap {
-                samples: Vec::new(),
-                ..i.clone()
-            }),
         }
     }
     out
