@@ -61,6 +61,8 @@ struct Case {
     max_facets: Option<usize>,
     /// Run with two objectives and an Apdex (see [`config`]).
     objectives: bool,
+    /// Every input given this config `name`.
+    input_name: Option<String>,
 }
 
 fn config(case: &Case) -> Config {
@@ -78,6 +80,11 @@ fn config(case: &Case) -> Config {
     }
     // Objectives and Apdex on default bounds (250 ms, 1 s), as the config
     // would add them: the SLO and Apdex columns join the comparison.
+    if let Some(n) = &case.input_name {
+        for i in &mut c.inputs {
+            i.name = Some(n.clone());
+        }
+    }
     if case.objectives {
         c.slo = objectives();
         c.apdex = Some(250_000);
@@ -451,6 +458,7 @@ fn check_with(case: &Case, restart: bool) {
         max_routes: case.max_routes,
         max_facets: case.max_facets,
         objectives: case.objectives,
+        input_name: case.input_name.clone(),
     };
     let name = &case.name;
     let report = once(case);
@@ -688,6 +696,7 @@ fn sample(file: &str, format: Option<&str>) -> Case {
         max_routes: None,
         max_facets: None,
         objectives: true,
+        input_name: None,
     }
 }
 
@@ -729,6 +738,7 @@ fn a_restart_from_saved_state_gives_the_same_figures_in_every_view() {
             max_routes: Some(20),
             max_facets: None,
             objectives: true,
+            input_name: None,
         },
         true,
     );
@@ -774,7 +784,32 @@ fn sample_logs_together_under_a_route_cap() {
         max_routes: Some(20),
         max_facets: None,
         objectives: true,
+        input_name: None,
     });
+}
+
+/// Two inputs of one name (config `name`): each per-input family holds
+/// one series for them, their counts added up, the same from the live
+/// engine as from `--once`. (Not restarted: saved state resumes sources
+/// by name, and two of one name do not resume yet; see the issue note.)
+#[test]
+fn inputs_of_one_name_are_one_series_in_every_mode() {
+    let files = ["combined_rt.log", "dashed.log"];
+    check_with(
+        &Case {
+            name: "two inputs named web".into(),
+            paths: files
+                .iter()
+                .map(|f| root().join("sample-logs").join(f))
+                .collect(),
+            format: None,
+            max_routes: None,
+            max_facets: None,
+            objectives: true,
+            input_name: Some("web".into()),
+        },
+        false,
+    );
 }
 
 /// Writes `lines` to a fresh file in `dir`; the case reads it.
@@ -788,6 +823,7 @@ fn case_of(dir: &tempfile::TempDir, name: &str, lines: &[u8], format: Option<&st
         max_routes: None,
         max_facets: None,
         objectives: true,
+        input_name: None,
     }
 }
 
