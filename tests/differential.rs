@@ -790,14 +790,14 @@ fn sample_logs_together_under_a_route_cap() {
 
 /// Two inputs of one name (config `name`): each per-input family holds
 /// one series for them, their counts added up, the same from the live
-/// engine as from `--once`. (Not restarted: saved state resumes sources
-/// by name, and two of one name do not resume yet; see the issue note.)
+/// engine (restarted from its saved state too: each takes its own saved
+/// source back) as from `--once`.
 #[test]
 fn inputs_of_one_name_are_one_series_in_every_mode() {
     let files = ["combined_rt.log", "dashed.log"];
     check_with(
         &Case {
-            name: "two inputs named web".into(),
+            name: "two inputs named web, restarted".into(),
             paths: files
                 .iter()
                 .map(|f| root().join("sample-logs").join(f))
@@ -808,7 +808,7 @@ fn inputs_of_one_name_are_one_series_in_every_mode() {
             objectives: true,
             input_name: Some("web".into()),
         },
-        false,
+        true,
     );
 }
 

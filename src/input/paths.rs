@@ -93,8 +93,9 @@ pub(super) struct Paths {
 /// What is left to resume of the last run's state.
 struct Resumed {
     saved_at: SystemTime,
-    /// Saved sources not followed yet: name → id.
-    names: HashMap<String, SourceId>,
+    /// Saved sources not followed yet: name → ids, in saved order (two
+    /// inputs may share a config `name`: each takes the next id back).
+    names: HashMap<String, VecDeque<SourceId>>,
     /// Sources of the last run: a file at their path without a mark was
     /// never counted from.
     sources: Vec<SourceId>,
@@ -136,11 +137,12 @@ impl Paths {
     ) -> Paths {
         let resume = resume.map(|r| Resumed {
             saved_at: r.saved_at,
-            names: r
-                .sources
-                .iter()
-                .map(|(n, id, _)| (n.clone(), *id))
-                .collect(),
+            names: r.sources.iter().fold(HashMap::new(), |mut m, (n, id, _)| {
+                m.entry(n.clone())
+                    .or_insert_with(VecDeque::new)
+                    .push_back(*id);
+                m
+            }),
             sources: r.sources.iter().map(|(_, id, _)| *id).collect(),
             marks: r
                 .sources
@@ -190,7 +192,7 @@ impl Paths {
         let name = i.file_name(path, i.spec.is_glob());
         self.resume
             .as_ref()
-            .is_some_and(|r| r.names.contains_key(&name))
+            .is_some_and(|r| r.names.get(&name).is_some_and(|ids| !ids.is_empty()))
     }
 
     /// Whether input `i` is configured now.
@@ -258,7 +260,11 @@ impl Paths {
     /// The id of a new source called `name`: the saved one of that name
     /// when resuming, else a new one.
     pub(super) fn id_for_name(&mut self, name: &str) -> SourceId {
-        match self.resume.as_mut().and_then(|r| r.names.remove(name)) {
+        match self
+            .resume
+            .as_mut()
+            .and_then(|r| r.names.get_mut(name)?.pop_front())
+        {
             Some(id) => id,
             None => self.new_id(),
         }

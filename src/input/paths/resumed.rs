@@ -86,7 +86,7 @@ impl Paths {
         let max_line = self.max_line;
         // Saved inputs no path names now: their counts stay, nothing more
         // will come (a glob that matches one later takes its id back).
-        for &id in r.names.values() {
+        for &id in r.names.values().flatten() {
             sink.send(InputEvent::State {
                 source: id,
                 state: InputState::Done,
