@@ -84,6 +84,7 @@ fn synthetic(routes: usize, keys: usize) -> Snapshot {
             rotations: 3,
             has_latency: true,
             has_upstream: false,
+            has_bytes: true,
         }],
         ..Default::default()
     };

@@ -289,6 +289,7 @@ pub fn snapshot() -> Snapshot {
                 rotations: 1,
                 has_latency: true,
                 has_upstream: false,
+                has_bytes: true,
             },
             InputSnap {
                 source: 1,
@@ -304,6 +305,7 @@ pub fn snapshot() -> Snapshot {
                 rotations: 0,
                 has_latency: true,
                 has_upstream: true,
+                has_bytes: true,
             },
         ],
         total,
@@ -468,6 +470,7 @@ pub fn empty() -> Snapshot {
             rotations: 0,
             has_latency: false,
             has_upstream: false,
+            has_bytes: false,
         }],
         overflow: Overflow {
             max_routes: 2000,

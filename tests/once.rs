@@ -461,6 +461,45 @@ fn table_and_csv_outputs_are_exact() {
     assert_eq!(sum, 2000);
 }
 
+/// A format with no size field (`dashed.log`: `'$remote_addr-[$time_local]
+/// -$request-$status-$request_time'`): the table's BYTES are `-` on every
+/// row, as its latency is without a timer, where they were `0B`; a format
+/// with one, and a mix of both, still print sizes. JSON keeps its numbers
+/// (0), for scripts that add them up.
+#[test]
+fn bytes_are_unknown_for_a_format_without_a_size() {
+    let bytes_cells = |args: &[&str]| -> Vec<String> {
+        let out = routetop(args);
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines().skip_while(|l| !l.starts_with("ROUTE"));
+        assert!(lines.next().is_some_and(|h| h.ends_with("BYTES")), "{text}");
+        lines
+            .filter(|l| l.starts_with('/') || l.starts_with("TOTAL"))
+            .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+            .collect()
+    };
+    let dashed = bytes_cells(&["--once", "sample-logs/dashed.log"]);
+    assert_eq!(dashed.len(), 41, "40 routes and the total");
+    assert!(dashed.iter().all(|c| c == "-"), "{dashed:?}");
+    let sized = bytes_cells(&["--once", "sample-logs/combined_rt.log"]);
+    assert_eq!(sized.last().map(String::as_str), Some("76MB"));
+    let both = [
+        "--once",
+        "sample-logs/dashed.log",
+        "sample-logs/combined_rt.log",
+    ];
+    assert_eq!(bytes_cells(&both).last().map(String::as_str), Some("76MB"));
+
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "sample-logs/dashed.log",
+    ]));
+    assert_eq!(r["totals"]["bytes"], 0);
+}
+
 /// The regression tests for hostile input: a 1 MB line, invalid UTF-8, a
 /// NUL, an escape sequence, a huge status, a truncated last line. Each is
 /// counted once, and every good line around them still counts.

@@ -25,6 +25,8 @@ pub struct SourceReport {
     pub detected: Option<(usize, usize)>,
     pub has_latency: bool,
     pub has_upstream: bool,
+    /// Its format gives each response's size.
+    pub has_bytes: bool,
     /// The variants of a messy file's format, in the order tried; empty
     /// for a format of one kind of line.
     pub variants: Vec<String>,
@@ -114,6 +116,7 @@ impl Batch {
                     format: src.format.clone(),
                     has_latency: src.has_latency,
                     has_upstream: src.has_upstream,
+                    has_bytes: src.has_bytes,
                     variants: snapshot::variant_lines(&src.variants, st),
                     ..snapshot::input_snap(i as u16, &src.name, None, InputState::Done, st, 0)
                 })

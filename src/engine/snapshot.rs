@@ -53,6 +53,9 @@ pub struct InputSnap {
     pub rotations: u64,
     pub has_latency: bool,
     pub has_upstream: bool,
+    /// Its format gives each response's size: without, the views show
+    /// bytes as unknown, not as 0 (`Snapshot::bytes_known`).
+    pub has_bytes: bool,
 }
 
 impl InputSnap {
@@ -315,6 +318,15 @@ impl SinceReset {
 pub const TOTAL_ROUTE: &str = "(total)";
 
 impl Snapshot {
+    /// Whether the bytes counted mean anything: some input's format gives
+    /// each response's size, or some bytes were counted. Without, the
+    /// views show bytes as unknown (`-`), as they show latency without a
+    /// timer: 0 would be a figure no line gave (`'$remote_addr-[$time_local]
+    /// -$request-$status-$request_time'` logs no size).
+    pub fn bytes_known(&self) -> bool {
+        self.total.total.bytes > 0 || self.inputs.iter().any(|i| i.has_bytes)
+    }
+
     /// Lines read, over every input.
     pub fn lines(&self) -> u64 {
         self.inputs
@@ -555,6 +567,7 @@ pub fn input_snap(
         rotations,
         has_latency: format.is_some_and(|f| f.has_latency()),
         has_upstream: format.is_some_and(|f| f.has_upstream()),
+        has_bytes: format.is_some_and(|f| f.has_bytes()),
     }
 }
 

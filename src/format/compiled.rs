@@ -346,6 +346,20 @@ impl Format {
         }
     }
 
+    /// Whether lines carry the response's size (the bytes columns make
+    /// sense). JSON: its keys are not known before its lines, and nearly
+    /// every producer writes one.
+    pub fn has_bytes(&self) -> bool {
+        match &self.kind {
+            Kind::Template(t) => t.has_bytes(),
+            Kind::Builtin(_) | Kind::Json(_) => true,
+            Kind::Regex(r) => r.has_bytes(),
+            Kind::W3c(w) => w.has_bytes(),
+            Kind::Variants(v) => v.iter().any(|(_, t)| t.has_bytes()),
+            Kind::Prefixed(_, inner) => inner.has_bytes(),
+        }
+    }
+
     pub fn has_upstream(&self) -> bool {
         match &self.kind {
             Kind::Template(t) => t.has_upstream(),

@@ -128,6 +128,9 @@ impl RegexFormat {
     pub fn has_upstream(&self) -> bool {
         self.upstream.is_some()
     }
+    pub fn has_bytes(&self) -> bool {
+        self.bytes.is_some()
+    }
 
     pub fn parse<'a>(
         &self,

@@ -879,3 +879,48 @@ mod combined_start {
         assert!(parsed < FAMILY.len() * lines.len() / 2, "{parsed}");
     }
 }
+
+/// Which formats give each response's size (`Format::has_bytes`): the
+/// views show bytes as unknown without one, not as 0.
+#[test]
+fn formats_say_whether_they_log_a_size() {
+    for spec in [
+        "combined",
+        "common",
+        "combined_rt",
+        "vcombined",
+        "alb",
+        "elb",
+        "s3",
+        "haproxy",
+        "envoy",
+        "traefik_clf",
+        "ingress_nginx",
+        "json",
+        "w3c",
+        "regex:^(?P<method>\\S+) (?P<path>\\S+) (?P<status>\\d+) (?P<bytes>\\d+)$",
+        "nginx:$remote_addr [$time_local] \"$request\" $status $body_bytes_sent",
+        "apache:%h %t \"%r\" %>s %B",
+    ] {
+        assert!(compile(spec).has_bytes(), "{spec}");
+    }
+    for spec in [
+        "nginx:$remote_addr-[$time_local]-$request-$status-$request_time",
+        "apache:%h %t \"%r\" %>s %D",
+        "regex:^(?P<method>\\S+) (?P<path>\\S+) (?P<status>\\d+)$",
+        // `$bytes_sent` counts the headers too: read, not as the size.
+        "nginx:$remote_addr [$time_local] \"$request\" $status $bytes_sent",
+    ] {
+        assert!(!compile(spec).has_bytes(), "{spec}");
+    }
+    // W3C: as its `#Fields:` header says.
+    let w3c = compile("w3c");
+    let header = |h: &str| match w3c.header(h.as_bytes()) {
+        Some(Header::Fields(f)) => f,
+        _ => panic!("{h} is a fields header"),
+    };
+    let with = header("#Fields: date time cs-method cs-uri-stem sc-status sc-bytes time-taken");
+    assert!(with.has_bytes());
+    let without = header("#Fields: date time cs-method cs-uri-stem sc-status time-taken");
+    assert!(!without.has_bytes());
+}

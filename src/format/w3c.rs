@@ -213,6 +213,12 @@ impl W3cFormat {
             .is_none_or(|c| c.contains(&Col::TimeTaken))
     }
 
+    /// Whether lines carry `sc-bytes` (before any header: the presets'
+    /// usual headers do).
+    pub fn has_bytes(&self) -> bool {
+        self.cols.as_ref().is_none_or(|c| c.contains(&Col::Bytes))
+    }
+
     /// Parses a data line (no newline, no `\r`). Directive lines are not
     /// data: the caller counts them before they get here ([`directive`]);
     /// given one, this says `no_match`.

@@ -79,6 +79,7 @@ pub(super) fn source_report((name, parser): (String, Option<SourceFormat>)) -> S
             detected: p.detected,
             has_latency: p.format.has_latency(),
             has_upstream: p.format.has_upstream(),
+            has_bytes: p.format.has_bytes(),
             variants: p
                 .format
                 .variant_names()

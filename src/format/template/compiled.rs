@@ -63,6 +63,8 @@ pub struct Template {
     /// The host is Apache's `%v`/`%V`, logged with a port by some
     /// configurations: the port is dropped.
     host_port: bool,
+    /// A field gives the response's size.
+    has_bytes: bool,
 }
 
 /// Why a template cannot be built, with the offset in the format string.
@@ -217,6 +219,7 @@ impl Template {
             time_kind,
             backend_list,
             host_port,
+            has_bytes: have[S_BYTES],
         })
     }
 
@@ -225,6 +228,9 @@ impl Template {
     }
     pub fn has_upstream(&self) -> bool {
         self.upstream_unit.is_some()
+    }
+    pub fn has_bytes(&self) -> bool {
+        self.has_bytes
     }
     pub fn has_time(&self) -> bool {
         self.time_kind.is_some()

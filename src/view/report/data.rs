@@ -22,6 +22,11 @@ impl ReportData<'_> {
         self.summary.totals.timed > 0 || self.sources.iter().any(|s| s.has_latency)
     }
 
+    /// `Snapshot::bytes_known`'s answer for the report.
+    pub(super) fn has_bytes(&self) -> bool {
+        self.summary.totals.bytes > 0 || self.sources.iter().any(|s| s.has_bytes)
+    }
+
     /// The worst state of `route` over the objectives that count it (met
     /// or violated: a report has no burn rates); `None` when none does.
     pub(super) fn slo_state(&self, route: &str) -> Option<SloState> {

@@ -56,6 +56,7 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
     writeln!(out)?;
 
     let lat = d.has_latency();
+    let sized = d.has_bytes();
     let shown = top.unwrap_or(usize::MAX).min(s.routes.len());
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(shown + 2);
     // `--slo` and `--apdex` add a column each, after the others.
@@ -80,7 +81,10 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
             l(r.q_us[2]),
             l(r.q_us[3]),
             l(r.lat_max_us),
-            human::bytes(r.bytes),
+            match sized {
+                true => human::bytes(r.bytes),
+                false => "-".into(),
+            },
         ];
         if has_slo {
             // The total has no state of its own: the objectives' lines

@@ -154,7 +154,9 @@ fn q_label(q: f64) -> String {
     }
 }
 
-fn counts_spans<'a>(row: &Row, theme: Theme) -> Vec<Span<'a>> {
+/// The counts of `row`, and its bytes when `sized` (`Snapshot::
+/// bytes_known`).
+fn counts_spans<'a>(row: &Row, sized: bool, theme: Theme) -> Vec<Span<'a>> {
     let mut s = vec![
         Span::styled(human::count(row.requests), theme.bold()),
         Span::styled(" reqs", theme.dim()),
@@ -186,8 +188,10 @@ fn counts_spans<'a>(row: &Row, theme: Theme) -> Vec<Span<'a>> {
             s.push(Span::raw(human::count(row.classes[class])));
         }
     }
-    s.push(Span::styled("  ", theme.dim()));
-    s.push(Span::raw(human::bytes(row.bytes)));
+    if sized {
+        s.push(Span::styled("  ", theme.dim()));
+        s.push(Span::raw(human::bytes(row.bytes)));
+    }
     s
 }
 
@@ -240,7 +244,8 @@ fn render_summary(
         Span::styled(style::rate(rate), theme.bold()),
         Span::styled(" req/s  ", theme.dim()),
     ];
-    l1.extend(counts_spans(row, theme));
+    let sized = snap.bytes_known();
+    l1.extend(counts_spans(row, sized, theme));
     let mut l2 = vec![Span::styled(format!("{:<lw$} ", "latency"), theme.dim())];
     l2.extend(latency_spans(row, &snap.quantiles, theme));
     let mut lines = vec![Line::from(l1), Line::from(l2)];
@@ -251,7 +256,7 @@ fn render_summary(
             Span::raw(style::rate(columns::since_start_rate(snap, t.requests))),
             Span::styled(" req/s  ", theme.dim()),
         ];
-        l3.extend(counts_spans(t, theme));
+        l3.extend(counts_spans(t, sized, theme));
         lines.push(Line::from(l3));
     }
     // Apdex is since start (`engine/apdex.rs`), a score of the route as a

@@ -161,6 +161,7 @@ fn cell(
         Column::P90 => lat(row.timed, row.q_us[1], theme, width),
         Column::P99 => lat(row.timed, row.q_us[2], theme, width),
         Column::Max => lat(row.timed, row.lat_max_us, theme, width),
+        Column::Bytes if !snap.bytes_known() => right("-".into(), theme.dim(), width),
         Column::Bytes => right(human::bytes(row.bytes), plain, width),
         Column::Total => right(human::count(route.total.requests), plain, width),
         Column::Slo => match columns::slo_state(snap, &route.route) {

@@ -759,3 +759,57 @@ fn backends_screen_without_backends_says_why() {
     let text = draw(&app, 80, 24);
     assert!(text.contains("No backend in these logs"), "{text}");
 }
+
+/// A format that logs no size (`'$remote_addr-[$time_local]-$request-
+/// $status-$request_time'`, the mission's example): the table's Bytes are
+/// `-` and the drill-down leaves them out, as latency is without a timer;
+/// `0B` would be a figure no line gave. One input with a size field, and
+/// they are back.
+#[test]
+fn bytes_are_unknown_when_no_input_logs_a_size() {
+    let unsized_snapshot = || {
+        let mut snap = testkit::snapshot();
+        snap.total.total.bytes = 0;
+        for i in &mut snap.inputs {
+            i.has_bytes = false;
+        }
+        snap
+    };
+    let app = app_with(unsized_snapshot());
+    let table = draw(&app, 220, 50);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| {
+            ["/api/users/:id", "/login", "/healthz"]
+                .iter()
+                .any(|r| l.contains(r))
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    for row in &rows {
+        // `… 140ms      -    12k ▆▇█…`: `-` where the bytes were.
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let max = cells
+            .iter()
+            .position(|c| c.ends_with("ms") || c.ends_with("µs"));
+        assert!(max.is_some(), "{row}");
+        assert!(cells.contains(&"-"), "{row}");
+        assert!(
+            !cells.iter().any(|c| c.ends_with("kB") || c.ends_with("B")),
+            "{row}"
+        );
+    }
+    let mut app = app_with(unsized_snapshot());
+    press(&mut app, "\n");
+    let drill = draw(&app, 120, 40);
+    assert!(drill.contains("600 reqs"), "{drill}");
+    assert!(
+        !drill.contains("300kB") && !drill.contains("6.0MB"),
+        "{drill}"
+    );
+
+    let mut snap = unsized_snapshot();
+    snap.inputs[1].has_bytes = true;
+    let table = draw(&app_with(snap), 220, 50);
+    assert!(table.contains("300kB"), "{table}");
+}
