@@ -9,7 +9,9 @@
 //! `upstream_time` (seconds, nginx list), `time` (time_local, ISO 8601 or
 //! epoch, by looks), `host` (also `vhost`), `backend` (also `upstream`,
 //! `upstream_addr`; a list keeps its last address). Other groups are
-//! allowed and ignored.
+//! allowed and ignored, unless the name looks meant as one of these (a
+//! typo, a timer's unit written another way: [`meant`]): a regex that
+//! compiles but silently reads no latency is the worse answer.
 
 use regex::bytes::{CaptureLocations, Regex};
 
@@ -90,6 +92,20 @@ impl RegexFormat {
                 .find(|(_, n)| n.is_some_and(|n| names.contains(&n)))
                 .map(|(i, _)| i)
         };
+        if let Some((name, field)) = re
+            .capture_names()
+            .flatten()
+            .find_map(|n| meant(n).map(|f| (n, f)))
+        {
+            return Err((
+                None,
+                format!(
+                    "the regex group `{name}` is not a field routetop reads: did you mean `{field}`? \
+                     (fields: {}; other names are ignored)",
+                    GROUPS.join(", ")
+                ),
+            ));
+        }
         let status = idx(&["status"])
             .ok_or((None, "the regex needs a (?P<status>...) group".to_string()))?;
         let target = idx(&["path", "uri", "target", "url"]);
@@ -207,9 +223,157 @@ impl RegexFormat {
     }
 }
 
+/// Every group name routetop reads (see the module docs).
+const GROUPS: &[&str] = &[
+    "method",
+    "path",
+    "uri",
+    "target",
+    "url",
+    "request",
+    "status",
+    "bytes",
+    "request_time",
+    "latency",
+    "duration",
+    "latency_ms",
+    "duration_ms",
+    "latency_us",
+    "duration_us",
+    "latency_ns",
+    "duration_ns",
+    "upstream_time",
+    "upstream_response_time",
+    "time",
+    "time_local",
+    "time_iso8601",
+    "ts",
+    "host",
+    "vhost",
+    "backend",
+    "upstream",
+    "upstream_addr",
+];
+
+/// The field a group `name` that routetop does not read was likely meant
+/// as: a request timer with its unit written another way
+/// (`request_time_ms`, `latency_msec`, `duration_seconds`), or a name one
+/// or two edits from a field's (`staus`, `byte`, `methd`). `None` for a
+/// field's own name and for the names people give other parts of a line
+/// (`ip`, `client`, `agent`, `referer`): those are ignored, as before.
+fn meant(name: &str) -> Option<&'static str> {
+    if GROUPS.contains(&name) {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    if let Some((stem, unit)) = lower.rsplit_once('_') {
+        let timer = ["request_time", "latency", "duration", "response_time", "rt"];
+        if timer.contains(&stem) {
+            let field = match unit {
+                "ms" | "msec" | "millis" | "milliseconds" => Some("latency_ms"),
+                "us" | "usec" | "micros" | "microseconds" | "µs" => Some("latency_us"),
+                "ns" | "nsec" | "nanos" | "nanoseconds" => Some("latency_ns"),
+                "s" | "sec" | "secs" | "seconds" => Some("request_time"),
+                _ => None,
+            };
+            if field.is_some() {
+                return field;
+            }
+        }
+    }
+    if let Some(&g) = GROUPS.iter().find(|g| **g == lower) {
+        // `Status`, `METHOD`: names are case-sensitive.
+        return Some(g);
+    }
+    // Short names are too close to anything to be taken for a typo: one
+    // edit up to five letters (`port` is not `host`), two from six.
+    let n = name.chars().count();
+    let most = match n {
+        ..4 => return None,
+        4..=5 => 1,
+        _ => 2,
+    };
+    GROUPS
+        .iter()
+        .filter(|g| g.len() >= 4)
+        .map(|g| (edits(&lower, g), *g))
+        .filter(|(d, _)| *d <= most)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, g)| g)
+}
+
+/// Levenshtein distance between `a` and `b`, by bytes (group names are
+/// ASCII words).
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let next = (diag + usize::from(x != y))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A group meant as a field but misnamed is an error naming the field;
+    /// a field's name, and the names of other parts of a line, are not.
+    #[test]
+    fn a_misnamed_group_is_an_error_that_names_the_field() {
+        for (name, field) in [
+            ("request_time_ms", "latency_ms"),
+            ("latency_msec", "latency_ms"),
+            ("duration_millis", "latency_ms"),
+            ("rt_us", "latency_us"),
+            ("latency_nanos", "latency_ns"),
+            ("request_time_seconds", "request_time"),
+            ("staus", "status"),
+            ("Status", "status"),
+            ("methd", "method"),
+            ("byte", "bytes"),
+            ("upstream_tim", "upstream_time"),
+            ("backnd", "backend"),
+        ] {
+            assert_eq!(meant(name), Some(field), "{name}");
+            let re = format!(r"^(?P<path>\S+) (?P<status>\d+) (?P<{name}>\S+)$");
+            let e = RegexFormat::new(&re, 20).unwrap_err().1;
+            assert!(e.contains(&format!("`{name}`")), "{e}");
+            assert!(e.contains(&format!("did you mean `{field}`")), "{e}");
+        }
+        for name in GROUPS.iter().copied().chain([
+            "ip",
+            "client",
+            "remote_addr",
+            "agent",
+            "user_agent",
+            "referer",
+            "ua",
+            "proto",
+            "port",
+            "user",
+            "id",
+            "level",
+            "msg",
+            "request_id",
+        ]) {
+            assert_eq!(meant(name), None, "{name}");
+        }
+        // Such groups are read past, as before.
+        let f = RegexFormat::new(r"^(?P<ip>\S+) (?P<path>\S+) (?P<status>\d+)$", 21).unwrap();
+        let r = f
+            .parse(b"10.0.0.1 /x 200", &mut Scratch::default())
+            .unwrap();
+        assert_eq!((r.target, r.status), (&b"/x"[..], 200));
+    }
 
     #[test]
     fn named_groups() {
