@@ -67,9 +67,10 @@ const AFTER_PRESETS: &str = "                       \
 presets; `routetop --list-formats` shows what each is
   '<log_format>'       an nginx log_format string, verbatim, e.g.
                        '$remote_addr-[$time_local]-$request-$status-$request_time'
-                       (the whole `log_format name '...';` directive works too)
+                       (the whole `log_format name '...';` directive works too;
+                       `nginx:` before it says it is one, as `regex:` does)
   '<LogFormat>'        an Apache LogFormat string, verbatim, e.g.
-                       '%h %l %u %t \\\"%r\\\" %>s %b %D'
+                       '%h %l %u %t \\\"%r\\\" %>s %b %D' (`apache:` before it says so)
   json                 JSON lines: nginx escape=json, Caddy, Traefik, Cloudflare
                        Logpush, GCP load balancer (see --json-field)
   regex:<pattern>      named groups method, path, status, request_time, ...

@@ -117,6 +117,16 @@ impl FormatSpec {
         if let Some(p) = t.strip_prefix("regex:") {
             return Ok(FormatSpec::Regex(p.to_string()));
         }
+        // As `regex:` names its kind: what people write by its analogy,
+        // and a way to say which kind a string is when its look does not
+        // (it was read with `nginx:` as literal text that no line starts
+        // with).
+        if let Some(p) = t.strip_prefix("nginx:") {
+            return Ok(FormatSpec::Nginx(p.trim_start().to_string()));
+        }
+        if let Some(p) = t.strip_prefix("apache:") {
+            return Ok(FormatSpec::Apache(p.trim_start().to_string()));
+        }
         let has_nginx_var = t
             .as_bytes()
             .windows(2)

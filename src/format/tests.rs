@@ -899,17 +899,17 @@ fn formats_say_whether_they_log_a_size() {
         "json",
         "w3c",
         "regex:^(?P<method>\\S+) (?P<path>\\S+) (?P<status>\\d+) (?P<bytes>\\d+)$",
-        "nginx:$remote_addr [$time_local] \"$request\" $status $body_bytes_sent",
-        "apache:%h %t \"%r\" %>s %B",
+        "$remote_addr [$time_local] \"$request\" $status $body_bytes_sent",
+        "%h %t \"%r\" %>s %B",
     ] {
         assert!(compile(spec).has_bytes(), "{spec}");
     }
     for spec in [
-        "nginx:$remote_addr-[$time_local]-$request-$status-$request_time",
-        "apache:%h %t \"%r\" %>s %D",
+        "$remote_addr-[$time_local]-$request-$status-$request_time",
+        "%h %t \"%r\" %>s %D",
         "regex:^(?P<method>\\S+) (?P<path>\\S+) (?P<status>\\d+)$",
         // `$bytes_sent` counts the headers too: read, not as the size.
-        "nginx:$remote_addr [$time_local] \"$request\" $status $bytes_sent",
+        "$remote_addr [$time_local] \"$request\" $status $bytes_sent",
     ] {
         assert!(!compile(spec).has_bytes(), "{spec}");
     }
@@ -923,4 +923,37 @@ fn formats_say_whether_they_log_a_size() {
     assert!(with.has_bytes());
     let without = header("#Fields: date time cs-method cs-uri-stem sc-status time-taken");
     assert!(!without.has_bytes());
+}
+
+/// `nginx:` and `apache:` name a format string's kind, as `regex:` does:
+/// they were read as literal text at the start of every line, so every
+/// line failed. With them, a string parses as it does without.
+#[test]
+fn nginx_and_apache_prefixes_name_the_kind() {
+    let line = r#"10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 512 12"#;
+    for (with, without) in [
+        (
+            r#"apache:%h %l %u %t "%r" %>s %b %{ms}T"#,
+            r#"%h %l %u %t "%r" %>s %b %{ms}T"#,
+        ),
+        (
+            r#"apache: %h %l %u %t "%r" %>s %b %{ms}T"#,
+            r#"%h %l %u %t "%r" %>s %b %{ms}T"#,
+        ),
+        (
+            r#"nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time"#,
+            r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time"#,
+        ),
+    ] {
+        let (a, b) = (compile(with), compile(without));
+        let got = parse(&a, line).unwrap_or_else(|e| panic!("{with}: {e:?}"));
+        assert_eq!(got, parse(&b, line).unwrap(), "{with}");
+        assert_eq!(got.status, 200);
+    }
+    assert!(
+        matches!(FormatSpec::parse("apache:%h %>s %r"), Ok(FormatSpec::Apache(s)) if s == "%h %>s %r")
+    );
+    assert!(
+        matches!(FormatSpec::parse("nginx:$status $request"), Ok(FormatSpec::Nginx(s)) if s == "$status $request")
+    );
 }
