@@ -1131,3 +1131,46 @@ fn detection_never_makes_a_variant_of_a_hand_written_parser() {
         let _ = routetop::format::detect::detect_start(&data, &[], last);
     }
 }
+
+/// A byte order mark at a file's start (Windows tools write one) is read
+/// past: every sample gives the same report with one as without. It was a
+/// bad first line (JSON), or hid an IIS log's `#Software:` header so that
+/// the whole file went undetected. And where one file was appended to
+/// another (`cat a.log b.log`), the mark before the second's first line.
+#[test]
+fn a_byte_order_mark_is_read_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = |path: &Path, format: Option<&str>| -> Value {
+        let mut args = vec!["--once", "-o", "json", path.to_str().unwrap()];
+        if let Some(f) = format {
+            args.extend(["-f", f]);
+        }
+        let mut r = json_of(&routetop(&args));
+        r["inputs"][0]["name"] = Value::Null;
+        r
+    };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("sample-logs")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".log") || name == "app-regex.log" {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        let marked = dir.path().join(&name);
+        std::fs::write(&marked, [&b"\xEF\xBB\xBF"[..], &data].concat()).unwrap();
+        assert_eq!(report(&marked, None), report(&path, None), "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 25, "{seen} samples");
+
+    // Two files, the second with a mark: the same counts as both without.
+    let one = std::fs::read(root().join("sample-logs/combined_rt.log")).unwrap();
+    let joined = dir.path().join("joined.log");
+    std::fs::write(&joined, [&one[..], b"\xEF\xBB\xBF", &one[..]].concat()).unwrap();
+    let plain = dir.path().join("plain.log");
+    std::fs::write(&plain, [&one[..], &one[..]].concat()).unwrap();
+    let r = report(&joined, Some("combined_rt"));
+    assert_eq!(u(&r["totals"]["requests"]), 4000);
+    assert_eq!(r, report(&plain, Some("combined_rt")));
+}

@@ -289,6 +289,7 @@ impl Format {
     /// What a line is to a format with headers ([`Format::has_headers`]):
     /// `None` for a line to parse (and always for other formats).
     pub fn header(&self, line: &[u8]) -> Option<Header> {
+        let line = scan::without_bom(line);
         if let Kind::Prefixed(strip, inner) = &self.kind {
             let at = strip.len(line);
             return Some(match inner.header(&line[at..])? {
@@ -396,6 +397,12 @@ impl Format {
             [rest @ .., b'\r'] => rest,
             _ => line,
         };
+        // A byte order mark (`scan::without_bom`): the scan's offsets are
+        // the line's, so it skips it too.
+        let (line, scan) = match line {
+            [0xEF, 0xBB, 0xBF, rest @ ..] => (rest, scan.skip(3)),
+            _ => (line, scan),
+        };
         if line.is_empty() {
             return Err(ErrorKind::Empty);
         }
@@ -438,7 +445,7 @@ impl Format {
         let Kind::Template(t) = &self.kind else {
             return None;
         };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = scan::without_bom(line.strip_suffix(b"\r").unwrap_or(line));
         if line.is_empty() {
             return Some(Err(ErrorKind::Empty));
         }
@@ -451,6 +458,7 @@ impl Format {
             [rest @ .., b'\r'] => rest,
             _ => line,
         };
+        let line = scan::without_bom(line);
         if let Some(sp) = &self.spares {
             let mut s = Scratch::default();
             if !line.is_empty()

@@ -39,6 +39,7 @@ use super::compiled::{Format, MAX_VARIANTS};
 use super::json::{FieldOverride, JsonFormat};
 use super::prefix;
 use super::record::Scratch;
+use super::scan;
 use super::spec::FormatSpec;
 use super::w3c;
 
@@ -268,7 +269,7 @@ pub fn detect_with(
 ) -> Option<Detected> {
     let sample: Vec<&[u8]> = lines
         .iter()
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .map(|l| scan::without_bom(l.strip_suffix(b"\r").unwrap_or(l)))
         .filter(|l| !is_blank(l))
         .take(SAMPLE_LINES)
         .collect();

@@ -32,6 +32,19 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The UTF-8 byte order mark, which Windows tools (and some log writers)
+/// put at the start of a file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `line` without a byte order mark at its start: a file's first line, or
+/// a line where one file was appended to another, is read as if it had
+/// none (it was a bad line, or an IIS log's header was not seen as one and
+/// the whole file went unread).
+#[inline(always)]
+pub fn without_bom(line: &[u8]) -> &[u8] {
+    line.strip_prefix(BOM).unwrap_or(line)
+}
+
 /// Where the next field end is in a line.
 pub trait Scan: Copy {
     /// Offset in `line` of the first `"` at or after `from` that is not

@@ -15,6 +15,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+use crate::format::scan;
 use crate::format::w3c::FIELDS;
 
 /// How far before the start a `#Fields:` line is looked for.
@@ -33,8 +34,11 @@ pub const MAX_HEADER_LINE: u64 = 16 << 10;
 /// when the file does not start with `#`, none is found within
 /// [`LOOK_BACK`], or it cannot be read.
 pub fn header_before(file: &File, end: u64) -> Vec<u8> {
-    let mut first = [0u8; 1];
-    if end == 0 || file.read_exact_at(&mut first, 0).is_err() || first[0] != b'#' {
+    // A byte order mark may come first (`scan::without_bom`).
+    let mut first = [0u8; 4];
+    let n = file.read_at(&mut first, 0).unwrap_or(0);
+    let start = scan::without_bom(&first[..n]);
+    if end == 0 || start.first() != Some(&b'#') {
         return Vec::new();
     }
     let Some(at) = last_fields_line(file, end) else {
@@ -66,7 +70,7 @@ pub fn header_before(file: &File, end: u64) -> Vec<u8> {
             None if from == 0 => 0,
             None => break,
         };
-        if before.get(ls) != Some(&b'#') {
+        if scan::without_bom(&before[ls..]).first() != Some(&b'#') {
             break;
         }
         start = ls;
@@ -94,7 +98,7 @@ fn last_fields_line(file: &File, end: u64) -> Option<u64> {
         if let Some(i) = memchr::memmem::rfind(&buf, &pat) {
             return Some(from + i as u64 + 1);
         }
-        if from == 0 && buf.starts_with(FIELDS) {
+        if from == 0 && scan::without_bom(&buf).starts_with(FIELDS) {
             return Some(0);
         }
         hi = lo;
@@ -138,6 +142,23 @@ mod tests {
         // Right after the header itself, and at the file's start.
         assert_eq!(header_before(&f, HEAD1.len() as u64), HEAD1.as_bytes());
         assert_eq!(header_before(&f, 0), b"");
+    }
+
+    /// A file that starts with a byte order mark (IIS logs saved by
+    /// Windows tools): its first header block is found whole, the mark
+    /// kept (the format's `header` reads past it), and so is a header
+    /// that is the file's first line.
+    #[test]
+    fn a_header_after_a_byte_order_mark_is_found() {
+        let text = format!("\u{feff}{HEAD1}{}", data(3, 6));
+        let (_t, f) = file(text.as_bytes());
+        let want = format!("\u{feff}{HEAD1}");
+        assert_eq!(header_before(&f, text.len() as u64), want.as_bytes());
+        let fields = HEAD1.lines().last().unwrap();
+        let text = format!("\u{feff}{fields}\n{}", data(3, 6));
+        let (_t, f) = file(text.as_bytes());
+        let want = format!("\u{feff}{fields}\n");
+        assert_eq!(header_before(&f, text.len() as u64), want.as_bytes());
     }
 
     /// A header further back than many chunks is found; one beyond
