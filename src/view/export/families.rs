@@ -245,6 +245,10 @@ fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricF
     let mut duration = DURATION.family(opts);
     let mut bytes = BYTES.family(opts);
     let mut upstream = UPSTREAM.family(opts);
+    // No input's format logs a size: no bytes series, as there is no
+    // latency histogram without a timer (a dashboard's bandwidth panel
+    // says "no data", not 0).
+    let sized = snap.bytes_known();
     let mut i = 0;
     while i < keys.len() {
         let (first, status, source) = &keys[i];
@@ -278,9 +282,11 @@ fn request_families(snap: &Snapshot, opts: &RenderOptions, out: &mut Vec<MetricF
         requests
             .mut_metric()
             .push(counter(labels.clone(), k.count as f64));
-        bytes
-            .mut_metric()
-            .push(counter(labels.clone(), k.bytes as f64));
+        if sized {
+            bytes
+                .mut_metric()
+                .push(counter(labels.clone(), k.bytes as f64));
+        }
         if k.timed > 0 {
             duration.mut_metric().push(histogram(
                 labels.clone(),

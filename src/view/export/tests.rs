@@ -132,6 +132,7 @@ fn hostile() -> Snapshot {
     s.inputs[0].name = EVIL_SOURCE.into();
     s.inputs[0].lines = 3;
     s.inputs[0].requests = 3;
+    s.inputs[0].has_bytes = true;
     s.inputs.push(InputSnap {
         source: 1,
         name: "second".into(),
@@ -288,6 +289,33 @@ fn one_input_has_no_source_label() {
         !text
             .lines()
             .any(|l| l.starts_with("http_") && l.contains("source="))
+    );
+}
+
+/// No input's format logs a size (`Snapshot::bytes_known`): no
+/// `http_response_size_bytes_total` series at all, as there is no latency
+/// histogram without a timer; the other families are as before. One input
+/// with a size field, and the series are back, zeros included.
+#[test]
+fn no_bytes_family_when_no_input_logs_a_size() {
+    let mut s = testkit::snapshot();
+    s.total.total.bytes = 0;
+    for i in &mut s.inputs {
+        i.has_bytes = false;
+    }
+    let text = fresh(&s, &RenderOptions::default());
+    assert!(!text.contains("http_response_size_bytes"), "{text}");
+    assert!(text.contains("http_requests_total{"), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    s.inputs[0].has_bytes = true;
+    let text = fresh(&s, &RenderOptions::default());
+    let n = |t: &str, f: &str| t.lines().filter(|l| l.starts_with(f)).count();
+    assert_eq!(
+        n(&text, "http_response_size_bytes_total{"),
+        n(&text, "http_requests_total{")
     );
 }
 
@@ -794,6 +822,7 @@ fn lines_of<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
 fn status_class_adds_up_the_codes_of_a_class() {
     let mut s = testkit::empty();
     s.inputs[0].state = InputState::Following;
+    s.inputs[0].has_bytes = true;
     let key = |status: u16, count: u64, timed: u64, sum_us: u64, buckets: Vec<u64>| KeySnap {
         source: 0,
         route: Arc::from("/a"),
