@@ -498,6 +498,18 @@ fn bytes_are_unknown_for_a_format_without_a_size() {
         "sample-logs/dashed.log",
     ]));
     assert_eq!(r["totals"]["bytes"], 0);
+    // Which says that 0 is not a measured figure.
+    let logs = |r: &Value| r["inputs"][0]["logs"].clone();
+    let want = serde_json::json!({"latency": true, "upstream": false, "bytes": false});
+    assert_eq!(logs(&r), want);
+    let r = json_of(&routetop(&[
+        "--once",
+        "-o",
+        "json",
+        "sample-logs/combined_rt.log",
+    ]));
+    let want = serde_json::json!({"latency": true, "upstream": false, "bytes": true});
+    assert_eq!(logs(&r), want);
 }
 
 /// The regression tests for hostile input: a 1 MB line, invalid UTF-8, a

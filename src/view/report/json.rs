@@ -56,6 +56,9 @@ struct JsonInput<'a> {
     name: &'a str,
     format: Option<&'a str>,
     detected: Option<JsonDetected>,
+    /// What its format logs of each request: a figure it does not log is
+    /// 0 here (and `-` in the table), not a measured 0.
+    logs: JsonLogs,
     lines: u64,
     requests: u64,
     /// W3C directives (`#Fields:`, …): neither requests nor errors.
@@ -68,6 +71,13 @@ struct JsonInput<'a> {
     /// Requests counted without a timer or timestamp they had, every kind.
     odd_values: std::collections::BTreeMap<&'static str, u64>,
     samples: Vec<JsonSample>,
+}
+
+#[derive(Serialize)]
+struct JsonLogs {
+    latency: bool,
+    upstream: bool,
+    bytes: bool,
 }
 
 #[derive(Serialize)]
@@ -403,6 +413,11 @@ fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
                 detected: src
                     .detected
                     .map(|(matched, sampled)| JsonDetected { matched, sampled }),
+                logs: JsonLogs {
+                    latency: src.has_latency,
+                    upstream: src.has_upstream,
+                    bytes: src.has_bytes,
+                },
                 lines: st.lines,
                 requests: st.requests,
                 header_lines: st.headers,
