@@ -10,7 +10,7 @@
 //! epoch, by looks), `host` (also `vhost`), `backend` (also `upstream`,
 //! `upstream_addr`; a list keeps its last address). Other groups are
 //! allowed and ignored, unless the name looks meant as one of these (a
-//! typo, a timer's unit written another way: [`meant`]): a regex that
+//! typo, a timer's unit written another way: `meant`): a regex that
 //! compiles but silently reads no latency is the worse answer.
 
 use regex::bytes::{CaptureLocations, Regex};
