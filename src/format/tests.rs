@@ -884,24 +884,18 @@ mod combined_start {
 /// views show bytes as unknown without one, not as 0.
 #[test]
 fn formats_say_whether_they_log_a_size() {
-    for spec in [
-        "combined",
-        "common",
-        "combined_rt",
-        "vcombined",
-        "alb",
-        "elb",
-        "s3",
-        "haproxy",
-        "envoy",
-        "traefik_clf",
-        "ingress_nginx",
+    // Every preset logs one.
+    let presets = PRESETS
+        .iter()
+        .map(|p| p.0)
+        .chain(crate::format::w3c::Flavour::PRESETS.iter().map(|p| p.0));
+    assert!(presets.clone().count() >= 17);
+    for spec in presets.chain([
         "json",
-        "w3c",
         "regex:^(?P<method>\\S+) (?P<path>\\S+) (?P<status>\\d+) (?P<bytes>\\d+)$",
         "$remote_addr [$time_local] \"$request\" $status $body_bytes_sent",
         "%h %t \"%r\" %>s %B",
-    ] {
+    ]) {
         assert!(compile(spec).has_bytes(), "{spec}");
     }
     for spec in [
