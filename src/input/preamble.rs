@@ -70,7 +70,13 @@ pub fn header_before(file: &File, end: u64) -> Vec<u8> {
             None if from == 0 => 0,
             None => break,
         };
-        if scan::without_bom(&before[ls..]).first() != Some(&b'#') {
+        // A byte order mark only where one is written: at the file's
+        // start.
+        let first = match from + ls as u64 {
+            0 => scan::without_bom(&before[ls..]).first(),
+            _ => before.get(ls),
+        };
+        if first != Some(&b'#') {
             break;
         }
         start = ls;
