@@ -165,6 +165,15 @@ mod tests {
         let (_t, f) = file(text.as_bytes());
         let want = format!("\u{feff}{fields}\n");
         assert_eq!(header_before(&f, text.len() as u64), want.as_bytes());
+        // Within the file (one appended to another), a line with a mark is
+        // not a directive: the block starts after it.
+        let text = format!("{HEAD1}{}\u{feff}{HEAD2}{}", data(3, 6), data(3, 8));
+        let (_t, f) = file(text.as_bytes());
+        let after_software = &HEAD2[HEAD2.find('\n').unwrap() + 1..];
+        assert_eq!(
+            header_before(&f, text.len() as u64),
+            after_software.as_bytes()
+        );
     }
 
     /// A header further back than many chunks is found; one beyond
