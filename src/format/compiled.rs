@@ -397,8 +397,10 @@ impl Format {
             [rest @ .., b'\r'] => rest,
             _ => line,
         };
-        // A byte order mark (`scan::without_bom`): the scan's offsets are
-        // the line's, so it skips it too.
+        // A byte order mark (`scan::BOM`, as `scan::without_bom` strips
+        // it): the scan's offsets are the line's, so it skips it too. A
+        // slice pattern, not `strip_prefix(scan::BOM)`: that cost the
+        // combined row 2.4 % more instructions (callgrind, formats bench).
         let (line, scan) = match line {
             [0xEF, 0xBB, 0xBF, rest @ ..] => (rest, scan.skip(3)),
             _ => (line, scan),

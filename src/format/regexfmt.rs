@@ -102,37 +102,36 @@ impl RegexFormat {
                 format!(
                     "the regex group `{name}` is not a field routetop reads: did you mean `{field}`? \
                      (fields: {}; other names are ignored)",
-                    GROUPS.join(", ")
+                    groups().collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
-        let status = idx(&["status"])
-            .ok_or((None, "the regex needs a (?P<status>...) group".to_string()))?;
-        let target = idx(&["path", "uri", "target", "url"]);
-        let request = idx(&["request"]);
+        let status =
+            idx(STATUS).ok_or((None, "the regex needs a (?P<status>...) group".to_string()))?;
+        let target = idx(TARGET);
+        let request = idx(REQUEST);
         if target.is_none() && request.is_none() {
             return Err((
                 None,
                 "the regex needs a (?P<path>...) or (?P<request>...) group".into(),
             ));
         }
-        let latency = idx(&["request_time", "latency", "duration"])
+        let latency = idx(LATENCY_S)
             .map(|i| (i, Unit::Sec))
-            .or_else(|| idx(&["latency_ms", "duration_ms"]).map(|i| (i, Unit::Ms)))
-            .or_else(|| idx(&["latency_us", "duration_us"]).map(|i| (i, Unit::Us)))
-            .or_else(|| idx(&["latency_ns", "duration_ns"]).map(|i| (i, Unit::Ns)));
+            .or_else(|| idx(LATENCY_MS).map(|i| (i, Unit::Ms)))
+            .or_else(|| idx(LATENCY_US).map(|i| (i, Unit::Us)))
+            .or_else(|| idx(LATENCY_NS).map(|i| (i, Unit::Ns)));
         Ok(RegexFormat {
-            method: idx(&["method"]),
+            method: idx(METHOD),
             target,
             request,
             status,
-            bytes: idx(&["bytes"]),
+            bytes: idx(BYTES),
             latency,
-            upstream: idx(&["upstream_time", "upstream_response_time"]),
-            time: idx(&["time", "time_local", "time_iso8601", "ts"]),
-            host: idx(&["host", "vhost"]).and_then(|i| u16::try_from(i).ok()),
-            backend: idx(&["backend", "upstream", "upstream_addr"])
-                .and_then(|i| u16::try_from(i).ok()),
+            upstream: idx(UPSTREAM),
+            time: idx(TIME),
+            host: idx(HOST).and_then(|i| u16::try_from(i).ok()),
+            backend: idx(BACKEND).and_then(|i| u16::try_from(i).ok()),
             re,
             uid,
         })
@@ -223,37 +222,31 @@ impl RegexFormat {
     }
 }
 
-/// Every group name routetop reads (see the module docs).
-const GROUPS: &[&str] = &[
-    "method",
-    "path",
-    "uri",
-    "target",
-    "url",
-    "request",
-    "status",
-    "bytes",
-    "request_time",
-    "latency",
-    "duration",
-    "latency_ms",
-    "duration_ms",
-    "latency_us",
-    "duration_us",
-    "latency_ns",
-    "duration_ns",
-    "upstream_time",
-    "upstream_response_time",
-    "time",
-    "time_local",
-    "time_iso8601",
-    "ts",
-    "host",
-    "vhost",
-    "backend",
-    "upstream",
-    "upstream_addr",
+/// Each field's group names (see the module docs): `RegexFormat::new`
+/// reads them, and `meant` takes any other name for a field's only when
+/// it looks like one of these.
+const METHOD: &[&str] = &["method"];
+const TARGET: &[&str] = &["path", "uri", "target", "url"];
+const REQUEST: &[&str] = &["request"];
+const STATUS: &[&str] = &["status"];
+const BYTES: &[&str] = &["bytes"];
+const LATENCY_S: &[&str] = &["request_time", "latency", "duration"];
+const LATENCY_MS: &[&str] = &["latency_ms", "duration_ms"];
+const LATENCY_US: &[&str] = &["latency_us", "duration_us"];
+const LATENCY_NS: &[&str] = &["latency_ns", "duration_ns"];
+const UPSTREAM: &[&str] = &["upstream_time", "upstream_response_time"];
+const TIME: &[&str] = &["time", "time_local", "time_iso8601", "ts"];
+const HOST: &[&str] = &["host", "vhost"];
+const BACKEND: &[&str] = &["backend", "upstream", "upstream_addr"];
+const FIELDS: &[&[&str]] = &[
+    METHOD, TARGET, REQUEST, STATUS, BYTES, LATENCY_S, LATENCY_MS, LATENCY_US, LATENCY_NS,
+    UPSTREAM, TIME, HOST, BACKEND,
 ];
+
+/// Every group name routetop reads.
+fn groups() -> impl Iterator<Item = &'static str> + Clone {
+    FIELDS.iter().flat_map(|f| f.iter().copied())
+}
 
 /// The field a group `name` that routetop does not read was likely meant
 /// as: a request timer with its unit written another way
@@ -262,7 +255,7 @@ const GROUPS: &[&str] = &[
 /// field's own name and for the names people give other parts of a line
 /// (`ip`, `client`, `agent`, `referer`): those are ignored, as before.
 fn meant(name: &str) -> Option<&'static str> {
-    if GROUPS.contains(&name) {
+    if groups().any(|g| g == name) {
         return None;
     }
     let lower = name.to_ascii_lowercase();
@@ -281,7 +274,7 @@ fn meant(name: &str) -> Option<&'static str> {
             }
         }
     }
-    if let Some(&g) = GROUPS.iter().find(|g| **g == lower) {
+    if let Some(g) = groups().find(|g| *g == lower) {
         // `Status`, `METHOD`: names are case-sensitive.
         return Some(g);
     }
@@ -293,10 +286,9 @@ fn meant(name: &str) -> Option<&'static str> {
         4..=5 => 1,
         _ => 2,
     };
-    GROUPS
-        .iter()
+    groups()
         .filter(|g| g.len() >= 4)
-        .map(|g| (edits(&lower, g), *g))
+        .map(|g| (edits(&lower, g), g))
         .filter(|(d, _)| *d <= most)
         .min_by_key(|(d, _)| *d)
         .map(|(_, g)| g)
@@ -349,7 +341,7 @@ mod tests {
             assert!(e.contains(&format!("`{name}`")), "{e}");
             assert!(e.contains(&format!("did you mean `{field}`")), "{e}");
         }
-        for name in GROUPS.iter().copied().chain([
+        for name in groups().chain([
             "ip",
             "client",
             "remote_addr",

@@ -239,11 +239,7 @@ impl Paths {
                 continue;
             }
             let mut t = self.tailers.remove(k);
-            let (named, left): (Vec<_>, Vec<_>) = std::mem::take(&mut self.again)
-                .into_iter()
-                .partition(|(_, p)| *p == t.path);
-            self.again = left;
-            orphans.extend(named);
+            orphans.extend(self.again.extract_if(.., |(_, p)| *p == t.path));
             for mut g in t.old.drain(..).chain(t.cur.take()) {
                 g.finish(t.source, sink)?;
                 remember(&mut self.closed, g);
