@@ -485,11 +485,14 @@ fn check_with(case: &Case, restart: bool) {
                     i.odd,
                     i.variants.clone(),
                     i.samples.clone(),
+                    // What the views show as unknown (`-`), not as 0.
+                    (i.has_latency, i.has_upstream, i.has_bytes),
                 )
             })
             .collect::<Vec<_>>()
     };
     assert_eq!(inputs(&want), inputs(&got), "{name}: inputs");
+    assert_eq!(want.bytes_known(), got.bytes_known(), "{name}: bytes known");
     assert_eq!(want.span, got.span, "{name}: log time span");
     assert_eq!(want.overflow, got.overflow, "{name}: overflow");
     assert_eq!(want.facets, got.facets, "{name}: backends and hosts");
