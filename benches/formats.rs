@@ -3,7 +3,12 @@
 //! re-printed in every layout in memory, then parsed line by line and
 //! block by block as `--once` workers do (through the block's structural
 //! index when the format reads it: `Format::reads_block_index`). Best and
-//! median of several passes; the ratio is to `combined`'s best.
+//! median of several passes. Each row's passes alternate with `combined`'s
+//! (combined lines, the row's lines, combined blocks, the row's blocks),
+//! and its ratios are to `combined`'s best among them: on a shared machine
+//! whose load changes by the minute, a ratio of timings taken minutes
+//! apart (every row against one `combined` run at the start) moved by
+//! ±10 % between runs of the same binary.
 //!
 //! ```text
 //! cargo bench --bench formats                          # 1 M lines, every row
@@ -286,17 +291,29 @@ static ROWS: &[(&str, &str, Print)] = &[
     }),
 ];
 
-/// Best and median of `passes` timings of `f`, and what it counted.
-fn time<F: FnMut() -> u64>(passes: usize, mut f: F) -> (f64, f64, u64) {
-    let mut ts = Vec::with_capacity(passes);
-    let mut check = 0;
-    for _ in 0..passes {
-        let t = Instant::now();
-        check = f();
-        ts.push(t.elapsed().as_secs_f64());
+/// Best and median of timings, and what the timed closure counted.
+struct Timed {
+    best: f64,
+    median: f64,
+    count: u64,
+}
+
+impl Timed {
+    fn of(mut ts: Vec<f64>, count: u64) -> Timed {
+        ts.sort_by(f64::total_cmp);
+        Timed {
+            best: ts[0],
+            median: ts[ts.len() / 2],
+            count,
+        }
     }
-    ts.sort_by(f64::total_cmp);
-    (ts[0], ts[ts.len() / 2], check)
+}
+
+/// Times one pass of `f`: seconds, and what it counted.
+fn pass<F: FnMut() -> u64>(mut f: F) -> (f64, u64) {
+    let t = Instant::now();
+    let c = f();
+    (t.elapsed().as_secs_f64(), c)
 }
 
 /// 1 MiB blocks of whole lines, as the batch reader cuts them.
@@ -314,6 +331,123 @@ fn blocks(data: &[u8]) -> Vec<&[u8]> {
     v
 }
 
+/// One row's lines in memory, and its parser.
+struct Row {
+    data: Vec<u8>,
+    format: Format,
+    /// The format reads the block's index (`Format::reads_block_index`).
+    indexed: bool,
+}
+
+impl Row {
+    fn new(reqs: &[Req], spec: &str, print: Print) -> Row {
+        let mut data = String::with_capacity(reqs.len() * 300);
+        for (i, r) in reqs.iter().enumerate() {
+            data.push_str(&print(r, i));
+            data.push('\n');
+        }
+        let format =
+            Format::compile(&FormatSpec::parse(spec).expect("spec"), &[]).expect("compiles");
+        let indexed = format.reads_block_index();
+        Row {
+            data: data.into_bytes(),
+            format,
+            indexed,
+        }
+    }
+
+    fn lines(&self) -> Vec<&[u8]> {
+        self.data
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// Parses `lines` one by one: how many parsed.
+    fn parse_lines(&self, lines: &[&[u8]], scratch: &mut Scratch) -> u64 {
+        let mut c = 0;
+        for l in lines {
+            c += self.format.parse(l, scratch).is_ok() as u64;
+        }
+        c
+    }
+
+    /// Parses `blocks` as `run/once.rs` `parse_block` does: through the
+    /// block's index when `indexed`, else lines cut by memchr.
+    fn parse_blocks(
+        &self,
+        blocks: &[&[u8]],
+        indexed: bool,
+        marks: &mut Marks,
+        scratch: &mut Scratch,
+    ) -> u64 {
+        let mut c = 0;
+        for b in blocks {
+            if !indexed {
+                for l in scan::lines(b) {
+                    c += self.format.parse_scan(l, scratch, Plain).is_ok() as u64;
+                }
+                continue;
+            }
+            marks.index(b);
+            for (s, e) in marks.lines() {
+                c += self
+                    .format
+                    .parse_scan(&b[s..e], scratch, marks.at(s))
+                    .is_ok() as u64;
+            }
+        }
+        c
+    }
+}
+
+/// A row's timings: lines, blocks (as `--once` reads them), and, for a
+/// format that skips the block index, blocks through the index.
+struct Times {
+    lines: Timed,
+    blocks: Timed,
+    via_index: Option<Timed>,
+}
+
+/// Times `row` and `base` (combined) in turn, pass by pass, so that both
+/// see the same state of a shared machine: the ratios compare timings
+/// taken seconds apart, not a row's against `combined`'s of minutes
+/// before. Returns the row's times and `base`'s.
+fn alternate(row: &Row, base: &Row, passes: usize) -> (Times, Times) {
+    // Each format its own scratch, as each worker's would be.
+    let (mut rs, mut bs) = (Scratch::default(), Scratch::default());
+    let mut marks = Marks::default();
+    let (rl, bl) = (row.lines(), base.lines());
+    let (rb, bb) = (blocks(&row.data), blocks(&base.data));
+    let mut t: [Vec<f64>; 5] = Default::default();
+    let mut counts = [0u64; 5];
+    for _ in 0..passes {
+        for (k, (ts, count)) in t.iter_mut().zip(&mut counts).enumerate() {
+            let (secs, c) = pass(|| match k {
+                0 => base.parse_lines(&bl, &mut bs),
+                1 => row.parse_lines(&rl, &mut rs),
+                2 => base.parse_blocks(&bb, base.indexed, &mut marks, &mut bs),
+                3 => row.parse_blocks(&rb, row.indexed, &mut marks, &mut rs),
+                _ if row.indexed => 0,
+                _ => row.parse_blocks(&rb, true, &mut marks, &mut rs),
+            });
+            ts.push(secs);
+            *count = c;
+        }
+    }
+    let [base_lines, row_lines, base_blocks, row_blocks, via] = t;
+    let times = |lines, blocks, i: usize, j: usize, via| Times {
+        lines: Timed::of(lines, counts[i]),
+        blocks: Timed::of(blocks, counts[j]),
+        via_index: via,
+    };
+    let via = (!row.indexed).then(|| Timed::of(via, counts[4]));
+    (
+        times(row_lines, row_blocks, 1, 3, via),
+        times(base_lines, base_blocks, 0, 2, None),
+    )
+}
+
 fn main() {
     let args = Args::parse(&SPEC);
     let path = args.log();
@@ -323,7 +457,8 @@ fn main() {
         .unwrap_or_else(|e| util::args::die(format!("{}: {e}", path.display())));
     let reqs: Vec<Req> = text.lines().filter_map(Req::parse).collect();
     println!(
-        "{}: {} requests, best and median of {passes}, one core",
+        "{}: {} requests, best and median of {passes}, one core; each row's passes alternate \
+         with combined's, and its ratios are to combined's best among them",
         path.display(),
         reqs.len()
     );
@@ -339,76 +474,45 @@ fn main() {
         "ratio",
         "via index"
     );
-    let mut base: Option<(f64, f64)> = None;
-    for (name, spec, print) in ROWS {
-        if *name != "combined" && only != "all" && !only.split(',').any(|o| o == *name) {
-            continue;
-        }
-        let mut data = String::with_capacity(reqs.len() * 300);
-        for (i, r) in reqs.iter().enumerate() {
-            data.push_str(&print(r, i));
-            data.push('\n');
-        }
-        let data = data.into_bytes();
-        let lines: Vec<&[u8]> = data
-            .split(|&c| c == b'\n')
-            .filter(|l| !l.is_empty())
-            .collect();
-        let format =
-            Format::compile(&FormatSpec::parse(spec).expect("spec"), &[]).expect("compiles");
-        let mut scratch = Scratch::default();
-        let (lb, lm, ok) = time(passes, || {
-            let mut c = 0;
-            for l in &lines {
-                c += format.parse(l, &mut scratch).is_ok() as u64;
-            }
-            c
-        });
+    let (_, base_spec, base_print) = ROWS[0];
+    let base = Row::new(&reqs, base_spec, base_print);
+    let n_lines = base.lines().len();
+    let row_line = |name: &str, row: &Row, t: &Times, b: &Times| {
         // Every line must parse: a row that times errors measures nothing.
-        assert_eq!(ok, lines.len() as u64, "{name}: every line parses");
-        let blocks = blocks(&data);
-        let mut marks = Marks::default();
-        // As `run/once.rs` `parse_block` does: through the block's index
-        // when the format reads it, else lines cut by memchr; for the
-        // latter, the indexed path too, in the last column (what skipping
-        // the index saves).
-        let mut by_index = |indexed: bool| {
-            time(passes, || {
-                let mut c = 0;
-                for b in &blocks {
-                    if !indexed {
-                        for l in scan::lines(b) {
-                            c += format.parse_scan(l, &mut scratch, Plain).is_ok() as u64;
-                        }
-                        continue;
-                    }
-                    marks.index(b);
-                    for (s, e) in marks.lines() {
-                        c += format
-                            .parse_scan(&b[s..e], &mut scratch, marks.at(s))
-                            .is_ok() as u64;
-                    }
-                }
-                c
-            })
-        };
-        let indexed = format.reads_block_index();
-        let (bb, bm, ok) = by_index(indexed);
-        let via_index = (!indexed).then(|| by_index(true).0);
-        assert_eq!(ok, lines.len() as u64, "{name}: every line parses");
-        let (l0, b0) = *base.get_or_insert((lb, bb));
-        let n = lines.len() as f64 / 1e6;
-        let via = via_index.map_or(String::new(), |t| format!("{:>8.2}x", t / b0));
+        assert_eq!(t.lines.count, n_lines as u64, "{name}: every line parses");
+        assert_eq!(t.blocks.count, n_lines as u64, "{name}: every line parses");
+        let n = n_lines as f64 / 1e6;
+        let via = t.via_index.as_ref().map_or(String::new(), |v| {
+            format!("{:>8.2}x", v.best / b.blocks.best)
+        });
         println!(
             "{:<18} {:>6} {:>7.2} M/s {:>7.2} M/s {:>6.2}x {:>7.2} M/s {:>7.2} M/s {:>6.2}x{via}",
             name,
-            data.len() / lines.len(),
-            n / lb,
-            n / lm,
-            lb / l0,
-            n / bb,
-            n / bm,
-            bb / b0
+            row.data.len() / n_lines,
+            n / t.lines.best,
+            n / t.lines.median,
+            t.lines.best / b.lines.best,
+            n / t.blocks.best,
+            n / t.blocks.median,
+            t.blocks.best / b.blocks.best
         );
+    };
+    let mut shown_base = false;
+    for (name, spec, print) in &ROWS[1..] {
+        if only != "all" && !only.split(',').any(|o| o == *name) {
+            continue;
+        }
+        let row = Row::new(&reqs, spec, *print);
+        assert_eq!(row.lines().len(), n_lines, "{name}: one line per request");
+        let (t, b) = alternate(&row, &base, passes);
+        if !shown_base {
+            row_line(ROWS[0].0, &base, &b, &b);
+            shown_base = true;
+        }
+        row_line(name, &row, &t, &b);
+    }
+    if !shown_base {
+        let (_, b) = alternate(&base, &base, passes);
+        row_line(ROWS[0].0, &base, &b, &b);
     }
 }
