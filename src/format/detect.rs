@@ -438,24 +438,30 @@ fn with_variants(best: Detected, sample: &[&[u8]]) -> Detected {
 /// templates `auto` knows on a line none of its variants fits
 /// (`Format::with_spares`): the shapes real files mix most first (`common`
 /// and `combined`, nginx's `main`, a `log_format` that gained
-/// `$request_time`, a vhost, a client list, a bare `-`), since at most
-/// `MAX_VARIANTS` are tried in all. The loose shape of [`EXTRA`] is not
-/// one: it takes a file's format only when it fits the first lines.
+/// `$request_time`, a vhost, a client list, a bare `-`), since the first
+/// that fits a line reads it. The loose shape of [`EXTRA`] is not one: it
+/// takes a file's format only when it fits the first lines.
 const SPARE_ORDER: &[&str] = &[
     "combined",
     "common",
     "main",
+    // Before `combined_rt`, as in `CANDIDATES`: a whole number fits
+    // `$request_time` too, so Apache's `%D` microseconds were read as
+    // seconds (nginx always writes a fraction, which `%D` does not fit).
+    "combined_D",
     "combined_rt",
     "vcombined",
     "combined (client list)",
     "combined (bare -)",
     "vhost+combined",
     "vhost+common",
-    "combined_D",
     "combined_upstream",
     "ingress_nginx",
     "traefik_clf",
 ];
+
+// Every spare has a variant's place after the file's own format.
+const _: () = assert!(SPARE_ORDER.len() < MAX_VARIANTS);
 
 /// The templates of `SPARE_ORDER` not among `chosen` (variant names),
 /// in that order.

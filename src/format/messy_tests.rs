@@ -354,6 +354,15 @@ fn variants_first_seen_after_the_sample_are_read_not_bad() {
         format!(r#"10.0.0.1 - - {TS} "GET /g HTTP/1.1" 200 5 - -"#),
         format!(r#"shop.example.com 10.0.0.1 - - {TS} "GET /h HTTP/1.1" 200 5 "-" "x""#),
         combined("10.0.0.1", "/i"),
+        // Apache's `%D`: microseconds, not `$request_time` seconds.
+        format!(r#"10.0.0.1 - - {TS} "GET /j HTTP/1.1" 200 5 "-" "x" 107000"#),
+        format!(r#"10.0.0.1 - - {TS} "GET /k HTTP/1.1" 200 5 "-" "x" 0.107 0.015"#),
+        format!(
+            r#"10.0.0.1 - - {TS} "GET /l HTTP/1.1" 200 5 "-" "x" 201 0.016 [default-shop-80] [] 10.244.0.8:8080 5 0.016 200 00000000000000000000000000000001"#
+        ),
+        format!(
+            r#"10.0.0.1 - - {TS} "GET /m HTTP/1.1" 200 5 "-" "x" 2 "shop@docker" "http://172.17.0.3:8080" 16ms"#
+        ),
         "upstream timed out".to_string(),
     ];
     let (name, out) = read_after(&sample, &later);
@@ -367,6 +376,10 @@ fn variants_first_seen_after_the_sample_are_read_not_bad() {
         Some(("combined (bare -)", "/g", 200)),
         Some(("vhost+combined", "/h", 200)),
         Some(("combined", "/i", 200)),
+        Some(("combined_D", "/j", 200)),
+        Some(("combined_upstream", "/k", 200)),
+        Some(("ingress_nginx", "/l", 200)),
+        Some(("traefik_clf", "/m", 200)),
         None,
     ];
     let want: Vec<Option<Took>> = want
@@ -376,9 +389,16 @@ fn variants_first_seen_after_the_sample_are_read_not_bad() {
     assert_eq!(out, want);
     let s: Vec<&[u8]> = sample.iter().map(|l| l.as_bytes()).collect();
     let f = detect::detect(&s, &[]).unwrap().format;
-    // Eight in all: the file's own and seven spares.
-    assert_eq!(f.variant_names().len(), crate::format::MAX_VARIANTS);
-    for l in &later[..8] {
+    let latency = |l: &str| {
+        f.parse(l.as_bytes(), &mut Scratch::default())
+            .unwrap()
+            .latency_us
+    };
+    assert_eq!(latency(&later[9]), Some(107_000), "%D is microseconds");
+    assert_eq!(latency(&later[2]), Some(5_000), "$request_time is seconds");
+    // The file's own and every other template of the family.
+    assert_eq!(f.variant_names().len(), 13);
+    for l in &later[..later.len() - 1] {
         assert_eq!(f.explain(l.as_bytes()), "matches the format", "{l}");
     }
     assert_ne!(f.explain(b"upstream timed out"), "matches the format");
