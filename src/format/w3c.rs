@@ -451,10 +451,7 @@ fn date_time(date: &[u8], time: &[u8]) -> Option<i64> {
         digits(&[*i0, *i1])?,
         digits(&[*s0, *s1])?,
     );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    Some(value::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
+    value::civil_to_unix(y, mo, d, h, mi, s)
 }
 
 /// Detection: whether `sample` (the first non-blank lines of an input, no

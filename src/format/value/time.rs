@@ -47,8 +47,22 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_to_unix(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+/// Days in month `m` (1-12) of year `y` (proleptic Gregorian).
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Unix seconds of a UTC date and time, `None` when it is not one: a day
+/// past its month's end (`31/Feb`, `29/Feb` of a common year) is refused
+/// as `32/Mar` is, not rolled over into the next month. A leap second
+/// (`:60`) is the next second, as POSIX time counts it.
+pub fn civil_to_unix(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
@@ -99,6 +113,11 @@ fn tz_offset(b: &[u8]) -> Option<i64> {
                 3 => (two(b, 1)?, 0),
                 _ => return None,
             };
+            // RFC 3339's bounds (real zones lie within -12:00..+14:00):
+            // `+9999` is no offset, not 4 days.
+            if h > 23 || m > 59 {
+                return None;
+            }
             let v = h * 3600 + m * 60;
             Some(if *sign == b'-' { -v } else { v })
         }
@@ -241,5 +260,45 @@ mod tests {
         );
         assert_eq!(parse_any_time(b"1710028800"), Some(1_710_028_800));
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+    }
+
+    /// Regression: `31/Feb/2024` was read as 2024-03-02 and `+9999` as an
+    /// offset of 4 days: a date that does not exist, or an offset past
+    /// RFC 3339's, is no time (counted `bad_time`), not another time.
+    #[test]
+    fn impossible_dates_and_offsets_are_no_time() {
+        for t in [
+            &b"31/Feb/2024:12:00:00 +0000"[..],
+            b"30/Feb/2024:12:00:00 +0000",
+            b"29/Feb/2023:12:00:00 +0000",
+            b"29/Feb/1900:12:00:00 +0000",
+            b"31/Apr/2024:12:00:00 +0000",
+            b"31/Jun/2024:12:00:00 +0000",
+            b"31/Sep/2024:12:00:00 +0000",
+            b"31/Nov/2024:12:00:00 +0000",
+            b"00/Mar/2024:12:00:00 +0000",
+            b"10/Mar/2024:12:00:00 +9999",
+            b"10/Mar/2024:12:00:00 +2400",
+            b"10/Mar/2024:12:00:00 -0060",
+        ] {
+            assert_eq!(parse_time_local(t), None, "{}", t.escape_ascii());
+        }
+        for t in [
+            &b"2023-02-29T00:00:00Z"[..],
+            b"2024-04-31T00:00:00Z",
+            b"2024-03-10T00:00:00+25:00",
+            b"2024-03-10T00:00:00+01:99",
+        ] {
+            assert_eq!(parse_iso8601(t), None, "{}", t.escape_ascii());
+        }
+        // The last day of each month, leap years by the Gregorian rule.
+        let last = |t: &[u8], want: i64| assert_eq!(parse_time_local(t), Some(want));
+        last(b"29/Feb/2000:00:00:00 +0000", 951_782_400);
+        last(b"29/Feb/2024:00:00:00 +0000", 1_709_164_800);
+        last(b"30/Apr/2024:00:00:00 +0000", 1_714_435_200);
+        last(b"31/Dec/2024:00:00:00 +0000", 1_735_603_200);
+        last(b"10/Mar/2024:12:00:00 +1400", 1_710_021_600);
+        last(b"10/Mar/2024:12:00:00 -2359", 1_710_158_340);
+        assert_eq!(parse_iso8601(b"2024-02-29T00:00:00Z"), Some(1_709_164_800));
     }
 }
