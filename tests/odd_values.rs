@@ -226,3 +226,27 @@ fn statuses_not_three_digits_are_bad_values() {
         (&json!(6), &json!(1), &json!({"bad_value": 5}))
     );
 }
+
+/// Regression: three responses of 2^63 bytes summed to 2^63 (the total
+/// wrapped past 2^64). A total past u64 saturates, in the route, the
+/// totals and the CSV: never a small number.
+#[test]
+fn a_byte_total_past_u64_saturates_not_wraps() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "9223372036854775808"; // 2^63
+    let lines: Vec<String> = (0..3)
+        .map(|s| rt_line("200", big, "0.001", &time(s)))
+        .chain([rt_line("200", "5", "0.001", &time(3))])
+        .collect();
+    std::fs::write(dir.path().join("big.log"), lines.join("\n") + "\n").unwrap();
+    let args = ["--once", "-f", "combined_rt", "big.log"];
+    let out = routetop(dir.path(), &[&args[..], &["-o", "json"]].concat());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["totals"]["requests"], json!(4));
+    assert_eq!(r["totals"]["bytes"], json!(u64::MAX));
+    assert_eq!(r["routes"][0]["bytes"], json!(u64::MAX));
+    assert_eq!(r["entries"][0]["bytes"], json!(u64::MAX));
+    let out = routetop(dir.path(), &[&args[..], &["-o", "csv"]].concat());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.contains(&u64::MAX.to_string()), "{csv}");
+}

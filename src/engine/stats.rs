@@ -177,7 +177,9 @@ impl Stats {
         upstream_us: Option<u64>,
     ) {
         self.count += 1;
-        self.bytes += bytes.unwrap_or(0);
+        // Saturating: one hostile line may claim 2^64 - 1 bytes, and a
+        // total must not wrap to a small number (exact up to 16 EiB).
+        self.bytes = self.bytes.saturating_add(bytes.unwrap_or(0));
         if let Some(us) = latency_us {
             self.latency.record(bounds, with_hist, us);
         }
@@ -224,7 +226,7 @@ impl Stats {
 
     pub fn merge(&mut self, o: &Stats) {
         self.count += o.count;
-        self.bytes += o.bytes;
+        self.bytes = self.bytes.saturating_add(o.bytes);
         self.latency.merge(&o.latency);
         if let Some(ou) = &o.upstream {
             self.upstream

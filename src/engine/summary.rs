@@ -471,7 +471,7 @@ fn group<'a>(
 /// Adds `o`'s counters and status classes to `r`.
 fn add_row_counts(r: &mut Row, o: &Row) {
     r.requests += o.requests;
-    r.bytes += o.bytes;
+    r.bytes = r.bytes.saturating_add(o.bytes);
     r.timed += o.timed;
     r.lat_sum_us += o.lat_sum_us;
     r.lat_max_us = r.lat_max_us.max(o.lat_max_us);

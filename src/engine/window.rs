@@ -68,7 +68,7 @@ impl Counts {
         for (a, b) in self.classes.iter_mut().zip(o.classes) {
             *a += b;
         }
-        self.bytes += o.bytes;
+        self.bytes = self.bytes.saturating_add(o.bytes);
         self.timed += o.timed;
         self.lat_sum_us += o.lat_sum_us;
         self.max_us = self.max_us.max(o.max_us);
@@ -81,7 +81,9 @@ impl Counts {
         for (a, b) in self.classes.iter_mut().zip(o.classes) {
             *a -= b;
         }
-        self.bytes -= o.bytes;
+        // Saturating as the sums are (`Stats::record`): a sum that hit
+        // the ceiling reads low, never wraps.
+        self.bytes = self.bytes.saturating_sub(o.bytes);
         self.timed -= o.timed;
         self.lat_sum_us -= o.lat_sum_us;
     }
@@ -308,7 +310,7 @@ impl Recent {
     pub fn record(&mut self, status: u16, bytes: Option<u64>, latency_us: Option<u64>) {
         self.step.requests += 1;
         self.step.classes[Row::class_of(status)] += 1;
-        self.step.bytes += bytes.unwrap_or(0);
+        self.step.bytes = self.step.bytes.saturating_add(bytes.unwrap_or(0));
         if let Some(us) = latency_us {
             self.step.timed += 1;
             self.step.lat_sum_us += us;

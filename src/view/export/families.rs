@@ -187,7 +187,7 @@ const STATUS_CLASSES: [&str; 6] = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"];
 /// one class).
 fn add_key(a: &mut KeySnap, b: &KeySnap) {
     a.count += b.count;
-    a.bytes += b.bytes;
+    a.bytes = a.bytes.saturating_add(b.bytes);
     a.timed += b.timed;
     a.lat_sum_us += b.lat_sum_us;
     a.lat_max_us = a.lat_max_us.max(b.lat_max_us);
