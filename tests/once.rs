@@ -461,6 +461,46 @@ fn table_and_csv_outputs_are_exact() {
     assert_eq!(sum, 2000);
 }
 
+/// Regression: the table padded cells by characters, so a route of CJK
+/// characters or emoji (two columns each) pushed the rest of its row
+/// right. Every row's METHOD column now starts at the same terminal
+/// column.
+#[test]
+fn table_columns_line_up_with_wide_characters_in_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("wide.log");
+    let lines: String = ["/ascii-route", "/日本語日本語", "/😀😀😀", "/é"]
+        .iter()
+        .map(|p| {
+            format!(
+                "10.0.0.1 - - [10/Mar/2024:00:00:00 +0000] \"GET {p} HTTP/1.1\" 200 1 \"-\" \"-\" 0.001\n"
+            )
+        })
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    let out = routetop(&["--once", log.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("ROUTE"))
+        .collect();
+    assert_eq!(rows.len(), 6, "header, 4 routes, TOTAL:\n{text}");
+    // Where the first method (or the header's METHOD) starts, in columns.
+    let method_col = |row: &str| {
+        let at = ["METHOD", "GET"]
+            .iter()
+            .filter_map(|m| row.find(&format!("  {m}")))
+            .min()
+            .unwrap_or_else(|| panic!("no method in {row:?}"));
+        unicode_width::UnicodeWidthStr::width(&row[..at])
+    };
+    let want = method_col(rows[0]);
+    for r in &rows[1..5] {
+        assert_eq!(method_col(r), want, "{r:?} in\n{text}");
+    }
+}
+
 /// A format with no size field (`dashed.log`: `'$remote_addr-[$time_local]
 /// -$request-$status-$request_time'`): the table's BYTES are `-` on every
 /// row, as its latency is without a timer, where they were `0B`; a format

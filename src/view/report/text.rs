@@ -7,6 +7,13 @@ use crate::engine::facet::{FacetKind, OTHER};
 use crate::engine::slo::SloState;
 use crate::engine::summary::{Row, ratio};
 use crate::view::human;
+use unicode_width::UnicodeWidthStr;
+
+/// Terminal columns `s` takes: a CJK character or an emoji takes two, so
+/// padding by characters pushed the columns after a route right.
+fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
 
 pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> io::Result<()> {
     let s = d.summary;
@@ -123,11 +130,11 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
     if has_apdex {
         header.push("APDEX");
     }
-    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut w: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
             // Route names past 60 columns overflow rather than widen the table.
-            let n = c.chars().count();
+            let n = width(c);
             if i > 0 || n <= 60 {
                 w[i] = w[i].max(n);
             }
@@ -136,7 +143,7 @@ pub(super) fn table(out: &mut impl Write, d: &ReportData, top: Option<usize>) ->
     let line = |out: &mut dyn Write, cols: &[String]| -> io::Result<()> {
         let mut text = String::new();
         for (i, c) in cols.iter().enumerate() {
-            let pad = w[i].saturating_sub(c.chars().count());
+            let pad = w[i].saturating_sub(width(c));
             if i < 2 {
                 text.push_str(c);
                 text.push_str(&" ".repeat(pad));
@@ -224,7 +231,7 @@ fn facets(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
         for r in &rows {
             for (i, c) in r.iter().enumerate() {
                 // Names past 60 columns overflow rather than widen it.
-                let n = c.chars().count();
+                let n = width(c);
                 if i > 0 || n <= 60 {
                     w[i] = w[i].max(n);
                 }
@@ -232,7 +239,8 @@ fn facets(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
         }
         writeln!(out)?;
         for r in &rows {
-            let mut text = format!("{:<1$}", r[0], w[0]);
+            let mut text = r[0].clone();
+            text.push_str(&" ".repeat(w[0].saturating_sub(width(&r[0]))));
             for (c, w) in r.iter().zip(w).skip(1) {
                 text.push_str(&format!("  {c:>w$}"));
             }
@@ -354,12 +362,7 @@ pub(super) fn csv(out: &mut impl Write, d: &ReportData, top: Option<usize>) -> i
 /// One line per objective (`--slo`): met or not, compliance against the
 /// target, requests, and the error budget left.
 pub(super) fn slo(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
-    let w = d
-        .slo
-        .iter()
-        .map(|(o, _)| o.name.chars().count())
-        .max()
-        .unwrap_or(0);
+    let w = d.slo.iter().map(|(o, _)| width(&o.name)).max().unwrap_or(0);
     for (o, p) in d.slo {
         let c = &p.total;
         let verdict = match (c.ratio(), c.violated(o.target)) {
@@ -372,7 +375,8 @@ pub(super) fn slo(out: &mut impl Write, d: &ReportData) -> io::Result<()> {
             Some(us) => format!("at or under {}", human::latency(us)),
             None => "not failed".to_string(),
         };
-        write!(out, "SLO {:<w$}  {verdict}", o.name)?;
+        let pad = " ".repeat(w.saturating_sub(width(&o.name)));
+        write!(out, "SLO {}{pad}  {verdict}", o.name)?;
         match c.ratio() {
             Some(r) => writeln!(
                 out,
