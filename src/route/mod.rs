@@ -24,5 +24,7 @@ mod tests;
 
 pub use folded::{FOLDED_BATCH, FOLDED_TRACKED, FoldedNames, fold_hash};
 pub use router::{INVALID_ROUTE, RouteRule, Router};
-pub use table::{OVERFLOW_ID, OVERFLOW_ROUTE, RouteId, RouteTable, display_name, is_displayable};
+pub use table::{
+    OVERFLOW_ID, OVERFLOW_ROUTE, RouteId, RouteTable, display_name, is_displayable, is_hidden,
+};
 pub use template::MAX_ROUTE_LEN;

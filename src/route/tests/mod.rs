@@ -109,6 +109,26 @@ fn hostile_targets_are_bounded() {
     assert_eq!(display_name(b"/a\nb\x1b[31m"), "/a\\x0Ab\\x1B[31m");
 }
 
+/// Regression: a right-to-left override in a path reached the table and
+/// the CSV raw, so `/admin\u{202e}txt.exe` showed as `/adminexe.txt`; a
+/// zero-width space made two routes look alike. Such invisible characters
+/// are `\xHH` like control characters; other non-ASCII text stays.
+#[test]
+fn invisible_and_bidi_characters_are_escaped() {
+    let cases = [
+        ("/admin\u{202e}txt.exe", "/admin\\xE2\\x80\\xAEtxt.exe"),
+        ("/a\u{200b}b", "/a\\xE2\\x80\\x8Bb"),
+        ("/a\u{2066}b\u{2069}", "/a\\xE2\\x81\\xA6b\\xE2\\x81\\xA9"),
+        ("/\u{feff}x", "/\\xEF\\xBB\\xBFx"),
+        ("/\u{061c}x", "/\\xD8\\x9Cx"),
+        ("/日本語/café", "/日本語/café"),
+    ];
+    for (raw, shown) in cases {
+        assert_eq!(display_name(raw.as_bytes()), shown, "{raw:?}");
+        assert_eq!(is_displayable(raw.as_bytes()), raw == shown, "{raw:?}");
+    }
+}
+
 /// Three paths differing only in invalid UTF-8 bytes all became `/x/��`
 /// (U+FFFD each): three series with identical labels in `/metrics`,
 /// which promtool rejects. Each invalid byte is now `\xHH`, the form

@@ -165,10 +165,9 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The characters route names escape too (one rule, `route::is_hidden`).
 fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    crate::route::is_hidden(c)
 }
 
 /// Requests per second, `—` when there is no time base (or the number
