@@ -550,6 +550,30 @@ fn bytes_are_unknown_for_a_format_without_a_size() {
     ]));
     let want = serde_json::json!({"latency": true, "upstream": false, "bytes": true});
     assert_eq!(logs(&r), want);
+
+    // Regression: a JSON log whose lines have no size key showed `0B`
+    // and said it logged bytes (its format reads a size when there is
+    // one). One line with a size is enough for the sizes to be shown.
+    let dir = tempfile::tempdir().unwrap();
+    let line = |extra: &str| {
+        format!(
+            "{{\"status\":200,\"request\":\"GET /a HTTP/1.1\",\"request_time\":0.005{extra}}}\n"
+        )
+    };
+    let no_size = dir.path().join("no_size.json");
+    std::fs::write(&no_size, line("").repeat(3)).unwrap();
+    let no_size = no_size.to_str().unwrap();
+    assert_eq!(bytes_cells(&["--once", no_size]), ["-", "-"]);
+    let r = json_of(&routetop(&["--once", "-o", "json", no_size]));
+    let want = serde_json::json!({"latency": true, "upstream": true, "bytes": false});
+    assert_eq!(logs(&r), want);
+    let sized = dir.path().join("sized.json");
+    let text = line("").repeat(2) + &line(",\"body_bytes_sent\":7");
+    std::fs::write(&sized, text).unwrap();
+    let sized = sized.to_str().unwrap();
+    assert_eq!(bytes_cells(&["--once", sized]), ["7B", "7B"]);
+    let r = json_of(&routetop(&["--once", "-o", "json", sized]));
+    assert_eq!(logs(&r)["bytes"], true);
 }
 
 /// The regression tests for hostile input: a 1 MB line, invalid UTF-8, a

@@ -116,7 +116,7 @@ impl Batch {
                     format: src.format.clone(),
                     has_latency: src.has_latency,
                     has_upstream: src.has_upstream,
-                    has_bytes: src.has_bytes,
+                    has_bytes: st.logs_bytes(src.has_bytes),
                     variants: snapshot::variant_lines(&src.variants, st),
                     ..snapshot::input_snap(i as u16, &src.name, None, InputState::Done, st, 0)
                 })

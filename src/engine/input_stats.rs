@@ -36,6 +36,9 @@ pub const SAMPLE_BYTES: usize = 512;
 pub struct InputStats {
     pub lines: u64,
     pub requests: u64,
+    /// Requests whose line gave a size (a JSON line may lack the field
+    /// its format reads sizes from; see [`InputStats::logs_bytes`]).
+    pub sized: u64,
     /// Header lines of a format whose files carry their own (W3C
     /// `#Fields:`, `#Software:`, …): neither requests nor errors.
     pub headers: u64,
@@ -54,6 +57,15 @@ pub struct InputStats {
 impl InputStats {
     pub fn error_total(&self) -> u64 {
         self.errors.iter().sum()
+    }
+
+    /// Whether this input logs response sizes, read as a format that
+    /// `format_logs` them (`Format::has_bytes`): the format's answer, unless
+    /// none of its requests gave one (a JSON log without a size field: its
+    /// format would read one, its lines have none), so that its bytes show
+    /// as unknown, not as 0.
+    pub fn logs_bytes(&self, format_logs: bool) -> bool {
+        format_logs && (self.requests == 0 || self.sized > 0)
     }
 
     /// Requests per variant of a format of `n` variants: the first took
@@ -103,6 +115,7 @@ impl InputStats {
     pub fn merge(&mut self, o: &InputStats) {
         self.lines += o.lines;
         self.requests += o.requests;
+        self.sized += o.sized;
         self.headers += o.headers;
         for (a, b) in self.variants.iter_mut().zip(o.variants) {
             *a += b;

@@ -202,6 +202,11 @@ pub struct SavedSource {
     pub rotations: u64,
     pub lines: u64,
     pub requests: u64,
+    /// Requests that gave a size ([`InputStats::sized`]); absent in state
+    /// saved before it was kept: then taken as every request, as bytes
+    /// were shown then.
+    #[serde(default)]
+    pub sized: Option<u64>,
     /// By [`ErrorKind`] name.
     pub errors: Vec<(String, u64)>,
     /// By [`crate::format::Odd`] index.
@@ -369,6 +374,7 @@ pub(super) fn restore_input(s: &SavedSource) -> InputStats {
     let mut out = InputStats {
         lines: s.lines,
         requests: s.requests,
+        sized: s.sized.unwrap_or(s.requests),
         ..InputStats::default()
     };
     for (name, n) in &s.errors {

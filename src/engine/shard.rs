@@ -411,6 +411,7 @@ impl Core {
             }
         };
         input.requests += 1;
+        input.sized += u64::from(rec.bytes.is_some());
         // Rare: one well-predicted branch per line, not two increments.
         if rec.odd != 0 {
             for k in Odd::ALL {

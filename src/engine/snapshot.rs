@@ -567,7 +567,7 @@ pub fn input_snap(
         rotations,
         has_latency: format.is_some_and(|f| f.has_latency()),
         has_upstream: format.is_some_and(|f| f.has_upstream()),
-        has_bytes: format.is_some_and(|f| f.has_bytes()),
+        has_bytes: format.is_some_and(|f| st.logs_bytes(f.has_bytes())),
     }
 }
 

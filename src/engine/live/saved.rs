@@ -83,6 +83,7 @@ impl LiveEngine {
                     rotations: s.rotations,
                     lines: st.lines,
                     requests: st.requests,
+                    sized: Some(st.sized),
                     errors,
                     odd,
                     samples,

@@ -316,3 +316,57 @@ fn state_from_before_facets_loads_without_them() {
     assert_eq!(s.total.total.requests, 100);
     assert!(s.facets.is_empty());
 }
+
+/// Requests that gave a size are saved: a JSON log whose lines have no
+/// size key shows its bytes as unknown after a restart too. State saved
+/// before they were kept takes every request as one that gave a size, as
+/// bytes were shown then.
+#[test]
+fn requests_that_gave_a_size_are_saved() {
+    let json_engine = || {
+        let mut c = cfg();
+        let json = Format::compile(&FormatSpec::Json, &[]).unwrap();
+        c.formats = vec![Some(Arc::new(json))];
+        LiveEngine::new(c, Arc::new(Router::new(&[], true).unwrap()))
+    };
+    let mut a = json_engine();
+    a.handle(InputEvent::Added {
+        source: 0,
+        name: "j".into(),
+        input: 0,
+    });
+    a.handle(InputEvent::Lines {
+        source: 0,
+        data: b"{\"status\":200,\"request\":\"GET /a HTTP/1.1\"}\n".repeat(3),
+    });
+    let before = a.snapshot();
+    assert_eq!(before.total.total.requests, 3);
+    assert!(!before.inputs[0].has_bytes && !before.bytes_known());
+    let saved = a.save();
+
+    // Restored, and its input found again (as a restart does).
+    let restored = |saved: &Saved| {
+        let mut e = json_engine();
+        e.restore(saved).unwrap();
+        e.handle(InputEvent::Added {
+            source: 0,
+            name: "j".into(),
+            input: 0,
+        });
+        e
+    };
+    let mut b = restored(&Saved::decode(&saved.encode()).unwrap());
+    let after = b.snapshot();
+    assert_eq!(after.total.total.requests, 3);
+    assert!(after.inputs[0].format.is_some());
+    assert!(!after.inputs[0].has_bytes && !after.bytes_known());
+
+    let mut value = serde_json::to_value(&saved).unwrap();
+    for s in value["sources"].as_array_mut().unwrap() {
+        assert!(s.as_object_mut().unwrap().remove("sized").is_some());
+    }
+    let old: Saved = serde_json::from_value(value).unwrap();
+    let c = restored(&old).snapshot();
+    assert_eq!(c.total.total.requests, 3);
+    assert!(c.inputs[0].has_bytes && c.bytes_known());
+}

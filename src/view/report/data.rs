@@ -24,7 +24,12 @@ impl ReportData<'_> {
 
     /// `Snapshot::bytes_known`'s answer for the report.
     pub(super) fn has_bytes(&self) -> bool {
-        self.summary.totals.bytes > 0 || self.sources.iter().any(|s| s.has_bytes)
+        self.summary.totals.bytes > 0
+            || self.sources.iter().enumerate().any(|(i, s)| {
+                self.inputs
+                    .get(i)
+                    .map_or(s.has_bytes, |st| st.logs_bytes(s.has_bytes))
+            })
     }
 
     /// The worst state of `route` over the objectives that count it (met

@@ -416,7 +416,7 @@ fn inputs_of<'a>(d: &ReportData<'a>) -> Vec<JsonInput<'a>> {
                 logs: JsonLogs {
                     latency: src.has_latency,
                     upstream: src.has_upstream,
-                    bytes: src.has_bytes,
+                    bytes: st.logs_bytes(src.has_bytes),
                 },
                 lines: st.lines,
                 requests: st.requests,
