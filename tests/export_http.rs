@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use net::{exchange, get, promtool_check_metrics};
-use routetop::engine::snapshot::Snapshot;
+use routetop::engine::snapshot::{Series, Snapshot};
 use routetop::testkit;
 use routetop::view::export::{
     ExportConfig, Exporter, RenderOptions, ScrapeState, render, stderr_log,
@@ -30,6 +30,52 @@ fn serving() -> ExportConfig {
         metrics: Some("127.0.0.1:0".into()),
         ..ExportConfig::off()
     }
+}
+
+/// Regression: a HEAD of `/metrics` (a load balancer's or an uptime
+/// check's probe) counted as a scrape, so the max gauge of the next GET
+/// covered only the steps since the probe: 0 instead of the slowest
+/// request. A HEAD now leaves the scrape state alone, whatever its
+/// encoding.
+#[test]
+fn a_head_probe_is_not_a_scrape() {
+    let (exp, addr, tx) = start(serving());
+    // A series of 1 s steps, the slowest request 9 ms in the first.
+    let mut snap = testkit::snapshot();
+    let series = Arc::new(Series {
+        step: Duration::from_secs(1),
+        end: 10,
+        max_us: vec![9_000, 1_000, 2_000, 3_000],
+        ..Default::default()
+    });
+    snap.uptime = Duration::from_millis(10_500);
+    snap.total.series = series.clone();
+    for r in &mut snap.routes {
+        r.series = series.clone();
+    }
+    let fresh = render(
+        &snap,
+        &RenderOptions::default(),
+        &mut ScrapeState::default(),
+    );
+    let maxes: Vec<&str> = fresh.lines().filter(|l| l.contains("_max{")).collect();
+    assert_eq!(maxes.len(), 3);
+    assert!(maxes.iter().all(|l| l.ends_with("} 0.009")), "{maxes:?}");
+    tx.send(Arc::new(snap)).unwrap();
+    for gzip in [false, true] {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let enc = if gzip {
+            "Accept-Encoding: gzip\r\n"
+        } else {
+            ""
+        };
+        let head = format!("HEAD /metrics HTTP/1.1\r\nHost: x\r\n{enc}Connection: close\r\n\r\n");
+        let r = exchange(&mut s, head.as_bytes()).unwrap();
+        assert_eq!((r.status, r.body.as_str()), (200, ""));
+    }
+    let r = get(addr, "/metrics", &[]).unwrap();
+    assert!(r.body == fresh, "the GET after probes is the first scrape");
+    exp.stop();
 }
 
 #[test]

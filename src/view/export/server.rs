@@ -331,18 +331,29 @@ async fn route(app: &Arc<App>, web: &Web, req: &Request<Incoming>) -> Resp {
                     .and_then(|v| v.to_str().ok()),
             );
             let app = app.clone();
+            let head = req.method() == Method::HEAD;
             let body = tokio::task::spawn_blocking(move || {
                 // Clone the Arc and release the channel at once: the engine
                 // may publish the next snapshot while this one renders.
                 let snap = app.snapshots.borrow().clone();
-                let mut state = app.scrape.lock().unwrap_or_else(|p| p.into_inner());
+                let mut shared = app.scrape.lock().unwrap_or_else(|p| p.into_inner());
+                // A HEAD (a load balancer's or an uptime check's probe)
+                // is answered as a GET would be, but is not a scrape: the
+                // max gauge of the next GET still covers every step since
+                // the last GET (a probe reset it to 0 before Prometheus
+                // saw the slowest request).
+                let mut probe;
+                let state = if head {
+                    probe = shared.clone();
+                    &mut probe
+                } else {
+                    &mut *shared
+                };
                 let mut cache = app.cache.lock().unwrap_or_else(|p| p.into_inner());
                 match encoding {
-                    Encoding::Identity => {
-                        Ok(cache.render_parts(&snap, &app.render, &mut state, format))
-                    }
+                    Encoding::Identity => Ok(cache.render_parts(&snap, &app.render, state, format)),
                     Encoding::Gzip => cache
-                        .render_gzip(&snap, &app.render, &mut state, format)
+                        .render_gzip(&snap, &app.render, state, format)
                         .map(|gz| [Bytes::from(gz), Bytes::new(), Bytes::new()]),
                 }
             })
