@@ -443,6 +443,56 @@ fn unusable_state_is_set_aside_and_routetop_starts_fresh() {
     run("resuming from");
 }
 
+/// Regression: two processes given one `--state` saved over each other's
+/// file, and the survivor's restart resumed the other's counts. The second
+/// is refused (exit 1, naming the file) while the first runs, and starts
+/// once the first has stopped.
+#[test]
+fn a_state_file_in_use_by_another_process_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    for (log, n) in [(&a, 100), (&b, 30)] {
+        let text: String = (0..n).map(line).collect();
+        fs::write(log, text).expect("log");
+    }
+    let state = dir.path().join("state");
+    let spawn = |log: &Path| {
+        Proc::spawn(
+            Command::new(env!("CARGO_BIN_EXE_routetop"))
+                .args(["--headless", "--from-start", "--state"])
+                .arg(&state)
+                .arg(log),
+            "routetop",
+        )
+    };
+    let mut first = spawn(&a);
+    // Its first save: it holds the lock by then.
+    wait_for(Duration::from_secs(20), || {
+        fs::read(&state)
+            .ok()
+            .filter(|b| b.starts_with(b"routetop state\n"))
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_routetop"))
+        .args(["--headless", "--from-start", "--state"])
+        .arg(&state)
+        .arg(&b)
+        .output()
+        .expect("run routetop");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is in use by another routetop process"),
+        "{err}"
+    );
+    assert!(net::sigterm_and_wait(&mut first, Duration::from_secs(20)).success());
+    let mut again = spawn(&a);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(net::sigterm_and_wait(&mut again, Duration::from_secs(20)).success());
+    let err = again.stderr();
+    assert!(err.contains("resuming from"), "{err}");
+    assert!(!err.contains("in use"), "{err}");
+}
+
 /// copytruncate while routetop is down: the log it was reading is copied to
 /// `.1` and truncated. The lines after its offset are read from the copy,
 /// then the truncated log from its start; none is lost or counted twice.

@@ -43,7 +43,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         1,
-        "the run failed: an input could not be read to the end, a listen address was taken, an I/O error",
+        "the run failed: an input could not be read to the end, a listen address or a --state file was taken, an I/O error",
     ),
     (
         EXIT_SETTINGS,

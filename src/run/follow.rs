@@ -98,6 +98,9 @@ pub struct Running {
     stop: Arc<AtomicBool>,
     engine: Option<std::thread::JoinHandle<Arc<Snapshot>>>,
     writer: Option<state::Writer>,
+    /// `--state`'s lock (`state::lock`), held until after the last save:
+    /// the last field, so dropped last.
+    _state_lock: Option<std::fs::File>,
 }
 
 impl Running {
@@ -128,7 +131,9 @@ impl Running {
         let mut first = Snapshot::default();
         let mut writer = None;
         let mut saved_rx = None;
+        let mut state_lock = None;
         if let Some(path) = &config.live.state {
+            state_lock = state::lock(path, &log).map_err(Error::Input)?;
             if let Some(saved) = state::load(path, &log) {
                 match engine.restore(&saved) {
                     Ok(()) => {
@@ -174,6 +179,7 @@ impl Running {
             stop,
             engine: Some(engine),
             writer,
+            _state_lock: state_lock,
         })
     }
 

@@ -33,6 +33,49 @@ use crate::input::Resume;
 /// Where messages go (stderr, or held while the dashboard runs).
 pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 
+/// Takes `FILE.lock` (created beside `FILE` if need be) for as long as the
+/// returned file is held: two processes given one `--state` each saved
+/// over the other's file, and the survivor's restart then resumed another
+/// input's counts. A lock held by another process is an error naming it;
+/// a lock that cannot be taken for another reason (a read-only directory,
+/// a file system without locks) is said and gone on without, since saving
+/// says its own errors.
+pub fn lock(path: &Path, log: &Log) -> Result<Option<File>, String> {
+    let lock_path = with_suffix(path, ".lock");
+    let f = match OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            log(format!(
+                "state: cannot create the lock {}: {e}; going on without it",
+                lock_path.display()
+            ));
+            return Ok(None);
+        }
+    };
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(fs::TryLockError::WouldBlock) => Err(format!(
+            "state: {} is in use by another routetop process (it holds {}); give each process its own --state",
+            path.display(),
+            lock_path.display()
+        )),
+        Err(fs::TryLockError::Error(e)) => {
+            log(format!(
+                "state: cannot lock {}: {e}; going on without it",
+                lock_path.display()
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// Reads the state at `path`. `None` when there is none (first start) or
 /// it cannot be used (then it is set aside, and said so).
 pub fn load(path: &Path, log: &Log) -> Option<Saved> {
