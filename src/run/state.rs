@@ -23,6 +23,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+use rustix::fs::{FlockOperation, flock};
+use rustix::io::Errno;
 use tokio::sync::watch;
 
 use crate::engine::live::Checkpoint;
@@ -59,14 +61,14 @@ pub fn lock(path: &Path, log: &Log) -> Result<Option<File>, String> {
             return Ok(None);
         }
     };
-    match f.try_lock() {
+    match flock(&f, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Some(f)),
-        Err(fs::TryLockError::WouldBlock) => Err(format!(
+        Err(e) if e == Errno::WOULDBLOCK => Err(format!(
             "state: {} is in use by another routetop process (it holds {}); give each process its own --state",
             path.display(),
             lock_path.display()
         )),
-        Err(fs::TryLockError::Error(e)) => {
+        Err(e) => {
             log(format!(
                 "state: cannot lock {}: {e}; going on without it",
                 lock_path.display()
