@@ -245,7 +245,7 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> Strin
             human::rate(n as f64 / secs),
             human::percent(ratio(e5, n)),
             lat_of(r, 2),
-            r.route.escape_debug()
+            r.route
         );
     }
     for o in &snap.slo {
@@ -340,7 +340,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
             human::percent(r.total.err5()),
             lat(r.total.timed, r.total.q_us[2]),
             apdex(Some(&r.route)),
-            r.route.escape_debug()
+            r.route
         );
     }
     // Which upstream is failing: the backends with 5xx, most 5xx first.
@@ -369,7 +369,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
             c.requests,
             human::percent(ratio(c.errors_5xx, c.requests)),
             lat(c.timed, mean),
-            b.name.escape_debug()
+            b.name
         );
     }
     out
@@ -446,6 +446,29 @@ mod tests {
             "{}",
             lines[2]
         );
+    }
+
+    /// Regression: route names, already shown with `\xHH` escapes
+    /// (`route::display_name`), were escaped again (`/raw/\\xFF`, `/q\\\"x`)
+    /// in both summaries; they print as every other view prints them.
+    #[test]
+    fn route_names_print_as_every_view_shows_them() {
+        let opts = HeadlessOptions {
+            interval: Duration::from_secs(10),
+            top: 1,
+        };
+        let mut snap = testkit::snapshot();
+        let name: std::sync::Arc<str> = r#"/raw/\xFF\xFE/q"x"#.into();
+        for r in &mut snap.routes {
+            if r.route.as_ref() == "/api/users/:id" {
+                r.route = name.clone();
+            }
+        }
+        let interval = summary(&snap, &opts, snap.taken_at.unwrap());
+        let last = final_summary(&snap);
+        for text in [interval, last] {
+            assert!(text.contains(&format!("  {name}\n")), "{text}");
+        }
     }
 
     /// Issue 17, finding 6: a replay is said, with the log time reached.
