@@ -30,6 +30,9 @@ use crate::engine::facet::{FacetKind, FacetRow};
 use crate::engine::slo::{BURN_WINDOWS, SloSnap, SloState};
 use crate::engine::snapshot::{RouteSnap, Snapshot};
 use crate::engine::summary::{ratio, span_seconds};
+// Names are display names already; this only guards against one that is
+// not (idempotent on a display name: it escapes no `\` or quote).
+use crate::route::display_name;
 
 /// Headless summary settings.
 #[derive(Clone, Debug)]
@@ -245,7 +248,7 @@ pub fn summary(snap: &Snapshot, opts: &HeadlessOptions, at: SystemTime) -> Strin
             human::rate(n as f64 / secs),
             human::percent(ratio(e5, n)),
             lat_of(r, 2),
-            r.route
+            display_name(r.route.as_bytes())
         );
     }
     for o in &snap.slo {
@@ -340,7 +343,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
             human::percent(r.total.err5()),
             lat(r.total.timed, r.total.q_us[2]),
             apdex(Some(&r.route)),
-            r.route
+            display_name(r.route.as_bytes())
         );
     }
     // Which upstream is failing: the backends with 5xx, most 5xx first.
@@ -369,7 +372,7 @@ pub fn final_summary(snap: &Snapshot) -> String {
             c.requests,
             human::percent(ratio(c.errors_5xx, c.requests)),
             lat(c.timed, mean),
-            b.name
+            display_name(b.name.as_bytes())
         );
     }
     out
@@ -560,7 +563,7 @@ mod tests {
         let mut s = testkit::snapshot();
         s.routes[1].route = "/a\n\u{1b}[2J".into();
         let text = summary(&s, &opts, UNIX_EPOCH);
-        assert!(text.contains("/a\\n\\u{1b}[2J"), "{text}");
+        assert!(text.contains("/a\\x0A\\x1B[2J"), "{text}");
         assert_eq!(text.lines().count(), 4);
     }
 
