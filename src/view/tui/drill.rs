@@ -111,10 +111,14 @@ pub fn render_drill(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     };
     let cols = Layout::horizontal(parts).split(bottom);
     let total = route.total.requests;
-    let statuses: Vec<(Span, u64)> = route
-        .statuses
-        .iter()
-        .map(|&(code, n)| (Span::styled(format!("{code:03}"), theme.status(code)), n))
+    // Busiest first, as the methods are: by code, a route's 404 and 5xx
+    // came after every 2xx and 3xx and were cut to "+N more" (ties stay
+    // in code order).
+    let mut by_count = route.statuses.to_vec();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let statuses: Vec<(Span, u64)> = by_count
+        .into_iter()
+        .map(|(code, n)| (Span::styled(format!("{code:03}"), theme.status(code)), n))
         .collect();
     let since = if app.since_reset {
         "Status (since reset)"
