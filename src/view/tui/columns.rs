@@ -186,7 +186,8 @@ const ROUTE_WANT_MAX: u16 = 40;
 
 /// Columns that fit `width` cells (one space between columns), in display
 /// order, with the width each gets, leaving out the `absent` ones (a
-/// [`mask`]). `route_want` is the widest route name on screen: up to
+/// [`mask`]). `route_want` is the widest route name the filter keeps (on
+/// screen or not, so that scrolling and sorting move no column): up to
 /// [`ROUTE_WANT_MAX`] it is kept whole at the expense of low-priority
 /// columns (a cut name is a useless row). The route column absorbs the
 /// slack, and the trend grows on wide terminals.

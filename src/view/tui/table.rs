@@ -26,10 +26,13 @@ pub fn render_table(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot) {
     let body_height = area.height.saturating_sub(1) as usize;
     let rows = app.rows();
     let offset = scroll(app, rows.len(), body_height);
+    // Over every row the filter keeps, not those on screen: the columns
+    // then stay put while scrolling and sorting. Measured on the rows on
+    // screen, a sort that brought a longer name up swapped a column out
+    // (Max for the narrower Bytes at 120 columns), and `s` then skipped
+    // the column it had just been about to sort by.
     let route_want = rows
         .iter()
-        .skip(offset)
-        .take(body_height)
         .map(|&i| escape(&snap.routes[i].route).width())
         .max()
         .unwrap_or(0);

@@ -521,3 +521,61 @@ fn sort_cycles_only_through_visible_columns() {
     press(&mut app, "S");
     assert_eq!(app.sort.column, want[want.len() - 2]);
 }
+
+/// Regression: the columns were fitted to the routes on screen, so a sort
+/// that brought a longer name up swapped a column out (at 120 columns,
+/// Max for the narrower Bytes), and `s` then skipped it: Max could never
+/// be sorted by; scrolling moved columns too. Columns now fit every row the
+/// filter keeps: the header is the same whichever rows are on screen and
+/// under every sort, and `s` reaches every column in it.
+#[test]
+fn the_sort_cycle_reaches_every_column_shown_whatever_is_on_screen() {
+    let mut snap = testkit::snapshot();
+    // Long, and last by requests: on screen only under some sorts.
+    let quiet = snap
+        .routes
+        .iter_mut()
+        .min_by_key(|r| r.total.requests)
+        .expect("routes");
+    quiet.route = "/api/a/rather/long/route/name/of/39/cols".into();
+    let mut app = app_with(snap);
+    // Two rows of the table body: which routes are on screen depends on
+    // the sort.
+    let header = |app: &App| {
+        let screen = draw(app, 120, 9);
+        screen
+            .lines()
+            .find(|l| l.contains("Route") && l.contains("Req/s"))
+            .unwrap_or_else(|| panic!("no header in\n{screen}"))
+            .to_string()
+    };
+    let first = header(&app);
+    // The sort marker moves; the columns must not.
+    let words = |h: &str| -> Vec<String> {
+        h.replace(['▲', '▼', '"'], " ")
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    // One row on screen: each route in turn, the long one too.
+    for _ in 0..app.rows().len() {
+        app.apply(Action::Down);
+        assert_eq!(words(&header(&app)), words(&first));
+    }
+    let mut seen = Vec::new();
+    for _ in 0..Column::sortable().count() {
+        press(&mut app, "s");
+        seen.push(app.sort.column);
+        let h = header(&app);
+        assert_eq!(words(&h), words(&first), "sorted by {:?}", app.sort.column);
+    }
+    let shown = app.visible_columns.get();
+    for c in Column::sortable() {
+        if shown & columns::mask(&[c]) != 0 {
+            assert!(
+                seen.contains(&c),
+                "{c:?} shown but never sorted by: {seen:?}"
+            );
+        }
+    }
+}
