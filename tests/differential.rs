@@ -617,7 +617,7 @@ fn check_with(case: &Case, restart: bool) {
         inputs: &report.batch.inputs,
     };
     let mut json = Vec::new();
-    report::json(&mut json, &data).unwrap();
+    report::json(&mut json, &data, None).unwrap();
     let json: Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(
         json["totals"]["requests"].as_u64(),

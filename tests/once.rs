@@ -461,6 +461,35 @@ fn table_and_csv_outputs_are_exact() {
     assert_eq!(sum, 2000);
 }
 
+/// Regression: `--top` cut the table and the CSV but not the JSON report,
+/// which listed every route. It now holds the N busiest routes and their
+/// entries, as the full report has them; the totals, inputs and span still
+/// count every route.
+#[test]
+fn top_cuts_the_json_report_too() {
+    let log = "sample-logs/combined_rt.log";
+    let full = json_of(&routetop(&["--once", "-o", "json", log]));
+    let top = json_of(&routetop(&["--once", "-o", "json", "--top", "3", log]));
+    let routes = top["routes"].as_array().unwrap();
+    assert_eq!(routes[..], full["routes"].as_array().unwrap()[..3]);
+    let names: Vec<&Value> = routes.iter().map(|r| &r["route"]).collect();
+    let want: Vec<&Value> = full["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| names.contains(&&e["route"]))
+        .collect();
+    let got: Vec<&Value> = top["entries"].as_array().unwrap().iter().collect();
+    assert!(!got.is_empty());
+    assert_eq!(got, want);
+    for k in ["totals", "inputs", "span", "overflow"] {
+        assert_eq!(top[k], full[k], "{k}");
+    }
+    // More than there are: all of it.
+    let all = json_of(&routetop(&["--once", "-o", "json", "--top", "1000", log]));
+    assert_eq!(all, full);
+}
+
 /// Regression: the table padded cells by characters, so a route of CJK
 /// characters or emoji (two columns each) pushed the rest of its row
 /// right. Every row's METHOD column now starts at the same terminal

@@ -122,7 +122,7 @@ pub struct Args {
     )]
     pub output: Option<OutputFormat>,
 
-    /// Show only the N busiest routes in the report (the totals still count all).
+    /// Show only the N busiest routes in the report, in every output (the totals still count all).
     #[arg(long, env = "ROUTETOP_TOP", hide_env_values = true, value_name = "N")]
     pub top: Option<usize>,
 

@@ -108,7 +108,7 @@ pub fn run(
     // flush. A JSON report uses both cores.
     match output {
         OutputFormat::Table => report::table(out, &data, top),
-        OutputFormat::Json => report::json(out, &data),
+        OutputFormat::Json => report::json(out, &data, top),
         OutputFormat::Csv => report::csv(out, &data, top).and_then(|()| report::slo(err, &data)),
     }?;
     if config.export.push.is_none() {

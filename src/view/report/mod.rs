@@ -14,6 +14,8 @@ mod text;
 
 use std::io::{self, Write};
 
+use crate::engine::summary::Summary;
+
 pub use data::{ReportData, SCHEMA_ID};
 pub use errors::parse_errors;
 
@@ -39,10 +41,43 @@ pub fn slo(out: &mut dyn Write, data: &ReportData) -> io::Result<()> {
     w.flush()
 }
 
-/// The report as pretty JSON, every route.
-pub fn json(out: &mut dyn Write, data: &ReportData) -> io::Result<()> {
+/// The report as pretty JSON, the `top` busiest routes and their entries
+/// (all when `None`); the totals, inputs and facets count every route, as
+/// the table's do.
+pub fn json(out: &mut dyn Write, data: &ReportData, top: Option<usize>) -> io::Result<()> {
     let mut w = buffered(out);
-    json::json(&mut w, data)?;
+    match top.filter(|&n| n < data.summary.routes.len()) {
+        None => json::json(&mut w, data)?,
+        Some(n) => {
+            let s = data.summary;
+            // Entries are grouped by route in the routes' order: the top
+            // routes' entries come first.
+            let kept = &s.routes[..n];
+            let mut at = 0;
+            let entries = s
+                .entries
+                .iter()
+                .position(|e| {
+                    while at < n && kept[at].route != e.route {
+                        at += 1;
+                    }
+                    at == n
+                })
+                .unwrap_or(s.entries.len());
+            let summary = Summary {
+                routes: kept.to_vec(),
+                entries: s.entries[..entries].to_vec(),
+                ..s.clone()
+            };
+            json::json(
+                &mut w,
+                &ReportData {
+                    summary: &summary,
+                    ..*data
+                },
+            )?;
+        }
+    }
     w.flush()
 }
 
