@@ -443,6 +443,45 @@ fn unusable_state_is_set_aside_and_routetop_starts_fresh() {
     run("resuming from");
 }
 
+/// Regression: a file rotated during one run kept its mark in the state,
+/// and every later restart drained it again and said the log had rotated,
+/// though nothing had changed. A rotated file counted to its end and not
+/// written since the save is left alone; counts stay exact.
+#[test]
+fn a_restart_after_a_drained_rotation_says_no_rotation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("a.log");
+    let state = dir.path().join("state");
+    let text = |r: std::ops::Range<u64>| -> String { r.map(line).collect() };
+    // One run, stopped (its counts saved at exit): its stderr.
+    let run = || -> String {
+        let mut p = Proc::spawn(
+            Command::new(env!("CARGO_BIN_EXE_routetop"))
+                .args(["--headless", "--from-start", "--state"])
+                .arg(&state)
+                .arg(&log),
+            "routetop",
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(net::sigterm_and_wait(&mut p, Duration::from_secs(20)).success());
+        p.stderr()
+    };
+    fs::write(&log, text(0..100)).expect("log");
+    run();
+    // Rotated while routetop is down, the new log already written.
+    fs::rename(&log, with(&log, ".1")).expect("rotate");
+    fs::write(&log, text(100..200)).expect("log");
+    let err = run();
+    assert!(err.contains(": 100 requests, 1 inputs)"), "{err}");
+    // Nothing changed: no rotation to say, and all 200 still counted.
+    let err = run();
+    assert!(err.contains(": 200 requests, 1 inputs)"), "{err}");
+    assert!(!err.contains("rotated"), "{err}");
+    let err = run();
+    assert!(err.contains(": 200 requests, 1 inputs)"), "{err}");
+    assert!(!err.contains("rotated"), "{err}");
+}
+
 /// Regression: two processes given one `--state` saved over each other's
 /// file, and the survivor's restart resumed the other's counts. The second
 /// is refused (exit 1, naming the file) while the first runs, and starts

@@ -99,7 +99,7 @@ impl Paths {
             }
             let (source, path) = (t.source, t.path.clone());
             let mut found: Vec<(SystemTime, Gen)> = Vec::new();
-            for (file, fid, mtime) in rotated_beside(&path) {
+            for (file, fid, mtime, len) in rotated_beside(&path) {
                 if self.owner(fid).is_some() {
                     continue;
                 }
@@ -113,6 +113,13 @@ impl Paths {
                         let (_, m) = r.marks.swap_remove(k);
                         let g = Gen::resume(file, fid, m.end, m.fp, max_line);
                         if !g.fp_holds().unwrap_or(false) {
+                            continue;
+                        }
+                        // Counted to its end, and not written since the
+                        // save: rotated during the last run, which drained
+                        // it. Nothing to read, and no rotation to say (each
+                        // restart said "rotated" again, and kept its mark).
+                        if g.offset >= len && mtime <= saved_at {
                             continue;
                         }
                         // The file counted from is the oldest of them.
@@ -153,13 +160,13 @@ fn written_since(file: &File, t: SystemTime) -> bool {
     m.created().or_else(|_| m.modified()).is_ok_and(|b| b > t)
 }
 
-/// [`siblings`] with their identity and modification time.
-fn rotated_beside(path: &std::path::Path) -> Vec<(File, FileId, SystemTime)> {
+/// [`siblings`] with their identity, modification time and length.
+fn rotated_beside(path: &std::path::Path) -> Vec<(File, FileId, SystemTime, u64)> {
     siblings(path)
         .into_iter()
         .map(|(file, m)| {
             let mtime = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            (file, file_id(&m), mtime)
+            (file, file_id(&m), mtime, m.len())
         })
         .collect()
 }
