@@ -137,3 +137,78 @@ fn w3c_log_followed_from_its_end_parses_new_lines_by_the_header_in_force() {
         assert!(status.success(), "{args:?}: {status}");
     }
 }
+
+/// Regression: a named pipe (`mkfifo`, or a shell's `<(kubectl logs -f …)`)
+/// as an input of follow mode was "not a regular file" and never read,
+/// and a headless run of it never ended; `--once` read it. It is now
+/// followed as stdin is: every line counted, and a headless run whose only
+/// input is the pipe ends when its writer closes it.
+#[test]
+fn a_named_pipe_is_followed_as_stdin_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("access.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // Killed if the test fails before it ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(
+        Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(["--headless", "--interval", "1h"])
+            .arg(&fifo)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start routetop"),
+    );
+    // Opened for writing once routetop has it open for reading (without
+    // O_NONBLOCK the open would wait for a reader forever: a hang, not a
+    // failure, if routetop never reads it).
+    let mut w = wait_for(Duration::from_secs(20), || {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&fifo)
+            .ok()
+    })
+    .expect("routetop opens the pipe for reading");
+    let text: String = (0..120)
+        .map(|i| {
+            format!(
+                "10.0.0.1 - - [10/Mar/2024:00:00:{:02} +0000] \"GET /p/{i} HTTP/1.1\" {} 5 \"-\" \"t\" 0.010\n",
+                i % 60,
+                if i % 10 == 0 { 503 } else { 200 }
+            )
+        })
+        .collect();
+    w.write_all(text.as_bytes()).expect("write");
+    drop(w);
+    let status = wait_for(Duration::from_secs(20), || {
+        child.0.try_wait().ok().flatten()
+    })
+    .expect("routetop ends when the pipe is closed");
+    assert!(status.success());
+    let read = |r: Option<&mut dyn std::io::Read>| {
+        let mut s = String::new();
+        if let Some(r) = r {
+            let _ = r.read_to_string(&mut s);
+        }
+        s
+    };
+    let stdout = read(child.0.stdout.as_mut().map(|r| r as &mut dyn std::io::Read));
+    let stderr = read(child.0.stderr.as_mut().map(|r| r as &mut dyn std::io::Read));
+    assert!(
+        stdout.starts_with("since start: 120 requests") && stdout.contains("5xx 10%"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("lines 120  unparsed 0"), "{stdout}");
+    assert!(stderr.contains("access.fifo: done (closed)"), "{stderr}");
+    assert!(!stderr.contains("not a regular file"), "{stderr}");
+}

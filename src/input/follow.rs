@@ -335,12 +335,36 @@ impl Follower {
                     })?;
                 }
             },
+            InputSpec::Path(p) if is_pipe(p) => self.start_pipe(i, PathBuf::from(p))?,
             InputSpec::Path(p) => {
                 let io = Io::new(&self.sink, &mut self.buf);
                 self.paths.add(i, PathBuf::from(p), at_end, now, io)?
             }
         }
         Ok(())
+    }
+
+    /// Input `i` names a pipe: followed as stdin is (`stdin::spawn_pipe`),
+    /// to its end, whatever `--from-start` says (a pipe holds only what is
+    /// written to it from now on).
+    fn start_pipe(&mut self, i: usize, path: PathBuf) -> Result<(), Stopped> {
+        let name = path.display().to_string();
+        let source = self.paths.id_for_name(&name);
+        let sink = self.sink.clone();
+        match stdin::spawn_pipe(source, path, i, sink, self.opts.max_line) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.sink.send(InputEvent::Added {
+                    source,
+                    name,
+                    input: i,
+                })?;
+                self.sink.send(InputEvent::State {
+                    source,
+                    state: InputState::Error(format!("cannot start its reader: {e}")),
+                })
+            }
+        }
     }
 
     /// Applies a new list of inputs (see [`FollowHandle::set_inputs`]).
@@ -393,4 +417,15 @@ impl Follower {
             state: InputState::Error(error),
         })
     }
+}
+
+/// Whether `path` names a FIFO (a named pipe, or a shell's process
+/// substitution `<(…)`) or a character device: a stream, not a file to
+/// tail (its reads consume it, and it has no size nor offsets).
+fn is_pipe(path: &str) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_fifo() || t.is_char_device()
+    })
 }

@@ -1,5 +1,6 @@
-//! Following standard input (a pipe, or `-`), and reading a compressed
-//! file once (`paths.rs`): a stream read to its end. Stdin's first bytes
+//! Following standard input (a pipe, or `-`) or a named pipe (a FIFO, or a
+//! shell's `<(kubectl logs -f …)`), and reading a compressed file once
+//! (`paths.rs`): a stream read to its end. Stdin's first bytes
 //! say whether it is compressed (`decode.rs`, magic bytes; read only as far
 //! as they decide, so a live pipe's first line is not held back).
 //!
@@ -15,7 +16,9 @@
 //! The thread cannot be interrupted inside `read`; on stop it is left to end
 //! with the process (or at its next line, when it sees the stop).
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use super::blocks::BLOCK;
@@ -39,6 +42,38 @@ pub(crate) fn spawn(
     max_line: usize,
 ) -> io::Result<JoinHandle<()>> {
     spawn_stream(source, name, input, reader, sink, max_line, true)
+}
+
+/// Follows the named pipe (or character device) at `path` as stdin is
+/// followed: a stream with no position and no rotation, read to its end.
+/// Opening a FIFO waits for its writer, so it is opened on the reading
+/// thread, never on the follower's.
+pub(crate) fn spawn_pipe(
+    source: SourceId,
+    path: PathBuf,
+    input: usize,
+    sink: Sink,
+    max_line: usize,
+) -> io::Result<JoinHandle<()>> {
+    let name = path.display().to_string();
+    let reader = Box::new(OpenOnRead { path, file: None });
+    spawn_stream(source, name, input, reader, sink, max_line, true)
+}
+
+/// A file opened at its first read.
+struct OpenOnRead {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl Read for OpenOnRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let f = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(File::open(&self.path)?),
+        };
+        f.read(buf)
+    }
 }
 
 /// Reads `reader` to its end on a thread of its own as source `source`
@@ -74,7 +109,8 @@ fn run(
     max_line: usize,
     announce: bool,
 ) -> Result<(), Stopped> {
-    let what = if announce {
+    // What a message calls it: stdin by that word, a path by itself.
+    let what = if announce && (name == "stdin" || name == "-") {
         "stdin".to_string()
     } else {
         name.clone()
@@ -92,7 +128,7 @@ fn run(
             Err(e) => {
                 return sink.send(InputEvent::State {
                     source,
-                    state: InputState::Closed(format!("reading stdin: {e}")),
+                    state: InputState::Closed(format!("reading {what}: {e}")),
                 });
             }
         };
