@@ -400,13 +400,7 @@ fn unusable_state_is_set_aside_and_routetop_starts_fresh() {
     }
     let state = dir.path().join("state");
     let run = |expect: &str| {
-        let mut p = Proc::spawn(
-            Command::new(env!("CARGO_BIN_EXE_routetop"))
-                .args(["--headless", "--from-start", "--state"])
-                .arg(&state)
-                .arg(&log),
-            "routetop",
-        );
+        let mut p = headless_with_state(&state, &log);
         // Saved at exit.
         wait_for(Duration::from_secs(20), || {
             fs::read(&state)
@@ -443,6 +437,17 @@ fn unusable_state_is_set_aside_and_routetop_starts_fresh() {
     run("resuming from");
 }
 
+/// `routetop --headless --from-start --state STATE LOG`.
+fn headless_with_state(state: &Path, log: &Path) -> Proc {
+    Proc::spawn(
+        Command::new(env!("CARGO_BIN_EXE_routetop"))
+            .args(["--headless", "--from-start", "--state"])
+            .arg(state)
+            .arg(log),
+        "routetop",
+    )
+}
+
 /// Regression: a file rotated during one run kept its mark in the state,
 /// and every later restart drained it again and said the log had rotated,
 /// though nothing had changed. A rotated file counted to its end and not
@@ -455,13 +460,7 @@ fn a_restart_after_a_drained_rotation_says_no_rotation() {
     let text = |r: std::ops::Range<u64>| -> String { r.map(line).collect() };
     // One run, stopped (its counts saved at exit): its stderr.
     let run = || -> String {
-        let mut p = Proc::spawn(
-            Command::new(env!("CARGO_BIN_EXE_routetop"))
-                .args(["--headless", "--from-start", "--state"])
-                .arg(&state)
-                .arg(&log),
-            "routetop",
-        );
+        let mut p = headless_with_state(&state, &log);
         std::thread::sleep(Duration::from_millis(1500));
         assert!(net::sigterm_and_wait(&mut p, Duration::from_secs(20)).success());
         p.stderr()
@@ -495,15 +494,7 @@ fn a_state_file_in_use_by_another_process_is_refused() {
         fs::write(log, text).expect("log");
     }
     let state = dir.path().join("state");
-    let spawn = |log: &Path| {
-        Proc::spawn(
-            Command::new(env!("CARGO_BIN_EXE_routetop"))
-                .args(["--headless", "--from-start", "--state"])
-                .arg(&state)
-                .arg(log),
-            "routetop",
-        )
-    };
+    let spawn = |log: &Path| headless_with_state(&state, log);
     let mut first = spawn(&a);
     // Its first save: it holds the lock by then.
     wait_for(Duration::from_secs(20), || {

@@ -38,7 +38,7 @@ use super::resume::Resume;
 use super::spec::{Input, InputSpec, expand};
 use super::stdin;
 use super::watch::{Busy, EVENT, MIN_PASS, REOPEN, STOP, Wake, Watcher};
-use crate::engine::{DEFAULT_MAX_LINE, InputEvent, InputState};
+use crate::engine::{DEFAULT_MAX_LINE, InputEvent, InputState, SourceId};
 
 /// While events flow, paths are re-checked for rotation at most this often
 /// (the `poll` timer re-checks them anyway).
@@ -353,18 +353,27 @@ impl Follower {
         let sink = self.sink.clone();
         match stdin::spawn_pipe(source, path, i, sink, self.opts.max_line) {
             Ok(_) => Ok(()),
-            Err(e) => {
-                self.sink.send(InputEvent::Added {
-                    source,
-                    name,
-                    input: i,
-                })?;
-                self.sink.send(InputEvent::State {
-                    source,
-                    state: InputState::Error(format!("cannot start its reader: {e}")),
-                })
-            }
+            Err(e) => self.unread(source, name, i, format!("cannot start its reader: {e}")),
         }
+    }
+
+    /// Says stream `name` (stdin, a pipe) of input `i` cannot be read.
+    fn unread(
+        &self,
+        source: SourceId,
+        name: String,
+        i: usize,
+        error: String,
+    ) -> Result<(), Stopped> {
+        self.sink.send(InputEvent::Added {
+            source,
+            name,
+            input: i,
+        })?;
+        self.sink.send(InputEvent::State {
+            source,
+            state: InputState::Error(error),
+        })
     }
 
     /// Applies a new list of inputs (see [`FollowHandle::set_inputs`]).
@@ -407,15 +416,7 @@ impl Follower {
             },
             None => "stdin is named more than once".into(),
         };
-        self.sink.send(InputEvent::Added {
-            source,
-            name,
-            input: i,
-        })?;
-        self.sink.send(InputEvent::State {
-            source,
-            state: InputState::Error(error),
-        })
+        self.unread(source, name, i, error)
     }
 }
 
