@@ -36,9 +36,11 @@ pub const SAMPLE_BYTES: usize = 512;
 pub struct InputStats {
     pub lines: u64,
     pub requests: u64,
-    /// Requests whose line gave a size (a JSON line may lack the field
+    /// Requests whose line gave no size (a JSON line may lack the field
     /// its format reads sizes from; see [`InputStats::logs_bytes`]).
-    pub sized: u64,
+    /// Counted rather than those that gave one: nearly every line does,
+    /// so it costs one well-predicted branch, not an add a line.
+    pub sizeless: u64,
     /// Header lines of a format whose files carry their own (W3C
     /// `#Fields:`, `#Software:`, …): neither requests nor errors.
     pub headers: u64,
@@ -65,7 +67,7 @@ impl InputStats {
     /// format would read one, its lines have none), so that its bytes show
     /// as unknown, not as 0.
     pub fn logs_bytes(&self, format_logs: bool) -> bool {
-        format_logs && (self.requests == 0 || self.sized > 0)
+        format_logs && (self.requests == 0 || self.sizeless < self.requests)
     }
 
     /// Requests per variant of a format of `n` variants: the first took
@@ -115,7 +117,7 @@ impl InputStats {
     pub fn merge(&mut self, o: &InputStats) {
         self.lines += o.lines;
         self.requests += o.requests;
-        self.sized += o.sized;
+        self.sizeless += o.sizeless;
         self.headers += o.headers;
         for (a, b) in self.variants.iter_mut().zip(o.variants) {
             *a += b;

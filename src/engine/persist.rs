@@ -202,7 +202,7 @@ pub struct SavedSource {
     pub rotations: u64,
     pub lines: u64,
     pub requests: u64,
-    /// Requests that gave a size ([`InputStats::sized`]); absent in state
+    /// Requests that gave a size (all but [`InputStats::sizeless`]); absent in state
     /// saved before it was kept: then taken as every request, as bytes
     /// were shown then.
     #[serde(default)]
@@ -374,7 +374,7 @@ pub(super) fn restore_input(s: &SavedSource) -> InputStats {
     let mut out = InputStats {
         lines: s.lines,
         requests: s.requests,
-        sized: s.sized.unwrap_or(s.requests),
+        sizeless: s.requests - s.sized.unwrap_or(s.requests).min(s.requests),
         ..InputStats::default()
     };
     for (name, n) in &s.errors {

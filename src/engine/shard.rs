@@ -411,7 +411,9 @@ impl Core {
             }
         };
         input.requests += 1;
-        input.sized += u64::from(rec.bytes.is_some());
+        if rec.bytes.is_none() {
+            input.sizeless += 1;
+        }
         // Rare: one well-predicted branch per line, not two increments.
         if rec.odd != 0 {
             for k in Odd::ALL {

@@ -83,7 +83,7 @@ impl LiveEngine {
                     rotations: s.rotations,
                     lines: st.lines,
                     requests: st.requests,
-                    sized: Some(st.sized),
+                    sized: Some(st.requests - st.sizeless),
                     errors,
                     odd,
                     samples,
