@@ -374,7 +374,7 @@ pub(super) fn restore_input(s: &SavedSource) -> InputStats {
     let mut out = InputStats {
         lines: s.lines,
         requests: s.requests,
-        sizeless: s.requests - s.sized.unwrap_or(s.requests).min(s.requests),
+        sizeless: s.requests.saturating_sub(s.sized.unwrap_or(s.requests)),
         ..InputStats::default()
     };
     for (name, n) in &s.errors {

@@ -24,8 +24,8 @@ pub use duration::{
 };
 pub use number::{bad_bytes_why, bad_status_why, parse_bytes, parse_status, parse_u64};
 pub use time::{
-    TimeShape, civil_to_unix, days_from_civil, parse_any_time, parse_clf_utc, parse_epoch,
-    parse_iso8601, parse_time_local, time_shape,
+    TimeShape, civil_to_unix, parse_any_time, parse_clf_utc, parse_epoch, parse_iso8601,
+    parse_time_local, time_shape,
 };
 
 /// The target of the request `-` (no request was read), which the router
